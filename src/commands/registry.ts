@@ -1,0 +1,9 @@
+/**
+ * Every command, in the order `--help` lists them. Command modules are light: they import their heavy
+ * parts (mqtt, aedes, tls) inside `run`, so start-up stays fast.
+ */
+import type { DoctorCommand } from './context.js';
+import { probeCommand } from './probe.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand];

@@ -1,0 +1,65 @@
+/**
+ * One report model for every command. Commands build it with pure functions (report/build-*.ts); it is
+ * rendered once at the edge, to text (render-text.ts) or JSON (render-json.ts). The JSON document is the
+ * stable schema: fields are only ever added within a schemaVersion.
+ */
+import type { MaskedTarget } from '../config/target.js';
+
+export const SCHEMA_VERSION = 1 as const;
+
+export type CheckStatus = 'pass' | 'warn' | 'fail' | 'info' | 'skip';
+
+export interface Check {
+  /** Stable identifier, e.g. `dns`, `tcp`, `tls`, `ws`, `connack`, `rtt`, `threshold.max-loss`. */
+  id: string;
+  title: string;
+  status: CheckStatus;
+  /** One line for the table, e.g. "3 addresses, IPv4 127.0.0.1". */
+  summary?: string;
+  durationMs?: number;
+  metrics?: Record<string, unknown>;
+  /** Why this status, in a sentence; for failures, the most likely cause. */
+  explanation?: string;
+  /** What to do next (often an mqtt-doctor command). */
+  hint?: string;
+}
+
+export type VerdictStatus = 'healthy' | 'degraded' | 'failed' | 'interrupted';
+
+export interface Verdict {
+  status: VerdictStatus;
+  exitCode: number;
+  summary: string;
+}
+
+/** Human-only presentation blocks; JSON consumers read `data` instead. */
+export type Section =
+  | { kind: 'table'; title: string; head: string[]; rows: string[][] }
+  | { kind: 'pairs'; title: string; pairs: Array<[string, string]> }
+  | { kind: 'lines'; title: string; lines: string[] };
+
+export interface ReportError {
+  kind: string;
+  phase?: string;
+  code?: string;
+  message: string;
+  hint?: string;
+}
+
+export interface Report<D = unknown> {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: 'mqtt-doctor'; version: string };
+  command: string;
+  startedAt: string;
+  finishedAt: string;
+  target?: MaskedTarget;
+  /** True when the user turned TLS verification off (--insecure): reports must say so. */
+  insecure?: boolean;
+  checks: Check[];
+  /** Command-specific structured results (the JSON schema of each command documents it). */
+  data: D;
+  error?: ReportError;
+  verdict: Verdict;
+  /** Not serialised to JSON. */
+  view?: Section[];
+}

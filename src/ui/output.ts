@@ -1,0 +1,100 @@
+/**
+ * The one place that writes to the terminal. stdout carries the result (one report, rendered once, as text
+ * or JSON: the renderer is picked here, not sprinkled over the code); stderr carries progress. Every byte
+ * written passes through the redactor, so a secret registered once can never be printed.
+ */
+import type { Report } from '../report/model.js';
+import { renderJson } from '../report/render-json.js';
+import { renderText } from '../report/render-text.js';
+
+export interface OutputOptions {
+  json: boolean;
+  verbose: boolean;
+  /** chalk level: 0 when NO_COLOR, --no-color or not a TTY. */
+  colorLevel: 0 | 1 | 2 | 3;
+  /** Spinners and rewriting lines: stderr is a TTY, not --json, not CI. */
+  interactive: boolean;
+  /** Suppress per-event progress lines (the summary still prints). */
+  quiet?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export interface Output {
+  readonly json: boolean;
+  readonly verbose: boolean;
+  readonly colorLevel: 0 | 1 | 2 | 3;
+  readonly interactive: boolean;
+  /** A progress line on stderr (live probe line, connection event). */
+  progress(line: string): void;
+  /** A note on stderr that is always shown (e.g. "retrying with MQTT 3.1.1"). */
+  note(line: string): void;
+  /** Verbose-only detail on stderr. */
+  debug(line: string): void;
+  /** The result on stdout. Call once per command. */
+  emit(report: Report): void;
+  /** Write raw text to stdout (for commands whose result is not a report, e.g. --list-profiles). */
+  write(text: string): void;
+  /** Register a secret; it is replaced by *** wherever it would appear. */
+  addSecret(secret: string | undefined): void;
+  redact(text: string): string;
+  /** Raw stderr stream for the spinner (ora) and the live status line. */
+  readonly stderr: NodeJS.WritableStream;
+}
+
+export function createOutput(opts: OutputOptions): Output {
+  const secrets = new Set<string>();
+  const redact = (text: string): string => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join('***');
+    for (const s of secrets) {
+      const enc = encodeURIComponent(s);
+      if (enc !== s) out = out.split(enc).join('***');
+    }
+    return out;
+  };
+  const err = (line: string) => opts.stderr.write(redact(line) + '\n');
+  return {
+    json: opts.json,
+    verbose: opts.verbose,
+    colorLevel: opts.colorLevel,
+    interactive: opts.interactive,
+    stderr: opts.stderr,
+    progress: (line) => {
+      if (!opts.quiet) err(line);
+    },
+    note: err,
+    debug: (line) => {
+      if (opts.verbose) err(line);
+    },
+    emit: (report) => {
+      const text = opts.json ? renderJson(report) : renderText(report, { colorLevel: opts.colorLevel });
+      opts.stdout.write(redact(text));
+    },
+    write: (text) => opts.stdout.write(redact(text)),
+    addSecret: (s) => {
+      // Very short secrets would mangle unrelated output; they are still masked in URLs by formatTarget.
+      if (s && s.length >= 3) secrets.add(s);
+    },
+    redact,
+  };
+}
+
+/** Decide colour and interactivity from the environment, as NO_COLOR / FORCE_COLOR / CI users expect. */
+export function detectTerminal(
+  env: NodeJS.ProcessEnv,
+  stdoutIsTTY: boolean,
+  stderrIsTTY: boolean,
+  flags: { color: boolean | undefined; json: boolean },
+): { colorLevel: 0 | 1 | 2 | 3; interactive: boolean } {
+  let colorLevel: 0 | 1 | 2 | 3 = stdoutIsTTY ? 1 : 0;
+  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') {
+    const n = Number(env.FORCE_COLOR);
+    colorLevel = n >= 1 && n <= 3 ? (n as 1 | 2 | 3) : 1;
+  }
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') colorLevel = 0;
+  if (flags.color === false || flags.json) colorLevel = 0;
+  if (flags.color === true && colorLevel === 0 && !flags.json) colorLevel = 1;
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false' && env.CI !== '0';
+  return { colorLevel, interactive: stderrIsTTY && !flags.json && !ci };
+}
