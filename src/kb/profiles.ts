@@ -1,0 +1,208 @@
+/**
+ * Network profiles: named sets of link characteristics used by `impair --profile`, `probe --impair` and
+ * keepalive-tune. Knowledge as data: every number traces to ../shared/reference/ (keepalive-and-errors.md
+ * section C, field-practice.md) or is marked as derived from such a number. Where the reference has no
+ * figure for a field, the field is 0 (or absent) and listed in `unsourced`, rather than invented.
+ *
+ * Conventions used for every row (derived rules, not vendor statements):
+ * - One-way latency to inject = rttMs.typical / 2 (RTT grows by twice the one-way delay).
+ * - jitterMs = min(typical − min, max − typical) / 2: with uniform ±jitter in each direction the injected RTT
+ *   stays inside the reference's [min, max] range.
+ * - stallMs ≈ Linux retransmission timeout: RTO ≈ SRTT + max(4·RTTVAR, 200 ms), so typical RTT + 200 ms.
+ *   The 200 ms floor (TCP_RTO_MIN) is what the "hypothetical timeout of 924.6 s" for tcp_retries2 = 15 in
+ *   kernel Documentation/networking/ip-sysctl.rst works out to (0.2 s doubling, capped at 120 s): ref C4.
+ * - lossPct: the reference tables give no packet-loss figure for any link type, so it is 0 everywhere and
+ *   stalls are off unless asked for (`--stall 1%:300ms`).
+ * - bandwidthBps: the reference gives no throughput figure, so it is absent (unlimited).
+ */
+import { UsageError } from '../errors.js';
+
+export interface NetworkProfile {
+  /** lan | broadband | 4g | 5g | satellite-geo | satellite-leo | international */
+  name: string;
+  title: string;
+  /** Round trip, ms. */
+  rttMs: { min: number; typical: number; max: number };
+  /** One-way jitter to inject (uniform ±), ms. */
+  jitterMs: number;
+  /** Packet loss typical of the link, injected as stalls (retransmission delays). */
+  lossPct: number;
+  /** Retransmission delay used for the stall fault (≈ RTO, ≥ 200 ms on Linux). */
+  stallMs: number;
+  bandwidthBps?: number;
+  /** Typical middlebox idle timeout on that path, if the reference gives one. */
+  natIdleS?: number;
+  natMode?: 'drop' | 'reset';
+  /** Where the numbers come from (reference section + original source). */
+  source: string;
+  /** How solid the RTT figures are: `reference` (a row of the reference tables), `derived` (computed from
+   * one), `estimate` (no reference row; an engineering estimate, flagged so nobody mistakes it for data). */
+  confidence: 'reference' | 'derived' | 'estimate';
+  /** Fields left at 0 / absent because the reference has no figure for them. */
+  unsourced: string[];
+}
+
+/** Linux minimum RTO (TCP_RTO_MIN), see the header comment. */
+export const LINUX_RTO_MIN_MS = 200;
+
+function row(
+  p: Omit<NetworkProfile, 'jitterMs' | 'stallMs' | 'lossPct' | 'unsourced'> & { unsourced?: string[] },
+): NetworkProfile {
+  const { min, typical, max } = p.rttMs;
+  const unsourced = ['lossPct', 'bandwidthBps', ...(p.natIdleS === undefined ? ['natIdleS'] : []), ...(p.unsourced ?? [])];
+  return {
+    ...p,
+    jitterMs: Math.min(typical - min, max - typical) / 2,
+    lossPct: 0,
+    stallMs: Math.round(typical + LINUX_RTO_MIN_MS),
+    unsourced,
+  };
+}
+
+export const PROFILES: readonly NetworkProfile[] = [
+  row({
+    name: 'lan',
+    title: 'Wired or Wi-Fi LAN',
+    // No RTT row for LANs in the reference (field-practice.md's LAN row gives only a 60 s heartbeat).
+    rttMs: { min: 0.2, typical: 1, max: 5 },
+    source: 'estimate: no LAN RTT in ../shared/reference; field-practice.md "LAN" row (Go keepalive guide) gives heartbeat only',
+    confidence: 'estimate',
+  }),
+  row({
+    name: 'broadband',
+    title: 'Home broadband behind a consumer NAT',
+    rttMs: { min: 10, typical: 30, max: 60 },
+    // RFC 5382 REQ-5: a compliant NAT keeps an established TCP mapping ≥ 2 h 4 min (reference C1, tag K).
+    natIdleS: 7440,
+    natMode: 'drop',
+    source:
+      'RTT: estimate (no broadband RTT row in ../shared/reference); NAT idle: reference C1, RFC 5382 §5 REQ-5 minimum 7440 s for compliant NATs (measured home gateways vary: Hätönen et al. IMC 2010, reference C2)',
+    confidence: 'estimate',
+  }),
+  row({
+    name: '4g',
+    title: '4G LTE mobile',
+    rttMs: { min: 30, typical: 60, max: 100 },
+    // Cellular NATs drop idle TCP "in minutes to tens of minutes"; the reference's practical reading sizes
+    // the safe cellular keepalive under ~4–5 min, i.e. a 5 min NAT. Drop silently (carrier NAT/firewall
+    // time-outs, Wang et al. SIGCOMM 2011).
+    natIdleS: 300,
+    natMode: 'drop',
+    source:
+      'RTT: reference C3, CMU-CS-22-115 (LTE "fails to reliably meet" < 50 ms; tens of ms to ~100 ms); NAT idle: reference C2 "practical reading" (cellular keepalive under ~4–5 min), Wang et al. SIGCOMM 2011, Nordic nRF91 note (reference C1)',
+    confidence: 'reference',
+  }),
+  row({
+    name: '5g',
+    title: '5G mobile',
+    // Only the top 5% of users regularly see < 20 ms minimum latency, so 20 ms is the floor for most.
+    rttMs: { min: 20, typical: 40, max: 80 },
+    natIdleS: 300,
+    natMode: 'drop',
+    source:
+      'RTT min: reference C3, arXiv 2507.18834 (only the top 5% regularly see < 20 ms); typical/max: estimate; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
+    confidence: 'derived',
+  }),
+  row({
+    name: 'satellite-geo',
+    title: 'Geostationary satellite (35,786 km)',
+    rttMs: { min: 550, typical: 600, max: 700 },
+    source: 'reference C3: ~550–700 ms, physics floor ~480–540 ms (FAU cs7 "typical RTT ~600 ms"; probsee "Satellite delay")',
+    confidence: 'reference',
+  }),
+  row({
+    name: 'satellite-leo',
+    title: 'LEO satellite (Starlink, 340–614 km)',
+    rttMs: { min: 25, typical: 40, max: 60 },
+    source: 'reference C3: ~25–60 ms, Starlink target < 20 ms median (god.ad "How Starlink Works"; pluralist.net)',
+    confidence: 'reference',
+  }),
+  row({
+    name: 'international',
+    title: 'High-latency international path',
+    // Light in fibre covers ~200 km per ms; 10,000–20,000 km of cable each way gives 100–200 ms RTT.
+    rttMs: { min: 100, typical: 180, max: 300 },
+    source:
+      'estimate: no RTT row in ../shared/reference; derived from fibre propagation (~5 µs/km one way) over 10,000–20,000 km; field-practice.md "high-latency international" row gives heartbeat only',
+    confidence: 'estimate',
+  }),
+];
+
+/**
+ * Middleboxes with a documented idle timeout (reference C1). Not link types: they combine with a profile in
+ * an impair spec (`4g,aws-nat`) to set nat-idle and nat-mode.
+ */
+export interface Middlebox {
+  name: string;
+  title: string;
+  idleS: number;
+  mode: 'drop' | 'reset';
+  source: string;
+}
+
+export const MIDDLEBOXES: readonly Middlebox[] = [
+  {
+    name: 'aws-nat',
+    title: 'AWS NAT Gateway',
+    idleS: 350,
+    mode: 'reset',
+    source: 'reference C1: nat-gateway-troubleshooting.html, idle 350 s then RST to the inside host',
+  },
+  {
+    name: 'aws-nlb',
+    title: 'AWS Network Load Balancer (TLS listener)',
+    idleS: 350,
+    mode: 'reset',
+    source: 'reference C1: NLB update-idle-timeout.html, default 350 s, fixed for TLS listeners; RST as ECONNRESET cause in E3',
+  },
+  {
+    name: 'aws-elb',
+    title: 'AWS Classic ELB / ALB',
+    idleS: 60,
+    mode: 'drop',
+    source: 'reference C1: classic config-idle-timeout.html and ALB docs, default 60 s; TCP keepalive probes do not count',
+  },
+  {
+    name: 'azure-lb',
+    title: 'Azure Load Balancer (default)',
+    idleS: 240,
+    mode: 'drop',
+    source: 'reference C1: load-balancer-tcp-idle-timeout.md, 4 min default, drops silently unless TCP reset is enabled',
+  },
+  {
+    name: 'azure-lb-reset',
+    title: 'Azure Load Balancer with TCP reset on idle',
+    idleS: 240,
+    mode: 'reset',
+    source: 'reference C1: load-balancer-tcp-reset.md, opt-in RST on idle expiry',
+  },
+  {
+    name: 'gcp-nat',
+    title: 'Google Cloud NAT',
+    idleS: 1200,
+    mode: 'drop',
+    source: 'reference C1: RouterNat tcpEstablishedIdleTimeoutSec default 1200 s (mode not documented there; drop assumed)',
+  },
+];
+
+export function findProfile(name: string): NetworkProfile | undefined {
+  const key = name.trim().toLowerCase();
+  return PROFILES.find((p) => p.name === key);
+}
+
+export function findMiddlebox(name: string): Middlebox | undefined {
+  const key = name.trim().toLowerCase();
+  return MIDDLEBOXES.find((m) => m.name === key);
+}
+
+/** The profile called `name`; throws UsageError listing the valid names. */
+export function getProfile(name: string): NetworkProfile {
+  const p = findProfile(name);
+  if (!p) {
+    throw new UsageError(
+      `unknown network profile "${name}"`,
+      `valid profiles: ${PROFILES.map((x) => x.name).join(', ')} (see mqtt-doctor impair --list-profiles)`,
+    );
+  }
+  return p;
+}
