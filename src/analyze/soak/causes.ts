@@ -1,0 +1,153 @@
+/**
+ * Why a soak connection ended (or an attempt failed), from what MQTT.js and Node told us. Pure: the runner
+ * passes the error code/message, the MQTT 5 DISCONNECT reason code and the phase; nothing here touches a socket.
+ *
+ * Sources (see /work/shared/reference/keepalive-and-errors.md):
+ * - MQTT.js 5 `client.ts` `onKeepaliveTimeout` emits `new Error('Keepalive timeout')` (section D2/D3).
+ * - MQTT.js `connack timeout` when no CONNACK arrives within connectTimeout (D3).
+ * - MQTT 5 §3.14.2.1 DISCONNECT reason codes; 0x8E "Session taken over" when another connection uses the
+ *   same client id (MQTT 5 §3.1.4; 3.1.1 [MQTT-3.1.4-2] only closes the socket, so 3.1.1 cannot tell it apart
+ *   from any other broker close).
+ * - Node errno names (nodejs errors.md "Common system errors"): ECONNRESET, ECONNREFUSED, ENOTFOUND, ETIMEDOUT.
+ */
+
+export const CAUSES = [
+  'keepalive-timeout',
+  'broker-closed',
+  'reset',
+  'disconnect-packet',
+  'session-taken-over',
+  'tls',
+  'dns',
+  'refused',
+  'connack-refused',
+  'connect-timeout',
+  'timeout',
+  'unreachable',
+  'unknown',
+] as const;
+export type DisconnectCause = (typeof CAUSES)[number];
+
+export type CauseLayer = 'network' | 'broker' | 'session' | 'tls' | 'dns' | 'auth' | 'unknown';
+
+export interface CauseInfo {
+  title: string;
+  layer: CauseLayer;
+  explanation: string;
+}
+
+export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
+  'keepalive-timeout': {
+    title: 'keepalive timeout',
+    layer: 'network',
+    explanation: 'no PINGRESP or ack came back in time (MQTT.js gives up ~1.5 × keepalive after the last reschedule): the path went silent, e.g. a NAT/firewall dropped the idle mapping or the link blackholed',
+  },
+  'broker-closed': {
+    title: 'broker closed',
+    layer: 'broker',
+    explanation: 'the broker (or something in between) closed the TCP connection without an MQTT DISCONNECT: restart, crash, its own keepalive check, or a proxy idle timeout',
+  },
+  reset: {
+    title: 'connection reset',
+    layer: 'network',
+    explanation: 'a TCP RST arrived (ECONNRESET): broker killed, NAT/load balancer expired the flow and answered with a reset, or a middlebox cut it',
+  },
+  'disconnect-packet': {
+    title: 'DISCONNECT from broker',
+    layer: 'broker',
+    explanation: 'the broker sent an MQTT 5 DISCONNECT with a reason code (see the reason code)',
+  },
+  'session-taken-over': {
+    title: 'session taken over',
+    layer: 'session',
+    explanation: 'another connection used the same client id, so the broker closed this one (MQTT 5 reason 0x8E); not a network problem',
+  },
+  tls: { title: 'TLS failure', layer: 'tls', explanation: 'the TLS handshake or certificate check failed' },
+  dns: { title: 'DNS failure', layer: 'dns', explanation: 'the broker host name did not resolve' },
+  refused: {
+    title: 'TCP refused',
+    layer: 'network',
+    explanation: 'nothing listened on the broker port (ECONNREFUSED): broker down or restarting, wrong port',
+  },
+  'connack-refused': {
+    title: 'CONNACK refused',
+    layer: 'auth',
+    explanation: 'the broker answered CONNECT with a refusal code (credentials, client id, protocol version, server busy)',
+  },
+  'connect-timeout': {
+    title: 'connect timeout',
+    layer: 'network',
+    explanation: 'no CONNACK within --connect-timeout: broker overloaded, wrong protocol on the port, or a blackholed path',
+  },
+  timeout: { title: 'TCP timeout', layer: 'network', explanation: 'the operating system timed the connection out (ETIMEDOUT)' },
+  unreachable: {
+    title: 'unreachable',
+    layer: 'network',
+    explanation: 'no route to the broker (EHOSTUNREACH / ENETUNREACH / EPIPE after a silent close)',
+  },
+  unknown: { title: 'unknown', layer: 'unknown', explanation: 'mqtt-doctor could not classify this error text' },
+};
+
+export interface DisconnectObservation {
+  /** `connect`: the attempt never got a CONNACK accepted; `session`: an established connection ended. */
+  phase: 'connect' | 'session';
+  errorCode?: string | number | undefined;
+  errorMessage?: string | undefined;
+  /** MQTT 5 DISCONNECT reason code sent by the broker (phase session), or the CONNACK refusal code. */
+  reasonCode?: number | undefined;
+  /** True when a DISCONNECT packet arrived from the broker before the close. */
+  disconnectPacket?: boolean;
+}
+
+export interface Classified {
+  cause: DisconnectCause;
+  detail: string;
+  reasonCode?: number;
+}
+
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/;
+
+export function classifyDisconnect(o: DisconnectObservation): Classified {
+  const code = o.errorCode === undefined ? '' : String(o.errorCode);
+  const msg = o.errorMessage ?? '';
+  const withRc = (cause: DisconnectCause, detail: string): Classified =>
+    o.reasonCode === undefined ? { cause, detail } : { cause, detail, reasonCode: o.reasonCode };
+  if (o.disconnectPacket && o.reasonCode !== undefined) {
+    const hex = `0x${o.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`;
+    // MQTT 5 §3.14.2.1: 0x8E Session taken over.
+    if (o.reasonCode === 0x8e) return withRc('session-taken-over', `DISCONNECT ${hex} session taken over`);
+    // 0x8D Keep Alive timeout: the broker's own 1.5 × keepalive check fired (§3.1.2.10).
+    if (o.reasonCode === 0x8d) return withRc('keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
+    return withRc('disconnect-packet', `DISCONNECT ${hex}`);
+  }
+  if (/keepalive timeout/i.test(msg)) return { cause: 'keepalive-timeout', detail: 'Keepalive timeout' };
+  if (/connack timeout/i.test(msg)) return { cause: 'connect-timeout', detail: 'connack timeout' };
+  if (TLS_CODE.test(code) || /\b(ssl|tls|certificate)\b/i.test(msg)) return { cause: 'tls', detail: code || msg };
+  switch (code) {
+    case 'ECONNRESET':
+      return { cause: 'reset', detail: 'ECONNRESET' };
+    case 'ECONNREFUSED':
+      return { cause: 'refused', detail: 'ECONNREFUSED' };
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+    case 'EAI_NONAME':
+      return { cause: 'dns', detail: code };
+    case 'ETIMEDOUT':
+      return { cause: 'timeout', detail: 'ETIMEDOUT' };
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EPIPE':
+      return { cause: 'unreachable', detail: code };
+    default:
+      break;
+  }
+  if (o.phase === 'connect' && (o.reasonCode !== undefined || /connection refused/i.test(msg))) {
+    return withRc('connack-refused', msg || `CONNACK ${o.reasonCode ?? ''}`.trim());
+  }
+  if (code === '' && msg === '') {
+    // Stream ended with no error and no DISCONNECT: the peer closed the TCP connection (FIN).
+    return { cause: 'broker-closed', detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT' };
+  }
+  return { cause: 'unknown', detail: [code, msg].filter(Boolean).join(' ') };
+}

@@ -1,0 +1,100 @@
+/**
+ * Per-client connection timeline for soak: connects, disconnects with their causes, outages (from the moment
+ * a connection was lost to the next CONNACK) and connected periods. Pure: each call carries its time in ms
+ * (wall clock, epoch), so the same code replays a JSONL file in `report` and runs live in `soak`.
+ */
+import type { DisconnectCause } from './causes.js';
+
+export interface Outage {
+  client: number;
+  fromMs: number;
+  /** Undefined while the client is still down. */
+  toMs: number | undefined;
+  cause: DisconnectCause | 'initial';
+}
+
+export class ConnectionTimeline {
+  connects = 0;
+  connectFailures = 0;
+  disconnects = 0;
+  /** Expected a kept session (clean = false, not the first connect) but CONNACK said session present = 0. */
+  sessionsLost = 0;
+  readonly byCause: Partial<Record<DisconnectCause, number>> = {};
+  /** Completed outages, ms (time from losing the connection to the next CONNACK). */
+  readonly outagesMs: number[] = [];
+  /** Completed connected periods, ms. */
+  readonly connectedMs: number[] = [];
+  longest: Outage | undefined;
+  connected = false;
+  firstConnectMs: number | undefined;
+  private since: number;
+  private downCause: DisconnectCause | 'initial' = 'initial';
+  private downtimeClosedMs = 0;
+
+  constructor(
+    readonly client: number,
+    readonly startedMs: number,
+  ) {
+    this.since = startedMs;
+  }
+
+  connect(t: number, sessionPresent: boolean, sessionExpected: boolean): void {
+    if (this.connected) return;
+    if (sessionExpected && !sessionPresent) this.sessionsLost += 1;
+    // The first connect only counts as an outage if attempts failed before it (the broker was down at start).
+    if (this.firstConnectMs === undefined) this.firstConnectMs = t - this.startedMs;
+    if (this.downCause !== 'initial' || this.connectFailures > 0) this.closeOutage(t);
+    this.connects += 1;
+    this.connected = true;
+    this.since = t;
+  }
+
+  connectFailed(t: number, cause: DisconnectCause): void {
+    void t;
+    this.connectFailures += 1;
+    this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
+  }
+
+  disconnect(t: number, cause: DisconnectCause): void {
+    if (!this.connected) return;
+    this.disconnects += 1;
+    this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
+    this.connectedMs.push(Math.max(0, t - this.since));
+    this.connected = false;
+    this.since = t;
+    this.downCause = cause;
+  }
+
+  private closeOutage(t: number): void {
+    const ms = Math.max(0, t - this.since);
+    this.outagesMs.push(ms);
+    this.downtimeClosedMs += ms;
+    if (!this.longest || ms > (this.longest.toMs ?? t) - this.longest.fromMs) {
+      this.longest = { client: this.client, fromMs: this.since, toMs: t, cause: this.downCause };
+    }
+  }
+
+  get reconnects(): number {
+    return Math.max(0, this.connects - 1);
+  }
+
+  /** The outage in progress at `now`, if the client is down (and was ever up, or failed to come up). */
+  openOutage(now: number): Outage | undefined {
+    if (this.connected) return undefined;
+    if (this.downCause === 'initial' && this.connectFailures === 0) return undefined;
+    return { client: this.client, fromMs: this.since, toMs: undefined, cause: this.downCause };
+    void now;
+  }
+
+  downtimeMs(now: number): number {
+    const open = this.openOutage(now);
+    return this.downtimeClosedMs + (open ? Math.max(0, now - open.fromMs) : 0);
+  }
+
+  /** Longest outage including one still open at `now`. */
+  longestOutage(now: number): Outage | undefined {
+    const open = this.openOutage(now);
+    if (open && (!this.longest || now - open.fromMs > (this.longest.toMs ?? now) - this.longest.fromMs)) return open;
+    return this.longest;
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Per-client message accounting for soak: every message carries (run, client, seq, send time); the tracker
+ * decides for each arrival whether it is new, a duplicate, out of order or foreign, and at any moment how many
+ * are still missing. Pure: times are passed in (milliseconds), nothing reads a clock.
+ *
+ * Memory is O(messages not yet received), not O(messages sent): a healthy run keeps the pending map tiny, so
+ * thousands of clients fit in one process.
+ */
+import { LatencyHistogram } from '../stats.js';
+
+export type Arrival = 'new' | 'out-of-order' | 'duplicate' | 'foreign';
+
+/** Beyond this many unanswered messages per client the oldest are written off as lost (bounded memory). */
+export const MAX_PENDING = 100_000;
+
+export interface MessageCounts {
+  sent: number;
+  received: number;
+  /** Never arrived (at the end of a run: still pending; during a run: pending for longer than the grace). */
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  /** Arrived after the loss grace (counted as received, not lost). */
+  late: number;
+  /** Publish ticks skipped because the client was offline (not sent, not lost). */
+  skippedOffline: number;
+  /** Messages sent but not yet received when the connection dropped. */
+  inflightAtDisconnect: number;
+  /** …of which arrived after the client came back (QoS ≥ 1 with a kept session). */
+  recoveredAfterReconnect: number;
+  foreign: number;
+}
+
+export class SeqTracker {
+  private nextSeq = 0;
+  private receivedCount = 0;
+  private dup = 0;
+  private ooo = 0;
+  private lateCount = 0;
+  private foreignCount = 0;
+  private skipped = 0;
+  private inflight = 0;
+  private recovered = 0;
+  private writtenOff = 0;
+  private highest = -1;
+  /** seq → send time (ms), in seq order (Map keeps insertion order). */
+  private readonly pending = new Map<number, number>();
+  private away: Set<number> | undefined;
+  private hist: LatencyHistogram | undefined;
+
+  constructor(private readonly lateAfterMs = 10_000) {}
+
+  /** Allocate the next sequence number for a message sent at `t`. */
+  send(t: number): number {
+    const seq = this.nextSeq;
+    this.nextSeq += 1;
+    this.pending.set(seq, t);
+    if (this.pending.size > MAX_PENDING) {
+      const oldest = this.pending.keys().next().value as number;
+      this.pending.delete(oldest);
+      this.away?.delete(oldest);
+      this.writtenOff += 1;
+    }
+    return seq;
+  }
+
+  skipOffline(): void {
+    this.skipped += 1;
+  }
+
+  /** The connection dropped at `t`: remember what was in flight to see whether it comes back. */
+  disconnected(): void {
+    if (this.pending.size === 0) return;
+    this.away ??= new Set();
+    for (const seq of this.pending.keys()) {
+      if (!this.away.has(seq)) {
+        this.away.add(seq);
+        this.inflight += 1;
+      }
+    }
+  }
+
+  /** A message with `seq` arrived at `t`. Returns its classification and records latency for new ones. */
+  receive(seq: number, t: number): Arrival {
+    if (!Number.isInteger(seq) || seq < 0 || seq >= this.nextSeq) {
+      this.foreignCount += 1;
+      return 'foreign';
+    }
+    const sentAt = this.pending.get(seq);
+    if (sentAt === undefined) {
+      this.dup += 1;
+      return 'duplicate';
+    }
+    this.pending.delete(seq);
+    this.receivedCount += 1;
+    if (this.away?.delete(seq)) this.recovered += 1;
+    const latencyMs = Math.max(0, t - sentAt);
+    if (latencyMs > this.lateAfterMs) this.lateCount += 1;
+    this.hist ??= new LatencyHistogram(64);
+    this.hist.record(latencyMs);
+    if (seq < this.highest) {
+      this.ooo += 1;
+      return 'out-of-order';
+    }
+    this.highest = seq;
+    return 'new';
+  }
+
+  /** Messages sent before `now − graceMs` that have not arrived (the live "loss so far"). */
+  missing(now: number, graceMs: number): number {
+    let n = this.writtenOff;
+    for (const sentAt of this.pending.values()) {
+      if (now - sentAt < graceMs) break;
+      n += 1;
+    }
+    return n;
+  }
+
+  get latency(): LatencyHistogram | undefined {
+    return this.hist;
+  }
+
+  get sent(): number {
+    return this.nextSeq;
+  }
+
+  /** Counts, with `lost` = missing(now, graceMs); pass graceMs 0 at the end of a run (everything pending is lost). */
+  counts(now: number, graceMs: number): MessageCounts {
+    return {
+      sent: this.nextSeq,
+      received: this.receivedCount,
+      lost: this.missing(now, graceMs),
+      duplicates: this.dup,
+      outOfOrder: this.ooo,
+      late: this.lateCount,
+      skippedOffline: this.skipped,
+      inflightAtDisconnect: this.inflight,
+      recoveredAfterReconnect: this.recovered,
+      foreign: this.foreignCount,
+    };
+  }
+}

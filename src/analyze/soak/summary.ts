@@ -1,0 +1,198 @@
+/**
+ * Roll per-client soak state up into one plain, JSON-serialisable summary (what checkpoints store and what
+ * build-soak renders), and check it against the user's thresholds. Pure.
+ */
+import { summarize } from '../stats.js';
+import type { LatencyHistogram } from '../stats.js';
+import type { DisconnectCause } from './causes.js';
+import type { ConnectionTimeline } from './connection.js';
+import type { MessageCounts, SeqTracker } from './sequence.js';
+
+export interface LatencySummary {
+  count: number;
+  avg: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+export interface OutageSummary {
+  client: number;
+  fromMs: number;
+  /** null while still down. */
+  toMs: number | null;
+  ms: number;
+  cause: DisconnectCause | 'initial';
+}
+
+export interface ConnectionSummary {
+  connects: number;
+  reconnects: number;
+  /** The worst single client's reconnects (what --max-reconnects checks). */
+  maxReconnectsPerClient: number;
+  disconnects: number;
+  connectFailures: number;
+  /** Disconnects and failed attempts by cause. */
+  byCause: Partial<Record<DisconnectCause, number>>;
+  sessionsLost: number;
+  downtimeTotalMs: number;
+  /** The worst single client's total downtime (what --max-downtime checks). */
+  worstClientDowntimeMs: number;
+  /** Mean over clients of connected share of their lifetime, in percent. */
+  uptimePct: number;
+  longestOutage: OutageSummary | null;
+  timeToReconnectMs: { count: number; p50: number; max: number } | null;
+  connectedMs: { count: number; min: number; p50: number; max: number } | null;
+  /** Outages shorter than flapThresholdMs: what a dashboard shows as a "false offline". */
+  flaps: number;
+  flapThresholdMs: number;
+  neverConnected: number;
+  connectedNow: number;
+}
+
+export interface MessageSummary extends MessageCounts {
+  lossPct: number;
+  latencyMs: LatencySummary | null;
+}
+
+export interface ClientRow {
+  client: number;
+  connects: number;
+  reconnects: number;
+  downtimeMs: number;
+  sent: number;
+  received: number;
+  lost: number;
+  duplicates: number;
+  outOfOrder: number;
+  p99Ms: number | null;
+  connected: boolean;
+}
+
+export interface SoakSummary {
+  atMs: number;
+  startedMs: number;
+  elapsedMs: number;
+  clients: number;
+  connections: ConnectionSummary;
+  messages: MessageSummary;
+  /** Per-client rows: all when few, else the worst (most lost, then most reconnects). */
+  perClient: ClientRow[];
+}
+
+export const MAX_CLIENT_ROWS = 50;
+
+export function summarizeConnections(timelines: readonly ConnectionTimeline[], now: number, flapThresholdMs: number): ConnectionSummary {
+  const byCause: Partial<Record<DisconnectCause, number>> = {};
+  const outages: number[] = [];
+  const connected: number[] = [];
+  let connects = 0;
+  let reconnects = 0;
+  let maxRe = 0;
+  let disconnects = 0;
+  let failures = 0;
+  let sessionsLost = 0;
+  let downTotal = 0;
+  let worstDown = 0;
+  let uptimeSum = 0;
+  let longest: OutageSummary | null = null;
+  let never = 0;
+  let up = 0;
+  for (const tl of timelines) {
+    connects += tl.connects;
+    reconnects += tl.reconnects;
+    maxRe = Math.max(maxRe, tl.reconnects);
+    disconnects += tl.disconnects;
+    failures += tl.connectFailures;
+    sessionsLost += tl.sessionsLost;
+    for (const [k, v] of Object.entries(tl.byCause)) byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
+    outages.push(...tl.outagesMs);
+    connected.push(...tl.connectedMs);
+    const down = tl.downtimeMs(now);
+    downTotal += down;
+    worstDown = Math.max(worstDown, down);
+    const life = Math.max(0, now - tl.startedMs);
+    uptimeSum += life > 0 ? Math.max(0, 1 - down / life) : 1;
+    if (tl.connects === 0) never += 1;
+    if (tl.connected) up += 1;
+    const lo = tl.longestOutage(now);
+    if (lo) {
+      const ms = (lo.toMs ?? now) - lo.fromMs;
+      if (!longest || ms > longest.ms) longest = { client: lo.client, fromMs: lo.fromMs, toMs: lo.toMs ?? null, ms, cause: lo.cause };
+    }
+  }
+  const ttr = summarize(outages);
+  const con = summarize(connected);
+  return {
+    connects,
+    reconnects,
+    maxReconnectsPerClient: maxRe,
+    disconnects,
+    connectFailures: failures,
+    byCause,
+    sessionsLost,
+    downtimeTotalMs: downTotal,
+    worstClientDowntimeMs: worstDown,
+    uptimePct: timelines.length === 0 ? 100 : (100 * uptimeSum) / timelines.length,
+    longestOutage: longest,
+    timeToReconnectMs: ttr ? { count: ttr.count, p50: ttr.p50, max: ttr.max } : null,
+    connectedMs: con ? { count: con.count, min: con.min, p50: con.p50, max: con.max } : null,
+    flaps: outages.filter((ms) => ms < flapThresholdMs).length,
+    flapThresholdMs,
+    neverConnected: never,
+    connectedNow: up,
+  };
+}
+
+export function summarizeMessages(trackers: readonly SeqTracker[], now: number, graceMs: number, latency: LatencyHistogram): MessageSummary {
+  const total: MessageCounts = {
+    sent: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, late: 0, skippedOffline: 0,
+    inflightAtDisconnect: 0, recoveredAfterReconnect: 0, foreign: 0,
+  };
+  for (const t of trackers) {
+    const c = t.counts(now, graceMs);
+    for (const k of Object.keys(total) as Array<keyof MessageCounts>) total[k] += c[k];
+  }
+  return {
+    ...total,
+    lossPct: total.sent === 0 ? 0 : (100 * total.lost) / total.sent,
+    latencyMs: latencySummary(latency),
+  };
+}
+
+export function latencySummary(h: LatencyHistogram | undefined): LatencySummary | null {
+  if (!h || h.count === 0) return null;
+  return { count: h.count, avg: h.mean, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.max };
+}
+
+export function clientRows(
+  timelines: readonly ConnectionTimeline[],
+  trackers: readonly SeqTracker[],
+  now: number,
+  graceMs: number,
+  limit = MAX_CLIENT_ROWS,
+): ClientRow[] {
+  const rows: ClientRow[] = timelines.map((tl, i) => {
+    const tr = trackers[i];
+    const c = tr?.counts(now, graceMs);
+    const h = tr?.latency;
+    return {
+      client: tl.client,
+      connects: tl.connects,
+      reconnects: tl.reconnects,
+      downtimeMs: tl.downtimeMs(now),
+      sent: c?.sent ?? 0,
+      received: c?.received ?? 0,
+      lost: c?.lost ?? 0,
+      duplicates: c?.duplicates ?? 0,
+      outOfOrder: c?.outOfOrder ?? 0,
+      p99Ms: h && h.count > 0 ? h.percentile(99) : null,
+      connected: tl.connected,
+    };
+  });
+  if (rows.length <= limit) return rows;
+  return [...rows]
+    .sort((a, b) => b.lost - a.lost || b.reconnects - a.reconnects || b.downtimeMs - a.downtimeMs || a.client - b.client)
+    .slice(0, limit);
+}

@@ -1,0 +1,114 @@
+/**
+ * Soak thresholds (`--max-reconnects`, `--max-loss`, `--max-downtime`, `--max-p99`) and the findings that
+ * turn a pattern of disconnects into advice. Pure.
+ */
+import { formatDuration } from '../../config/units.js';
+import { CAUSE_INFO, type DisconnectCause } from './causes.js';
+import type { SoakSummary } from './summary.js';
+
+export interface SoakThresholds {
+  maxReconnects?: number | undefined;
+  maxLossPct?: number | undefined;
+  maxDowntimeMs?: number | undefined;
+  maxP99Ms?: number | undefined;
+}
+
+export interface ThresholdResult {
+  id: 'max-reconnects' | 'max-loss' | 'max-downtime' | 'max-p99';
+  limit: number;
+  actual: number;
+  pass: boolean;
+  /** e.g. "reconnects 4 > 3 (worst client)". */
+  text: string;
+}
+
+export function checkThresholds(s: SoakSummary, t: SoakThresholds): ThresholdResult[] {
+  const out: ThresholdResult[] = [];
+  if (t.maxReconnects !== undefined) {
+    const actual = s.connections.maxReconnectsPerClient;
+    const pass = actual <= t.maxReconnects;
+    out.push({ id: 'max-reconnects', limit: t.maxReconnects, actual, pass, text: `reconnects ${actual} ${pass ? '≤' : '>'} ${t.maxReconnects} (worst client)` });
+  }
+  if (t.maxLossPct !== undefined) {
+    const actual = s.messages.lossPct;
+    const pass = actual <= t.maxLossPct;
+    out.push({ id: 'max-loss', limit: t.maxLossPct, actual, pass, text: `loss ${fmtPct(actual)} ${pass ? '≤' : '>'} ${fmtPct(t.maxLossPct)} (${s.messages.lost} of ${s.messages.sent})` });
+  }
+  if (t.maxDowntimeMs !== undefined) {
+    const actual = s.connections.worstClientDowntimeMs;
+    const pass = actual <= t.maxDowntimeMs;
+    out.push({ id: 'max-downtime', limit: t.maxDowntimeMs, actual, pass, text: `downtime ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxDowntimeMs)} (worst client)` });
+  }
+  if (t.maxP99Ms !== undefined) {
+    const actual = s.messages.latencyMs?.p99 ?? Number.NaN;
+    // No latency sample at all cannot prove the p99 bound: that fails, it does not pass silently.
+    const pass = Number.isFinite(actual) && actual <= t.maxP99Ms;
+    out.push({ id: 'max-p99', limit: t.maxP99Ms, actual, pass, text: Number.isFinite(actual) ? `p99 ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxP99Ms)}` : 'p99 unknown: no message came back' });
+  }
+  return out;
+}
+
+function fmtPct(p: number): string {
+  return `${p < 1 && p > 0 ? p.toFixed(3) : p.toFixed(2)}%`;
+}
+
+export interface SoakFinding {
+  id: string;
+  status: 'warn' | 'fail' | 'info';
+  title: string;
+  explanation: string;
+  hint?: string;
+}
+
+/**
+ * Patterns worth a sentence. Repeated keepalive timeouts or resets after similar connected times are the
+ * signature of a NAT/firewall idle timeout shorter than the keepalive (reference C1/C2: AWS NAT 350 s,
+ * Azure LB 4 min, cellular NATs minutes): the fix is a shorter keepalive, which keepalive-tune measures.
+ */
+export function soakFindings(s: SoakSummary): SoakFinding[] {
+  const out: SoakFinding[] = [];
+  const c = s.connections;
+  const by = (k: DisconnectCause) => c.byCause[k] ?? 0;
+  const silent = by('keepalive-timeout') + by('reset');
+  if (silent > 0) {
+    const loop = silent >= 2 && c.connectedMs !== null && c.connectedMs.count >= 2;
+    const spread = loop && c.connectedMs ? c.connectedMs.max - c.connectedMs.min : Number.POSITIVE_INFINITY;
+    const regular = loop && c.connectedMs !== null && spread <= Math.max(2000, 0.25 * c.connectedMs.p50);
+    out.push({
+      id: 'keepalive',
+      status: 'warn',
+      title: regular ? 'reconnect loop: keepalive timeouts at a regular period' : 'keepalive timeouts / resets',
+      explanation: regular && c.connectedMs
+        ? `${silent} disconnects by keepalive timeout or reset, each after about ${formatDuration(c.connectedMs.p50)} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
+        : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
+      hint: 'measure the idle timeout of this path and pick a keepalive below it: mqtt-doctor keepalive-tune <url>',
+    });
+  }
+  if (by('session-taken-over') > 0) {
+    out.push({
+      id: 'session-taken-over',
+      status: 'warn',
+      title: 'session taken over',
+      explanation: `${by('session-taken-over')} disconnects because another connection used the same client id (${CAUSE_INFO['session-taken-over'].layer} problem, not the network)`,
+      hint: 'give every device a unique client id; look for a second instance or a stuck old process',
+    });
+  }
+  if (c.sessionsLost > 0) {
+    out.push({
+      id: 'session-lost',
+      status: 'warn',
+      title: 'sessions lost',
+      explanation: `${c.sessionsLost} reconnects expected the broker to keep the session (clean = false) but CONNACK said session present = 0: queued messages and subscriptions were gone`,
+      hint: 'check the broker keeps sessions across restarts (mosquitto: persistence true) and the session expiry interval',
+    });
+  }
+  if (c.flaps > 0) {
+    out.push({
+      id: 'flaps',
+      status: 'info',
+      title: 'short outages',
+      explanation: `${c.flaps} outages shorter than ${formatDuration(c.flapThresholdMs)}: a dashboard would show these as "offline" although the client came straight back`,
+    });
+  }
+  return out;
+}
