@@ -1,0 +1,581 @@
+/**
+ * The impair proxy: a user-space TCP forwarder that gives a link the faults we choose (there is no kernel
+ * netem on these machines). Every accepted connection is forwarded to the target; per direction, chunks go
+ * through the delay line planned by faults.ts; per connection, the NAT/LB idle tracker, blackhole-after and
+ * reset-after apply; per proxy, the outage schedule decides whether new connections are refused or hang.
+ *
+ * Realism notes:
+ * - The TCP handshake with the proxy is completed by the local kernel, so connect time is not delayed; the
+ *   latency applies from the first byte (MQTT CONNECT) on.
+ * - `refuse` outages close the listening socket, so the kernel answers SYNs with RST and clients see a real
+ *   ECONNREFUSED (a dead broker process). The proxy cannot count those attempts; it reports the windows.
+ * - `drop` (NAT mapping lost, blackhole): bytes vanish in both directions, no FIN and no RST reach either end,
+ *   and both sockets stay open until their owners give up, as behind an Azure LB with default settings.
+ * - `reset`: both ends get an RST at the moment the mapping expires (Azure LB "TCP reset on idle" sends it
+ *   both ways; an AWS NAT gateway sends it when the inside host next uses the flow: reference C1).
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ImpairFaults } from '../../config/impair.js';
+import {
+  connectionFates,
+  isPassthroughLink,
+  linkFaultsOf,
+  natDecision,
+  newLinkState,
+  outageAt,
+  outageTransitions,
+  planChunk,
+  type LinkFaults,
+  type LinkState,
+} from './faults.js';
+
+/** Connection and proxy events: a discriminated union on `type`. `atMs` is ms since the proxy started. */
+export type ImpairEvent =
+  | { type: 'opened'; conn: number; atMs: number; detail: string }
+  | { type: 'mapping-expired'; conn: number; atMs: number; idleMs: number; mode: 'drop' | 'reset'; detail?: string }
+  | { type: 'reset'; conn: number; atMs: number; reason: 'nat-idle' | 'reset-after' | 'peer'; detail?: string }
+  | { type: 'blackholed'; conn: number; atMs: number; detail?: string }
+  | { type: 'hung'; conn: number; atMs: number; detail: string }
+  | { type: 'refused'; conn?: number; atMs: number; detail: string }
+  | {
+      type: 'closed';
+      conn: number;
+      atMs: number;
+      durationMs: number;
+      bytesUp: number;
+      bytesDown: number;
+      detail?: string;
+    }
+  | { type: 'outage-start'; conn?: undefined; atMs: number; untilMs: number; mode: 'refuse' | 'hang'; detail?: string }
+  | { type: 'outage-end'; conn?: undefined; atMs: number; detail?: string }
+  | { type: 'error'; conn?: number; atMs: number; detail: string };
+
+export type ImpairEventType = ImpairEvent['type'];
+
+export interface ImpairCounters {
+  opened: number;
+  active: number;
+  closed: number;
+  /** Bytes delivered client → target and target → client. */
+  bytesUp: number;
+  bytesDown: number;
+  /** Bytes swallowed by a lost mapping, a blackhole or a hung connection. */
+  bytesDropped: number;
+  stalls: number;
+  natExpired: number;
+  resets: number;
+  blackholed: number;
+  hung: number;
+  refused: number;
+  outages: number;
+  upstreamErrors: number;
+}
+
+export interface ImpairProxy {
+  host: string;
+  port: number;
+  faults: ImpairFaults;
+  counters(): Record<string, number>;
+  close(): Promise<void>;
+}
+
+export interface ImpairProxyOptions {
+  listenHost?: string;
+  listenPort?: number;
+  targetHost: string;
+  targetPort: number;
+  faults: ImpairFaults;
+  onEvent?: (e: ImpairEvent) => void;
+  /** Uniform [0, 1) source for jitter and stalls (tests script it). */
+  random?: () => number;
+}
+
+/** Queue limit per direction before the proxy stops reading from the sender (TCP back-pressure). */
+const HIGH_WATER_BYTES = 1024 * 1024;
+
+type Item = { buf: Buffer; releaseMs: number } | { end: true; releaseMs: number };
+
+/** One direction of one connection: source socket → delay line → destination socket. */
+class Direction {
+  private queue: Item[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private state: LinkState = newLinkState();
+  private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  private paused = false;
+  readonly passthrough: boolean;
+
+  constructor(
+    private readonly src: Socket,
+    private readonly dst: Socket,
+    private readonly link: LinkFaults,
+    private readonly conn: Connection,
+    private readonly up: boolean,
+  ) {
+    this.passthrough = isPassthroughLink(link);
+    dst.on('drain', () => this.maybeResume());
+  }
+
+  get inFlight(): boolean {
+    return this.head < this.queue.length;
+  }
+
+  onData(chunk: Buffer): void {
+    if (this.passthrough && !this.inFlight) {
+      this.deliver(chunk);
+      if (this.dst.writableNeedDrain) this.pause();
+      return;
+    }
+    const now = this.conn.proxy.now();
+    const { pieces, state } = planChunk(this.state, this.link, now, chunk.length, this.conn.proxy.random);
+    this.state = state;
+    for (const p of pieces) {
+      if (p.stalled) this.conn.proxy.count.stalls++;
+      this.queue.push({ buf: chunk.subarray(p.start, p.end), releaseMs: p.releaseMs });
+    }
+    this.queuedBytes += chunk.length;
+    if (this.queuedBytes + this.dst.writableLength > HIGH_WATER_BYTES) this.pause();
+    this.schedule();
+  }
+
+  onEnd(): void {
+    if (this.passthrough && !this.inFlight) {
+      this.endDst();
+      return;
+    }
+    const last = this.queue[this.queue.length - 1];
+    const releaseMs = Math.max(this.conn.proxy.now() + this.link.latencyMs, last && this.inFlight ? last.releaseMs : 0);
+    this.queue.push({ end: true, releaseMs });
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = undefined;
+    this.immediate = undefined;
+    this.queue = [];
+    this.head = 0;
+    this.queuedBytes = 0;
+  }
+
+  private deliver(buf: Buffer): void {
+    if (this.conn.swallowing) {
+      this.conn.proxy.count.bytesDropped += buf.length;
+      return;
+    }
+    if (this.dst.destroyed || !this.dst.writable) return;
+    this.conn.touch();
+    if (this.up) {
+      this.conn.bytesUp += buf.length;
+      this.conn.proxy.count.bytesUp += buf.length;
+    } else {
+      this.conn.bytesDown += buf.length;
+      this.conn.proxy.count.bytesDown += buf.length;
+    }
+    this.dst.write(buf);
+  }
+
+  private endDst(): void {
+    if (this.conn.swallowing) return;
+    if (!this.dst.destroyed && this.dst.writable) this.dst.end();
+  }
+
+  /**
+   * Timers in Node fire on whole milliseconds measured from a cached loop time, so they can be early or up
+   * to ~1 ms late. Wake a millisecond early and finish with setImmediate polls, which keeps the injected
+   * delay within a fraction of a millisecond of the plan.
+   */
+  private schedule(): void {
+    if (this.timer || this.immediate) return;
+    const next = this.queue[this.head];
+    if (!next) return;
+    const wait = next.releaseMs - this.conn.proxy.now();
+    if (wait <= 0) {
+      this.flush();
+    } else if (wait > 2) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.flush();
+      }, Math.floor(wait - 1));
+    } else {
+      this.immediate = setImmediate(() => {
+        this.immediate = undefined;
+        this.flush();
+      });
+    }
+  }
+
+  private flush(): void {
+    const now = this.conn.proxy.now();
+    let item = this.queue[this.head];
+    while (item && item.releaseMs <= now) {
+      this.head++;
+      if ('buf' in item) {
+        this.queuedBytes -= item.buf.length;
+        this.deliver(item.buf);
+      } else {
+        this.endDst();
+      }
+      item = this.queue[this.head];
+    }
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    this.maybeResume();
+    this.schedule();
+  }
+
+  private pause(): void {
+    if (!this.paused) {
+      this.paused = true;
+      this.src.pause();
+    }
+  }
+
+  private maybeResume(): void {
+    if (this.paused && this.queuedBytes + this.dst.writableLength <= HIGH_WATER_BYTES / 2 && !this.dst.writableNeedDrain) {
+      this.paused = false;
+      this.src.resume();
+    }
+  }
+}
+
+class Connection {
+  readonly openedAtMs: number;
+  lastActivityMs: number;
+  bytesUp = 0;
+  bytesDown = 0;
+  /** True once the mapping is gone or the flow is blackholed: every byte and FIN vanishes. */
+  swallowing = false;
+  private closedSockets = 0;
+  private finished = false;
+  private timers: NodeJS.Timeout[] = [];
+  private natTimer: NodeJS.Timeout | undefined;
+  private upDir: Direction | undefined;
+  private downDir: Direction | undefined;
+  private upstream: Socket | undefined;
+
+  constructor(
+    readonly proxy: ProxyCore,
+    readonly id: number,
+    readonly client: Socket,
+  ) {
+    this.openedAtMs = proxy.now();
+    this.lastActivityMs = this.openedAtMs;
+  }
+
+  touch(): void {
+    this.lastActivityMs = this.proxy.now();
+  }
+
+  /** Accept during a `hang` outage: keep the socket, never connect upstream, never deliver. */
+  hang(): void {
+    this.swallowing = true;
+    this.proxy.count.hung++;
+    this.proxy.emit({ type: 'hung', conn: this.id, atMs: this.proxy.now(), detail: peer(this.client) });
+    this.client.on('data', (b: Buffer) => (this.proxy.count.bytesDropped += b.length));
+    this.client.on('error', () => undefined);
+    this.client.on('close', () => {
+      this.proxy.count.closed++;
+      this.proxy.count.active--;
+      this.proxy.conns.delete(this);
+      this.proxy.emit({
+        type: 'closed',
+        conn: this.id,
+        atMs: this.proxy.now(),
+        durationMs: this.proxy.now() - this.openedAtMs,
+        bytesUp: 0,
+        bytesDown: 0,
+        detail: 'hung connection closed by the client',
+      });
+    });
+  }
+
+  open(): void {
+    const f = this.proxy.faults;
+    const upstream = connect({ host: this.proxy.targetHost, port: this.proxy.targetPort, allowHalfOpen: true, noDelay: true });
+    this.upstream = upstream;
+    const link = linkFaultsOf(f);
+    this.upDir = new Direction(this.client, upstream, link, this, true);
+    this.downDir = new Direction(upstream, this.client, link, this, false);
+    const upDir = this.upDir;
+    const downDir = this.downDir;
+    this.proxy.emit({ type: 'opened', conn: this.id, atMs: this.openedAtMs, detail: peer(this.client) });
+
+    this.client.on('data', (b: Buffer) => this.onData(upDir, b));
+    upstream.on('data', (b: Buffer) => this.onData(downDir, b));
+    this.client.on('end', () => upDir.onEnd());
+    upstream.on('end', () => downDir.onEnd());
+    this.client.on('error', (err: NodeJS.ErrnoException) => this.onError(upstream, err, 'client'));
+    upstream.on('error', (err: NodeJS.ErrnoException) => this.onError(this.client, err, 'target'));
+    this.client.on('close', () => this.onSocketClose());
+    upstream.on('close', () => this.onSocketClose());
+
+    if (f.natIdleMs !== undefined) this.armNat(f.natIdleMs);
+    for (const fate of connectionFates(f, this.openedAtMs)) {
+      this.timers.push(
+        setTimeout(() => (fate.kind === 'blackhole' ? this.blackhole() : this.reset('reset-after')), Math.max(0, fate.atMs - this.proxy.now())),
+      );
+    }
+  }
+
+  private onData(dir: Direction, b: Buffer): void {
+    if (this.swallowing) {
+      this.proxy.count.bytesDropped += b.length;
+      return;
+    }
+    this.touch();
+    dir.onData(b);
+  }
+
+  private onError(other: Socket, err: NodeJS.ErrnoException, side: 'client' | 'target'): void {
+    if (side === 'target' && this.bytesUp === 0 && this.bytesDown === 0) this.proxy.count.upstreamErrors++;
+    if (this.swallowing || this.finished) return;
+    // Pass a reset on to the other end, as a router would pass on the RST it forwards.
+    this.closeReason = `${side} ${err.code ?? err.message}`;
+    if (!other.destroyed) {
+      this.proxy.count.resets++;
+      this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'peer', detail: this.closeReason });
+      other.resetAndDestroy();
+    }
+  }
+
+  private closeReason: string | undefined;
+
+  private armNat(natIdleMs: number): void {
+    const check = (): void => {
+      this.natTimer = undefined;
+      if (this.swallowing || this.finished) return;
+      const now = this.proxy.now();
+      const inFlight = (this.upDir?.inFlight ?? false) || (this.downDir?.inFlight ?? false);
+      const d = natDecision(this.lastActivityMs, inFlight, natIdleMs, now);
+      if (d.kind === 'alive') {
+        this.natTimer = setTimeout(check, Math.max(1, Math.ceil(d.checkAgainAtMs - now)));
+        return;
+      }
+      this.proxy.count.natExpired++;
+      const mode = this.proxy.faults.natMode;
+      this.proxy.emit({ type: 'mapping-expired', conn: this.id, atMs: now, idleMs: now - this.lastActivityMs, mode });
+      if (mode === 'reset') this.reset('nat-idle');
+      else this.swallow();
+    };
+    this.natTimer = setTimeout(check, Math.ceil(natIdleMs));
+  }
+
+  private swallow(): void {
+    this.swallowing = true;
+    this.upDir?.stop();
+    this.downDir?.stop();
+    // Paused sources would otherwise keep their data in the kernel; read and discard it.
+    this.client.resume();
+    this.upstream?.resume();
+  }
+
+  blackhole(): void {
+    if (this.swallowing || this.finished) return;
+    this.proxy.count.blackholed++;
+    this.proxy.emit({ type: 'blackholed', conn: this.id, atMs: this.proxy.now() });
+    this.swallow();
+  }
+
+  reset(reason: 'nat-idle' | 'reset-after'): void {
+    if (this.finished) return;
+    this.proxy.count.resets++;
+    this.closeReason = `reset (${reason})`;
+    this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason });
+    this.upDir?.stop();
+    this.downDir?.stop();
+    if (!this.client.destroyed) this.client.resetAndDestroy();
+    if (this.upstream && !this.upstream.destroyed) this.upstream.resetAndDestroy();
+  }
+
+  /** Both sockets gone (FINs both ways, a reset, or both owners giving up while swallowing) → closed. */
+  private onSocketClose(): void {
+    this.closedSockets++;
+    if (this.closedSockets >= 2) this.finish();
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    for (const t of this.timers) clearTimeout(t);
+    if (this.natTimer) clearTimeout(this.natTimer);
+    this.upDir?.stop();
+    this.downDir?.stop();
+    this.proxy.count.closed++;
+    this.proxy.count.active--;
+    this.proxy.conns.delete(this);
+    const now = this.proxy.now();
+    const e: ImpairEvent = {
+      type: 'closed',
+      conn: this.id,
+      atMs: now,
+      durationMs: now - this.openedAtMs,
+      bytesUp: this.bytesUp,
+      bytesDown: this.bytesDown,
+    };
+    if (this.closeReason !== undefined) e.detail = this.closeReason;
+    this.proxy.emit(e);
+  }
+
+  destroy(): void {
+    for (const t of this.timers) clearTimeout(t);
+    if (this.natTimer) clearTimeout(this.natTimer);
+    this.upDir?.stop();
+    this.downDir?.stop();
+    this.client.destroy();
+    this.upstream?.destroy();
+  }
+}
+
+class ProxyCore {
+  readonly count: ImpairCounters = {
+    opened: 0,
+    active: 0,
+    closed: 0,
+    bytesUp: 0,
+    bytesDown: 0,
+    bytesDropped: 0,
+    stalls: 0,
+    natExpired: 0,
+    resets: 0,
+    blackholed: 0,
+    hung: 0,
+    refused: 0,
+    outages: 0,
+    upstreamErrors: 0,
+  };
+  readonly conns = new Set<Connection>();
+  private readonly t0 = performance.now();
+  private nextId = 1;
+
+  constructor(
+    readonly faults: ImpairFaults,
+    readonly targetHost: string,
+    readonly targetPort: number,
+    readonly random: () => number,
+    private readonly onEvent: ((e: ImpairEvent) => void) | undefined,
+  ) {}
+
+  now(): number {
+    return performance.now() - this.t0;
+  }
+
+  emit(e: ImpairEvent): void {
+    try {
+      this.onEvent?.(e);
+    } catch {
+      // A listener's bug must not take the proxy down.
+    }
+  }
+
+  accept(client: Socket): void {
+    client.setNoDelay(true);
+    const conn = new Connection(this, this.nextId++, client);
+    this.conns.add(conn);
+    this.count.opened++;
+    this.count.active++;
+    const down = outageAt(this.faults.outages, this.now());
+    if (down && this.faults.outageMode === 'hang') {
+      conn.hang();
+      return;
+    }
+    if (down) {
+      // The listener is closed during refuse windows; a connection accepted in the same tick is refused too.
+      this.count.refused++;
+      this.emit({ type: 'refused', conn: conn.id, atMs: this.now(), detail: peer(client) });
+      client.on('error', () => undefined);
+      client.on('close', () => {
+        this.count.active--;
+        this.count.closed++;
+        this.conns.delete(conn);
+      });
+      client.resetAndDestroy();
+      return;
+    }
+    conn.open();
+  }
+}
+
+function peer(s: Socket): string {
+  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+}
+
+async function listen(server: Server, host: string, port: number): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Start the proxy; resolves once it listens. `port` is the one the kernel gave when listenPort is 0. */
+export async function startImpairProxy(opts: ImpairProxyOptions): Promise<ImpairProxy> {
+  const core = new ProxyCore(opts.faults, opts.targetHost, opts.targetPort, opts.random ?? Math.random, opts.onEvent);
+  const host = opts.listenHost ?? '127.0.0.1';
+  const makeServer = (): Server => {
+    const s = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (c) => core.accept(c));
+    s.on('error', (err) => core.emit({ type: 'error', atMs: core.now(), detail: `listener: ${err.message}` }));
+    return s;
+  };
+  let server: Server | undefined = makeServer();
+  await listen(server, host, opts.listenPort ?? 0);
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.listenPort ?? 0);
+
+  const scheduleTimers: NodeJS.Timeout[] = [];
+  let closing = false;
+  for (const tr of outageTransitions(opts.faults.outages)) {
+    const t = setTimeout(
+      () => {
+        if (closing) return;
+        if (tr.down) {
+          core.count.outages++;
+          core.emit({
+            type: 'outage-start',
+            atMs: core.now(),
+            untilMs: tr.outage.atMs + tr.outage.durationMs,
+            mode: opts.faults.outageMode,
+          });
+          if (opts.faults.outageMode === 'refuse' && server) {
+            server.close();
+            server = undefined;
+          }
+        } else {
+          core.emit({ type: 'outage-end', atMs: core.now() });
+          if (!server) {
+            const s = makeServer();
+            server = s;
+            listen(s, host, port).catch((err: Error) =>
+              core.emit({ type: 'error', atMs: core.now(), detail: `could not listen again on ${host}:${port}: ${err.message}` }),
+            );
+          }
+        }
+      },
+      Math.max(0, tr.atMs - core.now()),
+    );
+    scheduleTimers.push(t);
+  }
+
+  return {
+    host,
+    port,
+    faults: opts.faults,
+    counters: () => ({ ...core.count }),
+    close: async () => {
+      closing = true;
+      for (const t of scheduleTimers) clearTimeout(t);
+      const s = server;
+      server = undefined;
+      for (const c of [...core.conns]) c.destroy();
+      if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    },
+  };
+}
