@@ -4,6 +4,7 @@
  * (Paho Python and mosquitto's header deviate in small ways; see reference E2). `meaning` is our own plain
  * English summary of the likely cause, not spec text.
  */
+import type { ClientId, KbEntry } from './entry.js';
 
 export interface ReasonCodeInfo {
   code: number;
@@ -156,4 +157,138 @@ export function describeConnack(code: number, version: 4 | 5): ReasonCodeInfo {
         : 'MQTT 3.1.1 defines only return codes 0..5; the broker or a proxy sent something non-standard.',
     source: version === 5 ? SPEC5 : SPEC311,
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Knowledge-base rows for explain-error / classify: the codes above with a cause list, a confirming command
+// and a fix. Codes that are not errors (0x00–0x02, 0x18, 0x19) still get rows so a user pasting them learns so.
+
+
+const AUTH_FIX: Partial<Record<ClientId, string>> = {
+  mqttjs: 'connect(url, { username, password })',
+  'paho-python': 'client.username_pw_set(username, password) before connect()',
+  'paho-java': 'MqttConnectOptions.setUserName(...) / setPassword(char[])',
+  'paho-go': 'opts.SetUsername(...); opts.SetPassword(...)',
+  mosquitto: 'mosquitto_username_pw_set(mosq, user, pass) / -u USER -P PASS',
+  umqtt: 'MQTTClient(client_id, server, user=..., password=...)',
+  esp32: 'esp_mqtt_client_config_t.credentials.username / .authentication.password',
+};
+
+const KEEPALIVE_FIX: Partial<Record<ClientId, string>> = {
+  mqttjs: 'keepalive option (seconds, default 60); keep the event loop unblocked',
+  'paho-python': 'client.connect(host, port, keepalive=60) and keep loop_start()/loop_forever() running',
+  'paho-java': 'MqttConnectOptions.setKeepAliveInterval(60)',
+  'paho-go': 'opts.SetKeepAlive(60 * time.Second); opts.SetPingTimeout(...)',
+  mosquitto: 'mosquitto_connect(..., keepalive) and keep mosquitto_loop_start() running',
+  umqtt: 'umqtt.simple never pings by itself: call client.ping() more often than keepalive',
+  esp32: 'esp_mqtt_client_config_t.session.keepalive',
+};
+
+const CLIENT_ID_FIX: Partial<Record<ClientId, string>> = {
+  mqttjs: 'clientId option: unique per device (default mqttjs_<random>)',
+  'paho-python': 'mqtt.Client(client_id="unique-per-device")',
+  'paho-java': 'new MqttAsyncClient(uri, "unique-per-device", persistence)',
+  'paho-go': 'opts.SetClientID("unique-per-device")',
+  mosquitto: 'mosquitto_new("unique-per-device", ...) / -i ID',
+  umqtt: 'MQTTClient(client_id=ubinascii.hexlify(machine.unique_id()), ...)',
+  esp32: 'esp_mqtt_client_config_t.credentials.client_id (default ESP32_<mac>)',
+};
+
+interface RcAdvice {
+  causes?: string[];
+  confirm?: string;
+  fix: string;
+  fixFor?: Partial<Record<ClientId, string>>;
+  event?: KbEntry['event'];
+}
+
+const PROBE = 'mqtt-doctor probe mqtt://HOST:PORT';
+
+/** Advice per MQTT 5 code; 3.1.1 codes 1..5 reuse the advice of their MQTT 5 twin (Paho maps 1→132 … 5→135). */
+const ADVICE: Record<number, RcAdvice> = {
+  0x00: { fix: 'Nothing to fix: success / normal disconnection.' },
+  0x01: { fix: 'Nothing to fix: granted QoS 1.' },
+  0x02: { fix: 'Nothing to fix: granted QoS 2.' },
+  0x04: { fix: 'Intended by the client: it asked for its Will to be published.', event: 'disconnect' },
+  0x10: { confirm: 'mqtt-doctor probe mqtt://HOST:PORT --method echo', fix: 'Subscribe before publishing, or check the topic names match.' },
+  0x11: { fix: 'Harmless; check the filter string matches the one subscribed.' },
+  0x18: { fix: 'Part of enhanced authentication; not an error.' },
+  0x19: { fix: 'Part of enhanced authentication; not an error.' },
+  0x80: { confirm: PROBE + ' --verbose', fix: 'Read the broker log at that time; the code alone does not say why.', event: 'refused' },
+  0x81: { causes: ['TLS or HTTP spoken to a plain MQTT port', 'Client library bug or wrong protocol version', 'A proxy altering bytes'], confirm: PROBE, fix: 'Match scheme and port; update the client library.', event: 'disconnect' },
+  0x82: { causes: ['Client sent a packet the protocol forbids (second CONNECT, bad flags)', 'Mixed MQTT versions between client and broker'], confirm: PROBE + ' -V 3.1.1', fix: 'Update the client library; try the other MQTT version.', event: 'disconnect' },
+  0x83: { confirm: PROBE + ' --verbose', fix: 'Check broker plugins, rule engine and validation settings in the broker log.' },
+  0x84: { causes: ['Broker supports only MQTT 3.1.1 (or 3.1)', 'Client asked for MQTT 5 on an old broker'], confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1',
+    fix: 'Use protocol version 4 (3.1.1) or upgrade the broker.',
+    fixFor: { mqttjs: 'protocolVersion: 4', 'paho-python': 'mqtt.Client(protocol=mqtt.MQTTv311)', 'paho-java': 'MqttConnectOptions.setMqttVersion(MQTT_VERSION_3_1_1)', 'paho-go': 'opts.SetProtocolVersion(4)', mosquitto: '-V mqttv311' }, event: 'refused' },
+  0x85: { causes: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects', 'Mosquitto ≥ 2.0.12 with MQTT 3.1.1: keepalive 0 or above max_keepalive'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1 --keepalive 60s --client-id test-1', fix: 'Use a short unique client id of [0-9a-zA-Z]; on mosquitto send a keepalive between 1 and max_keepalive.',
+    fixFor: CLIENT_ID_FIX, event: 'refused' },
+  0x86: { causes: ['Wrong user name or password', 'Token, JWT or SAS used as password has expired', 'Password file not reloaded on the broker'], confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Correct the credentials or refresh the token.', fixFor: AUTH_FIX, event: 'refused' },
+  0x87: { causes: ['No credentials while the broker forbids anonymous access (mosquitto 2: allow_anonymous false by default)', 'ACL or cloud policy forbids this client id, user or topic', 'AWS IoT policy lacks iot:Connect for this client id; Azure SAS for another device'],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT', fix: 'Give credentials the broker accepts, or allow the client id/topic in the ACL/policy (mosquitto: password_file, or allow_anonymous true for a test broker).',
+    fixFor: AUTH_FIX, event: 'refused' },
+  0x88: { confirm: PROBE + ' -c 5', fix: 'Retry with backoff; check broker health.', event: 'refused' },
+  0x89: { confirm: PROBE + ' -c 5', fix: 'Retry with backoff and jitter; reduce load.', event: 'refused' },
+  0x8a: { fix: 'Ask the broker administrator to lift the ban; stop reconnect flapping (backoff).', event: 'refused' },
+  0x8b: { confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect exp:1s..60s+jitter', fix: 'Reconnect with exponential backoff and jitter so a restart does not cause a storm.', event: 'disconnect' },
+  0x8c: { fix: 'Use an authentication method the broker supports (or none).', event: 'refused' },
+  0x8d: { causes: ['Client stopped sending PINGREQ: blocked network loop, sleeping device, throttled browser tab', 'NAT or load balancer dropped the idle flow so pings never arrived', 'Keepalive longer than a middlebox idle timeout'],
+    confirm: 'mqtt-doctor keepalive-tune mqtt://HOST:PORT --verify-broker', fix: 'Keep the client network loop running; choose a keepalive below the path idle timeout.', fixFor: KEEPALIVE_FIX, event: 'disconnect' },
+  0x8e: { causes: ['Two devices or processes use the same client id', 'The client reconnected while its old connection was still open (half-open socket)'],
+    confirm: 'mqtt-doctor explain-error --file broker.log (look for a takeover loop)', fix: 'Give every device a unique client id.', fixFor: CLIENT_ID_FIX, event: 'takeover' },
+  0x8f: { fix: 'Fix the topic filter (+ and # only as whole levels, # last).' },
+  0x90: { fix: 'Publish to a topic without wildcards, within the broker length limit.' },
+  0x91: { fix: 'Update the client library; keep session state consistent.' },
+  0x92: { fix: 'Usually harmless after a reconnect with lost state; use persistent sessions consistently.' },
+  0x93: { fix: 'Respect the server Receive Maximum (limit in-flight QoS 1/2 messages).', event: 'disconnect' },
+  0x94: { fix: 'Only use topic aliases up to the peer Topic Alias Maximum.', event: 'disconnect' },
+  0x95: { confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s', fix: 'Send smaller messages or raise the broker max_packet_size / message_size_limit.', event: 'disconnect' },
+  0x96: { fix: 'Publish less often or batch messages.', event: 'disconnect' },
+  0x97: { fix: 'Lower usage or ask for a larger quota.' },
+  0x98: { fix: 'Find out who kicked the client (admin API, dashboard); nothing to fix in the client.', event: 'disconnect' },
+  0x99: { fix: 'Send a payload that matches its Payload Format Indicator.' },
+  0x9a: { fix: 'Do not set retain (also on the Will) with this broker.', event: 'refused' },
+  0x9b: { fix: 'Use a QoS the broker supports (AWS IoT: 0 or 1).', event: 'refused' },
+  0x9c: { fix: 'Connect to the server named in the Server Reference property.', event: 'refused' },
+  0x9d: { fix: 'Update the configured broker address to the Server Reference.', event: 'refused' },
+  0x9e: { fix: 'Do not use $share subscriptions with this broker.' },
+  0x9f: { confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect exp:1s..120s+jitter', fix: 'Add exponential backoff with jitter to reconnects; check for two devices sharing a client id.', event: 'refused' },
+  0xa0: { fix: 'Expected: reconnect when the broker ends long connections.', event: 'disconnect' },
+  0xa1: { fix: 'Do not send Subscription Identifiers to this broker.' },
+  0xa2: { fix: 'Subscribe to explicit topics; the broker does not support wildcards.' },
+};
+
+/** 3.1.1 return code → its MQTT 5 twin (Paho Python convert_connack_rc_to_reason_code). */
+const TWIN_311: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
+
+function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEntry {
+  const what = version === 5 ? `MQTT 5 reason code ${info.code} (${info.hex}) "${info.name}" in ${info.packets.join('/')}` : `MQTT 3.1.1 CONNACK return code ${info.code} "${info.name}"`;
+  return {
+    id: version === 5 ? `mqtt5.${info.hex}` : `connack311.${info.code}`,
+    layer: 'mqtt',
+    title: what,
+    names: version === 5 && info.code >= 0x80 ? [info.name] : [],
+    numbers: [[version === 5 ? 'mqtt5' : 'connack311', info.code]],
+    causes: advice.causes ?? [info.meaning],
+    confirm: advice.confirm ?? PROBE,
+    fix: advice.fix,
+    ...(advice.fixFor ? { fixFor: advice.fixFor } : {}),
+    ...(advice.event ? { event: advice.event } : {}),
+    source: info.source,
+  };
+}
+
+/** Reason-code rows for the catalogue: every MQTT 5 code and 3.1.1 CONNACK codes 1..5. */
+export function reasonCodeEntries(): KbEntry[] {
+  const out: KbEntry[] = [];
+  for (const info of MQTT5.values()) out.push(entryFrom(info, 5, ADVICE[info.code] ?? { fix: info.meaning }));
+  for (const info of CONNACK311.values()) {
+    if (info.code === 0) continue;
+    const twin = ADVICE[TWIN_311[info.code] ?? -1];
+    const advice: RcAdvice = { ...(twin ?? { fix: info.meaning }), causes: [info.meaning, ...(twin?.causes ?? []).filter((c) => c !== info.meaning)] };
+    out.push(entryFrom(info, 4, advice));
+  }
+  return out;
 }

@@ -1,0 +1,88 @@
+/**
+ * The whole knowledge base in one list, with lookups by id, symbolic name, number and message text. Every
+ * lookup has an explicit "unknown" outcome (an empty list or `{ known: false }`), never a guess.
+ */
+import type { KbEntry, NumberSpace } from './entry.js';
+import { reasonCodeEntries } from './reason-codes.js';
+import { ERRNO_ENTRIES } from './errno.js';
+import { TLS_ENTRIES } from './tls.js';
+
+export type { KbEntry, Layer, ClientId, NumberSpace } from './entry.js';
+
+export const CATALOG: readonly KbEntry[] = [...reasonCodeEntries(), ...ERRNO_ENTRIES, ...TLS_ENTRIES];
+
+const BY_ID = new Map<string, KbEntry>(CATALOG.map((e) => [e.id, e]));
+const BY_NAME = new Map<string, KbEntry[]>();
+for (const e of CATALOG) {
+  for (const n of e.names ?? []) {
+    const k = normName(n);
+    const list = BY_NAME.get(k) ?? [];
+    if (!list.includes(e)) list.push(e);
+    BY_NAME.set(k, list);
+  }
+}
+
+export function normName(s: string): string {
+  return s.trim().toLowerCase().replace(/[\s_\-:().]+/g, ' ').trim();
+}
+
+export function entryById(id: string): KbEntry | undefined {
+  return BY_ID.get(id);
+}
+
+/** Entries whose symbolic name equals the token (case, `_`/`-`/space insensitive). */
+export function lookupName(token: string): KbEntry[] {
+  return BY_NAME.get(normName(token)) ?? [];
+}
+
+/** Every symbolic name in the catalogue (for nearest-match suggestions). */
+export function allNames(): Array<{ name: string; entry: KbEntry }> {
+  const out: Array<{ name: string; entry: KbEntry }> = [];
+  for (const e of CATALOG) for (const n of e.names ?? []) out.push({ name: n, entry: e });
+  return out;
+}
+
+export interface NumberHit {
+  entry: KbEntry;
+  space: NumberSpace;
+  value: number;
+}
+
+/** Every entry that has this number in some numbering space (unranked; explain ranks them). */
+export function lookupNumber(value: number): NumberHit[] {
+  const out: NumberHit[] = [];
+  for (const e of CATALOG) for (const [space, v] of e.numbers ?? []) if (v === value) out.push({ entry: e, space, value });
+  return out;
+}
+
+export interface PatternHit {
+  entry: KbEntry;
+  /** The text the pattern matched; longer matches are more specific. */
+  matched: string;
+  index: number;
+}
+
+/** Entries whose message patterns match somewhere in the text, most specific (longest match) first. */
+export function matchPatterns(text: string): PatternHit[] {
+  const out: PatternHit[] = [];
+  for (const e of CATALOG) {
+    let best: PatternHit | undefined;
+    for (const re of e.patterns ?? []) {
+      const m = re.exec(text);
+      if (m && (!best || m[0].length > best.matched.length)) best = { entry: e, matched: m[0], index: m.index };
+    }
+    if (best) out.push(best);
+  }
+  return out.sort((a, b) => b.matched.length - a.matched.length);
+}
+
+export type LookupResult = { known: true; entries: KbEntry[] } | { known: false; query: string };
+
+/** Name, then message text: the simple lookup probe/soak use. Numbers need context, so see explain. */
+export function lookup(query: string): LookupResult {
+  const byName = lookupName(query);
+  if (byName.length) return { known: true, entries: byName };
+  const hits = matchPatterns(query);
+  if (hits.length) return { known: true, entries: hits.map((h) => h.entry) };
+  return { known: false, query };
+}
