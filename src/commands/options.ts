@@ -35,7 +35,7 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
       choices: ['3.1.1', '5', '4'],
       describe: 'MQTT protocol version (5 falls back to 3.1.1 when the broker refuses it, and says so)',
     })
-    .option('client-id', { alias: 'i', type: 'string', describe: 'Client identifier (default: mqtt-doctor-<random>)' })
+    .option('client-id', { type: 'string', describe: 'Client identifier (default: mqtt-doctor-<random>)' })
     .option('keepalive', { alias: 'k', type: 'string', default: '60s', describe: 'Keep alive sent in CONNECT' })
     .option('username', { alias: 'u', type: 'string', describe: 'User name' })
     .option('password', {

@@ -1,9 +1,122 @@
+/**
+ * `mqtt-doctor probe [url]`: options → config → measure → report → exit code.
+ */
+import { resolveConnection } from '../config/connection.js';
+import { parseTarget } from '../config/target.js';
+import { formatDuration, parseDurationMs, parsePercent } from '../config/units.js';
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withTlsOptions } from './options.js';
 
 export const probeCommand = defineCommand({
   command: 'probe [url]',
-  describe: 'Time each connection phase and measure RTT and loss like ping',
-  builder: (y) => withTlsOptions(withConnectionOptions(y)),
-  run: async () => 0,
+  describe: 'Time each connection phase (DNS, TCP, TLS, WS, CONNACK) and measure RTT and loss like ping',
+  builder: (y) =>
+    withTlsOptions(withConnectionOptions(y))
+      .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes' })
+      .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between probes' })
+      .option('timeout', { alias: 'W', type: 'string', default: '2s', describe: 'Wait this long for each reply' })
+      .option('method', {
+        type: 'string',
+        choices: ['ping', 'echo'],
+        default: 'ping',
+        describe: 'ping: PINGREQ→PINGRESP (needs no topic rights); echo: PUBLISH to a topic it subscribes to',
+      })
+      .option('qos', { type: 'number', choices: [0, 1, 2], default: 0, describe: 'QoS for --method echo' })
+      .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when loss is above this, e.g. 0%' })
+      .option('max-rtt-p99', { type: 'string', describe: 'Fail (exit 1) when RTT p99 is above this, e.g. 200ms' })
+      .option('max-connect', { type: 'string', describe: 'Fail (exit 1) when DNS→CONNACK takes longer, e.g. 2s' })
+      .option('impair', {
+        type: 'string',
+        describe: 'Probe through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms)',
+      })
+      .example('$0 probe --embedded', 'Try it with no broker: start one in-process and probe it')
+      .example('$0 probe mqtt://broker.local:1883 -c 20 -i 200ms', '20 PINGREQ probes, 5 per second')
+      .example('$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev', 'TLS waterfall; password from MQTT_DOCTOR_PASSWORD')
+      .example('$0 probe wss://broker.local/mqtt --method echo --qos 1', 'Publish/subscribe echo, with PUBACK time')
+      .example('$0 probe tcp://broker.local:1883 -c 5', 'tcping: repeated TCP connects, no MQTT')
+      .example('$0 probe --embedded --impair 4g', 'What would a 4G link do to these numbers?')
+      .example('$0 probe mqtt://staging:1883 --max-loss 0% --max-rtt-p99 200ms --json', 'CI gate: exit 1 on failure'),
+  run: async (args, ctx) => {
+    const conn = resolveConnection(args, ctx.env);
+    ctx.out.addSecret(conn.target.password);
+    if (!Number.isInteger(args.count) || args.count < 1 || args.count > 1_000_000) {
+      throw new UsageError(`--count ${args.count} is not a whole number from 1 to 1000000`, 'e.g. -c 10');
+    }
+    const intervalMs = parseDurationMs(args.interval, 'interval');
+    const timeoutMs = parseDurationMs(args.timeout, 'timeout');
+    if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
+    if (timeoutMs <= 0) throw new UsageError('--timeout must be above zero', 'e.g. -W 2s');
+    if (args.qos !== 0 && args.method !== 'echo') {
+      throw new UsageError('--qos applies to --method echo only', 'add --method echo, or drop --qos');
+    }
+    const thresholds = {
+      ...(args['max-loss'] !== undefined ? { maxLossPct: parsePercent(args['max-loss'], 'max-loss') } : {}),
+      ...(args['max-rtt-p99'] !== undefined ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') } : {}),
+      ...(args['max-connect'] !== undefined ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') } : {}),
+    };
+    const startedAt = new Date();
+    const { runProbe } = await import('../measure/probe.js');
+    const { buildProbeReport } = await import('../report/build-probe.js');
+    const cleanups: Array<() => Promise<void>> = [];
+    const displayTarget = conn.target;
+    let impairInfo: { spec: string; via: string } | undefined;
+    try {
+      if (conn.embedded) {
+        const { startEmbeddedBroker } = await import('../lab/embedded-broker.js');
+        const broker = await startEmbeddedBroker();
+        cleanups.push(() => broker.close());
+        conn.target = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
+        ctx.out.progress(`embedded aedes broker listening on ${broker.url}`);
+      }
+      const shown = conn.embedded ? conn.target : displayTarget;
+      if (args.impair !== undefined) {
+        const { startImpairFor } = await import('../lab/impair-for-target.js');
+        const via = await startImpairFor(conn.target, args.impair);
+        cleanups.push(() => via.close());
+        impairInfo = { spec: args.impair, via: `${via.host}:${via.port}` };
+        // TLS still verifies the real name: only the socket goes to the proxy.
+        if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
+        conn.target = { ...conn.target, host: via.host, port: via.port };
+        ctx.out.progress(`through impair proxy ${via.host}:${via.port} (${args.impair})`);
+      }
+      const result = await runProbe({
+        conn,
+        method: args.method as 'ping' | 'echo',
+        qos: args.qos as 0 | 1 | 2,
+        count: args.count,
+        intervalMs,
+        timeoutMs,
+        signal: ctx.signal,
+        onNote: (t) => ctx.out.note(t),
+        onSample: (s) => {
+          if (s.rttMs !== null) {
+            const ack = typeof s.ackMs === 'number' ? ` ${conn.target.rawTransport ? 'tls' : 'ack'}=${formatDuration(s.ackMs)}` : '';
+            ctx.out.progress(`seq=${s.seq} time=${formatDuration(s.rttMs)}${ack}${s.duplicate ? ' (DUP)' : ''}`);
+          } else {
+            ctx.out.progress(`seq=${s.seq} ${s.error ? `failed: ${s.error}` : `no reply within ${formatDuration(timeoutMs)}`}`);
+          }
+        },
+      });
+      const report = buildProbeReport({
+        result,
+        target: shown,
+        keepaliveS: conn.keepaliveS,
+        thresholds,
+        startedAt,
+        finishedAt: new Date(),
+        version: VERSION,
+        embedded: conn.embedded,
+        ...(impairInfo ? { impair: impairInfo } : {}),
+      });
+      ctx.out.emit(report);
+      if (ctx.out.json && report.error) {
+        ctx.out.note(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
+      }
+      return report.verdict.exitCode;
+    } finally {
+      for (const c of cleanups.reverse()) await c();
+    }
+  },
 });

@@ -1,0 +1,142 @@
+/**
+ * Pure analysis of a probe run: RTT/loss statistics like ping, threshold checks, and findings about the
+ * broker (what it granted, patterns that are the broker's doing rather than the link's).
+ */
+import type { ProbeResult, ProbeSample } from '../measure/probe.js';
+import { lossPct, summarize, type Summary } from './stats.js';
+
+export interface RttSummary {
+  sent: number;
+  received: number;
+  lost: number;
+  /** Replies that came after the per-probe timeout (counted as lost). */
+  late: number;
+  duplicates: number;
+  lossPct: number;
+  /** The first probe's RTT: on cellular links it includes the radio's idle→connected promotion. */
+  coldMs: number | null;
+  /** Statistics over the received probes after the first (all of them when only one came back). */
+  stats: Summary | null;
+  /** Echo QoS ≥ 1: PUBACK/PUBCOMP times; tcping over tls://: handshake times. */
+  ack: Summary | null;
+}
+
+export function summarizeRtt(samples: readonly ProbeSample[]): RttSummary {
+  const got = samples.filter((s) => s.rttMs !== null);
+  const first = samples[0];
+  const coldMs = first?.rttMs ?? null;
+  const warm = samples.slice(1).filter((s) => s.rttMs !== null).map((s) => s.rttMs as number);
+  const statsOver = warm.length > 0 ? warm : got.map((s) => s.rttMs as number);
+  const acks = samples.filter((s) => typeof s.ackMs === 'number').map((s) => s.ackMs as number);
+  return {
+    sent: samples.length,
+    received: got.length,
+    lost: samples.length - got.length,
+    late: samples.filter((s) => s.lateMs !== undefined).length,
+    duplicates: samples.filter((s) => s.duplicate).length,
+    lossPct: lossPct(samples.length, got.length),
+    coldMs,
+    stats: summarize(statsOver) ?? null,
+    ack: summarize(acks) ?? null,
+  };
+}
+
+export interface ProbeThresholds {
+  maxLossPct?: number;
+  maxRttP99Ms?: number;
+  maxConnectMs?: number;
+}
+
+export interface ThresholdResult {
+  id: 'max-loss' | 'max-rtt-p99' | 'max-connect';
+  limit: number;
+  actual: number | null;
+  pass: boolean;
+  unit: '%' | 'ms';
+}
+
+export function checkThresholds(t: ProbeThresholds, rtt: RttSummary, connectMs: number | undefined): ThresholdResult[] {
+  const out: ThresholdResult[] = [];
+  if (t.maxLossPct !== undefined) {
+    out.push({ id: 'max-loss', limit: t.maxLossPct, actual: rtt.lossPct, pass: rtt.sent > 0 && rtt.lossPct <= t.maxLossPct, unit: '%' });
+  }
+  if (t.maxRttP99Ms !== undefined) {
+    const p99 = rtt.stats?.p99 ?? null;
+    out.push({ id: 'max-rtt-p99', limit: t.maxRttP99Ms, actual: p99, pass: p99 !== null && p99 <= t.maxRttP99Ms, unit: 'ms' });
+  }
+  if (t.maxConnectMs !== undefined) {
+    const c = connectMs ?? null;
+    out.push({ id: 'max-connect', limit: t.maxConnectMs, actual: c, pass: c !== null && c <= t.maxConnectMs, unit: 'ms' });
+  }
+  return out;
+}
+
+export interface Finding {
+  id: string;
+  severity: 'info' | 'warn';
+  text: string;
+  hint?: string;
+}
+
+/** Observations worth a line in the report; each is a fact about the broker or the path, with what to do. */
+export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: number): Finding[] {
+  const out: Finding[] = [];
+  if (r.fellBackTo311) {
+    out.push({
+      id: 'mqtt5-refused',
+      severity: 'info',
+      text: 'the broker does not accept MQTT 5; the probe used MQTT 3.1.1',
+      hint: 'clients must use protocolVersion 4 (3.1.1) with this broker',
+    });
+  }
+  const ska = r.connack?.properties.serverKeepAlive;
+  if (ska !== undefined && ska !== requestedKeepaliveS) {
+    // MQTT 5 §3.2.2.3.14: the client MUST use the Server Keep Alive instead of its own value.
+    out.push({
+      id: 'server-keepalive',
+      severity: 'warn',
+      text: `the broker overrode keepalive ${requestedKeepaliveS}s with Server Keep Alive ${ska}s`,
+      hint: `mqtt-doctor keepalive-tune <url> --verify-broker shows when the broker really cuts idle clients`,
+    });
+  }
+  const cert = r.dial.tls?.certificate;
+  if (cert && cert.daysToExpiry >= 0 && cert.daysToExpiry < 30) {
+    out.push({
+      id: 'cert-expiring',
+      severity: 'warn',
+      text: `the broker certificate expires in ${cert.daysToExpiry} days (${cert.validTo.slice(0, 10)})`,
+      hint: 'renew it before devices without a clock-tolerant TLS stack start failing',
+    });
+  }
+  if (r.dial.tls?.insecure) {
+    out.push({
+      id: 'tls-insecure',
+      severity: 'warn',
+      text: r.dial.tls.verified ? 'TLS verification was turned off (--insecure), though the certificate would have passed' : `TLS verification was turned off (--insecure); it would have failed: ${r.dial.tls.verifyError}`,
+    });
+  }
+  const ack = rtt.ack;
+  const stats = rtt.stats;
+  // Nagle + delayed ACK at the broker: a QoS 1/2 acknowledgement takes tens of ms on a path whose echo
+  // or ping is sub-millisecond. On stock mosquitto this is ~20-40 ms on loopback; set_tcp_nodelay true fixes it.
+  if (r.method === 'echo' && ack && stats && ack.p50 >= 15 && ack.p50 > 10 * Math.max(stats.min, 0.05) && stats.min < 5) {
+    out.push({
+      id: 'broker-nagle',
+      severity: 'warn',
+      text: `acknowledgements take ${ack.p50.toFixed(1)} ms while the fastest echo took ${stats.min.toFixed(2)} ms: the delay is the broker's (Nagle/delayed ACK), not the link's`,
+      hint: 'on mosquitto set `set_tcp_nodelay true`; compare with --method ping, which measures the link',
+    });
+  }
+  const dns = r.dial.dns;
+  const tcp = r.dial.tcp;
+  if (tcp && tcp.attempts.length > 1) {
+    const failed = tcp.attempts.filter((a) => a.error).map((a) => `${a.address} (${a.error})`);
+    out.push({
+      id: 'address-fallback',
+      severity: 'info',
+      text: `connected to ${tcp.address} after ${failed.join(', ')} failed`,
+      hint: dns && !dns.literal ? 'clients that try only the first address will fail: listen on both families or connect by IP' : undefined,
+    } as Finding);
+  }
+  return out;
+}

@@ -1,0 +1,485 @@
+/**
+ * The networked part of `probe`: dial (timed phases), CONNECT→CONNACK, then ping-style RTT probes. Returns raw
+ * observations; deciding what they mean is analyze/ and report/'s job. Failures are returned, not thrown, so
+ * whatever was learned before the failure (DNS answers, the certificate that failed) reaches the report.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type mqttPacket from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
+import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
+import { dial } from '../transport/dial.js';
+import { MqttWire, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
+import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
+
+export type ProbeMethod = 'ping' | 'echo' | 'connect';
+
+export interface ProbeOptions {
+  conn: ConnectionConfig;
+  method: ProbeMethod;
+  qos: 0 | 1 | 2;
+  count: number;
+  intervalMs: number;
+  timeoutMs: number;
+  signal: AbortSignal;
+  onSample?: (s: ProbeSample) => void;
+  onNote?: (text: string) => void;
+}
+
+export interface ProbeSample {
+  seq: number;
+  /** Round trip in ms, or null when lost (no answer within the timeout). */
+  rttMs: number | null;
+  /** Echo at QoS ≥ 1: time to PUBACK (QoS 1) or PUBCOMP (QoS 2). tcping over tls://: the TLS handshake. */
+  ackMs?: number | null;
+  /** The answer came after the timeout (still counted as lost, like ping's late replies). */
+  lateMs?: number;
+  duplicate?: boolean;
+  error?: string;
+}
+
+export interface ConnackInfo {
+  ms: number;
+  protocolVersion: MqttVersion;
+  reasonCode: number;
+  sessionPresent: boolean;
+  properties: NonNullable<mqttPacket.IConnackPacket['properties']>;
+}
+
+export interface ProbeFailure {
+  phase: Phase;
+  code: string | undefined;
+  message: string;
+  reasonCode?: number;
+  /** For non-MQTT answers: the first bytes, hex. */
+  firstBytes?: string;
+}
+
+export interface ProbeResult {
+  method: ProbeMethod;
+  qos: 0 | 1 | 2;
+  clientId: string;
+  mqttVersion: MqttVersion;
+  /** MQTT 5 was refused as an unacceptable version and the probe went on with 3.1.1. */
+  fellBackTo311: boolean;
+  dial: DialInfo;
+  connack?: ConnackInfo;
+  /** DNS through CONNACK (or through TCP/TLS for raw targets), ms. */
+  connectMs?: number;
+  samples: ProbeSample[];
+  /** Set when the run could not start (a phase failed) or the session died mid-run. */
+  failure?: ProbeFailure;
+  /** The session ended mid-run (samples after it are lost). */
+  sessionLostAfterSeq?: number;
+  /** DISCONNECT sent by the server (MQTT 5), if any. */
+  serverDisconnect?: { reasonCode: number; reasonString?: string };
+  interrupted: boolean;
+  /** Echo: QoS the broker granted on SUBSCRIBE. */
+  grantedQos?: number;
+}
+
+const now = () => performance.now();
+
+export function defaultClientId(): string {
+  return `mqtt-doctor-${randomBytes(4).toString('hex')}`;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+interface MqttSession {
+  dialed: DialResult;
+  wire: MqttWire;
+  connack: ConnackInfo;
+  connectMs: number;
+}
+
+function wireFailureCode(f: WireFailure): string {
+  switch (f.kind) {
+    case 'timeout':
+      return 'CONNACK_TIMEOUT';
+    case 'closed':
+      return f.code ?? 'CLOSED_BEFORE_CONNACK';
+    case 'malformed':
+      return f.looksLike === 'http' ? 'HTTP_SERVER' : f.looksLike === 'tls' ? 'TLS_SERVER' : 'MALFORMED_PACKET';
+    case 'aborted':
+      return 'ABORT_ERR';
+  }
+}
+
+/** Dial and CONNECT. Throws PhaseError (with the phases learned so far) on any failure, including refusal. */
+export async function connectMqtt(
+  conn: ConnectionConfig,
+  version: MqttVersion,
+  clientId: string,
+  signal: AbortSignal,
+): Promise<MqttSession> {
+  const t0 = now();
+  const deadline = t0 + conn.connectTimeoutMs;
+  const dialed = await dial({ target: conn.target, tls: conn.tls, deadline, signal });
+  const wire = new MqttWire(dialed.stream, version);
+  const info: DialInfo = { ...(dialed.dns ? { dns: dialed.dns } : {}), ...(dialed.tcp ? { tcp: dialed.tcp } : {}), ...(dialed.tls ? { tls: dialed.tls } : {}), ...(dialed.ws ? { ws: dialed.ws } : {}) };
+  const tc = now();
+  let packet: mqttPacket.IConnackPacket;
+  try {
+    wire.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: version,
+      clean: true,
+      clientId,
+      keepalive: conn.keepaliveS,
+      ...(conn.target.username !== undefined ? { username: conn.target.username } : {}),
+      ...(conn.target.password !== undefined ? { password: Buffer.from(conn.target.password, 'utf8') } : {}),
+      ...(version === 5 ? { properties: { requestProblemInformation: true } } : {}),
+    });
+    packet = await wire.waitFor(is.connack, Math.max(0, deadline - now()), signal);
+  } catch (err) {
+    dialed.close();
+    if (err instanceof WireError) {
+      const f = err.failure;
+      const msg = f.kind === 'timeout' ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)` : err.message;
+      throw Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
+        firstBytes: f.kind === 'malformed' ? f.firstBytes : undefined,
+      });
+    }
+    throw err;
+  }
+  const connackMs = now() - tc;
+  const reasonCode = packet.reasonCode ?? packet.returnCode ?? 0;
+  const connack: ConnackInfo = {
+    ms: connackMs,
+    protocolVersion: version,
+    reasonCode,
+    sessionPresent: packet.sessionPresent,
+    properties: packet.properties ?? {},
+  };
+  if (reasonCode !== 0) {
+    dialed.close();
+    throw Object.assign(new PhaseError('mqtt', `the broker refused the connection (CONNACK ${reasonCode})`, 'CONNACK_REFUSED', info), {
+      connack,
+    });
+  }
+  return { dialed, wire, connack, connectMs: now() - t0 };
+}
+
+function toFailure(err: unknown): ProbeFailure {
+  if (err instanceof PhaseError) {
+    const extra = err as PhaseError & { connack?: ConnackInfo; firstBytes?: string };
+    return {
+      phase: err.phase,
+      code: err.code,
+      message: err.message,
+      ...(extra.connack ? { reasonCode: extra.connack.reasonCode } : {}),
+      ...(extra.firstBytes ? { firstBytes: extra.firstBytes } : {}),
+    };
+  }
+  throw err;
+}
+
+/** True when a v5 CONNECT was refused because the broker only speaks 3.1.1 (rc 1 or 0x84). */
+function refusedVersion5(err: unknown): boolean {
+  const c = (err as { connack?: ConnackInfo }).connack;
+  return err instanceof PhaseError && c !== undefined && c.protocolVersion === 5 && (c.reasonCode === 1 || c.reasonCode === 0x84);
+}
+
+export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
+  const clientId = opts.conn.clientId ?? defaultClientId();
+  const base: ProbeResult = {
+    method: opts.method,
+    qos: opts.qos,
+    clientId,
+    mqttVersion: opts.conn.mqttVersion,
+    fellBackTo311: false,
+    dial: {},
+    samples: [],
+    interrupted: false,
+  };
+  if (opts.conn.target.rawTransport) return runTcping(opts, base);
+
+  let session: MqttSession;
+  try {
+    try {
+      session = await connectMqtt(opts.conn, opts.conn.mqttVersion, clientId, opts.signal);
+    } catch (err) {
+      if (!refusedVersion5(err)) throw err;
+      opts.onNote?.('the broker refused MQTT 5 (unacceptable protocol version); retrying with MQTT 3.1.1');
+      base.fellBackTo311 = true;
+      base.mqttVersion = 4;
+      session = await connectMqtt(opts.conn, 4, clientId, opts.signal);
+    }
+  } catch (err) {
+    const failure = toFailure(err);
+    const pe = err as PhaseError & { connack?: ConnackInfo };
+    return { ...base, dial: pe.info, ...(pe.connack ? { connack: pe.connack } : {}), failure, interrupted: opts.signal.aborted };
+  }
+  const result: ProbeResult = {
+    ...base,
+    dial: {
+      ...(session.dialed.dns ? { dns: session.dialed.dns } : {}),
+      ...(session.dialed.tcp ? { tcp: session.dialed.tcp } : {}),
+      ...(session.dialed.tls ? { tls: session.dialed.tls } : {}),
+      ...(session.dialed.ws ? { ws: session.dialed.ws } : {}),
+    },
+    connack: session.connack,
+    connectMs: session.connectMs,
+  };
+  const { wire } = session;
+  wire.on('packet', (p) => {
+    if (is.disconnect(p)) {
+      result.serverDisconnect = {
+        reasonCode: p.reasonCode ?? 0,
+        ...(p.properties?.reasonString ? { reasonString: p.properties.reasonString } : {}),
+      };
+    }
+  });
+  try {
+    if (opts.method === 'echo') await echoLoop(opts, session, result);
+    else if (opts.method === 'ping') await pingLoop(opts, wire, result);
+    if (!wire.closedWith) wire.send({ cmd: 'disconnect', ...(result.mqttVersion === 5 ? { reasonCode: 0 } : {}) } as Packet);
+  } finally {
+    result.interrupted = opts.signal.aborted;
+    // Let the DISCONNECT leave before the socket goes.
+    session.dialed.stream.end();
+    setTimeout(() => session.dialed.close(), 50).unref();
+  }
+  return result;
+}
+
+interface Pending {
+  seq: number;
+  sentAt: number;
+  timedOut: boolean;
+  settle: () => void;
+  timer: NodeJS.Timeout;
+  sample: ProbeSample;
+}
+
+/**
+ * The ping-style schedule shared by both MQTT methods: probe n leaves at start + n × interval (ping -i), each
+ * waits at most timeout; replies may overlap. Stops when the count is reached, on abort, or when the session dies.
+ */
+async function schedule(
+  opts: ProbeOptions,
+  wire: MqttWire,
+  result: ProbeResult,
+  send: (seq: number, sentAt: number, sample: ProbeSample) => Pending,
+): Promise<void> {
+  const start = now();
+  const waits: Array<Promise<void>> = [];
+  let closed = false;
+  const onClose = (f: WireFailure) => {
+    closed = true;
+    result.sessionLostAfterSeq = result.samples.length;
+    const code = f.kind === 'closed' ? (f.code ?? 'CONNECTION_CLOSED') : wireFailureCode(f);
+    const reason = result.serverDisconnect ? ` after DISCONNECT ${result.serverDisconnect.reasonCode}` : '';
+    result.failure = { phase: 'mqtt', code, message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}` };
+  };
+  wire.once('close', onClose);
+  for (let seq = 1; seq <= opts.count; seq += 1) {
+    if (opts.signal.aborted || closed) break;
+    await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
+    if (opts.signal.aborted || closed) break;
+    const sample: ProbeSample = { seq, rttMs: null };
+    result.samples.push(sample);
+    let pending: Pending;
+    try {
+      pending = send(seq, now(), sample);
+    } catch {
+      break;
+    }
+    waits.push(
+      new Promise<void>((resolve) => {
+        const orig = pending.settle;
+        pending.settle = () => {
+          orig();
+          resolve();
+        };
+        wire.once('close', () => pending.settle());
+        opts.signal.addEventListener('abort', () => pending.settle(), { once: true });
+      }),
+    );
+  }
+  await Promise.all(waits);
+  wire.off('close', onClose);
+}
+
+function makePending(opts: ProbeOptions, seq: number, sentAt: number, sample: ProbeSample): Pending {
+  let settled = false;
+  const p: Pending = {
+    seq,
+    sentAt,
+    timedOut: false,
+    sample,
+    settle: () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(p.timer);
+      opts.onSample?.(sample);
+    },
+    timer: setTimeout(() => {
+      p.timedOut = true;
+      p.settle();
+    }, opts.timeoutMs),
+  };
+  return p;
+}
+
+async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult): Promise<void> {
+  // PINGRESP carries no identifier, but TCP keeps order and the server answers PINGREQs in order
+  // (MQTT 3.1.1 §3.12.4 / 5.0 §3.12.4), so each PINGRESP belongs to the oldest unanswered PINGREQ. A reply
+  // after the timeout is therefore still matched to its own probe and reported late, not credited to the next.
+  const fifo: Pending[] = [];
+  wire.on('packet', (p) => {
+    if (!is.pingresp(p)) return;
+    const t = now();
+    const o = fifo.shift();
+    if (!o) return;
+    if (o.timedOut) o.sample.lateMs = t - o.sentAt;
+    else {
+      o.sample.rttMs = t - o.sentAt;
+      o.settle();
+    }
+  });
+  await schedule(opts, wire, result, (seq, sentAt, sample) => {
+    const pending = makePending(opts, seq, sentAt, sample);
+    fifo.push(pending);
+    wire.send({ cmd: 'pingreq' });
+    return pending;
+  });
+}
+
+async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeResult): Promise<void> {
+  const { wire } = session;
+  const topic = `mqtt-doctor/probe/${result.clientId}`;
+  wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: opts.qos }] } as Packet);
+  const suback = await wire.waitFor(is.suback, opts.timeoutMs * 2, opts.signal).catch((err: unknown) => {
+    throw new PhaseError('mqtt', `SUBSCRIBE to ${topic} got no SUBACK: ${(err as Error).message}`, 'SUBACK_TIMEOUT', result.dial);
+  });
+  const granted = suback.granted[0];
+  result.grantedQos = typeof granted === 'number' ? granted : undefined;
+  if (typeof granted === 'number' && granted >= 0x80) {
+    result.failure = {
+      phase: 'mqtt',
+      code: 'SUBSCRIBE_REFUSED',
+      message: `the broker refused the SUBSCRIBE to ${topic} (reason ${granted}); use --method ping, which needs no topic rights`,
+      reasonCode: granted,
+    };
+    return;
+  }
+  const bySeq = new Map<number, Pending>();
+  const byMsgId = new Map<number, Pending>();
+  const ackStart = new Map<number, number>();
+  wire.on('packet', (p) => {
+    const t = now();
+    switch (p.cmd) {
+      case 'publish': {
+        if (p.qos === 1 && p.messageId !== undefined) wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
+        if (p.qos === 2 && p.messageId !== undefined) wire.send({ cmd: 'pubrec', messageId: p.messageId } as Packet);
+        if (p.topic !== topic) return;
+        const seq = Number(Buffer.from(p.payload).toString('utf8').split(':')[1]);
+        const o = bySeq.get(seq);
+        if (!o) return;
+        if (o.sample.rttMs !== null || o.sample.lateMs !== undefined) {
+          o.sample.duplicate = true;
+          return;
+        }
+        if (o.timedOut) o.sample.lateMs = t - o.sentAt;
+        else {
+          o.sample.rttMs = t - o.sentAt;
+          maybeSettle(o);
+        }
+        return;
+      }
+      case 'pubrel':
+        wire.send({ cmd: 'pubcomp', messageId: p.messageId } as Packet);
+        return;
+      case 'puback':
+      case 'pubcomp': {
+        const o = byMsgId.get(p.messageId ?? -1);
+        if (!o) return;
+        o.sample.ackMs = t - (ackStart.get(o.seq) ?? o.sentAt);
+        byMsgId.delete(p.messageId ?? -1);
+        maybeSettle(o);
+        return;
+      }
+      case 'pubrec':
+        wire.send({ cmd: 'pubrel', messageId: p.messageId } as Packet);
+        return;
+      default:
+        return;
+    }
+  });
+  function maybeSettle(o: Pending) {
+    const ackDone = opts.qos === 0 || o.sample.ackMs !== undefined;
+    if (o.sample.rttMs !== null && ackDone) o.settle();
+  }
+  await schedule(opts, wire, result, (seq, sentAt, sample) => {
+    // Packet identifiers 2..65535 (1 was the SUBSCRIBE), wrapping for long runs.
+    const messageId = ((seq - 1) % 65534) + 2;
+    const pending = makePending(opts, seq, sentAt, sample);
+    bySeq.set(seq, pending);
+    if (opts.qos > 0) {
+      byMsgId.set(messageId, pending);
+      ackStart.set(seq, sentAt);
+    }
+    wire.send({
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from(`mqd:${seq}:${Date.now()}`),
+      qos: opts.qos,
+      retain: false,
+      dup: false,
+      ...(opts.qos > 0 ? { messageId } : {}),
+    } as Packet);
+    return pending;
+  });
+}
+
+/** tcp:// and tls://: every probe is a fresh connection, tcping-style; RTT is the TCP connect time. */
+async function runTcping(opts: ProbeOptions, base: ProbeResult): Promise<ProbeResult> {
+  const result: ProbeResult = { ...base, method: 'connect' };
+  const start = now();
+  for (let seq = 1; seq <= opts.count; seq += 1) {
+    if (opts.signal.aborted) break;
+    await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
+    if (opts.signal.aborted) break;
+    const sample: ProbeSample = { seq, rttMs: null };
+    result.samples.push(sample);
+    const t0 = now();
+    const timeoutMs = seq === 1 ? opts.conn.connectTimeoutMs : opts.timeoutMs;
+    try {
+      const d = await dial({ target: opts.conn.target, tls: opts.conn.tls, deadline: t0 + timeoutMs, signal: opts.signal });
+      d.close();
+      sample.rttMs = d.tcp?.ms ?? now() - t0;
+      if (d.tls) sample.ackMs = d.tls.ms;
+      if (seq === 1) {
+        result.dial = { ...(d.dns ? { dns: d.dns } : {}), ...(d.tcp ? { tcp: d.tcp } : {}), ...(d.tls ? { tls: d.tls } : {}) };
+        result.connectMs = now() - t0;
+      }
+    } catch (err) {
+      if (!(err instanceof PhaseError)) throw err;
+      sample.error = err.code ?? err.message;
+      if (seq === 1) {
+        // The first connection is the waterfall: if it fails, the target is unreachable; stop here.
+        result.dial = err.info;
+        result.failure = toFailure(err);
+        opts.onSample?.(sample);
+        break;
+      }
+    }
+    opts.onSample?.(sample);
+  }
+  result.interrupted = opts.signal.aborted;
+  return result;
+}

@@ -1,0 +1,386 @@
+/**
+ * Pure: ProbeResult (+ what the user asked) → Report. The phase waterfall becomes checks, the broker's grants
+ * and the RTT summary become sections, failures get the knowledge base's most likely cause.
+ */
+import { maskTarget, type Target } from '../config/target.js';
+import { formatDuration } from '../config/units.js';
+import { ExitCode } from '../errors.js';
+import { classifyFailure } from '../kb/classify.js';
+import { describeConnack } from '../kb/reason-codes.js';
+import { checkThresholds, findings, summarizeRtt, type Finding, type ProbeThresholds, type RttSummary, type ThresholdResult } from '../analyze/probe.js';
+import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
+import type { Phase } from '../transport/types.js';
+import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+
+export interface ProbeReportInput {
+  result: ProbeResult;
+  target: Target;
+  keepaliveS: number;
+  thresholds: ProbeThresholds;
+  startedAt: Date;
+  finishedAt: Date;
+  version: string;
+  /** Set when the probe went through an in-process impair proxy. */
+  impair?: { spec: string; via: string };
+  embedded?: boolean;
+}
+
+export interface ProbeData {
+  method: ProbeResult['method'];
+  qos: number;
+  clientId: string;
+  mqttVersion: '3.1.1' | '5';
+  fellBackTo311: boolean;
+  embedded: boolean;
+  impair?: { spec: string; via: string };
+  phases: ProbeResult['dial'] & {
+    connack?: {
+      ms: number;
+      reasonCode: number;
+      reasonName: string;
+      sessionPresent: boolean;
+      properties: Record<string, unknown>;
+    };
+  };
+  connectMs: number | null;
+  rtt: RttSummary;
+  samples: ProbeResult['samples'];
+  thresholds: ThresholdResult[];
+  findings: Finding[];
+  failure?: ProbeFailure;
+  serverDisconnect?: ProbeResult['serverDisconnect'];
+}
+
+const PHASE_TITLE: Record<Phase, string> = {
+  dns: 'DNS lookup',
+  tcp: 'TCP connect',
+  tls: 'TLS handshake',
+  ws: 'WebSocket upgrade',
+  mqtt: 'CONNECT → CONNACK',
+};
+
+const fmtMs = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '—' : formatDuration(ms));
+
+function phasesFor(t: Target): Phase[] {
+  const p: Phase[] = ['dns', 'tcp'];
+  if (t.secure) p.push('tls');
+  if (t.scheme === 'ws' || t.scheme === 'wss') p.push('ws');
+  if (!t.rawTransport) p.push('mqtt');
+  return p;
+}
+
+export function explainFailure(f: ProbeFailure, mqttVersion: 4 | 5): { explanation: string; hint: string | undefined } {
+  if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED') {
+    const rc = describeConnack(f.reasonCode, mqttVersion);
+    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion });
+    return { explanation: `${rc.name} (${rc.hex}): ${rc.meaning}`, hint: c?.fix };
+  }
+  const c = classifyFailure({ phase: f.phase, ...(f.code ? { code: f.code } : {}), message: f.message, mqttVersion });
+  if (!c) return { explanation: f.message, hint: undefined };
+  const cause = c.causes[0];
+  return { explanation: `${c.title}${cause ? `: most likely ${lowerFirst(cause)}` : ''}`, hint: c.fix };
+}
+
+function lowerFirst(s: string): string {
+  return s.length > 1 && /^[A-Z][a-z]/.test(s) ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
+
+function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undefined {
+  const d = r.dial;
+  switch (phase) {
+    case 'dns': {
+      if (!d.dns) return undefined;
+      const addrs = d.dns.addresses.map((a) => a.address);
+      const chosen = d.tcp?.address;
+      return {
+        id: 'dns',
+        title: PHASE_TITLE.dns,
+        status: 'pass',
+        ...(d.dns.literal ? {} : { durationMs: d.dns.ms }),
+        summary: d.dns.literal
+          ? `${target.host} is an IP address (no lookup)`
+          : `${addrs.length} address${addrs.length === 1 ? '' : 'es'}: ${addrs.join(', ')}${chosen ? ` → ${chosen}` : ''}`,
+        metrics: { addresses: d.dns.addresses, literal: d.dns.literal },
+      };
+    }
+    case 'tcp':
+      if (!d.tcp) return undefined;
+      return {
+        id: 'tcp',
+        title: PHASE_TITLE.tcp,
+        status: 'pass',
+        durationMs: d.tcp.ms,
+        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${target.port} (IPv${d.tcp.family})`,
+        metrics: { ...d.tcp },
+      };
+    case 'tls': {
+      if (!d.tls) return undefined;
+      const cert = d.tls.certificate;
+      const verify = d.tls.verified ? 'verified' : `NOT verified: ${d.tls.verifyError}`;
+      return {
+        id: 'tls',
+        title: PHASE_TITLE.tls,
+        status: d.tls.verified ? 'pass' : d.tls.insecure ? 'warn' : 'fail',
+        durationMs: d.tls.ms,
+        summary: `${d.tls.protocol ?? '?'} ${d.tls.cipher ?? ''}${d.tls.alpn ? ` alpn=${d.tls.alpn}` : ''}, ${verify}${cert ? `, ${cert.daysToExpiry} days left` : ''}`,
+        metrics: { ...d.tls },
+      };
+    }
+    case 'ws':
+      if (!d.ws) return undefined;
+      return {
+        id: 'ws',
+        title: PHASE_TITLE.ws,
+        status: 'pass',
+        durationMs: d.ws.ms,
+        summary: `HTTP ${d.ws.status} ${d.ws.path}, subprotocol ${d.ws.subprotocol || '(none)'}`,
+        metrics: { ...d.ws },
+      };
+    case 'mqtt': {
+      const c = r.connack;
+      if (!c) return undefined;
+      const rc = describeConnack(c.reasonCode, c.protocolVersion);
+      return {
+        id: 'connack',
+        title: PHASE_TITLE.mqtt,
+        status: c.reasonCode === 0 ? 'pass' : 'fail',
+        durationMs: c.ms,
+        summary:
+          c.reasonCode === 0
+            ? `accepted, MQTT ${c.protocolVersion === 5 ? '5' : '3.1.1'}, session present ${c.sessionPresent ? 1 : 0}`
+            : `refused: ${rc.name} (${rc.hex})`,
+        metrics: { reasonCode: c.reasonCode, reasonName: rc.name, sessionPresent: c.sessionPresent },
+      };
+    }
+  }
+}
+
+function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number): Verdict {
+  if (r.interrupted) {
+    return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted after ${rtt.sent} probes; partial results above` };
+  }
+  const f = r.failure;
+  if (f && r.sessionLostAfterSeq === undefined) {
+    const phaseName = PHASE_TITLE[f.phase];
+    const refused = f.phase === 'mqtt';
+    return {
+      status: 'failed',
+      exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
+      summary: `${phaseName} failed: ${f.message}`,
+    };
+  }
+  const failedT = thresholds.filter((t) => !t.pass);
+  if (failedT.length > 0) {
+    return {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `threshold failed: ${failedT.map((t) => `${t.id} (${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(1)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)})`).join(', ')}`,
+    };
+  }
+  if (f) return { status: 'failed', exitCode: ExitCode.finding, summary: f.message };
+  if (rtt.sent > 0 && rtt.received === 0) {
+    return { status: 'failed', exitCode: ExitCode.finding, summary: `no replies: ${rtt.sent} probes sent, 100% loss` };
+  }
+  const lossy = rtt.lost > 0;
+  const rttText = rtt.stats ? `, RTT p50 ${fmtMs(rtt.stats.p50)} p99 ${fmtMs(rtt.stats.p99)}` : '';
+  const base = `${rtt.received}/${rtt.sent} replies, ${rtt.lossPct.toFixed(1)}% loss${rttText}`;
+  if (lossy || warnings > 0) return { status: 'degraded', exitCode: ExitCode.ok, summary: `${base}${warnings ? `; ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}` };
+  return { status: 'healthy', exitCode: ExitCode.ok, summary: base };
+}
+
+function grantsSection(r: ProbeResult): Section | undefined {
+  const c = r.connack;
+  if (!c || c.reasonCode !== 0) return undefined;
+  const p = c.properties;
+  const yesNo = (v: boolean | undefined, dflt: string) => (v === undefined ? dflt : v ? 'yes' : 'no');
+  const pairs: Array<[string, string]> = [
+    ['protocol', c.protocolVersion === 5 ? 'MQTT 5' : `MQTT 3.1.1${r.fellBackTo311 ? ' (MQTT 5 refused)' : ''}`],
+    ['session present', c.sessionPresent ? 'yes' : 'no'],
+  ];
+  if (c.protocolVersion === 5) {
+    // Absent CONNACK properties have spec defaults (MQTT 5 §3.2.2.3); show them as such.
+    pairs.push(
+      ['server keep alive', p.serverKeepAlive !== undefined ? `${p.serverKeepAlive} s (overrides the client's)` : 'not set (client value stands)'],
+      ['session expiry', p.sessionExpiryInterval !== undefined ? `${p.sessionExpiryInterval} s` : 'as requested'],
+      ['receive maximum', p.receiveMaximum !== undefined ? String(p.receiveMaximum) : '65535 (default)'],
+      ['maximum packet size', p.maximumPacketSize !== undefined ? `${p.maximumPacketSize} bytes` : 'no limit'],
+      ['topic alias maximum', p.topicAliasMaximum !== undefined ? String(p.topicAliasMaximum) : '0 (default)'],
+      ['maximum QoS', p.maximumQoS !== undefined ? String(p.maximumQoS) : '2 (default)'],
+      ['retain available', yesNo(p.retainAvailable, 'yes (default)')],
+      ['wildcard subscriptions', yesNo(p.wildcardSubscriptionAvailable, 'yes (default)')],
+      ['subscription identifiers', yesNo(p.subscriptionIdentifiersAvailable, 'yes (default)')],
+      ['shared subscriptions', yesNo(p.sharedSubscriptionAvailable, 'yes (default)')],
+    );
+    if (p.assignedClientIdentifier) pairs.push(['assigned client id', p.assignedClientIdentifier]);
+    if (p.reasonString) pairs.push(['reason string', p.reasonString]);
+    if (p.serverReference) pairs.push(['server reference', p.serverReference]);
+    if (p.responseInformation) pairs.push(['response information', p.responseInformation]);
+  }
+  return { kind: 'pairs', title: 'Broker granted', pairs };
+}
+
+function certSection(r: ProbeResult): Section | undefined {
+  const cert = r.dial.tls?.certificate;
+  if (!cert) return undefined;
+  return {
+    kind: 'pairs',
+    title: 'TLS certificate',
+    pairs: [
+      ['subject', cert.subject],
+      ['issuer', `${cert.issuer}${cert.selfSigned ? ' (self-signed)' : ''}`],
+      ['names', cert.subjectAltNames.join(', ') || '(no SAN)'],
+      ['valid', `${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${cert.daysToExpiry} days left)`],
+      ['verification', r.dial.tls?.verified ? 'passed' : `${r.dial.tls?.verifyError}${r.dial.tls?.insecure ? ' (ignored: --insecure)' : ''}`],
+    ],
+  };
+}
+
+function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
+  if (rtt.sent === 0) return undefined;
+  const what = r.method === 'ping' ? 'PINGREQ → PINGRESP' : r.method === 'echo' ? `PUBLISH QoS ${r.qos} → own subscription` : 'TCP connect (tcping)';
+  const pairs: Array<[string, string]> = [
+    ['method', what],
+    ['sent / received', `${rtt.sent} / ${rtt.received}, ${rtt.lossPct.toFixed(1)}% loss${rtt.late ? `, ${rtt.late} late` : ''}${rtt.duplicates ? `, ${rtt.duplicates} duplicates` : ''}`],
+    ['cold (first probe)', fmtMs(rtt.coldMs)],
+  ];
+  const s = rtt.stats;
+  if (s) {
+    pairs.push(
+      [`min / avg / max / mdev`, `${fmtMs(s.min)} / ${fmtMs(s.avg)} / ${fmtMs(s.max)} / ${fmtMs(s.mdev)}`],
+      ['p50 / p90 / p99', `${fmtMs(s.p50)} / ${fmtMs(s.p90)} / ${fmtMs(s.p99)}`],
+      ['jitter', fmtMs(s.jitter)],
+    );
+  }
+  if (rtt.ack) {
+    const label = r.method === 'connect' ? 'TLS handshake p50 / p99' : `${r.qos === 2 ? 'PUBCOMP' : 'PUBACK'} p50 / p99`;
+    pairs.push([label, `${fmtMs(rtt.ack.p50)} / ${fmtMs(rtt.ack.p99)}`]);
+  }
+  return { kind: 'pairs', title: 'Round trip', pairs };
+}
+
+export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
+  const { result: r, target } = input;
+  const rtt = summarizeRtt(r.samples);
+  const thresholds = checkThresholds(input.thresholds, rtt, r.connectMs);
+  const found = findings(r, rtt, input.keepaliveS);
+  const checks: Check[] = [];
+  const failedPhase = r.failure && r.sessionLostAfterSeq === undefined ? r.failure.phase : undefined;
+  for (const phase of phasesFor(target)) {
+    const c = phaseCheck(phase, r, target);
+    if (c && !(phase === failedPhase && c.status === 'pass' && phase !== 'mqtt')) {
+      checks.push(c);
+      if (phase === failedPhase && c.status === 'fail') {
+        const ex = explainFailure(r.failure!, r.mqttVersion);
+        c.explanation = ex.explanation;
+        if (ex.hint) c.hint = ex.hint;
+      }
+      continue;
+    }
+    if (phase === failedPhase) {
+      const ex = explainFailure(r.failure!, r.mqttVersion);
+      checks.push({
+        id: phase === 'mqtt' ? 'connack' : phase,
+        title: PHASE_TITLE[phase],
+        status: 'fail',
+        summary: `${r.failure!.code ?? 'failed'}: ${r.failure!.message}`,
+        explanation: ex.explanation,
+        ...(ex.hint ? { hint: ex.hint } : {}),
+      });
+    } else if (failedPhase !== undefined) {
+      checks.push({ id: phase === 'mqtt' ? 'connack' : phase, title: PHASE_TITLE[phase], status: 'skip', summary: 'not reached' });
+    }
+  }
+  if (rtt.sent > 0) {
+    const s = rtt.stats;
+    const sessionLost = r.sessionLostAfterSeq !== undefined;
+    checks.push({
+      id: 'rtt',
+      title: r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
+      status: sessionLost || rtt.received === 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
+      summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${s ? `, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}` : ''}`,
+      metrics: { ...rtt },
+      ...(sessionLost && r.failure ? { explanation: r.failure.message } : {}),
+      ...(sessionLost && r.failure ? { hint: explainFailure(r.failure, r.mqttVersion).hint ?? 'run mqtt-doctor soak to see how often this happens' } : {}),
+    });
+  }
+  for (const t of thresholds) {
+    const fmt = (v: number | null) => (v === null ? 'no data' : t.unit === '%' ? `${v.toFixed(2)}%` : fmtMs(v));
+    checks.push({
+      id: `threshold.${t.id}`,
+      title: `--${t.id} ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`,
+      status: t.pass ? 'pass' : 'fail',
+      summary: `${fmt(t.actual)} ${t.pass ? '≤' : '>'} ${fmt(t.limit)}`,
+      metrics: { limit: t.limit, actual: t.actual },
+      ...(t.pass ? {} : { explanation: `${t.id} is over its limit` }),
+    });
+  }
+  for (const f of found) {
+    checks.push({
+      id: `finding.${f.id}`,
+      title: f.severity === 'warn' ? 'Finding' : 'Note',
+      status: f.severity === 'warn' ? 'warn' : 'info',
+      summary: f.text,
+      explanation: f.text,
+      ...(f.hint ? { hint: f.hint } : {}),
+    });
+  }
+  const warnings = found.filter((f) => f.severity === 'warn').length;
+  const verdict = verdictFor(r, rtt, thresholds, warnings);
+  const view = [grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
+  const c = r.connack;
+  const data: ProbeData = {
+    method: r.method,
+    qos: r.qos,
+    clientId: r.clientId,
+    mqttVersion: r.mqttVersion === 5 ? '5' : '3.1.1',
+    fellBackTo311: r.fellBackTo311,
+    embedded: input.embedded ?? false,
+    ...(input.impair ? { impair: input.impair } : {}),
+    phases: {
+      ...r.dial,
+      ...(c
+        ? {
+            connack: {
+              ms: c.ms,
+              reasonCode: c.reasonCode,
+              reasonName: describeConnack(c.reasonCode, c.protocolVersion).name,
+              sessionPresent: c.sessionPresent,
+              properties: { ...c.properties },
+            },
+          }
+        : {}),
+    },
+    connectMs: r.connectMs ?? null,
+    rtt,
+    samples: r.samples,
+    thresholds,
+    findings: found,
+    ...(r.failure ? { failure: r.failure } : {}),
+    ...(r.serverDisconnect ? { serverDisconnect: r.serverDisconnect } : {}),
+  };
+  const failure = r.failure;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version: input.version },
+    command: 'probe',
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    target: maskTarget(target),
+    ...(r.dial.tls?.insecure ? { insecure: true } : {}),
+    checks,
+    data,
+    ...(failure
+      ? {
+          error: {
+            kind: failure.phase === 'mqtt' && r.sessionLostAfterSeq === undefined ? 'refused' : r.sessionLostAfterSeq !== undefined ? 'session-lost' : 'unreachable',
+            phase: failure.phase,
+            ...(failure.code ? { code: failure.code } : {}),
+            message: failure.message,
+            ...(explainFailure(failure, r.mqttVersion).hint ? { hint: explainFailure(failure, r.mqttVersion).hint! } : {}),
+          },
+        }
+      : {}),
+    verdict,
+    view,
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * A minimal MQTT session over any byte stream, built on mqtt-packet. probe uses it instead of MQTT.js so that
+ * nothing (no hidden keepalive timer, no reconnect, no queue) sits between the wire and the clock, and so a
+ * garbage answer can be shown as bytes.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+
+export type WireFailure =
+  | { kind: 'timeout'; waitedMs: number }
+  | { kind: 'closed'; error?: string; code?: string }
+  | { kind: 'malformed'; detail: string; firstBytes: string; looksLike: 'http' | 'tls' | 'unknown' }
+  | { kind: 'aborted' };
+
+export class WireError extends Error {
+  constructor(readonly failure: WireFailure) {
+    super(describeFailure(failure));
+    this.name = 'WireError';
+  }
+}
+
+function describeFailure(f: WireFailure): string {
+  switch (f.kind) {
+    case 'timeout':
+      return `no answer within ${Math.round(f.waitedMs)} ms`;
+    case 'closed':
+      return `the connection closed${f.error ? ` (${f.error})` : ''}`;
+    case 'malformed':
+      return f.looksLike === 'http'
+        ? 'an HTTP server answered, not an MQTT broker'
+        : f.looksLike === 'tls'
+          ? 'a TLS server answered a plaintext CONNECT'
+          : `the server sent bytes that are not MQTT (${f.detail})`;
+    case 'aborted':
+      return 'interrupted';
+  }
+}
+
+/** Classify the first bytes of a non-MQTT answer, for the "most likely cause" line. */
+export function sniff(bytes: Buffer): 'http' | 'tls' | 'unknown' {
+  if (bytes.subarray(0, 5).toString('latin1') === 'HTTP/') return 'http';
+  // TLS record: content type 0x15 (alert) or 0x16 (handshake), then version major 0x03.
+  if (bytes.length >= 2 && (bytes[0] === 0x15 || bytes[0] === 0x16) && bytes[1] === 0x03) return 'tls';
+  return 'unknown';
+}
+
+export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailure] }> {
+  private readonly parser: ReturnType<typeof mqttPacket.parser>;
+  private firstBytes = Buffer.alloc(0);
+  private failure: WireFailure | undefined;
+
+  constructor(
+    readonly stream: Duplex,
+    private readonly protocolVersion: 4 | 5,
+  ) {
+    super();
+    this.parser = mqttPacket.parser({ protocolVersion });
+    this.parser.on('packet', (p: Packet) => this.emit('packet', p));
+    this.parser.on('error', (err: Error) => {
+      this.fail({ kind: 'malformed', detail: err.message, firstBytes: this.firstBytes.toString('hex'), looksLike: sniff(this.firstBytes) });
+      stream.destroy();
+    });
+    stream.on('data', (chunk: Buffer) => {
+      if (this.firstBytes.length < 32) this.firstBytes = Buffer.concat([this.firstBytes, chunk]).subarray(0, 32);
+      if (this.failure) return;
+      // An HTTP or TLS answer can parse as a plausible MQTT header; catch it before the parser does.
+      const kind = sniff(this.firstBytes);
+      if (kind !== 'unknown' && this.firstBytes.length >= 5) {
+        this.fail({ kind: 'malformed', detail: kind, firstBytes: this.firstBytes.toString('hex'), looksLike: kind });
+        stream.destroy();
+        return;
+      }
+      this.parser.parse(chunk);
+    });
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: err.message, ...(err.code ? { code: err.code } : {}) }));
+    stream.on('close', () => this.fail({ kind: 'closed' }));
+    stream.on('end', () => this.fail({ kind: 'closed', error: 'the server closed the connection (FIN)' }));
+  }
+
+  get closedWith(): WireFailure | undefined {
+    return this.failure;
+  }
+
+  private fail(f: WireFailure): void {
+    if (this.failure) return;
+    this.failure = f;
+    this.emit('close', f);
+  }
+
+  send(packet: Packet): void {
+    if (this.failure) throw new WireError(this.failure);
+    this.stream.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** Resolve with the first packet matching `match`, or reject with a WireError. */
+  waitFor<P extends Packet>(match: (p: Packet) => p is P, timeoutMs: number, signal?: AbortSignal): Promise<P> {
+    return new Promise((resolve, reject) => {
+      if (this.failure) return reject(new WireError(this.failure));
+      const t0 = performance.now();
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.off('packet', onPacket);
+        this.off('close', onClose);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const onPacket = (p: Packet) => {
+        if (!match(p)) return;
+        cleanup();
+        resolve(p);
+      };
+      const onClose = (f: WireFailure) => {
+        cleanup();
+        reject(new WireError(f));
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(new WireError({ kind: 'aborted' }));
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new WireError({ kind: 'timeout', waitedMs: performance.now() - t0 }));
+      }, Math.max(0, timeoutMs));
+      this.on('packet', onPacket);
+      this.on('close', onClose);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+export const is = {
+  connack: (p: Packet): p is mqttPacket.IConnackPacket => p.cmd === 'connack',
+  pingresp: (p: Packet): p is mqttPacket.IPingrespPacket => p.cmd === 'pingresp',
+  suback: (p: Packet): p is mqttPacket.ISubackPacket => p.cmd === 'suback',
+  disconnect: (p: Packet): p is mqttPacket.IDisconnectPacket => p.cmd === 'disconnect',
+};
