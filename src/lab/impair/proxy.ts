@@ -253,7 +253,7 @@ class Connection {
   swallowing = false;
   private closedSockets = 0;
   private finished = false;
-  private timers: NodeJS.Timeout[] = [];
+  private timers: Array<{ cancel(): void }> = [];
   private natTimer: NodeJS.Timeout | undefined;
   private upDir: Direction | undefined;
   private downDir: Direction | undefined;
@@ -317,9 +317,7 @@ class Connection {
 
     if (f.natIdleMs !== undefined) this.armNat(f.natIdleMs);
     for (const fate of connectionFates(f, this.openedAtMs)) {
-      this.timers.push(
-        setTimeout(() => (fate.kind === 'blackhole' ? this.blackhole() : this.reset('reset-after')), Math.max(0, fate.atMs - this.proxy.now())),
-      );
+      this.timers.push(runAt(this.proxy, fate.atMs, () => (fate.kind === 'blackhole' ? this.blackhole() : this.reset('reset-after'))));
     }
   }
 
@@ -402,7 +400,7 @@ class Connection {
   finish(): void {
     if (this.finished) return;
     this.finished = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     if (this.natTimer) clearTimeout(this.natTimer);
     this.upDir?.stop();
     this.downDir?.stop();
@@ -423,7 +421,7 @@ class Connection {
   }
 
   destroy(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) t.cancel();
     if (this.natTimer) clearTimeout(this.natTimer);
     this.upDir?.stop();
     this.downDir?.stop();
@@ -501,6 +499,30 @@ class ProxyCore {
   }
 }
 
+/**
+ * Run `fn` once the proxy clock reaches `atMs`. Node timers count from a cached loop time and can fire up to
+ * a millisecond early, so an early wake-up re-arms for the remainder: fault boundaries are never early.
+ */
+function runAt(core: ProxyCore, atMs: number, fn: () => void): { cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    const wait = atMs - core.now();
+    if (wait <= 0) {
+      timer = undefined;
+      fn();
+      return;
+    }
+    timer = setTimeout(arm, Math.max(1, Math.ceil(wait)));
+  };
+  arm();
+  return {
+    cancel: () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
+
 function peer(s: Socket): string {
   return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
 }
@@ -530,37 +552,34 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.listenPort ?? 0);
 
-  const scheduleTimers: NodeJS.Timeout[] = [];
+  const scheduleTimers: Array<{ cancel(): void }> = [];
   let closing = false;
   for (const tr of outageTransitions(opts.faults.outages)) {
-    const t = setTimeout(
-      () => {
-        if (closing) return;
-        if (tr.down) {
-          core.count.outages++;
-          core.emit({
-            type: 'outage-start',
-            atMs: core.now(),
-            untilMs: tr.outage.atMs + tr.outage.durationMs,
-            mode: opts.faults.outageMode,
-          });
-          if (opts.faults.outageMode === 'refuse' && server) {
-            server.close();
-            server = undefined;
-          }
-        } else {
-          core.emit({ type: 'outage-end', atMs: core.now() });
-          if (!server) {
-            const s = makeServer();
-            server = s;
-            listen(s, host, port).catch((err: Error) =>
-              core.emit({ type: 'error', atMs: core.now(), detail: `could not listen again on ${host}:${port}: ${err.message}` }),
-            );
-          }
+    const t = runAt(core, tr.atMs, () => {
+      if (closing) return;
+      if (tr.down) {
+        core.count.outages++;
+        core.emit({
+          type: 'outage-start',
+          atMs: core.now(),
+          untilMs: tr.outage.atMs + tr.outage.durationMs,
+          mode: opts.faults.outageMode,
+        });
+        if (opts.faults.outageMode === 'refuse' && server) {
+          server.close();
+          server = undefined;
         }
-      },
-      Math.max(0, tr.atMs - core.now()),
-    );
+      } else {
+        core.emit({ type: 'outage-end', atMs: core.now() });
+        if (!server) {
+          const s = makeServer();
+          server = s;
+          listen(s, host, port).catch((err: Error) =>
+            core.emit({ type: 'error', atMs: core.now(), detail: `could not listen again on ${host}:${port}: ${err.message}` }),
+          );
+        }
+      }
+    });
     scheduleTimers.push(t);
   }
 
@@ -571,7 +590,7 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
     counters: () => ({ ...core.count }),
     close: async () => {
       closing = true;
-      for (const t of scheduleTimers) clearTimeout(t);
+      for (const t of scheduleTimers) t.cancel();
       const s = server;
       server = undefined;
       for (const c of [...core.conns]) c.destroy();

@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'vitest';
+import { describeFaults, isNoFaults, parseImpairSpec } from '../../src/config/impair.js';
+import { getProfile, MIDDLEBOXES, PROFILES } from '../../src/kb/profiles.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('parseImpairSpec', () => {
+  test.each([
+    ['latency=50ms', { latencyMs: 50 }],
+    ['latency=50', { latencyMs: 50 }],
+    ['latency=50ms,jitter=10ms', { latencyMs: 50, jitterMs: 10 }],
+    ['bandwidth=256kbit', { bandwidthBps: 256_000 }],
+    ['stall=1%:300ms', { stall: { pct: 1, ms: 300 } }],
+    ['nat-idle=30s,nat-mode=reset', { natIdleMs: 30_000, natMode: 'reset' }],
+    ['blackhole-after=60s', { blackholeAfterMs: 60_000 }],
+    ['reset-after=1m', { resetAfterMs: 60_000 }],
+    ['outage=20s@1m', { outages: [{ atMs: 60_000, durationMs: 20_000 }] }],
+    ['outage=10s@5m,20s@1m,outage-mode=hang', {
+      outages: [{ atMs: 60_000, durationMs: 20_000 }, { atMs: 300_000, durationMs: 10_000 }],
+      outageMode: 'hang',
+    }],
+    ['4g', { latencyMs: 30, jitterMs: 15, natIdleMs: 300_000, natMode: 'drop', profile: '4g' }],
+    ['4g,latency=80ms', { latencyMs: 80, jitterMs: 15, profile: '4g' }],
+    ['aws-nat', { natIdleMs: 350_000, natMode: 'reset', profile: 'aws-nat' }],
+    ['satellite-geo,azure-lb', { latencyMs: 300, natIdleMs: 240_000, natMode: 'drop', profile: 'satellite-geo+azure-lb' }],
+    ['azure-lb,satellite-geo', { latencyMs: 300, natIdleMs: 240_000, profile: 'azure-lb+satellite-geo' }],
+  ])('%s', (spec, want) => {
+    expect(parseImpairSpec(spec)).toMatchObject(want);
+  });
+
+  test.each([
+    ['latency=fast', '--latency: "fast" is not a duration'],
+    ['wobble=3', 'unknown key "wobble"'],
+    ['moon', 'unknown network profile "moon"'],
+    ['nat-mode=explode', '--nat-mode: "explode" is not one of drop, reset'],
+    ['stall=5%', '--stall: "5%" is not PERCENT:DELAY'],
+    ['outage=20s', '--outage: "20s" is not DURATION@START'],
+    ['nat-idle=0s', '--nat-idle must be greater than 0'],
+    ['bandwidth=lots', '--bandwidth: "lots" is not a bit rate'],
+  ])('%s → UsageError', (spec, message) => {
+    expect(() => parseImpairSpec(spec)).toThrow(UsageError);
+    expect(() => parseImpairSpec(spec)).toThrow(message);
+  });
+
+  test('an empty spec means no faults', () => {
+    expect(isNoFaults(parseImpairSpec(''))).toBe(true);
+    expect(isNoFaults(parseImpairSpec('latency=1ms'))).toBe(false);
+  });
+
+  test('describeFaults names the profile and each fault', () => {
+    expect(describeFaults(parseImpairSpec('4g,bandwidth=256kbit,stall=1%:300ms'))).toBe(
+      '4g: latency 30.0 ms ±15.0 ms each way, bandwidth 256 kbit/s, stall 1% × 300.0 ms, nat-idle 5m 00s (drop)',
+    );
+  });
+});
+
+describe('profiles', () => {
+  test.each(PROFILES.map((p) => [p.name, p] as const))('%s is consistent and sourced', (_n, p) => {
+    expect(p.rttMs.min).toBeLessThanOrEqual(p.rttMs.typical);
+    expect(p.rttMs.typical).toBeLessThanOrEqual(p.rttMs.max + 1e-9);
+    // Injected RTT range 2·(L ± J) stays inside the reference range.
+    expect(p.rttMs.typical - 2 * p.jitterMs).toBeGreaterThanOrEqual(p.rttMs.min - 1e-9);
+    expect(p.rttMs.typical + 2 * p.jitterMs).toBeLessThanOrEqual(p.rttMs.max + 1e-9);
+    expect(p.stallMs).toBeGreaterThanOrEqual(200);
+    expect(p.source.length).toBeGreaterThan(20);
+  });
+
+  test('the issue names every link type it asks for except nb-iot (no reference figures)', () => {
+    expect(PROFILES.map((p) => p.name)).toEqual([
+      'lan', 'broadband', '4g', '5g', 'satellite-geo', 'satellite-leo', 'international',
+    ]);
+  });
+
+  test.each(MIDDLEBOXES.map((m) => [m.name, m.idleS] as const))('middlebox %s idles out at %s s', (_n, s) => {
+    expect(s).toBeGreaterThanOrEqual(60);
+  });
+
+  test('getProfile lists valid names on a typo', () => {
+    expect(() => getProfile('4G ')).not.toThrow();
+    expect(() => getProfile('6g')).toThrow(UsageError);
+    try {
+      getProfile('6g');
+    } catch (e) {
+      expect((e as UsageError).hint).toContain('lan, broadband, 4g');
+    }
+  });
+});

@@ -1,0 +1,117 @@
+/** Small socket helpers for the impair tests: an echo server, a client that measures request/response. */
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface EchoServer {
+  port: number;
+  /** Bytes received per accepted connection, in accept order. */
+  received: number[];
+  /** Called on every chunk (for bulk transfer timing). */
+  onChunk?: (bytes: number) => void;
+  close(): Promise<void>;
+}
+
+/** Echoes every byte back; `sink: true` only counts what arrives. */
+export async function startEcho(opts: { sink?: boolean } = {}): Promise<EchoServer> {
+  const sockets = new Set<Socket>();
+  const srv: EchoServer = { port: 0, received: [], close: async () => undefined };
+  const server: Server = createServer({ noDelay: true }, (s) => {
+    s.setNoDelay(true);
+    sockets.add(s);
+    const idx = srv.received.push(0) - 1;
+    s.on('data', (d: Buffer) => {
+      srv.received[idx] = (srv.received[idx] ?? 0) + d.length;
+      srv.onChunk?.(d.length);
+      if (!opts.sink) s.write(d);
+    });
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  srv.port = typeof addr === 'object' && addr ? addr.port : 0;
+  srv.close = async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((r) => server.close(() => r()));
+  };
+  return srv;
+}
+
+export interface Client {
+  socket: Socket;
+  /** Everything that has happened to the socket, for assertions. */
+  events: string[];
+  errorCode(): string | undefined;
+  closed(): boolean;
+  /** Send `bytes`, resolve with the time until as many bytes came back, or undefined after `timeoutMs`. */
+  roundTrip(bytes: Buffer, timeoutMs: number): Promise<number | undefined>;
+}
+
+export async function openClient(port: number): Promise<Client> {
+  const socket = connect({ host: '127.0.0.1', port, noDelay: true });
+  const events: string[] = [];
+  let code: string | undefined;
+  let isClosed = false;
+  let inbox = 0;
+  let waiter: (() => void) | undefined;
+  socket.on('data', (d: Buffer) => {
+    inbox += d.length;
+    waiter?.();
+  });
+  socket.on('end', () => events.push('end'));
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    code = e.code;
+    events.push(`error ${e.code}`);
+    waiter?.();
+  });
+  socket.on('close', () => {
+    isClosed = true;
+    events.push('close');
+    waiter?.();
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    events,
+    errorCode: () => code,
+    closed: () => isClosed,
+    roundTrip: (bytes, timeoutMs) =>
+      new Promise((resolve) => {
+        inbox = 0;
+        const t0 = performance.now();
+        const timer = setTimeout(() => {
+          waiter = undefined;
+          resolve(undefined);
+        }, timeoutMs);
+        waiter = () => {
+          if (inbox >= bytes.length) {
+            waiter = undefined;
+            clearTimeout(timer);
+            resolve(performance.now() - t0);
+          } else if (isClosed || code) {
+            waiter = undefined;
+            clearTimeout(timer);
+            resolve(undefined);
+          }
+        };
+        socket.write(bytes);
+      }),
+  };
+}
+
+/** Try to connect; 'refused' (ECONNREFUSED), 'reset', or 'open' with the socket. */
+export async function tryConnect(port: number): Promise<{ kind: 'open'; socket: Socket } | { kind: 'refused' | 'reset' | 'other'; code?: string }> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, noDelay: true });
+    s.once('connect', () => resolve({ kind: 'open', socket: s }));
+    s.once('error', (e: NodeJS.ErrnoException) =>
+      resolve({ kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other', code: e.code }),
+    );
+  });
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+

@@ -1,0 +1,239 @@
+/**
+ * Accuracy of the impair proxy on real sockets (127.0.0.1). Every margin is derived from the injected
+ * ground truth: latency L → request/response p50 within 2L ± (1 ms + 5 %), bandwidth within ±10 %, NAT idle
+ * and outage effects checked at instants well clear of the boundaries they depend on.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import { connect } from 'node:net';
+import { startImpairProxy, type ImpairEvent, type ImpairProxy } from '../../src/lab/impair/proxy.js';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { percentile } from '../../src/analyze/stats.js';
+import { openClient, sleep, startEcho, tryConnect, type EchoServer } from './net.js';
+
+const PINGREQ = Buffer.from([0xc0, 0x00]);
+
+let echo: EchoServer;
+const proxies: ImpairProxy[] = [];
+beforeAll(async () => {
+  echo = await startEcho();
+});
+afterAll(async () => {
+  for (const p of proxies) await p.close();
+  await echo.close();
+});
+
+async function proxyTo(port: number, spec: string, events: ImpairEvent[] = [], random?: () => number): Promise<ImpairProxy> {
+  const opts: Parameters<typeof startImpairProxy>[0] = {
+    targetHost: '127.0.0.1',
+    targetPort: port,
+    faults: parseImpairSpec(spec),
+    onEvent: (e) => events.push(e),
+  };
+  if (random) opts.random = random;
+  const p = await startImpairProxy(opts);
+  proxies.push(p);
+  return p;
+}
+
+async function rtts(port: number, n: number): Promise<number[]> {
+  const c = await openClient(port);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = await c.roundTrip(PINGREQ, 2000);
+    if (t !== undefined) out.push(t);
+  }
+  c.socket.destroy();
+  return out.sort((a, b) => a - b);
+}
+
+describe('latency', () => {
+  test.each([5, 20, 50])('one-way %s ms → RTT p50 within 2L ± (1 ms + 5 percent)', async (L) => {
+    const p = await proxyTo(echo.port, `latency=${L}ms`);
+    const samples = await rtts(p.port, 20);
+    expect(samples).toHaveLength(20);
+    const p50 = percentile(samples, 50);
+    expect(Math.abs(p50 - 2 * L)).toBeLessThanOrEqual(1 + 0.05 * 2 * L);
+    // Never faster than the injected floor.
+    expect(samples[0]).toBeGreaterThanOrEqual(2 * L - 0.5);
+  });
+
+  test('jitter stays inside 2(L ± J) and never reorders bytes', async () => {
+    const L = 20;
+    const J = 10;
+    const p = await proxyTo(echo.port, `latency=${L}ms,jitter=${J}ms`);
+    const samples = await rtts(p.port, 20);
+    expect(samples[0]).toBeGreaterThanOrEqual(2 * (L - J) - 0.5);
+    expect(samples.at(-1)).toBeLessThanOrEqual(2 * (L + J) + 1 + 0.05 * 2 * (L + J));
+    // 200 one-byte writes a tick apart: many separate chunks, each with its own jitter draw.
+    const c = await openClient(p.port);
+    const got: number[] = [];
+    c.socket.on('data', (d: Buffer) => got.push(...d));
+    for (let i = 0; i < 200; i++) {
+      c.socket.write(Buffer.from([i]));
+      await new Promise((r) => setImmediate(r));
+    }
+    const deadline = Date.now() + 2000;
+    while (got.length < 200 && Date.now() < deadline) await sleep(10);
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    c.socket.destroy();
+  });
+
+  test('stall 100%:100ms delays each direction by the stall', async () => {
+    const p = await proxyTo(echo.port, 'stall=100%:100ms');
+    const samples = await rtts(p.port, 4);
+    expect(percentile(samples, 50)).toBeGreaterThanOrEqual(200 - 0.5);
+    expect(percentile(samples, 50)).toBeLessThanOrEqual(200 + 1 + 0.05 * 200);
+    expect(p.counters().stalls).toBe(8);
+  });
+});
+
+test('bandwidth 8 Mbit/s moves 1 MiB in 1048.6 ms ± 10%', async () => {
+  const sink = await startEcho({ sink: true });
+  const p = await proxyTo(sink.port, 'bandwidth=8mbit');
+  const total = 1024 * 1024;
+  let got = 0;
+  const done = new Promise<number>((resolve) => {
+    sink.onChunk = (n) => {
+      got += n;
+      if (got >= total) resolve(performance.now());
+    };
+  });
+  const s = connect({ host: '127.0.0.1', port: p.port, noDelay: true });
+  await new Promise((r) => s.once('connect', r));
+  const t0 = performance.now();
+  s.write(Buffer.alloc(total, 0x55));
+  const elapsed = (await done) - t0;
+  const expected = (total * 8 * 1000) / 8e6;
+  expect(Math.abs(elapsed - expected)).toBeLessThanOrEqual(0.1 * expected);
+  s.destroy();
+  await sink.close();
+});
+
+describe('nat-idle 1 s', () => {
+  test('drop: silent for T + 1 s → no answer, no RST; active every 0.5 s → flow kept; reset → RST', async () => {
+    const dropEvents: ImpairEvent[] = [];
+    const keepEvents: ImpairEvent[] = [];
+    const resetEvents: ImpairEvent[] = [];
+    const [drop, keep, reset] = await Promise.all([
+      proxyTo(echo.port, 'nat-idle=1s,nat-mode=drop', dropEvents),
+      proxyTo(echo.port, 'nat-idle=1s,nat-mode=drop', keepEvents),
+      proxyTo(echo.port, 'nat-idle=1s,nat-mode=reset', resetEvents),
+    ]);
+    const silentDrop = async () => {
+      const c = await openClient(drop.port);
+      expect(await c.roundTrip(PINGREQ, 500)).toBeDefined();
+      await sleep(2000);
+      const after = await c.roundTrip(PINGREQ, 800);
+      return { after, events: [...c.events], c };
+    };
+    const active = async () => {
+      const c = await openClient(keep.port);
+      const answers: Array<number | undefined> = [];
+      for (let i = 0; i < 7; i++) {
+        answers.push(await c.roundTrip(PINGREQ, 400));
+        await sleep(500);
+      }
+      c.socket.destroy();
+      return answers;
+    };
+    const silentReset = async () => {
+      const c = await openClient(reset.port);
+      expect(await c.roundTrip(PINGREQ, 500)).toBeDefined();
+      await sleep(2000);
+      return { code: c.errorCode(), answer: await c.roundTrip(PINGREQ, 300) };
+    };
+    const [d, k, r] = await Promise.all([silentDrop(), active(), silentReset()]);
+
+    expect(d.after).toBeUndefined();
+    expect(d.events).toEqual([]); // no FIN, no RST, no close
+    expect(dropEvents.map((e) => e.type)).toEqual(['opened', 'mapping-expired']);
+    const expired = dropEvents[1];
+    expect(expired?.type === 'mapping-expired' && expired.idleMs).toBeGreaterThanOrEqual(1000);
+    expect(drop.counters().bytesDropped).toBe(2);
+    d.c.socket.destroy();
+
+    expect(k.every((a) => a !== undefined)).toBe(true);
+    expect(keepEvents.some((e) => e.type === 'mapping-expired')).toBe(false);
+
+    expect(r.code).toBe('ECONNRESET');
+    expect(r.answer).toBeUndefined();
+    expect(resetEvents.map((e) => e.type).slice(0, 3)).toEqual(['opened', 'mapping-expired', 'reset']);
+  });
+});
+
+describe('per-connection fates', () => {
+  test.each([
+    ['blackhole-after=400ms', undefined, 'blackholed'],
+    ['reset-after=400ms', 'ECONNRESET', 'reset'],
+  ])('%s', async (spec, code, eventType) => {
+    const events: ImpairEvent[] = [];
+    const p = await proxyTo(echo.port, spec, events);
+    const c = await openClient(p.port);
+    expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+    await sleep(600);
+    expect(await c.roundTrip(PINGREQ, 500)).toBeUndefined();
+    expect(c.errorCode()).toBe(code);
+    const fate = events.find((e) => e.type === eventType);
+    expect(fate?.atMs).toBeGreaterThanOrEqual(400);
+    expect(fate?.atMs).toBeLessThan(400 + 50);
+    c.socket.destroy();
+  });
+});
+
+describe('outages (window 300–700 ms after start)', () => {
+  type Outcome = 'ok' | 'refused' | 'hung' | 'reset' | 'other';
+  /** One connection attempt: does a PINGREQ come back? */
+  async function attempt(port: number): Promise<Outcome> {
+    const r = await tryConnect(port);
+    if (r.kind !== 'open') return r.kind;
+    const s = r.socket;
+    const answered = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 150);
+      s.once('data', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      s.once('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
+      s.write(PINGREQ);
+    });
+    s.destroy();
+    return answered ? 'ok' : 'hung';
+  }
+
+  test.each([
+    ['refuse', 'refused'],
+    ['hang', 'hung'],
+  ] as const)('%s: every attempt inside the window is %s, every one outside works', async (mode, inside) => {
+    const events: ImpairEvent[] = [];
+    const t0 = performance.now();
+    const p = await proxyTo(echo.port, `outage=400ms@300ms,outage-mode=${mode}`, events);
+    const startMs = 300;
+    const endMs = 700;
+    const margin = 25; // timer lateness budget around each boundary
+    const results: Array<[number, Outcome]> = [];
+    const attempts: Array<Promise<void>> = [];
+    for (let at = 0; at <= 1000; at += 50) {
+      const wait = at - (performance.now() - t0);
+      await sleep(Math.max(0, wait));
+      const when = performance.now() - t0;
+      attempts.push(attempt(p.port).then((o) => void results.push([when, o])));
+    }
+    await Promise.all(attempts);
+    const judged = results.filter(([t]) => Math.abs(t - startMs) > margin && Math.abs(t - endMs) > margin);
+    expect(judged.length).toBeGreaterThanOrEqual(15);
+    for (const [t, o] of judged) {
+      expect([t, o]).toEqual([t, t > startMs && t < endMs ? inside : 'ok']);
+    }
+    const start = events.find((e) => e.type === 'outage-start');
+    const end = events.find((e) => e.type === 'outage-end');
+    expect(start?.atMs).toBeGreaterThanOrEqual(startMs);
+    expect(start?.atMs).toBeLessThan(startMs + margin);
+    expect(end?.atMs).toBeGreaterThanOrEqual(endMs);
+    expect(end?.atMs).toBeLessThan(endMs + margin);
+    expect(p.counters().outages).toBe(1);
+  });
+});
