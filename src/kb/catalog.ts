@@ -6,10 +6,20 @@ import type { KbEntry, NumberSpace } from './entry.js';
 import { reasonCodeEntries } from './reason-codes.js';
 import { ERRNO_ENTRIES } from './errno.js';
 import { TLS_ENTRIES } from './tls.js';
+import { WEBSOCKET_ENTRIES } from './websocket.js';
+import { CLIENT_ENTRIES } from './client-errors.js';
+import { BROKER_LOG_ENTRIES } from './broker-logs.js';
 
 export type { KbEntry, Layer, ClientId, NumberSpace } from './entry.js';
 
-export const CATALOG: readonly KbEntry[] = [...reasonCodeEntries(), ...ERRNO_ENTRIES, ...TLS_ENTRIES];
+export const CATALOG: readonly KbEntry[] = [
+  ...reasonCodeEntries(),
+  ...ERRNO_ENTRIES,
+  ...TLS_ENTRIES,
+  ...WEBSOCKET_ENTRIES,
+  ...CLIENT_ENTRIES,
+  ...BROKER_LOG_ENTRIES,
+];
 
 const BY_ID = new Map<string, KbEntry>(CATALOG.map((e) => [e.id, e]));
 const BY_NAME = new Map<string, KbEntry[]>();

@@ -263,6 +263,15 @@ const ADVICE: Record<number, RcAdvice> = {
 /** 3.1.1 return code → its MQTT 5 twin (Paho Python convert_connack_rc_to_reason_code). */
 const TWIN_311: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
 
+/** Text libraries print for 3.1.1 refusals (mosquitto/Paho Python connack_string, MQTT.js ReasonCodes). */
+const TEXT_311: Record<number, RegExp[]> = {
+  1: [/unacceptable protocol version/i],
+  2: [/identifier rejected/i],
+  3: [/(broker|server) unavailable/i],
+  4: [/bad user ?name or password/i],
+  5: [/not authori[sz]ed/i],
+};
+
 function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEntry {
   const what = version === 5 ? `MQTT 5 reason code ${info.code} (${info.hex}) "${info.name}" in ${info.packets.join('/')}` : `MQTT 3.1.1 CONNACK return code ${info.code} "${info.name}"`;
   return {
@@ -270,6 +279,7 @@ function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEn
     layer: 'mqtt',
     title: what,
     names: version === 5 && info.code >= 0x80 ? [info.name] : [],
+    ...(version === 4 && TEXT_311[info.code] ? { patterns: TEXT_311[info.code] } : {}),
     numbers: [[version === 5 ? 'mqtt5' : 'connack311', info.code]],
     causes: advice.causes ?? [info.meaning],
     confirm: advice.confirm ?? PROBE,

@@ -1,0 +1,216 @@
+/**
+ * Broker-side evidence: mosquitto 1.x/2.x log lines, EMQX disconnect reasons, VerneMQ and RabbitMQ keepalive
+ * lines, AWS IoT lifecycle `disconnectReason` values and Azure IoT Hub error numbers. Reference §B1, §B2.
+ * `event` marks what the log timeline analysis counts (disconnects, takeovers, connects, restarts).
+ */
+import type { KbEntry } from './entry.js';
+
+const TUNE = 'mqtt-doctor keepalive-tune mqtt://HOST:PORT --verify-broker';
+const SOAK = 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m';
+const LOGS = 'mqtt-doctor explain-error --file broker.log';
+
+const KA_CAUSES = [
+  'The client sent nothing for 1.5 × its keepalive: network loop blocked, device asleep, or a client that never pings (umqtt.simple)',
+  'A NAT or load balancer dropped the idle flow, so PINGREQs never arrived',
+  'The link itself died (Wi-Fi/cellular loss) without a FIN/RST',
+];
+const KA_FIX = 'Keep the client network loop running and choose a keepalive below the path idle timeout (keepalive-tune finds it).';
+const TAKEOVER_CAUSES = ['Two devices or processes use the same client id and keep kicking each other off', 'A client reconnected while its previous socket was still half-open (old connection is closed, harmless once)'];
+const TAKEOVER_FIX = 'Give each device a unique client id (e.g. derived from its MAC / serial).';
+
+const MOSQ = 'mosquitto src/loop.c';
+
+export const BROKER_ENTRIES: KbEntry[] = [
+  // ---- mosquitto ---------------------------------------------------------------------------------------
+  {
+    id: 'mosquitto.keepalive-exceeded', layer: 'broker', title: 'mosquitto: client exceeded its keepalive timeout (no packet for > 1.5 × keepalive)',
+    patterns: [/Client \S+ has exceeded timeout, disconnecting/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
+    source: MOSQ + ' (do_disconnect, MOSQ_ERR_KEEPALIVE); src/keepalive.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.takeover', layer: 'broker', title: 'mosquitto: session takeover (a new connection used the same client id)',
+    patterns: [/Client \S+ already connected, closing old connection/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover',
+    source: 'mosquitto src/handle_connect.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.socket-error', layer: 'broker', title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
+    patterns: [/Socket error on client \S+, disconnecting/i],
+    causes: ['The client went away without DISCONNECT (process killed, network lost, NAT reset)', 'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead'],
+    confirm: SOAK, fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.', event: 'disconnect',
+    source: 'mosquitto v1.6.12 src/loop.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.closed-connection', layer: 'broker', title: 'mosquitto 2.x: client closed its connection without DISCONNECT',
+    patterns: [/Client \S+ closed its connection/i],
+    causes: ['Client process exited or crashed without disconnecting', 'Client dropped the socket after its own keepalive timeout or error', 'A middlebox reset the flow'],
+    confirm: SOAK, fix: 'Check the client log at that time; disconnect cleanly on shutdown.', event: 'disconnect',
+    source: 'mosquitto 2.0 src/loop.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.disconnected', layer: 'broker', title: 'mosquitto: client disconnected cleanly (DISCONNECT received)',
+    patterns: [/Client \S+ disconnected\.\s*$/im], causes: ['Normal: the client called disconnect()'], confirm: SOAK,
+    fix: 'Nothing to fix, unless the client was not supposed to stop.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+  },
+  {
+    id: 'mosquitto.not-authorised', layer: 'broker', title: 'mosquitto: client disconnected, not authorised',
+    patterns: [/Client \S+ disconnected, not authori[sz]ed/i],
+    causes: ['Bad or missing credentials (mosquitto 2: allow_anonymous false by default)', 'ACL denies the client'],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT', fix: 'Configure password_file / ACL, or allow_anonymous true on a test broker.', event: 'refused',
+    source: MOSQ + '; ChangeLog 2.0.0 (reference §B2)',
+  },
+  {
+    id: 'mosquitto.protocol-error', layer: 'broker', title: 'mosquitto: client disconnected due to protocol error',
+    patterns: [/Client \S+ disconnected due to protocol error/i],
+    causes: ['TLS or HTTP spoken to a plain MQTT listener', 'Client library bug or unsupported MQTT version', 'Port scanner / health check'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port (mqtts:// to the TLS listener).', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+  },
+  {
+    id: 'mosquitto.malformed-packet', layer: 'broker', title: 'mosquitto: client disconnected due to malformed packet',
+    patterns: [/Client \S+ disconnected due to malformed packet/i], causes: ['Corrupt or non-MQTT bytes (wrong protocol on the port)', 'Client bug'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port; update the client.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+  },
+  {
+    id: 'mosquitto.oversize-packet', layer: 'broker', title: 'mosquitto: client disconnected due to oversize packet',
+    patterns: [/Client \S+ disconnected due to oversize packet/i], causes: ['Packet larger than max_packet_size'],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s', fix: 'Send smaller messages or raise max_packet_size.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+  },
+  {
+    id: 'mosquitto.bad-socket-rw', layer: 'broker', title: 'mosquitto: bad socket read/write on client',
+    patterns: [/Bad socket read\/write on client \S+/i], causes: ['An error other than the usual ones; the text after the colon says which (mosquitto_strerror)'],
+    confirm: SOAK, fix: 'Explain the text after the colon.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+  },
+  {
+    id: 'mosquitto.max-connections', layer: 'broker', title: 'mosquitto: connection denied, max_connections exceeded',
+    patterns: [/denied: max_connections exceeded/i], causes: ['Listener max_connections reached (leaked connections or a reconnect storm)'],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'mosquitto src/net.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.new-client', layer: 'broker', title: 'mosquitto: new client connected (p = protocol 4/5, c = clean flag, k = keepalive in use)',
+    patterns: [/New client connected from \S+ as \S+/i], causes: ['Normal connect; the k value is the keepalive the broker enforces (× 1.5)'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Nothing to fix; useful to read the keepalive (k) and protocol (p).', event: 'connect',
+    source: 'mosquitto src/handle_connect.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.local-only', layer: 'broker', title: 'mosquitto 2.x started in local only mode (no listener configured)',
+    patterns: [/Starting in local only mode/i], causes: ['No listener line in mosquitto.conf: 2.0 then binds to loopback only, remote clients get ECONNREFUSED'],
+    confirm: 'mqtt-doctor probe tcp://HOST:1883', fix: 'Add `listener 1883 0.0.0.0` plus password_file (or allow_anonymous true for tests).',
+    source: 'mosquitto src/mosquitto.c; ChangeLog 2.0.0 (reference §B1)',
+  },
+  {
+    id: 'mosquitto.openssl-error', layer: 'tls', title: 'mosquitto: OpenSSL error during a TLS connection',
+    patterns: [/OpenSSL Error\[\d+\]:/i], causes: ['TLS handshake failed; the OpenSSL reason after it says why (unknown ca, wrong version number, unexpected eof…)'],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'mosquitto lib/net_mosq.c (reference §B2)',
+  },
+  {
+    id: 'mosquitto.starting', layer: 'broker', title: 'mosquitto starting', patterns: [/mosquitto version \S+ (\(build date[^)]*\) )?starting/i],
+    causes: ['Broker (re)started: every client reconnects now'], confirm: LOGS, fix: 'If clients reconnect all at once afterwards, add jitter to their reconnect delay.', event: 'broker-start',
+    source: 'mosquitto src/mosquitto.c',
+  },
+  {
+    id: 'mosquitto.terminating', layer: 'broker', title: 'mosquitto terminating', patterns: [/mosquitto version \S+ terminating/i],
+    causes: ['Broker stopped (service restart, shutdown)'], confirm: LOGS, fix: 'Expected during maintenance.', event: 'broker-stop', source: 'mosquitto src/mosquitto.c',
+  },
+  {
+    id: 'mosquitto.session-expired', layer: 'broker', title: 'mosquitto: persistent session expired',
+    patterns: [/Expiring client \S+ due to timeout/i], causes: ['The client stayed away longer than persistent_client_expiration / its Session Expiry Interval; queued messages are gone'],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --no-clean --session-expiry 1h', fix: 'Reconnect sooner (cap the backoff) or raise the session expiry.', source: 'mosquitto src/session_expiry.c (reference §B1)',
+  },
+  {
+    id: 'mosquitto.cli-connack', layer: 'mqtt', title: 'mosquitto_sub/pub: connection refused by CONNACK',
+    patterns: [/Connection error: Connection Refused: [a-z ]+/i], causes: ['The text after "Connection Refused:" is the CONNACK reason (not authorised, bad user name or password, identifier rejected…)'],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the reason text; fix credentials, client id or keepalive accordingly.', event: 'refused',
+    source: 'mosquitto client/client_shared.c; lib/strings_mosq.c mosquitto_connack_string()',
+  },
+
+  // ---- EMQX ------------------------------------------------------------------------------------------------
+  {
+    id: 'emqx.keepalive-timeout', layer: 'broker', title: 'EMQX: keepalive_timeout (no packet within keepalive × multiplier)', names: ['keepalive_timeout'],
+    patterns: [/\bkeepalive_timeout\b/], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' EMQX checks only every keepalive_check_interval (30 s default).', event: 'disconnect',
+    source: 'emqx apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier (reference §B1, §B2)',
+  },
+  {
+    id: 'emqx.takenover', layer: 'broker', title: 'EMQX: session takenover by a new connection with the same client id', names: ['takenover', 'takeovered'],
+    patterns: [/\btakenover\b/], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl (reference §B2)',
+  },
+  {
+    id: 'emqx.discarded', layer: 'broker', title: 'EMQX: session discarded (a clean-start connection with the same client id replaced it)', names: ['discarded'],
+    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?discarded/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl (reference §B2)',
+  },
+  {
+    id: 'emqx.kicked', layer: 'broker', title: 'EMQX: client kicked by an administrator or API', names: ['kicked'],
+    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?kicked/i], causes: ['Dashboard / REST API / rule kicked the client'], confirm: LOGS, fix: 'Find who kicked it; nothing to change in the client.', event: 'disconnect',
+    source: 'emqx emqx_channel.erl (reference §B2)',
+  },
+
+  // ---- VerneMQ / RabbitMQ -----------------------------------------------------------------------------------
+  {
+    id: 'vernemq.keepalive', layer: 'broker', title: 'VerneMQ: client stopped due to keepalive expired',
+    patterns: [/stopped due to keepalive expired/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' VerneMQ may take up to ~2.25 × keepalive to notice.', event: 'disconnect',
+    source: 'vernemq apps/vmq_server/src/vmq_mqtt5_fsm.erl (reference §B2)',
+  },
+  {
+    id: 'rabbitmq.keepalive', layer: 'broker', title: 'RabbitMQ MQTT: closing connection (keepalive timeout)',
+    patterns: [/closing MQTT connection .*\(keepalive timeout\)/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
+    source: 'rabbitmq-server deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl (reference §B2)',
+  },
+];
+
+// ---- AWS IoT Core lifecycle disconnectReason ----------------------------------------------------------------
+
+const AWS_SRC = 'AWS IoT developer guide life-cycle-events.html (reference §B1, tag D)';
+const AWS_ROWS: Array<[string, string, string[], string, KbEntry['event']]> = [
+  ['AUTH_ERROR', 'authentication failed', ['Certificate inactive/revoked, bad custom-authorizer token, wrong credentials'], 'Activate the certificate / fix the authorizer token.', 'refused'],
+  ['CLIENT_INITIATED_DISCONNECT', 'client sent DISCONNECT', ['Normal: the client disconnected'], 'Nothing to fix.', 'disconnect'],
+  ['CLIENT_ERROR', 'client did something wrong', ['Malformed packet, publish to a reserved topic, payload too large, protocol violation'], 'Check topics, payload size (128 KB) and QoS (max 1).', 'disconnect'],
+  ['CONNECTION_LOST', 'connection lost', ['TCP dropped: network loss, NAT timeout, device reset'], 'Keepalive below the NAT timeout; reconnect with backoff.', 'disconnect'],
+  ['DUPLICATE_CLIENTID', 'another connection used the same client id', TAKEOVER_CAUSES, TAKEOVER_FIX, 'takeover'],
+  ['FORBIDDEN_ACCESS', 'policy denies the action', ['IoT policy lacks iot:Connect for this client id, or iot:Publish/Subscribe for the topic'], 'Fix the IoT policy resource ARNs (client id, topic).', 'refused'],
+  ['MQTT_KEEP_ALIVE_TIMEOUT', 'no traffic for 1.5 × keepalive', KA_CAUSES, KA_FIX + ' AWS clamps keepalive to 30..1200 s (230 s via VPC endpoints).', 'disconnect'],
+  ['SERVER_ERROR', 'AWS internal error', ['Service-side problem'], 'Reconnect with backoff and jitter.', 'disconnect'],
+  ['SERVER_INITIATED_DISCONNECT', 'AWS closed the connection', ['Maintenance or load balancing by the service'], 'Reconnect with backoff and jitter.', 'disconnect'],
+  ['API_INITIATED_DISCONNECT', 'disconnected by an API call', ['Someone called the disconnect API or deleted the thing/cert'], 'Check CloudTrail for who did it.', 'disconnect'],
+  ['THROTTLED', 'connect or message rate limit exceeded', ['Too many connects per second per client id (reconnect storm), or message rate limits'], 'Add exponential backoff with jitter; spread reconnects.', 'refused'],
+];
+
+const AWS_ENTRIES: KbEntry[] = AWS_ROWS.map(([name, title, causes, fix, event]) => ({
+  id: `aws-iot.${name}`,
+  layer: 'broker',
+  title: `AWS IoT lifecycle disconnectReason ${name}: ${title}`,
+  names: [name],
+  causes,
+  confirm: name === 'THROTTLED' ? 'mqtt-doctor soak mqtts://HOST:8883 --reconnect exp:1s..120s+jitter' : 'mqtt-doctor probe mqtts://HOST:8883 --ca AmazonRootCA1.pem --cert client.crt --key client.key',
+  fix,
+  ...(event ? { event } : {}),
+  source: AWS_SRC,
+}));
+
+// ---- Azure IoT Hub error numbers -------------------------------------------------------------------------
+
+const AZ_REF = 'MicrosoftDocs azure-docs articles/iot/iot-mqtt-connect-to-iot-hub.md (reference §B1)';
+const AZ_DOCS = 'Azure IoT Hub docs, troubleshoot error codes (not in the shared reference; from the public docs)';
+const AZURE_ROWS: Array<[number, string, string[], string, string, KbEntry['event']]> = [
+  [404104, 'DeviceConnectionClosedRemotely', ['Keepalive expired at the hub (1.5 × keepalive, capped at 1767 s)', 'Device lost its network', 'Another connection with the same device id'], 'Keepalive ≤ 1177 s and below NAT timeouts; unique device ids.', AZ_REF, 'disconnect'],
+  [400027, 'ConnectionForcefullyClosedOnNewConnection', TAKEOVER_CAUSES, 'One connection per device id.', AZ_DOCS, 'takeover'],
+  [401003, 'IoTHubUnauthorized', ['SAS token expired or signed for another device/hub', 'Device clock wrong (SAS expiry checked against it)'], 'Regenerate the SAS token; sync the clock.', AZ_DOCS, 'refused'],
+  [404001, 'DeviceNotFound', ['Device id not registered in this hub'], 'Register the device or fix the device id / hub name.', AZ_DOCS, 'refused'],
+  [409002, 'LinkCreationConflict', ['Two connections for the same device id'], 'One connection per device id.', AZ_DOCS, 'takeover'],
+  [429001, 'ThrottlingException', ['Hub throttling limits exceeded (connects or messages)'], 'Back off with jitter; spread reconnects.', AZ_DOCS, 'refused'],
+  [403002, 'IoTHubQuotaExceeded', ['Daily message quota exhausted'], 'Raise the hub tier/units or send less.', AZ_DOCS, 'refused'],
+  [500001, 'ServerError', ['Hub internal error'], 'Retry with backoff.', AZ_DOCS, 'disconnect'],
+];
+
+const AZURE_ENTRIES: KbEntry[] = AZURE_ROWS.map(([num, name, causes, fix, source, event]) => ({
+  id: `azure-iot.${num}`,
+  layer: 'broker',
+  title: `Azure IoT Hub error ${num} ${name}`,
+  names: [name],
+  patterns: [new RegExp(`\\b${num}\\b`)],
+  numbers: [['azure', num]],
+  causes,
+  confirm: 'mqtt-doctor probe mqtts://HUB.azure-devices.net:8883 -V 3.1.1',
+  fix,
+  ...(event ? { event } : {}),
+  source,
+}));
+
+export const BROKER_LOG_ENTRIES: KbEntry[] = [...BROKER_ENTRIES, ...AWS_ENTRIES, ...AZURE_ENTRIES];
