@@ -1,0 +1,217 @@
+/**
+ * One soak client: an MQTT.js connection with reconnectPeriod 0, driven by mqtt-doctor's own reconnect
+ * scheduler so the policy under test is exactly the one the user chose. It publishes sequence-numbered
+ * messages to its own topic, subscribes to it, and reports every connect, failed attempt and disconnect
+ * (classified) as an event. Accounting lives in the pure SeqTracker / ConnectionTimeline it is handed.
+ */
+import type { IClientOptions, MqttClient } from 'mqtt';
+import type { ReconnectPolicy } from '../../config/reconnect.js';
+import { reconnectDelayMs } from '../../config/reconnect.js';
+import { classifyDisconnect } from '../../analyze/soak/causes.js';
+import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
+import type { SeqTracker } from '../../analyze/soak/sequence.js';
+import type { SoakEvent } from '../../analyze/soak/events.js';
+import { decodeSoakMessage, encodeSoakMessage, type PayloadFormat } from './payload.js';
+
+export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
+
+export interface SoakClientOptions {
+  index: number;
+  clientId: string;
+  topic: string;
+  runId: string;
+  url: string;
+  mqttOptions: IClientOptions;
+  qos: 0 | 1 | 2;
+  /** 0 = idle (no messages, connection accounting only). */
+  intervalMs: number;
+  payloadBytes: number;
+  payloadFormat: PayloadFormat;
+  clean: boolean;
+  policy: ReconnectPolicy;
+  random: () => number;
+  now: () => number;
+  connect: ConnectFn;
+  seq: SeqTracker;
+  timeline: ConnectionTimeline;
+  onEvent: (ev: SoakEvent) => void;
+  /** Latency of each new arrival, ms. */
+  onArrival: (latencyMs: number | undefined, kind: string) => void;
+}
+
+type State = 'connecting' | 'connected' | 'waiting' | 'stopped';
+
+export class SoakClient {
+  private client: MqttClient | undefined;
+  private state: State = 'connecting';
+  private attempt = 0;
+  private everConnected = false;
+  private publishing = false;
+  private pubTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastError: (Error & { code?: string | number }) | undefined;
+  private disconnectRc: number | undefined;
+  private firstSignalMs: number | undefined;
+  private readonly payloadOpts: { qos: 0 | 1 | 2 };
+
+  constructor(private readonly o: SoakClientOptions) {
+    this.payloadOpts = { qos: o.qos };
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  start(): void {
+    const o = this.o;
+    o.onEvent({ type: 'client', t: o.now(), client: o.index, clientId: o.clientId });
+    const c = o.connect(o.url, { ...o.mqttOptions, clientId: o.clientId, reconnectPeriod: 0, resubscribe: false, clean: o.clean });
+    this.client = c;
+    c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
+    c.on('error', (err) => {
+      this.lastError ??= err as Error & { code?: string | number };
+      this.firstSignalMs ??= o.now();
+    });
+    c.on('disconnect', (packet) => {
+      this.disconnectRc = packet.reasonCode ?? 0;
+      this.firstSignalMs ??= o.now();
+    });
+    c.on('close', () => this.onClose());
+    c.on('message', (_topic, payload) => this.onMessage(payload));
+  }
+
+  private onConnack(sessionPresent: boolean): void {
+    const o = this.o;
+    if (this.state === 'stopped') return;
+    const t = o.now();
+    const sessionExpected = !o.clean && this.everConnected;
+    this.state = 'connected';
+    this.everConnected = true;
+    o.onEvent({ type: 'connect', t, client: o.index, attempt: this.attempt, sessionPresent, sessionExpected });
+    o.timeline.connect(t, sessionPresent, sessionExpected);
+    this.attempt = 0;
+    this.resetSignals();
+    if (o.intervalMs <= 0) return;
+    if (sessionPresent) {
+      this.startPublishing();
+      return;
+    }
+    // A new session has no subscription: subscribe first, then publish, so nothing is sent before the
+    // broker can route it back (MQTT.js's own resubscribe runs after its offline queue is flushed).
+    this.client?.subscribe(o.topic, { qos: o.qos }, (err) => {
+      if (!err && this.state === 'connected') this.startPublishing();
+    });
+  }
+
+  private startPublishing(): void {
+    if (this.publishing) return;
+    this.publishing = true;
+    this.pubTimer = setInterval(() => this.tick(), this.o.intervalMs);
+    this.tick();
+  }
+
+  private stopPublishing(): void {
+    this.publishing = false;
+    if (this.pubTimer) clearInterval(this.pubTimer);
+    this.pubTimer = undefined;
+  }
+
+  private tick(): void {
+    const o = this.o;
+    const c = this.client;
+    if (!c || this.state !== 'connected' || !c.connected) {
+      o.seq.skipOffline();
+      return;
+    }
+    const t = o.now();
+    const seq = o.seq.send(t);
+    c.publish(o.topic, encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes), this.payloadOpts);
+  }
+
+  private onMessage(payload: Buffer): void {
+    const o = this.o;
+    const t = o.now();
+    const m = decodeSoakMessage(payload);
+    if (!m || m.run !== o.runId || m.client !== o.index) {
+      o.onArrival(undefined, 'foreign');
+      return;
+    }
+    const kind = o.seq.receive(m.seq, t);
+    o.onArrival(kind === 'new' || kind === 'out-of-order' ? t - m.sentMs : undefined, kind);
+  }
+
+  private onClose(): void {
+    const o = this.o;
+    if (this.state === 'stopped' || this.state === 'waiting') return;
+    const t = this.firstSignalMs ?? o.now();
+    const err = this.lastError;
+    const obs = {
+      phase: this.state === 'connected' ? ('session' as const) : ('connect' as const),
+      errorCode: typeof err?.code === 'string' ? err.code : undefined,
+      errorMessage: err?.message,
+      reasonCode: this.disconnectRc ?? (typeof err?.code === 'number' ? err.code : undefined),
+      disconnectPacket: this.disconnectRc !== undefined,
+    };
+    const { cause, detail, reasonCode } = classifyDisconnect(obs);
+    const rc = reasonCode === undefined ? {} : { reasonCode };
+    if (this.state === 'connected') {
+      this.stopPublishing();
+      o.seq.disconnected();
+      o.timeline.disconnect(t, cause);
+      o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc });
+      this.attempt = 0;
+    } else {
+      o.timeline.connectFailed(t, cause);
+      o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
+      this.attempt += 1;
+    }
+    this.resetSignals();
+    this.scheduleReconnect();
+  }
+
+  private resetSignals(): void {
+    this.lastError = undefined;
+    this.disconnectRc = undefined;
+    this.firstSignalMs = undefined;
+  }
+
+  private scheduleReconnect(): void {
+    const o = this.o;
+    this.state = 'waiting';
+    // attempt counts failed attempts since the connection was lost (0 = first retry).
+    const delay = reconnectDelayMs(o.policy, this.attempt, o.random);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      const c = this.client;
+      if (this.state !== 'waiting' || !c) return;
+      this.state = 'connecting';
+      // Keep the stores: MQTT.js's reconnect() without them starts empty ones and forgets unacked QoS 1/2.
+      c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
+    }, delay);
+  }
+
+  /** Stop publishing but stay connected (the drain phase waits for in-flight messages). */
+  quiesce(): void {
+    this.stopPublishing();
+  }
+
+  /** Close for good: DISCONNECT if connected, no reconnect. */
+  async stop(): Promise<void> {
+    this.stopPublishing();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const wasConnected = this.state === 'connected';
+    this.state = 'stopped';
+    const c = this.client;
+    if (!c) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        c.end(true, () => resolve());
+      }, 1000);
+      c.end(!wasConnected, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * Runs a soak: starts N clients at the ramp rate, keeps per-client accounting, writes checkpoints, and ends
+ * on the duration or the abort signal, after a short drain so messages already in flight are not miscounted
+ * as lost. The only async, networked part of soak; decisions live in analyze/soak and config/reconnect.
+ */
+import type { IClientOptions, MqttClient } from 'mqtt';
+import { LatencyHistogram } from '../../analyze/stats.js';
+import { ConnectionTimeline } from '../../analyze/soak/connection.js';
+import { SeqTracker } from '../../analyze/soak/sequence.js';
+import type { EndReason, SoakEvent, SoakRunInfo } from '../../analyze/soak/events.js';
+import { clientRows, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
+import type { ReconnectPolicy } from '../../config/reconnect.js';
+import type { PayloadFormat } from './payload.js';
+import { SoakClient, type ConnectFn } from './client.js';
+
+export interface SoakRunOptions {
+  url: string;
+  mqttOptions: IClientOptions;
+  runId: string;
+  clients: number;
+  /** Client ids: `${prefix}-${index}` (or exactly prefix when clients = 1 and sameId). */
+  clientIds: string[];
+  rampPerS: number;
+  qos: 0 | 1 | 2;
+  ratePerS: number;
+  payloadBytes: number;
+  payloadFormat: PayloadFormat;
+  clean: boolean;
+  policy: ReconnectPolicy;
+  durationMs: number | undefined;
+  checkpointMs: number;
+  lossGraceMs: number;
+  flapThresholdMs: number;
+  /** Longest wait at the end for messages still in flight. */
+  drainMs: number;
+  info: SoakRunInfo;
+  signal: AbortSignal;
+  onEvent: (ev: SoakEvent) => void;
+  onArrival?: (latencyMs: number | undefined, kind: string) => void;
+  random?: () => number;
+  now?: () => number;
+  connect?: ConnectFn;
+}
+
+export interface SoakRun {
+  runId: string;
+  startedMs: number;
+  /** Live summary (lost = pending for longer than the loss grace). */
+  snapshot(): SoakSummary;
+  connectedNow(): number;
+  done: Promise<{ summary: SoakSummary; reason: EndReason }>;
+}
+
+export const wallClockMs = (): number => performance.timeOrigin + performance.now();
+
+export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
+  const now = o.now ?? wallClockMs;
+  const connect: ConnectFn = o.connect ?? ((await import('mqtt')).connect as ConnectFn);
+  const startedMs = now();
+  const timelines: ConnectionTimeline[] = [];
+  const trackers: SeqTracker[] = [];
+  const clients: SoakClient[] = [];
+  const latency = new LatencyHistogram();
+  const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
+  const emit = (ev: SoakEvent) => o.onEvent(ev);
+  const onArrival = (ms: number | undefined, kind: string) => {
+    if (ms !== undefined) latency.record(Math.max(0, ms));
+    o.onArrival?.(ms, kind);
+  };
+
+  emit({ type: 'start', v: 1, t: startedMs, runId: o.runId, info: o.info });
+
+  const summary = (t: number, graceMs: number): SoakSummary => ({
+    atMs: t,
+    startedMs,
+    elapsedMs: t - startedMs,
+    clients: o.clients,
+    connections: summarizeConnections(timelines, t, o.flapThresholdMs),
+    messages: summarizeMessages(trackers, t, graceMs, latency),
+    perClient: clientRows(timelines, trackers, t, graceMs),
+  });
+
+  const startClient = (i: number) => {
+    const t = now();
+    const timeline = new ConnectionTimeline(i, t);
+    const seq = new SeqTracker(o.lossGraceMs);
+    timelines.push(timeline);
+    trackers.push(seq);
+    const c = new SoakClient({
+      index: i,
+      clientId: o.clientIds[i] ?? `${o.runId}-${i}`,
+      topic: `mqtt-doctor/soak/${o.runId}/${i}`,
+      runId: o.runId,
+      url: o.url,
+      mqttOptions: o.mqttOptions,
+      qos: o.qos,
+      intervalMs,
+      payloadBytes: o.payloadBytes,
+      payloadFormat: o.payloadFormat,
+      clean: o.clean,
+      policy: o.policy,
+      random: o.random ?? Math.random,
+      now,
+      connect,
+      seq,
+      timeline,
+      onEvent: emit,
+      onArrival,
+    });
+    clients.push(c);
+    c.start();
+  };
+
+  let rampTimer: NodeJS.Timeout | undefined;
+  let checkpointTimer: NodeJS.Timeout | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
+
+  const done = new Promise<{ summary: SoakSummary; reason: EndReason }>((resolve) => {
+    let finished = false;
+    const finish = async (reason: EndReason) => {
+      if (finished) return;
+      finished = true;
+      if (rampTimer) clearInterval(rampTimer);
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      if (durationTimer) clearTimeout(durationTimer);
+      o.signal.removeEventListener('abort', onAbort);
+      for (const c of clients) c.quiesce();
+      // Drain: wait until every sent message is accounted for, or drainMs.
+      const drainEnd = now() + o.drainMs;
+      while (now() < drainEnd && trackers.some((t) => t.missing(now(), 0) > 0) && clients.some((c) => c.connected)) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const t = now();
+      const final = summary(t, 0);
+      await Promise.all(clients.map((c) => c.stop()));
+      emit({ type: 'end', t, reason, summary: final });
+      resolve({ summary: final, reason });
+    };
+    const onAbort = () => void finish('signal');
+    if (o.signal.aborted) {
+      void finish('signal');
+      return;
+    }
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    if (o.durationMs !== undefined) durationTimer = setTimeout(() => void finish('duration'), o.durationMs);
+    checkpointTimer = setInterval(() => {
+      const t = now();
+      emit({ type: 'checkpoint', t, summary: summary(t, o.lossGraceMs) });
+    }, o.checkpointMs);
+
+    // Ramp: start clients in batches every 10 ms (or all at once when the ramp allows).
+    let next = 0;
+    const rampStep = () => {
+      const due = o.rampPerS <= 0 ? o.clients : Math.min(o.clients, Math.floor(((now() - startedMs) / 1000) * o.rampPerS) + 1);
+      while (next < due && !finished) startClient(next++);
+      if (next >= o.clients && rampTimer) {
+        clearInterval(rampTimer);
+        rampTimer = undefined;
+      }
+    };
+    rampStep();
+    if (next < o.clients) rampTimer = setInterval(rampStep, 10);
+  });
+
+  return {
+    runId: o.runId,
+    startedMs,
+    snapshot: () => summary(now(), o.lossGraceMs),
+    connectedNow: () => clients.reduce((n, c) => n + (c.connected ? 1 : 0), 0),
+    done,
+  };
+}
+
+export type { MqttClient };

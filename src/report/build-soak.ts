@@ -1,0 +1,293 @@
+/**
+ * Build the soak report (live run or `report soak.jsonl`) from the pure summary. Pure.
+ */
+import type { MaskedTarget } from '../config/target.js';
+import { formatDuration } from '../config/units.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { LatencyHistogram } from '../analyze/stats.js';
+import { CAUSE_INFO, type DisconnectCause } from '../analyze/soak/causes.js';
+import { parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
+import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
+import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
+import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+
+export type SoakEnd = EndReason | 'killed';
+
+export interface SoakSource {
+  file: string;
+  events: number;
+  badLines: number;
+  /** False when the file has no end line (the run was killed): message counts are from the last checkpoint. */
+  complete: boolean;
+  lastEventAt: string | null;
+}
+
+export interface SoakData {
+  runId: string;
+  info: SoakRunInfo;
+  end: SoakEnd;
+  summary: SoakSummary;
+  thresholds: ThresholdResult[];
+  recentDisconnects: Array<Extract<SoakEvent, { type: 'disconnect' | 'connect-failed' }>>;
+  source?: SoakSource;
+}
+
+export interface SoakReportInput {
+  command: 'soak' | 'report';
+  version: string;
+  startedAt: string;
+  finishedAt: string;
+  target?: MaskedTarget | undefined;
+  insecure?: boolean | undefined;
+  runId: string;
+  info: SoakRunInfo;
+  end: SoakEnd;
+  summary: SoakSummary;
+  thresholds: ThresholdResult[];
+  findings: SoakFinding[];
+  recentDisconnects: SoakData['recentDisconnects'];
+  source?: SoakSource | undefined;
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString();
+const pct = (p: number): string => `${p > 0 && p < 0.01 ? p.toExponential(1) : p.toFixed(p < 1 ? 3 : 2)}%`;
+const ms = (v: number | undefined | null): string => (v === undefined || v === null ? '—' : v === 0 ? '0 s' : formatDuration(v));
+
+export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
+  const s = i.summary;
+  const c = s.connections;
+  const m = s.messages;
+  const idle = i.info.ratePerS <= 0;
+  const checks: Check[] = [
+    {
+      id: 'connections',
+      title: 'connections',
+      status: c.connects === 0 ? 'fail' : c.disconnects + c.connectFailures > 0 ? 'warn' : 'pass',
+      summary: `${c.connects} connects, ${c.reconnects} reconnects, ${c.disconnects} disconnects, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
+      metrics: { connects: c.connects, reconnects: c.reconnects, disconnects: c.disconnects, downtimeMs: c.worstClientDowntimeMs, uptimePct: c.uptimePct },
+    },
+    {
+      id: 'messages',
+      title: 'messages',
+      status: idle ? 'skip' : m.lost > 0 || m.duplicates > 0 ? 'warn' : m.sent === 0 ? 'info' : 'pass',
+      summary: idle ? 'idle run (--rate 0): no messages' : `${m.sent} sent, ${m.received} received, ${m.lost} lost (${pct(m.lossPct)}), ${m.duplicates} duplicates, ${m.outOfOrder} out of order`,
+      metrics: { sent: m.sent, received: m.received, lost: m.lost, lossPct: m.lossPct, duplicates: m.duplicates, outOfOrder: m.outOfOrder },
+    },
+  ];
+  if (m.latencyMs) {
+    checks.push({
+      id: 'latency',
+      title: 'end-to-end latency',
+      status: 'info',
+      summary: `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)}`,
+      metrics: { ...m.latencyMs },
+    });
+  }
+  for (const f of i.findings) {
+    checks.push({ id: `finding.${f.id}`, title: f.title, status: f.status, explanation: f.explanation, ...(f.hint ? { hint: f.hint } : {}) });
+  }
+  for (const t of i.thresholds) {
+    checks.push({
+      id: `threshold.${t.id}`,
+      title: `--${t.id}`,
+      status: t.pass ? 'pass' : 'fail',
+      summary: t.text,
+      metrics: { limit: t.limit, actual: t.actual },
+      ...(t.pass ? {} : { explanation: t.text }),
+    });
+  }
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version: i.version },
+    command: i.command,
+    startedAt: i.startedAt,
+    finishedAt: i.finishedAt,
+    ...(i.target ? { target: i.target } : {}),
+    ...(i.insecure ? { insecure: true } : {}),
+    checks,
+    data: {
+      runId: i.runId,
+      info: i.info,
+      end: i.end,
+      summary: s,
+      thresholds: i.thresholds,
+      recentDisconnects: i.recentDisconnects,
+      ...(i.source ? { source: i.source } : {}),
+    },
+    verdict: soakVerdict(i),
+    view: soakView(i),
+  };
+}
+
+function soakVerdict(i: SoakReportInput): Verdict {
+  const s = i.summary;
+  const c = s.connections;
+  const failed = i.thresholds.filter((t) => !t.pass);
+  if (failed.length > 0) {
+    return { status: 'failed', exitCode: ExitCode.finding, summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}` };
+  }
+  if (c.connects === 0 && s.clients > 0) {
+    const refused = (c.byCause['connack-refused'] ?? 0) > 0;
+    const top = topCause(c.byCause);
+    return {
+      status: 'failed',
+      exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
+      summary: `no client ever connected${top ? ` (${CAUSE_INFO[top].title})` : ''}`,
+    };
+  }
+  const problems: string[] = [];
+  if (c.reconnects > 0) problems.push(`${c.reconnects} reconnects`);
+  if (c.neverConnected > 0) problems.push(`${c.neverConnected} clients never connected`);
+  if (s.messages.lost > 0) problems.push(`${s.messages.lost} messages lost`);
+  if (s.messages.duplicates > 0) problems.push(`${s.messages.duplicates} duplicates`);
+  if (c.sessionsLost > 0) problems.push(`${c.sessionsLost} sessions lost`);
+  const ran = `${s.clients} client${s.clients === 1 ? '' : 's'} for ${formatDuration(s.elapsedMs)}`;
+  const ended = i.end === 'killed' ? ' (run did not finish: message counts from the last checkpoint)' : i.end === 'signal' ? ' (interrupted)' : '';
+  if (i.end === 'signal' || i.end === 'killed') {
+    return { status: 'interrupted', exitCode: ExitCode.ok, summary: `${ran}: ${problems.length ? problems.join(', ') : 'no problem seen'}${ended}` };
+  }
+  if (problems.length > 0) return { status: 'degraded', exitCode: ExitCode.ok, summary: `${ran}: ${problems.join(', ')}` };
+  return { status: 'healthy', exitCode: ExitCode.ok, summary: `${ran}: no disconnect, no loss` };
+}
+
+function topCause(by: Partial<Record<DisconnectCause, number>>): DisconnectCause | undefined {
+  let best: DisconnectCause | undefined;
+  for (const [k, v] of Object.entries(by)) if (best === undefined || (v ?? 0) > (by[best] ?? 0)) best = k as DisconnectCause;
+  return best;
+}
+
+function soakView(i: SoakReportInput): Section[] {
+  const s = i.summary;
+  const c = s.connections;
+  const m = s.messages;
+  const info = i.info;
+  const view: Section[] = [
+    {
+      kind: 'pairs',
+      title: 'Run',
+      pairs: [
+        ['run id', i.runId],
+        ['target', info.target],
+        ['clients', String(s.clients)],
+        ['elapsed', `${formatDuration(s.elapsedMs)} (${iso(s.startedMs)} → ${iso(s.atMs)})`],
+        ['reconnect policy', info.reconnect],
+        ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
+        ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],
+        ...(i.source ? [['source', `${i.source.file}: ${i.source.events} events${i.source.badLines ? `, ${i.source.badLines} unreadable lines` : ''}${i.source.complete ? '' : ', no end line (killed run)'}`] as [string, string]] : []),
+      ],
+    },
+    {
+      kind: 'pairs',
+      title: 'Uptime',
+      pairs: [
+        ['connected now', `${c.connectedNow}/${s.clients}`],
+        ['connects', `${c.connects} (${c.reconnects} reconnects, most for one client ${c.maxReconnectsPerClient})`],
+        ['disconnects', String(c.disconnects)],
+        ['failed attempts', String(c.connectFailures)],
+        ['uptime', `${c.uptimePct.toFixed(3)}%`],
+        ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
+        ['longest outage', c.longestOutage ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})` : 'none'],
+        ['time to reconnect', c.timeToReconnectMs ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})` : '—'],
+        ['connected periods', c.connectedMs ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)` : '—'],
+        ['short outages', `${c.flaps} under ${ms(c.flapThresholdMs)}`],
+        ['sessions lost', String(c.sessionsLost)],
+      ],
+    },
+  ];
+  const causes = Object.entries(c.byCause) as Array<[DisconnectCause, number]>;
+  if (causes.length > 0) {
+    view.push({
+      kind: 'table',
+      title: 'Disconnects and failed attempts by cause',
+      head: ['cause', 'count', 'layer', 'what it means'],
+      rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer, CAUSE_INFO[k].explanation]),
+    });
+  }
+  if (info.ratePerS > 0) {
+    view.push({
+      kind: 'pairs',
+      title: 'Messages',
+      pairs: [
+        ['sent', String(m.sent)],
+        ['received', String(m.received)],
+        ['lost', `${m.lost} (${pct(m.lossPct)})`],
+        ['duplicates', String(m.duplicates)],
+        ['out of order', String(m.outOfOrder)],
+        ['late', `${m.late} (after the ${ms(info.lossGraceMs)} grace)`],
+        ['skipped while offline', String(m.skippedOffline)],
+        ['in flight at disconnect', `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`],
+        ['latency', m.latencyMs ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})` : '—'],
+      ],
+    });
+  }
+  if (i.recentDisconnects.length > 0) {
+    view.push({
+      kind: 'table',
+      title: `Last ${i.recentDisconnects.length} disconnects / failed attempts`,
+      head: ['time', 'client', 'event', 'cause', 'detail'],
+      rows: i.recentDisconnects.map((e) => [iso(e.t), String(e.client), e.type === 'disconnect' ? 'lost' : 'attempt failed', CAUSE_INFO[e.cause].title, e.detail]),
+    });
+  }
+  if (s.clients > 1 && s.perClient.length > 0) {
+    view.push({
+      kind: 'table',
+      title: s.perClient.length < s.clients ? `Worst ${s.perClient.length} clients` : 'Per client',
+      head: ['client', 'reconnects', 'downtime', 'sent', 'received', 'lost', 'dup', 'ooo', 'p99'],
+      rows: s.perClient.map((r) => [String(r.client), String(r.reconnects), ms(r.downtimeMs), String(r.sent), String(r.received), String(r.lost), String(r.duplicates), String(r.outOfOrder), ms(r.p99Ms)]),
+    });
+  }
+  return view;
+}
+
+/**
+ * `report soak.jsonl`: connection accounting is replayed from the events (complete up to the last line);
+ * message accounting comes from the last checkpoint or the end line. Throws UsageError for a file that is
+ * not a soak file.
+ */
+export function buildSoakFromFile(text: string, file: string, thresholds: SoakThresholds, version: string): Report<SoakData> {
+  const { events, badLines } = parseSoakLines(text);
+  const r = replaySoak(events);
+  if (!r.start) {
+    throw new UsageError(`${file} is not a soak file (no start line)`, 'give the file written by `mqtt-doctor soak --out FILE`');
+  }
+  const info = r.start.info;
+  const at = r.end?.t ?? r.lastEventMs ?? r.start.t;
+  const last = r.last?.summary;
+  const connections = summarizeConnections(r.timelines, at, info.flapThresholdMs);
+  const byClient = new Map(r.timelines.map((t) => [t.client, t]));
+  const perClient = (last?.perClient ?? []).map((row) => {
+    const tl = byClient.get(row.client);
+    return tl ? { ...row, connects: tl.connects, reconnects: tl.reconnects, downtimeMs: tl.downtimeMs(at), connected: tl.connected } : row;
+  });
+  const messages = last?.messages ?? summarizeMessages([], at, 0, new LatencyHistogram());
+  const summary: SoakSummary = {
+    atMs: at,
+    startedMs: r.start.t,
+    elapsedMs: at - r.start.t,
+    clients: info.clients,
+    connections,
+    messages,
+    perClient,
+  };
+  const end: SoakEnd = r.end?.reason ?? 'killed';
+  return buildSoakReport({
+    command: 'report',
+    version,
+    startedAt: new Date(r.start.t).toISOString(),
+    finishedAt: new Date(at).toISOString(),
+    runId: r.start.runId,
+    info,
+    end,
+    summary,
+    thresholds: checkThresholds(summary, thresholds),
+    findings: soakFindings(summary),
+    recentDisconnects: r.recentDisconnects,
+    source: {
+      file,
+      events: events.length,
+      badLines,
+      complete: r.end !== undefined,
+      lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
+    },
+  });
+}
