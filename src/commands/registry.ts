@@ -4,9 +4,8 @@
  */
 import type { DoctorCommand } from './context.js';
 import { probeCommand } from './probe.js';
-import { impairCommand } from './impair.js';
 import { soakCommand } from './soak.js';
 import { reportCommand } from './report.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, impairCommand];
+export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand];
