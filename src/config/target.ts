@@ -44,13 +44,6 @@ export function parseTarget(input: string | undefined, opts: ParseTargetOptions 
     );
   }
   const scheme = schemeText as Scheme;
-  let url: URL;
-  try {
-    // WHATWG URL only splits host and port for "special" schemes; parse as http(s) and keep our scheme.
-    url = new URL(withScheme.replace(/^[a-z0-9+.-]+:\/\//i, 'http://'));
-  } catch {
-    throw new UsageError(`the target "${redactUrl(raw)}" is not a valid URL`, `write it like ${DEFAULT_TARGET} or host:port`);
-  }
   const portText = portPart(withScheme);
   let port = DEFAULT_PORTS[scheme];
   if (portText !== undefined) {
@@ -61,6 +54,13 @@ export function parseTarget(input: string | undefined, opts: ParseTargetOptions 
     if (port < 1 || port > 65535) {
       throw new UsageError(`the port ${portText} is out of range`, 'ports are whole numbers from 1 to 65535');
     }
+  }
+  let url: URL;
+  try {
+    // WHATWG URL only splits host and port for "special" schemes; parse as http(s) and keep our scheme.
+    url = new URL(withScheme.replace(/^[a-z0-9+.-]+:\/\//i, 'http://'));
+  } catch {
+    throw new UsageError(`the target "${redactUrl(raw)}" is not a valid URL`, `write it like ${DEFAULT_TARGET} or host:port`);
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') throw new UsageError(`the target "${redactUrl(raw)}" has no host`, `write it like ${DEFAULT_TARGET}`);

@@ -11,6 +11,7 @@ import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
 import { MqttWire, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
+import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
 
 export type ProbeMethod = 'ping' | 'echo' | 'connect';
 
@@ -76,6 +77,8 @@ export interface ProbeResult {
   interrupted: boolean;
   /** Echo: QoS the broker granted on SUBSCRIBE. */
   grantedQos?: number;
+  /** After a transport-mismatch-looking failure: what the port answered to the other protocol. */
+  crossCheck?: CrossCheck;
 }
 
 const now = () => performance.now();
@@ -187,6 +190,20 @@ function toFailure(err: unknown): ProbeFailure {
   throw err;
 }
 
+const CLOSED_CODES = new Set(['ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE', 'TLS_SERVER', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+
+/**
+ * A plaintext CONNECT answered by a reset/close, or a TLS handshake cut short, usually means the port speaks
+ * the other protocol. Check it on the address that accepted TCP (1.5 s at most).
+ */
+async function crossCheckFor(conn: ConnectionConfig, f: ProbeFailure, info: DialInfo): Promise<CrossCheck | undefined> {
+  const host = info.tcp?.address;
+  if (!host || !CLOSED_CODES.has(f.code ?? '')) return undefined;
+  if (f.phase === 'mqtt' && !conn.target.secure) return { tried: 'tls', answered: await speaksTls(host, conn.target.port, 1500) };
+  if (f.phase === 'tls') return { tried: 'mqtt', answered: await speaksPlainMqtt(host, conn.target.port, 1500) };
+  return undefined;
+}
+
 /** True when a v5 CONNECT was refused because the broker only speaks 3.1.1 (rc 1 or 0x84). */
 function refusedVersion5(err: unknown): boolean {
   const c = (err as { connack?: ConnackInfo }).connack;
@@ -221,7 +238,15 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   } catch (err) {
     const failure = toFailure(err);
     const pe = err as PhaseError & { connack?: ConnackInfo };
-    return { ...base, dial: pe.info, ...(pe.connack ? { connack: pe.connack } : {}), failure, interrupted: opts.signal.aborted };
+    const crossCheck = opts.signal.aborted ? undefined : await crossCheckFor(opts.conn, failure, pe.info);
+    return {
+      ...base,
+      dial: pe.info,
+      ...(pe.connack ? { connack: pe.connack } : {}),
+      failure,
+      ...(crossCheck ? { crossCheck } : {}),
+      interrupted: opts.signal.aborted,
+    };
   }
   const result: ProbeResult = {
     ...base,

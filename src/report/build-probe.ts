@@ -69,7 +69,30 @@ function phasesFor(t: Target): Phase[] {
   return p;
 }
 
-export function explainFailure(f: ProbeFailure, mqttVersion: 4 | 5): { explanation: string; hint: string | undefined } {
+export function explainFailure(
+  f: ProbeFailure,
+  mqttVersion: 4 | 5,
+  cross?: ProbeResult['crossCheck'],
+  target?: Target,
+): { explanation: string; hint: string | undefined } {
+  if (cross?.answered && target) {
+    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${target.host}:${target.port}`;
+    return cross.tried === 'tls'
+      ? { explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`, hint: `use ${url}` }
+      : { explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`, hint: `use ${url} (or the broker's TLS port, often 8883)` };
+  }
+  if (f.phase === 'mqtt' && f.code === 'CONNACK_TIMEOUT') {
+    return {
+      explanation: 'TCP (and TLS) worked but no CONNACK came back: most likely the port is not an MQTT listener (e.g. a WebSocket or HTTP port), or the broker is stalled or waiting on an auth backend',
+      hint: 'check the port (1883 mqtt, 8883 mqtts, 8083/8084 ws) and the broker log; raise --connect-timeout only if the broker is known to be slow',
+    };
+  }
+  if (f.phase === 'mqtt' && (f.code === 'ECONNRESET' || f.code === 'CLOSED_BEFORE_CONNACK')) {
+    return {
+      explanation: 'the server closed the connection in answer to CONNECT: most likely the port expects TLS or WebSocket, or the broker rejected this CONNECT (protocol level, client id, size)',
+      hint: 'check the broker log for this client id; try mqtts:// or ws:// on this port',
+    };
+  }
   if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED') {
     const rc = describeConnack(f.reasonCode, mqttVersion);
     const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion });
@@ -163,6 +186,10 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
   if (f && r.sessionLostAfterSeq === undefined) {
     const phaseName = PHASE_TITLE[f.phase];
     const refused = f.phase === 'mqtt';
+    if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) {
+      const rc = describeConnack(f.reasonCode, r.mqttVersion);
+      return { status: 'failed', exitCode: ExitCode.refused, summary: `the broker refused the connection: ${rc.name} (${rc.hex})` };
+    }
     return {
       status: 'failed',
       exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
@@ -270,14 +297,14 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     if (c && !(phase === failedPhase && c.status === 'pass' && phase !== 'mqtt')) {
       checks.push(c);
       if (phase === failedPhase && c.status === 'fail') {
-        const ex = explainFailure(r.failure!, r.mqttVersion);
+        const ex = explainFailure(r.failure!, r.mqttVersion, r.crossCheck, target);
         c.explanation = ex.explanation;
         if (ex.hint) c.hint = ex.hint;
       }
       continue;
     }
     if (phase === failedPhase) {
-      const ex = explainFailure(r.failure!, r.mqttVersion);
+      const ex = explainFailure(r.failure!, r.mqttVersion, r.crossCheck, target);
       checks.push({
         id: phase === 'mqtt' ? 'connack' : phase,
         title: PHASE_TITLE[phase],
@@ -376,7 +403,7 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
             phase: failure.phase,
             ...(failure.code ? { code: failure.code } : {}),
             message: failure.message,
-            ...(explainFailure(failure, r.mqttVersion).hint ? { hint: explainFailure(failure, r.mqttVersion).hint! } : {}),
+            ...(explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint ? { hint: explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint! } : {}),
           },
         }
       : {}),

@@ -53,7 +53,7 @@ export async function resolve(host: string, deadline: number): Promise<DnsInfo> 
       addresses: found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })),
     };
   } catch (err) {
-    throw new PhaseError('dns', `DNS lookup of ${host} failed: ${errCode(err) ?? errMessage(err)}`, errCode(err) ?? 'EDNS', {}, { cause: err });
+    throw new PhaseError('dns', `${host}: ${errCode(err) ?? errMessage(err)}`, errCode(err) ?? 'EDNS', {}, { cause: err });
   } finally {
     clearTimeout(timer);
   }
@@ -111,7 +111,7 @@ export async function dialTcp(opts: DialOptions, dns: DnsInfo): Promise<{ socket
   }
   const code = errCode(lastErr) ?? 'ETIMEDOUT';
   const where = attempts.map((t) => `${t.address}:${opts.target.port} ${t.error}`).join(', ') || `${opts.target.host}:${opts.target.port}`;
-  throw new PhaseError('tcp', `TCP connect failed: ${where}`, code, { dns }, { cause: lastErr });
+  throw new PhaseError('tcp', where, code, { dns }, { cause: lastErr });
 }
 
 function describeCert(cert: PeerCertificate): CertInfo {
@@ -167,7 +167,7 @@ export async function upgradeTls(opts: DialOptions, socket: Socket, info: DialIn
     });
   }).catch((err: unknown) => {
     socket.destroy();
-    throw new PhaseError('tls', `TLS handshake failed: ${errMessage(err)}`, errCode(err), info, { cause: err });
+    throw new PhaseError('tls', errMessage(err), errCode(err), info, { cause: err });
   });
   const ms = now() - t0;
   const peer = tlsSocket.getPeerCertificate(false);
@@ -226,13 +226,13 @@ async function wsUpgrade(opts: DialOptions, socket: Socket | TLSSocket, info: Di
       status = res.statusCode ?? 101;
     });
     ws.once('unexpected-response', (_req, res) => {
-      fail(`WebSocket upgrade refused: HTTP ${res.statusCode} ${res.statusMessage ?? ''} on ${path}`.trim(), `HTTP_${res.statusCode}`);
+      fail(`HTTP ${res.statusCode} ${res.statusMessage ?? ''} on ${path} (expected 101 Switching Protocols)`.replace('  ', ' '), `HTTP_${res.statusCode}`);
     });
     ws.once('open', () => {
       const stream = createWebSocketStream(ws);
       resolvePromise({ stream, ws: { ms: now() - t0, path, status: status || 101, subprotocol: ws.protocol } });
     });
-    ws.once('error', (err) => fail(`WebSocket upgrade failed: ${errMessage(err)}`, errCode(err) ?? 'EWS', err));
+    ws.once('error', (err) => fail(errMessage(err), errCode(err) ?? 'EWS', err));
   });
 }
 

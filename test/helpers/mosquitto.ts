@@ -20,6 +20,8 @@ export interface MosquittoOptions {
   users?: Record<string, string>;
   /** Also open a TLS listener with these PEM files. */
   tls?: { certFile: string; keyFile: string; caFile?: string; requireCertificate?: boolean };
+  /** More TLS listeners (e.g. one per certificate variant); their ports come back in `extraTlsPorts`. */
+  extraTls?: Array<{ certFile: string; keyFile: string }>;
   /** Also open a WebSocket listener. */
   websockets?: boolean;
 }
@@ -27,6 +29,7 @@ export interface MosquittoOptions {
 export interface Mosquitto {
   port: number;
   tlsPort: number | undefined;
+  extraTlsPorts: number[];
   wsPort: number | undefined;
   dir: string;
   url: string;
@@ -43,6 +46,8 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const port = await freePort();
   const tlsPort = opts.tls ? await freePort() : undefined;
   const wsPort = opts.websockets ? await freePort() : undefined;
+  const extraTlsPorts: number[] = [];
+  for (let i = 0; i < (opts.extraTls?.length ?? 0); i += 1) extraTlsPorts.push(await freePort());
   const logPath = join(dir, 'mosquitto.log');
   const anon = opts.allowAnonymous ?? opts.users === undefined;
   const lines: string[] = [
@@ -68,6 +73,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     if (opts.tls.caFile) lines.push(`cafile ${opts.tls.caFile}`);
     if (opts.tls.requireCertificate) lines.push('require_certificate true');
   }
+  (opts.extraTls ?? []).forEach((t, i) => {
+    lines.push(`listener ${extraTlsPorts[i]} 127.0.0.1`, `certfile ${t.certFile}`, `keyfile ${t.keyFile}`);
+  });
   if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
   const confPath = join(dir, 'mosquitto.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');
@@ -102,6 +110,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   return {
     port,
     tlsPort,
+    extraTlsPorts,
     wsPort,
     dir,
     url: `mqtt://127.0.0.1:${port}`,

@@ -1,0 +1,83 @@
+/**
+ * Certificates for TLS tests, generated with the openssl command at test time: a CA, a valid server cert for
+ * localhost/127.0.0.1, an expired one, one for the wrong name, one from an unknown CA, and a client cert.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface CertSet {
+  dir: string;
+  caFile: string;
+  valid: { certFile: string; keyFile: string };
+  expired: { certFile: string; keyFile: string };
+  wrongName: { certFile: string; keyFile: string };
+  unknownCa: { certFile: string; keyFile: string };
+  client: { certFile: string; keyFile: string };
+}
+
+function openssl(args: string[], cwd: string): void {
+  execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** A minimal `openssl ca` setup, needed because `openssl x509 -req` cannot set dates in the past. */
+function caConfig(dir: string, name: string): string {
+  const conf = join(dir, `${name}.cnf`);
+  writeFileSync(join(dir, `${name}.index`), '');
+  writeFileSync(join(dir, `${name}.serial`), '1000\n');
+  writeFileSync(
+    conf,
+    `[ ca ]
+default_ca = local
+[ local ]
+dir = ${dir}
+database = ${dir}/${name}.index
+serial = ${dir}/${name}.serial
+new_certs_dir = ${dir}
+certificate = ${dir}/${name}.pem
+private_key = ${dir}/${name}.key
+default_md = sha256
+policy = any
+copy_extensions = copy
+unique_subject = no
+[ any ]
+commonName = supplied
+`,
+  );
+  return conf;
+}
+
+function makeCa(dir: string, name: string): string {
+  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '3650', '-subj', `/CN=${name}`], dir);
+  return caConfig(dir, name);
+}
+
+function leaf(dir: string, ca: string, conf: string, name: string, cn: string, san: string, dates: [string, string] | undefined, client = false) {
+  const keyFile = join(dir, `${name}.key`);
+  const csr = join(dir, `${name}.csr`);
+  const ext = join(dir, `${name}.ext`);
+  writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${client ? 'clientAuth' : 'serverAuth'}\n`);
+  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`], dir);
+  const certFile = join(dir, `${name}.pem`);
+  const dateArgs = dates ? ['-startdate', dates[0], '-enddate', dates[1]] : ['-days', '365'];
+  openssl(['ca', '-batch', '-config', conf, '-name', 'local', '-in', csr, '-out', certFile, '-notext', ...dateArgs, '-extfile', ext], dir);
+  void ca;
+  return { certFile, keyFile };
+}
+
+export function makeCerts(): CertSet {
+  const dir = mkdtempSync(join(tmpdir(), 'mqd-certs-'));
+  const caConf = makeCa(dir, 'ca');
+  const otherConf = makeCa(dir, 'other-ca');
+  const san = 'DNS:localhost,IP:127.0.0.1';
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    valid: leaf(dir, 'ca', caConf, 'server', 'localhost', san, undefined),
+    expired: leaf(dir, 'ca', caConf, 'expired', 'localhost', san, ['20200101000000Z', '20200201000000Z']),
+    wrongName: leaf(dir, 'ca', caConf, 'wrong-name', 'broker.example.net', 'DNS:broker.example.net', undefined),
+    unknownCa: leaf(dir, 'other-ca', otherConf, 'unknown-ca', 'localhost', san, undefined),
+    client: leaf(dir, 'ca', caConf, 'client', 'device-1', 'DNS:device-1', undefined, true),
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Run the built CLI (bin/mqtt-doctor.js → dist/) as a user would, capturing stdout, stderr and the exit code.
+ * `npm test` builds first; every run is bounded by `timeoutMs`.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const BIN = fileURLToPath(new URL('../../bin/mqtt-doctor.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string | undefined>;
+  input?: string;
+  timeoutMs?: number;
+  /** Send this signal after `afterMs`, or once stderr contains `whenStderr`. */
+  signal?: { name: NodeJS.Signals; afterMs?: number; whenStderr?: string };
+  /** Prefix the command (e.g. ['unshare', '-n'] to run in an empty network namespace). */
+  wrap?: string[];
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: 'true', ...opts.env };
+    for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+    const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
+    const child = spawn(argv[0]!, argv.slice(1), { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let signalled = false;
+    const sendSignal = () => {
+      if (signalled || !opts.signal) return;
+      signalled = true;
+      child.kill(opts.signal.name);
+    };
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.signal?.whenStderr && stderr.includes(opts.signal.whenStderr)) sendSignal();
+    });
+    if (opts.signal?.afterMs !== undefined) setTimeout(sendSignal, opts.signal.afterMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`mqtt-doctor ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
