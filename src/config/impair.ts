@@ -219,6 +219,17 @@ export function isNoFaults(f: ImpairFaults): boolean {
   );
 }
 
+/** `--listen`: `127.0.0.1:1884`, `[::1]:1884`, `0.0.0.0:1884` or a bare port (on 127.0.0.1). */
+export function parseListen(text: string): { host: string; port: number } {
+  const t = text.trim();
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(t) ?? /^()()(\d+)$/.exec(t);
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError(`--listen: "${text}" is not HOST:PORT`, 'write it like 127.0.0.1:1884 (port 0 lets the system pick)');
+  }
+  return { host: m[1] || m[2] || '127.0.0.1', port };
+}
+
 /** One line for people: "4g: latency 30 ms ±15 ms, nat-idle 5m 00s (drop)". */
 export function describeFaults(f: ImpairFaults): string {
   const parts: string[] = [];

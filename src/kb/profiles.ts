@@ -153,14 +153,14 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     title: 'AWS Network Load Balancer (TLS listener)',
     idleS: 350,
     mode: 'reset',
-    source: 'reference C1: NLB update-idle-timeout.html, default 350 s, fixed for TLS listeners; RST as ECONNRESET cause in E3',
+    source: 'reference C1: NLB update-idle-timeout.html, default 350 s, fixed for TLS listeners (what happens after expiry is not in the reference; RST assumed, as for the AWS NAT gateway)',
   },
   {
     name: 'aws-elb',
     title: 'AWS Classic ELB / ALB',
     idleS: 60,
     mode: 'drop',
-    source: 'reference C1: classic config-idle-timeout.html and ALB docs, default 60 s; TCP keepalive probes do not count',
+    source: 'reference C1: classic config-idle-timeout.html and ALB docs, default 60 s; TCP keepalive probes do not count (mode not in the reference; drop assumed)',
   },
   {
     name: 'azure-lb',

@@ -152,3 +152,18 @@ export function connectionFates(f: ImpairFaults, openedAtMs: number): Array<{ at
   if (f.resetAfterMs !== undefined) fates.push({ atMs: openedAtMs + f.resetAfterMs, kind: 'reset' });
   return fates.sort((a, b) => a.atMs - b.atMs);
 }
+
+/**
+ * A small seeded PRNG (mulberry32: a 32-bit state advanced by a Weyl constant, then mixed), so that
+ * `impair --seed N` replays the same jitter and stall draws. Not for anything that needs real randomness.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * Pure pieces of the impair command's output: one line per proxy event (text or a JSON line), the report
+ * written on exit (faults, counters), and the `--list-profiles` report.
+ */
+import { describeFaults, type ImpairFaults } from '../config/impair.js';
+import { maskTarget, type Target } from '../config/target.js';
+import { formatDuration } from '../config/units.js';
+import { ExitCode } from '../errors.js';
+import type { ImpairEvent } from '../lab/impair/proxy.js';
+import { MIDDLEBOXES, PROFILES, type Middlebox, type NetworkProfile } from '../kb/profiles.js';
+import { SCHEMA_VERSION, type Report, type Section } from './model.js';
+
+type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
+
+/** Exhaustive: adding an event kind makes the compiler point here. */
+const EVENT_TEXT: { [T in ImpairEvent['type']]: (e: EventOf<T>) => string } = {
+  opened: (e) => `#${e.conn} opened from ${e.detail}`,
+  'mapping-expired': (e) =>
+    `#${e.conn} mapping expired after ${formatDuration(e.idleMs)} idle: ${e.mode === 'drop' ? 'bytes now vanish silently' : 'resetting both ends'}`,
+  reset: (e) => `#${e.conn} reset (${e.reason === 'peer' ? `passed on from ${e.detail ?? 'peer'}` : e.reason})`,
+  blackholed: (e) => `#${e.conn} blackholed: bytes now vanish silently`,
+  hung: (e) => `#${e.conn} hung (outage): accepted from ${e.detail}, never forwarded`,
+  refused: (e) => `#${e.conn ?? '?'} refused (outage) from ${e.detail}`,
+  closed: (e) =>
+    `#${e.conn} closed after ${formatDuration(e.durationMs)}, ${e.bytesUp} B up, ${e.bytesDown} B down${e.detail ? ` (${e.detail})` : ''}`,
+  'outage-start': (e) =>
+    `outage until ${formatDuration(e.untilMs)}: new connections ${e.mode === 'refuse' ? 'refused' : 'hang'}`,
+  'outage-end': () => 'outage over: accepting connections again',
+  error: (e) => `${e.conn !== undefined ? `#${e.conn} ` : ''}error: ${e.detail}`,
+};
+
+/** "  12.3 s  #4 opened from 127.0.0.1:50312" */
+export function formatImpairEvent(e: ImpairEvent): string {
+  const text = (EVENT_TEXT[e.type] as (x: ImpairEvent) => string)(e);
+  return `${formatSeconds(e.atMs).padStart(9)}  ${text}`;
+}
+
+/** One JSON line per event (atMs rounded to 0.1 ms). */
+export function impairEventJson(e: ImpairEvent): string {
+  return JSON.stringify({ ...e, atMs: Math.round(e.atMs * 10) / 10 });
+}
+
+function formatSeconds(ms: number): string {
+  return `${(ms / 1000).toFixed(3)} s`;
+}
+
+export interface ImpairData {
+  listen: string;
+  target: string;
+  faults: ImpairFaults;
+  description: string;
+  durationMs: number;
+  stoppedBy: 'signal' | 'duration' | 'error';
+  counters: Record<string, number>;
+}
+
+export interface ImpairReportInput {
+  listen: { host: string; port: number };
+  target: Target;
+  faults: ImpairFaults;
+  counters: Record<string, number>;
+  startedAt: Date;
+  finishedAt: Date;
+  stoppedBy: ImpairData['stoppedBy'];
+  version: string;
+}
+
+const COUNTER_LABEL: Record<string, string> = {
+  opened: 'connections opened',
+  closed: 'connections closed',
+  active: 'still open at exit',
+  bytesUp: 'bytes client → target',
+  bytesDown: 'bytes target → client',
+  bytesDropped: 'bytes swallowed',
+  stalls: 'stalls injected',
+  natExpired: 'mappings expired (nat-idle)',
+  resets: 'resets sent',
+  blackholed: 'connections blackholed',
+  hung: 'connections hung (outage)',
+  refused: 'connections refused (outage)',
+  outages: 'outage windows',
+  upstreamErrors: 'target connect errors',
+};
+
+export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> {
+  const masked = maskTarget(input.target);
+  const listen = `${input.listen.host}:${input.listen.port}`;
+  const description = describeFaults(input.faults);
+  const durationMs = input.finishedAt.getTime() - input.startedAt.getTime();
+  const interrupted = input.stoppedBy === 'signal';
+  const failed = input.stoppedBy === 'error';
+  const c = input.counters;
+  const view: Section[] = [
+    {
+      kind: 'pairs',
+      title: 'Counters',
+      pairs: Object.entries(c).map(([k, v]) => [COUNTER_LABEL[k] ?? k, String(v)] as [string, string]),
+    },
+  ];
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version: input.version },
+    command: 'impair',
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    target: masked,
+    checks: [
+      {
+        id: 'impair.faults',
+        title: 'Faults injected',
+        status: 'info',
+        summary: description,
+        durationMs,
+        metrics: { ...c },
+      },
+    ],
+    data: {
+      listen,
+      target: masked.url,
+      faults: input.faults,
+      description,
+      durationMs,
+      stoppedBy: input.stoppedBy,
+      counters: { ...c },
+    },
+    verdict: {
+      status: failed ? 'failed' : interrupted ? 'interrupted' : 'healthy',
+      exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
+      summary: `proxied ${c.opened ?? 0} connection(s) ${listen} → ${masked.url} for ${formatDuration(durationMs)}${
+        interrupted ? ', stopped by signal' : ''
+      }`,
+    },
+    view,
+  };
+}
+
+export interface ProfilesData {
+  profiles: readonly NetworkProfile[];
+  middleboxes: readonly Middlebox[];
+}
+
+/** `impair --list-profiles`: link profiles and middleboxes, with where each number comes from. */
+export function buildProfilesReport(version: string, now: Date): Report<ProfilesData> {
+  const ms = (n: number): string => (n < 10 ? String(n) : String(Math.round(n)));
+  const view: Section[] = [
+    {
+      kind: 'table',
+      title: 'Network profiles (--profile NAME; one-way latency = typical RTT / 2)',
+      head: ['name', 'link', 'RTT min/typ/max ms', 'jitter ±ms', 'stall ms', 'loss', 'nat-idle', 'confidence'],
+      rows: PROFILES.map((p) => [
+        p.name,
+        p.title,
+        `${ms(p.rttMs.min)}/${ms(p.rttMs.typical)}/${ms(p.rttMs.max)}`,
+        ms(p.jitterMs),
+        ms(p.stallMs),
+        p.lossPct > 0 ? `${p.lossPct}%` : '—',
+        p.natIdleS !== undefined ? `${formatDuration(p.natIdleS * 1000)} ${p.natMode ?? 'drop'}` : '—',
+        p.confidence,
+      ]),
+    },
+    {
+      kind: 'table',
+      title: 'Middleboxes (combine: --profile 4g+aws-nat, or --impair 4g,aws-nat)',
+      head: ['name', 'middlebox', 'idle timeout', 'then'],
+      rows: MIDDLEBOXES.map((m) => [m.name, m.title, formatDuration(m.idleS * 1000), m.mode === 'drop' ? 'silent drop' : 'RST']),
+    },
+    {
+      kind: 'lines',
+      title: 'Sources',
+      lines: [...PROFILES.map((p) => `${p.name}: ${p.source}`), ...MIDDLEBOXES.map((m) => `${m.name}: ${m.source}`)],
+    },
+  ];
+  const at = now.toISOString();
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version },
+    command: 'impair',
+    startedAt: at,
+    finishedAt: at,
+    checks: [],
+    data: { profiles: PROFILES, middleboxes: MIDDLEBOXES },
+    verdict: {
+      status: 'healthy',
+      exitCode: ExitCode.ok,
+      summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; packet loss and bandwidth have no reference figures and are left to --stall / --bandwidth`,
+    },
+    view,
+  };
+}
