@@ -43,8 +43,8 @@ export interface Client {
   events: string[];
   errorCode(): string | undefined;
   closed(): boolean;
-  /** Send `bytes`, resolve with the time until as many bytes came back, or undefined after `timeoutMs`. */
-  roundTrip(bytes: Buffer, timeoutMs: number): Promise<number | undefined>;
+  /** Send `bytes`, resolve with the time until `expectBytes` (default: as many) came back, or undefined after `timeoutMs`. */
+  roundTrip(bytes: Buffer, timeoutMs: number, expectBytes?: number): Promise<number | undefined>;
 }
 
 export async function openClient(port: number): Promise<Client> {
@@ -78,7 +78,7 @@ export async function openClient(port: number): Promise<Client> {
     events,
     errorCode: () => code,
     closed: () => isClosed,
-    roundTrip: (bytes, timeoutMs) =>
+    roundTrip: (bytes, timeoutMs, expectBytes = bytes.length) =>
       new Promise((resolve) => {
         inbox = 0;
         const t0 = performance.now();
@@ -87,7 +87,7 @@ export async function openClient(port: number): Promise<Client> {
           resolve(undefined);
         }, timeoutMs);
         waiter = () => {
-          if (inbox >= bytes.length) {
+          if (inbox >= expectBytes) {
             waiter = undefined;
             clearTimeout(timer);
             resolve(performance.now() - t0);

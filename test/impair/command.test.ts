@@ -1,0 +1,75 @@
+/** The `impair` command end to end: the built CLI as a user runs it, real sockets on 127.0.0.1. */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
+import { openClient, sleep, startEcho, type EchoServer } from './net.js';
+
+let echo: EchoServer;
+beforeAll(async () => {
+  echo = await startEcho();
+});
+afterAll(async () => {
+  await echo.close();
+});
+
+describe('mqtt-doctor impair', () => {
+  test('--list-profiles --json lists every profile with its source', async () => {
+    const r = await runCli(['impair', '--list-profiles', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { data: { profiles: Array<{ name: string; source: string }>; middleboxes: unknown[] } };
+    expect(doc.data.profiles.map((p) => p.name)).toContain('satellite-geo');
+    expect(doc.data.profiles.every((p) => p.source.length > 0)).toBe(true);
+    expect(doc.data.middleboxes.length).toBeGreaterThan(0);
+  });
+
+  test.each([
+    [['impair'], 'impair needs --target'],
+    [['impair', '--target', '127.0.0.1:1', '--profile', 'moon'], 'unknown network profile "moon"'],
+    [['impair', '--target', '127.0.0.1:1', '--latency', 'soon'], '--latency: "soon" is not a duration'],
+    [['impair', '--target', '127.0.0.1:1', '--listen', 'nowhere'], '--listen: "nowhere" is not HOST:PORT'],
+  ])('%j → exit 2 with one line', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('forwards with the injected latency, prints JSON lines, stops cleanly on SIGINT with counters', async () => {
+    const port = await freePort();
+    const run = runCli(
+      ['impair', '--listen', `127.0.0.1:${port}`, '--target', `127.0.0.1:${echo.port}`, '--latency', '15ms', '--json'],
+      { signal: { name: 'SIGINT', afterMs: 2500 }, timeoutMs: 10_000 },
+    );
+    // Wait for the listener (the CLI starts in a few hundred ms).
+    let client;
+    for (let i = 0; i < 40 && !client; i++) {
+      await sleep(50);
+      client = await openClient(port).catch(() => undefined);
+    }
+    expect(client).toBeDefined();
+    const rtt = await client!.roundTrip(Buffer.from([0xc0, 0]), 1000);
+    expect(rtt).toBeGreaterThanOrEqual(30 - 0.5);
+    expect(rtt).toBeLessThan(30 + 1 + 0.05 * 30 + 20); // + event-loop start-up slack of a fresh process
+    client!.socket.end();
+    const r = await run;
+    expect(r.code).toBe(130);
+    const lines = r.stdout.trimEnd().split('\n');
+    const events = lines.filter((l) => l.startsWith('{"type"')).map((l) => JSON.parse(l) as { type: string });
+    expect(events.map((e) => e.type)).toEqual(['opened', 'closed']);
+    const report = JSON.parse(lines.slice(events.length).join('\n')) as {
+      command: string;
+      data: { counters: Record<string, number>; stoppedBy: string };
+      verdict: { exitCode: number };
+    };
+    expect(report.command).toBe('impair');
+    expect(report.data.stoppedBy).toBe('signal');
+    expect(report.data.counters).toMatchObject({ opened: 1, closed: 1, bytesUp: 2, bytesDown: 2 });
+    expect(report.verdict.exitCode).toBe(130);
+  });
+
+  test('--duration stops by itself with exit 0 and a text summary', async () => {
+    const r = await runCli(['impair', '--listen', '127.0.0.1:0', '--target', `127.0.0.1:${echo.port}`, '--profile', '4g', '--duration', '300ms']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/impair: 127\.0\.0\.1:\d+ → mqtt:\/\/127\.0\.0\.1:\d+ {2}4g: latency 30\.0 ms ±15\.0 ms each way/);
+    expect(r.stdout).toContain('HEALTHY  proxied 0 connection(s)');
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * Real mosquitto 2.0 behind the impair proxy: MQTT CONNECT/CONNACK and raw PINGREQ (c0 00) → PINGRESP (d0 00)
+ * see the injected latency, and a lost NAT mapping in reset mode reaches the broker as a reset.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { generate } from 'mqtt-packet';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { startImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.js';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { percentile } from '../../src/analyze/stats.js';
+import { openClient, sleep } from './net.js';
+
+let mosq: Mosquitto;
+beforeAll(async () => {
+  mosq = await startMosquitto();
+});
+afterAll(async () => {
+  await mosq.stop();
+});
+
+const connectPacket = (clientId: string, keepalive: number): Buffer =>
+  generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive });
+
+test('latency 20 ms: CONNACK and PINGRESP round trips are 40 ms ± (1 ms + 5%)', async () => {
+  const L = 20;
+  const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec(`latency=${L}ms`) });
+  try {
+    const c = await openClient(proxy.port);
+    const connack = await c.roundTrip(connectPacket('impair-latency', 60), 2000, 4); // CONNACK is 4 bytes
+    expect(connack).toBeGreaterThanOrEqual(2 * L - 0.5);
+    const samples: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      const t = await c.roundTrip(Buffer.from([0xc0, 0x00]), 1000);
+      if (t !== undefined) samples.push(t);
+    }
+    samples.sort((a, b) => a - b);
+    expect(samples).toHaveLength(15);
+    expect(Math.abs(percentile(samples, 50) - 2 * L)).toBeLessThanOrEqual(1 + 0.05 * 2 * L);
+    c.socket.destroy();
+  } finally {
+    await proxy.close();
+  }
+  expect(mosq.log()).toContain('as impair-latency');
+});
+
+test('nat-idle 1 s reset: the silent client gets ECONNRESET and mosquitto sees the connection die', async () => {
+  const events: ImpairEvent[] = [];
+  const proxy = await startImpairProxy({
+    targetHost: '127.0.0.1',
+    targetPort: mosq.port,
+    faults: parseImpairSpec('nat-idle=1s,nat-mode=reset'),
+    onEvent: (e) => events.push(e),
+  });
+  try {
+    const c = await openClient(proxy.port);
+    expect(await c.roundTrip(connectPacket('impair-nat', 60), 2000, 4)).toBeDefined();
+    await sleep(1600);
+    expect(c.errorCode()).toBe('ECONNRESET');
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['mapping-expired', 'reset']));
+    // mosquitto 2.0 logs a closed or reset socket this way (reference B2).
+    const deadline = Date.now() + 2000;
+    while (!mosq.log().includes('Client impair-nat closed its connection') && Date.now() < deadline) await sleep(50);
+    expect(mosq.log()).toContain('Client impair-nat closed its connection');
+  } finally {
+    await proxy.close();
+  }
+});
