@@ -61,7 +61,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
 
   let parser = globalOptions(yargs())
     .scriptName('mqtt-doctor')
-    .usage('$0 <command> [options]\n\nWhy do my MQTT connections drop, how bad is the link, and what should I set?')
+    .usage('$0 <command> [options]\n\nWhy MQTT connections drop, how bad the link is, and what to set.')
     .version(VERSION)
     .help()
     .alias('help', 'h')
