@@ -1,0 +1,107 @@
+/**
+ * Ground truth: a real mosquitto is killed / stopped and restarted on the same port three times during a
+ * soak. Every client must report exactly 3 reconnects, each outage must match the broker's real downtime
+ * within 1 s, and with a kept session (persistence on, SIGTERM stop) QoS 1 must lose nothing.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { replaySoak } from '../../src/analyze/soak/events.js';
+import { soakAgainst, sleep, tempDir, until } from './helpers.js';
+
+let broker: Mosquitto | undefined;
+afterEach(async () => {
+  if (broker) {
+    await broker.stop();
+    cleanup(broker);
+    broker = undefined;
+  }
+});
+
+const OUTAGE_MS = 1500;
+const UP_MS = 1200;
+
+/** Take the broker down three times; returns the real outage windows [down, up] in wall-clock ms. */
+async function threeOutages(m: Mosquitto, how: 'kill' | 'stop'): Promise<Array<[number, number]>> {
+  const windows: Array<[number, number]> = [];
+  for (let i = 0; i < 3; i += 1) {
+    await sleep(UP_MS);
+    const down = Date.now();
+    await (how === 'kill' ? m.kill() : m.stop());
+    await sleep(OUTAGE_MS);
+    await m.start();
+    windows.push([down, Date.now()]);
+  }
+  await sleep(UP_MS);
+  return windows;
+}
+
+describe('soak against a mosquitto that goes away three times', () => {
+  test('SIGKILL ×3: 3 reconnects per client, outages match within 1 s', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const h = await soakAgainst(broker.url, { clients: 3, qos: 1, ratePerS: 20, reconnect: 'fixed:200ms' });
+    await until(() => h.run.connectedNow() === 3, 5000, 'all clients connected');
+    const windows = await threeOutages(broker, 'kill');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+
+    const r = replaySoak(h.events);
+    expect(r.timelines).toHaveLength(3);
+    for (const tl of r.timelines) {
+      expect(tl.reconnects).toBe(3);
+      expect(tl.disconnects).toBe(3);
+      expect(tl.outagesMs).toHaveLength(3);
+      tl.outagesMs.forEach((ms, i) => {
+        const [down, up] = windows[i]!;
+        expect(Math.abs(ms - (up - down))).toBeLessThan(1000);
+      });
+    }
+    // A killed broker closes its sockets: the client sees FIN or RST, never a keepalive timeout.
+    const causes = Object.keys(summary.connections.byCause);
+    expect(causes.every((c) => ['broker-closed', 'reset', 'refused'].includes(c))).toBe(true);
+    expect(summary.connections.reconnects).toBe(9);
+    // Accounting is closed: everything sent is either received or lost.
+    expect(summary.messages.received + summary.messages.lost).toBe(summary.messages.sent);
+    expect(summary.messages.sent).toBeGreaterThan(100);
+  });
+
+  test('SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost', async () => {
+    const dir = tempDir('mqd-soak-persist-');
+    broker = await startMosquitto({
+      globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'],
+    });
+    const h = await soakAgainst(broker.url, { clients: 2, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms' });
+    await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
+    const windows = await threeOutages(broker, 'stop');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+
+    const r = replaySoak(h.events);
+    for (const tl of r.timelines) {
+      expect(tl.reconnects).toBe(3);
+      tl.outagesMs.forEach((ms, i) => {
+        const [down, up] = windows[i]!;
+        expect(Math.abs(ms - (up - down))).toBeLessThan(1000);
+      });
+    }
+    expect(summary.connections.sessionsLost).toBe(0);
+    const reconnects = h.events.filter((e) => e.type === 'connect' && e.sessionExpected);
+    expect(reconnects).toHaveLength(6);
+    expect(reconnects.every((e) => e.type === 'connect' && e.sessionPresent)).toBe(true);
+    expect(summary.messages.sent).toBeGreaterThan(100);
+    expect(summary.messages.lost).toBe(0);
+    expect(summary.messages.received).toBe(summary.messages.sent);
+  });
+
+  test('SIGKILL without persistence, --no-clean: every reconnect reports the session as lost', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const h = await soakAgainst(broker.url, { clients: 1, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms' });
+    await until(() => h.run.connectedNow() === 1, 5000, 'client connected');
+    await threeOutages(broker, 'kill');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    expect(summary.connections.reconnects).toBe(3);
+    expect(summary.connections.sessionsLost).toBe(3);
+    // The client resubscribes on a lost session, so traffic resumes after each restart.
+    expect(summary.perClient[0]?.received).toBeGreaterThan(50);
+  });
+});
