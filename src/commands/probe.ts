@@ -56,6 +56,8 @@ export const probeCommand = defineCommand({
       ...(args['max-rtt-p99'] !== undefined ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') } : {}),
       ...(args['max-connect'] !== undefined ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') } : {}),
     };
+    // Validate everything the user typed before starting anything.
+    const faults = args.impair !== undefined ? (await import('../config/impair.js')).parseImpairSpec(args.impair) : undefined;
     const startedAt = new Date();
     const { runProbe } = await import('../measure/probe.js');
     const { buildProbeReport } = await import('../report/build-probe.js');
@@ -71,9 +73,9 @@ export const probeCommand = defineCommand({
         ctx.out.progress(`embedded aedes broker listening on ${broker.url}`);
       }
       const shown = conn.embedded ? conn.target : displayTarget;
-      if (args.impair !== undefined) {
+      if (args.impair !== undefined && faults) {
         const { startImpairFor } = await import('../lab/impair-for-target.js');
-        const via = await startImpairFor(conn.target, args.impair);
+        const via = await startImpairFor(conn.target, faults);
         cleanups.push(() => via.close());
         impairInfo = { spec: args.impair, via: `${via.host}:${via.port}` };
         // TLS still verifies the real name: only the socket goes to the proxy.
