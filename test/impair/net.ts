@@ -8,13 +8,22 @@ export interface EchoServer {
   received: number[];
   /** Called on every chunk (for bulk transfer timing). */
   onChunk?: (bytes: number) => void;
+  /** Send FIN on every accepted connection (the server closing its side). */
+  endAll(): void;
   close(): Promise<void>;
 }
 
 /** Echoes every byte back; `sink: true` only counts what arrives. */
 export async function startEcho(opts: { sink?: boolean } = {}): Promise<EchoServer> {
   const sockets = new Set<Socket>();
-  const srv: EchoServer = { port: 0, received: [], close: async () => undefined };
+  const srv: EchoServer = {
+    port: 0,
+    received: [],
+    endAll: () => {
+      for (const s of sockets) s.end();
+    },
+    close: async () => undefined,
+  };
   const server: Server = createServer({ noDelay: true }, (s) => {
     s.setNoDelay(true);
     sockets.add(s);

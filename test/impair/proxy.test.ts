@@ -162,6 +162,25 @@ describe('nat-idle 1 s', () => {
   });
 });
 
+test('drop: after the mapping is lost a FIN from the target is lost too; the proxy releases both sockets', async () => {
+  const own = await startEcho();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(own.port, 'nat-idle=300ms,nat-mode=drop', events);
+  const c = await openClient(p.port);
+  expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+  await sleep(450);
+  expect(events.map((e) => e.type)).toEqual(['opened', 'mapping-expired']);
+  own.endAll();
+  await sleep(300);
+  expect(c.events).toEqual([]); // the client never hears of it
+  c.socket.end();
+  const deadline = Date.now() + 1000;
+  while (p.counters().closed < 1 && Date.now() < deadline) await sleep(20);
+  expect(p.counters()).toMatchObject({ closed: 1, active: 0 });
+  expect(events.at(-1)?.type).toBe('closed');
+  await own.close();
+});
+
 describe('per-connection fates', () => {
   test.each([
     ['blackhole-after=400ms', undefined, 'blackholed'],

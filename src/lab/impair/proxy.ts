@@ -278,6 +278,7 @@ class Connection {
     this.proxy.count.hung++;
     this.proxy.emit({ type: 'hung', conn: this.id, atMs: this.proxy.now(), detail: peer(this.client) });
     this.client.on('data', (b: Buffer) => (this.proxy.count.bytesDropped += b.length));
+    this.client.on('end', () => this.client.destroy());
     this.client.on('error', () => undefined);
     this.client.on('close', () => {
       this.proxy.count.closed++;
@@ -308,8 +309,10 @@ class Connection {
 
     this.client.on('data', (b: Buffer) => this.onData(upDir, b));
     upstream.on('data', (b: Buffer) => this.onData(downDir, b));
-    this.client.on('end', () => upDir.onEnd());
-    upstream.on('end', () => downDir.onEnd());
+    // While swallowing, a FIN is lost like any other byte; the side that sent it has given up on the flow, so
+    // its socket is released here (otherwise the half-open socket would linger until the proxy stops).
+    this.client.on('end', () => (this.swallowing ? this.client.destroy() : upDir.onEnd()));
+    upstream.on('end', () => (this.swallowing ? upstream.destroy() : downDir.onEnd()));
     this.client.on('error', (err: NodeJS.ErrnoException) => this.onError(upstream, err, 'client'));
     upstream.on('error', (err: NodeJS.ErrnoException) => this.onError(this.client, err, 'target'));
     this.client.on('close', () => this.onSocketClose());
