@@ -9,7 +9,7 @@ import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
+import { MqttWire, PINGREQ, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
 import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
 
@@ -301,42 +301,50 @@ async function schedule(
   send: (seq: number, sentAt: number, sample: ProbeSample) => Pending,
 ): Promise<void> {
   const start = now();
-  const waits: Array<Promise<void>> = [];
+  // Outstanding probes; one close listener and one abort listener settle them all (no per-probe listeners,
+  // so a run of a million probes holds only what is in flight).
+  const open = new Set<Pending>();
+  let drained: (() => void) | undefined;
   let closed = false;
+  const settleAll = () => {
+    for (const p of [...open]) p.settle();
+  };
   const onClose = (f: WireFailure) => {
     closed = true;
     result.sessionLostAfterSeq = result.samples.length;
     const code = f.kind === 'closed' ? (f.code ?? 'CONNECTION_CLOSED') : wireFailureCode(f);
     const reason = result.serverDisconnect ? ` after DISCONNECT ${result.serverDisconnect.reasonCode}` : '';
     result.failure = { phase: 'mqtt', code, message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}` };
+    settleAll();
   };
   wire.once('close', onClose);
-  for (let seq = 1; seq <= opts.count; seq += 1) {
-    if (opts.signal.aborted || closed) break;
-    await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
-    if (opts.signal.aborted || closed) break;
-    const sample: ProbeSample = { seq, rttMs: null };
-    result.samples.push(sample);
-    let pending: Pending;
-    try {
-      pending = send(seq, now(), sample);
-    } catch {
-      break;
+  opts.signal.addEventListener('abort', settleAll, { once: true });
+  try {
+    for (let seq = 1; seq <= opts.count; seq += 1) {
+      if (opts.signal.aborted || closed) break;
+      await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
+      if (opts.signal.aborted || closed) break;
+      const sample: ProbeSample = { seq, rttMs: null };
+      result.samples.push(sample);
+      let pending: Pending;
+      try {
+        pending = send(seq, now(), sample);
+      } catch {
+        break;
+      }
+      open.add(pending);
+      const settle = pending.settle;
+      pending.settle = () => {
+        settle();
+        open.delete(pending);
+        if (open.size === 0) drained?.();
+      };
     }
-    waits.push(
-      new Promise<void>((resolve) => {
-        const orig = pending.settle;
-        pending.settle = () => {
-          orig();
-          resolve();
-        };
-        wire.once('close', () => pending.settle());
-        opts.signal.addEventListener('abort', () => pending.settle(), { once: true });
-      }),
-    );
+    if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
+  } finally {
+    wire.off('close', onClose);
+    opts.signal.removeEventListener('abort', settleAll);
   }
-  await Promise.all(waits);
-  wire.off('close', onClose);
 }
 
 function makePending(opts: ProbeOptions, seq: number, sentAt: number, sample: ProbeSample): Pending {
@@ -367,7 +375,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   const fifo: Pending[] = [];
   wire.on('packet', (p) => {
     if (!is.pingresp(p)) return;
-    const t = now();
+    const t = wire.arrivedAt;
     const o = fifo.shift();
     if (!o) return;
     if (o.timedOut) o.sample.lateMs = t - o.sentAt;
@@ -379,7 +387,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   await schedule(opts, wire, result, (seq, sentAt, sample) => {
     const pending = makePending(opts, seq, sentAt, sample);
     fifo.push(pending);
-    wire.send({ cmd: 'pingreq' });
+    wire.sendRaw(PINGREQ);
     return pending;
   });
 }
@@ -406,7 +414,7 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
   const byMsgId = new Map<number, Pending>();
   const ackStart = new Map<number, number>();
   wire.on('packet', (p) => {
-    const t = now();
+    const t = wire.arrivedAt;
     switch (p.cmd) {
       case 'publish': {
         if (p.qos === 1 && p.messageId !== undefined) wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);

@@ -49,6 +49,11 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
   private readonly parser: ReturnType<typeof mqttPacket.parser>;
   private firstBytes = Buffer.alloc(0);
   private failure: WireFailure | undefined;
+  /**
+   * performance.now() when the chunk being parsed arrived. RTT handlers read it instead of the clock so
+   * parsing time is not counted as network time.
+   */
+  arrivedAt = 0;
 
   constructor(
     readonly stream: Duplex,
@@ -62,6 +67,7 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
       stream.destroy();
     });
     stream.on('data', (chunk: Buffer) => {
+      this.arrivedAt = performance.now();
       if (this.firstBytes.length < 32) this.firstBytes = Buffer.concat([this.firstBytes, chunk]).subarray(0, 32);
       if (this.failure) return;
       // An HTTP or TLS answer can parse as a plausible MQTT header; catch it before the parser does.
@@ -89,8 +95,13 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
   }
 
   send(packet: Packet): void {
+    this.sendRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  }
+
+  /** Write pre-encoded bytes (e.g. the constant PINGREQ) without re-encoding them each time. */
+  sendRaw(bytes: Buffer): void {
     if (this.failure) throw new WireError(this.failure);
-    this.stream.write(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+    this.stream.write(bytes);
   }
 
   /** Resolve with the first packet matching `match`, or reject with a WireError. */
@@ -131,6 +142,9 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
     this.stream.destroy();
   }
 }
+
+/** PINGREQ is always these two bytes (MQTT 3.1.1 §3.12, 5.0 §3.12). */
+export const PINGREQ = Buffer.from([0xc0, 0x00]);
 
 export const is = {
   connack: (p: Packet): p is mqttPacket.IConnackPacket => p.cmd === 'connack',
