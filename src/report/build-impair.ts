@@ -35,9 +35,11 @@ export function formatImpairEvent(e: ImpairEvent): string {
   return `${formatSeconds(e.atMs).padStart(9)}  ${text}`;
 }
 
-/** One JSON line per event (atMs rounded to 0.1 ms). */
+/** One JSON line per event; every `…Ms` field rounded to 0.1 ms. */
 export function impairEventJson(e: ImpairEvent): string {
-  return JSON.stringify({ ...e, atMs: Math.round(e.atMs * 10) / 10 });
+  return JSON.stringify(e, (key, value: unknown) =>
+    key.endsWith('Ms') && typeof value === 'number' ? Math.round(value * 10) / 10 : value,
+  );
 }
 
 function formatSeconds(ms: number): string {

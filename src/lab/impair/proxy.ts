@@ -386,7 +386,7 @@ class Connection {
   reset(reason: 'nat-idle' | 'reset-after'): void {
     if (this.finished) return;
     this.proxy.count.resets++;
-    this.closeReason = `reset (${reason})`;
+    this.closeReason = `${reason} reset`;
     this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason });
     this.upDir?.stop();
     this.downDir?.stop();
