@@ -86,6 +86,11 @@ export const soakCommand = defineCommand({
       .option('loss-grace', { type: 'string', default: '10s', describe: 'A message not back after this long counts as lost in live figures' })
       .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
+      .option('same-client-id', {
+        type: 'boolean',
+        default: false,
+        describe: 'Every client uses exactly --client-id (reproduce a fleet with a duplicated id: watch the takeovers)',
+      })
       .option('impair', { type: 'string', describe: 'Soak through an in-process impair proxy: a profile (4g) or faults (nat-idle=30s,…)' })
       .example('$0 soak --embedded -d 1m', 'One client for a minute against an in-process broker')
       .example('$0 soak mqtt://broker.local:1883 -n 100 --rate 1/s -d 10m --out soak.jsonl', '100 clients, events to a file')
@@ -117,6 +122,9 @@ export const soakCommand = defineCommand({
     const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
     if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
     const thresholds = parseSoakThresholds(args);
+    if (args['same-client-id'] && args.clientId === undefined) {
+      throw new UsageError('--same-client-id needs --client-id', 'e.g. --client-id sensor-17 --clients 2 --same-client-id');
+    }
     const qos = args.qos as 0 | 1 | 2;
 
     const startedAt = new Date();
@@ -150,7 +158,7 @@ export const soakCommand = defineCommand({
 
       const runId = randomBytes(8).toString('hex');
       const clientIds = Array.from({ length: args.clients }, (_, i) =>
-        args.clientId !== undefined ? (args.clients === 1 ? args.clientId : `${args.clientId}-${i}`) : `mqd-${runId}-${i}`,
+        args.clientId !== undefined ? (args.clients === 1 || args['same-client-id'] ? args.clientId : `${args.clientId}-${i}`) : `mqd-${runId}-${i}`,
       );
       const info: SoakRunInfo = {
         target: formatTarget(shownTarget) + (impairText ? ` via impair (${impairText})` : ''),

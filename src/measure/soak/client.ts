@@ -35,6 +35,12 @@ export interface SoakClientOptions {
   seq: SeqTracker;
   timeline: ConnectionTimeline;
   onEvent: (ev: SoakEvent) => void;
+  /**
+   * True when another client of this run with the same client id is connected or connecting: a broker
+   * close is then a takeover. Mosquitto 2.0 closes the old connection without the MQTT 5 DISCONNECT 0x8E
+   * ("Client x already connected, closing old connection."), so the reason code alone cannot tell.
+   */
+  sameIdActive?: () => boolean;
   /** Latency of each new arrival, ms. */
   onArrival: (latencyMs: number | undefined, kind: string) => void;
 }
@@ -60,6 +66,11 @@ export class SoakClient {
 
   get connected(): boolean {
     return this.state === 'connected';
+  }
+
+  /** Connected or trying to (holds or is about to take the client id). */
+  get active(): boolean {
+    return this.state === 'connected' || this.state === 'connecting';
   }
 
   start(): void {
@@ -152,7 +163,11 @@ export class SoakClient {
       reasonCode: this.disconnectRc ?? (typeof err?.code === 'number' ? err.code : undefined),
       disconnectPacket: this.disconnectRc !== undefined,
     };
-    const { cause, detail, reasonCode } = classifyDisconnect(obs);
+    let { cause, detail, reasonCode } = classifyDisconnect(obs);
+    if (this.state === 'connected' && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
+      cause = 'session-taken-over';
+      detail = `${detail}, while another client with id ${o.clientId} was connecting`;
+    }
     const rc = reasonCode === undefined ? {} : { reasonCode };
     if (this.state === 'connected') {
       this.stopPublishing();

@@ -80,15 +80,17 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     perClient: clientRows(timelines, trackers, t, graceMs),
   });
 
+  const byId = new Map<string, SoakClient[]>();
   const startClient = (i: number) => {
     const t = now();
+    const clientId = o.clientIds[i] ?? `${o.runId}-${i}`;
     const timeline = new ConnectionTimeline(i, t);
     const seq = new SeqTracker(o.lossGraceMs);
     timelines.push(timeline);
     trackers.push(seq);
-    const c = new SoakClient({
+    const c: SoakClient = new SoakClient({
       index: i,
-      clientId: o.clientIds[i] ?? `${o.runId}-${i}`,
+      clientId,
       topic: `mqtt-doctor/soak/${o.runId}/${i}`,
       runId: o.runId,
       url: o.url,
@@ -106,8 +108,10 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       timeline,
       onEvent: emit,
       onArrival,
+      sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active),
     });
     clients.push(c);
+    byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
     c.start();
   };
 

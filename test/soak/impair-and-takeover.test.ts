@@ -1,0 +1,111 @@
+/**
+ * Ground truth through the impair proxy (blackhole, NAT idle expiry) and a second connection with the same
+ * client id, against a real mosquitto. The proxy reports when it blackholed a flow; soak must notice within
+ * MQTT.js's keepalive rule (ping at K after the last reschedule, give up at 1.5 × K: KeepaliveManager.ts),
+ * which is inside the spec's bound of 1.5 × K plus the client's ping timeout.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { connect, type MqttClient } from 'mqtt';
+import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { startImpairProxy, type ImpairProxy } from '../../src/lab/impair/proxy.js';
+import { CAUSE_INFO } from '../../src/analyze/soak/causes.js';
+import { soakFindings } from '../../src/analyze/soak/thresholds.js';
+import type { SoakEvent } from '../../src/analyze/soak/events.js';
+import { soakAgainst, until } from './helpers.js';
+
+let broker: Mosquitto | undefined;
+let proxy: ImpairProxy | undefined;
+let intruder: MqttClient | undefined;
+afterEach(async () => {
+  intruder?.end(true);
+  intruder = undefined;
+  await proxy?.close();
+  proxy = undefined;
+  if (broker) {
+    await broker.stop();
+    cleanup(broker);
+    broker = undefined;
+  }
+});
+
+async function brokerBehind(spec: string, onBlackhole?: (t: number) => void): Promise<string> {
+  broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+  proxy = await startImpairProxy({
+    targetHost: '127.0.0.1',
+    targetPort: broker.port,
+    faults: parseImpairSpec(spec),
+    onEvent: (e) => {
+      if (e.type === 'blackholed' || e.type === 'mapping-expired') onBlackhole?.(Date.now());
+    },
+  });
+  return `mqtt://127.0.0.1:${proxy.port}`;
+}
+
+describe('soak through impair', () => {
+  test('blackhole: disconnect detected within 1.5 × keepalive + ping timeout, cause keepalive timeout', async () => {
+    const keepaliveS = 2;
+    const holes: number[] = [];
+    const url = await brokerBehind('blackhole-after=3s', (t) => holes.push(t));
+    const h = await soakAgainst(url, { qos: 1, ratePerS: 10, drainMs: 300, mqttOptions: { keepalive: keepaliveS } });
+    await until(() => h.events.some((e) => e.type === 'disconnect'), 12_000, 'the first disconnect');
+    h.abort.abort();
+    await h.run.done;
+    const first = h.events.find((e) => e.type === 'disconnect');
+    expect(first).toMatchObject({ cause: 'keepalive-timeout', detail: 'Keepalive timeout' });
+    expect(holes.length).toBeGreaterThan(0);
+    const detectMs = first!.t - holes[0]!;
+    const K = keepaliveS * 1000;
+    // MQTT.js waits only ~0.5 × K for the PINGRESP (reference D2), so the bound is 1.5 K + 0.5 K.
+    expect(detectMs).toBeLessThanOrEqual(1.5 * K + 0.5 * K + 300);
+    // Traffic was flowing until the blackhole, so the last reschedule was just before it: not much earlier than 1.5 K.
+    expect(detectMs).toBeGreaterThan(1.5 * K - 500);
+  });
+
+  test('NAT idle timeout shorter than keepalive: reconnect loop, keepalive timeouts, hint names keepalive-tune', async () => {
+    const url = await brokerBehind('nat-idle=1s');
+    const h = await soakAgainst(url, { ratePerS: 0, drainMs: 0, mqttOptions: { keepalive: 2 } });
+    await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 3, 20_000, 'three disconnects');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    expect(summary.connections.byCause).toEqual({ 'keepalive-timeout': summary.connections.disconnects });
+    const f = soakFindings(summary);
+    expect(f[0]).toMatchObject({ id: 'keepalive', title: expect.stringMatching(/reconnect loop/) });
+    expect(f[0]?.hint).toMatch(/keepalive-tune/);
+  });
+});
+
+describe('two clients with the same client id', () => {
+  test.each([
+    ['3.1.1', 4],
+    ['5', 5],
+  ] as const)('MQTT %s: takeovers are counted as "session taken over", not as a network failure', async (_v, protocolVersion) => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const id = `mqd-dup-${Date.now()}`;
+    const h = await soakAgainst(broker.url, { clients: 2, clientIds: [id, id], ratePerS: 10, drainMs: 200, mqttOptions: { protocolVersion } });
+    await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 4, 8000, 'four takeovers');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    // Mosquitto 2.0 closes the old connection without DISCONNECT 0x8E, so soak attributes the close to its
+    // own second client holding the same id.
+    expect(Object.keys(summary.connections.byCause)).toEqual(['session-taken-over']);
+    expect(summary.connections.byCause['session-taken-over']).toBeGreaterThanOrEqual(4);
+    expect(CAUSE_INFO['session-taken-over'].layer).toBe('session');
+    expect(soakFindings(summary).map((x) => x.id)).toContain('session-taken-over');
+    expect(soakFindings(summary).map((x) => x.id)).not.toContain('keepalive');
+  });
+
+  test('a single client closed by the broker is not called a takeover', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const h = await soakAgainst(broker.url, { clients: 1, ratePerS: 10, drainMs: 200 });
+    await until(() => h.run.connectedNow() === 1, 5000, 'connected');
+    const me = h.events.find((e): e is Extract<SoakEvent, { type: 'client' }> => e.type === 'client');
+    intruder = connect(broker.url, { clientId: me!.clientId, protocolVersion: 4, reconnectPeriod: 0 });
+    intruder.on('error', () => {});
+    await until(() => h.events.some((e) => e.type === 'disconnect'), 5000, 'the close');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    // An outside client took the id: soak cannot see who did it (mosquitto sends no 0x8E), so it says so honestly.
+    expect(summary.connections.byCause['broker-closed']).toBe(1);
+  });
+});
