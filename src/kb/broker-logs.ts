@@ -80,15 +80,22 @@ export const BROKER_ENTRIES: KbEntry[] = [
     confirm: SOAK, fix: 'Explain the text after the colon.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
   },
   {
+    id: 'mosquitto.disconnected-reason', layer: 'broker', title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
+    patterns: [/Client \S+ disconnected: [A-Za-z][^.]*\./],
+    causes: ['The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake', 'A client that spoke the wrong protocol on the port'],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the text after the colon and the OpenSSL line before it.', event: 'disconnect',
+    source: 'mosquitto 2.0.11 src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
+  },
+  {
     id: 'mosquitto.max-connections', layer: 'broker', title: 'mosquitto: connection denied, max_connections exceeded',
     patterns: [/denied: max_connections exceeded/i], causes: ['Listener max_connections reached (leaked connections or a reconnect storm)'],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'mosquitto src/net.c (reference §B2)',
   },
   {
-    id: 'mosquitto.new-client', layer: 'broker', title: 'mosquitto: new client connected (p = protocol 4/5, c = clean flag, k = keepalive in use)',
+    id: 'mosquitto.new-client', layer: 'broker', title: 'mosquitto: new client connected (p = protocol: p2 = 3.1.1, p5 = MQTT 5; c = clean flag; k = keepalive in use)',
     patterns: [/New client connected from \S+ as \S+/i], causes: ['Normal connect; the k value is the keepalive the broker enforces (× 1.5)'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Nothing to fix; useful to read the keepalive (k) and protocol (p).', event: 'connect',
-    source: 'mosquitto src/handle_connect.c (reference §B2)',
+    source: 'mosquitto src/handle_connect.c (reference §B2); p values from mosquitto enum mosquitto__protocol, seen in fixtures/errors/*.log',
   },
   {
     id: 'mosquitto.local-only', layer: 'broker', title: 'mosquitto 2.x started in local only mode (no listener configured)',
