@@ -1,0 +1,104 @@
+/**
+ * The built CLI end to end: SIGTERM mid-run (with a broker restart in the middle) must leave a JSONL file
+ * whose every line parses, and `report` on that file must reproduce the counts soak printed. A SIGKILLed run
+ * must still be reportable from its last checkpoint. Runs dist/: `npm test` builds first.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import type { SoakData } from '../../src/report/build-soak.js';
+import type { Report } from '../../src/report/model.js';
+import { sleep, tempDir } from './helpers.js';
+
+let broker: Mosquitto | undefined;
+afterEach(async () => {
+  if (broker) {
+    await broker.stop();
+    cleanup(broker);
+    broker = undefined;
+  }
+});
+
+describe('soak CLI', () => {
+  test('SIGTERM mid-run: final report printed, JSONL parses, report reproduces the counts', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const file = join(tempDir('mqd-soak-cli-'), 'soak.jsonl');
+    const running = runCli(
+      ['soak', broker.url, '-V', '3.1.1', '-n', '2', '--rate', '20/s', '--reconnect', 'fixed:200ms', '--out', file, '--checkpoint', '500ms', '--json'],
+      { signal: { name: 'SIGTERM', afterMs: 5000 }, timeoutMs: 20_000 },
+    );
+    await sleep(2000);
+    await broker.kill();
+    await sleep(800);
+    await broker.start();
+    const soak = await running;
+    expect(soak.code).toBe(130);
+    const live = JSON.parse(soak.stdout) as Report<SoakData>;
+    expect(live.data.end).toBe('signal');
+    expect(live.data.summary.connections.reconnects).toBe(2);
+
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    const parsed = lines.map((l) => JSON.parse(l) as { type: string });
+    expect(parsed[0]?.type).toBe('start');
+    expect(parsed.at(-1)?.type).toBe('end');
+    expect(parsed.filter((e) => e.type === 'checkpoint').length).toBeGreaterThanOrEqual(5);
+
+    const rep = await runCli(['report', file, '--json'], { timeoutMs: 10_000 });
+    expect(rep.code).toBe(0);
+    const fromFile = JSON.parse(rep.stdout) as Report<SoakData>;
+    const pick = (r: Report<SoakData>) => ({
+      connects: r.data.summary.connections.connects,
+      reconnects: r.data.summary.connections.reconnects,
+      disconnects: r.data.summary.connections.disconnects,
+      byCause: r.data.summary.connections.byCause,
+      downtime: Math.round(r.data.summary.connections.worstClientDowntimeMs),
+      sent: r.data.summary.messages.sent,
+      received: r.data.summary.messages.received,
+      lost: r.data.summary.messages.lost,
+      duplicates: r.data.summary.messages.duplicates,
+      perClient: r.data.summary.perClient.map((c) => [c.client, c.reconnects, c.sent, c.received, c.lost]),
+    });
+    expect(pick(fromFile)).toEqual(pick(live));
+    expect(fromFile.data.source?.complete).toBe(true);
+  });
+
+  test('SIGKILLed run: report works from the last checkpoint and says the run did not finish', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const file = join(tempDir('mqd-soak-cli-'), 'soak.jsonl');
+    const soak = await runCli(['soak', broker.url, '-n', '1', '--rate', '20/s', '--out', file, '--checkpoint', '300ms'], {
+      signal: { name: 'SIGKILL', afterMs: 2500 },
+      timeoutMs: 20_000,
+    });
+    expect(soak.signal).toBe('SIGKILL');
+    const rep = await runCli(['report', file, '--json', '--max-loss', '0%'], { timeoutMs: 10_000 });
+    const r = JSON.parse(rep.stdout) as Report<SoakData>;
+    expect(r.data.end).toBe('killed');
+    expect(r.data.source?.complete).toBe(false);
+    expect(r.data.summary.connections.connects).toBe(1);
+    expect(r.data.summary.messages.sent).toBeGreaterThan(10);
+    expect(r.verdict.summary).toMatch(/did not finish/);
+    expect(rep.code).toBe(0);
+  });
+
+  test('thresholds fail with exit 1 naming what failed, and --junit writes a failure', async () => {
+    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const dir = tempDir('mqd-soak-cli-');
+    const junit = join(dir, 'soak.xml');
+    const running = runCli(
+      ['soak', broker.url, '-d', '4s', '--rate', '10/s', '--reconnect', 'fixed:200ms', '--max-reconnects', '0', '--max-loss', '100%', '--junit', junit],
+      { timeoutMs: 20_000 },
+    );
+    await sleep(1500);
+    await broker.kill();
+    await sleep(500);
+    await broker.start();
+    const soak = await running;
+    expect(soak.code).toBe(1);
+    expect(soak.stdout).toMatch(/threshold failed: --max-reconnects \(reconnects 1 > 0/);
+    const xml = readFileSync(junit, 'utf8');
+    expect(xml).toMatch(/<testcase [^>]*name="threshold\.max-reconnects[^"]*">\s*<failure/);
+    expect(xml).toMatch(/failures="1"/);
+  });
+});
