@@ -297,7 +297,7 @@ export function reasonCodeEntries(): KbEntry[] {
   for (const info of CONNACK311.values()) {
     if (info.code === 0) continue;
     const twin = ADVICE[TWIN_311[info.code] ?? -1];
-    const advice: RcAdvice = { ...(twin ?? { fix: info.meaning }), causes: [info.meaning, ...(twin?.causes ?? []).filter((c) => c !== info.meaning)] };
+    const advice: RcAdvice = { ...(twin ?? { fix: info.meaning }), causes: twin?.causes ?? [info.meaning] };
     out.push(entryFrom(info, 4, advice));
   }
   return out;
