@@ -59,7 +59,7 @@ export const CLIENT_LIBS: readonly ClientLib[] = [
     source: 'reference D1/D2 MQTT.js: src/lib/KeepaliveManager.ts, src/lib/client.ts, src/lib/connect/tcp.ts',
     snippet: (s) => `import mqtt from 'mqtt';
 
-// MQTT.js gives PINGRESP only 0.5 × keepalive (${s.keepaliveS / 2} s here): keepalive ${s.keepaliveS} s covers a ${s.pingTimeoutS} s ping timeout only if 0.5 × K ≥ it.
+// MQTT.js waits only 0.5 × keepalive for PINGRESP (${s.keepaliveS / 2} s here; the path needs ${s.pingTimeoutS} s)${s.keepaliveS / 2 < s.pingTimeoutS ? ': TOO SHORT, expect false "Keepalive timeout" errors' : ''}.
 const client = mqtt.connect('${s.secure ? 'mqtts' : 'mqtt'}://${s.host}:${s.port}', {
   keepalive: ${s.keepaliveS},
   connectTimeout: ${ms(s.connectTimeoutS)},

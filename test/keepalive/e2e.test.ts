@@ -1,0 +1,147 @@
+/**
+ * keepalive-tune against real brokers and the impair proxy: the idle search finds an injected NAT timeout,
+ * the advice it produces keeps an MQTT.js connection alive through that NAT while the 60 s default loses it,
+ * and --verify-broker measures mosquitto's real keepalive factor and sees the Will fire.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import mqtt from 'mqtt';
+import { randomBytes } from 'node:crypto';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { resolveConnection } from '../../src/config/connection.js';
+import { startImpairProxy } from '../../src/lab/impair/proxy.js';
+import { discoverIdleTimeout } from '../../src/measure/idle-discovery.js';
+import { runCli } from '../helpers/cli.js';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+
+const NAT_IDLE_MS = 7000;
+
+let mosq: Mosquitto;
+let capped: Mosquitto;
+beforeAll(async () => {
+  [mosq, capped] = await Promise.all([startMosquitto(), startMosquitto({ listenerConfig: ['max_keepalive 100'] })]);
+});
+afterAll(async () => {
+  await Promise.all([mosq?.stop(), capped?.stop()]);
+});
+
+function connFor(port: number) {
+  return resolveConnection(
+    {
+      url: `mqtt://127.0.0.1:${port}`, embedded: false, mqttVersion: '5', clientId: undefined, keepalive: '60s', username: undefined, password: undefined,
+      passwordFile: undefined, connectTimeout: '5s', wsPath: undefined, ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false,
+    },
+    {},
+  );
+}
+
+/** An MQTT.js subscriber through the proxy for `ms`; a message is published directly to the broker late in the run. */
+async function soak(port: number, keepalive: number, topic: string, ms: number): Promise<{ closes: number; received: number }> {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { keepalive, reconnectPeriod: 1000, connectTimeout: 5000, clientId: `soak-${keepalive}-${randomBytes(3).toString('hex')}` });
+  let closes = 0;
+  let received = 0;
+  c.on('close', () => (closes += 1));
+  c.on('message', () => (received += 1));
+  c.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no CONNACK through the proxy')), 5000);
+    c.once('connect', () => {
+      clearTimeout(t);
+      c.subscribe(topic, { qos: 0 }, () => resolve());
+    });
+  });
+  await new Promise((r) => setTimeout(r, ms));
+  const seen = { closes, received }; // before end(), which closes too
+  await c.endAsync(true);
+  return seen;
+}
+
+describe('--discover-idle', () => {
+  test('drop mode: brackets a 7 s NAT idle timeout within ±1 s, bounded in time', async () => {
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=drop') });
+    try {
+      const d = await discoverIdleTimeout({ conn: connFor(proxy.port), maxIdleMs: 20_000, pingTimeoutMs: 2000, signal: new AbortController().signal });
+      expect(d.aboveMax).toBe(false);
+      expect(d.lowMs).toBeGreaterThanOrEqual(NAT_IDLE_MS - 1000);
+      expect(d.highMs).toBeLessThanOrEqual(NAT_IDLE_MS + 1000);
+      expect(d.lowMs).toBeLessThanOrEqual(d.highMs);
+      expect(d.deadHow.timeout).toBeGreaterThan(0); // silent drop: PINGREQ unanswered, no RST
+      // Each round lasts at most its longest useful silence plus the ping timeout: 2 rounds ≤ 2 × (7.5 + 2) s.
+      expect(d.tookMs).toBeLessThan(2 * 9500 + 3000);
+    } finally {
+      await proxy.close();
+    }
+  }, 40_000);
+
+  test('reset mode via the CLI: finds 7 s, and its keepalive keeps MQTT.js connected where 60 s reconnects', async () => {
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=reset') });
+    try {
+      const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${proxy.port}`, '--discover-idle', '--max-idle', '20s', '--samples', '3', '--client', 'mqttjs', '--json'], { timeoutMs: 40_000 });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/idle search round 1/); // progress on stderr
+      const data = JSON.parse(r.stdout).data;
+      const d = data.measured.discovery;
+      expect(Math.abs((d.lowMs + d.highMs) / 2 - NAT_IDLE_MS)).toBeLessThanOrEqual(1000);
+      expect(d.deadHow.closed).toBeGreaterThan(0);
+      const k: number = data.recommendation.keepaliveS;
+      expect(k).toBeLessThan(NAT_IDLE_MS / 1000);
+      expect(data.fieldGuide.some((f: { agrees: boolean }) => !f.agrees)).toBe(true);
+
+      // The advice, end to end: both clients idle through the same NAT for 15 s; a publish arrives at 12 s.
+      const topic = `ka/e2e/${randomBytes(3).toString('hex')}`;
+      const publisher = setTimeout(async () => {
+        const p = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0 });
+        await p.publishAsync(topic, 'late');
+        await p.endAsync();
+      }, 12_000);
+      const [tuned, dflt] = await Promise.all([soak(proxy.port, k, topic, 15_000), soak(proxy.port, 60, topic, 15_000)]);
+      clearTimeout(publisher);
+      expect(tuned).toEqual({ closes: 0, received: 1 });
+      expect(dflt.closes).toBeGreaterThanOrEqual(1); // the NAT reset it after 7 s of silence
+    } finally {
+      await proxy.close();
+    }
+  }, 70_000);
+});
+
+describe('--verify-broker against mosquitto', () => {
+  test('a silent client with keepalive 4 s is cut at 1.5 × K within mosquitto\'s 5 s check, and the Will fires', async () => {
+    const k = 4;
+    const r = await runCli(['keepalive-tune', mosq.url, '--verify-broker', '--verify-keepalive', `${k}s`, '--samples', '3', '--client', 'paho-go', '--json'], { timeoutMs: 30_000 });
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout).data;
+    const v = data.measured.verifyBroker;
+    expect(v.outcome).toBe('cut');
+    // Ground truth (reference B1, src/keepalive.c): cut once now − last_msg_in > 1.5 × K, clock in whole
+    // seconds, checked about every 5 s. So the cut lands in [1.5 K − 1 s, 1.5 K + 5 s] (+ scheduling slack).
+    expect(v.cutAfterMs).toBeGreaterThanOrEqual((1.5 * k - 1) * 1000);
+    expect(v.cutAfterMs).toBeLessThanOrEqual((1.5 * k + 5) * 1000 + 500);
+    expect(v.factor).toBeCloseTo(v.cutAfterMs / 1000 / k, 5);
+    expect(v.willFired).toBe(true);
+    expect(data.recommendation.detection.serverBasis).toMatch(/measured factor/);
+  }, 40_000);
+});
+
+describe('broker limits and offline use', () => {
+  test('MQTT 5 Server Keep Alive (max_keepalive 100) caps the battery recommendation', async () => {
+    const r = await runCli(['keepalive-tune', capped.url, '--samples', '2', '--power', 'battery', '--json'], { timeoutMs: 15_000 });
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout).data;
+    expect(data.measured.limits.maxAcceptedS).toBe(100);
+    expect(data.recommendation.keepaliveS).toBe(100);
+  });
+
+  test('offline: profile and broker only, JSON shape', async () => {
+    const r = await runCli(['keepalive-tune', '--profile', '4g', '--broker', 'aws-iot', '--nat-idle', 'aws-nat', '--json']);
+    expect(r.code).toBe(0);
+    const data = JSON.parse(r.stdout).data;
+    expect(data.recommendation).toMatchObject({ keepaliveS: 60, pingTimeoutS: 2, connectTimeoutS: 10 });
+    expect(data.clients.map((c: { id: string }) => c.id)).toEqual(['mqttjs', 'paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli']);
+    expect(data.why.length).toBeGreaterThan(5);
+  });
+
+  test('nothing to tune from is a usage error (exit 2)', async () => {
+    const r = await runCli(['keepalive-tune']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/nothing to tune from/);
+  });
+});
