@@ -84,9 +84,9 @@ const PRIOR: Record<NumberSpace, number> = {
   umqtt: 0,
 };
 
-/** The numberings a client library reports in. */
+/** The numberings a client library reports in, its own first. */
 const CLIENT_SPACES: Record<ClientId, NumberSpace[]> = {
-  mqttjs: ['mqtt5', 'connack311', 'errno-libuv', 'errno-linux', 'ws-close', 'http'],
+  mqttjs: ['errno-libuv', 'mqtt5', 'connack311', 'errno-linux', 'ws-close', 'http'],
   'paho-python': ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
   'paho-java': ['paho-java', 'connack311'],
   'paho-go': ['paho-go', 'connack311'],
@@ -173,7 +173,10 @@ export function rankNumber(tok: NumberToken, text: string, opts: ExplainOptions)
   const boosts: Partial<Record<NumberSpace, number>> = {};
   const add = (s: NumberSpace, n: number) => (boosts[s] = (boosts[s] ?? 0) + n);
   for (const [re, b] of CONTEXT) if (re.test(text)) for (const [s, n] of Object.entries(b)) add(s as NumberSpace, n);
-  if (opts.client) for (const s of CLIENT_SPACES[opts.client]) add(s, 40);
+  if (opts.client) {
+    // The library's own numbering (listed first) wins over the shared ones it also reports.
+    CLIENT_SPACES[opts.client].forEach((s, i) => add(s, i === 0 ? 55 : 40));
+  }
   if (opts.mqttVersion === 5) (add('mqtt5', 40), add('connack311', -15));
   if (opts.mqttVersion === 4) (add('connack311', 40), add('mqtt5', -15));
   // Reason codes are written in hex (0x87); other numberings almost never are.

@@ -229,16 +229,19 @@ function regularDisconnects(events: LogEvent[], keepalive: Map<string, number>):
   const out: TimelineFinding[] = [];
   const connects = byClient(events, (e) => e.event === 'connect');
   for (const [clientId, list] of byClient(events, (e) => e.event === 'disconnect' && !/\.disconnected$|CLIENT_INITIATED/.test(e.entryId))) {
-    if (list.length < 3) continue;
+    if (list.length < 2) continue;
     const iv = intervalsS(list);
-    if (!isRegular(iv)) continue;
-    const intervalS = round1(median(iv));
-    // Lifetime: from the last connect before each disconnect.
+    // Lifetime: from the last connect before each disconnect (needs the broker's connect lines).
     const lifetimes: number[] = [];
     for (const d of list) {
       const c = (connects.get(clientId) ?? []).filter((x) => (x.tsMs ?? 0) <= (d.tsMs ?? 0) && x.lineNo < d.lineNo).at(-1);
       if (c?.tsMs !== undefined && d.tsMs !== undefined) lifetimes.push((d.tsMs - c.tsMs) / 1000);
     }
+    // Regular: three or more disconnects at steady intervals, or connections that each lived the same time.
+    const regularIntervals = list.length >= 3 && isRegular(iv);
+    const regularLifetimes = lifetimes.length >= 2 && lifetimes.length >= list.length - 1 && isRegular(lifetimes);
+    if (!regularIntervals && !regularLifetimes) continue;
+    const intervalS = round1(median(iv));
     const lifetimeS = lifetimes.length ? round1(median(lifetimes)) : undefined;
     const ka = keepalive.get(clientId);
     const causeIds = [...new Set(list.map((e) => e.entryId))];

@@ -32,8 +32,9 @@ for (const e of CATALOG) {
   }
 }
 
+/** Case-insensitive; spaces, dashes, colons and brackets are equivalent; `_` is kept (keepalive_timeout ≠ "keepalive timeout"). */
 export function normName(s: string): string {
-  return s.trim().toLowerCase().replace(/[\s_\-:().]+/g, ' ').trim();
+  return s.trim().toLowerCase().replace(/[\s\-:().]+/g, ' ').trim();
 }
 
 export function entryById(id: string): KbEntry | undefined {

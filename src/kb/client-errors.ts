@@ -149,12 +149,13 @@ const PAHO_PY_EXTRA: KbEntry[] = [
   {
     id: 'paho-python.callback-api', layer: 'client', title: 'Paho Python 2.x: callback API version required',
     patterns: [/Unsupported callback API version/i], causes: ['Code written for paho-mqtt 1.x runs on 2.x, where Client() needs a CallbackAPIVersion'],
-    confirm: 'pip show paho-mqtt', fix: 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and update callback signatures (or VERSION1 to keep old ones).',
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (the broker is not the problem; `pip show paho-mqtt` shows the version)',
+    fix: 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and update callback signatures (or VERSION1 to keep old ones).',
     fixFor: { 'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=...)' }, source: 'paho.mqtt.python src/paho/mqtt/client.py; docs/migrations.rst',
   },
   {
     id: 'paho-python.callback-deprecated', layer: 'client', title: 'Paho Python 2.x: callback API version 1 deprecated (warning only)',
-    patterns: [/Callback API version 1 is deprecated/i], causes: ['Client created with CallbackAPIVersion.VERSION1'], confirm: 'pip show paho-mqtt',
+    patterns: [/Callback API version 1 is deprecated/i], causes: ['Client created with CallbackAPIVersion.VERSION1'], confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Move to VERSION2 callbacks when convenient; it is only a warning.', source: 'paho.mqtt.python src/paho/mqtt/client.py',
   },
 ];
