@@ -22,6 +22,8 @@ export type MatchVia = 'name' | 'pattern' | 'number';
 export interface Candidate {
   entry: KbEntry;
   score: number;
+  /** The numbering, for number readings. */
+  space?: NumberSpace;
   via: MatchVia;
   /** How the input was read, e.g. "Linux errno 113" or "message text". */
   reading: string;
@@ -191,6 +193,7 @@ export function rankNumber(tok: NumberToken, text: string, opts: ExplainOptions)
       entry: hit.entry,
       score: Math.max(1, Math.min(95, score)),
       via: 'number',
+      space: hit.space,
       reading: `${SPACE_LABEL[hit.space]} ${tok.hex ? tok.raw : tok.value}`,
       matched: tok.raw,
     });
@@ -239,7 +242,12 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   if (opts.numbers !== false) {
     const nums = numberTokens(text);
     const readings = nums.flatMap((n) => rankNumber(n, text, opts));
-    for (const r of readings) push(found, r);
+    // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
+    const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);
+    for (const r of readings) {
+      const space = r.space;
+      push(found, space && wrapper?.entry.wraps?.includes(space) ? { ...r, score: Math.max(r.score, wrapper.score + 1) } : r);
+    }
     ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1;
   }
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));

@@ -86,7 +86,7 @@ const MQTTJS: KbEntry[] = [
     patterns: [/Connection refused: (Not authori[sz]ed|Bad username or password|Identifier rejected|Server unavailable|Unacceptable protocol version|[A-Z][\w ]+)/],
     causes: [CONNACK_NOTE, 'Not authorized: mosquitto 2 allow_anonymous false, or ACL/policy', 'Identifier rejected: client id, or mosquitto keepalive 0 / above max_keepalive'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the code in err.code; fix credentials, client id or keepalive accordingly.',
-    fixFor: { mqttjs: 'read err.code; set reconnectOnConnackError only if refusals are transient' }, event: 'refused',
+    fixFor: { mqttjs: 'read err.code; set reconnectOnConnackError only if refusals are transient' }, event: 'refused', wraps: ['mqtt5', 'connack311'],
     source: 'MQTT.js src/lib/handlers/connack.ts, handlers/ack.ts (reference §D3)',
   },
   {
@@ -303,7 +303,7 @@ const UMQTT: KbEntry[] = [
     names: ['MQTTException'], patterns: [/MQTTException:?\s*\(?\d+/],
     causes: ['n is the CONNACK return code: 5 not authorised (mosquitto 2 allow_anonymous false), 4 bad credentials, 2 client id / keepalive rejected', '128: SUBACK failure (topic not allowed)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the number as a CONNACK code and fix credentials / client id / keepalive.',
-    fixFor: { umqtt: 'MQTTClient(client_id, server, user=..., password=..., keepalive=60) and call ping() regularly' }, event: 'refused', source: UMQTT_SRC,
+    fixFor: { umqtt: 'MQTTClient(client_id, server, user=..., password=..., keepalive=60) and call ping() regularly' }, event: 'refused', wraps: ['connack311'], source: UMQTT_SRC,
   },
   {
     id: 'umqtt.oserror-minus1', layer: 'client', title: 'umqtt: OSError -1: the server closed the socket (read returned nothing)',

@@ -54,6 +54,11 @@ export interface KbEntry {
   fix: string;
   /** The setting to change in a given client library, when it differs from the generic fix. */
   fixFor?: Partial<Record<ClientId, string>>;
+  /**
+   * A wrapper message whose real cause is a code printed next to it (MQTT.js "Connection refused: … (code 135)",
+   * umqtt "MQTTException: 5"): a number in these spaces found in the same text ranks above the wrapper.
+   */
+  wraps?: NumberSpace[];
   /** Disconnect-like events take part in log timeline analysis. */
   event?: 'disconnect' | 'takeover' | 'connect' | 'refused' | 'broker-start' | 'broker-stop';
   /** Spec section or library file the fact comes from. */
