@@ -152,7 +152,11 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
   }
   if (input.discovery) {
     const d = input.discovery;
-    const bracket = d.aboveMax ? `above ${dur(d.lowMs)} (no connection died up to --max-idle)` : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
+    const bracket = d.aboveMax
+      ? `above ${dur(d.lowMs)} (no connection died up to --max-idle)`
+      : d.highMs - d.lowMs < 50
+        ? `${dur(d.highMs)} (reset at expiry)`
+        : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
     checks.push({
       id: 'idle-discovery',
       title: 'Path idle timeout',

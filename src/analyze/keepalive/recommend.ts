@@ -100,7 +100,7 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     const plain = bound;
     while (bound > 1 && latestPingS(bound) >= t) bound -= 1;
     idleBoundS = bound;
-    const range = idle.highMs > idle.lowMs ? `between ${fmtMs(idle.lowMs)} and ${fmtMs(idle.highMs)} (lower end used)` : fmtMs(idle.lowMs);
+    const range = idle.highMs - idle.lowMs >= 50 ? `between ${fmtMs(idle.lowMs)} and ${fmtMs(idle.highMs)} (lower end used)` : fmtMs(idle.lowMs);
     add(
       'keepalive.idle-bound',
       'keepalive < idle timeout − margin (15 s, at least 20 %, at most 25 % of it)',
@@ -217,6 +217,6 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     warnings,
   };
   if (idleBoundS !== undefined) rec.idleBoundS = idleBoundS;
-  rec.fieldGuide = checkFieldGuides(inp, rec, idle.source === 'assumed' ? undefined : idle.lowMs / 1000);
+  rec.fieldGuide = checkFieldGuides(inp, rec, idle.source === 'assumed' ? undefined : Math.round(idle.lowMs / 100) / 10);
   return rec;
 }
