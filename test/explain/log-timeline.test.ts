@@ -1,0 +1,106 @@
+import { describe, expect, test } from 'vitest';
+import { analyzeLog, isRegular, parseTimestampMs } from '../../src/analyze/log-timeline.js';
+
+/** A mosquitto-style log: `epoch: text` lines. */
+const mosq = (events: Array<[number, string]>) => events.map(([t, s]) => `${1_700_000_000 + t}: ${s}`).join('\n');
+
+/** A client reconnecting at once after every cut, the cut `lifeS` after each connect. */
+function cutEvery(lifeS: number, n: number, cut: string, id = 'dev-1', k = 60): string {
+  const ev: Array<[number, string]> = [];
+  for (let i = 0; i < n; i++) {
+    ev.push([i * lifeS, `New client connected from 10.0.0.2:5000${i} as ${id} (p2, c1, k${k}).`]);
+    ev.push([(i + 1) * lifeS, cut.replace('ID', id)]);
+  }
+  return mosq(ev);
+}
+
+describe('parseTimestampMs', () => {
+  test.each([
+    ['1700000000: New connection', 1_700_000_000_000],
+    ['1700000000.250: x', 1_700_000_000_250],
+    ['2026-11-22T10:00:00Z x', Date.UTC(2026, 10, 22, 10, 0, 0)],
+    ['2026-11-22 10:00:00,500 x', Date.UTC(2026, 10, 22, 10, 0, 0, 500)],
+    ['2026-11-22T10:00:00+0100 x', Date.UTC(2026, 10, 22, 9, 0, 0)],
+    ['[2026-11-22T10:00:00.000Z] x', Date.UTC(2026, 10, 22, 10, 0, 0)],
+    ['no time here', undefined],
+  ] as const)('%s', (line, ms) => expect(parseTimestampMs(line)).toBe(ms));
+});
+
+describe('isRegular', () => {
+  test.each([
+    [[350, 351, 349], true],
+    [[6, 6], true],
+    [[6, 30, 2], false],
+    [[10], false],
+    [[60, 61, 59, 200], true],
+  ] as const)('%j → %s', (iv, want) => expect(isRegular([...iv])).toBe(want));
+});
+
+describe('regular disconnects name the suspect interval (ground truth injected)', () => {
+  test.each([
+    [350, 'Client ID closed its connection.', /AWS NAT gateway/],
+    [240, 'Client ID closed its connection.', /Azure Load Balancer/],
+    [1200, 'Socket error on client ID, disconnecting.', /GCP Cloud NAT/],
+    [60, 'Client ID closed its connection.', /AWS ALB/],
+  ] as const)('cut every %i s', (life, cut, suspect) => {
+    const f = analyzeLog(cutEvery(life, 4, cut)).findings.find((x) => x.kind === 'regular-disconnects');
+    expect(f?.lifetimeS).toBe(life);
+    expect(f?.intervalS).toBe(life);
+    expect(f?.suspects.join(' ')).toMatch(suspect);
+    expect(f?.hint).toContain(`~${life} s`);
+  });
+  test('keepalive timeouts with the keepalive the broker logged', () => {
+    const f = analyzeLog(cutEvery(95, 3, 'Client ID has exceeded timeout, disconnecting.', 'pump-3', 60)).findings[0];
+    expect(f).toMatchObject({ kind: 'regular-disconnects', clientId: 'pump-3', keepaliveS: 60, lifetimeS: 95 });
+    expect(f?.hint).toMatch(/1\.5 × its keepalive \(60 s\)/);
+  });
+  test('irregular disconnects are not a finding', () => {
+    const log = mosq([
+      [0, 'New client connected from 1.2.3.4:1 as a (p2, c1, k60).'], [30, 'Client a closed its connection.'],
+      [31, 'New client connected from 1.2.3.4:2 as a (p2, c1, k60).'], [400, 'Client a closed its connection.'],
+      [401, 'New client connected from 1.2.3.4:3 as a (p2, c1, k60).'], [410, 'Client a closed its connection.'],
+    ]);
+    expect(analyzeLog(log).findings).toEqual([]);
+  });
+  test('clean DISCONNECTs are not a finding', () => {
+    expect(analyzeLog(cutEvery(60, 4, 'Client ID disconnected.')).findings).toEqual([]);
+  });
+});
+
+describe('takeover loops and reconnect storms', () => {
+  test('EMQX takenover and mosquitto takeover lines every 3 s', () => {
+    const log = mosq(Array.from({ length: 6 }, (_, i) => [i * 3, 'Client cam-9 already connected, closing old connection.'] as [number, string]));
+    const f = analyzeLog(log).findings[0];
+    expect(f).toMatchObject({ kind: 'takeover-loop', clientId: 'cam-9', count: 6, intervalS: 3 });
+  });
+  test('two takeovers are not a loop', () => {
+    const log = mosq([[0, 'Client x already connected, closing old connection.'], [5, 'Client x already connected, closing old connection.']]);
+    expect(analyzeLog(log).findings).toEqual([]);
+  });
+  test('restart followed by a burst of 20 connects within a second', () => {
+    const ev: Array<[number, string]> = [[0, 'mosquitto version 2.0.18 starting']];
+    ev.push([1, 'New client connected from 10.0.0.1:1 as early (p2, c1, k60).']);
+    ev.push([100, 'mosquitto version 2.0.18 terminating'], [101, 'mosquitto version 2.0.18 starting']);
+    for (let i = 0; i < 20; i++) ev.push([102, `New client connected from 10.0.0.${i}:1 as dev-${i} (p2, c1, k60).`]);
+    const f = analyzeLog(mosq(ev)).findings.find((x) => x.kind === 'reconnect-storm');
+    expect(f?.count).toBe(20);
+  });
+  test('clients coming back spread over 30 s are not a storm', () => {
+    const ev: Array<[number, string]> = [[0, 'mosquitto version 2.0.18 starting'], [1, 'New client connected from 10.0.0.1:1 as early (p2, c1, k60).'], [50, 'mosquitto version 2.0.18 starting']];
+    for (let i = 0; i < 10; i++) ev.push([51 + i * 3, `New client connected from 10.0.0.${i}:1 as dev-${i} (p2, c1, k60).`]);
+    expect(analyzeLog(mosq(ev)).findings).toEqual([]);
+  });
+});
+
+describe('grouping', () => {
+  test('counts by cause, most frequent first, unknown lines sampled', () => {
+    const a = analyzeLog(['read ECONNRESET', 'read ECONNRESET', 'Keepalive timeout', 'something odd happened', ''].join('\n'));
+    expect(a.groups.map((g) => [g.entryId, g.count])).toEqual([['errno.ECONNRESET', 2], ['mqttjs.keepalive-timeout', 1]]);
+    expect(a).toMatchObject({ lines: 4, recognised: 3, unrecognised: 1, unrecognisedSamples: ['something odd happened'] });
+  });
+  test('CONNACK refusals mosquitto logs are read as codes', () => {
+    const a = analyzeLog(mosq([[0, 'Sending CONNACK to 10.0.0.9 (0, 5)'], [1, 'Sending CONNACK to 10.0.0.9 (0, 134)'], [2, 'Sending CONNACK to c1 (0, 0)']]));
+    expect(a.groups.map((g) => g.entryId)).toEqual(['connack311.5', 'mqtt5.0x86']);
+    expect(a.informational).toBe(1);
+  });
+});
