@@ -1,0 +1,90 @@
+/** `mqtt-doctor explain-error` end to end through the built CLI: exit codes, JSON, stdin, --file. */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'errors');
+
+interface Doc {
+  command: string;
+  data: { mode: string; known?: boolean; ambiguous?: boolean; candidates?: Array<{ id: string; reading: string; clientFix?: string; confirm: string }>; suggestions?: Array<{ id: string }>; groups?: Array<{ id: string; count: number }>; findings?: Array<{ kind: string; lifetimeS?: number; clientId?: string }> };
+  verdict: { exitCode: number };
+}
+const json = (s: string) => JSON.parse(s) as Doc;
+
+describe('mqtt-doctor explain-error', () => {
+  test.each([
+    [['5'], 0, 'connack311.5'],
+    [['113', '--client', 'esp32'], 0, 'errno.ECONNABORTED'],
+    [['0x87', '--client', 'mqttjs'], 0, 'mqtt5.0x87'],
+    [['2', '-V', '3.1.1'], 0, 'connack311.2'],
+    [['connect', 'ECONNREFUSED', '127.0.0.1:1883'], 0, 'errno.ECONNREFUSED'],
+  ] as const)('%j → exit %i, %s', async (args, code, id) => {
+    const r = await runCli(['explain-error', ...args, '--json']);
+    expect(r.code).toBe(code);
+    const doc = json(r.stdout);
+    expect(doc.command).toBe('explain-error');
+    expect(doc.data.candidates?.[0]?.id).toBe(id);
+  });
+
+  test('library-specific fix with --client, target filled into the confirm command', async () => {
+    const r = await runCli(['explain-error', 'read ECONNRESET', '--client', 'paho-python', '--json']);
+    expect(json(r.stdout).data.candidates?.[0]?.clientFix).toMatch(/keepalive=30/);
+    const t = await runCli(['explain-error', 'connect ECONNREFUSED 10.1.2.3:8883', '--json']);
+    expect(json(t.stdout).data.candidates?.[0]?.confirm).toBe('mqtt-doctor probe tcp://10.1.2.3:8883');
+  });
+
+  test('text output names layer, causes, confirm and fix', async () => {
+    const r = await runCli(['explain-error', 'CERT_HAS_EXPIRED']);
+    expect(r.code).toBe(0);
+    for (const s of ['Layer', 'tls', 'Likely causes', 'device clock', 'Confirm', 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem', 'Fix']) expect(r.stdout).toContain(s);
+  });
+
+  test('unknown input: exit 1 with nearest entries', async () => {
+    const r = await runCli(['explain-error', 'ECONNREFUSD', '--json']);
+    expect(r.code).toBe(1);
+    const doc = json(r.stdout);
+    expect(doc.data.known).toBe(false);
+    expect(doc.data.suggestions?.map((s) => s.id)).toContain('errno.ECONNREFUSED');
+  });
+
+  test.each([
+    [['explain-error'], 'nothing to explain'],
+    [['explain-error', '--file', '/nonexistent/x.log'], 'cannot read --file'],
+    [['explain-error', 'x', '--file', 'y'], 'either text or --file'],
+    [['explain-error', '5', '--client', 'nokia'], 'Invalid values'],
+  ])('%j → exit 2', async (args, msg) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(msg);
+  });
+
+  test('one line on stdin is explained as text', async () => {
+    const r = await runCli(['explain-error', '--json'], { input: 'Error: Keepalive timeout\n' });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).data.candidates?.[0]?.id).toBe('mqttjs.keepalive-timeout');
+  });
+
+  test('a recorded mosquitto log on stdin is analysed in log mode', async () => {
+    const { readFileSync } = await import('node:fs');
+    const r = await runCli(['explain-error', '--json'], { input: readFileSync(join(FIX, 'mosquitto-takeover-loop.log'), 'utf8') });
+    const doc = json(r.stdout);
+    expect(r.code).toBe(0);
+    expect(doc.data.mode).toBe('log');
+    expect(doc.data.findings?.[0]).toMatchObject({ kind: 'takeover-loop', clientId: 'dup-device' });
+  });
+
+  test('--file: keepalive log names the interval in text output', async () => {
+    const r = await runCli(['explain-error', '--file', join(FIX, 'mosquitto-keepalive-timeout.log')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sensor-7 disconnected \d+ times, every ~6 s/);
+    expect(r.stdout).toContain('Timeline');
+  });
+
+  test('--help lists examples', async () => {
+    const r = await runCli(['explain-error', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('--client');
+    expect(r.stdout).toContain('explain-error 113 --client esp32');
+  });
+});
