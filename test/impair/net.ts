@@ -124,3 +124,31 @@ export async function tryConnect(port: number): Promise<{ kind: 'open'; socket: 
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+
+/**
+ * `n` PINGREQ-sized round trips on each of two clients, alternating, so both see the same machine load.
+ * Returns sorted samples; missing answers are left out (callers check the counts).
+ */
+export async function interleavedRtts(direct: Client, via: Client, n: number): Promise<{ direct: number[]; via: number[] }> {
+  const ping = Buffer.from([0xc0, 0x00]);
+  const d: number[] = [];
+  const v: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = await direct.roundTrip(ping, 2000);
+    if (a !== undefined) d.push(a);
+    const b = await via.roundTrip(ping, 2000);
+    if (b !== undefined) v.push(b);
+  }
+  return { direct: d.sort((x, y) => x - y), via: v.sort((x, y) => x - y) };
+}
+
+/**
+ * Timing on a shared 2-core machine: take a fresh measurement (up to `attempts` times) until `ok` holds, and
+ * return the last one for the assertions. A wrong fault model fails every attempt; a scheduler hiccup from
+ * another process does not fail the test. Only for measurements whose bound comes from the injected truth.
+ */
+export async function measureUntil<T>(attempts: number, measure: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {
+  let last = await measure();
+  for (let i = 1; i < attempts && !ok(last); i++) last = await measure();
+  return last;
+}

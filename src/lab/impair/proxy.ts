@@ -16,6 +16,7 @@
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { percentile } from '../../analyze/stats.js';
 import type { ImpairFaults } from '../../config/impair.js';
 import {
   connectionFates,
@@ -53,7 +54,8 @@ export type ImpairEvent =
 
 export type ImpairEventType = ImpairEvent['type'];
 
-export interface ImpairCounters {
+/** A type alias (not an interface) so it is also a Record<string, number>. */
+export type ImpairCounters = {
   opened: number;
   active: number;
   closed: number;
@@ -70,13 +72,23 @@ export interface ImpairCounters {
   refused: number;
   outages: number;
   upstreamErrors: number;
+};
+
+/** Release lateness of delayed chunks (see LatenessRing). */
+export interface TimerLateness {
+  releases: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
 }
 
 export interface ImpairProxy {
   host: string;
   port: number;
   faults: ImpairFaults;
-  counters(): Record<string, number>;
+  counters(): ImpairCounters;
+  /** How late delayed chunks left compared with plan (scheduling noise of this machine). */
+  lateness(): TimerLateness;
   close(): Promise<void>;
 }
 
@@ -198,19 +210,20 @@ class Direction {
     } else if (wait > 2) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.flush();
+        this.flush(true);
       }, Math.floor(wait - 1));
     } else {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
-        this.flush();
+        this.flush(true);
       });
     }
   }
 
-  private flush(): void {
+  private flush(timed = false): void {
     const now = this.conn.proxy.now();
     let item = this.queue[this.head];
+    if (timed && item && item.releaseMs <= now) this.conn.proxy.lateness.add(now - item.releaseMs);
     while (item && item.releaseMs <= now) {
       this.head++;
       if ('buf' in item) {
@@ -433,6 +446,29 @@ class Connection {
   }
 }
 
+/**
+ * How late delayed chunks were released compared with their plan, over the last `size` releases. On an idle
+ * machine this is a fraction of a millisecond; a busy CPU shows up here first, and tells the user (and the
+ * accuracy tests) how much of an RTT error is the machine's rather than the fault model's.
+ */
+export class LatenessRing {
+  private readonly buf: Float64Array;
+  private n = 0;
+  constructor(private readonly size: number) {
+    this.buf = new Float64Array(size);
+  }
+  add(ms: number): void {
+    this.buf[this.n % this.size] = ms;
+    this.n++;
+  }
+  summary(): TimerLateness {
+    const count = Math.min(this.n, this.size);
+    if (count === 0) return { releases: this.n, p50Ms: 0, p99Ms: 0, maxMs: 0 };
+    const sorted = Array.from(this.buf.subarray(0, count)).sort((a, b) => a - b);
+    return { releases: this.n, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[count - 1] ?? 0 };
+  }
+}
+
 class ProxyCore {
   readonly count: ImpairCounters = {
     opened: 0,
@@ -451,6 +487,7 @@ class ProxyCore {
     upstreamErrors: 0,
   };
   readonly conns = new Set<Connection>();
+  readonly lateness = new LatenessRing(4096);
   private readonly t0 = performance.now();
   private nextId = 1;
 
@@ -591,6 +628,7 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
     port,
     faults: opts.faults,
     counters: () => ({ ...core.count }),
+    lateness: () => core.lateness.summary(),
     close: async () => {
       closing = true;
       for (const t of scheduleTimers) t.cancel();
