@@ -84,7 +84,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
     });
   }
   for (const f of i.findings) {
-    checks.push({ id: `finding.${f.id}`, title: f.title, status: f.status, explanation: f.explanation, ...(f.hint ? { hint: f.hint } : {}) });
+    checks.push({ id: `finding.${f.id}`, title: f.title, status: f.status, summary: f.summary, explanation: f.explanation, ...(f.hint ? { hint: f.hint } : {}) });
   }
   for (const t of i.thresholds) {
     checks.push({
@@ -199,9 +199,10 @@ function soakView(i: SoakReportInput): Section[] {
     view.push({
       kind: 'table',
       title: 'Disconnects and failed attempts by cause',
-      head: ['cause', 'count', 'layer', 'what it means'],
-      rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer, CAUSE_INFO[k].explanation]),
+      head: ['cause', 'count', 'layer'],
+      rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer]),
     });
+    view.push({ kind: 'lines', title: 'What the causes mean', lines: causes.map(([k]) => `${CAUSE_INFO[k].title}: ${CAUSE_INFO[k].explanation}`) });
   }
   if (info.ratePerS > 0) {
     view.push({

@@ -118,6 +118,14 @@ describe('classifyDisconnect', () => {
   ] as const)('%s', (_n, obs, cause) => {
     expect(classifyDisconnect(obs).cause).toBe(cause);
   });
+
+  test.each([
+    [{ phase: 'session', disconnectPacket: true, reasonCode: 0x8b }, /DISCONNECT 0x8B Server shutting down/],
+    [{ phase: 'connect', errorMessage: 'Connection refused: Not authorized', reasonCode: 5, mqttVersion: 4 }, /CONNACK 0x05 Connection Refused, not authorized/],
+    [{ phase: 'connect', errorMessage: 'Connection refused: Bad User Name or Password', reasonCode: 0x86, mqttVersion: 5 }, /CONNACK 0x86 Bad User Name or Password/],
+  ] as const)('detail names the reason code from the kb: %j', (obs, re) => {
+    expect(classifyDisconnect(obs).detail).toMatch(re);
+  });
 });
 
 function fakeSummary(over: Partial<{ reconnects: number; lost: number; sent: number; down: number; p99: number | null; byCause: Record<string, number>; connected: number[] }>): SoakSummary {

@@ -11,6 +11,8 @@
  * - Node errno names (nodejs errors.md "Common system errors"): ECONNRESET, ECONNREFUSED, ENOTFOUND, ETIMEDOUT.
  */
 
+import { describeConnack, mqtt5ReasonCode } from '../../kb/reason-codes.js';
+
 export const CAUSES = [
   'keepalive-timeout',
   'broker-closed',
@@ -95,6 +97,7 @@ export interface DisconnectObservation {
   errorMessage?: string | undefined;
   /** MQTT 5 DISCONNECT reason code sent by the broker (phase session), or the CONNACK refusal code. */
   reasonCode?: number | undefined;
+  mqttVersion?: 4 | 5 | undefined;
   /** True when a DISCONNECT packet arrived from the broker before the close. */
   disconnectPacket?: boolean;
 }
@@ -118,7 +121,8 @@ export function classifyDisconnect(o: DisconnectObservation): Classified {
     if (o.reasonCode === 0x8e) return withRc('session-taken-over', `DISCONNECT ${hex} session taken over`);
     // 0x8D Keep Alive timeout: the broker's own 1.5 × keepalive check fired (§3.1.2.10).
     if (o.reasonCode === 0x8d) return withRc('keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
-    return withRc('disconnect-packet', `DISCONNECT ${hex}`);
+    const info = mqtt5ReasonCode(o.reasonCode);
+    return withRc('disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
   }
   if (/keepalive timeout/i.test(msg)) return { cause: 'keepalive-timeout', detail: 'Keepalive timeout' };
   if (/connack timeout/i.test(msg)) return { cause: 'connect-timeout', detail: 'connack timeout' };
@@ -143,7 +147,8 @@ export function classifyDisconnect(o: DisconnectObservation): Classified {
       break;
   }
   if (o.phase === 'connect' && (o.reasonCode !== undefined || /connection refused/i.test(msg))) {
-    return withRc('connack-refused', msg || `CONNACK ${o.reasonCode ?? ''}`.trim());
+    const info = o.reasonCode !== undefined ? describeConnack(o.reasonCode, o.mqttVersion ?? (o.reasonCode >= 0x80 ? 5 : 4)) : undefined;
+    return withRc('connack-refused', info ? `CONNACK ${info.hex} ${info.name}: ${info.meaning}` : msg || 'CONNACK refused');
   }
   if (code === '' && msg === '') {
     // Stream ended with no error and no DISCONNECT: the peer closed the TCP connection (FIN).

@@ -56,6 +56,8 @@ export interface SoakFinding {
   id: string;
   status: 'warn' | 'fail' | 'info';
   title: string;
+  /** One line for the checks table. */
+  summary: string;
   explanation: string;
   hint?: string;
 }
@@ -77,7 +79,10 @@ export function soakFindings(s: SoakSummary): SoakFinding[] {
     out.push({
       id: 'keepalive',
       status: 'warn',
-      title: regular ? 'reconnect loop: keepalive timeouts at a regular period' : 'keepalive timeouts / resets',
+      title: regular ? 'reconnect loop' : 'keepalive timeouts / resets',
+      summary: regular && c.connectedMs
+        ? `${silent} keepalive timeouts/resets, each after ~${formatDuration(c.connectedMs.p50)} connected`
+        : `${silent} keepalive timeouts/resets`,
       explanation: regular && c.connectedMs
         ? `${silent} disconnects by keepalive timeout or reset, each after about ${formatDuration(c.connectedMs.p50)} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
         : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
@@ -89,6 +94,7 @@ export function soakFindings(s: SoakSummary): SoakFinding[] {
       id: 'session-taken-over',
       status: 'warn',
       title: 'session taken over',
+      summary: `${by('session-taken-over')} takeovers by the same client id`,
       explanation: `${by('session-taken-over')} disconnects because another connection used the same client id (${CAUSE_INFO['session-taken-over'].layer} problem, not the network)`,
       hint: 'give every device a unique client id; look for a second instance or a stuck old process',
     });
@@ -98,6 +104,7 @@ export function soakFindings(s: SoakSummary): SoakFinding[] {
       id: 'session-lost',
       status: 'warn',
       title: 'sessions lost',
+      summary: `${c.sessionsLost} reconnects found no session`,
       explanation: `${c.sessionsLost} reconnects expected the broker to keep the session (clean = false) but CONNACK said session present = 0: queued messages and subscriptions were gone`,
       hint: 'check the broker keeps sessions across restarts (mosquitto: persistence true) and the session expiry interval',
     });
@@ -107,6 +114,7 @@ export function soakFindings(s: SoakSummary): SoakFinding[] {
       id: 'flaps',
       status: 'info',
       title: 'short outages',
+      summary: `${c.flaps} outages under ${formatDuration(c.flapThresholdMs)}`,
       explanation: `${c.flaps} outages shorter than ${formatDuration(c.flapThresholdMs)}: a dashboard would show these as "offline" although the client came straight back`,
     });
   }

@@ -162,6 +162,7 @@ export class SoakClient {
       errorMessage: err?.message,
       reasonCode: this.disconnectRc ?? (typeof err?.code === 'number' ? err.code : undefined),
       disconnectPacket: this.disconnectRc !== undefined,
+      mqttVersion: o.mqttOptions.protocolVersion === 5 ? (5 as const) : (4 as const),
     };
     let { cause, detail, reasonCode } = classifyDisconnect(obs);
     if (this.state === 'connected' && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
