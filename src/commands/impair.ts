@@ -95,6 +95,7 @@ export const impairCommand = defineCommand({
     ctx.out.note(`impair: ${proxy.host}:${proxy.port} → ${formatTarget(target)}  ${describeFaults(faults)}`);
     const stoppedBy = await waitForStop(ctx.signal, durationMs);
     const counters = proxy.counters();
+    const lateness = proxy.lateness();
     await proxy.close();
     const report = buildImpairReport({
       listen: { host: proxy.host, port: proxy.port },
@@ -105,6 +106,7 @@ export const impairCommand = defineCommand({
       finishedAt: new Date(),
       stoppedBy,
       version: VERSION,
+      lateness,
     });
     ctx.out.emit(report);
     return report.verdict.exitCode;

@@ -6,9 +6,9 @@ import { describeFaults, type ImpairFaults } from '../config/impair.js';
 import { maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
-import type { ImpairEvent } from '../lab/impair/proxy.js';
+import type { ImpairEvent, TimerLateness } from '../lab/impair/proxy.js';
 import { MIDDLEBOXES, PROFILES, type Middlebox, type NetworkProfile } from '../kb/profiles.js';
-import { SCHEMA_VERSION, type Report, type Section } from './model.js';
+import { SCHEMA_VERSION, type Check, type Report, type Section } from './model.js';
 
 type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
 
@@ -54,6 +54,8 @@ export interface ImpairData {
   durationMs: number;
   stoppedBy: 'signal' | 'duration' | 'error';
   counters: Record<string, number>;
+  /** How late delayed chunks were released compared with plan (this machine's scheduling noise). */
+  timerLateness?: TimerLateness;
 }
 
 export interface ImpairReportInput {
@@ -65,7 +67,11 @@ export interface ImpairReportInput {
   finishedAt: Date;
   stoppedBy: ImpairData['stoppedBy'];
   version: string;
+  lateness?: TimerLateness;
 }
+
+/** Above this p99 release lateness the injected delays are visibly off (the accuracy goal is ~1 ms). */
+export const LATENESS_WARN_MS = 5;
 
 const COUNTER_LABEL: Record<string, string> = {
   opened: 'connections opened',
@@ -92,6 +98,33 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
   const interrupted = input.stoppedBy === 'signal';
   const failed = input.stoppedBy === 'error';
   const c = input.counters;
+  const late = input.lateness;
+  const checks: Check[] = [
+    {
+      id: 'impair.faults',
+      title: 'Faults injected',
+      status: 'info',
+      summary: description,
+      durationMs,
+      metrics: { ...c },
+    },
+  ];
+  if (late && late.releases > 0) {
+    const busy = late.p99Ms > LATENESS_WARN_MS;
+    checks.push({
+      id: 'impair.timing',
+      title: 'Delay accuracy',
+      status: busy ? 'warn' : 'pass',
+      summary: `releases late by ${formatDuration(late.p50Ms)} p50, ${formatDuration(late.p99Ms)} p99 (${late.releases} releases)`,
+      metrics: { ...late },
+      ...(busy
+        ? {
+            explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
+            hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
+          }
+        : {}),
+    });
+  }
   const view: Section[] = [
     {
       kind: 'pairs',
@@ -106,16 +139,7 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
     target: masked,
-    checks: [
-      {
-        id: 'impair.faults',
-        title: 'Faults injected',
-        status: 'info',
-        summary: description,
-        durationMs,
-        metrics: { ...c },
-      },
-    ],
+    checks,
     data: {
       listen,
       target: masked.url,
@@ -124,6 +148,7 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
       durationMs,
       stoppedBy: input.stoppedBy,
       counters: { ...c },
+      ...(late ? { timerLateness: late } : {}),
     },
     verdict: {
       status: failed ? 'failed' : interrupted ? 'interrupted' : 'healthy',
