@@ -145,7 +145,7 @@ export const keepaliveTuneCommand = defineCommand({
             }),
           );
           measured.discovery = d;
-          if (!d.aboveMax && d.rounds.length > 0) {
+          if (d.rounds.some((r) => r.results.some((x) => !x.alive))) {
             idle = { source: 'discovered', label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`, lowMs: d.lowMs, highMs: d.highMs };
           } else if (d.aboveMax) {
             ctx.out.note(`no idle timeout up to ${formatDuration(maxIdleMs)}; rules use the profile or the assumed value`);

@@ -348,7 +348,7 @@ async function runRound(
   let firstDeadMs = Number.POSITIVE_INFINITY;
   const cancelAbove = new Set<() => void>();
   try {
-    const opened = await Promise.all(
+    const settled = await Promise.allSettled(
       planned.map(async () => {
         try {
           return await openSession(o.conn, { keepaliveS, version, signal: local.signal });
@@ -361,10 +361,14 @@ async function runRound(
           throw err;
         }
       }),
-    ).catch((err: unknown) => {
-      local.abort();
-      throw err;
-    });
+    );
+    const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      for (const sess of opened) sess.close();
+      if (o.signal.aborted) return []; // interrupted while connecting: nothing learned this round
+      throw failed.reason;
+    }
     const results = await Promise.all(
       opened.map(
         (s, i) =>
