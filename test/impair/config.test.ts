@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { describeFaults, isNoFaults, parseImpairSpec } from '../../src/config/impair.js';
+import { describeFaults, isNoFaults, parseImpairSpec, parseListen } from '../../src/config/impair.js';
 import { getProfile, MIDDLEBOXES, PROFILES } from '../../src/kb/profiles.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -82,5 +82,21 @@ describe('profiles', () => {
     } catch (e) {
       expect((e as UsageError).hint).toContain('lan, broadband, 4g');
     }
+  });
+});
+
+describe('parseListen', () => {
+  test.each([
+    ['127.0.0.1:1884', { host: '127.0.0.1', port: 1884 }],
+    ['0.0.0.0:0', { host: '0.0.0.0', port: 0 }],
+    ['[::1]:1884', { host: '::1', port: 1884 }],
+    ['localhost:1884', { host: 'localhost', port: 1884 }],
+    ['1884', { host: '127.0.0.1', port: 1884 }],
+  ])('%s', (text, want) => {
+    expect(parseListen(text)).toEqual(want);
+  });
+
+  test.each(['', 'host', 'host:', ':1884x', '1.2.3.4:70000', '::1:1884'])('%j → UsageError', (text) => {
+    expect(() => parseListen(text)).toThrow(UsageError);
   });
 });

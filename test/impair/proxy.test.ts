@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { startImpairProxy, type ImpairEvent, type ImpairProxy } from '../../src/lab/impair/proxy.js';
 import { parseImpairSpec } from '../../src/config/impair.js';
 import { percentile } from '../../src/analyze/stats.js';
+import { freePort } from '../helpers/ports.js';
 import { interleavedRtts, measureUntil, openClient, sleep, startEcho, tryConnect, type EchoServer } from './net.js';
 
 const PINGREQ = Buffer.from([0xc0, 0x00]);
@@ -195,6 +196,17 @@ test('drop: after the mapping is lost a FIN from the target is lost too; the pro
   expect(p.counters()).toMatchObject({ closed: 1, active: 0 });
   expect(events.at(-1)?.type).toBe('closed');
   await own.close();
+});
+
+test('a target that refuses: the client gets a reset, the proxy counts it', async () => {
+  const closedPort = await freePort();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(closedPort, 'latency=5ms', events);
+  const c = await openClient(p.port);
+  for (let i = 0; i < 50 && !c.closed(); i++) await sleep(20);
+  expect(c.errorCode()).toBe('ECONNRESET');
+  expect(p.counters().upstreamErrors).toBe(1);
+  expect(events.find((e) => e.type === 'reset')).toMatchObject({ reason: 'peer', detail: 'target ECONNREFUSED' });
 });
 
 describe('per-connection fates', () => {
