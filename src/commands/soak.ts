@@ -24,7 +24,6 @@ export interface SoakThresholdArgs {
   maxDowntime: string | undefined;
   maxP99: string | undefined;
   junit: string | undefined;
-  flapThreshold: string;
 }
 
 /** Thresholds and CI output shared by `soak` and `report`. */
@@ -34,8 +33,7 @@ export function withSoakThresholdOptions<T>(y: Argv<T>): Argv<T & SoakThresholdA
     .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when message loss is above this, e.g. 0.1%' })
     .option('max-downtime', { type: 'string', describe: 'Fail (exit 1) when a client was down longer than this in total, e.g. 30s' })
     .option('max-p99', { type: 'string', describe: 'Fail (exit 1) when end-to-end latency p99 is above this, e.g. 500ms' })
-    .option('junit', { type: 'string', describe: 'Also write a JUnit XML file (one test case per check) for CI' })
-    .option('flap-threshold', { type: 'string', default: '10s', describe: 'Outages shorter than this count as flaps ("false offline")' }) as unknown as Argv<T & SoakThresholdArgs>;
+    .option('junit', { type: 'string', describe: 'Also write a JUnit XML file (one test case per check) for CI' }) as unknown as Argv<T & SoakThresholdArgs>;
 }
 
 export function parseSoakThresholds(a: SoakThresholdArgs): SoakThresholds {
@@ -83,6 +81,7 @@ export const soakCommand = defineCommand({
       .option('reconnect', { type: 'string', default: DEFAULT_RECONNECT, describe: 'Reconnect policy under test: fixed:1s, exp:1s..120s[+jitter], schedule:1,3,5,10,30,60,300' })
       .option('out', { alias: 'o', type: 'string', describe: 'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`)' })
       .option('checkpoint', { type: 'string', default: '30s', describe: 'Write a summary line to --out this often' })
+      .option('flap-threshold', { type: 'string', default: '10s', describe: 'Outages shorter than this count as short outages ("false offline")' })
       .option('loss-grace', { type: 'string', default: '10s', describe: 'A message not back after this long counts as lost in live figures' })
       .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
@@ -118,7 +117,7 @@ export const soakCommand = defineCommand({
     const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
     if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
     const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
-    const flapThresholdMs = parseDurationMs(args.flapThreshold, 'flap-threshold');
+    const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
     const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
     if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
     const thresholds = parseSoakThresholds(args);
