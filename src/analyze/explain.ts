@@ -161,7 +161,8 @@ interface NumberToken {
 
 function numberTokens(text: string): NumberToken[] {
   const out: NumberToken[] = [];
-  const re = /(?<![\w.])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]*[a-z])/gi;
+  // Not inside identifiers or versions ("sensor-1", "v5", "2.0.11"); a sign only at the start of a token.
+  const re = /(?<![\w.-])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]*[a-z])/gi;
   for (const m of stripNoise(text).matchAll(re)) {
     const raw = m[1] ?? '';
     const hex = raw.toLowerCase().startsWith('0x');
@@ -240,7 +241,10 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   const textual = [...found.values()];
   let ambiguous = false;
   if (opts.numbers !== false) {
-    const nums = numberTokens(text);
+    // Next to a recognised message, a number counts only when the text says it is a code ("code 135",
+    // "rc=5", "[Errno 113]", "(32109)"), so ids and counts in a log line are not read as error codes.
+    const codeWords = /\b(code|rc|errno|reason|return|status|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
+    const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
     const readings = nums.flatMap((n) => rankNumber(n, text, opts));
     // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
     const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);

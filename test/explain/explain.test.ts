@@ -91,6 +91,12 @@ describe('confirm commands use the target found in the input', () => {
     expect(fillTarget(ex.candidates[0]?.entry.confirm ?? '', ex.target)).toBe('mqtt-doctor probe tcp://10.0.0.5:8883');
   });
   test('no target leaves the placeholders', () => expect(fillTarget('mqtt-doctor probe mqtt://HOST:PORT', undefined)).toBe('mqtt-doctor probe mqtt://HOST:PORT'));
+  test.each([
+    ['Client sensor-1 has exceeded timeout, disconnecting.', 'mosquitto.keepalive-exceeded'],
+    ['mosquitto version 2.0.11 starting', 'mosquitto.starting'],
+  ])('ids and versions in a recognised line are not read as codes: %s', (text, id) => {
+    expect(explainText(text).candidates.map((c) => c.entry.id)).toEqual([id]);
+  });
   test('timestamps and ports are not read as codes', () => {
     const ex = explainText('2026-11-22T10:00:00Z connect ECONNREFUSED 127.0.0.1:1883');
     expect(ex.candidates.map((c) => c.entry.id)).toEqual(['errno.ECONNREFUSED']);
