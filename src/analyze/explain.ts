@@ -105,13 +105,13 @@ const CLIENT_IDS_PREFIX: Record<ClientId, string[]> = {
   'paho-go': ['paho-go.'],
   mosquitto: ['libmosquitto.', 'mosquitto.'],
   umqtt: ['umqtt.', 'errno.esp32'],
-  esp32: ['errno.esp32', 'umqtt.', 'tls.node.cert-not-trusted-generic'],
+  esp32: ['errno.esp32', 'esp-mqtt.', 'esp-tls.', 'umqtt.', 'tls.node.cert-not-trusted-generic'],
 };
 
 /** Words around a number that say which numbering it is in. */
 const CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>]> = [
   [/\berrno\b|\[Errno|OSError|strerror/i, { 'errno-linux': 30, 'errno-newlib': 30, 'errno-macos': 15 }],
-  [/OSError:?\s*-?\d+\s*$|esp32|esp-idf|micropython|lwip|umqtt|newlib/i, { 'errno-newlib': 40, connack311: 10 }],
+  [/OSError:?\s*-?\d+\s*$|esp32|esp-idf|esp-tls|MQTT_CLIENT|transport_read|micropython|lwip|umqtt|newlib/i, { 'errno-newlib': 40, connack311: 10 }],
   [/MQTTException/, { connack311: 60, umqtt: 30 }],
   [/\brc\b|return code|rc\s*[=:]|connack/i, { connack311: 30, mqtt5: 20, 'paho-python': 10, libmosquitto: 10 }],
   [/reason[\s_-]?code|reasonCode/i, { mqtt5: 40, 'paho-java': 10 }],

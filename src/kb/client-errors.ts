@@ -315,6 +315,40 @@ const UMQTT: KbEntry[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------
+// ESP-IDF esp-mqtt (espressif/esp-mqtt mqtt_client.c; esp-tls). Not in the shared reference: log texts as the
+// library prints them; errno numbers there are newlib/lwIP numbers (see errno.ts).
+
+const ESP_SRC = 'espressif/esp-mqtt mqtt_client.c (ESP_LOGE texts; not in the shared reference)';
+const ESP_FIX: Partial<Record<ClientId, string>> = {
+  esp32: 'esp_mqtt_client_config_t.session.keepalive and .network.reconnect_timeout_ms; keep Wi-Fi power save from starving the MQTT task',
+};
+const ESP32: KbEntry[] = [
+  {
+    id: 'esp-mqtt.no-ping-resp', layer: 'client', title: 'ESP-IDF esp-mqtt: "No PING_RESP, disconnected"', patterns: [/No PING_RESP, disconnected/i],
+    causes: [...KA_CAUSES, 'Wi-Fi power save or a busy task delayed the MQTT task'], confirm: TUNE, fix: KA_FIX, fixFor: ESP_FIX, event: 'disconnect', source: ESP_SRC,
+  },
+  {
+    id: 'esp-mqtt.transport-connect', layer: 'tcp', title: 'ESP-IDF esp-mqtt: "Error transport connect" (TCP/TLS connect failed)', patterns: [/Error transport connect/i],
+    causes: ['Broker unreachable or port closed (see the esp-tls / errno line before it)', 'TLS failed: CA not embedded, clock not set', 'Wi-Fi up but no IP/DNS yet'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network)', fix: 'Read the esp-tls line before it; check URI, port and CA.', fixFor: ESP_FIX, source: ESP_SRC,
+  },
+  {
+    id: 'esp-mqtt.transport-read', layer: 'tcp', title: 'ESP-IDF esp-mqtt: transport_read() error (connection lost while reading)', patterns: [/transport_read\(\) error/i],
+    causes: LOST, confirm: SOAK, fix: LOST_FIX + ' The errno next to it is a newlib number (104 reset, 113 aborted, 128 not connected).', fixFor: ESP_FIX, event: 'disconnect', source: ESP_SRC,
+  },
+  {
+    id: 'esp-mqtt.write-timeout', layer: 'tcp', title: 'ESP-IDF esp-mqtt: "Writing didn\'t complete in specified timeout"', patterns: [/Writing didn't complete in specified timeout/i],
+    causes: ['The link stalled (weak Wi-Fi, congested uplink) so the send buffer did not drain', 'Large messages on a slow link'],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 1k --duration 5m', fix: 'Improve the link or send smaller/fewer messages; raise network.timeout_ms.', fixFor: ESP_FIX, event: 'disconnect', source: ESP_SRC,
+  },
+  {
+    id: 'esp-tls.getaddrinfo', layer: 'dns', title: 'ESP-IDF esp-tls: could not resolve the broker host name', patterns: [/couldn't get hostname for .*getaddrinfo\(\) returns/i],
+    causes: ['Wi-Fi connected but no DNS server (static IP without DNS)', 'Host name typo', 'Connect started before the IP was assigned'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'espressif esp-tls esp_tls.c (not in the shared reference)',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------
 // HiveMQ MQTT client (Java)
 
 const HIVEMQ_SRC = 'hivemq-mqtt-client MqttConnectHandler.java, MqttPingHandler.java (reference §D3)';
@@ -344,5 +378,6 @@ export const CLIENT_ENTRIES: KbEntry[] = [
   ...codeTable('paho-go', 'paho-go', 'Paho Go CONNACK code', GO_SRC, GO_CONNACK, { 'paho-go': 'see ClientOptions in options.go' }, true),
   ...GO_EXTRA,
   ...UMQTT,
+  ...ESP32,
   ...HIVEMQ,
 ];

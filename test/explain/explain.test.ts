@@ -102,3 +102,16 @@ describe('confirm commands use the target found in the input', () => {
     expect(ex.candidates.map((c) => c.entry.id)).toEqual(['errno.ECONNREFUSED']);
   });
 });
+
+describe('ESP-IDF esp-mqtt lines', () => {
+  test.each([
+    ['E (52341) MQTT_CLIENT: No PING_RESP, disconnected', 'esp-mqtt.no-ping-resp'],
+    ['E (1203) MQTT_CLIENT: Error transport connect', 'esp-mqtt.transport-connect'],
+    ["E (3011) esp-tls: couldn't get hostname for :broker.local: getaddrinfo() returns 202, addrinfo=0x0", 'esp-tls.getaddrinfo'],
+  ] as const)('%s → %s', (text, id) => expect(explainText(text).candidates[0]?.entry.id).toBe(id));
+  test('the errno next to transport_read() is read as a newlib number', () => {
+    const ids = explainText('E (9120) MQTT_CLIENT: mqtt_message_receive: transport_read() error: errno=113').candidates.map((c) => c.entry.id);
+    expect(ids[0]).toBe('esp-mqtt.transport-read');
+    expect(ids.indexOf('errno.ECONNABORTED')).toBeLessThan(ids.indexOf('errno.EHOSTUNREACH'));
+  });
+});
