@@ -14,6 +14,9 @@ import type { SoakThresholds } from '../analyze/soak/thresholds.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
 import type { SoakSummary } from '../analyze/soak/summary.js';
 import type { Report } from '../report/model.js';
+import type { SoakData } from '../report/build-soak.js';
+
+const RECENT_DISCONNECTS = 20;
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withTlsOptions } from './options.js';
@@ -91,7 +94,7 @@ export const soakCommand = defineCommand({
         describe: 'Every client uses exactly --client-id (reproduce a fleet with a duplicated id: watch the takeovers)',
       })
       .option('impair', { type: 'string', describe: 'Soak through an in-process impair proxy: a profile (4g) or faults (nat-idle=30s,…)' })
-      .example('$0 soak --embedded -d 1m', 'One client for a minute against an in-process broker')
+      .example('$0 soak --embedded -d 1m', 'One client for a minute against an in-process broker (any key: running summary)')
       .example('$0 soak mqtt://broker.local:1883 -n 100 --rate 1/s -d 10m --out soak.jsonl', '100 clients, events to a file')
       .example('$0 soak mqtt://broker.local --no-clean --qos 1 --reconnect exp:1s..120s+jitter', 'Kept sessions, backoff with jitter')
       .example('$0 soak mqtt://staging:1883 -d 5m --max-reconnects 0 --max-loss 0% --junit soak.xml', 'CI gate: exit 1 naming what failed')
@@ -177,7 +180,6 @@ export const soakCommand = defineCommand({
 
       const { soakMqttOptions } = await import('../measure/soak/mqtt-options.js');
       const { startSoak } = await import('../measure/soak/runner.js');
-      const { replaySoak } = await import('../analyze/soak/events.js');
       const { checkThresholds, soakFindings } = await import('../analyze/soak/thresholds.js');
       const { buildSoakReport } = await import('../report/build-soak.js');
       const { renderJunit } = await import('../report/render-junit.js');
@@ -211,19 +213,26 @@ export const soakCommand = defineCommand({
 
       const status = await startStatus(ctx.out, `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(shownTarget)}`);
       cleanups.push(() => status.stop());
-      // Connection history for the report's event list (what `report` replays from the file, too).
-      const events: SoakEvent[] = [];
+      // The last disconnects for the report's event list (bounded: a long run keeps only these in memory).
+      const recent: SoakData['recentDisconnects'] = [];
+      const seenDown = new Set<number>();
       const chatty = args.clients <= 10;
       const onEvent = (ev: SoakEvent) => {
         writer?.write(ev);
         metrics?.onEvent(ev);
-        if (ev.type === 'connect' || ev.type === 'disconnect' || ev.type === 'connect-failed' || ev.type === 'client') {
-          events.push(ev);
-          if (!chatty) return;
-          if (ev.type === 'disconnect') status.line(`client ${ev.client}: connection lost (${ev.cause}: ${ev.detail})`);
-          else if (ev.type === 'connect' && (ev.attempt > 0 || ev.sessionExpected || events.some((e) => e.type === 'disconnect' && e.client === ev.client))) {
-            status.line(`client ${ev.client}: connected again${ev.sessionExpected ? `, session present ${ev.sessionPresent ? 'yes' : 'NO'}` : ''}`);
-          } else if (ev.type === 'connect-failed') status.line(`client ${ev.client}: attempt ${ev.attempt + 1} failed (${ev.cause}: ${ev.detail})`);
+        if (ev.type === 'disconnect' || ev.type === 'connect-failed') {
+          recent.push(ev);
+          if (recent.length > RECENT_DISCONNECTS) recent.shift();
+        }
+        if (!chatty) return;
+        if (ev.type === 'disconnect') {
+          seenDown.add(ev.client);
+          status.line(`client ${ev.client}: connection lost (${ev.cause}: ${ev.detail})`);
+        } else if (ev.type === 'connect' && seenDown.has(ev.client)) {
+          status.line(`client ${ev.client}: connected again${ev.sessionExpected ? `, session present ${ev.sessionPresent ? 'yes' : 'NO'}` : ''}`);
+        } else if (ev.type === 'connect-failed') {
+          seenDown.add(ev.client);
+          status.line(`client ${ev.client}: attempt ${ev.attempt + 1} failed (${ev.cause}: ${ev.detail})`);
         }
       };
 
@@ -264,11 +273,26 @@ export const soakCommand = defineCommand({
       };
       process.on('SIGUSR1', onUsr1);
       cleanups.push(() => void process.off('SIGUSR1', onUsr1));
+      // On a terminal, any key does the same. Raw mode swallows Ctrl-C, so pass it on as SIGINT.
+      const tty = ctx.stdin as NodeJS.ReadStream;
+      if (ctx.out.interactive && tty.isTTY && typeof tty.setRawMode === 'function') {
+        const onKey = (d: Buffer) => {
+          if (d.includes(3)) process.kill(process.pid, 'SIGINT');
+          else onUsr1();
+        };
+        tty.setRawMode(true);
+        tty.on('data', onKey);
+        tty.resume();
+        cleanups.push(() => {
+          tty.off('data', onKey);
+          tty.setRawMode(false);
+          tty.pause();
+        });
+      }
 
       const { summary, reason } = await run.done;
       clearInterval(statusTimer);
       status.stop();
-      const recent = replaySoak(events).recentDisconnects;
       const report = buildSoakReport({
         command: 'soak',
         version: VERSION,

@@ -188,6 +188,7 @@ function soakView(i: SoakReportInput): Section[] {
         ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
         ['longest outage', c.longestOutage ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})` : 'none'],
         ['time to reconnect', c.timeToReconnectMs ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})` : '—'],
+        ['attempts per outage', c.attemptsPerOutage ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)` : '—'],
         ['connected periods', c.connectedMs ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)` : '—'],
         ['short outages', `${c.flaps} under ${ms(c.flapThresholdMs)}`],
         ['sessions lost', String(c.sessionsLost)],

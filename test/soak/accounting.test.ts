@@ -52,8 +52,8 @@ describe('SeqTracker', () => {
 });
 
 describe('ConnectionTimeline on a fake clock', () => {
-  test('three outages: reconnects, downtime, longest, flaps', () => {
-    const tl = new ConnectionTimeline(0, 0);
+  test('three outages: reconnects, downtime, longest, flaps, attempts', () => {
+    const tl = new ConnectionTimeline(0, 0, 1000);
     tl.connect(50, false, false);
     // outages of 2 s, 5 s and 300 ms (a flap with a 1 s threshold)
     tl.disconnect(10_000, 'reset');
@@ -66,6 +66,7 @@ describe('ConnectionTimeline on a fake clock', () => {
     expect(tl.reconnects).toBe(3);
     expect(tl.sessionsLost).toBe(1);
     expect(tl.outagesMs).toEqual([2000, 5000, 300]);
+    expect(tl.attemptsPerOutage).toEqual([2, 1, 1]);
     expect(tl.downtimeMs(40_000)).toBe(7300);
     expect(tl.longestOutage(40_000)).toMatchObject({ fromMs: 20_000, toMs: 25_000, cause: 'broker-closed' });
     const s = summarizeConnections([tl], 40_000, 1000);
@@ -73,8 +74,23 @@ describe('ConnectionTimeline on a fake clock', () => {
       connects: 4, reconnects: 3, disconnects: 3, connectFailures: 1, flaps: 1,
       byCause: { reset: 1, refused: 1, 'broker-closed': 1, 'keepalive-timeout': 1 },
       timeToReconnectMs: { count: 3, max: 5000 },
+      attemptsPerOutage: { max: 2 },
     });
     expect(s.uptimePct).toBeCloseTo(100 * (1 - 7300 / 40_000), 6);
+  });
+
+  test('a client looping for days keeps bounded samples but exact counts', () => {
+    const tl = new ConnectionTimeline(0, 0, 1000);
+    tl.connect(0, false, false);
+    for (let i = 0; i < 2000; i += 1) {
+      tl.disconnect(i * 10_000 + 5000, 'keepalive-timeout');
+      tl.connect(i * 10_000 + 5000 + (i === 7 ? 4000 : 500), false, false);
+    }
+    expect(tl.outagesMs).toHaveLength(500);
+    const s = summarizeConnections([tl], 2000 * 10_000, 1000);
+    expect(s.timeToReconnectMs).toEqual({ count: 2000, p50: 500, max: 4000 });
+    expect(s.flaps).toBe(1999);
+    expect(s.reconnects).toBe(2000);
   });
 
   test('an outage still open at the end counts to now', () => {

@@ -13,6 +13,17 @@ export interface Outage {
   cause: DisconnectCause | 'initial';
 }
 
+/**
+ * Samples kept per client and series (most recent first out): a client stuck in a reconnect loop for days must
+ * not grow without bound. Counts, maxima, totals and flaps stay exact; percentiles use the kept samples.
+ */
+export const MAX_SAMPLES_PER_CLIENT = 500;
+
+function keep(arr: number[], v: number): void {
+  if (arr.length >= MAX_SAMPLES_PER_CLIENT) arr.shift();
+  arr.push(v);
+}
+
 export class ConnectionTimeline {
   connects = 0;
   connectFailures = 0;
@@ -20,10 +31,18 @@ export class ConnectionTimeline {
   /** Expected a kept session (clean = false, not the first connect) but CONNACK said session present = 0. */
   sessionsLost = 0;
   readonly byCause: Partial<Record<DisconnectCause, number>> = {};
-  /** Completed outages, ms (time from losing the connection to the next CONNACK). */
+  /** Completed outages, ms (time from losing the connection to the next CONNACK); the last 500. */
   readonly outagesMs: number[] = [];
-  /** Completed connected periods, ms. */
+  /** Connect attempts each outage took, including the one that succeeded; the last 500. */
+  readonly attemptsPerOutage: number[] = [];
+  /** Completed connected periods, ms; the last 500. */
   readonly connectedMs: number[] = [];
+  outageCount = 0;
+  outageMaxMs = 0;
+  connectedCount = 0;
+  /** Outages shorter than flapThresholdMs (exact). */
+  flaps = 0;
+  private failedSinceDown = 0;
   longest: Outage | undefined;
   connected = false;
   firstConnectMs: number | undefined;
@@ -34,6 +53,7 @@ export class ConnectionTimeline {
   constructor(
     readonly client: number,
     readonly startedMs: number,
+    readonly flapThresholdMs = 10_000,
   ) {
     this.since = startedMs;
   }
@@ -47,11 +67,13 @@ export class ConnectionTimeline {
     this.connects += 1;
     this.connected = true;
     this.since = t;
+    this.failedSinceDown = 0;
   }
 
   connectFailed(t: number, cause: DisconnectCause): void {
     void t;
     this.connectFailures += 1;
+    this.failedSinceDown += 1;
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
   }
 
@@ -59,15 +81,21 @@ export class ConnectionTimeline {
     if (!this.connected) return;
     this.disconnects += 1;
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
-    this.connectedMs.push(Math.max(0, t - this.since));
+    keep(this.connectedMs, Math.max(0, t - this.since));
+    this.connectedCount += 1;
     this.connected = false;
     this.since = t;
     this.downCause = cause;
+    this.failedSinceDown = 0;
   }
 
   private closeOutage(t: number): void {
     const ms = Math.max(0, t - this.since);
-    this.outagesMs.push(ms);
+    keep(this.outagesMs, ms);
+    keep(this.attemptsPerOutage, this.failedSinceDown + 1);
+    this.outageCount += 1;
+    this.outageMaxMs = Math.max(this.outageMaxMs, ms);
+    if (ms < this.flapThresholdMs) this.flaps += 1;
     this.downtimeClosedMs += ms;
     if (!this.longest || ms > (this.longest.toMs ?? t) - this.longest.fromMs) {
       this.longest = { client: this.client, fromMs: this.since, toMs: t, cause: this.downCause };

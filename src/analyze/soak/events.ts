@@ -74,10 +74,11 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
   let lastT: number | undefined;
   const timelines = new Map<number, ConnectionTimeline>();
   const recent: Replayed['recentDisconnects'] = [];
+  let flapMs: number | undefined;
   const tl = (client: number, t: number) => {
     let x = timelines.get(client);
     if (!x) {
-      x = new ConnectionTimeline(client, t);
+      x = new ConnectionTimeline(client, t, flapMs);
       timelines.set(client, x);
     }
     return x;
@@ -87,6 +88,7 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
     switch (ev.type) {
       case 'start':
         start = ev;
+        flapMs = ev.info.flapThresholdMs;
         break;
       case 'client':
         tl(ev.client, ev.t);

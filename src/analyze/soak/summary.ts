@@ -43,6 +43,8 @@ export interface ConnectionSummary {
   uptimePct: number;
   longestOutage: OutageSummary | null;
   timeToReconnectMs: { count: number; p50: number; max: number } | null;
+  /** Connect attempts per outage (1 = the first retry worked): how the reconnect policy behaved. */
+  attemptsPerOutage: { p50: number; max: number } | null;
   connectedMs: { count: number; min: number; p50: number; max: number } | null;
   /** Outages shorter than flapThresholdMs: what a dashboard shows as a "false offline". */
   flaps: number;
@@ -86,7 +88,12 @@ export const MAX_CLIENT_ROWS = 50;
 export function summarizeConnections(timelines: readonly ConnectionTimeline[], now: number, flapThresholdMs: number): ConnectionSummary {
   const byCause: Partial<Record<DisconnectCause, number>> = {};
   const outages: number[] = [];
+  const attempts: number[] = [];
   const connected: number[] = [];
+  let outageCount = 0;
+  let outageMax = 0;
+  let connectedCount = 0;
+  let flaps = 0;
   let connects = 0;
   let reconnects = 0;
   let maxRe = 0;
@@ -107,8 +114,13 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     failures += tl.connectFailures;
     sessionsLost += tl.sessionsLost;
     for (const [k, v] of Object.entries(tl.byCause)) byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
-    outages.push(...tl.outagesMs);
-    connected.push(...tl.connectedMs);
+    for (const v of tl.outagesMs) outages.push(v);
+    for (const v of tl.attemptsPerOutage) attempts.push(v);
+    for (const v of tl.connectedMs) connected.push(v);
+    outageCount += tl.outageCount;
+    outageMax = Math.max(outageMax, tl.outageMaxMs);
+    connectedCount += tl.connectedCount;
+    flaps += tl.flaps;
     const down = tl.downtimeMs(now);
     downTotal += down;
     worstDown = Math.max(worstDown, down);
@@ -123,6 +135,7 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     }
   }
   const ttr = summarize(outages);
+  const att = summarize(attempts);
   const con = summarize(connected);
   return {
     connects,
@@ -136,9 +149,10 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     worstClientDowntimeMs: worstDown,
     uptimePct: timelines.length === 0 ? 100 : (100 * uptimeSum) / timelines.length,
     longestOutage: longest,
-    timeToReconnectMs: ttr ? { count: ttr.count, p50: ttr.p50, max: ttr.max } : null,
-    connectedMs: con ? { count: con.count, min: con.min, p50: con.p50, max: con.max } : null,
-    flaps: outages.filter((ms) => ms < flapThresholdMs).length,
+    timeToReconnectMs: ttr ? { count: outageCount, p50: ttr.p50, max: Math.max(ttr.max, outageMax) } : null,
+    attemptsPerOutage: att ? { p50: att.p50, max: att.max } : null,
+    connectedMs: con ? { count: connectedCount, min: con.min, p50: con.p50, max: con.max } : null,
+    flaps,
     flapThresholdMs,
     neverConnected: never,
     connectedNow: up,
