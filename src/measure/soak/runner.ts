@@ -84,7 +84,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const startClient = (i: number) => {
     const t = now();
     const clientId = o.clientIds[i] ?? `${o.runId}-${i}`;
-    const timeline = new ConnectionTimeline(i, t);
+    const timeline = new ConnectionTimeline(i, t, o.flapThresholdMs);
     const seq = new SeqTracker(o.lossGraceMs);
     timelines.push(timeline);
     trackers.push(seq);
