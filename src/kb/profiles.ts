@@ -101,7 +101,7 @@ export const PROFILES: readonly NetworkProfile[] = [
     natMode: 'drop',
     source:
       'RTT min: reference C3, arXiv 2507.18834 (only the top 5% regularly see < 20 ms); typical/max: estimate; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
-    confidence: 'derived',
+    confidence: 'estimate',
   }),
   row({
     name: 'satellite-geo',
