@@ -59,6 +59,9 @@ function closeEntry([code, name, causes, fix, event]: CloseRow): KbEntry {
 type HttpRow = [status: number, causes: string[], fix: string];
 
 const HTTP_ROWS: HttpRow[] = [
+  [200, ['A plain web server answered without upgrading: wrong port or path (a dashboard or web UI instead of the MQTT WebSocket listener)'], 'Use the broker WebSocket port and path (often 8083/8084 or 443 with /mqtt).'],
+  [301, ['Redirect, usually http→https: ws:// used where the server wants wss://'], 'Use wss:// and the final URL.'],
+  [302, ['Redirect to another URL or a login page (reverse proxy with authentication)'], 'Use the final URL; exempt the MQTT path from web login.'],
   [400, ['Missing or wrong Sec-WebSocket-Protocol (must be "mqtt") or upgrade headers', 'Plain HTTP client to a WebSocket endpoint'], 'Send subprotocol "mqtt" and a proper upgrade request.'],
   [401, ['Authentication required: missing or bad signed URL / token', 'AWS SigV4 signature wrong or expired'], 'Refresh credentials; check the clock (SigV4 is time-limited).'],
   [403, ['Forbidden: custom authorizer, IP restriction or expired pre-signed URL'], 'Check the authorizer/policy and URL signature.'],

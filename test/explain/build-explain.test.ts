@@ -1,0 +1,42 @@
+import { describe, expect, test } from 'vitest';
+import { explainText } from '../../src/analyze/explain.js';
+import { analyzeLog } from '../../src/analyze/log-timeline.js';
+import { buildExplainLogReport, buildExplainReport, type ExplainLogData, type ExplainTextData } from '../../src/report/build-explain.js';
+
+const common = { version: '0.0.0', startedAt: new Date(0), finishedAt: new Date(5) };
+const titles = (r: { view?: Array<{ title: string }> }) => (r.view ?? []).map((s) => s.title);
+
+describe('buildExplainReport', () => {
+  test.each([
+    ['113', true, 0, 'Ambiguous: 2 readings, most likely first'],
+    ['ECONNRESET', false, 0, 'Explanation'],
+    ['no such thing', false, 1, 'Nearest known entries'],
+  ] as const)('%s → ambiguous %s, exit %i, section "%s"', (text, ambiguous, exit, section) => {
+    const r = buildExplainReport(explainText(text), common);
+    expect((r.data as ExplainTextData).ambiguous).toBe(ambiguous);
+    expect(r.verdict.exitCode).toBe(exit);
+    expect(titles(r)).toContain(section);
+    expect(r.command).toBe('explain-error');
+  });
+  test('--client adds the library setting', () => {
+    const r = buildExplainReport(explainText('0x8D', { client: 'paho-go' }), { ...common, client: 'paho-go' });
+    expect((r.data as ExplainTextData).candidates[0]?.clientFix).toMatch(/SetKeepAlive/);
+    const todo = r.view?.find((s) => s.title === 'What to do');
+    expect(todo?.kind === 'pairs' && todo.pairs.map(([k]) => k)).toContain('Fix in paho-go');
+  });
+});
+
+describe('buildExplainLogReport', () => {
+  test('findings become warn checks; routine causes get no advice', () => {
+    const log = Array.from({ length: 4 }, (_, i) => `${1_700_000_000 + i * 2}: Client cam already connected, closing old connection.`).join('\n');
+    const r = buildExplainLogReport(analyzeLog(log), 'x.log', common);
+    expect(r.checks).toMatchObject([{ id: 'timeline.takeover-loop', status: 'warn' }]);
+    expect((r.data as ExplainLogData).groups[0]).toMatchObject({ id: 'mosquitto.takeover', count: 4, clients: ['cam'] });
+    expect(r.verdict.exitCode).toBe(0);
+  });
+  test('nothing recognised → exit 1', () => {
+    const r = buildExplainLogReport(analyzeLog('foo\nbar\nbaz\nqux\nquux'), 'stdin', common);
+    expect(r.verdict.exitCode).toBe(1);
+    expect((r.data as ExplainLogData).unrecognised).toBe(5);
+  });
+});
