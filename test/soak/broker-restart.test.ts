@@ -64,12 +64,16 @@ describe('soak against a mosquitto that goes away three times', () => {
     expect(summary.messages.sent).toBeGreaterThan(100);
   });
 
-  test('SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost', async () => {
+  test.each([
+    ['3.1.1', { protocolVersion: 4 as const }],
+    // MQTT 5: without a Session Expiry Interval the session ends with the connection (§3.1.2.11.2).
+    ['5 with session expiry', { protocolVersion: 5 as const, properties: { sessionExpiryInterval: 300 } }],
+  ])('MQTT %s, SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost', async (_v, mqttOptions) => {
     const dir = tempDir('mqd-soak-persist-');
     broker = await startMosquitto({
       globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'],
     });
-    const h = await soakAgainst(broker.url, { clients: 2, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms' });
+    const h = await soakAgainst(broker.url, { clients: 2, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms', mqttOptions });
     await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
     const windows = await threeOutages(broker, 'stop');
     h.abort.abort();
