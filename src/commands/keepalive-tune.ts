@@ -156,7 +156,8 @@ export const keepaliveTuneCommand = defineCommand({
           measured.verify = await wrapNet(() =>
             verifyBroker({ conn: conn as ConnectionConfig, keepaliveS: verifyKeepaliveS, signal: ctx.signal, onProgress: (l) => ctx.out.progress(l) }),
           );
-          if (measured.verify.factor !== undefined) inputs.broker = { ...inputs.broker, measuredFactor: measured.verify.factor };
+          const v = measured.verify;
+          if (v.cutAfterMs !== undefined) inputs.broker = { ...inputs.broker, measured: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs } };
         }
       }
       if (idle) inputs.idle = idle;

@@ -76,9 +76,15 @@ describe('per broker (battery on broadband, so the broker maximum binds)', () =>
     expect(r.why.find((w) => w.id === 'keepalive.preference')?.inputs).toMatch(/Server Keep Alive 100 s/);
   });
 
-  test('a measured factor replaces the documented one for server-side detection', () => {
-    const r = recommend(fromProfile('lan', { broker: { measuredFactor: 2 } }));
-    expect(r.detection.serverS).toBe(120);
+  test.each([
+    ['mosquitto-like lag: K 4 s cut after 10 s → 1.5 × 60 + 4', 4, 10_000, 94],
+    ['exact 1.5 × K', 2, 3000, 90],
+    ['a broker that cuts early scales by its factor', 10, 12_000, 72],
+  ])('measured cut replaces the documented detection: %s', (_name, kv, cutMs, serverS) => {
+    const r = recommend(fromProfile('lan', { broker: { limits: getBroker('emqx'), measured: { keepaliveS: kv, cutAfterMs: cutMs } } }));
+    expect(r.keepaliveS).toBe(60);
+    expect(r.detection.serverS).toBe(serverS);
+    expect(r.detection.serverBasis).toMatch(/measured/);
   });
 });
 

@@ -157,9 +157,20 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
   add('detection.client', 'client notices a dead link after K + ping timeout', `K ${k} s, ping timeout ${pingTimeoutS} s`, `${clientS} s (per library: see snippets)`);
   let serverS: number;
   let serverBasis: string;
-  if (inp.broker?.measuredFactor !== undefined) {
-    serverS = Math.ceil(k * inp.broker.measuredFactor);
-    serverBasis = `measured factor ${inp.broker.measuredFactor.toFixed(2)} × K (--verify-broker)`;
+  const seen = inp.broker?.measured;
+  if (seen) {
+    // A broker cuts at 1.5 × K once its periodic check notices (reference B3), so the overshoot measured at a
+    // short keepalive is a lag added to 1.5 × K, not a factor to scale K by. A cut before 1.5 × K (a broker
+    // that counts differently) scales instead.
+    const factor = seen.cutAfterMs / 1000 / seen.keepaliveS;
+    const lagS = seen.cutAfterMs / 1000 - 1.5 * seen.keepaliveS;
+    if (lagS >= 0) {
+      serverS = Math.ceil(1.5 * k + lagS);
+      serverBasis = `measured: 1.5 × K + ${lagS.toFixed(1)} s check lag (--verify-broker: K ${seen.keepaliveS} s cut after ${(seen.cutAfterMs / 1000).toFixed(1)} s = ${factor.toFixed(2)} × K)`;
+    } else {
+      serverS = Math.ceil(k * factor);
+      serverBasis = `measured factor ${factor.toFixed(2)} × K (--verify-broker: K ${seen.keepaliveS} s cut after ${(seen.cutAfterMs / 1000).toFixed(1)} s)`;
+    }
   } else if (limits) {
     serverS = Math.ceil(serverDetectionMs(limits, k) / 1000);
     serverBasis = `${limits.title}: ${limits.timeoutFactor} × K${limits.checkIntervalS ? ` + ${limits.checkIntervalS} s check interval` : ''}${limits.timeoutCapS ? `, capped at ${limits.timeoutCapS} s` : ''}`;

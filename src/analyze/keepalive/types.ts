@@ -36,8 +36,8 @@ export interface BrokerInput {
   /** Largest keepalive the live broker accepted: Server Keep Alive for a 65535 request, or the 3.1.1 probe. */
   maxAcceptedS?: number;
   maxAcceptedHow?: string;
-  /** Factor measured by --verify-broker (disconnect time / keepalive). */
-  measuredFactor?: number;
+  /** What --verify-broker saw: a silent client with this keepalive was cut after cutAfterMs. */
+  measured?: { keepaliveS: number; cutAfterMs: number };
 }
 
 export interface KeepaliveInputs {
