@@ -31,6 +31,11 @@ export const impairCommand = defineCommand({
         choices: ['drop', 'reset'],
         describe: 'After the mapping is lost: drop bytes silently (default) or reset both ends',
       })
+      .option('nat-reset-on', {
+        type: 'string',
+        choices: ['expiry', 'use'],
+        describe: 'With --nat-mode reset: reset both ends at expiry (default) or the end that sends next (AWS NAT gateway)',
+      })
       .option('blackhole-after', { type: 'string', describe: 'Per connection: bytes vanish this long after it opened' })
       .option('reset-after', { type: 'string', describe: 'Per connection: reset both ends this long after it opened' })
       .option('outage', { type: 'string', describe: 'Downtime windows DURATION@START from proxy start, e.g. 20s@1m,10s@5m' })
@@ -61,7 +66,7 @@ export const impairCommand = defineCommand({
     ctx.out.addSecret(target.password);
     const listen = parseListen(args.listen);
     const input: ImpairInput = {};
-    for (const key of ['profile', 'latency', 'jitter', 'bandwidth', 'stall', 'nat-idle', 'nat-mode', 'blackhole-after', 'reset-after', 'outage', 'outage-mode'] as const) {
+    for (const key of ['profile', 'latency', 'jitter', 'bandwidth', 'stall', 'nat-idle', 'nat-mode', 'nat-reset-on', 'blackhole-after', 'reset-after', 'outage', 'outage-mode'] as const) {
       const v = args[key];
       if (v !== undefined) input[key] = v;
     }

@@ -24,6 +24,11 @@ export interface ImpairFaults {
   /** A flow idle in both directions for this long loses its mapping. */
   natIdleMs?: number;
   natMode: 'drop' | 'reset';
+  /**
+   * With natMode reset: RST both ends when the mapping expires (`expiry`, the default; Azure LB's "TCP reset
+   * on idle"), or RST whichever end sends next while the other hears nothing (`use`; AWS NAT gateway).
+   */
+  natResetOn?: 'expiry' | 'use';
   /** Per connection, from its open: everything vanishes after this. */
   blackholeAfterMs?: number;
   /** Per connection, from its open: both ends get RST after this. */
@@ -44,6 +49,7 @@ export interface ImpairInput {
   stall?: string;
   'nat-idle'?: string | number;
   'nat-mode'?: string;
+  'nat-reset-on'?: string;
   'blackhole-after'?: string | number;
   'reset-after'?: string | number;
   outage?: string | string[];
@@ -57,6 +63,7 @@ const SPEC_KEYS = [
   'stall',
   'nat-idle',
   'nat-mode',
+  'nat-reset-on',
   'blackhole-after',
   'reset-after',
   'outage',
@@ -89,11 +96,14 @@ function applyName(base: ImpairFaults, name: string): ImpairFaults | undefined {
       ...f,
       natIdleMs: f.natIdleMs ?? base.natIdleMs,
       natMode: f.natIdleMs !== undefined ? f.natMode : base.natMode,
+      natResetOn: f.natIdleMs !== undefined ? undefined : base.natResetOn,
       profile: joinNames(base.profile, p.name),
     };
   }
   const m = findMiddlebox(name);
-  if (m) return { ...base, natIdleMs: m.idleS * 1000, natMode: m.mode, profile: joinNames(base.profile, m.name) };
+  if (m) {
+    return { ...base, natIdleMs: m.idleS * 1000, natMode: m.mode, natResetOn: m.resetOn, profile: joinNames(base.profile, m.name) };
+  }
   return undefined;
 }
 
@@ -152,6 +162,10 @@ export function resolveImpairFaults(input: ImpairInput): ImpairFaults {
   if (input.stall !== undefined) f.stall = parseStall(input.stall);
   if (input['nat-idle'] !== undefined) f.natIdleMs = positive(parseDurationMs(input['nat-idle'], 'nat-idle'), 'nat-idle');
   if (input['nat-mode'] !== undefined) f.natMode = oneOf(input['nat-mode'], ['drop', 'reset'] as const, 'nat-mode');
+  if (input['nat-reset-on'] !== undefined) {
+    f.natResetOn = oneOf(input['nat-reset-on'], ['expiry', 'use'] as const, 'nat-reset-on');
+    if (f.natMode !== 'reset') throw new UsageError('--nat-reset-on needs --nat-mode reset', 'add --nat-mode reset (nat-mode=reset)');
+  }
   if (input['blackhole-after'] !== undefined) f.blackholeAfterMs = parseDurationMs(input['blackhole-after'], 'blackhole-after');
   if (input['reset-after'] !== undefined) f.resetAfterMs = parseDurationMs(input['reset-after'], 'reset-after');
   if (input.outage !== undefined) {
@@ -238,7 +252,9 @@ export function describeFaults(f: ImpairFaults): string {
   }
   if (f.bandwidthBps !== undefined) parts.push(`bandwidth ${formatRate(f.bandwidthBps)}`);
   if (f.stall && f.stall.pct > 0) parts.push(`stall ${f.stall.pct}% × ${formatDuration(f.stall.ms)}`);
-  if (f.natIdleMs !== undefined) parts.push(`nat-idle ${formatDuration(f.natIdleMs)} (${f.natMode})`);
+  if (f.natIdleMs !== undefined) {
+    parts.push(`nat-idle ${formatDuration(f.natIdleMs)} (${f.natMode}${f.natMode === 'reset' && f.natResetOn === 'use' ? ' on use' : ''})`);
+  }
   if (f.blackholeAfterMs !== undefined) parts.push(`blackhole after ${formatDuration(f.blackholeAfterMs)}`);
   if (f.resetAfterMs !== undefined) parts.push(`reset after ${formatDuration(f.resetAfterMs)}`);
   if (f.outages.length > 0) {

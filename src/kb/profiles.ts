@@ -137,6 +137,8 @@ export interface Middlebox {
   title: string;
   idleS: number;
   mode: 'drop' | 'reset';
+  /** With mode reset: RST both ends at expiry (default) or the end that sends next (`use`). */
+  resetOn?: 'expiry' | 'use';
   source: string;
 }
 
@@ -146,13 +148,15 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     title: 'AWS NAT Gateway',
     idleS: 350,
     mode: 'reset',
-    source: 'reference C1: nat-gateway-troubleshooting.html, idle 350 s then RST to the inside host',
+    resetOn: 'use',
+    source: 'reference C1: nat-gateway-troubleshooting.html, idle 350 s, then RST to the inside host when it tries to use the flow',
   },
   {
     name: 'aws-nlb',
     title: 'AWS Network Load Balancer (TLS listener)',
     idleS: 350,
     mode: 'reset',
+    resetOn: 'use',
     source: 'reference C1: NLB update-idle-timeout.html, default 350 s, fixed for TLS listeners (what happens after expiry is not in the reference; RST assumed, as for the AWS NAT gateway)',
   },
   {

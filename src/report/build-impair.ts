@@ -16,7 +16,9 @@ type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
 const EVENT_TEXT: { [T in ImpairEvent['type']]: (e: EventOf<T>) => string } = {
   opened: (e) => `#${e.conn} opened from ${e.detail}`,
   'mapping-expired': (e) =>
-    `#${e.conn} mapping expired after ${formatDuration(e.idleMs)} idle: ${e.mode === 'drop' ? 'bytes now vanish silently' : 'resetting both ends'}`,
+    `#${e.conn} mapping expired after ${formatDuration(e.idleMs)} idle: ${
+      e.mode === 'drop' ? 'bytes now vanish silently' : e.resetOn === 'use' ? 'the next end to send gets a reset' : 'resetting both ends'
+    }`,
   reset: (e) => `#${e.conn} reset (${e.reason === 'peer' ? `passed on from ${e.detail ?? 'peer'}` : e.reason})`,
   blackholed: (e) => `#${e.conn} blackholed: bytes now vanish silently`,
   hung: (e) => `#${e.conn} hung (outage): accepted from ${e.detail}, never forwarded`,
@@ -189,7 +191,12 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
       kind: 'table',
       title: 'Middleboxes (combine: --profile 4g+aws-nat, or --impair 4g,aws-nat)',
       head: ['name', 'middlebox', 'idle timeout', 'then'],
-      rows: MIDDLEBOXES.map((m) => [m.name, m.title, formatDuration(m.idleS * 1000), m.mode === 'drop' ? 'silent drop' : 'RST']),
+      rows: MIDDLEBOXES.map((m) => [
+        m.name,
+        m.title,
+        formatDuration(m.idleS * 1000),
+        m.mode === 'drop' ? 'silent drop' : m.resetOn === 'use' ? 'RST to the next sender' : 'RST both ends',
+      ]),
     },
     {
       kind: 'lines',

@@ -20,7 +20,11 @@ describe('parseImpairSpec', () => {
     }],
     ['4g', { latencyMs: 30, jitterMs: 15, natIdleMs: 300_000, natMode: 'drop', profile: '4g' }],
     ['4g,latency=80ms', { latencyMs: 80, jitterMs: 15, profile: '4g' }],
-    ['aws-nat', { natIdleMs: 350_000, natMode: 'reset', profile: 'aws-nat' }],
+    ['aws-nat', { natIdleMs: 350_000, natMode: 'reset', natResetOn: 'use', profile: 'aws-nat' }],
+    ['azure-lb-reset', { natIdleMs: 240_000, natMode: 'reset', natResetOn: undefined }],
+    ['nat-idle=1s,nat-mode=reset,nat-reset-on=use', { natIdleMs: 1000, natMode: 'reset', natResetOn: 'use' }],
+    ['aws-nat,nat-reset-on=expiry', { natMode: 'reset', natResetOn: 'expiry' }],
+    ['aws-nat,4g', { natIdleMs: 300_000, natMode: 'drop', natResetOn: undefined }],
     ['satellite-geo,azure-lb', { latencyMs: 300, natIdleMs: 240_000, natMode: 'drop', profile: 'satellite-geo+azure-lb' }],
     ['azure-lb,satellite-geo', { latencyMs: 300, natIdleMs: 240_000, profile: 'azure-lb+satellite-geo' }],
   ])('%s', (spec, want) => {
@@ -36,6 +40,8 @@ describe('parseImpairSpec', () => {
     ['outage=20s', '--outage: "20s" is not DURATION@START'],
     ['nat-idle=0s', '--nat-idle must be greater than 0'],
     ['bandwidth=lots', '--bandwidth: "lots" is not a bit rate'],
+    ['nat-idle=1s,nat-reset-on=use', '--nat-reset-on needs --nat-mode reset'],
+    ['nat-mode=reset,nat-reset-on=later', '--nat-reset-on: "later" is not one of expiry, use'],
   ])('%s → UsageError', (spec, message) => {
     expect(() => parseImpairSpec(spec)).toThrow(UsageError);
     expect(() => parseImpairSpec(spec)).toThrow(message);

@@ -209,6 +209,25 @@ test('a target that refuses: the client gets a reset, the proxy counts it', asyn
   expect(events.find((e) => e.type === 'reset')).toMatchObject({ reason: 'peer', detail: 'target ECONNREFUSED' });
 });
 
+test('reset on use (AWS NAT gateway): silent past T nothing happens; the next sender gets an RST, the other end nothing', async () => {
+  const own = await startEcho();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(own.port, 'nat-idle=300ms,nat-mode=reset,nat-reset-on=use', events);
+  const c = await openClient(p.port);
+  expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+  for (let i = 0; i < 75 && events.length < 2; i++) await sleep(20);
+  expect(events[1]).toMatchObject({ type: 'mapping-expired', mode: 'reset', resetOn: 'use' });
+  await sleep(100);
+  expect(c.events).toEqual([]); // no RST until the client uses the flow
+  expect(await c.roundTrip(PINGREQ, 300)).toBeUndefined();
+  expect(c.errorCode()).toBe('ECONNRESET');
+  expect(events.find((e) => e.type === 'reset')).toMatchObject({ reason: 'nat-idle', detail: 'client sent after the mapping expired' });
+  // The target side heard nothing: its socket is still open (the broker would find out by keepalive).
+  expect(p.counters().active).toBe(1);
+  expect(own.received).toEqual([2]);
+  await own.close();
+});
+
 describe('per-connection fates', () => {
   test.each([
     ['blackhole-after=400ms', undefined, 'blackholed'],

@@ -34,7 +34,16 @@ import {
 /** Connection and proxy events: a discriminated union on `type`. `atMs` is ms since the proxy started. */
 export type ImpairEvent =
   | { type: 'opened'; conn: number; atMs: number; detail: string }
-  | { type: 'mapping-expired'; conn: number; atMs: number; idleMs: number; mode: 'drop' | 'reset'; detail?: string }
+  | {
+      type: 'mapping-expired';
+      conn: number;
+      atMs: number;
+      idleMs: number;
+      mode: 'drop' | 'reset';
+      /** With mode reset: `expiry` resets both ends now, `use` resets whichever end sends next. */
+      resetOn?: 'expiry' | 'use';
+      detail?: string;
+    }
   | { type: 'reset'; conn: number; atMs: number; reason: 'nat-idle' | 'reset-after' | 'peer'; detail?: string }
   | { type: 'blackholed'; conn: number; atMs: number; detail?: string }
   | { type: 'hung'; conn: number; atMs: number; detail: string }
@@ -320,8 +329,8 @@ class Connection {
     const downDir = this.downDir;
     this.proxy.emit({ type: 'opened', conn: this.id, atMs: this.openedAtMs, detail: peer(this.client) });
 
-    this.client.on('data', (b: Buffer) => this.onData(upDir, b));
-    upstream.on('data', (b: Buffer) => this.onData(downDir, b));
+    this.client.on('data', (b: Buffer) => this.onData(upDir, b, this.client, 'client'));
+    upstream.on('data', (b: Buffer) => this.onData(downDir, b, upstream, 'target'));
     // While swallowing, a FIN is lost like any other byte; the side that sent it has given up on the flow, so
     // its socket is released here (otherwise the half-open socket would linger until the proxy stops).
     this.client.on('end', () => (this.swallowing ? this.client.destroy() : upDir.onEnd()));
@@ -337,9 +346,17 @@ class Connection {
     }
   }
 
-  private onData(dir: Direction, b: Buffer): void {
+  private onData(dir: Direction, b: Buffer, from: Socket, side: 'client' | 'target'): void {
     if (this.swallowing) {
       this.proxy.count.bytesDropped += b.length;
+      if (this.resetOnUse && !from.destroyed) {
+        // No mapping for this flow any more: the middlebox answers the sender with an RST (AWS NAT gateway,
+        // reference C1); the other end hears nothing.
+        this.proxy.count.resets++;
+        this.closeReason = `nat-idle reset of the ${side} on use`;
+        this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'nat-idle', detail: `${side} sent after the mapping expired` });
+        from.resetAndDestroy();
+      }
       return;
     }
     this.touch();
@@ -359,6 +376,8 @@ class Connection {
   }
 
   private closeReason: string | undefined;
+  /** Mapping expired in reset-on-use mode: the next sender gets an RST. */
+  private resetOnUse = false;
 
   private armNat(natIdleMs: number): void {
     const check = (): void => {
@@ -373,9 +392,21 @@ class Connection {
       }
       this.proxy.count.natExpired++;
       const mode = this.proxy.faults.natMode;
-      this.proxy.emit({ type: 'mapping-expired', conn: this.id, atMs: now, idleMs: now - this.lastActivityMs, mode });
-      if (mode === 'reset') this.reset('nat-idle');
-      else this.swallow();
+      const resetOn = this.proxy.faults.natResetOn ?? 'expiry';
+      this.proxy.emit({
+        type: 'mapping-expired',
+        conn: this.id,
+        atMs: now,
+        idleMs: now - this.lastActivityMs,
+        mode,
+        ...(mode === 'reset' ? { resetOn } : {}),
+      });
+      if (mode === 'reset' && resetOn === 'expiry') {
+        this.reset('nat-idle');
+      } else {
+        this.resetOnUse = mode === 'reset';
+        this.swallow();
+      }
     };
     this.natTimer = setTimeout(check, Math.ceil(natIdleMs));
   }
