@@ -29,7 +29,7 @@ export const impairCommand = defineCommand({
       .option('nat-mode', {
         type: 'string',
         choices: ['drop', 'reset'],
-        describe: 'After the mapping is lost: drop bytes silently (default) or reset both ends',
+        describe: 'After the mapping is lost: drop bytes silently (default) or send RSTs (see --nat-reset-on)',
       })
       .option('nat-reset-on', {
         type: 'string',
@@ -87,7 +87,8 @@ export const impairCommand = defineCommand({
         targetHost: target.host,
         targetPort: target.port,
         faults,
-        onEvent: (e) => ctx.out.write(line(e) + '\n'),
+        // --quiet: counters on exit only.
+        onEvent: args.quiet ? undefined : (e) => ctx.out.write(line(e) + '\n'),
         ...(args.seed !== undefined ? { random: seededRandom(args.seed) } : {}),
       });
     } catch (err) {
