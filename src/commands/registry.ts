@@ -4,10 +4,11 @@
  */
 import type { DoctorCommand } from './context.js';
 import { probeCommand } from './probe.js';
+import { impairCommand } from './impair.js';
 import { soakCommand } from './soak.js';
 import { reportCommand } from './report.js';
 import { keepaliveTuneCommand } from './keepalive-tune.js';
 import { explainErrorCommand } from './explain-error.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, explainErrorCommand];
+export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand];
