@@ -10,6 +10,7 @@ import { parseImpairSpec } from '../../src/config/impair.js';
 import { resolveConnection } from '../../src/config/connection.js';
 import { startImpairProxy } from '../../src/lab/impair/proxy.js';
 import { discoverIdleTimeout } from '../../src/measure/idle-discovery.js';
+import { recommend } from '../../src/analyze/keepalive/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -55,6 +56,12 @@ async function soak(port: number, keepalive: number, topic: string, ms: number):
   return seen;
 }
 
+async function publishOnce(topic: string): Promise<void> {
+  const p = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0 });
+  await p.publishAsync(topic, 'late');
+  await p.endAsync();
+}
+
 describe('--discover-idle', () => {
   test('drop mode: brackets a 7 s NAT idle timeout within ±1 s, bounded in time', async () => {
     const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=drop') });
@@ -67,10 +74,19 @@ describe('--discover-idle', () => {
       expect(d.deadHow.timeout).toBeGreaterThan(0); // silent drop: PINGREQ unanswered, no RST
       // Each round lasts at most its longest useful silence plus the ping timeout: 2 rounds ≤ 2 × (7.5 + 2) s.
       expect(d.tookMs).toBeLessThan(2 * 9500 + 3000);
+
+      // Silent drop is the nasty case: the 60 s default never notices, it just stops receiving.
+      const k = recommend({ idle: { source: 'discovered', label: 'test', lowMs: d.lowMs, highMs: d.highMs }, power: 'mains', transport: 'tcp' }).keepaliveS;
+      const topic = `ka/drop/${randomBytes(3).toString('hex')}`;
+      const publisher = setTimeout(() => void publishOnce(topic), 9500);
+      const [tuned, dflt] = await Promise.all([soak(proxy.port, k, topic, 11_000), soak(proxy.port, 60, topic, 11_000)]);
+      clearTimeout(publisher);
+      expect(tuned).toEqual({ closes: 0, received: 1 });
+      expect(dflt).toEqual({ closes: 0, received: 0 }); // still "connected", message lost
     } finally {
       await proxy.close();
     }
-  }, 40_000);
+  }, 50_000);
 
   test('reset mode via the CLI: finds 7 s, and its keepalive keeps MQTT.js connected where 60 s reconnects', async () => {
     const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=reset') });
@@ -88,11 +104,7 @@ describe('--discover-idle', () => {
 
       // The advice, end to end: both clients idle through the same NAT for 15 s; a publish arrives at 12 s.
       const topic = `ka/e2e/${randomBytes(3).toString('hex')}`;
-      const publisher = setTimeout(async () => {
-        const p = await mqtt.connectAsync(mosq.url, { reconnectPeriod: 0 });
-        await p.publishAsync(topic, 'late');
-        await p.endAsync();
-      }, 12_000);
+      const publisher = setTimeout(() => void publishOnce(topic), 12_000);
       const [tuned, dflt] = await Promise.all([soak(proxy.port, k, topic, 15_000), soak(proxy.port, 60, topic, 15_000)]);
       clearTimeout(publisher);
       expect(tuned).toEqual({ closes: 0, received: 1 });
