@@ -43,8 +43,8 @@ export class SeqTracker {
   private recovered = 0;
   private writtenOff = 0;
   private highest = -1;
-  /** seq → send time (ms), in seq order (Map keeps insertion order). */
-  private readonly pending = new Map<number, number>();
+  /** seq → send time (ms), in seq order (Map keeps insertion order); created on the first send (idle fleets never need it). */
+  private pendingMap: Map<number, number> | undefined;
   private away: Set<number> | undefined;
   private hist: LatencyHistogram | undefined;
 
@@ -54,10 +54,12 @@ export class SeqTracker {
   send(t: number): number {
     const seq = this.nextSeq;
     this.nextSeq += 1;
-    this.pending.set(seq, t);
-    if (this.pending.size > MAX_PENDING) {
-      const oldest = this.pending.keys().next().value as number;
-      this.pending.delete(oldest);
+    this.pendingMap ??= new Map();
+    const pending = this.pendingMap;
+    pending.set(seq, t);
+    if (pending.size > MAX_PENDING) {
+      const oldest = pending.keys().next().value as number;
+      pending.delete(oldest);
       this.away?.delete(oldest);
       this.writtenOff += 1;
     }
@@ -70,9 +72,9 @@ export class SeqTracker {
 
   /** The connection dropped at `t`: remember what was in flight to see whether it comes back. */
   disconnected(): void {
-    if (this.pending.size === 0) return;
+    if (!this.pendingMap || this.pendingMap.size === 0) return;
     this.away ??= new Set();
-    for (const seq of this.pending.keys()) {
+    for (const seq of this.pendingMap.keys()) {
       if (!this.away.has(seq)) {
         this.away.add(seq);
         this.inflight += 1;
@@ -86,12 +88,12 @@ export class SeqTracker {
       this.foreignCount += 1;
       return 'foreign';
     }
-    const sentAt = this.pending.get(seq);
+    const sentAt = this.pendingMap?.get(seq);
     if (sentAt === undefined) {
       this.dup += 1;
       return 'duplicate';
     }
-    this.pending.delete(seq);
+    this.pendingMap?.delete(seq);
     this.receivedCount += 1;
     if (this.away?.delete(seq)) this.recovered += 1;
     const latencyMs = Math.max(0, t - sentAt);
@@ -109,7 +111,8 @@ export class SeqTracker {
   /** Messages sent before `now − graceMs` that have not arrived (the live "loss so far"). */
   missing(now: number, graceMs: number): number {
     let n = this.writtenOff;
-    for (const sentAt of this.pending.values()) {
+    if (!this.pendingMap) return n;
+    for (const sentAt of this.pendingMap.values()) {
       if (now - sentAt < graceMs) break;
       n += 1;
     }

@@ -88,7 +88,7 @@ export class SoakClient {
       this.firstSignalMs ??= o.now();
     });
     c.on('close', () => this.onClose());
-    c.on('message', (_topic, payload) => this.onMessage(payload));
+    if (o.intervalMs > 0) c.on('message', (_topic, payload) => this.onMessage(payload));
   }
 
   private onConnack(sessionPresent: boolean): void {
