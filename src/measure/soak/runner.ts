@@ -80,7 +80,13 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     perClient: clientRows(timelines, trackers, t, graceMs),
   });
 
+  // Only ids used by more than one client need the takeover lookup (an idle fleet of unique ids pays nothing).
+  const idCount = new Map<string, number>();
+  for (const id of o.clientIds) idCount.set(id, (idCount.get(id) ?? 0) + 1);
   const byId = new Map<string, SoakClient[]>();
+  idCount.forEach((n, id) => {
+    if (n < 2) idCount.delete(id);
+  });
   const startClient = (i: number) => {
     const t = now();
     const clientId = o.clientIds[i] ?? `${o.runId}-${i}`;
@@ -108,10 +114,10 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       timeline,
       onEvent: emit,
       onArrival,
-      sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active),
+      ...((idCount.get(clientId) ?? 0) > 1 ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) } : {}),
     });
     clients.push(c);
-    byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
+    if ((idCount.get(clientId) ?? 0) > 1) byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
     c.start();
   };
 
