@@ -14,7 +14,7 @@ export interface SnippetSettings {
   keepaliveS: number;
   pingTimeoutS: number;
   connectTimeoutS: number;
-  backoff: { minS: number; maxS: number; factor: number; jitterPct: number };
+  backoff: { minS: number; maxS: number; factor: number; jitterPct: number; resetAfterS: number };
   tcpKeepalive: { idleS: number; intervalS: number; count: number };
   willTopic: string;
 }
@@ -68,15 +68,21 @@ const client = mqtt.connect('${s.secure ? 'mqtts' : 'mqtt'}://${s.host}:${s.port
 });
 
 let attempt = 0;
+let upSince = 0;
 client.on('connect', () => {
-  attempt = 0;
+  upSince = Date.now();
   // MQTT.js leaves TCP keepalive off; Node then probes every 1 s, 10 times, after the idle delay.
-  (client.stream as { setKeepAlive?: (on: boolean, ms: number) => void }).setKeepAlive?.(true, ${ms(s.tcpKeepalive.idleS)});
+  client.stream.setKeepAlive?.(true, ${ms(s.tcpKeepalive.idleS)});
 });
 client.on('close', () => {
+  if (client.disconnecting || client.disconnected) return; // end() was called
+  if (upSince && Date.now() - upSince >= ${ms(s.backoff.resetAfterS)}) attempt = 0; // it was stable: start over
+  upSince = 0;
   const base = Math.min(${s.backoff.maxS}, ${s.backoff.minS} * ${s.backoff.factor} ** attempt++);
   const delay = base * (1 + ${s.backoff.jitterPct / 100} * (2 * Math.random() - 1));
-  setTimeout(() => client.reconnect(), delay * 1000);
+  setTimeout(() => {
+    if (!client.disconnecting && !client.disconnected) client.reconnect();
+  }, delay * 1000);
 });`,
   },
   {

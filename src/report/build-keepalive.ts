@@ -206,7 +206,7 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
         ['keepalive', s(rec.keepaliveS)],
         ['ping timeout', `${s(rec.pingTimeoutS)} (PINGRESP wait)`],
         ['connect timeout', s(rec.connectTimeoutS)],
-        ['reconnect backoff', `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %`],
+        ['reconnect backoff', `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %, back to ${s(rec.backoff.minS)} after ${s(rec.backoff.resetAfterS)} connected`],
         ['OS TCP keepalive', `idle ${s(rec.tcpKeepalive.idleS)}, interval ${s(rec.tcpKeepalive.intervalS)}, count ${rec.tcpKeepalive.count}`],
         ['dead link noticed', `client after ≤ ${s(rec.detection.clientS)}, broker after ≤ ${s(rec.detection.serverS)} (${rec.detection.serverBasis})`],
         ['cost when idle', `${rec.pingsPerDay} pings/day, ${(rec.bytesPerDay / 1024).toFixed(1)} KiB/day (${input.inputs.transport})`],

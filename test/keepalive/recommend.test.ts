@@ -201,6 +201,7 @@ describe('properties over generated inputs', () => {
     // backoff cap below the session expiry (half of it) when one is given
     if (inp.sessionExpiryS && inp.sessionExpiryS / 2 >= r.backoff.minS) expect(r.backoff.maxS).toBeLessThanOrEqual(inp.sessionExpiryS / 2);
     expect(r.backoff.minS).toBeLessThanOrEqual(r.backoff.maxS);
+    expect(r.backoff.resetAfterS).toBeGreaterThan(r.keepaliveS); // only a connection that answered a ping counts as stable
     // TCP keepalive idle never above the keepalive (so also below the idle timeout)
     expect(r.tcpKeepalive.idleS).toBeLessThanOrEqual(r.keepaliveS);
     expect(r.pingsPerDay).toBe(Math.ceil(86_400 / r.keepaliveS));

@@ -195,8 +195,16 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     maxS = Math.max(minS, Math.floor(inp.sessionExpiryS / 2));
     capWhy = `half the session expiry (${inp.sessionExpiryS} s), so the session survives a failed attempt`;
   }
-  const backoff = { minS, maxS, factor: 2, jitterPct: 25 };
-  add('backoff', 'exponential backoff, cap below session expiry, ±25 % jitter against fleet reconnect storms', capWhy + (limits?.name === 'aws-iot' ? '; AWS throttles connects per client id' : ''), `${minS} s ×2 up to ${maxS} s, ±25 %`);
+  // Reset to the minimum only once a connection has survived a full ping round (K + ping timeout): a link that
+  // connects and dies at once must keep backing off (the AWS IoT iOS SDK likewise waits 20 s: reference D1).
+  const resetAfterS = clientS;
+  const backoff = { minS, maxS, factor: 2, jitterPct: 25, resetAfterS };
+  add(
+    'backoff',
+    'exponential backoff, cap below session expiry, ±25 % jitter against fleet reconnect storms; reset only after a connection survived one ping round',
+    capWhy + (limits?.name === 'aws-iot' ? '; AWS throttles connects per client id' : ''),
+    `${minS} s ×2 up to ${maxS} s, ±25 %, reset after ${resetAfterS} s up`,
+  );
 
   // --- OS TCP keepalive -----------------------------------------------------------------------------
   // Reference F/C4: TCP keepalive helps only if its idle < T; NLB and NAT count probes, ALB/ELB do not.

@@ -73,7 +73,8 @@ export interface Recommendation {
   keepaliveS: number;
   pingTimeoutS: number;
   connectTimeoutS: number;
-  backoff: { minS: number; maxS: number; factor: number; jitterPct: number };
+  /** resetAfterS: go back to minS only after a connection stayed up this long (a flapping link keeps backing off). */
+  backoff: { minS: number; maxS: number; factor: number; jitterPct: number; resetAfterS: number };
   tcpKeepalive: { idleS: number; intervalS: number; count: number };
   detection: { clientS: number; serverS: number; serverBasis: string };
   pingsPerDay: number;

@@ -1,0 +1,98 @@
+/**
+ * The MQTT.js snippet is runnable code: run it with node against mosquitto, directly and through a proxy that
+ * resets every connection, and check it connects, keeps the recommended keepalive and backs off on its own.
+ * (The other libraries are not installed here; their snippets are checked for the settings they must carry.)
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { recommend } from '../../src/analyze/keepalive/index.js';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { startImpairProxy } from '../../src/lab/impair/proxy.js';
+import { clientAdvice } from '../../src/report/build-keepalive.js';
+import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+
+const MQTT_URL = pathToFileURL(createRequire(import.meta.url).resolve('mqtt')).href;
+const rec = recommend({ idle: { source: 'flag', label: 'test', lowMs: 60_000, highMs: 60_000 }, power: 'mains', transport: 'tcp' });
+
+let mosq: Mosquitto;
+let dir: string;
+beforeAll(async () => {
+  mosq = await startMosquitto();
+  dir = mkdtempSync(join(tmpdir(), 'mqd-snippet-'));
+});
+afterAll(async () => {
+  await mosq?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Run the generated MQTT.js snippet for `ms`, counting CONNACKs; returns what it printed. */
+function runSnippet(port: number, ms: number): Promise<{ code: number | null; out: string }> {
+  const [advice] = clientAdvice(rec, ['mqttjs'], { host: '127.0.0.1', port, secure: false });
+  const code =
+    advice!.snippet.replace("from 'mqtt'", `from '${MQTT_URL}'`) +
+    `\nlet connects = 0;\nconst t0 = Date.now();\nclient.on('connect', () => { connects++; console.log('CONNECTED keepalive=' + client.options.keepalive + ' at=' + (Date.now() - t0)); });\n` +
+    `setTimeout(() => { console.log('CONNECTS ' + connects); client.end(true, () => process.exit(0)); }, ${ms});\n`;
+  const file = join(dir, `snippet-${port}.mjs`);
+  writeFileSync(file, code);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const kill = setTimeout(() => child.kill('SIGKILL'), ms + 5000);
+    child.once('error', reject);
+    child.once('exit', (c) => {
+      clearTimeout(kill);
+      resolve({ code: c, out });
+    });
+  });
+}
+
+describe('MQTT.js snippet', () => {
+  test('connects with the recommended keepalive and exits cleanly after end()', async () => {
+    const r = await runSnippet(mosq.port, 1000);
+    expect(r.out).toContain(`CONNECTED keepalive=${rec.keepaliveS}`);
+    expect(r.out).toContain('CONNECTS 1');
+    expect(r.code).toBe(0);
+  });
+
+  test('backs off by itself when every connection is reset after 500 ms', async () => {
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('reset-after=500ms') });
+    try {
+      // Each connection lives 0.5 s, then the snippet waits 1 s, then 2 s (±25 % jitter): gaps between
+      // CONNACKs of 1.25–1.75 s, then 2.0–3.0 s. MQTT.js's own fixed 1 s would give ~1.5 s both times.
+      const r = await runSnippet(proxy.port, 5000);
+      const at = [...r.out.matchAll(/at=(\d+)/g)].map((m) => Number(m[1]));
+      expect(at.length).toBeGreaterThanOrEqual(3);
+      const [g1, g2] = [at[1]! - at[0]!, at[2]! - at[1]!];
+      expect(g1).toBeGreaterThanOrEqual(1150);
+      expect(g1).toBeLessThanOrEqual(2000);
+      expect(g2).toBeGreaterThanOrEqual(1900);
+      expect(g2).toBeLessThanOrEqual(3300);
+    } finally {
+      await proxy.close();
+    }
+  }, 15_000);
+});
+
+describe('other snippets carry the numbers in their own terms', () => {
+  const all = clientAdvice(rec, ['paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli'], { host: 'h', port: 8883, secure: true });
+  const by = Object.fromEntries(all.map((a) => [a.id, a.snippet]));
+  test.each([
+    ['paho-python', `keepalive=${rec.keepaliveS}`],
+    ['paho-python', `max_delay=${rec.backoff.maxS}`],
+    ['paho-go', `SetPingTimeout(${rec.pingTimeoutS} * time.Second)`],
+    ['paho-go', `SetKeepAlive(${rec.keepaliveS} * time.Second)`],
+    ['paho-java', `setKeepAliveInterval(${rec.keepaliveS})`],
+    ['umqtt', 'c.ping()'],
+    ['umqtt', `keepalive=${rec.keepaliveS}`],
+    ['mosquitto-cli', `-k ${rec.keepaliveS}`],
+  ])('%s contains %s', (id, text) => {
+    expect(by[id]).toContain(text);
+  });
+});
