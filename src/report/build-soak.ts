@@ -9,6 +9,7 @@ import { CAUSE_INFO, type DisconnectCause } from '../analyze/soak/causes.js';
 import { parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
+import { entryById } from '../kb/catalog.js';
 import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
 
 export type SoakEnd = EndReason | 'killed';
@@ -156,6 +157,18 @@ function topCause(by: Partial<Record<DisconnectCause, number>>): DisconnectCause
   return best;
 }
 
+/** The cause's meaning, plus the knowledge base's fix and confirming command for the latest event of that cause. */
+function causeLines(cause: DisconnectCause, recent: SoakData['recentDisconnects']): string[] {
+  const lines = [`${CAUSE_INFO[cause].title}: ${CAUSE_INFO[cause].explanation}`];
+  const kbId = [...recent].reverse().find((e) => e.cause === cause && e.kb)?.kb;
+  const entry = kbId ? entryById(kbId) : undefined;
+  if (entry) {
+    lines.push(`  fix: ${entry.fix}`);
+    lines.push(`  confirm: ${entry.confirm}`);
+  }
+  return lines;
+}
+
 function soakView(i: SoakReportInput): Section[] {
   const s = i.summary;
   const c = s.connections;
@@ -203,7 +216,7 @@ function soakView(i: SoakReportInput): Section[] {
       head: ['cause', 'count', 'layer'],
       rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer]),
     });
-    view.push({ kind: 'lines', title: 'What the causes mean', lines: causes.map(([k]) => `${CAUSE_INFO[k].title}: ${CAUSE_INFO[k].explanation}`) });
+    view.push({ kind: 'lines', title: 'What the causes mean', lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects)) });
   }
   if (info.ratePerS > 0) {
     view.push({

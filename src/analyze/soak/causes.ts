@@ -11,6 +11,7 @@
  * - Node errno names (nodejs errors.md "Common system errors"): ECONNRESET, ECONNREFUSED, ENOTFOUND, ETIMEDOUT.
  */
 
+import { classifyFailure, type FailureInput } from '../../kb/classify.js';
 import { describeConnack, mqtt5ReasonCode } from '../../kb/reason-codes.js';
 
 export const CAUSES = [
@@ -106,11 +107,48 @@ export interface Classified {
   cause: DisconnectCause;
   detail: string;
   reasonCode?: number;
+  /** Knowledge-base entry that explains it (src/kb, shared with explain-error), when one matches. */
+  kb?: string;
+}
+
+const KB_PHASE: Record<DisconnectCause, FailureInput['phase']> = {
+  'keepalive-timeout': 'mqtt',
+  'broker-closed': 'mqtt',
+  reset: 'tcp',
+  'disconnect-packet': 'mqtt',
+  'session-taken-over': 'mqtt',
+  tls: 'tls',
+  dns: 'dns',
+  refused: 'tcp',
+  'connack-refused': 'mqtt',
+  'connect-timeout': 'mqtt',
+  timeout: 'tcp',
+  unreachable: 'tcp',
+  unknown: 'mqtt',
+};
+
+/** The kb entry for a classified observation (session takeovers map to MQTT 5 0x8E even when the broker sent none). */
+export function kbEntryFor(c: Classified, o: DisconnectObservation): string | undefined {
+  const code = typeof o.errorCode === 'string' ? o.errorCode : undefined;
+  const input: FailureInput = {
+    phase: KB_PHASE[c.cause],
+    ...(code ? { code } : {}),
+    ...(o.errorMessage ? { message: o.errorMessage } : {}),
+    ...(c.cause === 'session-taken-over' ? { reasonCode: 0x8e, mqttVersion: 5 as const } : c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
+    ...(o.mqttVersion && c.cause !== 'session-taken-over' ? { mqttVersion: o.mqttVersion } : {}),
+  };
+  return classifyFailure(input)?.id;
 }
 
 const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 export function classifyDisconnect(o: DisconnectObservation): Classified {
+  const c = classifyCause(o);
+  const kb = kbEntryFor(c, o);
+  return kb ? { ...c, kb } : c;
+}
+
+function classifyCause(o: DisconnectObservation): Classified {
   const code = o.errorCode === undefined ? '' : String(o.errorCode);
   const msg = o.errorMessage ?? '';
   const withRc = (cause: DisconnectCause, detail: string): Classified =>

@@ -31,8 +31,8 @@ export type SoakEvent =
   | { type: 'start'; v: number; t: number; runId: string; info: SoakRunInfo }
   | { type: 'client'; t: number; client: number; clientId: string }
   | { type: 'connect'; t: number; client: number; attempt: number; sessionPresent: boolean; sessionExpected: boolean }
-  | { type: 'connect-failed'; t: number; client: number; attempt: number; cause: DisconnectCause; detail: string; reasonCode?: number }
-  | { type: 'disconnect'; t: number; client: number; cause: DisconnectCause; detail: string; reasonCode?: number }
+  | { type: 'connect-failed'; t: number; client: number; attempt: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
+  | { type: 'disconnect'; t: number; client: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
   | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary };
 

@@ -7,7 +7,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import { reconnectDelayMs } from '../../config/reconnect.js';
-import { classifyDisconnect } from '../../analyze/soak/causes.js';
+import { classifyDisconnect, kbEntryFor } from '../../analyze/soak/causes.js';
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
@@ -164,12 +164,13 @@ export class SoakClient {
       disconnectPacket: this.disconnectRc !== undefined,
       mqttVersion: o.mqttOptions.protocolVersion === 5 ? (5 as const) : (4 as const),
     };
-    let { cause, detail, reasonCode } = classifyDisconnect(obs);
+    let { cause, detail, reasonCode, kb } = classifyDisconnect(obs);
     if (this.state === 'connected' && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
       cause = 'session-taken-over';
       detail = `${detail}, while another client with id ${o.clientId} was connecting`;
+      kb = kbEntryFor({ cause, detail }, obs);
     }
-    const rc = reasonCode === undefined ? {} : { reasonCode };
+    const rc = { ...(reasonCode === undefined ? {} : { reasonCode }), ...(kb === undefined ? {} : { kb }) };
     if (this.state === 'connected') {
       this.stopPublishing();
       o.seq.disconnected();

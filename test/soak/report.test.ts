@@ -1,0 +1,100 @@
+import { describe, expect, test } from 'vitest';
+import { classifyDisconnect } from '../../src/analyze/soak/causes.js';
+import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
+import type { SoakRunInfo } from '../../src/analyze/soak/events.js';
+import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
+import { checkThresholds } from '../../src/analyze/soak/thresholds.js';
+import { LatencyHistogram } from '../../src/analyze/stats.js';
+import { buildSoakFromFile, buildSoakReport, type SoakEnd } from '../../src/report/build-soak.js';
+import { renderJunit } from '../../src/report/render-junit.js';
+import { renderText } from '../../src/report/render-text.js';
+import { UsageError } from '../../src/errors.js';
+
+const info: SoakRunInfo = {
+  target: 'mqtt://127.0.0.1:1883', clients: 1, qos: 1, ratePerS: 1, payloadBytes: 64, keepaliveS: 60, clean: true,
+  mqttVersion: 4, reconnect: 'fixed:1s', durationMs: 10_000, checkpointMs: 30_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+};
+
+/** A one-client summary from a tiny script of timeline calls. */
+function summary(script: (tl: ConnectionTimeline) => void): SoakSummary {
+  const tl = new ConnectionTimeline(0, 0);
+  script(tl);
+  return {
+    atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
+    connections: summarizeConnections([tl], 10_000, 10_000),
+    messages: summarizeMessages([], 10_000, 0, new LatencyHistogram()),
+  };
+}
+
+function build(s: SoakSummary, end: SoakEnd = 'duration', maxReconnects?: number) {
+  return buildSoakReport({
+    command: 'soak', version: '0.0.0', startedAt: new Date(0).toISOString(), finishedAt: new Date(10_000).toISOString(),
+    runId: 'r', info, end, summary: s, thresholds: checkThresholds(s, { maxReconnects }), findings: [], recentDisconnects: [],
+  });
+}
+
+const upDownUp = (tl: ConnectionTimeline) => {
+  tl.connect(10, false, false);
+  tl.disconnect(1000, 'reset');
+  tl.connect(2000, false, false);
+};
+
+describe('soak verdict', () => {
+  test.each([
+    ['healthy', (tl: ConnectionTimeline) => tl.connect(10, false, false), 'duration', undefined, 'healthy', 0],
+    ['reconnects without thresholds: degraded, exit 0', upDownUp, 'duration', undefined, 'degraded', 0],
+    ['threshold failed: exit 1', upDownUp, 'duration', 0, 'failed', 1],
+    ['never connected, TCP refused: exit 3', (tl: ConnectionTimeline) => tl.connectFailed(5, 'refused'), 'duration', undefined, 'failed', 3],
+    ['never connected, CONNACK refused: exit 4', (tl: ConnectionTimeline) => tl.connectFailed(5, 'connack-refused'), 'duration', undefined, 'failed', 4],
+    ['stopped by a signal', upDownUp, 'signal', undefined, 'interrupted', 0],
+    ['killed (report of a file without end line)', upDownUp, 'killed', undefined, 'interrupted', 0],
+  ] as const)('%s', (_n, script, end, maxRe, status, exitCode) => {
+    const r = build(summary(script), end, maxRe);
+    expect(r.verdict).toMatchObject({ status, exitCode });
+  });
+
+  test('a failed threshold is named in the verdict and in the JUnit failure', () => {
+    const r = build(summary(upDownUp), 'duration', 0);
+    expect(r.verdict.summary).toMatch(/--max-reconnects \(reconnects 1 > 0/);
+    const xml = renderJunit(r);
+    expect(xml).toMatch(/failures="1"/);
+    expect(xml).toMatch(/name="threshold\.max-reconnects: --max-reconnects">\s*<failure message="reconnects 1 &gt; 0 \(worst client\)"/);
+  });
+
+  test('JUnit escapes XML', () => {
+    const r = build(summary(upDownUp));
+    r.checks.push({ id: 'x', title: 'a <b> & "c"', status: 'fail', summary: "it's <bad>" });
+    const xml = renderJunit(r);
+    expect(xml).toContain('name="x: a &lt;b&gt; &amp; &quot;c&quot;"');
+    expect(xml).toContain('message="it&apos;s &lt;bad&gt;"');
+  });
+});
+
+describe('knowledge base links', () => {
+  test.each([
+    [{ phase: 'session', errorMessage: 'Keepalive timeout' }, 'mqttjs.keepalive-timeout'],
+    [{ phase: 'session', errorCode: 'ECONNRESET', errorMessage: 'read ECONNRESET' }, 'errno.ECONNRESET'],
+    [{ phase: 'connect', errorCode: 'ECONNREFUSED' }, 'errno.ECONNREFUSED'],
+    [{ phase: 'session', disconnectPacket: true, reasonCode: 0x8e, mqttVersion: 5 }, 'mqtt5.0x8E'],
+  ] as const)('%j → %s', (obs, kb) => {
+    expect(classifyDisconnect(obs).kb).toBe(kb);
+  });
+
+  test('the text report shows the kb fix for a cause seen', () => {
+    const s = summary(upDownUp);
+    const r = buildSoakReport({
+      command: 'soak', version: '0', startedAt: '', finishedAt: '', runId: 'r', info, end: 'duration', summary: s,
+      thresholds: [], findings: [],
+      recentDisconnects: [{ type: 'disconnect', t: 1000, client: 0, cause: 'reset', detail: 'ECONNRESET', kb: 'errno.ECONNRESET' }],
+    });
+    const text = renderText(r, { colorLevel: 0 });
+    expect(text).toMatch(/connection reset: a TCP RST arrived/);
+    expect(text).toMatch(/fix: /);
+  });
+});
+
+describe('report from a file', () => {
+  test.each(['', 'not json\n', '{"type":"checkpoint","t":1}\n'])('%j is not a soak file', (text) => {
+    expect(() => buildSoakFromFile(text, 'x.jsonl', {}, '0')).toThrow(UsageError);
+  });
+});
