@@ -13,16 +13,18 @@ import { discoverIdleTimeout } from '../../src/measure/idle-discovery.js';
 import { recommend } from '../../src/analyze/keepalive/index.js';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
 
 const NAT_IDLE_MS = 7000;
 
 let mosq: Mosquitto;
 let capped: Mosquitto;
+let authed: Mosquitto;
 beforeAll(async () => {
-  [mosq, capped] = await Promise.all([startMosquitto(), startMosquitto({ listenerConfig: ['max_keepalive 100'] })]);
+  [mosq, capped, authed] = await Promise.all([startMosquitto(), startMosquitto({ listenerConfig: ['max_keepalive 100'] }), startMosquitto({ users: { dev: 'secret-pw' } })]);
 });
 afterAll(async () => {
-  await Promise.all([mosq?.stop(), capped?.stop()]);
+  await Promise.all([mosq?.stop(), capped?.stop(), authed?.stop()]);
 });
 
 function connFor(port: number) {
@@ -150,6 +152,17 @@ describe('broker limits and offline use', () => {
     expect(data.recommendation).toMatchObject({ keepaliveS: 60, pingTimeoutS: 2, connectTimeoutS: 10 });
     expect(data.clients.map((c: { id: string }) => c.id)).toEqual(['mqttjs', 'paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli']);
     expect(data.why.length).toBeGreaterThan(5);
+  });
+
+  test('a refused CONNECT exits 4 and never prints the password', async () => {
+    const r = await runCli(['keepalive-tune', authed.url, '-u', 'dev', '--samples', '1'], { env: { MQTT_DOCTOR_PASSWORD: 'wrong-pw' } });
+    expect(r.code).toBe(4);
+    expect(r.stderr + r.stdout).not.toContain('wrong-pw');
+  });
+
+  test('nobody listening exits 3', async () => {
+    const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${await freePort()}`, '--samples', '1']);
+    expect(r.code).toBe(3);
   });
 
   test('nothing to tune from is a usage error (exit 2)', async () => {

@@ -148,7 +148,7 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     add('keepalive.broker-min', 'broker minimum keepalive', `${limits.title}: ${limits.minKeepaliveS} s`, `server-side timeout uses ${limits.minKeepaliveS} s`);
   }
   if (limits && limits.maxKeepaliveS >= k) {
-    add('keepalive.broker-bounds', 'within the broker bounds', `${limits.title}: ${limits.minKeepaliveS}–${limits.maxKeepaliveS} s (${limits.source})`, `${k} s ${k >= limits.minKeepaliveS ? 'inside' : 'below the minimum (see warning)'}`);
+    add('keepalive.broker-bounds', 'within the broker bounds', `${limits.title}: ${limits.minKeepaliveS}–${limits.maxKeepaliveS} s`, `${k} s ${k >= limits.minKeepaliveS ? 'inside' : 'below the minimum (see warning)'}`);
   }
   if (k < 5) warnings.push(`libmosquitto (mosquitto_sub/pub) refuses keepalive below 5 s; ${k} s needs another client`);
 
