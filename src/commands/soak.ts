@@ -77,7 +77,7 @@ export const soakCommand = defineCommand({
       .option('ramp', { type: 'string', default: '100/s', describe: 'Start clients at this rate (0 = all at once)' })
       .option('rate', { type: 'string', default: '1/s', describe: 'Messages per second per client (0 = idle: connections only)' })
       .option('qos', { type: 'number', choices: [0, 1, 2], default: 1, describe: 'QoS of the soak messages and subscription' })
-      .option('payload-size', { type: 'string', default: '64', describe: 'Message size (JSON is padded; binary header is 30 B)' })
+      .option('payload-size', { type: 'string', default: '64', describe: 'Pad messages to this size (a JSON message needs about 80 B, binary 30 B)' })
       .option('payload-format', { type: 'string', choices: ['json', 'binary'], default: 'json', describe: 'json (readable) or binary (compact)' })
       .option('clean', { type: 'boolean', default: true, describe: 'Clean session / clean start (--no-clean keeps the session across reconnects)' })
       .option('session-expiry', { type: 'string', default: '1h', describe: 'MQTT 5 session expiry sent with --no-clean' })
@@ -253,7 +253,7 @@ export const soakCommand = defineCommand({
         checkpointMs,
         lossGraceMs,
         flapThresholdMs,
-        drainMs: Math.min(10_000, Math.max(2000, lossGraceMs)),
+        drainMs: 3000,
         info,
         signal: ctx.signal,
         onEvent,

@@ -212,3 +212,24 @@ describe('replay', () => {
     expect(r.recentDisconnects).toHaveLength(2);
   });
 });
+
+describe('payload', () => {
+  test.each([
+    ['json', 128],
+    ['json', 10],
+    ['binary', 64],
+    ['binary', 0],
+  ] as const)('%s round trip at size %i', async (format, size) => {
+    const { encodeSoakMessage, decodeSoakMessage, BINARY_HEADER_BYTES } = await import('../../src/measure/soak/payload.js');
+    const m = { run: '0123456789abcdef', client: 7, seq: 2 ** 40 + 3, sentMs: 1_795_306_631_931.25 };
+    const buf = encodeSoakMessage(m, format, size);
+    expect(decodeSoakMessage(buf)).toEqual(m);
+    if (format === 'binary') expect(buf.length).toBe(Math.max(size, BINARY_HEADER_BYTES));
+    else if (size >= 100) expect(buf.length).toBe(size);
+  });
+  test('foreign payloads decode to undefined', async () => {
+    const { decodeSoakMessage } = await import('../../src/measure/soak/payload.js');
+    expect(decodeSoakMessage(Buffer.from('hello'))).toBeUndefined();
+    expect(decodeSoakMessage(Buffer.from('{"run":1}'))).toBeUndefined();
+  });
+});

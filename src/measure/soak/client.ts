@@ -50,6 +50,7 @@ type State = 'connecting' | 'connected' | 'waiting' | 'stopped';
 export class SoakClient {
   private client: MqttClient | undefined;
   private state: State = 'connecting';
+  /** Retries scheduled since the connection was lost (or since start); the policy's attempt index. */
   private attempt = 0;
   private everConnected = false;
   private publishing = false;
@@ -176,11 +177,9 @@ export class SoakClient {
       o.seq.disconnected();
       o.timeline.disconnect(t, cause);
       o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc });
-      this.attempt = 0;
     } else {
       o.timeline.connectFailed(t, cause);
       o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
-      this.attempt += 1;
     }
     this.resetSignals();
     this.scheduleReconnect();
@@ -195,8 +194,10 @@ export class SoakClient {
   private scheduleReconnect(): void {
     const o = this.o;
     this.state = 'waiting';
-    // attempt counts failed attempts since the connection was lost (0 = first retry).
+    // The first retry after a loss (or after a failed first connect) waits delay(0), the next delay(1), …;
+    // the counter resets on every CONNACK.
     const delay = reconnectDelayMs(o.policy, this.attempt, o.random);
+    this.attempt += 1;
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       const c = this.client;

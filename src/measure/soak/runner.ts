@@ -135,9 +135,14 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       if (durationTimer) clearTimeout(durationTimer);
       o.signal.removeEventListener('abort', onAbort);
       for (const c of clients) c.quiesce();
-      // Drain: wait until every sent message is accounted for, or drainMs.
+      // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
+      // older ones are lost already and not worth waiting for.
       const drainEnd = now() + o.drainMs;
-      while (now() < drainEnd && trackers.some((t) => t.missing(now(), 0) > 0) && clients.some((c) => c.connected)) {
+      const inFlight = () => {
+        const t = now();
+        return trackers.some((tr) => tr.missing(t, 0) > tr.missing(t, o.lossGraceMs));
+      };
+      while (now() < drainEnd && clients.some((c) => c.connected) && inFlight()) {
         await new Promise((r) => setTimeout(r, 20));
       }
       const t = now();
