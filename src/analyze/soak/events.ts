@@ -27,6 +27,10 @@ export interface SoakRunInfo {
   lossGraceMs: number;
 }
 
+/**
+ * `attempt` counts retries since the connection was lost (1 = the first retry); 0 is the first connect of
+ * the run. `t` is wall-clock ms since the epoch.
+ */
 export type SoakEvent =
   | { type: 'start'; v: number; t: number; runId: string; info: SoakRunInfo }
   | { type: 'client'; t: number; client: number; clientId: string }
