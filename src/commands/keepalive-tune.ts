@@ -89,10 +89,12 @@ export const keepaliveTuneCommand = defineCommand({
       throw new UsageError('nothing to tune from', 'give --profile, --nat-idle or --broker, or a URL / --embedded to measure');
     }
 
+    // Offline, snippets and byte counts assume TLS for the cloud brokers (they only speak TLS) and plain MQTT otherwise.
+    const cloud = broker?.name === 'aws-iot' || broker?.name === 'azure-iot-hub';
     const inputs: KeepaliveInputs = {
       ...(profile ? { profileName: profile.name } : {}),
       power,
-      transport: 'tcp',
+      transport: cloud ? 'tls' : 'tcp',
       ...(sessionExpiryS !== undefined ? { sessionExpiryS } : {}),
     };
     if (profile) {
@@ -174,7 +176,7 @@ export const keepaliveTuneCommand = defineCommand({
           ...(args['nat-idle'] !== undefined ? { natIdle: args['nat-idle'] } : {}),
         },
         ...measured,
-        snippetTarget: shown ? { host: shown.host, port: shown.port, secure: shown.secure } : { host: 'broker.example.com', port: 8883, secure: true },
+        snippetTarget: shown ? { host: shown.host, port: shown.port, secure: shown.secure } : { host: 'broker.example.com', port: cloud ? 8883 : 1883, secure: cloud },
         clients,
         startedAt,
         finishedAt: new Date(),

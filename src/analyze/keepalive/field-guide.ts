@@ -109,7 +109,9 @@ export function checkFieldGuides(inp: KeepaliveInputs, rec: Recommendation, idle
     theirs: '1 s ×2 up to 300 s, no jitter',
     ours: `${rec.backoff.minS} s ×${rec.backoff.factor} up to ${rec.backoff.maxS} s, ±${rec.backoff.jitterPct} %`,
     agrees: rec.backoff.maxS === 300,
-    why: 'without jitter a fleet that lost the same NAT or broker reconnects in lock-step; the cap follows the power mode and the session expiry',
+    why: rec.backoff.maxS === 300
+      ? 'same cap; add the jitter, or a fleet that lost the same NAT or broker reconnects in lock-step'
+      : `without jitter a fleet that lost the same NAT or broker reconnects in lock-step; the ${rec.backoff.maxS} s cap follows the power mode and the session expiry`,
   });
   return out;
 }

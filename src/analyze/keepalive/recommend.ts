@@ -78,7 +78,7 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
   const pingTimeoutS = Math.max(PING_TIMEOUT_FLOOR_S, Math.ceil(pingNeedMs / 1000));
   add(
     'ping-timeout.rtt-loss',
-    'ping timeout > p99 RTT + retransmissions for the loss (+ cellular radio wake-up)',
+    'ping timeout > p99 RTT + retransmissions for the loss (+ cellular radio wake-up); time queued behind large publishes on slow links comes on top',
     `p99 ${fmtMs(path.rttP99Ms)} (${path.source} ${path.label}), loss ${path.lossPct}% → ${retrans} retransmission(s) of RTO ${fmtMs(rtoMs)} = ${fmtMs(retransMs)}` +
       (promotionMs ? `, RRC promotion ${fmtMs(promotionMs)}` : '') +
       `, floor ${PING_TIMEOUT_FLOOR_S} s`,
