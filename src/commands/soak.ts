@@ -232,7 +232,7 @@ export const soakCommand = defineCommand({
           status.line(`client ${ev.client}: connected again${ev.sessionExpected ? `, session present ${ev.sessionPresent ? 'yes' : 'NO'}` : ''}`);
         } else if (ev.type === 'connect-failed') {
           seenDown.add(ev.client);
-          status.line(`client ${ev.client}: attempt ${ev.attempt + 1} failed (${ev.cause}: ${ev.detail})`);
+          status.line(`client ${ev.client}: ${ev.attempt === 0 ? 'first connect' : `retry ${ev.attempt}`} failed (${ev.cause}: ${ev.detail})`);
         }
       };
 
