@@ -67,6 +67,62 @@ export function soakStatusLine(s: SoakSummary): string {
   return `soak ${formatDuration(s.elapsedMs)} · ${s.connections.connectedNow}/${s.clients} connected · ${s.connections.reconnects} reconnects · ${m.lost} lost of ${m.sent} (${m.lossPct.toFixed(2)}%) · p99 ${p99}`;
 }
 
+/** The soak-specific options as text, before validation. */
+export interface SoakPlanArgs extends SoakThresholdArgs {
+  clients: number;
+  duration: string | undefined;
+  ramp: string;
+  rate: string;
+  qos: number;
+  'payload-size': string;
+  reconnect: string;
+  checkpoint: string;
+  'loss-grace': string;
+  'flap-threshold': string;
+  'session-expiry': string;
+  'same-client-id': boolean;
+  clientId: string | undefined;
+}
+
+/** Validate soak's own options into numbers (ms, per second, bytes). Pure; every mistake is a UsageError. */
+export function soakPlan(args: SoakPlanArgs) {
+  if (!Number.isInteger(args.clients) || args.clients < 1 || args.clients > 200_000) {
+    throw new UsageError(`--clients ${args.clients} is not a whole number from 1 to 200000`, 'e.g. -n 100');
+  }
+  const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration') : undefined;
+  if (durationMs !== undefined && durationMs <= 0) throw new UsageError('--duration must be above zero', 'e.g. -d 10m');
+  const rampPerS = parseRate(args.ramp, 'ramp');
+  const ratePerS = parseRate(args.rate, 'rate');
+  if (ratePerS > 1000) throw new UsageError(`--rate ${args.rate} is above 1000/s per client`, 'use more clients instead');
+  const payloadBytes = parseBytes(args['payload-size'], 'payload-size');
+  // MQTT §2.2.3: the Remaining Length field caps a packet at 268,435,455 bytes (256 MB).
+  if (payloadBytes > 256 * 1024 * 1024) throw new UsageError('--payload-size is above the MQTT maximum of 256 MB', 'e.g. --payload-size 1kb');
+  const policy = parseReconnectPolicy(args.reconnect);
+  const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
+  if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
+  const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
+  const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
+  const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
+  // MQTT 5 §3.1.2.11.2: Session Expiry Interval is a Four Byte Integer.
+  if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
+  if (args['same-client-id'] && args.clientId === undefined) {
+    throw new UsageError('--same-client-id needs --client-id', 'e.g. --client-id sensor-17 --clients 2 --same-client-id');
+  }
+  return {
+    durationMs,
+    rampPerS,
+    ratePerS,
+    payloadBytes,
+    policy,
+    checkpointMs,
+    lossGraceMs,
+    flapThresholdMs,
+    sessionExpiryS,
+    thresholds: parseSoakThresholds(args),
+    qos: args.qos as 0 | 1 | 2,
+  };
+}
+
 export const soakCommand = defineCommand({
   command: 'soak [url]',
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
@@ -99,35 +155,15 @@ export const soakCommand = defineCommand({
       .example('$0 soak mqtt://broker.local --no-clean --qos 1 --reconnect exp:1s..120s+jitter', 'Kept sessions, backoff with jitter')
       .example('$0 soak mqtt://staging:1883 -d 5m --max-reconnects 0 --max-loss 0% --junit soak.xml', 'CI gate: exit 1 naming what failed')
       .example('$0 soak mqtt://broker.local -n 5000 --rate 0 --ramp 500/s --metrics-port 9464', 'Idle fleet with Prometheus metrics')
-      .example('$0 soak --embedded -d 2m --impair nat-idle=20s -k 60s', 'A NAT that forgets idle flows before the keepalive'),
+      .example('$0 soak --embedded -d 2m --rate 0 -k 60s --impair nat-idle=20s', 'An idle client behind a NAT that forgets flows before the keepalive'),
   run: async (args, ctx) => {
     const conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
     if (conn.target.rawTransport) {
       throw new UsageError(`soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`, 'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping');
     }
-    if (!Number.isInteger(args.clients) || args.clients < 1 || args.clients > 200_000) {
-      throw new UsageError(`--clients ${args.clients} is not a whole number from 1 to 200000`, 'e.g. -n 100');
-    }
-    const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration') : undefined;
-    if (durationMs !== undefined && durationMs <= 0) throw new UsageError('--duration must be above zero', 'e.g. -d 10m');
-    const rampPerS = parseRate(args.ramp, 'ramp');
-    const ratePerS = parseRate(args.rate, 'rate');
-    if (ratePerS > 1000) throw new UsageError(`--rate ${args.rate} is above 1000/s per client`, 'use more clients instead');
-    const payloadBytes = parseBytes(args['payload-size'], 'payload-size');
-    if (payloadBytes > 256 * 1024 * 1024) throw new UsageError('--payload-size is above the MQTT maximum of 256 MB', 'e.g. --payload-size 1kb');
-    const policy = parseReconnectPolicy(args.reconnect);
-    const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
-    if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
-    const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
-    const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
-    const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
-    if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
-    const thresholds = parseSoakThresholds(args);
-    if (args['same-client-id'] && args.clientId === undefined) {
-      throw new UsageError('--same-client-id needs --client-id', 'e.g. --client-id sensor-17 --clients 2 --same-client-id');
-    }
-    const qos = args.qos as 0 | 1 | 2;
+    const { durationMs, rampPerS, ratePerS, payloadBytes, policy, checkpointMs, lossGraceMs, flapThresholdMs, sessionExpiryS, thresholds, qos } =
+      soakPlan(args);
 
     const startedAt = new Date();
     const cleanups: Array<() => Promise<void> | void> = [];
