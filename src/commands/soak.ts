@@ -226,7 +226,8 @@ export const soakCommand = defineCommand({
       if (args.out !== undefined) {
         const { openJsonlWriter } = await import('../measure/soak/jsonl-writer.js');
         try {
-          writer = openJsonlWriter(args.out);
+          const out = args.out;
+          writer = openJsonlWriter(out, (err) => ctx.out.note(`mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`));
         } catch (err) {
           throw new UsageError(`--out ${args.out}: cannot open (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
         }

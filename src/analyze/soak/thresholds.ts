@@ -109,6 +109,16 @@ export function soakFindings(s: SoakSummary): SoakFinding[] {
       hint: 'check the broker keeps sessions across restarts (mosquitto: persistence true) and the session expiry interval',
     });
   }
+  if (s.messages.sent > 0 && s.messages.received === 0) {
+    out.push({
+      id: 'no-echo',
+      status: 'fail',
+      title: 'no message came back',
+      summary: `0 of ${s.messages.sent} messages received`,
+      explanation: 'every client published to its own topic and subscribed to it, yet nothing arrived: the broker refused the subscription or the publish (ACL), or drops messages',
+      hint: 'check the broker ACL for mqtt-doctor/soak/#, or run mqtt-doctor probe --method echo',
+    });
+  }
   if (c.flaps > 0) {
     out.push({
       id: 'flaps',

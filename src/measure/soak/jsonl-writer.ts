@@ -11,15 +11,26 @@ export interface JsonlWriter {
   close(): void;
 }
 
-export function openJsonlWriter(path: string): JsonlWriter {
+/** `onError` is told once when a write fails (disk full…); the soak goes on without the file. */
+export function openJsonlWriter(path: string, onError: (err: Error) => void = () => {}): JsonlWriter {
   const fd = openSync(path, 'w');
   let open = true;
   return {
     write(ev) {
       if (!open) return;
-      writeSync(fd, JSON.stringify(ev) + '\n');
-      // Checkpoints and the end line also reach the disk, so a power cut keeps them too.
-      if (ev.type === 'checkpoint' || ev.type === 'end') fsyncSync(fd);
+      try {
+        writeSync(fd, JSON.stringify(ev) + '\n');
+        // Checkpoints and the end line also reach the disk, so a power cut keeps them too.
+        if (ev.type === 'checkpoint' || ev.type === 'end') fsyncSync(fd);
+      } catch (err) {
+        open = false;
+        try {
+          closeSync(fd);
+        } catch {
+          // already unusable
+        }
+        onError(err as Error);
+      }
     },
     close() {
       if (!open) return;
