@@ -160,6 +160,7 @@ function fakeSummary(over: Partial<{ reconnects: number; lost: number; sent: num
     messages: {
       ...msgs,
       sent: over.sent ?? 1000,
+      received: (over.sent ?? 1000) - (over.lost ?? 0),
       lost: over.lost ?? 0,
       lossPct: (100 * (over.lost ?? 0)) / (over.sent ?? 1000),
       latencyMs: over.p99 === null ? null : { count: 1, avg: 1, p50: 1, p90: 1, p99: over.p99 ?? 1, max: 1 },
