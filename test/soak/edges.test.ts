@@ -44,3 +44,25 @@ test('a full disk stops the --out file with one note, without throwing', () => {
   w.close();
   expect(errors).toEqual(['ENOSPC']);
 });
+
+test('over WebSocket (ws://, path /mqtt): the same accounting', async () => {
+  const { parseTarget } = await import('../../src/config/target.js');
+  const { soakMqttOptions } = await import('../../src/measure/soak/mqtt-options.js');
+  broker = await startMosquitto({ websockets: true });
+  const target = parseTarget(`ws://127.0.0.1:${broker.wsPort}`);
+  const { url, options } = soakMqttOptions(
+    {
+      target, embedded: false, mqttVersion: 4, clientId: undefined, keepaliveS: 30, connectTimeoutMs: 5000,
+      tls: { ca: undefined, cert: undefined, key: undefined, caPath: undefined, certPath: undefined, servername: undefined, alpn: undefined, insecure: false },
+    },
+    { clean: true, sessionExpiryS: undefined },
+  );
+  expect(url).toBe(`ws://127.0.0.1:${broker.wsPort}/mqtt`);
+  const h = await soakAgainst(url, { ratePerS: 20, drainMs: 1000, mqttOptions: options });
+  await sleep(1500);
+  h.abort.abort();
+  const { summary } = await h.run.done;
+  expect(summary.connections.connects).toBe(1);
+  expect(summary.messages.sent).toBeGreaterThan(10);
+  expect(summary.messages.lost).toBe(0);
+});
