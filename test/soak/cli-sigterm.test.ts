@@ -102,3 +102,27 @@ describe('soak CLI', () => {
     expect(xml).toMatch(/failures="1"/);
   });
 });
+
+test('SIGUSR1 prints the running summary on stderr and the run goes on', async () => {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [BIN, 'soak', '--embedded', '--rate', '10/s', '-d', '4s'], {
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await sleep(2000);
+  child.kill('SIGUSR1');
+  const code = await exited;
+  clearTimeout(kill);
+  // The plain (non-TTY) status prints once at start; SIGUSR1 adds the running summary mid-run.
+  expect(stderr).toMatch(/soak \d[\d.]* s · 1\/1 connected · 0 reconnects · 0 lost of \d+/);
+  expect(stderr).toMatch(/disconnects 0, downtime 0 s worst client/);
+  expect(code).toBe(0);
+  expect(stdout).toMatch(/HEALTHY/);
+});
