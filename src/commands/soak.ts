@@ -306,7 +306,7 @@ export const soakCommand = defineCommand({
         const s = run.snapshot();
         status.line(soakStatusLine(s));
         const by = Object.entries(s.connections.byCause).map(([k, v]) => `${k} ${v}`).join(', ');
-        status.line(`  disconnects ${s.connections.disconnects}${by ? ` (${by})` : ''}, downtime ${s.connections.worstClientDowntimeMs === 0 ? "0 s" : formatDuration(s.connections.worstClientDowntimeMs)} worst client, duplicates ${s.messages.duplicates}, out of order ${s.messages.outOfOrder}`);
+        status.line(`  disconnects ${s.connections.disconnects}${by ? ` (${by})` : ''}, downtime ${s.connections.worstClientDowntimeMs === 0 ? '0 s' : formatDuration(s.connections.worstClientDowntimeMs)} worst client, duplicates ${s.messages.duplicates}, out of order ${s.messages.outOfOrder}`);
       };
       process.on('SIGUSR1', onUsr1);
       cleanups.push(() => void process.off('SIGUSR1', onUsr1));
