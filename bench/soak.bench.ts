@@ -8,7 +8,8 @@
  *     vs a bare MQTT.js script that only counts (target ≤ 1.5×);
  *  3. messages per second sustained when far more is offered (MQD_SOAK_BENCH_HOT_RATE per client, default
  *     100/s × 200 clients), soak vs the bare script.
- * Sizes: MQD_SOAK_BENCH_CLIENTS (default 10000), MQD_SOAK_BENCH_MSG_CLIENTS (200) × 10/s for 10 s.
+ * Sizes: MQD_SOAK_BENCH_CLIENTS (default 10000) at MQD_SOAK_BENCH_RAMP (2000/s; 0 = all at once),
+ * MQD_SOAK_BENCH_MSG_CLIENTS (200) × 10/s for 10 s.
  * This file is also its own worker: `node --import tsx bench/soak.bench.ts --soak-worker MODE N URL`.
  */
 import { spawn } from 'node:child_process';
@@ -78,7 +79,7 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
       clients.push(c);
     };
     const ramp = setInterval(() => {
-      const due = Math.min(n, Math.floor(((performance.now() - t0) / 1000) * RAMP_PER_S) + 1);
+      const due = RAMP_PER_S <= 0 ? n : Math.min(n, Math.floor(((performance.now() - t0) / 1000) * RAMP_PER_S) + 1);
       while (next < due) open(next++);
       if (next >= n) clearInterval(ramp);
     }, 10);
