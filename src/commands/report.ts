@@ -18,8 +18,8 @@ export const reportCommand = defineCommand({
     )
       .example('$0 report soak.jsonl', 'Summary table of a finished or killed soak')
       .example('$0 report soak.jsonl --max-loss 0% --max-reconnects 3 --junit soak.xml', 'Gate CI on a recorded run')
-      .example('$0 report soak.jsonl --json | jq .data.summary.connections', 'Connection accounting as JSON') as never,
-  run: async (args: { file: string } & Parameters<typeof parseSoakThresholds>[0] & { json: boolean }, ctx) => {
+      .example('$0 report soak.jsonl --json | jq .data.summary.connections', 'Connection accounting as JSON'),
+  run: async (args, ctx) => {
     const thresholds = parseSoakThresholds(args);
     let text: string;
     try {
