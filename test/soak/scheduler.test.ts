@@ -115,3 +115,27 @@ describe('soak client reconnect scheduling (fake clock)', () => {
     expect(fake.reconnects).toEqual([]);
   });
 });
+
+test('a reconnect during the end-of-run drain does not start publishing again', async () => {
+  const fake = new FakeMqtt();
+  const published: number[] = [];
+  fake.publish = () => void published.push(Date.now());
+  const c = new SoakClient({
+    index: 0, clientId: 'c0', topic: 't', runId: '0123456789abcdef', url: 'mqtt://127.0.0.1:1',
+    mqttOptions: {} as IClientOptions, qos: 1, intervalMs: 100, payloadBytes: 64, payloadFormat: 'json', clean: true,
+    policy: parseReconnectPolicy('fixed:1s'), random: () => 0.5, now: () => Date.now(),
+    connect: () => fake as unknown as MqttClient, seq: new SeqTracker(), timeline: new ConnectionTimeline(0, Date.now()),
+    onEvent: () => {}, onArrival: () => {},
+  });
+  c.start();
+  fake.accept();
+  await vi.advanceTimersByTimeAsync(1000);
+  const before = published.length;
+  expect(before).toBeGreaterThan(5);
+  fake.drop();
+  c.quiesce();
+  await vi.advanceTimersByTimeAsync(1000);
+  fake.accept();
+  await vi.advanceTimersByTimeAsync(2000);
+  expect(published.length).toBe(before);
+});

@@ -54,6 +54,8 @@ export class SoakClient {
   private attempt = 0;
   private everConnected = false;
   private publishing = false;
+  /** Set at the end of a run: a reconnect during the drain must not start publishing again. */
+  private quiesced = false;
   private pubTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: (Error & { code?: string | number }) | undefined;
@@ -118,7 +120,7 @@ export class SoakClient {
   }
 
   private startPublishing(): void {
-    if (this.publishing) return;
+    if (this.publishing || this.quiesced) return;
     this.publishing = true;
     this.pubTimer = setInterval(() => this.tick(), this.o.intervalMs);
     this.tick();
@@ -212,6 +214,7 @@ export class SoakClient {
 
   /** Stop publishing but stay connected (the drain phase waits for in-flight messages). */
   quiesce(): void {
+    this.quiesced = true;
     this.stopPublishing();
   }
 
