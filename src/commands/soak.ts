@@ -81,6 +81,7 @@ export interface SoakPlanArgs extends SoakThresholdArgs {
   'flap-threshold': string;
   'session-expiry': string;
   'same-client-id': boolean;
+  'publish-offline'?: boolean;
   clientId: string | undefined;
 }
 
@@ -107,6 +108,12 @@ export function soakPlan(args: SoakPlanArgs) {
   if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
   if (args['same-client-id'] && args.clientId === undefined) {
     throw new UsageError('--same-client-id needs --client-id', 'e.g. --client-id sensor-17 --clients 2 --same-client-id');
+  }
+  if (args['publish-offline'] && args.qos === 0) {
+    throw new UsageError('--publish-offline needs --qos 1 or 2: QoS 0 messages are not queued while offline', 'add --qos 1');
+  }
+  if (args['publish-offline'] && ratePerS <= 0) {
+    throw new UsageError('--publish-offline needs messages: --rate is 0', 'e.g. --rate 1/s');
   }
   return {
     durationMs,
@@ -136,6 +143,11 @@ export const soakCommand = defineCommand({
       .option('payload-size', { type: 'string', default: '64', describe: 'Pad messages to this size (a JSON message needs about 80 B, binary 30 B)' })
       .option('payload-format', { type: 'string', choices: ['json', 'binary'], default: 'json', describe: 'json (readable) or binary (compact)' })
       .option('clean', { type: 'boolean', default: true, describe: 'Clean session / clean start (--no-clean keeps the session across reconnects)' })
+      .option('publish-offline', {
+        type: 'boolean',
+        default: false,
+        describe: 'Keep publishing while disconnected (QoS ≥ 1: MQTT.js queues and sends after the reconnect); shows whether those arrive',
+      })
       .option('session-expiry', { type: 'string', default: '1h', describe: 'MQTT 5 session expiry sent with --no-clean' })
       .option('reconnect', { type: 'string', default: DEFAULT_RECONNECT, describe: 'Reconnect policy under test: fixed:1s, exp:1s..120s[+jitter], schedule:1,3,5,10,30,60,300' })
       .option('out', { alias: 'o', type: 'string', describe: 'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`)' })
@@ -206,6 +218,7 @@ export const soakCommand = defineCommand({
         payloadBytes,
         keepaliveS: conn.keepaliveS,
         clean: args.clean,
+        publishOffline: args['publish-offline'],
         mqttVersion: conn.mqttVersion,
         reconnect: `${args.reconnect} (${describeReconnectPolicy(policy)})`,
         durationMs: durationMs ?? null,
@@ -285,6 +298,7 @@ export const soakCommand = defineCommand({
         payloadBytes,
         payloadFormat: args['payload-format'] as 'json' | 'binary',
         clean: args.clean,
+        publishOffline: args['publish-offline'],
         policy,
         durationMs,
         checkpointMs,

@@ -229,7 +229,9 @@ function soakView(i: SoakReportInput): Section[] {
         ['duplicates', String(m.duplicates)],
         ['out of order', String(m.outOfOrder)],
         ['late', `${m.late} (after the ${ms(info.lossGraceMs)} grace)`],
-        ['skipped while offline', String(m.skippedOffline)],
+        ...(info.publishOffline
+          ? [['published while offline', `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`] as [string, string]]
+          : [['skipped while offline', String(m.skippedOffline)] as [string, string]]),
         ['in flight at disconnect', `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`],
         ['latency', m.latencyMs ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})` : '—'],
       ],

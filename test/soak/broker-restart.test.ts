@@ -108,4 +108,37 @@ describe('soak against a mosquitto that goes away three times', () => {
     // The client resubscribes on a lost session, so traffic resumes after each restart.
     expect(summary.perClient[0]?.received).toBeGreaterThan(50);
   });
+
+  test.each([
+    ['kept session (--no-clean, persistence): every message published while away arrives', false],
+    ['clean session: what was queued is published before the subscription is back, and some is lost', true],
+  ])('--publish-offline, %s', async (_n, clean) => {
+    const dir = tempDir('mqd-soak-offline-');
+    broker = await startMosquitto({
+      globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`],
+    });
+    const h = await soakAgainst(broker.url, { qos: 1, ratePerS: 20, clean, publishOffline: true, reconnect: 'fixed:200ms' });
+    await until(() => h.run.connectedNow() === 1, 5000, 'connected');
+    await sleep(1000);
+    await broker.stop();
+    await sleep(1500);
+    await broker.start();
+    await until(() => h.run.connectedNow() === 1, 5000, 'reconnected');
+    await sleep(1000);
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    const m = summary.messages;
+    expect(summary.connections.reconnects).toBe(1);
+    expect(m.sentOffline).toBeGreaterThan(15);
+    if (!clean) {
+      expect(m.deliveredOffline).toBe(m.sentOffline);
+      expect(m.lost).toBe(0);
+    } else {
+      expect(m.deliveredOffline).toBeLessThan(m.sentOffline);
+      expect(m.lost).toBeGreaterThanOrEqual(1);
+      expect(m.lost).toBe(m.sentOffline - m.deliveredOffline);
+    }
+    // Messages sent while connected keep their own latency figures, not inflated by the outage.
+    expect(m.latencyMs?.max ?? Infinity).toBeLessThan(1000);
+  });
 });

@@ -40,6 +40,7 @@ export async function soakAgainst(
     payloadBytes: 64,
     payloadFormat: o.payloadFormat ?? 'json',
     clean: o.clean ?? true,
+    publishOffline: o.publishOffline ?? false,
     policy: parseReconnectPolicy(o.reconnect ?? 'fixed:200ms'),
     durationMs: o.durationMs,
     checkpointMs: o.checkpointMs ?? 60_000,

@@ -34,6 +34,8 @@ describe('soak options', () => {
     ['same id without id', { 'same-client-id': true }, /--client-id/],
     ['negative max reconnects', { maxReconnects: -1 }, /--max-reconnects/],
     ['bad max loss', { maxLoss: 'lots' }, /--max-loss/],
+    ['publish offline at QoS 0', { 'publish-offline': true, qos: 0 }, /--qos 1/],
+    ['publish offline when idle', { 'publish-offline': true, rate: '0' }, /--rate/],
   ] as Array<[string, Partial<SoakPlanArgs>, RegExp]>)('%s is a usage error', (_n, over, msg) => {
     const run = () => soakPlan({ ...base, ...over });
     expect(run).toThrow(UsageError);

@@ -25,6 +25,8 @@ export interface SoakRunInfo {
   checkpointMs: number;
   flapThresholdMs: number;
   lossGraceMs: number;
+  /** --publish-offline: keep publishing while disconnected (absent in files from before it existed). */
+  publishOffline?: boolean;
 }
 
 /**

@@ -24,6 +24,10 @@ export interface MessageCounts {
   late: number;
   /** Publish ticks skipped because the client was offline (not sent, not lost). */
   skippedOffline: number;
+  /** Published while disconnected (--publish-offline: MQTT.js queues QoS ≥ 1 and sends after the reconnect). */
+  sentOffline: number;
+  /** …of which arrived. Their latency includes the outage, so it is kept out of the latency figures. */
+  deliveredOffline: number;
   /** Messages sent but not yet received when the connection dropped. */
   inflightAtDisconnect: number;
   /** …of which arrived after the client came back (QoS ≥ 1 with a kept session). */
@@ -39,6 +43,9 @@ export class SeqTracker {
   private lateCount = 0;
   private foreignCount = 0;
   private skipped = 0;
+  private offlineSent = 0;
+  private offlineDelivered = 0;
+  private offline: Set<number> | undefined;
   private inflight = 0;
   private recovered = 0;
   private writtenOff = 0;
@@ -50,10 +57,14 @@ export class SeqTracker {
 
   constructor(private readonly lateAfterMs = 10_000) {}
 
-  /** Allocate the next sequence number for a message sent at `t`. */
-  send(t: number): number {
+  /** Allocate the next sequence number for a message sent at `t` (`offline`: queued while disconnected). */
+  send(t: number, offline = false): number {
     const seq = this.nextSeq;
     this.nextSeq += 1;
+    if (offline) {
+      this.offlineSent += 1;
+      (this.offline ??= new Set()).add(seq);
+    }
     this.pendingMap ??= new Map();
     const pending = this.pendingMap;
     pending.set(seq, t);
@@ -61,6 +72,7 @@ export class SeqTracker {
       const oldest = pending.keys().next().value as number;
       pending.delete(oldest);
       this.away?.delete(oldest);
+      this.offline?.delete(oldest);
       this.writtenOff += 1;
     }
     return seq;
@@ -96,10 +108,14 @@ export class SeqTracker {
     this.pendingMap?.delete(seq);
     this.receivedCount += 1;
     if (this.away?.delete(seq)) this.recovered += 1;
-    const latencyMs = Math.max(0, t - sentAt);
-    if (latencyMs > this.lateAfterMs) this.lateCount += 1;
-    this.hist ??= new LatencyHistogram(64);
-    this.hist.record(latencyMs);
+    if (this.offline?.delete(seq)) {
+      this.offlineDelivered += 1;
+    } else {
+      const latencyMs = Math.max(0, t - sentAt);
+      if (latencyMs > this.lateAfterMs) this.lateCount += 1;
+      this.hist ??= new LatencyHistogram(64);
+      this.hist.record(latencyMs);
+    }
     if (seq < this.highest) {
       this.ooo += 1;
       return 'out-of-order';
@@ -117,6 +133,11 @@ export class SeqTracker {
       n += 1;
     }
     return n;
+  }
+
+  /** True for a message queued while offline (its end-to-end time includes the outage). */
+  isOffline(seq: number): boolean {
+    return this.offline?.has(seq) ?? false;
   }
 
   get latency(): LatencyHistogram | undefined {
@@ -137,6 +158,8 @@ export class SeqTracker {
       outOfOrder: this.ooo,
       late: this.lateCount,
       skippedOffline: this.skipped,
+      sentOffline: this.offlineSent,
+      deliveredOffline: this.offlineDelivered,
       inflightAtDisconnect: this.inflight,
       recoveredAfterReconnect: this.recovered,
       foreign: this.foreignCount,

@@ -161,7 +161,7 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
 
 export function summarizeMessages(trackers: readonly SeqTracker[], now: number, graceMs: number, latency: LatencyHistogram): MessageSummary {
   const total: MessageCounts = {
-    sent: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, late: 0, skippedOffline: 0,
+    sent: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, late: 0, skippedOffline: 0, sentOffline: 0, deliveredOffline: 0,
     inflightAtDisconnect: 0, recoveredAfterReconnect: 0, foreign: 0,
   };
   for (const t of trackers) {

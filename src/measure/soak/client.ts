@@ -28,6 +28,8 @@ export interface SoakClientOptions {
   payloadBytes: number;
   payloadFormat: PayloadFormat;
   clean: boolean;
+  /** Keep publishing while disconnected: MQTT.js queues QoS ≥ 1 publishes and sends them after the reconnect. */
+  publishOffline?: boolean;
   policy: ReconnectPolicy;
   random: () => number;
   now: () => number;
@@ -135,12 +137,13 @@ export class SoakClient {
   private tick(): void {
     const o = this.o;
     const c = this.client;
-    if (!c || this.state !== 'connected' || !c.connected) {
+    const online = c !== undefined && this.state === 'connected' && c.connected;
+    if (!c || (!online && !(o.publishOffline && o.qos > 0))) {
       o.seq.skipOffline();
       return;
     }
     const t = o.now();
-    const seq = o.seq.send(t);
+    const seq = o.seq.send(t, !online);
     c.publish(o.topic, encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes), this.payloadOpts);
   }
 
@@ -152,8 +155,9 @@ export class SoakClient {
       o.onArrival(undefined, 'foreign');
       return;
     }
+    const offline = o.seq.isOffline(m.seq);
     const kind = o.seq.receive(m.seq, t);
-    o.onArrival(kind === 'new' || kind === 'out-of-order' ? t - m.sentMs : undefined, kind);
+    o.onArrival((kind === 'new' || kind === 'out-of-order') && !offline ? t - m.sentMs : undefined, kind);
   }
 
   private onClose(): void {
@@ -177,7 +181,7 @@ export class SoakClient {
     }
     const rc = { ...(reasonCode === undefined ? {} : { reasonCode }), ...(kb === undefined ? {} : { kb }) };
     if (this.state === 'connected') {
-      this.stopPublishing();
+      if (!o.publishOffline) this.stopPublishing();
       o.seq.disconnected();
       o.timeline.disconnect(t, cause);
       o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc });

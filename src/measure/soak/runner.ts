@@ -26,6 +26,7 @@ export interface SoakRunOptions {
   payloadBytes: number;
   payloadFormat: PayloadFormat;
   clean: boolean;
+  publishOffline?: boolean;
   policy: ReconnectPolicy;
   durationMs: number | undefined;
   checkpointMs: number;
@@ -106,6 +107,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       payloadBytes: o.payloadBytes,
       payloadFormat: o.payloadFormat,
       clean: o.clean,
+      publishOffline: o.publishOffline ?? false,
       policy: o.policy,
       random: o.random ?? Math.random,
       now,
