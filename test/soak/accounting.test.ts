@@ -234,3 +234,15 @@ describe('payload', () => {
     expect(decodeSoakMessage(Buffer.from('{"run":1}'))).toBeUndefined();
   });
 });
+
+test('messages queued while offline are counted apart and kept out of the latency figures', () => {
+  const tr = new SeqTracker();
+  tr.send(0);
+  tr.send(100, true);
+  tr.send(200, true);
+  tr.receive(0, 5);
+  tr.receive(1, 3100);
+  expect(tr.isOffline(2)).toBe(true);
+  expect(tr.counts(4000, 0)).toMatchObject({ sent: 3, received: 2, sentOffline: 2, deliveredOffline: 1, lost: 1 });
+  expect(tr.latency?.max).toBe(5);
+});
