@@ -70,8 +70,7 @@ export class ConnectionTimeline {
     this.failedSinceDown = 0;
   }
 
-  connectFailed(t: number, cause: DisconnectCause): void {
-    void t;
+  connectFailed(_t: number, cause: DisconnectCause): void {
     this.connectFailures += 1;
     this.failedSinceDown += 1;
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
@@ -106,22 +105,21 @@ export class ConnectionTimeline {
     return Math.max(0, this.connects - 1);
   }
 
-  /** The outage in progress at `now`, if the client is down (and was ever up, or failed to come up). */
-  openOutage(now: number): Outage | undefined {
+  /** The outage in progress, if the client is down (and was ever up, or failed to come up). */
+  openOutage(): Outage | undefined {
     if (this.connected) return undefined;
     if (this.downCause === 'initial' && this.connectFailures === 0) return undefined;
     return { client: this.client, fromMs: this.since, toMs: undefined, cause: this.downCause };
-    void now;
   }
 
   downtimeMs(now: number): number {
-    const open = this.openOutage(now);
+    const open = this.openOutage();
     return this.downtimeClosedMs + (open ? Math.max(0, now - open.fromMs) : 0);
   }
 
   /** Longest outage including one still open at `now`. */
   longestOutage(now: number): Outage | undefined {
-    const open = this.openOutage(now);
+    const open = this.openOutage();
     if (open && (!this.longest || now - open.fromMs > (this.longest.toMs ?? now) - this.longest.fromMs)) return open;
     return this.longest;
   }

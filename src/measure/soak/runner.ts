@@ -3,7 +3,7 @@
  * on the duration or the abort signal, after a short drain so messages already in flight are not miscounted
  * as lost. The only async, networked part of soak; decisions live in analyze/soak and config/reconnect.
  */
-import type { IClientOptions, MqttClient } from 'mqtt';
+import type { IClientOptions } from 'mqtt';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker } from '../../analyze/soak/sequence.js';
@@ -188,4 +188,3 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   };
 }
 
-export type { MqttClient };
