@@ -6,7 +6,7 @@
  */
 import type { IdleInput, KeepaliveInputs, PathInput, PowerMode, TransportKind } from '../analyze/keepalive/types.js';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
-import { parseTarget, type Target } from '../config/target.js';
+import type { Target } from '../config/target.js';
 import { formatDuration, parseDurationMs } from '../config/units.js';
 import { RefusedError, UnreachableError, UsageError } from '../errors.js';
 import { getBroker } from '../kb/brokers.js';
@@ -113,24 +113,13 @@ export const keepaliveTuneCommand = defineCommand({
         conn = resolveConnection(args, ctx.env);
         ctx.out.addSecret(conn.target.password);
         if (conn.target.rawTransport) throw new UsageError('keepalive-tune needs an MQTT target, not tcp:// or tls://', 'use mqtt://, mqtts://, ws:// or wss://');
-        shown = conn.target;
-        if (conn.embedded) {
-          const { startEmbeddedBroker } = await import('../lab/embedded-broker.js');
-          const b = await startEmbeddedBroker();
-          cleanups.push(() => b.close());
-          conn.target = { ...parseTarget(b.url), username: conn.target.username, password: conn.target.password };
-          shown = conn.target;
-          ctx.out.progress(`embedded aedes broker listening on ${b.url}`);
-        }
-        if (args.impair !== undefined) {
-          const { startImpairFor } = await import('../lab/impair-for-target.js');
-          const via = await startImpairFor(conn.target, args.impair);
-          cleanups.push(() => via.close());
-          impairInfo = { spec: args.impair, via: `${via.host}:${via.port}` };
-          if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
-          conn.target = { ...conn.target, host: via.host, port: via.port };
-          ctx.out.progress(`through impair proxy ${via.host}:${via.port} (${args.impair})`);
-        }
+        const { parseImpairSpec } = await import('../config/impair.js');
+        const { stageTarget } = await import('../lab/stage.js');
+        const impair = args.impair !== undefined ? { spec: args.impair, faults: parseImpairSpec(args.impair) } : undefined;
+        const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
+        cleanups.push(() => stage.close());
+        shown = stage.shown;
+        if (stage.impair) impairInfo = { spec: stage.impair.spec, via: stage.impair.via };
         inputs.transport = transportOf(conn.target);
         await measureLive(conn, args.samples, sampleIntervalMs, ctx, measured, inputs);
         if (args['discover-idle']) {

@@ -2,7 +2,6 @@
  * `mqtt-doctor probe [url]`: options → config → measure → report → exit code.
  */
 import { resolveConnection } from '../config/connection.js';
-import { parseTarget } from '../config/target.js';
 import { formatDuration, parseDurationMs, parsePercent } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -57,32 +56,13 @@ export const probeCommand = defineCommand({
       ...(args['max-connect'] !== undefined ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') } : {}),
     };
     // Validate everything the user typed before starting anything.
-    const faults = args.impair !== undefined ? (await import('../config/impair.js')).parseImpairSpec(args.impair) : undefined;
+    const impair = args.impair !== undefined ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) } : undefined;
     const startedAt = new Date();
     const { runProbe } = await import('../measure/probe.js');
     const { buildProbeReport } = await import('../report/build-probe.js');
-    const cleanups: Array<() => Promise<void>> = [];
-    const displayTarget = conn.target;
-    let impairInfo: { spec: string; via: string } | undefined;
+    const { stageTarget } = await import('../lab/stage.js');
+    const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
     try {
-      if (conn.embedded) {
-        const { startEmbeddedBroker } = await import('../lab/embedded-broker.js');
-        const broker = await startEmbeddedBroker();
-        cleanups.push(() => broker.close());
-        conn.target = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
-        ctx.out.progress(`embedded aedes broker listening on ${broker.url}`);
-      }
-      const shown = conn.embedded ? conn.target : displayTarget;
-      if (args.impair !== undefined && faults) {
-        const { startImpairFor } = await import('../lab/impair-for-target.js');
-        const via = await startImpairFor(conn.target, faults);
-        cleanups.push(() => via.close());
-        impairInfo = { spec: args.impair, via: `${via.host}:${via.port}` };
-        // TLS still verifies the real name: only the socket goes to the proxy.
-        if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
-        conn.target = { ...conn.target, host: via.host, port: via.port };
-        ctx.out.progress(`through impair proxy ${via.host}:${via.port} (${args.impair})`);
-      }
       const result = await runProbe({
         conn,
         method: args.method as 'ping' | 'echo',
@@ -103,14 +83,14 @@ export const probeCommand = defineCommand({
       });
       const report = buildProbeReport({
         result,
-        target: shown,
+        target: stage.shown,
         keepaliveS: conn.keepaliveS,
         thresholds,
         startedAt,
         finishedAt: new Date(),
         version: VERSION,
-        embedded: conn.embedded,
-        ...(impairInfo ? { impair: impairInfo } : {}),
+        embedded: stage.embedded,
+        ...(stage.impair ? { impair: { spec: stage.impair.spec, via: stage.impair.via } } : {}),
       });
       ctx.out.emit(report);
       if (ctx.out.json && report.error) {
@@ -118,7 +98,7 @@ export const probeCommand = defineCommand({
       }
       return report.verdict.exitCode;
     } finally {
-      for (const c of cleanups.reverse()) await c();
+      await stage.close();
     }
   },
 });

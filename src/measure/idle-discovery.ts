@@ -17,6 +17,7 @@ import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
 import { MqttWire, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
 import type { DialResult } from '../transport/types.js';
+import { sleep } from './sleep.js';
 
 const now = () => performance.now();
 
@@ -413,16 +414,4 @@ async function runRound(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 

@@ -12,6 +12,7 @@ import { dial } from '../transport/dial.js';
 import { MqttWire, PINGREQ, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
 import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
+import { sleep } from './sleep.js';
 
 export type ProbeMethod = 'ping' | 'echo' | 'connect';
 
@@ -87,18 +88,6 @@ export function defaultClientId(): string {
   return `mqtt-doctor-${randomBytes(4).toString('hex')}`;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 interface MqttSession {
   dialed: DialResult;
