@@ -162,7 +162,7 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
     hint: top.confirm,
   };
   return base(common, data, [check], view, {
-    status: 'healthy',
+    status: 'ok',
     exitCode: ExitCode.ok,
     summary: `${top.layer} layer: ${top.title}${ex.ambiguous ? ` (1 of ${candidates.length} readings)` : ''}`,
   });
@@ -249,7 +249,7 @@ export function buildExplainLogReport(a: LogAnalysis, source: string, common: Co
   const known = a.recognised > 0;
   return base(common, data, checks, view, known
     ? {
-        status: 'healthy',
+        status: 'ok',
         exitCode: ExitCode.ok,
         summary: `${a.recognised} of ${a.lines} lines explained in ${groups.length} cause(s)${a.findings.length ? `; ${a.findings.length} timeline finding(s)` : ''}`,
       }

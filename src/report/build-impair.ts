@@ -153,7 +153,7 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
       ...(late ? { timerLateness: late } : {}),
     },
     verdict: {
-      status: failed ? 'failed' : interrupted ? 'interrupted' : 'healthy',
+      status: failed ? 'failed' : interrupted ? 'interrupted' : 'ok',
       exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
       summary: `proxied ${c.opened ?? 0} connection(s) ${listen} → ${masked.url} for ${formatDuration(durationMs)}${
         interrupted ? ', stopped by signal' : ''
@@ -214,7 +214,7 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
     checks: [],
     data: { profiles: PROFILES, middleboxes: MIDDLEBOXES },
     verdict: {
-      status: 'healthy',
+      status: 'ok',
       exitCode: ExitCode.ok,
       summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; packet loss and bandwidth have no reference figures and are left to --stall / --bandwidth`,
     },

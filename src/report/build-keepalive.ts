@@ -119,7 +119,7 @@ function verdictFor(input: KeepaliveReportInput): Verdict {
   if (v && v.outcome === 'cut' && !v.willFired && !v.willNotChecked) {
     return { status: 'degraded', exitCode: ExitCode.finding, summary: `${head}; but the Will did not fire when the broker dropped the silent client` };
   }
-  return { status: 'healthy', exitCode: ExitCode.ok, summary: head };
+  return { status: 'ok', exitCode: ExitCode.ok, summary: head };
 }
 
 export function buildKeepaliveReport(input: KeepaliveReportInput): Report<KeepaliveData> {

@@ -24,7 +24,11 @@ export interface Check {
   hint?: string;
 }
 
-export type VerdictStatus = 'healthy' | 'degraded' | 'failed' | 'interrupted';
+/**
+ * healthy: the link/broker passed every check (probe, soak). ok: the command did its job and judges no health
+ * (explain-error explained, keepalive-tune recommended, impair ran). degraded/failed/interrupted as named.
+ */
+export type VerdictStatus = 'healthy' | 'ok' | 'degraded' | 'failed' | 'interrupted';
 
 export interface Verdict {
   status: VerdictStatus;

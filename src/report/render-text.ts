@@ -17,6 +17,7 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
   switch (status) {
     case 'pass':
     case 'healthy':
+    case 'ok':
       return c.green(text);
     case 'warn':
     case 'degraded':

@@ -70,6 +70,6 @@ describe('mqtt-doctor impair', () => {
     const r = await runCli(['impair', '--listen', '127.0.0.1:0', '--target', `127.0.0.1:${echo.port}`, '--profile', '4g', '--duration', '300ms']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/impair: 127\.0\.0\.1:\d+ → mqtt:\/\/127\.0\.0\.1:\d+ {2}4g: latency 30\.0 ms ±15\.0 ms each way/);
-    expect(r.stdout).toContain('HEALTHY  proxied 0 connection(s)');
+    expect(r.stdout).toContain('OK  proxied 0 connection(s)');
   });
 });

@@ -38,7 +38,7 @@ describe('buildImpairReport', () => {
     version: '0.0.0',
   };
   test.each([
-    ['duration', 'healthy', 0],
+    ['duration', 'ok', 0],
     ['signal', 'interrupted', 130],
     ['error', 'failed', 70],
   ] as const)('stopped by %s → %s, exit %s', (stoppedBy, status, exitCode) => {
