@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { resolveConnection } from '../config/connection.js';
 import { describeReconnectPolicy, parseReconnectPolicy, DEFAULT_RECONNECT } from '../config/reconnect.js';
-import { formatTarget, maskTarget, parseTarget } from '../config/target.js';
+import { formatTarget, maskTarget } from '../config/target.js';
 import { formatDuration, parseBytes, parseDurationMs, parsePercent, parseRate } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import type { SoakThresholds } from '../analyze/soak/thresholds.js';
@@ -177,34 +177,21 @@ export const soakCommand = defineCommand({
     const { durationMs, rampPerS, ratePerS, payloadBytes, policy, checkpointMs, lossGraceMs, flapThresholdMs, sessionExpiryS, thresholds, qos } =
       soakPlan(args);
 
+    // Parse the impair spec before anything starts, so bad input fails first.
+    const impair = args.impair !== undefined ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) } : undefined;
     const startedAt = new Date();
     const cleanups: Array<() => Promise<void> | void> = [];
-    const shownTarget = { ...conn.target };
     try {
-      if (conn.embedded) {
-        const { startEmbeddedBroker } = await import('../lab/embedded-broker.js');
-        const broker = await startEmbeddedBroker();
-        cleanups.push(() => broker.close());
-        conn.target = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
-        Object.assign(shownTarget, conn.target);
-        if (conn.mqttVersion === 5) {
-          // aedes speaks MQTT 3.1.1 only.
-          conn.mqttVersion = 4;
-          ctx.out.note('embedded aedes broker speaks MQTT 3.1.1: soaking with -V 3.1.1');
-        }
-        ctx.out.progress(`embedded aedes broker listening on ${broker.url}`);
+      const { stageTarget } = await import('../lab/stage.js');
+      const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
+      cleanups.push(() => stage.close());
+      if (stage.embedded && conn.mqttVersion === 5) {
+        // aedes speaks MQTT 3.1.1 only.
+        conn.mqttVersion = 4;
+        ctx.out.note('embedded aedes broker speaks MQTT 3.1.1: soaking with -V 3.1.1');
       }
-      let impairText: string | undefined;
-      if (args.impair !== undefined) {
-        const { startImpairFor } = await import('../lab/impair-for-target.js');
-        const { describeFaults } = await import('../config/impair.js');
-        const via = await startImpairFor(conn.target, args.impair);
-        cleanups.push(() => via.close());
-        if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
-        conn.target = { ...conn.target, host: via.host, port: via.port };
-        impairText = describeFaults(via.faults);
-        ctx.out.progress(`through impair proxy ${via.host}:${via.port} (${impairText})`);
-      }
+      const shownTarget = stage.shown;
+      const impairText = stage.impair?.faults;
 
       const runId = randomBytes(8).toString('hex');
       const clientIds = Array.from({ length: args.clients }, (_, i) =>
