@@ -15,7 +15,7 @@ import { findMiddlebox, getProfile, MIDDLEBOXES } from '../kb/profiles.js';
 import type { KeepaliveReportInput } from '../report/build-keepalive.js';
 import { VERSION } from '../version.js';
 import { defineCommand, type CommandContext } from './context.js';
-import { withConnectionOptions, withTlsOptions } from './options.js';
+import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
 
 const CLIENT_CHOICES = ['all', ...CLIENT_LIBS.map((l) => l.id)];
 
@@ -43,7 +43,7 @@ export const keepaliveTuneCommand = defineCommand({
   command: 'keepalive-tune [url]',
   describe: 'Recommend keepalive, ping/connect timeouts, backoff and TCP keepalive, and show why, number by number',
   builder: (y) =>
-    withTlsOptions(withConnectionOptions(y))
+    withImpairOption(withTlsOptions(withConnectionOptions(y)))
       .option('profile', { type: 'string', describe: 'Network profile: lan, broadband, 4g, 5g, satellite-geo, satellite-leo, international' })
       .option('samples', { type: 'number', default: 20, describe: 'PINGREQ round trips to measure on a live target' })
       .option('sample-interval', { type: 'string', default: '200ms', describe: 'Time between RTT samples' })
@@ -57,7 +57,6 @@ export const keepaliveTuneCommand = defineCommand({
       .option('power', { type: 'string', choices: ['mains', 'battery'], default: 'mains', describe: 'Trade detection time (mains) against wake-ups (battery)' })
       .option('session-expiry', { type: 'string', describe: 'Session expiry the app relies on; caps the reconnect backoff' })
       .option('client', { type: 'string', choices: CLIENT_CHOICES, default: 'all', describe: 'Snippets for this client library only' })
-      .option('impair', { type: 'string', describe: 'Measure through an in-process impair proxy (e.g. nat-idle=7s,nat-mode=reset)' })
       .example('$0 keepalive-tune --profile 4g --broker aws-iot', 'Offline: from the 4G profile and AWS IoT limits')
       .example('$0 keepalive-tune --profile 4g --nat-idle aws-nat --power battery', 'Known middlebox, battery device')
       .example('$0 keepalive-tune mqtt://broker.local:1883 --samples 50', 'Measure RTT and the broker limit live')

@@ -77,3 +77,15 @@ export function withTlsOptions<T>(y: Argv<T>): Argv<T & TlsArgs> {
     .implies('key', 'cert')
     .implies('cert', 'key') as unknown as Argv<T & TlsArgs>;
 }
+
+export interface ImpairArgs {
+  impair: string | undefined;
+}
+
+/** `--impair SPEC`: run the measurement through an in-process impair proxy (probe, soak, keepalive-tune). */
+export function withImpairOption<T>(y: Argv<T>): Argv<T & ImpairArgs> {
+  return y.option('impair', {
+    type: 'string',
+    describe: 'Go through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms,nat-idle=30s,…)',
+  }) as unknown as Argv<T & ImpairArgs>;
+}

@@ -6,13 +6,13 @@ import { formatDuration, parseDurationMs, parsePercent } from '../config/units.j
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
-import { withConnectionOptions, withTlsOptions } from './options.js';
+import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
 
 export const probeCommand = defineCommand({
   command: 'probe [url]',
   describe: 'Time each connection phase (DNS, TCP, TLS, WS, CONNACK) and measure RTT and loss like ping',
   builder: (y) =>
-    withTlsOptions(withConnectionOptions(y))
+    withImpairOption(withTlsOptions(withConnectionOptions(y)))
       .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes' })
       .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between probes' })
       .option('timeout', { alias: 'W', type: 'string', default: '2s', describe: 'Wait this long for each reply' })
@@ -26,10 +26,6 @@ export const probeCommand = defineCommand({
       .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when loss is above this, e.g. 0%' })
       .option('max-rtt-p99', { type: 'string', describe: 'Fail (exit 1) when RTT p99 is above this, e.g. 200ms' })
       .option('max-connect', { type: 'string', describe: 'Fail (exit 1) when DNS→CONNACK takes longer, e.g. 2s' })
-      .option('impair', {
-        type: 'string',
-        describe: 'Probe through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms)',
-      })
       .example('$0 probe --embedded', 'Try it with no broker: start one in-process and probe it')
       .example('$0 probe mqtt://broker.local:1883 -c 20 -i 200ms', '20 PINGREQ probes, 5 per second')
       .example('$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev', 'TLS waterfall; password from MQTT_DOCTOR_PASSWORD')

@@ -19,7 +19,7 @@ import type { SoakData } from '../report/build-soak.js';
 const RECENT_DISCONNECTS = 20;
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
-import { withConnectionOptions, withTlsOptions } from './options.js';
+import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
 
 export interface SoakThresholdArgs {
   maxReconnects: number | undefined;
@@ -134,7 +134,7 @@ export const soakCommand = defineCommand({
   command: 'soak [url]',
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
-    withSoakThresholdOptions(withTlsOptions(withConnectionOptions(y)))
+    withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))
       .option('duration', { alias: 'd', type: 'string', describe: 'Stop after this long (default: until Ctrl-C / SIGTERM)' })
       .option('clients', { alias: 'n', type: 'number', default: 1, describe: 'Number of clients in this process' })
       .option('ramp', { type: 'string', default: '100/s', describe: 'Start clients at this rate (0 = all at once)' })
@@ -161,7 +161,6 @@ export const soakCommand = defineCommand({
         default: false,
         describe: 'Every client uses exactly --client-id (reproduce a fleet with a duplicated id: watch the takeovers)',
       })
-      .option('impair', { type: 'string', describe: 'Soak through an in-process impair proxy: a profile (4g) or faults (nat-idle=30s,…)' })
       .example('$0 soak --embedded -d 1m', 'One client for a minute against an in-process broker (any key: running summary)')
       .example('$0 soak mqtt://broker.local:1883 -n 100 --rate 1/s -d 10m --out soak.jsonl', '100 clients, events to a file')
       .example('$0 soak mqtt://broker.local --no-clean --qos 1 --reconnect exp:1s..120s+jitter', 'Kept sessions, backoff with jitter')
