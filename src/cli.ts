@@ -56,7 +56,16 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   let exitCode: number = ExitCode.ok;
   const makeOutput = (args: GlobalArgs): Output => {
     const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), { color: args.color, json: args.json });
-    return createOutput({ ...term, json: args.json, verbose: args.verbose, quiet: args.quiet, stdout: io.stdout, stderr: io.stderr });
+    const columns = (io.stdout as { columns?: number }).columns;
+    return createOutput({
+      ...term,
+      json: args.json,
+      verbose: args.verbose,
+      quiet: args.quiet,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      ...(io.stdout.isTTY && columns ? { width: columns } : {}),
+    });
   };
 
   let parser = globalOptions(yargs())

@@ -9,7 +9,11 @@ import { formatDuration } from '../config/units.js';
 
 export interface TextStyle {
   colorLevel: 0 | 1 | 2 | 3;
+  /** Wrap tables to this many columns (the terminal width; 120 when not a terminal). */
+  width?: number;
 }
+
+const DEFAULT_WIDTH = 120;
 
 const STATUS_MARK: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✖', info: '·', skip: '-' };
 
@@ -32,36 +36,59 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
   }
 }
 
-function table(head: string[], c: ChalkInstance): Table.Table {
-  return new Table({
+// eslint-disable-next-line no-control-regex
+const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+
+/**
+ * Column widths that fit `width`: columns keep their natural width while the table fits; otherwise the widest
+ * columns give up space (cell text then wraps) until it does. undefined = no wrapping needed.
+ */
+export function fitColumns(rows: string[][], width: number): number[] | undefined {
+  const n = Math.max(0, ...rows.map((r) => r.length));
+  const natural = Array.from({ length: n }, (_, i) => Math.max(1, ...rows.map((r) => Math.max(0, ...(r[i] ?? '').split('\n').map(visible)))) + 2);
+  const borders = n + 1;
+  let total = natural.reduce((a, b) => a + b, 0) + borders;
+  if (total <= width) return undefined;
+  const widths = [...natural];
+  const floor = 10;
+  while (total > width) {
+    let widest = 0;
+    for (let i = 1; i < n; i += 1) if (widths[i]! > widths[widest]!) widest = i;
+    if (widths[widest]! <= floor) break;
+    widths[widest] = widths[widest]! - 1;
+    total -= 1;
+  }
+  return widths;
+}
+
+function table(head: string[], c: ChalkInstance, rows: string[][], width: number): Table.Table {
+  const colWidths = fitColumns([head, ...rows], width);
+  const t = new Table({
     head: head.map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+    ...(colWidths ? { colWidths, wordWrap: true } : {}),
   });
+  for (const r of rows) t.push(r);
+  return t;
 }
 
-export function renderChecks(checks: Check[], c: ChalkInstance): string {
+export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_WIDTH): string {
   if (checks.length === 0) return '';
-  const t = table(['', 'check', 'time', 'result'], c);
-  for (const ch of checks) {
-    t.push([
-      colorStatus(c, ch.status, STATUS_MARK[ch.status]),
-      ch.title,
-      ch.durationMs === undefined ? '' : formatDuration(ch.durationMs),
-      ch.summary ?? '',
-    ]);
-  }
-  return t.toString();
+  const rows = checks.map((ch) => [
+    colorStatus(c, ch.status, STATUS_MARK[ch.status]),
+    ch.title,
+    ch.durationMs === undefined ? '' : formatDuration(ch.durationMs),
+    ch.summary ?? '',
+  ]);
+  return table(['', 'check', 'time', 'result'], c, rows, width).toString();
 }
 
-export function renderSection(s: Section, c: ChalkInstance): string {
+export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {
   const title = c.bold(s.title);
   switch (s.kind) {
-    case 'table': {
-      const t = table(s.head, c);
-      for (const row of s.rows) t.push(row);
-      return `${title}\n${t.toString()}`;
-    }
+    case 'table':
+      return `${title}\n${table(s.head, c, s.rows, width).toString()}`;
     case 'pairs': {
       const width = Math.max(0, ...s.pairs.map(([k]) => k.length));
       return [title, ...s.pairs.map(([k, v]) => `  ${c.dim(k.padEnd(width))}  ${v}`)].join('\n');
@@ -77,9 +104,10 @@ export function renderText(report: Report, style: TextStyle): string {
   const head = report.target ? `${report.command} ${report.target.url}` : report.command;
   parts.push(c.bold(`mqtt-doctor ${head}`));
   if (report.insecure) parts.push(c.yellow('! TLS verification is OFF (--insecure): the broker identity was not checked'));
-  const checks = renderChecks(report.checks, c);
+  const width = Math.max(60, style.width ?? DEFAULT_WIDTH);
+  const checks = renderChecks(report.checks, c, width);
   if (checks) parts.push(checks);
-  for (const s of report.view ?? []) parts.push(renderSection(s, c));
+  for (const s of report.view ?? []) parts.push(renderSection(s, c, width));
   const explained = report.checks.filter((ch) => (ch.status === 'fail' || ch.status === 'warn') && (ch.explanation || ch.hint));
   if (explained.length > 0) {
     const lines = explained.flatMap((ch) => [

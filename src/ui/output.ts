@@ -16,6 +16,8 @@ export interface OutputOptions {
   interactive: boolean;
   /** Suppress per-event progress lines (the summary still prints). */
   quiet?: boolean;
+  /** Terminal width for tables (stdout columns when it is a terminal). */
+  width?: number;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
 }
@@ -68,7 +70,7 @@ export function createOutput(opts: OutputOptions): Output {
       if (opts.verbose) err(line);
     },
     emit: (report) => {
-      const text = opts.json ? renderJson(report) : renderText(report, { colorLevel: opts.colorLevel });
+      const text = opts.json ? renderJson(report) : renderText(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
       opts.stdout.write(redact(text));
     },
     write: (text) => opts.stdout.write(redact(text)),

@@ -1,0 +1,42 @@
+import { describe, expect, test } from 'vitest';
+import { fitColumns, renderText } from '../../src/report/render-text.js';
+import type { Report } from '../../src/report/model.js';
+
+describe('fitColumns', () => {
+  test('a table that fits keeps its natural widths', () => {
+    expect(fitColumns([['a', 'bb'], ['ccc', 'd']], 80)).toBeUndefined();
+  });
+
+  test.each([60, 80, 120])('a wide table is squeezed to %d columns, narrow columns untouched', (width) => {
+    const rows = [['id', 'x'.repeat(200), 'y'.repeat(90)]];
+    const w = fitColumns(rows, width)!;
+    expect(w.reduce((a, b) => a + b, 0) + w.length + 1).toBeLessThanOrEqual(width);
+    expect(w[0]).toBe(4); // 'id' + padding
+  });
+});
+
+describe('renderText', () => {
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'mqtt-doctor', version: 't' },
+    command: 'probe',
+    startedAt: '',
+    finishedAt: '',
+    checks: [{ id: 'x', title: 'Check', status: 'fail', summary: 's'.repeat(300), explanation: 'why', hint: 'do this' }],
+    data: {},
+    verdict: { status: 'failed', exitCode: 1, summary: 'bad' },
+    view: [{ kind: 'table', title: 'T', head: ['a', 'b'], rows: [['1', 'w '.repeat(150)]] }],
+  };
+
+  test('no line is wider than the width, and the verdict and hint are printed', () => {
+    const text = renderText(report, { colorLevel: 0, width: 80 });
+    for (const line of text.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
+    expect(text).toMatch(/FAILED {2}bad/);
+    expect(text).toMatch(/→ do this/);
+  });
+
+  test('colour level 0 prints no escape codes, level 1 does', () => {
+    expect(renderText(report, { colorLevel: 0 })).not.toMatch(/\u001b\[/);
+    expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
+  });
+});
