@@ -3,12 +3,17 @@
  * user can cause (DoctorError) and prints one line plus a hint, sets process.exitCode. Nothing else calls
  * process.exit.
  */
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
 import { ExitCode, UsageError, isDoctorError } from './errors.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
 import { COMMANDS } from './commands/registry.js';
 import type { CommandContext, GlobalArgs } from './commands/context.js';
+
+// yargs' ESM build wraps help text at a fixed column, cutting words in half; its CommonJS build wraps at word
+// boundaries (wrap-ansi). Same package, same API.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
 export const EXIT_CODE_EPILOG = `Exit codes:
   0   healthy: every check passed
