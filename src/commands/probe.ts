@@ -88,6 +88,7 @@ export const probeCommand = defineCommand({
         embedded: stage.embedded,
         ...(stage.impair ? { impair: { spec: stage.impair.spec, via: stage.impair.via } } : {}),
       });
+      if (result.failure?.firstBytes) ctx.out.debug(`first bytes from the server (hex): ${result.failure.firstBytes}`);
       ctx.out.emit(report);
       if (ctx.out.json && report.error) {
         ctx.out.note(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);

@@ -226,7 +226,7 @@ async function wsUpgrade(opts: DialOptions, socket: Socket | TLSSocket, info: Di
       status = res.statusCode ?? 101;
     });
     ws.once('unexpected-response', (_req, res) => {
-      fail(`HTTP ${res.statusCode} ${res.statusMessage ?? ''} on ${path} (expected 101 Switching Protocols)`.replace('  ', ' '), `HTTP_${res.statusCode}`);
+      fail(`Unexpected server response: ${res.statusCode} (${res.statusMessage ?? 'HTTP'} on ${path}, expected 101 Switching Protocols)`, `HTTP_${res.statusCode}`);
     });
     ws.once('open', () => {
       const stream = createWebSocketStream(ws);

@@ -135,6 +135,24 @@ describe('servers that are not (good) MQTT brokers', () => {
   });
 });
 
+test('a WebSocket upgrade answered 404 → WS phase, exit 3, wrong path named', async () => {
+  const { createServer } = await import('node:http');
+  const http = createServer((_req, res) => {
+    res.statusCode = 404;
+    res.end();
+  });
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+  const port = (http.address() as { port: number }).port;
+  try {
+    const { result, report } = await probe(conn(`ws://127.0.0.1:${port}/mqtt`));
+    expect(result.failure).toMatchObject({ phase: 'ws', code: 'HTTP_404' });
+    expect(report.verdict.exitCode).toBe(ExitCode.unreachable);
+    expect(report.checks.find((c) => c.id === 'ws')?.explanation).toMatch(/path/);
+  } finally {
+    http.close();
+  }
+});
+
 /** A scripted broker: CONNACK, then answer PINGREQs through `onPing(n, socket)`. */
 async function scriptedBroker(onPing: (n: number, s: Socket) => void): Promise<FakeServer> {
   return startFakeServer((s) => {
