@@ -258,8 +258,14 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     }
   });
   try {
-    if (opts.method === 'echo') await echoLoop(opts, session, result);
-    else if (opts.method === 'ping') await pingLoop(opts, wire, result);
+    try {
+      if (opts.method === 'echo') await echoLoop(opts, session, result);
+      else if (opts.method === 'ping') await pingLoop(opts, wire, result);
+    } catch (err) {
+      // e.g. no SUBACK for the echo topic: a finding about the broker, reported like any other failure.
+      if (!(err instanceof PhaseError)) throw err;
+      result.failure = toFailure(err);
+    }
     if (!wire.closedWith) wire.send({ cmd: 'disconnect', ...(result.mqttVersion === 5 ? { reasonCode: 0 } : {}) } as Packet);
   } finally {
     result.interrupted = opts.signal.aborted;

@@ -184,7 +184,7 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
   }
   const f = r.failure;
   if (f && r.sessionLostAfterSeq === undefined) {
-    const phaseName = PHASE_TITLE[f.phase];
+    const phaseName = f.phase === 'mqtt' && r.connack?.reasonCode === 0 ? 'MQTT session' : PHASE_TITLE[f.phase];
     const refused = f.phase === 'mqtt';
     if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) {
       const rc = describeConnack(f.reasonCode, r.mqttVersion);
@@ -316,6 +316,17 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     } else if (failedPhase !== undefined) {
       checks.push({ id: phase === 'mqtt' ? 'connack' : phase, title: PHASE_TITLE[phase], status: 'skip', summary: 'not reached' });
     }
+  }
+  if (r.failure && r.sessionLostAfterSeq === undefined && r.connack?.reasonCode === 0) {
+    // Connected fine, then the echo set-up failed (no SUBACK, SUBSCRIBE refused).
+    checks.push({
+      id: 'subscribe',
+      title: 'Echo SUBSCRIBE',
+      status: 'fail',
+      summary: `${r.failure.code ?? 'failed'}: ${r.failure.message}`,
+      explanation: r.failure.message,
+      hint: 'use --method ping, which needs no topic rights, or grant this client its echo topic',
+    });
   }
   if (rtt.sent > 0) {
     const s = rtt.stats;

@@ -216,3 +216,18 @@ describe('during the RTT run', () => {
     }
   });
 });
+
+test('echo against a broker that never answers SUBSCRIBE → MQTT phase failure, exit 4 (not an internal error)', async () => {
+  const fake = await startFakeServer((s) => {
+    s.once('data', () => s.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))); // CONNACK, then silence
+  });
+  try {
+    const { result, report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), { method: 'echo', timeoutMs: 200 });
+    expect(result.failure).toMatchObject({ phase: 'mqtt', code: 'SUBACK_TIMEOUT' });
+    expect(report.verdict.exitCode).toBe(ExitCode.refused);
+    expect(report.verdict.summary).toMatch(/^MQTT session failed: SUBSCRIBE to mqtt-doctor\/probe\/.* got no SUBACK/);
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([['dns', 'pass'], ['tcp', 'pass'], ['connack', 'pass'], ['subscribe', 'fail']]);
+  } finally {
+    await fake.close();
+  }
+});
