@@ -18,7 +18,7 @@
 import { UsageError } from '../errors.js';
 
 export interface NetworkProfile {
-  /** lan | broadband | 4g | 5g | satellite-geo | satellite-leo | international */
+  /** lan | broadband | 4g | 5g | nb-iot | satellite-geo | satellite-leo | international */
   name: string;
   title: string;
   /** Round trip, ms. */
@@ -116,6 +116,21 @@ export const PROFILES: readonly NetworkProfile[] = [
     rttMs: { min: 25, typical: 40, max: 60 },
     source: 'reference C3: ~25–60 ms, Starlink target < 20 ms median (god.ad "How Starlink Works"; pluralist.net)',
     confidence: 'reference',
+  }),
+  row({
+    name: 'nb-iot',
+    title: 'NB-IoT (narrowband LPWAN cellular)',
+    // No NB-IoT row in ../shared/reference. Figures from public measurements and the 3GPP design target:
+    // Ugwuanyi, Paul, Irvine, "Survey of IoT for Developing Countries: Performance Analysis of LoRaWAN and
+    // Cellular NB-IoT Networks", Electronics 10(2224), 2021: 837 ms measured latency (taken as one way);
+    // 3GPP TR 45.820 traffic model (quoted in vendor NB-IoT training material): exception reports within
+    // 10 s at the 164 dB coupling-loss edge, where up to 2048 repetitions stretch every transmission.
+    rttMs: { min: 800, typical: 1700, max: 10_000 },
+    natIdleS: 300,
+    natMode: 'drop',
+    source:
+      'estimate: RTT typical ≈ 2 × 837 ms measured (Ugwuanyi et al., Electronics 2021), max = 10 s 3GPP TR 45.820 exception-report latency target at 164 dB MCL; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
+    confidence: 'estimate',
   }),
   row({
     name: 'international',

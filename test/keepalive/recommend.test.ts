@@ -24,6 +24,8 @@ describe('per profile (mains, no broker)', () => {
     ['broadband', 60, 2, 10],
     ['4g', 60, 2, 10],
     ['5g', 60, 2, 10],
+    // p99 10 s (3GPP exception-report target) + retransmissions + radio wake-up: a long PINGRESP wait.
+    ['nb-iot', 60, 15, 60],
     ['satellite-geo', 60, 2, 10],
     ['satellite-leo', 60, 2, 10],
     ['international', 60, 2, 10],
@@ -37,6 +39,7 @@ describe('per profile (mains, no broker)', () => {
     ['broadband', 1200],
     ['4g', 240],
     ['5g', 240],
+    ['nb-iot', 240],
     ['satellite-geo', 240], // no idle figure: assumes 300 s
     ['international', 240],
   ])('%s on battery → K %i s', (name, k) => {
@@ -45,7 +48,7 @@ describe('per profile (mains, no broker)', () => {
 
   test('every profile of kb/profiles is covered', () => {
     expect(PROFILES.map((p) => p.name).sort()).toEqual(
-      ['4g', '5g', 'broadband', 'international', 'lan', 'satellite-geo', 'satellite-leo'].sort(),
+      ['4g', '5g', 'broadband', 'international', 'lan', 'nb-iot', 'satellite-geo', 'satellite-leo'].sort(),
     );
   });
 });
