@@ -140,6 +140,11 @@ export async function connectMqtt(
     dialed.close();
     if (err instanceof WireError) {
       const f = err.failure;
+      // TLS 1.3 finishes the handshake on the client before the server has checked the client's certificate;
+      // its refusal (an alert) then arrives during CONNECT. It is still a TLS failure.
+      if (f.kind === 'closed' && f.code && /^ERR_(SSL|TLS)_/.test(f.code)) {
+        throw new PhaseError('tls', `the server ended TLS after the handshake: ${f.error ?? f.code}`, f.code, info, { cause: err });
+      }
       const msg = f.kind === 'timeout' ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)` : err.message;
       throw Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
         firstBytes: f.kind === 'malformed' ? f.firstBytes : undefined,

@@ -37,6 +37,16 @@ function describeFailure(f: WireFailure): string {
   }
 }
 
+/**
+ * OpenSSL errors arrive as `805C…:error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate
+ * required:../deps/…/rec_layer_s3.c:1601:SSL alert number 116`: keep the reason and the alert number.
+ */
+export function tidyError(message: string): string {
+  const m = /SSL routines:[^:]*:([^:]+):.*?(?:SSL alert number (\d+))?\s*$/s.exec(message);
+  if (!m) return message.split('\n')[0] ?? message;
+  return `${m[1]}${m[2] ? ` (TLS alert ${m[2]})` : ''}`;
+}
+
 /** Classify the first bytes of a non-MQTT answer, for the "most likely cause" line. */
 export function sniff(bytes: Buffer): 'http' | 'tls' | 'unknown' {
   if (bytes.subarray(0, 5).toString('latin1') === 'HTTP/') return 'http';
@@ -79,7 +89,7 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
       }
       this.parser.parse(chunk);
     });
-    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: err.message, ...(err.code ? { code: err.code } : {}) }));
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: tidyError(err.message), ...(err.code ? { code: err.code } : {}) }));
     stream.on('close', () => this.fail({ kind: 'closed' }));
     stream.on('end', () => this.fail({ kind: 'closed', error: 'the server closed the connection (FIN)' }));
   }

@@ -24,6 +24,8 @@ export interface MosquittoOptions {
   extraTls?: Array<{ certFile: string; keyFile: string }>;
   /** Also open a WebSocket listener. */
   websockets?: boolean;
+  /** Also open a WebSocket-over-TLS listener with these PEM files (port in `wssPort`). */
+  wss?: { certFile: string; keyFile: string };
 }
 
 export interface Mosquitto {
@@ -31,6 +33,7 @@ export interface Mosquitto {
   tlsPort: number | undefined;
   extraTlsPorts: number[];
   wsPort: number | undefined;
+  wssPort: number | undefined;
   dir: string;
   url: string;
   log(): string;
@@ -46,6 +49,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const port = await freePort();
   const tlsPort = opts.tls ? await freePort() : undefined;
   const wsPort = opts.websockets ? await freePort() : undefined;
+  const wssPort = opts.wss ? await freePort() : undefined;
   const extraTlsPorts: number[] = [];
   for (let i = 0; i < (opts.extraTls?.length ?? 0); i += 1) extraTlsPorts.push(await freePort());
   const logPath = join(dir, 'mosquitto.log');
@@ -77,6 +81,9 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     lines.push(`listener ${extraTlsPorts[i]} 127.0.0.1`, `certfile ${t.certFile}`, `keyfile ${t.keyFile}`);
   });
   if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
+  if (wssPort && opts.wss) {
+    lines.push(`listener ${wssPort} 127.0.0.1`, 'protocol websockets', `certfile ${opts.wss.certFile}`, `keyfile ${opts.wss.keyFile}`);
+  }
   const confPath = join(dir, 'mosquitto.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');
 
@@ -112,6 +119,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     tlsPort,
     extraTlsPorts,
     wsPort,
+    wssPort,
     dir,
     url: `mqtt://127.0.0.1:${port}`,
     log: () => safeRead(logPath),

@@ -15,16 +15,21 @@ import { conn, probe } from './helpers.js';
 
 let certs: CertSet;
 let mosq: Mosquitto;
+let mtls: Mosquitto;
 
 beforeAll(async () => {
   certs = makeCerts();
-  mosq = await startMosquitto({
-    tls: { ...certs.valid },
-    extraTls: [certs.expired, certs.wrongName, certs.unknownCa],
-  });
+  [mosq, mtls] = await Promise.all([
+    startMosquitto({
+      tls: { ...certs.valid },
+      extraTls: [certs.expired, certs.wrongName, certs.unknownCa],
+      wss: { ...certs.valid },
+    }),
+    startMosquitto({ tls: { ...certs.valid, caFile: certs.caFile, requireCertificate: true } }),
+  ]);
 });
 afterAll(async () => {
-  await mosq?.stop();
+  await Promise.all([mosq?.stop(), mtls?.stop()]);
 });
 
 describe('TLS against mosquitto with generated certificates', () => {
@@ -54,6 +59,28 @@ describe('TLS against mosquitto with generated certificates', () => {
     expect(result.dial.tls?.certificate?.subject).toContain('CN=');
   });
 
+  test('wss://: TLS then the WebSocket upgrade, each timed', async () => {
+    const { result, report } = await probe(conn(`wss://localhost:${mosq.wssPort}`, { ca: certs.caFile }), { count: 2 });
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([
+      ['dns', 'pass'], ['tcp', 'pass'], ['tls', 'pass'], ['ws', 'pass'], ['connack', 'pass'], ['rtt', 'pass'],
+    ]);
+    expect(result.dial.ws).toMatchObject({ status: 101, subprotocol: 'mqtt' });
+  });
+
+  test('mutual TLS: the client certificate is accepted, and without it the handshake is refused', async () => {
+    const url = `mqtts://localhost:${mtls.tlsPort}`;
+    const withCert = await probe(conn(url, { ca: certs.caFile, cert: certs.client.certFile, key: certs.client.keyFile }), { count: 1 });
+    expect(withCert.report.verdict.exitCode).toBe(0);
+    const without = await probe(conn(url, { ca: certs.caFile }), { count: 1 });
+    // TLS 1.3 sends the "certificate required" alert after the client's Finished, so it arrives during
+    // CONNECT; it is still reported as the TLS phase failing, with alert 116 named.
+    expect(without.result.connack).toBeUndefined();
+    expect(without.result.failure).toMatchObject({ phase: 'tls', code: 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' });
+    expect(without.result.failure?.message).toMatch(/certificate required \(TLS alert 116\)/);
+    expect(without.report.verdict.exitCode).toBe(ExitCode.unreachable);
+    expect(without.report.checks.find((c) => c.id === 'tls')?.explanation).toMatch(/client certificate/i);
+  });
+
   test('expired certificate with --insecure connects, and the report says verification was off', async () => {
     const { result, report } = await probe(conn(`mqtts://localhost:${mosq.extraTlsPorts[0]}`, { insecure: true }), { count: 1 });
     expect(result.connack?.reasonCode).toBe(0);
@@ -76,6 +103,24 @@ describe('TLS against mosquitto with generated certificates', () => {
     expect(result.crossCheck).toEqual({ tried: 'tls', answered: true });
     expect(report.verdict.exitCode).toBe(ExitCode.refused);
     expect(report.error?.hint).toBe(`use mqtts://127.0.0.1:${mosq.tlsPort}`);
+  });
+});
+
+describe('credentials refused with the codes mosquitto does not send (scripted CONNACK)', () => {
+  test.each([
+    ['3.1.1', [0x20, 0x02, 0x00, 0x04], 4, /bad user ?name or password/i],
+    ['5', [0x20, 0x03, 0x00, 0x86, 0x00], 0x86, /bad user ?name or password/i],
+  ])('MQTT %s CONNACK %j → reason %d named, exit 4', async (v, bytes, rc, meaning) => {
+    const fake = await startFakeServer((s) => s.once('data', () => s.write(Buffer.from(bytes))));
+    try {
+      const { result, report } = await probe(conn(fake.url, { mqttVersion: v, username: 'u', password: 'sekrit-pw' }));
+      expect(result.failure).toMatchObject({ phase: 'mqtt', code: 'CONNACK_REFUSED', reasonCode: rc });
+      expect(report.verdict.exitCode).toBe(ExitCode.refused);
+      expect(report.verdict.summary).toMatch(meaning);
+      expect(JSON.stringify(report)).not.toContain('sekrit-pw');
+    } finally {
+      await fake.close();
+    }
   });
 });
 
