@@ -11,7 +11,7 @@ import { formatDuration, parseDurationMs } from '../config/units.js';
 import { RefusedError, UnreachableError, UsageError } from '../errors.js';
 import { getBroker } from '../kb/brokers.js';
 import { CLIENT_LIBS, type ClientLibId } from '../kb/clients.js';
-import { findMiddlebox, getProfile, MIDDLEBOXES } from '../kb/profiles.js';
+import { findMiddlebox, getProfile, MIDDLEBOXES, PROFILES } from '../kb/profiles.js';
 import type { KeepaliveReportInput } from '../report/build-keepalive.js';
 import { VERSION } from '../version.js';
 import { defineCommand, type CommandContext } from './context.js';
@@ -44,7 +44,7 @@ export const keepaliveTuneCommand = defineCommand({
   describe: 'Recommend keepalive, ping/connect timeouts, backoff and TCP keepalive, and show why, number by number',
   builder: (y) =>
     withImpairOption(withTlsOptions(withConnectionOptions(y)))
-      .option('profile', { type: 'string', describe: 'Network profile: lan, broadband, 4g, 5g, satellite-geo, satellite-leo, international' })
+      .option('profile', { type: 'string', describe: `Network profile: ${PROFILES.map((p) => p.name).join(', ')}` })
       .option('samples', { type: 'number', default: 20, describe: 'PINGREQ round trips to measure on a live target' })
       .option('sample-interval', { type: 'string', default: '200ms', describe: 'Time between RTT samples' })
       .option('nat-idle', { type: 'string', describe: 'Known middlebox idle timeout (350s) or a middlebox name (aws-nat, azure-lb, gcp-nat, …)' })
