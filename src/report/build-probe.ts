@@ -262,6 +262,30 @@ function certSection(r: ProbeResult): Section | undefined {
   };
 }
 
+/** httpstat-style bars: where the connect time went, phase by phase (only when something connected). */
+function waterfallSection(r: ProbeResult): Section | undefined {
+  const d = r.dial;
+  const phases: Array<[string, number | undefined]> = [
+    ['DNS', d.dns && !d.dns.literal ? d.dns.ms : undefined],
+    ['TCP', d.tcp?.ms],
+    ['TLS', d.tls?.ms],
+    ['WebSocket', d.ws?.ms],
+    ['CONNACK', r.connack?.ms],
+  ];
+  const shown = phases.filter((p): p is [string, number] => p[1] !== undefined);
+  const total = shown.reduce((a, [, ms]) => a + ms, 0);
+  if (shown.length < 2 || total <= 0) return undefined;
+  const WIDTH = 30;
+  let start = 0;
+  const lines = shown.map(([name, ms]) => {
+    const from = Math.round((start / total) * WIDTH);
+    const to = Math.max(from + 1, Math.round(((start + ms) / total) * WIDTH));
+    start += ms;
+    return `${name.padEnd(10)} ${' '.repeat(from)}${'█'.repeat(to - from)}${' '.repeat(Math.max(0, WIDTH - to))} ${fmtMs(ms)}`;
+  });
+  return { kind: 'lines', title: `Connect waterfall (${fmtMs(total)} in total)`, lines };
+}
+
 function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
   if (rtt.sent === 0) return undefined;
   const what = r.method === 'ping' ? 'PINGREQ → PINGRESP' : r.method === 'echo' ? `PUBLISH QoS ${r.qos} → own subscription` : 'TCP connect (tcping)';
@@ -364,7 +388,7 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   }
   const warnings = found.filter((f) => f.severity === 'warn').length;
   const verdict = verdictFor(r, rtt, thresholds, warnings);
-  const view = [grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
+  const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
   const c = r.connack;
   const data: ProbeData = {
     method: r.method,

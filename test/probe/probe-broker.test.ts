@@ -58,6 +58,9 @@ describe('probe against mosquitto', () => {
     expect(result.dial.ws).toMatchObject({ status: 101, subprotocol: 'mqtt', path: '/mqtt' });
     expect(report.checks.map((c) => c.id)).toEqual(['dns', 'tcp', 'ws', 'connack', 'rtt']);
     expect(report.verdict.exitCode).toBe(0);
+    // The waterfall has a bar per phase that took place (an IP literal needs no DNS).
+    const waterfall = report.view?.find((v) => v.title.startsWith('Connect waterfall'));
+    expect(waterfall?.kind === 'lines' && waterfall.lines.map((l) => l.split(' ')[0])).toEqual(['TCP', 'WebSocket', 'CONNACK']);
   });
 
   test('server keep alive below the requested keepalive is reported as a finding', async () => {
