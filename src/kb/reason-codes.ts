@@ -51,7 +51,7 @@ const MQTT5_ROWS: Row[] = [
   [0x84, 'Unsupported Protocol Version', 'CONNACK',
     'The broker does not speak the requested MQTT version; retry with --mqtt-version 4.'],
   [0x85, 'Client Identifier not valid', 'CONNACK',
-    'Client id empty, too long or with disallowed characters; mosquitto also refuses a keepalive of 0 or above max_keepalive this way for some versions.'],
+    'Client id empty, too long or with disallowed characters. (Paho Python 2.x also shows a 3.1.1 rc 2 as 133, e.g. mosquitto refusing a 3.1.1 keepalive of 0 or above max_keepalive.)'],
   [0x86, 'Bad User Name or Password', 'CONNACK', 'Wrong credentials, or an expired token / SAS / JWT used as password.'],
   [0x87, 'Not authorized', 'CONNACK PUBACK PUBREC SUBACK UNSUBACK DISCONNECT',
     'Not allowed: missing credentials (mosquitto 2 defaults to allow_anonymous false), ACL or cloud policy denies the client id or topic.'],
@@ -221,7 +221,10 @@ const ADVICE: Record<number, RcAdvice> = {
   0x84: { causes: ['Broker supports only MQTT 3.1.1 (or 3.1)', 'Client asked for MQTT 5 on an old broker'], confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1',
     fix: 'Use protocol version 4 (3.1.1) or upgrade the broker.',
     fixFor: { mqttjs: 'protocolVersion: 4', 'paho-python': 'mqtt.Client(protocol=mqtt.MQTTv311)', 'paho-java': 'MqttConnectOptions.setMqttVersion(MQTT_VERSION_3_1_1)', 'paho-go': 'opts.SetProtocolVersion(4)', mosquitto: '-V mqttv311' }, event: 'refused' },
-  0x85: { causes: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects', 'Mosquitto ≥ 2.0.12 with MQTT 3.1.1: keepalive 0 or above max_keepalive'],
+  // Mosquitto refuses a bad keepalive only for 3.1.x clients (rc 2); an MQTT 5 client gets Server Keep Alive
+  // (reference B1, G1). A 133 for that case comes from Paho Python 2.x renumbering rc 2 (reference E1).
+  0x85: { causes: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects',
+    'Paho Python 2.x reports a 3.1.1 rc 2 as 133: with mosquitto ≥ 2.0.12 that is a keepalive of 0 or above max_keepalive (an MQTT 5 client gets Server Keep Alive instead, never 0x85)'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1 --keepalive 60s --client-id test-1', fix: 'Use a short unique client id of [0-9a-zA-Z]; on mosquitto send a keepalive between 1 and max_keepalive.',
     fixFor: CLIENT_ID_FIX, event: 'refused' },
   0x86: { causes: ['Wrong user name or password', 'Token, JWT or SAS used as password has expired', 'Password file not reloaded on the broker'], confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
@@ -263,6 +266,12 @@ const ADVICE: Record<number, RcAdvice> = {
 /** 3.1.1 return code → its MQTT 5 twin (Paho Python convert_connack_rc_to_reason_code). */
 const TWIN_311: Record<number, number> = { 0: 0x00, 1: 0x84, 2: 0x85, 3: 0x88, 4: 0x86, 5: 0x87 };
 
+/** 3.1.1 codes whose causes differ from their MQTT 5 twin's. */
+const CAUSES_311: Record<number, string[]> = {
+  // Reference B1: mosquitto ≥ 2.0.12, handle_connect.c (keepalive > max_keepalive || keepalive == 0) for 3.1.x.
+  2: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects', 'Mosquitto ≥ 2.0.12 with MQTT 3.1.1: keepalive 0 or above max_keepalive'],
+};
+
 /** Text libraries print for 3.1.1 refusals (mosquitto/Paho Python connack_string, MQTT.js ReasonCodes). */
 const TEXT_311: Record<number, RegExp[]> = {
   1: [/unacceptable protocol version/i],
@@ -297,7 +306,7 @@ export function reasonCodeEntries(): KbEntry[] {
   for (const info of CONNACK311.values()) {
     if (info.code === 0) continue;
     const twin = ADVICE[TWIN_311[info.code] ?? -1];
-    const advice: RcAdvice = { ...(twin ?? { fix: info.meaning }), causes: twin?.causes ?? [info.meaning] };
+    const advice: RcAdvice = { ...(twin ?? { fix: info.meaning }), causes: CAUSES_311[info.code] ?? twin?.causes ?? [info.meaning] };
     out.push(entryFrom(info, 4, advice));
   }
   return out;

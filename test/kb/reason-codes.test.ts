@@ -6,6 +6,7 @@ import {
   mqtt5ReasonCode,
   mqtt5ReasonCodeByName,
 } from '../../src/kb/reason-codes.js';
+import { entryById } from '../../src/kb/catalog.js';
 
 describe('mqtt5ReasonCode (MQTT 5.0 §2.4 Table 2-6)', () => {
   test.each([
@@ -49,4 +50,21 @@ describe('connackReturnCode311 / describeConnack', () => {
     [0x8d, 5, 'Unknown (0x8D)'], // DISCONNECT-only code is not a CONNACK code
     [0x42, 5, 'Unknown (0x42)'],
   ] as const)('unknown %i v%i → %s', (code, v, name) => expect(describeConnack(code, v).name).toBe(name));
+});
+
+// Reference B1 / G1: mosquitto ≥ 2.0.12 refuses a 3.1.1 client whose keepalive is 0 or above max_keepalive with
+// rc 2; an MQTT 5 client is given Server Keep Alive instead, so a real 0x85 never means "keepalive". 133 shows
+// up for that case only because Paho Python 2.x renumbers rc 2 as 133 (reference E1).
+describe('mosquitto keepalive refusal is a 3.1.1 rc 2 fact, not an MQTT 5 0x85 one', () => {
+  const text = (id: string) => {
+    const e = entryById(id);
+    return e ? [e.title, ...e.causes, e.fix].join(' ') : '';
+  };
+  test.each([
+    ['connack311.2', /Mosquitto ≥ 2\.0\.12 with MQTT 3\.1\.1: keepalive 0 or above max_keepalive/],
+    ['mqtt5.0x85', /Paho Python 2\.x reports.*rc 2 as 133/],
+    ['mqtt5.0x85', /MQTT 5 client.*Server Keep Alive/],
+  ] as const)('%s says %s', (id, re) => expect(text(id)).toMatch(re));
+  test('0x85 meaning does not claim mosquitto sends 0x85 for a keepalive', () =>
+    expect(mqtt5ReasonCode(0x85)?.meaning).not.toMatch(/mosquitto also refuses a keepalive/));
 });
