@@ -56,6 +56,8 @@ export class SoakClient {
   private attempt = 0;
   private everConnected = false;
   private publishing = false;
+  /** A SUBACK for this run's topic came back on some connection of this run (the session may hold it). */
+  private subscribed = false;
   /** Set at the end of a run: a reconnect during the drain must not start publishing again. */
   private quiesced = false;
   private pubTimer: NodeJS.Timeout | undefined;
@@ -108,7 +110,9 @@ export class SoakClient {
     this.attempt = 0;
     this.resetSignals();
     if (o.intervalMs <= 0) return;
-    if (sessionPresent) {
+    // A present session holds our subscription only if this run made it: with a fixed --client-id and
+    // --no-clean the first CONNACK can find an earlier run's session, subscribed to that run's topic.
+    if (sessionPresent && this.subscribed) {
       this.startPublishing();
       return;
     }
@@ -116,7 +120,8 @@ export class SoakClient {
     // broker can route it back (MQTT.js's own resubscribe runs after its offline queue is flushed).
     // Publish even when the subscription was refused (SUBACK 0x80, an ACL): the messages then count as lost
     // and the report says none came back, which is the finding.
-    this.client?.subscribe(o.topic, { qos: o.qos }, () => {
+    this.client?.subscribe(o.topic, { qos: o.qos }, (err) => {
+      if (!err) this.subscribed = true;
       if (this.state === 'connected') this.startPublishing();
     });
   }
