@@ -238,7 +238,12 @@ export class SoakClient {
     if (!c) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        c.end(true, () => resolve());
+        // end(false) waits for 'outgoingEmpty' (every QoS 1/2 publish acknowledged); a broker that never
+        // acks keeps it waiting, and a second end() returns at once because MQTT.js is already
+        // 'disconnecting' (client.js end()), leaving the socket and its keepalive open for 1.5 × keepalive.
+        // Destroying the stream closes it now; MQTT.js's 'close' handler stops the keepalive.
+        c.stream?.destroy();
+        resolve();
       }, 1000);
       c.end(!wasConnected, () => {
         clearTimeout(timer);
