@@ -130,6 +130,7 @@ export const keepaliveTuneCommand = defineCommand({
               maxIdleMs,
               parallel: args['idle-probes'],
               pingTimeoutMs: Math.max(2000, Math.ceil(4 * p99)),
+              ...(inputs.broker?.maxAcceptedS !== undefined ? { maxKeepaliveS: inputs.broker.maxAcceptedS } : {}),
               signal: ctx.signal,
               onProgress: (l) => ctx.out.progress(l),
             }),
@@ -138,7 +139,7 @@ export const keepaliveTuneCommand = defineCommand({
           if (d.rounds.some((r) => r.results.some((x) => !x.alive))) {
             idle = { source: 'discovered', label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`, lowMs: d.lowMs, highMs: d.highMs };
           } else if (d.aboveMax) {
-            ctx.out.note(`no idle timeout up to ${formatDuration(maxIdleMs)}; rules use the profile or the assumed value`);
+            ctx.out.note(`no idle timeout up to ${formatDuration(d.maxIdleMs)}${d.cappedByBrokerS !== undefined ? ` (the broker's keepalive cap of ${d.cappedByBrokerS} s limits the search)` : ''}; rules use the profile or the assumed value`);
           }
         }
         if (args['verify-broker'] && !ctx.signal.aborted) {

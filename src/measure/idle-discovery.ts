@@ -247,6 +247,21 @@ export function narrow(lowMs: number, highMs: number, results: readonly ProbeRes
   return { lowMs: Math.min(lo, hi), highMs: hi, sawDead };
 }
 
+/**
+ * Keepalive for the silent probes and the longest silence worth trying. The probes must outlast the silence
+ * on the broker side, so K ≥ the silence (the broker may cut only after 1.5 × K: [MQTT-3.1.2-24]). A broker
+ * that caps keepalive (mosquitto max_keepalive: MQTT 5 Server Keep Alive, 3.1.1 rc 2 from 2.0.12; reference
+ * B1) would otherwise cut a probe at 1.5 × its cap and the search would report that as the path's idle
+ * timeout, so the silence is limited to the cap instead.
+ */
+export function idleSearchBounds(maxIdleMs: number, brokerMaxKeepaliveS?: number): { keepaliveS: number; maxIdleMs: number; cappedByBrokerS?: number } {
+  const wantS = Math.min(65535, Math.max(60, Math.ceil(maxIdleMs / 1000)));
+  if (brokerMaxKeepaliveS === undefined || brokerMaxKeepaliveS >= wantS) return { keepaliveS: wantS, maxIdleMs };
+  const keepaliveS = Math.max(1, Math.floor(brokerMaxKeepaliveS));
+  if (keepaliveS * 1000 >= maxIdleMs) return { keepaliveS, maxIdleMs };
+  return { keepaliveS, maxIdleMs: keepaliveS * 1000, cappedByBrokerS: keepaliveS };
+}
+
 export interface IdleRound {
   lowMs: number;
   highMs: number;
@@ -260,7 +275,10 @@ export interface IdleDiscovery {
   highMs: number;
   /** No connection died up to maxIdleMs: the timeout is above it (or there is none). */
   aboveMax: boolean;
+  /** Longest silence searched: --max-idle, or less when the broker caps keepalive (cappedByBrokerS). */
   maxIdleMs: number;
+  /** The broker's keepalive cap that limited the search (its own cut would look like an idle timeout). */
+  cappedByBrokerS?: number;
   rounds: IdleRound[];
   connections: number;
   tookMs: number;
@@ -280,6 +298,8 @@ export interface IdleDiscoveryOptions {
   resolutionMs?: number;
   maxRounds?: number;
   pingTimeoutMs: number;
+  /** Largest keepalive the broker accepts (probeBrokerLimits): bounds the probes' keepalive and silence. */
+  maxKeepaliveS?: number;
   signal: AbortSignal;
   onProgress?: (line: string) => void;
 }
@@ -289,15 +309,20 @@ const fmt = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 export async function discoverIdleTimeout(o: IdleDiscoveryOptions): Promise<IdleDiscovery> {
   const t0 = now();
   const parallel = o.parallel ?? 8;
-  const resolutionMs = o.resolutionMs ?? Math.max(1000, o.maxIdleMs / 50);
   const maxRounds = o.maxRounds ?? 3;
   // A keepalive long enough that the broker never cuts a silent probe before the middlebox does (1.5 × K).
-  const keepaliveS = Math.min(65535, Math.max(60, Math.ceil(o.maxIdleMs / 1000)));
+  const bounds = idleSearchBounds(o.maxIdleMs, o.maxKeepaliveS);
+  const { keepaliveS, maxIdleMs } = bounds;
+  const resolutionMs = o.resolutionMs ?? Math.max(1000, maxIdleMs / 50);
+  if (bounds.cappedByBrokerS !== undefined) {
+    o.onProgress?.(`the broker caps keepalive at ${bounds.cappedByBrokerS} s and cuts silent clients after 1.5 × that: searching silences up to ${fmt(maxIdleMs)} only`);
+  }
   const res: IdleDiscovery = {
     lowMs: 0,
-    highMs: o.maxIdleMs,
+    highMs: maxIdleMs,
     aboveMax: false,
-    maxIdleMs: o.maxIdleMs,
+    maxIdleMs,
+    ...(bounds.cappedByBrokerS !== undefined ? { cappedByBrokerS: bounds.cappedByBrokerS } : {}),
     rounds: [],
     connections: 0,
     tookMs: 0,

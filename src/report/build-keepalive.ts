@@ -153,7 +153,7 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
   if (input.discovery) {
     const d = input.discovery;
     const bracket = d.aboveMax
-      ? `above ${dur(d.lowMs)} (no connection died up to --max-idle)`
+      ? `above ${dur(d.lowMs)} (no connection died up to ${d.cappedByBrokerS !== undefined ? `the broker's keepalive cap of ${d.cappedByBrokerS} s` : '--max-idle'})`
       : d.highMs - d.lowMs < 50
         ? `${dur(d.highMs)} (reset at expiry)`
         : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
@@ -163,7 +163,7 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
       status: d.inconsistent ? 'warn' : d.aboveMax ? 'info' : 'pass',
       summary: `${bracket}; ${d.connections} connections, ${d.rounds.length} round(s), took ${dur(d.tookMs)}`,
       durationMs: d.tookMs,
-      metrics: { lowMs: d.lowMs, highMs: d.highMs, aboveMax: d.aboveMax, deadClosed: d.deadHow.closed, deadSilent: d.deadHow.timeout },
+      metrics: { lowMs: d.lowMs, highMs: d.highMs, aboveMax: d.aboveMax, deadClosed: d.deadHow.closed, deadSilent: d.deadHow.timeout, ...(d.cappedByBrokerS !== undefined ? { cappedByBrokerS: d.cappedByBrokerS } : {}) },
       explanation: d.deadHow.closed > 0
         ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
         : d.deadHow.timeout > 0
