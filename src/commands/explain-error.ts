@@ -35,7 +35,10 @@ export const explainErrorCommand = defineCommand({
     const mqttVersion = args['mqtt-version'] === undefined ? undefined : args['mqtt-version'] === '5' ? 5 : 4;
     const common = { version: VERSION, startedAt, ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) };
 
-    const words = (args.text ?? []).map(String);
+    // Words after `--` (text that starts with a dash, e.g. `-- -4078`) land in argv._ after the command name.
+    // (cli.ts hands run() yargs' argv, which carries `_`; GlobalArgs does not declare it.)
+    const afterDashes = ((args as { _?: unknown[] })._ ?? []).slice(1);
+    const words = [...(args.text ?? []), ...afterDashes].map(String);
     if (args.file !== undefined && words.length > 0) throw new UsageError('give either text or --file, not both');
     let text: string;
     let source: string;

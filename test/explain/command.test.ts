@@ -27,6 +27,17 @@ describe('mqtt-doctor explain-error', () => {
     expect(doc.data.candidates?.[0]?.id).toBe(id);
   });
 
+  // `--` is how a shell user passes text that starts with a dash; the words after it are the text, not stdin.
+  test.each([
+    [['--json', '--', '-4078'], 'errno.ECONNREFUSED'],
+    [['--json', '--', '-3008'], 'errno.ENOTFOUND'],
+    [['--json', '--client', 'umqtt', '--', 'OSError:', '-1'], 'umqtt.oserror-minus1'],
+  ] as const)('%j: text after -- is explained', async (args, id) => {
+    const r = await runCli(['explain-error', ...args], { input: '' });
+    expect(r.code).toBe(0);
+    expect(json(r.stdout).data.candidates?.[0]?.id).toBe(id);
+  });
+
   test('library-specific fix with --client, target filled into the confirm command', async () => {
     const r = await runCli(['explain-error', 'read ECONNRESET', '--client', 'paho-python', '--json']);
     expect(json(r.stdout).data.candidates?.[0]?.clientFix).toMatch(/keepalive=30/);
