@@ -136,6 +136,12 @@ function soakVerdict(i: SoakReportInput): Verdict {
       summary: `no client ever connected${top ? ` (${CAUSE_INFO[top].title})` : ''}`,
     };
   }
+  // A failing finding ("no message came back") is README's exit 1 "no replies at all", and the JUnit file
+  // already lists it as a failure: the exit code must agree, interrupted or not.
+  const failing = i.findings.filter((f) => f.status === 'fail');
+  if (failing.length > 0) {
+    return { status: 'failed', exitCode: ExitCode.finding, summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; ') };
+  }
   const problems: string[] = [];
   if (c.reconnects > 0) problems.push(`${c.reconnects} reconnects`);
   if (c.neverConnected > 0) problems.push(`${c.neverConnected} clients never connected`);

@@ -3,7 +3,7 @@ import { classifyDisconnect } from '../../src/analyze/soak/causes.js';
 import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import type { SoakRunInfo } from '../../src/analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
-import { checkThresholds } from '../../src/analyze/soak/thresholds.js';
+import { checkThresholds, soakFindings } from '../../src/analyze/soak/thresholds.js';
 import { LatencyHistogram } from '../../src/analyze/stats.js';
 import { buildSoakFromFile, buildSoakReport, type SoakEnd } from '../../src/report/build-soak.js';
 import { renderJunit } from '../../src/report/render-junit.js';
@@ -96,5 +96,29 @@ describe('knowledge base links', () => {
 describe('report from a file', () => {
   test.each(['', 'not json\n', '{"type":"checkpoint","t":1}\n'])('%j is not a soak file', (text) => {
     expect(() => buildSoakFromFile(text, 'x.jsonl', {}, '0')).toThrow(UsageError);
+  });
+});
+
+describe('a failing finding fails the run', () => {
+  // README exit codes: 1 for "no replies at all"; the JUnit file already carries the failure, so the exit
+  // code must agree with it (a CI job reading either must see the same result).
+  test.each([
+    ['nothing came back: exit 1', 20, 0, 'duration', 'failed', 1],
+    ['nothing came back, interrupted: still exit 1', 20, 0, 'signal', 'failed', 1],
+    ['some came back: loss is degraded, exit 0', 20, 15, 'duration', 'degraded', 0],
+  ] as const)('%s', (_n, sent, received, end, status, exitCode) => {
+    const tl = new ConnectionTimeline(0, 0);
+    tl.connect(10, false, false);
+    const s: SoakSummary = {
+      atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
+      connections: summarizeConnections([tl], 10_000, 10_000),
+      messages: { ...summarizeMessages([], 10_000, 0, new LatencyHistogram()), sent, received, lost: sent - received, lossPct: (100 * (sent - received)) / sent },
+    };
+    const r = buildSoakReport({
+      command: 'soak', version: '0', startedAt: new Date(0).toISOString(), finishedAt: new Date(10_000).toISOString(), runId: 'r', info,
+      end, summary: s, thresholds: [], findings: soakFindings(s), recentDisconnects: [],
+    });
+    expect(r.verdict).toMatchObject({ status, exitCode });
+    expect(/failures="(\d+)"/.exec(renderJunit(r))?.[1] !== '0').toBe(exitCode !== 0);
   });
 });
