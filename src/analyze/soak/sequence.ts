@@ -13,6 +13,23 @@ export type Arrival = 'new' | 'out-of-order' | 'duplicate' | 'foreign';
 /** Beyond this many unanswered messages per client the oldest are written off as lost (bounded memory). */
 export const MAX_PENDING = 100_000;
 
+/**
+ * Unanswered messages one run may track in all (a Map entry with a float send time is roughly 50 B in V8:
+ * about 100 MB). A broker that swallows everything for days would otherwise grow every client to
+ * MAX_PENDING: 10,000 clients × 100,000 entries is tens of GB.
+ */
+export const PENDING_BUDGET = 2_000_000;
+
+/**
+ * The per-client cap for a run: the budget split over the clients, but never below 4 × the messages sent
+ * within the loss grace (so a message is live-counted as lost before it can be written off) nor below 64.
+ */
+export function pendingCapPerClient(clients: number, ratePerS: number, lossGraceMs: number): number {
+  const share = Math.floor(PENDING_BUDGET / Math.max(1, clients));
+  const graceWindow = Math.ceil(4 * Math.max(0, ratePerS) * (Math.max(0, lossGraceMs) / 1000));
+  return Math.min(MAX_PENDING, Math.max(64, share, graceWindow));
+}
+
 export interface MessageCounts {
   sent: number;
   received: number;
@@ -55,7 +72,15 @@ export class SeqTracker {
   private away: Set<number> | undefined;
   private hist: LatencyHistogram | undefined;
 
-  constructor(private readonly lateAfterMs = 10_000) {}
+  constructor(
+    private readonly lateAfterMs = 10_000,
+    private readonly maxPending = MAX_PENDING,
+  ) {}
+
+  /** Messages sent and not (yet) received that are still tracked one by one. */
+  get pendingCount(): number {
+    return this.pendingMap?.size ?? 0;
+  }
 
   /** Allocate the next sequence number for a message sent at `t` (`offline`: queued while disconnected). */
   send(t: number, offline = false): number {
@@ -68,7 +93,7 @@ export class SeqTracker {
     this.pendingMap ??= new Map();
     const pending = this.pendingMap;
     pending.set(seq, t);
-    if (pending.size > MAX_PENDING) {
+    if (pending.size > this.maxPending) {
       const oldest = pending.keys().next().value as number;
       pending.delete(oldest);
       this.away?.delete(oldest);

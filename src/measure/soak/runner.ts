@@ -6,7 +6,7 @@
 import type { IClientOptions } from 'mqtt';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
-import { SeqTracker } from '../../analyze/soak/sequence.js';
+import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
 import type { EndReason, SoakEvent, SoakRunInfo } from '../../analyze/soak/events.js';
 import { clientRows, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
@@ -63,6 +63,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const clients: SoakClient[] = [];
   const latency = new LatencyHistogram();
   const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
+  const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
   const emit = (ev: SoakEvent) => o.onEvent(ev);
   const onArrival = (ms: number | undefined, kind: string) => {
     if (ms !== undefined) latency.record(Math.max(0, ms));
@@ -92,7 +93,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     const t = now();
     const clientId = o.clientIds[i] ?? `${o.runId}-${i}`;
     const timeline = new ConnectionTimeline(i, t, o.flapThresholdMs);
-    const seq = new SeqTracker(o.lossGraceMs);
+    const seq = new SeqTracker(o.lossGraceMs, maxPending);
     timelines.push(timeline);
     trackers.push(seq);
     const c: SoakClient = new SoakClient({
