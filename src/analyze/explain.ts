@@ -9,6 +9,7 @@
  */
 import type { ClientId, KbEntry, NumberSpace } from '../kb/entry.js';
 import { allNames, lookupName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
+import { mqtt5ReasonCode } from '../kb/reason-codes.js';
 
 export interface ExplainOptions {
   client?: ClientId;
@@ -108,6 +109,16 @@ const CLIENT_IDS_PREFIX: Record<ClientId, string[]> = {
   esp32: ['errno.esp32', 'esp-mqtt.', 'esp-tls.', 'umqtt.', 'tls.node.cert-not-trusted-generic'],
 };
 
+/** Packet names in the text: an MQTT 5 reason code that cannot appear in the named packet is not the one meant. */
+const PACKET_WORDS: Array<[RegExp, string]> = [
+  [/\bdisconnect/i, 'DISCONNECT'],
+  [/\bsuback/i, 'SUBACK'],
+  [/\bpuback/i, 'PUBACK'],
+  [/\bpubrec/i, 'PUBREC'],
+  [/\bunsuback/i, 'UNSUBACK'],
+  [/\bconnack/i, 'CONNACK'],
+];
+
 /** Words around a number that say which numbering it is in. */
 const CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>]> = [
   [/\berrno\b|\[Errno|OSError|strerror/i, { 'errno-linux': 30, 'errno-newlib': 30, 'errno-macos': 15 }],
@@ -115,7 +126,6 @@ const CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>]> = [
   [/MQTTException/, { connack311: 60, umqtt: 30 }],
   [/\brc\b|return code|rc\s*[=:]|connack/i, { connack311: 30, mqtt5: 20, 'paho-python': 10, libmosquitto: 10 }],
   [/reason[\s_-]?code|reasonCode/i, { mqtt5: 40, 'paho-java': 10 }],
-  [/\bdisconnect|\bsuback|\bpuback|\bpubrec|\bunsuback/i, { mqtt5: 20 }],
   [/on_disconnect|on_connect|paho\.mqtt|\bpaho[- ]?py/i, { 'paho-python': 40 }],
   [/\bmosq|libmosquitto/i, { libmosquitto: 40 }],
   [/MqttException/, { 'paho-java': 40 }],
@@ -185,11 +195,17 @@ export function rankNumber(tok: NumberToken, text: string, opts: ExplainOptions)
   // Reason codes are written in hex (0x87); other numberings almost never are.
   if (tok.hex) (add('mqtt5', 50), add('connack311', 20));
   // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
+  const named = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
     if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
     let score = PRIOR[hit.space] + (boosts[hit.space] ?? 0);
     if (hit.space === 'mqtt5' && tok.value < 0x80) score -= 15;
+    // Packets per reason code: MQTT 5.0 §2.4 Table 2-6 (e.g. 0x10 only in PUBACK/PUBREC, never DISCONNECT).
+    if (hit.space === 'mqtt5' && named.length > 0) {
+      const packets = mqtt5ReasonCode(tok.value)?.packets ?? [];
+      score += packets.some((p) => named.includes(p)) ? 20 : -30;
+    }
     out.push({
       entry: hit.entry,
       score: Math.max(1, Math.min(95, score)),

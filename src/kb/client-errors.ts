@@ -300,7 +300,8 @@ const UMQTT_SRC = 'micropython-lib micropython/umqtt.simple/umqtt/simple.py (ref
 const UMQTT: KbEntry[] = [
   {
     id: 'umqtt.mqttexception', layer: 'mqtt', title: 'umqtt: MQTTException(n): CONNACK refusal n (1..5), or 128 = subscribe failed',
-    names: ['MQTTException'], patterns: [/MQTTException:?\s*\(?\d+/],
+    // Case-sensitive on purpose: Paho Java prints "MqttException (0) - cause", a different library (reference §D3).
+    patterns: [/MQTTException:?\s*\(?\d+/, /\bMQTTException\b/],
     causes: ['n is the CONNACK return code: 5 not authorised (mosquitto 2 allow_anonymous false), 4 bad credentials, 2 client id / keepalive rejected', '128: SUBACK failure (topic not allowed)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the number as a CONNACK code and fix credentials / client id / keepalive.',
     fixFor: { umqtt: 'MQTTClient(client_id, server, user=..., password=..., keepalive=60) and call ping() regularly' }, event: 'refused', wraps: ['connack311'], source: UMQTT_SRC,

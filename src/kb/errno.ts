@@ -36,7 +36,13 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'tcp',
     title: 'Connection refused: the host answered the TCP SYN with a reset',
     names: ['ECONNREFUSED', 'WSAECONNREFUSED', 'UV_ECONNREFUSED', 'connection refused'],
-    patterns: [/\bconnect ECONNREFUSED\b/i, /Connection refused/i, /actively refused/i],
+    // "Connection Refused: not authorised." and friends are CONNACK refusals (mosquitto/Paho connack strings,
+    // reference §E1, §D4 Paho Go), not a TCP reset; Java's "Connection refused: connect" is the OS error.
+    patterns: [
+      /\bconnect ECONNREFUSED\b/i,
+      /Connection refused(?!:\s*(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
+      /actively refused/i,
+    ],
     numbers: nums({ linux: 111, macos: 61, wsa: 10061, libuv: -4078, newlib: 111 }),
     causes: [
       'Nothing listens on that host:port: wrong port (1883 plain, 8883 TLS, 443/8083/8084 WebSocket)',
@@ -81,7 +87,8 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'tcp',
     title: 'Timed out: no answer to the SYN, or an established connection stopped being acknowledged',
     names: ['ETIMEDOUT', 'WSAETIMEDOUT', 'connection timed out'],
-    patterns: [/\bconnect ETIMEDOUT\b/i, /Connection timed out/i],
+    // Java's SocketTimeoutException "connect timed out" is the same unanswered SYN (Paho Java wraps it in 32103/0).
+    patterns: [/\bconnect ETIMEDOUT\b/i, /Connection timed out/i, /\bconnect timed out\b/i],
     numbers: nums({ linux: 110, macos: 60, wsa: 10060, libuv: -4039, newlib: 116 }),
     causes: [
       'A firewall silently drops the SYN (port blocked, security group, corporate network)',

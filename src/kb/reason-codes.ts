@@ -274,10 +274,10 @@ const CAUSES_311: Record<number, string[]> = {
 
 /** Text libraries print for 3.1.1 refusals (mosquitto/Paho Python connack_string, MQTT.js ReasonCodes). */
 const TEXT_311: Record<number, RegExp[]> = {
-  1: [/unacceptable protocol version/i],
+  1: [/unacceptable protocol version/i, /Connection Refused: Bad Protocol Version/i], // the latter: Paho Go (reference §D4)
   2: [/identifier rejected/i],
   3: [/(broker|server) unavailable/i],
-  4: [/bad user ?name or password/i],
+  4: [/bad user ?name or password/i, /user ?name or password in unknown format/i], // the latter: Paho Go (reference §D4)
   5: [/not authori[sz]ed/i],
 };
 

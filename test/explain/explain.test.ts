@@ -115,3 +115,32 @@ describe('ESP-IDF esp-mqtt lines', () => {
     expect(ids.indexOf('errno.ECONNABORTED')).toBeLessThan(ids.indexOf('errno.EHOSTUNREACH'));
   });
 });
+
+// Real library texts that a shallower match used to misread (reference §E1 CONNACK strings, §D4 Paho Go
+// ConnackReturnCodes, §D3 Paho Java toString format, §E2 packets per reason code).
+describe('library texts win over look-alike matches', () => {
+  test.each([
+    // mosquitto_connack_string / Paho Python connack_string: a CONNACK refusal, not a TCP RST
+    ['Connection Refused: not authorised.', 'connack311.5'],
+    ['Connection Refused: bad user name or password.', 'connack311.4'],
+    ['Connection Refused: identifier rejected.', 'connack311.2'],
+    ['Connection Refused: broker unavailable.', 'connack311.3'],
+    ['Connection Refused: unacceptable protocol version.', 'connack311.1'],
+    // paho.mqtt.golang ConnackReturnCodes texts
+    ['Connection Refused: Not Authorised', 'connack311.5'],
+    ['Connection Refused: Username or Password in unknown format', 'connack311.4'],
+    ['Connection Refused: Bad Protocol Version', 'connack311.1'],
+    // the OS-level refusals stay ECONNREFUSED
+    ['ConnectionRefusedError: [Errno 111] Connection refused', 'errno.ECONNREFUSED'],
+    ['java.net.ConnectException: Connection refused: connect', 'errno.ECONNREFUSED'],
+    // Paho Java "MqttException (0) - cause" is not umqtt's MQTTException; the cause is a connect timeout
+    ['MqttException (0) - java.net.SocketTimeoutException: connect timed out', 'errno.ETIMEDOUT'],
+    ['MQTTException: 5', 'connack311.5'],
+    // 0x10 only appears in PUBACK/PUBREC: next to "disconnect" the number is Paho Python's keepalive code
+    ['Unexpected disconnection rc 16', 'paho-python.MQTT_ERR_KEEPALIVE'],
+    ['DISCONNECT reason code 142', 'mqtt5.0x8E'],
+    ['PUBACK reason code 16', 'mqtt5.0x10'],
+  ] as const)('%s → %s', (text, id) => expect(explainText(text).candidates[0]?.entry.id).toBe(id));
+  test('umqtt is still recognised by its own exception name', () =>
+    expect(explainText('MQTTException').candidates.map((c) => c.entry.id)).toContain('umqtt.mqttexception'));
+});
