@@ -24,6 +24,21 @@ export const PENDING_BUDGET = 2_000_000;
  * The per-client cap for a run: the budget split over the clients, but never below 4 × the messages sent
  * within the loss grace (so a message is live-counted as lost before it can be written off) nor below 64.
  */
+/**
+ * Written-off runs of sequence numbers kept per client (a long total loss is one run): a written-off message
+ * that arrives after all is then received, not lost and not a duplicate. Beyond this many runs the oldest is
+ * forgotten (its messages stay lost; a copy arriving later counts as a duplicate).
+ */
+export const MAX_WRITTEN_OFF_RANGES = 256;
+
+/** Consecutive written-off sequence numbers with the same flags (sent offline, in flight at a disconnect). */
+interface OffRange {
+  from: number;
+  to: number;
+  offline: boolean;
+  away: boolean;
+}
+
 export function pendingCapPerClient(clients: number, ratePerS: number, lossGraceMs: number): number {
   const share = Math.floor(PENDING_BUDGET / Math.max(1, clients));
   const graceWindow = Math.ceil(4 * Math.max(0, ratePerS) * (Math.max(0, lossGraceMs) / 1000));
@@ -66,6 +81,8 @@ export class SeqTracker {
   private inflight = 0;
   private recovered = 0;
   private writtenOff = 0;
+  /** Written-off seqs not (yet) arrived, ascending and disjoint (write-offs always take the smallest pending seq). */
+  private offRanges: OffRange[] = [];
   private highest = -1;
   /** seq → send time (ms), in seq order (Map keeps insertion order); created on the first send (idle fleets never need it). */
   private pendingMap: Map<number, number> | undefined;
@@ -96,11 +113,41 @@ export class SeqTracker {
     if (pending.size > this.maxPending) {
       const oldest = pending.keys().next().value as number;
       pending.delete(oldest);
-      this.away?.delete(oldest);
-      this.offline?.delete(oldest);
+      const away = this.away?.delete(oldest) ?? false;
+      const wasOffline = this.offline?.delete(oldest) ?? false;
       this.writtenOff += 1;
+      this.recordWriteOff(oldest, wasOffline, away);
     }
     return seq;
+  }
+
+  private recordWriteOff(seq: number, offline: boolean, away: boolean): void {
+    const last = this.offRanges.at(-1);
+    if (last && last.to === seq - 1 && last.offline === offline && last.away === away) {
+      last.to = seq;
+      return;
+    }
+    this.offRanges.push({ from: seq, to: seq, offline, away });
+    if (this.offRanges.length > MAX_WRITTEN_OFF_RANGES) this.offRanges.shift();
+  }
+
+  /** Index of the written-off range holding `seq`, or -1. */
+  private offRangeOf(seq: number): number {
+    let lo = 0;
+    let hi = this.offRanges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.offRanges[mid]!;
+      if (seq < r.from) hi = mid - 1;
+      else if (seq > r.to) lo = mid + 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** Number of written-off runs kept (memory check). */
+  get writtenOffRanges(): number {
+    return this.offRanges.length;
   }
 
   skipOffline(): void {
@@ -109,6 +156,12 @@ export class SeqTracker {
 
   /** The connection dropped at `t`: remember what was in flight to see whether it comes back. */
   disconnected(): void {
+    // Written-off messages were not received either: they were in flight too.
+    for (const r of this.offRanges) {
+      if (r.away) continue;
+      r.away = true;
+      this.inflight += r.to - r.from + 1;
+    }
     if (!this.pendingMap || this.pendingMap.size === 0) return;
     this.away ??= new Set();
     for (const seq of this.pendingMap.keys()) {
@@ -127,8 +180,12 @@ export class SeqTracker {
     }
     const sentAt = this.pendingMap?.get(seq);
     if (sentAt === undefined) {
-      this.dup += 1;
-      return 'duplicate';
+      const i = this.offRangeOf(seq);
+      if (i < 0) {
+        this.dup += 1;
+        return 'duplicate';
+      }
+      return this.receiveWrittenOff(seq, i);
     }
     this.pendingMap?.delete(seq);
     this.receivedCount += 1;
@@ -141,6 +198,34 @@ export class SeqTracker {
       this.hist ??= new LatencyHistogram(64);
       this.hist.record(latencyMs);
     }
+    if (seq < this.highest) {
+      this.ooo += 1;
+      return 'out-of-order';
+    }
+    this.highest = seq;
+    return 'new';
+  }
+
+  /**
+   * A written-off message arrived after all: received, no longer lost. It was pending for longer than the cap
+   * allows, so it is late (or, queued offline, delivered after the reconnect); its send time is not kept, so
+   * it adds no latency sample here.
+   */
+  private receiveWrittenOff(seq: number, i: number): Arrival {
+    const r = this.offRanges[i]!;
+    if (r.from === r.to) this.offRanges.splice(i, 1);
+    else if (seq === r.from) r.from += 1;
+    else if (seq === r.to) r.to -= 1;
+    else {
+      this.offRanges.splice(i + 1, 0, { ...r, from: seq + 1 });
+      r.to = seq - 1;
+      if (this.offRanges.length > MAX_WRITTEN_OFF_RANGES) this.offRanges.shift();
+    }
+    this.writtenOff -= 1;
+    this.receivedCount += 1;
+    if (r.away) this.recovered += 1;
+    if (r.offline) this.offlineDelivered += 1;
+    else this.lateCount += 1;
     if (seq < this.highest) {
       this.ooo += 1;
       return 'out-of-order';
@@ -162,7 +247,9 @@ export class SeqTracker {
 
   /** True for a message queued while offline (its end-to-end time includes the outage). */
   isOffline(seq: number): boolean {
-    return this.offline?.has(seq) ?? false;
+    if (this.offline?.has(seq)) return true;
+    const i = this.offRangeOf(seq);
+    return i >= 0 && this.offRanges[i]!.offline;
   }
 
   get latency(): LatencyHistogram | undefined {
