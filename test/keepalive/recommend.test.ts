@@ -232,3 +232,18 @@ describe('kb consistency', () => {
     expect(lib && clientDetectionS(lib, k, 10)).toBe(s);
   });
 });
+
+describe('an idle timeout no keepalive can beat', () => {
+  // K is a whole number of seconds ≥ 1 (MQTT §3.1.2.10), so below ~1.25 s (with paho.mqtt.golang's K/4 lateness)
+  // no setting keeps the mapping: the report must say so instead of presenting K = 1 s as a fix.
+  test.each([
+    [0, true],
+    [900, true],
+    [1200, true],
+    [2000, false],
+  ])('discovered idle timeout %i ms → warning %s', (lowMs, warn) => {
+    const r = recommend({ idle: { source: 'discovered', label: 'test', lowMs, highMs: lowMs + 300 }, power: 'mains', transport: 'tcp' });
+    expect(r.keepaliveS).toBe(1);
+    expect(r.warnings.some((w) => /too short for any keepalive/.test(w))).toBe(warn);
+  });
+});

@@ -100,6 +100,10 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     const plain = bound;
     while (bound > 1 && latestPingS(bound) >= t) bound -= 1;
     idleBoundS = bound;
+    if (latestPingS(bound) >= t) {
+      // Keep Alive is whole seconds ≥ 1 (§3.1.2.10, 0 = off): no value pings inside an idle timeout this short.
+      warnings.push(`idle timeout ${fmtMs(idle.lowMs)} is too short for any keepalive: even ${bound} s may ping after the mapping expired; send application traffic more often or fix the middlebox`);
+    }
     const range = idle.highMs - idle.lowMs >= 50 ? `between ${fmtMs(idle.lowMs)} and ${fmtMs(idle.highMs)} (lower end used)` : fmtMs(idle.lowMs);
     add(
       'keepalive.idle-bound',
