@@ -130,7 +130,7 @@ export const keepaliveTuneCommand = defineCommand({
               maxIdleMs,
               parallel: args['idle-probes'],
               pingTimeoutMs: Math.max(2000, Math.ceil(4 * p99)),
-              ...(inputs.broker?.maxAcceptedS !== undefined ? { maxKeepaliveS: inputs.broker.maxAcceptedS } : {}),
+              ...(brokerCapS(inputs) !== undefined ? { maxKeepaliveS: brokerCapS(inputs) } : {}),
               signal: ctx.signal,
               onProgress: (l) => ctx.out.progress(l),
             }),
@@ -182,6 +182,13 @@ export const keepaliveTuneCommand = defineCommand({
 });
 
 type Measured = Pick<KeepaliveReportInput, 'rtt' | 'limits' | 'discovery' | 'verify'>;
+
+/** The lowest keepalive cap known for the broker: measured (Server Keep Alive, rc 2 search) or documented
+ * (`--broker`, e.g. AWS IoT clamps to 1200 s without refusing). Silent probes beyond it are cut by the broker. */
+export function brokerCapS(inputs: KeepaliveInputs): number | undefined {
+  const caps = [inputs.broker?.maxAcceptedS, inputs.broker?.limits?.maxKeepaliveS].filter((x): x is number => x !== undefined);
+  return caps.length ? Math.min(...caps) : undefined;
+}
 
 async function measureLive(
   conn: ConnectionConfig,

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { idleSearchBounds } from '../../src/measure/idle-discovery.js';
+import { brokerCapS } from '../../src/commands/keepalive-tune.js';
+import { getBroker } from '../../src/kb/brokers.js';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -25,6 +27,18 @@ describe('idleSearchBounds', () => {
     expect(b.cappedByBrokerS).toBe(cap);
     // every planned silence stays within the keepalive the broker enforces, so only a middlebox can cut it
     expect(b.maxIdleMs).toBeLessThanOrEqual(b.keepaliveS * 1000);
+  });
+});
+
+describe('brokerCapS: the lowest known keepalive cap bounds the idle search', () => {
+  test.each([
+    ['nothing known', {}, undefined],
+    ['AWS IoT documented 1200 s (clamps v3 clients silently, reference B1)', { limits: getBroker('aws-iot') }, 1200],
+    ['Azure IoT Hub documented 1177 s', { limits: getBroker('azure-iot-hub') }, 1177],
+    ['measured below documented', { limits: getBroker('mosquitto'), maxAcceptedS: 10 }, 10],
+    ['measured only', { maxAcceptedS: 300 }, 300],
+  ] as const)('%s → %s', (_n, broker, cap) => {
+    expect(brokerCapS({ broker, power: 'mains', transport: 'tcp' })).toBe(cap);
   });
 });
 
