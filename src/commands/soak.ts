@@ -101,6 +101,8 @@ export function soakPlan(args: SoakPlanArgs) {
   const policy = parseReconnectPolicy(args.reconnect);
   const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
   if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
+  // A Node timer holds at most 2^31 − 1 ms (about 24.8 days); a longer interval would fire every millisecond.
+  if (checkpointMs > 2 ** 31 - 1) throw new UsageError('--checkpoint must be at most 24 days', 'e.g. --checkpoint 1h');
   const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
   const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
   const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);

@@ -19,6 +19,12 @@ export const DEFAULT_RECONNECT = 'fixed:1s';
 /** Jitter spread for `exp:…+jitter`: the delay is multiplied by a factor in [1 − J, 1 + J] (HiveMQ client: ±25 %). */
 export const JITTER_FRACTION = 0.25;
 
+/**
+ * Longest delay a policy may ask for: a Node timer holds 2^31 − 1 ms (about 24.8 days) and fires after 1 ms
+ * beyond it (a tight reconnect loop); jitter may add 25 %.
+ */
+export const MAX_RECONNECT_DELAY_MS = Math.floor((2 ** 31 - 1) / (1 + JITTER_FRACTION));
+
 const HINT = 'write it like fixed:1s, exp:1s..120s, exp:1s..120s+jitter or schedule:1,3,5,10,30,60,300';
 
 export function parseReconnectPolicy(spec: string): ReconnectPolicy {
@@ -28,11 +34,14 @@ export function parseReconnectPolicy(spec: string): ReconnectPolicy {
   const rest = colon < 0 ? '' : text.slice(colon + 1).trim();
   const bad = (why: string) => new UsageError(`--reconnect ${spec}: ${why}`, HINT);
   const dur = (s: string): number => {
+    let ms: number;
     try {
-      return parseDurationMs(s, 'reconnect');
+      ms = parseDurationMs(s, 'reconnect');
     } catch {
       throw bad(`"${s}" is not a duration`);
     }
+    if (ms > MAX_RECONNECT_DELAY_MS) throw bad(`"${s}" is longer than ${formatDuration(MAX_RECONNECT_DELAY_MS)}, the longest delay a timer holds`);
+    return ms;
   };
   switch (kind) {
     case 'fixed': {

@@ -16,6 +16,10 @@ describe('soak options', () => {
     });
   });
 
+  test('a field run of 30 days is allowed (the runner re-arms its timer)', () => {
+    expect(soakPlan({ ...base, duration: '30d' }).durationMs).toBe(30 * 86_400_000);
+  });
+
   test('thresholds parse to ms and percent', () => {
     const p = soakPlan({ ...base, maxReconnects: 3, maxLoss: '0.1%', maxDowntime: '30s', maxP99: '500' });
     expect(p.thresholds).toEqual({ maxReconnects: 3, maxLossPct: 0.1, maxDowntimeMs: 30_000, maxP99Ms: 500 });
@@ -30,6 +34,11 @@ describe('soak options', () => {
     ['huge payload', { 'payload-size': '300mb' }, /256 MB/],
     ['bad policy', { reconnect: 'linear:1s' }, /--reconnect/],
     ['checkpoint too short', { checkpoint: '10ms' }, /--checkpoint/],
+    // a Node timer holds at most 2^31 − 1 ms (24.8 days); longer ones would fire every millisecond
+    ['checkpoint beyond a timer', { checkpoint: '30d' }, /--checkpoint/],
+    ['fixed reconnect beyond a timer', { reconnect: 'fixed:30d' }, /--reconnect/],
+    ['exp reconnect cap beyond a timer', { reconnect: 'exp:1s..30d' }, /--reconnect/],
+    ['schedule beyond a timer', { reconnect: 'schedule:1,3,2592000' }, /--reconnect/],
     ['session expiry too long', { 'session-expiry': '200000d' }, /--session-expiry/],
     ['same id without id', { 'same-client-id': true }, /--client-id/],
     ['negative max reconnects', { maxReconnects: -1 }, /--max-reconnects/],

@@ -54,6 +54,27 @@ export interface SoakRun {
 
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
+/**
+ * The longest delay a Node timer holds (2^31 − 1 ms, about 24.8 days); a longer one fires after 1 ms with a
+ * TimeoutOverflowWarning (Node docs, setTimeout). `--duration 30d` must not end the run at once.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** setTimeout for any delay: re-arms in steps of at most MAX_TIMER_MS. `cancel()` stops it. */
+export function longTimeout(fn: () => void, delayMs: number, now: () => number): { cancel(): void } {
+  const deadline = now() + delayMs;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (ms: number) => {
+    timer = setTimeout(() => {
+      const left = deadline - now();
+      if (left > 0) arm(Math.min(left, MAX_TIMER_MS));
+      else fn();
+    }, ms);
+  };
+  arm(Math.min(Math.max(0, delayMs), MAX_TIMER_MS));
+  return { cancel: () => clearTimeout(timer) };
+}
+
 export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const now = o.now ?? wallClockMs;
   const connect: ConnectFn = o.connect ?? ((await import('mqtt')).connect as ConnectFn);
@@ -126,7 +147,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
 
   let rampTimer: NodeJS.Timeout | undefined;
   let checkpointTimer: NodeJS.Timeout | undefined;
-  let durationTimer: NodeJS.Timeout | undefined;
+  let durationTimer: { cancel(): void } | undefined;
 
   const done = new Promise<{ summary: SoakSummary; reason: EndReason }>((resolve) => {
     let finished = false;
@@ -135,7 +156,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       finished = true;
       if (rampTimer) clearInterval(rampTimer);
       if (checkpointTimer) clearInterval(checkpointTimer);
-      if (durationTimer) clearTimeout(durationTimer);
+      durationTimer?.cancel();
       o.signal.removeEventListener('abort', onAbort);
       for (const c of clients) c.quiesce();
       // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
@@ -160,7 +181,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       return;
     }
     o.signal.addEventListener('abort', onAbort, { once: true });
-    if (o.durationMs !== undefined) durationTimer = setTimeout(() => void finish('duration'), o.durationMs);
+    if (o.durationMs !== undefined) durationTimer = longTimeout(() => void finish('duration'), o.durationMs, now);
     checkpointTimer = setInterval(() => {
       const t = now();
       emit({ type: 'checkpoint', t, summary: summary(t, o.lossGraceMs) });
