@@ -37,16 +37,24 @@ export interface VerifyBrokerOptions {
   conn: ConnectionConfig;
   keepaliveS: number;
   signal: AbortSignal;
-  /** Give up waiting for the cut after this long (default 2 × K + 35 s: EMQX checks every 30 s). */
+  /** Give up waiting for the cut after this long (default verifyWaitMs). */
   maxWaitMs?: number;
   /** How long to wait for the Will after the cut. */
   willWaitMs?: number;
   onProgress?: (line: string) => void;
 }
 
+/**
+ * How long to wait for the cut: 2 × K + 35 s (EMQX checks every 30 s: reference B3), with K the larger of the
+ * requested keepalive and the Server Keep Alive the broker answered. MQTT 5 §3.2.2.3.14: the server's value
+ * replaces the client's and may be larger (EMQX server_keepalive reaches every MQTT 5 client).
+ */
+export function verifyWaitMs(requestedS: number, serverKeepAliveS?: number): number {
+  return 2 * Math.max(requestedS, serverKeepAliveS ?? 0) * 1000 + 35_000;
+}
+
 export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBrokerResult> {
   const willTopic = `mqtt-doctor/verify-broker/${randomClientId('will')}`;
-  const maxWaitMs = o.maxWaitMs ?? 2 * o.keepaliveS * 1000 + 35_000;
   const willWaitMs = o.willWaitMs ?? 5000;
   // The watcher: subscribed to the Will topic, pinging on its own so it outlives the subject.
   const watcher = await openWithFallback(o.conn, { keepaliveS: 60, signal: o.signal });
@@ -75,6 +83,7 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
     });
     const ska = subject.connack.properties?.serverKeepAlive;
     const k = ska ?? o.keepaliveS;
+    const maxWaitMs = o.maxWaitMs ?? verifyWaitMs(o.keepaliveS, ska);
     // The broker's clock starts when it reads CONNECT: about half-way between sending it and CONNACK.
     const lastPacketAt = (subject.connectSentAt + subject.connackAt) / 2;
     o.onProgress?.(`verify-broker: silent with keepalive ${k} s; expecting a cut after about ${(1.5 * k).toFixed(1)} s`);

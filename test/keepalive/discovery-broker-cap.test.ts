@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { idleSearchBounds } from '../../src/measure/idle-discovery.js';
+import { verifyWaitMs } from '../../src/measure/verify-broker.js';
 import { brokerCapS } from '../../src/commands/keepalive-tune.js';
 import { getBroker } from '../../src/kb/brokers.js';
 import { runCli } from '../helpers/cli.js';
@@ -64,4 +65,17 @@ describe('--discover-idle against a broker that caps keepalive (no middlebox on 
     expect(data.inputs.idle?.source).not.toBe('discovered');
     expect(r.stderr).toMatch(/max(imum)? keepalive|caps keepalive/i);
   }, 35_000);
+});
+
+describe('verifyWaitMs: --verify-broker waits for the keepalive the broker actually uses', () => {
+  // MQTT 5 §3.2.2.3.14: Server Keep Alive replaces the client's value and may be larger (EMQX server_keepalive
+  // is sent to every MQTT 5 client). Waiting only for the requested K would report "never cut" wrongly.
+  test.each([
+    [5, undefined, 45_000],
+    [5, 5, 45_000],
+    [5, 60, 155_000],
+    [60, 10, 155_000],
+  ] as const)('requested %i s, Server Keep Alive %s → wait %i ms', (req, ska, ms) => {
+    expect(verifyWaitMs(req, ska)).toBe(ms);
+  });
 });
