@@ -139,3 +139,22 @@ test('a reconnect during the end-of-run drain does not start publishing again', 
   await vi.advanceTimersByTimeAsync(2000);
   expect(published.length).toBe(before);
 });
+
+describe('an error that does not end the connection', () => {
+  // MQTT.js emits some errors and stays connected (handlers/ack.js "Protocol error: … does not answer …",
+  // handlers/publish.js reason codes). The next real disconnect, much later, must carry its own time and
+  // cause, not the stale error's: otherwise the outage is dated back to the error and its cause is wrong.
+  test.each([
+    ['1 min later', 60_000],
+    ['1 h later', 3_600_000],
+  ])('a reset %s is dated and classified by itself', async (_n, laterMs) => {
+    const { fake, events } = client('fixed:1s');
+    fake.accept();
+    fake.emit('error', new Error('Protocol error: PUBREC does not answer the publish pending on message id 7'));
+    await vi.advanceTimersByTimeAsync(laterMs);
+    const dropAt = Date.now();
+    fake.drop();
+    const d = events.find((e): e is Extract<SoakEvent, { type: 'disconnect' }> => e.type === 'disconnect');
+    expect(d).toMatchObject({ t: dropAt, cause: 'reset' });
+  });
+});

@@ -49,6 +49,14 @@ export interface SoakClientOptions {
 
 type State = 'connecting' | 'connected' | 'waiting' | 'stopped';
 
+/**
+ * An error or DISCONNECT that ends a connection is followed by its close within milliseconds (MQTT.js cleans
+ * up right after a keepalive timeout; a broker closes after its DISCONNECT). Some errors leave the connection
+ * up (handlers/ack.js "Protocol error", handlers/publish.js reason codes): older than this, a signal is not
+ * the cause of a later close and must not date its outage.
+ */
+export const STALE_SIGNAL_MS = 5000;
+
 export class SoakClient {
   private client: MqttClient | undefined;
   private state: State = 'connecting';
@@ -87,10 +95,12 @@ export class SoakClient {
     this.client = c;
     c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
     c.on('error', (err) => {
+      this.dropStaleSignals();
       this.lastError ??= err as Error & { code?: string | number };
       this.firstSignalMs ??= o.now();
     });
     c.on('disconnect', (packet) => {
+      this.dropStaleSignals();
       this.disconnectRc = packet.reasonCode ?? 0;
       this.firstSignalMs ??= o.now();
     });
@@ -168,6 +178,7 @@ export class SoakClient {
   private onClose(): void {
     const o = this.o;
     if (this.state === 'stopped' || this.state === 'waiting') return;
+    this.dropStaleSignals();
     const t = this.firstSignalMs ?? o.now();
     const err = this.lastError;
     const obs = {
@@ -196,6 +207,10 @@ export class SoakClient {
     }
     this.resetSignals();
     this.scheduleReconnect();
+  }
+
+  private dropStaleSignals(): void {
+    if (this.firstSignalMs !== undefined && this.o.now() - this.firstSignalMs > STALE_SIGNAL_MS) this.resetSignals();
   }
 
   private resetSignals(): void {
