@@ -84,8 +84,18 @@ export function parseTimestampMs(line: string): number | undefined {
     const ms = Date.parse(`${iso[1]}T${iso[2]}${frac}${zone.length === 5 ? zone.slice(0, 3) + ':' + zone.slice(3) : zone}`);
     return Number.isNaN(ms) ? undefined : ms;
   }
+  // syslog / journalctl short format, "Nov 22 00:10:40 host prog[pid]: …" (RFC 3164 TIMESTAMP): no year, so
+  // a fixed leap year stands in; the timeline uses only differences between lines.
+  const sys = /^\s*(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s/.exec(line);
+  if (sys?.[1] && sys[2] && sys[3] && sys[4] && sys[5]) {
+    const month = SYSLOG_MONTHS.indexOf(sys[1]);
+    const fracMs = sys[6] ? Math.round(Number(`0.${sys[6]}`) * 1000) : 0;
+    return Date.UTC(2000, month, Number(sys[2]), Number(sys[3]), Number(sys[4]), Number(sys[5])) + fracMs;
+  }
   return undefined;
 }
+
+const SYSLOG_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const CLIENT_ID_RES: RegExp[] = [
   /New client connected from \S+ as (\S+) \(/,

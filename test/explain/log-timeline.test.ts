@@ -104,3 +104,35 @@ describe('grouping', () => {
     expect(a.informational).toBe(1);
   });
 });
+
+// journalctl / syslog lines ("Nov 22 00:10:40 host mosquitto[812]: …") carry no year; the timeline only needs
+// differences, so the README's `journalctl -u mosquitto | mqtt-doctor explain-error` must still find the pattern.
+describe('syslog / journalctl timestamps', () => {
+  test.each([
+    ['Nov 22 00:10:40 host mosquitto[812]: x', 'Nov 22 00:10:46 host mosquitto[812]: y', 6000],
+    ['Jan  3 23:59:59 h m: x', 'Jan  4 00:00:01 h m: y', 2000],
+    ['Feb 28 12:00:00 h m: x', 'Mar  1 12:00:00 h m: y', 2 * 86_400_000], // leap-year reference: 29 Feb exists
+  ] as const)('%s → %s is %i ms later', (a, b, ms) => {
+    const ta = parseTimestampMs(a);
+    const tb = parseTimestampMs(b);
+    expect(ta).toBeTypeOf('number');
+    expect((tb ?? 0) - (ta ?? 0)).toBe(ms);
+  });
+
+  test('a journalctl copy of a keepalive-timeout log gives the same regular-disconnect finding', () => {
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const log = cutEvery(6, 6, 'Client ID has exceeded timeout, disconnecting.', 'sensor-7', 2)
+      .split('\n')
+      .map((l) => {
+        const [epoch, ...rest] = l.split(': ');
+        const d = new Date(Number(epoch) * 1000);
+        const hms = d.toISOString().slice(11, 19);
+        return `${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${hms} host mosquitto[812]: ${rest.join(': ')}`;
+      })
+      .join('\n');
+    const f = analyzeLog(log).findings.find((x) => x.kind === 'regular-disconnects');
+    expect(f?.clientId).toBe('sensor-7');
+    expect(f?.lifetimeS).toBe(6);
+    expect(f?.keepaliveS).toBe(2);
+  });
+});
