@@ -310,7 +310,8 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     ],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',
     fix: 'Fix the inner error; on slow links raise autoSelectFamilyAttemptTimeout or connect by an IPv4 literal.',
-    fixFor: { mqttjs: 'pass autoSelectFamilyAttemptTimeout (or family: 4) in the connect options; MQTT.js forwards them to net.connect' },
+    // MQTT.js's tcp.ts calls net.createConnection({port, host, path}) only (reference §C4), so set Node's defaults.
+    fixFor: { mqttjs: 'MQTT.js does not pass socket options to net.connect: call net.setDefaultAutoSelectFamilyAttemptTimeout(2000) (or net.setDefaultAutoSelectFamily(false)) before connecting, or use an IPv4 address in the URL' },
     source: 'Node doc/api/net.md (autoSelectFamily, autoSelectFamilyAttemptTimeout 250 ms) (reference §C4)',
   },
   {

@@ -84,3 +84,13 @@ describe('names and packed codes (reference §E4, §B1, §B2)', () => {
     ['Session taken over', 'mqtt5.0x8E'],
   ] as const)('%s is %s', (name, id) => expect(lookupName(name).map((e) => e.id)).toContain(id));
 });
+
+// Reference §C4: MQTT.js's TCP dialer calls net.createConnection({port, host, path}) and passes nothing else, so
+// happy-eyeballs settings cannot go through its connect options; Node's process-wide defaults (net.md) can.
+describe('client-specific fixes only use options the library really has', () => {
+  test('happy eyeballs fix for MQTT.js uses the Node default, not a connect option MQTT.js drops', () => {
+    const fix = lookupName('AggregateError').find((e) => e.id === 'node.happy-eyeballs')?.fixFor?.mqttjs ?? '';
+    expect(fix).toMatch(/net\.setDefaultAutoSelectFamilyAttemptTimeout/);
+    expect(fix).not.toMatch(/MQTT\.js forwards/);
+  });
+});
