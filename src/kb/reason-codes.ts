@@ -186,7 +186,7 @@ const KEEPALIVE_FIX: Partial<Record<ClientId, string>> = {
 
 const CLIENT_ID_FIX: Partial<Record<ClientId, string>> = {
   mqttjs: 'clientId option: unique per device (default mqttjs_<random>)',
-  'paho-python': 'mqtt.Client(client_id="unique-per-device")',
+  'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="unique-per-device")',
   'paho-java': 'new MqttAsyncClient(uri, "unique-per-device", persistence)',
   'paho-go': 'opts.SetClientID("unique-per-device")',
   mosquitto: 'mosquitto_new("unique-per-device", ...) / -i ID',
@@ -220,7 +220,7 @@ const ADVICE: Record<number, RcAdvice> = {
   0x83: { confirm: PROBE + ' --verbose', fix: 'Check broker plugins, rule engine and validation settings in the broker log.' },
   0x84: { causes: ['Broker supports only MQTT 3.1.1 (or 3.1)', 'Client asked for MQTT 5 on an old broker'], confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1',
     fix: 'Use protocol version 4 (3.1.1) or upgrade the broker.',
-    fixFor: { mqttjs: 'protocolVersion: 4', 'paho-python': 'mqtt.Client(protocol=mqtt.MQTTv311)', 'paho-java': 'MqttConnectOptions.setMqttVersion(MQTT_VERSION_3_1_1)', 'paho-go': 'opts.SetProtocolVersion(4)', mosquitto: '-V mqttv311' }, event: 'refused' },
+    fixFor: { mqttjs: 'protocolVersion: 4', 'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)', 'paho-java': 'MqttConnectOptions.setMqttVersion(MQTT_VERSION_3_1_1)', 'paho-go': 'opts.SetProtocolVersion(4)', mosquitto: '-V mqttv311' }, event: 'refused' },
   // Mosquitto refuses a bad keepalive only for 3.1.x clients (rc 2); an MQTT 5 client gets Server Keep Alive
   // (reference B1, G1). A 133 for that case comes from Paho Python 2.x renumbering rc 2 (reference E1).
   0x85: { causes: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects',

@@ -10,7 +10,7 @@ const WS_SRC = 'ws lib/websocket.js ("Unexpected server response"); RFC 9110 sta
 
 const PATH_FIX: Partial<Record<ClientId, string>> = {
   mqttjs: 'put the path in the URL (wss://host:443/mqtt); MQTT.js defaults to "/"',
-  'paho-python': 'mqtt.Client(transport="websockets"); client.ws_set_options(path="/mqtt")',
+  'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, transport="websockets"); client.ws_set_options(path="/mqtt")',
   'paho-java': 'use a ws:// or wss:// URI including the path, e.g. wss://host:443/mqtt',
   'paho-go': 'opts.AddBroker("wss://host:443/mqtt")',
   mosquitto: 'mosquitto listens for WebSocket on its own port with protocol websockets (any path)',

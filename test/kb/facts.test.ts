@@ -1,6 +1,6 @@
 /** One line per fact from the shared reference (keepalive-and-errors.md), checked against the tables. */
 import { describe, expect, test } from 'vitest';
-import { lookupNumber, lookupName } from '../../src/kb/catalog.js';
+import { CATALOG, lookupNumber, lookupName } from '../../src/kb/catalog.js';
 import type { NumberSpace } from '../../src/kb/entry.js';
 
 const has = (space: NumberSpace, n: number, id: string) => lookupNumber(n).some((h) => h.space === space && h.entry.id === id);
@@ -93,4 +93,13 @@ describe('client-specific fixes only use options the library really has', () => 
     expect(fix).toMatch(/net\.setDefaultAutoSelectFamilyAttemptTimeout/);
     expect(fix).not.toMatch(/MQTT\.js forwards/);
   });
+});
+
+// Reference §D1: Paho Python 2.x Client() requires a CallbackAPIVersion first ("Unsupported callback API
+// version" otherwise, §D3), so every Paho Python fix that builds a Client must pass one.
+describe('Paho Python fixes construct a 2.x Client', () => {
+  const withClient = CATALOG.filter((e) => /mqtt\.Client\(/.test(e.fixFor?.['paho-python'] ?? ''));
+  test('there are such fixes', () => expect(withClient.length).toBeGreaterThanOrEqual(3));
+  test.each(withClient.map((e) => [e.id, e.fixFor?.['paho-python'] ?? ''] as const))('%s: %s', (_id, fix) =>
+    expect(fix).toMatch(/mqtt\.Client\(mqtt\.CallbackAPIVersion\.VERSION2\b/));
 });
