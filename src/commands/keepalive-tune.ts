@@ -17,7 +17,9 @@ import { VERSION } from '../version.js';
 import { defineCommand, type CommandContext } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
 
-const CLIENT_CHOICES = ['all', ...CLIENT_LIBS.map((l) => l.id)];
+const CLIENT_CHOICES = ['all', ...CLIENT_LIBS.map((l) => l.id), 'mosquitto'];
+/** explain-error spells the mosquitto tools `--client mosquitto`; accept that spelling here too. */
+const CLIENT_ALIASES: Record<string, ClientLibId> = { mosquitto: 'mosquitto-cli' };
 
 function transportOf(t: Target | undefined): TransportKind {
   if (!t) return 'tcp';
@@ -81,7 +83,7 @@ export const keepaliveTuneCommand = defineCommand({
     if (!Number.isInteger(args.samples) || args.samples < 1 || args.samples > 10_000) throw new UsageError('--samples must be 1 to 10000', 'e.g. --samples 20');
     if (!Number.isInteger(args['idle-probes']) || args['idle-probes'] < 2 || args['idle-probes'] > 64) throw new UsageError('--idle-probes must be 2 to 64', 'e.g. --idle-probes 8');
     const sampleIntervalMs = parseDurationMs(args['sample-interval'], 'sample-interval', 'ms');
-    const clients = (args.client === 'all' ? CLIENT_LIBS.map((l) => l.id) : [args.client]) as ClientLibId[];
+    const clients = (args.client === 'all' ? CLIENT_LIBS.map((l) => l.id) : [CLIENT_ALIASES[args.client] ?? args.client]) as ClientLibId[];
     const live = args.url !== undefined || args.embedded || args['discover-idle'] || args['verify-broker'];
     if (!live && args.impair !== undefined) throw new UsageError('--impair needs a target to measure', 'add a URL or --embedded');
     if (!live && !profile && !idle && !broker) {
