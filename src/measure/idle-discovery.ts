@@ -15,7 +15,7 @@ import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
+import { MqttWire, WireError, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
 import type { DialResult } from '../transport/types.js';
 import { sleep } from './sleep.js';
 
@@ -65,18 +65,17 @@ export async function openSession(conn: ConnectionConfig, o: SessionOptions): Pr
   const connectSentAt = now();
   let connack: mqttPacket.IConnackPacket;
   try {
-    wire.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: o.version,
-      clean: true,
-      clientId,
-      keepalive: o.keepaliveS,
-      ...(conn.target.username !== undefined ? { username: conn.target.username } : {}),
-      ...(conn.target.password !== undefined ? { password: Buffer.from(conn.target.password, 'utf8') } : {}),
-      ...(o.will ? { will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: o.will.qos, retain: false } } : {}),
-    });
-    connack = await wire.waitFor(is.connack, Math.max(0, deadline - now()), o.signal);
+    connack = await wire.connect(
+      {
+        clientId,
+        keepaliveS: o.keepaliveS,
+        username: conn.target.username,
+        password: conn.target.password,
+        ...(o.will ? { will: o.will } : {}),
+      },
+      Math.max(0, deadline - now()),
+      o.signal,
+    );
   } catch (err) {
     dialed.close();
     throw err;
@@ -91,7 +90,7 @@ export async function openSession(conn: ConnectionConfig, o: SessionOptions): Pr
 
 /** v5 refused as an unknown protocol (rc 1 from a 3.1.1 broker, 0x84 from a v5 one). */
 export function refusedV5(err: unknown): boolean {
-  return err instanceof ConnackRefused && err.version === 5 && (err.reasonCode === 1 || err.reasonCode === 0x84);
+  return err instanceof ConnackRefused && refusesMqtt5(err.version, err.reasonCode);
 }
 
 /** Open with the configured version, falling back to 3.1.1 when the broker refuses MQTT 5. */

@@ -9,7 +9,7 @@ import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, PINGREQ, WireError, is, type WireFailure } from '../transport/mqtt-wire.js';
+import { MqttWire, PINGREQ, WireError, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
 import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
 import { sleep } from './sleep.js';
@@ -124,18 +124,17 @@ export async function connectMqtt(
   const tc = now();
   let packet: mqttPacket.IConnackPacket;
   try {
-    wire.send({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: version,
-      clean: true,
-      clientId,
-      keepalive: conn.keepaliveS,
-      ...(conn.target.username !== undefined ? { username: conn.target.username } : {}),
-      ...(conn.target.password !== undefined ? { password: Buffer.from(conn.target.password, 'utf8') } : {}),
-      ...(version === 5 ? { properties: { requestProblemInformation: true } } : {}),
-    });
-    packet = await wire.waitFor(is.connack, Math.max(0, deadline - now()), signal);
+    packet = await wire.connect(
+      {
+        clientId,
+        keepaliveS: conn.keepaliveS,
+        username: conn.target.username,
+        password: conn.target.password,
+        properties: { requestProblemInformation: true },
+      },
+      Math.max(0, deadline - now()),
+      signal,
+    );
   } catch (err) {
     dialed.close();
     if (err instanceof WireError) {
@@ -198,10 +197,10 @@ async function crossCheckFor(conn: ConnectionConfig, f: ProbeFailure, info: Dial
   return undefined;
 }
 
-/** True when a v5 CONNECT was refused because the broker only speaks 3.1.1 (rc 1 or 0x84). */
+/** True when a v5 CONNECT was refused because the broker only speaks 3.1.1. */
 function refusedVersion5(err: unknown): boolean {
   const c = (err as { connack?: ConnackInfo }).connack;
-  return err instanceof PhaseError && c !== undefined && c.protocolVersion === 5 && (c.reasonCode === 1 || c.reasonCode === 0x84);
+  return err instanceof PhaseError && c !== undefined && refusesMqtt5(c.protocolVersion, c.reasonCode);
 }
 
 export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {

@@ -148,9 +148,49 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
     });
   }
 
+  /** Send CONNECT (built from `fields` at this wire's protocol level) and wait for CONNACK. */
+  connect(fields: ConnectFields, timeoutMs: number, signal?: AbortSignal): Promise<mqttPacket.IConnackPacket> {
+    this.send(connectPacket(fields, this.protocolVersion));
+    return this.waitFor(is.connack, timeoutMs, signal);
+  }
+
   close(): void {
     this.stream.destroy();
   }
+}
+
+export interface ConnectFields {
+  clientId: string;
+  keepaliveS: number;
+  username?: string | undefined;
+  password?: string | undefined;
+  will?: { topic: string; payload: string; qos: 0 | 1 };
+  /** MQTT 5 CONNECT properties (ignored at 3.1.1). */
+  properties?: mqttPacket.IConnectPacket['properties'];
+}
+
+/** A clean-session CONNECT; credentials and Will only when given. */
+export function connectPacket(f: ConnectFields, version: 4 | 5): mqttPacket.IConnectPacket {
+  return {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: version,
+    clean: true,
+    clientId: f.clientId,
+    keepalive: f.keepaliveS,
+    ...(f.username !== undefined ? { username: f.username } : {}),
+    ...(f.password !== undefined ? { password: Buffer.from(f.password, 'utf8') } : {}),
+    ...(f.will ? { will: { topic: f.will.topic, payload: Buffer.from(f.will.payload), qos: f.will.qos, retain: false } } : {}),
+    ...(version === 5 && f.properties ? { properties: f.properties } : {}),
+  };
+}
+
+/**
+ * The broker refused an MQTT 5 CONNECT because it speaks only 3.1.1: a 3.1.1 broker answers rc 1
+ * "unacceptable protocol version" (3.1.1 §3.2.2.3), a 5 broker 0x84 "Unsupported Protocol Version" (5 §3.2.2.2).
+ */
+export function refusesMqtt5(version: 4 | 5, reasonCode: number): boolean {
+  return version === 5 && (reasonCode === 1 || reasonCode === 0x84);
 }
 
 /** PINGREQ is always these two bytes (MQTT 3.1.1 §3.12, 5.0 §3.12). */
