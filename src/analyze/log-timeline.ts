@@ -10,6 +10,7 @@
 import type { KbEntry } from '../kb/entry.js';
 import { entryById } from '../kb/catalog.js';
 import { explainText, type Candidate, type ExplainOptions } from './explain.js';
+import { percentile } from './stats.js';
 
 export interface LogEvent {
   lineNo: number;
@@ -137,10 +138,9 @@ function keepaliveOf(line: string): number | undefined {
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
+/** Median (0 for no values); the 50th percentile of stats.ts, which averages the middle pair. */
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+  return xs.length === 0 ? 0 : percentile([...xs].sort((a, b) => a - b), 50);
 }
 
 /** Intervals are regular when at least 3/4 lie within ±max(20 %, 2 s) of their median. */
