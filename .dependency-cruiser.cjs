@@ -1,0 +1,67 @@
+/**
+ * The layer rules of ../shared/STYLE.md, checked by `npm run lint` (and so by `npm test`/CI):
+ *   commands → config / measure / analyze / report / lab / ui → kb
+ *   transport only from measure and lab; analyze and report are pure (no sockets, no clock sources).
+ * A type-only import of a measurement's result type into report/ is allowed: it is the data contract the
+ * measurement hands over, not a call back up the stack.
+ */
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'kb-is-data',
+      comment: 'kb/ is knowledge as data plus lookups: it imports nothing above it',
+      severity: 'error',
+      from: { path: '^src/kb/' },
+      to: { path: '^src/(?!kb/)' },
+    },
+    {
+      name: 'config-is-pure-input',
+      comment: 'config/ validates input; it knows the kb, never a command, a measurement or a renderer',
+      severity: 'error',
+      from: { path: '^src/config/' },
+      to: { path: '^src/(commands|measure|analyze|report|lab|transport|ui)/' },
+    },
+    {
+      name: 'analyze-is-pure',
+      comment: 'analyze/ is pure: results in, findings out',
+      severity: 'error',
+      from: { path: '^src/analyze/' },
+      to: { path: '^src/(commands|measure|report|lab|transport|ui)/' },
+    },
+    {
+      name: 'report-builds-from-results',
+      comment: 'report/ builds and renders the report model; it does not measure',
+      severity: 'error',
+      from: { path: '^src/report/' },
+      to: { path: '^src/(commands|measure|lab|transport)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'transport-only-from-measure-and-lab',
+      comment: 'transport/ is the only code that opens sockets; only measure/ and lab/ use it',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(measure|lab|transport)/' },
+      to: { path: '^src/transport/' },
+    },
+    {
+      name: 'measure-does-not-render',
+      severity: 'error',
+      from: { path: '^src/(measure|lab|transport)/' },
+      to: { path: '^src/(commands|report|ui)/' },
+    },
+    {
+      name: 'nothing-imports-commands',
+      comment: 'commands are the top layer: only cli.ts and other commands use them',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(cli\\.ts|commands/)' },
+      to: { path: '^src/commands/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'] },
+  },
+};
