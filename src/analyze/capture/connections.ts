@@ -43,7 +43,7 @@ export interface DirStats {
   gapBytes: number;
   firstMs?: number;
   lastSegMs?: number;
-  /** Last segment carrying payload (or FIN). */
+  /** Last segment carrying payload. */
   lastDataMs?: number;
   mqtt: Record<string, number>;
   /** Segments from this side after the other side's last segment (a blackhole's tail). */
@@ -313,7 +313,6 @@ export class ConnTracker {
       ds.unansweredSinceMs ??= s.tsMs;
     }
     if (s.flags & TCP_FIN) {
-      ds.lastDataMs = s.tsMs;
       this.close(side, 'fin', s.tsMs);
     }
   }
@@ -492,6 +491,7 @@ export class ConnTracker {
         if (m.messageId !== undefined) this.pendingPub[side === 'client' ? 'server' : 'client'].delete(m.messageId);
         break;
       case 'disconnect': {
+        if (side === 'client') this.idlePending = undefined;
         const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
         c.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
         this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
