@@ -6,7 +6,10 @@
  * The rules, and what each rests on:
  * - Keepalive cut: a server "MUST close the Network Connection" when it hears nothing for one and a half
  *   times the Keep Alive (MQTT 3.1.1 §3.1.2.10, https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718030;
- *   MQTT 5.0 §3.1.2.10). mosquitto checks in whole seconds, so the cut lands within about a second of 1.5 × K.
+ *   MQTT 5.0 §3.1.2.10). Brokers check on a timer, so the cut lands after 1.5 × K, late by up to the check
+ *   interval: mosquitto compares whole seconds about every 5 s (eclipse-mosquitto/mosquitto src/keepalive.c),
+ *   EMQX checks every mqtt.keepalive_check_interval (default 30 s, apps/emqx/src/emqx_schema.erl), RabbitMQ
+ *   closes after two idle checks 0.75 × K apart, i.e. up to 2.25 × K (deps/rabbitmq_mqtt/src/rabbit_mqtt_keepalive.erl).
  * - Idle timeout (NAT, load balancer): a silence longer than every silence the connection survived before,
  *   followed by an RST (reset on idle / on use) or by the client's data going unanswered (silent drop). Its
  *   length is compared with the documented middlebox timeouts in kb/profiles.ts.
@@ -103,6 +106,8 @@ const SEVERITY: Record<Cause, Severity> = {
 const TAKEOVER_WINDOW_MS = 2000;
 /** Server-side closes of several connections within this window read as one broker event (restart, crash). */
 const CLUSTER_WINDOW_MS = 1000;
+/** The slowest documented broker keepalive check interval (EMQX default 30 s; see the header). */
+const KEEPALIVE_CHECK_SLACK_MS = 30_000;
 /** Silences shorter than this are not "idle timeouts": they are just traffic. */
 const MIN_IDLE_MS = 1000;
 
@@ -187,23 +192,27 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
   }
   const end = c.end;
   const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
-  if (end.side === 'server') {
-    if (takeoverBy) return out('takeover', `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (takeoverBy.mqtt?.atMs ?? end.atMs)))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt?.clientId ?? ''}"`);
-    const clientSilent = base.silentMs.client ?? end.atMs - c.firstMs;
-    if (K > 0 && clientSilent >= K * 1000 && clientSilent <= K * 2500) {
-      return out(
-        'keepalive-cut',
-        `the broker closed (${end.kind.toUpperCase()}) after the client was silent ${fmt(clientSilent)} = ${(clientSilent / (K * 1000)).toFixed(2)} × its keepalive ${K}s (the spec's 1.5 × rule): the client did not ping in time${c.ping.sent === 0 ? ' (it sent no PINGREQ at all)' : ''}, or its pings were lost on the way`,
-        keepaliveExtra(c, end.atMs),
-      );
-    }
+  const clientSilentAtEnd = base.silentMs.client ?? end.atMs - c.firstMs;
+  const keepaliveCut = end.side === 'server' && K > 0 && isKeepaliveSilence(clientSilentAtEnd, K);
+  if (!keepaliveCut && !takeoverBy) {
     const idle = idleBefore(c);
     if (end.kind === 'rst' && idle !== undefined) {
       const matches = matchMiddleboxes(idle);
       return out(
         'idle-reset',
-        `RST after ${fmt(idle)} idle in both directions, longer than any silence the connection survived before${c.maxAnsweredIdleMs ? ` (${fmt(c.maxAnsweredIdleMs)})` : ''}: a middlebox (NAT, load balancer, firewall) idle timeout; ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
+        `RST ${end.side === 'server' ? 'towards the client' : 'towards the broker'} after ${fmt(idle)} idle in both directions, longer than any silence the connection survived before${c.maxAnsweredIdleMs ? ` (${fmt(c.maxAnsweredIdleMs)})` : ''}: a middlebox (NAT, load balancer, firewall) idle timeout; ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
         { idleMs: idle, matches },
+      );
+    }
+  }
+  if (end.side === 'server') {
+    if (takeoverBy) return out('takeover', `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (takeoverBy.mqtt?.atMs ?? end.atMs)))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt?.clientId ?? ''}"`);
+    const clientSilent = base.silentMs.client ?? end.atMs - c.firstMs;
+    if (keepaliveCut) {
+      return out(
+        'keepalive-cut',
+        `the broker closed (${end.kind.toUpperCase()}) after the client was silent ${fmt(clientSilent)} = ${(clientSilent / (K * 1000)).toFixed(2)} × its keepalive ${K}s (the spec's 1.5 × rule, checked on the broker's timer): the client did not ping in time${c.ping.sent === 0 ? ' (it sent no PINGREQ at all)' : ''}, or its pings were lost on the way`,
+        keepaliveExtra(c, end.atMs),
       );
     }
     return out(
@@ -215,6 +224,16 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
   const verdict = pathVerdict(c);
   if (verdict) return out(verdict.cause, `the client closed (${end.kind.toUpperCase()}) ${fmt(end.atMs - (c.unanswered?.atMs ?? end.atMs))} after its data went unanswered: ${verdict.text}`, verdict.extra);
   return out('client-closed', `the client closed (${end.kind.toUpperCase()}) without DISCONNECT: application exit, a client-side timeout, or a network change on its side`);
+}
+
+/**
+ * Is a client silence of `ms` what a keepalive cut at K seconds looks like? From 1.5 × K less the one-second
+ * resolution some brokers compare in (never below K), to 1.5 × K plus the slowest documented check interval
+ * (30 s) or 2.5 × K, whichever is larger (see the header).
+ */
+export function isKeepaliveSilence(ms: number, keepaliveS: number): boolean {
+  const k = keepaliveS * 1000;
+  return ms >= Math.max(k, 1.5 * k - 1000) && ms <= Math.max(2.5 * k, 1.5 * k + KEEPALIVE_CHECK_SLACK_MS);
 }
 
 function keepaliveExtra(c: Connection, atMs: number): Partial<ConnDiagnosis> {
@@ -230,7 +249,8 @@ function idleBefore(c: Connection): number | undefined {
   let idle = c.end.atMs - lastData;
   // Reset on use: the client spoke after the silence and got the RST at once.
   if (c.unanswered && c.end.atMs - c.unanswered.atMs < 1000 && c.unanswered.idleBeforeMs > idle) idle = c.unanswered.idleBeforeMs;
-  if (idle < MIN_IDLE_MS || idle <= (c.maxAnsweredIdleMs ?? 0)) return undefined;
+  const survived = c.maxAnsweredIdleMs ?? 0;
+  if (idle < MIN_IDLE_MS || idle <= Math.max(survived * 1.1, survived + 250)) return undefined;
   return idle;
 }
 
@@ -241,7 +261,8 @@ function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partia
   const tail = c.dir.client;
   const tcp = tail.unansweredRetransmissions > 0 ? `${tail.unansweredRetransmissions} TCP retransmissions never acknowledged` : c.ping.unanswered > 0 ? `${c.ping.unanswered} PINGREQ without PINGRESP (TCP-acknowledged: a proxy or the broker stopped answering)` : 'no reply';
   const survived = c.maxAnsweredIdleMs ?? 0;
-  if (u.idleBeforeMs >= MIN_IDLE_MS && u.idleBeforeMs > survived) {
+  // A silence clearly longer than every one survived (10 % and 250 ms of slack for timer jitter).
+  if (u.idleBeforeMs >= MIN_IDLE_MS && u.idleBeforeMs > Math.max(survived * 1.1, survived + 250)) {
     const matches = matchMiddleboxes(u.idleBeforeMs);
     return {
       cause: 'idle-drop',
@@ -361,7 +382,7 @@ export function diagnose(conns: Connection[]): Diagnosis {
     const ids = new Set(cl.map(({ c }) => c.mqtt?.clientId ?? c.client.ip));
     const next: number[] = [];
     for (const id of ids) {
-      const n = conns.find((o) => o.firstMs > at && (o.mqtt?.clientId ?? o.client.ip) === id) ?? conns.find((o) => o.firstMs > at && o.refusedSyn);
+      const n = conns.find((o) => o.firstMs > at && (o.mqtt?.clientId ?? o.client.ip) === id);
       if (n) next.push(n.firstMs);
     }
     if (next.length >= 3) {
