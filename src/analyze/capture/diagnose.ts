@@ -158,7 +158,11 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
   if (c.serverMismatch) return out('plain-to-tls-port', `${c.serverMismatch}: a plain MQTT client on a TLS port (use mqtts:// or the plain port)`);
   if (c.ws?.status !== undefined && c.ws.status !== 101) return out('ws-refused', `WebSocket upgrade refused with HTTP ${c.ws.status}${c.ws.path ? ` for ${c.ws.path}` : ''}: wrong path or a proxy in the way`);
   if (!c.mqtt && c.transport !== 'tls') {
-    if (c.dir.client.bytes === 0 && c.end) return out(c.end.side === 'client' ? 'client-closed' : 'broker-closed', `closed by the ${c.end.side} (${c.end.kind.toUpperCase()}) before any MQTT was sent`);
+    if (c.dir.client.bytes === 0 && c.end) {
+      // Connect and close without a byte: a port check or load-balancer health probe, not an MQTT client.
+      if (c.end.side === 'client') return out('not-mqtt', `TCP connect and close (${c.end.kind.toUpperCase()}) without a byte of MQTT: a port check or health probe`);
+      return out('broker-closed', `closed by the server (${c.end.kind.toUpperCase()}) before the client sent anything`);
+    }
     if (c.dir.client.bytes > 0 && !c.sawSyn) {
       // Joined mid-way: continue with what the segments tell (no CONNECT).
     } else if (c.dir.client.bytes > 0 && (c.dir.client.mqtt['connect'] ?? 0) === 0 && Object.keys(c.dir.client.mqtt).length === 0) {
@@ -277,12 +281,15 @@ function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partia
   };
 }
 
+const sameServer = (a: Connection, b: Connection): boolean => a.server.ip === b.server.ip && a.server.port === b.server.port;
+
 /** Connection that took over `c` (same client id, CONNECT shortly before c's end), if any. */
 function findTakeover(c: Connection, byId: Map<string, Connection[]>): Connection | undefined {
   if (!c.mqtt?.clientId || !c.end || c.end.side !== 'server') return undefined;
   if (c.disconnect?.side === 'client') return undefined;
   for (const o of byId.get(c.mqtt.clientId) ?? []) {
-    if (o === c || !o.mqtt) continue;
+    // Same broker only: the same session relayed by a proxy shows up as two legs to different servers.
+    if (o === c || !o.mqtt || !sameServer(o, c)) continue;
     if (o.mqtt.atMs > c.mqtt.atMs && o.mqtt.atMs <= c.end.atMs + 50 && c.end.atMs - o.mqtt.atMs <= TAKEOVER_WINDOW_MS) return o;
   }
   return undefined;
@@ -427,7 +434,7 @@ export function diagnose(conns: Connection[]): Diagnosis {
 
   // Duplicate client ids: two connections with the same id open at the same time from different endpoints.
   for (const [id, list] of byId) {
-    const overlapping = list.filter((a) => list.some((b) => b !== a && b.firstMs < (a.end?.atMs ?? a.lastMs) && a.firstMs < (b.end?.atMs ?? b.lastMs)));
+    const overlapping = list.filter((a) => list.some((b) => b !== a && sameServer(a, b) && b.firstMs < (a.end?.atMs ?? a.lastMs) && a.firstMs < (b.end?.atMs ?? b.lastMs)));
     const endpoints = new Set(overlapping.map((c) => `${c.client.ip}:${c.client.port}`));
     if (overlapping.length >= 2 && endpoints.size >= 2) {
       const hosts = new Set(overlapping.map((c) => c.client.ip));
@@ -442,15 +449,17 @@ export function diagnose(conns: Connection[]): Diagnosis {
     }
   }
 
-  // Reconnect intervals per client (client id, else address).
+  // Reconnect intervals per client id and broker (a refused SYN carries no client id: it cannot be attributed).
   const byClient = new Map<string, Connection[]>();
   for (const c of conns) {
-    const k = c.mqtt?.clientId || c.client.ip;
+    if (!c.mqtt?.clientId) continue;
+    const k = `${c.mqtt.clientId}|${c.server.ip}|${c.server.port}`;
     const l = byClient.get(k) ?? [];
     l.push(c);
     byClient.set(k, l);
   }
-  for (const [k, list] of byClient) {
+  for (const [key, list] of byClient) {
+    const k = key.split('|')[0]!;
     if (list.length < 3) continue;
     const ended = list.filter((c, i) => i < list.length - 1 && (c.end || c.refusedSyn));
     const intervals = ended.map((c) => {
