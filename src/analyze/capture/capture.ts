@@ -1,0 +1,171 @@
+/**
+ * The capture analyser: records (from pcap.ts) → frames → TCP segments → connections (connections.ts).
+ * Picks MQTT flows by port, or by their first client bytes being an MQTT CONNECT. Pure and incremental: the
+ * I/O layer pushes chunks and calls finish() at the end (or on Ctrl-C).
+ */
+import { CaptureReader, type CaptureFormat, type CaptureRecord } from './pcap.js';
+import { decodeFrame, LINK_TYPES, TCP_ACK, TCP_SYN, type TcpSegment } from './packet.js';
+import { ConnTracker, DEFAULT_MQTT_PORTS, looksLikeConnect, type Connection, type Endpoint, type Side } from './connections.js';
+
+export interface CaptureOptions {
+  /** Ports that mark a flow as MQTT (server side). Default DEFAULT_MQTT_PORTS. */
+  ports?: number[];
+  /** Also pick flows on other ports whose first client bytes are an MQTT CONNECT (default true). */
+  sniff?: boolean;
+}
+
+export interface CaptureStats {
+  format: CaptureFormat | undefined;
+  bytes: number;
+  records: number;
+  tcpSegments: number;
+  otherFrames: number;
+  ipFragments: number;
+  truncatedHeaders: number;
+  linkTypes: Record<string, number>;
+  unsupportedLinkTypes: number[];
+  firstMs?: number;
+  lastMs?: number;
+  /** Bytes at the end that do not form a whole record: the file was cut. */
+  truncatedTail: number;
+  /** Snap length cut payload bytes (sum over segments). */
+  snappedBytes: number;
+  flowsIgnored: number;
+}
+
+export interface CaptureResult {
+  stats: CaptureStats;
+  connections: Connection[];
+}
+
+const MAX_IGNORED_KEYS = 100_000;
+const MAX_UNDECIDED = 10_000;
+
+export class CaptureAnalyzer {
+  private reader: CaptureReader;
+  private ports: Set<number>;
+  private sniff: boolean;
+  private live = new Map<string, ConnTracker>();
+  private done: Connection[] = [];
+  private ignored = new Set<string>();
+  private undecided = new Map<string, TcpSegment[]>();
+  private nextId = 1;
+  readonly stats: CaptureStats = {
+    format: undefined,
+    bytes: 0,
+    records: 0,
+    tcpSegments: 0,
+    otherFrames: 0,
+    ipFragments: 0,
+    truncatedHeaders: 0,
+    linkTypes: {},
+    unsupportedLinkTypes: [],
+    truncatedTail: 0,
+    snappedBytes: 0,
+    flowsIgnored: 0,
+  };
+
+  constructor(opts: CaptureOptions = {}) {
+    this.ports = new Set(opts.ports ?? DEFAULT_MQTT_PORTS);
+    this.sniff = opts.sniff ?? true;
+    this.reader = new CaptureReader((r) => this.record(r));
+  }
+
+  /** Throws CaptureFormatError when the bytes are not a capture. */
+  push(chunk: Buffer): void {
+    this.stats.bytes += chunk.length;
+    this.reader.push(chunk);
+    this.stats.format = this.reader.format;
+  }
+
+  private record(r: CaptureRecord): void {
+    const st = this.stats;
+    st.records++;
+    st.firstMs ??= r.tsMs;
+    st.lastMs = r.tsMs;
+    const name = LINK_TYPES[r.linkType] ?? `link type ${r.linkType}`;
+    st.linkTypes[name] = (st.linkTypes[name] ?? 0) + 1;
+    const seg = decodeFrame(r.linkType, r.tsMs, r.data);
+    if (typeof seg === 'string') {
+      if (seg === 'unsupported-link') {
+        if (!st.unsupportedLinkTypes.includes(r.linkType)) st.unsupportedLinkTypes.push(r.linkType);
+      } else if (seg === 'truncated-header') st.truncatedHeaders++;
+      else if (seg === 'ip-fragment') st.ipFragments++;
+      else st.otherFrames++;
+      return;
+    }
+    st.tcpSegments++;
+    if (seg.payload.length < seg.payloadLen) st.snappedBytes += seg.payloadLen - seg.payload.length;
+    this.segment(seg);
+  }
+
+  private segment(s: TcpSegment): void {
+    const a = `${s.src}|${s.srcPort}`;
+    const b = `${s.dst}|${s.dstPort}`;
+    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+    const isSyn = (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0;
+    let t = this.live.get(key);
+    if (t && isSyn && (t.closed || t.conn.dir.client.segments + t.conn.dir.server.segments > 2)) {
+      // A new connection on the same 4-tuple (port reuse): the old one is over.
+      if (!(t.conn.client.ip === s.src && t.conn.client.port === s.srcPort && t.conn.dir.client.segments <= 2 && !t.closed)) {
+        this.done.push(t.finish());
+        this.live.delete(key);
+        t = undefined;
+      }
+    }
+    if (!t) {
+      if (this.ignored.has(key)) return;
+      const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
+      if (!serverPortMatch) {
+        if (!this.sniff) return this.ignore(key);
+        const held = this.undecided.get(key) ?? [];
+        if (s.payloadLen === 0) {
+          if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
+            held.push({ ...s, payload: Buffer.from(s.payload) });
+            this.undecided.set(key, held);
+          }
+          return;
+        }
+        this.undecided.delete(key);
+        if (!looksLikeConnect(s.payload)) return this.ignore(key);
+        const clientIsSrc = true;
+        t = this.open(key, s, held, clientIsSrc);
+      } else {
+        const clientIsSrc = isSyn ? true : (s.flags & TCP_SYN) !== 0 ? false : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort) ? true : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort) ? false : s.srcPort > s.dstPort;
+        t = this.open(key, s, [], clientIsSrc);
+      }
+    }
+    t.segment(this.sideOf(t, s), s);
+  }
+
+  private ignore(key: string): void {
+    this.stats.flowsIgnored++;
+    if (this.ignored.size < MAX_IGNORED_KEYS) this.ignored.add(key);
+  }
+
+  private open(key: string, s: TcpSegment, held: TcpSegment[], clientIsSrc: boolean): ConnTracker {
+    const first = held[0] ?? s;
+    const syn = [...held, s].find((x) => (x.flags & TCP_SYN) !== 0 && (x.flags & TCP_ACK) === 0);
+    const src: Endpoint = { ip: s.src, port: s.srcPort };
+    const dst: Endpoint = { ip: s.dst, port: s.dstPort };
+    const client = syn ? { ip: syn.src, port: syn.srcPort } : clientIsSrc ? src : dst;
+    const server = syn ? { ip: syn.dst, port: syn.dstPort } : clientIsSrc ? dst : src;
+    const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined);
+    this.live.set(key, t);
+    for (const h of held) t.segment(this.sideOf(t, h), h);
+    return t;
+  }
+
+  private sideOf(t: ConnTracker, s: TcpSegment): Side {
+    return s.src === t.conn.client.ip && s.srcPort === t.conn.client.port ? 'client' : 'server';
+  }
+
+  /** End of input (or Ctrl-C): close every connection's books. */
+  finish(): CaptureResult {
+    this.stats.truncatedTail = this.reader.leftover;
+    for (const t of this.live.values()) this.done.push(t.finish());
+    this.live.clear();
+    this.done.sort((x, y) => x.firstMs - y.firstMs || x.id - y.id);
+    return { stats: this.stats, connections: this.done };
+  }
+}

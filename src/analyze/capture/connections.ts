@@ -1,0 +1,537 @@
+/**
+ * TCP connections from segments: who opened (SYN), per-direction reassembly that copes with retransmissions,
+ * out-of-order segments, capture gaps and snap-length cuts, and what each direction carried (MQTT, MQTT over
+ * WebSocket, TLS). Pure: segments in, Connection records out; memory per connection is bounded (out-of-order
+ * queue, pending acknowledgements and the event list are capped).
+ */
+import type { Packet } from 'mqtt-packet';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
+import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
+
+export type Side = 'client' | 'server';
+
+export interface Endpoint {
+  ip: string;
+  port: number;
+}
+
+/** Notable moments of a connection (not every PUBLISH: those are counted). */
+export type ConnEvent =
+  | { kind: 'syn' | 'syn-ack' | 'fin' | 'rst' | 'ws-upgrade' | 'tls-server-hello'; atMs: number; side: Side; detail?: string }
+  | { kind: 'connect'; atMs: number; side: Side; clientId: string; keepaliveS: number; protocolVersion: number; clean: boolean; will: boolean }
+  | { kind: 'connack'; atMs: number; side: Side; code: number; sessionPresent: boolean }
+  | { kind: 'disconnect'; atMs: number; side: Side; reasonCode?: number }
+  | { kind: 'pingreq-unanswered'; atMs: number; side: Side }
+  | { kind: 'tls-client-hello'; atMs: number; side: Side; sni?: string; alpn?: string[] }
+  | { kind: 'tls-alert'; atMs: number; side: Side; level?: number; description?: string }
+  | { kind: 'gap' | 'decode-stopped'; atMs: number; side: Side; detail: string }
+  | { kind: 'retransmissions'; atMs: number; side: Side; count: number };
+
+export type EventKind = ConnEvent['kind'];
+
+const MAX_EVENTS = 64;
+/** Out-of-order bytes held per direction before we call the hole a capture gap. */
+const MAX_OOO_BYTES = 4 * 1024 * 1024;
+const MAX_OOO_SEGMENTS = 256;
+const MAX_PENDING_ACKS = 4096;
+
+export interface DirStats {
+  segments: number;
+  bytes: number;
+  retransmissions: number;
+  gaps: number;
+  gapBytes: number;
+  firstMs?: number;
+  lastSegMs?: number;
+  /** Last segment carrying payload. */
+  lastDataMs?: number;
+  mqtt: Record<string, number>;
+  /** Segments from this side after the other side's last segment (a blackhole's tail). */
+  unansweredSegments: number;
+  unansweredRetransmissions: number;
+  unansweredSinceMs?: number;
+}
+
+export interface Connection {
+  id: number;
+  client: Endpoint;
+  server: Endpoint;
+  /** True when the SYN was captured (otherwise the capture joined the connection mid-way and the sides are guessed). */
+  sawSyn: boolean;
+  firstMs: number;
+  lastMs: number;
+  handshakeRttMs?: number;
+  /** SYN answered by RST: nothing listened on the port. */
+  refusedSyn?: boolean;
+  transport: 'mqtt' | 'mqtt-ws' | 'tls' | 'unknown';
+  dir: Record<Side, DirStats>;
+  mqtt?: { clientId: string; keepaliveS: number; protocolVersion: number; clean: boolean; will: boolean; atMs: number };
+  connack?: { code: number; sessionPresent: boolean; atMs: number; serverKeepAliveS?: number };
+  disconnect?: { side: Side; atMs: number; reasonCode?: number };
+  ping: { sent: number; answered: number; rttMsMax?: number; unanswered: number; firstUnansweredMs?: number; maxIntervalMs?: number };
+  /** Longest silence between two MQTT packets from the client after CONNECT. */
+  clientMaxGapMs?: number;
+  /** QoS 1/2 publishes still waiting for their acknowledgement at the end, per sender. */
+  pendingAcks: Record<Side, number>;
+  /** Idle (no segment either way) before client data that the server answered: the longest. */
+  maxAnsweredIdleMs?: number;
+  /** Client data that got no server data afterwards: when, and after how long idle in both directions. */
+  unanswered?: { atMs: number; idleBeforeMs: number };
+  tls?: { sni?: string; alpn?: string[]; clientHelloMs: number; serverHelloMs?: number; firstAppDataMs?: number; alert?: { side: Side; level?: number; description?: string; atMs: number } };
+  ws?: { path?: string; status?: number; closeCode?: number };
+  /** Bytes from the server that are not what the client spoke (e.g. a TLS alert to a plain CONNECT). */
+  serverMismatch?: string;
+  end?: { kind: 'fin' | 'rst'; side: Side; atMs: number };
+  /** When each side's FIN/RST came (the second tells how the other end reacted). */
+  closes: Partial<Record<Side, { kind: 'fin' | 'rst'; atMs: number }>>;
+  events: ConnEvent[];
+  eventsDropped: number;
+  notes: string[];
+}
+
+function newDir(): DirStats {
+  return { segments: 0, bytes: 0, retransmissions: 0, gaps: 0, gapBytes: 0, mqtt: {}, unansweredSegments: 0, unansweredRetransmissions: 0 };
+}
+
+/** Reassembly of one direction: delivers in-order bytes once, reports holes. */
+class Reassembler {
+  next: number | undefined;
+  private ooo = new Map<number, Buffer>();
+  private oooBytes = 0;
+
+  constructor(
+    private readonly deliver: (b: Buffer) => void,
+    private readonly hole: (n: number) => void,
+  ) {}
+
+  /** Returns true when the segment was a retransmission of bytes already seen. */
+  add(seq: number, payload: Buffer, wireLen: number): boolean {
+    if (wireLen === 0) return false;
+    if (this.next === undefined) this.next = seq;
+    const rel = (seq - this.next) | 0;
+    if (rel < 0) {
+      // Overlaps what we have: deliver only the new tail, if any.
+      if (rel + wireLen <= 0) return true;
+      this.emit(-rel, payload, wireLen);
+      this.drain();
+      return false;
+    }
+    if (rel > 0) {
+      if (this.ooo.has(seq)) return true;
+      this.ooo.set(seq, wireLen > payload.length ? Buffer.concat([payload, Buffer.alloc(0)]) : Buffer.from(payload));
+      this.wire.set(seq, wireLen);
+      this.oooBytes += payload.length;
+      if (this.oooBytes > MAX_OOO_BYTES || this.ooo.size > MAX_OOO_SEGMENTS) this.skipToEarliest();
+      return false;
+    }
+    this.emit(0, payload, wireLen);
+    this.drain();
+    return false;
+  }
+
+  private wire = new Map<number, number>();
+
+  /** Deliver bytes [from, wireLen) of a segment starting at `next`+0 - from. */
+  private emit(from: number, payload: Buffer, wireLen: number): void {
+    if (from < payload.length) this.deliver(payload.subarray(from));
+    const captured = Math.max(0, payload.length - from);
+    const uncaptured = wireLen - from - captured;
+    if (uncaptured > 0) this.hole(uncaptured);
+    this.next = ((this.next ?? 0) + (wireLen - from)) >>> 0;
+  }
+
+  private drain(): void {
+    while (this.ooo.size > 0) {
+      let progressed = false;
+      for (const [seq, buf] of this.ooo) {
+        const rel = (seq - (this.next ?? 0)) | 0;
+        const w = this.wire.get(seq) ?? buf.length;
+        if (rel > 0) continue;
+        this.ooo.delete(seq);
+        this.wire.delete(seq);
+        this.oooBytes -= buf.length;
+        if (rel + w > 0) this.emit(-rel, buf, w);
+        progressed = true;
+      }
+      if (!progressed) return;
+    }
+  }
+
+  /** The hole never filled: the capture missed those bytes. Jump to the earliest held segment. */
+  skipToEarliest(): void {
+    let best: number | undefined;
+    let bestRel = Infinity;
+    for (const seq of this.ooo.keys()) {
+      const rel = (seq - (this.next ?? 0)) | 0;
+      if (rel < bestRel) {
+        bestRel = rel;
+        best = seq;
+      }
+    }
+    if (best === undefined) return;
+    this.hole(bestRel);
+    this.next = best;
+    this.drain();
+  }
+
+  /** At the end: flush what is held after holes. */
+  finish(): void {
+    while (this.ooo.size > 0) this.skipToEarliest();
+  }
+}
+
+/** Ports where MQTT is expected (IANA: 1883 mqtt, 8883 secure-mqtt; 8083/8084/443/80 common WebSocket listeners). */
+export const DEFAULT_MQTT_PORTS = [1883, 8883, 8083, 8084, 8080, 8081, 443, 80];
+
+interface DirState {
+  stats: DirStats;
+  re: Reassembler;
+  mode: 'undecided' | 'mqtt' | 'ws' | 'tls' | 'opaque';
+  framer: MqttFramer;
+  ws?: WsDecoder;
+  tls?: TlsDecoder;
+  lastMqttMs?: number;
+  /** Time of the data segment being delivered (decoders report without time). */
+  nowMs: number;
+}
+
+export class ConnTracker {
+  readonly conn: Connection;
+  private d: Record<Side, DirState>;
+  private pendingPing: number[] = [];
+  private pendingPub: Record<Side, Map<number, number>> = { client: new Map(), server: new Map() };
+  private idlePending: { atMs: number; idleBeforeMs: number } | undefined;
+  private lastAnyMs: number;
+  private isn: Partial<Record<Side, number>> = {};
+  closed = false;
+
+  constructor(id: number, client: Endpoint, server: Endpoint, first: TcpSegment, sawSyn: boolean) {
+    this.conn = {
+      id,
+      client,
+      server,
+      sawSyn,
+      firstMs: first.tsMs,
+      lastMs: first.tsMs,
+      transport: 'unknown',
+      dir: { client: newDir(), server: newDir() },
+      ping: { sent: 0, answered: 0, unanswered: 0 },
+      pendingAcks: { client: 0, server: 0 },
+      closes: {},
+      events: [],
+      eventsDropped: 0,
+      notes: [],
+    };
+    this.lastAnyMs = first.tsMs;
+    this.d = { client: this.dirState('client'), server: this.dirState('server') };
+  }
+
+  private dirState(side: Side): DirState {
+    const st: DirState = {
+      stats: this.conn.dir[side],
+      re: undefined as unknown as Reassembler,
+      mode: 'undecided',
+      framer: new MqttFramer({
+        mqtt: (m) => this.onMqtt(side, m),
+        desync: (reason) => this.event({ kind: 'decode-stopped', atMs: st.nowMs, side, detail: reason }),
+      }),
+      nowMs: 0,
+    };
+    st.re = new Reassembler(
+      (b) => this.onBytes(side, b),
+      (n) => {
+        st.stats.gaps++;
+        st.stats.gapBytes += n;
+        if (st.stats.gaps <= 3) this.event({ kind: 'gap', atMs: st.nowMs, side, detail: `${n} bytes not captured` });
+        if (st.mode === 'mqtt') st.framer.gap(n);
+        else if (st.mode === 'ws') st.ws?.gap(n);
+        else if (st.mode === 'tls') st.tls?.gap(n);
+      },
+    );
+    return st;
+  }
+
+  event(e: ConnEvent): void {
+    if (this.conn.events.length < MAX_EVENTS) this.conn.events.push(e);
+    else this.conn.eventsDropped++;
+  }
+
+  /** A segment of this connection; `side` says who sent it. */
+  segment(side: Side, s: TcpSegment): void {
+    const c = this.conn;
+    const st = this.d[side];
+    const other: Side = side === 'client' ? 'server' : 'client';
+    const ds = st.stats;
+    c.lastMs = s.tsMs;
+    ds.segments++;
+    ds.firstMs ??= s.tsMs;
+    ds.lastSegMs = s.tsMs;
+    st.nowMs = s.tsMs;
+    const idleBefore = s.tsMs - this.lastAnyMs;
+    this.lastAnyMs = s.tsMs;
+    // The other side heard from us: its unanswered tail resets.
+    const od = c.dir[other];
+    od.unansweredSegments = 0;
+    od.unansweredRetransmissions = 0;
+    delete od.unansweredSinceMs;
+
+    if (s.flags & TCP_SYN) {
+      this.isn[side] = s.seq;
+      st.re.next = (s.seq + 1) >>> 0;
+      if (s.flags & TCP_ACK) {
+        if (c.handshakeRttMs === undefined) {
+          const synAt = c.events.find((e) => e.kind === 'syn')?.atMs;
+          if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
+          this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
+        }
+      } else if (!c.events.some((e) => e.kind === 'syn')) {
+        this.event({ kind: 'syn', atMs: s.tsMs, side });
+      }
+    }
+    if (s.flags & TCP_RST) {
+      if (side === 'server' && !c.events.some((e) => e.kind === 'syn-ack') && c.sawSyn && c.dir.server.segments === 1) c.refusedSyn = true;
+      this.close(side, 'rst', s.tsMs);
+      return;
+    }
+    const hasData = s.payloadLen > 0;
+    let retrans = false;
+    if (hasData) {
+      retrans = st.re.add(s.seq, s.payload, s.payloadLen);
+      ds.bytes += s.payloadLen;
+      if (retrans) ds.retransmissions++;
+      ds.lastDataMs = s.tsMs;
+      if (side === 'client') {
+        if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };
+      } else if (this.idlePending) {
+        c.maxAnsweredIdleMs = Math.max(c.maxAnsweredIdleMs ?? 0, this.idlePending.idleBeforeMs);
+        this.idlePending = undefined;
+      }
+    }
+    if (hasData || s.flags & TCP_FIN) {
+      ds.unansweredSegments++;
+      if (retrans) ds.unansweredRetransmissions++;
+      ds.unansweredSinceMs ??= s.tsMs;
+    }
+    if (s.flags & TCP_FIN) {
+      this.close(side, 'fin', s.tsMs);
+    }
+  }
+
+  private close(side: Side, kind: 'fin' | 'rst', atMs: number): void {
+    const c = this.conn;
+    if (c.closes[side]) return;
+    c.closes[side] = { kind, atMs };
+    this.event({ kind, atMs, side });
+    c.end ??= { kind, side, atMs };
+    if (kind === 'rst' || (c.closes.client && c.closes.server)) this.closed = true;
+  }
+
+  private onBytes(side: Side, b: Buffer): void {
+    const st = this.d[side];
+    if (st.mode === 'undecided') {
+      st.mode = this.decide(side, b);
+      if (st.mode === 'ws') {
+        st.ws = new WsDecoder(st.framer, (ok, line) => {
+          if (side === 'server') {
+            this.conn.ws = { ...this.conn.ws, ...(st.ws?.status !== undefined ? { status: st.ws.status } : {}) };
+            this.event({ kind: 'ws-upgrade', atMs: st.nowMs, side, detail: line });
+            if (!ok) st.framer.desync(`WebSocket upgrade refused: ${line}`);
+          } else {
+            this.conn.ws = { ...this.conn.ws, ...(st.ws?.path ? { path: st.ws.path } : {}) };
+          }
+        });
+      }
+      if (st.mode === 'tls') st.tls = new TlsDecoder(this.tlsSink(side));
+    }
+    switch (st.mode) {
+      case 'mqtt':
+        st.framer.push(b);
+        break;
+      case 'ws':
+        st.ws?.push(b);
+        if (st.ws?.closeCode !== undefined) this.conn.ws = { ...this.conn.ws, closeCode: st.ws.closeCode };
+        break;
+      case 'tls':
+        st.tls?.push(b);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private decide(side: Side, b: Buffer): DirState['mode'] {
+    const c = this.conn;
+    const isTls = b.length >= 3 && b[0]! >= 20 && b[0]! <= 23 && b[1] === 3 && b[2]! <= 4;
+    if (side === 'client') {
+      if (isTls && b[0] === 22) {
+        c.transport = 'tls';
+        return 'tls';
+      }
+      if (b.subarray(0, 4).toString('latin1') === 'GET ') {
+        c.transport = 'mqtt-ws';
+        return 'ws';
+      }
+      if ((b[0]! >> 4) === 1) {
+        c.transport = 'mqtt';
+        return 'mqtt';
+      }
+      // Joined mid-way: try MQTT framing if the segment starts like a packet.
+      c.transport = 'mqtt';
+      return 'mqtt';
+    }
+    const cm = this.d.client.mode;
+    if (cm === 'mqtt' && isTls) {
+      c.serverMismatch = `the server answered in TLS (${b[0] === 21 ? 'an alert' : 'a handshake'}) to a plain MQTT client`;
+      return 'tls';
+    }
+    if (cm === 'tls') return 'tls';
+    if (cm === 'ws') return 'ws';
+    if (cm === 'undecided') {
+      // Server spoke first (or the client's bytes were not captured).
+      if (isTls) {
+        c.transport = 'tls';
+        return 'tls';
+      }
+      if (b.subarray(0, 5).toString('latin1') === 'HTTP/') return 'ws';
+    }
+    return 'mqtt';
+  }
+
+  private tlsSink(side: Side): ConstructorParameters<typeof TlsDecoder>[0] {
+    const c = this.conn;
+    const now = () => this.d[side].nowMs;
+    return {
+      clientHello: (sni, alpn) => {
+        c.tls = { ...c.tls, clientHelloMs: now(), ...(sni ? { sni } : {}), ...(alpn.length ? { alpn } : {}) };
+        this.event({ kind: 'tls-client-hello', atMs: now(), side, ...(sni ? { sni } : {}), ...(alpn.length ? { alpn } : {}) });
+      },
+      serverHello: () => {
+        if (c.tls) c.tls.serverHelloMs ??= now();
+        this.event({ kind: 'tls-server-hello', atMs: now(), side });
+      },
+      alert: (level, description) => {
+        const desc = description === undefined ? undefined : (TLS_ALERTS[description] ?? `alert ${description}`);
+        if (desc === 'close_notify') return;
+        const alert = { side, atMs: now(), ...(level !== undefined ? { level } : {}), ...(desc ? { description: desc } : {}) };
+        // An encrypted alert after application data is most often close_notify: only plaintext ones are findings.
+        if (desc !== undefined || !c.tls?.firstAppDataMs) {
+          if (c.tls) c.tls.alert ??= alert;
+          else c.tls = { clientHelloMs: now(), alert };
+        }
+        this.event({ kind: 'tls-alert', atMs: now(), side, ...(level !== undefined ? { level } : {}), ...(desc ? { description: desc } : {}) });
+      },
+      appData: () => {
+        if (c.tls) c.tls.firstAppDataMs ??= now();
+      },
+      notTls: (first) => {
+        c.notes.push(`${side} bytes stopped looking like TLS (record type ${first})`);
+      },
+    };
+  }
+
+  private onMqtt(side: Side, m: MqttSeen): void {
+    const c = this.conn;
+    const st = this.d[side];
+    const at = st.nowMs;
+    st.stats.mqtt[m.cmd] = (st.stats.mqtt[m.cmd] ?? 0) + 1;
+    if (side === 'client') {
+      if (st.lastMqttMs !== undefined && c.mqtt) c.clientMaxGapMs = Math.max(c.clientMaxGapMs ?? 0, at - st.lastMqttMs);
+      st.lastMqttMs = at;
+    }
+    const p = m.packet as (Packet & Record<string, unknown>) | undefined;
+    switch (m.cmd) {
+      case 'connect': {
+        if (!p || side !== 'client') break;
+        const v = Number(p['protocolVersion'] ?? 4);
+        const info = {
+          clientId: String(p['clientId'] ?? ''),
+          keepaliveS: Number(p['keepalive'] ?? 0),
+          protocolVersion: v,
+          clean: Boolean(p['clean']),
+          will: p['will'] !== undefined && p['will'] !== null,
+        };
+        c.mqtt ??= { ...info, atMs: at };
+        this.d.client.framer.setVersion(v);
+        this.d.server.framer.setVersion(v);
+        this.event({ kind: 'connect', atMs: at, side, ...info });
+        break;
+      }
+      case 'connack': {
+        if (!p || side !== 'server') break;
+        const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
+        const props = p['properties'] as { serverKeepAlive?: number } | undefined;
+        c.connack ??= { code, sessionPresent: Boolean(p['sessionPresent']), atMs: at, ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}) };
+        this.event({ kind: 'connack', atMs: at, side, code, sessionPresent: Boolean(p['sessionPresent']) });
+        break;
+      }
+      case 'pingreq':
+        if (side !== 'client') break;
+        if (c.ping.sent > 0 && this.lastPingMs !== undefined) c.ping.maxIntervalMs = Math.max(c.ping.maxIntervalMs ?? 0, at - this.lastPingMs);
+        this.lastPingMs = at;
+        c.ping.sent++;
+        if (this.pendingPing.length < 64) this.pendingPing.push(at);
+        break;
+      case 'pingresp': {
+        if (side !== 'server') break;
+        const sent = this.pendingPing.shift();
+        if (sent !== undefined) {
+          c.ping.answered++;
+          c.ping.rttMsMax = Math.max(c.ping.rttMsMax ?? 0, at - sent);
+        }
+        break;
+      }
+      case 'publish':
+        if (m.qos > 0 && m.messageId !== undefined) {
+          const map = this.pendingPub[side];
+          if (map.size < MAX_PENDING_ACKS) map.set(m.messageId, at);
+        }
+        break;
+      case 'puback':
+      case 'pubrec':
+        if (m.messageId !== undefined) this.pendingPub[side === 'client' ? 'server' : 'client'].delete(m.messageId);
+        break;
+      case 'disconnect': {
+        if (side === 'client') this.idlePending = undefined;
+        const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
+        c.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
+        this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  private lastPingMs: number | undefined;
+
+  /** Close the books: unanswered pings and publishes, held segments. */
+  finish(): Connection {
+    const c = this.conn;
+    for (const side of ['client', 'server'] as const) {
+      this.d[side].re.finish();
+      c.pendingAcks[side] = this.pendingPub[side].size;
+    }
+    c.ping.unanswered = this.pendingPing.length;
+    if (this.pendingPing.length > 0) {
+      c.ping.firstUnansweredMs = this.pendingPing[0]!;
+      this.event({ kind: 'pingreq-unanswered', atMs: this.pendingPing[0]!, side: 'client' });
+    }
+    if (this.idlePending) c.unanswered = this.idlePending;
+    for (const side of ['client', 'server'] as const) {
+      const ds = c.dir[side];
+      if (ds.unansweredRetransmissions > 0) this.event({ kind: 'retransmissions', atMs: ds.unansweredSinceMs ?? c.lastMs, side, count: ds.unansweredRetransmissions });
+    }
+    c.events.sort((a, b) => a.atMs - b.atMs);
+    return c;
+  }
+}
+
+/** Is this byte run the start of an MQTT CONNECT (used to pick flows on unusual ports)? */
+export function looksLikeConnect(b: Buffer): boolean {
+  if (b.length < 9 || b[0] !== 0x10) return false;
+  // After the remaining length: protocol name "MQTT" (3.1.1/5) or "MQIsdp" (3.1).
+  let i = 1;
+  while (i < 5 && i < b.length && b[i]! & 0x80) i++;
+  const name = b.subarray(i + 3, i + 7).toString('latin1');
+  return name === 'MQTT' || name === 'MQIs';
+}

@@ -1,0 +1,91 @@
+/**
+ * `mqtt-doctor analyze <capture>`: capture file (pcap, pcapng, gzip, or `-` for stdin) → connections →
+ * diagnosis → report → exit code. Exit 0 every connection ended well, 1 findings (or no MQTT in the
+ * capture, or an incomplete capture), 2 not a capture / bad options.
+ */
+import { UsageError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { defineCommand } from './context.js';
+
+export const analyzeCommand = defineCommand({
+  command: 'analyze <capture>',
+  describe: 'Diagnose a packet capture: who closed each MQTT connection, after what silence, and why',
+  builder: (y) =>
+    y
+      .positional('capture', { type: 'string', demandOption: true, describe: 'pcap / pcapng file (gzip is fine), or - for stdin' })
+      .option('port', { alias: 'p', type: 'string', describe: 'Broker ports, e.g. 1883,8883,8083 (default: the usual MQTT ports, plus any flow that starts with CONNECT)' })
+      .option('client-id', { type: 'string', describe: 'Show only connections with this client id' })
+      .option('address', { type: 'string', describe: 'Show only connections from or to this IP address' })
+      .example('$0 analyze gateway.pcap', 'Who closed each connection, and why')
+      .example('$0 analyze broker.pcapng.gz --port 1883,8883 --json', 'Connections, events and findings as JSON')
+      .example('tcpdump -i eth0 -w - port 1883 | $0 analyze -', 'Live: the summary comes on Ctrl-C'),
+  run: async (args, ctx) => {
+    const ports = parsePorts(args.port);
+    const startedAt = new Date();
+    const { CaptureAnalyzer } = await import('../analyze/capture/capture.js');
+    const { diagnose } = await import('../analyze/capture/diagnose.js');
+    const { readCapture } = await import('../measure/capture-source.js');
+    const { buildAnalyzeReport } = await import('../report/build-analyze.js');
+    const source = args.capture;
+    if (source === '-' && ctx.stdin.isTTY) throw new UsageError('analyze - reads a capture from stdin, but stdin is a terminal', 'e.g. tcpdump -w - port 1883 | mqtt-doctor analyze -');
+    const analyzer = new CaptureAnalyzer(ports ? { ports, sniff: false } : {});
+    let outcome;
+    try {
+      outcome = await readCapture(source, ctx.stdin, analyzer, ctx.signal, (n) => ctx.out.progress(`read ${Math.round(n / 1048576)} MB`));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') throw new UsageError(`no such file: ${source}`);
+      if (e.code === 'EACCES' || e.code === 'EISDIR' || /is not a file/.test(e.message)) throw new UsageError(`cannot read ${source}: ${e.message}`);
+      throw err;
+    }
+    if (outcome.empty) throw new UsageError(outcome.empty, 'give a pcap or pcapng file (tcpdump -w file.pcap)');
+    if (outcome.formatError && analyzer.stats.records === 0) {
+      throw new UsageError(`${source === '-' ? 'stdin' : source} is not a packet capture: ${outcome.formatError}`, 'give a pcap or pcapng file (tcpdump -w, dumpcap, tshark -w), optionally gzip-compressed');
+    }
+    const result = analyzer.finish();
+    const diagnosis = diagnose(result.connections);
+    const shown = pickShown(result.connections, args['client-id'], args.address);
+    const report = buildAnalyzeReport({
+      source,
+      compressed: outcome.compressed,
+      interrupted: outcome.interrupted,
+      ...(outcome.formatError ? { stoppedAt: outcome.formatError } : outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt.message } : {}),
+      stats: result.stats,
+      connections: result.connections,
+      diagnosis,
+      ...(shown ? { shown } : {}),
+      filter: {
+        ports: ports ?? [],
+        ...(args['client-id'] !== undefined ? { clientId: args['client-id'] } : {}),
+        ...(args.address !== undefined ? { address: args.address } : {}),
+      },
+      startedAt,
+      finishedAt: new Date(),
+      version: VERSION,
+    });
+    ctx.out.emit(report);
+    return report.verdict.exitCode;
+  },
+});
+
+function parsePorts(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const ports = String(text)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
+  if (ports.length === 0 || ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) {
+    throw new UsageError(`--port ${text} is not a list of ports`, 'e.g. --port 1883,8883');
+  }
+  return ports;
+}
+
+function pickShown(conns: Array<{ id: number; mqtt?: { clientId: string }; client: { ip: string }; server: { ip: string } }>, clientId?: string, address?: string): Set<number> | undefined {
+  if (clientId === undefined && address === undefined) return undefined;
+  return new Set(
+    conns
+      .filter((c) => (clientId === undefined || c.mqtt?.clientId === clientId) && (address === undefined || c.client.ip === address || c.server.ip === address))
+      .map((c) => c.id),
+  );
+}

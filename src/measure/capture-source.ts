@@ -1,0 +1,107 @@
+/**
+ * The thin I/O edge of `analyze`: stream a capture file (or stdin for `-`, e.g. `tcpdump -w - | mqtt-doctor
+ * analyze -`) into the pure analyser chunk by chunk, gunzipping when the bytes start with the gzip magic
+ * (RFC 1952 §2.3.1: 1f 8b). Never holds the file in memory; stops promptly on the abort signal (Ctrl-C) so a
+ * live capture still gets its summary.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CaptureFormatError } from '../analyze/capture/pcap.js';
+
+export interface CaptureSink {
+  push(chunk: Buffer): void;
+}
+
+export interface ReadOutcome {
+  compressed: boolean;
+  interrupted: boolean;
+  /** Input bytes read (before decompression). */
+  bytesIn: number;
+  /** Where decoding stopped early, if it did (corrupt record, broken gzip). */
+  stoppedAt?: { message: string };
+  /** The input is empty. */
+  empty?: string;
+  /** The capture reader refused the bytes (garbage at the start, or a corrupt record later). */
+  formatError?: string;
+}
+
+export async function readCapture(
+  source: string,
+  stdin: NodeJS.ReadableStream,
+  sink: CaptureSink,
+  signal: AbortSignal,
+  onProgress?: (bytesIn: number) => void,
+): Promise<ReadOutcome> {
+  if (source !== '-') {
+    const st = await stat(source); // throws ENOENT etc. to the caller
+    if (!st.isFile()) throw new Error(`${source} is not a file`);
+  }
+  const raw: Readable = source === '-' ? (stdin as Readable) : createReadStream(source, { highWaterMark: 1 << 20 });
+  const out: ReadOutcome = { compressed: false, interrupted: false, bytesIn: 0 };
+  const stopOnAbort = (): void => {
+    out.interrupted = true;
+    raw.destroy();
+  };
+  signal.addEventListener('abort', stopOnAbort, { once: true });
+  let nextProgress = 64 * 1024 * 1024;
+  try {
+    const counted = (async function* () {
+      for await (const chunk of raw) {
+        const b = chunk as Buffer;
+        out.bytesIn += b.length;
+        if (onProgress && out.bytesIn >= nextProgress) {
+          nextProgress += 64 * 1024 * 1024;
+          onProgress(out.bytesIn);
+        }
+        yield b;
+        if (signal.aborted) return;
+      }
+    })();
+    const first = await counted.next();
+    if (first.done) {
+      out.empty = source === '-' ? 'stdin is empty' : `${source} is empty`;
+      return out;
+    }
+    const head = first.value;
+    let chunks: AsyncIterable<Buffer>;
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      out.compressed = true;
+      const gz = createGunzip();
+      Readable.from(
+        (async function* () {
+          yield head;
+          for await (const c of { [Symbol.asyncIterator]: () => counted }) yield c;
+        })(),
+      ).pipe(gz);
+      chunks = gz;
+    } else {
+      chunks = (async function* () {
+        yield head;
+        for await (const c of { [Symbol.asyncIterator]: () => counted }) yield c;
+      })();
+    }
+    for await (const c of chunks) {
+      if (signal.aborted) break;
+      sink.push(c);
+    }
+  } catch (err) {
+    if (err instanceof CaptureFormatError) {
+      out.formatError = err.message;
+    } else if (out.interrupted) {
+      // destroyed by Ctrl-C: keep what was read
+    } else if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message)) {
+      out.stoppedAt = { message: 'the gzip stream ends early (file cut while it was being written or copied)' };
+    } else if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+      out.stoppedAt = { message: `broken gzip data: ${(err as Error).message}` };
+    } else {
+      throw err;
+    }
+  } finally {
+    signal.removeEventListener('abort', stopOnAbort);
+    if (source !== '-') raw.destroy();
+  }
+  if (signal.aborted) out.interrupted = true;
+  return out;
+}

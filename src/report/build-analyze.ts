@@ -1,0 +1,273 @@
+/**
+ * analyze's report: the capture's findings first (as checks), then a compact per-connection table; JSON
+ * carries every connection with its events and diagnosis. Pure: capture result + diagnosis in, Report out.
+ */
+import { formatDuration } from '../config/units.js';
+import { ExitCode } from '../errors.js';
+import type { CaptureStats } from '../analyze/capture/capture.js';
+import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
+import { causeLabel, type Cause, type ConnDiagnosis, type Diagnosis, type Finding, type Severity } from '../analyze/capture/diagnose.js';
+import { SCHEMA_VERSION, type Check, type CheckStatus, type Report, type Section, type Verdict } from './model.js';
+
+export interface AnalyzeInput {
+  source: string;
+  compressed: boolean;
+  interrupted: boolean;
+  /** Where decoding stopped before the end of the input (corrupt record, broken gzip). */
+  stoppedAt?: string;
+  stats: CaptureStats;
+  connections: Connection[];
+  diagnosis: Diagnosis;
+  /** Connections shown (after --client-id / --address); all when absent. */
+  shown?: Set<number>;
+  filter?: { clientId?: string; address?: string; ports: number[] };
+  startedAt: Date;
+  finishedAt: Date;
+  version: string;
+}
+
+export interface ConnectionData {
+  id: number;
+  client: string;
+  server: string;
+  transport: Connection['transport'];
+  sawSyn: boolean;
+  startAt: string;
+  /** Seconds since the first packet of the capture. */
+  startS: number;
+  durationMs: number;
+  handshakeRttMs?: number;
+  clientId?: string;
+  protocolVersion?: number;
+  keepaliveS?: number;
+  cleanStart?: boolean;
+  will?: boolean;
+  connack?: { code: number; sessionPresent: boolean; afterConnectMs: number; serverKeepAliveS?: number };
+  cause: Cause;
+  severity: Severity;
+  endedBy?: Side;
+  how: 'fin' | 'rst' | 'open';
+  silentMs: Record<Side, number | null>;
+  idleMs?: number;
+  matches?: string[];
+  keepaliveRatio?: number;
+  explanation: string;
+  packets: Record<Side, Record<string, number>>;
+  bytes: Record<Side, number>;
+  retransmissions: Record<Side, number>;
+  captureGaps: Record<Side, number>;
+  ping: Connection['ping'];
+  pendingAcks: Record<Side, number>;
+  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; alert?: { side: Side; level?: number; description?: string } };
+  ws?: Connection['ws'];
+  /** Notable events, `tMs` since the capture's first packet. */
+  events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
+  eventsDropped: number;
+  notes: string[];
+}
+
+export interface AnalyzeData {
+  source: string;
+  compressed: boolean;
+  interrupted: boolean;
+  capture: {
+    format: string | null;
+    bytes: number;
+    packets: number;
+    tcpSegments: number;
+    otherFrames: number;
+    firstAt?: string;
+    spanMs: number;
+    linkTypes: Record<string, number>;
+    unsupportedLinkTypes: number[];
+    truncatedTailBytes: number;
+    snappedBytes: number;
+    stoppedAt?: string;
+  };
+  filter?: AnalyzeInput['filter'];
+  connections: ConnectionData[];
+  findings: Finding[];
+}
+
+const r1 = (x: number): number => Math.round(x * 10) / 10;
+const ep = (e: { ip: string; port: number }): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+const STATUS: Record<Severity, CheckStatus> = { ok: 'pass', info: 'info', warn: 'warn', fail: 'fail' };
+/** Rows in the text table; JSON always has every connection. */
+const MAX_ROWS = 40;
+
+function connectionData(c: Connection, d: ConnDiagnosis, t0: number): ConnectionData {
+  const tls = c.tls
+    ? {
+        ...(c.tls.sni ? { sni: c.tls.sni } : {}),
+        ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
+        ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) } : {}),
+        ...(c.tls.alert ? { alert: { side: c.tls.alert.side, ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}), ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}) } } : {}),
+      }
+    : undefined;
+  return {
+    id: c.id,
+    client: ep(c.client),
+    server: ep(c.server),
+    transport: c.transport,
+    sawSyn: c.sawSyn,
+    startAt: new Date(c.firstMs).toISOString(),
+    startS: Math.round(c.firstMs - t0) / 1000,
+    durationMs: r1(d.durationMs),
+    ...(c.handshakeRttMs !== undefined ? { handshakeRttMs: Math.round(c.handshakeRttMs * 1000) / 1000 } : {}),
+    ...(c.mqtt ? { clientId: c.mqtt.clientId, protocolVersion: c.mqtt.protocolVersion, keepaliveS: c.mqtt.keepaliveS, cleanStart: c.mqtt.clean, will: c.mqtt.will } : {}),
+    ...(c.connack
+      ? {
+          connack: {
+            code: c.connack.code,
+            sessionPresent: c.connack.sessionPresent,
+            afterConnectMs: r1(c.connack.atMs - (c.mqtt?.atMs ?? c.connack.atMs)),
+            ...(c.connack.serverKeepAliveS !== undefined ? { serverKeepAliveS: c.connack.serverKeepAliveS } : {}),
+          },
+        }
+      : {}),
+    cause: d.cause,
+    severity: d.severity,
+    ...(d.endedBy ? { endedBy: d.endedBy } : {}),
+    how: d.how,
+    silentMs: { client: d.silentMs.client === null ? null : r1(d.silentMs.client), server: d.silentMs.server === null ? null : r1(d.silentMs.server) },
+    ...(d.idleMs !== undefined ? { idleMs: r1(d.idleMs) } : {}),
+    ...(d.matches?.length ? { matches: d.matches } : {}),
+    ...(d.keepaliveRatio !== undefined ? { keepaliveRatio: d.keepaliveRatio } : {}),
+    explanation: d.explanation,
+    packets: { client: c.dir.client.mqtt, server: c.dir.server.mqtt },
+    bytes: { client: c.dir.client.bytes, server: c.dir.server.bytes },
+    retransmissions: { client: c.dir.client.retransmissions, server: c.dir.server.retransmissions },
+    captureGaps: { client: c.dir.client.gaps, server: c.dir.server.gaps },
+    ping: { ...c.ping, ...(c.ping.rttMsMax !== undefined ? { rttMsMax: Math.round(c.ping.rttMsMax * 1000) / 1000 } : {}), ...(c.ping.firstUnansweredMs !== undefined ? { firstUnansweredMs: r1(c.ping.firstUnansweredMs - t0) } : {}) },
+    pendingAcks: c.pendingAcks,
+    ...(tls ? { tls } : {}),
+    ...(c.ws ? { ws: c.ws } : {}),
+    events: c.events.map((e) => {
+      const { atMs, ...rest } = e;
+      return { ...rest, tMs: r1(atMs - t0) };
+    }),
+    eventsDropped: c.eventsDropped,
+    notes: c.notes,
+  };
+}
+
+function silentText(ms: number | null): string {
+  return ms === null ? '—' : formatDuration(ms);
+}
+
+function endText(d: ConnectionData): string {
+  if (d.how === 'open') return 'open';
+  return `${d.how.toUpperCase()} by ${d.endedBy ?? '?'}`;
+}
+
+export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
+  const { stats, diagnosis } = input;
+  const t0 = stats.firstMs ?? 0;
+  const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
+  const shown = input.connections.filter((c) => !input.shown || input.shown.has(c.id));
+  const conns = shown.map((c) => connectionData(c, diagById.get(c.id)!, t0));
+  const findings = input.shown ? diagnosis.findings.filter((f) => f.connections.some((id) => input.shown!.has(id))) : diagnosis.findings;
+  const spanMs = stats.firstMs !== undefined && stats.lastMs !== undefined ? stats.lastMs - stats.firstMs : 0;
+  const data: AnalyzeData = {
+    source: input.source,
+    compressed: input.compressed,
+    interrupted: input.interrupted,
+    capture: {
+      format: stats.format ?? null,
+      bytes: stats.bytes,
+      packets: stats.records,
+      tcpSegments: stats.tcpSegments,
+      otherFrames: stats.otherFrames,
+      ...(stats.firstMs !== undefined ? { firstAt: new Date(stats.firstMs).toISOString() } : {}),
+      spanMs: r1(spanMs),
+      linkTypes: stats.linkTypes,
+      unsupportedLinkTypes: stats.unsupportedLinkTypes,
+      truncatedTailBytes: stats.truncatedTail,
+      snappedBytes: stats.snappedBytes,
+      ...(input.stoppedAt ? { stoppedAt: input.stoppedAt } : {}),
+    },
+    ...(input.filter ? { filter: input.filter } : {}),
+    connections: conns,
+    findings,
+  };
+
+  const checks: Check[] = findings.map((f) => ({
+    id: f.id,
+    title: f.title,
+    status: STATUS[f.severity],
+    summary: f.explanation.length > 110 ? `${f.explanation.slice(0, 107)}…` : f.explanation,
+    explanation: f.explanation,
+    ...(f.hint ? { hint: f.hint } : {}),
+    metrics: { connections: f.connections, ...(f.metrics ?? {}) },
+  }));
+
+  // How much of the input could be read: never silent about a cut or a corrupt file.
+  const decodeProblems: string[] = [];
+  if (stats.truncatedTail > 0) decodeProblems.push(`the file ends inside a packet record (${stats.truncatedTail} bytes left over): it was cut; everything before was read`);
+  if (input.stoppedAt) decodeProblems.push(`decoding stopped at byte ${stats.bytes} of the capture data: ${input.stoppedAt}; everything before was read`);
+  if (stats.unsupportedLinkTypes.length) decodeProblems.push(`link types ${stats.unsupportedLinkTypes.join(', ')} are not decoded`);
+  const gaps = input.connections.reduce((n, c) => n + c.dir.client.gaps + c.dir.server.gaps, 0);
+  if (gaps > 0) decodeProblems.push(`${gaps} capture gap${gaps === 1 ? '' : 's'} in TCP streams (packets the capture missed)`);
+  if (stats.snappedBytes > 0) decodeProblems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
+  const stopped = input.connections.flatMap((c) => c.events.filter((e) => e.kind === 'decode-stopped').map((e) => `#${c.id} ${e.side}: ${(e as { detail: string }).detail}`));
+  if (stopped.length) decodeProblems.push(`MQTT decoding lost the thread in ${stopped.length} stream${stopped.length === 1 ? '' : 's'} (${stopped.slice(0, 3).join('; ')})`);
+  const mqttConns = input.connections.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
+  checks.push({
+    id: 'capture',
+    title: 'Capture',
+    status: decodeProblems.length ? 'warn' : 'info',
+    summary: `${stats.format ?? '?'}${input.compressed ? '.gz' : ''}, ${stats.records} packets over ${formatDuration(spanMs)}, ${input.connections.length} MQTT connection${input.connections.length === 1 ? '' : 's'}${input.interrupted ? ' (interrupted)' : ''}`,
+    metrics: { packets: stats.records, tcpSegments: stats.tcpSegments, connections: input.connections.length },
+    ...(decodeProblems.length ? { explanation: decodeProblems.join('; ') } : {}),
+  });
+
+  const view: Section[] = [];
+  if (conns.length) {
+    const rows = conns.slice(0, MAX_ROWS).map((c) => [
+      String(c.id),
+      `${c.client} → ${c.server.replace(/^.*:/, ':')}`,
+      c.clientId !== undefined ? (c.clientId === '' ? '""' : c.clientId) : c.transport === 'tls' ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}` : '—',
+      `${c.startS.toFixed(1)}s`,
+      formatDuration(c.durationMs),
+      endText(c),
+      `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
+      causeLabel(c.cause) + (c.idleMs !== undefined ? ` ${formatDuration(c.idleMs)}` : c.keepaliveRatio !== undefined ? ` ${c.keepaliveRatio}×K` : ''),
+    ]);
+    if (conns.length > MAX_ROWS) rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
+    view.push({ kind: 'table', title: 'Connections', head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'], rows });
+  }
+
+  const worst = findings.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'ok');
+  let verdict: Verdict;
+  if (mqttConns.length === 0) {
+    verdict = {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
+    };
+  } else if (worst === 'fail' || worst === 'warn') {
+    const top = findings[0]!;
+    verdict = { status: worst === 'fail' ? 'failed' : 'degraded', exitCode: ExitCode.finding, summary: `${findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length} finding(s); first: ${top.title}` };
+  } else if (!input.connections.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
+    verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working' };
+  } else if (decodeProblems.length) {
+    verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: `no connection problem in what could be read, but the capture is incomplete: ${decodeProblems[0]}` };
+  } else {
+    verdict = { status: 'healthy', exitCode: ExitCode.ok, summary: `${mqttConns.length} connection(s), none ended badly` };
+  }
+  if (input.interrupted && verdict.exitCode === ExitCode.ok) verdict = { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${verdict.summary} so far` };
+
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version: input.version },
+    command: 'analyze',
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    checks,
+    data,
+    verdict,
+    view,
+  };
+}
+
+const rank = (s: Severity): number => ({ ok: 0, info: 1, warn: 2, fail: 3 })[s];

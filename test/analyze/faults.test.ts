@@ -1,0 +1,313 @@
+/**
+ * analyze against captures the test records itself: tcpdump on loopback while a real mosquitto and the impair
+ * proxy produce each fault. Every assertion compares analyze's verdict with the fault injected and the times
+ * the test observed; tshark reads the same files and must agree on packet and MQTT message counts.
+ */
+import { connect as tlsConnect } from 'node:tls';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import mqtt from 'mqtt';
+import { startImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.js';
+import { noFaults, type ImpairFaults } from '../../src/config/impair.js';
+import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { makeCerts } from '../helpers/certs.js';
+import { analyze, HAS_TCPDUMP, HAS_TSHARK, onPort, RawClient, SKIP_REASON, sleep, startTcpdump, tempDir, tsharkCounts, warmMqttPacket, type AnalyzeJson } from './record.js';
+
+const dir = tempDir();
+let n = 0;
+const file = (name: string): string => join(dir, `${++n}-${name}.pcap`);
+
+afterAll(() => {
+  if (!process.env['KEEP_CAPTURES']) rmSync(dir, { recursive: true, force: true });
+});
+
+if (!HAS_TCPDUMP) console.warn(`test/analyze/faults.test.ts skipped: ${SKIP_REASON}`);
+
+/** Decoder check: tshark on the same file agrees on frames and MQTT messages (plain MQTT flows only). */
+function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJson): void {
+  if (!HAS_TSHARK) return;
+  const t = tsharkCounts(f, ports);
+  expect(j.data.capture.packets).toBe(t.frames);
+  const ours = j.data.connections
+    .filter((c) => c.transport === 'mqtt')
+    .reduce((s, c) => s + Object.values(c.packets.client).reduce((a, b) => a + b, 0) + Object.values(c.packets.server).reduce((a, b) => a + b, 0), 0);
+  expect(ours).toBe(t.mqtt);
+}
+
+function faults(f: Partial<ImpairFaults>): ImpairFaults {
+  return { ...noFaults(), ...f };
+}
+
+describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
+  let m: Mosquitto;
+  beforeAll(async () => {
+    warmMqttPacket();
+    m = await startMosquitto();
+  });
+  afterAll(async () => {
+    await m?.stop();
+    if (m) cleanup(m);
+  });
+
+  test('keepalive cut of a client that never pings: broker FIN after ≈ 1.5 × K of client silence', async () => {
+    const f = file('keepalive');
+    const rec = await startTcpdump(f, [m.port]);
+    const c = await RawClient.open(m.port);
+    await c.connect('never-pings', 1);
+    const closedAt = await c.closed(6000);
+    await rec.stop();
+    expect(closedAt).toBeDefined();
+    const observedSilence = closedAt! - c.lastWriteMs;
+    const { code, json } = await analyze(f, ['--port', String(m.port)]);
+    expect(code).toBe(1);
+    const [conn] = onPort(json, m.port);
+    expect(conn).toMatchObject({ clientId: 'never-pings', keepaliveS: 1, cause: 'keepalive-cut', endedBy: 'server', how: 'fin' });
+    // On the wire the close comes before our process hears of it: silence ≤ what we observed, ≥ K.
+    expect(conn!.silentMs.client!).toBeGreaterThanOrEqual(1000);
+    expect(conn!.silentMs.client!).toBeLessThanOrEqual(observedSilence + 5);
+    // mosquitto checks about every 5 s: the cut lands between 1.5 × K and 1.5 × K + 5 s (+ slack for a busy CPU).
+    expect(conn!.keepaliveRatio!).toBeGreaterThanOrEqual(1.5 - 1);
+    expect(conn!.keepaliveRatio!).toBeLessThanOrEqual(1.5 + 5 + 2);
+    expect(json.data.findings[0]!.id).toBe('cause.keepalive-cut');
+    expectTsharkAgrees(f, [m.port], json);
+  });
+
+  test('NAT idle timeout with reset: RST on both legs after the idle the proxy enforced', async () => {
+    const events: ImpairEvent[] = [];
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ natIdleMs: 1500, natMode: 'reset' }), onEvent: (e) => events.push(e) });
+    const f = file('nat-reset');
+    const rec = await startTcpdump(f, [proxy.port, m.port]);
+    const c = await RawClient.open(proxy.port);
+    await c.connect('nat-reset', 0);
+    await c.closed(6000);
+    await rec.stop();
+    await proxy.close();
+    const expired = events.find((e) => e.type === 'mapping-expired') as Extract<ImpairEvent, { type: 'mapping-expired' }> | undefined;
+    expect(expired).toBeDefined();
+    const { json } = await analyze(f, ['--port', `${proxy.port},${m.port}`]);
+    const [front] = onPort(json, proxy.port);
+    const [back] = onPort(json, m.port);
+    expect(front).toMatchObject({ cause: 'idle-reset', endedBy: 'server', how: 'rst' });
+    expect(back).toMatchObject({ cause: 'idle-reset', endedBy: 'client', how: 'rst' });
+    // The idle on the wire is the idle the proxy measured (its timer fired at natIdle, later when the CPU is busy).
+    for (const leg of [front!, back!]) {
+      expect(leg.idleMs!).toBeGreaterThanOrEqual(1500 - 5);
+      expect(Math.abs(leg.idleMs! - expired!.idleMs)).toBeLessThan(100);
+    }
+    expectTsharkAgrees(f, [proxy.port, m.port], json);
+  });
+
+  test('NAT idle timeout that drops silently: the ping after the long silence goes unanswered, the client gives up', async () => {
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ natIdleMs: 1500, natMode: 'drop' }) });
+    const f = file('nat-drop');
+    const rec = await startTcpdump(f, [proxy.port]);
+    const c = await RawClient.open(proxy.port);
+    await c.connect('nat-drop', 10);
+    await sleep(300);
+    c.send({ cmd: 'pingreq' });
+    await c.waitFor('pingresp', 2000);
+    await sleep(2200); // longer than the NAT's 1.5 s
+    c.send({ cmd: 'pingreq' });
+    await sleep(800);
+    expect(c.received.filter((p) => p.cmd === 'pingresp')).toHaveLength(1);
+    c.end();
+    await c.closed(2000);
+    await rec.stop();
+    await proxy.close();
+    const { json } = await analyze(f, ['--port', String(proxy.port)]);
+    const [conn] = onPort(json, proxy.port);
+    expect(conn).toMatchObject({ cause: 'idle-drop', endedBy: 'client' });
+    expect(conn!.ping).toMatchObject({ sent: 2, answered: 1, unanswered: 1 });
+    // Idle before the unanswered ping: at least the NAT timeout, and the survived silence stayed below it.
+    expect(conn!.idleMs!).toBeGreaterThanOrEqual(1500);
+    expect(conn!.explanation).toMatch(/timeout is between/);
+    expectTsharkAgrees(f, [proxy.port], json);
+  });
+
+  test('blackhole: pings stop being answered while the client pings often; not mistaken for an idle timeout', async () => {
+    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ blackholeAfterMs: 1000 }) });
+    const f = file('blackhole');
+    const rec = await startTcpdump(f, [proxy.port]);
+    const c = await RawClient.open(proxy.port);
+    await c.connect('blackholed', 10);
+    for (let i = 0; i < 10; i++) {
+      await sleep(200);
+      c.send({ cmd: 'pingreq' });
+    }
+    await sleep(400);
+    c.end();
+    await c.closed(2000);
+    await rec.stop();
+    await proxy.close();
+    const answered = c.received.filter((p) => p.cmd === 'pingresp').length;
+    expect(answered).toBeGreaterThan(0);
+    expect(answered).toBeLessThan(10);
+    const { json } = await analyze(f, ['--port', String(proxy.port)]);
+    const [conn] = onPort(json, proxy.port);
+    expect(conn).toMatchObject({ cause: 'blackhole', endedBy: 'client', severity: 'fail' });
+    expect(conn!.ping).toMatchObject({ sent: 10, answered, unanswered: 10 - answered });
+    expectTsharkAgrees(f, [proxy.port], json);
+  });
+
+  test('broker killed: every connection closed by the broker at once, refused SYNs while down, clients back in lockstep', async () => {
+    const f = file('broker-killed');
+    const rec = await startTcpdump(f, [m.port]);
+    const ids = ['herd-1', 'herd-2', 'herd-3'];
+    const clients = await Promise.all(ids.map(async (id) => {
+      const c = await RawClient.open(m.port);
+      await c.connect(id, 30);
+      return c;
+    }));
+    const back: RawClient[] = [];
+    // Each client: a fixed 300 ms reconnect delay, no jitter (the lockstep a fixed policy causes).
+    const reconnect = async (id: string): Promise<void> => {
+      for (let i = 0; i < 15; i++) {
+        await sleep(300);
+        const c = await RawClient.open(m.port).catch(() => undefined);
+        if (c) {
+          await c.connect(id, 30);
+          back.push(c);
+          return;
+        }
+      }
+    };
+    const loops = clients.map(async (c, i) => {
+      await c.closed(5000);
+      await reconnect(ids[i]!);
+    });
+    await m.kill();
+    await sleep(700);
+    await m.start();
+    await Promise.all(loops);
+    for (const c of back) {
+      c.send({ cmd: 'disconnect' });
+      c.end();
+    }
+    await Promise.all(back.map((c) => c.closed(2000)));
+    await rec.stop();
+    expect(back).toHaveLength(3);
+    const { json } = await analyze(f, ['--port', String(m.port)]);
+    const killed = json.data.connections.filter((c) => c.cause === 'broker-closed');
+    expect(killed.map((c) => c.clientId).sort()).toEqual(ids);
+    expect(killed.every((c) => c.endedBy === 'server')).toBe(true);
+    expect(killed[0]!.explanation).toMatch(/closed 3 connections within/);
+    expect(json.data.connections.filter((c) => c.cause === 'port-closed').length).toBeGreaterThanOrEqual(3);
+    expect(json.data.findings.map((x) => x.id)).toContain('lockstep');
+    expect(json.data.connections.filter((c) => c.cause === 'clean-disconnect').map((c) => c.clientId).sort()).toEqual(ids);
+    expectTsharkAgrees(f, [m.port], json);
+  });
+
+  test.each([4, 5] as const)('takeover (MQTT %s): a second connection with the same client id, then the broker closes the first', async (v) => {
+    const f = file(`takeover-${v}`);
+    const rec = await startTcpdump(f, [m.port]);
+    const a = await RawClient.open(m.port, v);
+    await a.connect('twin', 30);
+    await sleep(200);
+    const b = await RawClient.open(m.port, v);
+    await b.connect('twin', 30);
+    await a.closed(3000);
+    b.send({ cmd: 'disconnect' });
+    b.end();
+    await b.closed(2000);
+    await rec.stop();
+    const { json } = await analyze(f, ['--port', String(m.port)]);
+    const [first, second] = onPort(json, m.port);
+    expect(first).toMatchObject({ clientId: 'twin', cause: 'takeover', endedBy: 'server', protocolVersion: v });
+    // mosquitto 2.0.11 closes the old connection without sending MQTT 5 DISCONNECT 0x8E: the takeover is read
+    // from the second CONNECT with the same id, not from a reason code.
+    expect(first!.packets.server['disconnect']).toBeUndefined();
+    expect(second).toMatchObject({ clientId: 'twin', cause: 'clean-disconnect' });
+    expect(json.data.findings.map((x) => x.id)).toEqual(expect.arrayContaining(['cause.takeover', 'duplicate-client-id']));
+    expectTsharkAgrees(f, [m.port], json);
+  });
+
+  test('TLS ClientHello to the plain MQTT port: SNI read, closed by the broker without a ServerHello', async () => {
+    const f = file('tls-wrong-port');
+    const rec = await startTcpdump(f, [m.port]);
+    await new Promise<void>((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port: m.port, servername: 'broker.example', rejectUnauthorized: false });
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+    await rec.stop();
+    const { code, json } = await analyze(f, ['--port', String(m.port)]);
+    expect(code).toBe(1);
+    const [conn] = onPort(json, m.port);
+    expect(conn).toMatchObject({ transport: 'tls', cause: 'tls-to-plain-port', endedBy: 'server', tls: { sni: 'broker.example' } });
+  });
+
+  test('WebSocket session: MQTT inside WebSocket frames is decoded', async () => {
+    const ws = await startMosquitto({ websockets: true });
+    try {
+      const f = file('websocket');
+      const rec = await startTcpdump(f, [ws.wsPort!]);
+      const client = mqtt.connect(`ws://127.0.0.1:${ws.wsPort}/mqtt`, { clientId: 'ws-client', keepalive: 30, reconnectPeriod: 0 });
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+      await client.publishAsync('t/ws', 'hello', { qos: 1 });
+      await client.endAsync();
+      await rec.stop();
+      const { code, json } = await analyze(f, ['--port', String(ws.wsPort)]);
+      expect(code).toBe(0);
+      const [conn] = onPort(json, ws.wsPort!);
+      expect(conn).toMatchObject({ transport: 'mqtt-ws', clientId: 'ws-client', keepaliveS: 30, cause: 'clean-disconnect' });
+      expect(conn!.packets.client).toMatchObject({ connect: 1, publish: 1, disconnect: 1 });
+      expect(conn!.packets.server).toMatchObject({ connack: 1, puback: 1 });
+    } finally {
+      await ws.stop();
+      cleanup(ws);
+    }
+  });
+});
+
+describe.skipIf(!HAS_TCPDUMP)('analyze: refusals and TLS listeners', () => {
+  test.each([
+    [4, 'Not authorized', 5],
+    [5, 'Not authorized', 0x87],
+  ] as const)('refused CONNECT (MQTT %s) is explained through the knowledge base', async (v, name, code) => {
+    const m = await startMosquitto({ users: { alice: 'secret' } });
+    try {
+      const f = file(`refused-${v}`);
+      const rec = await startTcpdump(f, [m.port]);
+      const c = await RawClient.open(m.port, v);
+      const ack = (await c.connect('no-creds', 30)) as { returnCode?: number; reasonCode?: number };
+      expect(ack.returnCode ?? ack.reasonCode).toBe(code);
+      await c.closed(3000);
+      await rec.stop();
+      const { code: exit, json } = await analyze(f, ['--port', String(m.port)]);
+      expect(exit).toBe(1);
+      const [conn] = onPort(json, m.port);
+      expect(conn).toMatchObject({ cause: 'refused', severity: 'fail', connack: { code } });
+      expect(conn!.explanation.toLowerCase()).toContain(name.toLowerCase());
+      expectTsharkAgrees(f, [m.port], json);
+    } finally {
+      await m.stop();
+      cleanup(m);
+    }
+  });
+
+  test('plain MQTT to the TLS port: closed without CONNACK, read as the wrong listener', async () => {
+    const certs = makeCerts();
+    const m = await startMosquitto({ tls: { certFile: certs.valid.certFile, keyFile: certs.valid.keyFile } });
+    try {
+      const f = file('plain-to-tls');
+      const rec = await startTcpdump(f, [m.tlsPort!]);
+      const c = await RawClient.open(m.tlsPort!);
+      await c.connect('plain', 30).catch(() => undefined);
+      await c.closed(3000);
+      await rec.stop();
+      const { json } = await analyze(f, ['--port', String(m.tlsPort)]);
+      const [conn] = onPort(json, m.tlsPort!);
+      expect(conn!.clientId).toBe('plain');
+      expect(['plain-to-tls-port', 'no-connack']).toContain(conn!.cause);
+      expect(conn!.endedBy).toBe('server');
+    } finally {
+      await m.stop();
+      cleanup(m);
+      rmSync(certs.dir, { recursive: true, force: true });
+    }
+  });
+});

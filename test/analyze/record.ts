@@ -1,0 +1,201 @@
+/**
+ * Record real captures in tests: tcpdump (Debian package) on the loopback interface, filtered on the ports
+ * this test run picked, plus a raw MQTT client (mqtt-packet over a socket) whose every write and close we
+ * timestamp, so analyze's figures can be checked against what the test actually did.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { runCli } from '../helpers/cli.js';
+
+export const HAS_TCPDUMP = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
+export const HAS_TSHARK = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+/** Why capture tests skip: only when the tool is genuinely missing (CI installs tcpdump and tshark). */
+export const SKIP_REASON = HAS_TCPDUMP ? '' : 'tcpdump is not installed (apt-get install -y tcpdump): capture tests need it to record';
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'mqd-analyze-'));
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export interface Recorder {
+  file: string;
+  stop(): Promise<void>;
+}
+
+/** Start tcpdump on `iface` for these TCP ports; resolves once it listens. */
+export async function startTcpdump(file: string, ports: number[], iface = 'lo'): Promise<Recorder> {
+  const filter = `tcp and (${ports.map((p) => `port ${p}`).join(' or ')})`;
+  // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks and a stop loses the
+  // last block); -U: write each packet at once; -Z root: keep writing into our root-owned temp dir.
+  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`tcpdump did not start within 5 s: ${err}`)), 5000);
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      reject(new Error(`tcpdump exited ${code}: ${err}`));
+    });
+  });
+  return {
+    file,
+    stop: async () => {
+      // Let the last packets reach the capture, then stop (SIGINT flushes the file).
+      await sleep(150);
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGINT');
+      await exited;
+      if (process.env['DEBUG_TCPDUMP']) console.error(err);
+    },
+  };
+}
+
+/** A raw MQTT client: exact control of what is sent and when (no automatic pings). */
+export class RawClient {
+  socket!: Socket;
+  readonly received: Packet[] = [];
+  lastWriteMs = 0;
+  closedAtMs: number | undefined;
+  private waiters: Array<() => void> = [];
+  private parser;
+
+  constructor(readonly protocolVersion: 4 | 5 = 4) {
+    this.parser = mqttPacket.parser({ protocolVersion });
+    this.parser.on('packet', (p: Packet) => {
+      this.received.push(p);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  static async open(port: number, protocolVersion: 4 | 5 = 4): Promise<RawClient> {
+    const c = new RawClient(protocolVersion);
+    c.socket = connect({ host: '127.0.0.1', port, noDelay: true });
+    c.socket.on('data', (d: Buffer) => c.parser.parse(d));
+    c.socket.on('error', () => undefined);
+    c.socket.on('close', () => {
+      c.closedAtMs ??= Date.now();
+      for (const w of c.waiters.splice(0)) w();
+    });
+    await new Promise<void>((resolve, reject) => {
+      c.socket.once('connect', () => resolve());
+      c.socket.once('error', reject);
+    });
+    return c;
+  }
+
+  send(p: Packet): void {
+    this.socket.write(mqttPacket.generate(p, { protocolVersion: this.protocolVersion }));
+    this.lastWriteMs = Date.now();
+  }
+
+  async connect(clientId: string, keepalive: number, extra: Record<string, unknown> = {}): Promise<Packet> {
+    this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: this.protocolVersion, clientId, keepalive, clean: true, ...extra } as Packet);
+    return this.waitFor('connack', 3000);
+  }
+
+  /** Resolve with the first received packet of this kind (from now on, or already received), or reject after timeoutMs. */
+  async waitFor(cmd: string, timeoutMs: number, from = 0): Promise<Packet> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const p = this.received.slice(from).find((x) => x.cmd === cmd);
+      if (p) return p;
+      if (Date.now() > deadline || this.closedAtMs !== undefined) throw new Error(`no ${cmd} within ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.max(1, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  /** Resolve when the socket closes (or after timeoutMs). */
+  async closed(timeoutMs: number): Promise<number | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.closedAtMs === undefined && Date.now() < deadline) await sleep(20);
+    return this.closedAtMs;
+  }
+
+  end(): void {
+    this.socket.end();
+  }
+}
+
+/** Warm mqtt-packet's generate cache before any clock starts (hundreds of ms the first time). */
+export function warmMqttPacket(): void {
+  mqttPacket.generate({ cmd: 'pingreq' } as Packet);
+  mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.alloc(1), qos: 0, retain: false, dup: false } as Packet);
+}
+
+export interface AnalyzedConnection {
+  id: number;
+  client: string;
+  server: string;
+  transport: string;
+  clientId?: string;
+  protocolVersion?: number;
+  keepaliveS?: number;
+  cause: string;
+  severity: string;
+  endedBy?: 'client' | 'server';
+  how: 'fin' | 'rst' | 'open';
+  durationMs: number;
+  silentMs: { client: number | null; server: number | null };
+  idleMs?: number;
+  keepaliveRatio?: number;
+  explanation: string;
+  packets: { client: Record<string, number>; server: Record<string, number> };
+  connack?: { code: number };
+  tls?: { sni?: string; alert?: { description?: string } };
+  ping: { sent: number; answered: number; unanswered: number };
+}
+
+export interface AnalyzeJson {
+  verdict: { status: string; exitCode: number; summary: string };
+  data: {
+    capture: { packets: number; tcpSegments: number; format: string; truncatedTailBytes: number; stoppedAt?: string };
+    connections: AnalyzedConnection[];
+    findings: Array<{ id: string; severity: string; title: string; explanation: string; connections: number[]; metrics?: Record<string, unknown> }>;
+  };
+}
+
+export async function analyze(file: string, args: string[] = []): Promise<{ code: number | null; json: AnalyzeJson; stderr: string }> {
+  const r = await runCli(['analyze', file, '--json', ...args], { timeoutMs: 20_000 });
+  let json: AnalyzeJson;
+  try {
+    json = JSON.parse(r.stdout) as AnalyzeJson;
+  } catch {
+    throw new Error(`analyze did not print JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+  return { code: r.code, json, stderr: r.stderr };
+}
+
+/** Connections to `port` (the leg between the client and whatever listens there). */
+export function onPort(j: AnalyzeJson, port: number): AnalyzedConnection[] {
+  return j.data.connections.filter((c) => c.server.endsWith(`:${port}`));
+}
+
+/** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT). */
+export function tsharkCounts(file: string, mqttPorts: number[]): { frames: number; mqtt: number } {
+  const frames = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
+  const decode = mqttPorts.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
+  const m = spawnSync('tshark', ['-r', file, ...decode, '-Y', 'mqtt', '-T', 'fields', '-e', 'mqtt.msgtype', '-E', 'occurrence=a', '-E', 'aggregator=,'], { encoding: 'utf8' });
+  const lines = m.stdout.split('\n').filter((l) => l.trim());
+  return {
+    frames: frames.stdout.split('\n').filter((l) => l.trim()).length,
+    mqtt: lines.reduce((n, l) => n + l.split(',').filter(Boolean).length, 0),
+  };
+}
