@@ -49,7 +49,7 @@ describe('help and version', () => {
 describe('bad input: one line, exit 2, no stack trace', () => {
   test.each([
     [[], /name a command/],
-    [['probe', '--bogus'], /Unknown argument: bogus/],
+    [['probe', '--bogus'], /unknown option --bogus/],
     [['probe', 'http://broker:1883'], /unknown scheme "http:\/\/"/],
     [['probe', 'mqtt://broker:0'], /port 0 is out of range/],
     [['probe', 'mqtt://broker:70000'], /port 70000 is out of range/],
