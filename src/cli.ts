@@ -26,7 +26,8 @@ export const EXIT_CODE_EPILOG = `Exit codes:
   70  internal error in mqtt-doctor (please report it, with --verbose)
   130 interrupted (Ctrl-C / SIGTERM) after writing the report gathered so far
 
-Durations: 500ms, 30s, 5m, 1h, 1m30s. Colour follows NO_COLOR, FORCE_COLOR and --no-color.
+Durations: 500ms, 30s, 5m, 1h, 1m30s; a bare number is seconds, refused where milliseconds are usual
+(latency, jitter, RTT limits); at most 24d where one timer waits. Colour follows NO_COLOR, FORCE_COLOR and --no-color.
 --json prints one document on stdout (schemaVersion 1); progress always goes to stderr.`;
 
 interface MainIO {

@@ -86,11 +86,15 @@ function portPart(url: string): string | undefined {
   return m?.[1];
 }
 
+/** `host:port`, with an IPv6 address in brackets (`[::1]:1883`, RFC 3986 §3.2.2) so the port can be told apart. */
+export function formatHostPort(host: string, port: number | string): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
 /** The target as it may be shown: no password, ever; the username is kept (it identifies the session). */
 export function formatTarget(t: Target): string {
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   const user = t.username ? `${encodeURIComponent(t.username)}${t.password ? ':***' : ''}@` : '';
-  return `${t.scheme}://${user}${host}:${t.port}${t.path ?? ''}`;
+  return `${t.scheme}://${user}${formatHostPort(t.host, t.port)}${t.path ?? ''}`;
 }
 
 /** Masks `user:secret@` in any URL-looking text. */

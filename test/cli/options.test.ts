@@ -25,7 +25,13 @@ describe('every value-taking option requires its value, in every command', () =>
     [['probe', '-V', '3'], /^mqtt-doctor: --mqtt-version: "3" is not one of 3\.1\.1, 5, 4$/],
     [['probe', '-P', 'x', '-P', 'y', '-u', 'a'], /--password was given 2 times/],
     [['probe', '--countt', '3'], /unknown option --countt/],
-    [['probe', '-i', '-1s'], /--interval: "-1s" is not a duration/],
+    [['probe', '-i', '-1s'], /--interval: "-1s" is negative/],
+    [['probe', '--connect-timeout', '30d'], /--connect-timeout: 30d is longer than a timer can wait/],
+    [['probe', '-W', '30d'], /--timeout: 30d is longer than a timer can wait/],
+    [['probe', '-i', '30d'], /--interval: 30d is longer than a timer can wait/],
+    [['soak', '--checkpoint', '30d'], /--checkpoint: 30d is longer than a timer can wait/],
+    [['impair', '--target', '127.0.0.1:1', '--duration', '30d'], /--duration: 30d is longer than a timer can wait/],
+    [['probe', '--embedded', '--impair', 'latency=50'], /--latency: a bare "50" is ambiguous/],
     [['probe', '--embedded', '--impair', '4h'], /unknown network profile "4h": did you mean 4g\?/],
   ])('mqtt-doctor %j → exit 2, one line', async (args, msg) => {
     const r = await usage(args);
@@ -48,7 +54,7 @@ describe('every value-taking option requires its value, in every command', () =>
 
   test('an option value that looks like a negative number is read as the value', async () => {
     const r = await usage(['probe', '-W', '-2s']);
-    expect(r.first).toMatch(/--timeout: "-2s" is not a duration/);
+    expect(r.first).toMatch(/--timeout: "-2s" is negative/);
   });
 });
 
