@@ -7,7 +7,8 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError, isDoctorError } from './errors.js';
 import { didYouMean } from './config/suggest.js';
-import { GLOBAL_OPTION_KEYS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
+import { GLOBAL_OPTION_KEYS, LISTEN_OPTIONS, OUTPUT_FILE_OPTIONS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
+import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
 import { COMMANDS } from './commands/registry.js';
@@ -120,6 +121,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
       },
       async (args) => {
         out = makeOutput(args as unknown as GlobalArgs);
+        checkLocalOptions(args, out);
         const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
         exitCode = await cmd.run(args as never, ctx);
       },
@@ -169,6 +171,19 @@ export function reportError(err: unknown, out: Output, verbose: boolean): number
   out.note('  hint: this is a bug in mqtt-doctor; rerun with --verbose and report the output');
   if (verbose && e.stack) out.note(e.stack);
   return ExitCode.internal;
+}
+
+/** Before any command runs: files it will write can be written, and a wildcard listening address is named. */
+function checkLocalOptions(args: Record<string, unknown>, out: Output): void {
+  for (const key of OUTPUT_FILE_OPTIONS) {
+    const value = args[key];
+    if (typeof value === 'string') checkOutputPath(value, key);
+  }
+  for (const key of LISTEN_OPTIONS) {
+    const value = args[key];
+    const warning = typeof value === 'string' ? wildcardBindWarning(key, value) : undefined;
+    if (warning) out.note(`mqtt-doctor: ${warning}`);
+  }
 }
 
 /** `probe [url]` → ['url']. */

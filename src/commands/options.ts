@@ -97,6 +97,10 @@ export const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly string[]]> 
   ['TLS options:', ['ca', 'cert', 'key', 'servername', 'alpn', 'insecure']],
   ['Impair options:', ['impair']],
 ];
+/** Options that name a file the command writes: checked before the command starts (config/local-checks.ts). */
+export const OUTPUT_FILE_OPTIONS = ['out', 'junit', 'html'] as const;
+/** Options that name an address to listen on: a wildcard address gets a warning. */
+export const LISTEN_OPTIONS = ['metrics-host', 'listen'] as const;
 export const GLOBAL_OPTION_KEYS = ['json', 'color', 'verbose', 'quiet', 'config', 'help', 'version'] as const;
 
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
