@@ -91,9 +91,6 @@ export const probeCommand = defineCommand({
       });
       if (result.failure?.firstBytes) ctx.out.debug(`first bytes from the server (hex): ${result.failure.firstBytes}`);
       ctx.out.emit(report);
-      if (ctx.out.json && report.error) {
-        ctx.out.note(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
-      }
       return report.verdict.exitCode;
     } finally {
       await stage.close();

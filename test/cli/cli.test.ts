@@ -106,6 +106,9 @@ describe('exit codes from real failures', () => {
     const r = await runCli(['probe', `127.0.0.1:${port}`, '-c', '1']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/TCP connect failed: .*ECONNREFUSED/);
+    // text mode too: `probe … > /dev/null` must not fail silently
+    expect(r.stderr).toMatch(/^mqtt-doctor: TCP connect failed: .*ECONNREFUSED/m);
+    expect(r.stderr.match(/^mqtt-doctor: /gm)?.length).toBe(1);
   });
 
   test('a server that never sends CONNACK → 4 within --connect-timeout', async () => {
