@@ -6,6 +6,9 @@
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError, isDoctorError } from './errors.js';
+import { didYouMean } from './config/suggest.js';
+import { GLOBAL_OPTION_KEYS, LISTEN_OPTIONS, OUTPUT_FILE_OPTIONS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
+import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
 import { COMMANDS } from './commands/registry.js';
@@ -24,7 +27,8 @@ export const EXIT_CODE_EPILOG = `Exit codes:
   70  internal error in mqtt-doctor (please report it, with --verbose)
   130 interrupted (Ctrl-C / SIGTERM) after writing the report gathered so far
 
-Durations: 500ms, 30s, 5m, 1h, 1m30s. Colour follows NO_COLOR, FORCE_COLOR and --no-color.
+Durations: 500ms, 30s, 5m, 1h, 1m30s; a bare number is seconds, refused where milliseconds are usual
+(latency, jitter, RTT limits); at most 24d where one timer waits. Colour follows NO_COLOR, FORCE_COLOR and --no-color.
 --json prints one document on stdout (schemaVersion 1); progress always goes to stderr.`;
 
 interface MainIO {
@@ -73,6 +77,12 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     });
   };
 
+  // Filled in by the builder of the command being parsed: its option names (for "did you mean") and examples.
+  let known: string[] = [...GLOBAL_OPTION_KEYS];
+  let examples: Array<[string, string]> = [];
+  let coerced: UsageError | undefined;
+  const width = Math.min(110, (io.stdout as { columns?: number }).columns ?? 100);
+
   let parser = globalOptions(yargs())
     .scriptName('mqtt-doctor')
     .usage('$0 <command> [options]\n\nWhy MQTT connections drop, how bad the link is, and what to set.')
@@ -82,20 +92,36 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     .strict()
     .recommendCommands()
     .demandCommand(1, 'name a command, e.g. `mqtt-doctor probe --embedded`')
-    .wrap(Math.min(110, (io.stdout as { columns?: number }).columns ?? 100))
+    .wrap(width)
     .epilog(EXIT_CODE_EPILOG)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg ?? 'invalid command line', 'see mqtt-doctor --help');
+      throw usageFromYargs(msg ?? 'invalid command line', known);
     });
 
   for (const cmd of COMMANDS) {
+    const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
+    const positionals = positionalNames(cmd.command);
     parser = parser.command(
       cmd.command,
       cmd.describe,
-      (y) => cmd.builder(y as Argv<GlobalArgs>),
+      (y) => {
+        examples = [];
+        // Examples are printed by printHelp, one copyable line each, not in yargs' wrapped two-column table.
+        const collecting = Object.assign(y, {
+          example: (command: string, description: string) => {
+            examples.push([command, description]);
+            return collecting;
+          },
+        });
+        const built = cmd.builder(collecting as Argv<GlobalArgs>);
+        known = tightenOptions(built, positionals, (e) => (coerced = e));
+        groupOptionsForHelp(built, name, positionals);
+        return built;
+      },
       async (args) => {
         out = makeOutput(args as unknown as GlobalArgs);
+        checkLocalOptions(args, out);
         const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
         exitCode = await cmd.run(args as never, ctx);
       },
@@ -103,8 +129,16 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   }
 
   try {
-    await parser.parseAsync(argv);
-  } catch (err) {
+    // With a callback, yargs hands --help / --version text back instead of printing it and exiting.
+    let shown = '';
+    await parser.parseAsync(argv, {}, (_err, _args, output) => {
+      shown = output;
+    });
+    if (shown) io.stdout.write(withExamples(shown, examples, width) + '\n');
+  } catch (caught) {
+    // yargs' own parse errors (and our coerce errors, rewrapped by yargs) arrive as YError.
+    const yargsError = caught instanceof Error && caught.name === 'YError';
+    const err = !yargsError ? caught : coerced?.message === caught.message ? coerced : usageFromYargs(caught.message, known);
     exitCode = reportError(err, out ?? makeOutput(fallbackGlobals(argv)), argv.includes('--verbose'));
   } finally {
     process.off('SIGINT', onSignal);
@@ -137,4 +171,65 @@ export function reportError(err: unknown, out: Output, verbose: boolean): number
   out.note('  hint: this is a bug in mqtt-doctor; rerun with --verbose and report the output');
   if (verbose && e.stack) out.note(e.stack);
   return ExitCode.internal;
+}
+
+/** Before any command runs: files it will write can be written, and a wildcard listening address is named. */
+function checkLocalOptions(args: Record<string, unknown>, out: Output): void {
+  for (const key of OUTPUT_FILE_OPTIONS) {
+    const value = args[key];
+    if (typeof value === 'string') checkOutputPath(value, key);
+  }
+  for (const key of LISTEN_OPTIONS) {
+    const value = args[key];
+    const warning = typeof value === 'string' ? wildcardBindWarning(key, value) : undefined;
+    if (warning) out.note(`mqtt-doctor: ${warning}`);
+  }
+}
+
+/** `probe [url]` → ['url']. */
+function positionalNames(command: string | string[]): string[] {
+  const text = Array.isArray(command) ? command.join(' ') : command;
+  return [...text.matchAll(/[<[]([\w-]+)(?:\.\.)?[>\]]/g)].map((m) => m[1] ?? '');
+}
+
+const flag = (name: string) => (name.length === 1 ? `-${name}` : `--${name}`);
+
+/** yargs' own messages, made one line with a hint (and a "did you mean" for a misspelt option). */
+export function usageFromYargs(msg: string, known: readonly string[]): UsageError {
+  const missing = /^Not enough arguments following: (\S+)$/.exec(msg);
+  if (missing) {
+    const key = missing[1] ?? '';
+    return new UsageError(`${flag(key)} needs a value`, `write it as ${flag(key)} VALUE (see --help for the form)`);
+  }
+  const choice = /^Invalid values:\s*Argument: (\S+), Given: (.*), Choices: (.*)$/s.exec(msg.trim());
+  if (choice) {
+    const choices = (choice[3] ?? '').replace(/"/g, '');
+    return new UsageError(`--${choice[1]}: ${choice[2]} is not one of ${choices}`, `e.g. --${choice[1]} ${choices.split(',')[0]?.trim()}`);
+  }
+  const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (unknown) {
+    const names = (unknown[1] ?? '').split(', ').filter(Boolean);
+    const guesses = names.map((n) => didYouMean(n, known.filter((k) => k.length > 1), '--')).filter(Boolean);
+    return new UsageError(
+      `unknown option${names.length > 1 ? 's' : ''} ${names.map(flag).join(', ')}`,
+      guesses.length ? guesses.join('; ') : 'see mqtt-doctor <command> --help',
+    );
+  }
+  return new UsageError(msg.replace(/\s*\n\s*/g, '; '), 'see mqtt-doctor --help');
+}
+
+/**
+ * Put the examples in the help text, each on one line that can be copied whole (yargs' two-column table
+ * splits long commands); the description follows as a shell comment when it fits, else on the line above.
+ */
+export function withExamples(help: string, list: ReadonlyArray<[string, string]>, width: number): string {
+  if (list.length === 0) return help;
+  const lines = list.flatMap(([command, description]) => {
+    const cmd = command.replace(/\$0/g, 'mqtt-doctor');
+    const inline = `  ${cmd}  # ${description}`;
+    return inline.length <= width ? [inline] : [`  # ${description}`, `  ${cmd}`];
+  });
+  const block = `Examples:\n${lines.join('\n')}\n\n`;
+  const at = help.indexOf('Exit codes:');
+  return at >= 0 ? help.slice(0, at) + block + help.slice(at) : `${help}\n\n${block.trimEnd()}`;
 }

@@ -4,7 +4,7 @@
  * probe can be rehearsed against a link whose badness we chose. options → faults → proxy → events → report.
  */
 import { parseListen, resolveImpairFaults, describeFaults, type ImpairInput } from '../config/impair.js';
-import { formatTarget, parseTarget } from '../config/target.js';
+import { formatHostPort, formatTarget, parseTarget } from '../config/target.js';
 import { parseDurationMs } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -71,7 +71,7 @@ export const impairCommand = defineCommand({
       if (v !== undefined) input[key] = v;
     }
     const faults = resolveImpairFaults(input);
-    const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration') : undefined;
+    const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration', 's', 'timer') : undefined;
     if (args.seed !== undefined && !Number.isInteger(args.seed)) throw new UsageError(`--seed ${args.seed} is not a whole number`);
 
     const { startImpairProxy } = await import('../lab/impair/proxy.js');
@@ -94,11 +94,11 @@ export const impairCommand = defineCommand({
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       throw new UsageError(
-        `--listen ${listen.host}:${listen.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`,
+        `--listen ${formatHostPort(listen.host, listen.port)}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`,
         code === 'EADDRINUSE' ? 'pick another port, or 0 for any free one' : undefined,
       );
     }
-    ctx.out.note(`impair: ${proxy.host}:${proxy.port} → ${formatTarget(target)}  ${describeFaults(faults)}`);
+    ctx.out.note(`impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(target)}  ${describeFaults(faults)}`);
     const stoppedBy = await waitForStop(ctx.signal, durationMs);
     const counters = proxy.counters();
     const lateness = proxy.lateness();

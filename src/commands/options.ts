@@ -3,6 +3,7 @@
  * `Argv<T> → Argv<T & X>`. Never copy an option block into a command.
  */
 import type { Argv } from 'yargs';
+import { UsageError } from '../errors.js';
 
 export interface ConnectionArgs {
   url: string | undefined;
@@ -88,4 +89,78 @@ export function withImpairOption<T>(y: Argv<T>): Argv<T & ImpairArgs> {
     type: 'string',
     describe: 'Go through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms,nat-idle=30s,…)',
   }) as unknown as Argv<T & ImpairArgs>;
+}
+
+/** Option names of each shared group, in the order `--help` lists the groups after the command's own. */
+export const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly string[]]> = [
+  ['Connection options:', ['embedded', 'mqtt-version', 'client-id', 'keepalive', 'username', 'password', 'password-file', 'connect-timeout', 'ws-path']],
+  ['TLS options:', ['ca', 'cert', 'key', 'servername', 'alpn', 'insecure']],
+  ['Impair options:', ['impair']],
+];
+/** Options that name a file the command writes: checked before the command starts (config/local-checks.ts). */
+export const OUTPUT_FILE_OPTIONS = ['out', 'junit', 'html'] as const;
+/** Options that name an address to listen on: a wildcard address gets a warning. */
+export const LISTEN_OPTIONS = ['metrics-host', 'listen'] as const;
+export const GLOBAL_OPTION_KEYS = ['json', 'color', 'verbose', 'quiet', 'config', 'help', 'version'] as const;
+
+const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
+
+/**
+ * The rules every value-taking option obeys, applied once by cli.ts to every command after its builder ran
+ * (not per command):
+ * - it requires its value: `probe --count --json` is a usage error, never the default (yargs `requiresArg`);
+ * - a number option reads its text itself, so `-c abc` names "abc" (yargs' own coercion would say NaN);
+ * - given twice, it is refused: `-P x -P y` would otherwise become an array and send a wrong password.
+ * Returns every option name and alias the command knows, for "did you mean". yargs rethrows a coerce error as
+ * a plain YError with the same message, so `thrown` lets the caller keep the typed error (and its hint).
+ */
+export function tightenOptions(y: Argv, positionals: readonly string[], thrown: (err: UsageError) => UsageError = (e) => e): string[] {
+  const opts = (y as unknown as { getOptions(): unknown }).getOptions() as {
+    string: string[];
+    number: string[];
+    array: string[];
+    key: Record<string, unknown>;
+    alias: Record<string, string[]>;
+  };
+  const numbers = new Set(opts.number);
+  const arrays = new Set(opts.array);
+  for (const key of new Set([...opts.string, ...opts.number])) {
+    if (positionals.includes(key) || arrays.has(key)) continue;
+    const isNumber = numbers.has(key);
+    y.requiresArg(key);
+    // Read as text (no NaN), then convert here.
+    if (isNumber) y.string(key);
+    y.coerce(key, (value: unknown) => {
+      if (Array.isArray(value)) {
+        // The values are not echoed: this may be a password.
+        throw thrown(new UsageError(`--${key} was given ${value.length} times`, `give --${key} once`));
+      }
+      if (!isNumber || typeof value === 'number' || value === undefined) return value;
+      const text = String(value).trim();
+      if (!NUMBER.test(text)) throw thrown(new UsageError(`--${key}: "${String(value)}" is not a number`, `e.g. --${key} 10`));
+      return Number(text);
+    });
+  }
+  const names = new Set(Object.keys(opts.key));
+  for (const [k, aliases] of Object.entries(opts.alias)) for (const a of [k, ...aliases]) names.add(a);
+  return [...names].filter((n) => !positionals.includes(n));
+}
+
+/**
+ * Help layout: the command's own options first, then the shared groups (connection, TLS, impair), the global
+ * options last. yargs lists groups in the order they were first named, so the command's group is named first.
+ */
+export function groupOptionsForHelp(y: Argv, commandName: string, positionals: readonly string[]): void {
+  const opts = (y as unknown as { getOptions(): unknown }).getOptions() as { key: Record<string, unknown>; alias: Record<string, string[]> };
+  // `key` holds aliases too (c and count): keep the long names, and a short one only when it has no long alias.
+  const shortAliases = new Set(Object.entries(opts.alias).flatMap(([k, list]) => [k, ...list].filter((a) => a.length === 1 && [k, ...list].some((b) => b.length > 1))));
+  const keys = Object.keys(opts.key).filter((k) => !shortAliases.has(k));
+  const shared = new Set<string>([...OPTION_GROUPS.flatMap(([, k]) => k), ...GLOBAL_OPTION_KEYS, ...positionals]);
+  const own = keys.filter((k) => !shared.has(k));
+  if (own.length) y.group(own, `${commandName} options:`);
+  for (const [title, groupKeys] of OPTION_GROUPS) {
+    const present = groupKeys.filter((k) => keys.includes(k));
+    if (present.length) y.group(present, title);
+  }
+  y.group(GLOBAL_OPTION_KEYS.filter((k) => keys.includes(k) || k === 'help' || k === 'version'), 'Global options:');
 }

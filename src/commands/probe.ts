@@ -43,6 +43,7 @@ export const probeCommand = defineCommand({
     const timeoutMs = parseDurationMs(args.timeout, 'timeout');
     if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
     if (timeoutMs <= 0) throw new UsageError('--timeout must be above zero', 'e.g. -W 2s');
+    if (args.method === 'echo' && conn.target.rawTransport) throw new UsageError(`--method echo needs MQTT; ${conn.target.scheme}:// only tests the transport`, 'use mqtt:// or mqtts://, or drop --method');
     if (args.qos !== 0 && args.method !== 'echo') {
       throw new UsageError('--qos applies to --method echo only', 'add --method echo, or drop --qos');
     }
@@ -90,9 +91,6 @@ export const probeCommand = defineCommand({
       });
       if (result.failure?.firstBytes) ctx.out.debug(`first bytes from the server (hex): ${result.failure.firstBytes}`);
       ctx.out.emit(report);
-      if (ctx.out.json && report.error) {
-        ctx.out.note(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
-      }
       return report.verdict.exitCode;
     } finally {
       await stage.close();

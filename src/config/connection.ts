@@ -2,6 +2,7 @@
  * Turn connection/TLS arguments into one validated ConnectionConfig. Pure except for reading the files the
  * user named (passed in as `readFile`, so tests can feed it).
  */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import type { ConnectionArgs, TlsArgs } from '../commands/options.js';
@@ -67,6 +68,7 @@ export function resolveConnection(
   }
   const connectTimeoutMs = parseDurationMs(args.connectTimeout, 'connect-timeout');
   if (connectTimeoutMs <= 0) throw new UsageError('--connect-timeout must be above zero', 'e.g. --connect-timeout 10s');
+  checkStringLengths(args.clientId, target);
   const needTls = target.secure;
   if (!needTls && (args.ca || args.cert || args.insecure || args.servername || args.alpn)) {
     throw new UsageError(
@@ -77,6 +79,7 @@ export function resolveConnection(
   if (args.ca && args.insecure) {
     throw new UsageError('--ca and --insecure contradict each other', 'keep --ca (verify against it) or --insecure (verify nothing)');
   }
+  const tls = readTlsMaterial(args, readFile);
   return {
     target,
     embedded: args.embedded,
@@ -85,9 +88,7 @@ export function resolveConnection(
     keepaliveS,
     connectTimeoutMs,
     tls: {
-      ca: args.ca ? readUserFile(readFile, args.ca, 'ca') : undefined,
-      cert: args.cert ? readUserFile(readFile, args.cert, 'cert') : undefined,
-      key: args.key ? readUserFile(readFile, args.key, 'key') : undefined,
+      ...tls,
       caPath: args.ca,
       certPath: args.cert,
       servername: args.servername,
@@ -95,6 +96,71 @@ export function resolveConnection(
       insecure: args.insecure,
     },
   };
+}
+
+/**
+ * MQTT strings and binary data carry a two-byte length: at most 65,535 bytes (MQTT 5 §1.5.4 and §1.5.6,
+ * https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901010). A longer client id would go out
+ * as a malformed CONNECT and the broker would be blamed: refuse it here, before any connection.
+ */
+function checkStringLengths(clientId: string | undefined, target: Target): void {
+  const fields: Array<[string, string | undefined, string]> = [
+    ['--client-id', clientId, 'the client identifier'],
+    ['--username', target.username, 'the user name'],
+    ['--password', target.password, 'the password'],
+  ];
+  for (const [option, value, what] of fields) {
+    const bytes = value === undefined ? 0 : Buffer.byteLength(value, 'utf8');
+    if (bytes > 65_535) {
+      throw new UsageError(`${option}: ${what} is ${bytes} bytes; MQTT allows at most 65535`, `shorten ${what}`);
+    }
+  }
+}
+
+/**
+ * Read and check the TLS files before any connection, so a local mistake is not reported as the broker's: a
+ * --ca that holds no certificate (Node would ignore it and blame the broker's certificate), a --cert or --key
+ * that does not parse, a --key that does not belong to --cert (it would read as a handshake failure).
+ */
+function readTlsMaterial(args: TlsArgs, readFile: FileReader): Pick<TlsConfig, 'ca' | 'cert' | 'key'> {
+  const ca = args.ca ? readUserFile(readFile, args.ca, 'ca') : undefined;
+  const cert = args.cert ? readUserFile(readFile, args.cert, 'cert') : undefined;
+  const key = args.key ? readUserFile(readFile, args.key, 'key') : undefined;
+  if (ca && args.ca) certificates(ca, 'ca', args.ca);
+  const leaf = cert && args.cert ? certificates(cert, 'cert', args.cert)[0] : undefined;
+  if (key && args.key) {
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(key);
+    } catch (err) {
+      const encrypted = /passphrase|encrypted/i.test((err as Error).message) || key.includes('ENCRYPTED');
+      throw new UsageError(
+        `--key ${args.key}: ${encrypted ? 'the private key is encrypted' : 'not a PEM private key'}`,
+        encrypted ? 'decrypt it first (openssl pkey -in key.pem -out plain.pem)' : 'give the PEM file with "-----BEGIN … PRIVATE KEY-----"',
+      );
+    }
+    if (leaf && !leaf.checkPrivateKey(privateKey)) {
+      throw new UsageError(`--key ${args.key} does not belong to --cert ${args.cert}`, 'give the key the client certificate was issued for');
+    }
+  }
+  return { ca, cert, key };
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+/** Every certificate in a PEM file, parsed; a file with none, or one that does not parse, is a usage error. */
+function certificates(pem: Buffer, option: string, path: string): X509Certificate[] {
+  const blocks = pem.toString('latin1').match(PEM_CERT) ?? [];
+  if (blocks.length === 0) {
+    throw new UsageError(`--${option} ${path}: no PEM certificate in the file`, 'give a PEM file with "-----BEGIN CERTIFICATE-----" blocks (convert DER with openssl x509 -inform der)');
+  }
+  return blocks.map((block, i) => {
+    try {
+      return new X509Certificate(block);
+    } catch {
+      throw new UsageError(`--${option} ${path}: certificate ${i + 1} of ${blocks.length} does not parse`, 'check the file is not truncated or edited');
+    }
+  });
 }
 
 function firstLine(text: string): string {

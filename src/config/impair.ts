@@ -4,6 +4,7 @@
  * numbers in milliseconds out; every mistake is a UsageError with one clear line.
  */
 import { UsageError } from '../errors.js';
+import { didYouMean } from './suggest.js';
 import { findMiddlebox, findProfile, MIDDLEBOXES, PROFILES, type NetworkProfile } from '../kb/profiles.js';
 import { formatDuration, parseBitRate, parseDurationMs, parsePercent } from './units.js';
 
@@ -112,8 +113,9 @@ function joinNames(a: string | undefined, b: string): string {
 }
 
 function unknownName(name: string): UsageError {
+  const guess = didYouMean(name, [...PROFILES.map((p) => p.name), ...MIDDLEBOXES.map((m) => m.name)]);
   return new UsageError(
-    `unknown network profile "${name}"`,
+    `unknown network profile "${name}"${guess ? `: ${guess}` : ''}`,
     `profiles: ${PROFILES.map((p) => p.name).join(', ')}; middleboxes: ${MIDDLEBOXES.map((m) => m.name).join(', ')}`,
   );
 }
@@ -208,7 +210,8 @@ export function parseImpairSpec(spec: string): ImpairFaults {
     const key = token.slice(0, eq).trim().toLowerCase();
     const value = token.slice(eq + 1).trim();
     if (!(SPEC_KEYS as readonly string[]).includes(key)) {
-      throw new UsageError(`--impair: unknown key "${key}" in "${spec}"`, `keys: ${SPEC_KEYS.join(', ')}, or a profile name`);
+      const guess = didYouMean(key, SPEC_KEYS);
+      throw new UsageError(`--impair: unknown key "${key}" in "${spec}"${guess ? `: ${guess}` : ''}`, `keys: ${SPEC_KEYS.join(', ')}, or a profile name`);
     }
     lastKey = key as SpecKey;
     if (lastKey === 'outage') outages.push(value);

@@ -71,11 +71,27 @@ export function parseTarget(input: string | undefined, opts: ParseTargetOptions 
     host,
     port,
     path: isWs ? (opts.wsPath ?? urlPath ?? DEFAULT_WS_PATH) : undefined,
-    username: url.username ? decodeURIComponent(url.username) : undefined,
-    password: url.password ? decodeURIComponent(url.password) : undefined,
+    username: url.username ? decodeCredential(url.username, 'user name') : undefined,
+    password: url.password ? decodeCredential(url.password, 'password') : undefined,
     secure: scheme === 'mqtts' || scheme === 'wss' || scheme === 'tls',
     rawTransport: scheme === 'tcp' || scheme === 'tls',
   };
+}
+
+/**
+ * URL user info is percent-encoded (RFC 3986 §3.2.1, https://www.rfc-editor.org/rfc/rfc3986#section-3.2.1):
+ * `50%off` is not, and decodeURIComponent throws "URI malformed" on it. That is the user's input, so it is a
+ * usage error that says how to write it (never echoing the secret).
+ */
+function decodeCredential(text: string, what: 'user name' | 'password'): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new UsageError(
+      `the ${what} in the URL has a "%" that is not percent-encoding`,
+      `write % as %25 in a URL (dev:50%25off@host)${what === 'password' ? ', or give the password with --password-file or MQTT_DOCTOR_PASSWORD' : ', or use --username'}`,
+    );
+  }
 }
 
 /** The explicit port text, if any, taken from the authority (URL normalises away default ports). */
@@ -86,11 +102,15 @@ function portPart(url: string): string | undefined {
   return m?.[1];
 }
 
+/** `host:port`, with an IPv6 address in brackets (`[::1]:1883`, RFC 3986 §3.2.2) so the port can be told apart. */
+export function formatHostPort(host: string, port: number | string): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
 /** The target as it may be shown: no password, ever; the username is kept (it identifies the session). */
 export function formatTarget(t: Target): string {
-  const host = t.host.includes(':') ? `[${t.host}]` : t.host;
   const user = t.username ? `${encodeURIComponent(t.username)}${t.password ? ':***' : ''}@` : '';
-  return `${t.scheme}://${user}${host}:${t.port}${t.path ?? ''}`;
+  return `${t.scheme}://${user}${formatHostPort(t.host, t.port)}${t.path ?? ''}`;
 }
 
 /** Masks `user:secret@` in any URL-looking text. */

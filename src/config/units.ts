@@ -19,16 +19,56 @@ const DURATION_UNITS: Record<string, number> = {
 };
 
 /**
- * Parse a duration to milliseconds. A bare number means `defaultUnit` (seconds unless told), so
- * `--keepalive 60` and `--keepalive 60s` agree.
+ * The longest delay a Node timer holds: 2^31 − 1 ms (about 24.8 days). A longer one fires after 1 ms
+ * (https://nodejs.org/api/timers.html#settimeoutcallback-delay-args: "When delay is larger than 2147483647 or
+ * less than 1, the delay will be set to 1"), so `-i 30d` would probe every millisecond.
  */
-export function parseDurationMs(input: string | number, option = 'duration', defaultUnit: 's' | 'ms' = 's'): number {
-  if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) throw badDuration(String(input), option);
-    return defaultUnit === 's' ? input * 1000 : input;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Options whose duration never feeds one timer, so they may exceed MAX_TIMER_MS: soak's --duration (the runner
+ * re-arms its timer, measure/soak/runner.ts `longTimeout`), MQTT 5 session expiry (sent to the broker, a
+ * four-byte count of seconds) and the thresholds a finished run is compared against. Every other duration
+ * is a single timer and is refused above the limit. A command whose `--duration` is one timer (impair) asks
+ * for the limit explicitly.
+ */
+const NOT_A_TIMER = new Set(['duration', 'session-expiry', 'max-downtime', 'max-p99', 'max-rtt-p99', 'max-connect', 'flap-threshold']);
+
+/**
+ * Parse a duration to milliseconds.
+ *
+ * The unit rule, the same in every option: a bare number means seconds (`-i 1`, `--keepalive 60`, as ping and
+ * MQTT count them). Where a value is usually written in milliseconds (`defaultUnit` 'ms': latency, jitter,
+ * RTT limits, stall delays), a bare number other than 0 is refused as ambiguous: write `50ms` or `50s`.
+ * `limit` 'timer' refuses what a Node timer cannot wait for (see MAX_TIMER_MS); the default decides by option.
+ */
+export function parseDurationMs(
+  input: string | number,
+  option = 'duration',
+  defaultUnit: 's' | 'ms' = 's',
+  limit: 'timer' | 'none' = NOT_A_TIMER.has(option) ? 'none' : 'timer',
+): number {
+  const text = String(input).trim().toLowerCase();
+  let total: number;
+  if (/^\d+(\.\d+)?$/.test(text)) {
+    const value = Number(text);
+    if (defaultUnit === 'ms' && value !== 0) {
+      throw new UsageError(`--${option}: a bare "${text}" is ambiguous here`, `write the unit: ${text}ms or ${text}s`);
+    }
+    total = value * 1000;
+  } else {
+    total = parseWithUnits(text, option, String(input));
   }
-  const text = input.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(text)) return parseDurationMs(Number(text), option, defaultUnit);
+  if (limit === 'timer' && total > MAX_TIMER_MS) {
+    throw new UsageError(`--${option}: ${String(input).trim()} is longer than a timer can wait (24 days)`, `use at most 24d, e.g. --${option} 1h`);
+  }
+  return total;
+}
+
+function parseWithUnits(text: string, option: string, input: string): number {
+  if (text.startsWith('-')) {
+    throw new UsageError(`--${option}: "${input}" is negative`, 'durations are 0 or more, like 500ms, 30s, 5m, 1h');
+  }
   const re = /(\d+(?:\.\d+)?)\s*(us|µs|ms|sec|min|s|m|h|d)/gy;
   let total = 0;
   let matched = 0;

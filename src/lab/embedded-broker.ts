@@ -32,7 +32,7 @@ export async function startEmbeddedBroker(opts: { host?: string; port?: number }
   return {
     host,
     port,
-    url: `mqtt://${host}:${port}`,
+    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
     close: async () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));

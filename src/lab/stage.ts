@@ -4,7 +4,7 @@
  */
 import type { ConnectionConfig } from '../config/connection.js';
 import { describeFaults, type ImpairFaults } from '../config/impair.js';
-import { parseTarget, type Target } from '../config/target.js';
+import { formatHostPort, parseTarget, type Target } from '../config/target.js';
 
 export interface Stage {
   /** The target as the user should see it: the embedded broker's URL, never the proxy's. */
@@ -48,7 +48,7 @@ export async function stageTarget(
         faults: impair.faults,
       });
       closers.push(() => proxy.close());
-      via = { spec: impair.spec, via: `${proxy.host}:${proxy.port}`, faults: describeFaults(impair.faults) };
+      via = { spec: impair.spec, via: formatHostPort(proxy.host, proxy.port), faults: describeFaults(impair.faults) };
       if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
       conn.target = { ...conn.target, host: proxy.host, port: proxy.port };
       progress(`through impair proxy ${via.via} (${impair.spec})`);

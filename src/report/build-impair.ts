@@ -3,7 +3,7 @@
  * written on exit (faults, counters), and the `--list-profiles` report.
  */
 import { describeFaults, type ImpairFaults } from '../config/impair.js';
-import { maskTarget, type Target } from '../config/target.js';
+import { formatHostPort, maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import type { ImpairEvent, TimerLateness } from '../lab/impair/proxy.js';
@@ -94,7 +94,7 @@ const COUNTER_LABEL: Record<string, string> = {
 
 export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> {
   const masked = maskTarget(input.target);
-  const listen = `${input.listen.host}:${input.listen.port}`;
+  const listen = formatHostPort(input.listen.host, input.listen.port);
   const description = describeFaults(input.faults);
   const durationMs = input.finishedAt.getTime() - input.startedAt.getTime();
   const interrupted = input.stoppedBy === 'signal';

@@ -2,7 +2,7 @@
  * Pure: ProbeResult (+ what the user asked) → Report. The phase waterfall becomes checks, the broker's grants
  * and the RTT summary become sections, failures get the knowledge base's most likely cause.
  */
-import { maskTarget, type Target } from '../config/target.js';
+import { formatHostPort, maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import { classifyFailure } from '../kb/classify.js';
@@ -76,7 +76,7 @@ export function explainFailure(
   target?: Target,
 ): { explanation: string; hint: string | undefined } {
   if (cross?.answered && target) {
-    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${target.host}:${target.port}`;
+    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${formatHostPort(target.host, target.port)}`;
     return cross.tried === 'tls'
       ? { explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`, hint: `use ${url}` }
       : { explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`, hint: `use ${url} (or the broker's TLS port, often 8883)` };

@@ -8,7 +8,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import type { Scheme } from '../config/target.js';
+import { formatHostPort, type Scheme } from '../config/target.js';
 import {
   PhaseError,
   type CertInfo,
@@ -64,7 +64,7 @@ function connectOnce(address: string, port: number, timeoutMs: number, signal?: 
     const socket = netConnect({ host: address, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error(`no answer from ${address}:${port} within ${Math.round(timeoutMs)} ms`), { code: 'ETIMEDOUT' }));
+      reject(Object.assign(new Error(`no answer from ${formatHostPort(address, port)} within ${Math.round(timeoutMs)} ms`), { code: 'ETIMEDOUT' }));
     }, timeoutMs);
     const onAbort = () => {
       socket.destroy();
@@ -110,7 +110,7 @@ export async function dialTcp(opts: DialOptions, dns: DnsInfo): Promise<{ socket
     }
   }
   const code = errCode(lastErr) ?? 'ETIMEDOUT';
-  const where = attempts.map((t) => `${t.address}:${opts.target.port} ${t.error}`).join(', ') || `${opts.target.host}:${opts.target.port}`;
+  const where = attempts.map((t) => `${formatHostPort(t.address, opts.target.port)} ${t.error}`).join(', ') || formatHostPort(opts.target.host, opts.target.port);
   throw new PhaseError('tcp', where, code, { dns }, { cause: lastErr });
 }
 

@@ -55,7 +55,9 @@ export function createOutput(opts: OutputOptions): Output {
     }
     return out;
   };
-  const err = (line: string) => opts.stderr.write(redact(line) + '\n');
+  const stderr = guard(opts.stderr);
+  const stdout = guard(opts.stdout);
+  const err = (line: string) => stderr.write(redact(line) + '\n');
   return {
     json: opts.json,
     verbose: opts.verbose,
@@ -71,14 +73,46 @@ export function createOutput(opts: OutputOptions): Output {
     },
     emit: (report) => {
       const text = opts.json ? renderJson(report) : renderText(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
-      opts.stdout.write(redact(text));
+      stdout.write(redact(text));
+      // A failure also gets its one line on stderr, in every format: `probe … > /dev/null` must not fail silently.
+      if (report.error) err(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
     },
-    write: (text) => opts.stdout.write(redact(text)),
+    write: (text) => stdout.write(redact(text)),
     addSecret: (s) => {
       // Very short secrets would mangle unrelated output; they are still masked in URLs by formatTarget.
       if (s && s.length >= 3) secrets.add(s);
     },
     redact,
+  };
+}
+
+/**
+ * A stream whose reader went away (`probe … 2>&1 >report.txt | head -1`: EPIPE) must not end the process:
+ * progress failing never costs the result. Node reports a failed pipe write as an 'error' event, which kills
+ * the process when nobody listens (https://nodejs.org/api/stream.html#event-error_1); so listen once per
+ * stream, and stop writing to a stream that failed. The ora spinner writes to the same stream and is covered.
+ */
+const guarded = new WeakMap<NodeJS.WritableStream, { broken: boolean }>();
+function guard(stream: NodeJS.WritableStream): { write(text: string): void } {
+  let state = guarded.get(stream);
+  if (!state) {
+    const s = { broken: false };
+    state = s;
+    guarded.set(stream, s);
+    stream.on('error', () => {
+      s.broken = true;
+    });
+  }
+  const st = state;
+  return {
+    write: (text) => {
+      if (st.broken) return;
+      try {
+        stream.write(text);
+      } catch {
+        st.broken = true;
+      }
+    },
   };
 }
 

@@ -49,7 +49,7 @@ describe('help and version', () => {
 describe('bad input: one line, exit 2, no stack trace', () => {
   test.each([
     [[], /name a command/],
-    [['probe', '--bogus'], /Unknown argument: bogus/],
+    [['probe', '--bogus'], /unknown option --bogus/],
     [['probe', 'http://broker:1883'], /unknown scheme "http:\/\/"/],
     [['probe', 'mqtt://broker:0'], /port 0 is out of range/],
     [['probe', 'mqtt://broker:70000'], /port 70000 is out of range/],
@@ -106,6 +106,9 @@ describe('exit codes from real failures', () => {
     const r = await runCli(['probe', `127.0.0.1:${port}`, '-c', '1']);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(/TCP connect failed: .*ECONNREFUSED/);
+    // text mode too: `probe … > /dev/null` must not fail silently
+    expect(r.stderr).toMatch(/^mqtt-doctor: TCP connect failed: .*ECONNREFUSED/m);
+    expect(r.stderr.match(/^mqtt-doctor: /gm)?.length).toBe(1);
   });
 
   test('a server that never sends CONNACK → 4 within --connect-timeout', async () => {

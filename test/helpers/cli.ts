@@ -56,3 +56,29 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/**
+ * Run the CLI in-process through `main(argv, io)`: for what does not need a process of its own (parsing,
+ * usage errors, help). Streams are captured; process.exitCode is restored afterwards.
+ */
+export async function runMain(args: string[], opts: { env?: Record<string, string | undefined>; columns?: number } = {}): Promise<CliResult> {
+  const { PassThrough } = await import('node:stream');
+  const { main } = await import('../../src/cli.js');
+  let stdout = '';
+  let stderr = '';
+  const outStream = Object.assign(new PassThrough(), { isTTY: false, ...(opts.columns ? { columns: opts.columns } : {}) });
+  const errStream = Object.assign(new PassThrough(), { isTTY: false });
+  outStream.on('data', (d: Buffer) => (stdout += d.toString()));
+  errStream.on('data', (d: Buffer) => (stderr += d.toString()));
+  const stdin = Object.assign(new PassThrough(), { isTTY: false });
+  stdin.end();
+  const env: NodeJS.ProcessEnv = { NO_COLOR: '1', CI: 'true', ...opts.env };
+  const saved = process.exitCode;
+  try {
+    const code = await main(args, { stdout: outStream, stderr: errStream, stdin, env });
+    await new Promise((r) => setImmediate(r));
+    return { code, signal: null, stdout, stderr };
+  } finally {
+    process.exitCode = saved;
+  }
+}

@@ -6,7 +6,6 @@ import { UsageError } from '../../src/errors.js';
 describe('parseImpairSpec', () => {
   test.each([
     ['latency=50ms', { latencyMs: 50 }],
-    ['latency=50', { latencyMs: 50 }],
     ['latency=50ms,jitter=10ms', { latencyMs: 50, jitterMs: 10 }],
     ['bandwidth=256kbit', { bandwidthBps: 256_000 }],
     ['stall=1%:300ms', { stall: { pct: 1, ms: 300 } }],
