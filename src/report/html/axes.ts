@@ -46,7 +46,7 @@ export function valueAxis(y: ScaleLinear<number, number>, box: Box, format: (v: 
 export function utcTickFormat(stepMs: number, spanMs: number): (d: Date) => string {
   return (d) => {
     const iso = d.toISOString();
-    const time = stepMs < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
+    const time = stepMs < 1000 ? iso.slice(11, 21) : stepMs < 60_000 ? iso.slice(11, 19) : iso.slice(11, 16);
     return spanMs > 36 * 3600_000 ? `${iso.slice(5, 10)} ${time}` : time;
   };
 }
