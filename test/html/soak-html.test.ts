@@ -103,3 +103,20 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
     expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ (lowest \d+\/3|all 3|never all)/);
   });
 });
+
+test('soak --html (live) draws the same charts as report --html of its --out file', async () => {
+  const live = join(dir, 'live.html');
+  const out = join(dir, 'live.jsonl');
+  const r = await runCli(
+    ['soak', '--embedded', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
+    { timeoutMs: 40_000 },
+  );
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ /);
+  const fromFile = join(dir, 'from-file.html');
+  await runCli(['report', out, '--html', fromFile], { timeoutMs: 30_000 });
+  const figures = (html: string) => [...html.matchAll(/<figure class="chart[^"]*" id="([^"]+)">[\s\S]*?<\/figure>/g)].map((m) => [m[1], m[0]]);
+  const a = figures(readFileSync(live, 'utf8'));
+  expect(a.map(([id]) => id)).toEqual(['connected', 'timeline', 'latency', 'messages', 'causes', 'reconnect-hist', 'connected-hist']);
+  expect(a).toEqual(figures(readFileSync(fromFile, 'utf8')));
+});
