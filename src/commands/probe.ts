@@ -7,12 +7,13 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
+import { withHtmlOption, writeProbeHtml } from './html-option.js';
 
 export const probeCommand = defineCommand({
   command: 'probe [url]',
   describe: 'Time each connection phase (DNS, TCP, TLS, WS, CONNACK) and measure RTT and loss like ping',
   builder: (y) =>
-    withImpairOption(withTlsOptions(withConnectionOptions(y)))
+    withHtmlOption(withImpairOption(withTlsOptions(withConnectionOptions(y))))
       .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes' })
       .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between probes' })
       .option('timeout', { alias: 'W', type: 'string', default: '2s', describe: 'Wait this long for each reply' })
@@ -91,6 +92,7 @@ export const probeCommand = defineCommand({
       });
       if (result.failure?.firstBytes) ctx.out.debug(`first bytes from the server (hex): ${result.failure.firstBytes}`);
       ctx.out.emit(report);
+      await writeProbeHtml(args.html, report, ctx.out);
       return report.verdict.exitCode;
     } finally {
       await stage.close();

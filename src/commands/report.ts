@@ -8,14 +8,15 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { parseSoakThresholds, withSoakThresholdOptions, writeJunit } from './soak.js';
+import { withHtmlOption, writeSoakHtmlFromText } from './html-option.js';
 
 export const reportCommand = defineCommand({
   command: 'report <file>',
   describe: 'Summarise a soak run from its --out JSONL file (also a killed run)',
   builder: (y) =>
-    withSoakThresholdOptions(
+    withHtmlOption(withSoakThresholdOptions(
       y.positional('file', { type: 'string', demandOption: true, describe: 'JSONL file written by `soak --out`' }),
-    )
+    ))
       .example('$0 report soak.jsonl', 'Summary table of a finished or killed soak')
       .example('$0 report soak.jsonl --max-loss 0% --max-reconnects 3 --junit soak.xml', 'Gate CI on a recorded run')
       .example('$0 report soak.jsonl --json | jq .data.summary.connections', 'Connection accounting as JSON'),
@@ -32,6 +33,7 @@ export const reportCommand = defineCommand({
     const report = buildSoakFromFile(text, args.file, thresholds, VERSION);
     ctx.out.emit(report);
     writeJunit(args.junit, report, renderJunit);
+    await writeSoakHtmlFromText(args.html, report, text, ctx.out);
     return report.verdict.exitCode;
   },
 });

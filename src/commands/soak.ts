@@ -20,6 +20,7 @@ const RECENT_DISCONNECTS = 20;
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
+import { soakPictures, withHtmlOption } from './html-option.js';
 
 export interface SoakThresholdArgs {
   maxReconnects: number | undefined;
@@ -136,7 +137,7 @@ export const soakCommand = defineCommand({
   command: 'soak [url]',
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
-    withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))
+    withHtmlOption(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y)))))
       .option('duration', { alias: 'd', type: 'string', describe: 'Stop after this long (default: until Ctrl-C / SIGTERM)' })
       .option('clients', { alias: 'n', type: 'number', default: 1, describe: 'Number of clients in this process' })
       .option('ramp', { type: 'string', default: '100/s', describe: 'Start clients at this rate (0 = all at once)' })
@@ -255,8 +256,10 @@ export const soakCommand = defineCommand({
       const recent: SoakData['recentDisconnects'] = [];
       const seenDown = new Set<number>();
       const chatty = args.clients <= 10;
+      const pictures = soakPictures(args.html);
       const onEvent = (ev: SoakEvent) => {
         writer?.write(ev);
+        pictures.onEvent(ev);
         metrics?.onEvent(ev);
         if (ev.type === 'disconnect' || ev.type === 'connect-failed') {
           recent.push(ev);
@@ -346,9 +349,11 @@ export const soakCommand = defineCommand({
         thresholds: checkThresholds(summary, thresholds),
         findings: soakFindings(summary),
         recentDisconnects: recent,
+        connectedStrip: pictures.strip(summary.startedMs, summary.atMs, summary.clients),
       });
       ctx.out.emit(report);
       writeJunit(args.junit, report, renderJunit);
+      await pictures.writeHtml(report, ctx.out);
       return report.verdict.exitCode;
     } finally {
       for (const c of cleanups.reverse()) await c();

@@ -11,6 +11,7 @@ import { checkThresholds, findings, summarizeRtt, type Finding, type ProbeThresh
 import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
 import type { Phase } from '../transport/types.js';
 import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { rttSparkline } from './html/terminal-spark.js';
 
 export interface ProbeReportInput {
   result: ProbeResult;
@@ -293,6 +294,7 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
     ['method', what],
     ['sent / received', `${rtt.sent} / ${rtt.received}, ${rtt.lossPct.toFixed(1)}% loss${rtt.late ? `, ${rtt.late} late` : ''}${rtt.duplicates ? `, ${rtt.duplicates} duplicates` : ''}`],
     ['cold (first probe)', fmtMs(rtt.coldMs)],
+    ...(rtt.sent > 1 ? [['per probe', rttSparkline(r.samples.map((x) => x.rttMs))] as [string, string]] : []),
   ];
   const s = rtt.stats;
   if (s) {

@@ -11,6 +11,7 @@ import { summarizeConnections, summarizeMessages, type SoakSummary } from '../an
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
 import { entryById } from '../kb/catalog.js';
 import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { connectedStripFromEvents } from './html/terminal-spark.js';
 
 export type SoakEnd = EndReason | 'killed';
 
@@ -48,6 +49,8 @@ export interface SoakReportInput {
   findings: SoakFinding[];
   recentDisconnects: SoakData['recentDisconnects'];
   source?: SoakSource | undefined;
+  /** Text report only: connected clients over time as one line of block characters. */
+  connectedStrip?: string | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -200,6 +203,7 @@ function soakView(i: SoakReportInput): Section[] {
       title: 'Uptime',
       pairs: [
         ['connected now', `${c.connectedNow}/${s.clients}`],
+        ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
         ['connects', `${c.connects} (${c.reconnects} reconnects, most for one client ${c.maxReconnectsPerClient})`],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
@@ -305,6 +309,7 @@ export function buildSoakFromFile(text: string, file: string, thresholds: SoakTh
     thresholds: checkThresholds(summary, thresholds),
     findings: soakFindings(summary),
     recentDisconnects: r.recentDisconnects,
+    connectedStrip: connectedStripFromEvents(events, r.start.t, at, info.clients),
     source: {
       file,
       events: events.length,
