@@ -26,7 +26,8 @@ export const analyzeCommand = defineCommand({
     const { diagnose } = await import('../analyze/capture/diagnose.js');
     const { readCapture } = await import('../measure/capture-source.js');
     const { buildAnalyzeReport } = await import('../report/build-analyze.js');
-    const source = args.capture;
+    // yargs hands a lone `-` positional over as an empty string.
+    const source = args.capture === '' || args.capture === '-' ? '-' : args.capture;
     if (source === '-' && ctx.stdin.isTTY) throw new UsageError('analyze - reads a capture from stdin, but stdin is a terminal', 'e.g. tcpdump -w - port 1883 | mqtt-doctor analyze -');
     const analyzer = new CaptureAnalyzer(ports ? { ports, sniff: false } : {});
     let outcome;

@@ -188,14 +188,13 @@ export function onPort(j: AnalyzeJson, port: number): AnalyzedConnection[] {
   return j.data.connections.filter((c) => c.server.endsWith(`:${port}`));
 }
 
-/** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT). */
+/** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT), in one tshark run. */
 export function tsharkCounts(file: string, mqttPorts: number[]): { frames: number; mqtt: number } {
-  const frames = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' });
   const decode = mqttPorts.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
-  const m = spawnSync('tshark', ['-r', file, ...decode, '-Y', 'mqtt', '-T', 'fields', '-e', 'mqtt.msgtype', '-E', 'occurrence=a', '-E', 'aggregator=,'], { encoding: 'utf8' });
-  const lines = m.stdout.split('\n').filter((l) => l.trim());
+  const r = spawnSync('tshark', ['-r', file, ...decode, '-T', 'fields', '-e', 'frame.number', '-e', 'mqtt.msgtype', '-E', 'occurrence=a', '-E', 'aggregator=,'], { encoding: 'utf8' });
+  const lines = r.stdout.split('\n').filter((l) => l.trim());
   return {
-    frames: frames.stdout.split('\n').filter((l) => l.trim()).length,
-    mqtt: lines.reduce((n, l) => n + l.split(',').filter(Boolean).length, 0),
+    frames: lines.length,
+    mqtt: lines.reduce((n, l) => n + (l.split('\t')[1] ?? '').split(',').filter(Boolean).length, 0),
   };
 }

@@ -174,6 +174,19 @@ class Reassembler {
     this.drain();
   }
 
+  /**
+   * The peer acknowledged up to `ack`: bytes before it that we never saw were received by the peer, so the
+   * capture missed them. Release the held segments the acknowledgement covers.
+   */
+  acked(ack: number): void {
+    if (this.next === undefined || this.ooo.size === 0) return;
+    for (let i = 0; i < MAX_OOO_SEGMENTS && this.ooo.size > 0 && ((ack - this.next) | 0) > 0; i++) {
+      const before: number = this.next;
+      this.skipToEarliest();
+      if (this.next === before) return;
+    }
+  }
+
   /** At the end: flush what is held after holes. */
   finish(): void {
     while (this.ooo.size > 0) this.skipToEarliest();
@@ -293,6 +306,7 @@ export class ConnTracker {
       this.close(side, 'rst', s.tsMs);
       return;
     }
+    if (s.flags & TCP_ACK) this.d[other].re.acked(s.ack);
     const hasData = s.payloadLen > 0;
     let retrans = false;
     if (hasData) {

@@ -198,7 +198,8 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
   const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
   const clientSilentAtEnd = base.silentMs.client ?? end.atMs - c.firstMs;
   const keepaliveCut = end.side === 'server' && K > 0 && isKeepaliveSilence(clientSilentAtEnd, K);
-  if (!keepaliveCut && !takeoverBy) {
+  // A client that resets after its own data went unanswered is giving up (path verdict below), not a middlebox.
+  if (!keepaliveCut && !takeoverBy && !(end.side === 'client' && c.unanswered)) {
     const idle = idleBefore(c);
     if (end.kind === 'rst' && idle !== undefined) {
       const matches = matchMiddleboxes(idle);

@@ -1,0 +1,161 @@
+/**
+ * `mqtt-doctor analyze` as a user runs it, on one real session recorded with tcpdump and the same capture
+ * rewritten by Wireshark's tools: pcapng (tshark), nanosecond pcap (editcap), a pcapng recorded by dumpcap,
+ * gzip, stdin, a cut file, garbage. Every form must tell the same story; bad input is one line and exit 2.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Packet } from 'mqtt-packet';
+import { runCli } from '../helpers/cli.js';
+import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { analyze, HAS_TCPDUMP, HAS_TSHARK, RawClient, SKIP_REASON, sleep, startTcpdump, tempDir, warmMqttPacket, type AnalyzeJson } from './record.js';
+
+const HAS_DUMPCAP = spawnSync('dumpcap', ['--version'], { stdio: 'ignore' }).status === 0;
+const dir = tempDir();
+let m: Mosquitto;
+let pcap: string;
+let baseline: AnalyzeJson;
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+if (!HAS_TCPDUMP) console.warn(`test/analyze/cli.test.ts capture tests skipped: ${SKIP_REASON}`);
+
+/** One session: connect, QoS 1 publish, ping, disconnect; plus a second client cut by the keepalive. */
+async function session(port: number): Promise<void> {
+  const c = await RawClient.open(port);
+  await c.connect('cli-dev', 30);
+  c.send({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false } as Packet);
+  await c.waitFor('puback', 2000);
+  c.send({ cmd: 'pingreq' });
+  await c.waitFor('pingresp', 2000);
+  c.send({ cmd: 'disconnect' });
+  c.end();
+  await c.closed(2000);
+}
+
+function summary(j: AnalyzeJson): unknown {
+  return j.data.connections.map((c) => ({ clientId: c.clientId, cause: c.cause, endedBy: c.endedBy, how: c.how, packets: c.packets, durationMs: Math.round(c.durationMs) }));
+}
+
+describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
+  beforeAll(async () => {
+    warmMqttPacket();
+    m = await startMosquitto();
+    pcap = join(dir, 'session.pcap');
+    const rec = await startTcpdump(pcap, [m.port]);
+    await session(m.port);
+    await rec.stop();
+    const r = await analyze(pcap, ['--port', String(m.port)]);
+    expect(r.code).toBe(0);
+    baseline = r.json;
+  });
+  afterAll(async () => {
+    await m?.stop();
+    if (m) cleanup(m);
+  });
+
+  test('the recorded session reads as healthy, with the text report leading with findings and a table', async () => {
+    expect(baseline.verdict.status).toBe('healthy');
+    expect(baseline.data.connections).toHaveLength(1);
+    expect(baseline.data.connections[0]).toMatchObject({ clientId: 'cli-dev', cause: 'clean-disconnect', keepaliveS: 30 });
+    const r = await runCli(['analyze', pcap, '--port', String(m.port)]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Connections');
+    expect(r.stdout).toMatch(/cli-dev.*clean disconnect/);
+    expect(r.stdout).toContain('HEALTHY');
+  });
+
+  test('by default (no --port) the flow is picked by its first bytes being an MQTT CONNECT', async () => {
+    const r = await analyze(pcap);
+    expect(summary(r.json)).toEqual(summary(baseline));
+  });
+
+  test.skipIf(!HAS_TSHARK)('pcapng written by tshark and nanosecond pcap written by editcap tell the same story', async () => {
+    const ng = join(dir, 'session.pcapng');
+    const ns = join(dir, 'session-ns.pcap');
+    expect(spawnSync('tshark', ['-r', pcap, '-F', 'pcapng', '-w', ng]).status).toBe(0);
+    expect(spawnSync('editcap', ['-F', 'nsecpcap', pcap, ns]).status).toBe(0);
+    for (const f of [ng, ns]) {
+      const r = await analyze(f, ['--port', String(m.port)]);
+      expect(r.json.data.capture.format).toBe(f === ng ? 'pcapng' : 'pcap-ns');
+      expect(summary(r.json)).toEqual(summary(baseline));
+      expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets);
+    }
+  });
+
+  test.skipIf(!HAS_DUMPCAP)('a pcapng recorded by dumpcap', async () => {
+    const f = join(dir, 'dumpcap.pcapng');
+    const child = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${m.port}`, '-w', f, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    // dumpcap prints "Capturing on" once its filter is in place.
+    for (let i = 0; i < 100 && !err.includes('Capturing on'); i++) await sleep(50);
+    expect(err).toContain('Capturing on');
+    await sleep(500); // the message can come just before the capture is really under way
+    await session(m.port);
+    await sleep(300);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGINT');
+    await exited;
+    const r = await analyze(f, ['--port', String(m.port)]);
+    expect(r.json.data.capture.format).toBe('pcapng');
+    expect(r.json.data.connections.map((c) => [c.clientId, c.cause])).toEqual([['cli-dev', 'clean-disconnect']]);
+  });
+
+  test('gzip-compressed capture, and the same bytes on stdin', async () => {
+    const gz = join(dir, 'session.pcap.gz');
+    writeFileSync(gz, gzipSync(readFileSync(pcap)));
+    const r = await analyze(gz, ['--port', String(m.port)]);
+    expect(summary(r.json)).toEqual(summary(baseline));
+    // stdin: the shell feeds the file to `analyze -`.
+    const s = await runCli(['analyze', '-', '--json', '--port', String(m.port)], { wrap: ['sh', '-c', `exec "$0" "$@" < '${gz}'`] });
+    expect(s.code).toBe(0);
+    expect(summary(JSON.parse(s.stdout) as AnalyzeJson)).toEqual(summary(baseline));
+  });
+
+  test('a cut file: a clear warning, the part it could read, exit 1', async () => {
+    const bytes = readFileSync(pcap);
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, bytes.subarray(0, bytes.length - 20));
+    const r = await analyze(cut, ['--port', String(m.port)]);
+    expect(r.code).toBe(1);
+    expect(r.json.data.capture.truncatedTailBytes).toBeGreaterThan(0);
+    expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets - 1);
+    expect(r.json.data.connections[0]!.clientId).toBe('cli-dev');
+    const t = await runCli(['analyze', cut, '--port', String(m.port)]);
+    expect(t.stdout).toMatch(/the file ends inside a packet record \(\d+ bytes left over\): it was cut; everything before was read/);
+    // A gzip file cut in the middle of its stream says so too.
+    const gzCut = join(dir, 'cut.pcap.gz');
+    const gz = gzipSync(bytes);
+    writeFileSync(gzCut, gz.subarray(0, gz.length - 12));
+    const g = await analyze(gzCut, ['--port', String(m.port)]);
+    expect(g.code).toBe(1);
+    expect(g.json.data.capture.stoppedAt ?? '').toMatch(/gzip stream ends early|ends inside/);
+  });
+});
+
+describe('mqtt-doctor analyze: bad input', () => {
+  const garbage = join(dir, 'garbage.txt');
+  beforeAll(() => writeFileSync(garbage, 'this is not a capture\n'.repeat(10)));
+
+  test.each([
+    [['analyze', garbage], 'is not a packet capture: not a pcap or pcapng file (starts with 74686973)'],
+    [['analyze', join(dir, 'missing.pcap')], 'no such file'],
+    [['analyze', garbage, '--port', 'abc'], '--port abc is not a list of ports'],
+  ])('%j → exit 2, one line', async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  test('an empty stdin is a usage error', async () => {
+    const r = await runCli(['analyze', '-'], { input: '' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('stdin is empty');
+  });
+});
