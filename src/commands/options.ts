@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
 export interface ConnectionArgs {
   url: string | undefined;
   embedded: boolean;
-  mqttVersion: string;
+  /** Undefined when not given: 5, or the embedded broker's 3.1.1 (config/connection.ts decides). */
+  mqttVersion: string | undefined;
   clientId: string | undefined;
   keepalive: string;
   username: string | undefined;
@@ -32,8 +33,8 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
     .option('mqtt-version', {
       alias: 'V',
       type: 'string',
-      default: '5',
       choices: ['3.1.1', '5', '4'],
+      defaultDescription: '5 (3.1.1 with --embedded)',
       describe: 'MQTT protocol version (5 falls back to 3.1.1 when the broker refuses it, and says so)',
     })
     .option('client-id', { type: 'string', describe: 'Client identifier (default: mqtt-doctor-<random>)' })
