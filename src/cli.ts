@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError, isDoctorError } from './errors.js';
 import { didYouMean } from './config/suggest.js';
-import { GLOBAL_OPTION_KEYS, LISTEN_OPTIONS, OUTPUT_FILE_OPTIONS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
+import { FLAG_CONFLICTS, GLOBAL_OPTION_KEYS, LISTEN_OPTIONS, OUTPUT_FILE_OPTIONS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
 import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
+import { defaultsFor, loadConfigFile, type ConfigFile } from './config/defaults.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
 import { COMMANDS } from './commands/registry.js';
@@ -29,7 +30,9 @@ export const EXIT_CODE_EPILOG = `Exit codes:
 
 Durations: 500ms, 30s, 5m, 1h, 1m30s; a bare number is seconds, refused where milliseconds are usual
 (latency, jitter, RTT limits); at most 24d where one timer waits. Colour follows NO_COLOR, FORCE_COLOR and --no-color.
---json prints one document on stdout (schemaVersion 1); progress always goes to stderr.`;
+--json prints one document on stdout (schemaVersion 1); progress always goes to stderr.
+Defaults: any option from MQTT_DOCTOR_<OPTION> (MQTT_DOCTOR_URL, MQTT_DOCTOR_CONNECT_TIMEOUT) or from
+~/.config/mqtt-doctor/config.json (--config); flags win over the environment, the environment over the file.`;
 
 interface MainIO {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -43,7 +46,8 @@ function globalOptions(y: Argv): Argv<GlobalArgs> {
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON document on stdout' })
     .option('color', { type: 'boolean', describe: 'Colour output (--no-color to turn it off; NO_COLOR is honoured)' })
     .option('verbose', { type: 'boolean', default: false, describe: 'More detail on stderr, and stack traces on errors' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No per-event progress lines on stderr' }) as Argv<GlobalArgs>;
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No per-event progress lines on stderr' })
+    .option('config', { type: 'string', describe: 'JSON file of option defaults (default ~/.config/mqtt-doctor/config.json)' }) as Argv<GlobalArgs>;
 }
 
 /** Run the CLI; resolves when the command finished and process.exitCode is set. */
@@ -81,6 +85,8 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   let known: string[] = [...GLOBAL_OPTION_KEYS];
   let examples: Array<[string, string]> = [];
   let coerced: UsageError | undefined;
+  const config = readConfig(argv, io.env);
+  let urlDefault: unknown;
   const width = Math.min(110, (io.stdout as { columns?: number }).columns ?? 100);
 
   let parser = globalOptions(yargs())
@@ -116,11 +122,21 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
         });
         const built = cmd.builder(collecting as Argv<GlobalArgs>);
         known = tightenOptions(built, positionals, (e) => (coerced = e));
+        // Defaults from MQTT_DOCTOR_* and the config file: yargs ranks a config object below the command line.
+        const booleans = new Set((built as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean);
+        const defaults = config.ok ? defaultsFor(name, [...known, ...positionals], booleans, config.file, io.env) : {};
+        if (Object.keys(defaults).length) built.config(defaults);
+        urlDefault = defaults.url;
         groupOptionsForHelp(built, name, positionals);
         return built;
       },
       async (args) => {
         out = makeOutput(args as unknown as GlobalArgs);
+        if (!config.ok) throw config.error;
+        if (config.file) out.debug(`option defaults from ${config.file.path}`);
+        checkConflicts(argv);
+        // A typed --embedded beats a URL that only came from MQTT_DOCTOR_URL or the config file.
+        if (args.embedded === true && args.url !== undefined && args.url === urlDefault && !argv.includes(String(args.url))) args.url = undefined;
         checkLocalOptions(args, out);
         const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
         exitCode = await cmd.run(args as never, ctx);
@@ -171,6 +187,24 @@ export function reportError(err: unknown, out: Output, verbose: boolean): number
   out.note('  hint: this is a bug in mqtt-doctor; rerun with --verbose and report the output');
   if (verbose && e.stack) out.note(e.stack);
   return ExitCode.internal;
+}
+
+function readConfig(argv: string[], env: NodeJS.ProcessEnv): { ok: true; file: ConfigFile | undefined } | { ok: false; error: unknown } {
+  try {
+    return { ok: true, file: loadConfigFile(argv, env) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Two flags that contradict each other, both typed on the command line. */
+function checkConflicts(argv: string[]): void {
+  const typed = new Set(argv.filter((a) => a.startsWith('-')).map((a) => a.replace(/^--?/, '').split('=')[0] ?? ''));
+  for (const [a, b] of FLAG_CONFLICTS) {
+    if (a.some((n) => typed.has(n)) && b.some((n) => typed.has(n))) {
+      throw new UsageError(`--${a[0]} and --${b[0]} contradict each other`, `keep one of them`);
+    }
+  }
 }
 
 /** Before any command runs: files it will write can be written, and a wildcard listening address is named. */

@@ -16,6 +16,7 @@ export interface GlobalArgs {
   color: boolean | undefined;
   verbose: boolean;
   quiet: boolean;
+  config?: string | undefined;
 }
 
 /**

@@ -8,7 +8,8 @@ import { UsageError } from '../errors.js';
 export interface ConnectionArgs {
   url: string | undefined;
   embedded: boolean;
-  mqttVersion: string;
+  /** Undefined when not given: 5, or the embedded broker's 3.1.1 (config/connection.ts decides). */
+  mqttVersion: string | undefined;
   clientId: string | undefined;
   keepalive: string;
   username: string | undefined;
@@ -32,8 +33,8 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
     .option('mqtt-version', {
       alias: 'V',
       type: 'string',
-      default: '5',
       choices: ['3.1.1', '5', '4'],
+      defaultDescription: '5 (3.1.1 with --embedded)',
       describe: 'MQTT protocol version (5 falls back to 3.1.1 when the broker refuses it, and says so)',
     })
     .option('client-id', { type: 'string', describe: 'Client identifier (default: mqtt-doctor-<random>)' })
@@ -50,8 +51,7 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
       default: '10s',
       describe: 'Give up on DNS+TCP+TLS+WS+CONNACK after this long',
     })
-    .option('ws-path', { type: 'string', describe: 'WebSocket path (default /mqtt, or the URL path)' })
-    .conflicts('password', 'password-file') as unknown as Argv<T & ConnectionArgs>;
+    .option('ws-path', { type: 'string', describe: 'WebSocket path (default /mqtt, or the URL path)' }) as unknown as Argv<T & ConnectionArgs>;
 }
 
 export interface TlsArgs {
@@ -90,6 +90,12 @@ export function withImpairOption<T>(y: Argv<T>): Argv<T & ImpairArgs> {
     describe: 'Go through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms,nat-idle=30s,…)',
   }) as unknown as Argv<T & ImpairArgs>;
 }
+
+/**
+ * Flags that contradict each other when both are typed. Checked against the command line only (cli.ts), not
+ * with yargs `.conflicts`, which would also count MQTT_DOCTOR_PASSWORD or a config file's password.
+ */
+export const FLAG_CONFLICTS: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [[['password', 'P'], ['password-file']]];
 
 /** Option names of each shared group, in the order `--help` lists the groups after the command's own. */
 export const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly string[]]> = [

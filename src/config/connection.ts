@@ -9,6 +9,9 @@ import type { ConnectionArgs, TlsArgs } from '../commands/options.js';
 import { parseDurationMs } from './units.js';
 import { parseTarget, type Target } from './target.js';
 
+/** What the embedded broker (aedes 1.x, src/lab/embedded-broker.ts) speaks. */
+export const EMBEDDED_MQTT_VERSION = '3.1.1';
+
 export type MqttVersion = 4 | 5;
 
 export interface TlsConfig {
@@ -83,7 +86,8 @@ export function resolveConnection(
   return {
     target,
     embedded: args.embedded,
-    mqttVersion: parseMqttVersion(args.mqttVersion),
+    // The embedded aedes speaks 3.1.1 only (lab/embedded-broker.ts): start there instead of being refused.
+    mqttVersion: parseMqttVersion(args.mqttVersion ?? (args.embedded ? EMBEDDED_MQTT_VERSION : '5')),
     clientId: args.clientId,
     keepaliveS,
     connectTimeoutMs,

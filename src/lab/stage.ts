@@ -34,7 +34,7 @@ export async function stageTarget(
       const broker = await startEmbeddedBroker();
       closers.push(() => broker.close());
       conn.target = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
-      progress(`embedded aedes broker listening on ${broker.url}`);
+      progress(`embedded aedes broker listening on ${broker.url} (it speaks MQTT ${broker.protocol})`);
     }
     const shown = { ...conn.target };
     let via: Stage['impair'];

@@ -13,6 +13,15 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'mqd-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+test('the package ships no source maps (they would point at src/, which it does not ship), and nothing cites one', { timeout: 90_000 }, () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
+  expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
+  expect(files.filter((f) => f.startsWith('dist/') && !f.endsWith('.js'))).toEqual([]);
+  const cli = readFileSync(join(root, 'dist', 'cli.js'), 'utf8');
+  expect(cli).not.toMatch(/sourceMappingURL/);
+});
+
 test('npm pack → npm install → mqtt-doctor --version and probe --embedded', { timeout: 180_000 }, () => {
   const npm = (args: string[], cwd: string) =>
     execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
