@@ -21,29 +21,65 @@ function timeScale(i: SoakHtmlInput): ScaleTime<number, number> {
   return scaleUtc().domain([new Date(i.fromMs), new Date(i.toMs)]).range([LEFT, WIDTH - RIGHT]);
 }
 
-/** One lane: a path per state (compact for long runs), then the disconnect / failed-attempt marks with hover text. */
-function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number): string {
+/**
+ * Above this many marks of one kind in a lane (one every ~15 px or closer), they are drawn as one path: chromium
+ * took seconds to lay out a 10,000-client, 24-hour page with one element per mark, and such marks overlap
+ * under the pointer anyway.
+ */
+const DENSE_MARKS = 60;
+
+function causeCounts(marks: Lane['marks']): string {
+  const by = new Map<string, number>();
+  for (const m of marks) by.set(CAUSE_INFO[m.cause].title, (by.get(CAUSE_INFO[m.cause].title) ?? 0) + 1);
+  return [...by].map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** Hover text of a mark: the date is left out when the run is shorter than a day (the header has it). */
+function markTip(client: number, m: Lane['marks'][number], withDate: boolean): string {
+  const iso = new Date(m.t).toISOString();
+  const when = withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 19)}` : iso.slice(11, 19);
+  const title = CAUSE_INFO[m.cause].title;
+  const detail = m.detail && m.detail.toLowerCase() !== title.toLowerCase() ? ` (${m.detail})` : '';
+  return `client ${client} ${when}Z ${m.kind === 'disconnect' ? 'lost' : 'attempt failed'}: ${title}${detail}`;
+}
+
+/**
+ * One lane: a path per state (compact for long runs), then one element per disconnect / failed attempt with
+ * its hover text (plain rects: chromium builds a shadow tree per <use>, which made a 10,000-client page
+ * load several times slower).
+ */
+function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number, withDate: boolean): string {
   const paths = new Map<string, string[]>();
   for (const seg of lane.segments) {
     const x0 = x(seg.from);
     const w = Math.max(0.4, x(seg.to) - x0);
     const d = paths.get(seg.state) ?? [];
-    d.push(`M${n1(x0)} ${y}h${n1(w)}v${h}h${n1(-w)}z`);
+    d.push(`M${n1(x0)} 0h${n1(w)}v${h}h${n1(-w)}z`);
     paths.set(seg.state, d);
   }
-  const parts = [`<text x="${LEFT - 6}" y="${y + h - 1}" text-anchor="end">client ${lane.client}</text>`];
+  const parts = [`<text x="${LEFT - 6}" y="${h - 1}" text-anchor="end">client ${lane.client}</text>`];
   for (const [state, d] of paths) parts.push(`<path class="${state === 'up' ? 'up' : `c-${state}`}" d="${d.join('')}"/>`);
-  for (const m of lane.marks) {
-    const what = m.kind === 'disconnect' ? 'connection lost' : 'attempt failed';
-    const tip = `client ${lane.client} ${what} at ${fmtTime(m.t)}: ${CAUSE_INFO[m.cause].title} (${m.detail})`;
-    parts.push(
-      m.kind === 'disconnect'
-        ? `<rect class="mark-disconnect" data-cause="${m.cause}" x="${n1(x(m.t) - 0.75)}" y="${y - 2}" width="1.5" height="${h + 4}"><title>${esc(tip)}</title></rect>`
-        : `<circle class="mark-failed" cx="${n1(x(m.t))}" cy="${n1(y + h / 2)}" r="1.6"><title>${esc(tip)}</title></circle>`,
-    );
+  for (const kind of ['disconnect', 'failed'] as const) {
+    const marks = lane.marks.filter((m) => m.kind === kind);
+    const cls = kind === 'disconnect' ? 'mark-disconnect' : 'mark-failed';
+    const shape = (t: number) => (kind === 'disconnect' ? { x: x(t) - 0.75, y: -2, w: 1.5, h: h + 4 } : { x: x(t) - 1.5, y: h / 2 - 1.5, w: 3, h: 3 });
+    if (marks.length > DENSE_MARKS) {
+      // Too dense to hover one by one: one path for the lane, counted in data-n, with a summary as hover text.
+      const d = marks.map((m) => {
+        const r = shape(m.t);
+        return `M${n1(r.x)} ${n1(r.y)}h${r.w}v${r.h}h${-r.w}z`;
+      });
+      const tip = `client ${lane.client}: ${marks.length} ${kind === 'disconnect' ? 'connections lost' : 'attempts failed'}, ${fmtTime(marks[0]!.t)} → ${fmtTime(marks[marks.length - 1]!.t)} (${causeCounts(marks)})`;
+      parts.push(`<path class="${cls}" data-n="${marks.length}" d="${d.join('')}"><title>${esc(tip)}</title></path>`);
+      continue;
+    }
+    for (const m of marks) {
+      const r = shape(m.t);
+      parts.push(`<rect class="${cls}" x="${n1(r.x)}" y="${n1(r.y)}" width="${r.w}" height="${r.h}"><title>${esc(markTip(lane.client, m, withDate))}</title></rect>`);
+    }
   }
   const title = `client ${lane.client}: ${lane.disconnects} disconnect${lane.disconnects === 1 ? '' : 's'}, down ${fmtMs(lane.downtimeMs)}`;
-  return `<g class="lane" data-client="${lane.client}"><title>${esc(title)}</title>${parts.join('')}</g>`;
+  return `<g class="lane" data-client="${lane.client}" transform="translate(0 ${y})"><title>${esc(title)}</title>${parts.join('')}</g>`;
 }
 
 function timelineChart(i: SoakHtmlInput): string {
@@ -52,7 +88,8 @@ function timelineChart(i: SoakHtmlInput): string {
   const gap = i.lanes.length <= 20 ? 6 : 3;
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 6, bottom: 6 + i.lanes.length * (h + gap) };
   const x = timeScale(i);
-  const body = timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h)).join('');
+  const withDate = i.toMs - i.fromMs > 24 * 3600_000;
+  const body = timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h, withDate)).join('');
   const shownDisc = i.lanes.reduce((a, l) => a + l.disconnects, 0);
   const partial = i.lanes.length < i.laneCount;
   const title = partial ? `Connection timeline: the ${i.lanes.length} worst of ${i.laneCount} clients` : 'Connection timeline, one lane per client';
