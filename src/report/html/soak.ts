@@ -109,10 +109,22 @@ function timelineChart(i: SoakHtmlInput): string {
   });
 }
 
+/** The lowest count after the first moment every client was connected (the ramp-up is not a drop). */
+function lowestAfterRamp(i: SoakHtmlInput): { count: number; at: number } | undefined {
+  const full = i.connected.findIndex((b) => b.max >= i.clients);
+  let best: { count: number; at: number } | undefined;
+  for (const b of full < 0 ? i.connected : i.connected.slice(full)) if (!best || b.min < best.count) best = { count: b.min, at: b.from };
+  return best;
+}
+
 function connectedChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 130 };
   const x = timeScale(i);
-  const y = scaleLinear().domain([0, Math.max(1, i.clients)]).range([box.bottom, box.top]);
+  const low = lowestAfterRamp(i);
+  // Zoom the value axis onto the drops (a 2-client dip in 10,000 would be invisible from zero); the ramp-up
+  // below it is clamped to the bottom edge. The axis labels say where it starts.
+  const floor = low && low.count < i.clients ? Math.max(0, low.count - Math.max(1, Math.ceil((i.clients - low.count) * 0.25))) : 0;
+  const y = scaleLinear().domain([floor, Math.max(1, i.clients)]).range([box.bottom, box.top]).clamp(true);
   const band = area<SoakHtmlInput['connected'][number]>()
     .x((b) => x(b.from))
     .y0((b) => y(b.min))
@@ -122,12 +134,16 @@ function connectedChart(i: SoakHtmlInput): string {
     .x((b) => x(b.to))
     .y((b) => y(b.last))
     .curve(curveStepAfter)(i.connected);
-  const lowest = i.connected.reduce((m, b) => Math.min(m, b.min), Infinity);
-  const worst = i.connected.find((b) => b.min === lowest);
   const body = timeAxis(x, box) + valueAxis(y, box, (v) => String(v), 4) + `<path class="conn" d="${band ?? ''}"/><path class="connline" d="${last ?? ''}"/>`;
-  const alt = worst
-    ? `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span). Fewest connected: ${lowest} around ${fmtTime(worst.from)}.`
-    : 'No connection data.';
+  const full = i.connected.some((b) => b.max >= i.clients);
+  const alt = !low
+    ? 'No connection data.'
+    : `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span${floor > 0 ? `; the axis starts at ${floor}` : ''}). ` +
+      (full
+        ? low.count >= i.clients
+          ? 'Once all had connected, all stayed connected.'
+          : `Fewest connected after all had connected: ${low.count}, around ${fmtTime(low.at)}.`
+        : `Never were all ${i.clients} connected at once; fewest: ${low.count}, around ${fmtTime(low.at)}.`);
   return chart({ id: 'connected', title: 'Clients connected over time', alt, width: WIDTH, height: box.bottom + 20, body });
 }
 
@@ -138,7 +154,7 @@ function latencyChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 190 };
   const x = timeScale(i);
   const top = Math.max(...w.map((v) => v.p99));
-  const y = scaleLinear().domain([0, top * 1.1 || 1]).nice().range([box.bottom - 10, box.top]);
+  const y = scaleLinear().domain([0, top * 1.1 || 1]).nice().range([box.bottom - 10, box.top + 12]);
   const steps = w.concat([{ ...w[w.length - 1]!, from: w[w.length - 1]!.to }]);
   const band = (hi: 'p90' | 'p99') =>
     area<(typeof w)[number]>()
@@ -155,7 +171,7 @@ function latencyChart(i: SoakHtmlInput): string {
     .map((m) => `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`)
     .join('');
   const reconnectMarks = i.reconnects
-    .map((r) => `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.bottom - 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`)
+    .map((r) => `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`)
     .join('');
   const body = timeAxis(x, box) + valueAxis(y, box) + `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>` + reconnectMarks + lossMarks + tips;
   const last = w[w.length - 1]!;
@@ -164,7 +180,7 @@ function latencyChart(i: SoakHtmlInput): string {
   const alt =
     `${i.latency.cumulative ? 'Percentiles of all messages since the start, as each checkpoint recorded them' : 'Percentiles of the messages of each checkpoint window'}: ` +
     `at the end p50 ${fmtMs(last.p50)}, p90 ${fmtMs(last.p90)}, p99 ${fmtMs(last.p99)}; highest p99 ${fmtMs(top)}. ` +
-    `The line is p50; the darker band reaches p90, the lighter one p99. Vertical lines mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
+    `The line is p50; the darker band reaches p90, the lighter one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
   return chart({
     id: 'latency',
     title,
