@@ -53,7 +53,7 @@ svg text{fill:var(--muted);font-size:11px;font-family:system-ui,sans-serif}
 .p90{fill:var(--p90);background:var(--p90)}.p99{fill:var(--p99);background:var(--p99)}
 .lost{fill:var(--lost);background:var(--lost)}.dup{fill:var(--dup);background:var(--dup)}.ooo{fill:var(--ooo);background:var(--ooo)}
 .bar{fill:var(--bar);background:var(--bar)}.conn{fill:var(--up);opacity:.35}.connline{stroke:var(--up);fill:none;stroke-width:1.4}
-.mark-disconnect{fill:var(--fg)}.mark-failed{fill:var(--muted)}.mark-reconnect{stroke:var(--fg);stroke-width:1;opacity:.55}
+.mark-disconnect{fill:var(--fg)}.mark-failed{fill:var(--muted)}.mark-reconnect{stroke:var(--fg);stroke-width:1.5;opacity:.7}
 .mark-lost{fill:var(--lost)}.mark-reconnect-sw{background:var(--fg);opacity:.55}.phase{fill:var(--bar)}.rtt{stroke:var(--p50);fill:none;stroke-width:1.4}.rttdot{fill:var(--p50)}.lane-bg{fill:var(--grid);opacity:.35}
 ${causeCss}
 ol.findings{padding-left:20px}ol.findings li{margin:6px 0}.st{font-weight:600;text-transform:uppercase;font-size:11.5px}

@@ -21,29 +21,65 @@ function timeScale(i: SoakHtmlInput): ScaleTime<number, number> {
   return scaleUtc().domain([new Date(i.fromMs), new Date(i.toMs)]).range([LEFT, WIDTH - RIGHT]);
 }
 
-/** One lane: a path per state (compact for long runs), then the disconnect / failed-attempt marks with hover text. */
-function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number): string {
+/**
+ * Above this many marks of one kind in a lane (one every ~15 px or closer), they are drawn as one path: chromium
+ * took seconds to lay out a 10,000-client, 24-hour page with one element per mark, and such marks overlap
+ * under the pointer anyway.
+ */
+const DENSE_MARKS = 60;
+
+function causeCounts(marks: Lane['marks']): string {
+  const by = new Map<string, number>();
+  for (const m of marks) by.set(CAUSE_INFO[m.cause].title, (by.get(CAUSE_INFO[m.cause].title) ?? 0) + 1);
+  return [...by].map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+/** Hover text of a mark: the date is left out when the run is shorter than a day (the header has it). */
+function markTip(client: number, m: Lane['marks'][number], withDate: boolean): string {
+  const iso = new Date(m.t).toISOString();
+  const when = withDate ? `${iso.slice(5, 10)} ${iso.slice(11, 19)}` : iso.slice(11, 19);
+  const title = CAUSE_INFO[m.cause].title;
+  const detail = m.detail && m.detail.toLowerCase() !== title.toLowerCase() ? ` (${m.detail})` : '';
+  return `client ${client} ${when}Z ${m.kind === 'disconnect' ? 'lost' : 'attempt failed'}: ${title}${detail}`;
+}
+
+/**
+ * One lane: a path per state (compact for long runs), then one element per disconnect / failed attempt with
+ * its hover text (plain rects: chromium builds a shadow tree per <use>, which made a 10,000-client page
+ * load several times slower).
+ */
+function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number, withDate: boolean): string {
   const paths = new Map<string, string[]>();
   for (const seg of lane.segments) {
     const x0 = x(seg.from);
     const w = Math.max(0.4, x(seg.to) - x0);
     const d = paths.get(seg.state) ?? [];
-    d.push(`M${n1(x0)} ${y}h${n1(w)}v${h}h${n1(-w)}z`);
+    d.push(`M${n1(x0)} 0h${n1(w)}v${h}h${n1(-w)}z`);
     paths.set(seg.state, d);
   }
-  const parts = [`<text x="${LEFT - 6}" y="${y + h - 1}" text-anchor="end">client ${lane.client}</text>`];
+  const parts = [`<text x="${LEFT - 6}" y="${h - 1}" text-anchor="end">client ${lane.client}</text>`];
   for (const [state, d] of paths) parts.push(`<path class="${state === 'up' ? 'up' : `c-${state}`}" d="${d.join('')}"/>`);
-  for (const m of lane.marks) {
-    const what = m.kind === 'disconnect' ? 'connection lost' : 'attempt failed';
-    const tip = `client ${lane.client} ${what} at ${fmtTime(m.t)}: ${CAUSE_INFO[m.cause].title} (${m.detail})`;
-    parts.push(
-      m.kind === 'disconnect'
-        ? `<rect class="mark-disconnect" data-cause="${m.cause}" x="${n1(x(m.t) - 0.75)}" y="${y - 2}" width="1.5" height="${h + 4}"><title>${esc(tip)}</title></rect>`
-        : `<circle class="mark-failed" cx="${n1(x(m.t))}" cy="${n1(y + h / 2)}" r="1.6"><title>${esc(tip)}</title></circle>`,
-    );
+  for (const kind of ['disconnect', 'failed'] as const) {
+    const marks = lane.marks.filter((m) => m.kind === kind);
+    const cls = kind === 'disconnect' ? 'mark-disconnect' : 'mark-failed';
+    const shape = (t: number) => (kind === 'disconnect' ? { x: x(t) - 0.75, y: -2, w: 1.5, h: h + 4 } : { x: x(t) - 1.5, y: h / 2 - 1.5, w: 3, h: 3 });
+    if (marks.length > DENSE_MARKS) {
+      // Too dense to hover one by one: one path for the lane, counted in data-n, with a summary as hover text.
+      const d = marks.map((m) => {
+        const r = shape(m.t);
+        return `M${n1(r.x)} ${n1(r.y)}h${r.w}v${r.h}h${-r.w}z`;
+      });
+      const tip = `client ${lane.client}: ${marks.length} ${kind === 'disconnect' ? 'connections lost' : 'attempts failed'}, ${fmtTime(marks[0]!.t)} → ${fmtTime(marks[marks.length - 1]!.t)} (${causeCounts(marks)})`;
+      parts.push(`<path class="${cls}" data-n="${marks.length}" d="${d.join('')}"><title>${esc(tip)}</title></path>`);
+      continue;
+    }
+    for (const m of marks) {
+      const r = shape(m.t);
+      parts.push(`<rect class="${cls}" x="${n1(r.x)}" y="${n1(r.y)}" width="${r.w}" height="${r.h}"><title>${esc(markTip(lane.client, m, withDate))}</title></rect>`);
+    }
   }
   const title = `client ${lane.client}: ${lane.disconnects} disconnect${lane.disconnects === 1 ? '' : 's'}, down ${fmtMs(lane.downtimeMs)}`;
-  return `<g class="lane" data-client="${lane.client}"><title>${esc(title)}</title>${parts.join('')}</g>`;
+  return `<g class="lane" data-client="${lane.client}" transform="translate(0 ${y})"><title>${esc(title)}</title>${parts.join('')}</g>`;
 }
 
 function timelineChart(i: SoakHtmlInput): string {
@@ -52,7 +88,8 @@ function timelineChart(i: SoakHtmlInput): string {
   const gap = i.lanes.length <= 20 ? 6 : 3;
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 6, bottom: 6 + i.lanes.length * (h + gap) };
   const x = timeScale(i);
-  const body = timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h)).join('');
+  const withDate = i.toMs - i.fromMs > 24 * 3600_000;
+  const body = timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h, withDate)).join('');
   const shownDisc = i.lanes.reduce((a, l) => a + l.disconnects, 0);
   const partial = i.lanes.length < i.laneCount;
   const title = partial ? `Connection timeline: the ${i.lanes.length} worst of ${i.laneCount} clients` : 'Connection timeline, one lane per client';
@@ -72,10 +109,22 @@ function timelineChart(i: SoakHtmlInput): string {
   });
 }
 
+/** The lowest count after the first moment every client was connected (the ramp-up is not a drop). */
+function lowestAfterRamp(i: SoakHtmlInput): { count: number; at: number } | undefined {
+  const full = i.connected.findIndex((b) => b.max >= i.clients);
+  let best: { count: number; at: number } | undefined;
+  for (const b of full < 0 ? i.connected : i.connected.slice(full)) if (!best || b.min < best.count) best = { count: b.min, at: b.from };
+  return best;
+}
+
 function connectedChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 130 };
   const x = timeScale(i);
-  const y = scaleLinear().domain([0, Math.max(1, i.clients)]).range([box.bottom, box.top]);
+  const low = lowestAfterRamp(i);
+  // Zoom the value axis onto the drops (a 2-client dip in 10,000 would be invisible from zero); the ramp-up
+  // below it is clamped to the bottom edge. The axis labels say where it starts.
+  const floor = low && low.count < i.clients ? Math.max(0, low.count - Math.max(1, Math.ceil((i.clients - low.count) * 0.25))) : 0;
+  const y = scaleLinear().domain([floor, Math.max(1, i.clients)]).range([box.bottom, box.top]).clamp(true);
   const band = area<SoakHtmlInput['connected'][number]>()
     .x((b) => x(b.from))
     .y0((b) => y(b.min))
@@ -85,12 +134,16 @@ function connectedChart(i: SoakHtmlInput): string {
     .x((b) => x(b.to))
     .y((b) => y(b.last))
     .curve(curveStepAfter)(i.connected);
-  const lowest = i.connected.reduce((m, b) => Math.min(m, b.min), Infinity);
-  const worst = i.connected.find((b) => b.min === lowest);
   const body = timeAxis(x, box) + valueAxis(y, box, (v) => String(v), 4) + `<path class="conn" d="${band ?? ''}"/><path class="connline" d="${last ?? ''}"/>`;
-  const alt = worst
-    ? `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span). Fewest connected: ${lowest} around ${fmtTime(worst.from)}.`
-    : 'No connection data.';
+  const full = i.connected.some((b) => b.max >= i.clients);
+  const alt = !low
+    ? 'No connection data.'
+    : `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span${floor > 0 ? `; the axis starts at ${floor}` : ''}). ` +
+      (full
+        ? low.count >= i.clients
+          ? 'Once all had connected, all stayed connected.'
+          : `Fewest connected after all had connected: ${low.count}, around ${fmtTime(low.at)}.`
+        : `Never were all ${i.clients} connected at once; fewest: ${low.count}, around ${fmtTime(low.at)}.`);
   return chart({ id: 'connected', title: 'Clients connected over time', alt, width: WIDTH, height: box.bottom + 20, body });
 }
 
@@ -101,7 +154,7 @@ function latencyChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 190 };
   const x = timeScale(i);
   const top = Math.max(...w.map((v) => v.p99));
-  const y = scaleLinear().domain([0, top * 1.1 || 1]).nice().range([box.bottom - 10, box.top]);
+  const y = scaleLinear().domain([0, top * 1.1 || 1]).nice().range([box.bottom - 10, box.top + 12]);
   const steps = w.concat([{ ...w[w.length - 1]!, from: w[w.length - 1]!.to }]);
   const band = (hi: 'p90' | 'p99') =>
     area<(typeof w)[number]>()
@@ -118,7 +171,7 @@ function latencyChart(i: SoakHtmlInput): string {
     .map((m) => `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`)
     .join('');
   const reconnectMarks = i.reconnects
-    .map((r) => `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.bottom - 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`)
+    .map((r) => `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`)
     .join('');
   const body = timeAxis(x, box) + valueAxis(y, box) + `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>` + reconnectMarks + lossMarks + tips;
   const last = w[w.length - 1]!;
@@ -127,7 +180,7 @@ function latencyChart(i: SoakHtmlInput): string {
   const alt =
     `${i.latency.cumulative ? 'Percentiles of all messages since the start, as each checkpoint recorded them' : 'Percentiles of the messages of each checkpoint window'}: ` +
     `at the end p50 ${fmtMs(last.p50)}, p90 ${fmtMs(last.p90)}, p99 ${fmtMs(last.p99)}; highest p99 ${fmtMs(top)}. ` +
-    `The line is p50; the darker band reaches p90, the lighter one p99. Vertical lines mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
+    `The line is p50; the darker band reaches p90, the lighter one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
   return chart({
     id: 'latency',
     title,
