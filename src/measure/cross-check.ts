@@ -4,8 +4,7 @@
  */
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket from 'mqtt-packet';
-import { connectPacket } from '../transport/mqtt-wire.js';
+import { encodeConnect } from '../transport/mqtt-wire.js';
 
 export interface CrossCheck {
   /** What we tried on the same port. */
@@ -40,7 +39,7 @@ export function speaksPlainMqtt(host: string, port: number, timeoutMs: number): 
     const timer = setTimeout(() => done(false), timeoutMs);
     s.once('connect', () => {
       // An anonymous 3.1.1 CONNECT: any CONNACK (even a refusal) proves the port speaks plain MQTT.
-      s.write(mqttPacket.generate(connectPacket({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4)));
+      s.write(encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4));
     });
     s.once('data', (d: Buffer) => done(d[0] === 0x20));
     s.once('error', () => done(false));

@@ -178,7 +178,7 @@ function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undef
   }
 }
 
-function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number): Verdict {
+function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number, untrusted: Finding[]): Verdict {
   if (r.interrupted) {
     return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted after ${rtt.sent} probes; partial results above` };
   }
@@ -205,6 +205,9 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
     };
   }
   if (f) return { status: 'failed', exitCode: ExitCode.finding, summary: f.message };
+  // Figures that cannot be trusted (replies nobody asked for) are a finding, never a pass.
+  const u = untrusted[0];
+  if (u) return { status: 'failed', exitCode: ExitCode.finding, summary: u.text };
   if (rtt.sent > 0 && rtt.received === 0) {
     return { status: 'failed', exitCode: ExitCode.finding, summary: `no replies: ${rtt.sent} probes sent, 100% loss` };
   }
@@ -302,6 +305,10 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
       ['jitter', fmtMs(s.jitter)],
     );
   }
+  if (rtt.unsolicited > 0) pairs.push(['unsolicited PINGRESPs', `${rtt.unsolicited} (RTT not measurable)`]);
+  if (rtt.backToBack) {
+    pairs.push(['back-to-back p50 / max', `${fmtMs(rtt.backToBack.p50)} / ${fmtMs(rtt.backToBack.max)} (${rtt.backToBack.count} pings, each after the previous reply)`]);
+  }
   if (rtt.ack) {
     const label = r.method === 'connect' ? 'TLS handshake p50 / p99' : `${r.qos === 2 ? 'PUBCOMP' : 'PUBACK'} p50 / p99`;
     pairs.push([label, `${fmtMs(rtt.ack.p50)} / ${fmtMs(rtt.ack.p99)}`]);
@@ -311,7 +318,7 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
 
 export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   const { result: r, target } = input;
-  const rtt = summarizeRtt(r.samples);
+  const rtt = summarizeRtt(r.samples, { unsolicited: r.unsolicitedReplies, backToBackMs: r.backToBack?.samplesMs });
   const thresholds = checkThresholds(input.thresholds, rtt, r.connectMs);
   const found = findings(r, rtt, input.keepaliveS);
   const checks: Check[] = [];
@@ -358,7 +365,7 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     checks.push({
       id: 'rtt',
       title: r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
-      status: sessionLost || rtt.received === 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
+      status: sessionLost || rtt.received === 0 || rtt.unsolicited > 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
       summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${s ? `, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}` : ''}`,
       metrics: { ...rtt },
       ...(sessionLost && r.failure ? { explanation: r.failure.message } : {}),
@@ -379,15 +386,15 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   for (const f of found) {
     checks.push({
       id: `finding.${f.id}`,
-      title: f.severity === 'warn' ? 'Finding' : 'Note',
-      status: f.severity === 'warn' ? 'warn' : 'info',
+      title: f.severity === 'info' ? 'Note' : 'Finding',
+      status: f.severity === 'fail' ? 'fail' : f.severity === 'warn' ? 'warn' : 'info',
       summary: f.text,
       explanation: f.text,
       ...(f.hint ? { hint: f.hint } : {}),
     });
   }
   const warnings = found.filter((f) => f.severity === 'warn').length;
-  const verdict = verdictFor(r, rtt, thresholds, warnings);
+  const verdict = verdictFor(r, rtt, thresholds, warnings, found.filter((f) => f.severity === 'fail'));
   const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
   const c = r.connack;
   const data: ProbeData = {

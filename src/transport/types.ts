@@ -78,6 +78,8 @@ export interface DialResult extends DialInfo {
   stream: Duplex;
   /** The underlying TCP socket. */
   socket: Socket;
+  /** Under a WebSocket: the TCP or TLS socket that carries its frames (read stamps are taken there). */
+  base?: Duplex;
   close(): void;
 }
 
