@@ -4,40 +4,16 @@
  * the server's own record of its hold, or against a raw-socket loop run in the same test through the same path;
  * margins are derived from that reference, never fixed small constants.
  */
-import { connect, type Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startImpairProxy, type ImpairProxy } from '../../src/lab/impair/proxy.js';
 import { noFaults } from '../../src/config/impair.js';
 import { percentile } from '../../src/analyze/stats.js';
 import { conn, probe } from '../probe/helpers.js';
+import { rawPings } from './raw-pings.js';
 import { startScriptedBroker, type ScriptedBroker } from './scripted-broker.js';
 
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
 const p50 = (xs: number[]) => percentile(sorted(xs), 50);
-
-/** A minimal raw PINGREQ loop (3.1.1 CONNECT by hand), one ping every `gapMs` after the previous reply. */
-async function rawPings(port: number, n: number, gapMs = 0): Promise<number[]> {
-  const s: Socket = connect({ port, host: '127.0.0.1', noDelay: true });
-  s.on('error', () => {});
-  await new Promise<void>((r) => s.once('connect', () => r()));
-  const id = Buffer.from('raw');
-  s.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]));
-  await new Promise<void>((r) => s.once('data', () => r()));
-  const out: number[] = [];
-  try {
-    for (let i = 0; i < n; i += 1) {
-      const got = new Promise<number>((r) => s.once('data', () => r(performance.now())));
-      const t0 = performance.now();
-      s.write(Buffer.from([0xc0, 0x00]));
-      out.push((await got) - t0);
-      if (gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
-    }
-  } finally {
-    s.destroy();
-  }
-  return out;
-}
 
 describe('a scripted server holds each answer for exactly D ms', () => {
   let server: ScriptedBroker;
