@@ -95,8 +95,11 @@ export function explainFailure(
   }
   if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED') {
     const rc = describeConnack(f.reasonCode, mqttVersion);
-    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion });
-    return { explanation: `${rc.name} (${rc.hex}): ${rc.meaning}`, hint: c?.fix };
+    const credentialsSent = target !== undefined && (target.username !== undefined || target.password !== undefined);
+    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion, credentialsSent });
+    // With credentials sent, the generic meaning ("missing credentials…") would mislead: lead with the cause.
+    const why = credentialsSent && c?.causes[0] ? `most likely ${lowerFirst(c.causes[0])}` : rc.meaning;
+    return { explanation: `${rc.name} (${rc.hex}): ${why}`, hint: c?.fix };
   }
   const c = classifyFailure({ phase: f.phase, ...(f.code ? { code: f.code } : {}), message: f.message, mqttVersion });
   if (!c) return { explanation: f.message, hint: undefined };
