@@ -136,7 +136,8 @@ function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undef
         title: PHASE_TITLE.tcp,
         status: 'pass',
         durationMs: d.tcp.ms,
-        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${target.port} (IPv${d.tcp.family})`,
+        // The address and port actually connected to: an impair proxy's when one is in the path.
+        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${d.tcp.port ?? target.port} (IPv${d.tcp.family})`,
         metrics: { ...d.tcp },
       };
     case 'tls': {
@@ -325,6 +326,16 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   const thresholds = checkThresholds(input.thresholds, rtt, r.connectMs);
   const found = findings(r, rtt, input.keepaliveS);
   const checks: Check[] = [];
+  if (input.impair) {
+    checks.push({
+      id: 'impair',
+      title: 'Impair proxy',
+      status: 'info',
+      summary: `in the path: ${input.impair.via} (${input.impair.spec})`,
+      explanation: `every byte crossed an in-process impair proxy at ${input.impair.via}; the figures below include the faults it injected (${input.impair.spec})`,
+      metrics: { ...input.impair },
+    });
+  }
   const failedPhase = r.failure && r.sessionLostAfterSeq === undefined ? r.failure.phase : undefined;
   for (const phase of phasesFor(target)) {
     const c = phaseCheck(phase, r, target);

@@ -102,7 +102,7 @@ export async function dialTcp(opts: DialOptions, dns: DnsInfo): Promise<{ socket
       const socket = await connectOnce(a.address, opts.target.port, Math.min(budget, left), opts.signal);
       const ms = now() - t0;
       attempts.push({ address: a.address, family: a.family, ms });
-      return { socket, tcp: { ms, address: a.address, family: a.family, localPort: socket.localPort ?? 0, attempts } };
+      return { socket, tcp: { ms, address: a.address, port: opts.target.port, family: a.family, localPort: socket.localPort ?? 0, attempts } };
     } catch (err) {
       attempts.push({ address: a.address, family: a.family, ms: now() - t0, error: errCode(err) ?? errMessage(err) });
       lastErr = err;

@@ -27,6 +27,8 @@ export interface TcpAttempt {
 export interface TcpInfo {
   ms: number;
   address: string;
+  /** The port connected to (an impair proxy's, when one is in the path). */
+  port: number;
   family: 4 | 6;
   localPort: number;
   /** Every address tried, in order (happy-eyeballs style sequential fallback). */

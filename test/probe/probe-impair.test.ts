@@ -52,8 +52,13 @@ test.each([10, 25])('--impair latency=%dms adds 2L to the RTT p50, as a raw loop
 test('--impair with a profile name works against the embedded broker', async () => {
   const r = await runCli(['probe', '--embedded', '--impair', 'lan', '-c', '3', '-i', '50ms', '--json'], { timeoutMs: 30_000 });
   expect(r.code).toBe(0);
-  expect((JSON.parse(r.stdout) as Doc).data.rtt.received).toBe(3);
-  expect(r.stderr).toMatch(/through impair proxy 127\.0\.0\.1:\d+ \(lan\)/);
+  const doc = JSON.parse(r.stdout) as Doc & { checks: Array<{ id: string; summary: string }> };
+  expect(doc.data.rtt.received).toBe(3);
+  const via = /through impair proxy (127\.0\.0\.1:\d+) \(lan\)/.exec(r.stderr)?.[1];
+  expect(via).toBeDefined();
+  // The report says a proxy was in the path, and the TCP row shows the address really connected to.
+  expect(doc.checks.find((c) => c.id === 'impair')?.summary).toBe(`in the path: ${via} (lan)`);
+  expect(doc.checks.find((c) => c.id === 'tcp')?.summary).toContain(via!);
 });
 
 test('a bad --impair spec is a usage error', async () => {
