@@ -11,7 +11,7 @@ import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
 import { MqttWire, PINGREQ, WireError, encodeConnect, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
-import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
+import { speaksPlainMqtt, speaksTls, speaksWebSocket, type CrossCheck } from './cross-check.js';
 import { sleep } from './sleep.js';
 
 export type ProbeMethod = 'ping' | 'echo' | 'connect';
@@ -209,16 +209,30 @@ function toFailure(err: unknown): ProbeFailure {
 }
 
 const CLOSED_CODES = new Set(['ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE', 'TLS_SERVER', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+/** A CONNECT answered like this may have reached a WebSocket listener (which wants an HTTP upgrade first). */
+const NOT_MQTT_CODES = new Set(['HTTP_SERVER', 'CONNACK_TIMEOUT', 'MALFORMED_PACKET', 'ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE']);
 
 /**
- * A plaintext CONNECT answered by a reset/close, or a TLS handshake cut short, usually means the port speaks
- * the other protocol. Check it on the address that accepted TCP (1.5 s at most).
+ * A plaintext CONNECT answered by a reset/close, a TLS handshake cut short, an HTTP answer to CONNECT, or a
+ * WebSocket upgrade cut off usually mean the port speaks another protocol. Check it on the address that
+ * accepted TCP (1.5 s per check at most): TLS vs plain, and WebSocket vs plain MQTT.
  */
 async function crossCheckFor(conn: ConnectionConfig, f: ProbeFailure, info: DialInfo): Promise<CrossCheck | undefined> {
   const host = info.tcp?.address;
-  if (!host || !CLOSED_CODES.has(f.code ?? '')) return undefined;
-  if (f.phase === 'mqtt' && !conn.target.secure) return { tried: 'tls', answered: await speaksTls(host, conn.target.port, 1500) };
-  if (f.phase === 'tls') return { tried: 'mqtt', answered: await speaksPlainMqtt(host, conn.target.port, 1500) };
+  if (!host) return undefined;
+  const { port, secure, scheme } = conn.target;
+  const isWs = scheme === 'ws' || scheme === 'wss';
+  const code = f.code ?? '';
+  if (f.phase === 'mqtt' && !secure && CLOSED_CODES.has(code)) {
+    const tls = { tried: 'tls' as const, answered: await speaksTls(host, port, 1500) };
+    if (tls.answered || isWs) return tls;
+  }
+  if (f.phase === 'tls' && CLOSED_CODES.has(code)) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500) };
+  if (f.phase === 'mqtt' && !isWs && NOT_MQTT_CODES.has(code)) {
+    const path = conn.target.path ?? '/mqtt';
+    return { tried: 'ws', path, answered: await speaksWebSocket(host, port, path, 1500, secure) };
+  }
+  if (f.phase === 'ws' && (CLOSED_CODES.has(code) || /^HTTP_/.test(code))) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500, secure) };
   return undefined;
 }
 

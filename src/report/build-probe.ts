@@ -76,7 +76,21 @@ export function explainFailure(
   target?: Target,
 ): { explanation: string; hint: string | undefined } {
   if (cross?.answered && target) {
-    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${target.host}:${target.port}`;
+    const hostPort = `${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    if (cross.tried === 'ws') {
+      const url = `${target.secure ? 'wss' : 'ws'}://${hostPort}${cross.path ?? '/mqtt'}`;
+      return {
+        explanation: `this port speaks MQTT over WebSocket: the CONNECT got no MQTT answer, and a WebSocket upgrade to ${cross.path ?? '/mqtt'} on the same port succeeded`,
+        hint: `use ${url}`,
+      };
+    }
+    if (cross.tried === 'mqtt' && f.phase === 'ws') {
+      return {
+        explanation: 'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
+        hint: `use ${target.secure ? 'mqtts' : 'mqtt'}://${hostPort}`,
+      };
+    }
+    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${hostPort}`;
     return cross.tried === 'tls'
       ? { explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`, hint: `use ${url}` }
       : { explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`, hint: `use ${url} (or the broker's TLS port, often 8883)` };
