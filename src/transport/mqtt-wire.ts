@@ -82,6 +82,7 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
   connectSentAt = 0;
   connackAt = 0;
   private rawArrival: number | undefined;
+  private rawSentAt: number | undefined;
   /** Packets received, by type, over the whole session (e.g. more PINGRESPs than PINGREQs: a flood). */
   readonly received = new Map<Packet['cmd'], number>();
 
@@ -98,9 +99,17 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
     super();
     if (arrivalSource && arrivalSource !== stream) {
       // prependListener: our stamp runs before the WebSocket parser, which emits the payload synchronously.
+      // The last chunk before a message is the one that completed it, so each chunk overwrites the stamp.
       arrivalSource.prependListener('data', () => {
-        this.rawArrival ??= performance.now();
+        this.rawArrival = performance.now();
       });
+      // Likewise the send stamp is taken where the frame reaches the socket, after the WebSocket library has
+      // framed and masked it (ws Sender writes synchronously from send()), not before.
+      const write = arrivalSource.write.bind(arrivalSource) as (...a: unknown[]) => boolean;
+      arrivalSource.write = ((...args: unknown[]) => {
+        this.rawSentAt = performance.now();
+        return write(...args);
+      }) as Duplex['write'];
     }
     this.parser = mqttPacket.parser({ protocolVersion });
     this.parser.on('packet', (p: Packet) => {
@@ -157,9 +166,10 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
    */
   sendRaw(bytes: Buffer): number {
     if (this.failure) throw new WireError(this.failure);
+    this.rawSentAt = undefined;
     const at = performance.now();
     this.stream.write(bytes);
-    return at;
+    return this.rawSentAt ?? at;
   }
 
   /** Resolve with the first packet matching `match`, or reject with a WireError. */

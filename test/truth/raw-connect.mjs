@@ -2,7 +2,7 @@
 // compared with. CONNECT bytes are written by hand (MQTT 3.1.1 §3.1, 5.0 §3.1); CONNACK is timed from the
 // socket write to the first byte read. Over WebSocket the upgrade request and the masked binary frame are
 // written by hand too (RFC 6455 §4.1, §5.2), so no library work sits in the window.
-// Prints {"connackMs":…}. Usage: node raw-connect.mjs PORT 4|5 [plain|tls|ws|wss] [CA-FILE]
+// Prints {"tcpMs":…,"connackMs":…}. Usage: node raw-connect.mjs PORT 4|5 [plain|tls|ws|wss] [CA-FILE]
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -26,9 +26,19 @@ function wsFrame(payload) {
   return Buffer.concat([Buffer.from([0x82, 0x80 | payload.length]), mask, masked]);
 }
 
+// Warm the connect path with a throwaway connection (the first connect in a process costs ms of Node's own
+// set-up), so tcpMs below is the network's. mqtt-doctor warms the same way (transport/dial.ts warmTransport).
+await new Promise((resolve) => {
+  const w = netConnect({ host: '127.0.0.1', port, noDelay: true });
+  w.once('connect', () => (w.destroy(), resolve()));
+  w.once('error', resolve);
+});
+const t0 = performance.now();
+let tcpMs = 0;
 const s = secure
   ? tlsConnect({ host: 'localhost', port, ca, servername: 'localhost' })
   : netConnect({ host: '127.0.0.1', port, noDelay: true });
+s.once('connect', () => (tcpMs = performance.now() - t0));
 s.setNoDelay?.(true);
 s.on('error', (e) => {
   process.stderr.write(String(e) + '\n');
@@ -41,7 +51,7 @@ function timeConnect() {
   s.write(bytes);
   s.once('data', () => {
     const connackMs = performance.now() - sentAt;
-    process.stdout.write(JSON.stringify({ connackMs }) + '\n');
+    process.stdout.write(JSON.stringify({ tcpMs, connackMs }) + '\n');
     s.destroy();
   });
 }

@@ -113,7 +113,7 @@ describe('PINGRESPs nobody asked for are flagged and never timed', () => {
 describe('replies held by Nagle until the next request', () => {
   test('RTT locked onto the interval is reported as the artefact, with the back-to-back figure', async () => {
     const interval = 15;
-    const server = await startScriptedBroker({ nagle: { delayedAckMs: 40, firstLateMs: 1.5 * interval } });
+    const server = await startScriptedBroker({ nagle: { delayedAckMs: 200, firstLateMs: 1.5 * interval } });
     try {
       const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), { count: 12, intervalMs: interval });
       const rtt = report.data.rtt;
@@ -128,7 +128,7 @@ describe('replies held by Nagle until the next request', () => {
   });
 
   test('the same server without the late first reply never locks: no finding', async () => {
-    const server = await startScriptedBroker({ nagle: { delayedAckMs: 40, firstLateMs: 0 } });
+    const server = await startScriptedBroker({ nagle: { delayedAckMs: 200, firstLateMs: 0 } });
     try {
       const { report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), { count: 12, intervalMs: 15 });
       expect(report.checks.find((c) => c.id === 'finding.rtt-paced')).toBeUndefined();

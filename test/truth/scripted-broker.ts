@@ -20,8 +20,9 @@ export interface ScriptedOptions {
   /** Extra PINGRESPs: 'before' sends one with CONNACK, 'double' answers each PINGREQ twice, 'flood' sends 200. */
   unsolicited?: 'before' | 'double' | 'flood';
   /**
-   * Nagle at the server, delayed ACK (this many ms) at the client, zero transit; the first PINGRESP is late by
-   * `firstLateMs`, which is what lets the lock set in (two requests in flight at once).
+   * Nagle at the server, delayed ACK (this many ms; Linux 40–200 ms) at the client, zero transit; the first
+   * PINGRESP is late by `firstLateMs`, which is what lets the lock set in (two requests in flight at once).
+   * Once in, a reply is released only by the next request (or the delayed-ACK timer): RTT ≈ the interval.
    */
   nagle?: { delayedAckMs: number; firstLateMs: number };
 }
