@@ -3,6 +3,7 @@
  * broker (what it granted, patterns that are the broker's doing rather than the link's).
  */
 import type { ProbeResult, ProbeSample } from '../measure/probe.js';
+import { formatDuration as formatMs } from '../config/units.js';
 import { lossPct, summarize, type Summary } from './stats.js';
 
 export interface RttSummary {
@@ -19,9 +20,17 @@ export interface RttSummary {
   stats: Summary | null;
   /** Echo QoS ≥ 1: PUBACK/PUBCOMP times; tcping over tls://: handshake times. */
   ack: Summary | null;
+  /** PINGRESPs nobody asked for; when above 0 the RTT figures are withheld (stats null). */
+  unsolicited: number;
+  /** Back-to-back reference pings on the same connection (taken when the paced RTT sat near the interval). */
+  backToBack: Summary | null;
 }
 
-export function summarizeRtt(samples: readonly ProbeSample[]): RttSummary {
+export function summarizeRtt(
+  samples: readonly ProbeSample[],
+  extra: { unsolicited?: number | undefined; backToBackMs?: readonly number[] | undefined } = {},
+): RttSummary {
+  const unsolicited = extra.unsolicited ?? 0;
   const got = samples.filter((s) => s.rttMs !== null);
   const first = samples[0];
   const coldMs = first?.rttMs ?? null;
@@ -35,9 +44,13 @@ export function summarizeRtt(samples: readonly ProbeSample[]): RttSummary {
     late: samples.filter((s) => s.lateMs !== undefined).length,
     duplicates: samples.filter((s) => s.duplicate).length,
     lossPct: lossPct(samples.length, got.length),
-    coldMs,
-    stats: summarize(statsOver) ?? null,
+    // A reply we did not ask for may have been matched to a request the server had not read yet: no RTT
+    // of such a session is a measurement.
+    coldMs: unsolicited > 0 ? null : coldMs,
+    stats: unsolicited > 0 ? null : (summarize(statsOver) ?? null),
     ack: summarize(acks) ?? null,
+    unsolicited,
+    backToBack: summarize(extra.backToBackMs ?? []) ?? null,
   };
 }
 
@@ -73,7 +86,8 @@ export function checkThresholds(t: ProbeThresholds, rtt: RttSummary, connectMs: 
 
 export interface Finding {
   id: string;
-  severity: 'info' | 'warn';
+  /** fail: the run's figures cannot be trusted (never healthy, exit 1). */
+  severity: 'info' | 'warn' | 'fail';
   text: string;
   hint?: string;
 }
@@ -125,6 +139,23 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
       severity: 'warn',
       text: `acknowledgements take ${ack.p50.toFixed(1)} ms while the fastest echo took ${stats.min.toFixed(2)} ms: the delay is the broker's (Nagle/delayed ACK), not the link's`,
       hint: 'on mosquitto set `set_tcp_nodelay true`; compare with --method ping, which measures the link',
+    });
+  }
+  if (rtt.unsolicited > 0) {
+    out.push({
+      id: 'unsolicited-pingresp',
+      severity: 'fail',
+      text: `the server sent ${rtt.unsolicited} PINGRESP${rtt.unsolicited === 1 ? '' : 's'} that no PINGREQ asked for (a reply before its request, more replies than requests, or a flood): no round-trip time can be measured on this session`,
+      hint: 'MQTT 3.1.1 §3.12.4 / 5.0 §3.12.4: a server sends PINGRESP only in answer to PINGREQ; check what sits on this port (a proxy, a test double, a broken broker)',
+    });
+  }
+  const b2b = rtt.backToBack;
+  if (stats && b2b && stats.p50 - b2b.p50 > 1 && stats.p50 > 3 * b2b.p50) {
+    out.push({
+      id: 'rtt-paced',
+      severity: 'warn',
+      text: `pings read p50 ${formatMs(stats.p50)} at this interval while ${b2b.count} back-to-back pings on the same connection read p50 ${formatMs(b2b.p50)}: replies wait for the next request (Nagle at the broker meeting delayed ACKs), so ${formatMs(stats.p50)} is the interval showing through, not the link's latency`,
+      hint: 'probe with -i 250ms or more, or turn Nagle off at the broker (mosquitto: set_tcp_nodelay true)',
     });
   }
   const dns = r.dial.dns;

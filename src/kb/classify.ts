@@ -25,10 +25,28 @@ export interface FailureInput {
   message?: string;
   reasonCode?: number;
   mqttVersion?: 4 | 5;
+  /** A user name or password went out in the CONNECT: "no credentials" cannot be the cause then. */
+  credentialsSent?: boolean;
 }
 
 export function toClassification(e: KbEntry): Classification {
   return { id: e.id, layer: e.layer, title: e.title, causes: [...e.causes], confirm: e.confirm, fix: e.fix, source: e.source };
+}
+
+/**
+ * "Not authorized" (MQTT 5 0x87, 3.1.1 rc 5) covers both missing and refused credentials, and an ACL
+ * (MQTT 5 §3.2.2.2; mosquitto answers it for a wrong password too). When credentials were sent, causes that
+ * blame their absence are dropped and the refusal of what was sent comes first.
+ */
+const CREDENTIAL_REFUSALS = new Set(['mqtt5.0x87', 'connack311.5']);
+const NO_CREDENTIALS = /^no credentials|missing credentials/i;
+
+function withCredentialsSent(c: Classification): Classification {
+  if (!CREDENTIAL_REFUSALS.has(c.id)) return c;
+  return {
+    ...c,
+    causes: ['Wrong user name or password, or an ACL or policy that forbids this user or client id', ...c.causes.filter((x) => !NO_CREDENTIALS.test(x))],
+  };
 }
 
 /** Rank by layer agreement with the phase the failure happened in. */
@@ -46,7 +64,7 @@ export function classifyFailure(input: FailureInput): Classification | undefined
   if (input.reasonCode !== undefined) {
     const v = input.mqttVersion ?? (input.reasonCode >= 0x80 ? 5 : 4);
     const e = v === 5 ? entryById(`mqtt5.0x${input.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`) : entryById(`connack311.${input.reasonCode}`);
-    if (e) return toClassification(e);
+    if (e) return input.credentialsSent ? withCredentialsSent(toClassification(e)) : toClassification(e);
   }
   // A message is more specific than a generic code (ECONNRESET during TLS is "closed during the handshake"),
   // but only when it agrees with the phase the failure happened in.

@@ -2,16 +2,18 @@
  * After a failure that looks like a transport mismatch, ask the port what it does speak, so the report can say
  * "this port speaks TLS: use mqtts://" instead of guessing. Sends no credentials, bounded in time.
  */
+import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket from 'mqtt-packet';
-import { connectPacket } from '../transport/mqtt-wire.js';
+import { encodeConnect } from '../transport/mqtt-wire.js';
 
 export interface CrossCheck {
-  /** What we tried on the same port. */
-  tried: 'tls' | 'mqtt';
+  /** What we tried on the same port: a TLS handshake, a plain CONNECT, or a WebSocket upgrade (`path`). */
+  tried: 'tls' | 'mqtt' | 'ws';
   /** It answered as that protocol. */
   answered: boolean;
+  /** For `ws`: the path the upgrade asked for. */
+  path?: string;
 }
 
 export function speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
@@ -29,20 +31,51 @@ export function speaksTls(host: string, port: number, timeoutMs: number): Promis
   });
 }
 
-export function speaksPlainMqtt(host: string, port: number, timeoutMs: number): Promise<boolean> {
+/** Over TLS (for wss:// targets) the handshake is not verified: only a CONNECT without credentials goes out. */
+export function speaksPlainMqtt(host: string, port: number, timeoutMs: number, secure = false): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = netConnect({ host, port, noDelay: true });
+    const s = secure ? tlsConnect({ host, port, rejectUnauthorized: false }) : netConnect({ host, port, noDelay: true });
     const done = (v: boolean) => {
       clearTimeout(timer);
       s.destroy();
       resolve(v);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    s.once('connect', () => {
+    s.once(secure ? 'secureConnect' : 'connect', () => {
       // An anonymous 3.1.1 CONNECT: any CONNACK (even a refusal) proves the port speaks plain MQTT.
-      s.write(mqttPacket.generate(connectPacket({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4)));
+      s.write(encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4));
     });
     s.once('data', (d: Buffer) => done(d[0] === 0x20));
+    s.once('error', () => done(false));
+    s.once('close', () => done(false));
+  });
+}
+
+/**
+ * Does the port upgrade to a WebSocket with the "mqtt" subprotocol (MQTT 3.1.1 §6, 5.0 §6; RFC 6455 §4.1)?
+ * A hand-written upgrade request; only the status line of the answer is read. Sends no credentials.
+ */
+export function speaksWebSocket(host: string, port: number, path: string, timeoutMs: number, secure = false): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = secure ? tlsConnect({ host, port, rejectUnauthorized: false }) : netConnect({ host, port, noDelay: true });
+    let head = '';
+    const done = (v: boolean) => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    s.once(secure ? 'secureConnect' : 'connect', () => {
+      const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      s.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
+      );
+    });
+    s.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      if (head.includes('\r\n')) done(/^HTTP\/1\.[01] 101 /.test(head));
+    });
     s.once('error', () => done(false));
     s.once('close', () => done(false));
   });

@@ -12,10 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type mqttPacket from 'mqtt-packet';
-import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, WireError, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
+import { MqttWire, PINGREQ, WireError, encodeConnect, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
 import type { DialResult } from '../transport/types.js';
 import { sleep } from './sleep.js';
 
@@ -26,7 +25,7 @@ export interface RawSession {
   dialed: DialResult;
   version: MqttVersion;
   clientId: string;
-  /** performance.now() when CONNECT was written and when CONNACK arrived. */
+  /** performance.now() when CONNECT was written and when CONNACK was read, stamped at the socket. */
   connectSentAt: number;
   connackAt: number;
   connack: mqttPacket.IConnackPacket;
@@ -58,24 +57,24 @@ export class ConnackRefused extends Error {
 
 /** Dial and CONNECT with a chosen keepalive (and optional Will). Throws PhaseError, WireError or ConnackRefused. */
 export async function openSession(conn: ConnectionConfig, o: SessionOptions): Promise<RawSession> {
+  const clientId = o.clientId ?? randomClientId();
+  // Encoded before the dial: the CONNECT→CONNACK window holds only the network and the broker.
+  const connectBytes = encodeConnect(
+    {
+      clientId,
+      keepaliveS: o.keepaliveS,
+      username: conn.target.username,
+      password: conn.target.password,
+      ...(o.will ? { will: o.will } : {}),
+    },
+    o.version,
+  );
   const deadline = now() + conn.connectTimeoutMs;
   const dialed = await dial({ target: conn.target, tls: conn.tls, deadline, ...(o.signal ? { signal: o.signal } : {}) });
-  const wire = new MqttWire(dialed.stream, o.version);
-  const clientId = o.clientId ?? randomClientId();
-  const connectSentAt = now();
+  const wire = new MqttWire(dialed.stream, o.version, dialed.base);
   let connack: mqttPacket.IConnackPacket;
   try {
-    connack = await wire.connect(
-      {
-        clientId,
-        keepaliveS: o.keepaliveS,
-        username: conn.target.username,
-        password: conn.target.password,
-        ...(o.will ? { will: o.will } : {}),
-      },
-      Math.max(0, deadline - now()),
-      o.signal,
-    );
+    connack = await wire.connect(connectBytes, Math.max(0, deadline - now()), o.signal);
   } catch (err) {
     dialed.close();
     throw err;
@@ -85,7 +84,7 @@ export async function openSession(conn: ConnectionConfig, o: SessionOptions): Pr
     dialed.close();
     throw new ConnackRefused(rc, o.version);
   }
-  return { wire, dialed, version: o.version, clientId, connectSentAt, connackAt: now(), connack, close: () => dialed.close() };
+  return { wire, dialed, version: o.version, clientId, connectSentAt: wire.connectSentAt, connackAt: wire.connackAt, connack, close: () => dialed.close() };
 }
 
 /** v5 refused as an unknown protocol (rc 1 from a 3.1.1 broker, 0x84 from a v5 one). */
@@ -107,11 +106,11 @@ export type PingOutcome = { ok: true; rttMs: number } | { ok: false; why: 'timeo
 
 /** One PINGREQ → PINGRESP round trip (MQTT §3.12/§3.13), bounded by timeoutMs. */
 export async function pingOnce(s: RawSession, timeoutMs: number, signal?: AbortSignal): Promise<PingOutcome> {
-  const t0 = now();
   try {
-    s.wire.send({ cmd: 'pingreq' } as Packet);
+    // Stamped at the socket write and at the socket read (the PINGRESP's arrival), as probe does.
+    const t0 = s.wire.sendRaw(PINGREQ);
     await s.wire.waitFor(is.pingresp, timeoutMs, signal);
-    return { ok: true, rttMs: now() - t0 };
+    return { ok: true, rttMs: s.wire.arrivedAt - t0 };
   } catch (err) {
     if (err instanceof WireError) {
       const f: WireFailure = err.failure;

@@ -9,9 +9,9 @@ import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, PINGREQ, WireError, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
+import { MqttWire, PINGREQ, WireError, encodeConnect, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
-import { speaksPlainMqtt, speaksTls, type CrossCheck } from './cross-check.js';
+import { speaksPlainMqtt, speaksTls, speaksWebSocket, type CrossCheck } from './cross-check.js';
 import { sleep } from './sleep.js';
 
 export type ProbeMethod = 'ping' | 'echo' | 'connect';
@@ -80,6 +80,16 @@ export interface ProbeResult {
   grantedQos?: number;
   /** After a transport-mismatch-looking failure: what the port answered to the other protocol. */
   crossCheck?: CrossCheck;
+  /**
+   * Ping: PINGRESPs that no PINGREQ of ours was waiting for (a reply before its request, more replies than
+   * requests, a flood). When there are any, no ping RTT of this session can be trusted.
+   */
+  unsolicitedReplies?: number;
+  /**
+   * Ping at a short interval: a few PINGREQs sent back to back (each after the previous reply) on the same
+   * connection, to tell the link's RTT from replies held back until the next request (Nagle/delayed ACK).
+   */
+  backToBack?: { samplesMs: number[]; lost: number };
 }
 
 const now = () => performance.now();
@@ -109,32 +119,47 @@ function wireFailureCode(f: WireFailure): string {
   }
 }
 
-/** Dial and CONNECT. Throws PhaseError (with the phases learned so far) on any failure, including refusal. */
+/**
+ * Network time from the first DNS query to CONNACK: the sum of the timed phases (every failed TCP attempt
+ * included). The gaps between phases hold only our own work (loading the WebSocket module, reading the
+ * certificate), during which nothing is on the wire, so they are left out.
+ */
+export function connectNetworkMs(d: DialInfo, connackMs: number | undefined): number {
+  const tcp = d.tcp ? d.tcp.attempts.reduce((a, t) => a + t.ms, 0) : 0;
+  return (d.dns?.ms ?? 0) + tcp + (d.tls?.ms ?? 0) + (d.ws?.ms ?? 0) + (connackMs ?? 0);
+}
+
+function infoOf(dialed: DialInfo): DialInfo {
+  return { ...(dialed.dns ? { dns: dialed.dns } : {}), ...(dialed.tcp ? { tcp: dialed.tcp } : {}), ...(dialed.tls ? { tls: dialed.tls } : {}), ...(dialed.ws ? { ws: dialed.ws } : {}) };
+}
+
+/**
+ * Dial and CONNECT. Throws PhaseError (with the phases learned so far) on any failure, including refusal.
+ * The CONNECT is encoded before the dial starts and CONNACK is timed from the socket write to the socket read.
+ */
 export async function connectMqtt(
   conn: ConnectionConfig,
   version: MqttVersion,
   clientId: string,
   signal: AbortSignal,
 ): Promise<MqttSession> {
-  const t0 = now();
-  const deadline = t0 + conn.connectTimeoutMs;
+  const connectBytes = encodeConnect(
+    {
+      clientId,
+      keepaliveS: conn.keepaliveS,
+      username: conn.target.username,
+      password: conn.target.password,
+      properties: { requestProblemInformation: true },
+    },
+    version,
+  );
+  const deadline = now() + conn.connectTimeoutMs;
   const dialed = await dial({ target: conn.target, tls: conn.tls, deadline, signal });
-  const wire = new MqttWire(dialed.stream, version);
-  const info: DialInfo = { ...(dialed.dns ? { dns: dialed.dns } : {}), ...(dialed.tcp ? { tcp: dialed.tcp } : {}), ...(dialed.tls ? { tls: dialed.tls } : {}), ...(dialed.ws ? { ws: dialed.ws } : {}) };
-  const tc = now();
+  const wire = new MqttWire(dialed.stream, version, dialed.base);
+  const info = infoOf(dialed);
   let packet: mqttPacket.IConnackPacket;
   try {
-    packet = await wire.connect(
-      {
-        clientId,
-        keepaliveS: conn.keepaliveS,
-        username: conn.target.username,
-        password: conn.target.password,
-        properties: { requestProblemInformation: true },
-      },
-      Math.max(0, deadline - now()),
-      signal,
-    );
+    packet = await wire.connect(connectBytes, Math.max(0, deadline - now()), signal);
   } catch (err) {
     dialed.close();
     if (err instanceof WireError) {
@@ -151,7 +176,7 @@ export async function connectMqtt(
     }
     throw err;
   }
-  const connackMs = now() - tc;
+  const connackMs = wire.connackAt - wire.connectSentAt;
   const reasonCode = packet.reasonCode ?? packet.returnCode ?? 0;
   const connack: ConnackInfo = {
     ms: connackMs,
@@ -166,7 +191,7 @@ export async function connectMqtt(
       connack,
     });
   }
-  return { dialed, wire, connack, connectMs: now() - t0 };
+  return { dialed, wire, connack, connectMs: connectNetworkMs(info, connackMs) };
 }
 
 function toFailure(err: unknown): ProbeFailure {
@@ -184,16 +209,30 @@ function toFailure(err: unknown): ProbeFailure {
 }
 
 const CLOSED_CODES = new Set(['ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE', 'TLS_SERVER', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+/** A CONNECT answered like this may have reached a WebSocket listener (which wants an HTTP upgrade first). */
+const NOT_MQTT_CODES = new Set(['HTTP_SERVER', 'CONNACK_TIMEOUT', 'MALFORMED_PACKET', 'ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE']);
 
 /**
- * A plaintext CONNECT answered by a reset/close, or a TLS handshake cut short, usually means the port speaks
- * the other protocol. Check it on the address that accepted TCP (1.5 s at most).
+ * A plaintext CONNECT answered by a reset/close, a TLS handshake cut short, an HTTP answer to CONNECT, or a
+ * WebSocket upgrade cut off usually mean the port speaks another protocol. Check it on the address that
+ * accepted TCP (1.5 s per check at most): TLS vs plain, and WebSocket vs plain MQTT.
  */
 async function crossCheckFor(conn: ConnectionConfig, f: ProbeFailure, info: DialInfo): Promise<CrossCheck | undefined> {
   const host = info.tcp?.address;
-  if (!host || !CLOSED_CODES.has(f.code ?? '')) return undefined;
-  if (f.phase === 'mqtt' && !conn.target.secure) return { tried: 'tls', answered: await speaksTls(host, conn.target.port, 1500) };
-  if (f.phase === 'tls') return { tried: 'mqtt', answered: await speaksPlainMqtt(host, conn.target.port, 1500) };
+  if (!host) return undefined;
+  const { port, secure, scheme } = conn.target;
+  const isWs = scheme === 'ws' || scheme === 'wss';
+  const code = f.code ?? '';
+  if (f.phase === 'mqtt' && !secure && CLOSED_CODES.has(code)) {
+    const tls = { tried: 'tls' as const, answered: await speaksTls(host, port, 1500) };
+    if (tls.answered || isWs) return tls;
+  }
+  if (f.phase === 'tls' && CLOSED_CODES.has(code)) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500) };
+  if (f.phase === 'mqtt' && !isWs && NOT_MQTT_CODES.has(code)) {
+    const path = conn.target.path ?? '/mqtt';
+    return { tried: 'ws', path, answered: await speaksWebSocket(host, port, path, 1500, secure) };
+  }
+  if (f.phase === 'ws' && (CLOSED_CODES.has(code) || /^HTTP_/.test(code))) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500, secure) };
   return undefined;
 }
 
@@ -243,12 +282,7 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   }
   const result: ProbeResult = {
     ...base,
-    dial: {
-      ...(session.dialed.dns ? { dns: session.dialed.dns } : {}),
-      ...(session.dialed.tcp ? { tcp: session.dialed.tcp } : {}),
-      ...(session.dialed.tls ? { tls: session.dialed.tls } : {}),
-      ...(session.dialed.ws ? { ws: session.dialed.ws } : {}),
-    },
+    dial: infoOf(session.dialed),
     connack: session.connack,
     connectMs: session.connectMs,
   };
@@ -292,14 +326,15 @@ interface Pending {
 /**
  * The ping-style schedule shared by both MQTT methods: probe n leaves at start + n × interval (ping -i), each
  * waits at most timeout; replies may overlap. Stops when the count is reached, on abort, or when the session dies.
+ * `send` writes the probe and returns its Pending, whose sentAt is the stamp of the socket write.
  */
 async function schedule(
   opts: ProbeOptions,
   wire: MqttWire,
   result: ProbeResult,
-  send: (seq: number, sentAt: number, sample: ProbeSample) => Pending,
+  send: (seq: number, sample: ProbeSample) => Pending,
 ): Promise<void> {
-  const start = now();
+  let start = now();
   // Outstanding probes; one close listener and one abort listener settle them all (no per-probe listeners,
   // so a run of a million probes holds only what is in flight).
   const open = new Set<Pending>();
@@ -321,13 +356,18 @@ async function schedule(
   try {
     for (let seq = 1; seq <= opts.count; seq += 1) {
       if (opts.signal.aborted || closed) break;
+      const due = start + (seq - 1) * opts.intervalMs;
+      // When our own process stalled past half an interval, start the schedule again from now instead of
+      // sending the missed probes back to back: a burst of requests is what traps a Nagle broker into holding
+      // each reply until the next request (see pingLoop).
+      if (seq > 1 && now() - due > opts.intervalMs / 2) start = now() - (seq - 1) * opts.intervalMs;
       await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
       if (opts.signal.aborted || closed) break;
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
       let pending: Pending;
       try {
-        pending = send(seq, now(), sample);
+        pending = send(seq, sample);
       } catch {
         break;
       }
@@ -346,11 +386,11 @@ async function schedule(
   }
 }
 
-function makePending(opts: ProbeOptions, seq: number, sentAt: number, sample: ProbeSample): Pending {
+function makePending(opts: ProbeOptions, seq: number, sample: ProbeSample): Pending {
   let settled = false;
   const p: Pending = {
     seq,
-    sentAt,
+    sentAt: now(),
     timedOut: false,
     sample,
     settle: () => {
@@ -367,28 +407,93 @@ function makePending(opts: ProbeOptions, seq: number, sentAt: number, sample: Pr
   return p;
 }
 
+/** Back-to-back reference pings taken when the paced RTT sits near the interval. */
+const BACK_TO_BACK = 5;
+
+/**
+ * The paced RTT is suspicious when its median sits near the interval, and the interval is short enough for a
+ * delayed-ACK timer to hold a reply that long (Linux at most 200 ms, TCP_DELACK_MAX in include/net/tcp.h;
+ * Windows 200 ms, RFC 1122 §4.2.3.2 allows up to 500 ms).
+ */
+export function rttNearInterval(p50Ms: number, intervalMs: number): boolean {
+  return intervalMs <= 500 && p50Ms >= 0.5 * intervalMs && p50Ms <= 1.5 * intervalMs;
+}
+
 async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult): Promise<void> {
   // PINGRESP carries no identifier, but TCP keeps order and the server answers PINGREQs in order
   // (MQTT 3.1.1 §3.12.4 / 5.0 §3.12.4), so each PINGRESP belongs to the oldest unanswered PINGREQ. A reply
   // after the timeout is therefore still matched to its own probe and reported late, not credited to the next.
-  const fifo: Pending[] = [];
-  wire.on('packet', (p) => {
+  // A PINGRESP when none is outstanding was not asked for: it is counted, and it makes every RTT of this
+  // session suspect (a flood answers our requests before the server has read them).
+  const fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }> = [];
+  let unsolicited = Math.max(0, (wire.received.get('pingresp') ?? 0));
+  const onPacket = (p: Packet) => {
     if (!is.pingresp(p)) return;
     const t = wire.arrivedAt;
     const o = fifo.shift();
-    if (!o) return;
-    if (o.timedOut) o.sample.lateMs = t - o.sentAt;
+    if (!o) {
+      unsolicited += 1;
+      return;
+    }
+    if ('reference' in o) o.reference(t);
+    else if (o.timedOut) o.sample.lateMs = t - o.sentAt;
     else {
       o.sample.rttMs = t - o.sentAt;
       o.settle();
     }
-  });
-  await schedule(opts, wire, result, (seq, sentAt, sample) => {
-    const pending = makePending(opts, seq, sentAt, sample);
-    fifo.push(pending);
-    wire.sendRaw(PINGREQ);
-    return pending;
-  });
+  };
+  wire.on('packet', onPacket);
+  try {
+    await schedule(opts, wire, result, (seq, sample) => {
+      const pending = makePending(opts, seq, sample);
+      fifo.push(pending);
+      pending.sentAt = wire.sendRaw(PINGREQ);
+      return pending;
+    });
+    const got = result.samples.filter((x) => x.rttMs !== null).map((x) => x.rttMs as number).sort((a, b) => a - b);
+    const p50 = got[Math.floor(got.length / 2)];
+    if (unsolicited === 0 && got.length >= 3 && p50 !== undefined && rttNearInterval(p50, opts.intervalMs)) {
+      result.backToBack = await backToBack(opts, wire, fifo);
+    }
+    // Replies beyond what we asked for (also those that came with CONNACK, before this loop listened).
+    const asked = result.samples.length + (result.backToBack ? result.backToBack.samplesMs.length + result.backToBack.lost : 0);
+    unsolicited = Math.max(unsolicited, (wire.received.get('pingresp') ?? 0) - asked);
+  } finally {
+    wire.off('packet', onPacket);
+    if (unsolicited > 0) result.unsolicitedReplies = unsolicited;
+  }
+}
+
+/** Up to BACK_TO_BACK PINGREQs, each sent the moment the previous reply arrived; stops at the first loss. */
+async function backToBack(
+  opts: ProbeOptions,
+  wire: MqttWire,
+  fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }>,
+): Promise<{ samplesMs: number[]; lost: number }> {
+  const out = { samplesMs: [] as number[], lost: 0 };
+  for (let i = 0; i < BACK_TO_BACK && !opts.signal.aborted && !wire.closedWith; i += 1) {
+    let timer: NodeJS.Timeout | undefined;
+    const entry = { sentAt: 0, reference: (_t: number) => {} };
+    const arrived = new Promise<number | undefined>((resolve) => {
+      entry.reference = resolve;
+      timer = setTimeout(() => resolve(undefined), opts.timeoutMs);
+    });
+    fifo.push(entry);
+    try {
+      entry.sentAt = wire.sendRaw(PINGREQ);
+    } catch {
+      clearTimeout(timer);
+      break;
+    }
+    const t = await arrived;
+    clearTimeout(timer);
+    if (t === undefined) {
+      out.lost += 1;
+      break;
+    }
+    out.samplesMs.push(t - entry.sentAt);
+  }
+  return out;
 }
 
 async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeResult): Promise<void> {
@@ -456,16 +561,11 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
     const ackDone = opts.qos === 0 || o.sample.ackMs !== undefined;
     if (o.sample.rttMs !== null && ackDone) o.settle();
   }
-  await schedule(opts, wire, result, (seq, sentAt, sample) => {
+  await schedule(opts, wire, result, (seq, sample) => {
     // Packet identifiers 2..65535 (1 was the SUBSCRIBE), wrapping for long runs.
     const messageId = ((seq - 1) % 65534) + 2;
-    const pending = makePending(opts, seq, sentAt, sample);
-    bySeq.set(seq, pending);
-    if (opts.qos > 0) {
-      byMsgId.set(messageId, pending);
-      ackStart.set(seq, sentAt);
-    }
-    wire.send({
+    // Encoded before the pending is made and before the send stamp: no encoding inside the timed window.
+    const bytes = wire.encode({
       cmd: 'publish',
       topic,
       payload: Buffer.from(`mqd:${seq}:${Date.now()}`),
@@ -474,6 +574,11 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
       dup: false,
       ...(opts.qos > 0 ? { messageId } : {}),
     } as Packet);
+    const pending = makePending(opts, seq, sample);
+    bySeq.set(seq, pending);
+    if (opts.qos > 0) byMsgId.set(messageId, pending);
+    pending.sentAt = wire.sendRaw(bytes);
+    if (opts.qos > 0) ackStart.set(seq, pending.sentAt);
     return pending;
   });
 }
@@ -497,7 +602,7 @@ async function runTcping(opts: ProbeOptions, base: ProbeResult): Promise<ProbeRe
       if (d.tls) sample.ackMs = d.tls.ms;
       if (seq === 1) {
         result.dial = { ...(d.dns ? { dns: d.dns } : {}), ...(d.tcp ? { tcp: d.tcp } : {}), ...(d.tls ? { tls: d.tls } : {}) };
-        result.connectMs = now() - t0;
+        result.connectMs = connectNetworkMs(result.dial, undefined);
       }
     } catch (err) {
       if (!(err instanceof PhaseError)) throw err;

@@ -101,8 +101,9 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
       const onAbort = () => finish('aborted');
       const timer = setTimeout(() => finish('timeout'), Math.max(0, lastPacketAt + maxWaitMs - now()));
       o.signal.addEventListener('abort', onAbort, { once: true });
-      if (s.wire.closedWith) finish(now());
-      else s.wire.once('close', () => finish(now()));
+      // The cut is stamped where the socket saw it (FIN, RST), not when this promise resumes.
+      if (s.wire.closedWith) finish(s.wire.closedAt ?? now());
+      else s.wire.once('close', () => finish(s.wire.closedAt ?? now()));
     });
     const base = {
       version: subject.version,

@@ -77,7 +77,21 @@ export function explainFailure(
   target?: Target,
 ): { explanation: string; hint: string | undefined } {
   if (cross?.answered && target) {
-    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${formatHostPort(target.host, target.port)}`;
+    const hostPort = formatHostPort(target.host, target.port);
+    if (cross.tried === 'ws') {
+      const url = `${target.secure ? 'wss' : 'ws'}://${hostPort}${cross.path ?? '/mqtt'}`;
+      return {
+        explanation: `this port speaks MQTT over WebSocket: the CONNECT got no MQTT answer, and a WebSocket upgrade to ${cross.path ?? '/mqtt'} on the same port succeeded`,
+        hint: `use ${url}`,
+      };
+    }
+    if (cross.tried === 'mqtt' && f.phase === 'ws') {
+      return {
+        explanation: 'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
+        hint: `use ${target.secure ? 'mqtts' : 'mqtt'}://${hostPort}`,
+      };
+    }
+    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${hostPort}`;
     return cross.tried === 'tls'
       ? { explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`, hint: `use ${url}` }
       : { explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`, hint: `use ${url} (or the broker's TLS port, often 8883)` };
@@ -96,8 +110,11 @@ export function explainFailure(
   }
   if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED') {
     const rc = describeConnack(f.reasonCode, mqttVersion);
-    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion });
-    return { explanation: `${rc.name} (${rc.hex}): ${rc.meaning}`, hint: c?.fix };
+    const credentialsSent = target !== undefined && (target.username !== undefined || target.password !== undefined);
+    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion, credentialsSent });
+    // With credentials sent, the generic meaning ("missing credentials…") would mislead: lead with the cause.
+    const why = credentialsSent && c?.causes[0] ? `most likely ${lowerFirst(c.causes[0])}` : rc.meaning;
+    return { explanation: `${rc.name} (${rc.hex}): ${why}`, hint: c?.fix };
   }
   const c = classifyFailure({ phase: f.phase, ...(f.code ? { code: f.code } : {}), message: f.message, mqttVersion });
   if (!c) return { explanation: f.message, hint: undefined };
@@ -134,7 +151,8 @@ function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undef
         title: PHASE_TITLE.tcp,
         status: 'pass',
         durationMs: d.tcp.ms,
-        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${target.port} (IPv${d.tcp.family})`,
+        // The address and port actually connected to: an impair proxy's when one is in the path.
+        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${d.tcp.port ?? target.port} (IPv${d.tcp.family})`,
         metrics: { ...d.tcp },
       };
     case 'tls': {
@@ -179,7 +197,7 @@ function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undef
   }
 }
 
-function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number): Verdict {
+function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number, untrusted: Finding[]): Verdict {
   if (r.interrupted) {
     return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted after ${rtt.sent} probes; partial results above` };
   }
@@ -206,6 +224,9 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
     };
   }
   if (f) return { status: 'failed', exitCode: ExitCode.finding, summary: f.message };
+  // Figures that cannot be trusted (replies nobody asked for) are a finding, never a pass.
+  const u = untrusted[0];
+  if (u) return { status: 'failed', exitCode: ExitCode.finding, summary: u.text };
   if (rtt.sent > 0 && rtt.received === 0) {
     return { status: 'failed', exitCode: ExitCode.finding, summary: `no replies: ${rtt.sent} probes sent, 100% loss` };
   }
@@ -304,6 +325,10 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
       ['jitter', fmtMs(s.jitter)],
     );
   }
+  if (rtt.unsolicited > 0) pairs.push(['unsolicited PINGRESPs', `${rtt.unsolicited} (RTT not measurable)`]);
+  if (rtt.backToBack) {
+    pairs.push(['back-to-back p50 / max', `${fmtMs(rtt.backToBack.p50)} / ${fmtMs(rtt.backToBack.max)} (${rtt.backToBack.count} pings, each after the previous reply)`]);
+  }
   if (rtt.ack) {
     const label = r.method === 'connect' ? 'TLS handshake p50 / p99' : `${r.qos === 2 ? 'PUBCOMP' : 'PUBACK'} p50 / p99`;
     pairs.push([label, `${fmtMs(rtt.ack.p50)} / ${fmtMs(rtt.ack.p99)}`]);
@@ -313,10 +338,20 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
 
 export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   const { result: r, target } = input;
-  const rtt = summarizeRtt(r.samples);
+  const rtt = summarizeRtt(r.samples, { unsolicited: r.unsolicitedReplies, backToBackMs: r.backToBack?.samplesMs });
   const thresholds = checkThresholds(input.thresholds, rtt, r.connectMs);
   const found = findings(r, rtt, input.keepaliveS);
   const checks: Check[] = [];
+  if (input.impair) {
+    checks.push({
+      id: 'impair',
+      title: 'Impair proxy',
+      status: 'info',
+      summary: `in the path: ${input.impair.via} (${input.impair.spec})`,
+      explanation: `every byte crossed an in-process impair proxy at ${input.impair.via}; the figures below include the faults it injected (${input.impair.spec})`,
+      metrics: { ...input.impair },
+    });
+  }
   const failedPhase = r.failure && r.sessionLostAfterSeq === undefined ? r.failure.phase : undefined;
   for (const phase of phasesFor(target)) {
     const c = phaseCheck(phase, r, target);
@@ -360,7 +395,7 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     checks.push({
       id: 'rtt',
       title: r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
-      status: sessionLost || rtt.received === 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
+      status: sessionLost || rtt.received === 0 || rtt.unsolicited > 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
       summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${s ? `, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}` : ''}`,
       metrics: { ...rtt },
       ...(sessionLost && r.failure ? { explanation: r.failure.message } : {}),
@@ -381,15 +416,15 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   for (const f of found) {
     checks.push({
       id: `finding.${f.id}`,
-      title: f.severity === 'warn' ? 'Finding' : 'Note',
-      status: f.severity === 'warn' ? 'warn' : 'info',
+      title: f.severity === 'info' ? 'Note' : 'Finding',
+      status: f.severity === 'fail' ? 'fail' : f.severity === 'warn' ? 'warn' : 'info',
       summary: f.text,
       explanation: f.text,
       ...(f.hint ? { hint: f.hint } : {}),
     });
   }
   const warnings = found.filter((f) => f.severity === 'warn').length;
-  const verdict = verdictFor(r, rtt, thresholds, warnings);
+  const verdict = verdictFor(r, rtt, thresholds, warnings, found.filter((f) => f.severity === 'fail'));
   const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
   const c = r.connack;
   const data: ProbeData = {

@@ -4,8 +4,20 @@
  * garbage answer can be shown as bytes.
  */
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import mqttPacket, { type Packet } from 'mqtt-packet';
+
+// The first generate() in a process fills mqtt-packet's 65,536-entry number cache (numbers.js generateCache,
+// called from writeToStream.js): hundreds of ms, which used to land inside the first CONNECT→CONNACK window.
+// The cache only saves a 2-byte allocation per packet identifier, so turn it off, as MQTT.js does with its
+// `writeCache: false` option (https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts).
+mqttPacket.writeToStream.cacheNumbers = false;
+
+/** Encode a packet at a protocol level. Done before any clock starts, so no encoding is ever timed. */
+export function encodePacket(packet: Packet, protocolVersion: 4 | 5): Buffer {
+  return mqttPacket.generate(packet, { protocolVersion });
+}
 
 export type WireFailure =
   | { kind: 'timeout'; waitedMs: number }
@@ -64,20 +76,53 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
    * parsing time is not counted as network time.
    */
   arrivedAt = 0;
+  /** performance.now() when the session ended (FIN, RST, error), as seen at the socket. */
+  closedAt: number | undefined;
+  /** Socket-level stamps of the last connect(): CONNECT written, CONNACK's bytes read. */
+  connectSentAt = 0;
+  connackAt = 0;
+  private rawArrival: number | undefined;
+  private rawSentAt: number | undefined;
+  /** Packets received, by type, over the whole session (e.g. more PINGRESPs than PINGREQs: a flood). */
+  readonly received = new Map<Packet['cmd'], number>();
 
+  /**
+   * `arrivalSource`: the socket under a framing layer (the TCP or TLS socket under a WebSocket). Its bytes are
+   * stamped the moment they are read, before the WebSocket library parses the frame, so frame parsing is not
+   * timed either.
+   */
   constructor(
     readonly stream: Duplex,
     private readonly protocolVersion: 4 | 5,
+    arrivalSource?: Duplex,
   ) {
     super();
+    if (arrivalSource && arrivalSource !== stream) {
+      // prependListener: our stamp runs before the WebSocket parser, which emits the payload synchronously.
+      // The last chunk before a message is the one that completed it, so each chunk overwrites the stamp.
+      arrivalSource.prependListener('data', () => {
+        this.rawArrival = performance.now();
+      });
+      // Likewise the send stamp is taken where the frame reaches the socket, after the WebSocket library has
+      // framed and masked it (ws Sender writes synchronously from send()), not before.
+      const write = arrivalSource.write.bind(arrivalSource) as (...a: unknown[]) => boolean;
+      arrivalSource.write = ((...args: unknown[]) => {
+        this.rawSentAt = performance.now();
+        return write(...args);
+      }) as Duplex['write'];
+    }
     this.parser = mqttPacket.parser({ protocolVersion });
-    this.parser.on('packet', (p: Packet) => this.emit('packet', p));
+    this.parser.on('packet', (p: Packet) => {
+      this.received.set(p.cmd, (this.received.get(p.cmd) ?? 0) + 1);
+      this.emit('packet', p);
+    });
     this.parser.on('error', (err: Error) => {
       this.fail({ kind: 'malformed', detail: err.message, firstBytes: this.firstBytes.toString('hex'), looksLike: sniff(this.firstBytes) });
       stream.destroy();
     });
     stream.on('data', (chunk: Buffer) => {
-      this.arrivedAt = performance.now();
+      this.arrivedAt = this.rawArrival ?? performance.now();
+      this.rawArrival = undefined;
       if (this.firstBytes.length < 32) this.firstBytes = Buffer.concat([this.firstBytes, chunk]).subarray(0, 32);
       if (this.failure) return;
       // An HTTP or TLS answer can parse as a plausible MQTT header; catch it before the parser does.
@@ -101,17 +146,30 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
   private fail(f: WireFailure): void {
     if (this.failure) return;
     this.failure = f;
+    this.closedAt = performance.now();
     this.emit('close', f);
   }
 
-  send(packet: Packet): void {
-    this.sendRaw(mqttPacket.generate(packet, { protocolVersion: this.protocolVersion }));
+  /** Encode at this wire's protocol level (before a clock starts; see sendRaw). */
+  encode(packet: Packet): Buffer {
+    return encodePacket(packet, this.protocolVersion);
   }
 
-  /** Write pre-encoded bytes (e.g. the constant PINGREQ) without re-encoding them each time. */
-  sendRaw(bytes: Buffer): void {
+  /** Encode and send, for packets that are not timed. Returns the stamp of the write. */
+  send(packet: Packet): number {
+    return this.sendRaw(this.encode(packet));
+  }
+
+  /**
+   * Write pre-encoded bytes (the constant PINGREQ, a CONNECT built before the clock started). Returns
+   * performance.now() taken just before the write: the send stamp of every timed figure.
+   */
+  sendRaw(bytes: Buffer): number {
     if (this.failure) throw new WireError(this.failure);
+    this.rawSentAt = undefined;
+    const at = performance.now();
     this.stream.write(bytes);
+    return this.rawSentAt ?? at;
   }
 
   /** Resolve with the first packet matching `match`, or reject with a WireError. */
@@ -148,10 +206,19 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
     });
   }
 
-  /** Send CONNECT (built from `fields` at this wire's protocol level) and wait for CONNACK. */
-  connect(fields: ConnectFields, timeoutMs: number, signal?: AbortSignal): Promise<mqttPacket.IConnackPacket> {
-    this.send(connectPacket(fields, this.protocolVersion));
-    return this.waitFor(is.connack, timeoutMs, signal);
+  /**
+   * Send CONNECT and wait for CONNACK. `fields` may be the CONNECT already encoded (encodeConnect), which is
+   * how callers keep encoding out of the dial; either way the bytes exist before the send stamp.
+   * connectSentAt/connackAt are set from the socket write and the socket read.
+   */
+  async connect(fields: ConnectFields | Buffer, timeoutMs: number, signal?: AbortSignal): Promise<mqttPacket.IConnackPacket> {
+    const bytes = Buffer.isBuffer(fields) ? fields : encodeConnect(fields, this.protocolVersion);
+    if (this.failure) throw new WireError(this.failure);
+    const waiting = this.waitFor(is.connack, timeoutMs, signal);
+    this.connectSentAt = this.sendRaw(bytes);
+    const packet = await waiting;
+    this.connackAt = this.arrivedAt;
+    return packet;
   }
 
   close(): void {
@@ -183,6 +250,11 @@ export function connectPacket(f: ConnectFields, version: 4 | 5): mqttPacket.ICon
     ...(f.will ? { will: { topic: f.will.topic, payload: Buffer.from(f.will.payload), qos: f.will.qos, retain: false } } : {}),
     ...(version === 5 && f.properties ? { properties: f.properties } : {}),
   };
+}
+
+/** The CONNECT bytes for `fields`, built ahead of the dial so the timed windows hold no encoding. */
+export function encodeConnect(f: ConnectFields, version: 4 | 5): Buffer {
+  return encodePacket(connectPacket(f, version), version);
 }
 
 /**

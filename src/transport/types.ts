@@ -27,6 +27,8 @@ export interface TcpAttempt {
 export interface TcpInfo {
   ms: number;
   address: string;
+  /** The port connected to (an impair proxy's, when one is in the path). */
+  port: number;
   family: 4 | 6;
   localPort: number;
   /** Every address tried, in order (happy-eyeballs style sequential fallback). */
@@ -78,6 +80,8 @@ export interface DialResult extends DialInfo {
   stream: Duplex;
   /** The underlying TCP socket. */
   socket: Socket;
+  /** Under a WebSocket: the TCP or TLS socket that carries its frames (read stamps are taken there). */
+  base?: Duplex;
   close(): void;
 }
 

@@ -30,6 +30,19 @@ describe('classifyFailure', () => {
   test('tls classification confirm uses --ca', () =>
     expect(classifyFailure({ phase: 'tls', code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })?.confirm).toContain('--ca ca.pem'));
   test('nothing matches → undefined', () => expect(classifyFailure({ code: 'EWHATEVER', message: 'zzz' })).toBeUndefined());
+  test.each([
+    [{ reasonCode: 0x87, mqttVersion: 5 as const }],
+    [{ reasonCode: 5, mqttVersion: 4 as const }],
+  ])('not authorized %j: credentials sent → wrong user name or password first, never "no credentials"', (input) => {
+    const sent = classifyFailure({ ...input, credentialsSent: true })!;
+    expect(sent.causes[0]).toMatch(/^Wrong user name or password, or an ACL/);
+    expect(sent.causes.join(' ')).not.toMatch(/no credentials|missing credentials/i);
+    const none = classifyFailure({ ...input, credentialsSent: false })!;
+    expect(none.causes[0]).toMatch(/credentials/i);
+    expect(none.causes[0]).not.toMatch(/^Wrong/);
+  });
+  test('credentials sent changes nothing for other refusals', () =>
+    expect(classifyFailure({ reasonCode: 0x86, mqttVersion: 5, credentialsSent: true })?.causes).toEqual(classifyFailure({ reasonCode: 0x86, mqttVersion: 5 })?.causes));
   test('rc 2 mentions keepalive for mosquitto', () =>
     expect(classifyFailure({ reasonCode: 2, mqttVersion: 4 })?.causes.join(' ')).toMatch(/keepalive/));
 });

@@ -24,6 +24,7 @@ beforeAll(async () => {
       tls: { ...certs.valid },
       extraTls: [certs.expired, certs.wrongName, certs.unknownCa],
       wss: { ...certs.valid },
+      websockets: true,
     }),
     startMosquitto({ tls: { ...certs.valid, caFile: certs.caFile, requireCertificate: true } }),
   ]);
@@ -103,6 +104,21 @@ describe('TLS against mosquitto with generated certificates', () => {
     expect(result.crossCheck).toEqual({ tried: 'tls', answered: true });
     expect(report.verdict.exitCode).toBe(ExitCode.refused);
     expect(report.error?.hint).toBe(`use mqtts://127.0.0.1:${mosq.tlsPort}`);
+  });
+
+  test('ws:// to the plain MQTT port: the upgrade is cut off, and the port is found to speak plain MQTT', async () => {
+    const { result, report } = await probe(conn(`ws://127.0.0.1:${mosq.port}/mqtt`));
+    expect(result.failure?.phase).toBe('ws');
+    expect(result.crossCheck).toMatchObject({ tried: 'mqtt', answered: true });
+    expect(report.error?.hint).toBe(`use mqtt://127.0.0.1:${mosq.port}`);
+    expect(report.checks.find((c) => c.id === 'ws')?.explanation).toMatch(/speaks plain MQTT, not WebSocket/);
+  });
+
+  test('mqtt:// to the WebSocket port: no MQTT answer, and the port is found to upgrade to WebSocket', async () => {
+    const { result, report } = await probe(conn(`mqtt://127.0.0.1:${mosq.wsPort}`));
+    expect(result.failure?.phase).toBe('mqtt');
+    expect(result.crossCheck).toMatchObject({ tried: 'ws', answered: true, path: '/mqtt' });
+    expect(report.error?.hint).toBe(`use ws://127.0.0.1:${mosq.wsPort}/mqtt`);
   });
 });
 
