@@ -38,11 +38,23 @@ export type SoakEvent =
   | { type: 'client'; t: number; client: number; clientId: string }
   | { type: 'connect'; t: number; client: number; attempt: number; sessionPresent: boolean; sessionExpected: boolean }
   | { type: 'connect-failed'; t: number; client: number; attempt: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
-  | { type: 'disconnect'; t: number; client: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
+  | {
+      type: 'disconnect';
+      /** When the loss was detected. */
+      t: number;
+      client: number;
+      cause: DisconnectCause;
+      detail: string;
+      reasonCode?: number;
+      kb?: string;
+      /** A silent link (keepalive timeout): when its last byte arrived; the outage is counted from here. */
+      silentSinceMs?: number;
+    }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
   | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary };
 
-export type EndReason = 'duration' | 'signal' | 'error';
+/** `refused`: no client ever connected and the broker refused every attempt permanently (soak stopped retrying). */
+export type EndReason = 'duration' | 'signal' | 'error' | 'refused';
 
 export interface Replayed {
   start: Extract<SoakEvent, { type: 'start' }> | undefined;
@@ -107,7 +119,7 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
         recent.push(ev);
         break;
       case 'disconnect':
-        tl(ev.client, ev.t).disconnect(ev.t, ev.cause);
+        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs);
         recent.push(ev);
         break;
       case 'checkpoint':
