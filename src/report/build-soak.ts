@@ -6,7 +6,7 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { LatencyHistogram } from '../analyze/stats.js';
 import { CAUSE_INFO, NOT_SERVED_CAUSES, type DisconnectCause } from '../analyze/soak/causes.js';
-import { parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
+import { SOAK_FILE_VERSION, parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
 import { entryById } from '../kb/catalog.js';
@@ -331,8 +331,11 @@ function sourceText(src: SoakSource): string {
  * not a soak file.
  */
 export function buildSoakFromFile(text: string, file: string, thresholds: SoakThresholds, version: string): Report<SoakData> {
-  const { events, badLines } = parseSoakLines(text);
+  const { events, badLines, newerVersion } = parseSoakLines(text);
   const r = replaySoak(events);
+  if (!r.start && newerVersion !== undefined) {
+    throw new UsageError(`${file} was written by a newer mqtt-doctor (file version ${newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`, 'upgrade mqtt-doctor to read it');
+  }
   if (!r.start) {
     throw new UsageError(`${file} is not a soak file (no start line)`, 'give the file written by `mqtt-doctor soak --out FILE`');
   }
@@ -373,6 +376,7 @@ export function buildSoakFromFile(text: string, file: string, thresholds: SoakTh
       events: events.length,
       badLines,
       complete: r.end !== undefined,
+      ...(newerVersion !== undefined ? { newerVersion } : {}),
       lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
     },
   });

@@ -11,7 +11,7 @@ import { SaturationTracker } from '../../analyze/soak/saturation.js';
 import { sniff } from '../../transport/mqtt-wire.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
-import type { EndReason, SoakEvent, SoakRunInfo } from '../../analyze/soak/events.js';
+import { SOAK_FILE_VERSION, type EndReason, type SoakEvent, type SoakRunInfo } from '../../analyze/soak/events.js';
 import { clientRows, latencySummary, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import type { PayloadFormat } from './payload.js';
@@ -134,7 +134,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     o.onArrival?.(ms, kind);
   };
 
-  emit({ type: 'start', v: 1, t: startedMs, runId: o.runId, info: o.info });
+  emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
 
   const summary = (t: number, graceMs: number): SoakSummary => ({
     atMs: t,
