@@ -258,7 +258,10 @@ export const soakCommand = defineCommand({
         ctx.out.progress(`Prometheus metrics on http://${args['metrics-host']}:${metrics.port}/metrics`);
       }
 
-      const status = await startStatus(ctx.out, `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(shownTarget)}`);
+      const starting = `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(shownTarget)}`;
+      const status = await startStatus(ctx.out, starting);
+      // A log (not a terminal) gets the start as its first line too; a spinner already shows it.
+      status.update(starting);
       cleanups.push(() => status.stop());
       // The last disconnects for the report's event list (bounded: a long run keeps only these in memory).
       const recent: SoakData['recentDisconnects'] = [];
