@@ -17,6 +17,8 @@ import type { Report } from '../report/model.js';
 import type { SoakData } from '../report/build-soak.js';
 
 const RECENT_DISCONNECTS = 20;
+/** Permanent refusals before a run where nothing ever connected stops (--retry-refused: never). */
+const STOP_AFTER_REFUSALS = 3;
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
@@ -62,10 +64,12 @@ export function writeJunit(path: string | undefined, report: Report, render: (r:
 }
 
 /** One status line: elapsed, connected, reconnects, loss, p99. */
-export function soakStatusLine(s: SoakSummary): string {
+export function soakStatusLine(s: SoakSummary, durationMs?: number | null): string {
   const m = s.messages;
   const p99 = m.latencyMs ? formatDuration(m.latencyMs.p99) : '—';
-  return `soak ${formatDuration(s.elapsedMs)} · ${s.connections.connectedNow}/${s.clients} connected · ${s.connections.reconnects} reconnects · ${m.lost} lost of ${m.sent} (${m.lossPct.toFixed(2)}%) · p99 ${p99}`;
+  const elapsed = durationMs ? `${formatDuration(s.elapsedMs)} of ${formatDuration(durationMs)}` : formatDuration(s.elapsedMs);
+  const re = s.connections.reconnects;
+  return `soak ${elapsed} · ${s.connections.connectedNow}/${s.clients} connected · ${re} reconnect${re === 1 ? '' : 's'} · ${m.lost} lost of ${m.sent} (${m.lossPct.toFixed(2)}%) · p99 ${p99}`;
 }
 
 /** The soak-specific options as text, before validation. */
@@ -159,6 +163,11 @@ export const soakCommand = defineCommand({
       .option('loss-grace', { type: 'string', default: '10s', describe: 'A message not back after this long counts as lost in live figures' })
       .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
+      .option('retry-refused', {
+        type: 'boolean',
+        default: false,
+        describe: 'Keep retrying when the broker refuses every attempt for good (bad credentials, not authorised, banned); default: stop after 3 with exit 4',
+      })
       .option('same-client-id', {
         type: 'boolean',
         default: false,
@@ -250,7 +259,10 @@ export const soakCommand = defineCommand({
         ctx.out.progress(`Prometheus metrics on http://${args['metrics-host']}:${metrics.port}/metrics`);
       }
 
-      const status = await startStatus(ctx.out, `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(shownTarget)}`);
+      const starting = `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(shownTarget)}`;
+      const status = await startStatus(ctx.out, starting);
+      // A log (not a terminal) gets the start as its first line too; a spinner already shows it.
+      status.update(starting);
       cleanups.push(() => status.stop());
       // The last disconnects for the report's event list (bounded: a long run keeps only these in memory).
       const recent: SoakData['recentDisconnects'] = [];
@@ -296,6 +308,8 @@ export const soakCommand = defineCommand({
         lossGraceMs,
         flapThresholdMs,
         drainMs: 3000,
+        readyTimeoutMs: conn.connectTimeoutMs,
+        ...(args['retry-refused'] ? {} : { stopAfterRefusals: STOP_AFTER_REFUSALS }),
         info,
         signal: ctx.signal,
         onEvent,
@@ -304,12 +318,12 @@ export const soakCommand = defineCommand({
       snapshot = run.snapshot;
 
       const statusEveryMs = ctx.out.interactive ? 1000 : 60_000;
-      const statusTimer = setInterval(() => status.update(soakStatusLine(run.snapshot())), statusEveryMs);
+      const statusTimer = setInterval(() => status.update(soakStatusLine(run.snapshot(), durationMs)), statusEveryMs);
       cleanups.push(() => clearInterval(statusTimer));
       // SIGUSR1 prints the running summary without stopping (kill -USR1 <pid>).
       const onUsr1 = () => {
         const s = run.snapshot();
-        status.line(soakStatusLine(s));
+        status.line(soakStatusLine(s, durationMs));
         const by = Object.entries(s.connections.byCause).map(([k, v]) => `${k} ${v}`).join(', ');
         status.line(`  disconnects ${s.connections.disconnects}${by ? ` (${by})` : ''}, downtime ${s.connections.worstClientDowntimeMs === 0 ? '0 s' : formatDuration(s.connections.worstClientDowntimeMs)} worst client, duplicates ${s.messages.duplicates}, out of order ${s.messages.outOfOrder}`);
       };
@@ -347,7 +361,7 @@ export const soakCommand = defineCommand({
         end: reason,
         summary,
         thresholds: checkThresholds(summary, thresholds),
-        findings: soakFindings(summary),
+        findings: soakFindings(summary, { ratePerS, end: reason }),
         recentDisconnects: recent,
         connectedStrip: pictures.strip(summary.startedMs, summary.atMs, summary.clients),
       });

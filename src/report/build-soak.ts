@@ -5,8 +5,8 @@ import type { MaskedTarget } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { LatencyHistogram } from '../analyze/stats.js';
-import { CAUSE_INFO, type DisconnectCause } from '../analyze/soak/causes.js';
-import { parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
+import { CAUSE_INFO, NOT_SERVED_CAUSES, type DisconnectCause } from '../analyze/soak/causes.js';
+import { SOAK_FILE_VERSION, parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
 import { entryById } from '../kb/catalog.js';
@@ -22,6 +22,8 @@ export interface SoakSource {
   /** False when the file has no end line (the run was killed): message counts are from the last checkpoint. */
   complete: boolean;
   lastEventAt: string | null;
+  /** The file's version when it is newer than this mqtt-doctor reads. */
+  newerVersion?: number;
 }
 
 export interface SoakData {
@@ -65,15 +67,18 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
   const checks: Check[] = [
     {
       id: 'connections',
-      title: 'connections',
-      status: c.connects === 0 ? 'fail' : c.disconnects + c.connectFailures > 0 ? 'warn' : 'pass',
-      summary: `${c.connects} connects, ${c.reconnects} reconnects, ${c.disconnects} disconnects, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
+      title: 'every client connected and stayed connected',
+      status: c.connects === 0 ? (i.end === 'signal' && c.connectFailures === 0 ? 'info' : 'fail') : c.disconnects + c.connectFailures > 0 ? 'warn' : 'pass',
+      summary:
+        c.connects === 0
+          ? `no client connected (${plural(c.connectFailures, 'failed attempt')})`
+          : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
       metrics: { connects: c.connects, reconnects: c.reconnects, disconnects: c.disconnects, downtimeMs: c.worstClientDowntimeMs, uptimePct: c.uptimePct },
     },
     {
       id: 'messages',
-      title: 'messages',
-      status: idle ? 'skip' : m.lost > 0 || m.duplicates > 0 ? 'warn' : m.sent === 0 ? 'info' : 'pass',
+      title: 'messages came back complete and in order',
+      status: idle ? 'skip' : m.sent === 0 ? (i.end === 'signal' || i.end === 'killed' ? 'info' : 'fail') : m.lost > 0 || m.duplicates > 0 ? 'warn' : 'pass',
       summary: idle ? 'idle run (--rate 0): no messages' : `${m.sent} sent, ${m.received} received, ${m.lost} lost (${pct(m.lossPct)}), ${m.duplicates} duplicates, ${m.outOfOrder} out of order`,
       metrics: { sent: m.sent, received: m.received, lost: m.lost, lossPct: m.lossPct, duplicates: m.duplicates, outOfOrder: m.outOfOrder },
     },
@@ -130,34 +135,52 @@ function soakVerdict(i: SoakReportInput): Verdict {
   if (failed.length > 0) {
     return { status: 'failed', exitCode: ExitCode.finding, summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}` };
   }
+  const interrupted = i.end === 'signal' || i.end === 'killed';
   if (c.connects === 0 && s.clients > 0) {
-    const refused = (c.byCause['connack-refused'] ?? 0) > 0;
     const top = topCause(c.byCause);
+    // Ctrl-C while the clients were still connecting, before any attempt failed: nothing to blame yet.
+    if (interrupted && top === undefined) {
+      return { status: 'interrupted', exitCode: ExitCode.ok, summary: `interrupted before any client connected (${plural(s.clients, 'client')} still connecting)` };
+    }
+    const why = top ? ` (${CAUSE_INFO[top].title}${c.byCause[top] ? `: ${plural(c.byCause[top] ?? 0, 'attempt')}` : ''})` : '';
+    const stopped = i.end === 'refused' ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)' : '';
     return {
       status: 'failed',
-      exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
-      summary: `no client ever connected${top ? ` (${CAUSE_INFO[top].title})` : ''}`,
+      exitCode: top !== undefined && NOT_SERVED_CAUSES.has(top) ? ExitCode.refused : ExitCode.unreachable,
+      summary: `no client ever connected${why}${stopped}`,
     };
   }
-  // A failing finding ("no message came back") is README's exit 1 "no replies at all", and the JUnit file
-  // already lists it as a failure: the exit code must agree, interrupted or not.
+  // A failing finding ("no message came back", "no message sent") is README's exit 1 "no replies at all",
+  // and the JUnit file lists it as a failure: the exit code must agree, interrupted or not.
   const failing = i.findings.filter((f) => f.status === 'fail');
   if (failing.length > 0) {
     return { status: 'failed', exitCode: ExitCode.finding, summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; ') };
   }
+  // Healthy is earned by evidence: a run asked to send messages that sent none measured nothing.
+  if (!interrupted && i.info.ratePerS > 0 && s.messages.sent === 0) {
+    return { status: 'failed', exitCode: ExitCode.finding, summary: 'no message sent: no client became ready to publish' };
+  }
   const problems: string[] = [];
-  if (c.reconnects > 0) problems.push(`${c.reconnects} reconnects`);
-  if (c.neverConnected > 0) problems.push(`${c.neverConnected} clients never connected`);
-  if (s.messages.lost > 0) problems.push(`${s.messages.lost} messages lost`);
-  if (s.messages.duplicates > 0) problems.push(`${s.messages.duplicates} duplicates`);
-  if (c.sessionsLost > 0) problems.push(`${c.sessionsLost} sessions lost`);
-  const ran = `${s.clients} client${s.clients === 1 ? '' : 's'} for ${formatDuration(s.elapsedMs)}`;
+  if (c.reconnects > 0) problems.push(plural(c.reconnects, 'reconnect'));
+  if (c.neverConnected > 0) problems.push(`${plural(c.neverConnected, 'client')} never connected`);
+  if (s.messages.lost > 0) problems.push(`${plural(s.messages.lost, 'message')} lost`);
+  if (s.messages.duplicates > 0) problems.push(plural(s.messages.duplicates, 'duplicate'));
+  if (c.sessionsLost > 0) problems.push(`${plural(c.sessionsLost, 'session')} lost`);
+  const sat = s.saturation;
+  if (sat && sat.windows > 0) problems.push(`the measuring machine was saturated for ${formatDuration(sat.totalMs)}`);
+  const ran = `${plural(s.clients, 'client')} for ${formatDuration(s.elapsedMs)}`;
   const ended = i.end === 'killed' ? ' (run did not finish: message counts from the last checkpoint)' : i.end === 'signal' ? ' (interrupted)' : '';
-  if (i.end === 'signal' || i.end === 'killed') {
+  if (interrupted) {
     return { status: 'interrupted', exitCode: ExitCode.ok, summary: `${ran}: ${problems.length ? problems.join(', ') : 'no problem seen'}${ended}` };
   }
   if (problems.length > 0) return { status: 'degraded', exitCode: ExitCode.ok, summary: `${ran}: ${problems.join(', ')}` };
-  return { status: 'healthy', exitCode: ExitCode.ok, summary: `${ran}: no disconnect, no loss` };
+  const evidence = i.info.ratePerS > 0 ? `${plural(s.messages.received, 'message')} back, no disconnect, no loss` : 'connections held, no disconnect';
+  return { status: 'healthy', exitCode: ExitCode.ok, summary: `${ran}: ${evidence}` };
+}
+
+/** "1 client", "2 clients". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function topCause(by: Partial<Record<DisconnectCause, number>>): DisconnectCause | undefined {
@@ -195,7 +218,7 @@ function soakView(i: SoakReportInput): Section[] {
         ['reconnect policy', info.reconnect],
         ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
         ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],
-        ...(i.source ? [['source', `${i.source.file}: ${i.source.events} events${i.source.badLines ? `, ${i.source.badLines} unreadable lines` : ''}${i.source.complete ? '' : ', no end line (killed run)'}`] as [string, string]] : []),
+        ...(i.source ? [['source', sourceText(i.source)] as [string, string]] : []),
       ],
     },
     {
@@ -204,11 +227,14 @@ function soakView(i: SoakReportInput): Section[] {
       pairs: [
         ['connected now', `${c.connectedNow}/${s.clients}`],
         ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
-        ['connects', `${c.connects} (${c.reconnects} reconnects, most for one client ${c.maxReconnectsPerClient})`],
+        ['connects', `${c.connects} (${plural(c.reconnects, 'reconnect')}, most for one client ${c.maxReconnectsPerClient})`],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
-        ['uptime', `${c.uptimePct.toFixed(3)}%`],
+        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : `${c.uptimePct.toFixed(3)}%`],
         ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
+        ...(c.silent
+          ? [['silent link', `${plural(c.silent.outages, 'outage')} counted from the last byte received; noticed ${ms(c.silent.detectionDelayAvgMs)} later on average, at most ${ms(c.silent.detectionDelayMaxMs)}`] as [string, string]]
+          : []),
         ['longest outage', c.longestOutage ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})` : 'none'],
         ['time to reconnect', c.timeToReconnectMs ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})` : '—'],
         ['attempts per outage', c.attemptsPerOutage ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)` : '—'],
@@ -218,6 +244,33 @@ function soakView(i: SoakReportInput): Section[] {
       ],
     },
   ];
+  const fleet = s.fleet;
+  if (fleet && (fleet.connackMs || s.clients > 1)) {
+    const cm = fleet.connackMs;
+    view.push({
+      kind: 'pairs',
+      title: 'Fleet connects',
+      pairs: [
+        ['CONNACK time', cm ? `p50 ${ms(cm.p50)}, p90 ${ms(cm.p90)}, p99 ${ms(cm.p99)}, max ${ms(cm.max)} (${plural(cm.count, 'connect')}, socket up → CONNACK)` : '—'],
+        ...(s.clients > 1
+          ? [['connect rate', `${fleet.achievedPerS === null ? '—' : `${fleet.achievedPerS.toFixed(1)}/s`} achieved (${fleet.firstConnects} of ${s.clients} clients), ${fleet.askedPerS > 0 ? `${fleet.askedPerS}/s asked` : 'all at once asked'}`] as [string, string]]
+          : []),
+      ],
+    });
+  }
+  const sat = s.saturation;
+  if (sat && sat.windows > 0) {
+    view.push({
+      kind: 'pairs',
+      title: 'Measuring machine',
+      pairs: [
+        ['saturated', `${formatDuration(sat.totalMs)} in ${plural(sat.windows, 'second')}${sat.firstMs !== null && sat.lastMs !== null ? ` (${iso(sat.firstMs)} → ${iso(sat.lastMs)})` : ''}`],
+        ['event-loop delay', `up to ${ms(sat.loopDelayMaxMs)}`],
+        ['CPU', `up to ${Math.round(sat.cpuMaxPct)}% of a core`],
+        ['failures then', `${sat.failuresDuring} (not attributed to the broker or the network)`],
+      ],
+    });
+  }
   const causes = Object.entries(c.byCause) as Array<[DisconnectCause, number]>;
   if (causes.length > 0) {
     view.push({
@@ -255,15 +308,25 @@ function soakView(i: SoakReportInput): Section[] {
       rows: i.recentDisconnects.map((e) => [iso(e.t), String(e.client), e.type === 'disconnect' ? 'lost' : 'attempt failed', CAUSE_INFO[e.cause].title, e.detail]),
     });
   }
-  if (s.clients > 1 && s.perClient.length > 0) {
+  // Only clients with something to show: a table of all-zero rows says nothing.
+  const troubled = s.perClient.filter((r) => r.reconnects > 0 || r.downtimeMs > 0 || r.lost > 0 || r.duplicates > 0 || r.outOfOrder > 0 || r.connects === 0);
+  if (s.clients > 1 && troubled.length > 0) {
     view.push({
       kind: 'table',
-      title: s.perClient.length < s.clients ? `Worst ${s.perClient.length} clients` : 'Per client',
+      title: troubled.length < s.clients ? `Clients with problems (${troubled.length} of ${s.clients})` : 'Per client',
       head: ['client', 'reconnects', 'downtime', 'sent', 'received', 'lost', 'dup', 'ooo', 'p99'],
-      rows: s.perClient.map((r) => [String(r.client), String(r.reconnects), ms(r.downtimeMs), String(r.sent), String(r.received), String(r.lost), String(r.duplicates), String(r.outOfOrder), ms(r.p99Ms)]),
+      rows: troubled.map((r) => [String(r.client), String(r.reconnects), ms(r.downtimeMs), String(r.sent), String(r.received), String(r.lost), String(r.duplicates), String(r.outOfOrder), ms(r.p99Ms)]),
     });
   }
   return view;
+}
+
+function sourceText(src: SoakSource): string {
+  const parts = [`${src.file}: ${plural(src.events, 'event')}`];
+  if (src.badLines) parts.push(`${plural(src.badLines, 'unreadable line')}`);
+  if (src.newerVersion !== undefined) parts.push(`written by a newer mqtt-doctor (file version ${src.newerVersion}): upgrade to read all of it`);
+  if (!src.complete) parts.push('no end line (killed run)');
+  return parts.join(', ');
 }
 
 /**
@@ -272,8 +335,11 @@ function soakView(i: SoakReportInput): Section[] {
  * not a soak file.
  */
 export function buildSoakFromFile(text: string, file: string, thresholds: SoakThresholds, version: string): Report<SoakData> {
-  const { events, badLines } = parseSoakLines(text);
+  const { events, badLines, newerVersion } = parseSoakLines(text);
   const r = replaySoak(events);
+  if (!r.start && newerVersion !== undefined) {
+    throw new UsageError(`${file} was written by a newer mqtt-doctor (file version ${newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`, 'upgrade mqtt-doctor to read it');
+  }
   if (!r.start) {
     throw new UsageError(`${file} is not a soak file (no start line)`, 'give the file written by `mqtt-doctor soak --out FILE`');
   }
@@ -307,7 +373,7 @@ export function buildSoakFromFile(text: string, file: string, thresholds: SoakTh
     end,
     summary,
     thresholds: checkThresholds(summary, thresholds),
-    findings: soakFindings(summary),
+    findings: soakFindings(summary, { ratePerS: info.ratePerS, end }),
     recentDisconnects: r.recentDisconnects,
     connectedStrip: connectedStripFromEvents(events, r.start.t, at, info.clients),
     source: {
@@ -315,6 +381,7 @@ export function buildSoakFromFile(text: string, file: string, thresholds: SoakTh
       events: events.length,
       badLines,
       complete: r.end !== undefined,
+      ...(newerVersion !== undefined ? { newerVersion } : {}),
       lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
     },
   });

@@ -13,7 +13,8 @@ export function renderJunit(report: Report): string {
   const skipped = report.checks.filter((c) => c.status === 'skip').length;
   const seconds = Math.max(0, (Date.parse(report.finishedAt) - Date.parse(report.startedAt)) / 1000) || 0;
   const cases = report.checks.map((c) => {
-    const open = `    <testcase classname="${esc(`mqtt-doctor.${report.command}`)}" name="${esc(`${c.id}: ${c.title}`)}"${c.durationMs !== undefined ? ` time="${(c.durationMs / 1000).toFixed(3)}"` : ''}>`;
+    // The check's id goes into the class name (stable, unique), its title is the readable test name.
+    const open = `    <testcase classname="${esc(`mqtt-doctor.${report.command}.${c.id}`)}" name="${esc(c.title)}"${c.durationMs !== undefined ? ` time="${(c.durationMs / 1000).toFixed(3)}"` : ''}>`;
     const body: string[] = [];
     if (c.status === 'fail') {
       body.push(`      <failure message="${esc(c.summary ?? c.title)}">${esc([c.explanation, c.hint].filter(Boolean).join('\n'))}</failure>`);

@@ -1,7 +1,7 @@
 /**
  * Run the soak runner in-process against a real broker and collect its events (for ground-truth tests).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
@@ -68,3 +68,42 @@ export async function until(pred: () => boolean, timeoutMs: number, what: string
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
+
+/** The built CLI as a child process the test can signal when its own output says so (not after a sleep). */
+export async function spawnCli(args: string[], timeoutMs = 30_000) {
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../helpers/cli.js');
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(kill);
+      resolve({ code, signal, ...out });
+    }),
+  );
+  return { child, out, done };
+}
+
+/** JSONL lines of a soak --out file written so far (a torn last line is skipped). */
+export function linesOf(file: string): Array<{ type: string; summary?: { messages: { sent: number } } }> {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: Array<{ type: string; summary?: { messages: { sent: number } } }> = [];
+  for (const l of text.split('\n')) {
+    try {
+      out.push(JSON.parse(l) as { type: string });
+    } catch {
+      // torn or empty
+    }
+  }
+  return out;
+}
+
+export const countType = (file: string, type: string): number => linesOf(file).filter((e) => e.type === type).length;

@@ -10,8 +10,9 @@ import { renderJunit } from '../../src/report/render-junit.js';
 import { renderText } from '../../src/report/render-text.js';
 import { UsageError } from '../../src/errors.js';
 
+// An idle run (--rate 0): these tests are about the connection verdict; message verdicts are below.
 const info: SoakRunInfo = {
-  target: 'mqtt://127.0.0.1:1883', clients: 1, qos: 1, ratePerS: 1, payloadBytes: 64, keepaliveS: 60, clean: true,
+  target: 'mqtt://127.0.0.1:1883', clients: 1, qos: 1, ratePerS: 0, payloadBytes: 64, keepaliveS: 60, clean: true,
   mqttVersion: 4, reconnect: 'fixed:1s', durationMs: 10_000, checkpointMs: 30_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
 };
 
@@ -58,14 +59,14 @@ describe('soak verdict', () => {
     expect(r.verdict.summary).toMatch(/--max-reconnects \(reconnects 1 > 0/);
     const xml = renderJunit(r);
     expect(xml).toMatch(/failures="1"/);
-    expect(xml).toMatch(/name="threshold\.max-reconnects: --max-reconnects">\s*<failure message="reconnects 1 &gt; 0 \(worst client\)"/);
+    expect(xml).toMatch(/classname="mqtt-doctor\.soak\.threshold\.max-reconnects" name="--max-reconnects">\s*<failure message="reconnects 1 &gt; 0 \(worst client\)"/);
   });
 
   test('JUnit escapes XML', () => {
     const r = build(summary(upDownUp));
     r.checks.push({ id: 'x', title: 'a <b> & "c"', status: 'fail', summary: "it's <bad>" });
     const xml = renderJunit(r);
-    expect(xml).toContain('name="x: a &lt;b&gt; &amp; &quot;c&quot;"');
+    expect(xml).toContain('name="a &lt;b&gt; &amp; &quot;c&quot;"');
     expect(xml).toContain('message="it&apos;s &lt;bad&gt;"');
   });
 });

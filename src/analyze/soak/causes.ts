@@ -25,6 +25,9 @@ export const CAUSES = [
   'refused',
   'connack-refused',
   'connect-timeout',
+  'no-connack',
+  'not-mqtt',
+  'no-suback',
   'timeout',
   'unreachable',
   'unknown',
@@ -82,6 +85,21 @@ export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
     layer: 'network',
     explanation: 'no CONNACK within --connect-timeout: broker overloaded, wrong protocol on the port, or a blackholed path',
   },
+  'no-connack': {
+    title: 'no CONNACK',
+    layer: 'broker',
+    explanation: 'the TCP connection was accepted but nothing answered CONNECT in time: not an MQTT broker on this port, or a broker too stalled to serve',
+  },
+  'not-mqtt': {
+    title: 'not MQTT',
+    layer: 'broker',
+    explanation: 'the server sent bytes that are not valid MQTT (another protocol on the port, or a broker breaking the protocol)',
+  },
+  'no-suback': {
+    title: 'no SUBACK',
+    layer: 'broker',
+    explanation: 'the broker accepted the connection (CONNACK) but never acknowledged the subscription, so the client could not start: a stalled or misbehaving broker',
+  },
   timeout: { title: 'TCP timeout', layer: 'network', explanation: 'the operating system timed the connection out (ETIMEDOUT)' },
   unreachable: {
     title: 'unreachable',
@@ -101,6 +119,33 @@ export interface DisconnectObservation {
   mqttVersion?: 4 | 5 | undefined;
   /** True when a DISCONNECT packet arrived from the broker before the close. */
   disconnectPacket?: boolean;
+  /** The transport (TCP, TLS) was up: a missing CONNACK is then the server's silence, not the path's. */
+  transportUp?: boolean;
+  /** A CONNACK accepted the connection (what ended it came after). */
+  connackReceived?: boolean;
+  /** The server's bytes failed to parse as MQTT. */
+  protocolError?: boolean;
+  /** What the first bytes of the server looked like (transport/mqtt-wire.ts `sniff`). */
+  looksLike?: 'http' | 'tls' | 'unknown';
+}
+
+/**
+ * Causes that mean the server answered at the TCP level and then did not serve MQTT (refused it, stayed
+ * silent, spoke another protocol, never acknowledged the subscription): probe's exit 4, "refused or not MQTT".
+ * The rest are failures to reach it (exit 3).
+ */
+export const NOT_SERVED_CAUSES: ReadonlySet<DisconnectCause> = new Set(['connack-refused', 'no-connack', 'not-mqtt', 'no-suback']);
+
+/**
+ * CONNACK refusals that a retry cannot cure: bad credentials, not authorised, banned, bad client id or
+ * protocol (MQTT 3.1.1 §3.2.2.3 return codes 1, 2, 4, 5, https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718035;
+ * MQTT 5 §3.2.2.2 0x84 0x85 0x86 0x87 0x8A 0x8C, https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901079).
+ * Server unavailable, busy, quota and rate limits are transient and are retried.
+ */
+export function isPermanentRefusal(reasonCode: number | undefined, mqttVersion: 4 | 5): boolean {
+  if (reasonCode === undefined) return false;
+  if (mqttVersion === 4 || reasonCode < 0x80) return [1, 2, 4, 5].includes(reasonCode);
+  return [0x84, 0x85, 0x86, 0x87, 0x8a, 0x8c].includes(reasonCode);
 }
 
 export interface Classified {
@@ -122,6 +167,9 @@ const KB_PHASE: Record<DisconnectCause, FailureInput['phase']> = {
   refused: 'tcp',
   'connack-refused': 'mqtt',
   'connect-timeout': 'mqtt',
+  'no-connack': 'mqtt',
+  'not-mqtt': 'mqtt',
+  'no-suback': 'mqtt',
   timeout: 'tcp',
   unreachable: 'tcp',
   unknown: 'mqtt',
@@ -162,8 +210,21 @@ function classifyCause(o: DisconnectObservation): Classified {
     const info = mqtt5ReasonCode(o.reasonCode);
     return withRc('disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
   }
+  if (o.protocolError || (o.phase === 'connect' && o.looksLike === 'http')) {
+    const what =
+      o.looksLike === 'http'
+        ? 'an HTTP server answered, not an MQTT broker'
+        : o.looksLike === 'tls'
+          ? 'a TLS server answered a plaintext CONNECT'
+          : `the server sent bytes that are not MQTT (${msg || 'unparseable'})`;
+    return { cause: 'not-mqtt', detail: o.connackReceived ? `after CONNACK, ${what}` : what };
+  }
   if (/keepalive timeout/i.test(msg)) return { cause: 'keepalive-timeout', detail: 'Keepalive timeout' };
-  if (/connack timeout/i.test(msg)) return { cause: 'connect-timeout', detail: 'connack timeout' };
+  if (/connack timeout/i.test(msg)) {
+    return o.transportUp
+      ? { cause: 'no-connack', detail: 'TCP connected, no CONNACK within --connect-timeout' }
+      : { cause: 'connect-timeout', detail: 'connack timeout' };
+  }
   if (TLS_CODE.test(code) || /\b(ssl|tls|certificate)\b/i.test(msg)) return { cause: 'tls', detail: code || msg };
   switch (code) {
     case 'ECONNRESET':

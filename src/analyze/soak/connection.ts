@@ -43,6 +43,10 @@ export class ConnectionTimeline {
   /** Outages shorter than flapThresholdMs (exact). */
   flaps = 0;
   private failedSinceDown = 0;
+  /** Outages dated from the last byte received rather than from their detection, and how late detection was. */
+  silentOutages = 0;
+  detectionDelayMaxMs = 0;
+  detectionDelaySumMs = 0;
   longest: Outage | undefined;
   connected = false;
   firstConnectMs: number | undefined;
@@ -76,14 +80,24 @@ export class ConnectionTimeline {
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
   }
 
-  disconnect(t: number, cause: DisconnectCause): void {
+  /**
+   * The connection was found lost at `t`. `silentSinceMs`, when known (a keepalive timeout), is when the last
+   * byte arrived: the outage is counted from there, since the link was already dead while MQTT.js waited.
+   */
+  disconnect(t: number, cause: DisconnectCause, silentSinceMs?: number): void {
     if (!this.connected) return;
+    const from = silentSinceMs !== undefined && silentSinceMs >= this.since && silentSinceMs < t ? silentSinceMs : t;
     this.disconnects += 1;
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
-    keep(this.connectedMs, Math.max(0, t - this.since));
+    if (from < t) {
+      this.silentOutages += 1;
+      this.detectionDelayMaxMs = Math.max(this.detectionDelayMaxMs, t - from);
+      this.detectionDelaySumMs += t - from;
+    }
+    keep(this.connectedMs, Math.max(0, from - this.since));
     this.connectedCount += 1;
     this.connected = false;
-    this.since = t;
+    this.since = from;
     this.downCause = cause;
     this.failedSinceDown = 0;
   }

@@ -4,11 +4,16 @@
  * interval and an `end` line, so a killed run loses at most one interval of message counts and none of its
  * connection history. Pure: replay takes parsed lines and returns timelines.
  */
-import type { DisconnectCause } from './causes.js';
+import { CAUSES, type DisconnectCause } from './causes.js';
 import { ConnectionTimeline } from './connection.js';
 import type { SoakSummary } from './summary.js';
 
-export const SOAK_FILE_VERSION = 1;
+/**
+ * Version of the JSONL file soak writes (the `v` of its start line). 2 added `silentSinceMs` on disconnects,
+ * the causes no-connack, not-mqtt and no-suback, and `fleet`, `saturation` and `window` in summaries;
+ * a reader takes every version up to its own and says when a file is newer.
+ */
+export const SOAK_FILE_VERSION = 2;
 
 /** Settings the report needs to explain the run (never credentials). */
 export interface SoakRunInfo {
@@ -38,11 +43,99 @@ export type SoakEvent =
   | { type: 'client'; t: number; client: number; clientId: string }
   | { type: 'connect'; t: number; client: number; attempt: number; sessionPresent: boolean; sessionExpected: boolean }
   | { type: 'connect-failed'; t: number; client: number; attempt: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
-  | { type: 'disconnect'; t: number; client: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
+  | {
+      type: 'disconnect';
+      /** When the loss was detected. */
+      t: number;
+      client: number;
+      cause: DisconnectCause;
+      detail: string;
+      reasonCode?: number;
+      kb?: string;
+      /** A silent link (keepalive timeout): when its last byte arrived; the outage is counted from here. */
+      silentSinceMs?: number;
+    }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
   | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary };
 
-export type EndReason = 'duration' | 'signal' | 'error';
+/** `refused`: no client ever connected and the broker refused every attempt permanently (soak stopped retrying). */
+export type EndReason = 'duration' | 'signal' | 'error' | 'refused';
+
+const END_REASONS: ReadonlySet<string> = new Set(['duration', 'signal', 'error', 'refused']);
+const CAUSE_SET: ReadonlySet<string> = new Set(CAUSES);
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const num = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const int = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+const str = (x: unknown): x is string => typeof x === 'string';
+const bool = (x: unknown): x is boolean => typeof x === 'boolean';
+const opt = (x: unknown, check: (y: unknown) => boolean): boolean => x === undefined || check(x);
+
+function validInfo(i: unknown): boolean {
+  return (
+    isObj(i) &&
+    str(i.target) &&
+    int(i.clients) &&
+    (i.qos === 0 || i.qos === 1 || i.qos === 2) &&
+    num(i.ratePerS) &&
+    num(i.payloadBytes) &&
+    num(i.keepaliveS) &&
+    bool(i.clean) &&
+    (i.mqttVersion === 4 || i.mqttVersion === 5) &&
+    str(i.reconnect) &&
+    (i.durationMs === null || num(i.durationMs)) &&
+    num(i.checkpointMs) &&
+    num(i.flapThresholdMs) &&
+    num(i.lossGraceMs) &&
+    opt(i.publishOffline, bool)
+  );
+}
+
+const CONNECTION_NUMBERS = ['connects', 'reconnects', 'maxReconnectsPerClient', 'disconnects', 'connectFailures', 'sessionsLost', 'downtimeTotalMs', 'worstClientDowntimeMs', 'uptimePct', 'flaps', 'flapThresholdMs', 'neverConnected', 'connectedNow'];
+const MESSAGE_NUMBERS = ['sent', 'received', 'lost', 'duplicates', 'outOfOrder', 'late', 'skippedOffline', 'inflightAtDisconnect', 'recoveredAfterReconnect', 'foreign', 'lossPct'];
+
+/** The parts of a summary the report reads; the rest is carried as written. */
+function validSummary(x: unknown): boolean {
+  if (!isObj(x) || !num(x.atMs) || !num(x.startedMs) || !num(x.elapsedMs) || !int(x.clients) || !Array.isArray(x.perClient)) return false;
+  const c = x.connections;
+  const m = x.messages;
+  if (!isObj(c) || !CONNECTION_NUMBERS.every((k) => num(c[k])) || !isObj(c.byCause)) return false;
+  if (!Object.entries(c.byCause).every(([k, v]) => CAUSE_SET.has(k) && num(v))) return false;
+  if (!isObj(m) || !MESSAGE_NUMBERS.every((k) => num(m[k]))) return false;
+  const lat = m.latencyMs;
+  if (lat !== null && lat !== undefined && !(isObj(lat) && ['count', 'avg', 'p50', 'p90', 'p99', 'max'].every((k) => num(lat[k])))) return false;
+  const f = x.fleet;
+  if (f !== undefined && !(isObj(f) && num(f.askedPerS) && int(f.firstConnects) && (f.achievedPerS === null || num(f.achievedPerS)) && (f.connackMs === null || isObj(f.connackMs)))) return false;
+  const sat = x.saturation;
+  if (sat !== undefined && !(isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k])))) return false;
+  return x.perClient.every(
+    (r) => isObj(r) && int(r.client) && ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) => num(r[k])),
+  );
+}
+
+const failure = (e: Obj): boolean =>
+  int(e.client) && str(e.cause) && CAUSE_SET.has(e.cause) && str(e.detail) && opt(e.reasonCode, num) && opt(e.kb, str) && opt(e.silentSinceMs, num);
+
+/** Per event type: does a parsed line have the fields, of the types, the replay needs? */
+const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
+  start: (e) => int(e.v) && str(e.runId) && validInfo(e.info),
+  client: (e) => int(e.client) && str(e.clientId),
+  connect: (e) => int(e.client) && int(e.attempt) && bool(e.sessionPresent) && bool(e.sessionExpected),
+  'connect-failed': (e) => int(e.attempt) && failure(e),
+  disconnect: failure,
+  checkpoint: (e) => validSummary(e.summary),
+  end: (e) => str(e.reason) && END_REASONS.has(e.reason) && validSummary(e.summary),
+};
+
+/**
+ * One parsed JSON value against the file's schema: the event when it fits, undefined when it does not (a
+ * bad line, counted, never fatal: `report` reads whatever a killed, torn or hand-edited file still holds).
+ */
+export function validateSoakEvent(x: unknown): SoakEvent | undefined {
+  if (!isObj(x) || !str(x.type) || !num(x.t) || !Object.hasOwn(VALID, x.type)) return undefined;
+  return VALID[x.type as SoakEvent['type']](x) ? (x as unknown as SoakEvent) : undefined;
+}
 
 export interface Replayed {
   start: Extract<SoakEvent, { type: 'start' }> | undefined;
@@ -56,21 +149,30 @@ export interface Replayed {
   badLines: number;
 }
 
-/** Parse JSONL text; a torn last line (the process died mid-write) is counted, not fatal. */
-export function parseSoakLines(text: string): { events: SoakEvent[]; badLines: number } {
+/**
+ * Parse JSONL text: every line that is not JSON or does not fit the schema (a torn last line, an unknown
+ * cause, a time that is not a number) is counted as bad, not fatal. `newerVersion` is the start line's
+ * version when this reader is older than the file.
+ */
+export function parseSoakLines(text: string): { events: SoakEvent[]; badLines: number; newerVersion?: number } {
   const events: SoakEvent[] = [];
   let bad = 0;
+  let newer: number | undefined;
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
+    let parsed: unknown;
     try {
-      const ev = JSON.parse(line) as SoakEvent;
-      if (ev && typeof ev === 'object' && typeof ev.type === 'string') events.push(ev);
-      else bad += 1;
+      parsed = JSON.parse(line);
     } catch {
       bad += 1;
+      continue;
     }
+    if (isObj(parsed) && parsed.type === 'start' && int(parsed.v) && parsed.v > SOAK_FILE_VERSION) newer = parsed.v;
+    const ev = validateSoakEvent(parsed);
+    if (ev) events.push(ev);
+    else bad += 1;
   }
-  return { events, badLines: bad };
+  return { events, badLines: bad, ...(newer !== undefined ? { newerVersion: newer } : {}) };
 }
 
 export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<Replayed, 'badLines'> {
@@ -107,7 +209,7 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
         recent.push(ev);
         break;
       case 'disconnect':
-        tl(ev.client, ev.t).disconnect(ev.t, ev.cause);
+        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs);
         recent.push(ev);
         break;
       case 'checkpoint':

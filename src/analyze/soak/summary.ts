@@ -7,6 +7,7 @@ import type { LatencyHistogram } from '../stats.js';
 import type { DisconnectCause } from './causes.js';
 import type { ConnectionTimeline } from './connection.js';
 import type { MessageCounts, SeqTracker } from './sequence.js';
+import type { SaturationSummary } from './saturation.js';
 
 export interface LatencySummary {
   count: number;
@@ -51,6 +52,11 @@ export interface ConnectionSummary {
   flapThresholdMs: number;
   neverConnected: number;
   connectedNow: number;
+  /**
+   * Outages of a silent link (keepalive timeout) counted from the last byte received, not from their
+   * detection: how many, and how much later MQTT.js noticed (mean and max). Absent in old files.
+   */
+  silent?: { outages: number; detectionDelayAvgMs: number; detectionDelayMaxMs: number };
 }
 
 export interface MessageSummary extends MessageCounts {
@@ -81,6 +87,24 @@ export interface SoakSummary {
   messages: MessageSummary;
   /** Per-client rows: all when few, else the worst (most lost, then most reconnects). */
   perClient: ClientRow[];
+  /** The fleet's connects (absent in old files). */
+  fleet?: FleetSummary;
+  /** Our own event-loop delay and CPU: when this process was the bottleneck (absent in old files). */
+  saturation?: SaturationSummary;
+}
+
+export interface FleetSummary {
+  /**
+   * CONNACK time of every connect and reconnect: from the socket's connect (TLS: after the handshake) to the
+   * arrival of the chunk holding the CONNACK. MQTT.js has encoded CONNECT before the socket is up, so no
+   * work of ours is inside.
+   */
+  connackMs: LatencySummary | null;
+  /** The ramp asked for (clients started per second; 0 = all at once). */
+  askedPerS: number;
+  /** Clients that connected at least once, and the rate of those first connects since the start. */
+  firstConnects: number;
+  achievedPerS: number | null;
 }
 
 export const MAX_CLIENT_ROWS = 50;
@@ -106,6 +130,9 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
   let longest: OutageSummary | null = null;
   let never = 0;
   let up = 0;
+  let silentN = 0;
+  let silentSum = 0;
+  let silentMax = 0;
   for (const tl of timelines) {
     connects += tl.connects;
     reconnects += tl.reconnects;
@@ -124,8 +151,12 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     const down = tl.downtimeMs(now);
     downTotal += down;
     worstDown = Math.max(worstDown, down);
+    silentN += tl.silentOutages;
+    silentSum += tl.detectionDelaySumMs;
+    silentMax = Math.max(silentMax, tl.detectionDelayMaxMs);
     const life = Math.max(0, now - tl.startedMs);
-    uptimeSum += life > 0 ? Math.max(0, 1 - down / life) : 1;
+    // A client that never connected had no uptime at all, whether or not an attempt failed yet.
+    uptimeSum += tl.connects === 0 ? 0 : life > 0 ? Math.max(0, 1 - down / life) : 1;
     if (tl.connects === 0) never += 1;
     if (tl.connected) up += 1;
     const lo = tl.longestOutage(now);
@@ -147,7 +178,7 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     sessionsLost,
     downtimeTotalMs: downTotal,
     worstClientDowntimeMs: worstDown,
-    uptimePct: timelines.length === 0 ? 100 : (100 * uptimeSum) / timelines.length,
+    uptimePct: timelines.length === 0 ? 0 : (100 * uptimeSum) / timelines.length,
     longestOutage: longest,
     timeToReconnectMs: ttr ? { count: outageCount, p50: ttr.p50, max: Math.max(ttr.max, outageMax) } : null,
     attemptsPerOutage: att ? { p50: att.p50, max: att.max } : null,
@@ -156,6 +187,7 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     flapThresholdMs,
     neverConnected: never,
     connectedNow: up,
+    ...(silentN > 0 ? { silent: { outages: silentN, detectionDelayAvgMs: silentSum / silentN, detectionDelayMaxMs: silentMax } } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * turn a pattern of disconnects into advice. Pure.
  */
 import { formatDuration } from '../../config/units.js';
-import { CAUSE_INFO, type DisconnectCause } from './causes.js';
+import { CAUSE_INFO, NOT_SERVED_CAUSES, type DisconnectCause } from './causes.js';
 import type { SoakSummary } from './summary.js';
 
 export interface SoakThresholds {
@@ -67,10 +67,51 @@ export interface SoakFinding {
  * signature of a NAT/firewall idle timeout shorter than the keepalive (reference C1/C2: AWS NAT 350 s,
  * Azure LB 4 min, cellular NATs minutes): the fix is a shorter keepalive, which keepalive-tune measures.
  */
-export function soakFindings(s: SoakSummary): SoakFinding[] {
+export interface FindingContext {
+  /** Messages per second per client asked for (0 = idle run). */
+  ratePerS: number;
+  /** How the run ended: an interrupted run is not blamed for what it had no time to do. */
+  end: string;
+}
+
+export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0, end: 'duration' }): SoakFinding[] {
   const out: SoakFinding[] = [];
   const c = s.connections;
   const by = (k: DisconnectCause) => c.byCause[k] ?? 0;
+  const finished = ctx.end !== 'signal' && ctx.end !== 'killed';
+  const notServed = (Object.entries(c.byCause) as Array<[DisconnectCause, number]>).filter(([k]) => NOT_SERVED_CAUSES.has(k)).sort((a, b) => b[1] - a[1]);
+  const topNotServed = notServed[0] ? ` (${CAUSE_INFO[notServed[0][0]].title}: ${notServed[0][1]})` : '';
+  if (finished && c.connects > 0 && c.neverConnected > 0) {
+    out.push({
+      id: 'not-ready',
+      status: 'fail',
+      title: 'clients never ready',
+      summary: `${c.neverConnected} of ${s.clients} clients never became ready${topNotServed}`,
+      explanation: `${c.neverConnected} of ${s.clients} clients never got a usable connection during the run (no CONNACK, or no SUBACK for their subscription, within the bound): they measured nothing`,
+      hint: 'see the causes below; a broker that accepts connections and then stalls is overloaded or broken',
+    });
+  }
+  if (finished && ctx.ratePerS > 0 && c.connects > 0 && s.messages.sent === 0) {
+    out.push({
+      id: 'no-traffic',
+      status: 'fail',
+      title: 'no message sent',
+      summary: `0 messages sent${topNotServed}`,
+      explanation: 'the clients connected but none became ready to publish (each publishes only after its subscription is acknowledged), so nothing was measured: no traffic is never healthy',
+      hint: 'check the broker answers SUBSCRIBE (mqtt-doctor probe --method echo <url>)',
+    });
+  }
+  const sat = s.saturation;
+  if (sat && sat.windows > 0) {
+    out.push({
+      id: 'saturated',
+      status: 'warn',
+      title: 'measuring machine saturated',
+      summary: `mqtt-doctor itself was the bottleneck for ${formatDuration(sat.totalMs)} (event-loop delay up to ${formatDuration(sat.loopDelayMaxMs)}, CPU up to ${Math.round(sat.cpuMaxPct)}%)`,
+      explanation: `for ${formatDuration(sat.totalMs)} this process could not keep up (its timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late): ${sat.failuresDuring} disconnects or failed attempts happened in those seconds and may be our own timeouts, not the broker's or the network's`,
+      hint: 'use fewer clients per process (--clients), a slower --ramp, or a bigger machine',
+    });
+  }
   const silent = by('keepalive-timeout') + by('reset');
   if (silent > 0) {
     const loop = silent >= 2 && c.connectedMs !== null && c.connectedMs.count >= 2;

@@ -7,7 +7,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import { reconnectDelayMs } from '../../config/reconnect.js';
-import { classifyDisconnect, kbEntryFor } from '../../analyze/soak/causes.js';
+import { classifyDisconnect, kbEntryFor, type Classified, type DisconnectObservation } from '../../analyze/soak/causes.js';
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
@@ -45,9 +45,31 @@ export interface SoakClientOptions {
   sameIdActive?: () => boolean;
   /** Latency of each new arrival, ms. */
   onArrival: (latencyMs: number | undefined, kind: string) => void;
+  /**
+   * Longest wait for the SUBACK after a CONNACK (default: MQTT.js's connectTimeout). A client that publishes
+   * only after its subscription is acknowledged is not ready before: a broker that accepts the connection and
+   * never answers SUBSCRIBE must be a failure, not a quiet run of 0 messages.
+   */
+  readyTimeoutMs?: number;
+  /** Classifies the first bytes of a connection that broke the protocol (transport/mqtt-wire.ts `sniff`). */
+  sniff?: Sniff;
+  /** CONNACK time of each connect, ms, from the socket's connect (TLS: secureConnect) to the chunk holding the CONNACK. */
+  onConnackTime?: (ms: number) => void;
 }
 
-type State = 'connecting' | 'connected' | 'waiting' | 'stopped';
+/** `subscribing`: CONNACK received, SUBACK not yet; the client holds the id but cannot publish. */
+type State = 'connecting' | 'subscribing' | 'connected' | 'waiting' | 'stopped';
+
+/**
+ * mqtt-packet's parser errors (mqtt-packet parser.js `_emitError`: "Invalid …", "Cannot parse …",
+ * "Malformed …", "Packet too short", …) and MQTT.js handlers/ack.js "unrecognized packet type". MQTT.js
+ * emits them as 'error' and leaves the connection open (client.js `parser.on('error', …)`), so a server that
+ * sends bytes that are not MQTT would hold the client until a timeout; soak closes it and names the cause.
+ */
+const PROTOCOL_ERROR = /^(Invalid |Cannot parse|Malformed|Packet too short|Not supported|Unknown property|Packet must not|Connect flag|Will (QoS|Retain)|unrecognized packet type)/;
+
+/** What the client needs to know of a byte stream's first bytes (the transport layer classifies them). */
+export type Sniff = (bytes: Buffer) => 'http' | 'tls' | 'unknown';
 
 /**
  * An error or DISCONNECT that ends a connection is followed by its close within milliseconds (MQTT.js cleans
@@ -74,6 +96,18 @@ export class SoakClient {
   private disconnectRc: number | undefined;
   private firstSignalMs: number | undefined;
   private readonly payloadOpts: { qos: 0 | 1 | 2 };
+  /** The current attempt's stream: transport up (TCP, or TLS handshake done), first bytes, last byte time. */
+  private transportUp = false;
+  private socketUpMs: number | undefined;
+  private firstBytes: Buffer = Buffer.alloc(0);
+  private protocolError = false;
+  /** When the last byte arrived on the current connection (wall clock ms): when a silent link went silent. */
+  private lastByteMs: number | undefined;
+  private lastChunkMs: number | undefined;
+  private connackMs: number | undefined;
+  private readyTimer: NodeJS.Timeout | undefined;
+  /** Why soak itself closed the connection (no SUBACK in time), overriding what the close looks like. */
+  private ownClose: Classified | undefined;
 
   constructor(private readonly o: SoakClientOptions) {
     this.payloadOpts = { qos: o.qos };
@@ -85,7 +119,17 @@ export class SoakClient {
 
   /** Connected or trying to (holds or is about to take the client id). */
   get active(): boolean {
-    return this.state === 'connected' || this.state === 'connecting';
+    return this.state === 'connected' || this.state === 'connecting' || this.state === 'subscribing';
+  }
+
+  /** Ever became ready (CONNACK, and SUBACK when it publishes). */
+  get ready(): boolean {
+    return this.everConnected;
+  }
+
+  /** When the last byte arrived on the current connection (undefined before any). */
+  get lastByteAt(): number | undefined {
+    return this.lastByteMs;
   }
 
   start(): void {
@@ -93,11 +137,17 @@ export class SoakClient {
     o.onEvent({ type: 'client', t: o.now(), client: o.index, clientId: o.clientId });
     const c = o.connect(o.url, { ...o.mqttOptions, clientId: o.clientId, reconnectPeriod: 0, resubscribe: false, clean: o.clean });
     this.client = c;
+    this.tapStream();
     c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
     c.on('error', (err) => {
       this.dropStaleSignals();
       this.lastError ??= err as Error & { code?: string | number };
       this.firstSignalMs ??= o.now();
+      if ((err as { code?: unknown }).code === undefined && PROTOCOL_ERROR.test(err.message)) {
+        this.protocolError = true;
+        this.lastError = err as Error & { code?: string | number };
+        c.stream?.destroy();
+      }
     });
     c.on('disconnect', (packet) => {
       this.dropStaleSignals();
@@ -108,10 +158,75 @@ export class SoakClient {
     if (o.intervalMs > 0) c.on('message', (_topic, payload) => this.onMessage(payload));
   }
 
+  /**
+   * Watch the attempt's byte stream (MQTT.js makes a new one per connect()): the socket's connect starts the
+   * CONNACK clock (MQTT.js wrote CONNECT into the stream before, so no encoding is inside it), each chunk's
+   * arrival is stamped before MQTT.js parses it (prependListener), and the first bytes tell HTTP or TLS
+   * from garbage.
+   */
+  private tapStream(): void {
+    const o = this.o;
+    const stream = this.client?.stream as (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] }) | undefined;
+    this.transportUp = false;
+    this.socketUpMs = undefined;
+    this.firstBytes = Buffer.alloc(0);
+    this.protocolError = false;
+    this.lastByteMs = undefined;
+    this.connackMs = undefined;
+    this.ownClose = undefined;
+    if (!stream || typeof stream.prependListener !== 'function') return;
+    const up = () => {
+      this.transportUp = true;
+      this.socketUpMs = o.now();
+    };
+    // A TLS socket (encrypted: true) is up at 'secureConnect', after the handshake; a plain one at 'connect'.
+    stream.on((stream as { encrypted?: boolean }).encrypted === true ? 'secureConnect' : 'connect', up);
+    stream.prependListener('data', (chunk: Buffer) => {
+      const t = o.now();
+      this.transportUp = true;
+      this.lastChunkMs = t;
+      this.lastByteMs = t;
+      if (this.firstBytes.length < 16) this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
+    });
+  }
+
   private onConnack(sessionPresent: boolean): void {
     const o = this.o;
     if (this.state === 'stopped') return;
-    const t = o.now();
+    const t = this.lastChunkMs ?? o.now();
+    if (this.socketUpMs !== undefined) o.onConnackTime?.(Math.max(0, t - this.socketUpMs));
+    this.connackMs = t;
+    const needsSuback = o.intervalMs > 0 && !(sessionPresent && this.subscribed);
+    if (!needsSuback) {
+      this.becomeReady(sessionPresent);
+      return;
+    }
+    // A new session has no subscription: subscribe first, then publish, so nothing is sent before the
+    // broker can route it back (MQTT.js's own resubscribe runs after its offline queue is flushed).
+    // Publish even when the subscription was refused (SUBACK 0x80, an ACL): the messages then count as lost
+    // and the report says none came back, which is the finding. No SUBACK at all within the bound is a
+    // failed attempt with its own cause (no-suback): the broker took the connection and never served it.
+    this.state = 'subscribing';
+    const bound = o.readyTimeoutMs ?? Number(o.mqttOptions.connectTimeout ?? 30_000);
+    this.readyTimer = setTimeout(() => {
+      this.readyTimer = undefined;
+      if (this.state !== 'subscribing') return;
+      this.ownClose = { cause: 'no-suback', detail: `CONNACK received, no SUBACK within ${Math.round(bound)} ms` };
+      this.client?.stream?.destroy();
+    }, bound);
+    this.client?.subscribe(o.topic, { qos: o.qos }, (err) => {
+      if (this.state !== 'subscribing') return;
+      if (!err) this.subscribed = true;
+      this.becomeReady(sessionPresent);
+    });
+  }
+
+  /** The connection is usable: count the connect (at the CONNACK's time) and start publishing. */
+  private becomeReady(sessionPresent: boolean): void {
+    const o = this.o;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
+    const t = this.connackMs ?? o.now();
     const sessionExpected = !o.clean && this.everConnected;
     this.state = 'connected';
     this.everConnected = true;
@@ -119,21 +234,7 @@ export class SoakClient {
     o.timeline.connect(t, sessionPresent, sessionExpected);
     this.attempt = 0;
     this.resetSignals();
-    if (o.intervalMs <= 0) return;
-    // A present session holds our subscription only if this run made it: with a fixed --client-id and
-    // --no-clean the first CONNACK can find an earlier run's session, subscribed to that run's topic.
-    if (sessionPresent && this.subscribed) {
-      this.startPublishing();
-      return;
-    }
-    // A new session has no subscription: subscribe first, then publish, so nothing is sent before the
-    // broker can route it back (MQTT.js's own resubscribe runs after its offline queue is flushed).
-    // Publish even when the subscription was refused (SUBACK 0x80, an ACL): the messages then count as lost
-    // and the report says none came back, which is the finding.
-    this.client?.subscribe(o.topic, { qos: o.qos }, (err) => {
-      if (!err) this.subscribed = true;
-      if (this.state === 'connected') this.startPublishing();
-    });
+    if (o.intervalMs > 0) this.startPublishing();
   }
 
   private startPublishing(): void {
@@ -153,7 +254,9 @@ export class SoakClient {
     const o = this.o;
     const c = this.client;
     const online = c !== undefined && this.state === 'connected' && c.connected;
-    if (!c || (!online && !(o.publishOffline && o.qos > 0))) {
+    // The timer keeps running through outages, so every message the outage kept from being published is
+    // counted (skipped while offline) instead of vanishing from the accounting.
+    if (!c || (!online && !(o.publishOffline && o.qos > 0 && this.state !== 'subscribing'))) {
       o.seq.skipOffline();
       return;
     }
@@ -178,35 +281,73 @@ export class SoakClient {
   private onClose(): void {
     const o = this.o;
     if (this.state === 'stopped' || this.state === 'waiting') return;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
     this.dropStaleSignals();
     const t = this.firstSignalMs ?? o.now();
-    const err = this.lastError;
-    const obs = {
-      phase: this.state === 'connected' ? ('session' as const) : ('connect' as const),
-      errorCode: typeof err?.code === 'string' ? err.code : undefined,
-      errorMessage: err?.message,
-      reasonCode: this.disconnectRc ?? (typeof err?.code === 'number' ? err.code : undefined),
-      disconnectPacket: this.disconnectRc !== undefined,
-      mqttVersion: o.mqttOptions.protocolVersion === 5 ? (5 as const) : (4 as const),
-    };
-    let { cause, detail, reasonCode, kb } = classifyDisconnect(obs);
-    if (this.state === 'connected' && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
+    const obs = this.observation();
+    let { cause, detail, reasonCode, kb } = this.ownClose ?? classifyDisconnect(obs);
+    // After a CONNACK (ready or still subscribing) a close while another client of this run holds the id is a takeover.
+    if ((this.state === 'connected' || this.state === 'subscribing') && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
       cause = 'session-taken-over';
       detail = `${detail}, while another client with id ${o.clientId} was connecting`;
       kb = kbEntryFor({ cause, detail }, obs);
     }
     const rc = { ...(reasonCode === undefined ? {} : { reasonCode }), ...(kb === undefined ? {} : { kb }) };
     if (this.state === 'connected') {
-      if (!o.publishOffline) this.stopPublishing();
       o.seq.disconnected();
-      o.timeline.disconnect(t, cause);
-      o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc });
+      // A keepalive timeout is noticed up to 1.5 × keepalive after the link went silent: the outage began at
+      // the last byte received (an upper bound on its start), and the event says both.
+      const silentSince = cause === 'keepalive-timeout' && this.lastByteMs !== undefined && this.lastByteMs < t ? this.lastByteMs : undefined;
+      o.timeline.disconnect(t, cause, silentSince);
+      o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc, ...(silentSince !== undefined ? { silentSinceMs: silentSince } : {}) });
     } else {
       o.timeline.connectFailed(t, cause);
       o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
     }
     this.resetSignals();
     this.scheduleReconnect();
+  }
+
+  private observation(): DisconnectObservation {
+    const o = this.o;
+    const err = this.lastError;
+    return {
+      phase: this.state === 'connected' ? 'session' : 'connect',
+      errorCode: typeof err?.code === 'string' ? err.code : undefined,
+      errorMessage: err?.message,
+      reasonCode: this.disconnectRc ?? (typeof err?.code === 'number' ? err.code : undefined),
+      disconnectPacket: this.disconnectRc !== undefined,
+      mqttVersion: o.mqttOptions.protocolVersion === 5 ? 5 : 4,
+      transportUp: this.transportUp,
+      connackReceived: this.connackMs !== undefined,
+      protocolError: this.protocolError,
+      ...(this.firstBytes.length > 0 && o.sniff ? { looksLike: o.sniff(this.firstBytes) } : {}),
+    };
+  }
+
+  /**
+   * The run ended (its duration) while this client was still on its first attempt: an attempt that had no
+   * CONNACK, or no SUBACK, by the end is a failed attempt, so a client that never became ready is a failure
+   * with a cause, and a run where nothing became ready cannot read as healthy.
+   */
+  endAttempt(t: number): void {
+    const o = this.o;
+    if (this.state !== 'connecting' && this.state !== 'subscribing') return;
+    // Only as the sole evidence: a client that was up, or whose attempts already failed, has its outage on
+    // record, and an attempt the end merely cut short must not add a cause of its own.
+    if (this.everConnected || o.timeline.connectFailures > 0) return;
+    const since = this.state === 'subscribing' ? this.connackMs : undefined;
+    const c =
+      this.state === 'subscribing'
+        ? { cause: 'no-suback' as const, detail: `CONNACK received, no SUBACK in the ${Math.round(t - (since ?? t))} ms left of the run` }
+        : this.lastError || this.protocolError
+          ? classifyDisconnect(this.observation())
+          : classifyDisconnect({ ...this.observation(), errorMessage: 'connack timeout' });
+    const detail = this.state === 'connecting' && !this.lastError ? `${c.detail} (run ended while connecting)` : c.detail;
+    o.timeline.connectFailed(t, c.cause);
+    o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause: c.cause, detail, ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}) });
+    this.state = 'waiting';
   }
 
   private dropStaleSignals(): void {
@@ -233,7 +374,50 @@ export class SoakClient {
       this.state = 'connecting';
       // Keep the stores: MQTT.js's reconnect() without them starts empty ones and forgets unacked QoS 1/2.
       c.reconnect({ incomingStore: c.incomingStore, outgoingStore: c.outgoingStore });
+      this.tapStream();
     }, delay);
+  }
+
+  /**
+   * End of run: is the link still alive? A PINGREQ goes out and any byte back within `waitMs` says yes. No
+   * byte means the link died after its last byte and nobody noticed yet (the drop fell in the last keepalive
+   * window): that is a disconnect, counted from the last byte received.
+   */
+  async checkAlive(waitMs: number): Promise<void> {
+    const o = this.o;
+    const c = this.client;
+    const stream = c?.stream;
+    if (this.state !== 'connected' || !c || !stream) return;
+    const answered = await new Promise<boolean>((resolve) => {
+      const onData = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        stream.off('data', onData);
+        resolve(false);
+      }, waitMs);
+      stream.once('data', onData);
+      try {
+        c.sendPing();
+      } catch {
+        // A stream that cannot take the write is as dead as one that does not answer.
+      }
+    });
+    if (answered || this.state !== 'connected') return;
+    const t = o.now();
+    const since = this.lastByteMs !== undefined && this.lastByteMs < t ? this.lastByteMs : undefined;
+    o.seq.disconnected();
+    o.timeline.disconnect(t, 'keepalive-timeout', since);
+    o.onEvent({
+      type: 'disconnect',
+      t,
+      client: o.index,
+      cause: 'keepalive-timeout',
+      detail: `no answer to a PINGREQ within ${waitMs} ms at the end of the run: the link went silent before the keepalive noticed`,
+      ...(since !== undefined ? { silentSinceMs: since } : {}),
+    });
+    this.state = 'waiting';
   }
 
   /** Stop publishing but stay connected (the drain phase waits for in-flight messages). */
@@ -245,6 +429,8 @@ export class SoakClient {
   /** Close for good: DISCONNECT if connected, no reconnect. */
   async stop(): Promise<void> {
     this.stopPublishing();
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = undefined;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     const wasConnected = this.state === 'connected';

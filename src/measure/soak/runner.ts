@@ -4,11 +4,15 @@
  * as lost. The only async, networked part of soak; decisions live in analyze/soak and config/reconnect.
  */
 import type { IClientOptions } from 'mqtt';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencyHistogram } from '../../analyze/stats.js';
+import { isPermanentRefusal } from '../../analyze/soak/causes.js';
+import { SaturationTracker } from '../../analyze/soak/saturation.js';
+import { sniff } from '../../transport/mqtt-wire.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
-import type { EndReason, SoakEvent, SoakRunInfo } from '../../analyze/soak/events.js';
-import { clientRows, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
+import { SOAK_FILE_VERSION, type EndReason, type SoakEvent, type SoakRunInfo } from '../../analyze/soak/events.js';
+import { clientRows, latencySummary, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import type { PayloadFormat } from './payload.js';
 import { SoakClient, type ConnectFn } from './client.js';
@@ -41,6 +45,18 @@ export interface SoakRunOptions {
   random?: () => number;
   now?: () => number;
   connect?: ConnectFn;
+  /** Longest wait for a SUBACK after CONNACK (default: the connect timeout). */
+  readyTimeoutMs?: number;
+  /**
+   * Stop after this many attempts when no client ever connected and every attempt was refused permanently
+   * (bad credentials, not authorised, banned): retrying cannot cure it. Undefined: retry for ever.
+   */
+  stopAfterRefusals?: number;
+  /**
+   * Sample our own event-loop delay and CPU to tell when this process is the bottleneck. Default: on with
+   * the wall clock, off when a clock is injected (a fake clock has no machine to measure).
+   */
+  watchSelf?: boolean;
 }
 
 export interface SoakRun {
@@ -83,15 +99,42 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const trackers: SeqTracker[] = [];
   const clients: SoakClient[] = [];
   const latency = new LatencyHistogram();
+  const connack = new LatencyHistogram();
+  const saturation = new SaturationTracker();
+  let firstConnects = 0;
+  let lastFirstConnectMs: number | undefined;
+  const mqttVersion = o.mqttOptions.protocolVersion === 5 ? 5 : 4;
+  let everConnected = false;
+  let refusals = 0;
+  let failures = 0;
+  let stopForRefusals: (() => void) | undefined;
   const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
   const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
-  const emit = (ev: SoakEvent) => o.onEvent(ev);
+  const emit = (ev: SoakEvent) => {
+    if (ev.type === 'connect') {
+      everConnected = true;
+      if (ev.attempt === 0 || !seenUp.has(ev.client)) {
+        seenUp.add(ev.client);
+        firstConnects += 1;
+        lastFirstConnectMs = ev.t;
+      }
+    } else if (ev.type === 'disconnect' || ev.type === 'connect-failed') {
+      saturation.failure(ev.t);
+    }
+    if (ev.type === 'connect-failed') {
+      failures += 1;
+      if (ev.cause === 'connack-refused' && isPermanentRefusal(ev.reasonCode, mqttVersion)) refusals += 1;
+      if (!everConnected && o.stopAfterRefusals !== undefined && refusals === failures && refusals >= o.stopAfterRefusals) stopForRefusals?.();
+    }
+    o.onEvent(ev);
+  };
+  const seenUp = new Set<number>();
   const onArrival = (ms: number | undefined, kind: string) => {
     if (ms !== undefined) latency.record(Math.max(0, ms));
     o.onArrival?.(ms, kind);
   };
 
-  emit({ type: 'start', v: 1, t: startedMs, runId: o.runId, info: o.info });
+  emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
 
   const summary = (t: number, graceMs: number): SoakSummary => ({
     atMs: t,
@@ -101,6 +144,13 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     connections: summarizeConnections(timelines, t, o.flapThresholdMs),
     messages: summarizeMessages(trackers, t, graceMs, latency),
     perClient: clientRows(timelines, trackers, t, graceMs),
+    fleet: {
+      connackMs: latencySummary(connack),
+      askedPerS: o.rampPerS,
+      firstConnects,
+      achievedPerS: firstConnects > 1 && lastFirstConnectMs !== undefined && lastFirstConnectMs > startedMs ? (1000 * firstConnects) / (lastFirstConnectMs - startedMs) : null,
+    },
+    ...(o.watchSelf ?? o.now === undefined ? { saturation: saturation.summary() } : {}),
   });
 
   // Only ids used by more than one client need the takeover lookup (an idle fleet of unique ids pays nothing).
@@ -138,6 +188,9 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       timeline,
       onEvent: emit,
       onArrival,
+      sniff,
+      onConnackTime: (ms) => connack.record(ms),
+      ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       ...((idCount.get(clientId) ?? 0) > 1 ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) } : {}),
     });
     clients.push(c);
@@ -148,6 +201,29 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   let rampTimer: NodeJS.Timeout | undefined;
   let checkpointTimer: NodeJS.Timeout | undefined;
   let durationTimer: { cancel(): void } | undefined;
+  let selfTimer: NodeJS.Timeout | undefined;
+  const watchSelf = o.watchSelf ?? o.now === undefined;
+  const loopDelay = !watchSelf ? undefined : monitorEventLoopDelay({ resolution: 20 });
+  if (loopDelay) {
+    loopDelay.enable();
+    let cpu = process.cpuUsage();
+    let at = performance.now();
+    selfTimer = setInterval(() => {
+      const wall = performance.now() - at;
+      const used = process.cpuUsage(cpu);
+      saturation.sample({
+        atMs: now(),
+        windowMs: wall,
+        // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
+        loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20),
+        cpuPct: wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
+      });
+      loopDelay.reset();
+      cpu = process.cpuUsage();
+      at = performance.now();
+    }, 1000);
+    selfTimer.unref();
+  }
 
   const done = new Promise<{ summary: SoakSummary; reason: EndReason }>((resolve) => {
     let finished = false;
@@ -159,6 +235,12 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       durationTimer?.cancel();
       o.signal.removeEventListener('abort', onAbort);
       for (const c of clients) c.quiesce();
+      // A run that ends on its own (not Ctrl-C) counts attempts still waiting for CONNACK or SUBACK as failed.
+      if (reason === 'duration') for (const c of clients) c.endAttempt(now());
+      // A link that died in the last keepalive window has not been noticed yet: ask every connected client
+      // for a PINGRESP (while the drain waits anyway); no byte back means the link is silent, counted from
+      // its last byte.
+      const alive = Promise.all(clients.map((c) => c.checkAlive(o.drainMs)));
       // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
       // older ones are lost already and not worth waiting for.
       const drainEnd = now() + o.drainMs;
@@ -169,6 +251,9 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       while (now() < drainEnd && clients.some((c) => c.connected) && inFlight()) {
         await new Promise((r) => setTimeout(r, 20));
       }
+      await alive;
+      if (selfTimer) clearInterval(selfTimer);
+      loopDelay?.disable();
       const t = now();
       const final = summary(t, 0);
       await Promise.all(clients.map((c) => c.stop()));
@@ -176,6 +261,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       resolve({ summary: final, reason });
     };
     const onAbort = () => void finish('signal');
+    stopForRefusals = () => void finish('refused');
     if (o.signal.aborted) {
       void finish('signal');
       return;

@@ -1,0 +1,81 @@
+/**
+ * Fleet connect figures and soak's own saturation. CONNACK time is checked against a scripted server that
+ * answers CONNECT after exactly D ms (the injected truth); saturation against a tracker fed known samples
+ * and against a real stall of this process's event loop.
+ */
+import { describe, expect, test } from 'vitest';
+import { startFakeServer } from '../helpers/fake-server.js';
+import { SaturationTracker } from '../../src/analyze/soak/saturation.js';
+import { soakAgainst, until } from './helpers.js';
+
+const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+
+describe('fleet connects', () => {
+  test.each([50, 200])('CONNACK after %i ms: p50 reads the injected delay, not our own work', async (delayMs) => {
+    // Accept, wait D ms after the CONNECT arrives, answer CONNACK; SUBSCRIBE is answered at once. The
+    // server's own span (accept → CONNACK written) is the truth, so a late timer on a busy machine moves both.
+    const spans: number[] = [];
+    const server = await startFakeServer((s) => {
+      const accepted = performance.now();
+      s.on('data', (d: Buffer) => {
+        if (d[0] === 0x10) {
+          setTimeout(() => {
+            spans.push(performance.now() - accepted);
+            s.write(CONNACK_OK);
+          }, delayMs);
+        }
+        else if ((d[0]! & 0xf0) === 0x80) s.write(Buffer.from([0x90, 0x03, d[2]!, d[3]!, 0x01]));
+      });
+    });
+    try {
+      const h = await soakAgainst(server.url, { clients: 4, ratePerS: 0, drainMs: 0 });
+      await until(() => h.run.connectedNow() === 4, 10_000, 'four connected');
+      h.abort.abort();
+      const { summary } = await h.run.done;
+      const cm = summary.fleet!.connackMs!;
+      expect(cm.count).toBe(4);
+      // The server's timer cannot fire early; loopback and parsing add well under 50 ms to its span.
+      expect(cm.p50).toBeGreaterThanOrEqual(delayMs - 1);
+      expect(cm.p50).toBeGreaterThanOrEqual(Math.min(...spans) - 5);
+      expect(cm.p50).toBeLessThanOrEqual(Math.max(...spans) + 50);
+      expect(summary.fleet!.firstConnects).toBe(4);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('saturation of the measuring process', () => {
+  test('windows over a bound are marked, failures inside them counted, failures outside not', () => {
+    const t = new SaturationTracker(200, 95);
+    t.failure(500); // inside the first (healthy) window
+    expect(t.sample({ atMs: 1000, windowMs: 1000, loopDelayMaxMs: 5, cpuPct: 30 })).toBe(false);
+    t.failure(1500);
+    t.failure(1900);
+    expect(t.sample({ atMs: 2000, windowMs: 1000, loopDelayMaxMs: 900, cpuPct: 40 })).toBe(true);
+    t.failure(2100); // a timeout that fired late, just after the stall: still ours
+    expect(t.sample({ atMs: 3000, windowMs: 1000, loopDelayMaxMs: 3, cpuPct: 99 })).toBe(true);
+    t.failure(5000);
+    expect(t.sample({ atMs: 6000, windowMs: 1000, loopDelayMaxMs: 3, cpuPct: 10 })).toBe(false);
+    expect(t.summary()).toMatchObject({ windows: 2, totalMs: 2000, loopDelayMaxMs: 900, cpuMaxPct: 99, failuresDuring: 3, firstMs: 1000, lastMs: 3000 });
+  });
+
+  test('a real stall of our event loop is seen and reported as ours', async () => {
+    const server = await startFakeServer((s) => s.once('data', () => s.write(CONNACK_OK)));
+    try {
+      const h = await soakAgainst(server.url, { ratePerS: 0, drainMs: 0 });
+      await until(() => h.run.connectedNow() === 1, 10_000, 'connected');
+      const end = Date.now() + 700;
+      while (Date.now() < end) {
+        // Busy: this is the stall under test.
+      }
+      await new Promise((r) => setTimeout(r, 1500));
+      h.abort.abort();
+      const { summary } = await h.run.done;
+      expect(summary.saturation!.windows).toBeGreaterThanOrEqual(1);
+      expect(summary.saturation!.loopDelayMaxMs).toBeGreaterThanOrEqual(400);
+    } finally {
+      await server.close();
+    }
+  });
+});
