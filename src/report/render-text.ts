@@ -75,13 +75,15 @@ function table(head: string[], c: ChalkInstance, rows: string[][], width: number
 
 export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_WIDTH): string {
   if (checks.length === 0) return '';
+  // A time column only when some check was timed: an always-empty column is noise.
+  const timed = checks.some((ch) => ch.durationMs !== undefined);
   const rows = checks.map((ch) => [
     colorStatus(c, ch.status, STATUS_MARK[ch.status]),
     ch.title,
-    ch.durationMs === undefined ? '' : formatDuration(ch.durationMs),
+    ...(timed ? [ch.durationMs === undefined ? '' : formatDuration(ch.durationMs)] : []),
     ch.summary ?? '',
   ]);
-  return table(['', 'check', 'time', 'result'], c, rows, width).toString();
+  return table(['', 'check', ...(timed ? ['time'] : []), 'result'], c, rows, width).toString();
 }
 
 export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {
