@@ -12,7 +12,8 @@
  * - `drop` (NAT mapping lost, blackhole): bytes vanish in both directions, no FIN and no RST reach either end,
  *   and both sockets stay open until their owners give up, as behind an Azure LB with default settings.
  * - `reset`: both ends get an RST at the moment the mapping expires (Azure LB "TCP reset on idle" sends it
- *   both ways; an AWS NAT gateway sends it when the inside host next uses the flow: reference C1).
+ *   both ways: learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset), or the end that sends next gets
+ *   it (an AWS NAT gateway after 350 s idle: docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -351,7 +352,7 @@ class Connection {
       this.proxy.count.bytesDropped += b.length;
       if (this.resetOnUse && !from.destroyed) {
         // No mapping for this flow any more: the middlebox answers the sender with an RST (AWS NAT gateway,
-        // reference C1); the other end hears nothing.
+        // docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html); the other end hears nothing.
         this.proxy.count.resets++;
         this.closeReason = `nat-idle reset of the ${side} on use`;
         this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'nat-idle', detail: `${side} sent after the mapping expired` });
