@@ -79,6 +79,7 @@ export const impairCommand = defineCommand({
     // One formatter, picked once: text lines or JSON lines on stdout.
     const line = ctx.out.json ? impairEventJson : formatImpairEvent;
     const startedAt = new Date();
+    let reported = false;
     let proxy;
     try {
       proxy = await startImpairProxy({
@@ -87,8 +88,8 @@ export const impairCommand = defineCommand({
         targetHost: target.host,
         targetPort: target.port,
         faults,
-        // --quiet: counters on exit only.
-        onEvent: args.quiet ? undefined : (e) => ctx.out.write(line(e) + '\n'),
+        // --quiet: counters on exit only. Nothing follows the report: events stop once it is written.
+        onEvent: args.quiet ? undefined : (e) => !reported && ctx.out.write(line(e) + '\n'),
         ...(args.seed !== undefined ? { random: seededRandom(args.seed) } : {}),
       });
     } catch (err) {
@@ -100,9 +101,11 @@ export const impairCommand = defineCommand({
     }
     ctx.out.note(`impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(target)}  ${describeFaults(faults)}`);
     const stoppedBy = await waitForStop(ctx.signal, durationMs);
+    // close() waits for every connection's `closed` event, so the counters and the event stream are final.
+    await proxy.close();
     const counters = proxy.counters();
     const lateness = proxy.lateness();
-    await proxy.close();
+    reported = true;
     const report = buildImpairReport({
       listen: { host: proxy.host, port: proxy.port },
       target,

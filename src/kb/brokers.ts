@@ -22,6 +22,8 @@ export interface BrokerLimits {
   timeoutCapS?: number;
   /** Keepalive 0 (off) accepted? */
   allowsZero: boolean;
+  /** The service accepts MQTT only over TLS (offline snippets and byte counts then assume TLS). */
+  tlsOnly?: boolean;
   /** Further documented behaviour worth a line in the report. */
   notes: string[];
   source: string;
@@ -37,6 +39,7 @@ export const BROKERS: readonly BrokerLimits[] = [
     timeoutFactor: 1.5,
     checkIntervalS: 0,
     allowsZero: false,
+    tlsOnly: true,
     notes: [
       'non-zero keepalive below 30 s is treated as 30 s for the server-side timeout',
       'VPC endpoints cap keepalive at 230 s',
@@ -54,6 +57,7 @@ export const BROKERS: readonly BrokerLimits[] = [
     checkIntervalS: 0,
     timeoutCapS: 1767,
     allowsZero: false,
+    tlsOnly: true,
     notes: [
       'server timeout min(1.5 × K, 1767 s), the Azure LB idle limit of 29.45 min',
       'MQTT 3.1.1 only (8883, or WSS on 443)',

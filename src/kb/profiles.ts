@@ -33,6 +33,14 @@ export interface NetworkProfile {
   /** Typical middlebox idle timeout on that path, if the reference gives one. */
   natIdleS?: number;
   natMode?: 'drop' | 'reset';
+  /**
+   * Cellular radio idle→connected (RRC) promotion: the first packet after an idle period waits this long while
+   * the radio wakes: about 2 s on 3G (Qian et al., "Characterizing Radio Resource Allocation for 3G Networks",
+   * ACM IMC 2010), a few hundred ms on LTE (Huang et al., "A Close Examination of Performance and Power
+   * Characteristics of 4G LTE Networks", ACM MobiSys 2012). keepalive-tune adds it to the ping and connect
+   * timeouts.
+   */
+  radioPromotionMs?: number;
   /** Where the numbers come from (reference section + original source). */
   source: string;
   /** How solid the RTT figures are: `reference` (a row of the reference tables), `derived` (computed from
@@ -44,6 +52,9 @@ export interface NetworkProfile {
 
 /** Linux minimum RTO (TCP_RTO_MIN), see the header comment. */
 export const LINUX_RTO_MIN_MS = 200;
+
+/** One second: the conservative end of "hundreds of ms to seconds" for a cellular RRC promotion (see radioPromotionMs). */
+const CELLULAR_PROMOTION_MS = 1000;
 
 function row(
   p: Omit<NetworkProfile, 'jitterMs' | 'stallMs' | 'lossPct' | 'unsourced'> & { unsourced?: string[] },
@@ -88,6 +99,7 @@ export const PROFILES: readonly NetworkProfile[] = [
     // time-outs, Wang et al. SIGCOMM 2011).
     natIdleS: 300,
     natMode: 'drop',
+    radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
       'RTT: reference C3, CMU-CS-22-115 (LTE "fails to reliably meet" < 50 ms; tens of ms to ~100 ms); NAT idle: reference C2 "practical reading" (cellular keepalive under ~4–5 min), Wang et al. SIGCOMM 2011, Nordic nRF91 note (reference C1)',
     confidence: 'reference',
@@ -99,6 +111,7 @@ export const PROFILES: readonly NetworkProfile[] = [
     rttMs: { min: 20, typical: 40, max: 80 },
     natIdleS: 300,
     natMode: 'drop',
+    radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
       'RTT min: reference C3, arXiv 2507.18834 (only the top 5% regularly see < 20 ms); typical/max: estimate; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
     confidence: 'estimate',
@@ -128,6 +141,7 @@ export const PROFILES: readonly NetworkProfile[] = [
     rttMs: { min: 800, typical: 1700, max: 10_000 },
     natIdleS: 300,
     natMode: 'drop',
+    radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
       'estimate: RTT typical ≈ 2 × 837 ms measured (Ugwuanyi et al., Electronics 2021), max = 10 s 3GPP TR 45.820 exception-report latency target at 164 dB MCL; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
     confidence: 'estimate',

@@ -8,6 +8,8 @@ import { maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import { CLIENT_LIBS, clientDetectionS, type ClientLibId, type SnippetSettings } from '../kb/clients.js';
+import type { ClassifiedFailure, MeasurementFailure } from '../analyze/failure.js';
+import { failureReportError, failureVerdict } from '../analyze/failure.js';
 import type { BrokerLimitProbe, IdleDiscovery } from '../measure/idle-discovery.js';
 import type { VerifyBrokerResult } from '../measure/verify-broker.js';
 import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
@@ -30,6 +32,10 @@ export interface KeepaliveReportInput {
   version: string;
   interrupted: boolean;
   impair?: { spec: string; via: string };
+  /** What stopped the measurement, classified (analyze/failure.ts). */
+  failure?: { classified: ClassifiedFailure; failure: MeasurementFailure };
+  /** Text view: add the rule-by-rule reasons, the field guides and every library's snippet. */
+  explain?: boolean;
 }
 
 export interface ClientAdvice {
@@ -64,7 +70,8 @@ export interface KeepaliveData {
     discovery?: IdleDiscovery;
     verifyBroker?: VerifyBrokerResult;
   };
-  recommendation: Omit<Recommendation, 'why' | 'fieldGuide' | 'warnings'>;
+  /** Absent when no recommendation can be earned: the measurement failed, or no PINGREQ was answered. */
+  recommendation?: Omit<Recommendation, 'why' | 'fieldGuide' | 'warnings'>;
   why: Recommendation['why'];
   fieldGuide: Recommendation['fieldGuide'];
   warnings: string[];
@@ -108,10 +115,24 @@ export function clientAdvice(rec: Recommendation, ids: ClientLibId[], target: Ke
   });
 }
 
-function verdictFor(input: KeepaliveReportInput): Verdict {
-  const k = input.rec.keepaliveS;
-  const head = `keepalive ${k} s, ping timeout ${input.rec.pingTimeoutS} s, connect timeout ${input.rec.connectTimeoutS} s`;
-  if (input.interrupted) return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted; from what was measured: ${head}` };
+/**
+ * Why no recommendation can be given, if so. Settings derived from a path that never answered (or was never
+ * measured) would be invented: the finding is the answer then.
+ */
+function withheldBecause(input: KeepaliveReportInput): string | undefined {
+  if (input.failure && input.failure.classified.kind !== 'interrupted') return input.failure.classified.oneLine;
+  const r = input.rtt;
+  if (r && r.sent > 0 && r.received === 0) return `no PINGRESP to any of ${r.sent} PINGREQ${r.sent === 1 ? '' : 's'}: the broker or the path does not answer keepalive pings`;
+  if (input.interrupted && input.target && !r?.received) return 'interrupted before anything was measured';
+  return undefined;
+}
+
+function verdictFor(input: KeepaliveReportInput, withheld: string | undefined): Verdict {
+  const failure = input.failure?.classified;
+  if (failure && failure.kind !== 'interrupted') return failureVerdict(failure);
+  if (input.interrupted) return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: withheld ?? `interrupted; from what was measured: ${headline(input.rec)}` };
+  if (withheld) return { status: 'failed', exitCode: ExitCode.finding, summary: withheld };
+  const head = headline(input.rec);
   const v = input.verify;
   if (v && v.outcome === 'not-cut') {
     return { status: 'degraded', exitCode: ExitCode.finding, summary: `${head}; but the broker did not drop a silent client within ${dur(v.waitedMs)}: it does not enforce keepalive` };
@@ -122,152 +143,196 @@ function verdictFor(input: KeepaliveReportInput): Verdict {
   return { status: 'ok', exitCode: ExitCode.ok, summary: head };
 }
 
-export function buildKeepaliveReport(input: KeepaliveReportInput): Report<KeepaliveData> {
-  const { rec } = input;
-  const checks: Check[] = [];
-  if (input.rtt) {
-    const r = input.rtt;
-    checks.push({
-      id: 'rtt',
-      title: 'RTT (PINGREQ → PINGRESP)',
-      status: r.received === 0 ? 'fail' : r.lossPct > 0 ? 'warn' : 'pass',
-      summary: r.summary
-        ? `${r.received}/${r.sent} answered, p50 ${dur(r.summary.p50)}, p99 ${dur(r.summary.p99)}, loss ${r.lossPct.toFixed(1)}%`
-        : `no answer to ${r.sent} PINGREQs`,
-      metrics: { sent: r.sent, received: r.received, lossPct: r.lossPct, ...(r.summary ? { p50Ms: r.summary.p50, p99Ms: r.summary.p99, maxMs: r.summary.max } : {}) },
-    });
-  }
-  if (input.limits) {
-    const l = input.limits;
-    checks.push({
-      id: 'broker-limits',
-      title: 'Broker keepalive limit',
-      status: 'info',
-      summary: l.maxAcceptedS !== undefined ? `at most ${l.maxAcceptedS} s (${l.how})` : `no cap seen (${l.how})`,
-      metrics: { maxAcceptedS: l.maxAcceptedS ?? null, connects: l.connects, refusals: l.refusals },
-      ...(l.version === 4 && l.maxAcceptedS === undefined
-        ? { explanation: 'MQTT 3.1.1 has no Server Keep Alive; mosquitto before 2.0.12 accepts any value and still enforces only its own 1.5 × K' }
-        : {}),
-    });
-  }
-  if (input.discovery) {
-    const d = input.discovery;
-    const bracket = d.aboveMax
-      ? `above ${dur(d.lowMs)} (no connection died up to ${d.cappedByBrokerS !== undefined ? `the broker's keepalive cap of ${d.cappedByBrokerS} s` : '--max-idle'})`
-      : d.highMs - d.lowMs < 50
-        ? `${dur(d.highMs)} (reset at expiry)`
-        : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
-    checks.push({
-      id: 'idle-discovery',
-      title: 'Path idle timeout',
-      status: d.inconsistent ? 'warn' : d.aboveMax ? 'info' : 'pass',
-      summary: `${bracket}; ${d.connections} connections, ${d.rounds.length} round(s), took ${dur(d.tookMs)}`,
-      durationMs: d.tookMs,
-      metrics: { lowMs: d.lowMs, highMs: d.highMs, aboveMax: d.aboveMax, deadClosed: d.deadHow.closed, deadSilent: d.deadHow.timeout, ...(d.cappedByBrokerS !== undefined ? { cappedByBrokerS: d.cappedByBrokerS } : {}) },
-      explanation: d.deadHow.closed > 0
-        ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
-        : d.deadHow.timeout > 0
-          ? 'idle connections went silent (PINGREQ unanswered, no RST): a middlebox that drops expired flows silently'
-          : 'no connection died within --max-idle',
-      ...(d.inconsistent ? { hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy' } : {}),
-    });
-  }
-  if (input.verify) {
-    const v = input.verify;
-    checks.push({
-      id: 'verify-broker',
-      title: 'Broker keepalive enforcement',
-      status: v.outcome === 'cut' ? (v.willFired || v.willNotChecked ? 'pass' : 'warn') : v.outcome === 'not-cut' ? 'warn' : 'skip',
-      summary:
-        v.outcome === 'cut' && v.cutAfterMs !== undefined && v.factor !== undefined
-          ? `silent client with keepalive ${v.keepaliveS} s cut after ${dur(v.cutAfterMs)} = ${v.factor.toFixed(2)} × K; Will ${v.willNotChecked ? 'not checked' : v.willFired ? `fired ${dur(v.willAfterCutMs ?? 0)} after the cut` : 'did NOT fire'}`
-          : v.outcome === 'not-cut'
-            ? `not cut within ${dur(v.waitedMs)} (keepalive ${v.keepaliveS} s)`
-            : 'interrupted',
-      metrics: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs ?? null, factor: v.factor ?? null, willFired: v.willFired, disconnectReason: v.disconnectReason ?? null },
-      explanation: 'the spec requires a cut after 1.5 × K; brokers check on a timer, so the real factor is 1.5 plus up to one check interval divided by K (mosquitto ~5 s, EMQX 30 s)',
-      ...(v.willNotChecked ? { hint: v.willNotChecked } : {}),
-    });
-  }
-  checks.push({
+function headline(rec: Recommendation): string {
+  return `keepalive ${rec.keepaliveS} s, ping timeout ${rec.pingTimeoutS} s, connect timeout ${rec.connectTimeoutS} s`;
+}
+
+function rttCheck(r: NonNullable<KeepaliveReportInput['rtt']>): Check {
+  return {
+    id: 'rtt',
+    title: 'RTT (PINGREQ → PINGRESP)',
+    status: r.received === 0 ? 'fail' : r.lossPct > 0 ? 'warn' : 'pass',
+    summary: r.summary
+      ? `${r.received}/${r.sent} answered, p50 ${dur(r.summary.p50)}, p99 ${dur(r.summary.p99)}, loss ${r.lossPct.toFixed(1)}%`
+      : `no answer to ${r.sent} PINGREQ${r.sent === 1 ? '' : 's'}`,
+    metrics: { sent: r.sent, received: r.received, lossPct: r.lossPct, ...(r.summary ? { p50Ms: r.summary.p50, p99Ms: r.summary.p99, maxMs: r.summary.max } : {}) },
+    ...(r.sent > 0 && r.received === 0
+      ? {
+          explanation: 'the broker accepted the connection but answered no PINGREQ: a client with any keepalive would be cut (or cut itself) on this path',
+          hint: 'check the broker and anything in the path that filters MQTT; mqtt-doctor probe measures the same pings',
+        }
+      : {}),
+  };
+}
+
+function limitsCheck(l: BrokerLimitProbe): Check {
+  return {
+    id: 'broker-limits',
+    title: 'Broker keepalive limit',
+    status: 'info',
+    summary: l.maxAcceptedS !== undefined ? `at most ${l.maxAcceptedS} s (${l.how})` : `no cap seen (${l.how})`,
+    metrics: { maxAcceptedS: l.maxAcceptedS ?? null, connects: l.connects, refusals: l.refusals },
+    ...(l.version === 4 && l.maxAcceptedS === undefined
+      ? { explanation: 'MQTT 3.1.1 has no Server Keep Alive; mosquitto before 2.0.12 accepts any value and still enforces only its own 1.5 × K' }
+      : {}),
+  };
+}
+
+function discoveryCheck(d: IdleDiscovery): Check {
+  const bracket = d.aboveMax
+    ? `above ${dur(d.lowMs)} (no connection died up to ${d.cappedByBrokerS !== undefined ? `the broker's keepalive cap of ${d.cappedByBrokerS} s` : '--max-idle'})`
+    : d.highMs - d.lowMs < 50
+      ? `${dur(d.highMs)} (reset at expiry)`
+      : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
+  return {
+    id: 'idle-discovery',
+    title: 'Path idle timeout',
+    status: d.inconsistent ? 'warn' : d.aboveMax ? 'info' : 'pass',
+    summary: `${bracket}; ${d.connections} connections, ${d.rounds.length} round(s), took ${dur(d.tookMs)}`,
+    durationMs: d.tookMs,
+    metrics: { lowMs: d.lowMs, highMs: d.highMs, aboveMax: d.aboveMax, deadClosed: d.deadHow.closed, deadSilent: d.deadHow.timeout, ...(d.cappedByBrokerS !== undefined ? { cappedByBrokerS: d.cappedByBrokerS } : {}) },
+    explanation: d.deadHow.closed > 0
+      ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
+      : d.deadHow.timeout > 0
+        ? 'idle connections went silent (PINGREQ unanswered, no RST): a middlebox that drops expired flows silently'
+        : 'no connection died within --max-idle',
+    ...(d.inconsistent ? { hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy' } : {}),
+  };
+}
+
+function verifyCheck(v: VerifyBrokerResult): Check {
+  return {
+    id: 'verify-broker',
+    title: 'Broker keepalive enforcement',
+    status: v.outcome === 'cut' ? (v.willFired || v.willNotChecked ? 'pass' : 'warn') : v.outcome === 'not-cut' ? 'warn' : 'skip',
+    summary:
+      v.outcome === 'cut' && v.cutAfterMs !== undefined && v.factor !== undefined
+        ? `silent client with keepalive ${v.keepaliveS} s cut after ${dur(v.cutAfterMs)} = ${v.factor.toFixed(2)} × K; Will ${v.willNotChecked ? 'not checked' : v.willFired ? `fired ${dur(v.willAfterCutMs ?? 0)} after the cut` : 'did NOT fire'}`
+        : v.outcome === 'not-cut'
+          ? `not cut within ${dur(v.waitedMs)} (keepalive ${v.keepaliveS} s)`
+          : 'interrupted',
+    metrics: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs ?? null, factor: v.factor ?? null, willFired: v.willFired, disconnectReason: v.disconnectReason ?? null },
+    explanation: 'the spec requires a cut after 1.5 × K; brokers check on a timer, so the real factor is 1.5 plus up to one check interval divided by K (mosquitto ~5 s, EMQX 30 s)',
+    ...(v.willNotChecked ? { hint: v.willNotChecked } : {}),
+  };
+}
+
+const FAILURE_SUMMARY: Record<Exclude<ClassifiedFailure['kind'], 'interrupted'>, (c: ClassifiedFailure) => string> = {
+  unreachable: (c) => `${c.phase.toUpperCase()} failed`,
+  refused: () => 'refused by the broker',
+  'not-mqtt': () => 'did not speak MQTT',
+};
+
+function failureCheck(c: ClassifiedFailure & { kind: Exclude<ClassifiedFailure['kind'], 'interrupted'> }): Check {
+  return { id: 'connect', title: 'Connect (DNS → CONNACK)', status: 'fail', summary: FAILURE_SUMMARY[c.kind](c), explanation: c.oneLine, hint: c.hint };
+}
+
+function recommendationCheck(rec: Recommendation): Check {
+  return {
     id: 'recommendation',
     title: 'Recommendation',
     status: rec.warnings.length > 0 ? 'warn' : 'pass',
     summary: `keepalive ${s(rec.keepaliveS)}, ping timeout ${s(rec.pingTimeoutS)}, ${rec.pingsPerDay} pings/day`,
     ...(rec.warnings.length > 0 ? { explanation: rec.warnings.join('; ') } : {}),
-  });
+  };
+}
 
-  const clients = clientAdvice(rec, input.clients, input.snippetTarget);
-  const view: Section[] = [
-    {
-      kind: 'pairs',
-      title: 'Recommended settings',
-      pairs: [
-        ['keepalive', s(rec.keepaliveS)],
-        ['ping timeout', `${s(rec.pingTimeoutS)} (PINGRESP wait)`],
-        ['connect timeout', s(rec.connectTimeoutS)],
-        ['reconnect backoff', `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %, back to ${s(rec.backoff.minS)} after ${s(rec.backoff.resetAfterS)} connected`],
-        ['OS TCP keepalive', `idle ${s(rec.tcpKeepalive.idleS)}, interval ${s(rec.tcpKeepalive.intervalS)}, count ${rec.tcpKeepalive.count}`],
-        ['dead link noticed', `client after ≤ ${s(rec.detection.clientS)}, broker after ≤ ${s(rec.detection.serverS)} (${rec.detection.serverBasis})`],
-        ['cost when idle', `${rec.pingsPerDay} pings/day, ${(rec.bytesPerDay / 1024).toFixed(1)} KiB/day (${input.inputs.transport})`],
-      ],
-    },
-    { kind: 'table', title: 'Why', head: ['rule', 'inputs', 'result'], rows: rec.why.map((w) => [w.rule, w.inputs, w.result]) },
-    {
-      kind: 'table',
-      title: 'Field guides (field-practice.md) against this path',
-      head: ['claim', 'theirs', 'ours', '', 'why'],
-      rows: rec.fieldGuide.map((f) => [`${f.claim} (${f.guide})`, f.theirs, f.ours, f.agrees ? 'agrees' : 'DISAGREES', f.why]),
-    },
-    {
-      kind: 'table',
-      title: 'Client libraries with these settings',
-      head: ['library', 'PINGRESP wait', 'detects dead link', 'note'],
-      rows: clients.map((c) => [c.title, s(c.pingWaitS), `≤ ${s(c.detectionS)}`, `${c.fits ? '' : '⚠ '}${c.note ?? ''}`]),
-    },
-    ...clients.map((c): Section => ({ kind: 'lines', title: `${c.title}: ${c.semantics}`, lines: c.snippet.split('\n') })),
+function checksFor(input: KeepaliveReportInput, withheld: string | undefined): Check[] {
+  const failure = input.failure?.classified;
+  return [
+    ...(failure && failure.kind !== 'interrupted' ? [failureCheck({ ...failure, kind: failure.kind })] : []),
+    ...(input.rtt ? [rttCheck(input.rtt)] : []),
+    ...(input.limits ? [limitsCheck(input.limits)] : []),
+    ...(input.discovery ? [discoveryCheck(input.discovery)] : []),
+    ...(input.verify ? [verifyCheck(input.verify)] : []),
+    ...(withheld ? [] : [recommendationCheck(input.rec)]),
   ];
-  if (rec.warnings.length > 0) view.push({ kind: 'lines', title: 'Warnings', lines: rec.warnings });
+}
 
-  const inp = input.inputs;
-  const data: KeepaliveData = {
+function settingsSection(rec: Recommendation, transport: KeepaliveInputs['transport']): Section {
+  return {
+    kind: 'pairs',
+    title: 'Recommended settings',
+    pairs: [
+      ['keepalive', s(rec.keepaliveS)],
+      ['ping timeout', `${s(rec.pingTimeoutS)} (PINGRESP wait)`],
+      ['connect timeout', s(rec.connectTimeoutS)],
+      ['reconnect backoff', `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %, back to ${s(rec.backoff.minS)} after ${s(rec.backoff.resetAfterS)} connected`],
+      ['OS TCP keepalive', `idle ${s(rec.tcpKeepalive.idleS)}, interval ${s(rec.tcpKeepalive.intervalS)}, count ${rec.tcpKeepalive.count}`],
+      ['dead link noticed', `client after ≤ ${s(rec.detection.clientS)}, broker after ≤ ${s(rec.detection.serverS)} (${rec.detection.serverBasis})`],
+      ['cost when idle', `${rec.pingsPerDay} pings/day, ${(rec.bytesPerDay / 1024).toFixed(1)} KiB/day (${transport})`],
+    ],
+  };
+}
+
+function snippetSection(c: ClientAdvice): Section {
+  const caveat = c.fits ? [] : [`⚠ ${c.note ?? 'this library cannot follow the recommendation exactly'}`];
+  return { kind: 'lines', title: `${c.title}: ${c.semantics}`, lines: [...c.snippet.split('\n'), ...caveat] };
+}
+
+/** Default text: the answer first (settings, one snippet), in one screen; --explain adds the reasoning. */
+function viewFor(input: KeepaliveReportInput, clients: ClientAdvice[]): Section[] {
+  const { rec } = input;
+  const first = clients[0];
+  const view: Section[] = [settingsSection(rec, input.inputs.transport)];
+  if (!input.explain) {
+    if (first) view.push(snippetSection(first));
+    const others = clients.length > 1 ? `--client ${clients.slice(1).map((c) => c.id).join('|')} for another library's snippet, ` : '';
+    view.push({ kind: 'lines', title: 'More', lines: [`${others}--explain for the rule behind each number, the field guides and every library's PINGRESP wait`] });
+  } else {
+    view.push(
+      { kind: 'table', title: 'Why', head: ['rule', 'inputs', 'result'], rows: rec.why.map((w) => [w.rule, w.inputs, w.result]) },
+      {
+        kind: 'table',
+        title: 'Field guides against this path',
+        head: ['claim', 'theirs', 'ours', '', 'why'],
+        rows: rec.fieldGuide.map((f) => [`${f.claim} (${f.guide})`, f.theirs, f.ours, f.agrees ? 'agrees' : 'DISAGREES', f.why]),
+      },
+      {
+        kind: 'table',
+        title: 'Client libraries with these settings',
+        head: ['library', 'PINGRESP wait', 'detects dead link', 'note'],
+        rows: clients.map((c) => [c.title, s(c.pingWaitS), `≤ ${s(c.detectionS)}`, `${c.fits ? '' : '⚠ '}${c.note ?? ''}`]),
+      },
+      ...clients.map(snippetSection),
+    );
+  }
+  if (rec.warnings.length > 0) view.push({ kind: 'lines', title: 'Warnings', lines: rec.warnings });
+  return view;
+}
+
+function keepaliveData(input: KeepaliveReportInput, clients: ClientAdvice[], withheld: boolean): KeepaliveData {
+  const { rec, inputs: inp } = input;
+  const measured = {
+    ...(input.rtt ? { rtt: input.rtt } : {}),
+    ...(input.limits ? { limits: input.limits } : {}),
+    ...(input.discovery ? { discovery: input.discovery } : {}),
+    ...(input.verify ? { verifyBroker: input.verify } : {}),
+  };
+  const { why: _why, fieldGuide: _guide, warnings: _warnings, ...settings } = rec;
+  return {
     inputs: {
-      ...(input.given.profile ? { profile: input.given.profile } : {}),
-      ...(input.given.broker ? { broker: input.given.broker } : {}),
-      ...(input.given.natIdle ? { natIdle: input.given.natIdle } : {}),
+      ...input.given,
       power: inp.power,
       transport: inp.transport,
       ...(inp.sessionExpiryS !== undefined ? { sessionExpiryS: inp.sessionExpiryS } : {}),
       ...(inp.idle ? { idle: inp.idle } : {}),
       ...(inp.path ? { path: inp.path } : {}),
     },
-    ...(input.rtt || input.limits || input.discovery || input.verify
-      ? {
-          measured: {
-            ...(input.rtt ? { rtt: input.rtt } : {}),
-            ...(input.limits ? { limits: input.limits } : {}),
-            ...(input.discovery ? { discovery: input.discovery } : {}),
-            ...(input.verify ? { verifyBroker: input.verify } : {}),
-          },
-        }
-      : {}),
-    recommendation: {
-      keepaliveS: rec.keepaliveS,
-      pingTimeoutS: rec.pingTimeoutS,
-      connectTimeoutS: rec.connectTimeoutS,
-      backoff: rec.backoff,
-      tcpKeepalive: rec.tcpKeepalive,
-      detection: rec.detection,
-      pingsPerDay: rec.pingsPerDay,
-      bytesPerDay: rec.bytesPerDay,
-      ...(rec.idleBoundS !== undefined ? { idleBoundS: rec.idleBoundS } : {}),
-    },
-    why: rec.why,
-    fieldGuide: rec.fieldGuide,
-    warnings: rec.warnings,
-    clients,
+    ...(Object.keys(measured).length > 0 ? { measured } : {}),
+    ...(withheld ? {} : { recommendation: settings }),
+    why: withheld ? [] : rec.why,
+    fieldGuide: withheld ? [] : rec.fieldGuide,
+    warnings: withheld ? [] : rec.warnings,
+    clients: withheld ? [] : clients,
     ...(input.impair ? { impair: input.impair } : {}),
   };
+}
+
+export function buildKeepaliveReport(input: KeepaliveReportInput): Report<KeepaliveData> {
+  const withheld = withheldBecause(input);
+  const clients = clientAdvice(input.rec, input.clients, input.snippetTarget);
+  const failure = input.failure;
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'mqtt-doctor', version: input.version },
@@ -275,9 +340,10 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
     startedAt: input.startedAt.toISOString(),
     finishedAt: input.finishedAt.toISOString(),
     ...(input.target ? { target: maskTarget(input.target) } : {}),
-    checks,
-    data,
-    verdict: verdictFor(input),
-    view,
+    checks: checksFor(input, withheld),
+    data: keepaliveData(input, clients, withheld !== undefined),
+    ...(failure && failure.classified.kind !== 'interrupted' ? { error: failureReportError(failure.classified, failure.failure) } : {}),
+    verdict: verdictFor(input, withheld),
+    view: withheld ? [] : viewFor(input, clients),
   };
 }

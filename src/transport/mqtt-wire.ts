@@ -21,7 +21,8 @@ export function encodePacket(packet: Packet, protocolVersion: 4 | 5): Buffer {
 
 export type WireFailure =
   | { kind: 'timeout'; waitedMs: number }
-  | { kind: 'closed'; error?: string; code?: string }
+  /** firstBytes: what arrived before the close, hex (a packet cut in the middle), when anything did. */
+  | { kind: 'closed'; error?: string; code?: string; firstBytes?: string }
   | { kind: 'malformed'; detail: string; firstBytes: string; looksLike: 'http' | 'tls' | 'unknown' }
   | { kind: 'aborted' };
 
@@ -134,9 +135,10 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
       }
       this.parser.parse(chunk);
     });
-    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: tidyError(err.message), ...(err.code ? { code: err.code } : {}) }));
-    stream.on('close', () => this.fail({ kind: 'closed' }));
-    stream.on('end', () => this.fail({ kind: 'closed', error: 'the server closed the connection (FIN)' }));
+    const seen = () => (this.firstBytes.length > 0 ? { firstBytes: this.firstBytes.toString('hex') } : {});
+    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: tidyError(err.message), ...(err.code ? { code: err.code } : {}), ...seen() }));
+    stream.on('close', () => this.fail({ kind: 'closed', ...seen() }));
+    stream.on('end', () => this.fail({ kind: 'closed', error: 'the server closed the connection (FIN)', ...seen() }));
   }
 
   get closedWith(): WireFailure | undefined {

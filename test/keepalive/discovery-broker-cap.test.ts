@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { idleSearchBounds } from '../../src/measure/idle-discovery.js';
 import { verifyWaitMs } from '../../src/measure/verify-broker.js';
-import { brokerCapS } from '../../src/commands/keepalive-tune.js';
+import { brokerCapS } from '../../src/measure/keepalive-tune.js';
 import { getBroker } from '../../src/kb/brokers.js';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';

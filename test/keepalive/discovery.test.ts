@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { narrow, planProbes, type ProbeResultAt } from '../../src/measure/idle-discovery.js';
-import { parseNatIdle } from '../../src/commands/keepalive-tune.js';
+import { parseNatIdle } from '../../src/config/keepalive-tune.js';
 
 const r = (idleMs: number, alive: boolean): ProbeResultAt => ({ idleMs, alive, how: alive ? 'pingresp' : 'timeout' });
 

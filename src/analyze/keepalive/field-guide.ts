@@ -1,6 +1,6 @@
 /**
- * Compare a recommendation with the tables and rules of thumb in circulation
- * (../shared/reference/field-practice.md) and say, claim by claim, whether they agree and why not.
+ * Compare a recommendation with the heartbeat tables in circulation in published field guides (a Python guide
+ * for the Bemfa IoT cloud, a Go MQTT keepalive guide) and say, claim by claim, whether they agree and why not.
  * Pure: the claims are data, the verdicts are computed from the recommendation's own numbers.
  */
 import type { FieldGuideCheck, KeepaliveInputs, Recommendation } from './types.js';
@@ -16,7 +16,10 @@ interface TableRow {
   reason?: string;
 }
 
-/** field-practice.md, "Heartbeat / keepalive tables in circulation". */
+/**
+ * The guides' own tables, as quoted. No stable public URL is known for either guide: the rows name the guide
+ * and are checked against this path's numbers rather than trusted.
+ */
 export const FIELD_TABLE: readonly TableRow[] = [
   { guide: 'Python/Bemfa guide', network: '4G mobile', profiles: ['4g'], loS: 45, hiS: 60, silenceFactor: 3 },
   { guide: 'Python/Bemfa guide', network: 'stable broadband', profiles: ['broadband'], loS: 30, hiS: 45, silenceFactor: 4 },

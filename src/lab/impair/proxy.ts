@@ -12,7 +12,8 @@
  * - `drop` (NAT mapping lost, blackhole): bytes vanish in both directions, no FIN and no RST reach either end,
  *   and both sockets stay open until their owners give up, as behind an Azure LB with default settings.
  * - `reset`: both ends get an RST at the moment the mapping expires (Azure LB "TCP reset on idle" sends it
- *   both ways; an AWS NAT gateway sends it when the inside host next uses the flow: reference C1).
+ *   both ways: learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset), or the end that sends next gets
+ *   it (an AWS NAT gateway after 350 s idle: docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -305,7 +306,7 @@ class Connection {
     this.client.on('close', () => {
       this.proxy.count.closed++;
       this.proxy.count.active--;
-      this.proxy.conns.delete(this);
+      this.proxy.forget(this);
       this.proxy.emit({
         type: 'closed',
         conn: this.id,
@@ -351,7 +352,7 @@ class Connection {
       this.proxy.count.bytesDropped += b.length;
       if (this.resetOnUse && !from.destroyed) {
         // No mapping for this flow any more: the middlebox answers the sender with an RST (AWS NAT gateway,
-        // reference C1); the other end hears nothing.
+        // docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html); the other end hears nothing.
         this.proxy.count.resets++;
         this.closeReason = `nat-idle reset of the ${side} on use`;
         this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'nat-idle', detail: `${side} sent after the mapping expired` });
@@ -453,7 +454,7 @@ class Connection {
     this.downDir?.stop();
     this.proxy.count.closed++;
     this.proxy.count.active--;
-    this.proxy.conns.delete(this);
+    this.proxy.forget(this);
     const now = this.proxy.now();
     const e: ImpairEvent = {
       type: 'closed',
@@ -500,6 +501,9 @@ export class LatenessRing {
   }
 }
 
+/** A destroyed socket closes within a tick or two; never let a stuck one hold close() longer than this. */
+const CLOSE_DRAIN_MS = 2000;
+
 class ProxyCore {
   readonly count: ImpairCounters = {
     opened: 0,
@@ -518,6 +522,7 @@ class ProxyCore {
     upstreamErrors: 0,
   };
   readonly conns = new Set<Connection>();
+  private drainedWaiters: Array<() => void> = [];
   readonly lateness = new LatenessRing(4096);
   private readonly t0 = performance.now();
   private nextId = 1;
@@ -532,6 +537,25 @@ class ProxyCore {
 
   now(): number {
     return performance.now() - this.t0;
+  }
+
+  /** A connection is gone (its `closed` event emitted): wake close() once none are left. */
+  forget(conn: Connection): void {
+    this.conns.delete(conn);
+    if (this.conns.size > 0) return;
+    for (const wake of this.drainedWaiters.splice(0)) wake();
+  }
+
+  /** Resolves once every connection has closed (and emitted its `closed` event), or after `maxMs`. */
+  drained(maxMs: number): Promise<void> {
+    if (this.conns.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxMs);
+      this.drainedWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   emit(e: ImpairEvent): void {
@@ -561,7 +585,7 @@ class ProxyCore {
       client.on('close', () => {
         this.count.active--;
         this.count.closed++;
-        this.conns.delete(conn);
+        this.forget(conn);
       });
       client.resetAndDestroy();
       return;
@@ -666,6 +690,9 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
       const s = server;
       server = undefined;
       for (const c of [...core.conns]) c.destroy();
+      // Sockets report their close on a later tick: wait for every `closed` event, so counters taken after
+      // close() are final and no event follows the caller's report.
+      await core.drained(CLOSE_DRAIN_MS);
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
   };

@@ -1,0 +1,229 @@
+/**
+ * One failure route: every measurement failure (a dial phase that failed, a server that never spoke MQTT, a
+ * CONNACK refusal, a signal) is classified here into one kind, one exit code, one line and one hint, so that
+ * probe, soak and keepalive-tune end the same way for the same server (README "Exit codes").
+ *
+ * Rules, in order:
+ *  - the run was interrupted (SIGINT/SIGTERM, ABORT_ERR) → `interrupted`, exit 130;
+ *  - DNS, TCP, TLS or WebSocket failed (including TLS refused just after the handshake, which TLS 1.3 reports
+ *    during CONNECT) → `unreachable`, exit 3;
+ *  - the broker answered CONNACK with a non-zero code → `refused`, exit 4;
+ *  - anything else after TCP (or TLS/WS) was accepted: no CONNACK in time, bytes that are not MQTT, an HTTP or TLS
+ *    answer to a plaintext CONNECT, a close before or in the middle of CONNACK → `not-mqtt` ("did not speak
+ *    MQTT"), exit 4.
+ *
+ * Pure: values in, value out. The input is plain data (`MeasurementFailure`); probe's `ProbeFailure` already has
+ * this shape. `failureOf(err)` reads the errors the transport and measure layers throw (PhaseError, WireError,
+ * ConnackRefused) by shape, so this module imports nothing from below it.
+ */
+import { formatDuration } from '../config/units.js';
+import { DoctorError, ExitCode } from '../errors.js';
+import { classifyFailure } from '../kb/classify.js';
+import { describeConnack } from '../kb/reason-codes.js';
+
+export type FailurePhase = 'dns' | 'tcp' | 'tls' | 'ws' | 'mqtt';
+
+/**
+ * What a measurement learned about its failure. `code` is a Node/OpenSSL code (ECONNREFUSED, ENOTFOUND,
+ * CERT_HAS_EXPIRED, ERR_SSL_…) or one of the session codes measure/probe.ts uses: CONNACK_TIMEOUT,
+ * CLOSED_BEFORE_CONNACK, HTTP_SERVER, TLS_SERVER, MALFORMED_PACKET, CONNACK_REFUSED, ABORT_ERR.
+ */
+export interface MeasurementFailure {
+  phase: FailurePhase;
+  code?: string | undefined;
+  message: string;
+  /** CONNACK return code (3.1.1) or reason code (5) of a refusal. */
+  reasonCode?: number | undefined;
+  mqttVersion?: 4 | 5 | undefined;
+  /** The first bytes the server sent, hex (for answers that are not MQTT). */
+  firstBytes?: string | undefined;
+  /** How long we waited for CONNACK, when it never came. */
+  waitedMs?: number | undefined;
+}
+
+export type FailureKind = 'interrupted' | 'unreachable' | 'refused' | 'not-mqtt';
+
+export interface ClassifiedFailure {
+  kind: FailureKind;
+  exitCode: typeof ExitCode.unreachable | typeof ExitCode.refused | typeof ExitCode.interrupted;
+  phase: FailurePhase;
+  /** One line for a person, no trailing period: what happened, in the server's terms. */
+  oneLine: string;
+  /** What to try next. */
+  hint: string;
+}
+
+export interface FailureContext {
+  /** The signal of the run was aborted: whatever failed, it failed because we stopped. */
+  aborted?: boolean;
+  /** host:port the user named, for hints that suggest another URL. */
+  hostPort?: string;
+}
+
+const PHASE_NAME: Record<FailurePhase, string> = { dns: 'DNS', tcp: 'TCP', tls: 'TLS', ws: 'WebSocket', mqtt: 'MQTT' };
+const PROBE_HINT = 'mqtt-doctor probe shows each connection phase';
+const NOT_MQTT = 'the server accepted the connection but did not speak MQTT';
+
+export function classifyMeasurementFailure(f: MeasurementFailure, ctx: FailureContext = {}): ClassifiedFailure {
+  if (ctx.aborted || f.code === 'ABORT_ERR') {
+    return { kind: 'interrupted', exitCode: ExitCode.interrupted, phase: f.phase, oneLine: 'interrupted', hint: 'the report shows what was gathered before the signal' };
+  }
+  const hostPort = ctx.hostPort ?? 'HOST:PORT';
+  if (f.phase !== 'mqtt' || isTlsCode(f.code)) return unreachable(f, hostPort);
+  if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) return refused(f.reasonCode, f.mqttVersion ?? (f.reasonCode >= 0x80 ? 5 : 4), hostPort);
+  return notMqtt(f, hostPort);
+}
+
+/** TLS 1.3 completes the client's handshake before the server checks it; a refusal then arrives during CONNECT. */
+function isTlsCode(code: string | undefined): boolean {
+  return code !== undefined && /^ERR_(SSL|TLS)_/.test(code);
+}
+
+function unreachable(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
+  const phase: FailurePhase = f.phase === 'mqtt' ? 'tls' : f.phase;
+  const kb = classifyFailure({ phase, ...(f.code ? { code: f.code } : {}), message: f.message });
+  return { kind: 'unreachable', exitCode: ExitCode.unreachable, phase, oneLine: `${PHASE_NAME[phase]} failed: ${f.message}`, hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort) };
+}
+
+/** Knowledge-base text keeps HOST:PORT placeholders; a known target fills them in. */
+function fillTarget(text: string, hostPort: string): string {
+  return text.replaceAll('HOST:PORT', hostPort);
+}
+
+function refused(reasonCode: number, version: 4 | 5, hostPort: string): ClassifiedFailure {
+  const rc = describeConnack(reasonCode, version);
+  const kb = classifyFailure({ phase: 'mqtt', reasonCode, mqttVersion: version });
+  return {
+    kind: 'refused',
+    exitCode: ExitCode.refused,
+    phase: 'mqtt',
+    oneLine: `the broker refused the connection: ${rc.name} (${rc.hex})`,
+    hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort),
+  };
+}
+
+function notMqtt(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
+  const base = { kind: 'not-mqtt' as const, exitCode: ExitCode.refused, phase: 'mqtt' as const };
+  const bytes = f.firstBytes ? ` (first bytes ${spacedHex(f.firstBytes)})` : '';
+  switch (f.code) {
+    case 'HTTP_SERVER':
+      return {
+        ...base,
+        oneLine: `an HTTP server answered, not an MQTT broker${bytes}`,
+        hint: `for a WebSocket listener use ws://${hostPort}/mqtt (wss:// with TLS); plain MQTT is usually on port 1883, 8883 with TLS`,
+      };
+    case 'TLS_SERVER':
+      return { ...base, oneLine: `a TLS server answered a plaintext CONNECT: ${NOT_MQTT} in the clear`, hint: `use mqtts://${hostPort}` };
+    case 'CONNACK_TIMEOUT':
+      return {
+        ...base,
+        oneLine: `${NOT_MQTT}: no CONNACK ${f.waitedMs !== undefined ? `within ${formatDuration(Math.round(f.waitedMs / 100) * 100)}` : 'before the connect timeout'}`,
+        hint: 'check the port (1883 mqtt, 8883 mqtts, 8083/8084 ws) and the broker log; raise --connect-timeout only if the broker is known to be slow',
+      };
+    case 'MALFORMED_PACKET':
+      return { ...base, oneLine: `${NOT_MQTT}: it sent bytes that are not MQTT${bytes}`, hint: `is ${hostPort} an MQTT port? mqtt-doctor probe --verbose shows the bytes` };
+    case 'CONNACK_REFUSED':
+      // A refusal without a code cannot be told apart from any other non-answer.
+      return { ...base, oneLine: `${NOT_MQTT}: ${f.message}`, hint: PROBE_HINT };
+    default:
+      // Closed (FIN or RST) before a whole CONNACK arrived; the bytes it did send show a packet cut short.
+      return {
+        ...base,
+        oneLine: `${NOT_MQTT}: it closed the connection ${f.firstBytes ? `before a whole CONNACK arrived${bytes}` : 'in answer to CONNECT'}${f.code && !/^CLOSED/.test(f.code) ? ` (${f.code})` : ''}`,
+        hint: `the port may expect TLS (mqtts://${hostPort}) or WebSocket (ws://${hostPort}/mqtt), or the broker rejected this CONNECT: check its log`,
+      };
+  }
+}
+
+function spacedHex(hex: string): string {
+  return (hex.slice(0, 16).match(/../g) ?? []).join(' ') + (hex.length > 16 ? ' …' : '');
+}
+
+interface PhaseErrorShape {
+  name: 'PhaseError';
+  phase: FailurePhase;
+  code: string | undefined;
+  message: string;
+  firstBytes?: string;
+  connack?: { reasonCode: number; protocolVersion?: 4 | 5 };
+}
+type WireFailureShape =
+  | { kind: 'timeout'; waitedMs: number }
+  | { kind: 'closed'; error?: string; code?: string; firstBytes?: string }
+  | { kind: 'malformed'; detail: string; firstBytes: string; looksLike: 'http' | 'tls' | 'unknown' }
+  | { kind: 'aborted' };
+interface WireErrorShape {
+  name: 'WireError';
+  message: string;
+  failure: WireFailureShape;
+}
+interface ConnackRefusedShape {
+  name: 'ConnackRefused';
+  message: string;
+  reasonCode: number;
+  version: 4 | 5;
+}
+
+function named<T extends { name: string }>(err: unknown, name: T['name']): err is T {
+  return err instanceof Error && err.name === name;
+}
+
+/**
+ * The failure a thrown transport/measure error describes (transport/types.ts PhaseError, transport/mqtt-wire.ts
+ * WireError, measure/idle-discovery.ts ConnackRefused), or undefined for anything else (a bug: let it through).
+ * A WireError here happened while waiting for CONNACK: sessions catch their own later ones.
+ */
+export function failureOf(err: unknown): MeasurementFailure | undefined {
+  if (named<PhaseErrorShape>(err, 'PhaseError')) {
+    return {
+      phase: err.phase,
+      code: err.connack ? 'CONNACK_REFUSED' : err.code,
+      message: err.message,
+      ...(err.firstBytes ? { firstBytes: err.firstBytes } : {}),
+      ...(err.connack ? { reasonCode: err.connack.reasonCode, mqttVersion: err.connack.protocolVersion } : {}),
+    };
+  }
+  if (named<ConnackRefusedShape>(err, 'ConnackRefused')) {
+    return { phase: 'mqtt', code: 'CONNACK_REFUSED', message: err.message, reasonCode: err.reasonCode, mqttVersion: err.version };
+  }
+  if (named<WireErrorShape>(err, 'WireError')) {
+    const w = err.failure;
+    switch (w.kind) {
+      case 'timeout':
+        return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message: err.message, waitedMs: w.waitedMs };
+      case 'aborted':
+        return { phase: 'mqtt', code: 'ABORT_ERR', message: err.message };
+      case 'malformed':
+        return { phase: 'mqtt', code: w.looksLike === 'http' ? 'HTTP_SERVER' : w.looksLike === 'tls' ? 'TLS_SERVER' : 'MALFORMED_PACKET', message: err.message, firstBytes: w.firstBytes };
+      case 'closed':
+        return { phase: 'mqtt', code: w.code ?? 'CLOSED_BEFORE_CONNACK', message: err.message, ...(w.firstBytes ? { firstBytes: w.firstBytes } : {}) };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The CLI funnel's side of the route: a DoctorError that carries its classification (exit 3 or 4). An
+ * interruption is not thrown: the command reports what it gathered and the verdict says interrupted (exit 130).
+ */
+export class MeasurementError extends DoctorError {
+  constructor(
+    readonly failure: ClassifiedFailure & { kind: Exclude<FailureKind, 'interrupted'> },
+    options?: ErrorOptions,
+  ) {
+    super(failure.kind === 'unreachable' ? 'unreachable' : 'refused', failure.exitCode, failure.oneLine, failure.hint, options);
+  }
+}
+
+/**
+ * The report builders' side of the route: the verdict a classified failure gives any command's report
+ * (report/model.ts Verdict, declared by shape here so analysis does not import the layer above it).
+ */
+export function failureVerdict(c: ClassifiedFailure): { status: 'failed' | 'interrupted'; exitCode: number; summary: string } {
+  return c.kind === 'interrupted' ? { status: 'interrupted', exitCode: c.exitCode, summary: 'interrupted' } : { status: 'failed', exitCode: c.exitCode, summary: c.oneLine };
+}
+
+/** The report's `error` block (report/model.ts ReportError), the same in every command's JSON. */
+export function failureReportError(c: ClassifiedFailure, f: MeasurementFailure): { kind: FailureKind; phase: FailurePhase; code?: string; message: string; hint: string } {
+  return { kind: c.kind, phase: c.phase, ...(f.code ? { code: f.code } : {}), message: c.oneLine, hint: c.hint };
+}

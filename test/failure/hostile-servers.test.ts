@@ -1,0 +1,158 @@
+/**
+ * One failure route, every command: probe, soak and keepalive-tune run as spawned CLIs against servers that
+ * accept TCP and then misbehave. Each must end with the same exit code (README: 3 unreachable, 4 refused or not
+ * MQTT, 130 interrupted), one clear line naming what happened, no stack trace, and within a bounded time.
+ */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { makeCerts, type CertSet } from '../helpers/certs.js';
+import { BIN } from '../helpers/cli.js';
+import { startHostile, type Hostile, type HostileServer } from './servers.js';
+
+type Command = 'probe' | 'soak' | 'keepalive-tune';
+
+/** Each command with the smallest run that still measures; every connect is bounded by 2 s. */
+const ARGS: Record<Command, (url: string) => string[]> = {
+  probe: (url) => ['probe', url, '-c', '1', '--connect-timeout', '2s'],
+  soak: (url) => ['soak', url, '-d', '3s', '-n', '1', '--connect-timeout', '2s'],
+  'keepalive-tune': (url) => ['keepalive-tune', url, '--samples', '1', '--connect-timeout', '2s'],
+};
+
+interface Row {
+  server: Hostile;
+  exit: number;
+  /** The one line that must name what happened. */
+  line: RegExp;
+}
+
+const ROWS: Row[] = [
+  { server: 'silence', exit: 4, line: /did not speak MQTT.*no CONNACK/i },
+  { server: 'random-bytes', exit: 4, line: /did not speak MQTT.*not MQTT/i },
+  { server: 'bad-length', exit: 4, line: /did not speak MQTT/i },
+  { server: 'http', exit: 4, line: /an HTTP server answered/i },
+  { server: 'connack-cut', exit: 4, line: /did not speak MQTT.*closed.*before a whole CONNACK/i },
+  { server: 'tls', exit: 4, line: /TLS/ },
+  { server: 'closed-port', exit: 3, line: /ECONNREFUSED|refused the TCP connection/i },
+];
+
+/**
+ * Rows a command still gets wrong, by `command/server`. Each is named in the merge report for the lead to fix
+ * where the command's owner works; an entry here turns the row into `test.fails`, never into a skip.
+ */
+const KNOWN_WRONG = new Set<string>([
+  // probe: exit 4 already, but its line says "CONNECT → CONNACK failed: …", not what the server is (classifier
+  // not wired into report/build-probe.ts yet).
+  'probe/silence',
+  'probe/random-bytes',
+  'probe/bad-length',
+  'probe/connack-cut',
+  // soak: exit 3 for a server that accepted TCP and never spoke MQTT; the HTTP server is "unknown"; SIGTERM
+  // while its client is still connecting exits 3 (report/build-soak.ts, commands/soak.ts).
+  'soak/silence',
+  'soak/random-bytes',
+  'soak/bad-length',
+  'soak/http',
+  'soak/connack-cut',
+  'soak/tls',
+  'soak/sigterm',
+]);
+
+/**
+ * Ceiling for one run: the 2 s connect timeout and soak's 3 s, plus process start-up, which takes its margin from
+ * the start-up of `mqtt-doctor --version` measured in this run (a busy machine slows both alike). A command that
+ * retries or waits for Ctrl-C instead of ending blows through it.
+ */
+let BOUND_MS = 15_000;
+const HARD_KILL_MS = 90_000;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Spawn the built CLI; with `termOnConnect`, send SIGTERM once the server has accepted a connection. */
+function run(args: string[], server?: HostileServer, termOnConnect = false): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
+    delete env.FORCE_COLOR;
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const poll = termOnConnect
+      ? setInterval(() => {
+          if ((server?.connections ?? 0) > 0) {
+            clearInterval(poll);
+            // Let the command reach its wait for CONNACK before the signal lands.
+            setTimeout(() => child.kill('SIGTERM'), 200);
+          }
+        }, 20)
+      : undefined;
+    const killer = setTimeout(() => child.kill('SIGKILL'), HARD_KILL_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(poll);
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr, ms: performance.now() - t0 });
+    });
+  });
+}
+
+let certs: CertSet;
+beforeAll(async () => {
+  certs = makeCerts();
+  const startup = await run(['--version']);
+  BOUND_MS = 2000 + 3000 + 4000 + 10 * startup.ms;
+});
+
+const cases = ROWS.flatMap((row) => (Object.keys(ARGS) as Command[]).map((command) => ({ ...row, command })));
+
+describe.concurrent('every command classifies a hostile server the same way', () => {
+  const servers: HostileServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+  for (const c of cases) {
+    const name = `${c.command} against ${c.server}: exit ${c.exit}`;
+    const body = async () => {
+      const server = await startHostile(c.server, certs);
+      servers.push(server);
+      const r = await run(ARGS[c.command](server.url));
+      const all = `${r.stdout}\n${r.stderr}`;
+      expect({ code: r.code, all }).toMatchObject({ code: c.exit });
+      expect(all).toMatch(c.line);
+      expect(all).not.toMatch(/^\s+at .+\(.+:\d+:\d+\)$/m);
+      expect(all).not.toMatch(/internal error/);
+      expect(r.ms).toBeLessThan(BOUND_MS);
+    };
+    if (KNOWN_WRONG.has(`${c.command}/${c.server}`)) test.fails(name, body, HARD_KILL_MS + 5000);
+    else test(name, body, HARD_KILL_MS + 5000);
+  }
+});
+
+describe.concurrent('SIGTERM while waiting for CONNACK exits 130', () => {
+  const LONG: Record<Command, (url: string) => string[]> = {
+    probe: (url) => ['probe', url, '-c', '1', '--connect-timeout', '60s'],
+    soak: (url) => ['soak', url, '-d', '60s', '-n', '1', '--connect-timeout', '60s'],
+    'keepalive-tune': (url) => ['keepalive-tune', url, '--samples', '1', '--connect-timeout', '60s'],
+  };
+  for (const command of Object.keys(LONG) as Command[]) {
+    const name = `${command}: SIGTERM → 130 long before the 60 s connect timeout`;
+    const body = async () => {
+      const server = await startHostile('silence', certs);
+      try {
+        const r = await run(LONG[command](server.url), server, true);
+        expect({ code: r.code, out: `${r.stdout}\n${r.stderr}` }).toMatchObject({ code: 130 });
+        expect(r.ms).toBeLessThan(BOUND_MS);
+      } finally {
+        await server.close();
+      }
+    };
+    if (KNOWN_WRONG.has(`${command}/sigterm`)) test.fails(name, body, HARD_KILL_MS + 5000);
+    else test(name, body, HARD_KILL_MS + 5000);
+  }
+});
