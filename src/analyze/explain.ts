@@ -10,12 +10,16 @@
 import type { ClientId, KbEntry, NumberSpace } from '../kb/entry.js';
 import { allNames, lookupName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
 import { mqtt5ReasonCode } from '../kb/reason-codes.js';
+import { CLIENT_ENTRY_PREFIXES, CLIENT_SPACES, NUMBER_CONTEXT, NUMBER_PRIOR, PACKET_WORDS, SPACE_LABEL } from '../kb/numbering.js';
+import { emitterForClient, fingerprint, type Emitter } from '../kb/emitters.js';
 
 export interface ExplainOptions {
   client?: ClientId;
   mqttVersion?: 4 | 5;
   /** Read bare numbers (true for a pasted code; log mode turns it off so timestamps are not read as codes). */
   numbers?: boolean;
+  /** Compute nearest-entry suggestions for unknown input (log mode turns it off: it is per-line work). */
+  suggest?: boolean;
 }
 
 export type MatchVia = 'name' | 'pattern' | 'number';
@@ -42,106 +46,26 @@ export interface Explanation {
   suggestions: KbEntry[];
   /** Host and port found in the input, used to fill HOST/PORT in the confirm command. */
   target?: { host: string; port?: string };
+  /** Who most likely wrote the text (from its shape, or --client), when anything matched. */
+  emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
 }
 
-const SPACE_LABEL: Record<NumberSpace, string> = {
-  mqtt5: 'MQTT 5 reason code',
-  connack311: 'MQTT 3.1.1 CONNACK return code',
-  'errno-linux': 'Linux errno',
-  'errno-macos': 'macOS/BSD errno',
-  'errno-wsa': 'Windows WSA error',
-  'errno-libuv': 'libuv/Node err.errno (Windows)',
-  'errno-newlib': 'ESP32/newlib errno (MicroPython OSError)',
-  'paho-python': 'Paho Python MQTTErrorCode',
-  libmosquitto: 'libmosquitto mosq_err_t',
-  'paho-java': 'Paho Java reason code',
-  'paho-c': 'Paho C return code',
-  'paho-go': 'Paho Go CONNACK code',
-  umqtt: 'umqtt code',
-  'ws-close': 'WebSocket close code',
-  http: 'HTTP status',
-  'tls-alert': 'TLS alert',
-  x509: 'X509 verify error',
-  azure: 'Azure IoT Hub error',
-};
+/**
+ * Entries printed by the emitter get this much (times the fingerprint's confidence): enough to decide between
+ * equally specific readings, not to beat a longer, more specific message match.
+ */
+const EMITTER_ENTRY_BOOST = 10;
+/** Below this confidence the shape only nudges; at or above it, the emitter's numberings decide. */
+const EMITTER_SURE = 0.6;
 
-/** How often a bare number in that space is what people paste (our judgement, used only for ordering). */
-const PRIOR: Record<NumberSpace, number> = {
-  connack311: 35,
-  mqtt5: 30,
-  'errno-linux': 28,
-  'errno-wsa': 30,
-  'errno-libuv': 30,
-  'ws-close': 30,
-  azure: 30,
-  'paho-java': 22,
-  'paho-python': 18,
-  libmosquitto: 16,
-  'paho-c': 15,
-  http: 12,
-  'errno-macos': 12,
-  'errno-newlib': 10,
-  x509: 10,
-  'paho-go': 8,
-  'tls-alert': 8,
-  umqtt: 0,
-};
-
-/** The numberings a client library reports in, its own first. */
-const CLIENT_SPACES: Record<ClientId, NumberSpace[]> = {
-  mqttjs: ['errno-libuv', 'mqtt5', 'connack311', 'errno-linux', 'ws-close', 'http'],
-  'paho-python': ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
-  'paho-java': ['paho-java', 'connack311'],
-  'paho-go': ['paho-go', 'connack311'],
-  mosquitto: ['libmosquitto', 'connack311', 'mqtt5', 'errno-linux'],
-  umqtt: ['connack311', 'errno-newlib', 'umqtt'],
-  esp32: ['errno-newlib', 'connack311'],
-};
-
-/** Entry id prefixes that belong to a client library. */
-const CLIENT_IDS_PREFIX: Record<ClientId, string[]> = {
-  mqttjs: ['mqttjs.', 'node.', 'ws.'],
-  'paho-python': ['paho-python.'],
-  'paho-java': ['paho-java.'],
-  'paho-go': ['paho-go.'],
-  mosquitto: ['libmosquitto.', 'mosquitto.'],
-  umqtt: ['umqtt.', 'errno.esp32'],
-  esp32: ['errno.esp32', 'esp-mqtt.', 'esp-tls.', 'umqtt.', 'tls.node.cert-not-trusted-generic'],
-};
-
-/** Packet names in the text: an MQTT 5 reason code that cannot appear in the named packet is not the one meant. */
-const PACKET_WORDS: Array<[RegExp, string]> = [
-  [/\bdisconnect/i, 'DISCONNECT'],
-  [/\bsuback/i, 'SUBACK'],
-  [/\bpuback/i, 'PUBACK'],
-  [/\bpubrec/i, 'PUBREC'],
-  [/\bunsuback/i, 'UNSUBACK'],
-  [/\bconnack/i, 'CONNACK'],
-];
-
-/** Words around a number that say which numbering it is in. */
-const CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>]> = [
-  [/\berrno\b|\[Errno|OSError|strerror/i, { 'errno-linux': 30, 'errno-newlib': 30, 'errno-macos': 15 }],
-  [/OSError:?\s*-?\d+\s*$|esp32|esp-idf|esp-tls|MQTT_CLIENT|transport_read|micropython|lwip|umqtt|newlib/i, { 'errno-newlib': 40, connack311: 10 }],
-  [/MQTTException/, { connack311: 60, umqtt: 30 }],
-  [/\brc\b|return code|rc\s*[=:]|connack/i, { connack311: 30, mqtt5: 20, 'paho-python': 10, libmosquitto: 10 }],
-  [/reason[\s_-]?code|reasonCode/i, { mqtt5: 40, 'paho-java': 10 }],
-  [/on_disconnect|on_connect|paho\.mqtt|\bpaho[- ]?py/i, { 'paho-python': 40 }],
-  [/\bmosq|libmosquitto/i, { libmosquitto: 40 }],
-  [/MqttException/, { 'paho-java': 40 }],
-  [/\bjava\b|paho[- ]?java/i, { 'paho-java': 40 }],
-  [/MQTTClient_|MQTTAsync_|paho[- ]?c\b/i, { 'paho-c': 40 }],
-  [/websocket|\bclose[d]?\b|\bws:|\bwss:|onclose/i, { 'ws-close': 40 }],
-  [/\bhttp\b|status/i, { http: 30 }],
-  [/\balert\b/i, { 'tls-alert': 40 }],
-  [/x509|verify|certificate/i, { x509: 40 }],
-  [/iot ?hub|azure/i, { azure: 40 }],
-  [/\bgo\b|golang|paho[- ]?go/i, { 'paho-go': 40 }],
-];
+function emitterEntryBoost(emitter: ReadEmitter | undefined, entry: KbEntry): number {
+  if (!emitter) return 0;
+  return emitter.emitter.entryPrefixes.some((p) => entry.id.startsWith(p)) ? Math.round(EMITTER_ENTRY_BOOST * emitter.confidence) : 0;
+}
 
 function clientBoost(client: ClientId | undefined, entry: KbEntry): number {
   if (!client) return 0;
-  return CLIENT_IDS_PREFIX[client].some((p) => entry.id.startsWith(p)) ? 30 : 0;
+  return CLIENT_ENTRY_PREFIXES[client].some((p) => entry.id.startsWith(p)) ? 30 : 0;
 }
 
 function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
@@ -151,16 +75,36 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
   return 0;
 }
 
-/** Remove addresses, ports, times and dates so their digits are not read as codes. */
-function stripNoise(text: string): string {
-  return text
-    .replace(/\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b/g, ' ')
-    .replace(/\[[0-9a-f:]+\](:\d+)?/gi, ' ')
-    .replace(/\b\d{4}-\d{2}-\d{2}[T ][\d:.,]+Z?/g, ' ')
-    .replace(/\b\d{1,2}:\d{2}(:\d{2})?\b/g, ' ')
-    .replace(/^\s*\d{9,10}(\.\d+)?:/gm, ' ')
-    .replace(/:\d{2,5}\b/g, ' ')
-    .replace(/\b\d+(\.\d+)?\s*(ms|s|sec|seconds|min|bytes|kb|mb|%)\b/gi, ' ');
+/**
+ * Digits that are never codes: timestamps (ISO 8601, syslog, times of day, epoch prefixes, ESP-IDF "(12345)"
+ * ticks), IP addresses and ports, Erlang pids (<0.1193.0>), pids/thread ids ("prog[1234]:", "pid=12",
+ * "Thread-3"), source line numbers ("line 42", "Foo.java:123)"), byte counts and durations. Each pattern has
+ * bounded repetition: this runs over user text.
+ */
+const NOISE: RegExp[] = [
+  /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?/g,
+  /\b\d{4}[-/]\d{2}[-/]\d{2}\b/g,
+  /\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?\b/g,
+  /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
+  /\[[0-9a-f:]{2,45}\](?::\d{1,5})?/gi,
+  /^\s{0,8}\[?\d{9,13}(?:\.\d{1,9})?\]?:?/gm,
+  /<\d{1,6}\.\d{1,9}\.\d{1,9}>/g,
+  /\b[\w.-]{1,64}\[\d{1,10}\]:/g,
+  /\b(?:pid|tid|thread|port|line|lineno|bytes|len|length|size|id|mid|seq|count|uptime|heap|free)[=: ]{1,3}\d{1,12}\b/gi,
+  /\bThread-\d{1,9}\b|\bpool-\d{1,9}-thread-\d{1,9}\b/g,
+  /\.(?:java|py|js|ts|go|c|cpp|cs|erl|ino|rb):\d{1,7}\b/g,
+  /, line \d{1,7}\b/g,
+  /^\s{0,4}[EWIDV] \(\d{1,12}\)/gm,
+  /:\d{2,5}\b(?![.:])/g,
+  /\b\d{1,12}(?:\.\d{1,9})?\s?(?:ms|us|µs|s|sec|secs|seconds|min|mins|minutes|h|hours|bytes|B|KB|kB|MB|GB|KiB|MiB|%)(?![\w])/g,
+  /\b0x[0-9a-f]{5,16}\b/gi,
+];
+
+/** Remove the digits that are never codes (see NOISE). */
+export function stripNoise(text: string): string {
+  let out = text;
+  for (const re of NOISE) out = out.replace(re, ' ');
+  return out;
 }
 
 interface NumberToken {
@@ -169,42 +113,75 @@ interface NumberToken {
   raw: string;
 }
 
+/** Distinct numbers read from one input at most: a line with more is data (ids, counters), not codes. */
+const MAX_NUMBERS = 12;
+
 function numberTokens(text: string): NumberToken[] {
   const out: NumberToken[] = [];
+  const seen = new Set<string>();
   // Not inside identifiers or versions ("sensor-1", "v5", "2.0.11"); a sign only at the start of a token.
-  const re = /(?<![\w.-])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]*[a-z])/gi;
+  const re = /(?<![\w.-])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]{0,64}[a-z])/gi;
   for (const m of stripNoise(text).matchAll(re)) {
     const raw = m[1] ?? '';
+    if (seen.has(raw.toLowerCase())) continue;
+    seen.add(raw.toLowerCase());
     const hex = raw.toLowerCase().startsWith('0x');
     out.push({ value: hex ? parseInt(raw, 16) : Number(raw), hex, raw });
+    if (out.length >= MAX_NUMBERS) break;
   }
   return out;
 }
 
-/** Rank the readings of one number. */
-export function rankNumber(tok: NumberToken, text: string, opts: ExplainOptions): Candidate[] {
+/** The emitter a reading was made in, as explain uses it. */
+export interface ReadEmitter {
+  emitter: Emitter;
+  confidence: number;
+  /** From --client rather than from the line's shape. */
+  fromClient: boolean;
+}
+
+/** What the whole text says about numbers, computed once per text (not per number: a line may hold many). */
+interface NumberContext {
+  boosts: Partial<Record<NumberSpace, number>>;
+  packets: string[];
+}
+
+function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter | undefined): NumberContext {
   const boosts: Partial<Record<NumberSpace, number>> = {};
   const add = (s: NumberSpace, n: number) => (boosts[s] = (boosts[s] ?? 0) + n);
-  for (const [re, b] of CONTEXT) if (re.test(text)) for (const [s, n] of Object.entries(b)) add(s as NumberSpace, n);
+  for (const [re, b] of NUMBER_CONTEXT) if (re.test(text)) for (const [s, n] of Object.entries(b)) add(s as NumberSpace, n);
   if (opts.client) {
     // The library's own numbering (listed first) wins over the shared ones it also reports.
     CLIENT_SPACES[opts.client].forEach((s, i) => add(s, i === 0 ? 55 : 40));
+  } else if (emitter && emitter.emitter.spaces.length > 0) {
+    // The line's shape says who wrote it: read its numbers in that emitter's numberings, and the farther from
+    // sure, the less the other numberings are pushed down.
+    const c = emitter.confidence;
+    emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 60 : 35) * c)));
+    if (c >= EMITTER_SURE) for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
   }
   if (opts.mqttVersion === 5) (add('mqtt5', 40), add('connack311', -15));
   if (opts.mqttVersion === 4) (add('connack311', 40), add('mqtt5', -15));
+  const packets = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
+  return { boosts, packets };
+}
+
+/** Rank the readings of one number. */
+function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
+  const boosts = { ...ctx.boosts };
   // Reason codes are written in hex (0x87); other numberings almost never are.
-  if (tok.hex) (add('mqtt5', 50), add('connack311', 20));
-  // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
-  const named = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
+  if (tok.hex) ((boosts.mqtt5 = (boosts.mqtt5 ?? 0) + 50), (boosts.connack311 = (boosts.connack311 ?? 0) + 20));
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
     if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
-    let score = PRIOR[hit.space] + (boosts[hit.space] ?? 0);
+    let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0);
+    // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
     if (hit.space === 'mqtt5' && tok.value < 0x80) score -= 15;
-    // Packets per reason code: MQTT 5.0 §2.4 Table 2-6 (e.g. 0x10 only in PUBACK/PUBREC, never DISCONNECT).
-    if (hit.space === 'mqtt5' && named.length > 0) {
+    // Packets per reason code: MQTT 5.0 §2.4 Table 2-6 (e.g. 0x10 only in PUBACK/PUBREC, never DISCONNECT),
+    // https://docs.oasis-open.org/mqtt/mqtt/v5.0/os/mqtt-v5.0-os.html#_Toc3901031
+    if (hit.space === 'mqtt5' && ctx.packets.length > 0) {
       const packets = mqtt5ReasonCode(tok.value)?.packets ?? [];
-      score += packets.some((p) => named.includes(p)) ? 20 : -30;
+      score += packets.some((p) => ctx.packets.includes(p)) ? 20 : -30;
     }
     out.push({
       entry: hit.entry,
@@ -218,12 +195,38 @@ export function rankNumber(tok: NumberToken, text: string, opts: ExplainOptions)
   return out.sort((a, b) => b.score - a.score);
 }
 
-function findTarget(text: string): Explanation['target'] {
-  const hp = /\b(\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9][a-z0-9.-]*\.[a-z]{2,}):(\d{2,5})\b/i.exec(text);
-  if (hp?.[1] && hp[2]) return { host: hp[1], port: hp[2] };
-  const h = /getaddrinfo \w+ ([a-z0-9][a-z0-9.-]+)/i.exec(text);
+/** The longest symbolic name worth looking up; longer tokens are data (hashes, payloads), not names. */
+const MAX_NAME_LEN = 64;
+
+/** A DNS name is at most 253 characters (RFC 1035 §2.3.4), which bounds the backward scan below. */
+const MAX_HOST_LEN = 253;
+const HOST_CHAR = /[A-Za-z0-9.-]/;
+
+/**
+ * `host:port` in the text. Linear: find each `:digits` first, then walk back over host characters at most
+ * MAX_HOST_LEN steps. (A single regex `[a-z0-9][a-z0-9.-]*\.[a-z]{2,}:(\d+)` retried at every start position
+ * was quadratic on 'a.a.a.…:1883'.)
+ */
+export function findTarget(text: string): Explanation['target'] {
+  const portRe = /:(\d{2,5})(?![\w])/g;
+  for (const m of text.matchAll(portRe)) {
+    const colon = m.index;
+    let start = colon;
+    while (start > 0 && colon - start < MAX_HOST_LEN && HOST_CHAR.test(text[start - 1] ?? '')) start--;
+    if (start > 0 && /[\w]/.test(text[start - 1] ?? '')) continue;
+    const host = text.slice(start, colon).replace(/^[.-]+/, '');
+    if (isHostLike(host) && m[1]) return { host, port: m[1] };
+  }
+  const h = /getaddrinfo \w+ ([a-z0-9][a-z0-9.-]{0,252})/i.exec(text);
   if (h?.[1]) return { host: h[1] };
   return undefined;
+}
+
+function isHostLike(host: string): boolean {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(host)) return true;
+  // A name with a dot and a top-level label of letters (broker.example.com), not a version or a time.
+  const dot = host.lastIndexOf('.');
+  return dot > 0 && /^[A-Za-z]{2,}$/.test(host.slice(dot + 1)) && /^[A-Za-z0-9]/.test(host);
 }
 
 /** Fill HOST/PORT placeholders of a confirm command with what the input revealed. */
@@ -239,36 +242,54 @@ function push(map: Map<string, Candidate>, c: Candidate): void {
   if (!prev || c.score > prev.score) map.set(c.entry.id, c);
 }
 
+/** The emitter to read the text in: `--client` overrides the line's shape. */
+export function readEmitter(text: string, client: ClientId | undefined): ReadEmitter | undefined {
+  if (client) {
+    const e = emitterForClient(client);
+    return e ? { emitter: e, confidence: 1, fromClient: true } : undefined;
+  }
+  const fp = fingerprint(text);
+  return fp ? { emitter: fp.emitter, confidence: fp.confidence, fromClient: false } : undefined;
+}
+
 /** Explain one piece of text: a code, a name, a number, or an error line. */
 export function explainText(input: string, opts: ExplainOptions = {}): Explanation {
   const text = input.trim();
   const found = new Map<string, Candidate>();
+  const emitter = readEmitter(text, opts.client);
   const boost = (e: KbEntry) => clientBoost(opts.client, e) + versionBoost(opts.mqttVersion, e);
+  // The emitter decides between names (a name such as MQTT_CONNECTION_LOST exists in several libraries); a message
+  // pattern is already the emitter's own text, so it is ranked by its specificity alone.
+  const nameBoost = (e: KbEntry) => boost(e) + (opts.client ? 0 : emitterEntryBoost(emitter, e));
 
-  for (const e of lookupName(text)) push(found, { entry: e, score: 150 + boost(e), via: 'name', reading: 'name', matched: text });
+  for (const e of lookupName(text)) push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
   for (const h of matchPatterns(text)) {
     push(found, { entry: h.entry, score: 100 + Math.min(h.matched.length, 60) + boost(h.entry), via: 'pattern', reading: 'message text', matched: h.matched });
   }
+  // The whole input's normal form once, not per token: a long line has many tokens (issue: 'ECONNRESET ' × 9000
+  // was quadratic when this was recomputed inside the loop).
+  const whole = normName(text);
   for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{2,}|\b[0-9A-F]{8}\b/g)) {
     const tok = m[0];
-    if (tok.length < 4 || normName(tok) === normName(text)) continue;
-    for (const e of lookupName(tok)) push(found, { entry: e, score: 90 + Math.min(tok.length, 40) + boost(e), via: 'name', reading: 'name', matched: tok });
+    if (tok.length < 4 || tok.length > MAX_NAME_LEN || normName(tok) === whole) continue;
+    for (const e of lookupName(tok)) push(found, { entry: e, score: 90 + Math.min(tok.length, 40) + nameBoost(e), via: 'name', reading: 'name', matched: tok });
   }
   const textual = [...found.values()];
   let ambiguous = false;
   if (opts.numbers !== false) {
     // Next to a recognised message, a number counts only when the text says it is a code ("code 135",
-    // "rc=5", "[Errno 113]", "(32109)"), so ids and counts in a log line are not read as error codes.
-    const codeWords = /\b(code|rc|errno|reason|return|status|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
+    // "rc=5", "[Errno 113]", "(32109)", "state -2"), so ids and counts in a log line are not read as error codes.
+    const codeWords = /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
     const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
-    const readings = nums.flatMap((n) => rankNumber(n, text, opts));
+    const ctx = nums.length ? numberContext(text, opts, emitter) : undefined;
+    const readings = ctx ? nums.flatMap((n) => rankNumber(n, ctx)) : [];
     // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
     const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);
     for (const r of readings) {
       const space = r.space;
       push(found, space && wrapper?.entry.wraps?.includes(space) ? { ...r, score: Math.max(r.score, wrapper.score + 1) } : r);
     }
-    ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1;
+    ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1 && !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
   }
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
   const target = findTarget(text);
@@ -277,10 +298,13 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     known: candidates.length > 0,
     candidates,
     ambiguous,
-    suggestions: candidates.length ? [] : nearest(text),
+    suggestions: candidates.length || opts.suggest === false ? [] : nearest(text),
+    ...(emitter ? { emitter: { id: emitter.emitter.id, title: emitter.emitter.title, confidence: round2(emitter.confidence), fromClient: emitter.fromClient } } : {}),
     ...(target ? { target } : {}),
   };
 }
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Levenshtein distance, bounded work for short strings. */
 export function editDistance(a: string, b: string): number {
@@ -297,9 +321,13 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] ?? 0;
 }
 
+const MAX_SUGGEST_WORDS = 50;
+
 /** Nearest known entries: close spellings of names first, then shared words with titles. */
 export function nearest(text: string, limit = 5): KbEntry[] {
-  const tokens = text.split(/[^A-Za-z0-9_]+/).filter((t) => t.length >= 4);
+  // Distinct words only, and at most MAX_SUGGEST_WORDS of them: suggestions are a hint, and the work per word is
+  // a pass over every catalogue name.
+  const tokens = [...new Set(text.split(/[^A-Za-z0-9_]+/).filter((t) => t.length >= 4 && t.length <= MAX_NAME_LEN))].slice(0, MAX_SUGGEST_WORDS);
   const scored = new Map<string, { entry: KbEntry; d: number }>();
   for (const tok of tokens) {
     const t = tok.toLowerCase();
@@ -319,13 +347,24 @@ export function nearest(text: string, limit = 5): KbEntry[] {
   const words = new Set(tokens.map((t) => t.toLowerCase()).filter((t) => !STOP.has(t)));
   if (words.size === 0) return byName;
   const overlap: Array<{ entry: KbEntry; n: number }> = [];
-  for (const { entry } of allNames().filter((x, i, a) => a.findIndex((y) => y.entry.id === x.entry.id) === i)) {
+  for (const entry of namedEntries()) {
     const titleWords = entry.title.toLowerCase().split(/[^a-z0-9_]+/);
     const n = titleWords.filter((w) => words.has(w)).length;
     if (n > 0 && !byName.includes(entry)) overlap.push({ entry, n });
   }
   overlap.sort((a, b) => b.n - a.n);
   return [...byName, ...overlap.map((o) => o.entry)].slice(0, limit);
+}
+
+let NAMED: KbEntry[] | undefined;
+/** Entries that have a symbolic name, each once (computed once: deduping per call was quadratic). */
+function namedEntries(): KbEntry[] {
+  if (!NAMED) {
+    const seen = new Set<string>();
+    NAMED = [];
+    for (const { entry } of allNames()) if (!seen.has(entry.id)) (seen.add(entry.id), NAMED.push(entry));
+  }
+  return NAMED;
 }
 
 const STOP = new Set(['error', 'with', 'from', 'that', 'this', 'client', 'when', 'have', 'been', 'failed', 'mqtt']);

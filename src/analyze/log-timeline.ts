@@ -5,10 +5,15 @@
  *    client does not honour; the connection lifetime is the suspect interval;
  *  - a takeover loop: the same client id kicked off again and again within seconds (two devices, one id);
  *  - a reconnect storm: many clients reconnecting within a second or two of a broker restart (no jitter).
- * Pure: text in, analysis out. Timestamps: mosquitto epoch seconds (`1700000000: …`) or ISO-8601.
+ * and counts ACL denials and queue drops per client.
+ *
+ * Streaming and bounded: `LogReader.add(line)` per line, `finish()` at the end. Per-client history is a ring of
+ * the last HISTORY events and at most MAX_CLIENTS clients are followed, so memory stays flat however long the
+ * log; counts are exact. Pure: lines in, analysis out.
  */
 import type { KbEntry } from '../kb/entry.js';
 import { entryById } from '../kb/catalog.js';
+import { idleTimeoutsNear, KNOWN_IDLE_TIMEOUTS } from '../kb/middleboxes.js';
 import { explainText, type Candidate, type ExplainOptions } from './explain.js';
 import { percentile } from './stats.js';
 
@@ -33,7 +38,7 @@ export interface CauseGroup {
   sample: string;
 }
 
-export type FindingKind = 'regular-disconnects' | 'takeover-loop' | 'reconnect-storm';
+export type FindingKind = 'regular-disconnects' | 'takeover-loop' | 'reconnect-storm' | 'acl-denials' | 'queue-drops';
 
 export interface TimelineFinding {
   kind: FindingKind;
@@ -62,17 +67,16 @@ export interface LogAnalysis {
   findings: TimelineFinding[];
   /** A few lines nothing matched (to show the user what was skipped). */
   unrecognisedSamples: string[];
+  /** Lines that were not text (NUL bytes, mostly control characters): skipped. */
+  binary: number;
+  /** Lines longer than MAX_LINE_CHARS: read up to that length. */
+  truncated: number;
+  /** Clients seen beyond MAX_CLIENTS: counted in groups, not followed in the timeline. */
+  untrackedClients: number;
 }
 
-/** Idle timeouts of common middleboxes, reference keepalive-and-errors.md §C1 and §B1. */
-export const KNOWN_IDLE_TIMEOUTS_S: Array<[number, string]> = [
-  [60, 'AWS ALB / Classic ELB default idle timeout (60 s)'],
-  [240, 'Azure Load Balancer default idle timeout (4 min)'],
-  [350, 'AWS NAT gateway / NLB idle timeout (350 s)'],
-  [600, 'API Gateway WebSocket idle timeout (10 min)'],
-  [1200, 'GCP Cloud NAT established-TCP idle timeout (1200 s)'],
-  [1767, 'Azure IoT Hub keepalive cap (1767 s)'],
-];
+/** Idle timeouts of common middleboxes as [seconds, name] (the table and its sources: src/kb/middleboxes.ts). */
+export const KNOWN_IDLE_TIMEOUTS_S: Array<[number, string]> = KNOWN_IDLE_TIMEOUTS.map((t) => [t.seconds, t.name]);
 
 /** Parse a leading timestamp: mosquitto epoch seconds, or an ISO-8601 date-time (UTC when no zone). */
 export function parseTimestampMs(line: string): number | undefined {
@@ -108,13 +112,19 @@ const CLIENT_ID_RES: RegExp[] = [
   /\bclientId["']?\s*[:=]\s*["']?([\w.:/-]+)/,
 ];
 
-/** Routine broker lines: neither an error nor unknown. mosquitto src/*.c log_printf texts. */
-const INFO_LINES: RegExp[] = [
-  /Config loaded from/i, /Opening ipv[46] listen socket/i, /mosquitto version \S+ running/i, /New connection from \S+ on port/i,
-  /No will message specified/i, /Sending CONNACK to \S+ \(\d, 0\)/, /Will message specified/i, /Saving in-memory database/i,
-  /Received (PINGREQ|PUBLISH|SUBSCRIBE|UNSUBSCRIBE|DISCONNECT|PUBACK|PUBREC|PUBREL|PUBCOMP) from/i,
-  /Sending (PINGRESP|PUBLISH|SUBACK|UNSUBACK|PUBACK|PUBREC|PUBREL|PUBCOMP) to/i,
-];
+/**
+ * Routine broker lines: neither an error nor unknown. mosquitto src/*.c log__printf texts
+ * (https://github.com/eclipse/mosquitto/tree/master/src), one alternation so a routine line costs one scan.
+ */
+const INFO_LINE = new RegExp(
+  [
+    'Config loaded from', 'Opening ipv[46] listen socket', 'mosquitto version \\S{1,40} running', 'New connection from \\S{1,300} on port',
+    'No will message specified', 'Sending CONNACK to \\S{1,300} \\(\\d, 0\\)', 'Will message specified', 'Saving in-memory database',
+    'Received (?:PINGREQ|PUBLISH|SUBSCRIBE|UNSUBSCRIBE|DISCONNECT|PUBACK|PUBREC|PUBREL|PUBCOMP) from',
+    'Sending (?:PINGRESP|PUBLISH|SUBACK|UNSUBACK|PUBACK|PUBREC|PUBREL|PUBCOMP) to',
+  ].join('|'),
+  'i',
+);
 
 /** mosquitto logs the CONNACK it sends: `Sending CONNACK to ID (session-present, rc)`. */
 function connackCandidate(line: string): Candidate | undefined {
@@ -134,7 +144,7 @@ function clientIdOf(line: string): string | undefined {
 }
 
 function keepaliveOf(line: string): number | undefined {
-  const m = /\(p\d+, c\d+, k(\d+)/.exec(line);
+  const m = /\(p\d{1,3}, c\d, k(\d{1,5})/.exec(line);
   return m?.[1] ? Number(m[1]) : undefined;
 }
 
@@ -154,80 +164,220 @@ export function isRegular(intervalsS: number[]): boolean {
 }
 
 function suspectsFor(seconds: number): string[] {
-  return KNOWN_IDLE_TIMEOUTS_S.filter(([t]) => Math.abs(seconds - t) <= Math.max(0.1 * t, 5)).map(([, name]) => name);
+  return idleTimeoutsNear(seconds).map((t) => t.name);
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-export function analyzeLog(text: string, opts: Omit<ExplainOptions, 'numbers'> = {}): LogAnalysis {
-  const rawLines = text.split(/\r?\n/);
-  const events: LogEvent[] = [];
-  const groups = new Map<string, CauseGroup>();
-  const keepalive = new Map<string, number>();
-  const unrecognisedSamples: string[] = [];
-  let recognised = 0;
-  let informational = 0;
-  let nonEmpty = 0;
-  let firstMs: number | undefined;
-  let lastMs: number | undefined;
+/** Clients followed in the timeline; later ones are counted but not followed (memory stays bounded). */
+export const MAX_CLIENTS = 10_000;
+/** Events kept per client for the timeline (the newest; counts stay exact). */
+const HISTORY = 64;
+/** Characters of one line that are read; the rest of a longer line is ignored (and counted). */
+export const MAX_LINE_CHARS = 8192;
+/** Connect times kept per restart window for the storm check. */
+const MAX_STORM_CONNECTS = 10_000;
 
-  rawLines.forEach((line, i) => {
-    if (!line.trim()) return;
-    nonEmpty++;
-    const tsMs = parseTimestampMs(line);
-    if (tsMs !== undefined) {
-      firstMs ??= tsMs;
-      lastMs = tsMs;
-    }
-    const best = connackCandidate(line) ?? explainText(line, { ...opts, numbers: false }).candidates[0];
-    if (!best && INFO_LINES.some((re) => re.test(line))) {
-      informational++;
-      return;
-    }
+/** A ring of the newest `cap` items. */
+class Ring<T> {
+  readonly items: T[] = [];
+  total = 0;
+  constructor(private readonly cap: number) {}
+  push(x: T): void {
+    this.total++;
+    this.items.push(x);
+    if (this.items.length > this.cap) this.items.shift();
+  }
+}
+
+interface Stamp {
+  lineNo: number;
+  tsMs: number;
+  entryId: string;
+}
+
+interface ClientTrack {
+  disconnects: Ring<Stamp>;
+  lifetimesS: Ring<number>;
+  takeovers: Ring<Stamp>;
+  lastConnect?: Stamp;
+  keepaliveS?: number;
+  denials: number;
+  drops: number;
+}
+
+interface StormWindow {
+  lineNo: number;
+  t0: number;
+  boot: boolean;
+  connects: number[];
+}
+
+/** True when the line is not text: a NUL byte, or more than 10 % control characters (tabs and ESC allowed). */
+export function looksBinary(line: string): boolean {
+  let ctl = 0;
+  for (let i = 0; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 0) return true;
+    if ((c < 32 && c !== 9 && c !== 27 && c !== 13) || c === 0xfffd || (c >= 0x7f && c < 0xa0)) ctl++;
+  }
+  return line.length > 0 && ctl / line.length > 0.1;
+}
+
+/** One structured (JSON) log line as text to explain, its time and client id; undefined for other lines. */
+export function readStructured(line: string): { text: string; tsMs?: number; clientId?: string } | undefined {
+  const t = line.trimStart();
+  if (!t.startsWith('{')) return undefined;
+  let obj: unknown;
+  try {
+    obj = JSON.parse(t);
+  } catch {
+    return undefined;
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) return undefined;
+  const o = obj as Record<string, unknown>;
+  const str = (k: string) => (typeof o[k] === 'string' || typeof o[k] === 'number' ? String(o[k]) : undefined);
+  const parts = ['msg', 'message', 'reason', 'error', 'err', 'reason_code', 'exception', 'cause']
+    .map((k) => (typeof o[k] === 'object' && o[k] !== null ? JSON.stringify(o[k]) : str(k)))
+    .filter((x): x is string => Boolean(x));
+  const clientId = str('clientid') ?? str('clientId') ?? str('client_id');
+  const ts = o.time ?? o.ts ?? o.timestamp ?? o['@timestamp'];
+  let tsMs: number | undefined;
+  if (typeof ts === 'number') tsMs = ts > 1e14 ? Math.round(ts / 1000) : ts > 1e11 ? ts : Math.round(ts * 1000);
+  else if (typeof ts === 'string') tsMs = parseTimestampMs(ts);
+  return { text: parts.join(' '), ...(tsMs !== undefined ? { tsMs } : {}), ...(clientId ? { clientId } : {}) };
+}
+
+/**
+ * Reads a log line by line. Each line: timestamp, then routine broker lines and mosquitto's CONNACK lines by
+ * shape, then the knowledge base (without nearest-entry suggestions, which are per-line work for nothing).
+ */
+export class LogReader {
+  private readonly groups = new Map<string, CauseGroup>();
+  private readonly clients = new Map<string, ClientTrack>();
+  private readonly storms: StormWindow[] = [];
+  private readonly unrecognisedSamples: string[] = [];
+  private lineNo = 0;
+  private nonEmpty = 0;
+  private recognised = 0;
+  private informational = 0;
+  private binary = 0;
+  private truncated = 0;
+  private untracked = 0;
+  private anyConnect = false;
+  private firstMs: number | undefined;
+  private lastMs: number | undefined;
+
+  constructor(private readonly opts: Omit<ExplainOptions, 'numbers' | 'suggest'> = {}) {}
+
+  add(rawLine: string): void {
+    this.lineNo++;
+    if (!rawLine.trim()) return;
+    this.nonEmpty++;
+    let line = rawLine;
+    if (line.length > MAX_LINE_CHARS) (this.truncated++, (line = line.slice(0, MAX_LINE_CHARS)));
+    if (looksBinary(line)) return void this.binary++;
+    const structured = readStructured(line);
+    const tsMs = structured?.tsMs ?? parseTimestampMs(line);
+    if (tsMs !== undefined) (this.firstMs ??= tsMs), (this.lastMs = tsMs);
+    const text = structured?.text || line;
+    if (INFO_LINE.test(text) && !connackCandidate(text)) return void this.informational++;
+    const best = connackCandidate(text) ?? explainText(text, { ...this.opts, numbers: false, suggest: false }).candidates[0];
     if (!best) {
-      if (unrecognisedSamples.length < 5) unrecognisedSamples.push(line.trim().slice(0, 200));
+      if (this.unrecognisedSamples.length < 5) this.unrecognisedSamples.push(line.trim().slice(0, 200));
       return;
     }
-    recognised++;
-    const e = best.entry;
-    const clientId = clientIdOf(line);
-    const ka = keepaliveOf(line);
-    if (clientId && ka !== undefined) keepalive.set(clientId, ka);
-    events.push({ lineNo: i + 1, tsMs, entryId: e.id, event: e.event, clientId });
-    const g = groups.get(e.id) ?? {
-      entryId: e.id, title: e.title, layer: e.layer, count: 0, firstLine: i + 1, firstMs: tsMs, lastMs: tsMs, clients: [], sample: line.trim().slice(0, 200),
+    this.recognised++;
+    const clientId = structured?.clientId ?? clientIdOf(line);
+    this.group(best.entry, line, tsMs, clientId);
+    this.timeline(best.entry, line, tsMs, clientId);
+  }
+
+  private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
+    const g = this.groups.get(e.id) ?? {
+      entryId: e.id, title: e.title, layer: e.layer, count: 0, firstLine: this.lineNo, firstMs: tsMs, lastMs: tsMs, clients: [], sample: line.trim().slice(0, 200),
     };
     g.count++;
     g.lastMs = tsMs ?? g.lastMs;
     if (clientId && !g.clients.includes(clientId) && g.clients.length < 10) g.clients.push(clientId);
-    groups.set(e.id, g);
-  });
-
-  const findings = [...regularDisconnects(events, keepalive), ...takeoverLoops(events), ...reconnectStorms(events)];
-  return {
-    lines: nonEmpty,
-    recognised,
-    informational,
-    unrecognised: nonEmpty - recognised - informational,
-    spanMs: firstMs !== undefined && lastMs !== undefined ? lastMs - firstMs : undefined,
-    groups: [...groups.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine),
-    findings,
-    unrecognisedSamples,
-  };
-}
-
-function byClient(events: LogEvent[], pred: (e: LogEvent) => boolean): Map<string, LogEvent[]> {
-  const m = new Map<string, LogEvent[]>();
-  for (const e of events) {
-    if (!pred(e) || e.tsMs === undefined || !e.clientId) continue;
-    const list = m.get(e.clientId) ?? [];
-    list.push(e);
-    m.set(e.clientId, list);
+    this.groups.set(e.id, g);
   }
-  return m;
+
+  private track(clientId: string): ClientTrack | undefined {
+    let t = this.clients.get(clientId);
+    if (!t) {
+      if (this.clients.size >= MAX_CLIENTS) return void this.untracked++;
+      t = { disconnects: new Ring(HISTORY), lifetimesS: new Ring(HISTORY), takeovers: new Ring(HISTORY), denials: 0, drops: 0 };
+      this.clients.set(clientId, t);
+    }
+    return t;
+  }
+
+  private timeline(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
+    if (e.event === 'broker-start' && tsMs !== undefined) {
+      this.storms.push({ lineNo: this.lineNo, t0: tsMs, boot: this.storms.length === 0 && !this.anyConnect, connects: [] });
+      return;
+    }
+    if (e.event === 'connect') {
+      this.anyConnect = true;
+      const w = this.storms.at(-1);
+      if (w && tsMs !== undefined && tsMs - w.t0 <= STORM_WINDOW_MS && w.connects.length < MAX_STORM_CONNECTS) w.connects.push(tsMs);
+    }
+    if (!clientId) return;
+    const t = this.track(clientId);
+    if (!t) return;
+    const ka = keepaliveOf(line);
+    if (ka !== undefined) t.keepaliveS = ka;
+    if (e.event === 'acl-denied') t.denials++;
+    if (e.event === 'queue-drop') t.drops++;
+    if (tsMs === undefined) return;
+    const stamp = { lineNo: this.lineNo, tsMs, entryId: e.id };
+    if (e.event === 'connect') t.lastConnect = stamp;
+    if (e.event === 'takeover') t.takeovers.push(stamp);
+    if (e.event === 'disconnect' && !/\.disconnected$|CLIENT_INITIATED/.test(e.id)) {
+      t.disconnects.push(stamp);
+      if (t.lastConnect && t.lastConnect.tsMs <= tsMs) t.lifetimesS.push((tsMs - t.lastConnect.tsMs) / 1000);
+    }
+  }
+
+  finish(): LogAnalysis {
+    const findings = [
+      ...regularDisconnects(this.clients),
+      ...takeoverLoops(this.clients),
+      ...this.storms.flatMap((w) => reconnectStorm(w)),
+      ...perClientCounts(this.clients, 'acl-denials'),
+      ...perClientCounts(this.clients, 'queue-drops'),
+    ];
+    return {
+      lines: this.nonEmpty,
+      recognised: this.recognised,
+      informational: this.informational,
+      unrecognised: this.nonEmpty - this.recognised - this.informational - this.binary,
+      spanMs: this.firstMs !== undefined && this.lastMs !== undefined ? this.lastMs - this.firstMs : undefined,
+      groups: [...this.groups.values()].sort((a, b) => b.count - a.count || a.firstLine - b.firstLine),
+      findings,
+      unrecognisedSamples: this.unrecognisedSamples,
+      binary: this.binary,
+      truncated: this.truncated,
+      untrackedClients: this.untracked,
+    };
+  }
 }
 
-function intervalsS(list: LogEvent[]): number[] {
+/** A whole log in one string (tests, small inputs); the command streams lines into a LogReader instead. */
+export function analyzeLog(text: string, opts: Omit<ExplainOptions, 'numbers' | 'suggest'> = {}): LogAnalysis {
+  const reader = new LogReader(opts);
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    reader.add(text.slice(start, end > start && text[end - 1] === '\r' ? end - 1 : end));
+    start = end + 1;
+  }
+  return reader.finish();
+}
+
+function intervalsS(list: Stamp[]): number[] {
   const out: number[] = [];
   for (let i = 1; i < list.length; i++) out.push(((list[i]?.tsMs ?? 0) - (list[i - 1]?.tsMs ?? 0)) / 1000);
   return out;
@@ -235,94 +385,109 @@ function intervalsS(list: LogEvent[]): number[] {
 
 const KEEPALIVE_IDS = /keepalive|KEEP_ALIVE|0x8D|404104/i;
 
-function regularDisconnects(events: LogEvent[], keepalive: Map<string, number>): TimelineFinding[] {
+function regularDisconnects(clients: Map<string, ClientTrack>): TimelineFinding[] {
   const out: TimelineFinding[] = [];
-  const connects = byClient(events, (e) => e.event === 'connect');
-  for (const [clientId, list] of byClient(events, (e) => e.event === 'disconnect' && !/\.disconnected$|CLIENT_INITIATED/.test(e.entryId))) {
+  for (const [clientId, t] of clients) {
+    const list = t.disconnects.items;
     if (list.length < 2) continue;
     const iv = intervalsS(list);
-    // Lifetime: from the last connect before each disconnect (needs the broker's connect lines).
-    const lifetimes: number[] = [];
-    for (const d of list) {
-      const c = (connects.get(clientId) ?? []).filter((x) => (x.tsMs ?? 0) <= (d.tsMs ?? 0) && x.lineNo < d.lineNo).at(-1);
-      if (c?.tsMs !== undefined && d.tsMs !== undefined) lifetimes.push((d.tsMs - c.tsMs) / 1000);
-    }
+    const lifetimes = t.lifetimesS.items;
     // Regular: three or more disconnects at steady intervals, or connections that each lived the same time.
     const regularIntervals = list.length >= 3 && isRegular(iv);
-    const regularLifetimes = lifetimes.length >= 2 && lifetimes.length >= list.length - 1 && isRegular(lifetimes);
+    const regularLifetimes = lifetimes.length >= 2 && t.lifetimesS.total >= t.disconnects.total - 1 && isRegular(lifetimes);
     if (!regularIntervals && !regularLifetimes) continue;
-    const intervalS = round1(median(iv));
-    const lifetimeS = lifetimes.length ? round1(median(lifetimes)) : undefined;
-    const ka = keepalive.get(clientId);
-    const causeIds = [...new Set(list.map((e) => e.entryId))];
-    const keepaliveCause = causeIds.some((id) => KEEPALIVE_IDS.test(id));
-    const suspectS = lifetimeS ?? intervalS;
-    const suspects = suspectsFor(suspectS);
-    let summary = `${clientId} disconnected ${list.length} times, every ~${intervalS} s (${causeIds.join(', ')})`;
-    if (lifetimeS !== undefined) summary += `; each connection lived ~${lifetimeS} s`;
-    let hint: string;
-    if (keepaliveCause && ka !== undefined) {
-      summary += `; the broker enforced keepalive ${ka} s (timeout > ${round1(1.5 * ka)} s)`;
-      hint = `The client sends nothing within 1.5 × its keepalive (${ka} s): it does not ping (umqtt.simple never does), its network loop is blocked, or the pings are dropped on the way. Suspect interval: ~${suspectS} s.`;
-    } else if (keepaliveCause) {
-      hint = `Keepalive timeouts at a steady ~${suspectS} s: the client does not ping in time, or a middlebox drops the idle flow.`;
-    } else {
-      hint = `A connection that dies after a fixed ~${suspectS} s is the mark of an idle timeout on the path (NAT, firewall, load balancer): use a keepalive well below ${suspectS} s.`;
-    }
-    if (suspects.length) hint += ` Matches: ${suspects.join('; ')}.`;
-    out.push({
-      kind: 'regular-disconnects', summary, clientId, count: list.length, intervalS,
-      ...(lifetimeS !== undefined ? { lifetimeS } : {}), ...(ka !== undefined ? { keepaliveS: ka } : {}), suspects, hint,
-    });
+    out.push(describeRegular(clientId, t, iv, lifetimes));
   }
   return out.sort((a, b) => b.count - a.count).slice(0, 5);
 }
 
-function takeoverLoops(events: LogEvent[]): TimelineFinding[] {
+function describeRegular(clientId: string, t: ClientTrack, iv: number[], lifetimes: number[]): TimelineFinding {
+  const list = t.disconnects.items;
+  const intervalS = round1(median(iv));
+  const lifetimeS = lifetimes.length ? round1(median(lifetimes)) : undefined;
+  const ka = t.keepaliveS;
+  const causeIds = [...new Set(list.map((e) => e.entryId))];
+  const keepaliveCause = causeIds.some((id) => KEEPALIVE_IDS.test(id));
+  const suspectS = lifetimeS ?? intervalS;
+  const suspects = suspectsFor(suspectS);
+  const count = t.disconnects.total;
+  let summary = `${clientId} disconnected ${count} times, every ~${intervalS} s (${causeIds.join(', ')})`;
+  if (lifetimeS !== undefined) summary += `; each connection lived ~${lifetimeS} s`;
+  let hint: string;
+  if (keepaliveCause && ka !== undefined) {
+    summary += `; the broker enforced keepalive ${ka} s (timeout > ${round1(1.5 * ka)} s)`;
+    hint = `The client sends nothing within 1.5 × its keepalive (${ka} s): it does not ping (umqtt.simple never does), its network loop is blocked, or the pings are dropped on the way. Suspect interval: ~${suspectS} s.`;
+  } else if (keepaliveCause) {
+    hint = `Keepalive timeouts at a steady ~${suspectS} s: the client does not ping in time, or a middlebox drops the idle flow.`;
+  } else {
+    hint = `A connection that dies after a fixed ~${suspectS} s is the mark of an idle timeout on the path (NAT, firewall, load balancer): use a keepalive well below ${suspectS} s. Confirm: mqtt-doctor keepalive-tune mqtt://HOST:PORT --discover-idle.`;
+  }
+  if (suspects.length) hint += ` Matches: ${suspects.join('; ')}.`;
+  return {
+    kind: 'regular-disconnects', summary, clientId, count, intervalS,
+    ...(lifetimeS !== undefined ? { lifetimeS } : {}), ...(ka !== undefined ? { keepaliveS: ka } : {}), suspects, hint,
+  };
+}
+
+function takeoverLoops(clients: Map<string, ClientTrack>): TimelineFinding[] {
   const out: TimelineFinding[] = [];
-  for (const [clientId, list] of byClient(events, (e) => e.event === 'takeover')) {
-    if (list.length < 3) continue;
-    const intervalS = round1(median(intervalsS(list)));
+  for (const [clientId, t] of clients) {
+    if (t.takeovers.items.length < 3) continue;
+    const intervalS = round1(median(intervalsS(t.takeovers.items)));
     if (intervalS > 60) continue;
+    const count = t.takeovers.total;
     out.push({
       kind: 'takeover-loop',
-      summary: `client id ${clientId} was taken over ${list.length} times, ${intervalS < 1 ? 'less than a second apart' : `every ~${intervalS} s`}`,
-      clientId, count: list.length, intervalS, suspects: [],
+      summary: `client id ${clientId} was taken over ${count} times, ${intervalS < 1 ? 'less than a second apart' : `every ~${intervalS} s`}`,
+      clientId, count, intervalS, suspects: [],
       hint: `Two devices (or two processes) share the client id "${clientId}" and keep kicking each other off. Give each a unique id.`,
     });
   }
   return out.sort((a, b) => b.count - a.count).slice(0, 5);
 }
 
+/** Denials or drops per client, the clients with most first. */
+function perClientCounts(clients: Map<string, ClientTrack>, kind: 'acl-denials' | 'queue-drops'): TimelineFinding[] {
+  const key = kind === 'acl-denials' ? 'denials' : 'drops';
+  const hit = [...clients].filter(([, t]) => t[key] > 0).sort((a, b) => b[1][key] - a[1][key]);
+  if (hit.length === 0) return [];
+  const total = hit.reduce((n, [, t]) => n + t[key], 0);
+  const names = hit.slice(0, 5).map(([id, t]) => `${id} (${t[key]})`).join(', ') + (hit.length > 5 ? ', …' : '');
+  return kind === 'acl-denials'
+    ? [{
+        kind, count: total, suspects: [],
+        summary: `${total} publish/subscribe requests denied by the broker's ACL, from ${hit.length} client(s): ${names}`,
+        hint: 'The client uses a topic its user may not write or read: check the ACL (mosquitto acl_file / dynamic-security role) for that user and topic, or the topic the client builds.',
+      }]
+    : [{
+        kind, count: total, suspects: [],
+        summary: `the broker started dropping outgoing messages ${total} time(s) for ${hit.length} client(s): ${names}`,
+        hint: 'The client reads slower than it is sent to, or was offline with a persistent session: its queue hit the broker limit (mosquitto max_queued_messages, default 1000). Speed up the consumer, subscribe to less, or raise the limit. Confirm: mqtt-doctor soak mqtt://HOST:PORT --qos 1.',
+      }];
+}
+
 /** Connects within this long after a broker start count towards a storm. */
 const STORM_WINDOW_MS = 30_000;
 
-function reconnectStorms(events: LogEvent[]): TimelineFinding[] {
-  const out: TimelineFinding[] = [];
-  const starts = events.filter((e) => e.event === 'broker-start' && e.tsMs !== undefined);
-  starts.forEach((s, i) => {
-    // The first start of a log is a boot, not a restart, unless clients were connected before (they were not).
-    if (i === 0 && !events.some((e) => e.event === 'connect' && e.lineNo < s.lineNo)) return;
-    const t0 = s.tsMs ?? 0;
-    const nextStart = starts[i + 1]?.lineNo ?? Infinity;
-    const after = events.filter((e) => e.event === 'connect' && e.lineNo > s.lineNo && e.lineNo < nextStart && (e.tsMs ?? 0) - t0 <= STORM_WINDOW_MS);
-    if (after.length < 5) return;
-    // Largest number of connects inside any 2-second window.
-    const ts = after.map((e) => e.tsMs ?? 0).sort((a, b) => a - b);
-    let best = 0;
-    let j = 0;
-    for (let k = 0; k < ts.length; k++) {
-      while ((ts[k] ?? 0) - (ts[j] ?? 0) > 2000) j++;
-      best = Math.max(best, k - j + 1);
-    }
-    if (best < 5 || best / after.length < 0.6) return;
-    const firstAfterS = round1(((ts[0] ?? t0) - t0) / 1000);
-    out.push({
-      kind: 'reconnect-storm',
-      summary: `${best} of ${after.length} reconnects after the broker restart at line ${s.lineNo} arrived within 2 s (first after ${firstAfterS} s)`,
-      count: best, suspects: [],
-      hint: 'The clients reconnect on a fixed delay with no jitter, so a restart brings them all back at once. Use exponential backoff with random jitter (e.g. 1 s..60 s ±25 %).',
-    });
-  });
-  return out;
+
+/** A restart followed by most of its reconnects inside 2 s: clients that reconnect with no jitter. */
+function reconnectStorm(w: StormWindow): TimelineFinding[] {
+  // The first start of a log is a boot, not a restart, unless clients were connected before.
+  if (w.boot || w.connects.length < 5) return [];
+  const ts = [...w.connects].sort((a, b) => a - b);
+  // Largest number of connects inside any 2-second window.
+  let best = 0;
+  let j = 0;
+  for (let k = 0; k < ts.length; k++) {
+    while ((ts[k] ?? 0) - (ts[j] ?? 0) > 2000) j++;
+    best = Math.max(best, k - j + 1);
+  }
+  if (best < 5 || best / ts.length < 0.6) return [];
+  const firstAfterS = round1(((ts[0] ?? w.t0) - w.t0) / 1000);
+  return [{
+    kind: 'reconnect-storm',
+    summary: `${best} of ${ts.length} reconnects after the broker restart at line ${w.lineNo} arrived within 2 s (first after ${firstAfterS} s)`,
+    count: best, suspects: [],
+    hint: 'The clients reconnect on a fixed delay with no jitter, so a restart brings them all back at once. Use exponential backoff with random jitter (e.g. 1 s..60 s ±25 %).',
+  }];
 }

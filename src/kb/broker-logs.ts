@@ -81,7 +81,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
   },
   {
     id: 'mosquitto.disconnected-reason', layer: 'broker', title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
-    patterns: [/Client \S+ disconnected: [A-Za-z][^.]*\./],
+    patterns: [/Client \S+ disconnected: [A-Za-z][^.]{0,200}\./],
     causes: ['The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake', 'A client that spoke the wrong protocol on the port'],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the text after the colon and the OpenSSL line before it.', event: 'disconnect',
     source: 'mosquitto 2.0.11 src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
@@ -157,7 +157,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
   },
   {
     id: 'rabbitmq.keepalive', layer: 'broker', title: 'RabbitMQ MQTT: closing connection (keepalive timeout)',
-    patterns: [/closing MQTT connection .*\(keepalive timeout\)/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
+    patterns: [/closing MQTT connection .{0,300}\(keepalive timeout\)/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
     source: 'rabbitmq-server deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl (reference §B2)',
   },
 ];

@@ -59,11 +59,18 @@ export interface NumberHit {
   value: number;
 }
 
+const BY_NUMBER = new Map<number, NumberHit[]>();
+for (const e of CATALOG) {
+  for (const [space, value] of e.numbers ?? []) {
+    const list = BY_NUMBER.get(value) ?? [];
+    list.push({ entry: e, space, value });
+    BY_NUMBER.set(value, list);
+  }
+}
+
 /** Every entry that has this number in some numbering space (unranked; explain ranks them). */
 export function lookupNumber(value: number): NumberHit[] {
-  const out: NumberHit[] = [];
-  for (const e of CATALOG) for (const [space, v] of e.numbers ?? []) if (v === value) out.push({ entry: e, space, value });
-  return out;
+  return [...(BY_NUMBER.get(value) ?? [])];
 }
 
 export interface PatternHit {

@@ -110,7 +110,7 @@ const MQTTJS: KbEntry[] = [
   },
   {
     id: 'mqttjs.offline-reconnect', layer: 'client', title: 'MQTT.js reconnecting every reconnectPeriod (1 s fixed, no backoff)',
-    patterns: [/\breconnectPeriod\b/, /mqttjs.*reconnect(ing)?\b/i],
+    patterns: [/\breconnectPeriod\b/, /mqttjs.{0,200}reconnect(ing)?\b/i],
     causes: ['Connection keeps failing and MQTT.js retries every 1 s without backoff or jitter'], confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect fixed:1s',
     fix: 'Fix the underlying error; add backoff with jitter for fleets.', fixFor: { mqttjs: 'reconnectPeriod (ms); implement backoff in the "close" handler' },
     source: 'MQTT.js src/lib/client.ts defaults (reference §D1)',
@@ -343,7 +343,7 @@ const ESP32: KbEntry[] = [
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 1k --duration 5m', fix: 'Improve the link or send smaller/fewer messages; raise network.timeout_ms.', fixFor: ESP_FIX, event: 'disconnect', source: ESP_SRC,
   },
   {
-    id: 'esp-tls.getaddrinfo', layer: 'dns', title: 'ESP-IDF esp-tls: could not resolve the broker host name', patterns: [/couldn't get hostname for .*getaddrinfo\(\) returns/i],
+    id: 'esp-tls.getaddrinfo', layer: 'dns', title: 'ESP-IDF esp-tls: could not resolve the broker host name', patterns: [/couldn't get hostname for .{0,300}getaddrinfo\(\) returns/i],
     causes: ['Wi-Fi connected but no DNS server (static IP without DNS)', 'Host name typo', 'Connect started before the IP was assigned'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'espressif esp-tls esp_tls.c (not in the shared reference)',
   },

@@ -32,7 +32,8 @@ export type NumberSpace =
   | 'http'
   | 'tls-alert'
   | 'x509'
-  | 'azure';
+  | 'azure'
+  | 'pubsubclient';
 
 export interface KbEntry {
   /** Stable id, e.g. `errno.ECONNREFUSED`, `mqtt5.0x87`, `mosquitto.keepalive-exceeded`. */
@@ -60,7 +61,7 @@ export interface KbEntry {
    */
   wraps?: NumberSpace[];
   /** Disconnect-like events take part in log timeline analysis. */
-  event?: 'disconnect' | 'takeover' | 'connect' | 'refused' | 'broker-start' | 'broker-stop';
+  event?: 'disconnect' | 'takeover' | 'connect' | 'refused' | 'broker-start' | 'broker-stop' | 'acl-denied' | 'queue-drop';
   /** Spec section or library file the fact comes from. */
   source: string;
 }
