@@ -75,6 +75,10 @@ export interface SoakHtmlInput {
   /** Clients that had a lane at all (all clients the run started). */
   laneCount: number;
   connected: ConnectedBucket[];
+  /** Fewest connected after every client had been connected at once (undefined: never all at once). */
+  lowestAfterAll: { count: number; at: number } | undefined;
+  /** Most connected at once. */
+  mostConnected: number;
   /** Reconnects (connects after the first) per time bucket. */
   reconnects: Array<{ t: number; count: number }>;
   disconnects: number;
@@ -203,6 +207,7 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
     lanes: shown,
     laneCount: all.length,
     connected: connectedBuckets(changes, fromMs, toMs, buckets),
+    ...lowestAfterAll(changes, s.clients),
     reconnects: countBuckets(reconnectTimes, fromMs, toMs, buckets),
     disconnects,
     connectFailures: failures,
@@ -239,6 +244,19 @@ function soakHeader(report: Report<SoakData>): PageHeader {
       ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
     ],
   };
+}
+
+/** Sweep the connect (+1) / disconnect (−1) changes: the most connected at once, and the fewest after all were up. */
+export function lowestAfterAll(changes: Array<[number, number]>, clients: number): Pick<SoakHtmlInput, 'lowestAfterAll' | 'mostConnected'> {
+  let now = 0;
+  let most = 0;
+  let low: { count: number; at: number } | undefined;
+  for (const [t, d] of [...changes].sort((a, b) => a[0] - b[0])) {
+    now += d;
+    most = Math.max(most, now);
+    if ((low !== undefined || now >= clients) && (low === undefined || now < low.count)) low = { count: now, at: t };
+  }
+  return { lowestAfterAll: low, mostConnected: most };
 }
 
 /** Step series of connected clients, reduced to min / max / last per bucket so a short dip survives downsampling. */
