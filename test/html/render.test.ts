@@ -115,3 +115,14 @@ test('report --html into a directory that does not exist: the report still print
   expect(r.stdout).toContain('mqtt-doctor report');
   expect(r.stderr.trim().split('\n')[0]).toMatch(/--html \/nonexistent-dir\/x\.html: cannot write \(ENOENT\)/);
 });
+
+test('a killed run (no end line) still draws, and the header says the file has no end line', () => {
+  const syn = syntheticSoak(10, 3600_000, 2);
+  const events = syn.events.filter((e) => e.type !== 'end');
+  const report = fromText(events.map((e) => JSON.stringify(e)).join('\n'));
+  const input = soakHtmlInput(report, events);
+  expect(input.header.pairs).toContainEqual(['source', 'x.jsonl (no end line: killed run)']);
+  expect(input.disconnects).toBe(report.data.summary.connections.disconnects);
+  expect(input.latency.windows.length).toBeGreaterThan(0);
+  expect(renderSoakHtml(input)).toContain('id="timeline"');
+});

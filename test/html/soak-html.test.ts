@@ -90,8 +90,10 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
       // A blank page has no variance at all; charts on a plain background have plenty.
       expect(shot.variance).toBeGreaterThan(100);
       expect(dark.variance).toBeGreaterThan(100);
-      // Dark mode really switches the background (prefers-color-scheme).
+      // Dark mode really switches the background (prefers-color-scheme); print goes back to white paper.
       expect(await o.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(20, 23, 27)');
+      await o.page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+      expect(await o.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(255, 255, 255)');
     } finally {
       await o.close();
     }
@@ -113,10 +115,11 @@ test('soak --html (live) draws the same charts as report --html of its --out fil
   const live = join(dir, 'live.html');
   const out = join(dir, 'live.jsonl');
   const r = await runCli(
-    ['soak', '--embedded', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
-    { timeoutMs: 40_000 },
+    ['soak', '--embedded', '-u', 'dev', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
+    { timeoutMs: 40_000, env: { MQTT_DOCTOR_PASSWORD: 'soak-s3cret-html' } },
   );
   expect(r.code).toBe(0);
+  expect(readFileSync(live, 'utf8')).not.toContain('soak-s3cret-html');
   expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ /);
   const fromFile = join(dir, 'from-file.html');
   await runCli(['report', out, '--html', fromFile], { timeoutMs: 30_000 });
