@@ -233,7 +233,8 @@ function soakHeader(report: Report<SoakData>): PageHeader {
     verdict: { status: report.verdict.status, summary: report.verdict.summary },
     failed: report.data.thresholds.filter((t) => !t.pass).map((t) => `--${t.id}: ${t.text}`),
     pairs: [
-      ['target', report.target?.url ? `${report.target.url}${info.target.includes(' via ') ? ` (${info.target.slice(info.target.indexOf(' via ') + 1)})` : ''}` : info.target],
+      // info.target is already masked (formatTarget) and names an impair proxy when one was in the path.
+      ['target', report.target?.url && info.target.includes(' via ') ? `${report.target.url}${info.target.slice(info.target.indexOf(' via '))}` : (report.target?.url ?? info.target)],
       ['clients', String(s.clients)],
       ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
       ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],

@@ -97,7 +97,7 @@ function timelineChart(i: SoakHtmlInput): string {
   const alt =
     `${i.laneCount} client${i.laneCount === 1 ? '' : 's'} from ${fmtTime(i.fromMs)} to ${fmtTime(i.toMs)}; ${i.disconnects} connection${i.disconnects === 1 ? '' : 's'} lost and ${i.connectFailures} connect attempt${i.connectFailures === 1 ? '' : 's'} failed in all. ` +
     (partial ? `Shown: the ${i.lanes.length} clients with the most downtime, with ${shownDisc} of the ${i.disconnects} disconnects. ` : '') +
-    `Green is connected; other colours are time down, by the cause of the disconnect; a dark tick is a lost connection, a dot a failed attempt.`;
+    `Green is connected; other colours are time down, by the cause of the disconnect; a tick across the lane is a lost connection, a dot a failed attempt.`;
   return chart({
     id: 'timeline',
     title,
