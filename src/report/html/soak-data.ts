@@ -11,6 +11,7 @@ import type { SoakData } from '../build-soak.js';
 import type { Report } from '../model.js';
 import type { FindingItem, PageHeader } from './page.js';
 import { fmtMs } from './svg.js';
+import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './connected.js';
 
 export type LaneState = 'up' | 'initial' | DisconnectCause;
 
@@ -55,14 +56,6 @@ export interface MessageWindow {
   outOfOrder: number;
 }
 
-export interface ConnectedBucket {
-  from: number;
-  to: number;
-  min: number;
-  max: number;
-  /** Connected at the end of the bucket. */
-  last: number;
-}
 
 export interface SoakHtmlInput {
   header: PageHeader;
@@ -245,42 +238,6 @@ function soakHeader(report: Report<SoakData>): PageHeader {
       ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
     ],
   };
-}
-
-/** Sweep the connect (+1) / disconnect (−1) changes: the most connected at once, and the fewest after all were up. */
-export function lowestAfterAll(changes: Array<[number, number]>, clients: number): Pick<SoakHtmlInput, 'lowestAfterAll' | 'mostConnected'> {
-  let now = 0;
-  let most = 0;
-  let low: { count: number; at: number } | undefined;
-  for (const [t, d] of [...changes].sort((a, b) => a[0] - b[0])) {
-    now += d;
-    most = Math.max(most, now);
-    if ((low !== undefined || now >= clients) && (low === undefined || now < low.count)) low = { count: now, at: t };
-  }
-  return { lowestAfterAll: low, mostConnected: most };
-}
-
-/** Step series of connected clients, reduced to min / max / last per bucket so a short dip survives downsampling. */
-export function connectedBuckets(changes: Array<[number, number]>, fromMs: number, toMs: number, buckets: number): ConnectedBucket[] {
-  const sorted = [...changes].sort((a, b) => a[0] - b[0]);
-  const width = (toMs - fromMs) / buckets;
-  const out: ConnectedBucket[] = [];
-  let now = 0;
-  let i = 0;
-  for (let b = 0; b < buckets; b += 1) {
-    const from = fromMs + b * width;
-    const to = b === buckets - 1 ? toMs : from + width;
-    let min = now;
-    let max = now;
-    while (i < sorted.length && (sorted[i]![0] < to || (b === buckets - 1 && sorted[i]![0] <= to))) {
-      now += sorted[i]![1];
-      min = Math.min(min, now);
-      max = Math.max(max, now);
-      i += 1;
-    }
-    out.push({ from, to, min, max, last: now });
-  }
-  return out;
 }
 
 function countBuckets(times: number[], fromMs: number, toMs: number, buckets: number): Array<{ t: number; count: number }> {

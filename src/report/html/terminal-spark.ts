@@ -3,7 +3,7 @@
  * clients over time. Pure; plain Unicode block elements (U+2581–U+2588), so they survive NO_COLOR and pipes.
  */
 import type { SoakEvent } from '../../analyze/soak/events.js';
-import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './soak-data.js';
+import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './connected.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
