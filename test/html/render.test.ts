@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
 import { buildSoakFromFile } from '../../src/report/build-soak.js';
 import { logEdges } from '../../src/report/html/charts.js';
-import { connectedBuckets, soakHtmlInput } from '../../src/report/html/soak-data.js';
+import { connectedBuckets, lowestAfterAll } from '../../src/report/html/connected.js';
+import { soakHtmlInput } from '../../src/report/html/soak-data.js';
 import { renderSoakHtml } from '../../src/report/html/soak.js';
 import { rttSparkline } from '../../src/report/html/terminal-spark.js';
 import { syntheticSoak } from './synthetic.js';
@@ -34,6 +35,16 @@ test('connectedBuckets keeps a dip shorter than a bucket (min), and the count at
   expect(b[1]).toMatchObject({ min: 1, max: 2, last: 2 });
   expect(b[5]).toMatchObject({ min: 1, max: 2, last: 2 });
   expect(b[9]).toMatchObject({ min: 2, max: 2, last: 2 });
+});
+
+describe('lowestAfterAll ignores the ramp-up', () => {
+  test.each([
+    ['drops after all were up', [[0, 1], [1, 1], [5, -1], [6, 1], [8, -1]], 2, { count: 1, at: 5 }, 2],
+    ['never all at once', [[0, 1], [3, -1], [4, 1]], 2, undefined, 1],
+    ['all stay up', [[0, 1], [2, 1]], 2, { count: 2, at: 2 }, 2],
+  ] as Array<[string, Array<[number, number]>, number, { count: number; at: number } | undefined, number]>)('%s', (_n, changes, clients, low, most) => {
+    expect(lowestAfterAll(changes, clients)).toEqual({ lowestAfterAll: low, mostConnected: most });
+  });
 });
 
 describe('rttSparkline', () => {
@@ -91,4 +102,28 @@ test('a run with no message (idle) and no disconnect says so instead of drawing 
   const html = renderSoakHtml(soakHtmlInput(report, events));
   expect(html).toContain('Idle run (--rate 0)');
   expect(html).toContain('No disconnect and no failed attempt in this run.');
+});
+
+test('report --html into a directory that does not exist: the report still prints, then one usage line (exit 2)', async () => {
+  const { runCli } = await import('../helpers/cli.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const file = join(mkdtempSync(join(tmpdir(), 'mqd-html-bad-')), 'run.jsonl');
+  writeFileSync(file, syntheticSoak(2, 600_000, 1).text);
+  const r = await runCli(['report', file, '--html', '/nonexistent-dir/x.html']);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toContain('mqtt-doctor report');
+  expect(r.stderr.trim().split('\n')[0]).toMatch(/--html \/nonexistent-dir\/x\.html: cannot write \(ENOENT\)/);
+});
+
+test('a killed run (no end line) still draws, and the header says the file has no end line', () => {
+  const syn = syntheticSoak(10, 3600_000, 2);
+  const events = syn.events.filter((e) => e.type !== 'end');
+  const report = fromText(events.map((e) => JSON.stringify(e)).join('\n'));
+  const input = soakHtmlInput(report, events);
+  expect(input.header.pairs).toContainEqual(['source', 'x.jsonl (no end line: killed run)']);
+  expect(input.disconnects).toBe(report.data.summary.connections.disconnects);
+  expect(input.latency.windows.length).toBeGreaterThan(0);
+  expect(renderSoakHtml(input)).toContain('id="timeline"');
 });

@@ -2,7 +2,8 @@
  * The soak HTML report of a real run: three clients against the embedded aedes broker through the impair
  * proxy with a NAT that forgets idle flows (nat-idle shorter than the gap between messages, so flows keep
  * being reset), and the broker restarted mid-run on the same port. The page is rendered from the JSONL by
- * `report --html` (the built CLI) and opened in Debian's chromium.
+ * `report --html` (the built CLI) and opened in Debian's chromium. Also: the live `soak --html` page equals the
+ * one drawn from its file, and a synthetic 300-client run shows the connected band plus the worst 50 lanes.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { buildSoakFromFile } from '../../src/report/build-soak.js';
 import { soakHtmlInput } from '../../src/report/html/soak-data.js';
 import { renderSoakHtml } from '../../src/report/html/soak.js';
 import { VERSION } from '../../src/version.js';
+import { syntheticSoak } from './synthetic.js';
 import { runCli } from '../helpers/cli.js';
 import { soakAgainst, sleep, until } from '../soak/helpers.js';
 import { launch, openReport, type Chromium } from './browser.js';
@@ -90,8 +92,10 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
       // A blank page has no variance at all; charts on a plain background have plenty.
       expect(shot.variance).toBeGreaterThan(100);
       expect(dark.variance).toBeGreaterThan(100);
-      // Dark mode really switches the background (prefers-color-scheme).
+      // Dark mode really switches the background (prefers-color-scheme); print goes back to white paper.
       expect(await o.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(20, 23, 27)');
+      await o.page.emulateMedia({ media: 'print', colorScheme: 'dark' });
+      expect(await o.page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(255, 255, 255)');
     } finally {
       await o.close();
     }
@@ -113,10 +117,11 @@ test('soak --html (live) draws the same charts as report --html of its --out fil
   const live = join(dir, 'live.html');
   const out = join(dir, 'live.jsonl');
   const r = await runCli(
-    ['soak', '--embedded', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
-    { timeoutMs: 40_000 },
+    ['soak', '--embedded', '-u', 'dev', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
+    { timeoutMs: 40_000, env: { MQTT_DOCTOR_PASSWORD: 'soak-s3cret-html' } },
   );
   expect(r.code).toBe(0);
+  expect(readFileSync(live, 'utf8')).not.toContain('soak-s3cret-html');
   expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ /);
   const fromFile = join(dir, 'from-file.html');
   await runCli(['report', out, '--html', fromFile], { timeoutMs: 30_000 });
@@ -124,4 +129,27 @@ test('soak --html (live) draws the same charts as report --html of its --out fil
   const a = figures(readFileSync(live, 'utf8'));
   expect(a.map(([id]) => id)).toEqual(['connected', 'timeline', 'latency', 'messages', 'causes', 'reconnect-hist', 'connected-hist']);
   expect(a).toEqual(figures(readFileSync(fromFile, 'utf8')));
+});
+
+test('300 clients over 6 h: 50 lanes, the connected band, every shown disconnect marked', async () => {
+  const syn = syntheticSoak(300, 6 * 3600_000, 3);
+  const input = soakHtmlInput(buildSoakFromFile(syn.text, 'synthetic.jsonl', {}, 'test'), syn.events);
+  const file = join(mkdtempSync(join(tmpdir(), 'mqd-html-many-')), 'many.html');
+  writeFileSync(file, renderSoakHtml(input));
+  const shownDisconnects = input.lanes.reduce((a, l) => a + l.disconnects, 0);
+  expect(shownDisconnects).toBeLessThan(input.disconnects);
+
+  const o = await openReport(browser, file);
+  try {
+    expect(o.consoleErrors).toEqual([]);
+    expect(o.foreignRequests).toEqual([]);
+    expect(await o.count('#timeline g.lane')).toBe(50);
+    expect(await o.count('#connected svg')).toBe(1);
+    const drawn = await o.page.locator('#timeline .mark-disconnect').evaluateAll((els) => els.reduce((a, e) => a + Number(e.getAttribute('data-n') ?? 1), 0));
+    expect(drawn).toBe(shownDisconnects);
+    expect(await o.page.locator('#timeline svg > desc').textContent()).toContain(`${shownDisconnects} of the ${input.disconnects} disconnects`);
+    expect((await o.screenshot(file.replace(/\.html$/, '.png'))).variance).toBeGreaterThan(100);
+  } finally {
+    await o.close();
+  }
 });

@@ -39,7 +39,7 @@ const CSS = `
 font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid var(--grid);padding-bottom:4px}
 h3{font-size:14px;margin:0}.muted{color:var(--muted)}code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}
-.verdict{display:inline-block;padding:2px 10px;border-radius:10px;font-weight:600;color:#fff}
+.verdict{display:inline-block;padding:2px 10px;border-radius:10px;font-weight:600;color:var(--bg)}
 .v-healthy,.v-ok{background:var(--pass)}.v-degraded,.v-interrupted{background:var(--warn)}.v-failed{background:var(--fail)}
 table.kv{border-collapse:collapse;margin:6px 0}table.kv td{padding:2px 14px 2px 0;vertical-align:top}table.kv td:first-child{color:var(--muted);white-space:nowrap}
 figure.chart{margin:14px 0;padding:10px 12px;background:var(--panel);border-radius:6px;break-inside:avoid;page-break-inside:avoid}

@@ -11,6 +11,7 @@ import type { SoakData } from '../build-soak.js';
 import type { Report } from '../model.js';
 import type { FindingItem, PageHeader } from './page.js';
 import { fmtMs } from './svg.js';
+import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './connected.js';
 
 export type LaneState = 'up' | 'initial' | DisconnectCause;
 
@@ -55,14 +56,6 @@ export interface MessageWindow {
   outOfOrder: number;
 }
 
-export interface ConnectedBucket {
-  from: number;
-  to: number;
-  min: number;
-  max: number;
-  /** Connected at the end of the bucket. */
-  last: number;
-}
 
 export interface SoakHtmlInput {
   header: PageHeader;
@@ -75,6 +68,10 @@ export interface SoakHtmlInput {
   /** Clients that had a lane at all (all clients the run started). */
   laneCount: number;
   connected: ConnectedBucket[];
+  /** Fewest connected after every client had been connected at once (undefined: never all at once). */
+  lowestAfterAll: { count: number; at: number } | undefined;
+  /** Most connected at once. */
+  mostConnected: number;
   /** Reconnects (connects after the first) per time bucket. */
   reconnects: Array<{ t: number; count: number }>;
   disconnects: number;
@@ -203,6 +200,7 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
     lanes: shown,
     laneCount: all.length,
     connected: connectedBuckets(changes, fromMs, toMs, buckets),
+    ...lowestAfterAll(changes, s.clients),
     reconnects: countBuckets(reconnectTimes, fromMs, toMs, buckets),
     disconnects,
     connectFailures: failures,
@@ -228,7 +226,8 @@ function soakHeader(report: Report<SoakData>): PageHeader {
     verdict: { status: report.verdict.status, summary: report.verdict.summary },
     failed: report.data.thresholds.filter((t) => !t.pass).map((t) => `--${t.id}: ${t.text}`),
     pairs: [
-      ['target', report.target?.url ? `${report.target.url}${info.target.includes(' via ') ? ` (${info.target.slice(info.target.indexOf(' via ') + 1)})` : ''}` : info.target],
+      // info.target is already masked (formatTarget) and names an impair proxy when one was in the path.
+      ['target', report.target?.url && info.target.includes(' via ') ? `${report.target.url}${info.target.slice(info.target.indexOf(' via '))}` : (report.target?.url ?? info.target)],
       ['clients', String(s.clients)],
       ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
       ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],
@@ -239,29 +238,6 @@ function soakHeader(report: Report<SoakData>): PageHeader {
       ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
     ],
   };
-}
-
-/** Step series of connected clients, reduced to min / max / last per bucket so a short dip survives downsampling. */
-export function connectedBuckets(changes: Array<[number, number]>, fromMs: number, toMs: number, buckets: number): ConnectedBucket[] {
-  const sorted = [...changes].sort((a, b) => a[0] - b[0]);
-  const width = (toMs - fromMs) / buckets;
-  const out: ConnectedBucket[] = [];
-  let now = 0;
-  let i = 0;
-  for (let b = 0; b < buckets; b += 1) {
-    const from = fromMs + b * width;
-    const to = b === buckets - 1 ? toMs : from + width;
-    let min = now;
-    let max = now;
-    while (i < sorted.length && (sorted[i]![0] < to || (b === buckets - 1 && sorted[i]![0] <= to))) {
-      now += sorted[i]![1];
-      min = Math.min(min, now);
-      max = Math.max(max, now);
-      i += 1;
-    }
-    out.push({ from, to, min, max, last: now });
-  }
-  return out;
 }
 
 function countBuckets(times: number[], fromMs: number, toMs: number, buckets: number): Array<{ t: number; count: number }> {

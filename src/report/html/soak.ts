@@ -97,7 +97,7 @@ function timelineChart(i: SoakHtmlInput): string {
   const alt =
     `${i.laneCount} client${i.laneCount === 1 ? '' : 's'} from ${fmtTime(i.fromMs)} to ${fmtTime(i.toMs)}; ${i.disconnects} connection${i.disconnects === 1 ? '' : 's'} lost and ${i.connectFailures} connect attempt${i.connectFailures === 1 ? '' : 's'} failed in all. ` +
     (partial ? `Shown: the ${i.lanes.length} clients with the most downtime, with ${shownDisc} of the ${i.disconnects} disconnects. ` : '') +
-    `Green is connected; other colours are time down, by the cause of the disconnect; a dark tick is a lost connection, a dot a failed attempt.`;
+    `Green is connected; other colours are time down, by the cause of the disconnect; a tick across the lane is a lost connection, a dot a failed attempt.`;
   return chart({
     id: 'timeline',
     title,
@@ -109,18 +109,10 @@ function timelineChart(i: SoakHtmlInput): string {
   });
 }
 
-/** The lowest count after the first moment every client was connected (the ramp-up is not a drop). */
-function lowestAfterRamp(i: SoakHtmlInput): { count: number; at: number } | undefined {
-  const full = i.connected.findIndex((b) => b.max >= i.clients);
-  let best: { count: number; at: number } | undefined;
-  for (const b of full < 0 ? i.connected : i.connected.slice(full)) if (!best || b.min < best.count) best = { count: b.min, at: b.from };
-  return best;
-}
-
 function connectedChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 130 };
   const x = timeScale(i);
-  const low = lowestAfterRamp(i);
+  const low = i.lowestAfterAll;
   // Zoom the value axis onto the drops (a 2-client dip in 10,000 would be invisible from zero); the ramp-up
   // below it is clamped to the bottom edge. The axis labels say where it starts.
   const floor = low && low.count < i.clients ? Math.max(0, low.count - Math.max(1, Math.ceil((i.clients - low.count) * 0.25))) : 0;
@@ -135,15 +127,13 @@ function connectedChart(i: SoakHtmlInput): string {
     .y((b) => y(b.last))
     .curve(curveStepAfter)(i.connected);
   const body = timeAxis(x, box) + valueAxis(y, box, (v) => String(v), 4) + `<path class="conn" d="${band ?? ''}"/><path class="connline" d="${last ?? ''}"/>`;
-  const full = i.connected.some((b) => b.max >= i.clients);
-  const alt = !low
-    ? 'No connection data.'
-    : `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span${floor > 0 ? `; the axis starts at ${floor}` : ''}). ` +
-      (full
-        ? low.count >= i.clients
+  const alt =
+    `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span${floor > 0 ? `; the axis starts at ${floor}` : ''}). ` +
+      (!low
+        ? `Never were all ${i.clients} connected at once (at most ${i.mostConnected}).`
+        : low.count >= i.clients
           ? 'Once all had connected, all stayed connected.'
-          : `Fewest connected after all had connected: ${low.count}, around ${fmtTime(low.at)}.`
-        : `Never were all ${i.clients} connected at once; fewest: ${low.count}, around ${fmtTime(low.at)}.`);
+          : `Fewest connected after all had connected: ${low.count}, at ${fmtTime(low.at)}.`);
   return chart({ id: 'connected', title: 'Clients connected over time', alt, width: WIDTH, height: box.bottom + 20, body });
 }
 
@@ -180,7 +170,7 @@ function latencyChart(i: SoakHtmlInput): string {
   const alt =
     `${i.latency.cumulative ? 'Percentiles of all messages since the start, as each checkpoint recorded them' : 'Percentiles of the messages of each checkpoint window'}: ` +
     `at the end p50 ${fmtMs(last.p50)}, p90 ${fmtMs(last.p90)}, p99 ${fmtMs(last.p99)}; highest p99 ${fmtMs(top)}. ` +
-    `The line is p50; the darker band reaches p90, the lighter one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
+    `The line is p50; the inner band reaches p90, the outer one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
   return chart({
     id: 'latency',
     title,

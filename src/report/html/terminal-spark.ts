@@ -3,7 +3,7 @@
  * clients over time. Pure; plain Unicode block elements (U+2581–U+2588), so they survive NO_COLOR and pipes.
  */
 import type { SoakEvent } from '../../analyze/soak/events.js';
-import { connectedBuckets, type ConnectedBucket } from './soak-data.js';
+import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './connected.js';
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
@@ -46,20 +46,14 @@ export function connectedRecorder(): { onEvent(ev: SoakEvent): void; strip(fromM
     },
     strip(fromMs, toMs, clients, width = 60) {
       if (toMs <= fromMs || changes.length === 0) return '';
-      let now = 0;
-      let most = 0;
-      let lowestAfterAll: number | undefined;
-      for (const [, d] of [...changes].sort((a, b) => a[0] - b[0])) {
-        now += d;
-        most = Math.max(most, now);
-        if (lowestAfterAll !== undefined || now >= clients) lowestAfterAll = Math.min(lowestAfterAll ?? now, now);
-      }
+      const { lowestAfterAll: low, mostConnected: most } = lowestAfterAll(changes, clients);
+      const lowestAfterAllCount = low?.count;
       const text =
-        lowestAfterAll === undefined
+        lowestAfterAllCount === undefined
           ? `never all ${clients} at once (at most ${most})`
-          : lowestAfterAll >= clients
+          : lowestAfterAllCount >= clients
             ? `all ${clients} stayed connected once up`
-            : `lowest ${lowestAfterAll}/${clients} after all had connected`;
+            : `lowest ${lowestAfterAllCount}/${clients} after all had connected`;
       return `${connectedStrip(connectedBuckets(changes, fromMs, toMs, width), clients)} ${text}`;
     },
   };
