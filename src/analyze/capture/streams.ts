@@ -148,6 +148,12 @@ export class MqttFramer {
   }
 
   private whole(bytes: Buffer, type: number, flags: number, headerLen: number): void {
+    // The fields we use from PUBLISH, acknowledgements and pings sit in the first bytes: read them directly
+    // (the bulk of any capture, and the hot path); mqtt-packet parses the packets whose details matter.
+    if (!FULL_PARSE.has(type)) {
+      this.emitPartial(type, flags, bytes.length, bytes.subarray(headerLen), false);
+      return;
+    }
     this.parsed = undefined;
     this.parseError = undefined;
     this.parser.parse(bytes);
@@ -186,6 +192,9 @@ export class MqttFramer {
     this.sink.mqtt({ cmd: CMD[type] ?? 'reserved', qos, ...(messageId !== undefined ? { messageId } : {}), size, partial });
   }
 }
+
+/** CONNECT, CONNACK, SUBSCRIBE, SUBACK, DISCONNECT, AUTH: parsed whole by mqtt-packet. */
+const FULL_PARSE = new Set([1, 2, 8, 9, 14, 15]);
 
 type Header = { type: number; flags: number; remaining: number; headerLen: number };
 
