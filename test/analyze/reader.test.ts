@@ -203,6 +203,25 @@ describe('TCP reassembly', () => {
   });
 });
 
+describe('streaming', () => {
+  test('records straddling pushes of any size, including a record larger than the join window, read the same', () => {
+    const c = new Conv(V4.c, V4.s, T0).handshake();
+    c.mqtt('c', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'jumbo', keepalive: 30, clean: true } as Packet);
+    c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
+    for (let i = 1; i <= 30; i++) c.mqtt('c', { cmd: 'publish', topic: 't', payload: Buffer.alloc(i % 3 === 0 ? 400_000 : 900, i), qos: 1, messageId: i, retain: false, dup: false } as Packet);
+    c.mqtt('c', { cmd: 'disconnect' } as Packet);
+    const buf = pcapngFile([{ linkType: 1 }], records('ethernet', c.segs));
+    const whole = run(buf, buf.length);
+    expect(whole.connections[0]!.dir.client.mqtt).toEqual({ connect: 1, publish: 30, disconnect: 1 });
+    for (const chunk of [333, 65_536, 300_000, 1 << 20]) {
+      const r = run(buf, chunk);
+      expect(r.stats.records).toBe(whole.stats.records);
+      expect(r.connections[0]!.dir.client.mqtt).toEqual(whole.connections[0]!.dir.client.mqtt);
+      expect(r.stats.truncatedTail).toBe(0);
+    }
+  });
+});
+
 describe('bad input', () => {
   test('garbage is refused at the first bytes', () => {
     const a = new CaptureAnalyzer();

@@ -72,7 +72,7 @@ export class MqttFramer {
       data = data.subarray(take);
       if (data.length === 0) return;
     }
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (pos < b.length) {
@@ -99,7 +99,6 @@ export class MqttFramer {
       pos += total;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   /** `n` bytes are missing from the capture here. */
@@ -262,7 +261,7 @@ export class WsDecoder {
       data = all.subarray(end + 4);
       if (data.length === 0) return;
     }
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (b.length - pos >= 2) {
@@ -300,7 +299,6 @@ export class WsDecoder {
       pos = off + len;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   gap(n: number): void {
@@ -364,7 +362,7 @@ export class TlsDecoder {
     if (this.dead) return;
     data = this.take(data);
     if (data.length === 0) return;
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (b.length - pos >= 5) {
@@ -389,7 +387,6 @@ export class TlsDecoder {
       pos += 5 + len;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   private skip = 0;
