@@ -29,7 +29,10 @@ export interface CaptureRecord {
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
-export class CaptureFormatError extends Error {}
+/** Thrown on bytes that are not a capture. `name` is what the I/O edge checks (it imports nothing from here). */
+export class CaptureFormatError extends Error {
+  override name = 'CaptureFormatError';
+}
 
 interface Iface {
   linkType: number;
