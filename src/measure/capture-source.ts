@@ -8,7 +8,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { CaptureFormatError } from '../analyze/capture/pcap.js';
 
 export interface CaptureSink {
   push(chunk: Buffer): void;
@@ -87,8 +86,9 @@ export async function readCapture(
       sink.push(c);
     }
   } catch (err) {
-    if (err instanceof CaptureFormatError) {
-      out.formatError = err.message;
+    // The analyser's CaptureFormatError (matched by name: measure does not import analyze).
+    if ((err as Error).name === 'CaptureFormatError') {
+      out.formatError = (err as Error).message;
     } else if (out.interrupted) {
       // destroyed by Ctrl-C: keep what was read
     } else if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message)) {

@@ -231,7 +231,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
       formatDuration(c.durationMs),
       endText(c),
       `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
-      causeLabel(c.cause) + (c.idleMs !== undefined ? ` ${formatDuration(c.idleMs)}` : c.keepaliveRatio !== undefined ? ` ${c.keepaliveRatio}×K` : ''),
+      causeLabel(c.cause) + (c.idleMs !== undefined && c.cause.startsWith('idle') ? ` ${formatDuration(c.idleMs)}` : c.keepaliveRatio !== undefined ? ` ${c.keepaliveRatio}×K` : ''),
     ]);
     if (conns.length > MAX_ROWS) rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
     view.push({ kind: 'table', title: 'Connections', head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'], rows });

@@ -116,6 +116,24 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     expect(summary(JSON.parse(s.stdout) as AnalyzeJson)).toEqual(summary(baseline));
   });
 
+  test('live: a capture streaming on stdin that never ends still gets its report on Ctrl-C', async () => {
+    const { BIN } = await import('../helpers/cli.js');
+    const child = spawn(process.execPath, [BIN, 'analyze', '-', '--json', '--port', String(m.port)], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.write(readFileSync(pcap)); // and keep stdin open, as tcpdump -w - does
+    await sleep(1500);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const j = JSON.parse(out) as AnalyzeJson & { data: { interrupted: boolean } };
+    expect(j.data.interrupted).toBe(true);
+    expect(summary(j)).toEqual(summary(baseline));
+    expect(code).toBe(130); // interrupted (README exit codes); the report was written first
+  });
+
   test('a cut file: a clear warning, the part it could read, exit 1', async () => {
     const bytes = readFileSync(pcap);
     const cut = join(dir, 'cut.pcap');

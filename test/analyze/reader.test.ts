@@ -203,6 +203,25 @@ describe('TCP reassembly', () => {
   });
 });
 
+describe('streaming', () => {
+  test('records straddling pushes of any size, including a record larger than the join window, read the same', () => {
+    const c = new Conv(V4.c, V4.s, T0).handshake();
+    c.mqtt('c', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'jumbo', keepalive: 30, clean: true } as Packet);
+    c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
+    for (let i = 1; i <= 30; i++) c.mqtt('c', { cmd: 'publish', topic: 't', payload: Buffer.alloc(i % 3 === 0 ? 400_000 : 900, i), qos: 1, messageId: i, retain: false, dup: false } as Packet);
+    c.mqtt('c', { cmd: 'disconnect' } as Packet);
+    const buf = pcapngFile([{ linkType: 1 }], records('ethernet', c.segs));
+    const whole = run(buf, buf.length);
+    expect(whole.connections[0]!.dir.client.mqtt).toEqual({ connect: 1, publish: 30, disconnect: 1 });
+    for (const chunk of [333, 65_536, 300_000, 1 << 20]) {
+      const r = run(buf, chunk);
+      expect(r.stats.records).toBe(whole.stats.records);
+      expect(r.connections[0]!.dir.client.mqtt).toEqual(whole.connections[0]!.dir.client.mqtt);
+      expect(r.stats.truncatedTail).toBe(0);
+    }
+  });
+});
+
 describe('bad input', () => {
   test('garbage is refused at the first bytes', () => {
     const a = new CaptureAnalyzer();
@@ -226,5 +245,52 @@ describe('bad input', () => {
     writeFileSync(f, cut);
     const frames = spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').length;
     expect(frames).toBe(run(cut).stats.records);
+  });
+});
+
+describe('diagnosis details', () => {
+  const connect = (keepalive: number) => ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'diag', keepalive, clean: true }) as Packet;
+  const connack = { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet;
+
+  test('path MTU blackhole: the server certificate flight (large) retransmitted, never acknowledged, in a TLS handshake', () => {
+    const c = new Conv({ ip: '10.1.2.3', port: 50010 }, { ip: '10.9.9.9', port: 8883 }, T0).handshake();
+    // A ClientHello-shaped record (type 22, TLS 1.0 record version, handshake type 1), small: it gets through.
+    const hello = Buffer.alloc(200);
+    hello.set([22, 3, 1, 0, 195, 1, 0, 0, 191, 3, 3]);
+    c.send('c', hello);
+    c.ack('s', 0.2);
+    const flight = Buffer.alloc(2800);
+    flight.set([22, 3, 3, 10, 235, 2]);
+    const big = c.send('s', flight, 1);
+    for (const rto of [200, 400, 800, 1600]) c.resend(big, rto);
+    c.rst('c', 5000);
+    const r = run(pcapFile(1, records('ethernet', c.segs)));
+    const d = r.diag.connections[0]!;
+    expect(d.cause).toBe('mtu');
+    expect(d.explanation).toContain('2800-byte segment 4 times during the TLS handshake');
+  });
+
+  test('late pings and publishes left unacknowledged are findings of their own', () => {
+    const c = new Conv(V4.c, V4.s, T0).handshake();
+    c.mqtt('c', connect(10));
+    c.mqtt('s', connack);
+    c.mqtt('c', { cmd: 'pingreq' } as Packet, 14_000); // 14 s of silence with keepalive 10 s
+    c.mqtt('s', { cmd: 'pingresp' } as Packet, 1);
+    c.mqtt('c', { cmd: 'publish', topic: 'x', payload: Buffer.from('1'), qos: 1, messageId: 5, retain: false, dup: false } as Packet, 100);
+    c.mqtt('c', { cmd: 'disconnect' } as Packet, 1);
+    c.fin('c');
+    const r = run(pcapFile(1, records('ethernet', c.segs)));
+    const ids = r.diag.findings.map((f) => f.id);
+    expect(ids).toEqual(expect.arrayContaining(['late-pings', 'unacknowledged']));
+    expect(r.diag.findings.find((f) => f.id === 'late-pings')!.explanation).toContain('keepalive 10s');
+  });
+
+  test.each([
+    [[1000, 1000, 1000, 1000], 'fixed'],
+    [[1000, 2000, 4000, 8000, 16000], 'exponential'],
+    [[900, 1300, 1100, 800, 1200], 'jittered'],
+  ] as const)('reconnect delays %j read as %s', async (intervals, policy) => {
+    const { reconnectPolicy } = await import('../../src/analyze/capture/diagnose.js');
+    expect(reconnectPolicy([...intervals])).toBe(policy);
   });
 });

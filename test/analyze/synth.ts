@@ -57,7 +57,7 @@ export function ipPacket(s: Seg): Buffer {
   if (s.src.includes(':')) {
     const h = Buffer.alloc(40);
     h[0] = 0x60;
-    h.writeUInt16BE(tcp.length, 4);
+    h.writeUInt16BE(tcp.length > 65535 ? 0 : tcp.length, 4);
     h[6] = 6;
     h[7] = 64;
     Buffer.from(ipv6Bytes(s.src)).copy(h, 8);
@@ -66,7 +66,8 @@ export function ipPacket(s: Seg): Buffer {
   }
   const h = Buffer.alloc(20);
   h[0] = 0x45;
-  h.writeUInt16BE(20 + tcp.length, 2);
+  // Above 65535 (a TSO super-segment as captured on the sending host) the length field reads 0.
+  h.writeUInt16BE(20 + tcp.length > 65535 ? 0 : 20 + tcp.length, 2);
   h[8] = 64;
   h[9] = 6;
   Buffer.from(ipv4Bytes(s.src)).copy(h, 12);

@@ -39,13 +39,62 @@ export interface CaptureResult {
 }
 
 const MAX_IGNORED_KEYS = 100_000;
+
+type FlowAddr = Pick<TcpSegment, 'src' | 'dst' | 'srcPort' | 'dstPort'>;
+
+/** The same key for both directions of a flow. */
+function flowKeyText(s: FlowAddr): string {
+  const a = `${s.src}|${s.srcPort}`;
+  const b = `${s.dst}|${s.dstPort}`;
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/**
+ * Flows by 4-tuple, direction-independent, without building a key string per packet: address strings come
+ * interned from packet.ts, so two Map levels on them plus a numeric port pair hash nothing new.
+ */
+class FlowTable<T> {
+  private m = new Map<string, Map<string, Map<number, T>>>();
+
+  private order(s: FlowAddr): [string, string, number] {
+    const srcFirst = s.src < s.dst || (s.src === s.dst && s.srcPort <= s.dstPort);
+    return srcFirst ? [s.src, s.dst, s.srcPort * 65536 + s.dstPort] : [s.dst, s.src, s.dstPort * 65536 + s.srcPort];
+  }
+
+  get(s: FlowAddr): T | undefined {
+    const [a, b, p] = this.order(s);
+    return this.m.get(a)?.get(b)?.get(p);
+  }
+
+  set(s: FlowAddr, v: T): void {
+    const [a, b, p] = this.order(s);
+    let x = this.m.get(a);
+    if (!x) this.m.set(a, (x = new Map()));
+    let y = x.get(b);
+    if (!y) x.set(b, (y = new Map()));
+    y.set(p, v);
+  }
+
+  delete(s: FlowAddr): void {
+    const [a, b, p] = this.order(s);
+    this.m.get(a)?.get(b)?.delete(p);
+  }
+
+  *values(): IterableIterator<T> {
+    for (const x of this.m.values()) for (const y of x.values()) yield* y.values();
+  }
+
+  clear(): void {
+    this.m.clear();
+  }
+}
 const MAX_UNDECIDED = 10_000;
 
 export class CaptureAnalyzer {
   private reader: CaptureReader;
   private ports: Set<number>;
   private sniff: boolean;
-  private live = new Map<string, ConnTracker>();
+  private live = new FlowTable<ConnTracker>();
   private done: Connection[] = [];
   private ignored = new Set<string>();
   private undecided = new Map<string, TcpSegment[]>();
@@ -100,39 +149,37 @@ export class CaptureAnalyzer {
   }
 
   private segment(s: TcpSegment): void {
-    const a = `${s.src}|${s.srcPort}`;
-    const b = `${s.dst}|${s.dstPort}`;
-    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
     const isSyn = (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0;
-    let t = this.live.get(key);
+    let t = this.live.get(s);
+    let keyText: string | undefined;
+    const key = (): string => (keyText ??= flowKeyText(s));
     if (t && isSyn && (t.closed || t.conn.dir.client.segments + t.conn.dir.server.segments > 2)) {
       // A new connection on the same 4-tuple (port reuse): the old one is over.
       if (!(t.conn.client.ip === s.src && t.conn.client.port === s.srcPort && t.conn.dir.client.segments <= 2 && !t.closed)) {
         this.done.push(t.finish());
-        this.live.delete(key);
+        this.live.delete(s);
         t = undefined;
       }
     }
     if (!t) {
-      if (this.ignored.has(key)) return;
+      if (this.ignored.has(key())) return;
       const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
       if (!serverPortMatch) {
-        if (!this.sniff) return this.ignore(key);
-        const held = this.undecided.get(key) ?? [];
+        if (!this.sniff) return this.ignore(key());
+        const held = this.undecided.get(key()) ?? [];
         if (s.payloadLen === 0) {
           if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
             held.push({ ...s, payload: Buffer.from(s.payload) });
-            this.undecided.set(key, held);
+            this.undecided.set(key(), held);
           }
           return;
         }
-        this.undecided.delete(key);
-        if (!looksLikeConnect(s.payload)) return this.ignore(key);
-        const clientIsSrc = true;
-        t = this.open(key, s, held, clientIsSrc);
+        this.undecided.delete(key());
+        if (!looksLikeConnect(s.payload)) return this.ignore(key());
+        t = this.open(s, held, true);
       } else {
         const clientIsSrc = isSyn ? true : (s.flags & TCP_SYN) !== 0 ? false : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort) ? true : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort) ? false : s.srcPort > s.dstPort;
-        t = this.open(key, s, [], clientIsSrc);
+        t = this.open(s, [], clientIsSrc);
       }
     }
     t.segment(this.sideOf(t, s), s);
@@ -143,7 +190,7 @@ export class CaptureAnalyzer {
     if (this.ignored.size < MAX_IGNORED_KEYS) this.ignored.add(key);
   }
 
-  private open(key: string, s: TcpSegment, held: TcpSegment[], clientIsSrc: boolean): ConnTracker {
+  private open(s: TcpSegment, held: TcpSegment[], clientIsSrc: boolean): ConnTracker {
     const first = held[0] ?? s;
     const syn = [...held, s].find((x) => (x.flags & TCP_SYN) !== 0 && (x.flags & TCP_ACK) === 0);
     const src: Endpoint = { ip: s.src, port: s.srcPort };
@@ -151,7 +198,7 @@ export class CaptureAnalyzer {
     const client = syn ? { ip: syn.src, port: syn.srcPort } : clientIsSrc ? src : dst;
     const server = syn ? { ip: syn.dst, port: syn.dstPort } : clientIsSrc ? dst : src;
     const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined);
-    this.live.set(key, t);
+    this.live.set(s, t);
     for (const h of held) t.segment(this.sideOf(t, h), h);
     return t;
   }

@@ -49,6 +49,8 @@ export interface DirStats {
   /** Segments from this side after the other side's last segment (a blackhole's tail). */
   unansweredSegments: number;
   unansweredRetransmissions: number;
+  /** Largest payload among the unanswered retransmissions (a path-MTU blackhole loses only large ones). */
+  unansweredRetransMaxBytes: number;
   unansweredSinceMs?: number;
 }
 
@@ -90,7 +92,7 @@ export interface Connection {
 }
 
 function newDir(): DirStats {
-  return { segments: 0, bytes: 0, retransmissions: 0, gaps: 0, gapBytes: 0, mqtt: {}, unansweredSegments: 0, unansweredRetransmissions: 0 };
+  return { segments: 0, bytes: 0, retransmissions: 0, gaps: 0, gapBytes: 0, mqtt: {}, unansweredSegments: 0, unansweredRetransmissions: 0, unansweredRetransMaxBytes: 0 };
 }
 
 /** Reassembly of one direction: delivers in-order bytes once, reports holes. */
@@ -282,11 +284,14 @@ export class ConnTracker {
     st.nowMs = s.tsMs;
     const idleBefore = s.tsMs - this.lastAnyMs;
     this.lastAnyMs = s.tsMs;
-    // The other side heard from us: its unanswered tail resets.
-    const od = c.dir[other];
-    od.unansweredSegments = 0;
-    od.unansweredRetransmissions = 0;
-    delete od.unansweredSinceMs;
+    // We answered the other side: its unanswered tail resets (a RST or a bare FIN is giving up, not an answer).
+    if (!(s.flags & TCP_RST) && !(s.flags & TCP_FIN && s.payloadLen === 0)) {
+      const od = c.dir[other];
+      od.unansweredSegments = 0;
+      od.unansweredRetransmissions = 0;
+      od.unansweredRetransMaxBytes = 0;
+      delete od.unansweredSinceMs;
+    }
 
     if (s.flags & TCP_SYN) {
       this.isn[side] = s.seq;
@@ -323,7 +328,10 @@ export class ConnTracker {
     }
     if (hasData || s.flags & TCP_FIN) {
       ds.unansweredSegments++;
-      if (retrans) ds.unansweredRetransmissions++;
+      if (retrans) {
+        ds.unansweredRetransmissions++;
+        ds.unansweredRetransMaxBytes = Math.max(ds.unansweredRetransMaxBytes, s.payloadLen);
+      }
       ds.unansweredSinceMs ??= s.tsMs;
     }
     if (s.flags & TCP_FIN) {

@@ -40,6 +40,7 @@ export type Cause =
   | 'idle-reset'
   | 'idle-drop'
   | 'blackhole'
+  | 'mtu'
   | 'broker-closed'
   | 'client-closed'
   | 'not-mqtt';
@@ -97,6 +98,7 @@ const SEVERITY: Record<Cause, Severity> = {
   'idle-reset': 'warn',
   'idle-drop': 'warn',
   blackhole: 'fail',
+  mtu: 'fail',
   'broker-closed': 'warn',
   'client-closed': 'warn',
   'not-mqtt': 'info',
@@ -188,6 +190,8 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
     if (rc === 0x8d) return out('keepalive-cut', text, keepaliveExtra(c, c.disconnect.atMs));
     return out('server-disconnect', text);
   }
+  const mtu = mtuVerdict(c);
+  if (mtu) return out('mtu', mtu);
   if (!c.end) {
     // Still open at the end of the capture: only a finding if the client is already talking to nobody.
     const verdict = pathVerdict(c);
@@ -259,6 +263,26 @@ function idleBefore(c: Connection): number | undefined {
   return idle;
 }
 
+/** Smallest segment we call "large": above what any sane path MTU carries (IPv6 minimum MTU 1280 − headers). */
+const MTU_SUSPECT_BYTES = 1200;
+
+/**
+ * Path-MTU blackhole: one side keeps retransmitting a large segment that is never acknowledged, while the
+ * connection had carried smaller packets both ways (RFC 2923 §2.1, "PMTUD black hole",
+ * https://www.rfc-editor.org/rfc/rfc2923#section-2.1). Typical during a TLS handshake's certificate flight.
+ */
+function mtuVerdict(c: Connection): string | undefined {
+  for (const side of ['server', 'client'] as const) {
+    const d = c.dir[side];
+    const other = c.dir[side === 'client' ? 'server' : 'client'];
+    if (d.unansweredRetransmissions >= 2 && d.unansweredRetransMaxBytes >= MTU_SUSPECT_BYTES && other.bytes > 0) {
+      const during = c.transport === 'tls' && c.tls?.firstAppDataMs === undefined ? ' during the TLS handshake' : '';
+      return `the ${side} retransmitted a ${d.unansweredRetransMaxBytes}-byte segment ${d.unansweredRetransmissions} times${during} and it was never acknowledged, while smaller packets got through: a path MTU blackhole (a link with a smaller MTU drops it and the ICMP "fragmentation needed" never arrives)`;
+    }
+  }
+  return undefined;
+}
+
 /** Unanswered client data at the end: an idle drop or a blackhole. */
 function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partial<ConnDiagnosis> } | undefined {
   const u = c.unanswered;
@@ -319,6 +343,7 @@ const FINDING_HINT: Partial<Record<Cause, string>> = {
   'keepalive-cut': 'make the client ping: a keepalive it can keep (mqtt-doctor keepalive-tune) and a network loop that is not blocked',
   'idle-reset': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
   'idle-drop': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
+  mtu: 'lower the MTU/MSS on the path (e.g. MSS clamping on the router) or let ICMP "fragmentation needed" through',
   blackhole: 'check the route and firewalls between client and broker; mqtt-doctor probe from the client side shows where it stops',
   takeover: 'give every device its own client id; check for a second process or a reconnect while the old socket was half-open',
   refused: 'mqtt-doctor explain-error with the CONNACK code for causes and fixes',
@@ -347,6 +372,7 @@ const CAUSE_TITLE: Record<Cause, string> = {
   'idle-reset': 'Middlebox idle timeout (reset)',
   'idle-drop': 'Middlebox idle timeout (silent drop)',
   blackhole: 'Blackhole (data unanswered)',
+  mtu: 'Path MTU blackhole (large segments lost)',
   'broker-closed': 'Broker closed connections',
   'client-closed': 'Client closed without DISCONNECT',
   'not-mqtt': 'Not MQTT',
@@ -430,6 +456,35 @@ export function diagnose(conns: Connection[]): Diagnosis {
       ...(hint ? { hint } : {}),
       connections: ds.map((d) => d.id),
       ...(idles.length ? { metrics: { idleMsMin: Math.round(Math.min(...idles)), idleMsMax: Math.round(Math.max(...idles)) } } : {}),
+    });
+  }
+
+  // Clients quieter than the keepalive they asked for: the broker may cut them (1.5 × K), a NAT may forget them.
+  const late = conns.filter((c) => {
+    const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
+    return K > 0 && (c.clientMaxGapMs ?? 0) > K * 1000 + Math.max(500, K * 50);
+  });
+  if (late.length) {
+    const worst = late.reduce((a, b) => ((b.clientMaxGapMs ?? 0) / (b.mqtt?.keepaliveS ?? 1) > (a.clientMaxGapMs ?? 0) / (a.mqtt?.keepaliveS ?? 1) ? b : a));
+    findings.push({
+      id: 'late-pings',
+      severity: 'warn',
+      title: `Clients silent longer than their keepalive: ${late.length} connection${late.length === 1 ? '' : 's'}`,
+      explanation: `#${worst.id} ("${worst.mqtt?.clientId ?? ''}") went ${fmt(worst.clientMaxGapMs ?? 0)} without sending a packet with keepalive ${worst.connack?.serverKeepAliveS ?? worst.mqtt?.keepaliveS}s: a client must send something (PINGREQ) within the keepalive (MQTT 3.1.1 §3.1.2.10); its ping timer is late or blocked`,
+      hint: 'check the client loop (blocked network thread, sleeping device); mqtt-doctor keepalive-tune suggests a keepalive it can keep',
+      connections: late.map((c) => c.id),
+    });
+  }
+  const unacked = conns.filter((c) => c.pendingAcks.client + c.pendingAcks.server > 0 && c.end);
+  if (unacked.length) {
+    const n = unacked.reduce((s, c) => s + c.pendingAcks.client + c.pendingAcks.server, 0);
+    findings.push({
+      id: 'unacknowledged',
+      severity: 'warn',
+      title: `QoS 1/2 publishes never acknowledged: ${n} in ${unacked.length} connection${unacked.length === 1 ? '' : 's'}`,
+      explanation: `messages were in flight when the connection${unacked.length === 1 ? '' : 's'} ended (#${unacked.map((c) => c.id).slice(0, 5).join(', #')}): they are sent again only if the session persists (clean session false / session expiry > 0) and the client reconnects`,
+      connections: unacked.map((c) => c.id),
+      metrics: { publishes: n },
     });
   }
 

@@ -111,6 +111,33 @@ function ipv6Text(d: Buffer, o: number): string {
   return `${parts.slice(0, best).join(':')}::${parts.slice(best + bestLen).join(':')}`;
 }
 
+/** Address strings are reused, not rebuilt per packet: the flow table hashes them once. */
+const V4_NAMES = new Map<number, string>();
+const V6_NAMES = new Map<string, string>();
+const MAX_NAMES = 65_536;
+
+function v4Name(d: Buffer, o: number): string {
+  const n = d.readUInt32BE(o);
+  let s = V4_NAMES.get(n);
+  if (s === undefined) {
+    if (V4_NAMES.size >= MAX_NAMES) V4_NAMES.clear();
+    s = `${d[o]}.${d[o + 1]}.${d[o + 2]}.${d[o + 3]}`;
+    V4_NAMES.set(n, s);
+  }
+  return s;
+}
+
+function v6Name(d: Buffer, o: number): string {
+  const raw = d.toString('latin1', o, o + 16);
+  let s = V6_NAMES.get(raw);
+  if (s === undefined) {
+    if (V6_NAMES.size >= MAX_NAMES) V6_NAMES.clear();
+    s = ipv6Text(d, o);
+    V6_NAMES.set(raw, s);
+  }
+  return s;
+}
+
 export function decodeFrame(linkType: number, tsMs: number, d: Buffer): TcpSegment | DecodeNote {
   const start = ipStart(linkType, d);
   if (typeof start === 'string') return start;
@@ -126,8 +153,8 @@ export function decodeFrame(linkType: number, tsMs: number, d: Buffer): TcpSegme
     const frag = d.readUInt16BE(o + 6);
     if ((frag & 0x1fff) !== 0) return 'ip-fragment';
     const total = d.readUInt16BE(o + 2);
-    src = `${d[o + 12]}.${d[o + 13]}.${d[o + 14]}.${d[o + 15]}`;
-    dst = `${d[o + 16]}.${d[o + 17]}.${d[o + 18]}.${d[o + 19]}`;
+    src = v4Name(d, o + 12);
+    dst = v4Name(d, o + 16);
     tcpOff = o + ihl;
     // total 0 happens with TSO on the capturing host: trust the frame length then.
     ipEnd = total === 0 ? Number.MAX_SAFE_INTEGER : o + total;
@@ -135,8 +162,8 @@ export function decodeFrame(linkType: number, tsMs: number, d: Buffer): TcpSegme
     if (d.length < o + 40) return 'truncated-header';
     let next = d[o + 6]!;
     const plen = d.readUInt16BE(o + 4);
-    src = ipv6Text(d, o + 8);
-    dst = ipv6Text(d, o + 24);
+    src = v6Name(d, o + 8);
+    dst = v6Name(d, o + 24);
     ipEnd = plen === 0 ? Number.MAX_SAFE_INTEGER : o + 40 + plen;
     o += 40;
     // Extension headers: hop-by-hop 0, routing 43, destination options 60 (8-octet units); fragment 44.

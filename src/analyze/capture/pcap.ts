@@ -29,7 +29,10 @@ export interface CaptureRecord {
 
 export type CaptureFormat = 'pcap' | 'pcap-ns' | 'pcapng';
 
-export class CaptureFormatError extends Error {}
+/** Thrown on bytes that are not a capture. `name` is what the I/O edge checks (it imports nothing from here). */
+export class CaptureFormatError extends Error {
+  override name = 'CaptureFormatError';
+}
 
 interface Iface {
   linkType: number;
@@ -37,6 +40,9 @@ interface Iface {
   unitsPerSec: number;
   offsetS: number;
 }
+
+/** How much of a new chunk is joined to a record left over from the previous one. */
+const HEAD_BYTES = 256 * 1024;
 
 /** Largest block/record we accept: anything larger means a corrupt file, not a packet. */
 const MAX_RECORD = 256 * 1024 * 1024;
@@ -57,22 +63,41 @@ export class CaptureReader {
 
   /** Feed the next chunk; calls onRecord for each complete record. Throws CaptureFormatError on garbage. */
   push(chunk: Buffer): void {
-    let buf = chunk;
-    if (this.pending && this.pending.length > 0) {
-      buf = Buffer.concat([this.pending, chunk]);
+    let start = 0;
+    const pending = this.pending;
+    if (pending && pending.length > 0) {
       this.pending = undefined;
-    }
-    let pos = 0;
-    if (!this.headerDone) {
-      if (buf.length < 4) {
-        this.pending = Buffer.from(buf);
+      // Finish the record cut at the previous chunk's end from a bounded head of this chunk, so the common
+      // case copies kilobytes, not the whole chunk.
+      const head = Buffer.concat([pending, chunk.subarray(0, Math.min(chunk.length, HEAD_BYTES))]);
+      const used = this.parse(head);
+      if (used >= pending.length && chunk.length > HEAD_BYTES) {
+        start = used - pending.length;
+      } else if (chunk.length <= HEAD_BYTES) {
+        if (used < head.length) this.pending = Buffer.from(head.subarray(used));
+        return;
+      } else {
+        // A record larger than the head: fall back to joining everything.
+        const all = Buffer.concat([head.subarray(used), chunk.subarray(HEAD_BYTES)]);
+        const u = this.parse(all);
+        if (u < all.length) this.pending = Buffer.from(all.subarray(u));
         return;
       }
+    }
+    const buf = start > 0 ? chunk.subarray(start) : chunk;
+    const used = this.parse(buf);
+    if (used < buf.length) this.pending = Buffer.from(buf.subarray(used));
+  }
+
+  /** Read whole records from `buf`; returns the bytes used. */
+  private parse(buf: Buffer): number {
+    if (!this.headerDone && this.format === undefined) {
+      if (buf.length < 4) return 0;
       this.detect(buf);
     }
-    pos = this.format === 'pcapng' ? this.readPcapng(buf, 0) : this.readPcap(buf, 0);
+    const pos = this.format === 'pcapng' ? this.readPcapng(buf, 0) : this.readPcap(buf, 0);
     this.offset += pos;
-    if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+    return pos;
   }
 
   /** Bytes left over at the end of input: non-zero means the file stops inside a record. */

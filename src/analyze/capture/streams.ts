@@ -72,7 +72,7 @@ export class MqttFramer {
       data = data.subarray(take);
       if (data.length === 0) return;
     }
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (pos < b.length) {
@@ -99,7 +99,6 @@ export class MqttFramer {
       pos += total;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   /** `n` bytes are missing from the capture here. */
@@ -148,6 +147,12 @@ export class MqttFramer {
   }
 
   private whole(bytes: Buffer, type: number, flags: number, headerLen: number): void {
+    // The fields we use from PUBLISH, acknowledgements and pings sit in the first bytes: read them directly
+    // (the bulk of any capture, and the hot path); mqtt-packet parses the packets whose details matter.
+    if (!FULL_PARSE.has(type)) {
+      this.emitPartial(type, flags, bytes.length, bytes.subarray(headerLen), false);
+      return;
+    }
     this.parsed = undefined;
     this.parseError = undefined;
     this.parser.parse(bytes);
@@ -186,6 +191,9 @@ export class MqttFramer {
     this.sink.mqtt({ cmd: CMD[type] ?? 'reserved', qos, ...(messageId !== undefined ? { messageId } : {}), size, partial });
   }
 }
+
+/** CONNECT, CONNACK, SUBSCRIBE, SUBACK, DISCONNECT, AUTH: parsed whole by mqtt-packet. */
+const FULL_PARSE = new Set([1, 2, 8, 9, 14, 15]);
 
 type Header = { type: number; flags: number; remaining: number; headerLen: number };
 
@@ -253,7 +261,7 @@ export class WsDecoder {
       data = all.subarray(end + 4);
       if (data.length === 0) return;
     }
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (b.length - pos >= 2) {
@@ -291,7 +299,6 @@ export class WsDecoder {
       pos = off + len;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   gap(n: number): void {
@@ -355,7 +362,7 @@ export class TlsDecoder {
     if (this.dead) return;
     data = this.take(data);
     if (data.length === 0) return;
-    let b = this.buf ? Buffer.concat([this.buf, data]) : data;
+    const b = this.buf ? Buffer.concat([this.buf, data]) : data;
     this.buf = undefined;
     let pos = 0;
     while (b.length - pos >= 5) {
@@ -380,7 +387,6 @@ export class TlsDecoder {
       pos += 5 + len;
     }
     if (pos < b.length) this.buf = Buffer.from(b.subarray(pos));
-    b = Buffer.alloc(0);
   }
 
   private skip = 0;

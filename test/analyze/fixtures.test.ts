@@ -1,0 +1,32 @@
+/**
+ * Regression on the small captures in fixtures/captures/ (recorded by test/analyze/faults.test.ts with
+ * tcpdump, mosquitto 2.0.11 and the impair proxy): no port given, so the flows are found by their CONNECT.
+ * These are also the README's examples.
+ */
+import { describe, expect, test } from 'vitest';
+import { analyze } from './record.js';
+
+const F = (name: string): string => new URL(`../../fixtures/captures/${name}`, import.meta.url).pathname;
+
+describe('analyze fixtures/captures', () => {
+  test.each([
+    ['keepalive-cut.pcap', [['never-pings', 'keepalive-cut', 'server', 'fin']]],
+    ['nat-idle-reset.pcap', [['nat-reset', 'idle-reset', 'server', 'rst'], ['nat-reset', 'idle-reset', 'client', 'rst']]],
+    ['blackhole.pcap', [['blackholed', 'blackhole', 'client', 'fin']]],
+    ['takeover.pcap', [['twin', 'takeover', 'server', 'fin'], ['twin', 'clean-disconnect', 'client', 'fin']]],
+    ['takeover.pcap.gz', [['twin', 'takeover', 'server', 'fin'], ['twin', 'clean-disconnect', 'client', 'fin']]],
+  ])('%s', async (name, expected) => {
+    const { code, json } = await analyze(F(name));
+    expect(code).toBe(1);
+    expect(json.data.connections.map((c) => [c.clientId, c.cause, c.endedBy, c.how])).toEqual(expected);
+  });
+
+  test('the NAT reset fixture: 1.5 s idle on both legs, and no middlebox in the knowledge base has that timeout', async () => {
+    const { json } = await analyze(F('nat-idle-reset.pcap'));
+    for (const c of json.data.connections) {
+      expect(c.idleMs!).toBeGreaterThanOrEqual(1495);
+      expect(c.idleMs!).toBeLessThan(1700);
+      expect(c.explanation).toContain('matches no documented timeout');
+    }
+  });
+});
