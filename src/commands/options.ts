@@ -4,20 +4,11 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import type { ConnectionArgs, TlsArgs } from '../config/connection.js';
 
-export interface ConnectionArgs {
-  url: string | undefined;
-  embedded: boolean;
-  /** Undefined when not given: 5, or the embedded broker's 3.1.1 (config/connection.ts decides). */
-  mqttVersion: string | undefined;
-  clientId: string | undefined;
-  keepalive: string;
-  username: string | undefined;
-  password: string | undefined;
-  passwordFile: string | undefined;
-  connectTimeout: string;
-  wsPath: string | undefined;
-}
+// The argument shapes live with the config that validates them (config must not import commands).
+export type { ConnectionArgs, TlsArgs } from '../config/connection.js';
+
 
 export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
   return y
@@ -54,14 +45,6 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
     .option('ws-path', { type: 'string', describe: 'WebSocket path (default /mqtt, or the URL path)' }) as unknown as Argv<T & ConnectionArgs>;
 }
 
-export interface TlsArgs {
-  ca: string | undefined;
-  cert: string | undefined;
-  key: string | undefined;
-  servername: string | undefined;
-  alpn: string | undefined;
-  insecure: boolean;
-}
 
 export function withTlsOptions<T>(y: Argv<T>): Argv<T & TlsArgs> {
   return y

@@ -10,7 +10,7 @@ import { ExitCode } from '../errors.js';
 import { CLIENT_LIBS, clientDetectionS, type ClientLibId, type SnippetSettings } from '../kb/clients.js';
 import type { BrokerLimitProbe, IdleDiscovery } from '../measure/idle-discovery.js';
 import type { VerifyBrokerResult } from '../measure/verify-broker.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 
 export interface KeepaliveReportInput {
   inputs: KeepaliveInputs;
@@ -269,12 +269,7 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
     ...(input.impair ? { impair: input.impair } : {}),
   };
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: input.version },
-    command: 'keepalive-tune',
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.finishedAt.toISOString(),
-    ...(input.target ? { target: maskTarget(input.target) } : {}),
+    ...reportEnvelope({ command: 'keepalive-tune', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: input.target && maskTarget(input.target) }),
     checks,
     data,
     verdict: verdictFor(input),
