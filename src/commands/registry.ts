@@ -9,6 +9,7 @@ import { soakCommand } from './soak.js';
 import { reportCommand } from './report.js';
 import { keepaliveTuneCommand } from './keepalive-tune.js';
 import { explainErrorCommand } from './explain-error.js';
+import { completionCommand } from './completion.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand];
+export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand, completionCommand];
