@@ -269,6 +269,8 @@ export function usageFromYargs(msg: string, known: readonly string[]): UsageErro
     const choices = (choice[3] ?? '').replace(/"/g, '');
     return new UsageError(`--${choice[1]}: ${choice[2]} is not one of ${choices}`, `e.g. --${choice[1]} ${choices.split(',')[0]?.trim()}`);
   }
+  const implied = /^(?:Missing dependent arguments|Implications failed):\s*(\S+) -> (\S+)/.exec(msg.trim());
+  if (implied) return new UsageError(`--${implied[1]} needs --${implied[2]}`, `add --${implied[2]}, or drop --${implied[1]}`);
   const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
   if (unknown) {
     const names = (unknown[1] ?? '').split(', ').filter(Boolean);
