@@ -13,6 +13,7 @@ import { defaultsFor, loadConfigFile, type ConfigFile } from './config/defaults.
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
 import { COMMANDS } from './commands/registry.js';
+import { COMPLETE_ARG, completeWords, type CompletionSpec } from './commands/completion.js';
 import type { CommandContext, GlobalArgs } from './commands/context.js';
 
 // yargs' ESM build wraps help text at a fixed column, cutting words in half; its CommonJS build wraps at word
@@ -52,6 +53,11 @@ function globalOptions(y: Argv): Argv<GlobalArgs> {
 
 /** Run the CLI; resolves when the command finished and process.exitCode is set. */
 export async function main(argv: string[], io: MainIO = process): Promise<number> {
+  if (argv[0] === COMPLETE_ARG) {
+    // Asked by the completion script on every Tab: candidates, one per line, nothing else.
+    io.stdout.write(completeWords(argv.slice(1), completionSpecs(), [...GLOBAL_OPTION_KEYS]).map((c) => `${c}\n`).join(''));
+    return ExitCode.ok;
+  }
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -220,6 +226,29 @@ function checkLocalOptions(args: Record<string, unknown>, out: Output): void {
   }
 }
 
+/** Each command's options, read from its own builder, for shell completion. */
+function completionSpecs(): CompletionSpec[] {
+  return COMMANDS.map((cmd) => {
+    const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
+    const positionals = positionalNames(cmd.command);
+    const built = cmd.builder(yargs() as unknown as Argv<GlobalArgs>) as unknown as {
+      getOptions(): { key: Record<string, unknown>; boolean: string[]; choices: Record<string, unknown[]>; alias: Record<string, string[]> };
+    };
+    const opts = built.getOptions();
+    const options = new Map<string, { takesValue: boolean; values: readonly string[] }>();
+    for (const key of Object.keys(opts.key)) {
+      if (positionals.includes(key) || (GLOBAL_OPTION_KEYS as readonly string[]).includes(key)) continue;
+      options.set(key, { takesValue: !opts.boolean.includes(key), values: (opts.choices[key] ?? []).map(String) });
+    }
+    // -V is --mqtt-version: same values.
+    for (const [key, aliases] of Object.entries(opts.alias)) {
+      const spec = options.get(key);
+      if (spec) for (const a of aliases) options.set(a, spec);
+    }
+    return { name, options, takesUrl: positionals.includes('url') };
+  });
+}
+
 /** `probe [url]` → ['url']. */
 function positionalNames(command: string | string[]): string[] {
   const text = Array.isArray(command) ? command.join(' ') : command;
@@ -240,6 +269,8 @@ export function usageFromYargs(msg: string, known: readonly string[]): UsageErro
     const choices = (choice[3] ?? '').replace(/"/g, '');
     return new UsageError(`--${choice[1]}: ${choice[2]} is not one of ${choices}`, `e.g. --${choice[1]} ${choices.split(',')[0]?.trim()}`);
   }
+  const implied = /^(?:Missing dependent arguments|Implications failed):\s*(\S+) -> (\S+)/.exec(msg.trim());
+  if (implied) return new UsageError(`--${implied[1]} needs --${implied[2]}`, `add --${implied[2]}, or drop --${implied[1]}`);
   const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
   if (unknown) {
     const names = (unknown[1] ?? '').split(', ').filter(Boolean);

@@ -4,20 +4,11 @@
  */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
+import type { ConnectionArgs, TlsArgs } from '../config/connection.js';
 
-export interface ConnectionArgs {
-  url: string | undefined;
-  embedded: boolean;
-  /** Undefined when not given: 5, or the embedded broker's 3.1.1 (config/connection.ts decides). */
-  mqttVersion: string | undefined;
-  clientId: string | undefined;
-  keepalive: string;
-  username: string | undefined;
-  password: string | undefined;
-  passwordFile: string | undefined;
-  connectTimeout: string;
-  wsPath: string | undefined;
-}
+// The argument shapes live with the config that validates them (config must not import commands).
+export type { ConnectionArgs, TlsArgs } from '../config/connection.js';
+
 
 export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
   return y
@@ -54,14 +45,6 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
     .option('ws-path', { type: 'string', describe: 'WebSocket path (default /mqtt, or the URL path)' }) as unknown as Argv<T & ConnectionArgs>;
 }
 
-export interface TlsArgs {
-  ca: string | undefined;
-  cert: string | undefined;
-  key: string | undefined;
-  servername: string | undefined;
-  alpn: string | undefined;
-  insecure: boolean;
-}
 
 export function withTlsOptions<T>(y: Argv<T>): Argv<T & TlsArgs> {
   return y
@@ -169,4 +152,30 @@ export function groupOptionsForHelp(y: Argv, commandName: string, positionals: r
     if (present.length) y.group(present, title);
   }
   y.group(GLOBAL_OPTION_KEYS.filter((k) => keys.includes(k) || k === 'help' || k === 'version'), 'Global options:');
+  foldExtrasIntoDescriptions(y, keys);
+}
+
+/**
+ * Shorter help: yargs prints `[string] [choices: …] [default: …]` in a right-hand column that wraps most
+ * lines in two at 80 columns. Keep what helps (choices, a default worth knowing) at the end of the description
+ * and drop the type tags.
+ */
+function foldExtrasIntoDescriptions(y: Argv, keys: readonly string[]): void {
+  const inner = y as unknown as {
+    getOptions(): { choices: Record<string, unknown[]>; default: Record<string, unknown>; defaultDescription: Record<string, string | undefined> };
+    getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
+    usageConfiguration(c: { 'hide-types': boolean }): unknown;
+  };
+  const opts = inner.getOptions();
+  const descriptions = inner.getInternalMethods().getUsageInstance().getDescriptions();
+  for (const key of keys) {
+    const extras: string[] = [];
+    const choices = opts.choices[key];
+    if (choices?.length) extras.push(`one of ${choices.join(', ')}`);
+    const value = opts.default[key];
+    const shown = opts.defaultDescription[key] ?? (value === undefined || value === false || value === '' ? undefined : String(value));
+    if (shown !== undefined) extras.push(`default ${shown}`);
+    if (extras.length) y.describe(key, `${descriptions[key] ?? ''} [${extras.join('; ')}]`);
+  }
+  inner.usageConfiguration({ 'hide-types': true });
 }

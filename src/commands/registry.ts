@@ -10,6 +10,7 @@ import { reportCommand } from './report.js';
 import { keepaliveTuneCommand } from './keepalive-tune.js';
 import { explainErrorCommand } from './explain-error.js';
 import { analyzeCommand } from './analyze.js';
+import { completionCommand } from './completion.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand, analyzeCommand];
+export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand, analyzeCommand, completionCommand];

@@ -5,12 +5,36 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import type { ConnectionArgs, TlsArgs } from '../commands/options.js';
 import { parseDurationMs } from './units.js';
 import { parseTarget, type Target } from './target.js';
 
 /** What the embedded broker (aedes 1.x, src/lab/embedded-broker.ts) speaks. */
 export const EMBEDDED_MQTT_VERSION = '3.1.1';
+
+/** Connection options as parsed from the command line (declared in commands/options.ts). */
+export interface ConnectionArgs {
+  url: string | undefined;
+  embedded: boolean;
+  /** Undefined when not given: 5, or the embedded broker's 3.1.1 (config/connection.ts decides). */
+  mqttVersion: string | undefined;
+  clientId: string | undefined;
+  keepalive: string;
+  username: string | undefined;
+  password: string | undefined;
+  passwordFile: string | undefined;
+  connectTimeout: string;
+  wsPath: string | undefined;
+}
+
+/** TLS options as parsed from the command line. */
+export interface TlsArgs {
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  servername: string | undefined;
+  alpn: string | undefined;
+  insecure: boolean;
+}
 
 export type MqttVersion = 4 | 5;
 

@@ -8,7 +8,7 @@ import type { LogAnalysis, TimelineFinding } from '../analyze/log-timeline.js';
 import type { ClientId, KbEntry, Layer } from '../kb/entry.js';
 import { entryById } from '../kb/catalog.js';
 import { ExitCode } from '../errors.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section } from './model.js';
 
 export interface CandidateData {
   id: string;
@@ -91,11 +91,7 @@ function candidateData(c: Candidate, ex: Explanation, client: ClientId | undefin
 
 function base(common: Common, data: ExplainData, checks: Check[], view: Section[], verdict: Report['verdict']): Report<ExplainData> {
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: common.version },
-    command: 'explain-error',
-    startedAt: common.startedAt.toISOString(),
-    finishedAt: common.finishedAt.toISOString(),
+    ...reportEnvelope({ command: 'explain-error', version: common.version, startedAt: common.startedAt, finishedAt: common.finishedAt }),
     checks,
     data,
     verdict,

@@ -8,7 +8,7 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import type { ImpairEvent, TimerLateness } from '../lab/impair/proxy.js';
 import { MIDDLEBOXES, PROFILES, type Middlebox, type NetworkProfile } from '../kb/profiles.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section } from './model.js';
 
 type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
 
@@ -135,12 +135,7 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
     },
   ];
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: input.version },
-    command: 'impair',
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.finishedAt.toISOString(),
-    target: masked,
+    ...reportEnvelope({ command: 'impair', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: masked }),
     checks,
     data: {
       listen,
@@ -206,11 +201,7 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
   ];
   const at = now.toISOString();
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version },
-    command: 'impair',
-    startedAt: at,
-    finishedAt: at,
+    ...reportEnvelope({ command: 'impair', version, startedAt: at, finishedAt: at }),
     checks: [],
     data: { profiles: PROFILES, middleboxes: MIDDLEBOXES },
     verdict: {

@@ -12,7 +12,7 @@ import type { ClassifiedFailure, MeasurementFailure } from '../analyze/failure.j
 import { failureReportError, failureVerdict } from '../analyze/failure.js';
 import type { BrokerLimitProbe, IdleDiscovery } from '../measure/idle-discovery.js';
 import type { VerifyBrokerResult } from '../measure/verify-broker.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 
 export interface KeepaliveReportInput {
   inputs: KeepaliveInputs;
@@ -334,12 +334,7 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
   const clients = clientAdvice(input.rec, input.clients, input.snippetTarget);
   const failure = input.failure;
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: input.version },
-    command: 'keepalive-tune',
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.finishedAt.toISOString(),
-    ...(input.target ? { target: maskTarget(input.target) } : {}),
+    ...reportEnvelope({ command: 'keepalive-tune', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: input.target && maskTarget(input.target) }),
     checks: checksFor(input, withheld),
     data: keepaliveData(input, clients, withheld !== undefined),
     ...(failure && failure.classified.kind !== 'interrupted' ? { error: failureReportError(failure.classified, failure.failure) } : {}),

@@ -10,7 +10,7 @@ import { describeConnack } from '../kb/reason-codes.js';
 import { checkThresholds, findings, summarizeRtt, type Finding, type ProbeThresholds, type RttSummary, type ThresholdResult } from '../analyze/probe.js';
 import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
 import type { Phase } from '../transport/types.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { rttSparkline } from './html/terminal-spark.js';
 
 export interface ProbeReportInput {
@@ -459,13 +459,7 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   };
   const failure = r.failure;
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: input.version },
-    command: 'probe',
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.finishedAt.toISOString(),
-    target: maskTarget(target),
-    ...(r.dial.tls?.insecure ? { insecure: true } : {}),
+    ...reportEnvelope({ command: 'probe', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: maskTarget(target), insecure: r.dial.tls?.insecure }),
     checks,
     data,
     ...(failure

@@ -10,7 +10,7 @@ import { SOAK_FILE_VERSION, parseSoakLines, replaySoak, type EndReason, type Soa
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
 import { entryById } from '../kb/catalog.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { connectedStripFromEvents } from './html/terminal-spark.js';
 
 export type SoakEnd = EndReason | 'killed';
@@ -106,13 +106,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
     });
   }
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: i.version },
-    command: i.command,
-    startedAt: i.startedAt,
-    finishedAt: i.finishedAt,
-    ...(i.target ? { target: i.target } : {}),
-    ...(i.insecure ? { insecure: true } : {}),
+    ...reportEnvelope({ command: i.command, version: i.version, startedAt: i.startedAt, finishedAt: i.finishedAt, target: i.target, insecure: i.insecure }),
     checks,
     data: {
       runId: i.runId,

@@ -50,6 +50,32 @@ export interface ReportError {
   hint?: string;
 }
 
+/** What every report starts with; built by reportEnvelope, never by hand. */
+export interface EnvelopeInput {
+  command: string;
+  version: string;
+  startedAt: Date | string;
+  finishedAt: Date | string;
+  target?: MaskedTarget | undefined;
+  insecure?: boolean | undefined;
+}
+
+type Envelope = Pick<Report, 'schemaVersion' | 'tool' | 'command' | 'startedAt' | 'finishedAt' | 'target' | 'insecure'>;
+
+/** The report envelope (schema version, tool, command, times, masked target, --insecure), one way for all. */
+export function reportEnvelope(i: EnvelopeInput): Envelope {
+  const iso = (t: Date | string) => (typeof t === 'string' ? t : t.toISOString());
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'mqtt-doctor', version: i.version },
+    command: i.command,
+    startedAt: iso(i.startedAt),
+    finishedAt: iso(i.finishedAt),
+    ...(i.target ? { target: i.target } : {}),
+    ...(i.insecure ? { insecure: true } : {}),
+  };
+}
+
 export interface Report<D = unknown> {
   schemaVersion: typeof SCHEMA_VERSION;
   tool: { name: 'mqtt-doctor'; version: string };

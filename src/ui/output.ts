@@ -1,14 +1,15 @@
 /**
- * The one place that writes to the terminal. stdout carries the result (one report, rendered once, as text
- * or JSON: the renderer is picked here, not sprinkled over the code); stderr carries progress. Every byte
+ * The one place that writes to the terminal. stdout carries the result (one report, rendered once by the
+ * renderer picked here from report/renderers.ts, not sprinkled over the code); stderr carries progress. Every byte
  * written passes through the redactor, so a secret registered once can never be printed.
  */
 import type { Report } from '../report/model.js';
-import { renderJson } from '../report/render-json.js';
-import { renderText } from '../report/render-text.js';
+import { rendererFor, type FormatName } from '../report/renderers.js';
 
 export interface OutputOptions {
   json: boolean;
+  /** The stdout format, picked once (report/renderers.ts); default: json with --json, else text. */
+  format?: FormatName;
   verbose: boolean;
   /** chalk level: 0 when NO_COLOR, --no-color or not a TTY. */
   colorLevel: 0 | 1 | 2 | 3;
@@ -55,6 +56,7 @@ export function createOutput(opts: OutputOptions): Output {
     }
     return out;
   };
+  const render = rendererFor(opts.format ?? (opts.json ? 'json' : 'text'));
   const stderr = guard(opts.stderr);
   const stdout = guard(opts.stdout);
   const err = (line: string) => stderr.write(redact(line) + '\n');
@@ -72,7 +74,7 @@ export function createOutput(opts: OutputOptions): Output {
       if (opts.verbose) err(line);
     },
     emit: (report) => {
-      const text = opts.json ? renderJson(report) : renderText(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
+      const text = render(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
       stdout.write(redact(text));
       // A failure also gets its one line on stderr, in every format: `probe … > /dev/null` must not fail silently.
       if (report.error) err(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);

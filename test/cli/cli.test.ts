@@ -1,11 +1,12 @@
 /**
  * The CLI as a user meets it: help, version, JSON on stdout with progress on stderr, colour rules, one-line
  * errors with distinct exit codes and no stack trace, secrets never printed, Ctrl-C keeps the report.
- * Runs the built bin/mqtt-doctor.js in a child process.
+ * Runs the built bin/mqtt-doctor.js in a child process, except where no process of its own is needed (usage
+ * errors run in-process through main, see test/helpers/cli.ts runMain).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 import { startFakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
@@ -60,7 +61,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     [['probe', 'mqtts://h', '--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca.pem: cannot read the file \(ENOENT\)/],
     [['probe', '--max-loss', 'lots'], /--max-loss: "lots" is not a percentage/],
   ])('mqtt-doctor %j', async (args, msg) => {
-    const r = await runCli(args);
+    const r = await runMain(args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     const lines = r.stderr.trim().split('\n');
@@ -71,7 +72,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   });
 
   test('--verbose adds the stack', async () => {
-    const r = await runCli(['probe', 'http://x', '--verbose']);
+    const r = await runMain(['probe', 'http://x', '--verbose']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/\n\s+at /);
   });

@@ -25,6 +25,7 @@ describe('every value-taking option requires its value, in every command', () =>
     [['probe', '-V', '3'], /^mqtt-doctor: --mqtt-version: "3" is not one of 3\.1\.1, 5, 4$/],
     [['probe', '-P', 'x', '-P', 'y', '-u', 'a'], /--password was given 2 times/],
     [['probe', '--countt', '3'], /unknown option --countt/],
+    [['probe', 'mqtts://h', '--key', 'k.pem'], /^mqtt-doctor: --key needs --cert$/],
     [['probe', '-i', '-1s'], /--interval: "-1s" is negative/],
     [['probe', '--connect-timeout', '30d'], /--connect-timeout: 30d is longer than a timer can wait/],
     [['probe', '-W', '30d'], /--timeout: 30d is longer than a timer can wait/],

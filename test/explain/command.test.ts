@@ -63,7 +63,7 @@ describe('mqtt-doctor explain-error', () => {
     [['explain-error'], 'nothing to explain'],
     [['explain-error', '--file', '/nonexistent/x.log'], 'cannot read --file'],
     [['explain-error', 'x', '--file', 'y'], 'either text or --file'],
-    [['explain-error', '5', '--client', 'nokia'], 'Invalid values'],
+    [['explain-error', '5', '--client', 'nokia'], '--client: "nokia" is not one of'],
   ])('%j → exit 2', async (args, msg) => {
     const r = await runCli(args);
     expect(r.code).toBe(2);
