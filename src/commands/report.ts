@@ -4,10 +4,11 @@
  * Thresholds can be applied after the fact, so CI can gate on a file a field run produced.
  */
 import { readFileSync } from 'node:fs';
+import { parseSoakThresholds } from '../config/soak.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
-import { parseSoakThresholds, withSoakThresholdOptions, writeJunit } from './soak.js';
+import { checkJunitPath, withSoakThresholdOptions, writeJunit } from './soak-options.js';
 
 export const reportCommand = defineCommand({
   command: 'report <file>',
@@ -21,6 +22,7 @@ export const reportCommand = defineCommand({
       .example('$0 report soak.jsonl --json | jq .data.summary.connections', 'Connection accounting as JSON'),
   run: async (args, ctx) => {
     const thresholds = parseSoakThresholds(args);
+    checkJunitPath(args.junit);
     let text: string;
     try {
       text = readFileSync(args.file, 'utf8');
