@@ -260,7 +260,11 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       // A link that died in the last keepalive window has not been noticed yet: ask every connected client
       // for a PINGRESP (while the drain waits anyway); no byte back means the link is silent, counted from
       // its last byte.
-      const alive = Promise.all(clients.map((c) => c.checkAlive(o.drainMs)));
+      // Wait as MQTT.js itself would for a PINGRESP (half a keepalive: KeepaliveManager.ts gives up at 1.5 × K
+      // after pinging at K), at least the drain and at most 10 s; a live link answers in a round trip.
+      const keepaliveMs = 1000 * Number(o.mqttOptions.keepalive ?? 0);
+      const aliveWaitMs = Math.max(o.drainMs, Math.min(0.5 * keepaliveMs, 10_000));
+      const alive = Promise.all(clients.map((c) => c.checkAlive(aliveWaitMs)));
       // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
       // older ones are lost already and not worth waiting for.
       const drainEnd = now() + o.drainMs;
