@@ -269,7 +269,10 @@ function soakView(i: SoakReportInput): Section[] {
   if (causes.length > 0) {
     view.push({
       kind: 'table',
-      title: 'Disconnects and failed attempts by cause',
+      title:
+        sat && sat.failuresDuring > 0
+          ? `Disconnects and failed attempts by cause (${sat.failuresDuring} while this machine was saturated: not attributed to the broker or the network)`
+          : 'Disconnects and failed attempts by cause',
       head: ['cause', 'count', 'layer'],
       rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer]),
     });

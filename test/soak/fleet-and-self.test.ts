@@ -79,3 +79,22 @@ describe('saturation of the measuring process', () => {
     }
   });
 });
+
+describe('failures while we were saturated are not blamed on the path', () => {
+  const base = (failuresDuring: number, keepaliveTimeouts: number) =>
+    ({
+      atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
+      connections: { byCause: { 'keepalive-timeout': keepaliveTimeouts }, connectedMs: null, flaps: 0, flapThresholdMs: 10_000, sessionsLost: 0, connects: 2, neverConnected: 0 },
+      messages: { sent: 10, received: 10 },
+      saturation: { windows: 2, totalMs: 2000, loopDelayMaxMs: 900, cpuMaxPct: 100, failuresDuring, firstMs: 1000, lastMs: 3000 },
+    }) as unknown as import('../../src/analyze/soak/summary.js').SoakSummary;
+  test.each([
+    ['every timeout inside a saturated second: no path finding', 2, 2, false],
+    ['one timeout outside: the path finding stays', 1, 2, true],
+  ])('%s', async (_n, during, total, pathFinding) => {
+    const { soakFindings } = await import('../../src/analyze/soak/thresholds.js');
+    const ids = soakFindings(base(during, total), { ratePerS: 1, end: 'duration' }).map((f) => f.id);
+    expect(ids).toContain('saturated');
+    expect(ids.includes('keepalive')).toBe(pathFinding);
+  });
+});

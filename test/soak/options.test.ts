@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { soakPlan, type SoakPlanArgs } from '../../src/commands/soak.js';
+import { soakPlan, type SoakPlanArgs } from '../../src/config/soak.js';
 import { UsageError } from '../../src/errors.js';
 
 const base: SoakPlanArgs = {

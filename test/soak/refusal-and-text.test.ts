@@ -9,7 +9,7 @@ import { startFakeServer } from '../helpers/fake-server.js';
 import { runCli } from '../helpers/cli.js';
 import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
-import { soakStatusLine } from '../../src/commands/soak.js';
+import { soakStatusLine } from '../../src/ui/soak-status.js';
 import { runInProcess } from './in-process.js';
 
 let broker: Mosquitto;

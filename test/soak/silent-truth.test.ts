@@ -68,9 +68,10 @@ describe('silent failures: downtime from the last byte received', () => {
 
   test('a NAT drop in the last keepalive window is reported, with the outage open at the end', async () => {
     const seen: Array<{ type: ImpairEvent['type']; t: number }> = [];
-    // Keepalive 30 s: MQTT.js would not notice for 45 s; the run ends after 2.5 s, 1.5 s after the NAT forgot.
+    // Keepalive 6 s: MQTT.js would not notice for 9 s; the run ends after 2.5 s, 1.5 s after the NAT forgot,
+    // and the end-of-run PINGREQ waits half a keepalive (3 s) for an answer that cannot come.
     const url = await brokerBehind('nat-idle=1s', seen);
-    const h = await soakAgainst(url, { ratePerS: 0, durationMs: 2500, drainMs: 1000, mqttOptions: { keepalive: 30 } });
+    const h = await soakAgainst(url, { ratePerS: 0, durationMs: 2500, drainMs: 1000, mqttOptions: { keepalive: 6 } });
     const { summary } = await h.run.done;
     const expired = seen.find((e) => e.type === 'mapping-expired');
     expect(expired).toBeDefined();

@@ -95,6 +95,20 @@ function validInfo(i: unknown): boolean {
 const CONNECTION_NUMBERS = ['connects', 'reconnects', 'maxReconnectsPerClient', 'disconnects', 'connectFailures', 'sessionsLost', 'downtimeTotalMs', 'worstClientDowntimeMs', 'uptimePct', 'flaps', 'flapThresholdMs', 'neverConnected', 'connectedNow'];
 const MESSAGE_NUMBERS = ['sent', 'received', 'lost', 'duplicates', 'outOfOrder', 'late', 'skippedOffline', 'inflightAtDisconnect', 'recoveredAfterReconnect', 'foreign', 'lossPct'];
 
+function validHistogram(h: unknown): boolean {
+  return (
+    isObj(h) &&
+    num(h.base) &&
+    h.unit === 'us' &&
+    int(h.count) &&
+    num(h.sumMs) &&
+    (h.minMs === null || num(h.minMs)) &&
+    (h.maxMs === null || num(h.maxMs)) &&
+    Array.isArray(h.buckets) &&
+    h.buckets.every((b) => Array.isArray(b) && b.length === 2 && Number.isSafeInteger(b[0]) && int(b[1]))
+  );
+}
+
 /** The parts of a summary the report reads; the rest is carried as written. */
 function validSummary(x: unknown): boolean {
   if (!isObj(x) || !num(x.atMs) || !num(x.startedMs) || !num(x.elapsedMs) || !int(x.clients) || !Array.isArray(x.perClient)) return false;
@@ -109,6 +123,8 @@ function validSummary(x: unknown): boolean {
   if (f !== undefined && !(isObj(f) && num(f.askedPerS) && int(f.firstConnects) && (f.achievedPerS === null || num(f.achievedPerS)) && (f.connackMs === null || isObj(f.connackMs)))) return false;
   const sat = x.saturation;
   if (sat !== undefined && !(isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k])))) return false;
+  const w = x.window;
+  if (w !== undefined && !(isObj(w) && num(w.fromMs) && num(w.toMs) && validHistogram(w.latency) && validHistogram(w.connack))) return false;
   return x.perClient.every(
     (r) => isObj(r) && int(r.client) && ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) => num(r[k])),
   );

@@ -8,6 +8,7 @@ import type { DisconnectCause } from './causes.js';
 import type { ConnectionTimeline } from './connection.js';
 import type { MessageCounts, SeqTracker } from './sequence.js';
 import type { SaturationSummary } from './saturation.js';
+import type { SerializedHistogram } from './histogram.js';
 
 export interface LatencySummary {
   count: number;
@@ -91,6 +92,20 @@ export interface SoakSummary {
   fleet?: FleetSummary;
   /** Our own event-loop delay and CPU: when this process was the bottleneck (absent in old files). */
   saturation?: SaturationSummary;
+  /**
+   * What happened since the previous checkpoint (or the start): end-to-end latency and CONNACK time as
+   * mergeable histograms, so a report can draw them over time and shards can be added up. Absent in old files.
+   */
+  window?: SummaryWindow;
+}
+
+export interface SummaryWindow {
+  fromMs: number;
+  toMs: number;
+  /** New messages' end-to-end latency in this window. */
+  latency: SerializedHistogram;
+  /** CONNACK time of the connects and reconnects in this window. */
+  connack: SerializedHistogram;
 }
 
 export interface FleetSummary {

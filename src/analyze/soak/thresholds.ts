@@ -113,7 +113,8 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
     });
   }
   const silent = by('keepalive-timeout') + by('reset');
-  if (silent > 0) {
+  // Timeouts while our own loop stalled are ours: a finding about the path needs some outside those seconds.
+  if (silent > (sat?.failuresDuring ?? 0)) {
     const loop = silent >= 2 && c.connectedMs !== null && c.connectedMs.count >= 2;
     const spread = loop && c.connectedMs ? c.connectedMs.max - c.connectedMs.min : Number.POSITIVE_INFINITY;
     const regular = loop && c.connectedMs !== null && spread <= Math.max(2000, 0.25 * c.connectedMs.p50);

@@ -8,6 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { isPermanentRefusal } from '../../analyze/soak/causes.js';
 import { SaturationTracker } from '../../analyze/soak/saturation.js';
+import { MergeableHistogram } from '../../analyze/soak/histogram.js';
 import { sniff } from '../../transport/mqtt-wire.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
@@ -100,6 +101,10 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const clients: SoakClient[] = [];
   const latency = new LatencyHistogram();
   const connack = new LatencyHistogram();
+  // Per checkpoint window, serialisable and mergeable (analyze/soak/histogram.ts).
+  const windowLatency = new MergeableHistogram();
+  const windowConnack = new MergeableHistogram();
+  let windowFromMs = 0;
   const saturation = new SaturationTracker();
   let firstConnects = 0;
   let lastFirstConnectMs: number | undefined;
@@ -130,10 +135,22 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   };
   const seenUp = new Set<number>();
   const onArrival = (ms: number | undefined, kind: string) => {
-    if (ms !== undefined) latency.record(Math.max(0, ms));
+    if (ms !== undefined) {
+      latency.record(Math.max(0, ms));
+      windowLatency.record(ms);
+    }
     o.onArrival?.(ms, kind);
   };
 
+  windowFromMs = startedMs;
+  /** The window since the last call, then start a new one. */
+  const takeWindow = (t: number) => {
+    const w = { fromMs: windowFromMs, toMs: t, latency: windowLatency.toJSON(), connack: windowConnack.toJSON() };
+    windowLatency.reset();
+    windowConnack.reset();
+    windowFromMs = t;
+    return w;
+  };
   emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
 
   const summary = (t: number, graceMs: number): SoakSummary => ({
@@ -189,7 +206,10 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       onEvent: emit,
       onArrival,
       sniff,
-      onConnackTime: (ms) => connack.record(ms),
+      onConnackTime: (ms) => {
+        connack.record(ms);
+        windowConnack.record(ms);
+      },
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
       ...((idCount.get(clientId) ?? 0) > 1 ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) } : {}),
     });
@@ -240,7 +260,11 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       // A link that died in the last keepalive window has not been noticed yet: ask every connected client
       // for a PINGRESP (while the drain waits anyway); no byte back means the link is silent, counted from
       // its last byte.
-      const alive = Promise.all(clients.map((c) => c.checkAlive(o.drainMs)));
+      // Wait as MQTT.js itself would for a PINGRESP (half a keepalive: KeepaliveManager.ts gives up at 1.5 × K
+      // after pinging at K), at least the drain and at most 10 s; a live link answers in a round trip.
+      const keepaliveMs = 1000 * Number(o.mqttOptions.keepalive ?? 0);
+      const aliveWaitMs = Math.max(o.drainMs, Math.min(0.5 * keepaliveMs, 10_000));
+      const alive = Promise.all(clients.map((c) => c.checkAlive(aliveWaitMs)));
       // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
       // older ones are lost already and not worth waiting for.
       const drainEnd = now() + o.drainMs;
@@ -257,7 +281,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       const t = now();
       const final = summary(t, 0);
       await Promise.all(clients.map((c) => c.stop()));
-      emit({ type: 'end', t, reason, summary: final });
+      emit({ type: 'end', t, reason, summary: { ...final, window: takeWindow(t) } });
       resolve({ summary: final, reason });
     };
     const onAbort = () => void finish('signal');
@@ -270,7 +294,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     if (o.durationMs !== undefined) durationTimer = longTimeout(() => void finish('duration'), o.durationMs, now);
     checkpointTimer = setInterval(() => {
       const t = now();
-      emit({ type: 'checkpoint', t, summary: summary(t, o.lossGraceMs) });
+      emit({ type: 'checkpoint', t, summary: { ...summary(t, o.lossGraceMs), window: takeWindow(t) } });
     }, o.checkpointMs);
 
     // Ramp: start clients in batches every 10 ms (or all at once when the ramp allows).
