@@ -20,6 +20,7 @@ export interface ProbeOptions {
   conn: ConnectionConfig;
   method: ProbeMethod;
   qos: 0 | 1 | 2;
+  /** Probes to send; Infinity probes until the signal aborts (`-c 0`, like ping without -c). */
   count: number;
   intervalMs: number;
   timeoutMs: number;
@@ -38,6 +39,8 @@ export interface ProbeSample {
   lateMs?: number;
   duplicate?: boolean;
   error?: string;
+  /** Still in flight when the run was stopped (Ctrl-C): neither answered nor lost, left out of the counts. */
+  cutShort?: boolean;
 }
 
 export interface ConnackInfo {
@@ -352,7 +355,11 @@ async function schedule(
     settleAll();
   };
   wire.once('close', onClose);
-  opts.signal.addEventListener('abort', settleAll, { once: true });
+  const onAbort = () => {
+    for (const p of open) if (!p.timedOut && p.sample.rttMs === null) p.sample.cutShort = true;
+    settleAll();
+  };
+  opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (let seq = 1; seq <= opts.count; seq += 1) {
       if (opts.signal.aborted || closed) break;
@@ -382,7 +389,7 @@ async function schedule(
     if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
   } finally {
     wire.off('close', onClose);
-    opts.signal.removeEventListener('abort', settleAll);
+    opts.signal.removeEventListener('abort', onAbort);
   }
 }
 
