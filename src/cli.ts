@@ -73,6 +73,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
 
   let out: Output | undefined;
   let exitCode: number = ExitCode.ok;
+  let stopEndsRun = false;
   const makeOutput = (args: GlobalArgs): Output => {
     const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), { color: args.color, json: args.json });
     const columns = (io.stdout as { columns?: number }).columns;
@@ -146,6 +147,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
         checkLocalOptions(args, out);
         const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
         exitCode = await cmd.run(args as never, ctx);
+        stopEndsRun = ctx.stopEndsRun === true;
       },
     );
   }
@@ -166,7 +168,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  if (abort.signal.aborted && exitCode === ExitCode.ok) exitCode = ExitCode.interrupted;
+  if (abort.signal.aborted && exitCode === ExitCode.ok && !stopEndsRun) exitCode = ExitCode.interrupted;
   process.exitCode = exitCode;
   return exitCode;
 }

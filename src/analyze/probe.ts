@@ -31,6 +31,8 @@ export function summarizeRtt(
   extra: { unsolicited?: number | undefined; backToBackMs?: readonly number[] | undefined } = {},
 ): RttSummary {
   const unsolicited = extra.unsolicited ?? 0;
+  // A probe still in flight when the user stopped the run was neither answered nor lost.
+  samples = samples.filter((s) => !s.cutShort);
   const got = samples.filter((s) => s.rttMs !== null);
   const first = samples[0];
   const coldMs = first?.rttMs ?? null;

@@ -9,6 +9,8 @@ export interface CommandContext {
   signal: AbortSignal;
   /** Standard input (explain-error reads a log from it). */
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Set by a command for which Ctrl-C is the normal end (probe -c 0, like ping): its exit code then stands. */
+  stopEndsRun?: boolean;
 }
 
 export interface GlobalArgs {

@@ -14,7 +14,7 @@ export const probeCommand = defineCommand({
   describe: 'Time each connection phase (DNS, TCP, TLS, WS, CONNACK) and measure RTT and loss like ping',
   builder: (y) =>
     withHtmlOption(withImpairOption(withTlsOptions(withConnectionOptions(y))))
-      .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes' })
+      .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes; 0 probes until Ctrl-C, then prints the summary' })
       .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between probes' })
       .option('timeout', { alias: 'W', type: 'string', default: '2s', describe: 'Wait this long for each reply' })
       .option('method', {
@@ -27,19 +27,25 @@ export const probeCommand = defineCommand({
       .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when loss is above this, e.g. 0%' })
       .option('max-rtt-p99', { type: 'string', describe: 'Fail (exit 1) when RTT p99 is above this, e.g. 200ms' })
       .option('max-connect', { type: 'string', describe: 'Fail (exit 1) when DNS→CONNACK takes longer, e.g. 2s' })
+      .option('brief', { type: 'boolean', default: false, describe: 'Print one line (verdict, connect time, RTT); exit code as usual' })
       .example('$0 probe --embedded', 'Try it with no broker: start one in-process and probe it')
       .example('$0 probe mqtt://broker.local:1883 -c 20 -i 200ms', '20 PINGREQ probes, 5 per second')
       .example('$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev', 'TLS waterfall; password from MQTT_DOCTOR_PASSWORD')
       .example('$0 probe wss://broker.local/mqtt --method echo --qos 1', 'Publish/subscribe echo, with PUBACK time')
       .example('$0 probe tcp://broker.local:1883 -c 5', 'tcping: repeated TCP connects, no MQTT')
+      .example('$0 probe mqtt://broker.local:1883 -c 0', 'Probe until Ctrl-C, then the summary')
+      .example('$0 probe mqtt://broker.local:1883 -c 1 --brief', 'One line: is it up, how fast')
       .example('$0 probe --embedded --impair 4g', 'What would a 4G link do to these numbers?')
       .example('$0 probe mqtt://staging:1883 --max-loss 0% --max-rtt-p99 200ms --json', 'CI gate: exit 1 on failure'),
   run: async (args, ctx) => {
     const conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
-    if (!Number.isInteger(args.count) || args.count < 1 || args.count > 1_000_000) {
-      throw new UsageError(`--count ${args.count} is not a whole number from 1 to 1000000`, 'e.g. -c 10');
+    if (!Number.isInteger(args.count) || args.count < 0 || args.count > 1_000_000) {
+      throw new UsageError(`--count ${args.count} is not a whole number from 0 to 1000000`, 'e.g. -c 10, or -c 0 to probe until Ctrl-C');
     }
+    if (args.brief && ctx.out.json) throw new UsageError('--brief and --json are two different outputs; pick one', 'drop --json for one line, or --brief for the full JSON');
+    // -c 0: like ping without -c, probe until stopped; Ctrl-C then ends the run normally, with the summary.
+    const watch = args.count === 0;
     const intervalMs = parseDurationMs(args.interval, 'interval');
     const timeoutMs = parseDurationMs(args.timeout, 'timeout');
     if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
@@ -57,7 +63,7 @@ export const probeCommand = defineCommand({
     const impair = args.impair !== undefined ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) } : undefined;
     const startedAt = new Date();
     const { runProbe } = await import('../measure/probe.js');
-    const { buildProbeReport } = await import('../report/build-probe.js');
+    const { buildProbeReport, briefLine } = await import('../report/build-probe.js');
     const { stageTarget } = await import('../lab/stage.js');
     const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
     try {
@@ -65,7 +71,7 @@ export const probeCommand = defineCommand({
         conn,
         method: args.method as 'ping' | 'echo',
         qos: args.qos as 0 | 1 | 2,
-        count: args.count,
+        count: watch ? Number.POSITIVE_INFINITY : args.count,
         intervalMs,
         timeoutMs,
         signal: ctx.signal,
@@ -79,6 +85,11 @@ export const probeCommand = defineCommand({
           }
         },
       });
+      // In watch mode Ctrl-C is how the run ends once probing has begun, not an interruption of it.
+      if (watch && result.samples.length > 0) {
+        result.interrupted = false;
+        ctx.stopEndsRun = true;
+      }
       const report = buildProbeReport({
         result,
         target: stage.shown,
@@ -91,7 +102,8 @@ export const probeCommand = defineCommand({
         ...(stage.impair ? { impair: { spec: stage.impair.spec, via: stage.impair.via } } : {}),
       });
       if (result.failure?.firstBytes) ctx.out.debug(`first bytes from the server (hex): ${result.failure.firstBytes}`);
-      ctx.out.emit(report);
+      if (args.brief) ctx.out.write(`${briefLine(report)}\n`);
+      else ctx.out.emit(report);
       await writeProbeHtml(args.html, report, ctx.out);
       return report.verdict.exitCode;
     } finally {

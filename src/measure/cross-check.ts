@@ -31,24 +31,34 @@ export function speaksTls(host: string, port: number, timeoutMs: number): Promis
   });
 }
 
-/** Over TLS (for wss:// targets) the handshake is not verified: only a CONNECT without credentials goes out. */
-export function speaksPlainMqtt(host: string, port: number, timeoutMs: number, secure = false): Promise<boolean> {
+/**
+ * One bounded question to a port: open it (plain or TLS, unverified: nothing secret is sent), write `ask`,
+ * and let `judge` read the answer (true/false to settle, undefined to read on). Closed, failed or silent: false.
+ */
+function askPort(host: string, port: number, timeoutMs: number, secure: boolean, ask: Buffer | string, judge: (answer: Buffer) => boolean | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const s = secure ? tlsConnect({ host, port, rejectUnauthorized: false }) : netConnect({ host, port, noDelay: true });
+    let answer = Buffer.alloc(0);
     const done = (v: boolean) => {
       clearTimeout(timer);
       s.destroy();
       resolve(v);
     };
     const timer = setTimeout(() => done(false), timeoutMs);
-    s.once(secure ? 'secureConnect' : 'connect', () => {
-      // An anonymous 3.1.1 CONNECT: any CONNACK (even a refusal) proves the port speaks plain MQTT.
-      s.write(encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4));
+    s.once(secure ? 'secureConnect' : 'connect', () => s.write(ask));
+    s.on('data', (d: Buffer) => {
+      answer = Buffer.concat([answer, d]).subarray(0, 4096);
+      const v = judge(answer);
+      if (v !== undefined) done(v);
     });
-    s.once('data', (d: Buffer) => done(d[0] === 0x20));
     s.once('error', () => done(false));
     s.once('close', () => done(false));
   });
+}
+
+/** An anonymous 3.1.1 CONNECT: any CONNACK (even a refusal) proves the port speaks MQTT (over TLS for wss://). */
+export function speaksPlainMqtt(host: string, port: number, timeoutMs: number, secure = false): Promise<boolean> {
+  return askPort(host, port, timeoutMs, secure, encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4), (a) => a[0] === 0x20);
 }
 
 /**
@@ -56,27 +66,12 @@ export function speaksPlainMqtt(host: string, port: number, timeoutMs: number, s
  * A hand-written upgrade request; only the status line of the answer is read. Sends no credentials.
  */
 export function speaksWebSocket(host: string, port: number, path: string, timeoutMs: number, secure = false): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = secure ? tlsConnect({ host, port, rejectUnauthorized: false }) : netConnect({ host, port, noDelay: true });
-    let head = '';
-    const done = (v: boolean) => {
-      clearTimeout(timer);
-      s.destroy();
-      resolve(v);
-    };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    s.once(secure ? 'secureConnect' : 'connect', () => {
-      const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      s.write(
-        `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
-          `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`,
-      );
-    });
-    s.on('data', (d: Buffer) => {
-      head += d.toString('latin1');
-      if (head.includes('\r\n')) done(/^HTTP\/1\.[01] 101 /.test(head));
-    });
-    s.once('error', () => done(false));
-    s.once('close', () => done(false));
+  const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const ask =
+    `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: mqtt\r\n\r\n`;
+  return askPort(host, port, timeoutMs, secure, ask, (a) => {
+    const head = a.toString('latin1');
+    return head.includes('\r\n') ? /^HTTP\/1\.[01] 101 /.test(head) : undefined;
   });
 }

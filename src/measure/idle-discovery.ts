@@ -108,8 +108,12 @@ export type PingOutcome = { ok: true; rttMs: number } | { ok: false; why: 'timeo
 export async function pingOnce(s: RawSession, timeoutMs: number, signal?: AbortSignal): Promise<PingOutcome> {
   try {
     // Stamped at the socket write and at the socket read (the PINGRESP's arrival), as probe does.
+    // The listener and the timer are set up before the send stamp, so none of that work is timed. waitFor
+    // rejects at once on a closed wire, before sendRaw could throw.
+    const replied = s.wire.waitFor(is.pingresp, timeoutMs, signal);
+    if (s.wire.closedWith) await replied;
     const t0 = s.wire.sendRaw(PINGREQ);
-    await s.wire.waitFor(is.pingresp, timeoutMs, signal);
+    await replied;
     return { ok: true, rttMs: s.wire.arrivedAt - t0 };
   } catch (err) {
     if (err instanceof WireError) {

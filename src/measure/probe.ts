@@ -20,6 +20,7 @@ export interface ProbeOptions {
   conn: ConnectionConfig;
   method: ProbeMethod;
   qos: 0 | 1 | 2;
+  /** Probes to send; Infinity probes until the signal aborts (`-c 0`, like ping without -c). */
   count: number;
   intervalMs: number;
   timeoutMs: number;
@@ -38,6 +39,8 @@ export interface ProbeSample {
   lateMs?: number;
   duplicate?: boolean;
   error?: string;
+  /** Still in flight when the run was stopped (Ctrl-C): neither answered nor lost, left out of the counts. */
+  cutShort?: boolean;
 }
 
 export interface ConnackInfo {
@@ -326,13 +329,14 @@ interface Pending {
 /**
  * The ping-style schedule shared by both MQTT methods: probe n leaves at start + n × interval (ping -i), each
  * waits at most timeout; replies may overlap. Stops when the count is reached, on abort, or when the session dies.
- * `send` writes the probe and returns its Pending, whose sentAt is the stamp of the socket write.
+ * `prepare` builds the probe (bytes, timer, bookkeeping) and `fire` writes it, returning the stamp of the
+ * socket write: all our work for a probe happens before its clock starts, none between its write and its reply.
  */
 async function schedule(
   opts: ProbeOptions,
   wire: MqttWire,
   result: ProbeResult,
-  send: (seq: number, sample: ProbeSample) => Pending,
+  prepare: (seq: number, sample: ProbeSample) => { pending: Pending; fire: () => number },
 ): Promise<void> {
   let start = now();
   // Outstanding probes; one close listener and one abort listener settle them all (no per-probe listeners,
@@ -352,7 +356,11 @@ async function schedule(
     settleAll();
   };
   wire.once('close', onClose);
-  opts.signal.addEventListener('abort', settleAll, { once: true });
+  const onAbort = () => {
+    for (const p of open) if (!p.timedOut && p.sample.rttMs === null) p.sample.cutShort = true;
+    settleAll();
+  };
+  opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
     for (let seq = 1; seq <= opts.count; seq += 1) {
       if (opts.signal.aborted || closed) break;
@@ -365,12 +373,7 @@ async function schedule(
       if (opts.signal.aborted || closed) break;
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
-      let pending: Pending;
-      try {
-        pending = send(seq, sample);
-      } catch {
-        break;
-      }
+      const { pending, fire } = prepare(seq, sample);
       open.add(pending);
       const settle = pending.settle;
       pending.settle = () => {
@@ -378,11 +381,17 @@ async function schedule(
         open.delete(pending);
         if (open.size === 0) drained?.();
       };
+      try {
+        pending.sentAt = fire();
+      } catch {
+        pending.settle();
+        break;
+      }
     }
     if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
   } finally {
     wire.off('close', onClose);
-    opts.signal.removeEventListener('abort', settleAll);
+    opts.signal.removeEventListener('abort', onAbort);
   }
 }
 
@@ -447,8 +456,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
     await schedule(opts, wire, result, (seq, sample) => {
       const pending = makePending(opts, seq, sample);
       fifo.push(pending);
-      pending.sentAt = wire.sendRaw(PINGREQ);
-      return pending;
+      return { pending, fire: () => wire.sendRaw(PINGREQ) };
     });
     const got = result.samples.filter((x) => x.rttMs !== null).map((x) => x.rttMs as number).sort((a, b) => a - b);
     const p50 = got[Math.floor(got.length / 2)];
@@ -516,7 +524,6 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
   }
   const bySeq = new Map<number, Pending>();
   const byMsgId = new Map<number, Pending>();
-  const ackStart = new Map<number, number>();
   wire.on('packet', (p) => {
     const t = wire.arrivedAt;
     switch (p.cmd) {
@@ -545,7 +552,7 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
       case 'pubcomp': {
         const o = byMsgId.get(p.messageId ?? -1);
         if (!o) return;
-        o.sample.ackMs = t - (ackStart.get(o.seq) ?? o.sentAt);
+        o.sample.ackMs = t - o.sentAt;
         byMsgId.delete(p.messageId ?? -1);
         maybeSettle(o);
         return;
@@ -577,9 +584,7 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
     const pending = makePending(opts, seq, sample);
     bySeq.set(seq, pending);
     if (opts.qos > 0) byMsgId.set(messageId, pending);
-    pending.sentAt = wire.sendRaw(bytes);
-    if (opts.qos > 0) ackStart.set(seq, pending.sentAt);
-    return pending;
+    return { pending, fire: () => wire.sendRaw(bytes) };
   });
 }
 

@@ -477,3 +477,18 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     view,
   };
 }
+
+/**
+ * One line for scripts and "is it up?" checks (`probe --brief`): verdict, target, connect time, RTT.
+ * The exit code is the report's, as without --brief.
+ */
+export function briefLine(report: Report<ProbeData>): string {
+  const d = report.data;
+  const parts = [report.verdict.status.toUpperCase(), report.target?.url ?? ''];
+  if (d.connectMs !== null) parts.push(`connect ${fmtMs(d.connectMs)}`);
+  const s = d.rtt.stats;
+  if (s) parts.push(`rtt p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)}`);
+  if (d.rtt.sent > 0) parts.push(`${d.rtt.received}/${d.rtt.sent} replies`);
+  if (report.verdict.status !== 'healthy') parts.push(report.verdict.summary);
+  return parts.filter((x) => x !== '').join('  ');
+}

@@ -25,10 +25,12 @@ export interface ScriptedOptions {
    * Once in, a reply is released only by the next request (or the delayed-ACK timer): RTT ≈ the interval.
    */
   nagle?: { delayedAckMs: number; firstLateMs: number };
+  /** Close a connection whose CONNECT carries a Will this long after reading it (a keepalive cut). */
+  cutWillAfterMs?: number;
 }
 
 export interface Hold {
-  kind: 'connack' | 'pingresp' | 'puback';
+  kind: 'connack' | 'pingresp' | 'puback' | 'cut';
   /** Server clock: request read → answer written, ms. */
   heldMs: number;
 }
@@ -123,6 +125,14 @@ export async function startScriptedBroker(o: ScriptedOptions = {}): Promise<Scri
             // CONNECT: protocol level is byte 6 of the variable header (after the "MQTT" name).
             version = body[6] ?? 4;
             answer(s, 'connack', version === 5 ? CONNACK_5 : CONNACK_311, o.connackDelayMs ?? 0);
+            // Connect flags (byte 7): bit 2 is the Will flag (MQTT 3.1.1 §3.1.2.5).
+            if (o.cutWillAfterMs !== undefined && ((body[7] ?? 0) & 0x04) !== 0) {
+              const readAt = performance.now();
+              later(o.cutWillAfterMs, () => {
+                holds.push({ kind: 'cut', heldMs: performance.now() - readAt });
+                s.destroy();
+              });
+            }
             if (o.unsolicited === 'before') s.write(PINGRESP);
             if (o.unsolicited === 'flood') s.write(Buffer.concat(Array.from({ length: 200 }, () => PINGRESP)));
             return;
