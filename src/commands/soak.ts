@@ -170,7 +170,7 @@ export const soakCommand = defineCommand({
       .example('$0 soak mqtt://broker.local -n 5000 --rate 0 --ramp 500/s --metrics-port 9464', 'Idle fleet with Prometheus metrics')
       .example('$0 soak --embedded -d 2m --rate 0 -k 60s --impair nat-idle=20s', 'An idle client behind a NAT that forgets flows before the keepalive'),
   run: async (args, ctx) => {
-    const conn = resolveConnection(args, ctx.env);
+    let conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
     if (conn.target.rawTransport) {
       throw new UsageError(`soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`, 'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping');
@@ -186,6 +186,7 @@ export const soakCommand = defineCommand({
       const { stageTarget } = await import('../lab/stage.js');
       const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
       cleanups.push(() => stage.close());
+      conn = stage.conn; // the embedded broker's or the proxy's address
       if (stage.embedded && conn.mqttVersion === 5) {
         // aedes speaks MQTT 3.1.1 only.
         conn.mqttVersion = 4;
