@@ -102,10 +102,21 @@ function refused(reasonCode: number, version: 4 | 5, hostPort: string): Classifi
   };
 }
 
+/**
+ * What the first bytes say, whoever recorded them: "HTTP/" is an HTTP server; a TLS record header (content type
+ * 0x15 alert or 0x16 handshake, then major version 3: RFC 8446 §5.1) is a TLS server.
+ */
+function codeFromBytes(f: MeasurementFailure): string | undefined {
+  const hex = f.firstBytes?.toLowerCase() ?? '';
+  if (hex.startsWith('485454502f')) return 'HTTP_SERVER';
+  if (/^1[56]03/.test(hex)) return 'TLS_SERVER';
+  return f.code;
+}
+
 function notMqtt(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
   const base = { kind: 'not-mqtt' as const, exitCode: ExitCode.refused, phase: 'mqtt' as const };
   const bytes = f.firstBytes ? ` (first bytes ${spacedHex(f.firstBytes)})` : '';
-  switch (f.code) {
+  switch (codeFromBytes(f)) {
     case 'HTTP_SERVER':
       return {
         ...base,
@@ -200,6 +211,47 @@ export function failureOf(err: unknown): MeasurementFailure | undefined {
     }
   }
   return undefined;
+}
+
+/** What a client library (MQTT.js in soak) reports when a connection attempt ends before a CONNACK. */
+export interface ClientConnectError {
+  /** err.code: ECONNREFUSED, ENOTFOUND, ERR_TLS_…, or none. */
+  code?: string | undefined;
+  message?: string | undefined;
+  /** CONNACK return/reason code when the broker refused. */
+  reasonCode?: number | undefined;
+  mqttVersion?: 4 | 5 | undefined;
+  /** The first bytes the server sent, hex, when the caller saw them. */
+  firstBytes?: string | undefined;
+}
+
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME']);
+const TCP_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN']);
+const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/;
+/**
+ * mqtt-packet's parser errors (mqttjs/mqtt-packet parser.js): the server's bytes are not MQTT. MQTT.js passes them
+ * on as the client's error.
+ */
+const PARSER_ERROR = /invalid (header flag bits|variable byte integer|packet|protocol|length|connack)|packet must not have|malformed|not supported|invalid .* flag/i;
+
+/**
+ * The failure a client library's connect error describes, for commands that connect through MQTT.js rather than
+ * transport/: DNS and TCP codes are their phase, TLS codes and messages the TLS phase, a CONNACK code a refusal,
+ * a parser error bytes that are not MQTT, "connack timeout" silence, and a close without error a close before
+ * CONNACK.
+ */
+export function failureOfClientConnect(e: ClientConnectError): MeasurementFailure {
+  const code = e.code;
+  const message = e.message ?? code ?? 'the connection closed before CONNACK';
+  const extra = { ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}), ...(e.mqttVersion ? { mqttVersion: e.mqttVersion } : {}) };
+  if (code === 'ABORT_ERR') return { phase: 'mqtt', code, message };
+  if (code && DNS_CODES.has(code)) return { phase: 'dns', code, message };
+  if (code && TCP_CODES.has(code)) return { phase: 'tcp', code, message };
+  if ((code && TLS_CODE.test(code)) || /\b(ssl|tls|certificate)\b/i.test(e.message ?? '')) return { phase: 'tls', code: code ?? 'TLS', message };
+  if (e.reasonCode !== undefined && e.reasonCode !== 0) return { phase: 'mqtt', code: 'CONNACK_REFUSED', message, reasonCode: e.reasonCode, ...extra };
+  if (/connack timeout/i.test(e.message ?? '')) return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message, ...extra };
+  if (PARSER_ERROR.test(e.message ?? '')) return { phase: 'mqtt', code: 'MALFORMED_PACKET', message, ...extra };
+  return { phase: 'mqtt', code: code ?? 'CLOSED_BEFORE_CONNACK', message, ...extra };
 }
 
 /**

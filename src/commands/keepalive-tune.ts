@@ -104,7 +104,7 @@ async function measureLive(plan: KeepalivePlan, args: Parameters<typeof resolveC
   const stage = await stageTarget(conn, impair, (line) => ctx.out.progress(line));
   try {
     const r = await measureKeepalive({
-      conn,
+      conn: stage.conn,
       label: stage.shown.host,
       inputs: { ...plan.inputs, transport: transportOf(stage.shown) },
       idle: plan.idle,

@@ -68,7 +68,7 @@ export const probeCommand = defineCommand({
     const stage = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
     try {
       const result = await runProbe({
-        conn,
+        conn: stage.conn,
         method: args.method as 'ping' | 'echo',
         qos: args.qos as 0 | 1 | 2,
         count: watch ? Number.POSITIVE_INFINITY : args.count,

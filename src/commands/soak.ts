@@ -39,7 +39,7 @@ export const soakCommand = defineCommand({
       .example('$0 soak mqtt://broker.local -n 5000 --rate 0 --ramp 500/s --metrics-port 9464', 'Idle fleet with Prometheus metrics')
       .example('$0 soak --embedded -d 2m --rate 0 -k 60s --impair nat-idle=20s', 'An idle client behind a NAT that forgets flows before the keepalive'),
   run: async (args, ctx) => {
-    const conn = resolveConnection(args, ctx.env);
+    let conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
     if (conn.target.rawTransport) {
       throw new UsageError(`soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`, 'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping');
@@ -52,6 +52,7 @@ export const soakCommand = defineCommand({
     const cleanups: Cleanup[] = [];
     try {
       const shown = await stage(conn, impair, ctx, cleanups);
+      conn = shown.conn; // the embedded broker's or the proxy's address
       const runId = randomBytes(8).toString('hex');
       const info = runInfo(args, plan, conn, shown);
       const outputs = await openOutputs(args, ctx, cleanups);
@@ -76,16 +77,17 @@ async function stage(
   impair: { spec: string; faults: import('../config/impair.js').ImpairFaults } | undefined,
   ctx: CommandContext,
   cleanups: Cleanup[],
-): Promise<{ target: Target; impairText: string | undefined }> {
+): Promise<{ conn: ConnectionConfig; target: Target; impairText: string | undefined }> {
   const { stageTarget } = await import('../lab/stage.js');
   const staged = await stageTarget(conn, impair, (l) => ctx.out.progress(l));
   cleanups.push(() => staged.close());
-  if (staged.embedded && conn.mqttVersion === 5) {
+  const dial = staged.conn;
+  if (staged.embedded && dial.mqttVersion === 5) {
     // aedes speaks MQTT 3.1.1 only.
-    conn.mqttVersion = 4;
+    dial.mqttVersion = 4;
     ctx.out.note('embedded aedes broker speaks MQTT 3.1.1: soaking with -V 3.1.1');
   }
-  return { target: staged.shown, impairText: staged.impair?.faults };
+  return { conn: dial, target: staged.shown, impairText: staged.impair?.faults };
 }
 
 /** The settings the report and the JSONL start line carry (never credentials). */

@@ -6,7 +6,7 @@ import type { IdleInput, KeepaliveInputs, PowerMode } from '../analyze/keepalive
 import { UsageError } from '../errors.js';
 import { findBroker, type BrokerLimits } from '../kb/brokers.js';
 import { CLIENT_LIBS, type ClientLibId } from '../kb/clients.js';
-import { findMiddlebox, getProfile, MIDDLEBOXES, type NetworkProfile } from '../kb/profiles.js';
+import { findMiddlebox, findProfile, MIDDLEBOXES, PROFILES, type NetworkProfile } from '../kb/profiles.js';
 import { parseDurationMs } from './units.js';
 
 /** explain-error spells the mosquitto tools `--client mosquitto`; keepalive-tune accepts that spelling too. */
@@ -66,6 +66,13 @@ export function parseNatIdle(text: string): IdleInput {
   return { source: 'flag', label: `--nat-idle ${text}`, lowMs: ms, highMs: ms };
 }
 
+/** The profile called `name`; kb answers "unknown" (undefined), the command makes it a usage error. */
+export function profileByName(name: string): NetworkProfile {
+  const profile = findProfile(name);
+  if (profile) return profile;
+  throw new UsageError(`unknown network profile "${name}"`, `valid profiles: ${PROFILES.map((p) => p.name).join(', ')} (see mqtt-doctor impair --list-profiles)`);
+}
+
 function wholeInRange(value: number, min: number, max: number, what: string, example: string): number {
   if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${what} must be ${min} to ${max}`, `e.g. ${example}`);
   return value;
@@ -113,7 +120,7 @@ function idleOf(natIdle: string | undefined, profile: NetworkProfile | undefined
 
 export function keepalivePlan(args: KeepaliveTuneArgs): KeepalivePlan {
   const power = args.power as PowerMode;
-  const profile = args.profile !== undefined ? getProfile(args.profile) : undefined;
+  const profile = args.profile !== undefined ? profileByName(args.profile) : undefined;
   const broker = args.broker !== undefined ? findBroker(args.broker) : undefined;
   if (args.broker !== undefined && !broker) throw new UsageError(`unknown broker "${args.broker}"`, 'see mqtt-doctor keepalive-tune --help for the list');
   if (args['nat-idle'] !== undefined && args['discover-idle']) {

@@ -15,8 +15,6 @@
  *   stalls are off unless asked for (`--stall 1%:300ms`).
  * - bandwidthBps: the reference gives no throughput figure, so it is absent (unlimited).
  */
-import { UsageError } from '../errors.js';
-
 export interface NetworkProfile {
   /** lan | broadband | 4g | 5g | nb-iot | satellite-geo | satellite-leo | international */
   name: string;
@@ -226,16 +224,4 @@ export function findProfile(name: string): NetworkProfile | undefined {
 export function findMiddlebox(name: string): Middlebox | undefined {
   const key = name.trim().toLowerCase();
   return MIDDLEBOXES.find((m) => m.name === key);
-}
-
-/** The profile called `name`; throws UsageError listing the valid names. */
-export function getProfile(name: string): NetworkProfile {
-  const p = findProfile(name);
-  if (!p) {
-    throw new UsageError(
-      `unknown network profile "${name}"`,
-      `valid profiles: ${PROFILES.map((x) => x.name).join(', ')} (see mqtt-doctor impair --list-profiles)`,
-    );
-  }
-  return p;
 }

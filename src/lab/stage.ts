@@ -7,6 +7,9 @@ import { describeFaults, type ImpairFaults } from '../config/impair.js';
 import { formatHostPort, parseTarget, type Target } from '../config/target.js';
 
 export interface Stage {
+  /** What to dial: the caller's connection pointed at the embedded broker and/or the proxy (a copy; TLS still
+   * verifies the real host name through the proxy). */
+  conn: ConnectionConfig;
   /** The target as the user should see it: the embedded broker's URL, never the proxy's. */
   shown: Target;
   embedded: boolean;
@@ -15,9 +18,10 @@ export interface Stage {
 }
 
 /**
- * Start the embedded broker and/or the impair proxy and point `conn` at them (it is changed in place). With a
- * proxy in front of a TLS target, the certificate is still verified against the real host name.
- * `impair` must be parsed already (parseImpairSpec), so bad input fails before anything starts.
+ * Start the embedded broker and/or the impair proxy and return the connection to dial and the target to show.
+ * The caller's `conn` is left as it is. With a proxy in front of a TLS target, the certificate is still verified
+ * against the real host name. `impair` must be parsed already (parseImpairSpec), so bad input fails before
+ * anything starts.
  */
 export async function stageTarget(
   conn: ConnectionConfig,
@@ -26,34 +30,38 @@ export async function stageTarget(
 ): Promise<Stage> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
-    for (const c of closers.reverse()) await c();
+    for (const closer of closers.reverse()) await closer();
   };
   try {
+    let shown: Target = { ...conn.target };
     if (conn.embedded) {
       const { startEmbeddedBroker } = await import('./embedded-broker.js');
       const broker = await startEmbeddedBroker();
       closers.push(() => broker.close());
-      conn.target = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
+      shown = { ...parseTarget(broker.url), username: conn.target.username, password: conn.target.password };
       progress(`embedded aedes broker listening on ${broker.url} (it speaks MQTT ${broker.protocol})`);
     }
-    const shown = { ...conn.target };
+    let dial: ConnectionConfig = { ...conn, target: shown, tls: { ...conn.tls } };
     let via: Stage['impair'];
     if (impair) {
       const { startImpairProxy } = await import('./impair/proxy.js');
       const proxy = await startImpairProxy({
         listenHost: '127.0.0.1',
         listenPort: 0,
-        targetHost: conn.target.host,
-        targetPort: conn.target.port,
+        targetHost: shown.host,
+        targetPort: shown.port,
         faults: impair.faults,
       });
       closers.push(() => proxy.close());
       via = { spec: impair.spec, via: formatHostPort(proxy.host, proxy.port), faults: describeFaults(impair.faults) };
-      if (conn.target.secure && conn.tls.servername === undefined) conn.tls.servername = conn.target.host;
-      conn.target = { ...conn.target, host: proxy.host, port: proxy.port };
+      dial = {
+        ...dial,
+        target: { ...shown, host: proxy.host, port: proxy.port },
+        tls: shown.secure && dial.tls.servername === undefined ? { ...dial.tls, servername: shown.host } : dial.tls,
+      };
       progress(`through impair proxy ${via.via} (${impair.spec})`);
     }
-    return { shown, embedded: conn.embedded, ...(via ? { impair: via } : {}), close };
+    return { conn: dial, shown, embedded: conn.embedded, ...(via ? { impair: via } : {}), close };
   } catch (err) {
     await close();
     throw err;

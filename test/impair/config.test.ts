@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { describeFaults, isNoFaults, parseImpairSpec, parseListen } from '../../src/config/impair.js';
-import { getProfile, MIDDLEBOXES, PROFILES } from '../../src/kb/profiles.js';
+import { findProfile, MIDDLEBOXES, PROFILES } from '../../src/kb/profiles.js';
+import { profileByName } from '../../src/config/keepalive-tune.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseImpairSpec', () => {
@@ -79,11 +80,12 @@ describe('profiles', () => {
     expect(s).toBeGreaterThanOrEqual(60);
   });
 
-  test('getProfile lists valid names on a typo', () => {
-    expect(() => getProfile('4G ')).not.toThrow();
-    expect(() => getProfile('6g')).toThrow(UsageError);
+  test('kb answers unknown for a typo; the command names the valid profiles', () => {
+    expect(findProfile('4G ')?.name).toBe('4g');
+    expect(findProfile('6g')).toBeUndefined();
+    expect(() => profileByName('6g')).toThrow(UsageError);
     try {
-      getProfile('6g');
+      profileByName('6g');
     } catch (e) {
       expect((e as UsageError).hint).toContain('lan, broadband, 4g');
     }

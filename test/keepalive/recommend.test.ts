@@ -2,11 +2,12 @@ import { describe, expect, test } from 'vitest';
 import { recommend, retransmissionsFor, idleMarginS, bytesPerPing } from '../../src/analyze/keepalive/index.js';
 import type { KeepaliveInputs, PowerMode } from '../../src/analyze/keepalive/index.js';
 import { BROKERS, getBroker, serverDetectionMs } from '../../src/kb/brokers.js';
-import { PROFILES, getProfile } from '../../src/kb/profiles.js';
+import { PROFILES, findProfile } from '../../src/kb/profiles.js';
 import { CLIENT_LIBS, clientDetectionS } from '../../src/kb/clients.js';
 
 function fromProfile(name: string, extra: Partial<KeepaliveInputs> = {}): KeepaliveInputs {
-  const p = getProfile(name);
+  const p = findProfile(name);
+  if (!p) throw new Error(`no profile ${name}`);
   return {
     profileName: p.name,
     path: { source: 'profile', label: p.name, rttP50Ms: p.rttMs.typical, rttP99Ms: p.rttMs.max, jitterMs: p.jitterMs, lossPct: p.lossPct },
@@ -128,7 +129,7 @@ describe('single rules', () => {
   });
 
   test('GEO with 5 % loss needs a longer ping timeout and a longer keepalive for MQTT.js', () => {
-    const p = getProfile('satellite-geo');
+    const p = { name: 'satellite-geo' };
     const r = recommend({ ...fromProfile('satellite-geo'), path: { source: 'profile', label: p.name, rttP50Ms: 600, rttP99Ms: 700, jitterMs: 25, lossPct: 5 } });
     expect(r.pingTimeoutS).toBe(7); // 700 + 3 × RTO 800 ms doubling (5.6 s) = 6.3 s
     expect(r.keepaliveS).toBeGreaterThanOrEqual(2 * r.pingTimeoutS);

@@ -62,8 +62,6 @@ export type ImpairEvent =
   | { type: 'outage-end'; conn?: undefined; atMs: number; detail?: string }
   | { type: 'error'; conn?: number; atMs: number; detail: string };
 
-export type ImpairEventType = ImpairEvent['type'];
-
 /** A type alias (not an interface) so it is also a Record<string, number>. */
 export type ImpairCounters = {
   opened: number;
