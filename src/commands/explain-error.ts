@@ -11,8 +11,6 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 
-/** Text mode reads at most this much: an error message is short; longer input is a log (one line per entry). */
-const MAX_TEXT_CHARS = 64 * 1024;
 /** A line longer than this is cut here while reading (the log reader reads 8 KiB of it anyway). */
 const MAX_PENDING_CHARS = 64 * 1024;
 /** Lines looked at before choosing text or log mode. */
@@ -58,8 +56,9 @@ export const explainErrorCommand = defineCommand({
       head.push(next.value);
       next = await lines.next();
     }
-    const sample = head.join('\n').slice(0, 4096);
-    if (looksBinary(sample)) {
+    // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
+    const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
+    if (firstLines.length > 0 && firstLines.filter((l) => looksBinary(l)).length * 2 > firstLines.length) {
       throw new UsageError(`${source} is binary, not text`, 'explain-error reads an error code, an error message or a text log');
     }
     const nonEmpty = head.filter((l) => l.trim());
@@ -68,9 +67,8 @@ export const explainErrorCommand = defineCommand({
     const logMode = args.file !== undefined || stamped >= 2 || !next.done;
 
     if (!logMode) {
-      const text = nonEmpty.join('\n');
-      const ex = explainText(text.slice(0, MAX_TEXT_CHARS), opts);
-      const report = buildExplainReport(ex, { ...common, finishedAt: new Date() }, { truncatedFrom: text.length > MAX_TEXT_CHARS ? text.length : undefined });
+      const ex = explainText(nonEmpty.join('\n'), opts);
+      const report = buildExplainReport(ex, { ...common, finishedAt: new Date() });
       ctx.out.emit(report);
       return report.verdict.exitCode;
     }

@@ -31,7 +31,7 @@ export interface ExplainTextData {
   input: string;
   /** Who most likely wrote the text (from its shape, or --client); absent when nothing in it says. */
   emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
-  /** Characters of input when it was longer than what text mode reads (the first 64 KiB). */
+  /** Characters of input when it was longer than what text mode reads (the first 16 KiB). */
   truncatedFrom?: number;
   known: boolean;
   ambiguous: boolean;
@@ -118,13 +118,13 @@ function base(common: Common, data: ExplainData, checks: Check[], view: Section[
 /** How many ranked alternatives the text view lists (JSON has them all). */
 const MAX_OTHERS = 8;
 
-export function buildExplainReport(ex: Explanation, common: Common, extra: { truncatedFrom?: number | undefined } = {}): Report<ExplainData> {
+export function buildExplainReport(ex: Explanation, common: Common): Report<ExplainData> {
   const candidates = ex.candidates.map((c) => candidateData(c, ex, common.client));
   const data: ExplainTextData = {
     mode: 'text',
     input: ex.input,
     ...(ex.emitter ? { emitter: ex.emitter } : {}),
-    ...(extra.truncatedFrom !== undefined ? { truncatedFrom: extra.truncatedFrom } : {}),
+    ...(ex.truncatedFrom !== undefined ? { truncatedFrom: ex.truncatedFrom } : {}),
     known: ex.known,
     ambiguous: ex.ambiguous,
     ...(common.client ? { client: common.client } : {}),
@@ -181,7 +181,7 @@ function readSections(d: ExplainTextData): Section[] {
     const how = d.emitter.fromClient ? 'from --client' : `from the line's shape, confidence ${Math.round(d.emitter.confidence * 100)} %`;
     lines.push(`Written by: ${d.emitter.title} (${how})`);
   }
-  if (d.truncatedFrom !== undefined) lines.push(`Read the first 64 KiB of ${d.truncatedFrom} characters: an error message is shorter; pass a log with --file.`);
+  if (d.truncatedFrom !== undefined) lines.push(`Read the first 16 KiB of ${d.truncatedFrom} characters: an error message is shorter; pass a log with --file.`);
   return lines.length ? [{ kind: 'lines', title: 'Input', lines }] : [];
 }
 
