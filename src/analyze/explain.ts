@@ -46,6 +46,8 @@ export interface Explanation {
   suggestions: KbEntry[];
   /** Host and port found in the input, used to fill HOST/PORT in the confirm command. */
   target?: { host: string; port?: string };
+  /** Length of the input when it was longer than MAX_EXPLAIN_CHARS (only that much was read). */
+  truncatedFrom?: number;
   /** Who most likely wrote the text (from its shape, or --client), when anything matched. */
   emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
 }
@@ -89,7 +91,8 @@ const NOISE: RegExp[] = [
   /\[[0-9a-f:]{2,45}\](?::\d{1,5})?/gi,
   /^\s{0,8}\[?\d{9,13}(?:\.\d{1,9})?\]?:?/gm,
   /<\d{1,6}\.\d{1,9}\.\d{1,9}>/g,
-  /\b[\w.-]{1,64}\[\d{1,10}\]:/g,
+  // The pid of "prog[1234]:" (syslog); matched from the bracket, not from the name before it, so no scan backtracks.
+  /\[\d{1,10}\]:/g,
   /\b(?:pid|tid|thread|port|line|lineno|bytes|len|length|size|id|mid|seq|count|uptime|heap|free)[=: ]{1,3}\d{1,12}\b/gi,
   /\bThread-\d{1,9}\b|\bpool-\d{1,9}-thread-\d{1,9}\b/g,
   /\.(?:java|py|js|ts|go|c|cpp|cs|erl|ino|rb):\d{1,7}\b/g,
@@ -121,7 +124,10 @@ function numberTokens(text: string): NumberToken[] {
   const seen = new Set<string>();
   // Not inside identifiers or versions ("sensor-1", "v5", "2.0.11"); a sign only at the start of a token.
   const re = /(?<![\w.-])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]{0,64}[a-z])/gi;
+  let tokens = 0;
   for (const m of stripNoise(text).matchAll(re)) {
+    // Past MAX_NUMBERS × 8 numbers the text is a table of data, not an error line: stop reading numbers.
+    if (++tokens > MAX_NUMBERS * 8) break;
     const raw = m[1] ?? '';
     if (seen.has(raw.toLowerCase())) continue;
     seen.add(raw.toLowerCase());
@@ -252,9 +258,16 @@ export function readEmitter(text: string, client: ClientId | undefined): ReadEmi
   return fp ? { emitter: fp.emitter, confidence: fp.confidence, fromClient: false } : undefined;
 }
 
+/**
+ * The characters of one input that are read. An error message is far shorter; past this, text is data (a
+ * payload, a dump), and reading a bounded prefix keeps the work per input bounded whatever is pasted.
+ */
+export const MAX_EXPLAIN_CHARS = 16 * 1024;
+
 /** Explain one piece of text: a code, a name, a number, or an error line. */
 export function explainText(input: string, opts: ExplainOptions = {}): Explanation {
-  const text = input.trim();
+  const trimmed = input.trim();
+  const text = trimmed.length > MAX_EXPLAIN_CHARS ? trimmed.slice(0, MAX_EXPLAIN_CHARS) : trimmed;
   const found = new Map<string, Candidate>();
   const emitter = readEmitter(text, opts.client);
   const boost = (e: KbEntry) => clientBoost(opts.client, e) + versionBoost(opts.mqttVersion, e);
@@ -262,16 +275,21 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   // pattern is already the emitter's own text, so it is ranked by its specificity alone.
   const nameBoost = (e: KbEntry) => boost(e) + (opts.client ? 0 : emitterEntryBoost(emitter, e));
 
-  for (const e of lookupName(text)) push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
+  // A whole-input name lookup only for input that can be a name (names are short).
+  const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;
+  if (whole !== undefined) for (const e of lookupName(text)) push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
   for (const h of matchPatterns(text)) {
     push(found, { entry: h.entry, score: 100 + Math.min(h.matched.length, 60) + boost(h.entry), via: 'pattern', reading: 'message text', matched: h.matched });
   }
-  // The whole input's normal form once, not per token: a long line has many tokens (issue: 'ECONNRESET ' × 9000
-  // was quadratic when this was recomputed inside the loop).
-  const whole = normName(text);
+  // The whole input's normal form once (above), not per token: a long line has many tokens ('ECONNRESET ' × 9000
+  // was quadratic when it was recomputed inside this loop).
+  const seenTokens = new Set<string>();
   for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{2,}|\b[0-9A-F]{8}\b/g)) {
     const tok = m[0];
-    if (tok.length < 4 || tok.length > MAX_NAME_LEN || normName(tok) === whole) continue;
+    // A token seen before adds nothing: skip it before any work (a pasted dump repeats the same words).
+    if (tok.length < 4 || tok.length > MAX_NAME_LEN || seenTokens.has(tok)) continue;
+    seenTokens.add(tok);
+    if (normName(tok) === whole) continue;
     for (const e of lookupName(tok)) push(found, { entry: e, score: 90 + Math.min(tok.length, 40) + nameBoost(e), via: 'name', reading: 'name', matched: tok });
   }
   const textual = [...found.values()];
@@ -295,6 +313,7 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   const target = findTarget(text);
   return {
     input: text,
+    ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),
     known: candidates.length > 0,
     candidates,
     ambiguous,

@@ -1,15 +1,20 @@
 /**
  * `mqtt-doctor explain-error <text…>` (or stdin, or `--file log`): from a code, a message or a whole log to
  * the layer, the likely causes, a confirming mqtt-doctor command and the fix. input → explain / log timeline
- * → report. Exit 0 explained, 1 unknown input, 2 usage.
+ * → report. Exit 0 explained, 1 unknown input, 2 usage (binary input too), 130 interrupted (with what was read).
+ *
+ * Input is streamed: a log is read chunk by chunk into a LogReader, so memory stays flat however long the log,
+ * and Ctrl-C / SIGTERM is seen between chunks.
  */
 import { CLIENT_IDS, type ClientId } from '../kb/entry.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 
-/** Refuse to read more than this from stdin or a file: explain-error is for logs, not disks. */
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+/** A line longer than this is cut here while reading (the log reader reads 8 KiB of it anyway). */
+const MAX_PENDING_CHARS = 64 * 1024;
+/** Lines looked at before choosing text or log mode. */
+const HEAD_LINES = 5;
 
 export const explainErrorCommand = defineCommand({
   command: 'explain-error [text..]',
@@ -18,89 +23,132 @@ export const explainErrorCommand = defineCommand({
     y
       .positional('text', { type: 'string', array: true, describe: 'Code, name or error line (default: read stdin)' })
       .option('file', { alias: 'f', type: 'string', describe: 'Read a log file and analyse it line by line (log mode)' })
-      .option('client', { type: 'string', choices: [...CLIENT_IDS], describe: 'Client library that produced the error (ranks readings, names its setting)' })
+      .option('client', { type: 'string', choices: [...CLIENT_IDS], describe: 'Client library that produced the error (overrides the emitter read from the line, names its setting)' })
       .option('mqtt-version', { alias: 'V', type: 'string', choices: ['3.1.1', '4', '5'], describe: 'MQTT version in use (decides 3.1.1 vs MQTT 5 code readings)' })
       .example('$0 explain-error 5', 'A bare number: every reading, ranked')
       .example('$0 explain-error 113 --client esp32', 'ECONNABORTED on ESP32, not Linux EHOSTUNREACH')
+      .example('$0 explain-error "failed, rc=-2 try again in 5 seconds"', 'The line says who wrote it (PubSubClient): read in its numbering')
       .example('$0 explain-error "connect ECONNREFUSED 127.0.0.1:1883"', 'A Node/MQTT.js error line')
       .example('$0 explain-error 0x87 --client mqttjs', 'An MQTT 5 reason code with the MQTT.js setting to change')
       .example('$0 explain-error --file /var/log/mosquitto/mosquitto.log', 'Group a broker log by cause and read its timeline')
       .example('journalctl -u mosquitto | $0 explain-error', 'Log mode from stdin'),
   run: async (args, ctx) => {
     const { explainText } = await import('../analyze/explain.js');
-    const { analyzeLog, parseTimestampMs } = await import('../analyze/log-timeline.js');
+    const { LogReader, parseTimestampMs, looksBinary } = await import('../analyze/log-timeline.js');
     const { buildExplainReport, buildExplainLogReport } = await import('../report/build-explain.js');
     const startedAt = new Date();
     const client = args.client as ClientId | undefined;
     const mqttVersion = args['mqtt-version'] === undefined ? undefined : args['mqtt-version'] === '5' ? 5 : 4;
-    const common = { version: VERSION, startedAt, ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) };
+    const opts = { ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) };
+    const common = { version: VERSION, startedAt, ...opts };
 
     // Words after `--` (text that starts with a dash, e.g. `-- -4078`) land in argv._ after the command name.
     // (cli.ts hands run() yargs' argv, which carries `_`; GlobalArgs does not declare it.)
     const afterDashes = ((args as { _?: unknown[] })._ ?? []).slice(1);
     const words = [...(args.text ?? []), ...afterDashes].map(String);
     if (args.file !== undefined && words.length > 0) throw new UsageError('give either text or --file, not both');
-    let text: string;
-    let source: string;
-    let forceLog = false;
-    if (args.file !== undefined) {
-      text = await readFileBounded(args.file);
-      source = args.file;
-      forceLog = true;
-    } else if (words.length > 0) {
-      text = words.join(' ');
-      source = 'arguments';
-    } else {
-      if (ctx.stdin.isTTY) throw new UsageError('nothing to explain', 'e.g. mqtt-doctor explain-error ECONNRESET, or pipe a log into it');
-      text = await readStream(ctx.stdin, ctx.signal);
-      source = 'stdin';
-    }
-    if (!text.trim()) throw new UsageError(`nothing to explain: ${source} is empty`);
+    const { lines, source } = await openInput(args.file, words, ctx);
 
-    const lines = text.split(/\r?\n/).filter((l) => l.trim());
-    const stamped = lines.filter((l) => parseTimestampMs(l) !== undefined).length;
-    const logMode = forceLog || stamped >= 2 || lines.length >= 5;
-    const report = logMode
-      ? buildExplainLogReport(analyzeLog(text, { ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) }), source, { ...common, finishedAt: new Date() })
-      : buildExplainReport(explainText(text, { ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) }), { ...common, finishedAt: new Date() });
+    // Look at the first lines: binary input is refused; two timestamps or five lines make a log.
+    const head: string[] = [];
+    let next = await lines.next();
+    while (!next.done && head.filter((l) => l.trim()).length < HEAD_LINES) {
+      head.push(next.value);
+      next = await lines.next();
+    }
+    // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
+    const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
+    if (firstLines.length > 0 && firstLines.filter((l) => looksBinary(l)).length * 2 > firstLines.length) {
+      throw new UsageError(`${source} is binary, not text`, 'explain-error reads an error code, an error message or a text log');
+    }
+    const nonEmpty = head.filter((l) => l.trim());
+    if (nonEmpty.length === 0) throw new UsageError(`nothing to explain: ${source} is empty`);
+    const stamped = nonEmpty.filter((l) => parseTimestampMs(l) !== undefined).length;
+    const logMode = args.file !== undefined || stamped >= 2 || !next.done;
+
+    if (!logMode) {
+      const ex = explainText(nonEmpty.join('\n'), opts);
+      const report = buildExplainReport(ex, { ...common, finishedAt: new Date() });
+      ctx.out.emit(report);
+      return report.verdict.exitCode;
+    }
+    const reader = new LogReader(opts);
+    for (const l of head) reader.add(l);
+    let interrupted = ctx.signal.aborted;
+    while (!next.done && !interrupted) {
+      reader.add(next.value);
+      next = await lines.next();
+      interrupted = ctx.signal.aborted;
+    }
+    await lines.return(undefined);
+    const report = buildExplainLogReport(reader.finish(), source, { ...common, finishedAt: new Date() }, { interrupted });
     ctx.out.emit(report);
     return report.verdict.exitCode;
   },
 });
 
-async function readFileBounded(path: string): Promise<string> {
-  const { readFile, stat } = await import('node:fs/promises');
+type Lines = AsyncGenerator<string, void, undefined>;
+
+async function openInput(file: string | undefined, words: string[], ctx: { stdin: NodeJS.ReadableStream & { isTTY?: boolean }; signal: AbortSignal }): Promise<{ lines: Lines; source: string }> {
+  if (file !== undefined) {
+    const { createReadStream } = await import('node:fs');
+    const { stat } = await import('node:fs/promises');
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) throw new UsageError(`--file ${file} is not a file`);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`cannot read --file ${file}: ${(err as Error).message}`);
+    }
+    return { lines: streamLines(createReadStream(file, { highWaterMark: 256 * 1024 }), ctx.signal), source: file };
+  }
+  if (words.length > 0) return { lines: arrayLines(words.join(' ').split(/\r?\n/)), source: 'arguments' };
+  if (ctx.stdin.isTTY) throw new UsageError('nothing to explain', 'e.g. mqtt-doctor explain-error ECONNRESET, or pipe a log into it');
+  return { lines: streamLines(ctx.stdin, ctx.signal), source: 'stdin' };
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await
+async function* arrayLines(list: string[]): Lines {
+  yield* list;
+}
+
+/**
+ * The lines of a byte stream, decoded as UTF-8 across chunk boundaries. A line longer than MAX_PENDING_CHARS is
+ * cut there (the rest, up to its newline, is dropped), so one endless line cannot fill memory. Stops early when
+ * the signal aborts; yields to the event loop once per chunk, where the signal handler runs.
+ */
+async function* streamLines(stream: NodeJS.ReadableStream, signal: AbortSignal): Lines {
+  const { StringDecoder } = await import('node:string_decoder');
+  const decoder = new StringDecoder('utf8');
+  let pending = '';
+  let skipping = false;
   try {
-    const st = await stat(path);
-    if (!st.isFile()) throw new UsageError(`--file ${path} is not a file`);
-    if (st.size > MAX_INPUT_BYTES) throw new UsageError(`--file ${path} is larger than 64 MB`, 'cut the interesting part out with grep or tail');
-    return await readFile(path, 'utf8');
+    for await (const chunk of stream as AsyncIterable<Buffer | string>) {
+      // A turn of the event loop per chunk, even when the stream has its data buffered: Ctrl-C lands here.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal.aborted) return;
+      const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        if (!skipping) yield stripCr(pending + text.slice(start, nl));
+        start = nl + 1;
+        pending = '';
+        skipping = false;
+      }
+      if (!skipping) {
+        pending += text.slice(start);
+        if (pending.length > MAX_PENDING_CHARS) {
+          yield pending.slice(0, MAX_PENDING_CHARS);
+          pending = '';
+          skipping = true;
+        }
+      }
+    }
+    const rest = pending + decoder.end();
+    if (!skipping && rest) yield stripCr(rest);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot read --file ${path}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read the input: ${(err as Error).message}`);
   }
 }
 
-function readStream(stream: NodeJS.ReadableStream, signal: AbortSignal): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    };
-    signal.addEventListener('abort', done, { once: true });
-    stream.on('data', (d: Buffer | string) => {
-      const b = typeof d === 'string' ? Buffer.from(d) : d;
-      size += b.length;
-      if (size > MAX_INPUT_BYTES) {
-        signal.removeEventListener('abort', done);
-        reject(new UsageError('stdin is larger than 64 MB', 'cut the interesting part out with grep or tail'));
-        return;
-      }
-      chunks.push(b);
-    });
-    stream.once('end', done);
-    stream.once('error', reject);
-  });
-}
+const stripCr = (s: string) => (s.endsWith('\r') ? s.slice(0, -1) : s);

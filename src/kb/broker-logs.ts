@@ -34,7 +34,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
   },
   {
     id: 'mosquitto.socket-error', layer: 'broker', title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
-    patterns: [/Socket error on client \S+, disconnecting/i],
+    patterns: [/Socket error on client [^\s,]{1,256}, disconnecting/i],
     causes: ['The client went away without DISCONNECT (process killed, network lost, NAT reset)', 'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead'],
     confirm: SOAK, fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.', event: 'disconnect',
     source: 'mosquitto v1.6.12 src/loop.c (reference §B2)',
@@ -109,7 +109,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'mosquitto lib/net_mosq.c (reference §B2)',
   },
   {
-    id: 'mosquitto.starting', layer: 'broker', title: 'mosquitto starting', patterns: [/mosquitto version \S+ (\(build date[^)]*\) )?starting/i],
+    id: 'mosquitto.starting', layer: 'broker', title: 'mosquitto starting', patterns: [/mosquitto version \S+ (\(build date[^)]{0,100}\) )?starting/i],
     causes: ['Broker (re)started: every client reconnects now'], confirm: LOGS, fix: 'If clients reconnect all at once afterwards, add jitter to their reconnect delay.', event: 'broker-start',
     source: 'mosquitto src/mosquitto.c',
   },

@@ -9,17 +9,28 @@ import { TLS_ENTRIES } from './tls.js';
 import { WEBSOCKET_ENTRIES } from './websocket.js';
 import { CLIENT_ENTRIES } from './client-errors.js';
 import { BROKER_LOG_ENTRIES } from './broker-logs.js';
+import { ALIASES, FIELD_ENTRIES } from './field-errors.js';
 
 export type { KbEntry, Layer, ClientId, NumberSpace } from './entry.js';
 
-export const CATALOG: readonly KbEntry[] = [
+export const CATALOG: readonly KbEntry[] = withAliases([
   ...reasonCodeEntries(),
   ...ERRNO_ENTRIES,
   ...TLS_ENTRIES,
   ...WEBSOCKET_ENTRIES,
   ...CLIENT_ENTRIES,
   ...BROKER_LOG_ENTRIES,
-];
+  ...FIELD_ENTRIES,
+]);
+
+/** Adds other runtimes' texts for the same fact to existing rows (copies; the tables stay as written). */
+function withAliases(entries: KbEntry[]): KbEntry[] {
+  return entries.map((e) => {
+    const more = ALIASES.filter(([id]) => id === e.id);
+    if (more.length === 0) return e;
+    return { ...e, patterns: [...(e.patterns ?? []), ...more.map(([, re]) => re)], source: [e.source, ...more.map(([, , src]) => src)].join('; ') };
+  });
+}
 
 const BY_ID = new Map<string, KbEntry>(CATALOG.map((e) => [e.id, e]));
 const BY_NAME = new Map<string, KbEntry[]>();

@@ -266,7 +266,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'dns',
     title: 'DNS name not found (getaddrinfo EAI_NONAME / EAI_NODATA)',
     names: ['ENOTFOUND', 'EAI_NONAME', 'EAI_NODATA', 'WSAHOST_NOT_FOUND', 'UV_EAI_NONAME', 'UV_EAI_NODATA'],
-    patterns: [/getaddrinfo ENOTFOUND/i, /Name or service not known/i, /nodename nor servname provided/i, /No such host is known/i, /Temporary failure in name resolution/i],
+    patterns: [/getaddrinfo ENOTFOUND/i, /Name or service not known/i, /nodename nor servname provided/i, /No such host is known/i],
     numbers: [['errno-wsa', 11001], ['errno-libuv', -3008], ['errno-libuv', -3007]],
     causes: ['Typo in the host name', 'A private DNS name resolved from outside its network (or missing search domain)', 'The device has no DNS server configured'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',

@@ -29,6 +29,10 @@ export interface CandidateData {
 export interface ExplainTextData {
   mode: 'text';
   input: string;
+  /** Who most likely wrote the text (from its shape, or --client); absent when nothing in it says. */
+  emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
+  /** Characters of input when it was longer than what text mode reads (the first 16 KiB). */
+  truncatedFrom?: number;
   known: boolean;
   ambiguous: boolean;
   client?: ClientId;
@@ -60,6 +64,14 @@ export interface ExplainLogData {
   groups: LogGroupData[];
   findings: TimelineFinding[];
   unrecognisedSamples: string[];
+  /** Lines skipped because they were not text. */
+  binaryLines: number;
+  /** Lines longer than 8 KiB, read up to that length. */
+  truncatedLines: number;
+  /** Clients past the 10,000 the timeline follows (still counted in groups). */
+  untrackedClients: number;
+  /** Ctrl-C / SIGTERM arrived: the figures cover the lines read until then. */
+  interrupted: boolean;
 }
 
 export type ExplainData = ExplainTextData | ExplainLogData;
@@ -107,6 +119,8 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
   const data: ExplainTextData = {
     mode: 'text',
     input: ex.input,
+    ...(ex.emitter ? { emitter: ex.emitter } : {}),
+    ...(ex.truncatedFrom !== undefined ? { truncatedFrom: ex.truncatedFrom } : {}),
     known: ex.known,
     ambiguous: ex.ambiguous,
     ...(common.client ? { client: common.client } : {}),
@@ -123,15 +137,13 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
         lines: ex.suggestions.length ? ex.suggestions.map((e) => `${e.id}  ${e.title}`) : ['none close; try the exact error code or the full error line'],
       },
     ];
-    return base(
-      common,
-      data,
-      [{ id: 'explain', title: 'Explain', status: 'fail', summary: `not in the knowledge base: ${short(ex.input)}`, hint: 'paste the whole error line, or add --client / --mqtt-version' }],
-      view,
-      { status: 'failed', exitCode: ExitCode.finding, summary: `unknown input "${short(ex.input)}"` },
-    );
+    return base(common, data, [], [...readSections(data), ...view], {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `unknown input "${short(ex.input)}": paste the whole error line, or add --client / --mqtt-version`,
+    });
   }
-  const view: Section[] = [];
+  const view: Section[] = readSections(data);
   if (ex.ambiguous) {
     view.push({
       kind: 'lines',
@@ -149,19 +161,24 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
       rows: others.map((c, i) => [String(i + 2), c.reading, c.layer, c.title]),
     });
   }
-  const check: Check = {
-    id: 'explain',
-    title: `Read as ${top.reading}`,
-    status: 'info',
-    summary: top.title,
-    explanation: top.causes[0] ?? top.title,
-    hint: top.confirm,
-  };
-  return base(common, data, [check], view, {
+  // explain-error has its own layout (sections), not the check table: a check row here would only repeat the
+  // explanation with an empty time column.
+  return base(common, data, [], view, {
     status: 'ok',
     exitCode: ExitCode.ok,
     summary: `${top.layer} layer: ${top.title}${ex.ambiguous ? ` (1 of ${candidates.length} readings)` : ''}`,
   });
+}
+
+/** What was read and who wrote it, when the input says (or --client does), and what was cut. */
+function readSections(d: ExplainTextData): Section[] {
+  const lines: string[] = [];
+  if (d.emitter) {
+    const how = d.emitter.fromClient ? 'from --client' : `from the line's shape, confidence ${Math.round(d.emitter.confidence * 100)} %`;
+    lines.push(`Written by: ${d.emitter.title} (${how})`);
+  }
+  if (d.truncatedFrom !== undefined) lines.push(`Read the first 16 KiB of ${d.truncatedFrom} characters: an error message is shorter; pass a log with --file.`);
+  return lines.length ? [{ kind: 'lines', title: 'Input', lines }] : [];
 }
 
 function explanationSections(c: CandidateData, client: ClientId | undefined): Section[] {
@@ -187,7 +204,8 @@ function explanationSections(c: CandidateData, client: ClientId | undefined): Se
 const ROUTINE = new Set<KbEntry['event']>(['connect', 'broker-start', 'broker-stop']);
 const isRoutine = (e: KbEntry | undefined) => !e || ROUTINE.has(e.event) || e.id === 'mosquitto.disconnected';
 
-export function buildExplainLogReport(a: LogAnalysis, source: string, common: Common): Report<ExplainData> {
+export function buildExplainLogReport(a: LogAnalysis, source: string, common: Common, extra: { interrupted?: boolean } = {}): Report<ExplainData> {
+  const interrupted = extra.interrupted ?? false;
   const groups: LogGroupData[] = a.groups.map((g) => {
     const e = entryById(g.entryId);
     const clientFix = common.client ? e?.fixFor?.[common.client] : undefined;
@@ -214,12 +232,16 @@ export function buildExplainLogReport(a: LogAnalysis, source: string, common: Co
     groups,
     findings: a.findings,
     unrecognisedSamples: a.unrecognisedSamples,
+    binaryLines: a.binary,
+    truncatedLines: a.truncated,
+    untrackedClients: a.untrackedClients,
+    interrupted,
   };
   const view: Section[] = [];
   if (groups.length) {
     view.push({
       kind: 'table',
-      title: `Causes in ${source} (${a.recognised} of ${a.lines} lines recognised, ${a.informational} routine)`,
+      title: `Causes in ${source} (${a.recognised} of ${plural(a.lines, 'line')} recognised, ${a.informational} routine)`,
       head: ['count', 'layer', 'cause', 'clients', 'first line'],
       rows: groups.map((g) => [String(g.count), g.layer, g.title, g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''), String(g.firstLine)]),
     });
@@ -232,24 +254,24 @@ export function buildExplainLogReport(a: LogAnalysis, source: string, common: Co
     view.push({ kind: 'lines', title: 'What to do', lines: actionable.flatMap((g) => [`${g.title}`, `  fix: ${g.fix}`, `  confirm: ${g.confirm}`]) });
   }
   if (a.unrecognised > 0) {
-    view.push({ kind: 'lines', title: `Not recognised (${a.unrecognised} lines), for example`, lines: a.unrecognisedSamples });
+    view.push({ kind: 'lines', title: `Not recognised (${plural(a.unrecognised, 'line')}), for example`, lines: a.unrecognisedSamples });
   }
-  const checks: Check[] = a.findings.map((f) => ({
-    id: `timeline.${f.kind}`,
-    title: f.kind === 'regular-disconnects' ? 'Regular disconnects' : f.kind === 'takeover-loop' ? 'Takeover loop' : 'Reconnect storm',
-    status: 'warn',
-    summary: f.summary,
-    explanation: f.hint,
-    metrics: { count: f.count, ...(f.intervalS !== undefined ? { intervalS: f.intervalS } : {}), ...(f.lifetimeS !== undefined ? { lifetimeS: f.lifetimeS } : {}) },
-  }));
-  const known = a.recognised > 0;
-  return base(common, data, checks, view, known
-    ? {
-        status: 'ok',
-        exitCode: ExitCode.ok,
-        summary: `${a.recognised} of ${a.lines} lines explained in ${groups.length} cause(s)${a.findings.length ? `; ${a.findings.length} timeline finding(s)` : ''}`,
-      }
-    : { status: 'failed', exitCode: ExitCode.finding, summary: `none of the ${a.lines} lines in ${source} is in the knowledge base` });
+  const skipped = [
+    a.binary ? `${plural(a.binary, 'line')} skipped: not text` : '',
+    a.truncated ? `${plural(a.truncated, 'line')} longer than 8 KiB: read up to 8 KiB` : '',
+    a.untrackedClients ? `${plural(a.untrackedClients, 'client')} past the first 10,000: counted, not followed in the timeline` : '',
+  ].filter(Boolean);
+  if (skipped.length) view.push({ kind: 'lines', title: 'Input', lines: skipped });
+  const summary = `${a.recognised} of ${plural(a.lines, 'line')} explained in ${plural(groups.length, 'cause')}${a.findings.length ? `; ${plural(a.findings.length, 'timeline finding')}` : ''}`;
+  // Findings are in data.findings and the Timeline section; explain-error has no check table (see above).
+  if (interrupted) return base(common, data, [], view, { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${summary} so far` });
+  return base(common, data, [], view, a.recognised > 0
+    ? { status: 'ok', exitCode: ExitCode.ok, summary }
+    : { status: 'failed', exitCode: ExitCode.finding, summary: `none of the ${plural(a.lines, 'line')} in ${source} is in the knowledge base` });
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function short(s: string): string {

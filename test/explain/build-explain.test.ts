@@ -27,10 +27,12 @@ describe('buildExplainReport', () => {
 });
 
 describe('buildExplainLogReport', () => {
-  test('findings become warn checks; routine causes get no advice', () => {
+  test('findings go to data and the Timeline section (no check table); routine causes get no advice', () => {
     const log = Array.from({ length: 4 }, (_, i) => `${1_700_000_000 + i * 2}: Client cam already connected, closing old connection.`).join('\n');
     const r = buildExplainLogReport(analyzeLog(log), 'x.log', common);
-    expect(r.checks).toMatchObject([{ id: 'timeline.takeover-loop', status: 'warn' }]);
+    expect(r.checks).toEqual([]);
+    expect((r.data as ExplainLogData).findings).toMatchObject([{ kind: 'takeover-loop', clientId: 'cam', count: 4 }]);
+    expect(titles(r)).toContain('Timeline');
     expect((r.data as ExplainLogData).groups[0]).toMatchObject({ id: 'mosquitto.takeover', count: 4, clients: ['cam'] });
     expect(r.verdict.exitCode).toBe(0);
   });
@@ -38,5 +40,11 @@ describe('buildExplainLogReport', () => {
     const r = buildExplainLogReport(analyzeLog('foo\nbar\nbaz\nqux\nquux'), 'stdin', common);
     expect(r.verdict.exitCode).toBe(1);
     expect((r.data as ExplainLogData).unrecognised).toBe(5);
+    expect(r.verdict.summary).toBe('none of the 5 lines in stdin is in the knowledge base');
+  });
+  test('one line is "1 line", and an interrupted read says so with exit 130', () => {
+    const r = buildExplainLogReport(analyzeLog('1700000000: Client a has exceeded timeout, disconnecting.'), 'stdin', common, { interrupted: true });
+    expect(r.verdict).toMatchObject({ status: 'interrupted', exitCode: 130 });
+    expect(r.verdict.summary).toMatch(/1 of 1 line explained in 1 cause so far/);
   });
 });
