@@ -91,6 +91,7 @@ export const OUTPUT_FILE_OPTIONS = ['out', 'junit', 'html'] as const;
 /** Options that name an address to listen on: a wildcard address gets a warning. */
 export const LISTEN_OPTIONS = ['metrics-host', 'listen'] as const;
 export const GLOBAL_OPTION_KEYS = ['json', 'color', 'verbose', 'quiet', 'config', 'help', 'version'] as const;
+const GLOBAL_OPTIONS_LINE = '--json, --no-color, --verbose, -q, --config FILE, -h, --version';
 
 const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
 
@@ -137,7 +138,7 @@ export function tightenOptions(y: Argv, positionals: readonly string[], thrown: 
 
 /**
  * Help layout: the command's own options first, then the shared groups (connection, TLS, impair), the global
- * options last. yargs lists groups in the order they were first named, so the command's group is named first.
+ * options last, as one line. yargs lists groups in the order they were first named, so the command's group is named first.
  */
 export function groupOptionsForHelp(y: Argv, commandName: string, positionals: readonly string[]): void {
   const opts = (y as unknown as { getOptions(): unknown }).getOptions() as { key: Record<string, unknown>; alias: Record<string, string[]> };
@@ -151,7 +152,9 @@ export function groupOptionsForHelp(y: Argv, commandName: string, positionals: r
     const present = groupKeys.filter((k) => keys.includes(k));
     if (present.length) y.group(present, title);
   }
-  y.group(GLOBAL_OPTION_KEYS.filter((k) => keys.includes(k) || k === 'help' || k === 'version'), 'Global options:');
+  // The global options are the same on every screen: one line, described in `mqtt-doctor --help`.
+  for (const k of GLOBAL_OPTION_KEYS) y.hide(k);
+  y.epilog(`Global options: ${GLOBAL_OPTIONS_LINE}`);
   foldExtrasIntoDescriptions(y, keys);
 }
 

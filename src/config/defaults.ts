@@ -90,7 +90,8 @@ export function defaultsFor(
   file: ConfigFile | undefined,
   env: NodeJS.ProcessEnv,
 ): Record<string, unknown> {
-  const knownSet = new Set(known);
+  // --help, --version and --config are actions or the source itself, never defaults.
+  const knownSet = new Set(known.filter((k) => !['help', 'h', 'version', 'config'].includes(k)));
   const out: Record<string, unknown> = {};
   const take = (source: Record<string, unknown>) => {
     for (const [key, value] of Object.entries(source)) {

@@ -22,6 +22,10 @@ describe('defaults from the environment and the config file', () => {
     });
   });
 
+  test('help, version and config are never taken as defaults', () => {
+    expect(defaultsFor('probe', [...known, 'help', 'version', 'config'], booleans, file({ help: true, config: 'x' }), { MQTT_DOCTOR_VERSION: '1' })).toEqual({});
+  });
+
   test('camelCase keys in the file are accepted', () => {
     expect(defaultsFor('probe', known, booleans, file({ connectTimeout: '5s' }), {})).toEqual({ 'connect-timeout': '5s' });
   });
