@@ -216,6 +216,10 @@ export class SoakClient {
     }, bound);
     this.client?.subscribe(o.topic, { qos: o.qos }, (err) => {
       if (this.state !== 'subscribing') return;
+      // A SUBACK refusal carries its reason code (MQTT.js handlers/ack.js); an error without one is MQTT.js
+      // failing the pending SUBSCRIBE as the connection closes ("Connection closed", client.js
+      // _flushVolatile): no SUBACK came, and the close that follows is the failed attempt.
+      if (err && typeof (err as { code?: unknown }).code !== 'number') return;
       if (!err) this.subscribed = true;
       this.becomeReady(sessionPresent);
     });
