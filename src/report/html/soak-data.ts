@@ -7,6 +7,7 @@
 import { CAUSE_INFO, type DisconnectCause } from '../../analyze/soak/causes.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
 import type { LatencySummary, SoakSummary } from '../../analyze/soak/summary.js';
+import { MergeableHistogram } from '../../analyze/soak/histogram.js';
 import type { SoakData } from '../build-soak.js';
 import type { Report } from '../model.js';
 import type { FindingItem, PageHeader } from './page.js';
@@ -103,6 +104,18 @@ interface LaneState_ {
   connected: boolean;
   everConnected: boolean;
   failedBeforeFirst: boolean;
+}
+
+/**
+ * The latency of one checkpoint window from the mergeable histogram soak writes into every checkpoint line
+ * (`summary.window.latency`); undefined for files written before it existed, null for a window without messages.
+ */
+export function checkpointWindowLatency(ev: Extract<SoakEvent, { type: 'checkpoint' | 'end' }>): LatencySummary | null | undefined {
+  const w = ev.summary.window;
+  if (!w) return undefined;
+  const h = MergeableHistogram.from(w.latency);
+  if (h.count === 0) return null;
+  return { count: h.count, avg: w.latency.sumMs / h.count, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: w.latency.maxMs ?? h.percentile(100) };
 }
 
 export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEvent[], opts: SoakHtmlOptions = {}): SoakHtmlInput {
@@ -204,7 +217,7 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
     reconnects: countBuckets(reconnectTimes, fromMs, toMs, buckets),
     disconnects,
     connectFailures: failures,
-    latency: latencyWindows(summaries, fromMs, buckets, opts.windowLatency),
+    latency: latencyWindows(summaries, fromMs, buckets, opts.windowLatency ?? checkpointWindowLatency),
     messages: d.info.ratePerS > 0 ? messageWindows(summaries, fromMs, buckets) : null,
     byCause: (Object.entries(s.connections.byCause) as Array<[DisconnectCause, number]>)
       .map(([cause, count]) => ({ cause, title: CAUSE_INFO[cause].title, count }))
