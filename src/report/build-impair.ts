@@ -32,14 +32,14 @@ const EVENT_TEXT: { [T in ImpairEvent['type']]: (e: EventOf<T>) => string } = {
 };
 
 /** "  12.3 s  #4 opened from 127.0.0.1:50312" */
-export function formatImpairEvent(e: ImpairEvent): string {
-  const text = (EVENT_TEXT[e.type] as (x: ImpairEvent) => string)(e);
-  return `${formatSeconds(e.atMs).padStart(9)}  ${text}`;
+export function formatImpairEvent(event: ImpairEvent): string {
+  const text = (EVENT_TEXT[event.type] as (x: ImpairEvent) => string)(event);
+  return `${formatSeconds(event.atMs).padStart(9)}  ${text}`;
 }
 
 /** One JSON line per event; every `…Ms` field rounded to 0.1 ms. */
-export function impairEventJson(e: ImpairEvent): string {
-  return JSON.stringify(e, (key, value: unknown) =>
+export function impairEventJson(event: ImpairEvent): string {
+  return JSON.stringify(event, (key, value: unknown) =>
     key.endsWith('Ms') && typeof value === 'number' ? Math.round(value * 10) / 10 : value,
   );
 }
