@@ -216,7 +216,7 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
     verdict: {
       status: 'ok',
       exitCode: ExitCode.ok,
-      summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; packet loss and bandwidth have no reference figures and are left to --stall / --bandwidth`,
+      summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; no source gives packet-loss or bandwidth figures: add them with --stall / --bandwidth`,
     },
     view,
   };
