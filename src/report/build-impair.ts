@@ -8,7 +8,7 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import type { ImpairEvent, TimerLateness } from '../lab/impair/proxy.js';
 import { MIDDLEBOXES, PROFILES, type Middlebox, type NetworkProfile } from '../kb/profiles.js';
-import { SCHEMA_VERSION, type Check, type Report, type Section } from './model.js';
+import { SCHEMA_VERSION, type Check, type Report, type Section, type Verdict } from './model.js';
 
 type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
 
@@ -92,47 +92,52 @@ const COUNTER_LABEL: Record<string, string> = {
   upstreamErrors: 'target connect errors',
 };
 
+/** How late delayed chunks left compared with plan: on a busy machine the injected delays are off by that much. */
+function timingCheck(late: TimerLateness): Check {
+  const busy = late.p99Ms > LATENESS_WARN_MS;
+  return {
+    id: 'impair.timing',
+    title: 'Delay accuracy',
+    status: busy ? 'warn' : 'pass',
+    summary: `releases late by ${formatDuration(late.p50Ms)} p50, ${formatDuration(late.p99Ms)} p99 (${late.releases} releases)`,
+    metrics: { ...late },
+    ...(busy
+      ? {
+          explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
+          hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
+        }
+      : {}),
+  };
+}
+
+/** Text shows the counters that moved (connections opened always); JSON carries every counter. */
+function counterPairs(counters: Record<string, number>): Array<[string, string]> {
+  return Object.entries(counters)
+    .filter(([name, value]) => value !== 0 || name === 'opened')
+    .map(([name, value]) => [COUNTER_LABEL[name] ?? name, String(value)]);
+}
+
+function impairVerdict(input: ImpairReportInput, route: string, durationMs: number): Verdict {
+  const interrupted = input.stoppedBy === 'signal';
+  const failed = input.stoppedBy === 'error';
+  const opened = input.counters.opened ?? 0;
+  return {
+    status: failed ? 'failed' : interrupted ? 'interrupted' : 'ok',
+    exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
+    summary: `proxied ${opened} connection${opened === 1 ? '' : 's'} ${route} for ${formatDuration(durationMs)}${interrupted ? ', stopped by signal' : ''}`,
+  };
+}
+
 export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> {
   const masked = maskTarget(input.target);
   const listen = `${input.listen.host}:${input.listen.port}`;
   const description = describeFaults(input.faults);
   const durationMs = input.finishedAt.getTime() - input.startedAt.getTime();
-  const interrupted = input.stoppedBy === 'signal';
-  const failed = input.stoppedBy === 'error';
-  const c = input.counters;
+  const counters = input.counters;
   const late = input.lateness;
   const checks: Check[] = [
-    {
-      id: 'impair.faults',
-      title: 'Faults injected',
-      status: 'info',
-      summary: description,
-      durationMs,
-      metrics: { ...c },
-    },
-  ];
-  if (late && late.releases > 0) {
-    const busy = late.p99Ms > LATENESS_WARN_MS;
-    checks.push({
-      id: 'impair.timing',
-      title: 'Delay accuracy',
-      status: busy ? 'warn' : 'pass',
-      summary: `releases late by ${formatDuration(late.p50Ms)} p50, ${formatDuration(late.p99Ms)} p99 (${late.releases} releases)`,
-      metrics: { ...late },
-      ...(busy
-        ? {
-            explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
-            hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
-          }
-        : {}),
-    });
-  }
-  const view: Section[] = [
-    {
-      kind: 'pairs',
-      title: 'Counters',
-      pairs: Object.entries(c).map(([k, v]) => [COUNTER_LABEL[k] ?? k, String(v)] as [string, string]),
-    },
+    { id: 'impair.faults', title: 'Faults injected', status: 'info', summary: description, durationMs, metrics: { ...counters } },
+    ...(late && late.releases > 0 ? [timingCheck(late)] : []),
   ];
   return {
     schemaVersion: SCHEMA_VERSION,
@@ -149,17 +154,11 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
       description,
       durationMs,
       stoppedBy: input.stoppedBy,
-      counters: { ...c },
+      counters: { ...counters },
       ...(late ? { timerLateness: late } : {}),
     },
-    verdict: {
-      status: failed ? 'failed' : interrupted ? 'interrupted' : 'ok',
-      exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
-      summary: `proxied ${c.opened ?? 0} connection(s) ${listen} → ${masked.url} for ${formatDuration(durationMs)}${
-        interrupted ? ', stopped by signal' : ''
-      }`,
-    },
-    view,
+    verdict: impairVerdict(input, `${listen} → ${masked.url}`, durationMs),
+    view: [{ kind: 'pairs', title: 'Counters', pairs: counterPairs(counters) }],
   };
 }
 

@@ -38,7 +38,7 @@ describe('mqtt-doctor impair', () => {
     try {
       const client = await openClient(await run.port());
       const direct = await openClient(echo.port);
-      rtts = await interleavedRtts(direct, client, 5);
+      rtts = await interleavedRtts(direct, client, 10);
       direct.socket.end();
       client.socket.end();
       await run.until(() => run.stdout().includes('"closed"'), 'the closed event');
@@ -52,25 +52,26 @@ describe('mqtt-doctor impair', () => {
     expect(events.map((e) => e.type)).toEqual(['opened', 'closed']);
     const report = JSON.parse(lines.slice(events.length).join('\n')) as {
       command: string;
-      data: { counters: Record<string, number>; stoppedBy: string; timerLateness?: { p50Ms: number } };
+      data: { counters: Record<string, number>; stoppedBy: string; timerLateness?: { maxMs: number } };
       verdict: { exitCode: number };
     };
     expect(report.command).toBe('impair');
     expect(report.data.stoppedBy).toBe('signal');
-    expect(report.data.counters).toMatchObject({ opened: 1, closed: 1, bytesUp: 10, bytesDown: 10 });
+    expect(report.data.counters).toMatchObject({ opened: 1, closed: 1, bytesUp: 20, bytesDown: 20 });
     expect(report.verdict.exitCode).toBe(130);
     // The latency was injected: never faster than 2L. Above it by at most the accuracy bound plus the noise seen
-    // in this run: the child's timer lateness (from its report) and this process's spread on the direct path.
-    expect(rtts.via).toHaveLength(5);
+    // in this run: the child's worst timer lateness in each direction (from its report; a fresh process on a busy
+    // machine releases its first chunks late) and this process's spread on the direct path.
+    expect(rtts.via).toHaveLength(10);
     expect(rtts.via[0]).toBeGreaterThanOrEqual(30 - 0.5);
     const added = (rtts.via[0] ?? 0) - (rtts.direct[0] ?? 0);
-    expect(added).toBeLessThanOrEqual(30 + 1 + 0.05 * 30 + 2 * (report.data.timerLateness?.p50Ms ?? 0) + directSpread(rtts));
+    expect(added).toBeLessThanOrEqual(30 + 1 + 0.05 * 30 + 2 * (report.data.timerLateness?.maxMs ?? 0) + directSpread(rtts));
   });
 
   test('--duration stops by itself with exit 0 and a text summary', async () => {
     const r = await runCli(['impair', '--listen', '127.0.0.1:0', '--target', `127.0.0.1:${echo.port}`, '--profile', '4g', '--duration', '300ms']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/impair: 127\.0\.0\.1:\d+ → mqtt:\/\/127\.0\.0\.1:\d+ {2}4g: latency 30\.0 ms ±15\.0 ms each way/);
-    expect(r.stdout).toContain('OK  proxied 0 connection(s)');
+    expect(r.stdout).toContain('OK  proxied 0 connections');
   });
 });
