@@ -64,14 +64,14 @@ const PHASE_NAME: Record<FailurePhase, string> = { dns: 'DNS', tcp: 'TCP', tls: 
 const PROBE_HINT = 'mqtt-doctor probe shows each connection phase';
 const NOT_MQTT = 'the server accepted the connection but did not speak MQTT';
 
-export function classifyMeasurementFailure(f: MeasurementFailure, ctx: FailureContext = {}): ClassifiedFailure {
-  if (ctx.aborted || f.code === 'ABORT_ERR') {
-    return { kind: 'interrupted', exitCode: ExitCode.interrupted, phase: f.phase, oneLine: 'interrupted', hint: 'the report shows what was gathered before the signal' };
+export function classifyMeasurementFailure(failure: MeasurementFailure, ctx: FailureContext = {}): ClassifiedFailure {
+  if (ctx.aborted || failure.code === 'ABORT_ERR') {
+    return { kind: 'interrupted', exitCode: ExitCode.interrupted, phase: failure.phase, oneLine: 'interrupted', hint: 'the report shows what was gathered before the signal' };
   }
   const hostPort = ctx.hostPort ?? 'HOST:PORT';
-  if (f.phase !== 'mqtt' || isTlsCode(f.code)) return unreachable(f, hostPort);
-  if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) return refused(f.reasonCode, f.mqttVersion ?? (f.reasonCode >= 0x80 ? 5 : 4), hostPort);
-  return notMqtt(f, hostPort);
+  if (failure.phase !== 'mqtt' || isTlsCode(failure.code)) return unreachable(failure, hostPort);
+  if (failure.code === 'CONNACK_REFUSED' && failure.reasonCode !== undefined) return refused(failure.reasonCode, failure.mqttVersion ?? (failure.reasonCode >= 0x80 ? 5 : 4), hostPort);
+  return notMqtt(failure, hostPort);
 }
 
 /** TLS 1.3 completes the client's handshake before the server checks it; a refusal then arrives during CONNECT. */
@@ -79,10 +79,10 @@ function isTlsCode(code: string | undefined): boolean {
   return code !== undefined && /^ERR_(SSL|TLS)_/.test(code);
 }
 
-function unreachable(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
-  const phase: FailurePhase = f.phase === 'mqtt' ? 'tls' : f.phase;
-  const kb = classifyFailure({ phase, ...(f.code ? { code: f.code } : {}), message: f.message });
-  return { kind: 'unreachable', exitCode: ExitCode.unreachable, phase, oneLine: `${PHASE_NAME[phase]} failed: ${f.message}`, hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort) };
+function unreachable(failure: MeasurementFailure, hostPort: string): ClassifiedFailure {
+  const phase: FailurePhase = failure.phase === 'mqtt' ? 'tls' : failure.phase;
+  const kb = classifyFailure({ phase, ...(failure.code ? { code: failure.code } : {}), message: failure.message });
+  return { kind: 'unreachable', exitCode: ExitCode.unreachable, phase, oneLine: `${PHASE_NAME[phase]} failed: ${failure.message}`, hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort) };
 }
 
 /** Knowledge-base text keeps HOST:PORT placeholders; a known target fills them in. */
@@ -106,17 +106,17 @@ function refused(reasonCode: number, version: 4 | 5, hostPort: string): Classifi
  * What the first bytes say, whoever recorded them: "HTTP/" is an HTTP server; a TLS record header (content type
  * 0x15 alert or 0x16 handshake, then major version 3: RFC 8446 §5.1) is a TLS server.
  */
-function codeFromBytes(f: MeasurementFailure): string | undefined {
-  const hex = f.firstBytes?.toLowerCase() ?? '';
+function codeFromBytes(failure: MeasurementFailure): string | undefined {
+  const hex = failure.firstBytes?.toLowerCase() ?? '';
   if (hex.startsWith('485454502f')) return 'HTTP_SERVER';
   if (/^1[56]03/.test(hex)) return 'TLS_SERVER';
-  return f.code;
+  return failure.code;
 }
 
-function notMqtt(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
+function notMqtt(failure: MeasurementFailure, hostPort: string): ClassifiedFailure {
   const base = { kind: 'not-mqtt' as const, exitCode: ExitCode.refused, phase: 'mqtt' as const };
-  const bytes = f.firstBytes ? ` (first bytes ${spacedHex(f.firstBytes)})` : '';
-  switch (codeFromBytes(f)) {
+  const bytes = failure.firstBytes ? ` (first bytes ${spacedHex(failure.firstBytes)})` : '';
+  switch (codeFromBytes(failure)) {
     case 'HTTP_SERVER':
       return {
         ...base,
@@ -128,19 +128,19 @@ function notMqtt(f: MeasurementFailure, hostPort: string): ClassifiedFailure {
     case 'CONNACK_TIMEOUT':
       return {
         ...base,
-        oneLine: `${NOT_MQTT}: no CONNACK ${f.waitedMs !== undefined ? `within ${formatDuration(Math.round(f.waitedMs / 100) * 100)}` : 'before the connect timeout'}`,
+        oneLine: `${NOT_MQTT}: no CONNACK ${failure.waitedMs !== undefined ? `within ${formatDuration(Math.round(failure.waitedMs / 100) * 100)}` : 'before the connect timeout'}`,
         hint: 'check the port (1883 mqtt, 8883 mqtts, 8083/8084 ws) and the broker log; raise --connect-timeout only if the broker is known to be slow',
       };
     case 'MALFORMED_PACKET':
       return { ...base, oneLine: `${NOT_MQTT}: it sent bytes that are not MQTT${bytes}`, hint: `is ${hostPort} an MQTT port? mqtt-doctor probe --verbose shows the bytes` };
     case 'CONNACK_REFUSED':
       // A refusal without a code cannot be told apart from any other non-answer.
-      return { ...base, oneLine: `${NOT_MQTT}: ${f.message}`, hint: PROBE_HINT };
+      return { ...base, oneLine: `${NOT_MQTT}: ${failure.message}`, hint: PROBE_HINT };
     default:
       // Closed (FIN or RST) before a whole CONNACK arrived; the bytes it did send show a packet cut short.
       return {
         ...base,
-        oneLine: `${NOT_MQTT}: it closed the connection ${f.firstBytes ? `before a whole CONNACK arrived${bytes}` : 'in answer to CONNECT'}${f.code && !/^CLOSED/.test(f.code) ? ` (${f.code})` : ''}`,
+        oneLine: `${NOT_MQTT}: it closed the connection ${failure.firstBytes ? `before a whole CONNACK arrived${bytes}` : 'in answer to CONNECT'}${failure.code && !/^CLOSED/.test(failure.code) ? ` (${failure.code})` : ''}`,
         hint: `the port may expect TLS (mqtts://${hostPort}) or WebSocket (ws://${hostPort}/mqtt), or the broker rejected this CONNECT: check its log`,
       };
   }
@@ -240,17 +240,17 @@ const PARSER_ERROR = /invalid (header flag bits|variable byte integer|packet|pro
  * a parser error bytes that are not MQTT, "connack timeout" silence, and a close without error a close before
  * CONNACK.
  */
-export function failureOfClientConnect(e: ClientConnectError): MeasurementFailure {
-  const code = e.code;
-  const message = e.message ?? code ?? 'the connection closed before CONNACK';
-  const extra = { ...(e.firstBytes ? { firstBytes: e.firstBytes } : {}), ...(e.mqttVersion ? { mqttVersion: e.mqttVersion } : {}) };
+export function failureOfClientConnect(error: ClientConnectError): MeasurementFailure {
+  const code = error.code;
+  const message = error.message ?? code ?? 'the connection closed before CONNACK';
+  const extra = { ...(error.firstBytes ? { firstBytes: error.firstBytes } : {}), ...(error.mqttVersion ? { mqttVersion: error.mqttVersion } : {}) };
   if (code === 'ABORT_ERR') return { phase: 'mqtt', code, message };
   if (code && DNS_CODES.has(code)) return { phase: 'dns', code, message };
   if (code && TCP_CODES.has(code)) return { phase: 'tcp', code, message };
-  if ((code && TLS_CODE.test(code)) || /\b(ssl|tls|certificate)\b/i.test(e.message ?? '')) return { phase: 'tls', code: code ?? 'TLS', message };
-  if (e.reasonCode !== undefined && e.reasonCode !== 0) return { phase: 'mqtt', code: 'CONNACK_REFUSED', message, reasonCode: e.reasonCode, ...extra };
-  if (/connack timeout/i.test(e.message ?? '')) return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message, ...extra };
-  if (PARSER_ERROR.test(e.message ?? '')) return { phase: 'mqtt', code: 'MALFORMED_PACKET', message, ...extra };
+  if ((code && TLS_CODE.test(code)) || /\b(ssl|tls|certificate)\b/i.test(error.message ?? '')) return { phase: 'tls', code: code ?? 'TLS', message };
+  if (error.reasonCode !== undefined && error.reasonCode !== 0) return { phase: 'mqtt', code: 'CONNACK_REFUSED', message, reasonCode: error.reasonCode, ...extra };
+  if (/connack timeout/i.test(error.message ?? '')) return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message, ...extra };
+  if (PARSER_ERROR.test(error.message ?? '')) return { phase: 'mqtt', code: 'MALFORMED_PACKET', message, ...extra };
   return { phase: 'mqtt', code: code ?? 'CLOSED_BEFORE_CONNACK', message, ...extra };
 }
 
@@ -271,11 +271,11 @@ export class MeasurementError extends DoctorError {
  * The report builders' side of the route: the verdict a classified failure gives any command's report
  * (report/model.ts Verdict, declared by shape here so analysis does not import the layer above it).
  */
-export function failureVerdict(c: ClassifiedFailure): { status: 'failed' | 'interrupted'; exitCode: number; summary: string } {
-  return c.kind === 'interrupted' ? { status: 'interrupted', exitCode: c.exitCode, summary: 'interrupted' } : { status: 'failed', exitCode: c.exitCode, summary: c.oneLine };
+export function failureVerdict(classified: ClassifiedFailure): { status: 'failed' | 'interrupted'; exitCode: number; summary: string } {
+  return classified.kind === 'interrupted' ? { status: 'interrupted', exitCode: classified.exitCode, summary: 'interrupted' } : { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
 }
 
 /** The report's `error` block (report/model.ts ReportError), the same in every command's JSON. */
-export function failureReportError(c: ClassifiedFailure, f: MeasurementFailure): { kind: FailureKind; phase: FailurePhase; code?: string; message: string; hint: string } {
-  return { kind: c.kind, phase: c.phase, ...(f.code ? { code: f.code } : {}), message: c.oneLine, hint: c.hint };
+export function failureReportError(classified: ClassifiedFailure, failure: MeasurementFailure): { kind: FailureKind; phase: FailurePhase; code?: string; message: string; hint: string } {
+  return { kind: classified.kind, phase: classified.phase, ...(failure.code ? { code: failure.code } : {}), message: classified.oneLine, hint: classified.hint };
 }

@@ -3,8 +3,9 @@
  * (latency, jitter, bandwidth, stalls, NAT idle expiry, blackhole/reset, outage windows), so a device or a
  * probe can be rehearsed against a link whose badness we chose. options → faults → proxy → events → report.
  */
-import { parseListen, resolveImpairFaults, describeFaults, type ImpairInput } from '../config/impair.js';
-import { formatHostPort, formatTarget, parseTarget } from '../config/target.js';
+import { parseListen, resolveImpairFaults, describeFaults, type ImpairFaults, type ImpairInput } from '../config/impair.js';
+import { formatHostPort, formatTarget, parseTarget, type Target } from '../config/target.js';
+import type { ImpairEvent, ImpairProxy } from '../lab/impair/proxy.js';
 import { parseDurationMs } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -59,68 +60,93 @@ export const impairCommand = defineCommand({
       ctx.out.emit(report);
       return report.verdict.exitCode;
     }
-    if (args.target === undefined || args.target.trim() === '') {
-      throw new UsageError('impair needs --target', 'e.g. mqtt-doctor impair --listen 127.0.0.1:1884 --target localhost:1883');
-    }
-    const target = parseTarget(args.target);
-    ctx.out.addSecret(target.password);
-    const listen = parseListen(args.listen);
-    const input: ImpairInput = {};
-    for (const key of ['profile', 'latency', 'jitter', 'bandwidth', 'stall', 'nat-idle', 'nat-mode', 'nat-reset-on', 'blackhole-after', 'reset-after', 'outage', 'outage-mode'] as const) {
-      const v = args[key];
-      if (v !== undefined) input[key] = v;
-    }
-    const faults = resolveImpairFaults(input);
-    const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration', 's', 'timer') : undefined;
-    if (args.seed !== undefined && !Number.isInteger(args.seed)) throw new UsageError(`--seed ${args.seed} is not a whole number`);
-
-    const { startImpairProxy } = await import('../lab/impair/proxy.js');
-    const { seededRandom } = await import('../lab/impair/faults.js');
-    // One formatter, picked once: text lines or JSON lines on stdout.
+    const plan = impairPlan(args);
+    ctx.out.addSecret(plan.target.password);
+    // One formatter, picked once: text lines or JSON lines on stdout. Nothing follows the report: events stop
+    // once it is written.
     const line = ctx.out.json ? impairEventJson : formatImpairEvent;
-    const startedAt = new Date();
     let reported = false;
-    let proxy;
-    try {
-      proxy = await startImpairProxy({
-        listenHost: listen.host,
-        listenPort: listen.port,
-        targetHost: target.host,
-        targetPort: target.port,
-        faults,
-        // --quiet: counters on exit only. Nothing follows the report: events stop once it is written.
-        onEvent: args.quiet ? undefined : (e) => !reported && ctx.out.write(line(e) + '\n'),
-        ...(args.seed !== undefined ? { random: seededRandom(args.seed) } : {}),
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new UsageError(
-        `--listen ${formatHostPort(listen.host, listen.port)}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`,
-        code === 'EADDRINUSE' ? 'pick another port, or 0 for any free one' : undefined,
-      );
-    }
-    ctx.out.note(`impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(target)}  ${describeFaults(faults)}`);
-    const stoppedBy = await waitForStop(ctx.signal, durationMs);
+    const startedAt = new Date();
+    const proxy = await startProxy(plan, args.quiet ? undefined : (event) => !reported && ctx.out.write(line(event) + '\n'));
+    ctx.out.note(`impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(plan.target)}  ${describeFaults(plan.faults)}`);
+    const stoppedBy = await waitForStop(ctx.signal, plan.durationMs);
     // close() waits for every connection's `closed` event, so the counters and the event stream are final.
     await proxy.close();
-    const counters = proxy.counters();
-    const lateness = proxy.lateness();
     reported = true;
     const report = buildImpairReport({
       listen: { host: proxy.host, port: proxy.port },
-      target,
-      faults,
-      counters,
+      target: plan.target,
+      faults: plan.faults,
+      counters: proxy.counters(),
       startedAt,
       finishedAt: new Date(),
       stoppedBy,
       version: VERSION,
-      lateness,
+      lateness: proxy.lateness(),
     });
     ctx.out.emit(report);
     return report.verdict.exitCode;
   },
 });
+
+const FAULT_OPTIONS = ['profile', 'latency', 'jitter', 'bandwidth', 'stall', 'nat-idle', 'nat-mode', 'nat-reset-on', 'blackhole-after', 'reset-after', 'outage', 'outage-mode'] as const;
+
+type ImpairArgs = { [K in (typeof FAULT_OPTIONS)[number]]: string | undefined } & {
+  target: string | undefined;
+  listen: string;
+  duration: string | undefined;
+  seed: number | undefined;
+};
+
+interface ImpairPlan {
+  target: Target;
+  listen: { host: string; port: number };
+  faults: ImpairFaults;
+  durationMs: number | undefined;
+  seed: number | undefined;
+}
+
+/** Options → a validated plan, before anything listens. */
+function impairPlan(args: ImpairArgs): ImpairPlan {
+  if (args.target === undefined || args.target.trim() === '') {
+    throw new UsageError('impair needs --target', 'e.g. mqtt-doctor impair --listen 127.0.0.1:1884 --target localhost:1883');
+  }
+  const target = parseTarget(args.target);
+  const listen = parseListen(args.listen);
+  const input: ImpairInput = {};
+  for (const key of FAULT_OPTIONS) {
+    const value = args[key];
+    if (value !== undefined) input[key] = value;
+  }
+  const faults = resolveImpairFaults(input);
+  const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration', 's', 'timer') : undefined;
+  if (args.seed !== undefined && !Number.isInteger(args.seed)) throw new UsageError(`--seed ${args.seed} is not a whole number`);
+  return { target, listen, faults, durationMs, seed: args.seed };
+}
+
+/** Start the proxy; a listen address already taken is the user's to change (exit 2). */
+async function startProxy(plan: ImpairPlan, onEvent: ((event: ImpairEvent) => void) | undefined): Promise<ImpairProxy> {
+  const { startImpairProxy } = await import('../lab/impair/proxy.js');
+  const { seededRandom } = await import('../lab/impair/faults.js');
+  try {
+    return await startImpairProxy({
+      listenHost: plan.listen.host,
+      listenPort: plan.listen.port,
+      targetHost: plan.target.host,
+      targetPort: plan.target.port,
+      faults: plan.faults,
+      // --quiet: counters on exit only.
+      onEvent,
+      ...(plan.seed !== undefined ? { random: seededRandom(plan.seed) } : {}),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--listen ${formatHostPort(plan.listen.host, plan.listen.port)}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`,
+      code === 'EADDRINUSE' ? 'pick another port, or 0 for any free one' : undefined,
+    );
+  }
+}
 
 /** Resolve on Ctrl-C / SIGTERM (ctx.signal) or after `durationMs`, whichever comes first. */
 function waitForStop(signal: AbortSignal, durationMs: number | undefined): Promise<'signal' | 'duration'> {

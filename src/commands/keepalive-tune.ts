@@ -78,9 +78,14 @@ function offlineSnippetTarget(plan: KeepalivePlan): { host: string; port: number
   return { host: 'broker.example.com', port: secure ? 8883 : 1883, secure };
 }
 
-function transportOf(t: Target): TransportKind {
-  if (t.scheme === 'ws' || t.scheme === 'wss') return t.scheme;
-  return t.secure ? 'tls' : 'tcp';
+/** host:port for hints, with an IPv6 address in brackets ([::1]:1883). */
+function hostPort(target: Target): string {
+  return target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+}
+
+function transportOf(target: Target): TransportKind {
+  if (target.scheme === 'ws' || target.scheme === 'wss') return target.scheme;
+  return target.secure ? 'tls' : 'tcp';
 }
 
 interface LiveRun {
@@ -120,7 +125,7 @@ async function measureLive(plan: KeepalivePlan, args: Parameters<typeof resolveC
     if (r.stoppedBy !== undefined) {
       const failure = failureOf(r.stoppedBy);
       if (!failure) throw r.stoppedBy; // not a measurement failure: a bug, for the funnel
-      const classified = classifyMeasurementFailure(failure, { aborted: ctx.signal.aborted, hostPort: `${stage.shown.host}:${stage.shown.port}` });
+      const classified = classifyMeasurementFailure(failure, { aborted: ctx.signal.aborted, hostPort: hostPort(stage.shown) });
       run.failure = { classified, failure };
     }
     return run;

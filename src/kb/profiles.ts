@@ -1,19 +1,19 @@
 /**
  * Network profiles: named sets of link characteristics used by `impair --profile`, `probe --impair` and
- * keepalive-tune. Knowledge as data: every number traces to ../shared/reference/ (keepalive-and-errors.md
- * section C, field-practice.md) or is marked as derived from such a number. Where the reference has no
- * figure for a field, the field is 0 (or absent) and listed in `unsourced`, rather than invented.
+ * keepalive-tune. Knowledge as data: every number names its public source (an RFC, a vendor page, a paper) or
+ * is marked as derived from such a number, or as an estimate. Where no source gives a figure for a field, the
+ * field is 0 (or absent) and listed in `unsourced`, rather than invented.
  *
  * Conventions used for every row (derived rules, not vendor statements):
  * - One-way latency to inject = rttMs.typical / 2 (RTT grows by twice the one-way delay).
  * - jitterMs = min(typical − min, max − typical) / 2: with uniform ±jitter in each direction the injected RTT
- *   stays inside the reference's [min, max] range.
+ *   stays inside the source's [min, max] range.
  * - stallMs ≈ Linux retransmission timeout: RTO ≈ SRTT + max(4·RTTVAR, 200 ms), so typical RTT + 200 ms.
  *   The 200 ms floor (TCP_RTO_MIN) is what the "hypothetical timeout of 924.6 s" for tcp_retries2 = 15 in
- *   kernel Documentation/networking/ip-sysctl.rst works out to (0.2 s doubling, capped at 120 s): ref C4.
- * - lossPct: the reference tables give no packet-loss figure for any link type, so it is 0 everywhere and
+ *   kernel Documentation/networking/ip-sysctl.rst works out to (0.2 s doubling, capped at 120 s).
+ * - lossPct: none of the sources gives a packet-loss figure for any link type, so it is 0 everywhere and
  *   stalls are off unless asked for (`--stall 1%:300ms`).
- * - bandwidthBps: the reference gives no throughput figure, so it is absent (unlimited).
+ * - bandwidthBps: none gives a throughput figure, so it is absent (unlimited).
  */
 export interface NetworkProfile {
   /** lan | broadband | 4g | 5g | nb-iot | satellite-geo | satellite-leo | international */
@@ -28,7 +28,7 @@ export interface NetworkProfile {
   /** Retransmission delay used for the stall fault (≈ RTO, ≥ 200 ms on Linux). */
   stallMs: number;
   bandwidthBps?: number;
-  /** Typical middlebox idle timeout on that path, if the reference gives one. */
+  /** Typical middlebox idle timeout on that path, if a source gives one. */
   natIdleS?: number;
   natMode?: 'drop' | 'reset';
   /**
@@ -39,12 +39,12 @@ export interface NetworkProfile {
    * timeouts.
    */
   radioPromotionMs?: number;
-  /** Where the numbers come from (reference section + original source). */
+  /** Where the numbers come from (the public source of each). */
   source: string;
-  /** How solid the RTT figures are: `reference` (a row of the reference tables), `derived` (computed from
-   * one), `estimate` (no reference row; an engineering estimate, flagged so nobody mistakes it for data). */
+  /** How solid the RTT figures are: `reference` (a published measurement or vendor figure), `derived` (computed
+   * from one), `estimate` (no published figure; an engineering estimate, flagged so nobody mistakes it for data). */
   confidence: 'reference' | 'derived' | 'estimate';
-  /** Fields left at 0 / absent because the reference has no figure for them. */
+  /** Fields left at 0 / absent because no source gives a figure for them. */
   unsourced: string[];
 }
 
@@ -72,34 +72,34 @@ export const PROFILES: readonly NetworkProfile[] = [
   row({
     name: 'lan',
     title: 'Wired or Wi-Fi LAN',
-    // No RTT row for LANs in the reference (field-practice.md's LAN row gives only a 60 s heartbeat).
+    // No published LAN RTT figure among the sources (a Go keepalive guide's LAN row gives only a 60 s heartbeat).
     rttMs: { min: 0.2, typical: 1, max: 5 },
-    source: 'estimate: no LAN RTT in ../shared/reference; field-practice.md "LAN" row (Go keepalive guide) gives heartbeat only',
+    source: 'estimate: no published LAN RTT figure used; a Go keepalive guide\'s "LAN" row gives a heartbeat only',
     confidence: 'estimate',
   }),
   row({
     name: 'broadband',
     title: 'Home broadband behind a consumer NAT',
     rttMs: { min: 10, typical: 30, max: 60 },
-    // RFC 5382 REQ-5: a compliant NAT keeps an established TCP mapping ≥ 2 h 4 min (reference C1, tag K).
+    // RFC 5382 REQ-5: a compliant NAT keeps an established TCP mapping ≥ 2 h 4 min (https://www.rfc-editor.org/rfc/rfc5382#section-5).
     natIdleS: 7440,
     natMode: 'drop',
     source:
-      'RTT: estimate (no broadband RTT row in ../shared/reference); NAT idle: reference C1, RFC 5382 §5 REQ-5 minimum 7440 s for compliant NATs (measured home gateways vary: Hätönen et al. IMC 2010, reference C2)',
+      'RTT: estimate (no published broadband RTT figure used); NAT idle: RFC 5382 §5 REQ-5 minimum 7440 s for compliant NATs, https://www.rfc-editor.org/rfc/rfc5382#section-5 (measured home gateways vary: Hätönen et al., "An Experimental Study of Home Gateway Characteristics", IMC 2010)',
     confidence: 'estimate',
   }),
   row({
     name: '4g',
     title: '4G LTE mobile',
     rttMs: { min: 30, typical: 60, max: 100 },
-    // Cellular NATs drop idle TCP "in minutes to tens of minutes"; the reference's practical reading sizes
-    // the safe cellular keepalive under ~4–5 min, i.e. a 5 min NAT. Drop silently (carrier NAT/firewall
-    // time-outs, Wang et al. SIGCOMM 2011).
+    // Cellular NATs drop idle TCP "in minutes to tens of minutes" (Wang et al., "An Untold Story of Middleboxes
+    // in Cellular Networks", SIGCOMM 2011); our reading sizes the safe cellular keepalive under ~4–5 min, i.e.
+    // a 5 min NAT, dropping silently (carrier NAT/firewall time-outs).
     natIdleS: 300,
     natMode: 'drop',
     radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
-      'RTT: reference C3, CMU-CS-22-115 (LTE "fails to reliably meet" < 50 ms; tens of ms to ~100 ms); NAT idle: reference C2 "practical reading" (cellular keepalive under ~4–5 min), Wang et al. SIGCOMM 2011, Nordic nRF91 note (reference C1)',
+      'RTT: CMU tech report CMU-CS-22-115, "Segmenting Latency in a Private 4G LTE Network" (LTE "fails to reliably meet" < 50 ms; tens of ms to ~100 ms); NAT idle: our reading (cellular keepalive under ~4–5 min) of Wang et al., "An Untold Story of Middleboxes in Cellular Networks", SIGCOMM 2011, and Nordic\'s nRF91 Azure IoT Hub sample README (github.com/nrfconnect/sdk-nrf, samples/cellular/azure_iot_hub: LTE NAT timeouts "considerably lower than 1767 seconds")',
     confidence: 'reference',
   }),
   row({
@@ -111,27 +111,27 @@ export const PROFILES: readonly NetworkProfile[] = [
     natMode: 'drop',
     radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
-      'RTT min: reference C3, arXiv 2507.18834 (only the top 5% regularly see < 20 ms); typical/max: estimate; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
+      'RTT min: "Third-Party Assessment of Mobile Performance in the 5G Era", https://arxiv.org/abs/2507.18834 (only the top 5% regularly see < 20 ms); typical/max: estimate; NAT idle: as 4g (our reading for cellular paths)',
     confidence: 'estimate',
   }),
   row({
     name: 'satellite-geo',
     title: 'Geostationary satellite (35,786 km)',
     rttMs: { min: 550, typical: 600, max: 700 },
-    source: 'reference C3: ~550–700 ms, physics floor ~480–540 ms (FAU cs7 "typical RTT ~600 ms"; probsee "Satellite delay")',
+    source: '~550–700 ms: physics floor 4 × 35,786 km at the speed of light ≈ 477 ms plus ground segments; secondary sources (FAU cs7 lecture notes "typical RTT ~600 ms"; probsee "Satellite delay")',
     confidence: 'reference',
   }),
   row({
     name: 'satellite-leo',
     title: 'LEO satellite (Starlink, 340–614 km)',
     rttMs: { min: 25, typical: 40, max: 60 },
-    source: 'reference C3: ~25–60 ms, Starlink target < 20 ms median (god.ad "How Starlink Works"; pluralist.net)',
+    source: '~25–60 ms, Starlink target < 20 ms median: secondary sources (god.ad "How Starlink Works"; pluralist.net)',
     confidence: 'reference',
   }),
   row({
     name: 'nb-iot',
     title: 'NB-IoT (narrowband LPWAN cellular)',
-    // No NB-IoT row in ../shared/reference. Figures from public measurements and the 3GPP design target:
+    // Figures from public measurements and the 3GPP design target:
     // Ugwuanyi, Paul, Irvine, "Survey of IoT for Developing Countries: Performance Analysis of LoRaWAN and
     // Cellular NB-IoT Networks", Electronics 10(2224), 2021: 837 ms measured latency (taken as one way);
     // 3GPP TR 45.820 traffic model (quoted in vendor NB-IoT training material): exception reports within
@@ -141,7 +141,7 @@ export const PROFILES: readonly NetworkProfile[] = [
     natMode: 'drop',
     radioPromotionMs: CELLULAR_PROMOTION_MS,
     source:
-      'estimate: RTT typical ≈ 2 × 837 ms measured (Ugwuanyi et al., Electronics 2021), max = 10 s 3GPP TR 45.820 exception-report latency target at 164 dB MCL; NAT idle: as 4g (reference C2 practical reading for cellular paths)',
+      'estimate: RTT typical ≈ 2 × 837 ms measured (Ugwuanyi et al., Electronics 2021), max = 10 s 3GPP TR 45.820 exception-report latency target at 164 dB MCL; NAT idle: as 4g (our reading for cellular paths)',
     confidence: 'estimate',
   }),
   row({
@@ -150,13 +150,13 @@ export const PROFILES: readonly NetworkProfile[] = [
     // Light in fibre covers ~200 km per ms; 10,000–20,000 km of cable each way gives 100–200 ms RTT.
     rttMs: { min: 100, typical: 180, max: 300 },
     source:
-      'estimate: no RTT row in ../shared/reference; derived from fibre propagation (~5 µs/km one way) over 10,000–20,000 km; field-practice.md "high-latency international" row gives heartbeat only',
+      'estimate: derived from fibre propagation (~5 µs/km one way) over 10,000–20,000 km; a Python field guide\'s "high-latency international" row gives a heartbeat only',
     confidence: 'estimate',
   }),
 ];
 
 /**
- * Middleboxes with a documented idle timeout (reference C1). Not link types: they combine with a profile in
+ * Middleboxes with a documented idle timeout (vendor pages, named per row). Not link types: they combine with a profile in
  * an impair spec (`4g,aws-nat`) to set nat-idle and nat-mode.
  */
 export interface Middlebox {
@@ -176,7 +176,7 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     idleS: 350,
     mode: 'reset',
     resetOn: 'use',
-    source: 'reference C1: nat-gateway-troubleshooting.html, idle 350 s, then RST to the inside host when it tries to use the flow',
+    source: 'https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: idle 350 s, then RST to the inside host when it tries to use the flow',
   },
   {
     name: 'aws-nlb',
@@ -184,35 +184,35 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     idleS: 350,
     mode: 'reset',
     resetOn: 'use',
-    source: 'reference C1: NLB update-idle-timeout.html, default 350 s, fixed for TLS listeners (what happens after expiry is not in the reference; RST assumed, as for the AWS NAT gateway)',
+    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html: default 350 s, fixed for TLS listeners (what happens after expiry is not documented there; RST assumed, as for the AWS NAT gateway)',
   },
   {
     name: 'aws-elb',
     title: 'AWS Classic ELB / ALB',
     idleS: 60,
     mode: 'drop',
-    source: 'reference C1: classic config-idle-timeout.html and ALB docs, default 60 s; TCP keepalive probes do not count (mode not in the reference; drop assumed)',
+    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-idle-timeout.html: default 60 s; TCP keepalive probes do not count (mode not documented there; drop assumed)',
   },
   {
     name: 'azure-lb',
     title: 'Azure Load Balancer (default)',
     idleS: 240,
     mode: 'drop',
-    source: 'reference C1: load-balancer-tcp-idle-timeout.md, 4 min default, drops silently unless TCP reset is enabled',
+    source: 'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout: 4 min default, drops silently unless TCP reset is enabled',
   },
   {
     name: 'azure-lb-reset',
     title: 'Azure Load Balancer with TCP reset on idle',
     idleS: 240,
     mode: 'reset',
-    source: 'reference C1: load-balancer-tcp-reset.md, opt-in RST on idle expiry',
+    source: 'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-reset: opt-in RST on idle expiry',
   },
   {
     name: 'gcp-nat',
     title: 'Google Cloud NAT',
     idleS: 1200,
     mode: 'drop',
-    source: 'reference C1: RouterNat tcpEstablishedIdleTimeoutSec default 1200 s (mode not documented there; drop assumed)',
+    source: 'https://cloud.google.com/compute/docs/reference/rest/v1/routers (RouterNat tcpEstablishedIdleTimeoutSec): default 1200 s (mode not documented there; drop assumed)',
   },
 ];
 

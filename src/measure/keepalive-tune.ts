@@ -60,70 +60,70 @@ export function measuredPath(label: string, summary: Summary, loss: number, prof
   return { ...path, label: `${label} (profile ${profilePath.label} p99 ${profilePath.rttP99Ms} ms kept)`, rttP99Ms: profilePath.rttP99Ms };
 }
 
-async function rttStep(o: LiveKeepaliveOptions, r: LiveKeepaliveResult): Promise<void> {
-  const m = await measureRtt(o.conn, {
-    samples: o.samples,
-    intervalMs: o.sampleIntervalMs,
+async function rttStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult): Promise<void> {
+  const m = await measureRtt(opts.conn, {
+    samples: opts.samples,
+    intervalMs: opts.sampleIntervalMs,
     timeoutMs: RTT_PING_TIMEOUT_MS,
-    signal: o.signal,
-    onSample: (i, s) => o.progress(s.ok ? `ping ${i}: ${formatDuration(s.rttMs)}` : `ping ${i}: ${s.detail}`),
+    signal: opts.signal,
+    onSample: (i, s) => opts.progress(s.ok ? `ping ${i}: ${formatDuration(s.rttMs)}` : `ping ${i}: ${s.detail}`),
   });
   const summary = summarize(m.samplesMs);
   const loss = lossPct(m.sent, m.received);
-  r.measured.rtt = { summary, sent: m.sent, received: m.received, lossPct: loss, mqttVersion: m.version };
-  if (summary) r.inputs = { ...r.inputs, path: measuredPath(o.label, summary, loss, r.inputs.path) };
+  result.measured.rtt = { summary, sent: m.sent, received: m.received, lossPct: loss, mqttVersion: m.version };
+  if (summary) result.inputs = { ...result.inputs, path: measuredPath(opts.label, summary, loss, result.inputs.path) };
 }
 
-async function limitsStep(o: LiveKeepaliveOptions, r: LiveKeepaliveResult): Promise<void> {
-  const limits = await probeBrokerLimits(o.conn, o.signal);
-  r.measured.limits = limits;
-  if (limits.maxAcceptedS !== undefined) r.inputs = { ...r.inputs, broker: { ...r.inputs.broker, maxAcceptedS: limits.maxAcceptedS, maxAcceptedHow: limits.how } };
+async function limitsStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult): Promise<void> {
+  const limits = await probeBrokerLimits(opts.conn, opts.signal);
+  result.measured.limits = limits;
+  if (limits.maxAcceptedS !== undefined) result.inputs = { ...result.inputs, broker: { ...result.inputs.broker, maxAcceptedS: limits.maxAcceptedS, maxAcceptedHow: limits.how } };
 }
 
-async function discoverIdleStep(o: LiveKeepaliveOptions, r: LiveKeepaliveResult, plan: { maxIdleMs: number; parallel: number }): Promise<void> {
-  const p99 = r.inputs.path?.source === 'measured' ? r.inputs.path.rttP99Ms : ASSUMED_P99_MS;
-  const cap = brokerCapS(r.inputs);
+async function discoverIdleStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult, plan: { maxIdleMs: number; parallel: number }): Promise<void> {
+  const p99 = result.inputs.path?.source === 'measured' ? result.inputs.path.rttP99Ms : ASSUMED_P99_MS;
+  const cap = brokerCapS(result.inputs);
   const d = await discoverIdleTimeout({
-    conn: o.conn,
+    conn: opts.conn,
     maxIdleMs: plan.maxIdleMs,
     parallel: plan.parallel,
     pingTimeoutMs: Math.max(2000, Math.ceil(4 * p99)),
     ...(cap !== undefined ? { maxKeepaliveS: cap } : {}),
-    signal: o.signal,
-    onProgress: o.progress,
+    signal: opts.signal,
+    onProgress: opts.progress,
   });
-  r.measured.discovery = d;
+  result.measured.discovery = d;
   if (d.rounds.some((round) => round.results.some((x) => !x.alive))) {
-    r.idle = { source: 'discovered', label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`, lowMs: d.lowMs, highMs: d.highMs };
+    result.idle = { source: 'discovered', label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`, lowMs: d.lowMs, highMs: d.highMs };
   } else if (d.aboveMax) {
     const capped = d.cappedByBrokerS !== undefined ? ` (the broker's keepalive cap of ${d.cappedByBrokerS} s limits the search)` : '';
-    o.note(`no idle timeout up to ${formatDuration(d.maxIdleMs)}${capped}; rules use the profile or the assumed value`);
+    opts.note(`no idle timeout up to ${formatDuration(d.maxIdleMs)}${capped}; rules use the profile or the assumed value`);
   }
 }
 
-async function verifyBrokerStep(o: LiveKeepaliveOptions, r: LiveKeepaliveResult, plan: { keepaliveS: number }): Promise<void> {
-  const v = await verifyBroker({ conn: o.conn, keepaliveS: plan.keepaliveS, signal: o.signal, onProgress: o.progress });
-  r.measured.verify = v;
-  if (v.cutAfterMs !== undefined) r.inputs = { ...r.inputs, broker: { ...r.inputs.broker, measured: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs } } };
+async function verifyBrokerStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult, plan: { keepaliveS: number }): Promise<void> {
+  const v = await verifyBroker({ conn: opts.conn, keepaliveS: plan.keepaliveS, signal: opts.signal, onProgress: opts.progress });
+  result.measured.verify = v;
+  if (v.cutAfterMs !== undefined) result.inputs = { ...result.inputs, broker: { ...result.inputs.broker, measured: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs } } };
 }
 
-export async function measureKeepalive(o: LiveKeepaliveOptions): Promise<LiveKeepaliveResult> {
-  const r: LiveKeepaliveResult = { measured: {}, inputs: o.inputs, idle: o.idle };
-  const discover = o.discoverIdle;
-  const verify = o.verifyBroker;
+export async function measureKeepalive(opts: LiveKeepaliveOptions): Promise<LiveKeepaliveResult> {
+  const result: LiveKeepaliveResult = { measured: {}, inputs: opts.inputs, idle: opts.idle };
+  const discover = opts.discoverIdle;
+  const verify = opts.verifyBroker;
   const steps: Array<() => Promise<void>> = [
-    () => rttStep(o, r),
-    () => limitsStep(o, r),
-    ...(discover ? [() => discoverIdleStep(o, r, discover)] : []),
-    ...(verify ? [() => verifyBrokerStep(o, r, verify)] : []),
+    () => rttStep(opts, result),
+    () => limitsStep(opts, result),
+    ...(discover ? [() => discoverIdleStep(opts, result, discover)] : []),
+    ...(verify ? [() => verifyBrokerStep(opts, result, verify)] : []),
   ];
   try {
     for (const step of steps) {
-      if (o.signal.aborted) break;
+      if (opts.signal.aborted) break;
       await step();
     }
   } catch (err) {
-    r.stoppedBy = err;
+    result.stoppedBy = err;
   }
-  return r;
+  return result;
 }

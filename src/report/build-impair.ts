@@ -8,7 +8,7 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import type { ImpairEvent, TimerLateness } from '../lab/impair/proxy.js';
 import { MIDDLEBOXES, PROFILES, type Middlebox, type NetworkProfile } from '../kb/profiles.js';
-import { reportEnvelope, type Check, type Report, type Section } from './model.js';
+import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 
 type EventOf<T extends ImpairEvent['type']> = Extract<ImpairEvent, { type: T }>;
 
@@ -32,14 +32,14 @@ const EVENT_TEXT: { [T in ImpairEvent['type']]: (e: EventOf<T>) => string } = {
 };
 
 /** "  12.3 s  #4 opened from 127.0.0.1:50312" */
-export function formatImpairEvent(e: ImpairEvent): string {
-  const text = (EVENT_TEXT[e.type] as (x: ImpairEvent) => string)(e);
-  return `${formatSeconds(e.atMs).padStart(9)}  ${text}`;
+export function formatImpairEvent(event: ImpairEvent): string {
+  const text = (EVENT_TEXT[event.type] as (x: ImpairEvent) => string)(event);
+  return `${formatSeconds(event.atMs).padStart(9)}  ${text}`;
 }
 
 /** One JSON line per event; every `…Ms` field rounded to 0.1 ms. */
-export function impairEventJson(e: ImpairEvent): string {
-  return JSON.stringify(e, (key, value: unknown) =>
+export function impairEventJson(event: ImpairEvent): string {
+  return JSON.stringify(event, (key, value: unknown) =>
     key.endsWith('Ms') && typeof value === 'number' ? Math.round(value * 10) / 10 : value,
   );
 }
@@ -92,47 +92,52 @@ const COUNTER_LABEL: Record<string, string> = {
   upstreamErrors: 'target connect errors',
 };
 
+/** How late delayed chunks left compared with plan: on a busy machine the injected delays are off by that much. */
+function timingCheck(late: TimerLateness): Check {
+  const busy = late.p99Ms > LATENESS_WARN_MS;
+  return {
+    id: 'impair.timing',
+    title: 'Delay accuracy',
+    status: busy ? 'warn' : 'pass',
+    summary: `releases late by ${formatDuration(late.p50Ms)} p50, ${formatDuration(late.p99Ms)} p99 (${late.releases} releases)`,
+    metrics: { ...late },
+    ...(busy
+      ? {
+          explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
+          hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
+        }
+      : {}),
+  };
+}
+
+/** Text shows the counters that moved (connections opened always); JSON carries every counter. */
+function counterPairs(counters: Record<string, number>): Array<[string, string]> {
+  return Object.entries(counters)
+    .filter(([name, value]) => value !== 0 || name === 'opened')
+    .map(([name, value]) => [COUNTER_LABEL[name] ?? name, String(value)]);
+}
+
+function impairVerdict(input: ImpairReportInput, route: string, durationMs: number): Verdict {
+  const interrupted = input.stoppedBy === 'signal';
+  const failed = input.stoppedBy === 'error';
+  const opened = input.counters.opened ?? 0;
+  return {
+    status: failed ? 'failed' : interrupted ? 'interrupted' : 'ok',
+    exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
+    summary: `proxied ${opened} connection${opened === 1 ? '' : 's'} ${route} for ${formatDuration(durationMs)}${interrupted ? ', stopped by signal' : ''}`,
+  };
+}
+
 export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> {
   const masked = maskTarget(input.target);
   const listen = formatHostPort(input.listen.host, input.listen.port);
   const description = describeFaults(input.faults);
   const durationMs = input.finishedAt.getTime() - input.startedAt.getTime();
-  const interrupted = input.stoppedBy === 'signal';
-  const failed = input.stoppedBy === 'error';
-  const c = input.counters;
+  const counters = input.counters;
   const late = input.lateness;
   const checks: Check[] = [
-    {
-      id: 'impair.faults',
-      title: 'Faults injected',
-      status: 'info',
-      summary: description,
-      durationMs,
-      metrics: { ...c },
-    },
-  ];
-  if (late && late.releases > 0) {
-    const busy = late.p99Ms > LATENESS_WARN_MS;
-    checks.push({
-      id: 'impair.timing',
-      title: 'Delay accuracy',
-      status: busy ? 'warn' : 'pass',
-      summary: `releases late by ${formatDuration(late.p50Ms)} p50, ${formatDuration(late.p99Ms)} p99 (${late.releases} releases)`,
-      metrics: { ...late },
-      ...(busy
-        ? {
-            explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
-            hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
-          }
-        : {}),
-    });
-  }
-  const view: Section[] = [
-    {
-      kind: 'pairs',
-      title: 'Counters',
-      pairs: Object.entries(c).map(([k, v]) => [COUNTER_LABEL[k] ?? k, String(v)] as [string, string]),
-    },
+    { id: 'impair.faults', title: 'Faults injected', status: 'info', summary: description, durationMs, metrics: { ...counters } },
+    ...(late && late.releases > 0 ? [timingCheck(late)] : []),
   ];
   return {
     ...reportEnvelope({ command: 'impair', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: masked }),
@@ -144,17 +149,11 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
       description,
       durationMs,
       stoppedBy: input.stoppedBy,
-      counters: { ...c },
+      counters: { ...counters },
       ...(late ? { timerLateness: late } : {}),
     },
-    verdict: {
-      status: failed ? 'failed' : interrupted ? 'interrupted' : 'ok',
-      exitCode: failed ? ExitCode.internal : interrupted ? ExitCode.interrupted : ExitCode.ok,
-      summary: `proxied ${c.opened ?? 0} connection(s) ${listen} → ${masked.url} for ${formatDuration(durationMs)}${
-        interrupted ? ', stopped by signal' : ''
-      }`,
-    },
-    view,
+    verdict: impairVerdict(input, `${listen} → ${masked.url}`, durationMs),
+    view: [{ kind: 'pairs', title: 'Counters', pairs: counterPairs(counters) }],
   };
 }
 
@@ -207,7 +206,7 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
     verdict: {
       status: 'ok',
       exitCode: ExitCode.ok,
-      summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; packet loss and bandwidth have no reference figures and are left to --stall / --bandwidth`,
+      summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; no source gives packet-loss or bandwidth figures: add them with --stall / --bandwidth`,
     },
     view,
   };

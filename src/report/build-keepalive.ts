@@ -147,16 +147,16 @@ function headline(rec: Recommendation): string {
   return `keepalive ${rec.keepaliveS} s, ping timeout ${rec.pingTimeoutS} s, connect timeout ${rec.connectTimeoutS} s`;
 }
 
-function rttCheck(r: NonNullable<KeepaliveReportInput['rtt']>): Check {
+function rttCheck(rtt: NonNullable<KeepaliveReportInput['rtt']>): Check {
   return {
     id: 'rtt',
     title: 'RTT (PINGREQ → PINGRESP)',
-    status: r.received === 0 ? 'fail' : r.lossPct > 0 ? 'warn' : 'pass',
-    summary: r.summary
-      ? `${r.received}/${r.sent} answered, p50 ${dur(r.summary.p50)}, p99 ${dur(r.summary.p99)}, loss ${r.lossPct.toFixed(1)}%`
-      : `no answer to ${r.sent} PINGREQ${r.sent === 1 ? '' : 's'}`,
-    metrics: { sent: r.sent, received: r.received, lossPct: r.lossPct, ...(r.summary ? { p50Ms: r.summary.p50, p99Ms: r.summary.p99, maxMs: r.summary.max } : {}) },
-    ...(r.sent > 0 && r.received === 0
+    status: rtt.received === 0 ? 'fail' : rtt.lossPct > 0 ? 'warn' : 'pass',
+    summary: rtt.summary
+      ? `${rtt.received}/${rtt.sent} answered, p50 ${dur(rtt.summary.p50)}, p99 ${dur(rtt.summary.p99)}, loss ${rtt.lossPct.toFixed(1)}%`
+      : `no answer to ${rtt.sent} PINGREQ${rtt.sent === 1 ? '' : 's'}`,
+    metrics: { sent: rtt.sent, received: rtt.received, lossPct: rtt.lossPct, ...(rtt.summary ? { p50Ms: rtt.summary.p50, p99Ms: rtt.summary.p99, maxMs: rtt.summary.max } : {}) },
+    ...(rtt.sent > 0 && rtt.received === 0
       ? {
           explanation: 'the broker accepted the connection but answered no PINGREQ: a client with any keepalive would be cut (or cut itself) on this path',
           hint: 'check the broker and anything in the path that filters MQTT; mqtt-doctor probe measures the same pings',
@@ -165,55 +165,55 @@ function rttCheck(r: NonNullable<KeepaliveReportInput['rtt']>): Check {
   };
 }
 
-function limitsCheck(l: BrokerLimitProbe): Check {
+function limitsCheck(limits: BrokerLimitProbe): Check {
   return {
     id: 'broker-limits',
     title: 'Broker keepalive limit',
     status: 'info',
-    summary: l.maxAcceptedS !== undefined ? `at most ${l.maxAcceptedS} s (${l.how})` : `no cap seen (${l.how})`,
-    metrics: { maxAcceptedS: l.maxAcceptedS ?? null, connects: l.connects, refusals: l.refusals },
-    ...(l.version === 4 && l.maxAcceptedS === undefined
+    summary: limits.maxAcceptedS !== undefined ? `at most ${limits.maxAcceptedS} s (${limits.how})` : `no cap seen (${limits.how})`,
+    metrics: { maxAcceptedS: limits.maxAcceptedS ?? null, connects: limits.connects, refusals: limits.refusals },
+    ...(limits.version === 4 && limits.maxAcceptedS === undefined
       ? { explanation: 'MQTT 3.1.1 has no Server Keep Alive; mosquitto before 2.0.12 accepts any value and still enforces only its own 1.5 × K' }
       : {}),
   };
 }
 
-function discoveryCheck(d: IdleDiscovery): Check {
-  const bracket = d.aboveMax
-    ? `above ${dur(d.lowMs)} (no connection died up to ${d.cappedByBrokerS !== undefined ? `the broker's keepalive cap of ${d.cappedByBrokerS} s` : '--max-idle'})`
-    : d.highMs - d.lowMs < 50
-      ? `${dur(d.highMs)} (reset at expiry)`
-      : `between ${dur(d.lowMs)} and ${dur(d.highMs)}`;
+function discoveryCheck(discovery: IdleDiscovery): Check {
+  const bracket = discovery.aboveMax
+    ? `above ${dur(discovery.lowMs)} (no connection died up to ${discovery.cappedByBrokerS !== undefined ? `the broker's keepalive cap of ${discovery.cappedByBrokerS} s` : '--max-idle'})`
+    : discovery.highMs - discovery.lowMs < 50
+      ? `${dur(discovery.highMs)} (reset at expiry)`
+      : `between ${dur(discovery.lowMs)} and ${dur(discovery.highMs)}`;
   return {
     id: 'idle-discovery',
     title: 'Path idle timeout',
-    status: d.inconsistent ? 'warn' : d.aboveMax ? 'info' : 'pass',
-    summary: `${bracket}; ${d.connections} connections, ${d.rounds.length} round(s), took ${dur(d.tookMs)}`,
-    durationMs: d.tookMs,
-    metrics: { lowMs: d.lowMs, highMs: d.highMs, aboveMax: d.aboveMax, deadClosed: d.deadHow.closed, deadSilent: d.deadHow.timeout, ...(d.cappedByBrokerS !== undefined ? { cappedByBrokerS: d.cappedByBrokerS } : {}) },
-    explanation: d.deadHow.closed > 0
+    status: discovery.inconsistent ? 'warn' : discovery.aboveMax ? 'info' : 'pass',
+    summary: `${bracket}; ${discovery.connections} connections, ${discovery.rounds.length} round(s), took ${dur(discovery.tookMs)}`,
+    durationMs: discovery.tookMs,
+    metrics: { lowMs: discovery.lowMs, highMs: discovery.highMs, aboveMax: discovery.aboveMax, deadClosed: discovery.deadHow.closed, deadSilent: discovery.deadHow.timeout, ...(discovery.cappedByBrokerS !== undefined ? { cappedByBrokerS: discovery.cappedByBrokerS } : {}) },
+    explanation: discovery.deadHow.closed > 0
       ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
-      : d.deadHow.timeout > 0
+      : discovery.deadHow.timeout > 0
         ? 'idle connections went silent (PINGREQ unanswered, no RST): a middlebox that drops expired flows silently'
         : 'no connection died within --max-idle',
-    ...(d.inconsistent ? { hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy' } : {}),
+    ...(discovery.inconsistent ? { hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy' } : {}),
   };
 }
 
-function verifyCheck(v: VerifyBrokerResult): Check {
+function verifyCheck(verify: VerifyBrokerResult): Check {
   return {
     id: 'verify-broker',
     title: 'Broker keepalive enforcement',
-    status: v.outcome === 'cut' ? (v.willFired || v.willNotChecked ? 'pass' : 'warn') : v.outcome === 'not-cut' ? 'warn' : 'skip',
+    status: verify.outcome === 'cut' ? (verify.willFired || verify.willNotChecked ? 'pass' : 'warn') : verify.outcome === 'not-cut' ? 'warn' : 'skip',
     summary:
-      v.outcome === 'cut' && v.cutAfterMs !== undefined && v.factor !== undefined
-        ? `silent client with keepalive ${v.keepaliveS} s cut after ${dur(v.cutAfterMs)} = ${v.factor.toFixed(2)} × K; Will ${v.willNotChecked ? 'not checked' : v.willFired ? `fired ${dur(v.willAfterCutMs ?? 0)} after the cut` : 'did NOT fire'}`
-        : v.outcome === 'not-cut'
-          ? `not cut within ${dur(v.waitedMs)} (keepalive ${v.keepaliveS} s)`
+      verify.outcome === 'cut' && verify.cutAfterMs !== undefined && verify.factor !== undefined
+        ? `silent client with keepalive ${verify.keepaliveS} s cut after ${dur(verify.cutAfterMs)} = ${verify.factor.toFixed(2)} × K; Will ${verify.willNotChecked ? 'not checked' : verify.willFired ? `fired ${dur(verify.willAfterCutMs ?? 0)} after the cut` : 'did NOT fire'}`
+        : verify.outcome === 'not-cut'
+          ? `not cut within ${dur(verify.waitedMs)} (keepalive ${verify.keepaliveS} s)`
           : 'interrupted',
-    metrics: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs ?? null, factor: v.factor ?? null, willFired: v.willFired, disconnectReason: v.disconnectReason ?? null },
+    metrics: { keepaliveS: verify.keepaliveS, cutAfterMs: verify.cutAfterMs ?? null, factor: verify.factor ?? null, willFired: verify.willFired, disconnectReason: verify.disconnectReason ?? null },
     explanation: 'the spec requires a cut after 1.5 × K; brokers check on a timer, so the real factor is 1.5 plus up to one check interval divided by K (mosquitto ~5 s, EMQX 30 s)',
-    ...(v.willNotChecked ? { hint: v.willNotChecked } : {}),
+    ...(verify.willNotChecked ? { hint: verify.willNotChecked } : {}),
   };
 }
 
@@ -223,8 +223,8 @@ const FAILURE_SUMMARY: Record<Exclude<ClassifiedFailure['kind'], 'interrupted'>,
   'not-mqtt': () => 'did not speak MQTT',
 };
 
-function failureCheck(c: ClassifiedFailure & { kind: Exclude<ClassifiedFailure['kind'], 'interrupted'> }): Check {
-  return { id: 'connect', title: 'Connect (DNS → CONNACK)', status: 'fail', summary: FAILURE_SUMMARY[c.kind](c), explanation: c.oneLine, hint: c.hint };
+function failureCheck(failure: ClassifiedFailure & { kind: Exclude<ClassifiedFailure['kind'], 'interrupted'> }): Check {
+  return { id: 'connect', title: 'Connect (DNS → CONNACK)', status: 'fail', summary: FAILURE_SUMMARY[failure.kind](failure), explanation: failure.oneLine, hint: failure.hint };
 }
 
 function recommendationCheck(rec: Recommendation): Check {
@@ -265,9 +265,9 @@ function settingsSection(rec: Recommendation, transport: KeepaliveInputs['transp
   };
 }
 
-function snippetSection(c: ClientAdvice): Section {
-  const caveat = c.fits ? [] : [`⚠ ${c.note ?? 'this library cannot follow the recommendation exactly'}`];
-  return { kind: 'lines', title: `${c.title}: ${c.semantics}`, lines: [...c.snippet.split('\n'), ...caveat] };
+function snippetSection(advice: ClientAdvice): Section {
+  const caveat = advice.fits ? [] : [`⚠ ${advice.note ?? 'this library cannot follow the recommendation exactly'}`];
+  return { kind: 'lines', title: `${advice.title}: ${advice.semantics}`, lines: [...advice.snippet.split('\n'), ...caveat] };
 }
 
 /** Default text: the answer first (settings, one snippet), in one screen; --explain adds the reasoning. */

@@ -31,6 +31,7 @@ const ROWS: Row[] = [
   { server: 'bad-length', exit: 4, line: /did not speak MQTT/i },
   { server: 'http', exit: 4, line: /an HTTP server answered/i },
   { server: 'connack-cut', exit: 4, line: /did not speak MQTT.*closed.*before a whole CONNACK/i },
+  { server: 'refused', exit: 4, line: /refused.*Not authorized/i },
   { server: 'tls', exit: 4, line: /TLS/ },
   { server: 'closed-port', exit: 3, line: /ECONNREFUSED|refused the TCP connection/i },
 ];
@@ -55,6 +56,7 @@ const KNOWN_WRONG = new Set<string>([
   'soak/connack-cut',
   'soak/tls',
   'soak/sigterm',
+  'soak/sigint',
 ]);
 
 /**
@@ -72,8 +74,8 @@ interface Run {
   ms: number;
 }
 
-/** Spawn the built CLI; with `termOnConnect`, send SIGTERM once the server has accepted a connection. */
-function run(args: string[], server?: HostileServer, termOnConnect = false): Promise<Run> {
+/** Spawn the built CLI; with `signalOnConnect`, send that signal once the server has accepted a connection. */
+function run(args: string[], server?: HostileServer, signalOnConnect?: NodeJS.Signals): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
@@ -83,12 +85,12 @@ function run(args: string[], server?: HostileServer, termOnConnect = false): Pro
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const poll = termOnConnect
+    const poll = signalOnConnect
       ? setInterval(() => {
           if ((server?.connections ?? 0) > 0) {
             clearInterval(poll);
             // Let the command reach its wait for CONNACK before the signal lands.
-            setTimeout(() => child.kill('SIGTERM'), 200);
+            setTimeout(() => child.kill(signalOnConnect), 200);
           }
         }, 20)
       : undefined;
@@ -134,25 +136,26 @@ describe.concurrent('every command classifies a hostile server the same way', ()
   }
 });
 
-describe.concurrent('SIGTERM while waiting for CONNACK exits 130', () => {
+describe.concurrent('SIGTERM or Ctrl-C (SIGINT) while waiting for CONNACK exits 130', () => {
   const LONG: Record<Command, (url: string) => string[]> = {
     probe: (url) => ['probe', url, '-c', '1', '--connect-timeout', '60s'],
     soak: (url) => ['soak', url, '-d', '60s', '-n', '1', '--connect-timeout', '60s'],
     'keepalive-tune': (url) => ['keepalive-tune', url, '--samples', '1', '--connect-timeout', '60s'],
   };
-  for (const command of Object.keys(LONG) as Command[]) {
-    const name = `${command}: SIGTERM → 130 long before the 60 s connect timeout`;
+  const signalled = (Object.keys(LONG) as Command[]).flatMap((command) => (['SIGTERM', 'SIGINT'] as const).map((signal) => ({ command, signal })));
+  for (const { command, signal } of signalled) {
+    const name = `${command}: ${signal} → 130 long before the 60 s connect timeout`;
     const body = async () => {
       const server = await startHostile('silence', certs);
       try {
-        const r = await run(LONG[command](server.url), server, true);
+        const r = await run(LONG[command](server.url), server, signal);
         expect({ code: r.code, out: `${r.stdout}\n${r.stderr}` }).toMatchObject({ code: 130 });
         expect(r.ms).toBeLessThan(BOUND_MS);
       } finally {
         await server.close();
       }
     };
-    if (KNOWN_WRONG.has(`${command}/sigterm`)) test.fails(name, body, HARD_KILL_MS + 5000);
+    if (KNOWN_WRONG.has(`${command}/${signal.toLowerCase()}`)) test.fails(name, body, HARD_KILL_MS + 5000);
     else test(name, body, HARD_KILL_MS + 5000);
   }
 });

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { CertSet } from '../helpers/certs.js';
 import { startFakeServer, type FakeBehaviour, type FakeServer } from '../helpers/fake-server.js';
 
-export type Hostile = 'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'tls' | 'closed-port';
+export type Hostile = 'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'refused' | 'tls' | 'closed-port';
 
 /** 64 bytes that are not MQTT: packet type 0 is reserved and forbidden (MQTT 3.1.1 §2.2.1, 5.0 §2.1.2). */
 function randomNonMqtt(): Buffer {
@@ -33,6 +33,12 @@ const ON_CONNECT: Record<Exclude<Hostile, 'tls' | 'closed-port'>, FakeBehaviour>
   http: 'http',
   // A CONNACK announced as 2 bytes, cut after the first, then FIN.
   'connack-cut': (s: Socket) => s.once('data', () => s.end(Buffer.from([0x20, 0x02, 0x00]))),
+  // Every CONNECT refused at its own protocol level: 3.1.1 rc 5 "not authorized" (§3.2.2.3), 5.0 0x87 (§3.2.2.2).
+  refused: (s: Socket) =>
+    s.on('data', (chunk: Buffer) => {
+      if (chunk[0] !== 0x10) return;
+      s.end(chunk[8] === 5 ? Buffer.from([0x20, 0x03, 0x00, 0x87, 0x00]) : Buffer.from([0x20, 0x02, 0x00, 0x05]));
+    }),
 };
 
 export interface HostileServer {

@@ -8,7 +8,7 @@ import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { startImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.js';
 import { parseImpairSpec } from '../../src/config/impair.js';
 import { percentile } from '../../src/analyze/stats.js';
-import { interleavedRtts, measureUntil, openClient, sleep } from './net.js';
+import { directSpread, interleavedRtts, measureUntil, openClient, sleep } from './net.js';
 
 let mosq: Mosquitto;
 beforeAll(async () => {
@@ -30,12 +30,13 @@ test('latency 20 ms: CONNACK and PINGRESP round trips are 40 ms ± (1 ms + 5%) a
     const connack = await via.roundTrip(connectPacket('impair-latency', 60), 2000, 4); // CONNACK is 4 bytes
     expect(connack).toBeGreaterThanOrEqual(2 * L - 0.5);
     expect(await direct.roundTrip(connectPacket('impair-direct', 60), 2000, 4)).toBeDefined();
-    // The issue's bound, widened only by the scheduling noise the proxy measured (see proxy.test.ts).
-    const bound = (): number => 1 + 0.05 * 2 * L + 2 * proxy.lateness().p50Ms;
+    // The accuracy bound (1 ms + 5 %), widened only by noise measured in the same run: the scheduling lateness
+    // the proxy saw (see proxy.test.ts) and this process's own spread on the direct path (p50 − min).
+    const bound = (x: { direct: number[] }): number => 1 + 0.05 * 2 * L + 2 * proxy.lateness().p50Ms + directSpread(x);
     const added = (x: { direct: number[]; via: number[] }): number => percentile(x.via, 50) - percentile(x.direct, 50);
-    const s = await measureUntil(5, () => interleavedRtts(direct, via, 15), (x) => Math.abs(added(x) - 2 * L) <= bound());
+    const s = await measureUntil(5, () => interleavedRtts(direct, via, 15), (x) => Math.abs(added(x) - 2 * L) <= bound(x));
     expect(s.via).toHaveLength(15);
-    expect(Math.abs(added(s) - 2 * L)).toBeLessThanOrEqual(bound());
+    expect(Math.abs(added(s) - 2 * L)).toBeLessThanOrEqual(bound(s));
     via.socket.destroy();
     direct.socket.destroy();
   } finally {

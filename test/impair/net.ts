@@ -1,4 +1,6 @@
 /** Small socket helpers for the impair tests: an echo server, a client that measures request/response. */
+import { spawn } from 'node:child_process';
+import { BIN } from '../helpers/cli.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -142,6 +144,12 @@ export async function interleavedRtts(direct: Client, via: Client, n: number): P
   return { direct: d.sort((x, y) => x - y), via: v.sort((x, y) => x - y) };
 }
 
+/** How much this process's own scheduling spreads a round trip that crosses no proxy: p50 − min of the direct samples. */
+export function directSpread(x: { direct: number[] }): number {
+  const sorted = [...x.direct].sort((a, b) => a - b);
+  return sorted.length > 0 ? (sorted[Math.floor((sorted.length - 1) / 2)] ?? 0) - (sorted[0] ?? 0) : 0;
+}
+
 /**
  * Timing on a shared 2-core machine: take a fresh measurement (up to `attempts` times) until `ok` holds, and
  * return the last one for the assertions. A wrong fault model fails every attempt; a scheduler hiccup from
@@ -151,4 +159,48 @@ export async function measureUntil<T>(attempts: number, measure: () => Promise<T
   let last = await measure();
   for (let i = 1; i < attempts && !ok(last); i++) last = await measure();
   return last;
+}
+
+/** A running `mqtt-doctor impair …` (the built CLI), driven by its own output instead of sleeps. */
+export interface ImpairRun {
+  stdout(): string;
+  stderr(): string;
+  /** The proxy's port, once it printed its `impair: host:port → …` line. */
+  port(): Promise<number>;
+  /** Resolves once `check()` holds (polled every 10 ms), rejects after `maxMs`. */
+  until(check: () => boolean, what: string, maxMs?: number): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+  exited: Promise<number | null>;
+}
+
+export function spawnImpair(args: string[]): ImpairRun {
+  const child = spawn(process.execPath, [BIN, 'impair', ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const until = (check: () => boolean, what: string, maxMs = 20_000): Promise<void> => {
+    const t0 = Date.now();
+    return new Promise((resolve, reject) => {
+      const tick = (): void => {
+        if (check()) return resolve();
+        if (Date.now() - t0 > maxMs) return reject(new Error(`timed out waiting for ${what}; stderr: ${err}`));
+        setTimeout(tick, 10);
+      };
+      tick();
+    });
+  };
+  const listening = /impair: 127\.0\.0\.1:(\d+)/;
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    port: async () => {
+      await until(() => listening.test(err), 'the proxy to listen');
+      return Number(listening.exec(err)?.[1]);
+    },
+    until,
+    kill: (signal) => child.kill(signal),
+    exited,
+  };
 }

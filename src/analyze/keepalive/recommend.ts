@@ -50,8 +50,8 @@ export function idleMarginS(idleS: number): number {
 }
 
 /** paho.mqtt.golang checks every 5 s (K/4 when K ≤ 10 s: eclipse/paho.mqtt.golang ping.go), so its ping can leave that much after K. */
-function latestPingS(k: number): number {
-  return k + (k > 10 ? 5 : k / 4);
+function latestPingS(keepaliveS: number): number {
+  return keepaliveS + (keepaliveS > 10 ? 5 : keepaliveS / 4);
 }
 
 /** Bytes on the wire for one PINGREQ/PINGRESP exchange and the final ACK, IPv4 with TCP timestamps. */

@@ -40,16 +40,16 @@ export function newLinkState(): LinkState {
   return { lastReleaseMs: Number.NEGATIVE_INFINITY, wireFreeMs: Number.NEGATIVE_INFINITY };
 }
 
-export function linkFaultsOf(f: ImpairFaults): LinkFaults {
-  const l: LinkFaults = { latencyMs: f.latencyMs, jitterMs: f.jitterMs };
-  if (f.bandwidthBps !== undefined) l.bandwidthBps = f.bandwidthBps;
-  if (f.stall && f.stall.pct > 0) l.stall = f.stall;
-  return l;
+export function linkFaultsOf(faults: ImpairFaults): LinkFaults {
+  const link: LinkFaults = { latencyMs: faults.latencyMs, jitterMs: faults.jitterMs };
+  if (faults.bandwidthBps !== undefined) link.bandwidthBps = faults.bandwidthBps;
+  if (faults.stall && faults.stall.pct > 0) link.stall = faults.stall;
+  return link;
 }
 
 /** True when chunks can be forwarded the moment they arrive. */
-export function isPassthroughLink(l: LinkFaults): boolean {
-  return l.latencyMs === 0 && l.jitterMs === 0 && l.bandwidthBps === undefined && l.stall === undefined;
+export function isPassthroughLink(link: LinkFaults): boolean {
+  return link.latencyMs === 0 && link.jitterMs === 0 && link.bandwidthBps === undefined && link.stall === undefined;
 }
 
 /**
@@ -146,10 +146,10 @@ export function natDecision(lastActivityMs: number, inFlight: boolean, natIdleMs
 }
 
 /** The per-connection fates scheduled from its open (blackhole-after, reset-after), earliest first. */
-export function connectionFates(f: ImpairFaults, openedAtMs: number): Array<{ atMs: number; kind: 'blackhole' | 'reset' }> {
+export function connectionFates(faults: ImpairFaults, openedAtMs: number): Array<{ atMs: number; kind: 'blackhole' | 'reset' }> {
   const fates: Array<{ atMs: number; kind: 'blackhole' | 'reset' }> = [];
-  if (f.blackholeAfterMs !== undefined) fates.push({ atMs: openedAtMs + f.blackholeAfterMs, kind: 'blackhole' });
-  if (f.resetAfterMs !== undefined) fates.push({ atMs: openedAtMs + f.resetAfterMs, kind: 'reset' });
+  if (faults.blackholeAfterMs !== undefined) fates.push({ atMs: openedAtMs + faults.blackholeAfterMs, kind: 'blackhole' });
+  if (faults.resetAfterMs !== undefined) fates.push({ atMs: openedAtMs + faults.resetAfterMs, kind: 'reset' });
   return fates.sort((a, b) => a.atMs - b.atMs);
 }
 

@@ -616,8 +616,8 @@ function runAt(core: ProxyCore, atMs: number, fn: () => void): { cancel(): void 
   };
 }
 
-function peer(s: Socket): string {
-  return `${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`;
+function peer(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
 }
 
 async function listen(server: Server, host: string, port: number): Promise<void> {
