@@ -310,7 +310,8 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1 && !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
   }
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
-  const target = findTarget(text);
+  // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
+  const target = opts.suggest === false ? undefined : findTarget(text);
   return {
     input: text,
     ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),

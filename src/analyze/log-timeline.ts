@@ -175,6 +175,10 @@ export const MAX_CLIENTS = 10_000;
 const HISTORY = 64;
 /** Characters of one line that are read; the rest of a longer line is ignored (and counted). */
 export const MAX_LINE_CHARS = 8192;
+/** Distinct messages whose reading is remembered (see LogReader.read). */
+const MEMO_SIZE = 4096;
+/** A leading timestamp of the common forms (epoch, ISO 8601, syslog), cut off before the memo key. */
+const LEADING_TIME = /^\s{0,8}\[?(?:\d{9,13}(?:\.\d{1,9})?|\d{4}-\d{2}-\d{2}[T ][\d:.,]{8,18}(?:Z|[+-]\d{2}:?\d{2})?|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\]?:?\s{0,4}/;
 /** Connect times kept per restart window for the storm check. */
 const MAX_STORM_CONNECTS = 10_000;
 
@@ -213,8 +217,13 @@ interface StormWindow {
   connects: number[];
 }
 
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f\ufffd]/;
+
 /** True when the line is not text: a NUL byte, or more than 10 % control characters (tabs and ESC allowed). */
 export function looksBinary(line: string): boolean {
+  // Most lines have no control character at all: one native scan answers them.
+  if (!ANY_CONTROL.test(line)) return false;
   let ctl = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
@@ -257,6 +266,7 @@ export class LogReader {
   private readonly clients = new Map<string, ClientTrack>();
   private readonly storms: StormWindow[] = [];
   private readonly unrecognisedSamples: string[] = [];
+  private readonly memo = new Map<string, Candidate | undefined>();
   private lineNo = 0;
   private nonEmpty = 0;
   private recognised = 0;
@@ -282,7 +292,7 @@ export class LogReader {
     if (tsMs !== undefined) (this.firstMs ??= tsMs), (this.lastMs = tsMs);
     const text = structured?.text || line;
     if (INFO_LINE.test(text) && !connackCandidate(text)) return void this.informational++;
-    const best = connackCandidate(text) ?? explainText(text, { ...this.opts, numbers: false, suggest: false }).candidates[0];
+    const best = connackCandidate(text) ?? this.read(text);
     if (!best) {
       if (this.unrecognisedSamples.length < 5) this.unrecognisedSamples.push(line.trim().slice(0, 200));
       return;
@@ -291,6 +301,20 @@ export class LogReader {
     const clientId = structured?.clientId ?? clientIdOf(line);
     this.group(best.entry, line, tsMs, clientId);
     this.timeline(best.entry, line, tsMs, clientId);
+  }
+
+  /**
+   * The best reading of a line's text, remembered for the last distinct messages: a log repeats the same
+   * message for the same client many times, and the reading does not depend on the timestamp, which is cut off
+   * the key. Bounded: the memo is dropped when it reaches MEMO_SIZE entries.
+   */
+  private read(text: string): Candidate | undefined {
+    const key = text.replace(LEADING_TIME, '');
+    if (this.memo.has(key)) return this.memo.get(key);
+    const best = explainText(text, { ...this.opts, numbers: false, suggest: false }).candidates[0];
+    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
+    this.memo.set(key, best);
+    return best;
   }
 
   private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
