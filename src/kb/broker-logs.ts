@@ -24,7 +24,12 @@ export const BROKER_ENTRIES: KbEntry[] = [
   // ---- mosquitto ---------------------------------------------------------------------------------------
   {
     id: 'mosquitto.keepalive-exceeded', layer: 'broker', title: 'mosquitto: client exceeded its keepalive timeout (no packet for > 1.5 × keepalive)',
-    patterns: [/Client \S+ has exceeded timeout, disconnecting/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
+    patterns: [/Client \S+ has exceeded timeout, disconnecting/i],
+    causes: [
+      ...KA_CAUSES,
+      'A broker bug when many clients are cut at once: mosquitto 2.0.21 disconnected clients early when max_keepalive was set (https://github.com/eclipse-mosquitto/mosquitto/issues/3226: 2.0.20, or a larger max_keepalive, avoided it)',
+    ],
+    confirm: TUNE, fix: KA_FIX, event: 'disconnect',
     source: MOSQ + ' (do_disconnect, MOSQ_ERR_KEEPALIVE); src/keepalive.c (reference §B2)',
   },
   {
