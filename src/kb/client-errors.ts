@@ -1,7 +1,7 @@
 /**
  * Client-library errors: MQTT.js messages, Paho Python MQTTErrorCode and error_string(), Paho Java
  * MqttException reason codes, Paho C return codes, paho.mqtt.golang strings, libmosquitto mosq_err_t,
- * MicroPython umqtt, HiveMQ MQTT client. Each table cites the library file it mirrors (reference §D3, §D4).
+ * MicroPython umqtt, HiveMQ MQTT client. Each table cites the library file it mirrors.
  * The meanings and advice are ours.
  */
 import type { ClientId, KbEntry, Layer, NumberSpace } from './entry.js';
@@ -65,14 +65,14 @@ const CONNACK_NOTE = 'The broker refused the CONNECT; the CONNACK code says why 
 // ---------------------------------------------------------------------------------------------------------
 // MQTT.js (src/lib/client.ts, handlers/*.ts, connect/ws.ts)
 
-const MQTTJS_SRC = 'MQTT.js src/lib/client.ts (reference §D3)';
+const MQTTJS_SRC = 'MQTT.js src/lib/client.ts';
 
 const MQTTJS: KbEntry[] = [
   {
     id: 'mqttjs.keepalive-timeout', layer: 'client', title: 'MQTT.js: "Keepalive timeout" (no PINGRESP within ~0.5 × keepalive after the ping)',
     patterns: [/\bKeepalive timeout\b/i], causes: [...KA_CAUSES, 'MQTT.js waits only ~0.5 × keepalive for PINGRESP and does not reschedule pings on received PUBLISH (issue #1861)'],
     confirm: TUNE, fix: KA_FIX, fixFor: { mqttjs: 'keepalive (s) below the NAT idle timeout; keep the event loop free (no long sync work)' }, event: 'disconnect',
-    source: 'MQTT.js src/lib/KeepaliveManager.ts; client.ts (reference §D2)',
+    source: 'MQTT.js src/lib/KeepaliveManager.ts; client.ts',
   },
   {
     id: 'mqttjs.connack-timeout', layer: 'client', title: 'MQTT.js: "connack timeout" (transport up, no CONNACK within connectTimeout)',
@@ -87,7 +87,7 @@ const MQTTJS: KbEntry[] = [
     causes: [CONNACK_NOTE, 'Not authorized: mosquitto 2 allow_anonymous false, or ACL/policy', 'Identifier rejected: client id, or mosquitto keepalive 0 / above max_keepalive'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the code in err.code; fix credentials, client id or keepalive accordingly.',
     fixFor: { mqttjs: 'read err.code; set reconnectOnConnackError only if refusals are transient' }, event: 'refused', wraps: ['mqtt5', 'connack311'],
-    source: 'MQTT.js src/lib/handlers/connack.ts, handlers/ack.ts (reference §D3)',
+    source: 'MQTT.js src/lib/handlers/connack.ts, handlers/ack.ts',
   },
   {
     id: 'mqttjs.connection-closed', layer: 'client', title: 'MQTT.js: "Connection closed" (an in-flight publish/subscribe lost its stream)',
@@ -113,14 +113,14 @@ const MQTTJS: KbEntry[] = [
     patterns: [/\breconnectPeriod\b/, /mqttjs.{0,200}reconnect(ing)?\b/i],
     causes: ['Connection keeps failing and MQTT.js retries every 1 s without backoff or jitter'], confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect fixed:1s',
     fix: 'Fix the underlying error; add backoff with jitter for fleets.', fixFor: { mqttjs: 'reconnectPeriod (ms); implement backoff in the "close" handler' },
-    source: 'MQTT.js src/lib/client.ts defaults (reference §D1)',
+    source: 'MQTT.js src/lib/client.ts defaults',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // Paho Python (src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string)
 
-const PY_SRC = 'paho.mqtt.python src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string() (reference §D4)';
+const PY_SRC = 'paho.mqtt.python src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string()';
 const PY_FIX: Partial<Record<ClientId, string>> = {
   'paho-python': 'check the rc of connect()/publish(); run loop_start() or loop_forever(); client.reconnect_delay_set(1, 120)',
 };
@@ -163,7 +163,7 @@ const PAHO_PY_EXTRA: KbEntry[] = [
 // ---------------------------------------------------------------------------------------------------------
 // libmosquitto (include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c)
 
-const MOSQ_SRC = 'mosquitto include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c (reference §D4)';
+const MOSQ_SRC = 'mosquitto include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c';
 const LIBMOSQ: CodeRow[] = [
   { num: -4, name: 'MOSQ_ERR_AUTH_CONTINUE', title: 'Enhanced authentication continues (internal)' },
   { num: -3, name: 'MOSQ_ERR_NO_SUBSCRIBERS', title: 'No subscribers (not an error)' },
@@ -205,7 +205,7 @@ const LIBMOSQ: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Paho Java (MqttException.java, internal/nls/messages.properties)
 
-const JAVA_SRC = 'paho.mqtt.java MqttException.java; internal/nls/messages.properties (reference §D4)';
+const JAVA_SRC = 'paho.mqtt.java MqttException.java; internal/nls/messages.properties';
 const PAHO_JAVA: CodeRow[] = [
   { num: 0, name: 'REASON_CODE_CLIENT_EXCEPTION', title: 'Client exception wrapping a cause', causes: ['See the cause: IOException, UnknownHostException, SSLHandshakeException…'], fix: 'Explain the wrapped exception.' },
   { num: 1, name: 'REASON_CODE_INVALID_PROTOCOL_VERSION', title: 'Invalid protocol version (CONNACK 1)', text: 'Invalid protocol version', layer: 'mqtt', event: 'refused', fix: 'setMqttVersion(MQTT_VERSION_3_1_1).' },
@@ -239,7 +239,7 @@ const PAHO_JAVA: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Paho C (src/MQTTClient.h, src/MQTTAsync.h)
 
-const C_SRC = 'paho.mqtt.c src/MQTTClient.h, src/MQTTAsync.h (reference §D4)';
+const C_SRC = 'paho.mqtt.c src/MQTTClient.h, src/MQTTAsync.h';
 const PAHO_C: CodeRow[] = [
   { num: -1, name: 'MQTTCLIENT_FAILURE', title: 'Generic failure', causes: ['Connect failed (TCP/TLS) or operation failed; check the trace'], fix: 'Enable MQTT_C_CLIENT_TRACE=ON to see the cause.' },
   { num: -2, name: 'MQTTCLIENT_PERSISTENCE_ERROR', title: 'Persistence error' },
@@ -265,7 +265,7 @@ const PAHO_C: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // paho.mqtt.golang (packets/packets.go ConnackReturnCodes; ping.go; client.go)
 
-const GO_SRC = 'paho.mqtt.golang packets/packets.go; client.go; ping.go (reference §D3, §D4)';
+const GO_SRC = 'paho.mqtt.golang packets/packets.go; client.go; ping.go';
 const GO_CONNACK: CodeRow[] = [
   { num: 1, name: 'ErrorRefusedBadProtocolVersion', title: 'unacceptable protocol version (CONNACK 1)', text: 'unacceptable protocol version', layer: 'mqtt', event: 'refused', fix: 'opts.SetProtocolVersion(4).' },
   { num: 2, name: 'ErrorRefusedIDRejected', title: 'identifier rejected (CONNACK 2)', text: 'identifier rejected', layer: 'mqtt', causes: ['Client id rejected', 'Mosquitto ≥ 2.0.12: keepalive 0 or above max_keepalive'], event: 'refused', fix: 'Unique short client id; keepalive within the broker limit.' },
@@ -296,11 +296,11 @@ const GO_EXTRA: KbEntry[] = [
 // ---------------------------------------------------------------------------------------------------------
 // MicroPython umqtt (micropython-lib micropython/umqtt.simple/umqtt/simple.py)
 
-const UMQTT_SRC = 'micropython-lib micropython/umqtt.simple/umqtt/simple.py (reference §D1, §D3)';
+const UMQTT_SRC = 'micropython-lib micropython/umqtt.simple/umqtt/simple.py';
 const UMQTT: KbEntry[] = [
   {
     id: 'umqtt.mqttexception', layer: 'mqtt', title: 'umqtt: MQTTException(n): CONNACK refusal n (1..5), or 128 = subscribe failed',
-    // Case-sensitive on purpose: Paho Java prints "MqttException (0) - cause", a different library (reference §D3).
+    // Case-sensitive on purpose: Paho Java prints "MqttException (0) - cause", a different library.
     patterns: [/MQTTException:?\s*\(?\d+/, /\bMQTTException\b/],
     causes: ['n is the CONNACK return code: 5 not authorised (mosquitto 2 allow_anonymous false), 4 bad credentials, 2 client id / keepalive rejected', '128: SUBACK failure (topic not allowed)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the number as a CONNACK code and fix credentials / client id / keepalive.',
@@ -316,10 +316,10 @@ const UMQTT: KbEntry[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------
-// ESP-IDF esp-mqtt (espressif/esp-mqtt mqtt_client.c; esp-tls). Not in the shared reference: log texts as the
+// ESP-IDF esp-mqtt (espressif/esp-mqtt mqtt_client.c; esp-tls): log texts as the
 // library prints them; errno numbers there are newlib/lwIP numbers (see errno.ts).
 
-const ESP_SRC = 'espressif/esp-mqtt mqtt_client.c (ESP_LOGE texts; not in the shared reference)';
+const ESP_SRC = 'https://github.com/espressif/esp-mqtt/blob/master/mqtt_client.c (ESP_LOGE texts)';
 const ESP_FIX: Partial<Record<ClientId, string>> = {
   esp32: 'esp_mqtt_client_config_t.session.keepalive and .network.reconnect_timeout_ms; keep Wi-Fi power save from starving the MQTT task',
 };
@@ -345,14 +345,14 @@ const ESP32: KbEntry[] = [
   {
     id: 'esp-tls.getaddrinfo', layer: 'dns', title: 'ESP-IDF esp-tls: could not resolve the broker host name', patterns: [/couldn't get hostname for .{0,300}getaddrinfo\(\) returns/i],
     causes: ['Wi-Fi connected but no DNS server (static IP without DNS)', 'Host name typo', 'Connect started before the IP was assigned'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'espressif esp-tls esp_tls.c (not in the shared reference)',
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls.c',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // HiveMQ MQTT client (Java)
 
-const HIVEMQ_SRC = 'hivemq-mqtt-client MqttConnectHandler.java, MqttPingHandler.java (reference §D3)';
+const HIVEMQ_SRC = 'hivemq-mqtt-client MqttConnectHandler.java, MqttPingHandler.java';
 const HIVEMQ: KbEntry[] = [
   {
     id: 'hivemq-client.connack-timeout', layer: 'client', title: 'HiveMQ client: "Timeout while waiting for CONNACK"', patterns: [/Timeout while waiting for CONNACK/i],

@@ -5,8 +5,8 @@
  */
 import type { ClientId, KbEntry, NumberSpace } from './entry.js';
 
-const X509_SRC = 'Node src/crypto X509ErrorCode(); OpenSSL include/openssl/x509_vfy.h (reference §E4)';
-const SSL_SRC = 'OpenSSL include/openssl/sslerr.h, ssl_err.c; RFC 8446 §6 alerts (reference §E4)';
+const X509_SRC = 'Node src/crypto X509ErrorCode(); OpenSSL include/openssl/x509_vfy.h';
+const SSL_SRC = 'OpenSSL include/openssl/sslerr.h, ssl_err.c; RFC 8446 §6 alerts';
 
 const CA_FIX: Partial<Record<ClientId, string>> = {
   mqttjs: 'connect(url, { ca: fs.readFileSync("ca.pem") }) (never rejectUnauthorized: false in production)',
@@ -200,7 +200,7 @@ const NODE_TLS: KbEntry[] = [
       'paho-go': 'tls.Config{ServerName: "broker.example.com"}',
       mosquitto: 'connect with -h broker.example.com (the name in the certificate)',
     },
-    source: 'Node lib/tls.js checkServerIdentity (reference §E4)',
+    source: 'Node lib/tls.js checkServerIdentity',
   },
   {
     id: 'tls.node.socket-disconnected',
@@ -216,7 +216,7 @@ const NODE_TLS: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key --verbose',
     fix: 'Check port and SNI; for AWS IoT check the certificate is active and attached to a policy that allows iot:Connect.',
     fixFor: CERT_FIX,
-    source: 'Node lib/_tls_wrap.js (reference §E4)',
+    source: 'Node lib/_tls_wrap.js',
   },
   {
     id: 'tls.node.handshake-timeout',
