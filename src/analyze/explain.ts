@@ -150,6 +150,8 @@ export interface ReadEmitter {
 interface NumberContext {
   boosts: Partial<Record<NumberSpace, number>>;
   packets: string[];
+  /** The sure emitter's own numbering: it outranks shared numberings the same words point at ("rc" → CONNACK). */
+  own?: NumberSpace;
 }
 
 function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter | undefined): NumberContext {
@@ -163,13 +165,14 @@ function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter 
     // The line's shape says who wrote it: read its numbers in that emitter's numberings, and the farther from
     // sure, the less the other numberings are pushed down.
     const c = emitter.confidence;
-    emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 60 : 35) * c)));
+    emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 75 : 35) * c)));
     if (c >= EMITTER_SURE) for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
   }
+  const own = !opts.client && emitter && emitter.confidence >= EMITTER_SURE ? emitter.emitter.spaces[0] : undefined;
   if (opts.mqttVersion === 5) (add('mqtt5', 40), add('connack311', -15));
   if (opts.mqttVersion === 4) (add('connack311', 40), add('mqtt5', -15));
   const packets = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
-  return { boosts, packets };
+  return { boosts, packets, ...(own ? { own } : {}) };
 }
 
 /** Rank the readings of one number. */
@@ -180,7 +183,7 @@ function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
     if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
-    let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0);
+    let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0) + (hit.space === ctx.own ? 40 : 0);
     // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
     if (hit.space === 'mqtt5' && tok.value < 0x80) score -= 15;
     // Packets per reason code: MQTT 5.0 §2.4 Table 2-6 (e.g. 0x10 only in PUBACK/PUBREC, never DISCONNECT),

@@ -82,7 +82,9 @@ export const KNOWN_IDLE_TIMEOUTS_S: Array<[number, string]> = KNOWN_IDLE_TIMEOUT
 export function parseTimestampMs(line: string): number | undefined {
   const epoch = /^\s*\[?(\d{9,10})(\.\d+)?\]?:?\s/.exec(line);
   if (epoch?.[1]) return Math.round(Number(epoch[1] + (epoch[2] ?? '')) * 1000);
-  const iso = /^\s*\[?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d+)?(Z|[+-]\d{2}:?\d{2})?/.exec(line);
+  // ISO 8601 / RFC 3339 and the log4j/logback, Python logging, RabbitMQ ≥ 3.9, EMQX and HiveMQ layouts built on it;
+  // a short non-digit prefix is allowed ("Zigbee2MQTT:info  2024-…", "<34>1 2024-…" RFC 5424, "[2024-…").
+  const iso = /^(?:<\d{1,3}>\d{0,2} )?[^\n]{0,32}?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d{1,9})?(Z|[+-]\d{2}:?\d{2})?/.exec(line);
   if (iso?.[1] && iso[2]) {
     const frac = (iso[3] ?? '').replace(',', '.');
     const zone = iso[4] ?? 'Z';
@@ -97,6 +99,25 @@ export function parseTimestampMs(line: string): number | undefined {
     const fracMs = sys[6] ? Math.round(Number(`0.${sys[6]}`) * 1000) : 0;
     return Date.UTC(2000, month, Number(sys[2]), Number(sys[3]), Number(sys[4]), Number(sys[5])) + fracMs;
   }
+  return otherTimestampMs(line);
+}
+
+/**
+ * Node-RED ("22 Nov 10:00:00 - [info] …", https://nodered.org/docs/user-guide/runtime/logging), the classic
+ * Erlang/RabbitMQ report header ("=ERROR REPORT==== 9-Jan-2020::10:00:00 ==="), and ESP-IDF's milliseconds since
+ * boot ("E (12345) tag: …", esp_log.h): enough for the differences the timeline uses.
+ */
+function otherTimestampMs(line: string): number | undefined {
+  const nr = /^\s*(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2}):(\d{2}):(\d{2}) - \[/.exec(line);
+  if (nr?.[1] && nr[2] && nr[3] && nr[4] && nr[5]) {
+    return Date.UTC(2000, SYSLOG_MONTHS.indexOf(nr[2]), Number(nr[1]), Number(nr[3]), Number(nr[4]), Number(nr[5]));
+  }
+  const erl = /^=[A-Z]+ REPORT==== {0,2}(\d{1,2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})::(\d{2}):(\d{2}):(\d{2})/.exec(line);
+  if (erl?.[1] && erl[2] && erl[3] && erl[4] && erl[5] && erl[6]) {
+    return Date.UTC(Number(erl[3]), SYSLOG_MONTHS.indexOf(erl[2]), Number(erl[1]), Number(erl[4]), Number(erl[5]), Number(erl[6]));
+  }
+  const esp = /^\s{0,4}[EWIDV] \((\d{1,12})\) [\w-]{1,40}: /.exec(line);
+  if (esp?.[1]) return Number(esp[1]);
   return undefined;
 }
 

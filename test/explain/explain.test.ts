@@ -117,7 +117,7 @@ describe('ESP-IDF esp-mqtt lines', () => {
 });
 
 // Real library texts that a shallower match used to misread (CONNACK strings of MQTT 3.1.1 §3.2.2.3 and Paho Go packets/connack.go
-// ConnackReturnCodes, §D3 Paho Java toString format, §E2 packets per reason code).
+// ConnackReturnCodes, Paho Java MqttException.toString format, MQTT 5.0 §2.4 packets per reason code).
 describe('library texts win over look-alike matches', () => {
   test.each([
     // mosquitto_connack_string / Paho Python connack_string: a CONNACK refusal, not a TCP RST
