@@ -193,7 +193,7 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 /** Clients followed in the timeline; later ones are counted but not followed (memory stays bounded). */
 export const MAX_CLIENTS = 10_000;
 /** Events kept per client for the timeline (the newest; counts stay exact). */
-const HISTORY = 64;
+const HISTORY = 16;
 /** Characters of one line that are read; the rest of a longer line is ignored (and counted). */
 export const MAX_LINE_CHARS = 8192;
 /** Distinct messages whose reading is remembered (see LogReader.read). */
