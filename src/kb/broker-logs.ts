@@ -18,7 +18,7 @@ const KA_FIX = 'Keep the client network loop running and choose a keepalive belo
 const TAKEOVER_CAUSES = ['Two devices or processes use the same client id and keep kicking each other off', 'A client reconnected while its previous socket was still half-open (old connection is closed, harmless once)'];
 const TAKEOVER_FIX = 'Give each device a unique client id (e.g. derived from its MAC / serial).';
 
-const MOSQ = 'mosquitto src/loop.c';
+const MOSQ = 'https://github.com/eclipse/mosquitto/blob/master/src/loop.c';
 
 export const BROKER_ENTRIES: KbEntry[] = [
   // ---- mosquitto ---------------------------------------------------------------------------------------
@@ -35,21 +35,21 @@ export const BROKER_ENTRIES: KbEntry[] = [
   {
     id: 'mosquitto.takeover', layer: 'broker', title: 'mosquitto: session takeover (a new connection used the same client id)',
     patterns: [/Client \S+ already connected, closing old connection/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover',
-    source: 'mosquitto src/handle_connect.c',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c',
   },
   {
     id: 'mosquitto.socket-error', layer: 'broker', title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
     patterns: [/Socket error on client [^\s,]{1,256}, disconnecting/i],
     causes: ['The client went away without DISCONNECT (process killed, network lost, NAT reset)', 'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead'],
     confirm: SOAK, fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.', event: 'disconnect',
-    source: 'mosquitto v1.6.12 src/loop.c',
+    source: 'https://github.com/eclipse/mosquitto/blob/v1.6.12/src/loop.c',
   },
   {
     id: 'mosquitto.closed-connection', layer: 'broker', title: 'mosquitto 2.x: client closed its connection without DISCONNECT',
     patterns: [/Client \S+ closed its connection/i],
     causes: ['Client process exited or crashed without disconnecting', 'Client dropped the socket after its own keepalive timeout or error', 'A middlebox reset the flow'],
     confirm: SOAK, fix: 'Check the client log at that time; disconnect cleanly on shutdown.', event: 'disconnect',
-    source: 'mosquitto 2.0 src/loop.c',
+    source: 'https://github.com/eclipse/mosquitto/blob/v2.0.11/src/loop.c',
   },
   {
     id: 'mosquitto.disconnected', layer: 'broker', title: 'mosquitto: client disconnected cleanly (DISCONNECT received)',
@@ -66,8 +66,14 @@ export const BROKER_ENTRIES: KbEntry[] = [
   {
     id: 'mosquitto.protocol-error', layer: 'broker', title: 'mosquitto: client disconnected due to protocol error',
     patterns: [/Client \S+ disconnected due to protocol error/i],
-    causes: ['TLS or HTTP spoken to a plain MQTT listener', 'Client library bug or unsupported MQTT version', 'Port scanner / health check'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port (mqtts:// to the TLS listener).', event: 'disconnect', source: MOSQ + '',
+    causes: [
+      'TLS or HTTP spoken to a plain MQTT listener',
+      'A packet the spec forbids: packet identifier 0 on a QoS 1/2 PUBLISH or a SUBSCRIBE (MQTT 3.1.1 §2.3.1), reserved flag bits set, a second CONNECT on the same connection (§3.1.0-2)',
+      'Client library bug or unsupported MQTT version',
+      'Port scanner / health check (a TCP check that sends nothing MQTT)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port (mqtts:// to the TLS listener); otherwise capture the client\'s packets (tcpdump -i any port PORT -w x.pcap) and update the client library.', event: 'disconnect',
+    source: MOSQ + '; http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718025 (§2.3.1 packet identifier)',
   },
   {
     id: 'mosquitto.malformed-packet', layer: 'broker', title: 'mosquitto: client disconnected due to malformed packet',
@@ -89,81 +95,81 @@ export const BROKER_ENTRIES: KbEntry[] = [
     patterns: [/Client \S+ disconnected: [A-Za-z][^.]{0,200}\./],
     causes: ['The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake', 'A client that spoke the wrong protocol on the port'],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the text after the colon and the OpenSSL line before it.', event: 'disconnect',
-    source: 'mosquitto 2.0.11 src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
+    source: 'https://github.com/eclipse/mosquitto/blob/v2.0.11/src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
   },
   {
     id: 'mosquitto.max-connections', layer: 'broker', title: 'mosquitto: connection denied, max_connections exceeded',
     patterns: [/denied: max_connections exceeded/i], causes: ['Listener max_connections reached (leaked connections or a reconnect storm)'],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'mosquitto src/net.c',
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'https://github.com/eclipse/mosquitto/blob/master/src/net.c',
   },
   {
     id: 'mosquitto.new-client', layer: 'broker', title: 'mosquitto: new client connected (p = protocol: p2 = 3.1.1, p5 = MQTT 5; c = clean flag; k = keepalive in use)',
     patterns: [/New client connected from \S+ as \S+/i], causes: ['Normal connect; the k value is the keepalive the broker enforces (× 1.5)'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Nothing to fix; useful to read the keepalive (k) and protocol (p).', event: 'connect',
-    source: 'mosquitto src/handle_connect.c; p values from mosquitto enum mosquitto__protocol, seen in fixtures/errors/*.log',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c; p values from mosquitto enum mosquitto__protocol, seen in fixtures/errors/*.log',
   },
   {
     id: 'mosquitto.local-only', layer: 'broker', title: 'mosquitto 2.x started in local only mode (no listener configured)',
     patterns: [/Starting in local only mode/i], causes: ['No listener line in mosquitto.conf: 2.0 then binds to loopback only, remote clients get ECONNREFUSED'],
     confirm: 'mqtt-doctor probe tcp://HOST:1883', fix: 'Add `listener 1883 0.0.0.0` plus password_file (or allow_anonymous true for tests).',
-    source: 'mosquitto src/mosquitto.c; ChangeLog 2.0.0',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c; ChangeLog 2.0.0',
   },
   {
     id: 'mosquitto.openssl-error', layer: 'tls', title: 'mosquitto: OpenSSL error during a TLS connection',
     patterns: [/OpenSSL Error\[\d+\]:/i], causes: ['TLS handshake failed; the OpenSSL reason after it says why (unknown ca, wrong version number, unexpected eof…)'],
-    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'mosquitto lib/net_mosq.c',
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'https://github.com/eclipse/mosquitto/blob/master/lib/net_mosq.c',
   },
   {
     id: 'mosquitto.starting', layer: 'broker', title: 'mosquitto starting', patterns: [/mosquitto version \S+ (\(build date[^)]{0,100}\) )?starting/i],
     causes: ['Broker (re)started: every client reconnects now'], confirm: LOGS, fix: 'If clients reconnect all at once afterwards, add jitter to their reconnect delay.', event: 'broker-start',
-    source: 'mosquitto src/mosquitto.c',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c',
   },
   {
     id: 'mosquitto.terminating', layer: 'broker', title: 'mosquitto terminating', patterns: [/mosquitto version \S+ terminating/i],
-    causes: ['Broker stopped (service restart, shutdown)'], confirm: LOGS, fix: 'Expected during maintenance.', event: 'broker-stop', source: 'mosquitto src/mosquitto.c',
+    causes: ['Broker stopped (service restart, shutdown)'], confirm: LOGS, fix: 'Expected during maintenance.', event: 'broker-stop', source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c',
   },
   {
     id: 'mosquitto.session-expired', layer: 'broker', title: 'mosquitto: persistent session expired',
     patterns: [/Expiring client \S+ due to timeout/i], causes: ['The client stayed away longer than persistent_client_expiration / its Session Expiry Interval; queued messages are gone'],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --no-clean --session-expiry 1h', fix: 'Reconnect sooner (cap the backoff) or raise the session expiry.', source: 'mosquitto src/session_expiry.c',
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --no-clean --session-expiry 1h', fix: 'Reconnect sooner (cap the backoff) or raise the session expiry.', source: 'https://github.com/eclipse/mosquitto/blob/master/src/session_expiry.c',
   },
   {
     id: 'mosquitto.cli-connack', layer: 'mqtt', title: 'mosquitto_sub/pub: connection refused by CONNACK',
     patterns: [/Connection error: Connection Refused: [a-z ]+/i], causes: ['The text after "Connection Refused:" is the CONNACK reason (not authorised, bad user name or password, identifier rejected…)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the reason text; fix credentials, client id or keepalive accordingly.', event: 'refused',
-    source: 'mosquitto client/client_shared.c; lib/strings_mosq.c mosquitto_connack_string()',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/client/client_shared.c; lib/strings_mosq.c mosquitto_connack_string()',
   },
 
   // ---- EMQX ------------------------------------------------------------------------------------------------
   {
     id: 'emqx.keepalive-timeout', layer: 'broker', title: 'EMQX: keepalive_timeout (no packet within keepalive × multiplier)', names: ['keepalive_timeout'],
     patterns: [/\bkeepalive_timeout\b/], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' EMQX checks only every keepalive_check_interval (30 s default).', event: 'disconnect',
-    source: 'emqx apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier',
+    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier',
   },
   {
     id: 'emqx.takenover', layer: 'broker', title: 'EMQX: session takenover by a new connection with the same client id', names: ['takenover', 'takeovered'],
-    patterns: [/\btakenover\b/], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl',
+    patterns: [/\btakenover\b/], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
   {
     id: 'emqx.discarded', layer: 'broker', title: 'EMQX: session discarded (a clean-start connection with the same client id replaced it)', names: ['discarded'],
-    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?discarded/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl',
+    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?discarded/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
   {
     id: 'emqx.kicked', layer: 'broker', title: 'EMQX: client kicked by an administrator or API', names: ['kicked'],
     patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?kicked/i], causes: ['Dashboard / REST API / rule kicked the client'], confirm: LOGS, fix: 'Find who kicked it; nothing to change in the client.', event: 'disconnect',
-    source: 'emqx emqx_channel.erl',
+    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
 
   // ---- VerneMQ / RabbitMQ -----------------------------------------------------------------------------------
   {
     id: 'vernemq.keepalive', layer: 'broker', title: 'VerneMQ: client stopped due to keepalive expired',
     patterns: [/stopped due to keepalive expired/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' VerneMQ may take up to ~2.25 × keepalive to notice.', event: 'disconnect',
-    source: 'vernemq apps/vmq_server/src/vmq_mqtt5_fsm.erl',
+    source: 'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt5_fsm.erl',
   },
   {
     id: 'rabbitmq.keepalive', layer: 'broker', title: 'RabbitMQ MQTT: closing connection (keepalive timeout)',
     patterns: [/closing MQTT connection .{0,300}\(keepalive timeout\)/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
-    source: 'rabbitmq-server deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
   },
 ];
 

@@ -120,7 +120,7 @@ const OTHER: KbEntry[] = [
     confirm: 'mqtt-doctor probe wss://HOST:443/mqtt --verbose',
     fix: 'Use wss:// from https pages, the right path (/mqtt), and a certificate the browser trusts.',
     fixFor: PATH_FIX,
-    source: 'MQTT.js src/lib/connect/ws.ts',
+    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/connect/ws.ts',
   },
 ];
 
