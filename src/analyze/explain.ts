@@ -83,7 +83,7 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
  * "Thread-3"), source line numbers ("line 42", "Foo.java:123)"), byte counts and durations. Each pattern has
  * bounded repetition: this runs over user text.
  */
-const NOISE: RegExp[] = [
+export const NOISE: RegExp[] = [
   /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?/g,
   /\b\d{4}[-/]\d{2}[-/]\d{2}\b/g,
   /\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?\b/g,

@@ -123,11 +123,13 @@ function otherTimestampMs(line: string): number | undefined {
 
 const SYSLOG_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const CLIENT_ID_RES: RegExp[] = [
-  /New client connected from \S+ as (\S+) \(/,
-  /Client (\S+?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
-  /Socket error on client (\S+?),/,
-  /Expiring client (\S+) due/,
+export const CLIENT_ID_RES: RegExp[] = [
+  /New client connected from \S{1,300} as (\S{1,256}) \(/,
+  /Client (\S{1,256}?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
+  /Socket error on client ([^\s,]{1,256}),/,
+  /Expiring client (\S{1,256}) due/,
+  /Denied (?:PUBLISH|SUBSCRIBE) from (\S{1,256}) \(/,
+  /being dropped for client ([^\s.]{1,256}(?:\.[^\s.]{1,64}){0,8})\.?\s*$/,
   /\bclient ~?p? ?(?:with username \S+ )?"?([\w.:-]+)"? stopped/i,
   /\bclient[_ ]?id[=: ]+"?([\w.:/-]+)"?/i,
   /\bclientId["']?\s*[:=]\s*["']?([\w.:/-]+)/,
