@@ -46,7 +46,8 @@ export interface Explanation {
   suggestions: KbEntry[];
   /** Host and port found in the input, used to fill HOST/PORT in the confirm command. */
   target?: { host: string; port?: string };
-  /** Length of the input when it was longer than MAX_EXPLAIN_CHARS (only that much was read). */
+  /** Length of the input handed in when it was longer than MAX_EXPLAIN_CHARS (only that much was read); the
+   * command cuts single lines at 64 KiB while reading, so the original may have been longer still. */
   truncatedFrom?: number;
   /** Who most likely wrote the text (from its shape, or --client), when anything matched. */
   emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
