@@ -46,7 +46,8 @@ export interface Explanation {
   suggestions: KbEntry[];
   /** Host and port found in the input, used to fill HOST/PORT in the confirm command. */
   target?: { host: string; port?: string };
-  /** Length of the input when it was longer than MAX_EXPLAIN_CHARS (only that much was read). */
+  /** Length of the input handed in when it was longer than MAX_EXPLAIN_CHARS (only that much was read); the
+   * command cuts single lines at 64 KiB while reading, so the original may have been longer still. */
   truncatedFrom?: number;
   /** Who most likely wrote the text (from its shape, or --client), when anything matched. */
   emitter?: { id: string; title: string; confidence: number; fromClient: boolean };
@@ -83,7 +84,7 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
  * "Thread-3"), source line numbers ("line 42", "Foo.java:123)"), byte counts and durations. Each pattern has
  * bounded repetition: this runs over user text.
  */
-const NOISE: RegExp[] = [
+export const NOISE: RegExp[] = [
   /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?/g,
   /\b\d{4}[-/]\d{2}[-/]\d{2}\b/g,
   /\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?\b/g,
@@ -150,6 +151,8 @@ export interface ReadEmitter {
 interface NumberContext {
   boosts: Partial<Record<NumberSpace, number>>;
   packets: string[];
+  /** The sure emitter's own numbering: it outranks shared numberings the same words point at ("rc" → CONNACK). */
+  own?: NumberSpace;
 }
 
 function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter | undefined): NumberContext {
@@ -163,13 +166,14 @@ function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter 
     // The line's shape says who wrote it: read its numbers in that emitter's numberings, and the farther from
     // sure, the less the other numberings are pushed down.
     const c = emitter.confidence;
-    emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 60 : 35) * c)));
+    emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 75 : 35) * c)));
     if (c >= EMITTER_SURE) for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
   }
+  const own = !opts.client && emitter && emitter.confidence >= EMITTER_SURE ? emitter.emitter.spaces[0] : undefined;
   if (opts.mqttVersion === 5) (add('mqtt5', 40), add('connack311', -15));
   if (opts.mqttVersion === 4) (add('connack311', 40), add('mqtt5', -15));
   const packets = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
-  return { boosts, packets };
+  return { boosts, packets, ...(own ? { own } : {}) };
 }
 
 /** Rank the readings of one number. */
@@ -180,7 +184,7 @@ function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
     if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
-    let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0);
+    let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0) + (hit.space === ctx.own ? 40 : 0);
     // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
     if (hit.space === 'mqtt5' && tok.value < 0x80) score -= 15;
     // Packets per reason code: MQTT 5.0 §2.4 Table 2-6 (e.g. 0x10 only in PUBACK/PUBREC, never DISCONNECT),
@@ -310,7 +314,8 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1 && !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
   }
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
-  const target = findTarget(text);
+  // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
+  const target = opts.suggest === false ? undefined : findTarget(text);
   return {
     input: text,
     ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),

@@ -82,7 +82,9 @@ export const KNOWN_IDLE_TIMEOUTS_S: Array<[number, string]> = KNOWN_IDLE_TIMEOUT
 export function parseTimestampMs(line: string): number | undefined {
   const epoch = /^\s*\[?(\d{9,10})(\.\d+)?\]?:?\s/.exec(line);
   if (epoch?.[1]) return Math.round(Number(epoch[1] + (epoch[2] ?? '')) * 1000);
-  const iso = /^\s*\[?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d+)?(Z|[+-]\d{2}:?\d{2})?/.exec(line);
+  // ISO 8601 / RFC 3339 and the log4j/logback, Python logging, RabbitMQ ≥ 3.9, EMQX and HiveMQ layouts built on it;
+  // a short non-digit prefix is allowed ("Zigbee2MQTT:info  2024-…", "<34>1 2024-…" RFC 5424, "[2024-…").
+  const iso = /^(?:<\d{1,3}>\d{0,2} )?[^\n]{0,32}?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d{1,9})?(Z|[+-]\d{2}:?\d{2})?/.exec(line);
   if (iso?.[1] && iso[2]) {
     const frac = (iso[3] ?? '').replace(',', '.');
     const zone = iso[4] ?? 'Z';
@@ -97,16 +99,37 @@ export function parseTimestampMs(line: string): number | undefined {
     const fracMs = sys[6] ? Math.round(Number(`0.${sys[6]}`) * 1000) : 0;
     return Date.UTC(2000, month, Number(sys[2]), Number(sys[3]), Number(sys[4]), Number(sys[5])) + fracMs;
   }
+  return otherTimestampMs(line);
+}
+
+/**
+ * Node-RED ("22 Nov 10:00:00 - [info] …", https://nodered.org/docs/user-guide/runtime/logging), the classic
+ * Erlang/RabbitMQ report header ("=ERROR REPORT==== 9-Jan-2020::10:00:00 ==="), and ESP-IDF's milliseconds since
+ * boot ("E (12345) tag: …", esp_log.h): enough for the differences the timeline uses.
+ */
+function otherTimestampMs(line: string): number | undefined {
+  const nr = /^\s*(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{2}):(\d{2}):(\d{2}) - \[/.exec(line);
+  if (nr?.[1] && nr[2] && nr[3] && nr[4] && nr[5]) {
+    return Date.UTC(2000, SYSLOG_MONTHS.indexOf(nr[2]), Number(nr[1]), Number(nr[3]), Number(nr[4]), Number(nr[5]));
+  }
+  const erl = /^=[A-Z]+ REPORT==== {0,2}(\d{1,2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})::(\d{2}):(\d{2}):(\d{2})/.exec(line);
+  if (erl?.[1] && erl[2] && erl[3] && erl[4] && erl[5] && erl[6]) {
+    return Date.UTC(Number(erl[3]), SYSLOG_MONTHS.indexOf(erl[2]), Number(erl[1]), Number(erl[4]), Number(erl[5]), Number(erl[6]));
+  }
+  const esp = /^\s{0,4}[EWIDV] \((\d{1,12})\) [\w-]{1,40}: /.exec(line);
+  if (esp?.[1]) return Number(esp[1]);
   return undefined;
 }
 
 const SYSLOG_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-const CLIENT_ID_RES: RegExp[] = [
-  /New client connected from \S+ as (\S+) \(/,
-  /Client (\S+?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
-  /Socket error on client (\S+?),/,
-  /Expiring client (\S+) due/,
+export const CLIENT_ID_RES: RegExp[] = [
+  /New client connected from \S{1,300} as (\S{1,256}) \(/,
+  /Client (\S{1,256}?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
+  /Socket error on client ([^\s,]{1,256}),/,
+  /Expiring client (\S{1,256}) due/,
+  /Denied (?:PUBLISH|SUBSCRIBE) from (\S{1,256}) \(/,
+  /being dropped for client ([^\s.]{1,256}(?:\.[^\s.]{1,64}){0,8})\.?\s*$/,
   /\bclient ~?p? ?(?:with username \S+ )?"?([\w.:-]+)"? stopped/i,
   /\bclient[_ ]?id[=: ]+"?([\w.:/-]+)"?/i,
   /\bclientId["']?\s*[:=]\s*["']?([\w.:/-]+)/,
@@ -172,9 +195,13 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 /** Clients followed in the timeline; later ones are counted but not followed (memory stays bounded). */
 export const MAX_CLIENTS = 10_000;
 /** Events kept per client for the timeline (the newest; counts stay exact). */
-const HISTORY = 64;
+const HISTORY = 16;
 /** Characters of one line that are read; the rest of a longer line is ignored (and counted). */
 export const MAX_LINE_CHARS = 8192;
+/** Distinct messages whose reading is remembered (see LogReader.read). */
+const MEMO_SIZE = 4096;
+/** A leading timestamp of the common forms (epoch, ISO 8601, syslog), cut off before the memo key. */
+const LEADING_TIME = /^\s{0,8}\[?(?:\d{9,13}(?:\.\d{1,9})?|\d{4}-\d{2}-\d{2}[T ][\d:.,]{8,18}(?:Z|[+-]\d{2}:?\d{2})?|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\]?:?\s{0,4}/;
 /** Connect times kept per restart window for the storm check. */
 const MAX_STORM_CONNECTS = 10_000;
 
@@ -213,8 +240,13 @@ interface StormWindow {
   connects: number[];
 }
 
+// eslint-disable-next-line no-control-regex
+const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f\ufffd]/;
+
 /** True when the line is not text: a NUL byte, or more than 10 % control characters (tabs and ESC allowed). */
 export function looksBinary(line: string): boolean {
+  // Most lines have no control character at all: one native scan answers them.
+  if (!ANY_CONTROL.test(line)) return false;
   let ctl = 0;
   for (let i = 0; i < line.length; i++) {
     const c = line.charCodeAt(i);
@@ -257,6 +289,7 @@ export class LogReader {
   private readonly clients = new Map<string, ClientTrack>();
   private readonly storms: StormWindow[] = [];
   private readonly unrecognisedSamples: string[] = [];
+  private readonly memo = new Map<string, Candidate | undefined>();
   private lineNo = 0;
   private nonEmpty = 0;
   private recognised = 0;
@@ -282,7 +315,7 @@ export class LogReader {
     if (tsMs !== undefined) (this.firstMs ??= tsMs), (this.lastMs = tsMs);
     const text = structured?.text || line;
     if (INFO_LINE.test(text) && !connackCandidate(text)) return void this.informational++;
-    const best = connackCandidate(text) ?? explainText(text, { ...this.opts, numbers: false, suggest: false }).candidates[0];
+    const best = connackCandidate(text) ?? this.read(text);
     if (!best) {
       if (this.unrecognisedSamples.length < 5) this.unrecognisedSamples.push(line.trim().slice(0, 200));
       return;
@@ -291,6 +324,20 @@ export class LogReader {
     const clientId = structured?.clientId ?? clientIdOf(line);
     this.group(best.entry, line, tsMs, clientId);
     this.timeline(best.entry, line, tsMs, clientId);
+  }
+
+  /**
+   * The best reading of a line's text, remembered for the last distinct messages: a log repeats the same
+   * message for the same client many times, and the reading does not depend on the timestamp, which is cut off
+   * the key. Bounded: the memo is dropped when it reaches MEMO_SIZE entries.
+   */
+  private read(text: string): Candidate | undefined {
+    const key = text.replace(LEADING_TIME, '');
+    if (this.memo.has(key)) return this.memo.get(key);
+    const best = explainText(text, { ...this.opts, numbers: false, suggest: false }).candidates[0];
+    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
+    this.memo.set(key, best);
+    return best;
   }
 
   private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {

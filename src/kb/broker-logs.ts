@@ -18,153 +18,164 @@ const KA_FIX = 'Keep the client network loop running and choose a keepalive belo
 const TAKEOVER_CAUSES = ['Two devices or processes use the same client id and keep kicking each other off', 'A client reconnected while its previous socket was still half-open (old connection is closed, harmless once)'];
 const TAKEOVER_FIX = 'Give each device a unique client id (e.g. derived from its MAC / serial).';
 
-const MOSQ = 'mosquitto src/loop.c';
+const MOSQ = 'https://github.com/eclipse/mosquitto/blob/master/src/loop.c';
 
 export const BROKER_ENTRIES: KbEntry[] = [
   // ---- mosquitto ---------------------------------------------------------------------------------------
   {
     id: 'mosquitto.keepalive-exceeded', layer: 'broker', title: 'mosquitto: client exceeded its keepalive timeout (no packet for > 1.5 × keepalive)',
-    patterns: [/Client \S+ has exceeded timeout, disconnecting/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
-    source: MOSQ + ' (do_disconnect, MOSQ_ERR_KEEPALIVE); src/keepalive.c (reference §B2)',
+    patterns: [/Client \S+ has exceeded timeout, disconnecting/i],
+    causes: [
+      ...KA_CAUSES,
+      'A broker bug when many clients are cut at once: mosquitto 2.0.21 disconnected clients early when max_keepalive was set (https://github.com/eclipse-mosquitto/mosquitto/issues/3226: 2.0.20, or a larger max_keepalive, avoided it)',
+    ],
+    confirm: TUNE, fix: KA_FIX, event: 'disconnect',
+    source: MOSQ + ' (do_disconnect, MOSQ_ERR_KEEPALIVE); src/keepalive.c',
   },
   {
     id: 'mosquitto.takeover', layer: 'broker', title: 'mosquitto: session takeover (a new connection used the same client id)',
     patterns: [/Client \S+ already connected, closing old connection/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover',
-    source: 'mosquitto src/handle_connect.c (reference §B2)',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c',
   },
   {
     id: 'mosquitto.socket-error', layer: 'broker', title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
     patterns: [/Socket error on client [^\s,]{1,256}, disconnecting/i],
     causes: ['The client went away without DISCONNECT (process killed, network lost, NAT reset)', 'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead'],
     confirm: SOAK, fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.', event: 'disconnect',
-    source: 'mosquitto v1.6.12 src/loop.c (reference §B2)',
+    source: 'https://github.com/eclipse/mosquitto/blob/v1.6.12/src/loop.c',
   },
   {
     id: 'mosquitto.closed-connection', layer: 'broker', title: 'mosquitto 2.x: client closed its connection without DISCONNECT',
     patterns: [/Client \S+ closed its connection/i],
     causes: ['Client process exited or crashed without disconnecting', 'Client dropped the socket after its own keepalive timeout or error', 'A middlebox reset the flow'],
     confirm: SOAK, fix: 'Check the client log at that time; disconnect cleanly on shutdown.', event: 'disconnect',
-    source: 'mosquitto 2.0 src/loop.c (reference §B2)',
+    source: 'https://github.com/eclipse/mosquitto/blob/v2.0.11/src/loop.c',
   },
   {
     id: 'mosquitto.disconnected', layer: 'broker', title: 'mosquitto: client disconnected cleanly (DISCONNECT received)',
     patterns: [/Client \S+ disconnected\.\s*$/im], causes: ['Normal: the client called disconnect()'], confirm: SOAK,
-    fix: 'Nothing to fix, unless the client was not supposed to stop.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+    fix: 'Nothing to fix, unless the client was not supposed to stop.', event: 'disconnect', source: MOSQ + '',
   },
   {
     id: 'mosquitto.not-authorised', layer: 'broker', title: 'mosquitto: client disconnected, not authorised',
     patterns: [/Client \S+ disconnected, not authori[sz]ed/i],
     causes: ['Bad or missing credentials (mosquitto 2: allow_anonymous false by default)', 'ACL denies the client'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT', fix: 'Configure password_file / ACL, or allow_anonymous true on a test broker.', event: 'refused',
-    source: MOSQ + '; ChangeLog 2.0.0 (reference §B2)',
+    source: MOSQ + '; ChangeLog 2.0.0',
   },
   {
     id: 'mosquitto.protocol-error', layer: 'broker', title: 'mosquitto: client disconnected due to protocol error',
     patterns: [/Client \S+ disconnected due to protocol error/i],
-    causes: ['TLS or HTTP spoken to a plain MQTT listener', 'Client library bug or unsupported MQTT version', 'Port scanner / health check'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port (mqtts:// to the TLS listener).', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+    causes: [
+      'TLS or HTTP spoken to a plain MQTT listener',
+      'A packet the spec forbids: packet identifier 0 on a QoS 1/2 PUBLISH or a SUBSCRIBE (MQTT 3.1.1 §2.3.1), reserved flag bits set, a second CONNECT on the same connection (§3.1.0-2)',
+      'Client library bug or unsupported MQTT version',
+      'Port scanner / health check (a TCP check that sends nothing MQTT)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port (mqtts:// to the TLS listener); otherwise capture the client\'s packets (tcpdump -i any port PORT -w x.pcap) and update the client library.', event: 'disconnect',
+    source: MOSQ + '; http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718025 (§2.3.1 packet identifier)',
   },
   {
     id: 'mosquitto.malformed-packet', layer: 'broker', title: 'mosquitto: client disconnected due to malformed packet',
     patterns: [/Client \S+ disconnected due to malformed packet/i], causes: ['Corrupt or non-MQTT bytes (wrong protocol on the port)', 'Client bug'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port; update the client.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Match scheme and port; update the client.', event: 'disconnect', source: MOSQ + '',
   },
   {
     id: 'mosquitto.oversize-packet', layer: 'broker', title: 'mosquitto: client disconnected due to oversize packet',
     patterns: [/Client \S+ disconnected due to oversize packet/i], causes: ['Packet larger than max_packet_size'],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s', fix: 'Send smaller messages or raise max_packet_size.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s', fix: 'Send smaller messages or raise max_packet_size.', event: 'disconnect', source: MOSQ + '',
   },
   {
     id: 'mosquitto.bad-socket-rw', layer: 'broker', title: 'mosquitto: bad socket read/write on client',
     patterns: [/Bad socket read\/write on client \S+/i], causes: ['An error other than the usual ones; the text after the colon says which (mosquitto_strerror)'],
-    confirm: SOAK, fix: 'Explain the text after the colon.', event: 'disconnect', source: MOSQ + ' (reference §B2)',
+    confirm: SOAK, fix: 'Explain the text after the colon.', event: 'disconnect', source: MOSQ + '',
   },
   {
     id: 'mosquitto.disconnected-reason', layer: 'broker', title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
     patterns: [/Client \S+ disconnected: [A-Za-z][^.]{0,200}\./],
     causes: ['The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake', 'A client that spoke the wrong protocol on the port'],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the text after the colon and the OpenSSL line before it.', event: 'disconnect',
-    source: 'mosquitto 2.0.11 src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
+    source: 'https://github.com/eclipse/mosquitto/blob/v2.0.11/src/loop.c do_disconnect (text seen in fixtures/errors/mosquitto-tls.log)',
   },
   {
     id: 'mosquitto.max-connections', layer: 'broker', title: 'mosquitto: connection denied, max_connections exceeded',
     patterns: [/denied: max_connections exceeded/i], causes: ['Listener max_connections reached (leaked connections or a reconnect storm)'],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'mosquitto src/net.c (reference §B2)',
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 50', fix: 'Raise max_connections or find who holds connections.', event: 'refused', source: 'https://github.com/eclipse/mosquitto/blob/master/src/net.c',
   },
   {
     id: 'mosquitto.new-client', layer: 'broker', title: 'mosquitto: new client connected (p = protocol: p2 = 3.1.1, p5 = MQTT 5; c = clean flag; k = keepalive in use)',
     patterns: [/New client connected from \S+ as \S+/i], causes: ['Normal connect; the k value is the keepalive the broker enforces (× 1.5)'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Nothing to fix; useful to read the keepalive (k) and protocol (p).', event: 'connect',
-    source: 'mosquitto src/handle_connect.c (reference §B2); p values from mosquitto enum mosquitto__protocol, seen in fixtures/errors/*.log',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c; p values from mosquitto enum mosquitto__protocol, seen in fixtures/errors/*.log',
   },
   {
     id: 'mosquitto.local-only', layer: 'broker', title: 'mosquitto 2.x started in local only mode (no listener configured)',
     patterns: [/Starting in local only mode/i], causes: ['No listener line in mosquitto.conf: 2.0 then binds to loopback only, remote clients get ECONNREFUSED'],
     confirm: 'mqtt-doctor probe tcp://HOST:1883', fix: 'Add `listener 1883 0.0.0.0` plus password_file (or allow_anonymous true for tests).',
-    source: 'mosquitto src/mosquitto.c; ChangeLog 2.0.0 (reference §B1)',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c; ChangeLog 2.0.0',
   },
   {
     id: 'mosquitto.openssl-error', layer: 'tls', title: 'mosquitto: OpenSSL error during a TLS connection',
     patterns: [/OpenSSL Error\[\d+\]:/i], causes: ['TLS handshake failed; the OpenSSL reason after it says why (unknown ca, wrong version number, unexpected eof…)'],
-    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'mosquitto lib/net_mosq.c (reference §B2)',
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose', fix: 'Explain the OpenSSL reason text in the same line.', source: 'https://github.com/eclipse/mosquitto/blob/master/lib/net_mosq.c',
   },
   {
     id: 'mosquitto.starting', layer: 'broker', title: 'mosquitto starting', patterns: [/mosquitto version \S+ (\(build date[^)]{0,100}\) )?starting/i],
     causes: ['Broker (re)started: every client reconnects now'], confirm: LOGS, fix: 'If clients reconnect all at once afterwards, add jitter to their reconnect delay.', event: 'broker-start',
-    source: 'mosquitto src/mosquitto.c',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c',
   },
   {
     id: 'mosquitto.terminating', layer: 'broker', title: 'mosquitto terminating', patterns: [/mosquitto version \S+ terminating/i],
-    causes: ['Broker stopped (service restart, shutdown)'], confirm: LOGS, fix: 'Expected during maintenance.', event: 'broker-stop', source: 'mosquitto src/mosquitto.c',
+    causes: ['Broker stopped (service restart, shutdown)'], confirm: LOGS, fix: 'Expected during maintenance.', event: 'broker-stop', source: 'https://github.com/eclipse/mosquitto/blob/master/src/mosquitto.c',
   },
   {
     id: 'mosquitto.session-expired', layer: 'broker', title: 'mosquitto: persistent session expired',
     patterns: [/Expiring client \S+ due to timeout/i], causes: ['The client stayed away longer than persistent_client_expiration / its Session Expiry Interval; queued messages are gone'],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --no-clean --session-expiry 1h', fix: 'Reconnect sooner (cap the backoff) or raise the session expiry.', source: 'mosquitto src/session_expiry.c (reference §B1)',
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --no-clean --session-expiry 1h', fix: 'Reconnect sooner (cap the backoff) or raise the session expiry.', source: 'https://github.com/eclipse/mosquitto/blob/master/src/session_expiry.c',
   },
   {
     id: 'mosquitto.cli-connack', layer: 'mqtt', title: 'mosquitto_sub/pub: connection refused by CONNACK',
     patterns: [/Connection error: Connection Refused: [a-z ]+/i], causes: ['The text after "Connection Refused:" is the CONNACK reason (not authorised, bad user name or password, identifier rejected…)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the reason text; fix credentials, client id or keepalive accordingly.', event: 'refused',
-    source: 'mosquitto client/client_shared.c; lib/strings_mosq.c mosquitto_connack_string()',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/client/client_shared.c; lib/strings_mosq.c mosquitto_connack_string()',
   },
 
   // ---- EMQX ------------------------------------------------------------------------------------------------
   {
     id: 'emqx.keepalive-timeout', layer: 'broker', title: 'EMQX: keepalive_timeout (no packet within keepalive × multiplier)', names: ['keepalive_timeout'],
     patterns: [/\bkeepalive_timeout\b/], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' EMQX checks only every keepalive_check_interval (30 s default).', event: 'disconnect',
-    source: 'emqx apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier (reference §B1, §B2)',
+    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier',
   },
   {
     id: 'emqx.takenover', layer: 'broker', title: 'EMQX: session takenover by a new connection with the same client id', names: ['takenover', 'takeovered'],
-    patterns: [/\btakenover\b/], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl (reference §B2)',
+    patterns: [/\btakenover\b/], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
   {
     id: 'emqx.discarded', layer: 'broker', title: 'EMQX: session discarded (a clean-start connection with the same client id replaced it)', names: ['discarded'],
-    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?discarded/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'emqx emqx_channel.erl (reference §B2)',
+    patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?discarded/i], causes: TAKEOVER_CAUSES, confirm: LOGS, fix: TAKEOVER_FIX, event: 'takeover', source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
   {
     id: 'emqx.kicked', layer: 'broker', title: 'EMQX: client kicked by an administrator or API', names: ['kicked'],
     patterns: [/reason[:=]\s*"?\{?(shutdown,\s*)?kicked/i], causes: ['Dashboard / REST API / rule kicked the client'], confirm: LOGS, fix: 'Find who kicked it; nothing to change in the client.', event: 'disconnect',
-    source: 'emqx emqx_channel.erl (reference §B2)',
+    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
 
   // ---- VerneMQ / RabbitMQ -----------------------------------------------------------------------------------
   {
     id: 'vernemq.keepalive', layer: 'broker', title: 'VerneMQ: client stopped due to keepalive expired',
     patterns: [/stopped due to keepalive expired/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX + ' VerneMQ may take up to ~2.25 × keepalive to notice.', event: 'disconnect',
-    source: 'vernemq apps/vmq_server/src/vmq_mqtt5_fsm.erl (reference §B2)',
+    source: 'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt5_fsm.erl',
   },
   {
     id: 'rabbitmq.keepalive', layer: 'broker', title: 'RabbitMQ MQTT: closing connection (keepalive timeout)',
     patterns: [/closing MQTT connection .{0,300}\(keepalive timeout\)/i], causes: KA_CAUSES, confirm: TUNE, fix: KA_FIX, event: 'disconnect',
-    source: 'rabbitmq-server deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl (reference §B2)',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
   },
 ];
 
 // ---- AWS IoT Core lifecycle disconnectReason ----------------------------------------------------------------
 
-const AWS_SRC = 'AWS IoT developer guide life-cycle-events.html (reference §B1, tag D)';
+const AWS_SRC = 'https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html';
 const AWS_ROWS: Array<[string, string, string[], string, KbEntry['event']]> = [
   ['AUTH_ERROR', 'authentication failed', ['Certificate inactive/revoked, bad custom-authorizer token, wrong credentials'], 'Activate the certificate / fix the authorizer token.', 'refused'],
   ['CLIENT_INITIATED_DISCONNECT', 'client sent DISCONNECT', ['Normal: the client disconnected'], 'Nothing to fix.', 'disconnect'],
@@ -193,8 +204,8 @@ const AWS_ENTRIES: KbEntry[] = AWS_ROWS.map(([name, title, causes, fix, event]) 
 
 // ---- Azure IoT Hub error numbers -------------------------------------------------------------------------
 
-const AZ_REF = 'MicrosoftDocs azure-docs articles/iot/iot-mqtt-connect-to-iot-hub.md (reference §B1)';
-const AZ_DOCS = 'Azure IoT Hub docs, troubleshoot error codes (not in the shared reference; from the public docs)';
+const AZ_REF = 'https://learn.microsoft.com/en-us/azure/iot/iot-mqtt-connect-to-iot-hub';
+const AZ_DOCS = 'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes';
 const AZURE_ROWS: Array<[number, string, string[], string, string, KbEntry['event']]> = [
   [404104, 'DeviceConnectionClosedRemotely', ['Keepalive expired at the hub (1.5 × keepalive, capped at 1767 s)', 'Device lost its network', 'Another connection with the same device id'], 'Keepalive ≤ 1177 s and below NAT timeouts; unique device ids.', AZ_REF, 'disconnect'],
   [400027, 'ConnectionForcefullyClosedOnNewConnection', TAKEOVER_CAUSES, 'One connection per device id.', AZ_DOCS, 'takeover'],

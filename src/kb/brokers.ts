@@ -1,7 +1,6 @@
 /**
  * Documented keep-alive limits of the brokers `keepalive-tune --broker` knows. Knowledge as data: each row
- * cites ../shared/reference/keepalive-and-errors.md section B1 (limits) and B3 (detection window), which in
- * turn name the broker source file or vendor page.
+ * cites the broker source file or vendor page its limits come from.
  */
 import { UsageError } from '../errors.js';
 
@@ -45,7 +44,7 @@ export const BROKERS: readonly BrokerLimits[] = [
       'VPC endpoints cap keepalive at 230 s',
       'per-client-id connect throttling (THROTTLED): add jitter to reconnects',
     ],
-    source: 'reference B1 "AWS IoT Core" rows (re:Post on iot-core limits; aws-c-mqtt v0.4.27; IoTCore-VPC.md) and B3',
+    source: 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits (keepalive 30–1200 s); https://github.com/awslabs/aws-c-mqtt (v0.4.27 note: AWS IoT maxes out at and defaults to 1200 s)',
   },
   {
     name: 'azure-iot-hub',
@@ -62,7 +61,7 @@ export const BROKERS: readonly BrokerLimits[] = [
       'server timeout min(1.5 × K, 1767 s), the Azure LB idle limit of 29.45 min',
       'MQTT 3.1.1 only (8883, or WSS on 443)',
     ],
-    source: 'reference B1 "Azure IoT Hub" rows (MicrosoftDocs azure-docs articles/iot/iot-mqtt-connect-to-iot-hub.md) and B3',
+    source: 'https://learn.microsoft.com/en-us/azure/iot/iot-mqtt-connect-to-iot-hub#default-keep-alive-timeout',
   },
   {
     name: 'mosquitto',
@@ -78,7 +77,7 @@ export const BROKERS: readonly BrokerLimits[] = [
       'MQTT 5 clients above max_keepalive are told the maximum in Server Keep Alive',
       'the idle check runs about every 5 s',
     ],
-    source: 'reference B1 "Mosquitto" rows (man/mosquitto.conf.5.xml; src/handle_connect.c; src/keepalive.c) and B3',
+    source: 'https://github.com/eclipse/mosquitto/blob/master/man/mosquitto.conf.5.xml (max_keepalive); src/handle_connect.c; src/keepalive.c',
   },
   {
     name: 'emqx',
@@ -94,7 +93,7 @@ export const BROKERS: readonly BrokerLimits[] = [
       'mqtt.keepalive_check_interval default 30 s: detection can lag by up to 30 s',
       'mqtt.server_keepalive (off by default) reaches MQTT 5 clients only',
     ],
-    source: 'reference B1 "EMQX" rows (apps/emqx/src/emqx_schema.erl; rel/i18n/emqx_schema.hocon) and B3',
+    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_schema.erl (keepalive_multiplier); rel/i18n/emqx_schema.hocon',
   },
   {
     name: 'hivemq',
@@ -108,7 +107,7 @@ export const BROKERS: readonly BrokerLimits[] = [
     notes: [
       'max-keep-alive (default 65535) is sent as Server Keep Alive to MQTT 5 clients only; a 3.1.1 client keeps its own value',
     ],
-    source: 'reference B1 "HiveMQ CE" rows (MqttConfigurationDefaults.java; ConnectHandler.java addKeepAliveHandler)',
+    source: 'https://github.com/hivemq/hivemq-community-edition (MqttConfigurationDefaults.java; ConnectHandler.java addKeepAliveHandler)',
   },
 ];
 
@@ -126,7 +125,7 @@ export function getBroker(name: string): BrokerLimits {
   return b;
 }
 
-/** Worst-case server-side detection of a silent client after its last packet, in ms (reference B3). */
+/** Worst-case server-side detection of a silent client after its last packet, in ms. */
 export function serverDetectionMs(b: Pick<BrokerLimits, 'timeoutFactor' | 'checkIntervalS' | 'timeoutCapS' | 'minKeepaliveS'>, keepaliveS: number): number {
   const effectiveK = Math.max(keepaliveS, b.minKeepaliveS);
   let timeoutS = effectiveK * b.timeoutFactor;

@@ -1,7 +1,7 @@
 /**
  * Client-library errors: MQTT.js messages, Paho Python MQTTErrorCode and error_string(), Paho Java
  * MqttException reason codes, Paho C return codes, paho.mqtt.golang strings, libmosquitto mosq_err_t,
- * MicroPython umqtt, HiveMQ MQTT client. Each table cites the library file it mirrors (reference §D3, §D4).
+ * MicroPython umqtt, HiveMQ MQTT client. Each table cites the library file it mirrors.
  * The meanings and advice are ours.
  */
 import type { ClientId, KbEntry, Layer, NumberSpace } from './entry.js';
@@ -65,14 +65,14 @@ const CONNACK_NOTE = 'The broker refused the CONNECT; the CONNACK code says why 
 // ---------------------------------------------------------------------------------------------------------
 // MQTT.js (src/lib/client.ts, handlers/*.ts, connect/ws.ts)
 
-const MQTTJS_SRC = 'MQTT.js src/lib/client.ts (reference §D3)';
+const MQTTJS_SRC = 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts';
 
 const MQTTJS: KbEntry[] = [
   {
     id: 'mqttjs.keepalive-timeout', layer: 'client', title: 'MQTT.js: "Keepalive timeout" (no PINGRESP within ~0.5 × keepalive after the ping)',
     patterns: [/\bKeepalive timeout\b/i], causes: [...KA_CAUSES, 'MQTT.js waits only ~0.5 × keepalive for PINGRESP and does not reschedule pings on received PUBLISH (issue #1861)'],
     confirm: TUNE, fix: KA_FIX, fixFor: { mqttjs: 'keepalive (s) below the NAT idle timeout; keep the event loop free (no long sync work)' }, event: 'disconnect',
-    source: 'MQTT.js src/lib/KeepaliveManager.ts; client.ts (reference §D2)',
+    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/KeepaliveManager.ts; client.ts',
   },
   {
     id: 'mqttjs.connack-timeout', layer: 'client', title: 'MQTT.js: "connack timeout" (transport up, no CONNACK within connectTimeout)',
@@ -87,7 +87,7 @@ const MQTTJS: KbEntry[] = [
     causes: [CONNACK_NOTE, 'Not authorized: mosquitto 2 allow_anonymous false, or ACL/policy', 'Identifier rejected: client id, or mosquitto keepalive 0 / above max_keepalive'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the code in err.code; fix credentials, client id or keepalive accordingly.',
     fixFor: { mqttjs: 'read err.code; set reconnectOnConnackError only if refusals are transient' }, event: 'refused', wraps: ['mqtt5', 'connack311'],
-    source: 'MQTT.js src/lib/handlers/connack.ts, handlers/ack.ts (reference §D3)',
+    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/handlers/connack.ts, handlers/ack.ts',
   },
   {
     id: 'mqttjs.connection-closed', layer: 'client', title: 'MQTT.js: "Connection closed" (an in-flight publish/subscribe lost its stream)',
@@ -106,21 +106,21 @@ const MQTTJS: KbEntry[] = [
   {
     id: 'mqttjs.keepalive-invalid', layer: 'client', title: 'MQTT.js: invalid keepalive option',
     patterns: [/Keepalive value must be an integer/i], causes: ['keepalive is not an integer number of seconds'], confirm: PROBE,
-    fix: 'Pass keepalive as an integer in seconds (0 disables).', source: 'MQTT.js src/lib/KeepaliveManager.ts',
+    fix: 'Pass keepalive as an integer in seconds (0 disables).', source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/KeepaliveManager.ts',
   },
   {
     id: 'mqttjs.offline-reconnect', layer: 'client', title: 'MQTT.js reconnecting every reconnectPeriod (1 s fixed, no backoff)',
     patterns: [/\breconnectPeriod\b/, /mqttjs.{0,200}reconnect(ing)?\b/i],
     causes: ['Connection keeps failing and MQTT.js retries every 1 s without backoff or jitter'], confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect fixed:1s',
     fix: 'Fix the underlying error; add backoff with jitter for fleets.', fixFor: { mqttjs: 'reconnectPeriod (ms); implement backoff in the "close" handler' },
-    source: 'MQTT.js src/lib/client.ts defaults (reference §D1)',
+    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts defaults',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // Paho Python (src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string)
 
-const PY_SRC = 'paho.mqtt.python src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string() (reference §D4)';
+const PY_SRC = 'https://github.com/eclipse-paho/paho.mqtt.python/blob/master/src/paho/mqtt/enums.py MQTTErrorCode; client.py error_string()';
 const PY_FIX: Partial<Record<ClientId, string>> = {
   'paho-python': 'check the rc of connect()/publish(); run loop_start() or loop_forever(); client.reconnect_delay_set(1, 120)',
 };
@@ -151,19 +151,19 @@ const PAHO_PY_EXTRA: KbEntry[] = [
     patterns: [/Unsupported callback API version/i], causes: ['Code written for paho-mqtt 1.x runs on 2.x, where Client() needs a CallbackAPIVersion'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT (the broker is not the problem; `pip show paho-mqtt` shows the version)',
     fix: 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, ...) and update callback signatures (or VERSION1 to keep old ones).',
-    fixFor: { 'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=...)' }, source: 'paho.mqtt.python src/paho/mqtt/client.py; docs/migrations.rst',
+    fixFor: { 'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=...)' }, source: 'https://github.com/eclipse-paho/paho.mqtt.python/blob/master/src/paho/mqtt/client.py; docs/migrations.rst',
   },
   {
     id: 'paho-python.callback-deprecated', layer: 'client', title: 'Paho Python 2.x: callback API version 1 deprecated (warning only)',
     patterns: [/Callback API version 1 is deprecated/i], causes: ['Client created with CallbackAPIVersion.VERSION1'], confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
-    fix: 'Move to VERSION2 callbacks when convenient; it is only a warning.', source: 'paho.mqtt.python src/paho/mqtt/client.py',
+    fix: 'Move to VERSION2 callbacks when convenient; it is only a warning.', source: 'https://github.com/eclipse-paho/paho.mqtt.python/blob/master/src/paho/mqtt/client.py',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // libmosquitto (include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c)
 
-const MOSQ_SRC = 'mosquitto include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c (reference §D4)';
+const MOSQ_SRC = 'https://github.com/eclipse/mosquitto/blob/master/include/mosquitto.h enum mosq_err_t; lib/strings_mosq.c';
 const LIBMOSQ: CodeRow[] = [
   { num: -4, name: 'MOSQ_ERR_AUTH_CONTINUE', title: 'Enhanced authentication continues (internal)' },
   { num: -3, name: 'MOSQ_ERR_NO_SUBSCRIBERS', title: 'No subscribers (not an error)' },
@@ -205,7 +205,7 @@ const LIBMOSQ: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Paho Java (MqttException.java, internal/nls/messages.properties)
 
-const JAVA_SRC = 'paho.mqtt.java MqttException.java; internal/nls/messages.properties (reference §D4)';
+const JAVA_SRC = 'https://github.com/eclipse/paho.mqtt.java MqttException.java; internal/nls/messages.properties';
 const PAHO_JAVA: CodeRow[] = [
   { num: 0, name: 'REASON_CODE_CLIENT_EXCEPTION', title: 'Client exception wrapping a cause', causes: ['See the cause: IOException, UnknownHostException, SSLHandshakeException…'], fix: 'Explain the wrapped exception.' },
   { num: 1, name: 'REASON_CODE_INVALID_PROTOCOL_VERSION', title: 'Invalid protocol version (CONNACK 1)', text: 'Invalid protocol version', layer: 'mqtt', event: 'refused', fix: 'setMqttVersion(MQTT_VERSION_3_1_1).' },
@@ -239,7 +239,7 @@ const PAHO_JAVA: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // Paho C (src/MQTTClient.h, src/MQTTAsync.h)
 
-const C_SRC = 'paho.mqtt.c src/MQTTClient.h, src/MQTTAsync.h (reference §D4)';
+const C_SRC = 'https://github.com/eclipse/paho.mqtt.c/blob/master/src/MQTTClient.h, src/MQTTAsync.h';
 const PAHO_C: CodeRow[] = [
   { num: -1, name: 'MQTTCLIENT_FAILURE', title: 'Generic failure', causes: ['Connect failed (TCP/TLS) or operation failed; check the trace'], fix: 'Enable MQTT_C_CLIENT_TRACE=ON to see the cause.' },
   { num: -2, name: 'MQTTCLIENT_PERSISTENCE_ERROR', title: 'Persistence error' },
@@ -265,7 +265,7 @@ const PAHO_C: CodeRow[] = [
 // ---------------------------------------------------------------------------------------------------------
 // paho.mqtt.golang (packets/packets.go ConnackReturnCodes; ping.go; client.go)
 
-const GO_SRC = 'paho.mqtt.golang packets/packets.go; client.go; ping.go (reference §D3, §D4)';
+const GO_SRC = 'https://github.com/eclipse/paho.mqtt.golang packets/packets.go; client.go; ping.go';
 const GO_CONNACK: CodeRow[] = [
   { num: 1, name: 'ErrorRefusedBadProtocolVersion', title: 'unacceptable protocol version (CONNACK 1)', text: 'unacceptable protocol version', layer: 'mqtt', event: 'refused', fix: 'opts.SetProtocolVersion(4).' },
   { num: 2, name: 'ErrorRefusedIDRejected', title: 'identifier rejected (CONNACK 2)', text: 'identifier rejected', layer: 'mqtt', causes: ['Client id rejected', 'Mosquitto ≥ 2.0.12: keepalive 0 or above max_keepalive'], event: 'refused', fix: 'Unique short client id; keepalive within the broker limit.' },
@@ -280,27 +280,27 @@ const GO_EXTRA: KbEntry[] = [
   {
     id: 'paho-go.pingresp-not-received', layer: 'client', title: 'Paho Go: "pingresp not received, disconnecting" (no PINGRESP within PingTimeout, 10 s by default)',
     patterns: [/pingresp not received, disconnecting/i], causes: [...KA_CAUSES, 'PingTimeout (fixed 10 s) too short for a slow link with queued publishes (satellite)'],
-    confirm: TUNE, fix: KA_FIX, fixFor: { 'paho-go': 'opts.SetPingTimeout(20 * time.Second); opts.SetKeepAlive(...)' }, event: 'disconnect', source: 'paho.mqtt.golang ping.go',
+    confirm: TUNE, fix: KA_FIX, fixFor: { 'paho-go': 'opts.SetPingTimeout(20 * time.Second); opts.SetKeepAlive(...)' }, event: 'disconnect', source: 'https://github.com/eclipse/paho.mqtt.golang ping.go',
   },
   {
     id: 'paho-go.not-connected', layer: 'client', title: 'Paho Go: "not Connected"', patterns: [/\bnot Connected\b/],
     causes: ['Publish/subscribe while the client is offline'], confirm: SOAK, fix: 'Wait for OnConnect; enable SetAutoReconnect and SetConnectRetry.',
-    fixFor: { 'paho-go': 'opts.SetAutoReconnect(true); opts.SetConnectRetry(true)' }, source: 'paho.mqtt.golang client.go (ErrNotConnected)',
+    fixFor: { 'paho-go': 'opts.SetAutoReconnect(true); opts.SetConnectRetry(true)' }, source: 'https://github.com/eclipse/paho.mqtt.golang client.go (ErrNotConnected)',
   },
   {
     id: 'paho-go.lost-before-publish', layer: 'client', title: 'Paho Go: "connection lost before Publish completed"', patterns: [/connection lost before Publish completed/i],
-    causes: LOST, confirm: SOAK, fix: LOST_FIX, event: 'disconnect', source: 'paho.mqtt.golang messageids.go',
+    causes: LOST, confirm: SOAK, fix: LOST_FIX, event: 'disconnect', source: 'https://github.com/eclipse/paho.mqtt.golang messageids.go',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // MicroPython umqtt (micropython-lib micropython/umqtt.simple/umqtt/simple.py)
 
-const UMQTT_SRC = 'micropython-lib micropython/umqtt.simple/umqtt/simple.py (reference §D1, §D3)';
+const UMQTT_SRC = 'https://github.com/micropython/micropython-lib/blob/master/micropython/umqtt.simple/umqtt/simple.py';
 const UMQTT: KbEntry[] = [
   {
     id: 'umqtt.mqttexception', layer: 'mqtt', title: 'umqtt: MQTTException(n): CONNACK refusal n (1..5), or 128 = subscribe failed',
-    // Case-sensitive on purpose: Paho Java prints "MqttException (0) - cause", a different library (reference §D3).
+    // Case-sensitive on purpose: Paho Java prints "MqttException (0) - cause", a different library.
     patterns: [/MQTTException:?\s*\(?\d+/, /\bMQTTException\b/],
     causes: ['n is the CONNACK return code: 5 not authorised (mosquitto 2 allow_anonymous false), 4 bad credentials, 2 client id / keepalive rejected', '128: SUBACK failure (topic not allowed)'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT -V 3.1.1', fix: 'Explain the number as a CONNACK code and fix credentials / client id / keepalive.',
@@ -316,10 +316,10 @@ const UMQTT: KbEntry[] = [
 ];
 
 // ---------------------------------------------------------------------------------------------------------
-// ESP-IDF esp-mqtt (espressif/esp-mqtt mqtt_client.c; esp-tls). Not in the shared reference: log texts as the
+// ESP-IDF esp-mqtt (espressif/esp-mqtt mqtt_client.c; esp-tls): log texts as the
 // library prints them; errno numbers there are newlib/lwIP numbers (see errno.ts).
 
-const ESP_SRC = 'espressif/esp-mqtt mqtt_client.c (ESP_LOGE texts; not in the shared reference)';
+const ESP_SRC = 'https://github.com/espressif/esp-mqtt/blob/master/mqtt_client.c (ESP_LOGE texts)';
 const ESP_FIX: Partial<Record<ClientId, string>> = {
   esp32: 'esp_mqtt_client_config_t.session.keepalive and .network.reconnect_timeout_ms; keep Wi-Fi power save from starving the MQTT task',
 };
@@ -345,14 +345,14 @@ const ESP32: KbEntry[] = [
   {
     id: 'esp-tls.getaddrinfo', layer: 'dns', title: 'ESP-IDF esp-tls: could not resolve the broker host name', patterns: [/couldn't get hostname for .{0,300}getaddrinfo\(\) returns/i],
     causes: ['Wi-Fi connected but no DNS server (static IP without DNS)', 'Host name typo', 'Connect started before the IP was assigned'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'espressif esp-tls esp_tls.c (not in the shared reference)',
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose', fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.', fixFor: ESP_FIX, source: 'https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls.c',
   },
 ];
 
 // ---------------------------------------------------------------------------------------------------------
 // HiveMQ MQTT client (Java)
 
-const HIVEMQ_SRC = 'hivemq-mqtt-client MqttConnectHandler.java, MqttPingHandler.java (reference §D3)';
+const HIVEMQ_SRC = 'https://github.com/hivemq/hivemq-mqtt-client MqttConnectHandler.java, MqttPingHandler.java';
 const HIVEMQ: KbEntry[] = [
   {
     id: 'hivemq-client.connack-timeout', layer: 'client', title: 'HiveMQ client: "Timeout while waiting for CONNACK"', patterns: [/Timeout while waiting for CONNACK/i],
@@ -365,7 +365,7 @@ const HIVEMQ: KbEntry[] = [
   },
   {
     id: 'paho-java.eofexception', layer: 'client', title: 'Paho Java: Connection lost (32109) caused by java.io.EOFException: the broker closed the socket',
-    patterns: [/Connection lost \(32109\) - java\.io\.EOFException/], causes: LOST, confirm: SOAK, fix: LOST_FIX, event: 'disconnect', source: 'paho.mqtt.java MqttException.java toString() format',
+    patterns: [/Connection lost \(32109\) - java\.io\.EOFException/], causes: LOST, confirm: SOAK, fix: LOST_FIX, event: 'disconnect', source: 'https://github.com/eclipse/paho.mqtt.java MqttException.java toString() format',
   },
 ];
 

@@ -1,7 +1,7 @@
 /**
  * How each client library pings and gives up, and a snippet that applies keepalive-tune's numbers in that
- * library's own terms. Facts from ../shared/reference/keepalive-and-errors.md D1 (defaults) and D2 (ping
- * logic); each row names the library file the reference read. The snippet text is ours.
+ * library's own terms. Each row names the library's public repository and the files its defaults and ping
+ * logic come from. The snippet text is ours.
  */
 
 export type ClientLibId = 'mqttjs' | 'paho-python' | 'paho-go' | 'paho-java' | 'umqtt' | 'mosquitto-cli';
@@ -56,7 +56,7 @@ export const CLIENT_LIBS: readonly ClientLib[] = [
     minKeepaliveS: 1,
     semantics:
       'pings K after the last reschedule and gives up at 1.5 × K, so it waits only 0.5 × K for PINGRESP; no ping timeout option, no backoff (fixed reconnectPeriod), no TCP keepalive',
-    source: 'reference D1/D2 MQTT.js: src/lib/KeepaliveManager.ts, src/lib/client.ts, src/lib/connect/tcp.ts',
+    source: 'https://github.com/mqttjs/MQTT.js src/lib/KeepaliveManager.ts, src/lib/client.ts, src/lib/connect/tcp.ts',
     snippet: (s) => `import mqtt from 'mqtt';
 
 // MQTT.js waits only 0.5 × keepalive for PINGRESP (${s.keepaliveS / 2} s here; the path needs ${s.pingTimeoutS} s)${s.keepaliveS / 2 < s.pingTimeoutS ? ': TOO SHORT, expect false "Keepalive timeout" errors' : ''}.
@@ -95,7 +95,7 @@ client.on('close', () => {
     lateByS: () => 0,
     minKeepaliveS: 1,
     semantics: 'pings when either direction was idle for K and waits K for PINGRESP, so detection takes about 2 × K; backoff doubles from min to max, no jitter',
-    source: 'reference D1/D2 Paho Python: src/paho/mqtt/client.py _check_keepalive, reconnect_delay_set',
+    source: 'https://github.com/eclipse-paho/paho.mqtt.python src/paho/mqtt/client.py _check_keepalive, reconnect_delay_set',
     snippet: (s) => `import socket
 import paho.mqtt.client as mqtt
 
@@ -127,7 +127,7 @@ client.loop_forever(retry_first_connection=True)`,
     minKeepaliveS: 1,
     semantics:
       'checks every 5 s (K/4 when K ≤ 10 s), pings after K idle and waits PingTimeout, a fixed 10 s unless set; reconnect doubles from 1 s up to MaxReconnectInterval, no jitter',
-    source: 'reference D1/D2 paho.mqtt.golang: options.go NewClientOptions, ping.go, backoff.go',
+    source: 'https://github.com/eclipse/paho.mqtt.golang options.go NewClientOptions, ping.go, backoff.go',
     snippet: (s) => `opts := mqtt.NewClientOptions().
 	AddBroker("${s.secure ? 'ssl' : 'tcp'}://${s.host}:${s.port}").
 	SetKeepAlive(${s.keepaliveS} * time.Second).
@@ -152,7 +152,7 @@ client := mqtt.NewClient(opts)`,
     lateByS: () => 0,
     minKeepaliveS: 1,
     semantics: 'pings when inbound or outbound was idle for K and fails when the ping stays unanswered for K (about 2 × K in all); automatic reconnect is off by default and doubles from 1 s to maxReconnectDelay',
-    source: 'reference D1/D2 Paho Java: MqttConnectOptions.java, internal/ClientState.java checkForActivity',
+    source: 'https://github.com/eclipse/paho.mqtt.java MqttConnectOptions.java, internal/ClientState.java checkForActivity',
     snippet: (s) => `MqttConnectOptions o = new MqttConnectOptions();
 o.setKeepAliveInterval(${s.keepaliveS});           // the PINGRESP wait is also ~K: no separate timeout
 o.setConnectionTimeout(${s.connectTimeoutS});
@@ -173,7 +173,7 @@ c.connect(o);
     lateByS: () => 1,
     minKeepaliveS: 1,
     semantics: 'never pings by itself (default keepalive 0) and has no PINGRESP timeout: the application must call ping() and time the answer',
-    source: 'reference D1/D2 umqtt.simple: micropython-lib micropython/umqtt.simple/umqtt/simple.py',
+    source: 'https://github.com/micropython/micropython-lib micropython/umqtt.simple/umqtt/simple.py',
     snippet: (s) => `import time
 from umqtt.simple import MQTTClient
 
@@ -207,7 +207,7 @@ while True:
     lateByS: () => 0,
     minKeepaliveS: 5,
     semantics: 'keepalive must be 0 or ≥ 5 s; gives up after 1.5 × K without a response; reconnects after a fixed 1 s',
-    source: 'reference B1/D1/D2 libmosquitto: lib/connect.c, lib/mosquitto.c, man/mosquitto_sub.1.xml',
+    source: 'https://github.com/eclipse/mosquitto lib/connect.c, lib/mosquitto.c, man/mosquitto_sub.1.xml',
     snippet: (s) =>
       `mosquitto_sub -h ${s.host} -p ${s.port}${s.secure ? ' --capath /etc/ssl/certs' : ''} -k ${Math.max(5, s.keepaliveS)} -t 'sensors/#' \\
   --will-topic '${s.willTopic}' --will-payload offline --will-qos 1 --will-retain` +

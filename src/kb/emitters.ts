@@ -135,7 +135,7 @@ export const EMITTERS: readonly Emitter[] = [
     id: 'python',
     title: 'Python socket / ssl exceptions',
     shapes: [
-      [/\b(?:socket\.gaierror|socket\.timeout|ssl\.SSL\w{2,30}|SSLCertVerificationError|ConnectionRefusedError|ConnectionResetError|ConnectionAbortedError|BrokenPipeError|TimeoutError)\b/, 0.8],
+      [/\b(?:(?:socket\.)?gaierror|socket\.timeout|ssl\.SSL\w{2,30}|SSLCertVerificationError|ConnectionRefusedError|ConnectionResetError|ConnectionAbortedError|BrokenPipeError|TimeoutError)\b/, 0.8],
       [/\[Errno -?\d{1,5}\]/, 0.6],
       [/^Traceback \(most recent call last\)|File "[^"]{1,300}", line \d{1,7}/, 0.6],
     ],

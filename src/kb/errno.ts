@@ -1,14 +1,14 @@
 /**
  * Socket and resolver errors by name and by number on each platform. Numbers: Linux asm-generic/errno.h,
  * macOS/BSD sys/errno.h, Windows winsock2.h (WSA*), libuv include/uv/errno.h (negative numbers Node reports as
- * err.errno on Windows), newlib sys/errno.h (ESP32 / MicroPython OSError). Meanings and causes: reference
- * keepalive-and-errors.md §E3 and Node doc/api/errors.md "Common system errors"; wording is ours.
+ * err.errno on Windows), newlib sys/errno.h (ESP32 / MicroPython OSError). Meanings and causes:
+ * https://nodejs.org/api/errors.html#common-system-errors and the headers above; wording is ours.
  */
 import type { KbEntry, NumberSpace } from './entry.js';
 
 type Nums = Partial<Record<'linux' | 'macos' | 'wsa' | 'libuv' | 'newlib', number>>;
 
-const SRC = 'Linux errno.h; BSD sys/errno.h; winsock2.h; libuv include/uv/errno.h; newlib sys/errno.h (reference §E3)';
+const SRC = 'Linux errno.h; BSD sys/errno.h; winsock2.h; libuv include/uv/errno.h; newlib sys/errno.h';
 
 function nums(n: Nums): Array<[NumberSpace, number]> {
   const out: Array<[NumberSpace, number]> = [];
@@ -37,7 +37,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     title: 'Connection refused: the host answered the TCP SYN with a reset',
     names: ['ECONNREFUSED', 'WSAECONNREFUSED', 'UV_ECONNREFUSED', 'connection refused'],
     // "Connection Refused: not authorised." and friends are CONNACK refusals (mosquitto/Paho connack strings,
-    // reference §E1, §D4 Paho Go), not a TCP reset; Java's "Connection refused: connect" is the OS error.
+    // MQTT 3.1.1 §3.2.2.3; Paho Go packets/connack.go), not a TCP reset; Java's "Connection refused: connect" is the OS error.
     patterns: [
       /\bconnect ECONNREFUSED\b/i,
       /Connection refused(?!:\s*(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
@@ -296,7 +296,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network)',
     fix: 'Wait for wlan.isconnected() before connecting; set DNS via wlan.ifconfig(); or use the broker IP.',
     fixFor: { umqtt: 'wait for network.WLAN(network.STA_IF).isconnected() before MQTTClient.connect()', esp32: 'wait for IP_EVENT_STA_GOT_IP before esp_mqtt_client_start()' },
-    source: 'Community MicroPython ESP32 troubleshooting (reference §E3, tag S)',
+    source: 'lwIP src/include/lwip/netdb.h (EAI_FAIL 202), which MicroPython on ESP32 raises as OSError(-202) (https://github.com/micropython/micropython/blob/master/extmod/modlwip.c); the causes are field reports with no single public source',
   },
   {
     id: 'node.happy-eyeballs',
@@ -310,9 +310,9 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     ],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',
     fix: 'Fix the inner error; on slow links raise autoSelectFamilyAttemptTimeout or connect by an IPv4 literal.',
-    // MQTT.js's tcp.ts calls net.createConnection({port, host, path}) only (reference §C4), so set Node's defaults.
+    // MQTT.js's tcp.ts calls net.createConnection({port, host, path}) only, so set Node's defaults.
     fixFor: { mqttjs: 'MQTT.js does not pass socket options to net.connect: call net.setDefaultAutoSelectFamilyAttemptTimeout(2000) (or net.setDefaultAutoSelectFamily(false)) before connecting, or use an IPv4 address in the URL' },
-    source: 'Node doc/api/net.md (autoSelectFamily, autoSelectFamilyAttemptTimeout 250 ms) (reference §C4)',
+    source: 'Node doc/api/net.md (autoSelectFamily, autoSelectFamilyAttemptTimeout 250 ms)',
   },
   {
     id: 'node.socket-connection-timeout',

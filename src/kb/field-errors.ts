@@ -164,7 +164,9 @@ const AWS_CRT: KbEntry[] = [
 const RUNTIMES: KbEntry[] = [
   {
     id: 'java.pkix-path', layer: 'tls', title: 'Java: "PKIX path building failed … unable to find valid certification path to requested target" (the broker certificate is not trusted)',
-    names: ['SunCertPathBuilderException'], patterns: [/PKIX path building failed/, /unable to find valid certification path to requested target/],
+    names: ['SunCertPathBuilderException'],
+    // The last text is Android's for the same condition (its trust manager wraps CertPathValidatorException).
+    patterns: [/PKIX path building failed/, /unable to find valid certification path to requested target/, /Trust anchor for certification path not found/],
     causes: [
       'The broker certificate chain ends in a CA that is not in the JVM trust store (a private CA, or a self-signed broker certificate)',
       'The broker sends only its own certificate without the intermediate CA',
@@ -172,7 +174,7 @@ const RUNTIMES: KbEntry[] = [
     ],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem; openssl s_client -connect HOST:8883 -showcerts (see the chain)',
     fix: 'Trust the CA: a trust store with the CA (keytool -importcert) passed as javax.net.ssl.trustStore, or an SSLSocketFactory built from it; have the broker send the full chain.',
-    source: 'https://docs.oracle.com/en/java/javase/17/security/java-secure-socket-extension-jsse-reference-guide.html (troubleshooting: "unable to find valid certification path")',
+    source: 'https://docs.oracle.com/en/java/javase/17/security/java-secure-socket-extension-jsse-reference-guide.html (troubleshooting: "unable to find valid certification path"); https://developer.android.com/privacy-and-security/security-ssl#CommonProblems ("Trust anchor for certification path not found")',
   },
   {
     id: 'go.io-timeout', layer: 'tcp', title: 'Go: "dial tcp …: i/o timeout" (the TCP connect got no answer in time)',
@@ -195,6 +197,8 @@ const RUNTIMES: KbEntry[] = [
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   ['errno.ENOTFOUND', /java\.net\.UnknownHostException/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/UnknownHostException.html'],
   ['errno.ENOTFOUND', /\blookup \S{1,253} on \S{1,60}: no such host/, 'https://pkg.go.dev/net#DNSError ("no such host")'],
+  ['errno.ENOTFOUND', /\bName does not resolve\b/, 'musl gai_strerror(EAI_NONAME), https://git.musl-libc.org/cgit/musl/tree/src/network/gai_strerror.c (Alpine images)'],
+  ['tls.ssl.tlsv1-alert-unknown-ca', /Received fatal alert: unknown_ca/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert names, RFC 8446 §6.2 unknown_ca)'],
   ['errno.EAI_AGAIN', /Temporary failure in name resolution/i, 'glibc gai_strerror(EAI_AGAIN), https://sourceware.org/git/?p=glibc.git;a=blob;f=sysdeps/posix/gai_strerror-strs.h'],
   ['tls.ssl.sslv3-alert-handshake-failure', /Received fatal alert: handshake_failure/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert text)'],
   ['errno.ETIMEDOUT', /java\.net\.SocketTimeoutException: (?:connect )?timed out/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/SocketTimeoutException.html'],

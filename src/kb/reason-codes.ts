@@ -1,7 +1,7 @@
 /**
  * MQTT reason codes as data: MQTT 5 reason codes (OASIS MQTT 5.0 §2.4, Table 2-6) and MQTT 3.1.1 CONNACK
  * return codes (OASIS MQTT 3.1.1 §3.2.2.3, Table 3.1). The packet lists follow the spec, not any one library
- * (Paho Python and mosquitto's header deviate in small ways; see reference E2). `meaning` is our own plain
+ * (Paho Python src/paho/mqtt/reasoncodes.py and mosquitto include/mqtt_protocol.h deviate in small ways). `meaning` is our own plain
  * English summary of the likely cause, not spec text.
  */
 import type { ClientId, KbEntry } from './entry.js';
@@ -87,7 +87,7 @@ const MQTT5_ROWS: Row[] = [
   [0xa2, 'Wildcard Subscriptions not supported', 'SUBACK DISCONNECT', 'Filter with + or # sent to a server without wildcard support.'],
 ];
 
-/** MQTT 3.1.1 CONNACK return codes. Source: MQTT 3.1.1 §3.2.2.3 Table 3.1; likely causes from reference E1. */
+/** MQTT 3.1.1 CONNACK return codes. Source: MQTT 3.1.1 §3.2.2.3 Table 3.1; likely causes are ours, from the library texts cited per row. */
 const CONNACK311_ROWS: Row[] = [
   [0, 'Connection Accepted', 'CONNACK', 'Connected. Not an error.'],
   [1, 'Connection Refused, unacceptable protocol version', 'CONNACK',
@@ -222,7 +222,7 @@ const ADVICE: Record<number, RcAdvice> = {
     fix: 'Use protocol version 4 (3.1.1) or upgrade the broker.',
     fixFor: { mqttjs: 'protocolVersion: 4', 'paho-python': 'mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)', 'paho-java': 'MqttConnectOptions.setMqttVersion(MQTT_VERSION_3_1_1)', 'paho-go': 'opts.SetProtocolVersion(4)', mosquitto: '-V mqttv311' }, event: 'refused' },
   // Mosquitto refuses a bad keepalive only for 3.1.x clients (rc 2); an MQTT 5 client gets Server Keep Alive
-  // (reference B1, G1). A 133 for that case comes from Paho Python 2.x renumbering rc 2 (reference E1).
+  //. A 133 for that case comes from Paho Python 2.x renumbering rc 2 (https://github.com/eclipse-paho/paho.mqtt.python/blob/master/src/paho/mqtt/reasoncodes.py).
   0x85: { causes: ['Client id empty (with clean session 0) or longer than the broker allows', 'Characters the broker rejects',
     'Paho Python 2.x reports a 3.1.1 rc 2 as 133: with mosquitto ≥ 2.0.12 that is a keepalive of 0 or above max_keepalive (an MQTT 5 client gets Server Keep Alive instead, never 0x85)'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT -V 3.1.1 --keepalive 60s --client-id test-1', fix: 'Use a short unique client id of [0-9a-zA-Z]; on mosquitto send a keepalive between 1 and max_keepalive.',
@@ -274,10 +274,10 @@ const CAUSES_311: Record<number, string[]> = {
 
 /** Text libraries print for 3.1.1 refusals (mosquitto/Paho Python connack_string, MQTT.js ReasonCodes). */
 const TEXT_311: Record<number, RegExp[]> = {
-  1: [/unacceptable protocol version/i, /Connection Refused: Bad Protocol Version/i], // the latter: Paho Go (reference §D4)
+  1: [/unacceptable protocol version/i, /Connection Refused: Bad Protocol Version/i], // the latter: Paho Go
   2: [/identifier rejected/i],
   3: [/(broker|server) unavailable/i],
-  4: [/bad user ?name or password/i, /user ?name or password in unknown format/i], // the latter: Paho Go (reference §D4)
+  4: [/bad user ?name or password/i, /user ?name or password in unknown format/i], // the latter: Paho Go
   5: [/not authori[sz]ed/i],
 };
 

@@ -5,8 +5,8 @@
  */
 import type { ClientId, KbEntry, NumberSpace } from './entry.js';
 
-const X509_SRC = 'Node src/crypto X509ErrorCode(); OpenSSL include/openssl/x509_vfy.h (reference §E4)';
-const SSL_SRC = 'OpenSSL include/openssl/sslerr.h, ssl_err.c; RFC 8446 §6 alerts (reference §E4)';
+const X509_SRC = 'https://github.com/nodejs/node/blob/main/src/crypto/crypto_common.cc X509ErrorCode(); https://github.com/openssl/openssl/blob/master/include/openssl/x509_vfy.h.in';
+const SSL_SRC = 'https://github.com/openssl/openssl/blob/master/include/openssl/sslerr.h, ssl/ssl_err.c; https://www.rfc-editor.org/rfc/rfc8446#section-6 (alerts)';
 
 const CA_FIX: Partial<Record<ClientId, string>> = {
   mqttjs: 'connect(url, { ca: fs.readFileSync("ca.pem") }) (never rejectUnauthorized: false in production)',
@@ -111,8 +111,15 @@ interface SslRow {
 
 const SSL_ROWS: SslRow[] = [
   { reason: 'wrong version number', v3: '0A00010B', v111: '1408F10B', title: 'TLS client talking to a non-TLS port',
-    causes: ['mqtts:// (TLS) to a plain MQTT port such as 1883', 'wss:// to a plain ws port', 'An HTTP proxy or middlebox answering in clear text'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:1883 (plain) and mqtt-doctor probe mqtts://HOST:8883',
+    causes: [
+      'mqtts:// (TLS) to a plain MQTT port such as 1883',
+      'wss:// to a plain ws port',
+      'An HTTP/SOCKS proxy, captive portal or load balancer in the way answered in clear text (its first bytes are read as a TLS record header)',
+      'The server answered with an SSL 3.0 / TLS record version the client refuses (very old broker or TLS terminator)',
+    ],
+    // The reason means the first bytes back were not a TLS record the client accepts (OpenSSL ssl/record/
+    // ssl3_record.c, SSL_R_WRONG_VERSION_NUMBER); `openssl s_client` shows what actually answered.
+    confirm: 'mqtt-doctor probe mqtt://HOST:1883 (plain) and mqtt-doctor probe mqtts://HOST:8883; openssl s_client -connect HOST:8883 -servername HOST (shows what answers)',
     fix: 'Use mqtts:// with the TLS port (usually 8883) or mqtt:// with the plain port.' },
   { reason: 'unsupported protocol', v3: '0A000102', v111: '1425F102', title: 'No common TLS version',
     causes: ['Broker offers only TLS 1.0/1.1 while the client requires TLS 1.2+', 'Client limited to old TLS, broker requires 1.2/1.3'],
@@ -200,7 +207,7 @@ const NODE_TLS: KbEntry[] = [
       'paho-go': 'tls.Config{ServerName: "broker.example.com"}',
       mosquitto: 'connect with -h broker.example.com (the name in the certificate)',
     },
-    source: 'Node lib/tls.js checkServerIdentity (reference §E4)',
+    source: 'Node lib/tls.js checkServerIdentity',
   },
   {
     id: 'tls.node.socket-disconnected',
@@ -216,7 +223,7 @@ const NODE_TLS: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key --verbose',
     fix: 'Check port and SNI; for AWS IoT check the certificate is active and attached to a policy that allows iot:Connect.',
     fixFor: CERT_FIX,
-    source: 'Node lib/_tls_wrap.js (reference §E4)',
+    source: 'Node lib/_tls_wrap.js',
   },
   {
     id: 'tls.node.handshake-timeout',

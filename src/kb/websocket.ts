@@ -5,8 +5,8 @@
  */
 import type { ClientId, KbEntry } from './entry.js';
 
-const CLOSE_SRC = 'RFC 6455 §7.4.1; IANA WebSocket Close Code Number registry (reference §E5)';
-const WS_SRC = 'ws lib/websocket.js ("Unexpected server response"); RFC 9110 status codes (reference §E5)';
+const CLOSE_SRC = 'RFC 6455 §7.4.1; IANA WebSocket Close Code Number registry';
+const WS_SRC = 'ws lib/websocket.js ("Unexpected server response"); RFC 9110 status codes';
 
 const PATH_FIX: Partial<Record<ClientId, string>> = {
   mqttjs: 'put the path in the URL (wss://host:443/mqtt); MQTT.js defaults to "/"',
@@ -120,7 +120,7 @@ const OTHER: KbEntry[] = [
     confirm: 'mqtt-doctor probe wss://HOST:443/mqtt --verbose',
     fix: 'Use wss:// from https pages, the right path (/mqtt), and a certificate the browser trusts.',
     fixFor: PATH_FIX,
-    source: 'MQTT.js src/lib/connect/ws.ts (reference §D3)',
+    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/connect/ws.ts',
   },
 ];
 

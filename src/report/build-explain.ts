@@ -177,7 +177,7 @@ function readSections(d: ExplainTextData): Section[] {
     const how = d.emitter.fromClient ? 'from --client' : `from the line's shape, confidence ${Math.round(d.emitter.confidence * 100)} %`;
     lines.push(`Written by: ${d.emitter.title} (${how})`);
   }
-  if (d.truncatedFrom !== undefined) lines.push(`Read the first 16 KiB of ${d.truncatedFrom} characters: an error message is shorter; pass a log with --file.`);
+  if (d.truncatedFrom !== undefined) lines.push(`Read the first 16 KiB of a longer text (${d.truncatedFrom} characters or more): an error message is shorter; pass a log with --file.`);
   return lines.length ? [{ kind: 'lines', title: 'Input', lines }] : [];
 }
 

@@ -3,7 +3,7 @@ import { editDistance, explainText, fillTarget, nearest, type ExplainOptions } f
 
 const top = (text: string, opts: ExplainOptions = {}) => explainText(text, opts).candidates[0]?.entry.id;
 
-describe('ambiguous numbers are ranked and narrowed (reference §E3 "113", §D4 "16", §E1 "5")', () => {
+describe('ambiguous numbers are ranked and narrowed (errno 113 Linux vs newlib, 16 in Paho Python / libmosquitto / MQTT 5, CONNACK 5)', () => {
   test.each([
     ['5', {}, 'connack311.5'],
     ['5', { client: 'paho-java' }, 'paho-java.REASON_CODE_NOT_AUTHORIZED'],
@@ -116,8 +116,8 @@ describe('ESP-IDF esp-mqtt lines', () => {
   });
 });
 
-// Real library texts that a shallower match used to misread (reference §E1 CONNACK strings, §D4 Paho Go
-// ConnackReturnCodes, §D3 Paho Java toString format, §E2 packets per reason code).
+// Real library texts that a shallower match used to misread (CONNACK strings of MQTT 3.1.1 §3.2.2.3 and Paho Go packets/connack.go
+// ConnackReturnCodes, Paho Java MqttException.toString format, MQTT 5.0 §2.4 packets per reason code).
 describe('library texts win over look-alike matches', () => {
   test.each([
     // mosquitto_connack_string / Paho Python connack_string: a CONNACK refusal, not a TCP RST

@@ -7,8 +7,8 @@
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, test } from 'vitest';
-import { explainText, MAX_EXPLAIN_CHARS } from '../../src/analyze/explain.js';
-import { analyzeLog } from '../../src/analyze/log-timeline.js';
+import { explainText, MAX_EXPLAIN_CHARS, NOISE } from '../../src/analyze/explain.js';
+import { analyzeLog, CLIENT_ID_RES } from '../../src/analyze/log-timeline.js';
 import { CATALOG } from '../../src/kb/catalog.js';
 import { EMITTERS } from '../../src/kb/emitters.js';
 import { NUMBER_CONTEXT, PACKET_WORDS } from '../../src/kb/numbering.js';
@@ -91,6 +91,8 @@ const ALL_PATTERNS: Array<[string, RegExp]> = [
   ...NUMBER_CONTEXT.map(([re]): [string, RegExp] => ['number context', re]),
   ...PACKET_WORDS.map(([re]): [string, RegExp] => ['packet words', re]),
   ...ALIASES.map(([id, re]): [string, RegExp] => [`alias ${id}`, re]),
+  ...NOISE.map((re): [string, RegExp] => ['noise', re]),
+  ...CLIENT_ID_RES.map((re): [string, RegExp] => ['client id', re]),
 ];
 
 describe('no pattern run over user text can backtrack badly', () => {

@@ -136,3 +136,22 @@ describe('syslog / journalctl timestamps', () => {
     expect(f?.keepaliveS).toBe(2);
   });
 });
+
+describe('ACL denials, queue drops and structured lines', () => {
+  test('mosquitto Denied PUBLISH and dropped-queue lines become per-client findings', () => {
+    const a = analyzeLog(mosq([
+      [0, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
+      [1, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
+      [2, 'Outgoing messages are being dropped for client slow-1.'],
+    ]));
+    expect(a.findings.find((f) => f.kind === 'acl-denials')).toMatchObject({ count: 2 });
+    expect(a.findings.find((f) => f.kind === 'acl-denials')?.summary).toMatch(/cam-1 \(2\)/);
+    expect(a.findings.find((f) => f.kind === 'queue-drops')).toMatchObject({ count: 1 });
+  });
+  test('JSON log lines are read by their message fields, client id and time', () => {
+    const line = (t: number, id: string) => JSON.stringify({ time: 1_700_000_000_000 + t * 1000, level: 'warning', msg: `Client ${id} already connected, closing old connection.`, clientid: id });
+    const a = analyzeLog([0, 2, 4, 6].map((t) => line(t, 'twin')).join('\n'));
+    expect(a.groups[0]).toMatchObject({ entryId: 'mosquitto.takeover', count: 4, clients: ['twin'] });
+    expect(a.findings[0]).toMatchObject({ kind: 'takeover-loop', clientId: 'twin', intervalS: 2 });
+  });
+});

@@ -5,7 +5,7 @@ import type { NumberSpace } from '../../src/kb/entry.js';
 
 const has = (space: NumberSpace, n: number, id: string) => lookupNumber(n).some((h) => h.space === space && h.entry.id === id);
 
-describe('numbers per platform and library (reference §E3, §D4, §E5)', () => {
+describe('numbers per platform and library (errno headers, library code tables, RFC 6455 close codes)', () => {
   test.each([
     ['errno-linux', 111, 'errno.ECONNREFUSED'],
     ['errno-macos', 61, 'errno.ECONNREFUSED'],
@@ -60,7 +60,7 @@ describe('numbers per platform and library (reference §E3, §D4, §E5)', () => 
   ] as const)('%s %i is %s', (space, n, id) => expect(has(space, n, id)).toBe(true));
 });
 
-describe('names and packed codes (reference §E4, §B1, §B2)', () => {
+describe('names and packed codes (OpenSSL reasons, broker limits and log lines)', () => {
   test.each([
     ['0A00010B', 'tls.ssl.wrong-version-number'],
     ['1408F10B', 'tls.ssl.wrong-version-number'],

@@ -54,7 +54,7 @@ describe('connackReturnCode311 / describeConnack', () => {
 
 // Reference B1 / G1: mosquitto ≥ 2.0.12 refuses a 3.1.1 client whose keepalive is 0 or above max_keepalive with
 // rc 2; an MQTT 5 client is given Server Keep Alive instead, so a real 0x85 never means "keepalive". 133 shows
-// up for that case only because Paho Python 2.x renumbers rc 2 as 133 (reference E1).
+// up for that case only because Paho Python 2.x renumbers rc 2 as 133 (paho.mqtt.python src/paho/mqtt/reasoncodes.py).
 describe('mosquitto keepalive refusal is a 3.1.1 rc 2 fact, not an MQTT 5 0x85 one', () => {
   const text = (id: string) => {
     const e = entryById(id);

@@ -1,0 +1,75 @@
+/**
+ * The two-stage reader: the emitter read from a line's shape decides the numbering of its numbers; --client
+ * overrides it; timestamps, pids, ports and line numbers are never codes; log timestamps in the common layouts.
+ */
+import { describe, expect, test } from 'vitest';
+import { explainText } from '../../src/analyze/explain.js';
+import { parseTimestampMs } from '../../src/analyze/log-timeline.js';
+import { fingerprint } from '../../src/kb/emitters.js';
+
+const top = (text: string, opts = {}) => explainText(text, opts).candidates[0]?.entry.id;
+
+describe('fingerprint: who wrote the line', () => {
+  test.each([
+    ['Attempting MQTT connection...failed, rc=-2 try again in 5 seconds', 'pubsubclient'],
+    ['MQTT: Connect FAILED to 192.168.1.10:1883, rc -2. Retry in 10 seconds', 'tasmota'],
+    ['E (23511) MQTT_CLIENT: Error transport connect', 'esp-idf'],
+    ["2024-01-01 10:00:00.123 [error] <0.1193.0> MQTT login failed for user 'x'", 'rabbitmq'],
+    ['socket.gaierror: [Errno -3] Temporary failure in name resolution', 'python'],
+    ['javax.net.ssl.SSLHandshakeException: Received fatal alert: handshake_failure', 'java'],
+    ['dial tcp 10.0.0.5:1883: i/o timeout', 'go'],
+    ['System.Net.Sockets.SocketException (10061): No connection could be made', 'dotnet'],
+    ['AWS_ERROR_MQTT_UNEXPECTED_HANGUP', 'aws-crt'],
+    ['1700000000: Client a has exceeded timeout, disconnecting.', 'mosquitto-broker'],
+    ['OSError: 113', 'umqtt'],
+  ] as const)('%s → %s', (line, id) => expect(fingerprint(line)?.emitter.id).toBe(id));
+  test('a bare number has no emitter', () => expect(fingerprint('5')).toBeUndefined());
+});
+
+describe('numbers are read in the emitter namespace', () => {
+  test.each([
+    // PubSubClient's -2 is MQTT_CONNECT_FAILED, not libmosquitto's MOSQ_ERR_SUB_EXISTS or Paho C's -2.
+    ['Attempting MQTT connection...failed, rc=-2 try again in 5 seconds', 'pubsubclient.MQTT_CONNECT_FAILED'],
+    ['failed, rc=-4 try again in 5 seconds', 'pubsubclient.MQTT_CONNECTION_TIMEOUT'],
+    ['MQTT: Connect FAILED to 192.168.1.10:1883, rc -2. Retry in 10 seconds', 'pubsubclient.MQTT_CONNECT_FAILED'],
+    ['failed, rc=5 try again in 5 seconds', 'pubsubclient.MQTT_CONNECT_UNAUTHORIZED'],
+    // MicroPython's bare OSError is newlib's numbering; CPython's [Errno n] is Linux's.
+    ['OSError: 113', 'errno.ECONNABORTED'],
+    ['OSError: [Errno 113] No route to host', 'errno.EHOSTUNREACH'],
+  ] as const)('%s → %s', (line, id) => expect(top(line)).toBe(id));
+  test('--client overrides the shape', () => {
+    expect(top('rc=-2', { client: 'mosquitto' })).toBe('libmosquitto.MOSQ_ERR_SUB_EXISTS');
+    expect(explainText('failed, rc=-2 try again', { client: 'mosquitto' }).emitter).toMatchObject({ id: 'mosquitto-client', fromClient: true });
+  });
+  test('a bare number with no emitter still lists its readings', () => {
+    const ex = explainText('-2');
+    expect(ex.ambiguous).toBe(true);
+    expect(ex.candidates.length).toBeGreaterThan(2);
+  });
+});
+
+describe('numbers that are never codes', () => {
+  test.each([
+    ['2024-01-01T10:00:05.135Z error: connection lost'],
+    ["2024-01-01 10:00:00.123 [error] <0.135.0> closing connection"],
+    ['Nov 22 00:10:40 host mosquitto[135]: connection lost'],
+    ['at com.example.Foo.run(Foo.java:135) connection lost'],
+    ['File "/usr/lib/python3/socket.py", line 135, in create_connection'],
+    ['read 135 bytes then connection lost'],
+    ['connect to 10.0.0.135:1883 failed'],
+  ] as const)('%s has no reading of 135', (line) => {
+    expect(explainText(line).candidates.some((c) => c.via === 'number' && c.matched === '135')).toBe(false);
+  });
+});
+
+describe('log timestamps in the common layouts', () => {
+  test.each([
+    ['Zigbee2MQTT:error 2024-03-01 10:00:05: MQTT error: connect ECONNREFUSED', Date.UTC(2024, 2, 1, 10, 0, 5)],
+    ['<34>1 2024-03-01T10:00:05.000Z host app - - - x', Date.UTC(2024, 2, 1, 10, 0, 5)],
+    ['2024-03-01 10:00:05,250 INFO  - Client ID: x disconnected', Date.UTC(2024, 2, 1, 10, 0, 5, 250)],
+    ['2024-03-01 10:00:05.250+00:00 [info] <0.1.0> x', Date.UTC(2024, 2, 1, 10, 0, 5, 250)],
+    ['=ERROR REPORT==== 9-Jan-2020::10:00:05 ===', Date.UTC(2020, 0, 9, 10, 0, 5)],
+    ['1 Mar 10:00:05 - [error] [mqtt-broker:b] x', Date.UTC(2000, 2, 1, 10, 0, 5)],
+    ['E (12345) MQTT_CLIENT: x', 12345],
+  ] as const)('%s', (line, ms) => expect(parseTimestampMs(line)).toBe(ms));
+});
