@@ -33,7 +33,6 @@ export const probeCommand = defineCommand({
       .example('$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev', 'TLS waterfall; password from MQTT_DOCTOR_PASSWORD')
       .example('$0 probe wss://broker.local/mqtt --method echo --qos 1', 'Publish/subscribe echo, with PUBACK time')
       .example('$0 probe tcp://broker.local:1883 -c 5', 'tcping: repeated TCP connects, no MQTT')
-      .example('$0 probe mqtt://broker.local:1883 -c 0', 'Probe until Ctrl-C, then the summary')
       .example('$0 probe mqtt://broker.local:1883 -c 1 --brief', 'One line: is it up, how fast')
       .example('$0 probe --embedded --impair 4g', 'What would a 4G link do to these numbers?')
       .example('$0 probe mqtt://staging:1883 --max-loss 0% --max-rtt-p99 200ms --json', 'CI gate: exit 1 on failure'),

@@ -1,11 +1,12 @@
 /**
  * Build the soak report (live run or `report soak.jsonl`) from the pure summary. Pure.
  */
-import type { MaskedTarget } from '../config/target.js';
+import { formatHostPort, type MaskedTarget } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { LatencyHistogram } from '../analyze/stats.js';
-import { CAUSE_INFO, NOT_SERVED_CAUSES, type DisconnectCause } from '../analyze/soak/causes.js';
+import { CAUSE_INFO, NOT_SERVED_CAUSES, failureOfSoakAttempt, type DisconnectCause } from '../analyze/soak/causes.js';
+import { classifyMeasurementFailure } from '../analyze/failure.js';
 import { SOAK_FILE_VERSION, parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
@@ -138,6 +139,13 @@ function soakVerdict(i: SoakReportInput): Verdict {
     }
     const why = top ? ` (${CAUSE_INFO[top].title}${c.byCause[top] ? `: ${plural(c.byCause[top] ?? 0, 'attempt')}` : ''})` : '';
     const stopped = i.end === 'refused' ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)' : '';
+    // The newest attempt of the main cause, read through the failure route every command shares.
+    const last = [...i.recentDisconnects].reverse().find((ev) => ev.cause === top);
+    const failure = last && failureOfSoakAttempt(last, i.info.mqttVersion);
+    if (failure) {
+      const classified = classifyMeasurementFailure(failure, { hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined });
+      return { status: 'failed', exitCode: classified.exitCode, summary: `no client ever connected: ${classified.oneLine}${why}${stopped}` };
+    }
     return {
       status: 'failed',
       exitCode: top !== undefined && NOT_SERVED_CAUSES.has(top) ? ExitCode.refused : ExitCode.unreachable,

@@ -80,7 +80,8 @@ describe('--help', () => {
     expect(at('TLS options:')).toBeLessThan(at('Global options:'));
     expect(r.stdout.slice(at('probe options:'), at('Connection options:'))).toMatch(/--count/);
     expect(r.stdout).toMatch(/^Global options: --json, --no-color, --verbose/m);
-    expect(r.stdout.split('\n').length).toBeLessThanOrEqual(70);
+    // 68–115 lines before; the budget grew by --brief and --html (the -c 0 example lives in --count's text).
+    expect(r.stdout.split('\n').length).toBeLessThanOrEqual(75);
     // each option once
     expect(r.stdout.match(/--count\b/g)?.length).toBe(1);
   });

@@ -21,7 +21,7 @@ describe('soak options', () => {
   });
 
   test('thresholds parse to ms and percent', () => {
-    const p = soakPlan({ ...base, maxReconnects: 3, maxLoss: '0.1%', maxDowntime: '30s', maxP99: '500' });
+    const p = soakPlan({ ...base, maxReconnects: 3, maxLoss: '0.1%', maxDowntime: '30s', maxP99: '500ms' });
     expect(p.thresholds).toEqual({ maxReconnects: 3, maxLossPct: 0.1, maxDowntimeMs: 30_000, maxP99Ms: 500 });
   });
 

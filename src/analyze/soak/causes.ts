@@ -13,6 +13,7 @@
 
 import { classifyFailure, type FailureInput } from '../../kb/classify.js';
 import { describeConnack, mqtt5ReasonCode } from '../../kb/reason-codes.js';
+import type { MeasurementFailure } from '../failure.js';
 
 export const CAUSES = [
   'keepalive-timeout',
@@ -254,4 +255,40 @@ function classifyCause(o: DisconnectObservation): Classified {
     return { cause: 'broker-closed', detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT' };
   }
   return { cause: 'unknown', detail: [code, msg].filter(Boolean).join(' ') };
+}
+
+/**
+ * A failed connect attempt in the terms of the one failure route every command shares (analyze/failure.ts), so
+ * soak names "did not speak MQTT", "an HTTP server answered" or a refusal exactly as probe and keepalive-tune do.
+ * Undefined for causes that happen after CONNACK (no SUBACK) or say nothing about the server.
+ */
+export function failureOfSoakAttempt(
+  ev: { cause: DisconnectCause; detail: string; reasonCode?: number | undefined },
+  mqttVersion: 4 | 5,
+): MeasurementFailure | undefined {
+  const message = ev.detail;
+  switch (ev.cause) {
+    case 'no-connack':
+      return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message };
+    case 'not-mqtt':
+      return { phase: 'mqtt', code: /HTTP server/.test(message) ? 'HTTP_SERVER' : /TLS server/.test(message) ? 'TLS_SERVER' : 'MALFORMED_PACKET', message };
+    case 'connack-refused':
+      return ev.reasonCode === undefined ? undefined : { phase: 'mqtt', code: 'CONNACK_REFUSED', reasonCode: ev.reasonCode, mqttVersion, message };
+    case 'broker-closed':
+      return { phase: 'mqtt', code: 'CLOSED_BEFORE_CONNACK', message };
+    case 'reset':
+      return { phase: 'mqtt', code: 'ECONNRESET', message };
+    case 'dns':
+      return { phase: 'dns', code: message, message };
+    case 'refused':
+      return { phase: 'tcp', code: 'ECONNREFUSED', message };
+    case 'tls':
+      return { phase: 'tls', code: message, message };
+    case 'connect-timeout':
+    case 'timeout':
+    case 'unreachable':
+      return { phase: 'tcp', code: 'ETIMEDOUT', message };
+    default:
+      return undefined;
+  }
 }
