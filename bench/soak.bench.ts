@@ -51,8 +51,8 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
   const ratePerS = messages ? msgRatePerS : 0;
   const base = await settleMemory();
   const t0 = performance.now();
-  let connected = (): number => 0;
-  let stop: () => Promise<void> = async () => {};
+  let connected: () => number;
+  let stop: () => Promise<void>;
   let received = 0;
   if (mode.startsWith('bare')) {
     // The bare script: what a user would write with MQTT.js to hold N connections (and echo messages).

@@ -170,8 +170,14 @@ function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter 
     if (c >= EMITTER_SURE) for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
   }
   const own = !opts.client && emitter && emitter.confidence >= EMITTER_SURE ? emitter.emitter.spaces[0] : undefined;
-  if (opts.mqttVersion === 5) (add('mqtt5', 40), add('connack311', -15));
-  if (opts.mqttVersion === 4) (add('connack311', 40), add('mqtt5', -15));
+  if (opts.mqttVersion === 5) {
+    add('mqtt5', 40);
+    add('connack311', -15);
+  }
+  if (opts.mqttVersion === 4) {
+    add('connack311', 40);
+    add('mqtt5', -15);
+  }
   const packets = PACKET_WORDS.filter(([re]) => re.test(text)).map(([, p]) => p);
   return { boosts, packets, ...(own ? { own } : {}) };
 }
@@ -180,7 +186,10 @@ function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter 
 function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
   const boosts = { ...ctx.boosts };
   // Reason codes are written in hex (0x87); other numberings almost never are.
-  if (tok.hex) ((boosts.mqtt5 = (boosts.mqtt5 ?? 0) + 50), (boosts.connack311 = (boosts.connack311 ?? 0) + 20));
+  if (tok.hex) {
+    boosts.mqtt5 = (boosts.mqtt5 ?? 0) + 50;
+    boosts.connack311 = (boosts.connack311 ?? 0) + 20;
+  }
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
     if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
@@ -386,7 +395,11 @@ function namedEntries(): KbEntry[] {
   if (!NAMED) {
     const seen = new Set<string>();
     NAMED = [];
-    for (const { entry } of allNames()) if (!seen.has(entry.id)) (seen.add(entry.id), NAMED.push(entry));
+    for (const { entry } of allNames()) {
+      if (seen.has(entry.id)) continue;
+      seen.add(entry.id);
+      NAMED.push(entry);
+    }
   }
   return NAMED;
 }

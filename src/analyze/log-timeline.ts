@@ -240,7 +240,7 @@ interface StormWindow {
   connects: number[];
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f\ufffd]/;
 
 /** True when the line is not text: a NUL byte, or more than 10 % control characters (tabs and ESC allowed). */
@@ -308,11 +308,17 @@ export class LogReader {
     if (!rawLine.trim()) return;
     this.nonEmpty++;
     let line = rawLine;
-    if (line.length > MAX_LINE_CHARS) (this.truncated++, (line = line.slice(0, MAX_LINE_CHARS)));
+    if (line.length > MAX_LINE_CHARS) {
+      this.truncated++;
+      line = line.slice(0, MAX_LINE_CHARS);
+    }
     if (looksBinary(line)) return void this.binary++;
     const structured = readStructured(line);
     const tsMs = structured?.tsMs ?? parseTimestampMs(line);
-    if (tsMs !== undefined) (this.firstMs ??= tsMs), (this.lastMs = tsMs);
+    if (tsMs !== undefined) {
+      this.firstMs ??= tsMs;
+      this.lastMs = tsMs;
+    }
     const text = structured?.text || line;
     if (INFO_LINE.test(text) && !connackCandidate(text)) return void this.informational++;
     const best = connackCandidate(text) ?? this.read(text);

@@ -107,7 +107,7 @@ async function openInput(file: string | undefined, words: string[], ctx: { stdin
   return { lines: streamLines(ctx.stdin, ctx.signal), source: 'stdin' };
 }
 
-// eslint-disable-next-line @typescript-eslint/require-await
+ 
 async function* arrayLines(list: string[]): Lines {
   yield* list;
 }

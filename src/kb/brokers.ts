@@ -2,7 +2,6 @@
  * Documented keep-alive limits of the brokers `keepalive-tune --broker` knows. Knowledge as data: each row
  * cites the broker source file or vendor page its limits come from.
  */
-import { UsageError } from '../errors.js';
 
 export interface BrokerLimits {
   name: string;
@@ -116,14 +115,6 @@ export function findBroker(name: string): BrokerLimits | undefined {
   return BROKERS.find((b) => b.name === key);
 }
 
-/** The broker called `name`; throws UsageError listing the known names. */
-export function getBroker(name: string): BrokerLimits {
-  const b = findBroker(name);
-  if (!b) {
-    throw new UsageError(`unknown broker "${name}"`, `known brokers: ${BROKERS.map((x) => x.name).join(', ')}`);
-  }
-  return b;
-}
 
 /** Worst-case server-side detection of a silent client after its last packet, in ms. */
 export function serverDetectionMs(b: Pick<BrokerLimits, 'timeoutFactor' | 'checkIntervalS' | 'timeoutCapS' | 'minKeepaliveS'>, keepaliveS: number): number {

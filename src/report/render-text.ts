@@ -36,7 +36,7 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
   }
 }
 
-// eslint-disable-next-line no-control-regex
+ 
 const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 
 /**

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { idleSearchBounds } from '../../src/measure/idle-discovery.js';
 import { verifyWaitMs } from '../../src/measure/verify-broker.js';
 import { brokerCapS } from '../../src/measure/keepalive-tune.js';
-import { getBroker } from '../../src/kb/brokers.js';
+import { findBroker } from '../../src/kb/brokers.js';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -34,9 +34,9 @@ describe('idleSearchBounds', () => {
 describe('brokerCapS: the lowest known keepalive cap bounds the idle search', () => {
   test.each([
     ['nothing known', {}, undefined],
-    ['AWS IoT documented 1200 s (clamps v3 clients silently, reference B1)', { limits: getBroker('aws-iot') }, 1200],
-    ['Azure IoT Hub documented 1177 s', { limits: getBroker('azure-iot-hub') }, 1177],
-    ['measured below documented', { limits: getBroker('mosquitto'), maxAcceptedS: 10 }, 10],
+    ['AWS IoT documented 1200 s (clamps v3 clients silently, reference B1)', { limits: findBroker('aws-iot')! }, 1200],
+    ['Azure IoT Hub documented 1177 s', { limits: findBroker('azure-iot-hub')! }, 1177],
+    ['measured below documented', { limits: findBroker('mosquitto')!, maxAcceptedS: 10 }, 10],
     ['measured only', { maxAcceptedS: 300 }, 300],
   ] as const)('%s → %s', (_n, broker, cap) => {
     expect(brokerCapS({ broker, power: 'mains', transport: 'tcp' })).toBe(cap);

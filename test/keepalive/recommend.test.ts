@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { recommend, retransmissionsFor, idleMarginS, bytesPerPing } from '../../src/analyze/keepalive/index.js';
 import type { KeepaliveInputs, PowerMode } from '../../src/analyze/keepalive/index.js';
-import { BROKERS, getBroker, serverDetectionMs } from '../../src/kb/brokers.js';
+import { BROKERS, findBroker, serverDetectionMs } from '../../src/kb/brokers.js';
 import { PROFILES, findProfile } from '../../src/kb/profiles.js';
 import { CLIENT_LIBS, clientDetectionS } from '../../src/kb/clients.js';
 
@@ -62,20 +62,20 @@ describe('per broker (battery on broadband, so the broker maximum binds)', () =>
     ['emqx', 1200, 1830],
     ['hivemq', 1200, 1800],
   ])('%s → K %i s, server detection %i s', (name, k, serverS) => {
-    const r = recommend(fromProfile('broadband', { power: 'battery', broker: { limits: getBroker(name) } }));
+    const r = recommend(fromProfile('broadband', { power: 'battery', broker: { limits: findBroker(name)! } }));
     expect(r.keepaliveS).toBe(k);
     expect(r.detection.serverS).toBe(serverS);
   });
 
   test('AWS minimum: an idle timeout of 20 s forces K below 30 s and says what AWS does with it', () => {
-    const r = recommend({ ...fromProfile('4g'), idle: { source: 'flag', label: '--nat-idle', lowMs: 20_000, highMs: 20_000 }, broker: { limits: getBroker('aws-iot') } });
+    const r = recommend({ ...fromProfile('4g'), idle: { source: 'flag', label: '--nat-idle', lowMs: 20_000, highMs: 20_000 }, broker: { limits: findBroker('aws-iot')! } });
     expect(r.keepaliveS).toBeLessThan(30);
     expect(r.detection.serverS).toBe(45); // 1.5 × 30
     expect(r.warnings.join(' ')).toMatch(/treats keepalive below 30 s as 30 s/);
   });
 
   test('a live broker maximum (Server Keep Alive) beats the documented one', () => {
-    const r = recommend(fromProfile('lan', { power: 'battery', broker: { limits: getBroker('mosquitto'), maxAcceptedS: 100, maxAcceptedHow: 'Server Keep Alive 100 s' } }));
+    const r = recommend(fromProfile('lan', { power: 'battery', broker: { limits: findBroker('mosquitto')!, maxAcceptedS: 100, maxAcceptedHow: 'Server Keep Alive 100 s' } }));
     expect(r.keepaliveS).toBe(100);
     expect(r.why.find((w) => w.id === 'keepalive.preference')?.inputs).toMatch(/Server Keep Alive 100 s/);
   });
@@ -85,7 +85,7 @@ describe('per broker (battery on broadband, so the broker maximum binds)', () =>
     ['exact 1.5 × K', 2, 3000, 90],
     ['a broker that cuts early scales by its factor', 10, 12_000, 72],
   ])('measured cut replaces the documented detection: %s', (_name, kv, cutMs, serverS) => {
-    const r = recommend(fromProfile('lan', { broker: { limits: getBroker('emqx'), measured: { keepaliveS: kv, cutAfterMs: cutMs } } }));
+    const r = recommend(fromProfile('lan', { broker: { limits: findBroker('emqx')!, measured: { keepaliveS: kv, cutAfterMs: cutMs } } }));
     expect(r.keepaliveS).toBe(60);
     expect(r.detection.serverS).toBe(serverS);
     expect(r.detection.serverBasis).toMatch(/measured/);

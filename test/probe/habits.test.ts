@@ -47,7 +47,7 @@ test('--brief on an unreachable target: one line, exit 3', async () => {
   const r = await runCli(['probe', 'mqtt://127.0.0.1:1', '-c', '1', '--brief']);
   expect(r.code).toBe(3);
   expect(r.stdout.trim().split('\n')).toHaveLength(1);
-  expect(r.stdout).toMatch(/^FAILED  mqtt:\/\/127\.0\.0\.1:1  .*ECONNREFUSED/);
+  expect(r.stdout).toMatch(/^FAILED {2}mqtt:\/\/127\.0\.0\.1:1 {2}.*ECONNREFUSED/);
 });
 
 test('--brief with --json is a usage error', async () => {

@@ -89,7 +89,7 @@ export async function spawnCli(args: string[], timeoutMs = 30_000) {
 
 /** JSONL lines of a soak --out file written so far (a torn last line is skipped). */
 export function linesOf(file: string): Array<{ type: string; summary?: { messages: { sent: number } } }> {
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {

@@ -290,7 +290,9 @@ export class SoakClient {
     this.dropStaleSignals();
     const t = this.firstSignalMs ?? o.now();
     const obs = this.observation();
-    let { cause, detail, reasonCode, kb } = this.ownClose ?? classifyDisconnect(obs);
+    const first = this.ownClose ?? classifyDisconnect(obs);
+    const reasonCode = first.reasonCode;
+    let { cause, detail, kb } = first;
     // After a CONNACK (ready or still subscribing) a close while another client of this run holds the id is a takeover.
     if ((this.state === 'connected' || this.state === 'subscribing') && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
       cause = 'session-taken-over';

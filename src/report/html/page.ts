@@ -5,7 +5,7 @@
  * Hover values come from SVG <title> children, which browsers show as tooltips without any script.
  */
 import type { CheckStatus, VerdictStatus } from '../model.js';
-import { CAUSES } from '../../analyze/soak/causes.js';
+import type { CAUSES } from '../../analyze/soak/causes.js';
 import { esc } from './svg.js';
 
 /** One colour per disconnect cause (and for the time before a client's first connect). */
