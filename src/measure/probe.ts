@@ -362,15 +362,15 @@ async function schedule(
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
+    let wait: Promise<void> = Promise.resolve();
     for (let seq = 1; seq <= opts.count; seq += 1) {
       if (opts.signal.aborted || closed) break;
-      const due = start + (seq - 1) * opts.intervalMs;
+      await wait;
+      if (opts.signal.aborted || closed) break;
       // When our own process stalled past half an interval, start the schedule again from now instead of
       // sending the missed probes back to back: a burst of requests is what traps a Nagle broker into holding
       // each reply until the next request (see pingLoop).
-      if (seq > 1 && now() - due > opts.intervalMs / 2) start = now() - (seq - 1) * opts.intervalMs;
-      await sleep(start + (seq - 1) * opts.intervalMs - now(), opts.signal);
-      if (opts.signal.aborted || closed) break;
+      if (seq > 1 && now() - (start + (seq - 1) * opts.intervalMs) > opts.intervalMs / 2) start = now() - (seq - 1) * opts.intervalMs;
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
       const { pending, fire } = prepare(seq, sample);
@@ -381,6 +381,9 @@ async function schedule(
         open.delete(pending);
         if (open.size === 0) drained?.();
       };
+      // The wait for the next probe is set up before this one is written: after the write, nothing of ours
+      // runs until the reply (on loopback it comes back within ~100 µs, and any work there would be timed).
+      wait = seq < opts.count ? sleep(start + seq * opts.intervalMs - now(), opts.signal) : Promise.resolve();
       try {
         pending.sentAt = fire();
       } catch {

@@ -19,6 +19,11 @@ export interface VerifyBrokerResult {
   keepaliveS: number;
   /** Silence before the broker cut the connection, ms from its last packet from us (CONNECT). */
   cutAfterMs?: number;
+  /**
+   * CONNECT→CONNACK of the silent connection. When the broker read CONNECT is known only to within this
+   * window (taken as its middle), so cutAfterMs is uncertain by ± half of it.
+   */
+  connectRttMs?: number;
   factor?: number;
   /** MQTT 5 DISCONNECT sent by the broker before closing (0x8D = keep alive timeout). */
   disconnectReason?: number;
@@ -107,6 +112,7 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
     });
     const base = {
       version: subject.version,
+      connectRttMs: subject.connackAt - subject.connectSentAt,
       requestedKeepaliveS: o.keepaliveS,
       keepaliveS: k,
       willTopic,

@@ -322,22 +322,34 @@ let warmed: Promise<void> | undefined;
 export function warmTransport(): Promise<void> {
   warmed ??= new Promise<void>((resolve) => {
     const server = createServer((s) => s.destroy());
+    let client: Socket | undefined;
+    let done = false;
+    // Resolve only once the listener and both ends are closed: their close callbacks must not run inside
+    // the first timed phase.
     const finish = () => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
+      client?.destroy();
+      server.close(() => setImmediate(resolve));
+    };
+    const timer = setTimeout(() => {
+      done = true;
+      client?.destroy();
       server.close();
       resolve();
-    };
-    const timer = setTimeout(finish, 250);
-    server.once('error', finish);
+    }, 250);
+    server.once('error', () => {
+      done = true;
+      clearTimeout(timer);
+      resolve();
+    });
     server.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
       const addr = server.address();
       if (!addr || typeof addr !== 'object') return finish();
-      const s = netConnect({ host: '127.0.0.1', port: addr.port, noDelay: true });
-      s.once('connect', () => {
-        s.destroy();
-        finish();
-      });
-      s.once('error', finish);
+      client = netConnect({ host: '127.0.0.1', port: addr.port, noDelay: true });
+      client.once('connect', finish);
+      client.once('error', finish);
     });
   });
   return warmed;

@@ -26,3 +26,14 @@ export async function rawPings(port: number, n: number, gapMs = 0): Promise<numb
   }
   return out;
 }
+
+/**
+ * The raw loop against a scripted server that records its holds: what this path adds above each hold (transit
+ * and scheduling on this machine right now), the margin every truth assertion derives from.
+ */
+export async function rawExcess(server: { port: number; holds: Array<{ kind: string; heldMs: number }> }, n: number, gapMs: number): Promise<number[]> {
+  const before = server.holds.length;
+  const raw = await rawPings(server.port, n, gapMs);
+  const holds = server.holds.slice(before).filter((h) => h.kind === 'pingresp').map((h) => h.heldMs);
+  return raw.map((x, i) => x - holds[i]!);
+}
