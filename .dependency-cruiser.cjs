@@ -2,8 +2,9 @@
  * The layer rules of ../shared/STYLE.md, checked by `npm run lint` (and so by `npm test`/CI):
  *   commands → config / measure / analyze / report / lab / ui → kb
  *   transport only from measure and lab; analyze and report are pure (no sockets, no clock sources).
- * A type-only import of a measurement's result type into report/ is allowed: it is the data contract the
- * measurement hands over, not a call back up the stack.
+ * A type-only import of a measurement's result type (measure/, transport/ info types) into analyze/ or report/,
+ * and of an analysis input type into config/, is allowed: it is the data contract handed over, not a call back up
+ * the stack, and it costs nothing at run time. Value imports across those lines fail.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -21,14 +22,14 @@ module.exports = {
       comment: 'config/ validates input; it knows the kb, never a command, a measurement or a renderer',
       severity: 'error',
       from: { path: '^src/config/' },
-      to: { path: '^src/(commands|measure|analyze|report|lab|transport|ui)/' },
+      to: { path: '^src/(commands|measure|analyze|report|lab|transport|ui)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'analyze-is-pure',
       comment: 'analyze/ is pure: results in, findings out',
       severity: 'error',
       from: { path: '^src/analyze/' },
-      to: { path: '^src/(commands|measure|report|lab|transport|ui)/' },
+      to: { path: '^src/(commands|measure|report|lab|transport|ui)/', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'report-builds-from-results',
@@ -42,6 +43,13 @@ module.exports = {
       comment: 'transport/ is the only code that opens sockets; only measure/ and lab/ use it',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(measure|lab|transport)/' },
+      to: { path: '^src/transport/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'transport-types-only-to-analyze-and-report',
+      comment: 'commands never touch transport/, not even its types; analyze and report may name its info types',
+      severity: 'error',
+      from: { path: '^src/(commands|config|kb|ui)/' },
       to: { path: '^src/transport/' },
     },
     {

@@ -55,7 +55,6 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     [['probe', 'mqtt://broker:0'], /port 0 is out of range/],
     [['probe', 'mqtt://broker:70000'], /port 70000 is out of range/],
     [['probe', '--count', '-1'], /--count -1 is not a whole number from 0/],
-
     [['probe', '--count', '1.5'], /--count 1.5 is not a whole number/], // -c 0 is watch mode (probe until Ctrl-C)
     [['probe', '--interval', 'soon'], /--interval: "soon" is not a duration/],
     [['probe', '--qos', '1'], /--qos applies to --method echo only/],
