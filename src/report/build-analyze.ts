@@ -58,7 +58,7 @@ export interface ConnectionData {
   captureGaps: Record<Side, number>;
   ping: Connection['ping'];
   pendingAcks: Record<Side, number>;
-  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; alert?: { side: Side; level?: number; description?: string } };
+  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; handshakeBytes?: Record<Side, number>; alert?: { side: Side; level?: number; description?: string } };
   ws?: Connection['ws'];
   /** Notable events, `tMs` since the capture's first packet. */
   events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
@@ -101,6 +101,7 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
         ...(c.tls.sni ? { sni: c.tls.sni } : {}),
         ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
         ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) } : {}),
+        ...(c.tls.handshakeBytes ? { handshakeBytes: c.tls.handshakeBytes } : {}),
         ...(c.tls.alert ? { alert: { side: c.tls.alert.side, ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}), ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}) } } : {}),
       }
     : undefined;

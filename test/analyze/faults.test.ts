@@ -237,6 +237,10 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     expect(code).toBe(1);
     const [conn] = onPort(json, m.port);
     expect(conn).toMatchObject({ transport: 'tls', cause: 'tls-to-plain-port', endedBy: 'server', tls: { sni: 'broker.example' } });
+    // The ClientHello is the client's whole flight; the server sent nothing back.
+    const hb = (conn!.tls as { handshakeBytes?: { client: number; server: number } }).handshakeBytes!;
+    expect(hb.server).toBe(0);
+    expect(hb.client).toBeGreaterThan(100);
   });
 
   test('WebSocket session: MQTT inside WebSocket frames is decoded', async () => {
