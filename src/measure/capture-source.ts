@@ -4,8 +4,7 @@
  * (RFC 1952 §2.3.1: 1f 8b). Never holds the file in memory; stops promptly on the abort signal (Ctrl-C) so a
  * live capture still gets its summary.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 
@@ -37,11 +36,12 @@ export async function readCapture(
     const st = await stat(source); // throws ENOENT etc. to the caller
     if (!st.isFile()) throw new Error(`${source} is not a file`);
   }
-  const raw: Readable = source === '-' ? (stdin as Readable) : createReadStream(source, { highWaterMark: 1 << 20 });
+  const file = source === '-' ? undefined : await open(source, 'r');
+  const raw: AsyncIterable<Buffer> = file ? fileChunks(file) : (stdin as Readable);
   const out: ReadOutcome = { compressed: false, interrupted: false, bytesIn: 0 };
   const stopOnAbort = (): void => {
     out.interrupted = true;
-    raw.destroy();
+    if (!file) (stdin as Readable).destroy();
   };
   signal.addEventListener('abort', stopOnAbort, { once: true });
   let nextProgress = 64 * 1024 * 1024;
@@ -70,8 +70,9 @@ export async function readCapture(
       const gz = createGunzip();
       Readable.from(
         (async function* () {
-          yield head;
-          for await (const c of { [Symbol.asyncIterator]: () => counted }) yield c;
+          // gunzip holds on to what it is given: copy out of the file reader's reused buffer.
+          yield Buffer.from(head);
+          for await (const c of { [Symbol.asyncIterator]: () => counted }) yield Buffer.from(c);
         })(),
       ).pipe(gz);
       chunks = gz;
@@ -100,8 +101,21 @@ export async function readCapture(
     }
   } finally {
     signal.removeEventListener('abort', stopOnAbort);
-    if (source !== '-') raw.destroy();
+    await file?.close();
   }
   if (signal.aborted) out.interrupted = true;
   return out;
+}
+
+/**
+ * A file's bytes in 1 MB reads into one reused buffer: the analyser copies whatever it keeps, and a fresh
+ * buffer per read would leave tens of MB of dead chunks waiting for the garbage collector.
+ */
+async function* fileChunks(fh: FileHandle): AsyncGenerator<Buffer> {
+  const buf = Buffer.allocUnsafe(1 << 20);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return;
+    yield buf.subarray(0, bytesRead);
+  }
 }

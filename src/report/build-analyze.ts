@@ -58,7 +58,7 @@ export interface ConnectionData {
   captureGaps: Record<Side, number>;
   ping: Connection['ping'];
   pendingAcks: Record<Side, number>;
-  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; alert?: { side: Side; level?: number; description?: string } };
+  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; handshakeBytes?: Record<Side, number>; alert?: { side: Side; level?: number; description?: string } };
   ws?: Connection['ws'];
   /** Notable events, `tMs` since the capture's first packet. */
   events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
@@ -101,6 +101,7 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
         ...(c.tls.sni ? { sni: c.tls.sni } : {}),
         ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
         ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) } : {}),
+        ...(c.tls.handshakeBytes ? { handshakeBytes: c.tls.handshakeBytes } : {}),
         ...(c.tls.alert ? { alert: { side: c.tls.alert.side, ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}), ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}) } } : {}),
       }
     : undefined;
@@ -211,7 +212,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
   if (stats.snappedBytes > 0) decodeProblems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
   const stopped = input.connections.flatMap((c) => c.events.filter((e) => e.kind === 'decode-stopped').map((e) => `#${c.id} ${e.side}: ${(e as { detail: string }).detail}`));
   if (stopped.length) decodeProblems.push(`MQTT decoding lost the thread in ${stopped.length} stream${stopped.length === 1 ? '' : 's'} (${stopped.slice(0, 3).join('; ')})`);
-  const mqttConns = input.connections.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
+  const mqttConns = shown.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
   checks.push({
     id: 'capture',
     title: 'Capture',
@@ -243,12 +244,14 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     verdict = {
       status: 'failed',
       exitCode: ExitCode.finding,
-      summary: `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
+      summary: input.shown
+        ? `no MQTT connection matches${input.filter?.clientId !== undefined ? ` --client-id ${input.filter.clientId}` : ''}${input.filter?.address !== undefined ? ` --address ${input.filter.address}` : ''} (${input.connections.length} in the capture)`
+        : `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
     };
   } else if (worst === 'fail' || worst === 'warn') {
     const top = findings[0]!;
     verdict = { status: worst === 'fail' ? 'failed' : 'degraded', exitCode: ExitCode.finding, summary: `${findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length} finding(s); first: ${top.title}` };
-  } else if (!input.connections.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
+  } else if (!shown.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
     verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working' };
   } else if (decodeProblems.length) {
     verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: `no connection problem in what could be read, but the capture is incomplete: ${decodeProblems[0]}` };

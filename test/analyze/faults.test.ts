@@ -90,10 +90,12 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const [back] = onPort(json, m.port);
     expect(front).toMatchObject({ cause: 'idle-reset', endedBy: 'server', how: 'rst' });
     expect(back).toMatchObject({ cause: 'idle-reset', endedBy: 'client', how: 'rst' });
-    // The idle on the wire is the idle the proxy measured (its timer fired at natIdle, later when the CPU is busy).
+    // The idle on the wire is at least the configured one and the idle the proxy measured when its timer fired
+    // (late when the CPU is busy); the wire's last byte precedes the proxy's read of it, so allow that lag above.
     for (const leg of [front!, back!]) {
-      expect(leg.idleMs!).toBeGreaterThanOrEqual(1500 - 5);
-      expect(Math.abs(leg.idleMs! - expired!.idleMs)).toBeLessThan(100);
+      expect(leg.idleMs!).toBeGreaterThanOrEqual(1500 - 2);
+      expect(leg.idleMs!).toBeGreaterThanOrEqual(expired!.idleMs - 5);
+      expect(leg.idleMs!).toBeLessThan(expired!.idleMs + 250);
     }
     expectTsharkAgrees(f, [proxy.port, m.port], json);
   });
@@ -235,6 +237,10 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     expect(code).toBe(1);
     const [conn] = onPort(json, m.port);
     expect(conn).toMatchObject({ transport: 'tls', cause: 'tls-to-plain-port', endedBy: 'server', tls: { sni: 'broker.example' } });
+    // The ClientHello is the client's whole flight; the server sent nothing back.
+    const hb = (conn!.tls as { handshakeBytes?: { client: number; server: number } }).handshakeBytes!;
+    expect(hb.server).toBe(0);
+    expect(hb.client).toBeGreaterThan(100);
   });
 
   test('WebSocket session: MQTT inside WebSocket frames is decoded', async () => {

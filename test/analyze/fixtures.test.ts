@@ -29,4 +29,16 @@ describe('analyze fixtures/captures', () => {
       expect(c.explanation).toContain('matches no documented timeout');
     }
   });
+
+  test.each([
+    [['--client-id', 'twin'], 1, 2],
+    [['--client-id', 'nobody'], 1, 0],
+    [['--address', '127.0.0.1'], 1, 2],
+    [['--address', '10.0.0.1'], 1, 0],
+  ])('takeover.pcap %j → exit %i, %i connections shown', async (args, exit, n) => {
+    const { code, json } = await analyze(F('takeover.pcap'), args);
+    expect(code).toBe(exit);
+    expect(json.data.connections).toHaveLength(n);
+    if (n === 0) expect(json.verdict.summary).toMatch(/no MQTT connection matches/);
+  });
 });

@@ -39,6 +39,8 @@ export interface CaptureResult {
 }
 
 const MAX_IGNORED_KEYS = 100_000;
+/** Marks a flow whose connection is finished (FIN both ways, or RST) until a new SYN reuses the 4-tuple. */
+const CLOSED = Symbol('closed');
 
 type FlowAddr = Pick<TcpSegment, 'src' | 'dst' | 'srcPort' | 'dstPort'>;
 
@@ -94,7 +96,7 @@ export class CaptureAnalyzer {
   private reader: CaptureReader;
   private ports: Set<number>;
   private sniff: boolean;
-  private live = new FlowTable<ConnTracker>();
+  private live = new FlowTable<ConnTracker | typeof CLOSED>();
   private done: Connection[] = [];
   private ignored = new Set<string>();
   private undecided = new Map<string, TcpSegment[]>();
@@ -150,7 +152,13 @@ export class CaptureAnalyzer {
 
   private segment(s: TcpSegment): void {
     const isSyn = (s.flags & TCP_SYN) !== 0 && (s.flags & TCP_ACK) === 0;
-    let t = this.live.get(s);
+    const entry = this.live.get(s);
+    if (entry === CLOSED) {
+      // Trailing ACKs after both FINs (or anything after an RST) belong to a finished connection.
+      if (!isSyn) return;
+      this.live.delete(s);
+    }
+    let t = entry === CLOSED ? undefined : entry;
     let keyText: string | undefined;
     const key = (): string => (keyText ??= flowKeyText(s));
     if (t && isSyn && (t.closed || t.conn.dir.client.segments + t.conn.dir.server.segments > 2)) {
@@ -183,6 +191,11 @@ export class CaptureAnalyzer {
       }
     }
     t.segment(this.sideOf(t, s), s);
+    if (t.closed) {
+      // Close the books now: a finished connection keeps only its record, not its decoders.
+      this.done.push(t.finish());
+      this.live.set(s, CLOSED);
+    }
   }
 
   private ignore(key: string): void {
@@ -210,7 +223,7 @@ export class CaptureAnalyzer {
   /** End of input (or Ctrl-C): close every connection's books. */
   finish(): CaptureResult {
     this.stats.truncatedTail = this.reader.leftover;
-    for (const t of this.live.values()) this.done.push(t.finish());
+    for (const t of this.live.values()) if (t !== CLOSED) this.done.push(t.finish());
     this.live.clear();
     this.done.sort((x, y) => x.firstMs - y.firstMs || x.id - y.id);
     return { stats: this.stats, connections: this.done };

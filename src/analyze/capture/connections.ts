@@ -79,7 +79,16 @@ export interface Connection {
   maxAnsweredIdleMs?: number;
   /** Client data that got no server data afterwards: when, and after how long idle in both directions. */
   unanswered?: { atMs: number; idleBeforeMs: number };
-  tls?: { sni?: string; alpn?: string[]; clientHelloMs: number; serverHelloMs?: number; firstAppDataMs?: number; alert?: { side: Side; level?: number; description?: string; atMs: number } };
+  tls?: {
+    sni?: string;
+    alpn?: string[];
+    clientHelloMs: number;
+    serverHelloMs?: number;
+    firstAppDataMs?: number;
+    /** Bytes each side sent before the first application data: the handshake flights (certificates…). */
+    handshakeBytes?: Record<Side, number>;
+    alert?: { side: Side; level?: number; description?: string; atMs: number };
+  };
   ws?: { path?: string; status?: number; closeCode?: number };
   /** Bytes from the server that are not what the client spoke (e.g. a TLS alert to a plain CONNECT). */
   serverMismatch?: string;
@@ -318,6 +327,10 @@ export class ConnTracker {
       retrans = st.re.add(s.seq, s.payload, s.payloadLen);
       ds.bytes += s.payloadLen;
       if (retrans) ds.retransmissions++;
+      else if (c.tls && c.tls.firstAppDataMs === undefined) {
+        const hb = (c.tls.handshakeBytes ??= { client: 0, server: 0 });
+        hb[side] += s.payloadLen;
+      }
       ds.lastDataMs = s.tsMs;
       if (side === 'client') {
         if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };

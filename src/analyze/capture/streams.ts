@@ -157,6 +157,8 @@ export class MqttFramer {
     this.parseError = undefined;
     this.parser.parse(bytes);
     const p = this.parsed as Packet | undefined;
+    // Do not keep the packet: its Buffer fields are views into the capture chunk and would pin it in memory.
+    this.parsed = undefined;
     if (p && !this.parseError) {
       this.packets++;
       this.sink.mqtt({
