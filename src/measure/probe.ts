@@ -174,7 +174,7 @@ export async function connectMqtt(
       }
       const msg = f.kind === 'timeout' ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)` : err.message;
       throw Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
-        firstBytes: f.kind === 'malformed' ? f.firstBytes : undefined,
+        firstBytes: f.kind === 'malformed' || f.kind === 'closed' ? f.firstBytes : undefined,
       });
     }
     throw err;

@@ -7,7 +7,7 @@ import { ExitCode } from '../errors.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
 import { causeLabel, type Cause, type ConnDiagnosis, type Diagnosis, type Finding, type Severity } from '../analyze/capture/diagnose.js';
-import { SCHEMA_VERSION, type Check, type CheckStatus, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type CheckStatus, type Report, type Section, type Verdict } from './model.js';
 
 export interface AnalyzeInput {
   source: string;
@@ -261,11 +261,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
   if (input.interrupted && verdict.exitCode === ExitCode.ok) verdict = { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${verdict.summary} so far` };
 
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'mqtt-doctor', version: input.version },
-    command: 'analyze',
-    startedAt: input.startedAt.toISOString(),
-    finishedAt: input.finishedAt.toISOString(),
+    ...reportEnvelope({ command: 'analyze', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt }),
     checks,
     data,
     verdict,

@@ -9,6 +9,7 @@ import { classifyFailure } from '../kb/classify.js';
 import { describeConnack } from '../kb/reason-codes.js';
 import { checkThresholds, findings, summarizeRtt, type Finding, type ProbeThresholds, type RttSummary, type ThresholdResult } from '../analyze/probe.js';
 import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
+import { classifyMeasurementFailure } from '../analyze/failure.js';
 import type { Phase } from '../transport/types.js';
 import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { rttSparkline } from './html/terminal-spark.js';
@@ -209,6 +210,10 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
       const rc = describeConnack(f.reasonCode, r.mqttVersion);
       return { status: 'failed', exitCode: ExitCode.refused, summary: `the broker refused the connection: ${rc.name} (${rc.hex})` };
     }
+    // A server that accepted the connection and never spoke MQTT is named the way every command names it (the
+    // shared failure route); other failures keep their phase's own wording.
+    const classified = phaseName === 'MQTT session' ? undefined : classifyMeasurementFailure({ ...f, mqttVersion: r.mqttVersion });
+    if (classified?.kind === 'not-mqtt') return { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
     return {
       status: 'failed',
       exitCode: refused ? ExitCode.refused : ExitCode.unreachable,

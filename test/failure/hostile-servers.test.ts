@@ -41,12 +41,6 @@ const ROWS: Row[] = [
  * where the command's owner works; an entry here turns the row into `test.fails`, never into a skip.
  */
 const KNOWN_WRONG = new Set<string>([
-  // probe: exit 4 already, but its line says "CONNECT → CONNACK failed: …", not what the server is (classifier
-  // not wired into report/build-probe.ts yet).
-  'probe/silence',
-  'probe/random-bytes',
-  'probe/bad-length',
-  'probe/connack-cut',
   // soak: exit 4 as it should, but its line cannot name what the server sent: MQTT.js does not hand over the
   // first bytes (a CONNACK cut short, a TLS alert to a plaintext CONNECT), so the classifier sees only a close.
   'soak/connack-cut',
