@@ -39,11 +39,34 @@ export function writeCapture(file: string, mb: number): { bytes: number; connect
     const convs: Conv[] = [];
     for (let i = 0; i < concurrent; i++) {
       const id = made++;
-      const c = new Conv({ ip: `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`, port: 40000 + (id % 20000) }, { ip: '10.255.0.1', port: 1883 }, t + i * 0.5).handshake();
-      c.mqtt('c', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `dev-${id}`, keepalive: 60, clean: true } as Packet);
+      const c = new Conv(
+        { ip: `10.${(id >> 16) & 255}.${(id >> 8) & 255}.${id & 255}`, port: 40000 + (id % 20000) },
+        { ip: '10.255.0.1', port: 1883 },
+        t + i * 0.5,
+      ).handshake();
+      c.mqtt('c', {
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clientId: `dev-${id}`,
+        keepalive: 60,
+        clean: true,
+      } as Packet);
       c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
       for (let k = 0; k < pubs; k++) {
-        c.mqtt('c', { cmd: 'publish', topic: `site/${id}/telemetry`, payload: Buffer.alloc(120, k), qos: 1, messageId: k + 1, retain: false, dup: false } as Packet, 50);
+        c.mqtt(
+          'c',
+          {
+            cmd: 'publish',
+            topic: `site/${id}/telemetry`,
+            payload: Buffer.alloc(120, k),
+            qos: 1,
+            messageId: k + 1,
+            retain: false,
+            dup: false,
+          } as Packet,
+          50,
+        );
         c.mqtt('s', { cmd: 'puback', messageId: k + 1 } as Packet, 1);
         c.ack('c');
       }
@@ -81,7 +104,10 @@ export function writeCapture(file: string, mb: number): { bytes: number; connect
 }
 
 /** Run a command under GNU time: wall seconds and peak RSS (MB). */
-function timed(cmd: string, args: string[]): Promise<{ seconds: number; rssMb: number; code: number | null; stdout: string }> {
+function timed(
+  cmd: string,
+  args: string[],
+): Promise<{ seconds: number; rssMb: number; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -108,13 +134,17 @@ export default async function bench(): Promise<BenchResult[]> {
     const g0 = Date.now();
     const s = writeCapture(small, 10);
     const b = writeCapture(big, bigMb);
-    process.stderr.write(`bench analyze: wrote ${(s.bytes / 1048576).toFixed(0)} MB (${s.connections} connections) and ${(b.bytes / 1048576).toFixed(0)} MB (${b.connections} connections) in ${((Date.now() - g0) / 1000).toFixed(1)} s\n`);
+    process.stderr.write(
+      `bench analyze: wrote ${(s.bytes / 1048576).toFixed(0)} MB (${s.connections} connections) and ${(b.bytes / 1048576).toFixed(0)} MB (${b.connections} connections) in ${((Date.now() - g0) / 1000).toFixed(1)} s\n`,
+    );
     const sizeMb = statSync(big).size / 1048576;
 
     const ours = (f: string) => timed(process.execPath, [BIN, 'analyze', f, '--json', '--port', '1883']);
     const smallRun = await ours(small);
     const bigRun = await ours(big);
-    const doc = JSON.parse(bigRun.stdout.length < 1_000_000 ? bigRun.stdout : '{}') as { data?: { connections?: unknown[] } };
+    const doc = JSON.parse(bigRun.stdout.length < 1_000_000 ? bigRun.stdout : '{}') as {
+      data?: { connections?: unknown[] };
+    };
     const seen = doc.data?.connections?.length;
     const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
     const tshark = hasTshark ? await timed('tshark', ['-r', big, '-q', '-z', 'conv,tcp']) : undefined;

@@ -26,12 +26,16 @@ function mosquittoLog(n: number): string {
     const id = `sensor-${i % 997}`;
     const k = i % 50;
     if (k === 0) out.push(`${t}: New connection from 10.0.${i % 200}.${i % 250}:${40000 + (i % 20000)} on port 1883.`);
-    else if (k === 1) out.push(`${t}: New client connected from 10.0.${i % 200}.${i % 250}:${40000 + (i % 20000)} as ${id} (p2, c1, k60).`);
+    else if (k === 1)
+      out.push(
+        `${t}: New client connected from 10.0.${i % 200}.${i % 250}:${40000 + (i % 20000)} as ${id} (p2, c1, k60).`,
+      );
     else if (k === 2) out.push(`${t}: Client ${id} has exceeded timeout, disconnecting.`);
     else if (k === 3) out.push(`${t}: Client dup-${i % 7} already connected, closing old connection.`);
     else if (k === 4) out.push(`${t}: Sending CONNACK to ${id} (0, 5)`);
     else if (k === 5) out.push(`${t}: Socket error on client ${id}, disconnecting.`);
-    else if (k % 2) out.push(`${t}: Received PUBLISH from ${id} (d0, q1, r0, m${i % 65535}, 'plant/${id}/temp', ... (5 bytes))`);
+    else if (k % 2)
+      out.push(`${t}: Received PUBLISH from ${id} (d0, q1, r0, m${i % 65535}, 'plant/${id}/temp', ... (5 bytes))`);
     else out.push(`${t}: Sending PUBACK to ${id} (m${i % 65535}, rc0)`);
   }
   return out.join('\n') + '\n';
@@ -40,14 +44,20 @@ function mosquittoLog(n: number): string {
 /** Wall time, CPU time (user + system) and peak RSS of one child process (GNU time: %M KiB, %U/%S s). */
 function timeMs(cmd: string, args: string[]): { ms: number; cpuMs: number; rssKb: number } {
   const t0 = performance.now();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   const ms = performance.now() - t0;
   const m = /(\d+) ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr ?? '');
   return { ms, cpuMs: (Number(m?.[2]) + Number(m?.[3])) * 1000, rssKb: Number(m?.[1] ?? NaN) };
 }
 
 function median(xs: number[]): number {
-  return percentile([...xs].sort((a, b) => a - b), 50);
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 export default async function bench(): Promise<BenchResult[]> {
@@ -80,7 +90,11 @@ export default async function bench(): Promise<BenchResult[]> {
       execFileSync(process.execPath, ['-e', '0']);
       nodeStart.push(performance.now() - t);
       t = performance.now();
-      execFileSync(process.execPath, [BIN, 'explain-error', 'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds'], { stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [BIN, 'explain-error', 'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds'],
+        { stdio: 'ignore' },
+      );
       oneLine.push(performance.now() - t);
     }
     return [

@@ -70,7 +70,15 @@ export default async function bench(): Promise<BenchResult[]> {
       await openMs(smallFile);
       const base = await openMs(smallFile);
       const open = await openMs(bigFile);
-      results.push({ name: 'html 10k clients 24h', metric: 'chromium load event (ms)', value: open, baseline: base, baselineName: 'one-client page (ms)', ratio: open / base, targetValue: 2000 });
+      results.push({
+        name: 'html 10k clients 24h',
+        metric: 'chromium load event (ms)',
+        value: open,
+        baseline: base,
+        baselineName: 'one-client page (ms)',
+        ratio: open / base,
+        targetValue: 2000,
+      });
     } finally {
       await c.close();
       rmSync(dir, { recursive: true, force: true });

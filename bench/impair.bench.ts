@@ -54,7 +54,11 @@ export default async function bench(): Promise<BenchResult[]> {
   const echoPort = (echo.address() as { port: number }).port;
   const plain = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: echoPort, faults: noFaults() });
   const L = 10;
-  const delayed = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: echoPort, faults: parseImpairSpec(`latency=${L}ms`) });
+  const delayed = await startImpairProxy({
+    targetHost: '127.0.0.1',
+    targetPort: echoPort,
+    faults: parseImpairSpec(`latency=${L}ms`),
+  });
 
   const direct = await open(echoPort);
   const viaProxy = await open(plain.port);

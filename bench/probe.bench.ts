@@ -28,14 +28,20 @@ const CONNECT_RUNS = 20;
 const BIN = fileURLToPath(new URL('../bin/mqtt-doctor.js', import.meta.url));
 const RAW = fileURLToPath(new URL('../test/truth/raw-connect.mjs', import.meta.url));
 
-const p = (xs: number[], q: number) => percentile([...xs].sort((a, b) => a - b), q);
+const p = (xs: number[], q: number) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    q,
+  );
 
 async function rawPingLoop(port: number, n: number, gapMs: number): Promise<number[]> {
   const s = connect({ port, host: '127.0.0.1', noDelay: true });
   await new Promise<void>((r) => s.once('connect', () => r()));
   // CONNECT 3.1.1, client id "raw", keepalive 60, then wait for CONNACK (4 bytes).
   const id = Buffer.from('raw');
-  s.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]));
+  s.write(
+    Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]),
+  );
   await new Promise<void>((r) => s.once('data', () => r()));
   const out: number[] = [];
   for (let i = 0; i < n; i += 1) {
@@ -61,13 +67,32 @@ function wallMs(cmd: string, args: string[], runs: number): number {
 
 function run(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, args, { timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout) => (err && !stdout ? reject(err) : resolve(stdout)));
+    execFile(process.execPath, args, { timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout) =>
+      err && !stdout ? reject(err) : resolve(stdout),
+    );
   });
 }
 
 function connOf(url: string, version: '3.1.1' | '5') {
   return resolveConnection(
-    { url, embedded: false, mqttVersion: version, clientId: undefined, keepalive: '60', username: undefined, password: undefined, passwordFile: undefined, connectTimeout: '5s', wsPath: undefined, ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false },
+    {
+      url,
+      embedded: false,
+      mqttVersion: version,
+      clientId: undefined,
+      keepalive: '60',
+      username: undefined,
+      password: undefined,
+      passwordFile: undefined,
+      connectTimeout: '5s',
+      wsPath: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      servername: undefined,
+      alpn: undefined,
+      insecure: false,
+    },
     {},
   );
 }
@@ -114,9 +139,24 @@ export default async function bench(): Promise<BenchResult[]> {
     const cases: ConnectCase[] = [
       { name: 'MQTT 3.1.1', url: mosq.url, flags: ['-V', '3.1.1'], raw: [String(mosq.port), '4'] },
       { name: 'MQTT 5', url: mosq.url, flags: ['-V', '5'], raw: [String(mosq.port), '5'] },
-      { name: 'TLS (mqtts, 3.1.1)', url: `mqtts://localhost:${mosq.tlsPort}`, flags: ['-V', '3.1.1', '--ca', certs.caFile], raw: [String(mosq.tlsPort), '4', 'tls', certs.caFile] },
-      { name: 'WebSocket (ws, 3.1.1)', url: `ws://127.0.0.1:${mosq.wsPort}/mqtt`, flags: ['-V', '3.1.1'], raw: [String(mosq.wsPort), '4', 'ws'] },
-      { name: 'WebSocket over TLS (wss, 3.1.1)', url: `wss://localhost:${mosq.wssPort}/mqtt`, flags: ['-V', '3.1.1', '--ca', certs.caFile], raw: [String(mosq.wssPort), '4', 'wss', certs.caFile] },
+      {
+        name: 'TLS (mqtts, 3.1.1)',
+        url: `mqtts://localhost:${mosq.tlsPort}`,
+        flags: ['-V', '3.1.1', '--ca', certs.caFile],
+        raw: [String(mosq.tlsPort), '4', 'tls', certs.caFile],
+      },
+      {
+        name: 'WebSocket (ws, 3.1.1)',
+        url: `ws://127.0.0.1:${mosq.wsPort}/mqtt`,
+        flags: ['-V', '3.1.1'],
+        raw: [String(mosq.wsPort), '4', 'ws'],
+      },
+      {
+        name: 'WebSocket over TLS (wss, 3.1.1)',
+        url: `wss://localhost:${mosq.wssPort}/mqtt`,
+        flags: ['-V', '3.1.1', '--ca', certs.caFile],
+        raw: [String(mosq.wssPort), '4', 'wss', certs.caFile],
+      },
     ];
     for (const c of cases) {
       process.stderr.write(`bench: ${c.name}\n`);
@@ -128,7 +168,15 @@ export default async function bench(): Promise<BenchResult[]> {
     const doctor: number[] = [];
     for (let round = 0; round < 2; round += 1) {
       raw.push(...(await rawPingLoop(mosq.port, PINGS / 2, CADENCE_MS)));
-      const r = await runProbe({ conn: connOf(mosq.url, '3.1.1'), method: 'ping', qos: 0, count: PINGS / 2, intervalMs: CADENCE_MS + 0.05, timeoutMs: 2000, signal: new AbortController().signal });
+      const r = await runProbe({
+        conn: connOf(mosq.url, '3.1.1'),
+        method: 'ping',
+        qos: 0,
+        count: PINGS / 2,
+        intervalMs: CADENCE_MS + 0.05,
+        timeoutMs: 2000,
+        signal: new AbortController().signal,
+      });
       doctor.push(...r.samples.filter((s) => s.rttMs !== null).map((s) => s.rttMs as number));
     }
     results.push(
@@ -154,7 +202,13 @@ export default async function bench(): Promise<BenchResult[]> {
     );
 
     for (const L of [5, 25, 100]) {
-      const proxy = await startImpairProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: mosq.port, faults: { ...noFaults(), latencyMs: L } });
+      const proxy = await startImpairProxy({
+        listenHost: '127.0.0.1',
+        listenPort: 0,
+        targetHost: '127.0.0.1',
+        targetPort: mosq.port,
+        faults: { ...noFaults(), latencyMs: L },
+      });
       try {
         // Four interleaved rounds of 5, so a load spike on this shared machine hits both alike.
         const n = 20;
@@ -162,7 +216,15 @@ export default async function bench(): Promise<BenchResult[]> {
         const got: number[] = [];
         for (let round = 0; round < 4; round += 1) {
           ref.push(...(await rawPingLoop(proxy.port, n / 4, 20)));
-          const r = await runProbe({ conn: connOf(`mqtt://127.0.0.1:${proxy.port}`, '3.1.1'), method: 'ping', qos: 0, count: n / 4, intervalMs: 2 * L + 20, timeoutMs: 4 * L + 2000, signal: new AbortController().signal });
+          const r = await runProbe({
+            conn: connOf(`mqtt://127.0.0.1:${proxy.port}`, '3.1.1'),
+            method: 'ping',
+            qos: 0,
+            count: n / 4,
+            intervalMs: 2 * L + 20,
+            timeoutMs: 4 * L + 2000,
+            signal: new AbortController().signal,
+          });
           got.push(...r.samples.filter((s) => s.rttMs !== null).map((s) => s.rttMs as number));
         }
         const d = p(got, 50);

@@ -37,14 +37,23 @@ for (const f of files) {
   all.push(...results);
   for (const r of results) {
     const pass =
-      (r.targetRatio === undefined || r.ratio <= r.targetRatio) && (r.targetValue === undefined || r.value <= r.targetValue);
-    const target = r.targetRatio !== undefined ? ` (target ≤ ${r.targetRatio}×)` : r.targetValue !== undefined ? ` (target ≤ ${r.targetValue})` : '';
+      (r.targetRatio === undefined || r.ratio <= r.targetRatio) &&
+      (r.targetValue === undefined || r.value <= r.targetValue);
+    const target =
+      r.targetRatio !== undefined
+        ? ` (target ≤ ${r.targetRatio}×)`
+        : r.targetValue !== undefined
+          ? ` (target ≤ ${r.targetValue})`
+          : '';
     process.stdout.write(
       `${pass ? 'ok  ' : 'MISS'} ${r.name}: ${r.metric} ${fmt(r.value)} vs ${r.baselineName} ${fmt(r.baseline)} → ${r.ratio.toFixed(2)}×${target}${r.notes ? `  [${r.notes}]` : ''}\n`,
     );
   }
 }
-writeFileSync(join(here, 'results.json'), JSON.stringify({ at: new Date().toISOString(), results: all }, null, 2) + '\n');
+writeFileSync(
+  join(here, 'results.json'),
+  JSON.stringify({ at: new Date().toISOString(), results: all }, null, 2) + '\n',
+);
 
 function fmt(n: number): string {
   return Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toFixed(4);

@@ -25,10 +25,25 @@ async function soak(url: string, o: Partial<SoakRunOptions> & { keepaliveS?: num
   const abort = new AbortController();
   const info = { clients: o.clients ?? 1, ratePerS: o.ratePerS ?? 10 } as unknown as SoakRunInfo;
   const run = await startSoak({
-    url, mqttOptions: { protocolVersion: 4, keepalive: o.keepaliveS ?? 60, connectTimeout: 5000 }, runId: Math.random().toString(16).slice(2, 18),
-    clients: o.clients ?? 1, clientIds: Array.from({ length: o.clients ?? 1 }, (_, i) => `acc-${Date.now()}-${i}`), rampPerS: 0, qos: 1,
-    ratePerS: o.ratePerS ?? 10, payloadBytes: 64, payloadFormat: 'json', clean: true, policy: parseReconnectPolicy('fixed:200ms'),
-    durationMs: undefined, checkpointMs: 60_000, lossGraceMs: 10_000, flapThresholdMs: 10_000, drainMs: 300, info, signal: abort.signal,
+    url,
+    mqttOptions: { protocolVersion: 4, keepalive: o.keepaliveS ?? 60, connectTimeout: 5000 },
+    runId: Math.random().toString(16).slice(2, 18),
+    clients: o.clients ?? 1,
+    clientIds: Array.from({ length: o.clients ?? 1 }, (_, i) => `acc-${Date.now()}-${i}`),
+    rampPerS: 0,
+    qos: 1,
+    ratePerS: o.ratePerS ?? 10,
+    payloadBytes: 64,
+    payloadFormat: 'json',
+    clean: true,
+    policy: parseReconnectPolicy('fixed:200ms'),
+    durationMs: undefined,
+    checkpointMs: 60_000,
+    lossGraceMs: 10_000,
+    flapThresholdMs: 10_000,
+    drainMs: 300,
+    info,
+    signal: abort.signal,
     onEvent: (e) => events.push(e),
   });
   const until = async (pred: () => boolean, ms: number) => {
@@ -42,7 +57,9 @@ async function blackhole(): Promise<{ errMs: number; detectionErrMs: number }> {
   const broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
   const holes: number[] = [];
   const proxy = await startImpairProxy({
-    targetHost: '127.0.0.1', targetPort: broker.port, faults: parseImpairSpec('blackhole-after=2s'),
+    targetHost: '127.0.0.1',
+    targetPort: broker.port,
+    faults: parseImpairSpec('blackhole-after=2s'),
     onEvent: (e) => void (e.type === 'blackholed' && holes.push(wallClockMs())),
   });
   try {
@@ -68,7 +85,11 @@ async function connack(delayMs: number): Promise<{ errMs: number }> {
     const accepted = performance.now();
     s.on('error', () => {});
     s.on('data', (d: Buffer) => {
-      if (d[0] === 0x10) setTimeout(() => { spans.push(performance.now() - accepted); s.write(Buffer.from([0x20, 2, 0, 0])); }, delayMs);
+      if (d[0] === 0x10)
+        setTimeout(() => {
+          spans.push(performance.now() - accepted);
+          s.write(Buffer.from([0x20, 2, 0, 0]));
+        }, delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -116,17 +137,31 @@ export default async function soakAccuracy(): Promise<BenchResult[]> {
   const absMax = (xs: number[]) => Math.max(...xs.map(Math.abs));
   return [
     {
-      name: 'soak-accuracy blackhole downtime', metric: 'max |measured − injected| (ms)', value: absMax(bh.map((b) => b.errMs)),
-      baseline: absMax(bh.map((b) => b.detectionErrMs)), baselineName: 'dated from detection', ratio: absMax(bh.map((b) => b.errMs)) / absMax(bh.map((b) => b.detectionErrMs)),
+      name: 'soak-accuracy blackhole downtime',
+      metric: 'max |measured − injected| (ms)',
+      value: absMax(bh.map((b) => b.errMs)),
+      baseline: absMax(bh.map((b) => b.detectionErrMs)),
+      baselineName: 'dated from detection',
+      ratio: absMax(bh.map((b) => b.errMs)) / absMax(bh.map((b) => b.detectionErrMs)),
       notes: `runs ${RUNS}, K 2 s, 10 msg/s; errors ${bh.map((b) => b.errMs.toFixed(0)).join(', ')} ms`,
     },
     {
-      name: 'soak-accuracy CONNACK time', metric: 'max |p50 − server span| (ms)', value: absMax(ca), baseline: 20, baselineName: 'injected D',
-      ratio: absMax(ca) / 20, notes: `10 clients, runs ${RUNS}; errors ${ca.map((e) => e.toFixed(2)).join(', ')} ms`,
+      name: 'soak-accuracy CONNACK time',
+      metric: 'max |p50 − server span| (ms)',
+      value: absMax(ca),
+      baseline: 20,
+      baselineName: 'injected D',
+      ratio: absMax(ca) / 20,
+      notes: `10 clients, runs ${RUNS}; errors ${ca.map((e) => e.toFixed(2)).join(', ')} ms`,
     },
     {
-      name: 'soak-accuracy skipped while offline', metric: 'skipped / (downtime × rate)', value: median(sk), baseline: 1, baselineName: 'outage × rate',
-      ratio: median(sk), notes: `mosquitto SIGKILL 1.5 s, 20 msg/s; ratios ${sk.map((r) => r.toFixed(2)).join(', ')}`,
+      name: 'soak-accuracy skipped while offline',
+      metric: 'skipped / (downtime × rate)',
+      value: median(sk),
+      baseline: 1,
+      baselineName: 'outage × rate',
+      ratio: median(sk),
+      notes: `mosquitto SIGKILL 1.5 s, 20 msg/s; ratios ${sk.map((r) => r.toFixed(2)).join(', ')}`,
     },
   ];
 }

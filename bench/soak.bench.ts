@@ -62,7 +62,12 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
     const timers: NodeJS.Timeout[] = [];
     const open = (i: number) => {
       const topic = `bench/bare/${i}`;
-      const c = mqtt.connect(url, { clientId: `bare-${process.pid}-${i}`, protocolVersion: 4, keepalive: 60, reconnectPeriod: 0 });
+      const c = mqtt.connect(url, {
+        clientId: `bare-${process.pid}-${i}`,
+        protocolVersion: 4,
+        keepalive: 60,
+        reconnectPeriod: 0,
+      });
       c.on('error', () => {});
       c.once('connect', () => {
         up += 1;
@@ -73,7 +78,12 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
           received += 1;
         });
         c.subscribe(topic, { qos: 1 }, () => {
-          timers.push(setInterval(() => c.publish(topic, JSON.stringify({ client: i, seq: seq++, t: Date.now() }), { qos: 1 }), 1000 / ratePerS));
+          timers.push(
+            setInterval(
+              () => c.publish(topic, JSON.stringify({ client: i, seq: seq++, t: Date.now() }), { qos: 1 }),
+              1000 / ratePerS,
+            ),
+          );
         });
       });
       clients.push(c);
@@ -110,8 +120,19 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
       flapThresholdMs: 10_000,
       drainMs: 0,
       info: {
-        target: url, clients: n, qos: 1, ratePerS, payloadBytes: 64, keepaliveS: 60, clean: true, mqttVersion: 4,
-        reconnect: 'fixed:1s', durationMs: null, checkpointMs: 30_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+        target: url,
+        clients: n,
+        qos: 1,
+        ratePerS,
+        payloadBytes: 64,
+        keepaliveS: 60,
+        clean: true,
+        mqttVersion: 4,
+        reconnect: 'fixed:1s',
+        durationMs: null,
+        checkpointMs: 30_000,
+        flapThresholdMs: 10_000,
+        lossGraceMs: 10_000,
       },
       signal: abort.signal,
       onEvent: () => {},
@@ -155,9 +176,13 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
 
 function runWorker(mode: string, n: number, url: string, ratePerS = MSG_RATE_PER_S): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', SELF, '--soak-worker', mode, String(n), url, String(ratePerS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', SELF, '--soak-worker', mode, String(n), url, String(ratePerS)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);

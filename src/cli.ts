@@ -7,7 +7,14 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { ExitCode, UsageError, isDoctorError } from './errors.js';
 import { didYouMean } from './config/suggest.js';
-import { FLAG_CONFLICTS, GLOBAL_OPTION_KEYS, LISTEN_OPTIONS, OUTPUT_FILE_OPTIONS, groupOptionsForHelp, tightenOptions } from './commands/options.js';
+import {
+  FLAG_CONFLICTS,
+  GLOBAL_OPTION_KEYS,
+  LISTEN_OPTIONS,
+  OUTPUT_FILE_OPTIONS,
+  groupOptionsForHelp,
+  tightenOptions,
+} from './commands/options.js';
 import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
 import { defaultsFor, loadConfigFile, type ConfigFile } from './config/defaults.js';
 import { VERSION } from './version.js';
@@ -46,16 +53,27 @@ function globalOptions(y: Argv): Argv<GlobalArgs> {
   return y
     .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON document on stdout' })
     .option('color', { type: 'boolean', describe: 'Colour output (--no-color to turn it off; NO_COLOR is honoured)' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'More detail on stderr, and stack traces on errors' })
+    .option('verbose', {
+      type: 'boolean',
+      default: false,
+      describe: 'More detail on stderr, and stack traces on errors',
+    })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'No per-event progress lines on stderr' })
-    .option('config', { type: 'string', describe: 'JSON file of option defaults (default ~/.config/mqtt-doctor/config.json)' }) as Argv<GlobalArgs>;
+    .option('config', {
+      type: 'string',
+      describe: 'JSON file of option defaults (default ~/.config/mqtt-doctor/config.json)',
+    }) as Argv<GlobalArgs>;
 }
 
 /** Run the CLI; resolves when the command finished and process.exitCode is set. */
 export async function main(argv: string[], io: MainIO = process): Promise<number> {
   if (argv[0] === COMPLETE_ARG) {
     // Asked by the completion script on every Tab: candidates, one per line, nothing else.
-    io.stdout.write(completeWords(argv.slice(1), completionSpecs(), [...GLOBAL_OPTION_KEYS]).map((c) => `${c}\n`).join(''));
+    io.stdout.write(
+      completeWords(argv.slice(1), completionSpecs(), [...GLOBAL_OPTION_KEYS])
+        .map((c) => `${c}\n`)
+        .join(''),
+    );
     return ExitCode.ok;
   }
   const abort = new AbortController();
@@ -75,7 +93,10 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   let exitCode: number = ExitCode.ok;
   let stopEndsRun = false;
   const makeOutput = (args: GlobalArgs): Output => {
-    const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), { color: args.color, json: args.json });
+    const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), {
+      color: args.color,
+      json: args.json,
+    });
     const columns = (io.stdout as { columns?: number }).columns;
     return createOutput({
       ...term,
@@ -143,7 +164,13 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
         if (config.file) out.debug(`option defaults from ${config.file.path}`);
         checkConflicts(argv);
         // A typed --embedded beats a URL that only came from MQTT_DOCTOR_URL or the config file.
-        if (args.embedded === true && args.url !== undefined && args.url === urlDefault && !argv.includes(String(args.url))) args.url = undefined;
+        if (
+          args.embedded === true &&
+          args.url !== undefined &&
+          args.url === urlDefault &&
+          !argv.includes(String(args.url))
+        )
+          args.url = undefined;
         checkLocalOptions(args, out);
         const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
         exitCode = await cmd.run(args as never, ctx);
@@ -162,7 +189,11 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   } catch (caught) {
     // yargs' own parse errors (and our coerce errors, rewrapped by yargs) arrive as YError.
     const yargsError = caught instanceof Error && caught.name === 'YError';
-    const err = !yargsError ? caught : coerced?.message === caught.message ? coerced : usageFromYargs(caught.message, known);
+    const err = !yargsError
+      ? caught
+      : coerced?.message === caught.message
+        ? coerced
+        : usageFromYargs(caught.message, known);
     exitCode = reportError(err, out ?? makeOutput(fallbackGlobals(argv)), argv.includes('--verbose'));
   } finally {
     process.off('SIGINT', onSignal);
@@ -197,7 +228,10 @@ export function reportError(err: unknown, out: Output, verbose: boolean): number
   return ExitCode.internal;
 }
 
-function readConfig(argv: string[], env: NodeJS.ProcessEnv): { ok: true; file: ConfigFile | undefined } | { ok: false; error: unknown } {
+function readConfig(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): { ok: true; file: ConfigFile | undefined } | { ok: false; error: unknown } {
   try {
     return { ok: true, file: loadConfigFile(argv, env) };
   } catch (error) {
@@ -234,7 +268,12 @@ function completionSpecs(): CompletionSpec[] {
     const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
     const positionals = positionalNames(cmd.command);
     const built = cmd.builder(yargs() as unknown as Argv<GlobalArgs>) as unknown as {
-      getOptions(): { key: Record<string, unknown>; boolean: string[]; choices: Record<string, unknown[]>; alias: Record<string, string[]> };
+      getOptions(): {
+        key: Record<string, unknown>;
+        boolean: string[];
+        choices: Record<string, unknown[]>;
+        alias: Record<string, string[]>;
+      };
     };
     const opts = built.getOptions();
     const options = new Map<string, { takesValue: boolean; values: readonly string[] }>();
@@ -269,14 +308,26 @@ export function usageFromYargs(msg: string, known: readonly string[]): UsageErro
   const choice = /^Invalid values:\s*Argument: (\S+), Given: (.*), Choices: (.*)$/s.exec(msg.trim());
   if (choice) {
     const choices = (choice[3] ?? '').replace(/"/g, '');
-    return new UsageError(`--${choice[1]}: ${choice[2]} is not one of ${choices}`, `e.g. --${choice[1]} ${choices.split(',')[0]?.trim()}`);
+    return new UsageError(
+      `--${choice[1]}: ${choice[2]} is not one of ${choices}`,
+      `e.g. --${choice[1]} ${choices.split(',')[0]?.trim()}`,
+    );
   }
   const implied = /^(?:Missing dependent arguments|Implications failed):\s*(\S+) -> (\S+)/.exec(msg.trim());
-  if (implied) return new UsageError(`--${implied[1]} needs --${implied[2]}`, `add --${implied[2]}, or drop --${implied[1]}`);
+  if (implied)
+    return new UsageError(`--${implied[1]} needs --${implied[2]}`, `add --${implied[2]}, or drop --${implied[1]}`);
   const unknown = /^Unknown arguments?: (.*)$/.exec(msg);
   if (unknown) {
     const names = (unknown[1] ?? '').split(', ').filter(Boolean);
-    const guesses = names.map((n) => didYouMean(n, known.filter((k) => k.length > 1), '--')).filter(Boolean);
+    const guesses = names
+      .map((n) =>
+        didYouMean(
+          n,
+          known.filter((k) => k.length > 1),
+          '--',
+        ),
+      )
+      .filter(Boolean);
     return new UsageError(
       `unknown option${names.length > 1 ? 's' : ''} ${names.map(flag).join(', ')}`,
       guesses.length ? guesses.join('; ') : 'see mqtt-doctor <command> --help',

@@ -10,7 +10,14 @@
 import type { ClientId, KbEntry, NumberSpace } from '../kb/entry.js';
 import { allNames, lookupName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
 import { mqtt5ReasonCode } from '../kb/reason-codes.js';
-import { CLIENT_ENTRY_PREFIXES, CLIENT_SPACES, NUMBER_CONTEXT, NUMBER_PRIOR, PACKET_WORDS, SPACE_LABEL } from '../kb/numbering.js';
+import {
+  CLIENT_ENTRY_PREFIXES,
+  CLIENT_SPACES,
+  NUMBER_CONTEXT,
+  NUMBER_PRIOR,
+  PACKET_WORDS,
+  SPACE_LABEL,
+} from '../kb/numbering.js';
 import { emitterForClient, fingerprint, type Emitter } from '../kb/emitters.js';
 
 export interface ExplainOptions {
@@ -63,7 +70,9 @@ const EMITTER_SURE = 0.6;
 
 function emitterEntryBoost(emitter: ReadEmitter | undefined, entry: KbEntry): number {
   if (!emitter) return 0;
-  return emitter.emitter.entryPrefixes.some((p) => entry.id.startsWith(p)) ? Math.round(EMITTER_ENTRY_BOOST * emitter.confidence) : 0;
+  return emitter.emitter.entryPrefixes.some((p) => entry.id.startsWith(p))
+    ? Math.round(EMITTER_ENTRY_BOOST * emitter.confidence)
+    : 0;
 }
 
 function clientBoost(client: ClientId | undefined, entry: KbEntry): number {
@@ -158,7 +167,8 @@ interface NumberContext {
 function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter | undefined): NumberContext {
   const boosts: Partial<Record<NumberSpace, number>> = {};
   const add = (s: NumberSpace, n: number) => (boosts[s] = (boosts[s] ?? 0) + n);
-  for (const [re, b] of NUMBER_CONTEXT) if (re.test(text)) for (const [s, n] of Object.entries(b)) add(s as NumberSpace, n);
+  for (const [re, b] of NUMBER_CONTEXT)
+    if (re.test(text)) for (const [s, n] of Object.entries(b)) add(s as NumberSpace, n);
   if (opts.client) {
     // The library's own numbering (listed first) wins over the shared ones it also reports.
     CLIENT_SPACES[opts.client].forEach((s, i) => add(s, i === 0 ? 55 : 40));
@@ -167,7 +177,8 @@ function numberContext(text: string, opts: ExplainOptions, emitter: ReadEmitter 
     // sure, the less the other numberings are pushed down.
     const c = emitter.confidence;
     emitter.emitter.spaces.forEach((s, i) => add(s, Math.round((i === 0 ? 75 : 35) * c)));
-    if (c >= EMITTER_SURE) for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
+    if (c >= EMITTER_SURE)
+      for (const s of Object.keys(NUMBER_PRIOR) as NumberSpace[]) if (!emitter.emitter.spaces.includes(s)) add(s, -40);
   }
   const own = !opts.client && emitter && emitter.confidence >= EMITTER_SURE ? emitter.emitter.spaces[0] : undefined;
   if (opts.mqttVersion === 5) {
@@ -290,9 +301,17 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
 
   // A whole-input name lookup only for input that can be a name (names are short).
   const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;
-  if (whole !== undefined) for (const e of lookupName(text)) push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
+  if (whole !== undefined)
+    for (const e of lookupName(text))
+      push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
   for (const h of matchPatterns(text)) {
-    push(found, { entry: h.entry, score: 100 + Math.min(h.matched.length, 60) + boost(h.entry), via: 'pattern', reading: 'message text', matched: h.matched });
+    push(found, {
+      entry: h.entry,
+      score: 100 + Math.min(h.matched.length, 60) + boost(h.entry),
+      via: 'pattern',
+      reading: 'message text',
+      matched: h.matched,
+    });
   }
   // The whole input's normal form once (above), not per token: a long line has many tokens ('ECONNRESET ' × 9000
   // was quadratic when it was recomputed inside this loop).
@@ -303,14 +322,22 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     if (tok.length < 4 || tok.length > MAX_NAME_LEN || seenTokens.has(tok)) continue;
     seenTokens.add(tok);
     if (normName(tok) === whole) continue;
-    for (const e of lookupName(tok)) push(found, { entry: e, score: 90 + Math.min(tok.length, 40) + nameBoost(e), via: 'name', reading: 'name', matched: tok });
+    for (const e of lookupName(tok))
+      push(found, {
+        entry: e,
+        score: 90 + Math.min(tok.length, 40) + nameBoost(e),
+        via: 'name',
+        reading: 'name',
+        matched: tok,
+      });
   }
   const textual = [...found.values()];
   let ambiguous = false;
   if (opts.numbers !== false) {
     // Next to a recognised message, a number counts only when the text says it is a code ("code 135",
     // "rc=5", "[Errno 113]", "(32109)", "state -2"), so ids and counts in a log line are not read as error codes.
-    const codeWords = /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
+    const codeWords =
+      /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
     const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
     const ctx = nums.length ? numberContext(text, opts, emitter) : undefined;
     const readings = ctx ? nums.flatMap((n) => rankNumber(n, ctx)) : [];
@@ -318,9 +345,15 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);
     for (const r of readings) {
       const space = r.space;
-      push(found, space && wrapper?.entry.wraps?.includes(space) ? { ...r, score: Math.max(r.score, wrapper.score + 1) } : r);
+      push(
+        found,
+        space && wrapper?.entry.wraps?.includes(space) ? { ...r, score: Math.max(r.score, wrapper.score + 1) } : r,
+      );
     }
-    ambiguous = textual.length === 0 && new Set(readings.map((r) => r.entry.id)).size > 1 && !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
+    ambiguous =
+      textual.length === 0 &&
+      new Set(readings.map((r) => r.entry.id)).size > 1 &&
+      !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
   }
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
   // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
@@ -332,7 +365,16 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     candidates,
     ambiguous,
     suggestions: candidates.length || opts.suggest === false ? [] : nearest(text),
-    ...(emitter ? { emitter: { id: emitter.emitter.id, title: emitter.emitter.title, confidence: round2(emitter.confidence), fromClient: emitter.fromClient } } : {}),
+    ...(emitter
+      ? {
+          emitter: {
+            id: emitter.emitter.id,
+            title: emitter.emitter.title,
+            confidence: round2(emitter.confidence),
+            fromClient: emitter.fromClient,
+          },
+        }
+      : {}),
     ...(target ? { target } : {}),
   };
 }
@@ -360,7 +402,9 @@ const MAX_SUGGEST_WORDS = 50;
 export function nearest(text: string, limit = 5): KbEntry[] {
   // Distinct words only, and at most MAX_SUGGEST_WORDS of them: suggestions are a hint, and the work per word is
   // a pass over every catalogue name.
-  const tokens = [...new Set(text.split(/[^A-Za-z0-9_]+/).filter((t) => t.length >= 4 && t.length <= MAX_NAME_LEN))].slice(0, MAX_SUGGEST_WORDS);
+  const tokens = [
+    ...new Set(text.split(/[^A-Za-z0-9_]+/).filter((t) => t.length >= 4 && t.length <= MAX_NAME_LEN)),
+  ].slice(0, MAX_SUGGEST_WORDS);
   const scored = new Map<string, { entry: KbEntry; d: number }>();
   for (const tok of tokens) {
     const t = tok.toLowerCase();

@@ -66,11 +66,18 @@ const NOT_MQTT = 'the server accepted the connection but did not speak MQTT';
 
 export function classifyMeasurementFailure(failure: MeasurementFailure, ctx: FailureContext = {}): ClassifiedFailure {
   if (ctx.aborted || failure.code === 'ABORT_ERR') {
-    return { kind: 'interrupted', exitCode: ExitCode.interrupted, phase: failure.phase, oneLine: 'interrupted', hint: 'the report shows what was gathered before the signal' };
+    return {
+      kind: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      phase: failure.phase,
+      oneLine: 'interrupted',
+      hint: 'the report shows what was gathered before the signal',
+    };
   }
   const hostPort = ctx.hostPort ?? 'HOST:PORT';
   if (failure.phase !== 'mqtt' || isTlsCode(failure.code)) return unreachable(failure, hostPort);
-  if (failure.code === 'CONNACK_REFUSED' && failure.reasonCode !== undefined) return refused(failure.reasonCode, failure.mqttVersion ?? (failure.reasonCode >= 0x80 ? 5 : 4), hostPort);
+  if (failure.code === 'CONNACK_REFUSED' && failure.reasonCode !== undefined)
+    return refused(failure.reasonCode, failure.mqttVersion ?? (failure.reasonCode >= 0x80 ? 5 : 4), hostPort);
   return notMqtt(failure, hostPort);
 }
 
@@ -82,7 +89,13 @@ function isTlsCode(code: string | undefined): boolean {
 function unreachable(failure: MeasurementFailure, hostPort: string): ClassifiedFailure {
   const phase: FailurePhase = failure.phase === 'mqtt' ? 'tls' : failure.phase;
   const kb = classifyFailure({ phase, ...(failure.code ? { code: failure.code } : {}), message: failure.message });
-  return { kind: 'unreachable', exitCode: ExitCode.unreachable, phase, oneLine: `${PHASE_NAME[phase]} failed: ${failure.message}`, hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort) };
+  return {
+    kind: 'unreachable',
+    exitCode: ExitCode.unreachable,
+    phase,
+    oneLine: `${PHASE_NAME[phase]} failed: ${failure.message}`,
+    hint: fillTarget(kb?.fix ?? PROBE_HINT, hostPort),
+  };
 }
 
 /** Knowledge-base text keeps HOST:PORT placeholders; a known target fills them in. */
@@ -124,7 +137,11 @@ function notMqtt(failure: MeasurementFailure, hostPort: string): ClassifiedFailu
         hint: `for a WebSocket listener use ws://${hostPort}/mqtt (wss:// with TLS); plain MQTT is usually on port 1883, 8883 with TLS`,
       };
     case 'TLS_SERVER':
-      return { ...base, oneLine: `a TLS server answered a plaintext CONNECT: ${NOT_MQTT} in the clear`, hint: `use mqtts://${hostPort}` };
+      return {
+        ...base,
+        oneLine: `a TLS server answered a plaintext CONNECT: ${NOT_MQTT} in the clear`,
+        hint: `use mqtts://${hostPort}`,
+      };
     case 'CONNACK_TIMEOUT':
       return {
         ...base,
@@ -132,7 +149,11 @@ function notMqtt(failure: MeasurementFailure, hostPort: string): ClassifiedFailu
         hint: 'check the port (1883 mqtt, 8883 mqtts, 8083/8084 ws) and the broker log; raise --connect-timeout only if the broker is known to be slow',
       };
     case 'MALFORMED_PACKET':
-      return { ...base, oneLine: `${NOT_MQTT}: it sent bytes that are not MQTT${bytes}`, hint: `is ${hostPort} an MQTT port? mqtt-doctor probe --verbose shows the bytes` };
+      return {
+        ...base,
+        oneLine: `${NOT_MQTT}: it sent bytes that are not MQTT${bytes}`,
+        hint: `is ${hostPort} an MQTT port? mqtt-doctor probe --verbose shows the bytes`,
+      };
     case 'CONNACK_REFUSED':
       // A refusal without a code cannot be told apart from any other non-answer.
       return { ...base, oneLine: `${NOT_MQTT}: ${failure.message}`, hint: PROBE_HINT };
@@ -195,7 +216,13 @@ export function failureOf(err: unknown): MeasurementFailure | undefined {
     };
   }
   if (named<ConnackRefusedShape>(err, 'ConnackRefused')) {
-    return { phase: 'mqtt', code: 'CONNACK_REFUSED', message: err.message, reasonCode: err.reasonCode, mqttVersion: err.version };
+    return {
+      phase: 'mqtt',
+      code: 'CONNACK_REFUSED',
+      message: err.message,
+      reasonCode: err.reasonCode,
+      mqttVersion: err.version,
+    };
   }
   if (named<WireErrorShape>(err, 'WireError')) {
     const w = err.failure;
@@ -205,9 +232,19 @@ export function failureOf(err: unknown): MeasurementFailure | undefined {
       case 'aborted':
         return { phase: 'mqtt', code: 'ABORT_ERR', message: err.message };
       case 'malformed':
-        return { phase: 'mqtt', code: w.looksLike === 'http' ? 'HTTP_SERVER' : w.looksLike === 'tls' ? 'TLS_SERVER' : 'MALFORMED_PACKET', message: err.message, firstBytes: w.firstBytes };
+        return {
+          phase: 'mqtt',
+          code: w.looksLike === 'http' ? 'HTTP_SERVER' : w.looksLike === 'tls' ? 'TLS_SERVER' : 'MALFORMED_PACKET',
+          message: err.message,
+          firstBytes: w.firstBytes,
+        };
       case 'closed':
-        return { phase: 'mqtt', code: w.code ?? 'CLOSED_BEFORE_CONNACK', message: err.message, ...(w.firstBytes ? { firstBytes: w.firstBytes } : {}) };
+        return {
+          phase: 'mqtt',
+          code: w.code ?? 'CLOSED_BEFORE_CONNACK',
+          message: err.message,
+          ...(w.firstBytes ? { firstBytes: w.firstBytes } : {}),
+        };
     }
   }
   return undefined;
@@ -232,7 +269,8 @@ const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOST
  * mqtt-packet's parser errors (mqttjs/mqtt-packet parser.js): the server's bytes are not MQTT. MQTT.js passes them
  * on as the client's error.
  */
-const PARSER_ERROR = /invalid (header flag bits|variable byte integer|packet|protocol|length|connack)|packet must not have|malformed|not supported|invalid .* flag/i;
+const PARSER_ERROR =
+  /invalid (header flag bits|variable byte integer|packet|protocol|length|connack)|packet must not have|malformed|not supported|invalid .* flag/i;
 
 /**
  * The failure a client library's connect error describes, for commands that connect through MQTT.js rather than
@@ -243,13 +281,19 @@ const PARSER_ERROR = /invalid (header flag bits|variable byte integer|packet|pro
 export function failureOfClientConnect(error: ClientConnectError): MeasurementFailure {
   const code = error.code;
   const message = error.message ?? code ?? 'the connection closed before CONNACK';
-  const extra = { ...(error.firstBytes ? { firstBytes: error.firstBytes } : {}), ...(error.mqttVersion ? { mqttVersion: error.mqttVersion } : {}) };
+  const extra = {
+    ...(error.firstBytes ? { firstBytes: error.firstBytes } : {}),
+    ...(error.mqttVersion ? { mqttVersion: error.mqttVersion } : {}),
+  };
   if (code === 'ABORT_ERR') return { phase: 'mqtt', code, message };
   if (code && DNS_CODES.has(code)) return { phase: 'dns', code, message };
   if (code && TCP_CODES.has(code)) return { phase: 'tcp', code, message };
-  if ((code && TLS_CODE.test(code)) || /\b(ssl|tls|certificate)\b/i.test(error.message ?? '')) return { phase: 'tls', code: code ?? 'TLS', message };
-  if (error.reasonCode !== undefined && error.reasonCode !== 0) return { phase: 'mqtt', code: 'CONNACK_REFUSED', message, reasonCode: error.reasonCode, ...extra };
-  if (/connack timeout/i.test(error.message ?? '')) return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message, ...extra };
+  if ((code && TLS_CODE.test(code)) || /\b(ssl|tls|certificate)\b/i.test(error.message ?? ''))
+    return { phase: 'tls', code: code ?? 'TLS', message };
+  if (error.reasonCode !== undefined && error.reasonCode !== 0)
+    return { phase: 'mqtt', code: 'CONNACK_REFUSED', message, reasonCode: error.reasonCode, ...extra };
+  if (/connack timeout/i.test(error.message ?? ''))
+    return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message, ...extra };
   if (PARSER_ERROR.test(error.message ?? '')) return { phase: 'mqtt', code: 'MALFORMED_PACKET', message, ...extra };
   return { phase: 'mqtt', code: code ?? 'CLOSED_BEFORE_CONNACK', message, ...extra };
 }
@@ -263,7 +307,13 @@ export class MeasurementError extends DoctorError {
     readonly failure: ClassifiedFailure & { kind: Exclude<FailureKind, 'interrupted'> },
     options?: ErrorOptions,
   ) {
-    super(failure.kind === 'unreachable' ? 'unreachable' : 'refused', failure.exitCode, failure.oneLine, failure.hint, options);
+    super(
+      failure.kind === 'unreachable' ? 'unreachable' : 'refused',
+      failure.exitCode,
+      failure.oneLine,
+      failure.hint,
+      options,
+    );
   }
 }
 
@@ -271,11 +321,26 @@ export class MeasurementError extends DoctorError {
  * The report builders' side of the route: the verdict a classified failure gives any command's report
  * (report/model.ts Verdict, declared by shape here so analysis does not import the layer above it).
  */
-export function failureVerdict(classified: ClassifiedFailure): { status: 'failed' | 'interrupted'; exitCode: number; summary: string } {
-  return classified.kind === 'interrupted' ? { status: 'interrupted', exitCode: classified.exitCode, summary: 'interrupted' } : { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
+export function failureVerdict(classified: ClassifiedFailure): {
+  status: 'failed' | 'interrupted';
+  exitCode: number;
+  summary: string;
+} {
+  return classified.kind === 'interrupted'
+    ? { status: 'interrupted', exitCode: classified.exitCode, summary: 'interrupted' }
+    : { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
 }
 
 /** The report's `error` block (report/model.ts ReportError), the same in every command's JSON. */
-export function failureReportError(classified: ClassifiedFailure, failure: MeasurementFailure): { kind: FailureKind; phase: FailurePhase; code?: string; message: string; hint: string } {
-  return { kind: classified.kind, phase: classified.phase, ...(failure.code ? { code: failure.code } : {}), message: classified.oneLine, hint: classified.hint };
+export function failureReportError(
+  classified: ClassifiedFailure,
+  failure: MeasurementFailure,
+): { kind: FailureKind; phase: FailurePhase; code?: string; message: string; hint: string } {
+  return {
+    kind: classified.kind,
+    phase: classified.phase,
+    ...(failure.code ? { code: failure.code } : {}),
+    message: classified.oneLine,
+    hint: classified.hint,
+  };
 }

@@ -84,16 +84,24 @@ export function parseTimestampMs(line: string): number | undefined {
   if (epoch?.[1]) return Math.round(Number(epoch[1] + (epoch[2] ?? '')) * 1000);
   // ISO 8601 / RFC 3339 and the log4j/logback, Python logging, RabbitMQ ≥ 3.9, EMQX and HiveMQ layouts built on it;
   // a short non-digit prefix is allowed ("Zigbee2MQTT:info  2024-…", "<34>1 2024-…" RFC 5424, "[2024-…").
-  const iso = /^(?:<\d{1,3}>\d{0,2} )?[^\n]{0,32}?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d{1,9})?(Z|[+-]\d{2}:?\d{2})?/.exec(line);
+  const iso =
+    /^(?:<\d{1,3}>\d{0,2} )?[^\n]{0,32}?(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})([.,]\d{1,9})?(Z|[+-]\d{2}:?\d{2})?/.exec(
+      line,
+    );
   if (iso?.[1] && iso[2]) {
     const frac = (iso[3] ?? '').replace(',', '.');
     const zone = iso[4] ?? 'Z';
-    const ms = Date.parse(`${iso[1]}T${iso[2]}${frac}${zone.length === 5 ? zone.slice(0, 3) + ':' + zone.slice(3) : zone}`);
+    const ms = Date.parse(
+      `${iso[1]}T${iso[2]}${frac}${zone.length === 5 ? zone.slice(0, 3) + ':' + zone.slice(3) : zone}`,
+    );
     return Number.isNaN(ms) ? undefined : ms;
   }
   // syslog / journalctl short format, "Nov 22 00:10:40 host prog[pid]: …" (RFC 3164 TIMESTAMP): no year, so
   // a fixed leap year stands in; the timeline uses only differences between lines.
-  const sys = /^\s*(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s/.exec(line);
+  const sys =
+    /^\s*(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\s/.exec(
+      line,
+    );
   if (sys?.[1] && sys[2] && sys[3] && sys[4] && sys[5]) {
     const month = SYSLOG_MONTHS.indexOf(sys[1]);
     const fracMs = sys[6] ? Math.round(Number(`0.${sys[6]}`) * 1000) : 0;
@@ -112,9 +120,19 @@ function otherTimestampMs(line: string): number | undefined {
   if (nr?.[1] && nr[2] && nr[3] && nr[4] && nr[5]) {
     return Date.UTC(2000, SYSLOG_MONTHS.indexOf(nr[2]), Number(nr[1]), Number(nr[3]), Number(nr[4]), Number(nr[5]));
   }
-  const erl = /^=[A-Z]+ REPORT==== {0,2}(\d{1,2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})::(\d{2}):(\d{2}):(\d{2})/.exec(line);
+  const erl =
+    /^=[A-Z]+ REPORT==== {0,2}(\d{1,2})-(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-(\d{4})::(\d{2}):(\d{2}):(\d{2})/.exec(
+      line,
+    );
   if (erl?.[1] && erl[2] && erl[3] && erl[4] && erl[5] && erl[6]) {
-    return Date.UTC(Number(erl[3]), SYSLOG_MONTHS.indexOf(erl[2]), Number(erl[1]), Number(erl[4]), Number(erl[5]), Number(erl[6]));
+    return Date.UTC(
+      Number(erl[3]),
+      SYSLOG_MONTHS.indexOf(erl[2]),
+      Number(erl[1]),
+      Number(erl[4]),
+      Number(erl[5]),
+      Number(erl[6]),
+    );
   }
   const esp = /^\s{0,4}[EWIDV] \((\d{1,12})\) [\w-]{1,40}: /.exec(line);
   if (esp?.[1]) return Number(esp[1]);
@@ -141,8 +159,14 @@ export const CLIENT_ID_RES: RegExp[] = [
  */
 const INFO_LINE = new RegExp(
   [
-    'Config loaded from', 'Opening ipv[46] listen socket', 'mosquitto version \\S{1,40} running', 'New connection from \\S{1,300} on port',
-    'No will message specified', 'Sending CONNACK to \\S{1,300} \\(\\d, 0\\)', 'Will message specified', 'Saving in-memory database',
+    'Config loaded from',
+    'Opening ipv[46] listen socket',
+    'mosquitto version \\S{1,40} running',
+    'New connection from \\S{1,300} on port',
+    'No will message specified',
+    'Sending CONNACK to \\S{1,300} \\(\\d, 0\\)',
+    'Will message specified',
+    'Saving in-memory database',
     'Received (?:PINGREQ|PUBLISH|SUBSCRIBE|UNSUBSCRIBE|DISCONNECT|PUBACK|PUBREC|PUBREL|PUBCOMP) from',
     'Sending (?:PINGRESP|PUBLISH|SUBACK|UNSUBACK|PUBACK|PUBREC|PUBREL|PUBCOMP) to',
   ].join('|'),
@@ -155,7 +179,9 @@ function connackCandidate(line: string): Candidate | undefined {
   const rc = Number(m?.[2] ?? 0);
   if (!m || rc === 0) return undefined;
   const entry = rc >= 0x80 ? entryById(`mqtt5.0x${rc.toString(16).toUpperCase()}`) : entryById(`connack311.${rc}`);
-  return entry ? { entry, score: 200, via: 'number', reading: `CONNACK code ${rc} sent by mosquitto`, matched: m[0] } : undefined;
+  return entry
+    ? { entry, score: 200, via: 'number', reading: `CONNACK code ${rc} sent by mosquitto`, matched: m[0] }
+    : undefined;
 }
 
 function clientIdOf(line: string): string | undefined {
@@ -173,7 +199,12 @@ function keepaliveOf(line: string): number | undefined {
 
 /** Median (0 for no values); the 50th percentile of stats.ts, which averages the middle pair. */
 function median(xs: number[]): number {
-  return xs.length === 0 ? 0 : percentile([...xs].sort((a, b) => a - b), 50);
+  return xs.length === 0
+    ? 0
+    : percentile(
+        [...xs].sort((a, b) => a - b),
+        50,
+      );
 }
 
 /** Intervals are regular when at least 3/4 lie within ±max(20 %, 2 s) of their median. */
@@ -201,7 +232,8 @@ export const MAX_LINE_CHARS = 8192;
 /** Distinct messages whose reading is remembered (see LogReader.read). */
 const MEMO_SIZE = 4096;
 /** A leading timestamp of the common forms (epoch, ISO 8601, syslog), cut off before the memo key. */
-const LEADING_TIME = /^\s{0,8}\[?(?:\d{9,13}(?:\.\d{1,9})?|\d{4}-\d{2}-\d{2}[T ][\d:.,]{8,18}(?:Z|[+-]\d{2}:?\d{2})?|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\]?:?\s{0,4}/;
+const LEADING_TIME =
+  /^\s{0,8}\[?(?:\d{9,13}(?:\.\d{1,9})?|\d{4}-\d{2}-\d{2}[T ][\d:.,]{8,18}(?:Z|[+-]\d{2}:?\d{2})?|[A-Z][a-z]{2} {1,2}\d{1,2} \d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)\]?:?\s{0,4}/;
 /** Connect times kept per restart window for the storm check. */
 const MAX_STORM_CONNECTS = 10_000;
 
@@ -240,7 +272,6 @@ interface StormWindow {
   connects: number[];
 }
 
- 
 const ANY_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001a\u001c-\u001f\u007f-\u009f\ufffd]/;
 
 /** True when the line is not text: a NUL byte, or more than 10 % control characters (tabs and ESC allowed). */
@@ -348,7 +379,15 @@ export class LogReader {
 
   private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
     const g = this.groups.get(e.id) ?? {
-      entryId: e.id, title: e.title, layer: e.layer, count: 0, firstLine: this.lineNo, firstMs: tsMs, lastMs: tsMs, clients: [], sample: line.trim().slice(0, 200),
+      entryId: e.id,
+      title: e.title,
+      layer: e.layer,
+      count: 0,
+      firstLine: this.lineNo,
+      firstMs: tsMs,
+      lastMs: tsMs,
+      clients: [],
+      sample: line.trim().slice(0, 200),
     };
     g.count++;
     g.lastMs = tsMs ?? g.lastMs;
@@ -360,7 +399,13 @@ export class LogReader {
     let t = this.clients.get(clientId);
     if (!t) {
       if (this.clients.size >= MAX_CLIENTS) return void this.untracked++;
-      t = { disconnects: new Ring(HISTORY), lifetimesS: new Ring(HISTORY), takeovers: new Ring(HISTORY), denials: 0, drops: 0 };
+      t = {
+        disconnects: new Ring(HISTORY),
+        lifetimesS: new Ring(HISTORY),
+        takeovers: new Ring(HISTORY),
+        denials: 0,
+        drops: 0,
+      };
       this.clients.set(clientId, t);
     }
     return t;
@@ -368,13 +413,19 @@ export class LogReader {
 
   private timeline(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
     if (e.event === 'broker-start' && tsMs !== undefined) {
-      this.storms.push({ lineNo: this.lineNo, t0: tsMs, boot: this.storms.length === 0 && !this.anyConnect, connects: [] });
+      this.storms.push({
+        lineNo: this.lineNo,
+        t0: tsMs,
+        boot: this.storms.length === 0 && !this.anyConnect,
+        connects: [],
+      });
       return;
     }
     if (e.event === 'connect') {
       this.anyConnect = true;
       const w = this.storms.at(-1);
-      if (w && tsMs !== undefined && tsMs - w.t0 <= STORM_WINDOW_MS && w.connects.length < MAX_STORM_CONNECTS) w.connects.push(tsMs);
+      if (w && tsMs !== undefined && tsMs - w.t0 <= STORM_WINDOW_MS && w.connects.length < MAX_STORM_CONNECTS)
+        w.connects.push(tsMs);
     }
     if (!clientId) return;
     const t = this.track(clientId);
@@ -447,7 +498,8 @@ function regularDisconnects(clients: Map<string, ClientTrack>): TimelineFinding[
     const lifetimes = t.lifetimesS.items;
     // Regular: three or more disconnects at steady intervals, or connections that each lived the same time.
     const regularIntervals = list.length >= 3 && isRegular(iv);
-    const regularLifetimes = lifetimes.length >= 2 && t.lifetimesS.total >= t.disconnects.total - 1 && isRegular(lifetimes);
+    const regularLifetimes =
+      lifetimes.length >= 2 && t.lifetimesS.total >= t.disconnects.total - 1 && isRegular(lifetimes);
     if (!regularIntervals && !regularLifetimes) continue;
     out.push(describeRegular(clientId, t, iv, lifetimes));
   }
@@ -477,8 +529,15 @@ function describeRegular(clientId: string, t: ClientTrack, iv: number[], lifetim
   }
   if (suspects.length) hint += ` Matches: ${suspects.join('; ')}.`;
   return {
-    kind: 'regular-disconnects', summary, clientId, count, intervalS,
-    ...(lifetimeS !== undefined ? { lifetimeS } : {}), ...(ka !== undefined ? { keepaliveS: ka } : {}), suspects, hint,
+    kind: 'regular-disconnects',
+    summary,
+    clientId,
+    count,
+    intervalS,
+    ...(lifetimeS !== undefined ? { lifetimeS } : {}),
+    ...(ka !== undefined ? { keepaliveS: ka } : {}),
+    suspects,
+    hint,
   };
 }
 
@@ -492,7 +551,10 @@ function takeoverLoops(clients: Map<string, ClientTrack>): TimelineFinding[] {
     out.push({
       kind: 'takeover-loop',
       summary: `client id ${clientId} was taken over ${count} times, ${intervalS < 1 ? 'less than a second apart' : `every ~${intervalS} s`}`,
-      clientId, count, intervalS, suspects: [],
+      clientId,
+      count,
+      intervalS,
+      suspects: [],
       hint: `Two devices (or two processes) share the client id "${clientId}" and keep kicking each other off. Give each a unique id.`,
     });
   }
@@ -505,23 +567,34 @@ function perClientCounts(clients: Map<string, ClientTrack>, kind: 'acl-denials' 
   const hit = [...clients].filter(([, t]) => t[key] > 0).sort((a, b) => b[1][key] - a[1][key]);
   if (hit.length === 0) return [];
   const total = hit.reduce((n, [, t]) => n + t[key], 0);
-  const names = hit.slice(0, 5).map(([id, t]) => `${id} (${t[key]})`).join(', ') + (hit.length > 5 ? ', …' : '');
+  const names =
+    hit
+      .slice(0, 5)
+      .map(([id, t]) => `${id} (${t[key]})`)
+      .join(', ') + (hit.length > 5 ? ', …' : '');
   return kind === 'acl-denials'
-    ? [{
-        kind, count: total, suspects: [],
-        summary: `${total} publish/subscribe requests denied by the broker's ACL, from ${hit.length} client(s): ${names}`,
-        hint: 'The client uses a topic its user may not write or read: check the ACL (mosquitto acl_file / dynamic-security role) for that user and topic, or the topic the client builds.',
-      }]
-    : [{
-        kind, count: total, suspects: [],
-        summary: `the broker started dropping outgoing messages ${total} time(s) for ${hit.length} client(s): ${names}`,
-        hint: 'The client reads slower than it is sent to, or was offline with a persistent session: its queue hit the broker limit (mosquitto max_queued_messages, default 1000). Speed up the consumer, subscribe to less, or raise the limit. Confirm: mqtt-doctor soak mqtt://HOST:PORT --qos 1.',
-      }];
+    ? [
+        {
+          kind,
+          count: total,
+          suspects: [],
+          summary: `${total} publish/subscribe requests denied by the broker's ACL, from ${hit.length} client(s): ${names}`,
+          hint: 'The client uses a topic its user may not write or read: check the ACL (mosquitto acl_file / dynamic-security role) for that user and topic, or the topic the client builds.',
+        },
+      ]
+    : [
+        {
+          kind,
+          count: total,
+          suspects: [],
+          summary: `the broker started dropping outgoing messages ${total} time(s) for ${hit.length} client(s): ${names}`,
+          hint: 'The client reads slower than it is sent to, or was offline with a persistent session: its queue hit the broker limit (mosquitto max_queued_messages, default 1000). Speed up the consumer, subscribe to less, or raise the limit. Confirm: mqtt-doctor soak mqtt://HOST:PORT --qos 1.',
+        },
+      ];
 }
 
 /** Connects within this long after a broker start count towards a storm. */
 const STORM_WINDOW_MS = 30_000;
-
 
 /** A restart followed by most of its reconnects inside 2 s: clients that reconnect with no jitter. */
 function reconnectStorm(w: StormWindow): TimelineFinding[] {
@@ -537,10 +610,13 @@ function reconnectStorm(w: StormWindow): TimelineFinding[] {
   }
   if (best < 5 || best / ts.length < 0.6) return [];
   const firstAfterS = round1(((ts[0] ?? w.t0) - w.t0) / 1000);
-  return [{
-    kind: 'reconnect-storm',
-    summary: `${best} of ${ts.length} reconnects after the broker restart at line ${w.lineNo} arrived within 2 s (first after ${firstAfterS} s)`,
-    count: best, suspects: [],
-    hint: 'The clients reconnect on a fixed delay with no jitter, so a restart brings them all back at once. Use exponential backoff with random jitter (e.g. 1 s..60 s ±25 %).',
-  }];
+  return [
+    {
+      kind: 'reconnect-storm',
+      summary: `${best} of ${ts.length} reconnects after the broker restart at line ${w.lineNo} arrived within 2 s (first after ${firstAfterS} s)`,
+      count: best,
+      suspects: [],
+      hint: 'The clients reconnect on a fixed delay with no jitter, so a restart brings them all back at once. Use exponential backoff with random jitter (e.g. 1 s..60 s ±25 %).',
+    },
+  ];
 }

@@ -36,7 +36,10 @@ export function summarizeRtt(
   const got = samples.filter((s) => s.rttMs !== null);
   const first = samples[0];
   const coldMs = first?.rttMs ?? null;
-  const warm = samples.slice(1).filter((s) => s.rttMs !== null).map((s) => s.rttMs as number);
+  const warm = samples
+    .slice(1)
+    .filter((s) => s.rttMs !== null)
+    .map((s) => s.rttMs as number);
   const statsOver = warm.length > 0 ? warm : got.map((s) => s.rttMs as number);
   const acks = samples.filter((s) => typeof s.ackMs === 'number').map((s) => s.ackMs as number);
   return {
@@ -73,15 +76,33 @@ export interface ThresholdResult {
 export function checkThresholds(t: ProbeThresholds, rtt: RttSummary, connectMs: number | undefined): ThresholdResult[] {
   const out: ThresholdResult[] = [];
   if (t.maxLossPct !== undefined) {
-    out.push({ id: 'max-loss', limit: t.maxLossPct, actual: rtt.lossPct, pass: rtt.sent > 0 && rtt.lossPct <= t.maxLossPct, unit: '%' });
+    out.push({
+      id: 'max-loss',
+      limit: t.maxLossPct,
+      actual: rtt.lossPct,
+      pass: rtt.sent > 0 && rtt.lossPct <= t.maxLossPct,
+      unit: '%',
+    });
   }
   if (t.maxRttP99Ms !== undefined) {
     const p99 = rtt.stats?.p99 ?? null;
-    out.push({ id: 'max-rtt-p99', limit: t.maxRttP99Ms, actual: p99, pass: p99 !== null && p99 <= t.maxRttP99Ms, unit: 'ms' });
+    out.push({
+      id: 'max-rtt-p99',
+      limit: t.maxRttP99Ms,
+      actual: p99,
+      pass: p99 !== null && p99 <= t.maxRttP99Ms,
+      unit: 'ms',
+    });
   }
   if (t.maxConnectMs !== undefined) {
     const c = connectMs ?? null;
-    out.push({ id: 'max-connect', limit: t.maxConnectMs, actual: c, pass: c !== null && c <= t.maxConnectMs, unit: 'ms' });
+    out.push({
+      id: 'max-connect',
+      limit: t.maxConnectMs,
+      actual: c,
+      pass: c !== null && c <= t.maxConnectMs,
+      unit: 'ms',
+    });
   }
   return out;
 }
@@ -128,14 +149,23 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
     out.push({
       id: 'tls-insecure',
       severity: 'warn',
-      text: r.dial.tls.verified ? 'TLS verification was turned off (--insecure), though the certificate would have passed' : `TLS verification was turned off (--insecure); it would have failed: ${r.dial.tls.verifyError}`,
+      text: r.dial.tls.verified
+        ? 'TLS verification was turned off (--insecure), though the certificate would have passed'
+        : `TLS verification was turned off (--insecure); it would have failed: ${r.dial.tls.verifyError}`,
     });
   }
   const ack = rtt.ack;
   const stats = rtt.stats;
   // Nagle + delayed ACK at the broker: a QoS 1/2 acknowledgement takes tens of ms on a path whose echo
   // or ping is sub-millisecond. On stock mosquitto this is ~20-40 ms on loopback; set_tcp_nodelay true fixes it.
-  if (r.method === 'echo' && ack && stats && ack.p50 >= 15 && ack.p50 > 10 * Math.max(stats.min, 0.05) && stats.min < 5) {
+  if (
+    r.method === 'echo' &&
+    ack &&
+    stats &&
+    ack.p50 >= 15 &&
+    ack.p50 > 10 * Math.max(stats.min, 0.05) &&
+    stats.min < 5
+  ) {
     out.push({
       id: 'broker-nagle',
       severity: 'warn',
@@ -168,7 +198,10 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
       id: 'address-fallback',
       severity: 'info',
       text: `connected to ${tcp.address} after ${failed.join(', ')} failed`,
-      hint: dns && !dns.literal ? 'clients that try only the first address will fail: listen on both families or connect by IP' : undefined,
+      hint:
+        dns && !dns.literal
+          ? 'clients that try only the first address will fail: listen on both families or connect by IP'
+          : undefined,
     } as Finding);
   }
   return out;

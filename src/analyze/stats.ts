@@ -103,7 +103,11 @@ export class LatencyHistogram {
 
   percentile(p: number): number {
     if (this.n === 0) return Number.NaN;
-    if (this.n < this.exactLimit) return percentile([...this.exact].sort((a, b) => a - b), p);
+    if (this.n < this.exactLimit)
+      return percentile(
+        [...this.exact].sort((a, b) => a - b),
+        p,
+      );
     const target = Math.ceil((p / 100) * this.n);
     let seen = 0;
     for (const key of [...this.buckets.keys()].sort((a, b) => a - b)) {

@@ -12,8 +12,17 @@ export const analyzeCommand = defineCommand({
   describe: 'Diagnose a packet capture: who closed each MQTT connection, after what silence, and why',
   builder: (y) =>
     y
-      .positional('capture', { type: 'string', demandOption: true, describe: 'pcap / pcapng file (gzip is fine), or - for stdin' })
-      .option('port', { alias: 'p', type: 'string', describe: 'Broker ports, e.g. 1883,8883,8083 (default: the usual MQTT ports, plus any flow that starts with CONNECT)' })
+      .positional('capture', {
+        type: 'string',
+        demandOption: true,
+        describe: 'pcap / pcapng file (gzip is fine), or - for stdin',
+      })
+      .option('port', {
+        alias: 'p',
+        type: 'string',
+        describe:
+          'Broker ports, e.g. 1883,8883,8083 (default: the usual MQTT ports, plus any flow that starts with CONNECT)',
+      })
       .option('client-id', { type: 'string', describe: 'Show only connections with this client id' })
       .option('address', { type: 'string', describe: 'Show only connections from or to this IP address' })
       .example('$0 analyze gateway.pcap', 'Who closed each connection, and why')
@@ -28,20 +37,30 @@ export const analyzeCommand = defineCommand({
     const { buildAnalyzeReport } = await import('../report/build-analyze.js');
     // yargs hands a lone `-` positional over as an empty string.
     const source = args.capture === '' || args.capture === '-' ? '-' : args.capture;
-    if (source === '-' && ctx.stdin.isTTY) throw new UsageError('analyze - reads a capture from stdin, but stdin is a terminal', 'e.g. tcpdump -w - port 1883 | mqtt-doctor analyze -');
+    if (source === '-' && ctx.stdin.isTTY)
+      throw new UsageError(
+        'analyze - reads a capture from stdin, but stdin is a terminal',
+        'e.g. tcpdump -w - port 1883 | mqtt-doctor analyze -',
+      );
     const analyzer = new CaptureAnalyzer(ports ? { ports, sniff: false } : {});
     let outcome;
     try {
-      outcome = await readCapture(source, ctx.stdin, analyzer, ctx.signal, (n) => ctx.out.progress(`read ${Math.round(n / 1048576)} MB`));
+      outcome = await readCapture(source, ctx.stdin, analyzer, ctx.signal, (n) =>
+        ctx.out.progress(`read ${Math.round(n / 1048576)} MB`),
+      );
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code === 'ENOENT') throw new UsageError(`no such file: ${source}`);
-      if (e.code === 'EACCES' || e.code === 'EISDIR' || /is not a file/.test(e.message)) throw new UsageError(`cannot read ${source}: ${e.message}`);
+      if (e.code === 'EACCES' || e.code === 'EISDIR' || /is not a file/.test(e.message))
+        throw new UsageError(`cannot read ${source}: ${e.message}`);
       throw err;
     }
     if (outcome.empty) throw new UsageError(outcome.empty, 'give a pcap or pcapng file (tcpdump -w file.pcap)');
     if (outcome.formatError && analyzer.stats.records === 0) {
-      throw new UsageError(`${source === '-' ? 'stdin' : source} is not a packet capture: ${outcome.formatError}`, 'give a pcap or pcapng file (tcpdump -w, dumpcap, tshark -w), optionally gzip-compressed');
+      throw new UsageError(
+        `${source === '-' ? 'stdin' : source} is not a packet capture: ${outcome.formatError}`,
+        'give a pcap or pcapng file (tcpdump -w, dumpcap, tshark -w), optionally gzip-compressed',
+      );
     }
     const result = analyzer.finish();
     const diagnosis = diagnose(result.connections);
@@ -50,7 +69,11 @@ export const analyzeCommand = defineCommand({
       source,
       compressed: outcome.compressed,
       interrupted: outcome.interrupted,
-      ...(outcome.formatError ? { stoppedAt: outcome.formatError } : outcome.stoppedAt ? { stoppedAt: outcome.stoppedAt.message } : {}),
+      ...(outcome.formatError
+        ? { stoppedAt: outcome.formatError }
+        : outcome.stoppedAt
+          ? { stoppedAt: outcome.stoppedAt.message }
+          : {}),
       stats: result.stats,
       connections: result.connections,
       diagnosis,
@@ -82,11 +105,19 @@ function parsePorts(text: string | undefined): number[] | undefined {
   return ports;
 }
 
-function pickShown(conns: Array<{ id: number; mqtt?: { clientId: string }; client: { ip: string }; server: { ip: string } }>, clientId?: string, address?: string): Set<number> | undefined {
+function pickShown(
+  conns: Array<{ id: number; mqtt?: { clientId: string }; client: { ip: string }; server: { ip: string } }>,
+  clientId?: string,
+  address?: string,
+): Set<number> | undefined {
   if (clientId === undefined && address === undefined) return undefined;
   return new Set(
     conns
-      .filter((c) => (clientId === undefined || c.mqtt?.clientId === clientId) && (address === undefined || c.client.ip === address || c.server.ip === address))
+      .filter(
+        (c) =>
+          (clientId === undefined || c.mqtt?.clientId === clientId) &&
+          (address === undefined || c.client.ip === address || c.server.ip === address),
+      )
       .map((c) => c.id),
   );
 }

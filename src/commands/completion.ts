@@ -23,7 +23,11 @@ export interface CompletionSpec {
 const PROFILE_OPTIONS = new Set(['impair', 'profile']);
 
 /** Candidates for the last word of `words` (the words after the program name; the last may be ''). */
-export function completeWords(words: readonly string[], commands: readonly CompletionSpec[], globals: readonly string[]): string[] {
+export function completeWords(
+  words: readonly string[],
+  commands: readonly CompletionSpec[],
+  globals: readonly string[],
+): string[] {
   const current = words[words.length - 1] ?? '';
   const before = words.slice(0, -1);
   const cmd = commands.find((c) => c.name === before.find((w) => !w.startsWith('-')));
@@ -37,7 +41,8 @@ export function completeWords(words: readonly string[], commands: readonly Compl
     // No list: free text or a file name, which the shell completes itself.
     return pick(prev.values);
   }
-  if (current.startsWith('-')) return pick([...cmd.options.keys(), ...globals].filter((o) => o.length > 1).map((o) => `--${o}`));
+  if (current.startsWith('-'))
+    return pick([...cmd.options.keys(), ...globals].filter((o) => o.length > 1).map((o) => `--${o}`));
   if (cmd.takesUrl) return pick(SCHEMES.map((s) => `${s}://`));
   return [];
 }

@@ -22,15 +22,35 @@ export const explainErrorCommand = defineCommand({
   builder: (y) =>
     y
       .positional('text', { type: 'string', array: true, describe: 'Code, name or error line (default: read stdin)' })
-      .option('file', { alias: 'f', type: 'string', describe: 'Read a log file and analyse it line by line (log mode)' })
-      .option('client', { type: 'string', choices: [...CLIENT_IDS], describe: 'Client library that produced the error (overrides the emitter read from the line, names its setting)' })
-      .option('mqtt-version', { alias: 'V', type: 'string', choices: ['3.1.1', '4', '5'], describe: 'MQTT version in use (decides 3.1.1 vs MQTT 5 code readings)' })
+      .option('file', {
+        alias: 'f',
+        type: 'string',
+        describe: 'Read a log file and analyse it line by line (log mode)',
+      })
+      .option('client', {
+        type: 'string',
+        choices: [...CLIENT_IDS],
+        describe:
+          'Client library that produced the error (overrides the emitter read from the line, names its setting)',
+      })
+      .option('mqtt-version', {
+        alias: 'V',
+        type: 'string',
+        choices: ['3.1.1', '4', '5'],
+        describe: 'MQTT version in use (decides 3.1.1 vs MQTT 5 code readings)',
+      })
       .example('$0 explain-error 5', 'A bare number: every reading, ranked')
       .example('$0 explain-error 113 --client esp32', 'ECONNABORTED on ESP32, not Linux EHOSTUNREACH')
-      .example('$0 explain-error "failed, rc=-2 try again in 5 seconds"', 'The line says who wrote it (PubSubClient): read in its numbering')
+      .example(
+        '$0 explain-error "failed, rc=-2 try again in 5 seconds"',
+        'The line says who wrote it (PubSubClient): read in its numbering',
+      )
       .example('$0 explain-error "connect ECONNREFUSED 127.0.0.1:1883"', 'A Node/MQTT.js error line')
       .example('$0 explain-error 0x87 --client mqttjs', 'An MQTT 5 reason code with the MQTT.js setting to change')
-      .example('$0 explain-error --file /var/log/mosquitto/mosquitto.log', 'Group a broker log by cause and read its timeline')
+      .example(
+        '$0 explain-error --file /var/log/mosquitto/mosquitto.log',
+        'Group a broker log by cause and read its timeline',
+      )
       .example('journalctl -u mosquitto | $0 explain-error', 'Log mode from stdin'),
   run: async (args, ctx) => {
     const { explainText } = await import('../analyze/explain.js');
@@ -59,7 +79,10 @@ export const explainErrorCommand = defineCommand({
     // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
     const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
     if (firstLines.length > 0 && firstLines.filter((l) => looksBinary(l)).length * 2 > firstLines.length) {
-      throw new UsageError(`${source} is binary, not text`, 'explain-error reads an error code, an error message or a text log');
+      throw new UsageError(
+        `${source} is binary, not text`,
+        'explain-error reads an error code, an error message or a text log',
+      );
     }
     const nonEmpty = head.filter((l) => l.trim());
     if (nonEmpty.length === 0) throw new UsageError(`nothing to explain: ${source} is empty`);
@@ -81,7 +104,12 @@ export const explainErrorCommand = defineCommand({
       interrupted = ctx.signal.aborted;
     }
     await lines.return(undefined);
-    const report = buildExplainLogReport(reader.finish(), source, { ...common, finishedAt: new Date() }, { interrupted });
+    const report = buildExplainLogReport(
+      reader.finish(),
+      source,
+      { ...common, finishedAt: new Date() },
+      { interrupted },
+    );
     ctx.out.emit(report);
     return report.verdict.exitCode;
   },
@@ -89,7 +117,11 @@ export const explainErrorCommand = defineCommand({
 
 type Lines = AsyncGenerator<string, void, undefined>;
 
-async function openInput(file: string | undefined, words: string[], ctx: { stdin: NodeJS.ReadableStream & { isTTY?: boolean }; signal: AbortSignal }): Promise<{ lines: Lines; source: string }> {
+async function openInput(
+  file: string | undefined,
+  words: string[],
+  ctx: { stdin: NodeJS.ReadableStream & { isTTY?: boolean }; signal: AbortSignal },
+): Promise<{ lines: Lines; source: string }> {
   if (file !== undefined) {
     const { createReadStream } = await import('node:fs');
     const { stat } = await import('node:fs/promises');
@@ -103,11 +135,11 @@ async function openInput(file: string | undefined, words: string[], ctx: { stdin
     return { lines: streamLines(createReadStream(file, { highWaterMark: 256 * 1024 }), ctx.signal), source: file };
   }
   if (words.length > 0) return { lines: arrayLines(words.join(' ').split(/\r?\n/)), source: 'arguments' };
-  if (ctx.stdin.isTTY) throw new UsageError('nothing to explain', 'e.g. mqtt-doctor explain-error ECONNRESET, or pipe a log into it');
+  if (ctx.stdin.isTTY)
+    throw new UsageError('nothing to explain', 'e.g. mqtt-doctor explain-error ECONNRESET, or pipe a log into it');
   return { lines: streamLines(ctx.stdin, ctx.signal), source: 'stdin' };
 }
 
- 
 async function* arrayLines(list: string[]): Lines {
   yield* list;
 }

@@ -27,7 +27,10 @@ export function writeHtml(path: string, html: string, out: { redact(text: string
   try {
     writeFileSync(path, out.redact(html));
   } catch (err) {
-    throw new UsageError(`--html ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
+    throw new UsageError(
+      `--html ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'check the directory exists and is writable',
+    );
   }
 }
 
@@ -54,7 +57,12 @@ export function soakPictures(htmlPath: string | undefined) {
 }
 
 /** `report FILE --html`: the page from the JSONL text the report was built from. */
-export async function writeSoakHtmlFromText(htmlPath: string | undefined, report: Report<SoakData>, text: string, out: { redact(text: string): string }): Promise<void> {
+export async function writeSoakHtmlFromText(
+  htmlPath: string | undefined,
+  report: Report<SoakData>,
+  text: string,
+  out: { redact(text: string): string },
+): Promise<void> {
   if (htmlPath === undefined) return;
   const { parseSoakLines } = await import('../analyze/soak/events.js');
   const { soakHtmlInput } = await import('../report/html/soak-data.js');
@@ -62,7 +70,11 @@ export async function writeSoakHtmlFromText(htmlPath: string | undefined, report
   writeHtml(htmlPath, renderSoakHtml(soakHtmlInput(report, parseSoakLines(text).events)), out);
 }
 
-export async function writeProbeHtml(htmlPath: string | undefined, report: Report<ProbeData>, out: { redact(text: string): string }): Promise<void> {
+export async function writeProbeHtml(
+  htmlPath: string | undefined,
+  report: Report<ProbeData>,
+  out: { redact(text: string): string },
+): Promise<void> {
   if (htmlPath === undefined) return;
   const { probeHtmlInput, renderProbeHtml } = await import('../report/html/probe.js');
   writeHtml(htmlPath, renderProbeHtml(probeHtmlInput(report)), out);

@@ -3,7 +3,13 @@
  * (latency, jitter, bandwidth, stalls, NAT idle expiry, blackhole/reset, outage windows), so a device or a
  * probe can be rehearsed against a link whose badness we chose. options → faults → proxy → events → report.
  */
-import { parseListen, resolveImpairFaults, describeFaults, type ImpairFaults, type ImpairInput } from '../config/impair.js';
+import {
+  parseListen,
+  resolveImpairFaults,
+  describeFaults,
+  type ImpairFaults,
+  type ImpairInput,
+} from '../config/impair.js';
 import { formatHostPort, formatTarget, parseTarget, type Target } from '../config/target.js';
 import type { ImpairEvent, ImpairProxy } from '../lab/impair/proxy.js';
 import { parseDurationMs } from '../config/units.js';
@@ -16,16 +22,29 @@ export const impairCommand = defineCommand({
   describe: 'Run a fault-injecting TCP proxy (latency, jitter, bandwidth, stalls, NAT idle timeout, outages)',
   builder: (y) =>
     y
-      .option('listen', { type: 'string', default: '127.0.0.1:1884', describe: 'Listen on HOST:PORT (port 0: any free port)' })
+      .option('listen', {
+        type: 'string',
+        default: '127.0.0.1:1884',
+        describe: 'Listen on HOST:PORT (port 0: any free port)',
+      })
       .option('target', { type: 'string', describe: 'Forward to this broker: host:port or an mqtt(s)/ws(s) URL' })
       .option('profile', {
         type: 'string',
         describe: 'Start from a network profile and/or middlebox: 4g, satellite-geo, 4g+aws-nat … (--list-profiles)',
       })
-      .option('latency', { type: 'string', describe: 'One-way delay added in each direction (RTT grows by twice it), e.g. 50ms' })
-      .option('jitter', { type: 'string', describe: 'Uniform ± jitter on that delay, without reordering bytes, e.g. 10ms' })
+      .option('latency', {
+        type: 'string',
+        describe: 'One-way delay added in each direction (RTT grows by twice it), e.g. 50ms',
+      })
+      .option('jitter', {
+        type: 'string',
+        describe: 'Uniform ± jitter on that delay, without reordering bytes, e.g. 10ms',
+      })
       .option('bandwidth', { type: 'string', describe: 'Rate limit per direction, e.g. 256kbit, 10mbit' })
-      .option('stall', { type: 'string', describe: 'Retransmission-like stall on a share of chunks: PERCENT:DELAY, e.g. 1%:300ms' })
+      .option('stall', {
+        type: 'string',
+        describe: 'Retransmission-like stall on a share of chunks: PERCENT:DELAY, e.g. 1%:300ms',
+      })
       .option('nat-idle', { type: 'string', describe: 'A flow idle both ways this long loses its mapping, e.g. 30s' })
       .option('nat-mode', {
         type: 'string',
@@ -35,26 +54,47 @@ export const impairCommand = defineCommand({
       .option('nat-reset-on', {
         type: 'string',
         choices: ['expiry', 'use'],
-        describe: 'With --nat-mode reset: reset both ends at expiry (default) or the end that sends next (AWS NAT gateway)',
+        describe:
+          'With --nat-mode reset: reset both ends at expiry (default) or the end that sends next (AWS NAT gateway)',
       })
       .option('blackhole-after', { type: 'string', describe: 'Per connection: bytes vanish this long after it opened' })
       .option('reset-after', { type: 'string', describe: 'Per connection: reset both ends this long after it opened' })
-      .option('outage', { type: 'string', describe: 'Downtime windows DURATION@START from proxy start, e.g. 20s@1m,10s@5m' })
+      .option('outage', {
+        type: 'string',
+        describe: 'Downtime windows DURATION@START from proxy start, e.g. 20s@1m,10s@5m',
+      })
       .option('outage-mode', {
         type: 'string',
         choices: ['refuse', 'hang'],
         describe: 'During an outage new connections are refused (ECONNREFUSED, default) or hang',
       })
-      .option('duration', { type: 'string', describe: 'Stop by itself after this long, e.g. 10m (default: until Ctrl-C)' })
+      .option('duration', {
+        type: 'string',
+        describe: 'Stop by itself after this long, e.g. 10m (default: until Ctrl-C)',
+      })
       .option('seed', { type: 'number', describe: 'Seed for jitter and stall draws, to replay a run exactly' })
-      .option('list-profiles', { type: 'boolean', default: false, describe: 'Print the network profiles and their sources' })
-      .example('$0 impair --listen 127.0.0.1:1884 --target localhost:1883 --profile 4g', 'A 4G link in front of a local broker')
-      .example('$0 impair --target localhost:1883 --latency 50ms --jitter 10ms --nat-idle 30s', 'RTT +100 ms, NAT forgets idle flows after 30 s')
-      .example('$0 impair --target localhost:1883 --profile satellite-geo+azure-lb --duration 10m', 'GEO satellite behind an Azure LB')
+      .option('list-profiles', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the network profiles and their sources',
+      })
+      .example(
+        '$0 impair --listen 127.0.0.1:1884 --target localhost:1883 --profile 4g',
+        'A 4G link in front of a local broker',
+      )
+      .example(
+        '$0 impair --target localhost:1883 --latency 50ms --jitter 10ms --nat-idle 30s',
+        'RTT +100 ms, NAT forgets idle flows after 30 s',
+      )
+      .example(
+        '$0 impair --target localhost:1883 --profile satellite-geo+azure-lb --duration 10m',
+        'GEO satellite behind an Azure LB',
+      )
       .example('$0 impair --target localhost:1883 --outage 20s@1m,10s@5m --outage-mode refuse', 'Broker "down" twice')
       .example('$0 impair --list-profiles', 'Profiles, middleboxes and where their numbers come from'),
   run: async (args, ctx) => {
-    const { buildImpairReport, buildProfilesReport, formatImpairEvent, impairEventJson } = await import('../report/build-impair.js');
+    const { buildImpairReport, buildProfilesReport, formatImpairEvent, impairEventJson } =
+      await import('../report/build-impair.js');
     if (args['list-profiles']) {
       const report = buildProfilesReport(VERSION, new Date());
       ctx.out.emit(report);
@@ -67,8 +107,13 @@ export const impairCommand = defineCommand({
     const line = ctx.out.json ? impairEventJson : formatImpairEvent;
     let reported = false;
     const startedAt = new Date();
-    const proxy = await startProxy(plan, args.quiet ? undefined : (event) => !reported && ctx.out.write(line(event) + '\n'));
-    ctx.out.note(`impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(plan.target)}  ${describeFaults(plan.faults)}`);
+    const proxy = await startProxy(
+      plan,
+      args.quiet ? undefined : (event) => !reported && ctx.out.write(line(event) + '\n'),
+    );
+    ctx.out.note(
+      `impair: ${formatHostPort(proxy.host, proxy.port)} → ${formatTarget(plan.target)}  ${describeFaults(plan.faults)}`,
+    );
     const stoppedBy = await waitForStop(ctx.signal, plan.durationMs);
     // close() waits for every connection's `closed` event, so the counters and the event stream are final.
     await proxy.close();
@@ -89,7 +134,20 @@ export const impairCommand = defineCommand({
   },
 });
 
-const FAULT_OPTIONS = ['profile', 'latency', 'jitter', 'bandwidth', 'stall', 'nat-idle', 'nat-mode', 'nat-reset-on', 'blackhole-after', 'reset-after', 'outage', 'outage-mode'] as const;
+const FAULT_OPTIONS = [
+  'profile',
+  'latency',
+  'jitter',
+  'bandwidth',
+  'stall',
+  'nat-idle',
+  'nat-mode',
+  'nat-reset-on',
+  'blackhole-after',
+  'reset-after',
+  'outage',
+  'outage-mode',
+] as const;
 
 type ImpairArgs = { [K in (typeof FAULT_OPTIONS)[number]]: string | undefined } & {
   target: string | undefined;
@@ -109,7 +167,10 @@ interface ImpairPlan {
 /** Options → a validated plan, before anything listens. */
 function impairPlan(args: ImpairArgs): ImpairPlan {
   if (args.target === undefined || args.target.trim() === '') {
-    throw new UsageError('impair needs --target', 'e.g. mqtt-doctor impair --listen 127.0.0.1:1884 --target localhost:1883');
+    throw new UsageError(
+      'impair needs --target',
+      'e.g. mqtt-doctor impair --listen 127.0.0.1:1884 --target localhost:1883',
+    );
   }
   const target = parseTarget(args.target);
   const listen = parseListen(args.listen);
@@ -120,7 +181,8 @@ function impairPlan(args: ImpairArgs): ImpairPlan {
   }
   const faults = resolveImpairFaults(input);
   const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration', 's', 'timer') : undefined;
-  if (args.seed !== undefined && !Number.isInteger(args.seed)) throw new UsageError(`--seed ${args.seed} is not a whole number`);
+  if (args.seed !== undefined && !Number.isInteger(args.seed))
+    throw new UsageError(`--seed ${args.seed} is not a whole number`);
   return { target, listen, faults, durationMs, seed: args.seed };
 }
 

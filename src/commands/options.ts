@@ -9,7 +9,6 @@ import type { ConnectionArgs, TlsArgs } from '../config/connection.js';
 // The argument shapes live with the config that validates them (config must not import commands).
 export type { ConnectionArgs, TlsArgs } from '../config/connection.js';
 
-
 export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
   return y
     .positional('url', {
@@ -42,9 +41,11 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
       default: '10s',
       describe: 'Give up on DNS+TCP+TLS+WS+CONNACK after this long',
     })
-    .option('ws-path', { type: 'string', describe: 'WebSocket path (default /mqtt, or the URL path)' }) as unknown as Argv<T & ConnectionArgs>;
+    .option('ws-path', {
+      type: 'string',
+      describe: 'WebSocket path (default /mqtt, or the URL path)',
+    }) as unknown as Argv<T & ConnectionArgs>;
 }
-
 
 export function withTlsOptions<T>(y: Argv<T>): Argv<T & TlsArgs> {
   return y
@@ -70,7 +71,8 @@ export interface ImpairArgs {
 export function withImpairOption<T>(y: Argv<T>): Argv<T & ImpairArgs> {
   return y.option('impair', {
     type: 'string',
-    describe: 'Go through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms,nat-idle=30s,…)',
+    describe:
+      'Go through an in-process impair proxy: a profile (4g) or faults (latency=50ms,jitter=10ms,nat-idle=30s,…)',
   }) as unknown as Argv<T & ImpairArgs>;
 }
 
@@ -78,11 +80,26 @@ export function withImpairOption<T>(y: Argv<T>): Argv<T & ImpairArgs> {
  * Flags that contradict each other when both are typed. Checked against the command line only (cli.ts), not
  * with yargs `.conflicts`, which would also count MQTT_DOCTOR_PASSWORD or a config file's password.
  */
-export const FLAG_CONFLICTS: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [[['password', 'P'], ['password-file']]];
+export const FLAG_CONFLICTS: ReadonlyArray<readonly [readonly string[], readonly string[]]> = [
+  [['password', 'P'], ['password-file']],
+];
 
 /** Option names of each shared group, in the order `--help` lists the groups after the command's own. */
 export const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['Connection options:', ['embedded', 'mqtt-version', 'client-id', 'keepalive', 'username', 'password', 'password-file', 'connect-timeout', 'ws-path']],
+  [
+    'Connection options:',
+    [
+      'embedded',
+      'mqtt-version',
+      'client-id',
+      'keepalive',
+      'username',
+      'password',
+      'password-file',
+      'connect-timeout',
+      'ws-path',
+    ],
+  ],
   ['TLS options:', ['ca', 'cert', 'key', 'servername', 'alpn', 'insecure']],
   ['Impair options:', ['impair']],
 ];
@@ -104,7 +121,11 @@ const NUMBER = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i;
  * Returns every option name and alias the command knows, for "did you mean". yargs rethrows a coerce error as
  * a plain YError with the same message, so `thrown` lets the caller keep the typed error (and its hint).
  */
-export function tightenOptions(y: Argv, positionals: readonly string[], thrown: (err: UsageError) => UsageError = (e) => e): string[] {
+export function tightenOptions(
+  y: Argv,
+  positionals: readonly string[],
+  thrown: (err: UsageError) => UsageError = (e) => e,
+): string[] {
   const opts = (y as unknown as { getOptions(): unknown }).getOptions() as {
     string: string[];
     number: string[];
@@ -127,7 +148,8 @@ export function tightenOptions(y: Argv, positionals: readonly string[], thrown: 
       }
       if (!isNumber || typeof value === 'number' || value === undefined) return value;
       const text = String(value).trim();
-      if (!NUMBER.test(text)) throw thrown(new UsageError(`--${key}: "${String(value)}" is not a number`, `e.g. --${key} 10`));
+      if (!NUMBER.test(text))
+        throw thrown(new UsageError(`--${key}: "${String(value)}" is not a number`, `e.g. --${key} 10`));
       return Number(text);
     });
   }
@@ -141,9 +163,16 @@ export function tightenOptions(y: Argv, positionals: readonly string[], thrown: 
  * options last, as one line. yargs lists groups in the order they were first named, so the command's group is named first.
  */
 export function groupOptionsForHelp(y: Argv, commandName: string, positionals: readonly string[]): void {
-  const opts = (y as unknown as { getOptions(): unknown }).getOptions() as { key: Record<string, unknown>; alias: Record<string, string[]> };
+  const opts = (y as unknown as { getOptions(): unknown }).getOptions() as {
+    key: Record<string, unknown>;
+    alias: Record<string, string[]>;
+  };
   // `key` holds aliases too (c and count): keep the long names, and a short one only when it has no long alias.
-  const shortAliases = new Set(Object.entries(opts.alias).flatMap(([k, list]) => [k, ...list].filter((a) => a.length === 1 && [k, ...list].some((b) => b.length > 1))));
+  const shortAliases = new Set(
+    Object.entries(opts.alias).flatMap(([k, list]) =>
+      [k, ...list].filter((a) => a.length === 1 && [k, ...list].some((b) => b.length > 1)),
+    ),
+  );
   const keys = Object.keys(opts.key).filter((k) => !shortAliases.has(k));
   const shared = new Set<string>([...OPTION_GROUPS.flatMap(([, k]) => k), ...GLOBAL_OPTION_KEYS, ...positionals]);
   const own = keys.filter((k) => !shared.has(k));
@@ -165,7 +194,11 @@ export function groupOptionsForHelp(y: Argv, commandName: string, positionals: r
  */
 function foldExtrasIntoDescriptions(y: Argv, keys: readonly string[]): void {
   const inner = y as unknown as {
-    getOptions(): { choices: Record<string, unknown[]>; default: Record<string, unknown>; defaultDescription: Record<string, string | undefined> };
+    getOptions(): {
+      choices: Record<string, unknown[]>;
+      default: Record<string, unknown>;
+      defaultDescription: Record<string, string | undefined>;
+    };
     getInternalMethods(): { getUsageInstance(): { getDescriptions(): Record<string, string | undefined> } };
     usageConfiguration(c: { 'hide-types': boolean }): unknown;
   };
@@ -176,7 +209,9 @@ function foldExtrasIntoDescriptions(y: Argv, keys: readonly string[]): void {
     const choices = opts.choices[key];
     if (choices?.length) extras.push(`one of ${choices.join(', ')}`);
     const value = opts.default[key];
-    const shown = opts.defaultDescription[key] ?? (value === undefined || value === false || value === '' ? undefined : String(value));
+    const shown =
+      opts.defaultDescription[key] ??
+      (value === undefined || value === false || value === '' ? undefined : String(value));
     if (shown !== undefined) extras.push(`default ${shown}`);
     if (extras.length) y.describe(key, `${descriptions[key] ?? ''} [${extras.join('; ')}]`);
   }

@@ -14,7 +14,12 @@ export const probeCommand = defineCommand({
   describe: 'Time each connection phase (DNS, TCP, TLS, WS, CONNACK) and measure RTT and loss like ping',
   builder: (y) =>
     withHtmlOption(withImpairOption(withTlsOptions(withConnectionOptions(y))))
-      .option('count', { alias: 'c', type: 'number', default: 10, describe: 'Number of RTT probes; 0 probes until Ctrl-C, then prints the summary' })
+      .option('count', {
+        alias: 'c',
+        type: 'number',
+        default: 10,
+        describe: 'Number of RTT probes; 0 probes until Ctrl-C, then prints the summary',
+      })
       .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between probes' })
       .option('timeout', { alias: 'W', type: 'string', default: '2s', describe: 'Wait this long for each reply' })
       .option('method', {
@@ -27,10 +32,17 @@ export const probeCommand = defineCommand({
       .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when loss is above this, e.g. 0%' })
       .option('max-rtt-p99', { type: 'string', describe: 'Fail (exit 1) when RTT p99 is above this, e.g. 200ms' })
       .option('max-connect', { type: 'string', describe: 'Fail (exit 1) when DNS→CONNACK takes longer, e.g. 2s' })
-      .option('brief', { type: 'boolean', default: false, describe: 'Print one line (verdict, connect time, RTT); exit code as usual' })
+      .option('brief', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print one line (verdict, connect time, RTT); exit code as usual',
+      })
       .example('$0 probe --embedded', 'Try it with no broker: start one in-process and probe it')
       .example('$0 probe mqtt://broker.local:1883 -c 20 -i 200ms', '20 PINGREQ probes, 5 per second')
-      .example('$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev', 'TLS waterfall; password from MQTT_DOCTOR_PASSWORD')
+      .example(
+        '$0 probe mqtts://broker.local:8883 --ca ca.pem -u dev',
+        'TLS waterfall; password from MQTT_DOCTOR_PASSWORD',
+      )
       .example('$0 probe wss://broker.local/mqtt --method echo --qos 1', 'Publish/subscribe echo, with PUBACK time')
       .example('$0 probe tcp://broker.local:1883 -c 5', 'tcping: repeated TCP connects, no MQTT')
       .example('$0 probe mqtt://broker.local:1883 -c 1 --brief', 'One line: is it up, how fast')
@@ -40,26 +52,44 @@ export const probeCommand = defineCommand({
     const conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
     if (!Number.isInteger(args.count) || args.count < 0 || args.count > 1_000_000) {
-      throw new UsageError(`--count ${args.count} is not a whole number from 0 to 1000000`, 'e.g. -c 10, or -c 0 to probe until Ctrl-C');
+      throw new UsageError(
+        `--count ${args.count} is not a whole number from 0 to 1000000`,
+        'e.g. -c 10, or -c 0 to probe until Ctrl-C',
+      );
     }
-    if (args.brief && ctx.out.json) throw new UsageError('--brief and --json are two different outputs; pick one', 'drop --json for one line, or --brief for the full JSON');
+    if (args.brief && ctx.out.json)
+      throw new UsageError(
+        '--brief and --json are two different outputs; pick one',
+        'drop --json for one line, or --brief for the full JSON',
+      );
     // -c 0: like ping without -c, probe until stopped; Ctrl-C then ends the run normally, with the summary.
     const watch = args.count === 0;
     const intervalMs = parseDurationMs(args.interval, 'interval');
     const timeoutMs = parseDurationMs(args.timeout, 'timeout');
     if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
     if (timeoutMs <= 0) throw new UsageError('--timeout must be above zero', 'e.g. -W 2s');
-    if (args.method === 'echo' && conn.target.rawTransport) throw new UsageError(`--method echo needs MQTT; ${conn.target.scheme}:// only tests the transport`, 'use mqtt:// or mqtts://, or drop --method');
+    if (args.method === 'echo' && conn.target.rawTransport)
+      throw new UsageError(
+        `--method echo needs MQTT; ${conn.target.scheme}:// only tests the transport`,
+        'use mqtt:// or mqtts://, or drop --method',
+      );
     if (args.qos !== 0 && args.method !== 'echo') {
       throw new UsageError('--qos applies to --method echo only', 'add --method echo, or drop --qos');
     }
     const thresholds = {
       ...(args['max-loss'] !== undefined ? { maxLossPct: parsePercent(args['max-loss'], 'max-loss') } : {}),
-      ...(args['max-rtt-p99'] !== undefined ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') } : {}),
-      ...(args['max-connect'] !== undefined ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') } : {}),
+      ...(args['max-rtt-p99'] !== undefined
+        ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') }
+        : {}),
+      ...(args['max-connect'] !== undefined
+        ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') }
+        : {}),
     };
     // Validate everything the user typed before starting anything.
-    const impair = args.impair !== undefined ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) } : undefined;
+    const impair =
+      args.impair !== undefined
+        ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) }
+        : undefined;
     const startedAt = new Date();
     const { runProbe } = await import('../measure/probe.js');
     const { buildProbeReport, briefLine } = await import('../report/build-probe.js');
@@ -77,10 +107,15 @@ export const probeCommand = defineCommand({
         onNote: (t) => ctx.out.note(t),
         onSample: (s) => {
           if (s.rttMs !== null) {
-            const ack = typeof s.ackMs === 'number' ? ` ${conn.target.rawTransport ? 'tls' : 'ack'}=${formatDuration(s.ackMs)}` : '';
+            const ack =
+              typeof s.ackMs === 'number'
+                ? ` ${conn.target.rawTransport ? 'tls' : 'ack'}=${formatDuration(s.ackMs)}`
+                : '';
             ctx.out.progress(`seq=${s.seq} time=${formatDuration(s.rttMs)}${ack}${s.duplicate ? ' (DUP)' : ''}`);
           } else {
-            ctx.out.progress(`seq=${s.seq} ${s.error ? `failed: ${s.error}` : `no reply within ${formatDuration(timeoutMs)}`}`);
+            ctx.out.progress(
+              `seq=${s.seq} ${s.error ? `failed: ${s.error}` : `no reply within ${formatDuration(timeoutMs)}`}`,
+            );
           }
         },
       });

@@ -13,4 +13,13 @@ import { analyzeCommand } from './analyze.js';
 import { completionCommand } from './completion.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const COMMANDS: Array<DoctorCommand<any>> = [probeCommand, soakCommand, reportCommand, keepaliveTuneCommand, impairCommand, explainErrorCommand, analyzeCommand, completionCommand];
+export const COMMANDS: Array<DoctorCommand<any>> = [
+  probeCommand,
+  soakCommand,
+  reportCommand,
+  keepaliveTuneCommand,
+  impairCommand,
+  explainErrorCommand,
+  analyzeCommand,
+  completionCommand,
+];

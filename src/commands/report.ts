@@ -30,7 +30,10 @@ export const reportCommand = defineCommand({
     try {
       text = readFileSync(args.file, 'utf8');
     } catch (err) {
-      throw new UsageError(`${args.file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'give the file written by `mqtt-doctor soak --out FILE`');
+      throw new UsageError(
+        `${args.file}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'give the file written by `mqtt-doctor soak --out FILE`',
+      );
     }
     const { buildSoakFromFile } = await import('../report/build-soak.js');
     const { renderJunit } = await import('../report/render-junit.js');

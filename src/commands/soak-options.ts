@@ -13,40 +13,96 @@ import type { Report } from '../report/model.js';
 /** Thresholds and CI output shared by `soak` and `report`. */
 export function withSoakThresholdOptions<T>(y: Argv<T>): Argv<T & SoakThresholdArgs> {
   return y
-    .option('max-reconnects', { type: 'number', describe: 'Fail (exit 1) when a client reconnected more often than this' })
+    .option('max-reconnects', {
+      type: 'number',
+      describe: 'Fail (exit 1) when a client reconnected more often than this',
+    })
     .option('max-loss', { type: 'string', describe: 'Fail (exit 1) when message loss is above this, e.g. 0.1%' })
-    .option('max-downtime', { type: 'string', describe: 'Fail (exit 1) when a client was down longer than this in total, e.g. 30s' })
-    .option('max-p99', { type: 'string', describe: 'Fail (exit 1) when end-to-end latency p99 is above this, e.g. 500ms' })
-    .option('junit', { type: 'string', describe: 'Also write a JUnit XML file (one test case per check) for CI' }) as unknown as Argv<T & SoakThresholdArgs>;
+    .option('max-downtime', {
+      type: 'string',
+      describe: 'Fail (exit 1) when a client was down longer than this in total, e.g. 30s',
+    })
+    .option('max-p99', {
+      type: 'string',
+      describe: 'Fail (exit 1) when end-to-end latency p99 is above this, e.g. 500ms',
+    })
+    .option('junit', {
+      type: 'string',
+      describe: 'Also write a JUnit XML file (one test case per check) for CI',
+    }) as unknown as Argv<T & SoakThresholdArgs>;
 }
 
 /** soak's own options (traffic, sessions, reconnect policy, files, metrics). */
 export function withSoakRunOptions<T>(y: Argv<T>) {
   return y
-    .option('duration', { alias: 'd', type: 'string', describe: 'Stop after this long (default: until Ctrl-C / SIGTERM)' })
+    .option('duration', {
+      alias: 'd',
+      type: 'string',
+      describe: 'Stop after this long (default: until Ctrl-C / SIGTERM)',
+    })
     .option('clients', { alias: 'n', type: 'number', default: 1, describe: 'Number of clients in this process' })
     .option('ramp', { type: 'string', default: '100/s', describe: 'Start clients at this rate (0 = all at once)' })
-    .option('rate', { type: 'string', default: '1/s', describe: 'Messages per second per client (0 = idle: connections only)' })
-    .option('qos', { type: 'number', choices: [0, 1, 2], default: 1, describe: 'QoS of the soak messages and subscription' })
-    .option('payload-size', { type: 'string', default: '64', describe: 'Pad messages to this size (a JSON message needs about 80 B, binary 30 B)' })
-    .option('payload-format', { type: 'string', choices: ['json', 'binary'], default: 'json', describe: 'json (readable) or binary (compact)' })
-    .option('clean', { type: 'boolean', default: true, describe: 'Clean session / clean start (--no-clean keeps the session across reconnects)' })
+    .option('rate', {
+      type: 'string',
+      default: '1/s',
+      describe: 'Messages per second per client (0 = idle: connections only)',
+    })
+    .option('qos', {
+      type: 'number',
+      choices: [0, 1, 2],
+      default: 1,
+      describe: 'QoS of the soak messages and subscription',
+    })
+    .option('payload-size', {
+      type: 'string',
+      default: '64',
+      describe: 'Pad messages to this size (a JSON message needs about 80 B, binary 30 B)',
+    })
+    .option('payload-format', {
+      type: 'string',
+      choices: ['json', 'binary'],
+      default: 'json',
+      describe: 'json (readable) or binary (compact)',
+    })
+    .option('clean', {
+      type: 'boolean',
+      default: true,
+      describe: 'Clean session / clean start (--no-clean keeps the session across reconnects)',
+    })
     .option('publish-offline', {
       type: 'boolean',
       default: false,
-      describe: 'Keep publishing while disconnected (QoS ≥ 1: MQTT.js queues and sends after the reconnect); shows whether those arrive',
+      describe:
+        'Keep publishing while disconnected (QoS ≥ 1: MQTT.js queues and sends after the reconnect); shows whether those arrive',
     })
     .option('session-expiry', { type: 'string', default: '1h', describe: 'MQTT 5 session expiry sent with --no-clean' })
-    .option('reconnect', { type: 'string', default: DEFAULT_RECONNECT, describe: 'Reconnect policy under test: fixed:1s, exp:1s..120s[+jitter], schedule:1,3,5,10,30,60,300' })
+    .option('reconnect', {
+      type: 'string',
+      default: DEFAULT_RECONNECT,
+      describe: 'Reconnect policy under test: fixed:1s, exp:1s..120s[+jitter], schedule:1,3,5,10,30,60,300',
+    })
     .option('retry-refused', {
       type: 'boolean',
       default: false,
-      describe: 'Keep retrying when the broker refuses every attempt for good (bad credentials, not authorised, banned); default: stop after 3 with exit 4',
+      describe:
+        'Keep retrying when the broker refuses every attempt for good (bad credentials, not authorised, banned); default: stop after 3 with exit 4',
     })
-    .option('out', { alias: 'o', type: 'string', describe: 'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`)' })
+    .option('out', {
+      alias: 'o',
+      type: 'string',
+      describe: 'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`)',
+    })
     .option('checkpoint', { type: 'string', default: '30s', describe: 'Write a summary line to --out this often' })
-    .option('flap-threshold', { type: 'string', default: '10s', describe: 'Outages shorter than this count as short outages ("false offline")' })
-    .option('loss-grace', { type: 'string', default: '10s', describe: 'A message not back after this long counts as lost in live figures' })
+    .option('flap-threshold', {
+      type: 'string',
+      default: '10s',
+      describe: 'Outages shorter than this count as short outages ("false offline")',
+    })
+    .option('loss-grace', {
+      type: 'string',
+      default: '10s',
+      describe: 'A message not back after this long counts as lost in live figures',
+    })
     .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
     .option('same-client-id', {
@@ -62,7 +118,10 @@ export function checkJunitPath(path: string | undefined): void {
   try {
     accessSync(dirname(path), constants.W_OK);
   } catch (err) {
-    throw new UsageError(`--junit ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
+    throw new UsageError(
+      `--junit ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'check the directory exists and is writable',
+    );
   }
 }
 
@@ -71,6 +130,9 @@ export function writeJunit(path: string | undefined, report: Report, render: (r:
   try {
     writeFileSync(path, render(report));
   } catch (err) {
-    throw new UsageError(`--junit ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
+    throw new UsageError(
+      `--junit ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'check the directory exists and is writable',
+    );
   }
 }

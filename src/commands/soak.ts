@@ -31,23 +31,49 @@ export const soakCommand = defineCommand({
   command: 'soak [url]',
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
-    withHtmlOption(withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))))
-      .example('$0 soak --embedded -d 1m', 'One client for a minute against an in-process broker (any key: running summary)')
-      .example('$0 soak mqtt://broker.local:1883 -n 100 --rate 1/s -d 10m --out soak.jsonl', '100 clients, events to a file')
-      .example('$0 soak mqtt://broker.local --no-clean --qos 1 --reconnect exp:1s..120s+jitter', 'Kept sessions, backoff with jitter')
-      .example('$0 soak mqtt://staging:1883 -d 5m --max-reconnects 0 --max-loss 0% --junit soak.xml', 'CI gate: exit 1 naming what failed')
-      .example('$0 soak mqtt://broker.local -n 5000 --rate 0 --ramp 500/s --metrics-port 9464', 'Idle fleet with Prometheus metrics')
-      .example('$0 soak --embedded -d 2m --rate 0 -k 60s --impair nat-idle=20s', 'An idle client behind a NAT that forgets flows before the keepalive'),
+    withHtmlOption(
+      withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+    )
+      .example(
+        '$0 soak --embedded -d 1m',
+        'One client for a minute against an in-process broker (any key: running summary)',
+      )
+      .example(
+        '$0 soak mqtt://broker.local:1883 -n 100 --rate 1/s -d 10m --out soak.jsonl',
+        '100 clients, events to a file',
+      )
+      .example(
+        '$0 soak mqtt://broker.local --no-clean --qos 1 --reconnect exp:1s..120s+jitter',
+        'Kept sessions, backoff with jitter',
+      )
+      .example(
+        '$0 soak mqtt://staging:1883 -d 5m --max-reconnects 0 --max-loss 0% --junit soak.xml',
+        'CI gate: exit 1 naming what failed',
+      )
+      .example(
+        '$0 soak mqtt://broker.local -n 5000 --rate 0 --ramp 500/s --metrics-port 9464',
+        'Idle fleet with Prometheus metrics',
+      )
+      .example(
+        '$0 soak --embedded -d 2m --rate 0 -k 60s --impair nat-idle=20s',
+        'An idle client behind a NAT that forgets flows before the keepalive',
+      ),
   run: async (args, ctx) => {
     let conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
     if (conn.target.rawTransport) {
-      throw new UsageError(`soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`, 'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping');
+      throw new UsageError(
+        `soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`,
+        'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping',
+      );
     }
     const plan = soakPlan(args);
     checkJunitPath(args.junit);
     // Parse the impair spec before anything starts, so bad input fails first.
-    const impair = args.impair !== undefined ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) } : undefined;
+    const impair =
+      args.impair !== undefined
+        ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) }
+        : undefined;
     const startedAt = new Date();
     const cleanups: Cleanup[] = [];
     try {
@@ -56,9 +82,28 @@ export const soakCommand = defineCommand({
       const runId = randomBytes(8).toString('hex');
       const info = runInfo(args, plan, conn, shown);
       const outputs = await openOutputs(args, ctx, cleanups);
-      const { summary, reason, recent } = await measure(args, plan, conn, { runId, info, shown: shown.target }, outputs, ctx, cleanups);
+      const { summary, reason, recent } = await measure(
+        args,
+        plan,
+        conn,
+        { runId, info, shown: shown.target },
+        outputs,
+        ctx,
+        cleanups,
+      );
       const connectedStrip = outputs.pictures.strip(summary.startedMs, summary.atMs, summary.clients);
-      const report = await buildReport({ plan, conn, runId, info, shown: shown.target, startedAt, summary, reason, recent, connectedStrip });
+      const report = await buildReport({
+        plan,
+        conn,
+        runId,
+        info,
+        shown: shown.target,
+        startedAt,
+        summary,
+        reason,
+        recent,
+        connectedStrip,
+      });
       ctx.out.emit(report);
       writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
       await outputs.pictures.writeHtml(report, ctx.out);
@@ -91,7 +136,12 @@ async function stage(
 }
 
 /** The settings the report and the JSONL start line carry (never credentials). */
-function runInfo(args: SoakArgs, plan: SoakPlan, conn: ConnectionConfig, shown: { target: Target; impairText: string | undefined }): SoakRunInfo {
+function runInfo(
+  args: SoakArgs,
+  plan: SoakPlan,
+  conn: ConnectionConfig,
+  shown: { target: Target; impairText: string | undefined },
+): SoakRunInfo {
   return {
     target: formatTarget(shown.target) + (shown.impairText ? ` via impair (${shown.impairText})` : ''),
     clients: args.clients,
@@ -126,11 +176,18 @@ async function openOutputs(args: SoakArgs, ctx: CommandContext, cleanups: Cleanu
     const { openJsonlWriter } = await import('../measure/soak/jsonl-writer.js');
     const out = args.out;
     try {
-      const w = openJsonlWriter(out, (err) => ctx.out.note(`mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`));
+      const w = openJsonlWriter(out, (err) =>
+        ctx.out.note(
+          `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
+        ),
+      );
       cleanups.push(() => w.close());
       writer = w;
     } catch (err) {
-      throw new UsageError(`--out ${out}: cannot open (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
+      throw new UsageError(
+        `--out ${out}: cannot open (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'check the directory exists and is writable',
+      );
     }
   }
   let snapshot: (() => SoakSummary) | undefined;
@@ -138,9 +195,16 @@ async function openOutputs(args: SoakArgs, ctx: CommandContext, cleanups: Cleanu
   if (args['metrics-port'] !== undefined) {
     const { startSoakMetrics } = await import('../measure/soak/metrics.js');
     try {
-      metrics = await startSoakMetrics({ host: args['metrics-host'], port: args['metrics-port'], snapshot: () => snapshot?.() });
+      metrics = await startSoakMetrics({
+        host: args['metrics-host'],
+        port: args['metrics-port'],
+        snapshot: () => snapshot?.(),
+      });
     } catch (err) {
-      throw new UsageError(`--metrics-port ${args['metrics-port']}: cannot listen (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'pick a free port');
+      throw new UsageError(
+        `--metrics-port ${args['metrics-port']}: cannot listen (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        'pick a free port',
+      );
     }
     const m = metrics;
     cleanups.push(() => m.close());
@@ -217,8 +281,16 @@ async function measure(
 }
 
 /** The status line (every second on a terminal, every minute in a log) and the on-demand summary. */
-function showProgress(status: Status, snapshot: () => SoakSummary, durationMs: number | undefined, ctx: CommandContext): () => void {
-  const timer = setInterval(() => status.update(soakStatusLine(snapshot(), durationMs)), ctx.out.interactive ? 1000 : 60_000);
+function showProgress(
+  status: Status,
+  snapshot: () => SoakSummary,
+  durationMs: number | undefined,
+  ctx: CommandContext,
+): () => void {
+  const timer = setInterval(
+    () => status.update(soakStatusLine(snapshot(), durationMs)),
+    ctx.out.interactive ? 1000 : 60_000,
+  );
   const unwatch = watchSoakKeys({
     stdin: ctx.stdin,
     interactive: ctx.out.interactive,

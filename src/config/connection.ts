@@ -81,9 +81,10 @@ export function resolveConnection(
   }
   const target = parseTarget(args.url, { wsPath: args.wsPath });
   if (args.username !== undefined) target.username = args.username;
-  const password = args.passwordFile !== undefined
-    ? firstLine(readUserFile(readFile, args.passwordFile, 'password-file').toString('utf8'))
-    : (args.password ?? env[PASSWORD_ENV] ?? undefined);
+  const password =
+    args.passwordFile !== undefined
+      ? firstLine(readUserFile(readFile, args.passwordFile, 'password-file').toString('utf8'))
+      : (args.password ?? env[PASSWORD_ENV] ?? undefined);
   if (password !== undefined && password !== '') target.password = password;
   if (target.password !== undefined && target.username === undefined) {
     throw new UsageError('a password was given without a user name', 'add --username (or user:pass@ in the URL)');
@@ -91,7 +92,10 @@ export function resolveConnection(
   const keepaliveS = parseDurationMs(args.keepalive, 'keepalive') / 1000;
   if (!Number.isInteger(keepaliveS) || keepaliveS > 65535) {
     // MQTT 3.1.1/5 §3.1.2.10: Keep Alive is a two-byte integer of seconds.
-    throw new UsageError(`--keepalive ${args.keepalive} is not a whole number of seconds from 0 to 65535`, 'e.g. --keepalive 60s');
+    throw new UsageError(
+      `--keepalive ${args.keepalive} is not a whole number of seconds from 0 to 65535`,
+      'e.g. --keepalive 60s',
+    );
   }
   const connectTimeoutMs = parseDurationMs(args.connectTimeout, 'connect-timeout');
   if (connectTimeoutMs <= 0) throw new UsageError('--connect-timeout must be above zero', 'e.g. --connect-timeout 10s');
@@ -104,7 +108,10 @@ export function resolveConnection(
     );
   }
   if (args.ca && args.insecure) {
-    throw new UsageError('--ca and --insecure contradict each other', 'keep --ca (verify against it) or --insecure (verify nothing)');
+    throw new UsageError(
+      '--ca and --insecure contradict each other',
+      'keep --ca (verify against it) or --insecure (verify nothing)',
+    );
   }
   const tls = readTlsMaterial(args, readFile);
   return {
@@ -120,7 +127,12 @@ export function resolveConnection(
       caPath: args.ca,
       certPath: args.cert,
       servername: args.servername,
-      alpn: args.alpn ? args.alpn.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+      alpn: args.alpn
+        ? args.alpn
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined,
       insecure: args.insecure,
     },
   };
@@ -164,11 +176,16 @@ function readTlsMaterial(args: TlsArgs, readFile: FileReader): Pick<TlsConfig, '
       const encrypted = /passphrase|encrypted/i.test((err as Error).message) || key.includes('ENCRYPTED');
       throw new UsageError(
         `--key ${args.key}: ${encrypted ? 'the private key is encrypted' : 'not a PEM private key'}`,
-        encrypted ? 'decrypt it first (openssl pkey -in key.pem -out plain.pem)' : 'give the PEM file with "-----BEGIN … PRIVATE KEY-----"',
+        encrypted
+          ? 'decrypt it first (openssl pkey -in key.pem -out plain.pem)'
+          : 'give the PEM file with "-----BEGIN … PRIVATE KEY-----"',
       );
     }
     if (leaf && !leaf.checkPrivateKey(privateKey)) {
-      throw new UsageError(`--key ${args.key} does not belong to --cert ${args.cert}`, 'give the key the client certificate was issued for');
+      throw new UsageError(
+        `--key ${args.key} does not belong to --cert ${args.cert}`,
+        'give the key the client certificate was issued for',
+      );
     }
   }
   return { ca, cert, key };
@@ -180,13 +197,19 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 function certificates(pem: Buffer, option: string, path: string): X509Certificate[] {
   const blocks = pem.toString('latin1').match(PEM_CERT) ?? [];
   if (blocks.length === 0) {
-    throw new UsageError(`--${option} ${path}: no PEM certificate in the file`, 'give a PEM file with "-----BEGIN CERTIFICATE-----" blocks (convert DER with openssl x509 -inform der)');
+    throw new UsageError(
+      `--${option} ${path}: no PEM certificate in the file`,
+      'give a PEM file with "-----BEGIN CERTIFICATE-----" blocks (convert DER with openssl x509 -inform der)',
+    );
   }
   return blocks.map((block, i) => {
     try {
       return new X509Certificate(block);
     } catch {
-      throw new UsageError(`--${option} ${path}: certificate ${i + 1} of ${blocks.length} does not parse`, 'check the file is not truncated or edited');
+      throw new UsageError(
+        `--${option} ${path}: certificate ${i + 1} of ${blocks.length} does not parse`,
+        'check the file is not truncated or edited',
+      );
     }
   });
 }

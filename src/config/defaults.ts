@@ -65,10 +65,16 @@ export function loadConfigFile(
     values = JSON.parse(text);
   } catch (err) {
     // The parser's message names a position, never the file's content (which may hold a password).
-    throw new UsageError(`--config ${path}: not valid JSON (${(err as Error).message.replace(/".*"/, '…')})`, 'write it like {"url": "mqtt://broker:1883", "username": "dev"}');
+    throw new UsageError(
+      `--config ${path}: not valid JSON (${(err as Error).message.replace(/".*"/, '…')})`,
+      'write it like {"url": "mqtt://broker:1883", "username": "dev"}',
+    );
   }
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
-    throw new UsageError(`--config ${path}: expected a JSON object`, 'write it like {"url": "mqtt://broker:1883", "probe": {"count": 20}}');
+    throw new UsageError(
+      `--config ${path}: expected a JSON object`,
+      'write it like {"url": "mqtt://broker:1883", "probe": {"count": 20}}',
+    );
   }
   return { path, values: values as Record<string, unknown> };
 }
@@ -102,7 +108,8 @@ export function defaultsFor(
   if (file) {
     take(file.values);
     const section = file.values[command];
-    if (typeof section === 'object' && section !== null && !Array.isArray(section)) take(section as Record<string, unknown>);
+    if (typeof section === 'object' && section !== null && !Array.isArray(section))
+      take(section as Record<string, unknown>);
   }
   for (const [name, value] of Object.entries(env)) {
     const option = envKeyToOption(name);

@@ -103,7 +103,13 @@ function applyName(base: ImpairFaults, name: string): ImpairFaults | undefined {
   }
   const m = findMiddlebox(name);
   if (m) {
-    return { ...base, natIdleMs: m.idleS * 1000, natMode: m.mode, natResetOn: m.resetOn, profile: joinNames(base.profile, m.name) };
+    return {
+      ...base,
+      natIdleMs: m.idleS * 1000,
+      natMode: m.mode,
+      natResetOn: m.resetOn,
+      profile: joinNames(base.profile, m.name),
+    };
   }
   return undefined;
 }
@@ -123,7 +129,11 @@ function unknownName(name: string): UsageError {
 /** `20s@1m` → {durationMs: 20000, atMs: 60000}. */
 export function parseOutage(text: string, option = 'outage'): Outage {
   const m = /^\s*([^@]+)@([^@]+)\s*$/.exec(text);
-  if (!m) throw new UsageError(`--${option}: "${text}" is not DURATION@START`, 'write it like 20s@1m (down for 20 s, one minute after start)');
+  if (!m)
+    throw new UsageError(
+      `--${option}: "${text}" is not DURATION@START`,
+      'write it like 20s@1m (down for 20 s, one minute after start)',
+    );
   const durationMs = parseDurationMs(m[1] ?? '', option);
   const atMs = parseDurationMs(m[2] ?? '', option);
   if (durationMs <= 0) throw new UsageError(`--${option}: "${text}" has a zero duration`, 'write it like 20s@1m');
@@ -152,7 +162,10 @@ function oneOf<T extends string>(value: string, allowed: readonly T[], option: s
 export function resolveImpairFaults(input: ImpairInput): ImpairFaults {
   let f = noFaults();
   if (input.profile !== undefined && input.profile !== '') {
-    for (const name of input.profile.split(/[+,]/).map((s) => s.trim()).filter(Boolean)) {
+    for (const name of input.profile
+      .split(/[+,]/)
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const next = applyName(f, name);
       if (!next) throw unknownName(name);
       f = next;
@@ -162,19 +175,26 @@ export function resolveImpairFaults(input: ImpairInput): ImpairFaults {
   if (input.jitter !== undefined) f.jitterMs = parseDurationMs(input.jitter, 'jitter', 'ms');
   if (input.bandwidth !== undefined) f.bandwidthBps = parseBitRate(input.bandwidth, 'bandwidth');
   if (input.stall !== undefined) f.stall = parseStall(input.stall);
-  if (input['nat-idle'] !== undefined) f.natIdleMs = positive(parseDurationMs(input['nat-idle'], 'nat-idle'), 'nat-idle');
+  if (input['nat-idle'] !== undefined)
+    f.natIdleMs = positive(parseDurationMs(input['nat-idle'], 'nat-idle'), 'nat-idle');
   if (input['nat-mode'] !== undefined) f.natMode = oneOf(input['nat-mode'], ['drop', 'reset'] as const, 'nat-mode');
   if (input['nat-reset-on'] !== undefined) {
     f.natResetOn = oneOf(input['nat-reset-on'], ['expiry', 'use'] as const, 'nat-reset-on');
-    if (f.natMode !== 'reset') throw new UsageError('--nat-reset-on needs --nat-mode reset', 'add --nat-mode reset (nat-mode=reset)');
+    if (f.natMode !== 'reset')
+      throw new UsageError('--nat-reset-on needs --nat-mode reset', 'add --nat-mode reset (nat-mode=reset)');
   }
-  if (input['blackhole-after'] !== undefined) f.blackholeAfterMs = parseDurationMs(input['blackhole-after'], 'blackhole-after');
+  if (input['blackhole-after'] !== undefined)
+    f.blackholeAfterMs = parseDurationMs(input['blackhole-after'], 'blackhole-after');
   if (input['reset-after'] !== undefined) f.resetAfterMs = parseDurationMs(input['reset-after'], 'reset-after');
   if (input.outage !== undefined) {
     const list = (Array.isArray(input.outage) ? input.outage : [input.outage]).flatMap((s) => s.split(','));
-    f.outages = list.filter((s) => s.trim() !== '').map((s) => parseOutage(s)).sort((a, b) => a.atMs - b.atMs);
+    f.outages = list
+      .filter((s) => s.trim() !== '')
+      .map((s) => parseOutage(s))
+      .sort((a, b) => a.atMs - b.atMs);
   }
-  if (input['outage-mode'] !== undefined) f.outageMode = oneOf(input['outage-mode'], ['refuse', 'hang'] as const, 'outage-mode');
+  if (input['outage-mode'] !== undefined)
+    f.outageMode = oneOf(input['outage-mode'], ['refuse', 'hang'] as const, 'outage-mode');
   return f;
 }
 
@@ -211,7 +231,10 @@ export function parseImpairSpec(spec: string): ImpairFaults {
     const value = token.slice(eq + 1).trim();
     if (!(SPEC_KEYS as readonly string[]).includes(key)) {
       const guess = didYouMean(key, SPEC_KEYS);
-      throw new UsageError(`--impair: unknown key "${key}" in "${spec}"${guess ? `: ${guess}` : ''}`, `keys: ${SPEC_KEYS.join(', ')}, or a profile name`);
+      throw new UsageError(
+        `--impair: unknown key "${key}" in "${spec}"${guess ? `: ${guess}` : ''}`,
+        `keys: ${SPEC_KEYS.join(', ')}, or a profile name`,
+      );
     }
     lastKey = key as SpecKey;
     if (lastKey === 'outage') outages.push(value);
@@ -242,7 +265,10 @@ export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d+)$/.exec(t) ?? /^()()(\d+)$/.exec(t);
   const port = Number(m?.[3]);
   if (!m || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError(`--listen: "${text}" is not HOST:PORT`, 'write it like 127.0.0.1:1884 (port 0 lets the system pick)');
+    throw new UsageError(
+      `--listen: "${text}" is not HOST:PORT`,
+      'write it like 127.0.0.1:1884 (port 0 lets the system pick)',
+    );
   }
   return { host: m[1] || m[2] || '127.0.0.1', port };
 }
@@ -251,12 +277,16 @@ export function parseListen(text: string): { host: string; port: number } {
 export function describeFaults(f: ImpairFaults): string {
   const parts: string[] = [];
   if (f.latencyMs > 0 || f.jitterMs > 0) {
-    parts.push(`latency ${formatDuration(f.latencyMs)}${f.jitterMs > 0 ? ` ±${formatDuration(f.jitterMs)}` : ''} each way`);
+    parts.push(
+      `latency ${formatDuration(f.latencyMs)}${f.jitterMs > 0 ? ` ±${formatDuration(f.jitterMs)}` : ''} each way`,
+    );
   }
   if (f.bandwidthBps !== undefined) parts.push(`bandwidth ${formatRate(f.bandwidthBps)}`);
   if (f.stall && f.stall.pct > 0) parts.push(`stall ${f.stall.pct}% × ${formatDuration(f.stall.ms)}`);
   if (f.natIdleMs !== undefined) {
-    parts.push(`nat-idle ${formatDuration(f.natIdleMs)} (${f.natMode}${f.natMode === 'reset' && f.natResetOn === 'use' ? ' on use' : ''})`);
+    parts.push(
+      `nat-idle ${formatDuration(f.natIdleMs)} (${f.natMode}${f.natMode === 'reset' && f.natResetOn === 'use' ? ' on use' : ''})`,
+    );
   }
   if (f.blackholeAfterMs !== undefined) parts.push(`blackhole after ${formatDuration(f.blackholeAfterMs)}`);
   if (f.resetAfterMs !== undefined) parts.push(`reset after ${formatDuration(f.resetAfterMs)}`);

@@ -9,21 +9,30 @@ import { UsageError } from '../errors.js';
 
 /** A file the command will write (now or at the end): its directory must exist and be writable. */
 export function checkOutputPath(path: string, option: string): void {
-  if (path === '-' ) return;
+  if (path === '-') return;
   const full = resolve(path);
   const existing = statOrUndefined(full);
   if (existing?.isDirectory()) {
-    throw new UsageError(`--${option} ${path}: is a directory`, `name a file, e.g. --${option} ${path.replace(/\/$/, '')}/result`);
+    throw new UsageError(
+      `--${option} ${path}: is a directory`,
+      `name a file, e.g. --${option} ${path.replace(/\/$/, '')}/result`,
+    );
   }
   const dir = dirname(full);
   const parent = statOrUndefined(dir);
   if (!parent || !parent.isDirectory()) {
-    throw new UsageError(`--${option} ${path}: the directory ${dirname(path)} does not exist`, 'create it first, or pick another path');
+    throw new UsageError(
+      `--${option} ${path}: the directory ${dirname(path)} does not exist`,
+      'create it first, or pick another path',
+    );
   }
   try {
     accessSync(existing ? full : dir, constants.W_OK);
   } catch (err) {
-    throw new UsageError(`--${option} ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 'check the directory exists and is writable');
+    throw new UsageError(
+      `--${option} ${path}: cannot write (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      'check the directory exists and is writable',
+    );
   }
 }
 

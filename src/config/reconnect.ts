@@ -40,7 +40,8 @@ export function parseReconnectPolicy(spec: string): ReconnectPolicy {
     } catch {
       throw bad(`"${s}" is not a duration`);
     }
-    if (ms > MAX_RECONNECT_DELAY_MS) throw bad(`"${s}" is longer than ${formatDuration(MAX_RECONNECT_DELAY_MS)}, the longest delay a timer holds`);
+    if (ms > MAX_RECONNECT_DELAY_MS)
+      throw bad(`"${s}" is longer than ${formatDuration(MAX_RECONNECT_DELAY_MS)}, the longest delay a timer holds`);
     return ms;
   };
   switch (kind) {
@@ -64,7 +65,10 @@ export function parseReconnectPolicy(spec: string): ReconnectPolicy {
       return { kind: 'exp', minMs, maxMs, jitter };
     }
     case 'schedule': {
-      const items = rest.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const items = rest
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
       if (items.length === 0) throw bad('schedule needs at least one delay');
       return { kind: 'schedule', delaysMs: items.map(dur) };
     }

@@ -61,10 +61,12 @@ export function soakPlan(args: SoakPlanArgs) {
   if (durationMs !== undefined && durationMs <= 0) throw new UsageError('--duration must be above zero', 'e.g. -d 10m');
   const rampPerS = parseRate(args.ramp, 'ramp');
   const ratePerS = parseRate(args.rate, 'rate');
-  if (ratePerS > 1000) throw new UsageError(`--rate ${args.rate} is above 1000/s per client`, 'use more clients instead');
+  if (ratePerS > 1000)
+    throw new UsageError(`--rate ${args.rate} is above 1000/s per client`, 'use more clients instead');
   const payloadBytes = parseBytes(args['payload-size'], 'payload-size');
   // MQTT §2.2.3: the Remaining Length field caps a packet at 268,435,455 bytes (256 MB).
-  if (payloadBytes > 256 * 1024 * 1024) throw new UsageError('--payload-size is above the MQTT maximum of 256 MB', 'e.g. --payload-size 1kb');
+  if (payloadBytes > 256 * 1024 * 1024)
+    throw new UsageError('--payload-size is above the MQTT maximum of 256 MB', 'e.g. --payload-size 1kb');
   const policy = parseReconnectPolicy(args.reconnect);
   const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
   if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
@@ -74,12 +76,19 @@ export function soakPlan(args: SoakPlanArgs) {
   const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
   const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
   // MQTT 5 §3.1.2.11.2: Session Expiry Interval is a Four Byte Integer.
-  if (sessionExpiryS > 0xffffffff) throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
+  if (sessionExpiryS > 0xffffffff)
+    throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
   if (args['same-client-id'] && args.clientId === undefined) {
-    throw new UsageError('--same-client-id needs --client-id', 'e.g. --client-id sensor-17 --clients 2 --same-client-id');
+    throw new UsageError(
+      '--same-client-id needs --client-id',
+      'e.g. --client-id sensor-17 --clients 2 --same-client-id',
+    );
   }
   if (args['publish-offline'] && args.qos === 0) {
-    throw new UsageError('--publish-offline needs --qos 1 or 2: QoS 0 messages are not queued while offline', 'add --qos 1');
+    throw new UsageError(
+      '--publish-offline needs --qos 1 or 2: QoS 0 messages are not queued while offline',
+      'add --qos 1',
+    );
   }
   if (args['publish-offline'] && ratePerS <= 0) {
     throw new UsageError('--publish-offline needs messages: --rate is 0', 'e.g. --rate 1/s');

@@ -8,14 +8,17 @@
 export function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
-  const d: number[][] = Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: rows }, (_, i) =>
+    Array.from({ length: cols }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < cols; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       const row = d[i]!;
       const prev = d[i - 1]!;
       let best = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
       row[j] = best;
     }
   }
@@ -33,7 +36,11 @@ export function suggest(input: string, candidates: readonly string[], limit = 2)
     .map((c) => {
       const lower = c.toLowerCase();
       const prefix = lower.startsWith(text) && text.length >= 3;
-      return { c, d: prefix ? 0.5 : editDistance(text, lower), max: Math.max(1, Math.ceil(Math.max(text.length, lower.length) / 3)) };
+      return {
+        c,
+        d: prefix ? 0.5 : editDistance(text, lower),
+        max: Math.max(1, Math.ceil(Math.max(text.length, lower.length) / 3)),
+      };
     })
     .filter((s) => s.d <= s.max)
     .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c));

@@ -60,10 +60,14 @@ export function parseTarget(input: string | undefined, opts: ParseTargetOptions 
     // WHATWG URL only splits host and port for "special" schemes; parse as http(s) and keep our scheme.
     url = new URL(withScheme.replace(/^[a-z0-9+.-]+:\/\//i, 'http://'));
   } catch {
-    throw new UsageError(`the target "${redactUrl(raw)}" is not a valid URL`, `write it like ${DEFAULT_TARGET} or host:port`);
+    throw new UsageError(
+      `the target "${redactUrl(raw)}" is not a valid URL`,
+      `write it like ${DEFAULT_TARGET} or host:port`,
+    );
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  if (host === '') throw new UsageError(`the target "${redactUrl(raw)}" has no host`, `write it like ${DEFAULT_TARGET}`);
+  if (host === '')
+    throw new UsageError(`the target "${redactUrl(raw)}" has no host`, `write it like ${DEFAULT_TARGET}`);
   const isWs = scheme === 'ws' || scheme === 'wss';
   const urlPath = url.pathname && url.pathname !== '/' ? url.pathname + url.search : undefined;
   return {

@@ -32,7 +32,15 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * is a single timer and is refused above the limit. A command whose `--duration` is one timer (impair) asks
  * for the limit explicitly.
  */
-const NOT_A_TIMER = new Set(['duration', 'session-expiry', 'max-downtime', 'max-p99', 'max-rtt-p99', 'max-connect', 'flap-threshold']);
+const NOT_A_TIMER = new Set([
+  'duration',
+  'session-expiry',
+  'max-downtime',
+  'max-p99',
+  'max-rtt-p99',
+  'max-connect',
+  'flap-threshold',
+]);
 
 /**
  * Parse a duration to milliseconds.
@@ -60,7 +68,10 @@ export function parseDurationMs(
     total = parseWithUnits(text, option, String(input));
   }
   if (limit === 'timer' && total > MAX_TIMER_MS) {
-    throw new UsageError(`--${option}: ${String(input).trim()} is longer than a timer can wait (24 days)`, `use at most 24d, e.g. --${option} 1h`);
+    throw new UsageError(
+      `--${option}: ${String(input).trim()} is longer than a timer can wait (24 days)`,
+      `use at most 24d, e.g. --${option} 1h`,
+    );
   }
   return total;
 }
@@ -82,10 +93,7 @@ function parseWithUnits(text: string, option: string, input: string): number {
 }
 
 function badDuration(input: string, option: string): UsageError {
-  return new UsageError(
-    `--${option}: "${input}" is not a duration`,
-    'write it like 500ms, 30s, 5m, 1h or 1m30s',
-  );
+  return new UsageError(`--${option}: "${input}" is not a duration`, 'write it like 500ms, 30s, 5m, 1h or 1m30s');
 }
 
 /** Render milliseconds for people: 0.42 ms, 12.3 ms, 4.2 s, 3m 05s, 2h 01m. */
@@ -114,7 +122,15 @@ export function parsePercent(input: string | number, option = 'percent'): number
   return value;
 }
 
-const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, kib: 1024, mib: 1024 ** 2 };
+const SIZE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1024,
+  k: 1024,
+  mb: 1024 ** 2,
+  m: 1024 ** 2,
+  kib: 1024,
+  mib: 1024 ** 2,
+};
 
 /** `64`, `1kb`, `2MB` → bytes. */
 export function parseBytes(input: string | number, option = 'size'): number {
@@ -128,7 +144,14 @@ export function parseBytes(input: string | number, option = 'size'): number {
 }
 
 const RATE_UNITS: Record<string, number> = {
-  bit: 1, bps: 1, kbit: 1e3, kbps: 1e3, mbit: 1e6, mbps: 1e6, gbit: 1e9, gbps: 1e9,
+  bit: 1,
+  bps: 1,
+  kbit: 1e3,
+  kbps: 1e3,
+  mbit: 1e6,
+  mbps: 1e6,
+  gbit: 1e9,
+  gbps: 1e9,
 };
 
 /** `256kbit`, `10mbit`, `1gbit` → bits per second (decimal prefixes, as tc and ISPs use). */

@@ -43,7 +43,8 @@ export const BROKERS: readonly BrokerLimits[] = [
       'VPC endpoints cap keepalive at 230 s',
       'per-client-id connect throttling (THROTTLED): add jitter to reconnects',
     ],
-    source: 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits (keepalive 30–1200 s); https://github.com/awslabs/aws-c-mqtt (v0.4.27 note: AWS IoT maxes out at and defaults to 1200 s)',
+    source:
+      'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits (keepalive 30–1200 s); https://github.com/awslabs/aws-c-mqtt (v0.4.27 note: AWS IoT maxes out at and defaults to 1200 s)',
   },
   {
     name: 'azure-iot-hub',
@@ -76,7 +77,8 @@ export const BROKERS: readonly BrokerLimits[] = [
       'MQTT 5 clients above max_keepalive are told the maximum in Server Keep Alive',
       'the idle check runs about every 5 s',
     ],
-    source: 'https://github.com/eclipse/mosquitto/blob/master/man/mosquitto.conf.5.xml (max_keepalive); src/handle_connect.c; src/keepalive.c',
+    source:
+      'https://github.com/eclipse/mosquitto/blob/master/man/mosquitto.conf.5.xml (max_keepalive); src/handle_connect.c; src/keepalive.c',
   },
   {
     name: 'emqx',
@@ -92,7 +94,8 @@ export const BROKERS: readonly BrokerLimits[] = [
       'mqtt.keepalive_check_interval default 30 s: detection can lag by up to 30 s',
       'mqtt.server_keepalive (off by default) reaches MQTT 5 clients only',
     ],
-    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_schema.erl (keepalive_multiplier); rel/i18n/emqx_schema.hocon',
+    source:
+      'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_schema.erl (keepalive_multiplier); rel/i18n/emqx_schema.hocon',
   },
   {
     name: 'hivemq',
@@ -106,7 +109,8 @@ export const BROKERS: readonly BrokerLimits[] = [
     notes: [
       'max-keep-alive (default 65535) is sent as Server Keep Alive to MQTT 5 clients only; a 3.1.1 client keeps its own value',
     ],
-    source: 'https://github.com/hivemq/hivemq-community-edition (MqttConfigurationDefaults.java; ConnectHandler.java addKeepAliveHandler)',
+    source:
+      'https://github.com/hivemq/hivemq-community-edition (MqttConfigurationDefaults.java; ConnectHandler.java addKeepAliveHandler)',
   },
 ];
 
@@ -115,9 +119,11 @@ export function findBroker(name: string): BrokerLimits | undefined {
   return BROKERS.find((b) => b.name === key);
 }
 
-
 /** Worst-case server-side detection of a silent client after its last packet, in ms. */
-export function serverDetectionMs(b: Pick<BrokerLimits, 'timeoutFactor' | 'checkIntervalS' | 'timeoutCapS' | 'minKeepaliveS'>, keepaliveS: number): number {
+export function serverDetectionMs(
+  b: Pick<BrokerLimits, 'timeoutFactor' | 'checkIntervalS' | 'timeoutCapS' | 'minKeepaliveS'>,
+  keepaliveS: number,
+): number {
   const effectiveK = Math.max(keepaliveS, b.minKeepaliveS);
   let timeoutS = effectiveK * b.timeoutFactor;
   if (b.timeoutCapS !== undefined) timeoutS = Math.min(timeoutS, b.timeoutCapS);

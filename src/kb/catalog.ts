@@ -28,7 +28,11 @@ function withAliases(entries: KbEntry[]): KbEntry[] {
   return entries.map((e) => {
     const more = ALIASES.filter(([id]) => id === e.id);
     if (more.length === 0) return e;
-    return { ...e, patterns: [...(e.patterns ?? []), ...more.map(([, re]) => re)], source: [e.source, ...more.map(([, , src]) => src)].join('; ') };
+    return {
+      ...e,
+      patterns: [...(e.patterns ?? []), ...more.map(([, re]) => re)],
+      source: [e.source, ...more.map(([, , src]) => src)].join('; '),
+    };
   });
 }
 
@@ -45,7 +49,11 @@ for (const e of CATALOG) {
 
 /** Case-insensitive; spaces, dashes, colons and brackets are equivalent; `_` is kept (keepalive_timeout ≠ "keepalive timeout"). */
 export function normName(s: string): string {
-  return s.trim().toLowerCase().replace(/[\s\-:().]+/g, ' ').trim();
+  return s
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\-:().]+/g, ' ')
+    .trim();
 }
 
 export function entryById(id: string): KbEntry | undefined {

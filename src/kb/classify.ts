@@ -30,7 +30,15 @@ export interface FailureInput {
 }
 
 export function toClassification(e: KbEntry): Classification {
-  return { id: e.id, layer: e.layer, title: e.title, causes: [...e.causes], confirm: e.confirm, fix: e.fix, source: e.source };
+  return {
+    id: e.id,
+    layer: e.layer,
+    title: e.title,
+    causes: [...e.causes],
+    confirm: e.confirm,
+    fix: e.fix,
+    source: e.source,
+  };
 }
 
 /**
@@ -45,7 +53,10 @@ function withCredentialsSent(c: Classification): Classification {
   if (!CREDENTIAL_REFUSALS.has(c.id)) return c;
   return {
     ...c,
-    causes: ['Wrong user name or password, or an ACL or policy that forbids this user or client id', ...c.causes.filter((x) => !NO_CREDENTIALS.test(x))],
+    causes: [
+      'Wrong user name or password, or an ACL or policy that forbids this user or client id',
+      ...c.causes.filter((x) => !NO_CREDENTIALS.test(x)),
+    ],
   };
 }
 
@@ -63,7 +74,10 @@ function preferPhase(entries: KbEntry[], phase: FailureInput['phase']): KbEntry 
 export function classifyFailure(input: FailureInput): Classification | undefined {
   if (input.reasonCode !== undefined) {
     const v = input.mqttVersion ?? (input.reasonCode >= 0x80 ? 5 : 4);
-    const e = v === 5 ? entryById(`mqtt5.0x${input.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`) : entryById(`connack311.${input.reasonCode}`);
+    const e =
+      v === 5
+        ? entryById(`mqtt5.0x${input.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`)
+        : entryById(`connack311.${input.reasonCode}`);
     if (e) return input.credentialsSent ? withCredentialsSent(toClassification(e)) : toClassification(e);
   }
   // A message is more specific than a generic code (ECONNRESET during TLS is "closed during the handshake"),

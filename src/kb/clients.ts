@@ -94,8 +94,10 @@ client.on('close', () => {
     pingWaitS: (k) => k,
     lateByS: () => 0,
     minKeepaliveS: 1,
-    semantics: 'pings when either direction was idle for K and waits K for PINGRESP, so detection takes about 2 × K; backoff doubles from min to max, no jitter',
-    source: 'https://github.com/eclipse-paho/paho.mqtt.python src/paho/mqtt/client.py _check_keepalive, reconnect_delay_set',
+    semantics:
+      'pings when either direction was idle for K and waits K for PINGRESP, so detection takes about 2 × K; backoff doubles from min to max, no jitter',
+    source:
+      'https://github.com/eclipse-paho/paho.mqtt.python src/paho/mqtt/client.py _check_keepalive, reconnect_delay_set',
     snippet: (s) => `import socket
 import paho.mqtt.client as mqtt
 
@@ -151,8 +153,10 @@ client := mqtt.NewClient(opts)`,
     pingWaitS: (k) => k,
     lateByS: () => 0,
     minKeepaliveS: 1,
-    semantics: 'pings when inbound or outbound was idle for K and fails when the ping stays unanswered for K (about 2 × K in all); automatic reconnect is off by default and doubles from 1 s to maxReconnectDelay',
-    source: 'https://github.com/eclipse/paho.mqtt.java MqttConnectOptions.java, internal/ClientState.java checkForActivity',
+    semantics:
+      'pings when inbound or outbound was idle for K and fails when the ping stays unanswered for K (about 2 × K in all); automatic reconnect is off by default and doubles from 1 s to maxReconnectDelay',
+    source:
+      'https://github.com/eclipse/paho.mqtt.java MqttConnectOptions.java, internal/ClientState.java checkForActivity',
     snippet: (s) => `MqttConnectOptions o = new MqttConnectOptions();
 o.setKeepAliveInterval(${s.keepaliveS});           // the PINGRESP wait is also ~K: no separate timeout
 o.setConnectionTimeout(${s.connectTimeoutS});
@@ -172,7 +176,8 @@ c.connect(o);
     // The loop below checks once a second.
     lateByS: () => 1,
     minKeepaliveS: 1,
-    semantics: 'never pings by itself (default keepalive 0) and has no PINGRESP timeout: the application must call ping() and time the answer',
+    semantics:
+      'never pings by itself (default keepalive 0) and has no PINGRESP timeout: the application must call ping() and time the answer',
     source: 'https://github.com/micropython/micropython-lib micropython/umqtt.simple/umqtt/simple.py',
     snippet: (s) => `import time
 from umqtt.simple import MQTTClient
@@ -211,7 +216,9 @@ while True:
     snippet: (s) =>
       `mosquitto_sub -h ${s.host} -p ${s.port}${s.secure ? ' --capath /etc/ssl/certs' : ''} -k ${Math.max(5, s.keepaliveS)} -t 'sensors/#' \\
   --will-topic '${s.willTopic}' --will-payload offline --will-qos 1 --will-retain` +
-      (s.keepaliveS < 5 ? `\n# libmosquitto refuses keepalive below 5 s; ${s.keepaliveS} s is not possible with the CLI tools` : ''),
+      (s.keepaliveS < 5
+        ? `\n# libmosquitto refuses keepalive below 5 s; ${s.keepaliveS} s is not possible with the CLI tools`
+        : ''),
   },
 ];
 

@@ -61,11 +61,15 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/^\s{0,8}\d{9,10}(?:\.\d{1,6})?: /, 0.5],
       [/\bmosquitto\[\d{1,10}\]:/, 0.8],
-      [/\b(?:New connection from|New client connected from|Socket error on client|Client \S{1,256} (?:has exceeded timeout|disconnected|closed its connection|already connected)|Outgoing messages are being dropped|Denied PUBLISH from|Sending CONNACK to|Bridge \S{1,256} doing|Connecting bridge|mosquitto version \S{1,32} (?:running|starting|terminating)|Opening ipv[46] listen socket)/, 0.9],
+      [
+        /\b(?:New connection from|New client connected from|Socket error on client|Client \S{1,256} (?:has exceeded timeout|disconnected|closed its connection|already connected)|Outgoing messages are being dropped|Denied PUBLISH from|Sending CONNACK to|Bridge \S{1,256} doing|Connecting bridge|mosquitto version \S{1,32} (?:running|starting|terminating)|Opening ipv[46] listen socket)/,
+        0.9,
+      ],
     ],
     spaces: ['connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['mosquitto.', 'libmosquitto.', 'connack311.', 'mqtt5.'],
-    source: 'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c, src/database.c, src/handle_publish.c, src/bridge.c (log__printf texts)',
+    source:
+      'https://github.com/eclipse/mosquitto/blob/master/src/handle_connect.c, src/database.c, src/handle_publish.c, src/bridge.c (log__printf texts)',
   },
   {
     id: 'mosquitto-client',
@@ -77,31 +81,40 @@ export const EMITTERS: readonly Emitter[] = [
     spaces: ['libmosquitto', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['libmosquitto.', 'mosquitto.'],
     client: 'mosquitto',
-    source: 'https://github.com/eclipse/mosquitto/blob/master/include/mosquitto.h (enum mosq_err_t), client/pub_client.c',
+    source:
+      'https://github.com/eclipse/mosquitto/blob/master/include/mosquitto.h (enum mosq_err_t), client/pub_client.c',
   },
   {
     id: 'pubsubclient',
     title: 'Arduino PubSubClient (knolleary)',
     shapes: [
-      [/\bPubSubClient\b|\bclient\.state\(\)|\bmqttClient\.state\(\)|\bMQTT_(?:CONNECTION_TIMEOUT|CONNECTION_LOST|CONNECT_FAILED|CONNECT_BAD_\w{4,12}|CONNECT_UNAVAILABLE|CONNECT_UNAUTHORIZED|DISCONNECTED)\b/, 1],
+      [
+        /\bPubSubClient\b|\bclient\.state\(\)|\bmqttClient\.state\(\)|\bMQTT_(?:CONNECTION_TIMEOUT|CONNECTION_LOST|CONNECT_FAILED|CONNECT_BAD_\w{4,12}|CONNECT_UNAVAILABLE|CONNECT_UNAUTHORIZED|DISCONNECTED)\b/,
+        1,
+      ],
       // The examples' own text (mqtt_esp8266.ino, mqtt_basic.ino): "Attempting MQTT connection...failed, rc=-2 try again in 5 seconds".
       [/\bfailed, rc ?= ?-?\d{1,2}\b|Attempting MQTT connection|try again in \d{1,3} seconds/i, 0.8],
     ],
     spaces: ['pubsubclient', 'connack311'],
     entryPrefixes: ['pubsubclient.'],
-    source: 'https://github.com/knolleary/pubsubclient/blob/master/src/PubSubClient.h (MQTT_CONNECTION_TIMEOUT -4 … MQTT_CONNECT_UNAUTHORIZED 5); examples/mqtt_esp8266/mqtt_esp8266.ino',
+    source:
+      'https://github.com/knolleary/pubsubclient/blob/master/src/PubSubClient.h (MQTT_CONNECTION_TIMEOUT -4 … MQTT_CONNECT_UNAUTHORIZED 5); examples/mqtt_esp8266/mqtt_esp8266.ino',
   },
   {
     id: 'esp-idf',
     title: 'ESP-IDF esp-mqtt / esp-tls / transport',
     shapes: [
-      [/\b(?:MQTT_CLIENT|mqtt_client|esp-tls(?:-mbedtls)?|TRANSPORT_BASE|transport_base|esp_mqtt_\w{3,40}|MQTT_EVENT_\w{3,20}|ESP_ERR_\w{3,40}|mbedtls_ssl_\w{3,40})\b/, 1],
+      [
+        /\b(?:MQTT_CLIENT|mqtt_client|esp-tls(?:-mbedtls)?|TRANSPORT_BASE|transport_base|esp_mqtt_\w{3,40}|MQTT_EVENT_\w{3,20}|ESP_ERR_\w{3,40}|mbedtls_ssl_\w{3,40})\b/,
+        1,
+      ],
       [/^\s{0,4}[EWI] \(\d{1,12}\) [\w-]{2,40}: /, 0.7],
     ],
     spaces: ['errno-newlib', 'connack311'],
     entryPrefixes: ['esp-mqtt.', 'esp-tls.', 'errno.esp32', 'tls.node.cert-not-trusted-generic'],
     client: 'esp32',
-    source: 'https://github.com/espressif/esp-mqtt/blob/master/mqtt_client.c (ESP_LOGE texts); https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls.c',
+    source:
+      'https://github.com/espressif/esp-mqtt/blob/master/mqtt_client.c (ESP_LOGE texts); https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls.c',
   },
   {
     id: 'tasmota',
@@ -110,7 +123,8 @@ export const EMITTERS: readonly Emitter[] = [
     // Tasmota prints its MQTT client's state() number: the PubSubClient numbering (-4..5).
     spaces: ['pubsubclient', 'connack311'],
     entryPrefixes: ['pubsubclient.'],
-    source: 'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient)',
+    source:
+      'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient)',
   },
   {
     id: 'esphome',
@@ -118,13 +132,17 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [[/\[[EWIDVC]\]\[mqtt(?:\.\w{1,20})?(?::\d{1,5})?\]:|\bMQTT Disconnected: /, 1]],
     spaces: [],
     entryPrefixes: ['esphome.'],
-    source: 'https://github.com/esphome/esphome/tree/dev/esphome/components/mqtt (log tag "mqtt"; the "[W][mqtt…]" prefix is ESPHome\'s logger format — shape from the log format, strings not checked line by line)',
+    source:
+      'https://github.com/esphome/esphome/tree/dev/esphome/components/mqtt (log tag "mqtt"; the "[W][mqtt…]" prefix is ESPHome\'s logger format — shape from the log format, strings not checked line by line)',
   },
   {
     id: 'paho-python',
     title: 'Eclipse Paho Python',
     shapes: [
-      [/\bpaho[./]mqtt|\bMQTT_ERR_\w{2,20}\b|\bMQTTErrorCode\b|\bon_disconnect\b|\bon_connect\b|CallbackAPIVersion/, 0.9],
+      [
+        /\bpaho[./]mqtt|\bMQTT_ERR_\w{2,20}\b|\bMQTTErrorCode\b|\bon_disconnect\b|\bon_connect\b|CallbackAPIVersion/,
+        0.9,
+      ],
     ],
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.'],
@@ -135,13 +153,17 @@ export const EMITTERS: readonly Emitter[] = [
     id: 'python',
     title: 'Python socket / ssl exceptions',
     shapes: [
-      [/\b(?:(?:socket\.)?gaierror|socket\.timeout|ssl\.SSL\w{2,30}|SSLCertVerificationError|ConnectionRefusedError|ConnectionResetError|ConnectionAbortedError|BrokenPipeError|TimeoutError)\b/, 0.8],
+      [
+        /\b(?:(?:socket\.)?gaierror|socket\.timeout|ssl\.SSL\w{2,30}|SSLCertVerificationError|ConnectionRefusedError|ConnectionResetError|ConnectionAbortedError|BrokenPipeError|TimeoutError)\b/,
+        0.8,
+      ],
       [/\[Errno -?\d{1,5}\]/, 0.6],
       [/^Traceback \(most recent call last\)|File "[^"]{1,300}", line \d{1,7}/, 0.6],
     ],
     spaces: ['errno-linux', 'errno-macos'],
     entryPrefixes: ['python.', 'errno.', 'tls.'],
-    source: 'https://docs.python.org/3/library/exceptions.html#os-exceptions; https://docs.python.org/3/library/socket.html#socket.gaierror',
+    source:
+      'https://docs.python.org/3/library/exceptions.html#os-exceptions; https://docs.python.org/3/library/socket.html#socket.gaierror',
   },
   {
     id: 'paho-java',
@@ -150,12 +172,18 @@ export const EMITTERS: readonly Emitter[] = [
     spaces: ['paho-java', 'connack311'],
     entryPrefixes: ['paho-java.'],
     client: 'paho-java',
-    source: 'https://github.com/eclipse/paho.mqtt.java/blob/master/org.eclipse.paho.client.mqttv3/src/main/java/org/eclipse/paho/client/mqttv3/MqttException.java',
+    source:
+      'https://github.com/eclipse/paho.mqtt.java/blob/master/org.eclipse.paho.client.mqttv3/src/main/java/org/eclipse/paho/client/mqttv3/MqttException.java',
   },
   {
     id: 'hivemq-client',
     title: 'HiveMQ MQTT Client (Java)',
-    shapes: [[/\bcom\.hivemq\.client\b|\bMqtt[35](?:ConnAck|Disconnect|SubAck|PubAck|PubRec|UnsubAck)Exception\b|\bConnectionFailedException\b|\bConnectionClosedException\b|\bMqttSessionExpiredException\b/, 1]],
+    shapes: [
+      [
+        /\bcom\.hivemq\.client\b|\bMqtt[35](?:ConnAck|Disconnect|SubAck|PubAck|PubRec|UnsubAck)Exception\b|\bConnectionFailedException\b|\bConnectionClosedException\b|\bMqttSessionExpiredException\b/,
+        1,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['hivemq.'],
     source: 'https://github.com/hivemq/hivemq-mqtt-client/tree/master/src/main/java/com/hivemq/client/mqtt/exceptions',
@@ -163,22 +191,32 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'java',
     title: 'Java runtime (javax.net.ssl, java.net)',
-    shapes: [[/\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException)\b/, 0.9]],
+    shapes: [
+      [
+        /\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException)\b/,
+        0.9,
+      ],
+    ],
     spaces: [],
     entryPrefixes: ['java.', 'tls.', 'errno.'],
-    source: 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/package-summary.html; https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html',
+    source:
+      'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/package-summary.html; https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html',
   },
   {
     id: 'mqttjs',
     title: 'MQTT.js / Node.js',
     shapes: [
-      [/\bError: (?:connect|read|write|getaddrinfo|connect ETIMEDOUT) ?E[A-Z]{3,20}\b|\bat (?:TCPConnectWrap|TLSSocket|Socket)\.|\bMqttClient\b|\bmqtt\.js\b|\berrno: -\d{1,5}, code: '/, 0.8],
+      [
+        /\bError: (?:connect|read|write|getaddrinfo|connect ETIMEDOUT) ?E[A-Z]{3,20}\b|\bat (?:TCPConnectWrap|TLSSocket|Socket)\.|\bMqttClient\b|\bmqtt\.js\b|\berrno: -\d{1,5}, code: '/,
+        0.8,
+      ],
       [/\bconnack timeout\b|\bKeepalive timeout\b|\bConnection refused: [A-Z]/, 0.6],
     ],
     spaces: ['errno-libuv', 'mqtt5', 'connack311', 'errno-linux', 'ws-close', 'http'],
     entryPrefixes: ['mqttjs.', 'node.', 'ws.'],
     client: 'mqttjs',
-    source: 'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts; https://nodejs.org/api/errors.html#common-system-errors',
+    source:
+      'https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts; https://nodejs.org/api/errors.html#common-system-errors',
   },
   {
     id: 'node-red',
@@ -186,7 +224,8 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [[/\[(?:info|warn|error)\] \[mqtt-broker:|\[mqtt (?:in|out):|\bnode-red\b|Node-RED version/i, 1]],
     spaces: ['errno-libuv', 'connack311', 'mqtt5'],
     entryPrefixes: ['mqttjs.', 'node.', 'node-red.'],
-    source: 'https://github.com/node-red/node-red/blob/master/packages/node_modules/@node-red/nodes/core/network/10-mqtt.js (the MQTT nodes use MQTT.js, so its numbers are MQTT.js/Node numbers)',
+    source:
+      'https://github.com/node-red/node-red/blob/master/packages/node_modules/@node-red/nodes/core/network/10-mqtt.js (the MQTT nodes use MQTT.js, so its numbers are MQTT.js/Node numbers)',
   },
   {
     id: 'zigbee2mqtt',
@@ -194,7 +233,8 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [[/\bZigbee2MQTT:(?:info|warn|warning|error|debug)\b|\bz2m(?::mqtt)?:/, 1]],
     spaces: ['errno-libuv', 'connack311', 'mqtt5'],
     entryPrefixes: ['mqttjs.', 'node.', 'zigbee2mqtt.'],
-    source: 'https://github.com/Koenkk/zigbee2mqtt/blob/master/lib/mqtt.ts (uses MQTT.js, so its numbers are MQTT.js/Node numbers)',
+    source:
+      'https://github.com/Koenkk/zigbee2mqtt/blob/master/lib/mqtt.ts (uses MQTT.js, so its numbers are MQTT.js/Node numbers)',
   },
   {
     id: 'home-assistant',
@@ -203,7 +243,8 @@ export const EMITTERS: readonly Emitter[] = [
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.', 'home-assistant.'],
-    source: 'https://github.com/home-assistant/core/blob/dev/homeassistant/components/mqtt/client.py (built on paho-mqtt, so its rc numbers are Paho Python MQTTErrorCode / CONNACK codes)',
+    source:
+      'https://github.com/home-assistant/core/blob/dev/homeassistant/components/mqtt/client.py (built on paho-mqtt, so its rc numbers are Paho Python MQTTErrorCode / CONNACK codes)',
   },
   {
     id: 'paho-go',
@@ -217,7 +258,12 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'go',
     title: 'Go runtime (net, crypto/x509)',
-    shapes: [[/\bdial tcp \S{1,300}: |\bx509: |\bread tcp \S{1,300}->\S{1,300}: |\bwrite tcp \S{1,300}->|\blookup \S{1,253} on \S{1,60}: /, 0.9]],
+    shapes: [
+      [
+        /\bdial tcp \S{1,300}: |\bx509: |\bread tcp \S{1,300}->\S{1,300}: |\bwrite tcp \S{1,300}->|\blookup \S{1,253} on \S{1,60}: /,
+        0.9,
+      ],
+    ],
     spaces: [],
     entryPrefixes: ['go.', 'errno.', 'tls.'],
     source: 'https://pkg.go.dev/net#OpError; https://pkg.go.dev/crypto/x509#UnknownAuthorityError',
@@ -225,7 +271,9 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'paho-c',
     title: 'Eclipse Paho C / C++',
-    shapes: [[/\bMQTTClient_\w{3,30}|\bMQTTAsync_\w{3,30}|\bMQTTCLIENT_\w{3,30}|\bMQTTASYNC_\w{3,30}|\bmqtt::exception\b/, 1]],
+    shapes: [
+      [/\bMQTTClient_\w{3,30}|\bMQTTAsync_\w{3,30}|\bMQTTCLIENT_\w{3,30}|\bMQTTASYNC_\w{3,30}|\bmqtt::exception\b/, 1],
+    ],
     spaces: ['paho-c', 'connack311', 'mqtt5'],
     entryPrefixes: ['paho-c.'],
     source: 'https://github.com/eclipse/paho.mqtt.c/blob/master/src/MQTTClient.h; src/MQTTAsync.h',
@@ -233,7 +281,12 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'mqttnet',
     title: 'MQTTnet (.NET)',
-    shapes: [[/\bMQTTnet\b|\bMqttCommunication(?:TimedOut)?Exception\b|\bMqttConnectingFailedException\b|\bMqttClientDisconnectedException\b|\bMqttClientConnectResultCode\b|\bMqttClientNotConnectedException\b/, 1]],
+    shapes: [
+      [
+        /\bMQTTnet\b|\bMqttCommunication(?:TimedOut)?Exception\b|\bMqttConnectingFailedException\b|\bMqttClientDisconnectedException\b|\bMqttClientConnectResultCode\b|\bMqttClientNotConnectedException\b/,
+        1,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311', 'errno-wsa'],
     entryPrefixes: ['mqttnet.'],
     source: 'https://github.com/dotnet/MQTTnet/tree/master/Source/MQTTnet/Exceptions',
@@ -241,16 +294,27 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'dotnet',
     title: '.NET sockets',
-    shapes: [[/\bSystem\.Net\.Sockets\.SocketException\b|\bSocketException \(\d{1,5}\)|\bSystem\.IO\.IOException\b|\bSystem\.Security\.Authentication\.AuthenticationException\b/, 0.9]],
+    shapes: [
+      [
+        /\bSystem\.Net\.Sockets\.SocketException\b|\bSocketException \(\d{1,5}\)|\bSystem\.IO\.IOException\b|\bSystem\.Security\.Authentication\.AuthenticationException\b/,
+        0.9,
+      ],
+    ],
     // SocketException prints the native error: WSA numbers on Windows, errno on Linux (the text decides).
     spaces: ['errno-wsa', 'errno-linux'],
     entryPrefixes: ['errno.', 'tls.'],
-    source: 'https://learn.microsoft.com/en-us/dotnet/api/system.net.sockets.socketerror; https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-error-codes-2',
+    source:
+      'https://learn.microsoft.com/en-us/dotnet/api/system.net.sockets.socketerror; https://learn.microsoft.com/en-us/windows/win32/winsock/windows-sockets-error-codes-2',
   },
   {
     id: 'aws-crt',
     title: 'AWS IoT Device SDK v2 / aws-c-mqtt (CRT)',
-    shapes: [[/\bAWS_ERROR_\w{3,60}|\bAWS_IO_\w{3,60}|\bawscrt\b|\baws-c-(?:mqtt|io|http)\b|\bAwsCrtError\b|\bCrtRuntimeException\b/, 1]],
+    shapes: [
+      [
+        /\bAWS_ERROR_\w{3,60}|\bAWS_IO_\w{3,60}|\bawscrt\b|\baws-c-(?:mqtt|io|http)\b|\bAwsCrtError\b|\bCrtRuntimeException\b/,
+        1,
+      ],
+    ],
     spaces: [],
     entryPrefixes: ['aws-crt.'],
     source: 'https://github.com/awslabs/aws-c-mqtt/blob/main/source/mqtt.c (AWS_ERROR_MQTT_* strings)',
@@ -258,7 +322,12 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'azure-iot',
     title: 'Azure IoT SDKs / IoT Hub',
-    shapes: [[/\bMicrosoft\.Azure\.Devices\b|\bazure\.iot\.device\b|\bazure-iot-device\b|\bIotHub\w{0,30}Exception\b|\bIoT ?Hub\b|\bazure-iot-sdk/i, 0.9]],
+    shapes: [
+      [
+        /\bMicrosoft\.Azure\.Devices\b|\bazure\.iot\.device\b|\bazure-iot-device\b|\bIotHub\w{0,30}Exception\b|\bIoT ?Hub\b|\bazure-iot-sdk/i,
+        0.9,
+      ],
+    ],
     spaces: ['azure', 'connack311', 'mqtt5', 'http'],
     entryPrefixes: ['azure-iot.'],
     source: 'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes',
@@ -273,20 +342,32 @@ export const EMITTERS: readonly Emitter[] = [
     ],
     spaces: ['connack311', 'mqtt5'],
     entryPrefixes: ['rabbitmq.'],
-    source: 'https://github.com/rabbitmq/rabbitmq-server/tree/main/deps/rabbitmq_mqtt/src (rabbit_mqtt_reader.erl, rabbit_mqtt_processor.erl log texts)',
+    source:
+      'https://github.com/rabbitmq/rabbitmq-server/tree/main/deps/rabbitmq_mqtt/src (rabbit_mqtt_reader.erl, rabbit_mqtt_processor.erl log texts)',
   },
   {
     id: 'emqx',
     title: 'EMQX broker (structured logs)',
-    shapes: [[/\bemqx\b|\bmsg: [a-z_]{3,60}\b|"msg"\s{0,2}:\s{0,2}"[a-z_]{3,60}"|\bclientid: \S{1,256}|\bpeername: \S{1,64}|\breason: \{?(?:shutdown|takenover|discarded|kicked)/i, 0.8]],
+    shapes: [
+      [
+        /\bemqx\b|\bmsg: [a-z_]{3,60}\b|"msg"\s{0,2}:\s{0,2}"[a-z_]{3,60}"|\bclientid: \S{1,256}|\bpeername: \S{1,64}|\breason: \{?(?:shutdown|takenover|discarded|kicked)/i,
+        0.8,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],
-    source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl; https://docs.emqx.com/en/emqx/latest/observability/log.html',
+    source:
+      'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl; https://docs.emqx.com/en/emqx/latest/observability/log.html',
   },
   {
     id: 'hivemq-broker',
     title: 'HiveMQ broker',
-    shapes: [[/\bhivemq\.log\b|\bcom\.hivemq\.(?!client)\w|\bClient ID: \S{1,256} (?:IP: \S{1,64} )?(?:was disconnected|disconnected)|\bHiveMQ (?:Edge|Community|Enterprise|Start)/, 0.9]],
+    shapes: [
+      [
+        /\bhivemq\.log\b|\bcom\.hivemq\.(?!client)\w|\bClient ID: \S{1,256} (?:IP: \S{1,64} )?(?:was disconnected|disconnected)|\bHiveMQ (?:Edge|Community|Enterprise|Start)/,
+        0.9,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['hivemq-broker.'],
     source: 'https://docs.hivemq.com/hivemq/latest/user-guide/logging.html',
@@ -310,7 +391,8 @@ export const EMITTERS: readonly Emitter[] = [
     spaces: ['connack311', 'errno-newlib', 'umqtt'],
     entryPrefixes: ['umqtt.', 'errno.esp32'],
     client: 'umqtt',
-    source: 'https://github.com/micropython/micropython-lib/blob/master/micropython/umqtt.simple/umqtt/simple.py; https://docs.micropython.org/en/latest/library/errno.html (OSError carries the errno number)',
+    source:
+      'https://github.com/micropython/micropython-lib/blob/master/micropython/umqtt.simple/umqtt/simple.py; https://docs.micropython.org/en/latest/library/errno.html (OSError carries the errno number)',
   },
 ];
 

@@ -21,7 +21,8 @@ function nums(n: Nums): Array<[NumberSpace, number]> {
 }
 
 const RECONNECT_FIX = {
-  mqttjs: 'reconnectPeriod (fixed 1000 ms by default, no backoff): raise it or wrap connect in your own backoff with jitter',
+  mqttjs:
+    'reconnectPeriod (fixed 1000 ms by default, no backoff): raise it or wrap connect in your own backoff with jitter',
   'paho-python': 'client.reconnect_delay_set(min_delay=1, max_delay=120) and loop_forever(retry_first_connection=True)',
   'paho-java': 'MqttConnectOptions.setAutomaticReconnect(true) and setMaxReconnectDelay(...)',
   'paho-go': 'opts.SetAutoReconnect(true), opts.SetConnectRetry(true), opts.SetMaxReconnectInterval(...)',
@@ -108,7 +109,11 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EHOSTUNREACH', 'WSAEHOSTUNREACH', 'no route to host'],
     patterns: [/\bEHOSTUNREACH\b/, /No route to host/i],
     numbers: nums({ linux: 113, macos: 65, wsa: 10065, libuv: -4073, newlib: 118 }),
-    causes: ['Link down or Wi-Fi/cellular not attached yet', 'Host in another subnet without a route, VPN down', 'ICMP host-unreachable from a router or firewall'],
+    causes: [
+      'Link down or Wi-Fi/cellular not attached yet',
+      'Host in another subnet without a route, VPN down',
+      'ICMP host-unreachable from a router or firewall',
+    ],
     confirm: 'mqtt-doctor probe tcp://HOST:PORT',
     fix: 'Wait for the network (connect after the link is up), fix routing/VPN, or use the broker address reachable from this network.',
     source: SRC,
@@ -120,7 +125,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['ENETUNREACH', 'WSAENETUNREACH', 'network is unreachable'],
     patterns: [/\bENETUNREACH\b/, /Network is unreachable/i],
     numbers: nums({ linux: 101, macos: 51, wsa: 10051, libuv: -4062, newlib: 114 }),
-    causes: ['An IPv6 address was tried on a host without IPv6 connectivity', 'No default route (interface not configured)'],
+    causes: [
+      'An IPv6 address was tried on a host without IPv6 connectivity',
+      'No default route (interface not configured)',
+    ],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',
     fix: 'Prefer IPv4 (connect by an A record / family 4) or fix the default route.',
     source: SRC,
@@ -144,7 +152,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EPIPE', 'broken pipe'],
     patterns: [/\bwrite EPIPE\b/i, /Broken pipe/i],
     numbers: nums({ linux: 32, macos: 32, libuv: -4047, newlib: 32 }),
-    causes: ['The broker closed silently first (keepalive timeout, takeover, auth) and the client wrote afterwards', 'A middlebox dropped the flow'],
+    causes: [
+      'The broker closed silently first (keepalive timeout, takeover, auth) and the client wrote afterwards',
+      'A middlebox dropped the flow',
+    ],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 5m',
     fix: 'Find why the peer closed (broker log); make the client detect the close before writing (keepalive).',
     event: 'disconnect',
@@ -174,7 +185,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EADDRNOTAVAIL', 'WSAEADDRNOTAVAIL', 'cannot assign requested address'],
     patterns: [/Cannot assign requested address/i],
     numbers: nums({ linux: 99, macos: 49, wsa: 10049, libuv: -4090, newlib: 125 }),
-    causes: ['Ephemeral ports exhausted by a reconnect storm (sockets in TIME_WAIT)', 'Binding to a local address this host does not have'],
+    causes: [
+      'Ephemeral ports exhausted by a reconnect storm (sockets in TIME_WAIT)',
+      'Binding to a local address this host does not have',
+    ],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --reconnect exp:1s..60s+jitter',
     fix: 'Slow down reconnects (backoff with jitter); do not bind to a fixed local address.',
     fixFor: RECONNECT_FIX,
@@ -187,7 +201,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EADDRINUSE', 'WSAEADDRINUSE', 'address already in use'],
     patterns: [/\blisten EADDRINUSE\b/i, /Address already in use/i],
     numbers: nums({ linux: 98, macos: 48, wsa: 10048, libuv: -4091, newlib: 112 }),
-    causes: ['Another broker (or an old instance) already listens on the port', 'Two listeners configured on the same port'],
+    causes: [
+      'Another broker (or an old instance) already listens on the port',
+      'Two listeners configured on the same port',
+    ],
     confirm: 'mqtt-doctor probe tcp://127.0.0.1:PORT',
     fix: 'Stop the other process or change the listener port.',
     source: SRC,
@@ -210,7 +227,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EPROTO'],
     patterns: [/\bEPROTO\b/],
     numbers: nums({ linux: 71, macos: 100, libuv: -4046 }),
-    causes: ['TLS client connected to a plain port (older Node reported "wrong version number" as EPROTO)', 'A proxy speaks a different protocol'],
+    causes: [
+      'TLS client connected to a plain port (older Node reported "wrong version number" as EPROTO)',
+      'A proxy speaks a different protocol',
+    ],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883',
     fix: 'Match scheme and port: mqtt:// to 1883, mqtts:// to 8883.',
     source: SRC,
@@ -233,7 +253,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EACCES', 'WSAEACCES', 'permission denied'],
     patterns: [/\blisten EACCES\b/i],
     numbers: nums({ linux: 13, macos: 13, wsa: 10013, libuv: -4092, newlib: 13 }),
-    causes: ['Binding a port below 1024 without privileges', 'A local firewall or SELinux policy forbids the connection'],
+    causes: [
+      'Binding a port below 1024 without privileges',
+      'A local firewall or SELinux policy forbids the connection',
+    ],
     confirm: 'mqtt-doctor probe tcp://HOST:PORT',
     fix: 'Use a port ≥ 1024 or grant CAP_NET_BIND_SERVICE; check local security policy.',
     source: SRC,
@@ -245,7 +268,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     names: ['EMFILE', 'too many open files'],
     patterns: [/Too many open files/i],
     numbers: nums({ linux: 24, macos: 24, libuv: -4066, newlib: 24 }),
-    causes: ['Process file-descriptor limit reached: many clients, or sockets leaked by a reconnect loop', 'Broker hitting ulimit -n'],
+    causes: [
+      'Process file-descriptor limit reached: many clients, or sockets leaked by a reconnect loop',
+      'Broker hitting ulimit -n',
+    ],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --clients 100',
     fix: 'Raise ulimit -n (and the broker service LimitNOFILE); close sockets on reconnect.',
     source: SRC,
@@ -256,7 +282,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     title: 'No buffer space available',
     names: ['ENOBUFS', 'WSAENOBUFS'],
     numbers: nums({ linux: 105, macos: 55, wsa: 10055, libuv: -4060, newlib: 105 }),
-    causes: ['Kernel or lwIP out of socket buffers (ESP32 with too many sockets or big messages)', 'Windows ephemeral ports exhausted'],
+    causes: [
+      'Kernel or lwIP out of socket buffers (ESP32 with too many sockets or big messages)',
+      'Windows ephemeral ports exhausted',
+    ],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 1k',
     fix: 'Fewer simultaneous sockets, smaller messages; on ESP32 raise LWIP buffer settings.',
     source: SRC,
@@ -266,9 +295,22 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'dns',
     title: 'DNS name not found (getaddrinfo EAI_NONAME / EAI_NODATA)',
     names: ['ENOTFOUND', 'EAI_NONAME', 'EAI_NODATA', 'WSAHOST_NOT_FOUND', 'UV_EAI_NONAME', 'UV_EAI_NODATA'],
-    patterns: [/getaddrinfo ENOTFOUND/i, /Name or service not known/i, /nodename nor servname provided/i, /No such host is known/i],
-    numbers: [['errno-wsa', 11001], ['errno-libuv', -3008], ['errno-libuv', -3007]],
-    causes: ['Typo in the host name', 'A private DNS name resolved from outside its network (or missing search domain)', 'The device has no DNS server configured'],
+    patterns: [
+      /getaddrinfo ENOTFOUND/i,
+      /Name or service not known/i,
+      /nodename nor servname provided/i,
+      /No such host is known/i,
+    ],
+    numbers: [
+      ['errno-wsa', 11001],
+      ['errno-libuv', -3008],
+      ['errno-libuv', -3007],
+    ],
+    causes: [
+      'Typo in the host name',
+      'A private DNS name resolved from outside its network (or missing search domain)',
+      'The device has no DNS server configured',
+    ],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',
     fix: 'Correct the name, or use the DNS server that knows it; test with the IP to separate DNS from TCP.',
     source: SRC + '; Node doc/api/errors.md (ENOTFOUND)',
@@ -279,8 +321,14 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     title: 'Temporary DNS failure: the resolver did not answer',
     names: ['EAI_AGAIN', 'WSATRY_AGAIN', 'UV_EAI_AGAIN'],
     patterns: [/getaddrinfo EAI_AGAIN/i],
-    numbers: [['errno-wsa', 11002], ['errno-libuv', -3001]],
-    causes: ['Resolver unreachable (offline, VPN/DNS down, container without DNS)', 'Rate-limited or overloaded DNS server'],
+    numbers: [
+      ['errno-wsa', 11002],
+      ['errno-libuv', -3001],
+    ],
+    causes: [
+      'Resolver unreachable (offline, VPN/DNS down, container without DNS)',
+      'Rate-limited or overloaded DNS server',
+    ],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Retry with backoff; check /etc/resolv.conf or the device DNS settings.',
     fixFor: RECONNECT_FIX,
@@ -295,8 +343,12 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     causes: ['Wi-Fi not connected yet when connect() runs', 'No DNS server from DHCP', 'Host name typo'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network)',
     fix: 'Wait for wlan.isconnected() before connecting; set DNS via wlan.ifconfig(); or use the broker IP.',
-    fixFor: { umqtt: 'wait for network.WLAN(network.STA_IF).isconnected() before MQTTClient.connect()', esp32: 'wait for IP_EVENT_STA_GOT_IP before esp_mqtt_client_start()' },
-    source: 'lwIP src/include/lwip/netdb.h (EAI_FAIL 202), which MicroPython on ESP32 raises as OSError(-202) (https://github.com/micropython/micropython/blob/master/extmod/modlwip.c); the causes are field reports with no single public source',
+    fixFor: {
+      umqtt: 'wait for network.WLAN(network.STA_IF).isconnected() before MQTTClient.connect()',
+      esp32: 'wait for IP_EVENT_STA_GOT_IP before esp_mqtt_client_start()',
+    },
+    source:
+      'lwIP src/include/lwip/netdb.h (EAI_FAIL 202), which MicroPython on ESP32 raises as OSError(-202) (https://github.com/micropython/micropython/blob/master/extmod/modlwip.c); the causes are field reports with no single public source',
   },
   {
     id: 'node.happy-eyeballs',
@@ -311,7 +363,10 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT --verbose',
     fix: 'Fix the inner error; on slow links raise autoSelectFamilyAttemptTimeout or connect by an IPv4 literal.',
     // MQTT.js's tcp.ts calls net.createConnection({port, host, path}) only, so set Node's defaults.
-    fixFor: { mqttjs: 'MQTT.js does not pass socket options to net.connect: call net.setDefaultAutoSelectFamilyAttemptTimeout(2000) (or net.setDefaultAutoSelectFamily(false)) before connecting, or use an IPv4 address in the URL' },
+    fixFor: {
+      mqttjs:
+        'MQTT.js does not pass socket options to net.connect: call net.setDefaultAutoSelectFamilyAttemptTimeout(2000) (or net.setDefaultAutoSelectFamily(false)) before connecting, or use an IPv4 address in the URL',
+    },
     source: 'Node doc/api/net.md (autoSelectFamily, autoSelectFamilyAttemptTimeout 250 ms)',
   },
   {

@@ -9,67 +9,124 @@
  */
 import type { KbEntry } from './entry.js';
 
-const PSC_SRC = 'https://github.com/knolleary/pubsubclient/blob/master/src/PubSubClient.h (state codes); src/PubSubClient.cpp connect(), loop(), connected()';
+const PSC_SRC =
+  'https://github.com/knolleary/pubsubclient/blob/master/src/PubSubClient.h (state codes); src/PubSubClient.cpp connect(), loop(), connected()';
 const PSC_FIX = {
-  esp32: 'PubSubClient: client.setKeepAlive(s), client.setSocketTimeout(s), client.setBufferSize(bytes); call client.loop() often.',
+  esp32:
+    'PubSubClient: client.setKeepAlive(s), client.setSocketTimeout(s), client.setBufferSize(bytes); call client.loop() often.',
 };
 
 const PUBSUBCLIENT: KbEntry[] = [
   {
-    id: 'pubsubclient.MQTT_CONNECTION_TIMEOUT', layer: 'client', title: 'PubSubClient state -4 MQTT_CONNECTION_TIMEOUT: no CONNACK within the socket timeout, or no answer to a PINGREQ within the keepalive',
-    names: ['MQTT_CONNECTION_TIMEOUT'], numbers: [['pubsubclient', -4]],
+    id: 'pubsubclient.MQTT_CONNECTION_TIMEOUT',
+    layer: 'client',
+    title:
+      'PubSubClient state -4 MQTT_CONNECTION_TIMEOUT: no CONNACK within the socket timeout, or no answer to a PINGREQ within the keepalive',
+    names: ['MQTT_CONNECTION_TIMEOUT'],
+    numbers: [['pubsubclient', -4]],
     causes: [
       'connect(): the TCP connection opened but no CONNACK came within setSocketTimeout (15 s default): a TLS port reached with a plain WiFiClient, or a broker that is not MQTT on that port',
       'loop(): a PINGREQ went out and nothing came back within the keepalive (15 s default): the flow died silently (Wi-Fi, NAT) or loop() was not called often enough',
       'The sketch blocks (delay(), long sensor reads) so loop() runs less often than the keepalive',
     ],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --keepalive 15s (from a PC on the same network); mqtt-doctor keepalive-tune mqtt://HOST:PORT --discover-idle',
+    confirm:
+      'mqtt-doctor probe mqtt://HOST:PORT --keepalive 15s (from a PC on the same network); mqtt-doctor keepalive-tune mqtt://HOST:PORT --discover-idle',
     fix: 'Call client.loop() at least every few seconds; match port and transport (WiFiClientSecure for 8883); raise setSocketTimeout for slow TLS handshakes.',
-    fixFor: PSC_FIX, event: 'disconnect', source: PSC_SRC,
+    fixFor: PSC_FIX,
+    event: 'disconnect',
+    source: PSC_SRC,
   },
   {
-    id: 'pubsubclient.MQTT_CONNECTION_LOST', layer: 'tcp', title: 'PubSubClient state -3 MQTT_CONNECTION_LOST: the network client reported the connection closed',
-    names: ['MQTT_CONNECTION_LOST'], numbers: [['pubsubclient', -3]],
+    id: 'pubsubclient.MQTT_CONNECTION_LOST',
+    layer: 'tcp',
+    title: 'PubSubClient state -3 MQTT_CONNECTION_LOST: the network client reported the connection closed',
+    names: ['MQTT_CONNECTION_LOST'],
+    numbers: [['pubsubclient', -3]],
     causes: [
       'The broker closed the connection: another device uses the same client id (takeover), keepalive exceeded, not authorised for a topic (MQTT 5 / some brokers), or a packet too large',
       'Wi-Fi dropped or the access point / NAT dropped the idle flow',
       'A publish larger than the buffer (setBufferSize, 256 bytes default) is not sent at all (publish() returns false): not this code, but often seen next to it',
     ],
-    confirm: 'mqtt-doctor explain-error --file broker.log (the broker says why it closed); mqtt-doctor soak mqtt://HOST:PORT --duration 10m',
+    confirm:
+      'mqtt-doctor explain-error --file broker.log (the broker says why it closed); mqtt-doctor soak mqtt://HOST:PORT --duration 10m',
     fix: 'Read the broker log at that time; give each device a unique client id; keep loop() running; reconnect with a growing delay.',
-    fixFor: PSC_FIX, event: 'disconnect', source: PSC_SRC,
+    fixFor: PSC_FIX,
+    event: 'disconnect',
+    source: PSC_SRC,
   },
   {
-    id: 'pubsubclient.MQTT_CONNECT_FAILED', layer: 'tcp', title: 'PubSubClient state -2 MQTT_CONNECT_FAILED: the network connection (TCP or TLS) could not be opened',
-    names: ['MQTT_CONNECT_FAILED'], numbers: [['pubsubclient', -2]],
+    id: 'pubsubclient.MQTT_CONNECT_FAILED',
+    layer: 'tcp',
+    title: 'PubSubClient state -2 MQTT_CONNECT_FAILED: the network connection (TCP or TLS) could not be opened',
+    names: ['MQTT_CONNECT_FAILED'],
+    numbers: [['pubsubclient', -2]],
     causes: [
       'Wrong broker host or port, or the broker is down / firewalled (connection refused or timed out)',
       'DNS failed, or Wi-Fi is up but has no IP / route yet',
       'TLS with WiFiClientSecure failed: CA certificate not set (setCACert) or wrong, fingerprint mismatch, clock not set so the certificate looks expired or not yet valid',
       'The broker is on localhost of another machine: "localhost" / 127.0.0.1 in the sketch points at the device itself',
     ],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network); openssl s_client -connect HOST:8883 -CAfile ca.pem for TLS',
+    confirm:
+      'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network); openssl s_client -connect HOST:8883 -CAfile ca.pem for TLS',
     fix: 'Check host, port and scheme; for TLS set the CA (WiFiClientSecure.setCACert) and the clock (NTP) before connect().',
-    fixFor: PSC_FIX, source: PSC_SRC,
+    fixFor: PSC_FIX,
+    source: PSC_SRC,
   },
   {
-    id: 'pubsubclient.MQTT_DISCONNECTED', layer: 'client', title: 'PubSubClient state -1 MQTT_DISCONNECTED: not connected (initial state, or after disconnect())',
-    names: ['MQTT_DISCONNECTED'], numbers: [['pubsubclient', -1]],
+    id: 'pubsubclient.MQTT_DISCONNECTED',
+    layer: 'client',
+    title: 'PubSubClient state -1 MQTT_DISCONNECTED: not connected (initial state, or after disconnect())',
+    names: ['MQTT_DISCONNECTED'],
+    numbers: [['pubsubclient', -1]],
     causes: ['connect() was never called or has not succeeded yet', 'The sketch called disconnect()'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT', fix: 'Call connect() (and check its return value) before publish/subscribe.', fixFor: PSC_FIX, source: PSC_SRC,
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Call connect() (and check its return value) before publish/subscribe.',
+    fixFor: PSC_FIX,
+    source: PSC_SRC,
   },
   ...[
-    [1, 'MQTT_CONNECT_BAD_PROTOCOL', 'the broker refused the protocol version', 'The broker does not accept MQTT 3.1.1 (PubSubClient default MQTT_VERSION 4), e.g. an old MQTT 3.1 broker'],
-    [2, 'MQTT_CONNECT_BAD_CLIENT_ID', 'the broker rejected the client id', 'Empty or too long client id, or characters the broker refuses'],
-    [3, 'MQTT_CONNECT_UNAVAILABLE', 'the broker is unavailable', 'The broker is up but not accepting clients (starting, overloaded, or a cloud service refusing)'],
-    [4, 'MQTT_CONNECT_BAD_CREDENTIALS', 'bad user name or password', 'Wrong user name or password, or the broker wants a user name and none was sent'],
-    [5, 'MQTT_CONNECT_UNAUTHORIZED', 'not authorised', 'Anonymous access is off (mosquitto 2.x default: allow_anonymous false) or the ACL / policy refuses this client'],
+    [
+      1,
+      'MQTT_CONNECT_BAD_PROTOCOL',
+      'the broker refused the protocol version',
+      'The broker does not accept MQTT 3.1.1 (PubSubClient default MQTT_VERSION 4), e.g. an old MQTT 3.1 broker',
+    ],
+    [
+      2,
+      'MQTT_CONNECT_BAD_CLIENT_ID',
+      'the broker rejected the client id',
+      'Empty or too long client id, or characters the broker refuses',
+    ],
+    [
+      3,
+      'MQTT_CONNECT_UNAVAILABLE',
+      'the broker is unavailable',
+      'The broker is up but not accepting clients (starting, overloaded, or a cloud service refusing)',
+    ],
+    [
+      4,
+      'MQTT_CONNECT_BAD_CREDENTIALS',
+      'bad user name or password',
+      'Wrong user name or password, or the broker wants a user name and none was sent',
+    ],
+    [
+      5,
+      'MQTT_CONNECT_UNAUTHORIZED',
+      'not authorised',
+      'Anonymous access is off (mosquitto 2.x default: allow_anonymous false) or the ACL / policy refuses this client',
+    ],
   ].map(([num, name, what, cause]): KbEntry => ({
-    id: `pubsubclient.${String(name)}`, layer: 'mqtt', title: `PubSubClient state ${String(num)} ${String(name)}: CONNACK refusal, ${String(what)}`,
-    names: [String(name)], numbers: [['pubsubclient', Number(num)]],
+    id: `pubsubclient.${String(name)}`,
+    layer: 'mqtt',
+    title: `PubSubClient state ${String(num)} ${String(name)}: CONNACK refusal, ${String(what)}`,
+    names: [String(name)],
+    numbers: [['pubsubclient', Number(num)]],
     causes: [String(cause)],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (the same credentials)', fix: 'The broker refused the CONNECT: fix the setting the cause names (credentials, client id, broker config).',
-    fixFor: PSC_FIX, event: 'refused', source: PSC_SRC + '; the value is the CONNACK return code (MQTT 3.1.1 §3.2.2.3)',
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (the same credentials)',
+    fix: 'The broker refused the CONNECT: fix the setting the cause names (credentials, client id, broker config).',
+    fixFor: PSC_FIX,
+    event: 'refused',
+    source: PSC_SRC + '; the value is the CONNACK return code (MQTT 3.1.1 §3.2.2.3)',
   })),
 ];
 
@@ -77,131 +134,244 @@ const MOSQ = 'https://github.com/eclipse/mosquitto/blob/master/src';
 
 const MOSQUITTO_MORE: KbEntry[] = [
   {
-    id: 'mosquitto.queue-drop', layer: 'broker', title: 'mosquitto: "Outgoing messages are being dropped for client …" (its queue is full)',
+    id: 'mosquitto.queue-drop',
+    layer: 'broker',
+    title: 'mosquitto: "Outgoing messages are being dropped for client …" (its queue is full)',
     patterns: [/Outgoing messages are being dropped for client \S{1,256}/],
     causes: [
       'The client reads slower than messages arrive for it (slow consumer, blocked callback, small link)',
       'A persistent session (clean session off / session expiry) went offline and its queue filled: max_queued_messages (1000 by default) or max_queued_bytes reached',
       'A QoS 1/2 flood toward one subscriber with max_inflight_messages reached',
     ],
-    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --qos 1 --duration 5m', fix: 'Speed up or scale the consumer, subscribe to less, or raise max_queued_messages / max_queued_bytes in mosquitto.conf.',
-    event: 'queue-drop', source: `${MOSQ}/database.c (db__message_insert: "Outgoing messages are being dropped for client %s.")`,
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --qos 1 --duration 5m',
+    fix: 'Speed up or scale the consumer, subscribe to less, or raise max_queued_messages / max_queued_bytes in mosquitto.conf.',
+    event: 'queue-drop',
+    source: `${MOSQ}/database.c (db__message_insert: "Outgoing messages are being dropped for client %s.")`,
   },
   {
-    id: 'mosquitto.denied-publish', layer: 'broker', title: 'mosquitto: "Denied PUBLISH from …" (the ACL refused a publish)',
+    id: 'mosquitto.denied-publish',
+    layer: 'broker',
+    title: 'mosquitto: "Denied PUBLISH from …" (the ACL refused a publish)',
     patterns: [/Denied PUBLISH from \S{1,256}/],
     causes: [
       'The user has no write access to that topic in the ACL file / dynamic-security role',
       'The client builds the wrong topic (prefix, client id or user name substituted wrongly in %c / %u patterns)',
     ],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (then publish to that topic as the same user)', fix: 'Grant write on the topic (acl_file "topic write …" / dynsec addRoleACL publishClientSend) or fix the topic the client uses.',
-    event: 'acl-denied', source: `${MOSQ}/handle_publish.c ("Denied PUBLISH from %s (d%d, q%d, r%d, m%d, '%s', ... (%ld bytes))", logged at debug level)`,
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (then publish to that topic as the same user)',
+    fix: 'Grant write on the topic (acl_file "topic write …" / dynsec addRoleACL publishClientSend) or fix the topic the client uses.',
+    event: 'acl-denied',
+    source: `${MOSQ}/handle_publish.c ("Denied PUBLISH from %s (d%d, q%d, r%d, m%d, '%s', ... (%ld bytes))", logged at debug level)`,
   },
   {
-    id: 'mosquitto.bridge-connect-failed', layer: 'tcp', title: 'mosquitto bridge: "Warning: Unable to connect to bridge …" / "Error creating bridge"',
+    id: 'mosquitto.bridge-connect-failed',
+    layer: 'tcp',
+    title: 'mosquitto bridge: "Warning: Unable to connect to bridge …" / "Error creating bridge"',
     patterns: [/Unable to connect to bridge \S{1,256}/, /Error creating bridge: /],
-    causes: ['The remote broker is unreachable from this host (address, port, firewall, DNS)', 'TLS settings of the bridge (bridge_cafile, bridge_insecure, certificates) do not match the remote', 'The remote refuses the bridge credentials (remote_username / remote_password) or its client id'],
-    confirm: 'mqtt-doctor probe mqtts://REMOTE:8883 --ca bridge-ca.pem (from the bridging host)', fix: 'Check address, bridge_cafile and remote credentials in the connection block; the text after "Error creating bridge:" is the underlying error.',
-    event: 'disconnect', source: `${MOSQ}/bridge.c ("Warning: Unable to connect to bridge %s.", "Error creating bridge: %s.")`,
+    causes: [
+      'The remote broker is unreachable from this host (address, port, firewall, DNS)',
+      'TLS settings of the bridge (bridge_cafile, bridge_insecure, certificates) do not match the remote',
+      'The remote refuses the bridge credentials (remote_username / remote_password) or its client id',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://REMOTE:8883 --ca bridge-ca.pem (from the bridging host)',
+    fix: 'Check address, bridge_cafile and remote credentials in the connection block; the text after "Error creating bridge:" is the underlying error.',
+    event: 'disconnect',
+    source: `${MOSQ}/bridge.c ("Warning: Unable to connect to bridge %s.", "Error creating bridge: %s.")`,
   },
   {
-    id: 'mosquitto.bridge-connecting', layer: 'broker', title: 'mosquitto bridge: "Connecting bridge …" (the bridge is (re)connecting)',
+    id: 'mosquitto.bridge-connecting',
+    layer: 'broker',
+    title: 'mosquitto bridge: "Connecting bridge …" (the bridge is (re)connecting)',
     patterns: [/Connecting bridge (?:\(step [12]\) )?\S{1,256} \(/],
-    causes: ['Routine at start; repeated every few seconds it means the bridge connection keeps failing or being closed by the remote (see the lines that follow, and the remote broker log)'],
-    confirm: 'mqtt-doctor explain-error --file mosquitto.log (look for a regular pattern)', fix: 'If it repeats, read the remote broker log for why it closes the bridge (duplicate bridge client id is common).',
-    event: 'connect', source: `${MOSQ}/bridge.c ("Connecting bridge %s (%s:%d)")`,
+    causes: [
+      'Routine at start; repeated every few seconds it means the bridge connection keeps failing or being closed by the remote (see the lines that follow, and the remote broker log)',
+    ],
+    confirm: 'mqtt-doctor explain-error --file mosquitto.log (look for a regular pattern)',
+    fix: 'If it repeats, read the remote broker log for why it closes the bridge (duplicate bridge client id is common).',
+    event: 'connect',
+    source: `${MOSQ}/bridge.c ("Connecting bridge %s (%s:%d)")`,
   },
 ];
 
 const AWS_SRC = 'https://github.com/awslabs/aws-c-mqtt/blob/main/source/mqtt.c (error strings)';
-const AWS_FAQ = 'https://github.com/aws/aws-iot-device-sdk-cpp-v2/blob/main/documents/FAQ.md ("I keep getting AWS_ERROR_MQTT_UNEXPECTED_HANGUP")';
+const AWS_FAQ =
+  'https://github.com/aws/aws-iot-device-sdk-cpp-v2/blob/main/documents/FAQ.md ("I keep getting AWS_ERROR_MQTT_UNEXPECTED_HANGUP")';
 const AWS_CRT: KbEntry[] = [
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_UNEXPECTED_HANGUP', layer: 'broker', title: 'AWS CRT / IoT Device SDK v2: AWS_ERROR_MQTT_UNEXPECTED_HANGUP ("The connection was closed unexpectedly.")',
-    names: ['AWS_ERROR_MQTT_UNEXPECTED_HANGUP'], patterns: [/The connection was closed unexpectedly\./],
+    id: 'aws-crt.AWS_ERROR_MQTT_UNEXPECTED_HANGUP',
+    layer: 'broker',
+    title: 'AWS CRT / IoT Device SDK v2: AWS_ERROR_MQTT_UNEXPECTED_HANGUP ("The connection was closed unexpectedly.")',
+    names: ['AWS_ERROR_MQTT_UNEXPECTED_HANGUP'],
+    patterns: [/The connection was closed unexpectedly\./],
     causes: [
-      'AWS IoT closed it for the IoT policy: the certificate\'s policy does not allow iot:Connect for this client id, or iot:Publish/iot:Subscribe for the topic (AWS IoT disconnects on an unauthorised action)',
+      "AWS IoT closed it for the IoT policy: the certificate's policy does not allow iot:Connect for this client id, or iot:Publish/iot:Subscribe for the topic (AWS IoT disconnects on an unauthorised action)",
       'Another connection used the same client id (AWS IoT disconnects the older one)',
       'The certificate is inactive or not attached to a thing / policy',
     ],
-    confirm: 'mqtt-doctor probe mqtts://ENDPOINT:8883 --cert dev.pem --key dev.key --ca AmazonRootCA1.pem --client-id ID; then the AWS IoT logs (AWSIotLogsV2 in CloudWatch) for that client id',
+    confirm:
+      'mqtt-doctor probe mqtts://ENDPOINT:8883 --cert dev.pem --key dev.key --ca AmazonRootCA1.pem --client-id ID; then the AWS IoT logs (AWSIotLogsV2 in CloudWatch) for that client id',
     fix: 'Fix the IoT policy (client id and topic ARNs), use a unique client id per connection, and activate / attach the certificate.',
-    event: 'disconnect', source: `${AWS_SRC}; ${AWS_FAQ}`,
+    event: 'disconnect',
+    source: `${AWS_SRC}; ${AWS_FAQ}`,
   },
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT', layer: 'client', title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',
-    names: ['AWS_ERROR_MQTT_TIMEOUT'], patterns: [/Time limit between request and response has been exceeded/],
-    causes: ['No answer to a request (CONNACK, PUBACK, SUBACK, PINGRESP) within the operation / ping timeout: the path died silently or the service throttled', 'The keepalive / ping timeout is shorter than the path latency'],
-    confirm: 'mqtt-doctor keepalive-tune mqtts://ENDPOINT:8883 --discover-idle', fix: 'Set keep_alive_secs and ping_timeout_ms (SDK v2 connection builder) to fit the path; reconnect with backoff.',
-    event: 'disconnect', source: AWS_SRC,
+    id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT',
+    layer: 'client',
+    title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',
+    names: ['AWS_ERROR_MQTT_TIMEOUT'],
+    patterns: [/Time limit between request and response has been exceeded/],
+    causes: [
+      'No answer to a request (CONNACK, PUBACK, SUBACK, PINGRESP) within the operation / ping timeout: the path died silently or the service throttled',
+      'The keepalive / ping timeout is shorter than the path latency',
+    ],
+    confirm: 'mqtt-doctor keepalive-tune mqtts://ENDPOINT:8883 --discover-idle',
+    fix: 'Set keep_alive_secs and ping_timeout_ms (SDK v2 connection builder) to fit the path; reconnect with backoff.',
+    event: 'disconnect',
+    source: AWS_SRC,
   },
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_NOT_CONNECTED', layer: 'client', title: 'AWS CRT: AWS_ERROR_MQTT_NOT_CONNECTED (operation while the connection is not open)',
-    names: ['AWS_ERROR_MQTT_NOT_CONNECTED'], patterns: [/The requested operation is invalid as the connection is not open/],
+    id: 'aws-crt.AWS_ERROR_MQTT_NOT_CONNECTED',
+    layer: 'client',
+    title: 'AWS CRT: AWS_ERROR_MQTT_NOT_CONNECTED (operation while the connection is not open)',
+    names: ['AWS_ERROR_MQTT_NOT_CONNECTED'],
+    patterns: [/The requested operation is invalid as the connection is not open/],
     causes: ['Publish / subscribe before connect() completed or after the connection dropped'],
-    confirm: 'mqtt-doctor probe mqtts://ENDPOINT:8883', fix: 'Wait for the connection-success callback before operations; queue them while interrupted.', source: AWS_SRC,
+    confirm: 'mqtt-doctor probe mqtts://ENDPOINT:8883',
+    fix: 'Wait for the connection-success callback before operations; queue them while interrupted.',
+    source: AWS_SRC,
   },
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_PROTOCOL_ERROR', layer: 'mqtt', title: 'AWS CRT: AWS_ERROR_MQTT_PROTOCOL_ERROR ("Protocol error occurred.")',
+    id: 'aws-crt.AWS_ERROR_MQTT_PROTOCOL_ERROR',
+    layer: 'mqtt',
+    title: 'AWS CRT: AWS_ERROR_MQTT_PROTOCOL_ERROR ("Protocol error occurred.")',
     names: ['AWS_ERROR_MQTT_PROTOCOL_ERROR'],
-    causes: ['The service sent or the client decoded a packet that breaks the MQTT rules: often a proxy or a non-MQTT endpoint in the path, or an SDK bug'],
-    confirm: 'mqtt-doctor probe mqtts://ENDPOINT:8883 --verbose', fix: 'Check the endpoint (ATS data endpoint, port 8883 or 443 with ALPN x-amzn-mqtt-ca) and update the SDK.', source: AWS_SRC,
+    causes: [
+      'The service sent or the client decoded a packet that breaks the MQTT rules: often a proxy or a non-MQTT endpoint in the path, or an SDK bug',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://ENDPOINT:8883 --verbose',
+    fix: 'Check the endpoint (ATS data endpoint, port 8883 or 443 with ALPN x-amzn-mqtt-ca) and update the SDK.',
+    source: AWS_SRC,
   },
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_CONNECTION_SHUTDOWN', layer: 'client', title: 'AWS CRT: AWS_ERROR_MQTT_CONNECTION_SHUTDOWN (operation interrupted by connection shutdown)',
-    names: ['AWS_ERROR_MQTT_CONNECTION_SHUTDOWN'], patterns: [/MQTT operation interrupted by connection shutdown/],
-    causes: ['The connection closed while the operation was in flight (see the error that closed it, often UNEXPECTED_HANGUP)'],
-    confirm: 'mqtt-doctor soak mqtts://ENDPOINT:8883 --duration 10m', fix: 'Explain the error that closed the connection; resend at-least-once operations after reconnect.', source: AWS_SRC,
+    id: 'aws-crt.AWS_ERROR_MQTT_CONNECTION_SHUTDOWN',
+    layer: 'client',
+    title: 'AWS CRT: AWS_ERROR_MQTT_CONNECTION_SHUTDOWN (operation interrupted by connection shutdown)',
+    names: ['AWS_ERROR_MQTT_CONNECTION_SHUTDOWN'],
+    patterns: [/MQTT operation interrupted by connection shutdown/],
+    causes: [
+      'The connection closed while the operation was in flight (see the error that closed it, often UNEXPECTED_HANGUP)',
+    ],
+    confirm: 'mqtt-doctor soak mqtts://ENDPOINT:8883 --duration 10m',
+    fix: 'Explain the error that closed the connection; resend at-least-once operations after reconnect.',
+    source: AWS_SRC,
   },
   {
-    id: 'aws-crt.AWS_ERROR_MQTT_QUEUE_FULL', layer: 'client', title: 'AWS CRT: AWS_ERROR_MQTT_QUEUE_FULL ("MQTT request queue is full.")',
-    names: ['AWS_ERROR_MQTT_QUEUE_FULL'], patterns: [/MQTT request queue is full/],
-    causes: ['More operations queued than the client holds while offline or slow: publishing faster than the connection drains'],
-    confirm: 'mqtt-doctor soak mqtts://ENDPOINT:8883 --qos 1', fix: 'Publish slower or wait for completions; find why the connection is slow or offline.', source: AWS_SRC,
+    id: 'aws-crt.AWS_ERROR_MQTT_QUEUE_FULL',
+    layer: 'client',
+    title: 'AWS CRT: AWS_ERROR_MQTT_QUEUE_FULL ("MQTT request queue is full.")',
+    names: ['AWS_ERROR_MQTT_QUEUE_FULL'],
+    patterns: [/MQTT request queue is full/],
+    causes: [
+      'More operations queued than the client holds while offline or slow: publishing faster than the connection drains',
+    ],
+    confirm: 'mqtt-doctor soak mqtts://ENDPOINT:8883 --qos 1',
+    fix: 'Publish slower or wait for completions; find why the connection is slow or offline.',
+    source: AWS_SRC,
   },
 ];
 
 const RUNTIMES: KbEntry[] = [
   {
-    id: 'java.pkix-path', layer: 'tls', title: 'Java: "PKIX path building failed … unable to find valid certification path to requested target" (the broker certificate is not trusted)',
+    id: 'java.pkix-path',
+    layer: 'tls',
+    title:
+      'Java: "PKIX path building failed … unable to find valid certification path to requested target" (the broker certificate is not trusted)',
     names: ['SunCertPathBuilderException'],
     // The last text is Android's for the same condition (its trust manager wraps CertPathValidatorException).
-    patterns: [/PKIX path building failed/, /unable to find valid certification path to requested target/, /Trust anchor for certification path not found/],
+    patterns: [
+      /PKIX path building failed/,
+      /unable to find valid certification path to requested target/,
+      /Trust anchor for certification path not found/,
+    ],
     causes: [
       'The broker certificate chain ends in a CA that is not in the JVM trust store (a private CA, or a self-signed broker certificate)',
       'The broker sends only its own certificate without the intermediate CA',
       'A TLS-inspecting proxy replaced the certificate',
     ],
-    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem; openssl s_client -connect HOST:8883 -showcerts (see the chain)',
+    confirm:
+      'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem; openssl s_client -connect HOST:8883 -showcerts (see the chain)',
     fix: 'Trust the CA: a trust store with the CA (keytool -importcert) passed as javax.net.ssl.trustStore, or an SSLSocketFactory built from it; have the broker send the full chain.',
-    source: 'https://docs.oracle.com/en/java/javase/17/security/java-secure-socket-extension-jsse-reference-guide.html (troubleshooting: "unable to find valid certification path"); https://developer.android.com/privacy-and-security/security-ssl#CommonProblems ("Trust anchor for certification path not found")',
+    source:
+      'https://docs.oracle.com/en/java/javase/17/security/java-secure-socket-extension-jsse-reference-guide.html (troubleshooting: "unable to find valid certification path"); https://developer.android.com/privacy-and-security/security-ssl#CommonProblems ("Trust anchor for certification path not found")',
   },
   {
-    id: 'go.io-timeout', layer: 'tcp', title: 'Go: "dial tcp …: i/o timeout" (the TCP connect got no answer in time)',
+    id: 'go.io-timeout',
+    layer: 'tcp',
+    title: 'Go: "dial tcp …: i/o timeout" (the TCP connect got no answer in time)',
     patterns: [/\bdial tcp \S{1,300}: i\/o timeout/],
-    causes: ['A firewall or security group drops the SYN (no RST: the connect just hangs)', 'Wrong address (a host that does not exist on that network)', 'The broker host is overloaded or the path loses packets'],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --connect-timeout 10s', fix: 'Open the port on the path (security group, firewall) or fix the address; set the client ConnectTimeout above the path RTT.',
-    fixFor: { 'paho-go': 'opts.SetConnectTimeout(10 * time.Second)' }, source: 'https://pkg.go.dev/net#Dialer (Timeout); https://pkg.go.dev/os#ErrDeadlineExceeded ("i/o timeout")',
+    causes: [
+      'A firewall or security group drops the SYN (no RST: the connect just hangs)',
+      'Wrong address (a host that does not exist on that network)',
+      'The broker host is overloaded or the path loses packets',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT --connect-timeout 10s',
+    fix: 'Open the port on the path (security group, firewall) or fix the address; set the client ConnectTimeout above the path RTT.',
+    fixFor: { 'paho-go': 'opts.SetConnectTimeout(10 * time.Second)' },
+    source: 'https://pkg.go.dev/net#Dialer (Timeout); https://pkg.go.dev/os#ErrDeadlineExceeded ("i/o timeout")',
   },
   {
-    id: 'go.x509-unknown-authority', layer: 'tls', title: 'Go: "x509: certificate signed by unknown authority" (the broker certificate is not trusted)',
+    id: 'go.x509-unknown-authority',
+    layer: 'tls',
+    title: 'Go: "x509: certificate signed by unknown authority" (the broker certificate is not trusted)',
     patterns: [/x509: certificate signed by unknown authority/],
-    causes: ['The CA of the broker certificate is not in the system pool or in tls.Config.RootCAs', 'The broker sends its certificate without the intermediate', 'A self-signed broker certificate'],
+    causes: [
+      'The CA of the broker certificate is not in the system pool or in tls.Config.RootCAs',
+      'The broker sends its certificate without the intermediate',
+      'A self-signed broker certificate',
+    ],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem; openssl s_client -connect HOST:8883 -showcerts',
-    fix: 'Load the CA into tls.Config.RootCAs (x509.NewCertPool + AppendCertsFromPEM) and pass it to the client.', fixFor: { 'paho-go': 'opts.SetTLSConfig(&tls.Config{RootCAs: pool})' },
+    fix: 'Load the CA into tls.Config.RootCAs (x509.NewCertPool + AppendCertsFromPEM) and pass it to the client.',
+    fixFor: { 'paho-go': 'opts.SetTLSConfig(&tls.Config{RootCAs: pool})' },
     source: 'https://pkg.go.dev/crypto/x509#UnknownAuthorityError',
   },
 ];
 
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
-  ['errno.ENOTFOUND', /java\.net\.UnknownHostException/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/UnknownHostException.html'],
-  ['errno.ENOTFOUND', /\blookup \S{1,253} on \S{1,60}: no such host/, 'https://pkg.go.dev/net#DNSError ("no such host")'],
-  ['errno.ENOTFOUND', /\bName does not resolve\b/, 'musl gai_strerror(EAI_NONAME), https://git.musl-libc.org/cgit/musl/tree/src/network/gai_strerror.c (Alpine images)'],
-  ['tls.ssl.tlsv1-alert-unknown-ca', /Received fatal alert: unknown_ca/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert names, RFC 8446 §6.2 unknown_ca)'],
-  ['errno.EAI_AGAIN', /Temporary failure in name resolution/i, 'glibc gai_strerror(EAI_AGAIN), https://sourceware.org/git/?p=glibc.git;a=blob;f=sysdeps/posix/gai_strerror-strs.h'],
-  ['tls.ssl.sslv3-alert-handshake-failure', /Received fatal alert: handshake_failure/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert text)'],
-  ['errno.ETIMEDOUT', /java\.net\.SocketTimeoutException: (?:connect )?timed out/, 'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/SocketTimeoutException.html'],
+  [
+    'errno.ENOTFOUND',
+    /java\.net\.UnknownHostException/,
+    'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/UnknownHostException.html',
+  ],
+  [
+    'errno.ENOTFOUND',
+    /\blookup \S{1,253} on \S{1,60}: no such host/,
+    'https://pkg.go.dev/net#DNSError ("no such host")',
+  ],
+  [
+    'errno.ENOTFOUND',
+    /\bName does not resolve\b/,
+    'musl gai_strerror(EAI_NONAME), https://git.musl-libc.org/cgit/musl/tree/src/network/gai_strerror.c (Alpine images)',
+  ],
+  [
+    'tls.ssl.tlsv1-alert-unknown-ca',
+    /Received fatal alert: unknown_ca/,
+    'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert names, RFC 8446 §6.2 unknown_ca)',
+  ],
+  [
+    'errno.EAI_AGAIN',
+    /Temporary failure in name resolution/i,
+    'glibc gai_strerror(EAI_AGAIN), https://sourceware.org/git/?p=glibc.git;a=blob;f=sysdeps/posix/gai_strerror-strs.h',
+  ],
+  [
+    'tls.ssl.sslv3-alert-handshake-failure',
+    /Received fatal alert: handshake_failure/,
+    'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/javax/net/ssl/SSLHandshakeException.html (JSSE alert text)',
+  ],
+  [
+    'errno.ETIMEDOUT',
+    /java\.net\.SocketTimeoutException: (?:connect )?timed out/,
+    'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/SocketTimeoutException.html',
+  ],
 ];
 
 export const FIELD_ENTRIES: KbEntry[] = [...PUBSUBCLIENT, ...MOSQUITTO_MORE, ...AWS_CRT, ...RUNTIMES];

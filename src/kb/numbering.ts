@@ -89,7 +89,10 @@ export const PACKET_WORDS: Array<[RegExp, string]> = [
 /** Words around a number that say which numbering it is in. */
 export const NUMBER_CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>]> = [
   [/\berrno\b|\[Errno|OSError|strerror/i, { 'errno-linux': 30, 'errno-newlib': 30, 'errno-macos': 15 }],
-  [/OSError:?\s*-?\d+\s*$|esp32|esp-idf|esp-tls|MQTT_CLIENT|transport_read|micropython|lwip|umqtt|newlib/i, { 'errno-newlib': 40, connack311: 10 }],
+  [
+    /OSError:?\s*-?\d+\s*$|esp32|esp-idf|esp-tls|MQTT_CLIENT|transport_read|micropython|lwip|umqtt|newlib/i,
+    { 'errno-newlib': 40, connack311: 10 },
+  ],
   [/MQTTException/, { connack311: 60, umqtt: 30 }],
   [/\brc\b|return code|rc\s*[=:]|connack/i, { connack311: 30, mqtt5: 20, 'paho-python': 10, libmosquitto: 10 }],
   [/reason[\s_-]?code|reasonCode/i, { mqtt5: 40, 'paho-java': 10 }],
@@ -105,4 +108,3 @@ export const NUMBER_CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>
   [/iot ?hub|azure/i, { azure: 40 }],
   [/\bgo\b|golang|paho[- ]?go/i, { 'paho-go': 40 }],
 ];
-

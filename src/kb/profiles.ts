@@ -58,7 +58,12 @@ function row(
   p: Omit<NetworkProfile, 'jitterMs' | 'stallMs' | 'lossPct' | 'unsourced'> & { unsourced?: string[] },
 ): NetworkProfile {
   const { min, typical, max } = p.rttMs;
-  const unsourced = ['lossPct', 'bandwidthBps', ...(p.natIdleS === undefined ? ['natIdleS'] : []), ...(p.unsourced ?? [])];
+  const unsourced = [
+    'lossPct',
+    'bandwidthBps',
+    ...(p.natIdleS === undefined ? ['natIdleS'] : []),
+    ...(p.unsourced ?? []),
+  ];
   return {
     ...p,
     jitterMs: Math.min(typical - min, max - typical) / 2,
@@ -118,7 +123,8 @@ export const PROFILES: readonly NetworkProfile[] = [
     name: 'satellite-geo',
     title: 'Geostationary satellite (35,786 km)',
     rttMs: { min: 550, typical: 600, max: 700 },
-    source: '~550–700 ms: physics floor 4 × 35,786 km at the speed of light ≈ 477 ms plus ground segments; secondary sources (FAU cs7 lecture notes "typical RTT ~600 ms"; probsee "Satellite delay")',
+    source:
+      '~550–700 ms: physics floor 4 × 35,786 km at the speed of light ≈ 477 ms plus ground segments; secondary sources (FAU cs7 lecture notes "typical RTT ~600 ms"; probsee "Satellite delay")',
     confidence: 'reference',
   }),
   row({
@@ -176,7 +182,8 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     idleS: 350,
     mode: 'reset',
     resetOn: 'use',
-    source: 'https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: idle 350 s, then RST to the inside host when it tries to use the flow',
+    source:
+      'https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html: idle 350 s, then RST to the inside host when it tries to use the flow',
   },
   {
     name: 'aws-nlb',
@@ -184,21 +191,24 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     idleS: 350,
     mode: 'reset',
     resetOn: 'use',
-    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html: default 350 s, fixed for TLS listeners (what happens after expiry is not documented there; RST assumed, as for the AWS NAT gateway)',
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/network/update-idle-timeout.html: default 350 s, fixed for TLS listeners (what happens after expiry is not documented there; RST assumed, as for the AWS NAT gateway)',
   },
   {
     name: 'aws-elb',
     title: 'AWS Classic ELB / ALB',
     idleS: 60,
     mode: 'drop',
-    source: 'https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-idle-timeout.html: default 60 s; TCP keepalive probes do not count (mode not documented there; drop assumed)',
+    source:
+      'https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/config-idle-timeout.html: default 60 s; TCP keepalive probes do not count (mode not documented there; drop assumed)',
   },
   {
     name: 'azure-lb',
     title: 'Azure Load Balancer (default)',
     idleS: 240,
     mode: 'drop',
-    source: 'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout: 4 min default, drops silently unless TCP reset is enabled',
+    source:
+      'https://learn.microsoft.com/azure/load-balancer/load-balancer-tcp-idle-timeout: 4 min default, drops silently unless TCP reset is enabled',
   },
   {
     name: 'azure-lb-reset',
@@ -212,7 +222,8 @@ export const MIDDLEBOXES: readonly Middlebox[] = [
     title: 'Google Cloud NAT',
     idleS: 1200,
     mode: 'drop',
-    source: 'https://cloud.google.com/compute/docs/reference/rest/v1/routers (RouterNat tcpEstablishedIdleTimeoutSec): default 1200 s (mode not documented there; drop assumed)',
+    source:
+      'https://cloud.google.com/compute/docs/reference/rest/v1/routers (RouterNat tcpEstablishedIdleTimeoutSec): default 1200 s (mode not documented there; drop assumed)',
   },
 ];
 

@@ -92,7 +92,10 @@ export async function readCapture(
       out.formatError = (err as Error).message;
     } else if (out.interrupted) {
       // destroyed by Ctrl-C: keep what was read
-    } else if ((err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' || /unexpected end of file/i.test((err as Error).message)) {
+    } else if (
+      (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ||
+      /unexpected end of file/i.test((err as Error).message)
+    ) {
       out.stoppedAt = { message: 'the gzip stream ends early (file cut while it was being written or copied)' };
     } else if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
       out.stoppedAt = { message: `broken gzip data: ${(err as Error).message}` };

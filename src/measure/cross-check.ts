@@ -35,9 +35,18 @@ export function speaksTls(host: string, port: number, timeoutMs: number): Promis
  * One bounded question to a port: open it (plain or TLS, unverified: nothing secret is sent), write `ask`,
  * and let `judge` read the answer (true/false to settle, undefined to read on). Closed, failed or silent: false.
  */
-function askPort(host: string, port: number, timeoutMs: number, secure: boolean, ask: Buffer | string, judge: (answer: Buffer) => boolean | undefined): Promise<boolean> {
+function askPort(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  secure: boolean,
+  ask: Buffer | string,
+  judge: (answer: Buffer) => boolean | undefined,
+): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = secure ? tlsConnect({ host, port, rejectUnauthorized: false }) : netConnect({ host, port, noDelay: true });
+    const s = secure
+      ? tlsConnect({ host, port, rejectUnauthorized: false })
+      : netConnect({ host, port, noDelay: true });
     let answer = Buffer.alloc(0);
     const done = (v: boolean) => {
       clearTimeout(timer);
@@ -58,14 +67,27 @@ function askPort(host: string, port: number, timeoutMs: number, secure: boolean,
 
 /** An anonymous 3.1.1 CONNECT: any CONNACK (even a refusal) proves the port speaks MQTT (over TLS for wss://). */
 export function speaksPlainMqtt(host: string, port: number, timeoutMs: number, secure = false): Promise<boolean> {
-  return askPort(host, port, timeoutMs, secure, encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4), (a) => a[0] === 0x20);
+  return askPort(
+    host,
+    port,
+    timeoutMs,
+    secure,
+    encodeConnect({ clientId: 'mqtt-doctor-xcheck', keepaliveS: 10 }, 4),
+    (a) => a[0] === 0x20,
+  );
 }
 
 /**
  * Does the port upgrade to a WebSocket with the "mqtt" subprotocol (MQTT 3.1.1 §6, 5.0 §6; RFC 6455 §4.1)?
  * A hand-written upgrade request; only the status line of the answer is read. Sends no credentials.
  */
-export function speaksWebSocket(host: string, port: number, path: string, timeoutMs: number, secure = false): Promise<boolean> {
+export function speaksWebSocket(
+  host: string,
+  port: number,
+  path: string,
+  timeoutMs: number,
+  secure = false,
+): Promise<boolean> {
   const hostHeader = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   const ask =
     `GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +

@@ -14,7 +14,15 @@ import { performance } from 'node:perf_hooks';
 import type mqttPacket from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, PINGREQ, WireError, encodeConnect, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
+import {
+  MqttWire,
+  PINGREQ,
+  WireError,
+  encodeConnect,
+  is,
+  refusesMqtt5,
+  type WireFailure,
+} from '../transport/mqtt-wire.js';
 import type { DialResult } from '../transport/types.js';
 import { sleep } from './sleep.js';
 
@@ -70,7 +78,12 @@ export async function openSession(conn: ConnectionConfig, o: SessionOptions): Pr
     o.version,
   );
   const deadline = now() + conn.connectTimeoutMs;
-  const dialed = await dial({ target: conn.target, tls: conn.tls, deadline, ...(o.signal ? { signal: o.signal } : {}) });
+  const dialed = await dial({
+    target: conn.target,
+    tls: conn.tls,
+    deadline,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   const wire = new MqttWire(dialed.stream, o.version, dialed.base);
   let connack: mqttPacket.IConnackPacket;
   try {
@@ -84,7 +97,16 @@ export async function openSession(conn: ConnectionConfig, o: SessionOptions): Pr
     dialed.close();
     throw new ConnackRefused(rc, o.version);
   }
-  return { wire, dialed, version: o.version, clientId, connectSentAt: wire.connectSentAt, connackAt: wire.connackAt, connack, close: () => dialed.close() };
+  return {
+    wire,
+    dialed,
+    version: o.version,
+    clientId,
+    connectSentAt: wire.connectSentAt,
+    connackAt: wire.connackAt,
+    connack,
+    close: () => dialed.close(),
+  };
 }
 
 /** v5 refused as an unknown protocol (rc 1 from a 3.1.1 broker, 0x84 from a v5 one). */
@@ -93,7 +115,10 @@ export function refusedV5(err: unknown): boolean {
 }
 
 /** Open with the configured version, falling back to 3.1.1 when the broker refuses MQTT 5. */
-export async function openWithFallback(conn: ConnectionConfig, o: Omit<SessionOptions, 'version'>): Promise<RawSession> {
+export async function openWithFallback(
+  conn: ConnectionConfig,
+  o: Omit<SessionOptions, 'version'>,
+): Promise<RawSession> {
   try {
     return await openSession(conn, { ...o, version: conn.mqttVersion });
   } catch (err) {
@@ -102,7 +127,8 @@ export async function openWithFallback(conn: ConnectionConfig, o: Omit<SessionOp
   }
 }
 
-export type PingOutcome = { ok: true; rttMs: number } | { ok: false; why: 'timeout' | 'closed' | 'aborted'; detail: string };
+export type PingOutcome =
+  { ok: true; rttMs: number } | { ok: false; why: 'timeout' | 'closed' | 'aborted'; detail: string };
 
 /** One PINGREQ → PINGRESP round trip (MQTT §3.12/§3.13), bounded by timeoutMs. */
 export async function pingOnce(s: RawSession, timeoutMs: number, signal?: AbortSignal): Promise<PingOutcome> {
@@ -118,7 +144,8 @@ export async function pingOnce(s: RawSession, timeoutMs: number, signal?: AbortS
   } catch (err) {
     if (err instanceof WireError) {
       const f: WireFailure = err.failure;
-      if (f.kind === 'timeout') return { ok: false, why: 'timeout', detail: `no PINGRESP within ${Math.round(timeoutMs)} ms` };
+      if (f.kind === 'timeout')
+        return { ok: false, why: 'timeout', detail: `no PINGRESP within ${Math.round(timeoutMs)} ms` };
       if (f.kind === 'aborted') return { ok: false, why: 'aborted', detail: 'interrupted' };
       return { ok: false, why: 'closed', detail: err.message };
     }
@@ -137,7 +164,13 @@ export interface RttMeasurement {
 /** `samples` PINGREQs on one connection, one every intervalMs (lost ones time out). */
 export async function measureRtt(
   conn: ConnectionConfig,
-  o: { samples: number; intervalMs: number; timeoutMs: number; signal: AbortSignal; onSample?: (i: number, r: PingOutcome) => void },
+  o: {
+    samples: number;
+    intervalMs: number;
+    timeoutMs: number;
+    signal: AbortSignal;
+    onSample?: (i: number, r: PingOutcome) => void;
+  },
 ): Promise<RttMeasurement> {
   const s = await openWithFallback(conn, { keepaliveS: conn.keepaliveS, signal: o.signal });
   const out: RttMeasurement = { samplesMs: [], sent: 0, received: 0, version: s.version, connack: s.connack };
@@ -195,7 +228,14 @@ export async function probeBrokerLimits(conn: ConnectionConfig, signal: AbortSig
   if (!(first instanceof ConnackRefused)) {
     first.close();
     const ska = first.connack.properties?.serverKeepAlive;
-    if (ska !== undefined && ska < 65535) return { version, maxAcceptedS: ska, how: `Server Keep Alive ${ska} s in CONNACK to a 65535 s request`, refusals, connects };
+    if (ska !== undefined && ska < 65535)
+      return {
+        version,
+        maxAcceptedS: ska,
+        how: `Server Keep Alive ${ska} s in CONNACK to a 65535 s request`,
+        refusals,
+        connects,
+      };
     return { version, how: 'accepted keepalive 65535 s', refusals, connects };
   }
   refusals.push({ keepaliveS: 65535, reasonCode: first.reasonCode });
@@ -213,7 +253,13 @@ export async function probeBrokerLimits(conn: ConnectionConfig, signal: AbortSig
       lo = mid;
     }
   }
-  return { version, maxAcceptedS: lo, how: `MQTT 3.1.1 CONNECT refused with rc 2 above ${lo} s (mosquitto max_keepalive)`, refusals, connects };
+  return {
+    version,
+    maxAcceptedS: lo,
+    how: `MQTT 3.1.1 CONNECT refused with rc 2 above ${lo} s (mosquitto max_keepalive)`,
+    refusals,
+    connects,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -234,7 +280,11 @@ export function planProbes(lowMs: number, highMs: number, n: number): number[] {
 }
 
 /** The tightest bracket (low, high] the results allow: the longest silence survived, the shortest one not. */
-export function narrow(lowMs: number, highMs: number, results: readonly ProbeResultAt[]): { lowMs: number; highMs: number; sawDead: boolean } {
+export function narrow(
+  lowMs: number,
+  highMs: number,
+  results: readonly ProbeResultAt[],
+): { lowMs: number; highMs: number; sawDead: boolean } {
   let lo = lowMs;
   let hi = highMs;
   let sawDead = false;
@@ -256,7 +306,10 @@ export function narrow(lowMs: number, highMs: number, results: readonly ProbeRes
  * B1) would otherwise cut a probe at 1.5 × its cap and the search would report that as the path's idle
  * timeout, so the silence is limited to the cap instead.
  */
-export function idleSearchBounds(maxIdleMs: number, brokerMaxKeepaliveS?: number): { keepaliveS: number; maxIdleMs: number; cappedByBrokerS?: number } {
+export function idleSearchBounds(
+  maxIdleMs: number,
+  brokerMaxKeepaliveS?: number,
+): { keepaliveS: number; maxIdleMs: number; cappedByBrokerS?: number } {
   const wantS = Math.min(65535, Math.max(60, Math.ceil(maxIdleMs / 1000)));
   if (brokerMaxKeepaliveS === undefined || brokerMaxKeepaliveS >= wantS) return { keepaliveS: wantS, maxIdleMs };
   const keepaliveS = Math.max(1, Math.floor(brokerMaxKeepaliveS));
@@ -317,7 +370,9 @@ export async function discoverIdleTimeout(o: IdleDiscoveryOptions): Promise<Idle
   const { keepaliveS, maxIdleMs } = bounds;
   const resolutionMs = o.resolutionMs ?? Math.max(1000, maxIdleMs / 50);
   if (bounds.cappedByBrokerS !== undefined) {
-    o.onProgress?.(`the broker caps keepalive at ${bounds.cappedByBrokerS} s and cuts silent clients after 1.5 × that: searching silences up to ${fmt(maxIdleMs)} only`);
+    o.onProgress?.(
+      `the broker caps keepalive at ${bounds.cappedByBrokerS} s and cuts silent clients after 1.5 × that: searching silences up to ${fmt(maxIdleMs)} only`,
+    );
   }
   const res: IdleDiscovery = {
     lowMs: 0,
@@ -424,14 +479,17 @@ async function runRound(
             s.wire.once('close', onClose);
             cancelAbove.add(cancel);
             local.signal.addEventListener('abort', cancel, { once: true });
-            const timer = setTimeout(async () => {
-              s.wire.off('close', onClose);
-              const silent = now() - since;
-              const r = await pingOnce(s, o.pingTimeoutMs, local.signal);
-              if (r.ok) finish({ idleMs: silent, alive: true, how: 'pingresp' });
-              else if (r.why === 'aborted') finish(undefined);
-              else finish({ idleMs: silent, alive: false, how: r.why });
-            }, Math.max(0, since + idleMs - now()));
+            const timer = setTimeout(
+              async () => {
+                s.wire.off('close', onClose);
+                const silent = now() - since;
+                const r = await pingOnce(s, o.pingTimeoutMs, local.signal);
+                if (r.ok) finish({ idleMs: silent, alive: true, how: 'pingresp' });
+                else if (r.why === 'aborted') finish(undefined);
+                else finish({ idleMs: silent, alive: false, how: r.why });
+              },
+              Math.max(0, since + idleMs - now()),
+            );
           }),
       ),
     );
@@ -440,5 +498,3 @@ async function runRound(
     o.signal.removeEventListener('abort', onAbort);
   }
 }
-
-

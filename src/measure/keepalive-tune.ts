@@ -8,7 +8,13 @@ import type { IdleInput, KeepaliveInputs, PathInput } from '../analyze/keepalive
 import { lossPct, summarize, type Summary } from '../analyze/stats.js';
 import type { ConnectionConfig } from '../config/connection.js';
 import { formatDuration } from '../config/units.js';
-import { discoverIdleTimeout, measureRtt, probeBrokerLimits, type BrokerLimitProbe, type IdleDiscovery } from './idle-discovery.js';
+import {
+  discoverIdleTimeout,
+  measureRtt,
+  probeBrokerLimits,
+  type BrokerLimitProbe,
+  type IdleDiscovery,
+} from './idle-discovery.js';
 import { verifyBroker, type VerifyBrokerResult } from './verify-broker.js';
 
 export interface KeepaliveMeasured {
@@ -49,15 +55,34 @@ const ASSUMED_P99_MS = 300;
 /** The lowest keepalive cap known for the broker: measured (Server Keep Alive, rc 2 search) or documented
  * (`--broker`, e.g. AWS IoT clamps to 1200 s without refusing). Silent probes beyond it are cut by the broker. */
 export function brokerCapS(inputs: KeepaliveInputs): number | undefined {
-  const caps = [inputs.broker?.maxAcceptedS, inputs.broker?.limits?.maxKeepaliveS].filter((x): x is number => x !== undefined);
+  const caps = [inputs.broker?.maxAcceptedS, inputs.broker?.limits?.maxKeepaliveS].filter(
+    (x): x is number => x !== undefined,
+  );
   return caps.length ? Math.min(...caps) : undefined;
 }
 
 /** A measured path replaces the profile's, but a profile's worse p99 is kept: a short sample misses the tail. */
-export function measuredPath(label: string, summary: Summary, loss: number, profilePath: PathInput | undefined): PathInput {
-  const path: PathInput = { source: 'measured', label, rttP50Ms: summary.p50, rttP99Ms: summary.p99, jitterMs: summary.jitter, lossPct: loss, samples: summary.count };
+export function measuredPath(
+  label: string,
+  summary: Summary,
+  loss: number,
+  profilePath: PathInput | undefined,
+): PathInput {
+  const path: PathInput = {
+    source: 'measured',
+    label,
+    rttP50Ms: summary.p50,
+    rttP99Ms: summary.p99,
+    jitterMs: summary.jitter,
+    lossPct: loss,
+    samples: summary.count,
+  };
   if (!profilePath || profilePath.rttP99Ms <= path.rttP99Ms) return path;
-  return { ...path, label: `${label} (profile ${profilePath.label} p99 ${profilePath.rttP99Ms} ms kept)`, rttP99Ms: profilePath.rttP99Ms };
+  return {
+    ...path,
+    label: `${label} (profile ${profilePath.label} p99 ${profilePath.rttP99Ms} ms kept)`,
+    rttP99Ms: profilePath.rttP99Ms,
+  };
 }
 
 async function rttStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult): Promise<void> {
@@ -77,10 +102,18 @@ async function rttStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult):
 async function limitsStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult): Promise<void> {
   const limits = await probeBrokerLimits(opts.conn, opts.signal);
   result.measured.limits = limits;
-  if (limits.maxAcceptedS !== undefined) result.inputs = { ...result.inputs, broker: { ...result.inputs.broker, maxAcceptedS: limits.maxAcceptedS, maxAcceptedHow: limits.how } };
+  if (limits.maxAcceptedS !== undefined)
+    result.inputs = {
+      ...result.inputs,
+      broker: { ...result.inputs.broker, maxAcceptedS: limits.maxAcceptedS, maxAcceptedHow: limits.how },
+    };
 }
 
-async function discoverIdleStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult, plan: { maxIdleMs: number; parallel: number }): Promise<void> {
+async function discoverIdleStep(
+  opts: LiveKeepaliveOptions,
+  result: LiveKeepaliveResult,
+  plan: { maxIdleMs: number; parallel: number },
+): Promise<void> {
   const p99 = result.inputs.path?.source === 'measured' ? result.inputs.path.rttP99Ms : ASSUMED_P99_MS;
   const cap = brokerCapS(result.inputs);
   const d = await discoverIdleTimeout({
@@ -94,17 +127,40 @@ async function discoverIdleStep(opts: LiveKeepaliveOptions, result: LiveKeepaliv
   });
   result.measured.discovery = d;
   if (d.rounds.some((round) => round.results.some((x) => !x.alive))) {
-    result.idle = { source: 'discovered', label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`, lowMs: d.lowMs, highMs: d.highMs };
+    result.idle = {
+      source: 'discovered',
+      label: `--discover-idle (${d.connections} connections, ${formatDuration(d.tookMs)})`,
+      lowMs: d.lowMs,
+      highMs: d.highMs,
+    };
   } else if (d.aboveMax) {
-    const capped = d.cappedByBrokerS !== undefined ? ` (the broker's keepalive cap of ${d.cappedByBrokerS} s limits the search)` : '';
-    opts.note(`no idle timeout up to ${formatDuration(d.maxIdleMs)}${capped}; rules use the profile or the assumed value`);
+    const capped =
+      d.cappedByBrokerS !== undefined
+        ? ` (the broker's keepalive cap of ${d.cappedByBrokerS} s limits the search)`
+        : '';
+    opts.note(
+      `no idle timeout up to ${formatDuration(d.maxIdleMs)}${capped}; rules use the profile or the assumed value`,
+    );
   }
 }
 
-async function verifyBrokerStep(opts: LiveKeepaliveOptions, result: LiveKeepaliveResult, plan: { keepaliveS: number }): Promise<void> {
-  const v = await verifyBroker({ conn: opts.conn, keepaliveS: plan.keepaliveS, signal: opts.signal, onProgress: opts.progress });
+async function verifyBrokerStep(
+  opts: LiveKeepaliveOptions,
+  result: LiveKeepaliveResult,
+  plan: { keepaliveS: number },
+): Promise<void> {
+  const v = await verifyBroker({
+    conn: opts.conn,
+    keepaliveS: plan.keepaliveS,
+    signal: opts.signal,
+    onProgress: opts.progress,
+  });
   result.measured.verify = v;
-  if (v.cutAfterMs !== undefined) result.inputs = { ...result.inputs, broker: { ...result.inputs.broker, measured: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs } } };
+  if (v.cutAfterMs !== undefined)
+    result.inputs = {
+      ...result.inputs,
+      broker: { ...result.inputs.broker, measured: { keepaliveS: v.keepaliveS, cutAfterMs: v.cutAfterMs } },
+    };
 }
 
 export async function measureKeepalive(opts: LiveKeepaliveOptions): Promise<LiveKeepaliveResult> {

@@ -9,7 +9,15 @@ import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
 import { dial } from '../transport/dial.js';
-import { MqttWire, PINGREQ, WireError, encodeConnect, is, refusesMqtt5, type WireFailure } from '../transport/mqtt-wire.js';
+import {
+  MqttWire,
+  PINGREQ,
+  WireError,
+  encodeConnect,
+  is,
+  refusesMqtt5,
+  type WireFailure,
+} from '../transport/mqtt-wire.js';
 import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
 import { speaksPlainMqtt, speaksTls, speaksWebSocket, type CrossCheck } from './cross-check.js';
 import { sleep } from './sleep.js';
@@ -101,7 +109,6 @@ export function defaultClientId(): string {
   return `mqtt-doctor-${randomBytes(4).toString('hex')}`;
 }
 
-
 interface MqttSession {
   dialed: DialResult;
   wire: MqttWire;
@@ -133,7 +140,12 @@ export function connectNetworkMs(d: DialInfo, connackMs: number | undefined): nu
 }
 
 function infoOf(dialed: DialInfo): DialInfo {
-  return { ...(dialed.dns ? { dns: dialed.dns } : {}), ...(dialed.tcp ? { tcp: dialed.tcp } : {}), ...(dialed.tls ? { tls: dialed.tls } : {}), ...(dialed.ws ? { ws: dialed.ws } : {}) };
+  return {
+    ...(dialed.dns ? { dns: dialed.dns } : {}),
+    ...(dialed.tcp ? { tcp: dialed.tcp } : {}),
+    ...(dialed.tls ? { tls: dialed.tls } : {}),
+    ...(dialed.ws ? { ws: dialed.ws } : {}),
+  };
 }
 
 /**
@@ -170,9 +182,14 @@ export async function connectMqtt(
       // TLS 1.3 finishes the handshake on the client before the server has checked the client's certificate;
       // its refusal (an alert) then arrives during CONNECT. It is still a TLS failure.
       if (f.kind === 'closed' && f.code && /^ERR_(SSL|TLS)_/.test(f.code)) {
-        throw new PhaseError('tls', `the server ended TLS after the handshake: ${f.error ?? f.code}`, f.code, info, { cause: err });
+        throw new PhaseError('tls', `the server ended TLS after the handshake: ${f.error ?? f.code}`, f.code, info, {
+          cause: err,
+        });
       }
-      const msg = f.kind === 'timeout' ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)` : err.message;
+      const msg =
+        f.kind === 'timeout'
+          ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)`
+          : err.message;
       throw Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
         firstBytes: f.kind === 'malformed' || f.kind === 'closed' ? f.firstBytes : undefined,
       });
@@ -190,9 +207,12 @@ export async function connectMqtt(
   };
   if (reasonCode !== 0) {
     dialed.close();
-    throw Object.assign(new PhaseError('mqtt', `the broker refused the connection (CONNACK ${reasonCode})`, 'CONNACK_REFUSED', info), {
-      connack,
-    });
+    throw Object.assign(
+      new PhaseError('mqtt', `the broker refused the connection (CONNACK ${reasonCode})`, 'CONNACK_REFUSED', info),
+      {
+        connack,
+      },
+    );
   }
   return { dialed, wire, connack, connectMs: connectNetworkMs(info, connackMs) };
 }
@@ -211,9 +231,23 @@ function toFailure(err: unknown): ProbeFailure {
   throw err;
 }
 
-const CLOSED_CODES = new Set(['ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE', 'TLS_SERVER', 'ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG']);
+const CLOSED_CODES = new Set([
+  'ECONNRESET',
+  'CLOSED_BEFORE_CONNACK',
+  'EPIPE',
+  'TLS_SERVER',
+  'ERR_SSL_WRONG_VERSION_NUMBER',
+  'ERR_SSL_PACKET_LENGTH_TOO_LONG',
+]);
 /** A CONNECT answered like this may have reached a WebSocket listener (which wants an HTTP upgrade first). */
-const NOT_MQTT_CODES = new Set(['HTTP_SERVER', 'CONNACK_TIMEOUT', 'MALFORMED_PACKET', 'ECONNRESET', 'CLOSED_BEFORE_CONNACK', 'EPIPE']);
+const NOT_MQTT_CODES = new Set([
+  'HTTP_SERVER',
+  'CONNACK_TIMEOUT',
+  'MALFORMED_PACKET',
+  'ECONNRESET',
+  'CLOSED_BEFORE_CONNACK',
+  'EPIPE',
+]);
 
 /**
  * A plaintext CONNECT answered by a reset/close, a TLS handshake cut short, an HTTP answer to CONNECT, or a
@@ -230,12 +264,14 @@ async function crossCheckFor(conn: ConnectionConfig, f: ProbeFailure, info: Dial
     const tls = { tried: 'tls' as const, answered: await speaksTls(host, port, 1500) };
     if (tls.answered || isWs) return tls;
   }
-  if (f.phase === 'tls' && CLOSED_CODES.has(code)) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500) };
+  if (f.phase === 'tls' && CLOSED_CODES.has(code))
+    return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500) };
   if (f.phase === 'mqtt' && !isWs && NOT_MQTT_CODES.has(code)) {
     const path = conn.target.path ?? '/mqtt';
     return { tried: 'ws', path, answered: await speaksWebSocket(host, port, path, 1500, secure) };
   }
-  if (f.phase === 'ws' && (CLOSED_CODES.has(code) || /^HTTP_/.test(code))) return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500, secure) };
+  if (f.phase === 'ws' && (CLOSED_CODES.has(code) || /^HTTP_/.test(code)))
+    return { tried: 'mqtt', answered: await speaksPlainMqtt(host, port, 1500, secure) };
   return undefined;
 }
 
@@ -307,7 +343,8 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
       if (!(err instanceof PhaseError)) throw err;
       result.failure = toFailure(err);
     }
-    if (!wire.closedWith) wire.send({ cmd: 'disconnect', ...(result.mqttVersion === 5 ? { reasonCode: 0 } : {}) } as Packet);
+    if (!wire.closedWith)
+      wire.send({ cmd: 'disconnect', ...(result.mqttVersion === 5 ? { reasonCode: 0 } : {}) } as Packet);
   } finally {
     result.interrupted = opts.signal.aborted;
     // Let the DISCONNECT leave before the socket goes.
@@ -352,7 +389,11 @@ async function schedule(
     result.sessionLostAfterSeq = result.samples.length;
     const code = f.kind === 'closed' ? (f.code ?? 'CONNECTION_CLOSED') : wireFailureCode(f);
     const reason = result.serverDisconnect ? ` after DISCONNECT ${result.serverDisconnect.reasonCode}` : '';
-    result.failure = { phase: 'mqtt', code, message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}` };
+    result.failure = {
+      phase: 'mqtt',
+      code,
+      message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}`,
+    };
     settleAll();
   };
   wire.once('close', onClose);
@@ -370,7 +411,8 @@ async function schedule(
       // When our own process stalled past half an interval, start the schedule again from now instead of
       // sending the missed probes back to back: a burst of requests is what traps a Nagle broker into holding
       // each reply until the next request (see pingLoop).
-      if (seq > 1 && now() - (start + (seq - 1) * opts.intervalMs) > opts.intervalMs / 2) start = now() - (seq - 1) * opts.intervalMs;
+      if (seq > 1 && now() - (start + (seq - 1) * opts.intervalMs) > opts.intervalMs / 2)
+        start = now() - (seq - 1) * opts.intervalMs;
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
       const { pending, fire } = prepare(seq, sample);
@@ -438,7 +480,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   // A PINGRESP when none is outstanding was not asked for: it is counted, and it makes every RTT of this
   // session suspect (a flood answers our requests before the server has read them).
   const fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }> = [];
-  let unsolicited = Math.max(0, (wire.received.get('pingresp') ?? 0));
+  let unsolicited = Math.max(0, wire.received.get('pingresp') ?? 0);
   const onPacket = (p: Packet) => {
     if (!is.pingresp(p)) return;
     const t = wire.arrivedAt;
@@ -461,13 +503,17 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
       fifo.push(pending);
       return { pending, fire: () => wire.sendRaw(PINGREQ) };
     });
-    const got = result.samples.filter((x) => x.rttMs !== null).map((x) => x.rttMs as number).sort((a, b) => a - b);
+    const got = result.samples
+      .filter((x) => x.rttMs !== null)
+      .map((x) => x.rttMs as number)
+      .sort((a, b) => a - b);
     const p50 = got[Math.floor(got.length / 2)];
     if (unsolicited === 0 && got.length >= 3 && p50 !== undefined && rttNearInterval(p50, opts.intervalMs)) {
       result.backToBack = await backToBack(opts, wire, fifo);
     }
     // Replies beyond what we asked for (also those that came with CONNACK, before this loop listened).
-    const asked = result.samples.length + (result.backToBack ? result.backToBack.samplesMs.length + result.backToBack.lost : 0);
+    const asked =
+      result.samples.length + (result.backToBack ? result.backToBack.samplesMs.length + result.backToBack.lost : 0);
     unsolicited = Math.max(unsolicited, (wire.received.get('pingresp') ?? 0) - asked);
   } finally {
     wire.off('packet', onPacket);
@@ -512,7 +558,12 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
   const topic = `mqtt-doctor/probe/${result.clientId}`;
   wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: opts.qos }] } as Packet);
   const suback = await wire.waitFor(is.suback, opts.timeoutMs * 2, opts.signal).catch((err: unknown) => {
-    throw new PhaseError('mqtt', `SUBSCRIBE to ${topic} got no SUBACK: ${(err as Error).message}`, 'SUBACK_TIMEOUT', result.dial);
+    throw new PhaseError(
+      'mqtt',
+      `SUBSCRIBE to ${topic} got no SUBACK: ${(err as Error).message}`,
+      'SUBACK_TIMEOUT',
+      result.dial,
+    );
   });
   const granted = suback.granted[0];
   result.grantedQos = typeof granted === 'number' ? granted : undefined;
@@ -604,12 +655,21 @@ async function runTcping(opts: ProbeOptions, base: ProbeResult): Promise<ProbeRe
     const t0 = now();
     const timeoutMs = seq === 1 ? opts.conn.connectTimeoutMs : opts.timeoutMs;
     try {
-      const d = await dial({ target: opts.conn.target, tls: opts.conn.tls, deadline: t0 + timeoutMs, signal: opts.signal });
+      const d = await dial({
+        target: opts.conn.target,
+        tls: opts.conn.tls,
+        deadline: t0 + timeoutMs,
+        signal: opts.signal,
+      });
       d.close();
       sample.rttMs = d.tcp?.ms ?? now() - t0;
       if (d.tls) sample.ackMs = d.tls.ms;
       if (seq === 1) {
-        result.dial = { ...(d.dns ? { dns: d.dns } : {}), ...(d.tcp ? { tcp: d.tcp } : {}), ...(d.tls ? { tls: d.tls } : {}) };
+        result.dial = {
+          ...(d.dns ? { dns: d.dns } : {}),
+          ...(d.tcp ? { tcp: d.tcp } : {}),
+          ...(d.tls ? { tls: d.tls } : {}),
+        };
         result.connectMs = connectNetworkMs(result.dial, undefined);
       }
     } catch (err) {

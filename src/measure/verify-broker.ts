@@ -73,13 +73,15 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
     watcher.wire.on('packet', (p) => {
       if (p.cmd === 'publish' && p.topic === willTopic && willAt === undefined) {
         willAt = now();
-        if (p.qos === 1 && p.messageId !== undefined) watcher.wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
+        if (p.qos === 1 && p.messageId !== undefined)
+          watcher.wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
       }
     });
     watcher.wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: willTopic, qos: 1 }] } as Packet);
     const suback = await watcher.wire.waitFor(is.suback, o.conn.connectTimeoutMs, o.signal);
     const granted = suback.granted[0];
-    if (typeof granted === 'number' && granted >= 0x80) willNotChecked = `SUBSCRIBE to the Will topic refused (reason ${granted})`;
+    if (typeof granted === 'number' && granted >= 0x80)
+      willNotChecked = `SUBSCRIBE to the Will topic refused (reason ${granted})`;
 
     subject = await openWithFallback(o.conn, {
       keepaliveS: o.keepaliveS,
@@ -91,7 +93,9 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
     const maxWaitMs = o.maxWaitMs ?? verifyWaitMs(o.keepaliveS, ska);
     // The broker's clock starts when it reads CONNECT: about half-way between sending it and CONNACK.
     const lastPacketAt = (subject.connectSentAt + subject.connackAt) / 2;
-    o.onProgress?.(`verify-broker: silent with keepalive ${k} s; expecting a cut after about ${(1.5 * k).toFixed(1)} s`);
+    o.onProgress?.(
+      `verify-broker: silent with keepalive ${k} s; expecting a cut after about ${(1.5 * k).toFixed(1)} s`,
+    );
     let disconnectReason: number | undefined;
     subject.wire.on('packet', (p) => {
       if (is.disconnect(p)) disconnectReason = p.reasonCode ?? 0;
@@ -120,10 +124,17 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
       ...(willNotChecked ? { willNotChecked } : {}),
     };
     if (typeof cutAt !== 'number') {
-      return { ...base, outcome: cutAt === 'timeout' ? 'not-cut' : 'interrupted', waitedMs: now() - lastPacketAt, willFired: willAt !== undefined };
+      return {
+        ...base,
+        outcome: cutAt === 'timeout' ? 'not-cut' : 'interrupted',
+        waitedMs: now() - lastPacketAt,
+        willFired: willAt !== undefined,
+      };
     }
     const cutAfterMs = cutAt - lastPacketAt;
-    o.onProgress?.(`verify-broker: cut after ${(cutAfterMs / 1000).toFixed(2)} s (${(cutAfterMs / 1000 / k).toFixed(2)} × K); waiting for the Will`);
+    o.onProgress?.(
+      `verify-broker: cut after ${(cutAfterMs / 1000).toFixed(2)} s (${(cutAfterMs / 1000 / k).toFixed(2)} × K); waiting for the Will`,
+    );
     if (!willNotChecked) {
       const deadline = now() + willWaitMs;
       while (willAt === undefined && now() < deadline && !o.signal.aborted && !watcher.wire.closedWith) {

@@ -6,7 +6,14 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
-import { causeLabel, type Cause, type ConnDiagnosis, type Diagnosis, type Finding, type Severity } from '../analyze/capture/diagnose.js';
+import {
+  causeLabel,
+  type Cause,
+  type ConnDiagnosis,
+  type Diagnosis,
+  type Finding,
+  type Severity,
+} from '../analyze/capture/diagnose.js';
 import { reportEnvelope, type Check, type CheckStatus, type Report, type Section, type Verdict } from './model.js';
 
 export interface AnalyzeInput {
@@ -58,7 +65,13 @@ export interface ConnectionData {
   captureGaps: Record<Side, number>;
   ping: Connection['ping'];
   pendingAcks: Record<Side, number>;
-  tls?: { sni?: string; alpn?: string[]; handshakeMs?: number; handshakeBytes?: Record<Side, number>; alert?: { side: Side; level?: number; description?: string } };
+  tls?: {
+    sni?: string;
+    alpn?: string[];
+    handshakeMs?: number;
+    handshakeBytes?: Record<Side, number>;
+    alert?: { side: Side; level?: number; description?: string };
+  };
   ws?: Connection['ws'];
   /** Notable events, `tMs` since the capture's first packet. */
   events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
@@ -90,7 +103,8 @@ export interface AnalyzeData {
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
-const ep = (e: { ip: string; port: number }): string => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`);
+const ep = (e: { ip: string; port: number }): string =>
+  e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 const STATUS: Record<Severity, CheckStatus> = { ok: 'pass', info: 'info', warn: 'warn', fail: 'fail' };
 /** Rows in the text table; JSON always has every connection. */
 const MAX_ROWS = 40;
@@ -100,9 +114,19 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     ? {
         ...(c.tls.sni ? { sni: c.tls.sni } : {}),
         ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
-        ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) } : {}),
+        ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined
+          ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) }
+          : {}),
         ...(c.tls.handshakeBytes ? { handshakeBytes: c.tls.handshakeBytes } : {}),
-        ...(c.tls.alert ? { alert: { side: c.tls.alert.side, ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}), ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}) } } : {}),
+        ...(c.tls.alert
+          ? {
+              alert: {
+                side: c.tls.alert.side,
+                ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}),
+                ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}),
+              },
+            }
+          : {}),
       }
     : undefined;
   return {
@@ -115,7 +139,15 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     startS: Math.round(c.firstMs - t0) / 1000,
     durationMs: r1(d.durationMs),
     ...(c.handshakeRttMs !== undefined ? { handshakeRttMs: Math.round(c.handshakeRttMs * 1000) / 1000 } : {}),
-    ...(c.mqtt ? { clientId: c.mqtt.clientId, protocolVersion: c.mqtt.protocolVersion, keepaliveS: c.mqtt.keepaliveS, cleanStart: c.mqtt.clean, will: c.mqtt.will } : {}),
+    ...(c.mqtt
+      ? {
+          clientId: c.mqtt.clientId,
+          protocolVersion: c.mqtt.protocolVersion,
+          keepaliveS: c.mqtt.keepaliveS,
+          cleanStart: c.mqtt.clean,
+          will: c.mqtt.will,
+        }
+      : {}),
     ...(c.connack
       ? {
           connack: {
@@ -130,7 +162,10 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     severity: d.severity,
     ...(d.endedBy ? { endedBy: d.endedBy } : {}),
     how: d.how,
-    silentMs: { client: d.silentMs.client === null ? null : r1(d.silentMs.client), server: d.silentMs.server === null ? null : r1(d.silentMs.server) },
+    silentMs: {
+      client: d.silentMs.client === null ? null : r1(d.silentMs.client),
+      server: d.silentMs.server === null ? null : r1(d.silentMs.server),
+    },
     ...(d.idleMs !== undefined ? { idleMs: r1(d.idleMs) } : {}),
     ...(d.matches?.length ? { matches: d.matches } : {}),
     ...(d.keepaliveRatio !== undefined ? { keepaliveRatio: d.keepaliveRatio } : {}),
@@ -139,7 +174,11 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     bytes: { client: c.dir.client.bytes, server: c.dir.server.bytes },
     retransmissions: { client: c.dir.client.retransmissions, server: c.dir.server.retransmissions },
     captureGaps: { client: c.dir.client.gaps, server: c.dir.server.gaps },
-    ping: { ...c.ping, ...(c.ping.rttMsMax !== undefined ? { rttMsMax: Math.round(c.ping.rttMsMax * 1000) / 1000 } : {}), ...(c.ping.firstUnansweredMs !== undefined ? { firstUnansweredMs: r1(c.ping.firstUnansweredMs - t0) } : {}) },
+    ping: {
+      ...c.ping,
+      ...(c.ping.rttMsMax !== undefined ? { rttMsMax: Math.round(c.ping.rttMsMax * 1000) / 1000 } : {}),
+      ...(c.ping.firstUnansweredMs !== undefined ? { firstUnansweredMs: r1(c.ping.firstUnansweredMs - t0) } : {}),
+    },
     pendingAcks: c.pendingAcks,
     ...(tls ? { tls } : {}),
     ...(c.ws ? { ws: c.ws } : {}),
@@ -167,7 +206,9 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
   const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
   const shown = input.connections.filter((c) => !input.shown || input.shown.has(c.id));
   const conns = shown.map((c) => connectionData(c, diagById.get(c.id)!, t0));
-  const findings = input.shown ? diagnosis.findings.filter((f) => f.connections.some((id) => input.shown!.has(id))) : diagnosis.findings;
+  const findings = input.shown
+    ? diagnosis.findings.filter((f) => f.connections.some((id) => input.shown!.has(id)))
+    : diagnosis.findings;
   const spanMs = stats.firstMs !== undefined && stats.lastMs !== undefined ? stats.lastMs - stats.firstMs : 0;
   const data: AnalyzeData = {
     source: input.source,
@@ -204,14 +245,30 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
 
   // How much of the input could be read: never silent about a cut or a corrupt file.
   const decodeProblems: string[] = [];
-  if (stats.truncatedTail > 0) decodeProblems.push(`the file ends inside a packet record (${stats.truncatedTail} bytes left over): it was cut; everything before was read`);
-  if (input.stoppedAt) decodeProblems.push(`decoding stopped at byte ${stats.bytes} of the capture data: ${input.stoppedAt}; everything before was read`);
-  if (stats.unsupportedLinkTypes.length) decodeProblems.push(`link types ${stats.unsupportedLinkTypes.join(', ')} are not decoded`);
+  if (stats.truncatedTail > 0)
+    decodeProblems.push(
+      `the file ends inside a packet record (${stats.truncatedTail} bytes left over): it was cut; everything before was read`,
+    );
+  if (input.stoppedAt)
+    decodeProblems.push(
+      `decoding stopped at byte ${stats.bytes} of the capture data: ${input.stoppedAt}; everything before was read`,
+    );
+  if (stats.unsupportedLinkTypes.length)
+    decodeProblems.push(`link types ${stats.unsupportedLinkTypes.join(', ')} are not decoded`);
   const gaps = input.connections.reduce((n, c) => n + c.dir.client.gaps + c.dir.server.gaps, 0);
-  if (gaps > 0) decodeProblems.push(`${gaps} capture gap${gaps === 1 ? '' : 's'} in TCP streams (packets the capture missed)`);
-  if (stats.snappedBytes > 0) decodeProblems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
-  const stopped = input.connections.flatMap((c) => c.events.filter((e) => e.kind === 'decode-stopped').map((e) => `#${c.id} ${e.side}: ${(e as { detail: string }).detail}`));
-  if (stopped.length) decodeProblems.push(`MQTT decoding lost the thread in ${stopped.length} stream${stopped.length === 1 ? '' : 's'} (${stopped.slice(0, 3).join('; ')})`);
+  if (gaps > 0)
+    decodeProblems.push(`${gaps} capture gap${gaps === 1 ? '' : 's'} in TCP streams (packets the capture missed)`);
+  if (stats.snappedBytes > 0)
+    decodeProblems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
+  const stopped = input.connections.flatMap((c) =>
+    c.events
+      .filter((e) => e.kind === 'decode-stopped')
+      .map((e) => `#${c.id} ${e.side}: ${(e as { detail: string }).detail}`),
+  );
+  if (stopped.length)
+    decodeProblems.push(
+      `MQTT decoding lost the thread in ${stopped.length} stream${stopped.length === 1 ? '' : 's'} (${stopped.slice(0, 3).join('; ')})`,
+    );
   const mqttConns = shown.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
   checks.push({
     id: 'capture',
@@ -224,18 +281,37 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
 
   const view: Section[] = [];
   if (conns.length) {
-    const rows = conns.slice(0, MAX_ROWS).map((c) => [
-      String(c.id),
-      `${c.client} → ${c.server.replace(/^.*:/, ':')}`,
-      c.clientId !== undefined ? (c.clientId === '' ? '""' : c.clientId) : c.transport === 'tls' ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}` : '—',
-      `${c.startS.toFixed(1)}s`,
-      formatDuration(c.durationMs),
-      endText(c),
-      `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
-      causeLabel(c.cause) + (c.idleMs !== undefined && c.cause.startsWith('idle') ? ` ${formatDuration(c.idleMs)}` : c.keepaliveRatio !== undefined ? ` ${c.keepaliveRatio}×K` : ''),
-    ]);
-    if (conns.length > MAX_ROWS) rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
-    view.push({ kind: 'table', title: 'Connections', head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'], rows });
+    const rows = conns
+      .slice(0, MAX_ROWS)
+      .map((c) => [
+        String(c.id),
+        `${c.client} → ${c.server.replace(/^.*:/, ':')}`,
+        c.clientId !== undefined
+          ? c.clientId === ''
+            ? '""'
+            : c.clientId
+          : c.transport === 'tls'
+            ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}`
+            : '—',
+        `${c.startS.toFixed(1)}s`,
+        formatDuration(c.durationMs),
+        endText(c),
+        `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
+        causeLabel(c.cause) +
+          (c.idleMs !== undefined && c.cause.startsWith('idle')
+            ? ` ${formatDuration(c.idleMs)}`
+            : c.keepaliveRatio !== undefined
+              ? ` ${c.keepaliveRatio}×K`
+              : ''),
+      ]);
+    if (conns.length > MAX_ROWS)
+      rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
+    view.push({
+      kind: 'table',
+      title: 'Connections',
+      head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'],
+      rows,
+    });
   }
 
   const worst = findings.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'ok');
@@ -250,18 +326,44 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     };
   } else if (worst === 'fail' || worst === 'warn') {
     const top = findings[0]!;
-    verdict = { status: worst === 'fail' ? 'failed' : 'degraded', exitCode: ExitCode.finding, summary: `${findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length} finding(s); first: ${top.title}` };
+    verdict = {
+      status: worst === 'fail' ? 'failed' : 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `${findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length} finding(s); first: ${top.title}`,
+    };
   } else if (!shown.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
-    verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working' };
+    verdict = {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working',
+    };
   } else if (decodeProblems.length) {
-    verdict = { status: 'degraded', exitCode: ExitCode.finding, summary: `no connection problem in what could be read, but the capture is incomplete: ${decodeProblems[0]}` };
+    verdict = {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `no connection problem in what could be read, but the capture is incomplete: ${decodeProblems[0]}`,
+    };
   } else {
-    verdict = { status: 'healthy', exitCode: ExitCode.ok, summary: `${mqttConns.length} connection(s), none ended badly` };
+    verdict = {
+      status: 'healthy',
+      exitCode: ExitCode.ok,
+      summary: `${mqttConns.length} connection(s), none ended badly`,
+    };
   }
-  if (input.interrupted && verdict.exitCode === ExitCode.ok) verdict = { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${verdict.summary} so far` };
+  if (input.interrupted && verdict.exitCode === ExitCode.ok)
+    verdict = {
+      status: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      summary: `interrupted: ${verdict.summary} so far`,
+    };
 
   return {
-    ...reportEnvelope({ command: 'analyze', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt }),
+    ...reportEnvelope({
+      command: 'analyze',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+    }),
     checks,
     data,
     verdict,

@@ -101,9 +101,20 @@ function candidateData(c: Candidate, ex: Explanation, client: ClientId | undefin
   };
 }
 
-function base(common: Common, data: ExplainData, checks: Check[], view: Section[], verdict: Report['verdict']): Report<ExplainData> {
+function base(
+  common: Common,
+  data: ExplainData,
+  checks: Check[],
+  view: Section[],
+  verdict: Report['verdict'],
+): Report<ExplainData> {
   return {
-    ...reportEnvelope({ command: 'explain-error', version: common.version, startedAt: common.startedAt, finishedAt: common.finishedAt }),
+    ...reportEnvelope({
+      command: 'explain-error',
+      version: common.version,
+      startedAt: common.startedAt,
+      finishedAt: common.finishedAt,
+    }),
     checks,
     data,
     verdict,
@@ -134,7 +145,9 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
       {
         kind: 'lines',
         title: 'Nearest known entries',
-        lines: ex.suggestions.length ? ex.suggestions.map((e) => `${e.id}  ${e.title}`) : ['none close; try the exact error code or the full error line'],
+        lines: ex.suggestions.length
+          ? ex.suggestions.map((e) => `${e.id}  ${e.title}`)
+          : ['none close; try the exact error code or the full error line'],
       },
     ];
     return base(common, data, [], [...readSections(data), ...view], {
@@ -148,7 +161,9 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
     view.push({
       kind: 'lines',
       title: `Ambiguous: ${candidates.length} readings, most likely first`,
-      lines: ['Narrow it with --client mqttjs|paho-python|paho-java|paho-go|mosquitto|umqtt|esp32, --mqtt-version, or the words around the number.'],
+      lines: [
+        'Narrow it with --client mqttjs|paho-python|paho-java|paho-go|mosquitto|umqtt|esp32, --mqtt-version, or the words around the number.',
+      ],
     });
   }
   view.push(...explanationSections(top, common.client));
@@ -174,10 +189,15 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
 function readSections(d: ExplainTextData): Section[] {
   const lines: string[] = [];
   if (d.emitter) {
-    const how = d.emitter.fromClient ? 'from --client' : `from the line's shape, confidence ${Math.round(d.emitter.confidence * 100)} %`;
+    const how = d.emitter.fromClient
+      ? 'from --client'
+      : `from the line's shape, confidence ${Math.round(d.emitter.confidence * 100)} %`;
     lines.push(`Written by: ${d.emitter.title} (${how})`);
   }
-  if (d.truncatedFrom !== undefined) lines.push(`Read the first 16 KiB of a longer text (${d.truncatedFrom} characters or more): an error message is shorter; pass a log with --file.`);
+  if (d.truncatedFrom !== undefined)
+    lines.push(
+      `Read the first 16 KiB of a longer text (${d.truncatedFrom} characters or more): an error message is shorter; pass a log with --file.`,
+    );
   return lines.length ? [{ kind: 'lines', title: 'Input', lines }] : [];
 }
 
@@ -204,7 +224,12 @@ function explanationSections(c: CandidateData, client: ClientId | undefined): Se
 const ROUTINE = new Set<KbEntry['event']>(['connect', 'broker-start', 'broker-stop']);
 const isRoutine = (e: KbEntry | undefined) => !e || ROUTINE.has(e.event) || e.id === 'mosquitto.disconnected';
 
-export function buildExplainLogReport(a: LogAnalysis, source: string, common: Common, extra: { interrupted?: boolean } = {}): Report<ExplainData> {
+export function buildExplainLogReport(
+  a: LogAnalysis,
+  source: string,
+  common: Common,
+  extra: { interrupted?: boolean } = {},
+): Report<ExplainData> {
   const interrupted = extra.interrupted ?? false;
   const groups: LogGroupData[] = a.groups.map((g) => {
     const e = entryById(g.entryId);
@@ -243,31 +268,66 @@ export function buildExplainLogReport(a: LogAnalysis, source: string, common: Co
       kind: 'table',
       title: `Causes in ${source} (${a.recognised} of ${plural(a.lines, 'line')} recognised, ${a.informational} routine)`,
       head: ['count', 'layer', 'cause', 'clients', 'first line'],
-      rows: groups.map((g) => [String(g.count), g.layer, g.title, g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''), String(g.firstLine)]),
+      rows: groups.map((g) => [
+        String(g.count),
+        g.layer,
+        g.title,
+        g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''),
+        String(g.firstLine),
+      ]),
     });
   }
   if (a.findings.length) {
-    view.push({ kind: 'lines', title: 'Timeline', lines: a.findings.flatMap((f) => [`• ${f.summary}`, `  → ${f.hint}`]) });
+    view.push({
+      kind: 'lines',
+      title: 'Timeline',
+      lines: a.findings.flatMap((f) => [`• ${f.summary}`, `  → ${f.hint}`]),
+    });
   }
   const actionable = groups.filter((g) => !isRoutine(entryById(g.id))).slice(0, 5);
   if (actionable.length) {
-    view.push({ kind: 'lines', title: 'What to do', lines: actionable.flatMap((g) => [`${g.title}`, `  fix: ${g.fix}`, `  confirm: ${g.confirm}`]) });
+    view.push({
+      kind: 'lines',
+      title: 'What to do',
+      lines: actionable.flatMap((g) => [`${g.title}`, `  fix: ${g.fix}`, `  confirm: ${g.confirm}`]),
+    });
   }
   if (a.unrecognised > 0) {
-    view.push({ kind: 'lines', title: `Not recognised (${plural(a.unrecognised, 'line')}), for example`, lines: a.unrecognisedSamples });
+    view.push({
+      kind: 'lines',
+      title: `Not recognised (${plural(a.unrecognised, 'line')}), for example`,
+      lines: a.unrecognisedSamples,
+    });
   }
   const skipped = [
     a.binary ? `${plural(a.binary, 'line')} skipped: not text` : '',
     a.truncated ? `${plural(a.truncated, 'line')} longer than 8 KiB: read up to 8 KiB` : '',
-    a.untrackedClients ? `${plural(a.untrackedClients, 'client')} past the first 10,000: counted, not followed in the timeline` : '',
+    a.untrackedClients
+      ? `${plural(a.untrackedClients, 'client')} past the first 10,000: counted, not followed in the timeline`
+      : '',
   ].filter(Boolean);
   if (skipped.length) view.push({ kind: 'lines', title: 'Input', lines: skipped });
   const summary = `${a.recognised} of ${plural(a.lines, 'line')} explained in ${plural(groups.length, 'cause')}${a.findings.length ? `; ${plural(a.findings.length, 'timeline finding')}` : ''}`;
   // Findings are in data.findings and the Timeline section; explain-error has no check table (see above).
-  if (interrupted) return base(common, data, [], view, { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${summary} so far` });
-  return base(common, data, [], view, a.recognised > 0
-    ? { status: 'ok', exitCode: ExitCode.ok, summary }
-    : { status: 'failed', exitCode: ExitCode.finding, summary: `none of the ${plural(a.lines, 'line')} in ${source} is in the knowledge base` });
+  if (interrupted)
+    return base(common, data, [], view, {
+      status: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      summary: `interrupted: ${summary} so far`,
+    });
+  return base(
+    common,
+    data,
+    [],
+    view,
+    a.recognised > 0
+      ? { status: 'ok', exitCode: ExitCode.ok, summary }
+      : {
+          status: 'failed',
+          exitCode: ExitCode.finding,
+          summary: `none of the ${plural(a.lines, 'line')} in ${source} is in the knowledge base`,
+        },
+  );
 }
 
 function plural(n: number, word: string): string {

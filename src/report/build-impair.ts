@@ -17,7 +17,11 @@ const EVENT_TEXT: { [T in ImpairEvent['type']]: (e: EventOf<T>) => string } = {
   opened: (e) => `#${e.conn} opened from ${e.detail}`,
   'mapping-expired': (e) =>
     `#${e.conn} mapping expired after ${formatDuration(e.idleMs)} idle: ${
-      e.mode === 'drop' ? 'bytes now vanish silently' : e.resetOn === 'use' ? 'the next end to send gets a reset' : 'resetting both ends'
+      e.mode === 'drop'
+        ? 'bytes now vanish silently'
+        : e.resetOn === 'use'
+          ? 'the next end to send gets a reset'
+          : 'resetting both ends'
     }`,
   reset: (e) => `#${e.conn} reset (${e.reason === 'peer' ? `passed on from ${e.detail ?? 'peer'}` : e.reason})`,
   blackholed: (e) => `#${e.conn} blackholed: bytes now vanish silently`,
@@ -103,7 +107,8 @@ function timingCheck(late: TimerLateness): Check {
     metrics: { ...late },
     ...(busy
       ? {
-          explanation: 'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
+          explanation:
+            'the machine was too busy to release delayed bytes on time, so measured RTTs include extra delay',
           hint: 'run impair on a less loaded machine or core, or allow for this lateness when reading results',
         }
       : {}),
@@ -136,11 +141,24 @@ export function buildImpairReport(input: ImpairReportInput): Report<ImpairData> 
   const counters = input.counters;
   const late = input.lateness;
   const checks: Check[] = [
-    { id: 'impair.faults', title: 'Faults injected', status: 'info', summary: description, durationMs, metrics: { ...counters } },
+    {
+      id: 'impair.faults',
+      title: 'Faults injected',
+      status: 'info',
+      summary: description,
+      durationMs,
+      metrics: { ...counters },
+    },
     ...(late && late.releases > 0 ? [timingCheck(late)] : []),
   ];
   return {
-    ...reportEnvelope({ command: 'impair', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: masked }),
+    ...reportEnvelope({
+      command: 'impair',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      target: masked,
+    }),
     checks,
     data: {
       listen,

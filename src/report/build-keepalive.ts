@@ -82,7 +82,11 @@ export interface KeepaliveData {
 const s = (n: number) => `${n} s`;
 const dur = (ms: number) => formatDuration(ms);
 
-export function clientAdvice(rec: Recommendation, ids: ClientLibId[], target: KeepaliveReportInput['snippetTarget']): ClientAdvice[] {
+export function clientAdvice(
+  rec: Recommendation,
+  ids: ClientLibId[],
+  target: KeepaliveReportInput['snippetTarget'],
+): ClientAdvice[] {
   const settings: SnippetSettings = {
     ...target,
     keepaliveS: rec.keepaliveS,
@@ -97,8 +101,10 @@ export function clientAdvice(rec: Recommendation, ids: ClientLibId[], target: Ke
     let fits = wait >= rec.pingTimeoutS && rec.keepaliveS >= lib.minKeepaliveS;
     let note: string | undefined;
     if (rec.keepaliveS < lib.minKeepaliveS) note = `needs keepalive ≥ ${lib.minKeepaliveS} s`;
-    else if (wait < rec.pingTimeoutS) note = `waits only ${wait} s for PINGRESP, less than the ${rec.pingTimeoutS} s the path needs`;
-    else if (wait > rec.pingTimeoutS) note = `waits ${wait} s for PINGRESP (fixed by the library): detection is slower than the ${rec.pingTimeoutS} s timeout allows`;
+    else if (wait < rec.pingTimeoutS)
+      note = `waits only ${wait} s for PINGRESP, less than the ${rec.pingTimeoutS} s the path needs`;
+    else if (wait > rec.pingTimeoutS)
+      note = `waits ${wait} s for PINGRESP (fixed by the library): detection is slower than the ${rec.pingTimeoutS} s timeout allows`;
     if (lib.id === 'umqtt') note = 'the snippet pings and times PINGRESP itself';
     if (lib.id === 'mosquitto-cli' && rec.keepaliveS < 5) fits = false;
     return {
@@ -122,7 +128,8 @@ export function clientAdvice(rec: Recommendation, ids: ClientLibId[], target: Ke
 function withheldBecause(input: KeepaliveReportInput): string | undefined {
   if (input.failure && input.failure.classified.kind !== 'interrupted') return input.failure.classified.oneLine;
   const r = input.rtt;
-  if (r && r.sent > 0 && r.received === 0) return `no PINGRESP to any of ${r.sent} PINGREQ${r.sent === 1 ? '' : 's'}: the broker or the path does not answer keepalive pings`;
+  if (r && r.sent > 0 && r.received === 0)
+    return `no PINGRESP to any of ${r.sent} PINGREQ${r.sent === 1 ? '' : 's'}: the broker or the path does not answer keepalive pings`;
   if (input.interrupted && input.target && !r?.received) return 'interrupted before anything was measured';
   return undefined;
 }
@@ -130,15 +137,28 @@ function withheldBecause(input: KeepaliveReportInput): string | undefined {
 function verdictFor(input: KeepaliveReportInput, withheld: string | undefined): Verdict {
   const failure = input.failure?.classified;
   if (failure && failure.kind !== 'interrupted') return failureVerdict(failure);
-  if (input.interrupted) return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: withheld ?? `interrupted; from what was measured: ${headline(input.rec)}` };
+  if (input.interrupted)
+    return {
+      status: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      summary: withheld ?? `interrupted; from what was measured: ${headline(input.rec)}`,
+    };
   if (withheld) return { status: 'failed', exitCode: ExitCode.finding, summary: withheld };
   const head = headline(input.rec);
   const v = input.verify;
   if (v && v.outcome === 'not-cut') {
-    return { status: 'degraded', exitCode: ExitCode.finding, summary: `${head}; but the broker did not drop a silent client within ${dur(v.waitedMs)}: it does not enforce keepalive` };
+    return {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `${head}; but the broker did not drop a silent client within ${dur(v.waitedMs)}: it does not enforce keepalive`,
+    };
   }
   if (v && v.outcome === 'cut' && !v.willFired && !v.willNotChecked) {
-    return { status: 'degraded', exitCode: ExitCode.finding, summary: `${head}; but the Will did not fire when the broker dropped the silent client` };
+    return {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `${head}; but the Will did not fire when the broker dropped the silent client`,
+    };
   }
   return { status: 'ok', exitCode: ExitCode.ok, summary: head };
 }
@@ -155,10 +175,16 @@ function rttCheck(rtt: NonNullable<KeepaliveReportInput['rtt']>): Check {
     summary: rtt.summary
       ? `${rtt.received}/${rtt.sent} answered, p50 ${dur(rtt.summary.p50)}, p99 ${dur(rtt.summary.p99)}, loss ${rtt.lossPct.toFixed(1)}%`
       : `no answer to ${rtt.sent} PINGREQ${rtt.sent === 1 ? '' : 's'}`,
-    metrics: { sent: rtt.sent, received: rtt.received, lossPct: rtt.lossPct, ...(rtt.summary ? { p50Ms: rtt.summary.p50, p99Ms: rtt.summary.p99, maxMs: rtt.summary.max } : {}) },
+    metrics: {
+      sent: rtt.sent,
+      received: rtt.received,
+      lossPct: rtt.lossPct,
+      ...(rtt.summary ? { p50Ms: rtt.summary.p50, p99Ms: rtt.summary.p99, maxMs: rtt.summary.max } : {}),
+    },
     ...(rtt.sent > 0 && rtt.received === 0
       ? {
-          explanation: 'the broker accepted the connection but answered no PINGREQ: a client with any keepalive would be cut (or cut itself) on this path',
+          explanation:
+            'the broker accepted the connection but answered no PINGREQ: a client with any keepalive would be cut (or cut itself) on this path',
           hint: 'check the broker and anything in the path that filters MQTT; mqtt-doctor probe measures the same pings',
         }
       : {}),
@@ -170,10 +196,16 @@ function limitsCheck(limits: BrokerLimitProbe): Check {
     id: 'broker-limits',
     title: 'Broker keepalive limit',
     status: 'info',
-    summary: limits.maxAcceptedS !== undefined ? `at most ${limits.maxAcceptedS} s (${limits.how})` : `no cap seen (${limits.how})`,
+    summary:
+      limits.maxAcceptedS !== undefined
+        ? `at most ${limits.maxAcceptedS} s (${limits.how})`
+        : `no cap seen (${limits.how})`,
     metrics: { maxAcceptedS: limits.maxAcceptedS ?? null, connects: limits.connects, refusals: limits.refusals },
     ...(limits.version === 4 && limits.maxAcceptedS === undefined
-      ? { explanation: 'MQTT 3.1.1 has no Server Keep Alive; mosquitto before 2.0.12 accepts any value and still enforces only its own 1.5 × K' }
+      ? {
+          explanation:
+            'MQTT 3.1.1 has no Server Keep Alive; mosquitto before 2.0.12 accepts any value and still enforces only its own 1.5 × K',
+        }
       : {}),
   };
 }
@@ -190,13 +222,25 @@ function discoveryCheck(discovery: IdleDiscovery): Check {
     status: discovery.inconsistent ? 'warn' : discovery.aboveMax ? 'info' : 'pass',
     summary: `${bracket}; ${discovery.connections} connections, ${discovery.rounds.length} round(s), took ${dur(discovery.tookMs)}`,
     durationMs: discovery.tookMs,
-    metrics: { lowMs: discovery.lowMs, highMs: discovery.highMs, aboveMax: discovery.aboveMax, deadClosed: discovery.deadHow.closed, deadSilent: discovery.deadHow.timeout, ...(discovery.cappedByBrokerS !== undefined ? { cappedByBrokerS: discovery.cappedByBrokerS } : {}) },
-    explanation: discovery.deadHow.closed > 0
-      ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
-      : discovery.deadHow.timeout > 0
-        ? 'idle connections went silent (PINGREQ unanswered, no RST): a middlebox that drops expired flows silently'
-        : 'no connection died within --max-idle',
-    ...(discovery.inconsistent ? { hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy' } : {}),
+    metrics: {
+      lowMs: discovery.lowMs,
+      highMs: discovery.highMs,
+      aboveMax: discovery.aboveMax,
+      deadClosed: discovery.deadHow.closed,
+      deadSilent: discovery.deadHow.timeout,
+      ...(discovery.cappedByBrokerS !== undefined ? { cappedByBrokerS: discovery.cappedByBrokerS } : {}),
+    },
+    explanation:
+      discovery.deadHow.closed > 0
+        ? 'idle connections were reset (RST/FIN): a middlebox that resets on expiry, like an AWS NAT gateway or an Azure LB with TCP reset'
+        : discovery.deadHow.timeout > 0
+          ? 'idle connections went silent (PINGREQ unanswered, no RST): a middlebox that drops expired flows silently'
+          : 'no connection died within --max-idle',
+    ...(discovery.inconsistent
+      ? {
+          hint: 'answers were not monotonic (a longer silence survived a shorter one): rerun, the path may be load-balanced or lossy',
+        }
+      : {}),
   };
 }
 
@@ -204,15 +248,29 @@ function verifyCheck(verify: VerifyBrokerResult): Check {
   return {
     id: 'verify-broker',
     title: 'Broker keepalive enforcement',
-    status: verify.outcome === 'cut' ? (verify.willFired || verify.willNotChecked ? 'pass' : 'warn') : verify.outcome === 'not-cut' ? 'warn' : 'skip',
+    status:
+      verify.outcome === 'cut'
+        ? verify.willFired || verify.willNotChecked
+          ? 'pass'
+          : 'warn'
+        : verify.outcome === 'not-cut'
+          ? 'warn'
+          : 'skip',
     summary:
       verify.outcome === 'cut' && verify.cutAfterMs !== undefined && verify.factor !== undefined
         ? `silent client with keepalive ${verify.keepaliveS} s cut after ${dur(verify.cutAfterMs)} = ${verify.factor.toFixed(2)} × K; Will ${verify.willNotChecked ? 'not checked' : verify.willFired ? `fired ${dur(verify.willAfterCutMs ?? 0)} after the cut` : 'did NOT fire'}`
         : verify.outcome === 'not-cut'
           ? `not cut within ${dur(verify.waitedMs)} (keepalive ${verify.keepaliveS} s)`
           : 'interrupted',
-    metrics: { keepaliveS: verify.keepaliveS, cutAfterMs: verify.cutAfterMs ?? null, factor: verify.factor ?? null, willFired: verify.willFired, disconnectReason: verify.disconnectReason ?? null },
-    explanation: 'the spec requires a cut after 1.5 × K; brokers check on a timer, so the real factor is 1.5 plus up to one check interval divided by K (mosquitto ~5 s, EMQX 30 s)',
+    metrics: {
+      keepaliveS: verify.keepaliveS,
+      cutAfterMs: verify.cutAfterMs ?? null,
+      factor: verify.factor ?? null,
+      willFired: verify.willFired,
+      disconnectReason: verify.disconnectReason ?? null,
+    },
+    explanation:
+      'the spec requires a cut after 1.5 × K; brokers check on a timer, so the real factor is 1.5 plus up to one check interval divided by K (mosquitto ~5 s, EMQX 30 s)',
     ...(verify.willNotChecked ? { hint: verify.willNotChecked } : {}),
   };
 }
@@ -224,7 +282,14 @@ const FAILURE_SUMMARY: Record<Exclude<ClassifiedFailure['kind'], 'interrupted'>,
 };
 
 function failureCheck(failure: ClassifiedFailure & { kind: Exclude<ClassifiedFailure['kind'], 'interrupted'> }): Check {
-  return { id: 'connect', title: 'Connect (DNS → CONNACK)', status: 'fail', summary: FAILURE_SUMMARY[failure.kind](failure), explanation: failure.oneLine, hint: failure.hint };
+  return {
+    id: 'connect',
+    title: 'Connect (DNS → CONNACK)',
+    status: 'fail',
+    summary: FAILURE_SUMMARY[failure.kind](failure),
+    explanation: failure.oneLine,
+    hint: failure.hint,
+  };
 }
 
 function recommendationCheck(rec: Recommendation): Check {
@@ -257,9 +322,18 @@ function settingsSection(rec: Recommendation, transport: KeepaliveInputs['transp
       ['keepalive', s(rec.keepaliveS)],
       ['ping timeout', `${s(rec.pingTimeoutS)} (PINGRESP wait)`],
       ['connect timeout', s(rec.connectTimeoutS)],
-      ['reconnect backoff', `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %, back to ${s(rec.backoff.minS)} after ${s(rec.backoff.resetAfterS)} connected`],
-      ['OS TCP keepalive', `idle ${s(rec.tcpKeepalive.idleS)}, interval ${s(rec.tcpKeepalive.intervalS)}, count ${rec.tcpKeepalive.count}`],
-      ['dead link noticed', `client after ≤ ${s(rec.detection.clientS)}, broker after ≤ ${s(rec.detection.serverS)} (${rec.detection.serverBasis})`],
+      [
+        'reconnect backoff',
+        `${s(rec.backoff.minS)} ×${rec.backoff.factor} up to ${s(rec.backoff.maxS)}, jitter ±${rec.backoff.jitterPct} %, back to ${s(rec.backoff.minS)} after ${s(rec.backoff.resetAfterS)} connected`,
+      ],
+      [
+        'OS TCP keepalive',
+        `idle ${s(rec.tcpKeepalive.idleS)}, interval ${s(rec.tcpKeepalive.intervalS)}, count ${rec.tcpKeepalive.count}`,
+      ],
+      [
+        'dead link noticed',
+        `client after ≤ ${s(rec.detection.clientS)}, broker after ≤ ${s(rec.detection.serverS)} (${rec.detection.serverBasis})`,
+      ],
       ['cost when idle', `${rec.pingsPerDay} pings/day, ${(rec.bytesPerDay / 1024).toFixed(1)} KiB/day (${transport})`],
     ],
   };
@@ -267,7 +341,11 @@ function settingsSection(rec: Recommendation, transport: KeepaliveInputs['transp
 
 function snippetSection(advice: ClientAdvice): Section {
   const caveat = advice.fits ? [] : [`⚠ ${advice.note ?? 'this library cannot follow the recommendation exactly'}`];
-  return { kind: 'lines', title: `${advice.title}: ${advice.semantics}`, lines: [...advice.snippet.split('\n'), ...caveat] };
+  return {
+    kind: 'lines',
+    title: `${advice.title}: ${advice.semantics}`,
+    lines: [...advice.snippet.split('\n'), ...caveat],
+  };
 }
 
 /** Default text: the answer first (settings, one snippet), in one screen; --explain adds the reasoning. */
@@ -277,22 +355,48 @@ function viewFor(input: KeepaliveReportInput, clients: ClientAdvice[]): Section[
   const view: Section[] = [settingsSection(rec, input.inputs.transport)];
   if (!input.explain) {
     if (first) view.push(snippetSection(first));
-    const others = clients.length > 1 ? `--client ${clients.slice(1).map((c) => c.id).join('|')} for another library's snippet, ` : '';
-    view.push({ kind: 'lines', title: 'More', lines: [`${others}--explain for the rule behind each number, the field guides and every library's PINGRESP wait`] });
+    const others =
+      clients.length > 1
+        ? `--client ${clients
+            .slice(1)
+            .map((c) => c.id)
+            .join('|')} for another library's snippet, `
+        : '';
+    view.push({
+      kind: 'lines',
+      title: 'More',
+      lines: [`${others}--explain for the rule behind each number, the field guides and every library's PINGRESP wait`],
+    });
   } else {
     view.push(
-      { kind: 'table', title: 'Why', head: ['rule', 'inputs', 'result'], rows: rec.why.map((w) => [w.rule, w.inputs, w.result]) },
+      {
+        kind: 'table',
+        title: 'Why',
+        head: ['rule', 'inputs', 'result'],
+        rows: rec.why.map((w) => [w.rule, w.inputs, w.result]),
+      },
       {
         kind: 'table',
         title: 'Field guides against this path',
         head: ['claim', 'theirs', 'ours', '', 'why'],
-        rows: rec.fieldGuide.map((f) => [`${f.claim} (${f.guide})`, f.theirs, f.ours, f.agrees ? 'agrees' : 'DISAGREES', f.why]),
+        rows: rec.fieldGuide.map((f) => [
+          `${f.claim} (${f.guide})`,
+          f.theirs,
+          f.ours,
+          f.agrees ? 'agrees' : 'DISAGREES',
+          f.why,
+        ]),
       },
       {
         kind: 'table',
         title: 'Client libraries with these settings',
         head: ['library', 'PINGRESP wait', 'detects dead link', 'note'],
-        rows: clients.map((c) => [c.title, s(c.pingWaitS), `≤ ${s(c.detectionS)}`, `${c.fits ? '' : '⚠ '}${c.note ?? ''}`]),
+        rows: clients.map((c) => [
+          c.title,
+          s(c.pingWaitS),
+          `≤ ${s(c.detectionS)}`,
+          `${c.fits ? '' : '⚠ '}${c.note ?? ''}`,
+        ]),
       },
       ...clients.map(snippetSection),
     );
@@ -334,10 +438,18 @@ export function buildKeepaliveReport(input: KeepaliveReportInput): Report<Keepal
   const clients = clientAdvice(input.rec, input.clients, input.snippetTarget);
   const failure = input.failure;
   return {
-    ...reportEnvelope({ command: 'keepalive-tune', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: input.target && maskTarget(input.target) }),
+    ...reportEnvelope({
+      command: 'keepalive-tune',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      target: input.target && maskTarget(input.target),
+    }),
     checks: checksFor(input, withheld),
     data: keepaliveData(input, clients, withheld !== undefined),
-    ...(failure && failure.classified.kind !== 'interrupted' ? { error: failureReportError(failure.classified, failure.failure) } : {}),
+    ...(failure && failure.classified.kind !== 'interrupted'
+      ? { error: failureReportError(failure.classified, failure.failure) }
+      : {}),
     verdict: verdictFor(input, withheld),
     view: withheld ? [] : viewFor(input, clients),
   };

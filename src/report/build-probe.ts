@@ -7,7 +7,15 @@ import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import { classifyFailure } from '../kb/classify.js';
 import { describeConnack } from '../kb/reason-codes.js';
-import { checkThresholds, findings, summarizeRtt, type Finding, type ProbeThresholds, type RttSummary, type ThresholdResult } from '../analyze/probe.js';
+import {
+  checkThresholds,
+  findings,
+  summarizeRtt,
+  type Finding,
+  type ProbeThresholds,
+  type RttSummary,
+  type ThresholdResult,
+} from '../analyze/probe.js';
 import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
 import { classifyMeasurementFailure } from '../analyze/failure.js';
 import type { Phase } from '../transport/types.js';
@@ -88,24 +96,33 @@ export function explainFailure(
     }
     if (cross.tried === 'mqtt' && f.phase === 'ws') {
       return {
-        explanation: 'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
+        explanation:
+          'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
         hint: `use ${target.secure ? 'mqtts' : 'mqtt'}://${hostPort}`,
       };
     }
     const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${hostPort}`;
     return cross.tried === 'tls'
-      ? { explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`, hint: `use ${url}` }
-      : { explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`, hint: `use ${url} (or the broker's TLS port, often 8883)` };
+      ? {
+          explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`,
+          hint: `use ${url}`,
+        }
+      : {
+          explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`,
+          hint: `use ${url} (or the broker's TLS port, often 8883)`,
+        };
   }
   if (f.phase === 'mqtt' && f.code === 'CONNACK_TIMEOUT') {
     return {
-      explanation: 'TCP (and TLS) worked but no CONNACK came back: most likely the port is not an MQTT listener (e.g. a WebSocket or HTTP port), or the broker is stalled or waiting on an auth backend',
+      explanation:
+        'TCP (and TLS) worked but no CONNACK came back: most likely the port is not an MQTT listener (e.g. a WebSocket or HTTP port), or the broker is stalled or waiting on an auth backend',
       hint: 'check the port (1883 mqtt, 8883 mqtts, 8083/8084 ws) and the broker log; raise --connect-timeout only if the broker is known to be slow',
     };
   }
   if (f.phase === 'mqtt' && (f.code === 'ECONNRESET' || f.code === 'CLOSED_BEFORE_CONNACK')) {
     return {
-      explanation: 'the server closed the connection in answer to CONNECT: most likely the port expects TLS or WebSocket, or the broker rejected this CONNECT (protocol level, client id, size)',
+      explanation:
+        'the server closed the connection in answer to CONNECT: most likely the port expects TLS or WebSocket, or the broker rejected this CONNECT (protocol level, client id, size)',
       hint: 'check the broker log for this client id; try mqtts:// or ws:// on this port',
     };
   }
@@ -198,9 +215,19 @@ function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undef
   }
 }
 
-function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult[], warnings: number, untrusted: Finding[]): Verdict {
+function verdictFor(
+  r: ProbeResult,
+  rtt: RttSummary,
+  thresholds: ThresholdResult[],
+  warnings: number,
+  untrusted: Finding[],
+): Verdict {
   if (r.interrupted) {
-    return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted after ${rtt.sent} probes; partial results above` };
+    return {
+      status: 'interrupted',
+      exitCode: ExitCode.interrupted,
+      summary: `interrupted after ${rtt.sent} probes; partial results above`,
+    };
   }
   const f = r.failure;
   if (f && r.sessionLostAfterSeq === undefined) {
@@ -208,12 +235,18 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
     const refused = f.phase === 'mqtt';
     if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) {
       const rc = describeConnack(f.reasonCode, r.mqttVersion);
-      return { status: 'failed', exitCode: ExitCode.refused, summary: `the broker refused the connection: ${rc.name} (${rc.hex})` };
+      return {
+        status: 'failed',
+        exitCode: ExitCode.refused,
+        summary: `the broker refused the connection: ${rc.name} (${rc.hex})`,
+      };
     }
     // A server that accepted the connection and never spoke MQTT is named the way every command names it (the
     // shared failure route); other failures keep their phase's own wording.
-    const classified = phaseName === 'MQTT session' ? undefined : classifyMeasurementFailure({ ...f, mqttVersion: r.mqttVersion });
-    if (classified?.kind === 'not-mqtt') return { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
+    const classified =
+      phaseName === 'MQTT session' ? undefined : classifyMeasurementFailure({ ...f, mqttVersion: r.mqttVersion });
+    if (classified?.kind === 'not-mqtt')
+      return { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
     return {
       status: 'failed',
       exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
@@ -238,7 +271,12 @@ function verdictFor(r: ProbeResult, rtt: RttSummary, thresholds: ThresholdResult
   const lossy = rtt.lost > 0;
   const rttText = rtt.stats ? `, RTT p50 ${fmtMs(rtt.stats.p50)} p99 ${fmtMs(rtt.stats.p99)}` : '';
   const base = `${rtt.received}/${rtt.sent} replies, ${rtt.lossPct.toFixed(1)}% loss${rttText}`;
-  if (lossy || warnings > 0) return { status: 'degraded', exitCode: ExitCode.ok, summary: `${base}${warnings ? `; ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}` };
+  if (lossy || warnings > 0)
+    return {
+      status: 'degraded',
+      exitCode: ExitCode.ok,
+      summary: `${base}${warnings ? `; ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}`,
+    };
   return { status: 'healthy', exitCode: ExitCode.ok, summary: base };
 }
 
@@ -254,7 +292,12 @@ function grantsSection(r: ProbeResult): Section | undefined {
   if (c.protocolVersion === 5) {
     // Absent CONNACK properties have spec defaults (MQTT 5 §3.2.2.3); show them as such.
     pairs.push(
-      ['server keep alive', p.serverKeepAlive !== undefined ? `${p.serverKeepAlive} s (overrides the client's)` : 'not set (client value stands)'],
+      [
+        'server keep alive',
+        p.serverKeepAlive !== undefined
+          ? `${p.serverKeepAlive} s (overrides the client's)`
+          : 'not set (client value stands)',
+      ],
       ['session expiry', p.sessionExpiryInterval !== undefined ? `${p.sessionExpiryInterval} s` : 'as requested'],
       ['receive maximum', p.receiveMaximum !== undefined ? String(p.receiveMaximum) : '65535 (default)'],
       ['maximum packet size', p.maximumPacketSize !== undefined ? `${p.maximumPacketSize} bytes` : 'no limit'],
@@ -284,7 +327,12 @@ function certSection(r: ProbeResult): Section | undefined {
       ['issuer', `${cert.issuer}${cert.selfSigned ? ' (self-signed)' : ''}`],
       ['names', cert.subjectAltNames.join(', ') || '(no SAN)'],
       ['valid', `${cert.validFrom.slice(0, 10)} → ${cert.validTo.slice(0, 10)} (${cert.daysToExpiry} days left)`],
-      ['verification', r.dial.tls?.verified ? 'passed' : `${r.dial.tls?.verifyError}${r.dial.tls?.insecure ? ' (ignored: --insecure)' : ''}`],
+      [
+        'verification',
+        r.dial.tls?.verified
+          ? 'passed'
+          : `${r.dial.tls?.verifyError}${r.dial.tls?.insecure ? ' (ignored: --insecure)' : ''}`,
+      ],
     ],
   };
 }
@@ -315,10 +363,18 @@ function waterfallSection(r: ProbeResult): Section | undefined {
 
 function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
   if (rtt.sent === 0) return undefined;
-  const what = r.method === 'ping' ? 'PINGREQ → PINGRESP' : r.method === 'echo' ? `PUBLISH QoS ${r.qos} → own subscription` : 'TCP connect (tcping)';
+  const what =
+    r.method === 'ping'
+      ? 'PINGREQ → PINGRESP'
+      : r.method === 'echo'
+        ? `PUBLISH QoS ${r.qos} → own subscription`
+        : 'TCP connect (tcping)';
   const pairs: Array<[string, string]> = [
     ['method', what],
-    ['sent / received', `${rtt.sent} / ${rtt.received}, ${rtt.lossPct.toFixed(1)}% loss${rtt.late ? `, ${rtt.late} late` : ''}${rtt.duplicates ? `, ${rtt.duplicates} duplicates` : ''}`],
+    [
+      'sent / received',
+      `${rtt.sent} / ${rtt.received}, ${rtt.lossPct.toFixed(1)}% loss${rtt.late ? `, ${rtt.late} late` : ''}${rtt.duplicates ? `, ${rtt.duplicates} duplicates` : ''}`,
+    ],
     ['cold (first probe)', fmtMs(rtt.coldMs)],
     ...(rtt.sent > 1 ? [['per probe', rttSparkline(r.samples.map((x) => x.rttMs))] as [string, string]] : []),
   ];
@@ -332,10 +388,14 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
   }
   if (rtt.unsolicited > 0) pairs.push(['unsolicited PINGRESPs', `${rtt.unsolicited} (RTT not measurable)`]);
   if (rtt.backToBack) {
-    pairs.push(['back-to-back p50 / max', `${fmtMs(rtt.backToBack.p50)} / ${fmtMs(rtt.backToBack.max)} (${rtt.backToBack.count} pings, each after the previous reply)`]);
+    pairs.push([
+      'back-to-back p50 / max',
+      `${fmtMs(rtt.backToBack.p50)} / ${fmtMs(rtt.backToBack.max)} (${rtt.backToBack.count} pings, each after the previous reply)`,
+    ]);
   }
   if (rtt.ack) {
-    const label = r.method === 'connect' ? 'TLS handshake p50 / p99' : `${r.qos === 2 ? 'PUBCOMP' : 'PUBACK'} p50 / p99`;
+    const label =
+      r.method === 'connect' ? 'TLS handshake p50 / p99' : `${r.qos === 2 ? 'PUBCOMP' : 'PUBACK'} p50 / p99`;
     pairs.push([label, `${fmtMs(rtt.ack.p50)} / ${fmtMs(rtt.ack.p99)}`]);
   }
   return { kind: 'pairs', title: 'Round trip', pairs };
@@ -380,7 +440,12 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
         ...(ex.hint ? { hint: ex.hint } : {}),
       });
     } else if (failedPhase !== undefined) {
-      checks.push({ id: phase === 'mqtt' ? 'connack' : phase, title: PHASE_TITLE[phase], status: 'skip', summary: 'not reached' });
+      checks.push({
+        id: phase === 'mqtt' ? 'connack' : phase,
+        title: PHASE_TITLE[phase],
+        status: 'skip',
+        summary: 'not reached',
+      });
     }
   }
   if (r.failure && r.sessionLostAfterSeq === undefined && r.connack?.reasonCode === 0) {
@@ -399,12 +464,17 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     const sessionLost = r.sessionLostAfterSeq !== undefined;
     checks.push({
       id: 'rtt',
-      title: r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
+      title:
+        r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
       status: sessionLost || rtt.received === 0 || rtt.unsolicited > 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
       summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${s ? `, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}` : ''}`,
       metrics: { ...rtt },
       ...(sessionLost && r.failure ? { explanation: r.failure.message } : {}),
-      ...(sessionLost && r.failure ? { hint: explainFailure(r.failure, r.mqttVersion).hint ?? 'run mqtt-doctor soak to see how often this happens' } : {}),
+      ...(sessionLost && r.failure
+        ? {
+            hint: explainFailure(r.failure, r.mqttVersion).hint ?? 'run mqtt-doctor soak to see how often this happens',
+          }
+        : {}),
     });
   }
   for (const t of thresholds) {
@@ -429,8 +499,16 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
     });
   }
   const warnings = found.filter((f) => f.severity === 'warn').length;
-  const verdict = verdictFor(r, rtt, thresholds, warnings, found.filter((f) => f.severity === 'fail'));
-  const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter((s): s is Section => s !== undefined);
+  const verdict = verdictFor(
+    r,
+    rtt,
+    thresholds,
+    warnings,
+    found.filter((f) => f.severity === 'fail'),
+  );
+  const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter(
+    (s): s is Section => s !== undefined,
+  );
   const c = r.connack;
   const data: ProbeData = {
     method: r.method,
@@ -464,17 +542,31 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
   };
   const failure = r.failure;
   return {
-    ...reportEnvelope({ command: 'probe', version: input.version, startedAt: input.startedAt, finishedAt: input.finishedAt, target: maskTarget(target), insecure: r.dial.tls?.insecure }),
+    ...reportEnvelope({
+      command: 'probe',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      target: maskTarget(target),
+      insecure: r.dial.tls?.insecure,
+    }),
     checks,
     data,
     ...(failure
       ? {
           error: {
-            kind: failure.phase === 'mqtt' && r.sessionLostAfterSeq === undefined ? 'refused' : r.sessionLostAfterSeq !== undefined ? 'session-lost' : 'unreachable',
+            kind:
+              failure.phase === 'mqtt' && r.sessionLostAfterSeq === undefined
+                ? 'refused'
+                : r.sessionLostAfterSeq !== undefined
+                  ? 'session-lost'
+                  : 'unreachable',
             phase: failure.phase,
             ...(failure.code ? { code: failure.code } : {}),
             message: failure.message,
-            ...(explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint ? { hint: explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint! } : {}),
+            ...(explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint
+              ? { hint: explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint! }
+              : {}),
           },
         }
       : {}),

@@ -7,9 +7,22 @@ import { ExitCode, UsageError } from '../errors.js';
 import { LatencyHistogram } from '../analyze/stats.js';
 import { CAUSE_INFO, NOT_SERVED_CAUSES, failureOfSoakAttempt, type DisconnectCause } from '../analyze/soak/causes.js';
 import { classifyMeasurementFailure } from '../analyze/failure.js';
-import { SOAK_FILE_VERSION, parseSoakLines, replaySoak, type EndReason, type SoakEvent, type SoakRunInfo } from '../analyze/soak/events.js';
+import {
+  SOAK_FILE_VERSION,
+  parseSoakLines,
+  replaySoak,
+  type EndReason,
+  type SoakEvent,
+  type SoakRunInfo,
+} from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
-import { checkThresholds, soakFindings, type SoakFinding, type SoakThresholds, type ThresholdResult } from '../analyze/soak/thresholds.js';
+import {
+  checkThresholds,
+  soakFindings,
+  type SoakFinding,
+  type SoakThresholds,
+  type ThresholdResult,
+} from '../analyze/soak/thresholds.js';
 import { entryById } from '../kb/catalog.js';
 import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { connectedStripFromEvents } from './html/terminal-spark.js';
@@ -58,7 +71,8 @@ export interface SoakReportInput {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const pct = (p: number): string => `${p > 0 && p < 0.01 ? p.toExponential(1) : p.toFixed(p < 1 ? 3 : 2)}%`;
-const ms = (v: number | undefined | null): string => (v === undefined || v === null ? '—' : v === 0 ? '0 s' : formatDuration(v));
+const ms = (v: number | undefined | null): string =>
+  v === undefined || v === null ? '—' : v === 0 ? '0 s' : formatDuration(v);
 
 export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
   const s = i.summary;
@@ -69,19 +83,49 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
     {
       id: 'connections',
       title: 'every client connected and stayed connected',
-      status: c.connects === 0 ? (i.end === 'signal' && c.connectFailures === 0 ? 'info' : 'fail') : c.disconnects + c.connectFailures > 0 ? 'warn' : 'pass',
+      status:
+        c.connects === 0
+          ? i.end === 'signal' && c.connectFailures === 0
+            ? 'info'
+            : 'fail'
+          : c.disconnects + c.connectFailures > 0
+            ? 'warn'
+            : 'pass',
       summary:
         c.connects === 0
           ? `no client connected (${plural(c.connectFailures, 'failed attempt')})`
           : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
-      metrics: { connects: c.connects, reconnects: c.reconnects, disconnects: c.disconnects, downtimeMs: c.worstClientDowntimeMs, uptimePct: c.uptimePct },
+      metrics: {
+        connects: c.connects,
+        reconnects: c.reconnects,
+        disconnects: c.disconnects,
+        downtimeMs: c.worstClientDowntimeMs,
+        uptimePct: c.uptimePct,
+      },
     },
     {
       id: 'messages',
       title: 'messages came back complete and in order',
-      status: idle ? 'skip' : m.sent === 0 ? (i.end === 'signal' || i.end === 'killed' ? 'info' : 'fail') : m.lost > 0 || m.duplicates > 0 ? 'warn' : 'pass',
-      summary: idle ? 'idle run (--rate 0): no messages' : `${m.sent} sent, ${m.received} received, ${m.lost} lost (${pct(m.lossPct)}), ${m.duplicates} duplicates, ${m.outOfOrder} out of order`,
-      metrics: { sent: m.sent, received: m.received, lost: m.lost, lossPct: m.lossPct, duplicates: m.duplicates, outOfOrder: m.outOfOrder },
+      status: idle
+        ? 'skip'
+        : m.sent === 0
+          ? i.end === 'signal' || i.end === 'killed'
+            ? 'info'
+            : 'fail'
+          : m.lost > 0 || m.duplicates > 0
+            ? 'warn'
+            : 'pass',
+      summary: idle
+        ? 'idle run (--rate 0): no messages'
+        : `${m.sent} sent, ${m.received} received, ${m.lost} lost (${pct(m.lossPct)}), ${m.duplicates} duplicates, ${m.outOfOrder} out of order`,
+      metrics: {
+        sent: m.sent,
+        received: m.received,
+        lost: m.lost,
+        lossPct: m.lossPct,
+        duplicates: m.duplicates,
+        outOfOrder: m.outOfOrder,
+      },
     },
   ];
   if (m.latencyMs) {
@@ -94,7 +138,14 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
     });
   }
   for (const f of i.findings) {
-    checks.push({ id: `finding.${f.id}`, title: f.title, status: f.status, summary: f.summary, explanation: f.explanation, ...(f.hint ? { hint: f.hint } : {}) });
+    checks.push({
+      id: `finding.${f.id}`,
+      title: f.title,
+      status: f.status,
+      summary: f.summary,
+      explanation: f.explanation,
+      ...(f.hint ? { hint: f.hint } : {}),
+    });
   }
   for (const t of i.thresholds) {
     checks.push({
@@ -107,7 +158,14 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
     });
   }
   return {
-    ...reportEnvelope({ command: i.command, version: i.version, startedAt: i.startedAt, finishedAt: i.finishedAt, target: i.target, insecure: i.insecure }),
+    ...reportEnvelope({
+      command: i.command,
+      version: i.version,
+      startedAt: i.startedAt,
+      finishedAt: i.finishedAt,
+      target: i.target,
+      insecure: i.insecure,
+    }),
     checks,
     data: {
       runId: i.runId,
@@ -128,23 +186,42 @@ function soakVerdict(i: SoakReportInput): Verdict {
   const c = s.connections;
   const failed = i.thresholds.filter((t) => !t.pass);
   if (failed.length > 0) {
-    return { status: 'failed', exitCode: ExitCode.finding, summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}` };
+    return {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}`,
+    };
   }
   const interrupted = i.end === 'signal' || i.end === 'killed';
   if (c.connects === 0 && s.clients > 0) {
     const top = topCause(c.byCause);
     // Ctrl-C while the clients were still connecting, before any attempt failed: nothing to blame yet.
     if (interrupted && top === undefined) {
-      return { status: 'interrupted', exitCode: ExitCode.ok, summary: `interrupted before any client connected (${plural(s.clients, 'client')} still connecting)` };
+      return {
+        status: 'interrupted',
+        exitCode: ExitCode.ok,
+        summary: `interrupted before any client connected (${plural(s.clients, 'client')} still connecting)`,
+      };
     }
-    const why = top ? ` (${CAUSE_INFO[top].title}${c.byCause[top] ? `: ${plural(c.byCause[top] ?? 0, 'attempt')}` : ''})` : '';
-    const stopped = i.end === 'refused' ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)' : '';
+    const why = top
+      ? ` (${CAUSE_INFO[top].title}${c.byCause[top] ? `: ${plural(c.byCause[top] ?? 0, 'attempt')}` : ''})`
+      : '';
+    const stopped =
+      i.end === 'refused'
+        ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)'
+        : '';
     // The newest attempt of the main cause, read through the failure route every command shares.
     const last = [...i.recentDisconnects].reverse().find((ev) => ev.cause === top);
     const failure = last && failureOfSoakAttempt(last, i.info.mqttVersion);
     if (failure) {
-      const classified = classifyMeasurementFailure(failure, { hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined });
-      return { status: 'failed', exitCode: classified.exitCode, summary: `no client ever connected: ${classified.oneLine}${why}${stopped}` };
+      const classified = classifyMeasurementFailure(failure, {
+        hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined,
+      });
+      return {
+        status: 'failed',
+        exitCode: classified.exitCode,
+        summary: `no client ever connected: ${classified.oneLine}${why}${stopped}`,
+      };
     }
     return {
       status: 'failed',
@@ -156,11 +233,19 @@ function soakVerdict(i: SoakReportInput): Verdict {
   // and the JUnit file lists it as a failure: the exit code must agree, interrupted or not.
   const failing = i.findings.filter((f) => f.status === 'fail');
   if (failing.length > 0) {
-    return { status: 'failed', exitCode: ExitCode.finding, summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; ') };
+    return {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; '),
+    };
   }
   // Healthy is earned by evidence: a run asked to send messages that sent none measured nothing.
   if (!interrupted && i.info.ratePerS > 0 && s.messages.sent === 0) {
-    return { status: 'failed', exitCode: ExitCode.finding, summary: 'no message sent: no client became ready to publish' };
+    return {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: 'no message sent: no client became ready to publish',
+    };
   }
   const problems: string[] = [];
   if (c.reconnects > 0) problems.push(plural(c.reconnects, 'reconnect'));
@@ -171,12 +256,25 @@ function soakVerdict(i: SoakReportInput): Verdict {
   const sat = s.saturation;
   if (sat && sat.windows > 0) problems.push(`the measuring machine was saturated for ${formatDuration(sat.totalMs)}`);
   const ran = `${plural(s.clients, 'client')} for ${formatDuration(s.elapsedMs)}`;
-  const ended = i.end === 'killed' ? ' (run did not finish: message counts from the last checkpoint)' : i.end === 'signal' ? ' (interrupted)' : '';
+  const ended =
+    i.end === 'killed'
+      ? ' (run did not finish: message counts from the last checkpoint)'
+      : i.end === 'signal'
+        ? ' (interrupted)'
+        : '';
   if (interrupted) {
-    return { status: 'interrupted', exitCode: ExitCode.ok, summary: `${ran}: ${problems.length ? problems.join(', ') : 'no problem seen'}${ended}` };
+    return {
+      status: 'interrupted',
+      exitCode: ExitCode.ok,
+      summary: `${ran}: ${problems.length ? problems.join(', ') : 'no problem seen'}${ended}`,
+    };
   }
-  if (problems.length > 0) return { status: 'degraded', exitCode: ExitCode.ok, summary: `${ran}: ${problems.join(', ')}` };
-  const evidence = i.info.ratePerS > 0 ? `${plural(s.messages.received, 'message')} back, no disconnect, no loss` : 'connections held, no disconnect';
+  if (problems.length > 0)
+    return { status: 'degraded', exitCode: ExitCode.ok, summary: `${ran}: ${problems.join(', ')}` };
+  const evidence =
+    i.info.ratePerS > 0
+      ? `${plural(s.messages.received, 'message')} back, no disconnect, no loss`
+      : 'connections held, no disconnect';
   return { status: 'healthy', exitCode: ExitCode.ok, summary: `${ran}: ${evidence}` };
 }
 
@@ -187,7 +285,8 @@ export function plural(n: number, word: string): string {
 
 function topCause(by: Partial<Record<DisconnectCause, number>>): DisconnectCause | undefined {
   let best: DisconnectCause | undefined;
-  for (const [k, v] of Object.entries(by)) if (best === undefined || (v ?? 0) > (by[best] ?? 0)) best = k as DisconnectCause;
+  for (const [k, v] of Object.entries(by))
+    if (best === undefined || (v ?? 0) > (by[best] ?? 0)) best = k as DisconnectCause;
   return best;
 }
 
@@ -218,8 +317,16 @@ function soakView(i: SoakReportInput): Section[] {
         ['clients', String(s.clients)],
         ['elapsed', `${formatDuration(s.elapsedMs)} (${iso(s.startedMs)} → ${iso(s.atMs)})`],
         ['reconnect policy', info.reconnect],
-        ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
-        ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],
+        [
+          'traffic',
+          info.ratePerS > 0
+            ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
+            : 'idle (connections only)',
+        ],
+        [
+          'session',
+          `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
+        ],
         ...(i.source ? [['source', sourceText(i.source)] as [string, string]] : []),
       ],
     },
@@ -229,18 +336,46 @@ function soakView(i: SoakReportInput): Section[] {
       pairs: [
         ['connected now', `${c.connectedNow}/${s.clients}`],
         ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
-        ['connects', `${c.connects} (${plural(c.reconnects, 'reconnect')}, most for one client ${c.maxReconnectsPerClient})`],
+        [
+          'connects',
+          `${c.connects} (${plural(c.reconnects, 'reconnect')}, most for one client ${c.maxReconnectsPerClient})`,
+        ],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
         ['uptime', c.connects === 0 ? '0% (no client ever connected)' : `${c.uptimePct.toFixed(3)}%`],
         ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
         ...(c.silent
-          ? [['silent link', `${plural(c.silent.outages, 'outage')} counted from the last byte received; noticed ${ms(c.silent.detectionDelayAvgMs)} later on average, at most ${ms(c.silent.detectionDelayMaxMs)}`] as [string, string]]
+          ? [
+              [
+                'silent link',
+                `${plural(c.silent.outages, 'outage')} counted from the last byte received; noticed ${ms(c.silent.detectionDelayAvgMs)} later on average, at most ${ms(c.silent.detectionDelayMaxMs)}`,
+              ] as [string, string],
+            ]
           : []),
-        ['longest outage', c.longestOutage ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})` : 'none'],
-        ['time to reconnect', c.timeToReconnectMs ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})` : '—'],
-        ['attempts per outage', c.attemptsPerOutage ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)` : '—'],
-        ['connected periods', c.connectedMs ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)` : '—'],
+        [
+          'longest outage',
+          c.longestOutage
+            ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})`
+            : 'none',
+        ],
+        [
+          'time to reconnect',
+          c.timeToReconnectMs
+            ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})`
+            : '—',
+        ],
+        [
+          'attempts per outage',
+          c.attemptsPerOutage
+            ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)`
+            : '—',
+        ],
+        [
+          'connected periods',
+          c.connectedMs
+            ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)`
+            : '—',
+        ],
         ['short outages', `${c.flaps} under ${ms(c.flapThresholdMs)}`],
         ['sessions lost', String(c.sessionsLost)],
       ],
@@ -253,9 +388,19 @@ function soakView(i: SoakReportInput): Section[] {
       kind: 'pairs',
       title: 'Fleet connects',
       pairs: [
-        ['CONNACK time', cm ? `p50 ${ms(cm.p50)}, p90 ${ms(cm.p90)}, p99 ${ms(cm.p99)}, max ${ms(cm.max)} (${plural(cm.count, 'connect')}, socket up → CONNACK)` : '—'],
+        [
+          'CONNACK time',
+          cm
+            ? `p50 ${ms(cm.p50)}, p90 ${ms(cm.p90)}, p99 ${ms(cm.p99)}, max ${ms(cm.max)} (${plural(cm.count, 'connect')}, socket up → CONNACK)`
+            : '—',
+        ],
         ...(s.clients > 1
-          ? [['connect rate', `${fleet.achievedPerS === null ? '—' : `${fleet.achievedPerS.toFixed(1)}/s`} achieved (${fleet.firstConnects} of ${s.clients} clients), ${fleet.askedPerS > 0 ? `${fleet.askedPerS}/s asked` : 'all at once asked'}`] as [string, string]]
+          ? [
+              [
+                'connect rate',
+                `${fleet.achievedPerS === null ? '—' : `${fleet.achievedPerS.toFixed(1)}/s`} achieved (${fleet.firstConnects} of ${s.clients} clients), ${fleet.askedPerS > 0 ? `${fleet.askedPerS}/s asked` : 'all at once asked'}`,
+              ] as [string, string],
+            ]
           : []),
       ],
     });
@@ -266,7 +411,10 @@ function soakView(i: SoakReportInput): Section[] {
       kind: 'pairs',
       title: 'Measuring machine',
       pairs: [
-        ['saturated', `${formatDuration(sat.totalMs)} in ${plural(sat.windows, 'second')}${sat.firstMs !== null && sat.lastMs !== null ? ` (${iso(sat.firstMs)} → ${iso(sat.lastMs)})` : ''}`],
+        [
+          'saturated',
+          `${formatDuration(sat.totalMs)} in ${plural(sat.windows, 'second')}${sat.firstMs !== null && sat.lastMs !== null ? ` (${iso(sat.firstMs)} → ${iso(sat.lastMs)})` : ''}`,
+        ],
         ['event-loop delay', `up to ${ms(sat.loopDelayMaxMs)}`],
         ['CPU', `up to ${Math.round(sat.cpuMaxPct)}% of a core`],
         ['failures then', `${sat.failuresDuring} (not attributed to the broker or the network)`],
@@ -284,7 +432,11 @@ function soakView(i: SoakReportInput): Section[] {
       head: ['cause', 'count', 'layer'],
       rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer]),
     });
-    view.push({ kind: 'lines', title: 'What the causes mean', lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects)) });
+    view.push({
+      kind: 'lines',
+      title: 'What the causes mean',
+      lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects)),
+    });
   }
   if (info.ratePerS > 0) {
     view.push({
@@ -298,10 +450,23 @@ function soakView(i: SoakReportInput): Section[] {
         ['out of order', String(m.outOfOrder)],
         ['late', `${m.late} (after the ${ms(info.lossGraceMs)} grace)`],
         ...(info.publishOffline
-          ? [['published while offline', `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`] as [string, string]]
+          ? [
+              [
+                'published while offline',
+                `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`,
+              ] as [string, string],
+            ]
           : [['skipped while offline', String(m.skippedOffline)] as [string, string]]),
-        ['in flight at disconnect', `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`],
-        ['latency', m.latencyMs ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})` : '—'],
+        [
+          'in flight at disconnect',
+          `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
+        ],
+        [
+          'latency',
+          m.latencyMs
+            ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})`
+            : '—',
+        ],
       ],
     });
   }
@@ -310,17 +475,36 @@ function soakView(i: SoakReportInput): Section[] {
       kind: 'table',
       title: `Last ${i.recentDisconnects.length} disconnects / failed attempts`,
       head: ['time', 'client', 'event', 'cause', 'detail'],
-      rows: i.recentDisconnects.map((e) => [iso(e.t), String(e.client), e.type === 'disconnect' ? 'lost' : 'attempt failed', CAUSE_INFO[e.cause].title, e.detail]),
+      rows: i.recentDisconnects.map((e) => [
+        iso(e.t),
+        String(e.client),
+        e.type === 'disconnect' ? 'lost' : 'attempt failed',
+        CAUSE_INFO[e.cause].title,
+        e.detail,
+      ]),
     });
   }
   // Only clients with something to show: a table of all-zero rows says nothing.
-  const troubled = s.perClient.filter((r) => r.reconnects > 0 || r.downtimeMs > 0 || r.lost > 0 || r.duplicates > 0 || r.outOfOrder > 0 || r.connects === 0);
+  const troubled = s.perClient.filter(
+    (r) =>
+      r.reconnects > 0 || r.downtimeMs > 0 || r.lost > 0 || r.duplicates > 0 || r.outOfOrder > 0 || r.connects === 0,
+  );
   if (s.clients > 1 && troubled.length > 0) {
     view.push({
       kind: 'table',
       title: troubled.length < s.clients ? `Clients with problems (${troubled.length} of ${s.clients})` : 'Per client',
       head: ['client', 'reconnects', 'downtime', 'sent', 'received', 'lost', 'dup', 'ooo', 'p99'],
-      rows: troubled.map((r) => [String(r.client), String(r.reconnects), ms(r.downtimeMs), String(r.sent), String(r.received), String(r.lost), String(r.duplicates), String(r.outOfOrder), ms(r.p99Ms)]),
+      rows: troubled.map((r) => [
+        String(r.client),
+        String(r.reconnects),
+        ms(r.downtimeMs),
+        String(r.sent),
+        String(r.received),
+        String(r.lost),
+        String(r.duplicates),
+        String(r.outOfOrder),
+        ms(r.p99Ms),
+      ]),
     });
   }
   return view;
@@ -329,7 +513,8 @@ function soakView(i: SoakReportInput): Section[] {
 function sourceText(src: SoakSource): string {
   const parts = [`${src.file}: ${plural(src.events, 'event')}`];
   if (src.badLines) parts.push(`${plural(src.badLines, 'unreadable line')}`);
-  if (src.newerVersion !== undefined) parts.push(`written by a newer mqtt-doctor (file version ${src.newerVersion}): upgrade to read all of it`);
+  if (src.newerVersion !== undefined)
+    parts.push(`written by a newer mqtt-doctor (file version ${src.newerVersion}): upgrade to read all of it`);
   if (!src.complete) parts.push('no end line (killed run)');
   return parts.join(', ');
 }
@@ -339,14 +524,25 @@ function sourceText(src: SoakSource): string {
  * message accounting comes from the last checkpoint or the end line. Throws UsageError for a file that is
  * not a soak file.
  */
-export function buildSoakFromFile(text: string, file: string, thresholds: SoakThresholds, version: string): Report<SoakData> {
+export function buildSoakFromFile(
+  text: string,
+  file: string,
+  thresholds: SoakThresholds,
+  version: string,
+): Report<SoakData> {
   const { events, badLines, newerVersion } = parseSoakLines(text);
   const r = replaySoak(events);
   if (!r.start && newerVersion !== undefined) {
-    throw new UsageError(`${file} was written by a newer mqtt-doctor (file version ${newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`, 'upgrade mqtt-doctor to read it');
+    throw new UsageError(
+      `${file} was written by a newer mqtt-doctor (file version ${newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`,
+      'upgrade mqtt-doctor to read it',
+    );
   }
   if (!r.start) {
-    throw new UsageError(`${file} is not a soak file (no start line)`, 'give the file written by `mqtt-doctor soak --out FILE`');
+    throw new UsageError(
+      `${file} is not a soak file (no start line)`,
+      'give the file written by `mqtt-doctor soak --out FILE`',
+    );
   }
   const info = r.start.info;
   const at = r.end?.t ?? r.lastEventMs ?? r.start.t;
@@ -355,7 +551,15 @@ export function buildSoakFromFile(text: string, file: string, thresholds: SoakTh
   const byClient = new Map(r.timelines.map((t) => [t.client, t]));
   const perClient = (last?.perClient ?? []).map((row) => {
     const tl = byClient.get(row.client);
-    return tl ? { ...row, connects: tl.connects, reconnects: tl.reconnects, downtimeMs: tl.downtimeMs(at), connected: tl.connected } : row;
+    return tl
+      ? {
+          ...row,
+          connects: tl.connects,
+          reconnects: tl.reconnects,
+          downtimeMs: tl.downtimeMs(at),
+          connected: tl.connected,
+        }
+      : row;
   });
   const messages = last?.messages ?? summarizeMessages([], at, 0, new LatencyHistogram());
   const summary: SoakSummary = {

@@ -17,7 +17,9 @@ export function renderJunit(report: Report): string {
     const open = `    <testcase classname="${esc(`mqtt-doctor.${report.command}.${c.id}`)}" name="${esc(c.title)}"${c.durationMs !== undefined ? ` time="${(c.durationMs / 1000).toFixed(3)}"` : ''}>`;
     const body: string[] = [];
     if (c.status === 'fail') {
-      body.push(`      <failure message="${esc(c.summary ?? c.title)}">${esc([c.explanation, c.hint].filter(Boolean).join('\n'))}</failure>`);
+      body.push(
+        `      <failure message="${esc(c.summary ?? c.title)}">${esc([c.explanation, c.hint].filter(Boolean).join('\n'))}</failure>`,
+      );
     } else if (c.status === 'skip') {
       body.push('      <skipped/>');
     }

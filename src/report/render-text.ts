@@ -36,7 +36,6 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
   }
 }
 
- 
 const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 
 /**
@@ -45,7 +44,10 @@ const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
  */
 export function fitColumns(rows: string[][], width: number): number[] | undefined {
   const n = Math.max(0, ...rows.map((r) => r.length));
-  const natural = Array.from({ length: n }, (_, i) => Math.max(1, ...rows.map((r) => Math.max(0, ...(r[i] ?? '').split('\n').map(visible)))) + 2);
+  const natural = Array.from(
+    { length: n },
+    (_, i) => Math.max(1, ...rows.map((r) => Math.max(0, ...(r[i] ?? '').split('\n').map(visible)))) + 2,
+  );
   const borders = n + 1;
   let total = natural.reduce((a, b) => a + b, 0) + borders;
   if (total <= width) return undefined;
@@ -105,12 +107,15 @@ export function renderText(report: Report, style: TextStyle): string {
   const parts: string[] = [];
   const head = report.target ? `${report.command} ${report.target.url}` : report.command;
   parts.push(c.bold(`mqtt-doctor ${head}`));
-  if (report.insecure) parts.push(c.yellow('! TLS verification is OFF (--insecure): the broker identity was not checked'));
+  if (report.insecure)
+    parts.push(c.yellow('! TLS verification is OFF (--insecure): the broker identity was not checked'));
   const width = Math.max(60, style.width ?? DEFAULT_WIDTH);
   const checks = renderChecks(report.checks, c, width);
   if (checks) parts.push(checks);
   for (const s of report.view ?? []) parts.push(renderSection(s, c, width));
-  const explained = report.checks.filter((ch) => (ch.status === 'fail' || ch.status === 'warn') && (ch.explanation || ch.hint));
+  const explained = report.checks.filter(
+    (ch) => (ch.status === 'fail' || ch.status === 'warn') && (ch.explanation || ch.hint),
+  );
   if (explained.length > 0) {
     const lines = explained.flatMap((ch) => [
       `${colorStatus(c, ch.status, STATUS_MARK[ch.status])} ${ch.title}: ${ch.explanation ?? ''}`.trimEnd(),

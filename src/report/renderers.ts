@@ -18,7 +18,8 @@ export interface RenderOptions {
 export type Renderer = (report: Report, opts: RenderOptions) => string;
 
 export const RENDERERS = {
-  text: (report, opts) => renderText(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) }),
+  text: (report, opts) =>
+    renderText(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) }),
   json: (report) => renderJson(report),
   junit: (report) => renderJunit(report),
 } satisfies Record<string, Renderer>;

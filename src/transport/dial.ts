@@ -5,7 +5,14 @@
  */
 import { lookup } from 'node:dns/promises';
 import { connect as netConnect, createServer, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, checkServerIdentity, createSecureContext, type PeerCertificate, type SecureContext, type TLSSocket } from 'node:tls';
+import {
+  connect as tlsConnect,
+  checkServerIdentity,
+  createSecureContext,
+  type PeerCertificate,
+  type SecureContext,
+  type TLSSocket,
+} from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { formatHostPort, type Scheme } from '../config/target.js';
@@ -44,7 +51,10 @@ export async function resolve(host: string, deadline: number): Promise<DnsInfo> 
   let timer: NodeJS.Timeout | undefined;
   try {
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup of ${host} timed out`), { code: 'ETIMEOUT' })), remaining(deadline));
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`DNS lookup of ${host} timed out`), { code: 'ETIMEOUT' })),
+        remaining(deadline),
+      );
     });
     const found = await Promise.race([lookup(host, { all: true, verbatim: true }), timeout]);
     return {
@@ -53,7 +63,13 @@ export async function resolve(host: string, deadline: number): Promise<DnsInfo> 
       addresses: found.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 })),
     };
   } catch (err) {
-    throw new PhaseError('dns', `${host}: ${errCode(err) ?? errMessage(err)}`, errCode(err) ?? 'EDNS', {}, { cause: err });
+    throw new PhaseError(
+      'dns',
+      `${host}: ${errCode(err) ?? errMessage(err)}`,
+      errCode(err) ?? 'EDNS',
+      {},
+      { cause: err },
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -64,7 +80,11 @@ function connectOnce(address: string, port: number, timeoutMs: number, signal?: 
     const socket = netConnect({ host: address, port, noDelay: true });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(Object.assign(new Error(`no answer from ${formatHostPort(address, port)} within ${Math.round(timeoutMs)} ms`), { code: 'ETIMEDOUT' }));
+      reject(
+        Object.assign(new Error(`no answer from ${formatHostPort(address, port)} within ${Math.round(timeoutMs)} ms`), {
+          code: 'ETIMEDOUT',
+        }),
+      );
     }, timeoutMs);
     const onAbort = () => {
       socket.destroy();
@@ -102,7 +122,17 @@ export async function dialTcp(opts: DialOptions, dns: DnsInfo): Promise<{ socket
       const socket = await connectOnce(a.address, opts.target.port, Math.min(budget, left), opts.signal);
       const ms = now() - t0;
       attempts.push({ address: a.address, family: a.family, ms });
-      return { socket, tcp: { ms, address: a.address, port: opts.target.port, family: a.family, localPort: socket.localPort ?? 0, attempts } };
+      return {
+        socket,
+        tcp: {
+          ms,
+          address: a.address,
+          port: opts.target.port,
+          family: a.family,
+          localPort: socket.localPort ?? 0,
+          attempts,
+        },
+      };
     } catch (err) {
       attempts.push({ address: a.address, family: a.family, ms: now() - t0, error: errCode(err) ?? errMessage(err) });
       lastErr = err;
@@ -110,7 +140,9 @@ export async function dialTcp(opts: DialOptions, dns: DnsInfo): Promise<{ socket
     }
   }
   const code = errCode(lastErr) ?? 'ETIMEDOUT';
-  const where = attempts.map((t) => `${formatHostPort(t.address, opts.target.port)} ${t.error}`).join(', ') || formatHostPort(opts.target.host, opts.target.port);
+  const where =
+    attempts.map((t) => `${formatHostPort(t.address, opts.target.port)} ${t.error}`).join(', ') ||
+    formatHostPort(opts.target.host, opts.target.port);
   throw new PhaseError('tcp', where, code, { dns }, { cause: lastErr });
 }
 
@@ -151,7 +183,11 @@ function secureContextFor(opts: DialOptions): SecureContext {
  * rejectUnauthorized: the report can then show the certificate that failed (expiry, SANs). Nothing is sent
  * over an unverified connection unless the user said --insecure.
  */
-export async function upgradeTls(opts: DialOptions, socket: Socket, info: DialInfo): Promise<{ tlsSocket: TLSSocket; tls: TlsInfo }> {
+export async function upgradeTls(
+  opts: DialOptions,
+  socket: Socket,
+  info: DialInfo,
+): Promise<{ tlsSocket: TLSSocket; tls: TlsInfo }> {
   const host = opts.target.host;
   const servername = opts.tls.servername ?? (isIP(host) ? undefined : host);
   // Build the context (parse --ca/--cert/--key, or load Node's bundled root store) before the clock starts:
@@ -218,14 +254,24 @@ export async function upgradeTls(opts: DialOptions, socket: Socket, info: DialIn
   };
   if (!tls.verified && !opts.tls.insecure) {
     tlsSocket.destroy();
-    throw new PhaseError('tls', `certificate verification failed: ${verifyError}${verifyMessage ? ` (${verifyMessage})` : ''}`, verifyError, { ...info, tls });
+    throw new PhaseError(
+      'tls',
+      `certificate verification failed: ${verifyError}${verifyMessage ? ` (${verifyMessage})` : ''}`,
+      verifyError,
+      { ...info, tls },
+    );
   }
   return { tlsSocket, tls };
 }
 
 type WsModule = typeof import('ws');
 
-async function wsUpgrade(ws$: WsModule, opts: DialOptions, socket: Socket | TLSSocket, info: DialInfo): Promise<{ stream: Duplex; ws: import('./types.js').WsInfo }> {
+async function wsUpgrade(
+  ws$: WsModule,
+  opts: DialOptions,
+  socket: Socket | TLSSocket,
+  info: DialInfo,
+): Promise<{ stream: Duplex; ws: import('./types.js').WsInfo }> {
   const { WebSocket, createWebSocketStream } = ws$;
   const path = opts.target.path ?? '/mqtt';
   const host = opts.target.host.includes(':') ? `[${opts.target.host}]` : opts.target.host;
@@ -247,7 +293,10 @@ async function wsUpgrade(ws$: WsModule, opts: DialOptions, socket: Socket | TLSS
       status = res.statusCode ?? 101;
     });
     ws.once('unexpected-response', (_req, res) => {
-      fail(`Unexpected server response: ${res.statusCode} (${res.statusMessage ?? 'HTTP'} on ${path}, expected 101 Switching Protocols)`, `HTTP_${res.statusCode}`);
+      fail(
+        `Unexpected server response: ${res.statusCode} (${res.statusMessage ?? 'HTTP'} on ${path}, expected 101 Switching Protocols)`,
+        `HTTP_${res.statusCode}`,
+      );
     });
     ws.once('open', () => {
       const ms = now() - t0;

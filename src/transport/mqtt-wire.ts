@@ -118,7 +118,12 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
       this.emit('packet', p);
     });
     this.parser.on('error', (err: Error) => {
-      this.fail({ kind: 'malformed', detail: err.message, firstBytes: this.firstBytes.toString('hex'), looksLike: sniff(this.firstBytes) });
+      this.fail({
+        kind: 'malformed',
+        detail: err.message,
+        firstBytes: this.firstBytes.toString('hex'),
+        looksLike: sniff(this.firstBytes),
+      });
       stream.destroy();
     });
     stream.on('data', (chunk: Buffer) => {
@@ -136,7 +141,9 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
       this.parser.parse(chunk);
     });
     const seen = () => (this.firstBytes.length > 0 ? { firstBytes: this.firstBytes.toString('hex') } : {});
-    stream.on('error', (err: NodeJS.ErrnoException) => this.fail({ kind: 'closed', error: tidyError(err.message), ...(err.code ? { code: err.code } : {}), ...seen() }));
+    stream.on('error', (err: NodeJS.ErrnoException) =>
+      this.fail({ kind: 'closed', error: tidyError(err.message), ...(err.code ? { code: err.code } : {}), ...seen() }),
+    );
     stream.on('close', () => this.fail({ kind: 'closed', ...seen() }));
     stream.on('end', () => this.fail({ kind: 'closed', error: 'the server closed the connection (FIN)', ...seen() }));
   }
@@ -198,10 +205,13 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
         cleanup();
         reject(new WireError({ kind: 'aborted' }));
       };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new WireError({ kind: 'timeout', waitedMs: performance.now() - t0 }));
-      }, Math.max(0, timeoutMs));
+      const timer = setTimeout(
+        () => {
+          cleanup();
+          reject(new WireError({ kind: 'timeout', waitedMs: performance.now() - t0 }));
+        },
+        Math.max(0, timeoutMs),
+      );
       this.on('packet', onPacket);
       this.on('close', onClose);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -213,7 +223,11 @@ export class MqttWire extends EventEmitter<{ packet: [Packet]; close: [WireFailu
    * how callers keep encoding out of the dial; either way the bytes exist before the send stamp.
    * connectSentAt/connackAt are set from the socket write and the socket read.
    */
-  async connect(fields: ConnectFields | Buffer, timeoutMs: number, signal?: AbortSignal): Promise<mqttPacket.IConnackPacket> {
+  async connect(
+    fields: ConnectFields | Buffer,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<mqttPacket.IConnackPacket> {
     const bytes = Buffer.isBuffer(fields) ? fields : encodeConnect(fields, this.protocolVersion);
     if (this.failure) throw new WireError(this.failure);
     const waiting = this.waitFor(is.connack, timeoutMs, signal);
@@ -249,7 +263,9 @@ export function connectPacket(f: ConnectFields, version: 4 | 5): mqttPacket.ICon
     keepalive: f.keepaliveS,
     ...(f.username !== undefined ? { username: f.username } : {}),
     ...(f.password !== undefined ? { password: Buffer.from(f.password, 'utf8') } : {}),
-    ...(f.will ? { will: { topic: f.will.topic, payload: Buffer.from(f.will.payload), qos: f.will.qos, retain: false } } : {}),
+    ...(f.will
+      ? { will: { topic: f.will.topic, payload: Buffer.from(f.will.payload), qos: f.will.qos, retain: false } }
+      : {}),
     ...(version === 5 && f.properties ? { properties: f.properties } : {}),
   };
 }

@@ -77,7 +77,8 @@ export function createOutput(opts: OutputOptions): Output {
       const text = render(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
       stdout.write(redact(text));
       // A failure also gets its one line on stderr, in every format: `probe … > /dev/null` must not fail silently.
-      if (report.error) err(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
+      if (report.error)
+        err(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);
     },
     write: (text) => stdout.write(redact(text)),
     addSecret: (s) => {

@@ -10,7 +10,9 @@ import { formatDuration } from '../config/units.js';
 export function soakStatusLine(s: SoakSummary, durationMs?: number | null): string {
   const m = s.messages;
   const p99 = m.latencyMs ? formatDuration(m.latencyMs.p99) : '—';
-  const elapsed = durationMs ? `${formatDuration(s.elapsedMs)} of ${formatDuration(durationMs)}` : formatDuration(s.elapsedMs);
+  const elapsed = durationMs
+    ? `${formatDuration(s.elapsedMs)} of ${formatDuration(durationMs)}`
+    : formatDuration(s.elapsedMs);
   const re = s.connections.reconnects;
   return `soak ${elapsed} · ${s.connections.connectedNow}/${s.clients} connected · ${re} reconnect${re === 1 ? '' : 's'} · ${m.lost} lost of ${m.sent} (${m.lossPct.toFixed(2)}%) · p99 ${p99}`;
 }
@@ -18,7 +20,9 @@ export function soakStatusLine(s: SoakSummary, durationMs?: number | null): stri
 /** The second line of the on-demand summary: disconnects by cause, downtime, duplicates, reordering. */
 export function soakDetailLine(s: SoakSummary): string {
   const c = s.connections;
-  const by = Object.entries(c.byCause).map(([k, v]) => `${k} ${v}`).join(', ');
+  const by = Object.entries(c.byCause)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   const down = c.worstClientDowntimeMs === 0 ? '0 s' : formatDuration(c.worstClientDowntimeMs);
   return `  disconnects ${c.disconnects}${by ? ` (${by})` : ''}, downtime ${down} worst client, duplicates ${s.messages.duplicates}, out of order ${s.messages.outOfOrder}`;
 }

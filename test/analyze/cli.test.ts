@@ -11,7 +11,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Packet } from 'mqtt-packet';
 import { runCli } from '../helpers/cli.js';
 import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
-import { analyze, HAS_TCPDUMP, HAS_TSHARK, RawClient, SKIP_REASON, sleep, startTcpdump, tempDir, warmMqttPacket, type AnalyzeJson } from './record.js';
+import {
+  analyze,
+  HAS_TCPDUMP,
+  HAS_TSHARK,
+  RawClient,
+  SKIP_REASON,
+  sleep,
+  startTcpdump,
+  tempDir,
+  warmMqttPacket,
+  type AnalyzeJson,
+} from './record.js';
 
 const HAS_DUMPCAP = spawnSync('dumpcap', ['--version'], { stdio: 'ignore' }).status === 0;
 const dir = tempDir();
@@ -27,7 +38,15 @@ if (!HAS_TCPDUMP) console.warn(`test/analyze/cli.test.ts capture tests skipped: 
 async function session(port: number): Promise<void> {
   const c = await RawClient.open(port);
   await c.connect('cli-dev', 30);
-  c.send({ cmd: 'publish', topic: 'a/b', payload: Buffer.from('x'), qos: 1, messageId: 1, retain: false, dup: false } as Packet);
+  c.send({
+    cmd: 'publish',
+    topic: 'a/b',
+    payload: Buffer.from('x'),
+    qos: 1,
+    messageId: 1,
+    retain: false,
+    dup: false,
+  } as Packet);
   await c.waitFor('puback', 2000);
   c.send({ cmd: 'pingreq' });
   await c.waitFor('pingresp', 2000);
@@ -37,7 +56,14 @@ async function session(port: number): Promise<void> {
 }
 
 function summary(j: AnalyzeJson): unknown {
-  return j.data.connections.map((c) => ({ clientId: c.clientId, cause: c.cause, endedBy: c.endedBy, how: c.how, packets: c.packets, durationMs: Math.round(c.durationMs) }));
+  return j.data.connections.map((c) => ({
+    clientId: c.clientId,
+    cause: c.cause,
+    endedBy: c.endedBy,
+    how: c.how,
+    packets: c.packets,
+    durationMs: Math.round(c.durationMs),
+  }));
 }
 
 describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
@@ -60,7 +86,11 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
   test('the recorded session reads as healthy, with the text report leading with findings and a table', async () => {
     expect(baseline.verdict.status).toBe('healthy');
     expect(baseline.data.connections).toHaveLength(1);
-    expect(baseline.data.connections[0]).toMatchObject({ clientId: 'cli-dev', cause: 'clean-disconnect', keepaliveS: 30 });
+    expect(baseline.data.connections[0]).toMatchObject({
+      clientId: 'cli-dev',
+      cause: 'clean-disconnect',
+      keepaliveS: 30,
+    });
     const r = await runCli(['analyze', pcap, '--port', String(m.port)]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Connections');
@@ -73,22 +103,27 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     expect(summary(r.json)).toEqual(summary(baseline));
   });
 
-  test.skipIf(!HAS_TSHARK)('pcapng written by tshark and nanosecond pcap written by editcap tell the same story', async () => {
-    const ng = join(dir, 'session.pcapng');
-    const ns = join(dir, 'session-ns.pcap');
-    expect(spawnSync('tshark', ['-r', pcap, '-F', 'pcapng', '-w', ng]).status).toBe(0);
-    expect(spawnSync('editcap', ['-F', 'nsecpcap', pcap, ns]).status).toBe(0);
-    for (const f of [ng, ns]) {
-      const r = await analyze(f, ['--port', String(m.port)]);
-      expect(r.json.data.capture.format).toBe(f === ng ? 'pcapng' : 'pcap-ns');
-      expect(summary(r.json)).toEqual(summary(baseline));
-      expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets);
-    }
-  });
+  test.skipIf(!HAS_TSHARK)(
+    'pcapng written by tshark and nanosecond pcap written by editcap tell the same story',
+    async () => {
+      const ng = join(dir, 'session.pcapng');
+      const ns = join(dir, 'session-ns.pcap');
+      expect(spawnSync('tshark', ['-r', pcap, '-F', 'pcapng', '-w', ng]).status).toBe(0);
+      expect(spawnSync('editcap', ['-F', 'nsecpcap', pcap, ns]).status).toBe(0);
+      for (const f of [ng, ns]) {
+        const r = await analyze(f, ['--port', String(m.port)]);
+        expect(r.json.data.capture.format).toBe(f === ng ? 'pcapng' : 'pcap-ns');
+        expect(summary(r.json)).toEqual(summary(baseline));
+        expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets);
+      }
+    },
+  );
 
   test.skipIf(!HAS_DUMPCAP)('a pcapng recorded by dumpcap', async () => {
     const f = join(dir, 'dumpcap.pcapng');
-    const child = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${m.port}`, '-w', f, '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${m.port}`, '-w', f, '-q'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // dumpcap prints "Capturing on" once its filter is in place.
@@ -111,14 +146,19 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     const r = await analyze(gz, ['--port', String(m.port)]);
     expect(summary(r.json)).toEqual(summary(baseline));
     // stdin: the shell feeds the file to `analyze -`.
-    const s = await runCli(['analyze', '-', '--json', '--port', String(m.port)], { wrap: ['sh', '-c', `exec "$0" "$@" < '${gz}'`] });
+    const s = await runCli(['analyze', '-', '--json', '--port', String(m.port)], {
+      wrap: ['sh', '-c', `exec "$0" "$@" < '${gz}'`],
+    });
     expect(s.code).toBe(0);
     expect(summary(JSON.parse(s.stdout) as AnalyzeJson)).toEqual(summary(baseline));
   });
 
   test('live: a capture streaming on stdin that never ends still gets its report on Ctrl-C', async () => {
     const { BIN } = await import('../helpers/cli.js');
-    const child = spawn(process.execPath, [BIN, 'analyze', '-', '--json', '--port', String(m.port)], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'analyze', '-', '--json', '--port', String(m.port)], {
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stdin.write(readFileSync(pcap)); // and keep stdin open, as tcpdump -w - does
@@ -144,7 +184,9 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets - 1);
     expect(r.json.data.connections[0]!.clientId).toBe('cli-dev');
     const t = await runCli(['analyze', cut, '--port', String(m.port)]);
-    expect(t.stdout).toMatch(/the file ends inside a packet record \(\d+ bytes left over\): it was cut; everything before was read/);
+    expect(t.stdout).toMatch(
+      /the file ends inside a packet record \(\d+ bytes left over\): it was cut; everything before was read/,
+    );
     // A gzip file cut in the middle of its stream says so too.
     const gzCut = join(dir, 'cut.pcap.gz');
     const gz = gzipSync(bytes);

@@ -12,7 +12,20 @@ import { startImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.j
 import { noFaults, type ImpairFaults } from '../../src/config/impair.js';
 import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
 import { makeCerts } from '../helpers/certs.js';
-import { analyze, HAS_TCPDUMP, HAS_TSHARK, onPort, RawClient, SKIP_REASON, sleep, startTcpdump, tempDir, tsharkCounts, warmMqttPacket, type AnalyzeJson } from './record.js';
+import {
+  analyze,
+  HAS_TCPDUMP,
+  HAS_TSHARK,
+  onPort,
+  RawClient,
+  SKIP_REASON,
+  sleep,
+  startTcpdump,
+  tempDir,
+  tsharkCounts,
+  warmMqttPacket,
+  type AnalyzeJson,
+} from './record.js';
 
 const dir = tempDir();
 let n = 0;
@@ -31,7 +44,13 @@ function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJson): void {
   expect(j.data.capture.packets).toBe(t.frames);
   const ours = j.data.connections
     .filter((c) => c.transport === 'mqtt')
-    .reduce((s, c) => s + Object.values(c.packets.client).reduce((a, b) => a + b, 0) + Object.values(c.packets.server).reduce((a, b) => a + b, 0), 0);
+    .reduce(
+      (s, c) =>
+        s +
+        Object.values(c.packets.client).reduce((a, b) => a + b, 0) +
+        Object.values(c.packets.server).reduce((a, b) => a + b, 0),
+      0,
+    );
   expect(ours).toBe(t.mqtt);
 }
 
@@ -62,7 +81,13 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const { code, json } = await analyze(f, ['--port', String(m.port)]);
     expect(code).toBe(1);
     const [conn] = onPort(json, m.port);
-    expect(conn).toMatchObject({ clientId: 'never-pings', keepaliveS: 1, cause: 'keepalive-cut', endedBy: 'server', how: 'fin' });
+    expect(conn).toMatchObject({
+      clientId: 'never-pings',
+      keepaliveS: 1,
+      cause: 'keepalive-cut',
+      endedBy: 'server',
+      how: 'fin',
+    });
     // On the wire the close comes before our process hears of it: silence ≤ what we observed, ≥ K.
     expect(conn!.silentMs.client!).toBeGreaterThanOrEqual(1000);
     expect(conn!.silentMs.client!).toBeLessThanOrEqual(observedSilence + 5);
@@ -75,7 +100,12 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
 
   test('NAT idle timeout with reset: RST on both legs after the idle the proxy enforced', async () => {
     const events: ImpairEvent[] = [];
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ natIdleMs: 1500, natMode: 'reset' }), onEvent: (e) => events.push(e) });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: m.port,
+      faults: faults({ natIdleMs: 1500, natMode: 'reset' }),
+      onEvent: (e) => events.push(e),
+    });
     const f = file('nat-reset');
     const rec = await startTcpdump(f, [proxy.port, m.port]);
     const c = await RawClient.open(proxy.port);
@@ -83,7 +113,8 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     await c.closed(6000);
     await rec.stop();
     await proxy.close();
-    const expired = events.find((e) => e.type === 'mapping-expired') as Extract<ImpairEvent, { type: 'mapping-expired' }> | undefined;
+    const expired = events.find((e) => e.type === 'mapping-expired') as
+      Extract<ImpairEvent, { type: 'mapping-expired' }> | undefined;
     expect(expired).toBeDefined();
     const { json } = await analyze(f, ['--port', `${proxy.port},${m.port}`]);
     const [front] = onPort(json, proxy.port);
@@ -101,7 +132,11 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
   });
 
   test('NAT idle timeout that drops silently: the ping after the long silence goes unanswered, the client gives up', async () => {
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ natIdleMs: 1500, natMode: 'drop' }) });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: m.port,
+      faults: faults({ natIdleMs: 1500, natMode: 'drop' }),
+    });
     const f = file('nat-drop');
     const rec = await startTcpdump(f, [proxy.port]);
     const c = await RawClient.open(proxy.port);
@@ -128,7 +163,11 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
   });
 
   test('blackhole: pings stop being answered while the client pings often; not mistaken for an idle timeout', async () => {
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: m.port, faults: faults({ blackholeAfterMs: 1000 }) });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: m.port,
+      faults: faults({ blackholeAfterMs: 1000 }),
+    });
     const f = file('blackhole');
     const rec = await startTcpdump(f, [proxy.port]);
     const c = await RawClient.open(proxy.port);
@@ -156,11 +195,13 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const f = file('broker-killed');
     const rec = await startTcpdump(f, [m.port]);
     const ids = ['herd-1', 'herd-2', 'herd-3'];
-    const clients = await Promise.all(ids.map(async (id) => {
-      const c = await RawClient.open(m.port);
-      await c.connect(id, 30);
-      return c;
-    }));
+    const clients = await Promise.all(
+      ids.map(async (id) => {
+        const c = await RawClient.open(m.port);
+        await c.connect(id, 30);
+        return c;
+      }),
+    );
     const back: RawClient[] = [];
     // Each client: a fixed 300 ms reconnect delay, no jitter (the lockstep a fixed policy causes).
     const reconnect = async (id: string): Promise<void> => {
@@ -196,39 +237,54 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     expect(killed[0]!.explanation).toMatch(/closed 3 connections within/);
     expect(json.data.connections.filter((c) => c.cause === 'port-closed').length).toBeGreaterThanOrEqual(3);
     expect(json.data.findings.map((x) => x.id)).toContain('lockstep');
-    expect(json.data.connections.filter((c) => c.cause === 'clean-disconnect').map((c) => c.clientId).sort()).toEqual(ids);
+    expect(
+      json.data.connections
+        .filter((c) => c.cause === 'clean-disconnect')
+        .map((c) => c.clientId)
+        .sort(),
+    ).toEqual(ids);
     expectTsharkAgrees(f, [m.port], json);
   });
 
-  test.each([4, 5] as const)('takeover (MQTT %s): a second connection with the same client id, then the broker closes the first', async (v) => {
-    const f = file(`takeover-${v}`);
-    const rec = await startTcpdump(f, [m.port]);
-    const a = await RawClient.open(m.port, v);
-    await a.connect('twin', 30);
-    await sleep(200);
-    const b = await RawClient.open(m.port, v);
-    await b.connect('twin', 30);
-    await a.closed(3000);
-    b.send({ cmd: 'disconnect' });
-    b.end();
-    await b.closed(2000);
-    await rec.stop();
-    const { json } = await analyze(f, ['--port', String(m.port)]);
-    const [first, second] = onPort(json, m.port);
-    expect(first).toMatchObject({ clientId: 'twin', cause: 'takeover', endedBy: 'server', protocolVersion: v });
-    // mosquitto 2.0.11 closes the old connection without sending MQTT 5 DISCONNECT 0x8E: the takeover is read
-    // from the second CONNECT with the same id, not from a reason code.
-    expect(first!.packets.server['disconnect']).toBeUndefined();
-    expect(second).toMatchObject({ clientId: 'twin', cause: 'clean-disconnect' });
-    expect(json.data.findings.map((x) => x.id)).toEqual(expect.arrayContaining(['cause.takeover', 'duplicate-client-id']));
-    expectTsharkAgrees(f, [m.port], json);
-  });
+  test.each([4, 5] as const)(
+    'takeover (MQTT %s): a second connection with the same client id, then the broker closes the first',
+    async (v) => {
+      const f = file(`takeover-${v}`);
+      const rec = await startTcpdump(f, [m.port]);
+      const a = await RawClient.open(m.port, v);
+      await a.connect('twin', 30);
+      await sleep(200);
+      const b = await RawClient.open(m.port, v);
+      await b.connect('twin', 30);
+      await a.closed(3000);
+      b.send({ cmd: 'disconnect' });
+      b.end();
+      await b.closed(2000);
+      await rec.stop();
+      const { json } = await analyze(f, ['--port', String(m.port)]);
+      const [first, second] = onPort(json, m.port);
+      expect(first).toMatchObject({ clientId: 'twin', cause: 'takeover', endedBy: 'server', protocolVersion: v });
+      // mosquitto 2.0.11 closes the old connection without sending MQTT 5 DISCONNECT 0x8E: the takeover is read
+      // from the second CONNECT with the same id, not from a reason code.
+      expect(first!.packets.server['disconnect']).toBeUndefined();
+      expect(second).toMatchObject({ clientId: 'twin', cause: 'clean-disconnect' });
+      expect(json.data.findings.map((x) => x.id)).toEqual(
+        expect.arrayContaining(['cause.takeover', 'duplicate-client-id']),
+      );
+      expectTsharkAgrees(f, [m.port], json);
+    },
+  );
 
   test('TLS ClientHello to the plain MQTT port: SNI read, closed by the broker without a ServerHello', async () => {
     const f = file('tls-wrong-port');
     const rec = await startTcpdump(f, [m.port]);
     await new Promise<void>((resolve) => {
-      const s = tlsConnect({ host: '127.0.0.1', port: m.port, servername: 'broker.example', rejectUnauthorized: false });
+      const s = tlsConnect({
+        host: '127.0.0.1',
+        port: m.port,
+        servername: 'broker.example',
+        rejectUnauthorized: false,
+      });
       s.on('error', () => resolve());
       s.on('close', () => resolve());
     });
@@ -236,7 +292,12 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const { code, json } = await analyze(f, ['--port', String(m.port)]);
     expect(code).toBe(1);
     const [conn] = onPort(json, m.port);
-    expect(conn).toMatchObject({ transport: 'tls', cause: 'tls-to-plain-port', endedBy: 'server', tls: { sni: 'broker.example' } });
+    expect(conn).toMatchObject({
+      transport: 'tls',
+      cause: 'tls-to-plain-port',
+      endedBy: 'server',
+      tls: { sni: 'broker.example' },
+    });
     // The ClientHello is the client's whole flight; the server sent nothing back.
     const hb = (conn!.tls as { handshakeBytes?: { client: number; server: number } }).handshakeBytes!;
     expect(hb.server).toBe(0);
@@ -248,7 +309,11 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     try {
       const f = file('websocket');
       const rec = await startTcpdump(f, [ws.wsPort!]);
-      const client = mqtt.connect(`ws://127.0.0.1:${ws.wsPort}/mqtt`, { clientId: 'ws-client', keepalive: 30, reconnectPeriod: 0 });
+      const client = mqtt.connect(`ws://127.0.0.1:${ws.wsPort}/mqtt`, {
+        clientId: 'ws-client',
+        keepalive: 30,
+        reconnectPeriod: 0,
+      });
       await new Promise<void>((resolve, reject) => {
         client.once('connect', () => resolve());
         client.once('error', reject);
@@ -259,7 +324,12 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       const { code, json } = await analyze(f, ['--port', String(ws.wsPort)]);
       expect(code).toBe(0);
       const [conn] = onPort(json, ws.wsPort!);
-      expect(conn).toMatchObject({ transport: 'mqtt-ws', clientId: 'ws-client', keepaliveS: 30, cause: 'clean-disconnect' });
+      expect(conn).toMatchObject({
+        transport: 'mqtt-ws',
+        clientId: 'ws-client',
+        keepaliveS: 30,
+        cause: 'clean-disconnect',
+      });
       expect(conn!.packets.client).toMatchObject({ connect: 1, publish: 1, disconnect: 1 });
       expect(conn!.packets.server).toMatchObject({ connack: 1, puback: 1 });
     } finally {

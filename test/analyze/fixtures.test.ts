@@ -11,10 +11,28 @@ const F = (name: string): string => new URL(`../../fixtures/captures/${name}`, i
 describe('analyze fixtures/captures', () => {
   test.each([
     ['keepalive-cut.pcap', [['never-pings', 'keepalive-cut', 'server', 'fin']]],
-    ['nat-idle-reset.pcap', [['nat-reset', 'idle-reset', 'server', 'rst'], ['nat-reset', 'idle-reset', 'client', 'rst']]],
+    [
+      'nat-idle-reset.pcap',
+      [
+        ['nat-reset', 'idle-reset', 'server', 'rst'],
+        ['nat-reset', 'idle-reset', 'client', 'rst'],
+      ],
+    ],
     ['blackhole.pcap', [['blackholed', 'blackhole', 'client', 'fin']]],
-    ['takeover.pcap', [['twin', 'takeover', 'server', 'fin'], ['twin', 'clean-disconnect', 'client', 'fin']]],
-    ['takeover.pcap.gz', [['twin', 'takeover', 'server', 'fin'], ['twin', 'clean-disconnect', 'client', 'fin']]],
+    [
+      'takeover.pcap',
+      [
+        ['twin', 'takeover', 'server', 'fin'],
+        ['twin', 'clean-disconnect', 'client', 'fin'],
+      ],
+    ],
+    [
+      'takeover.pcap.gz',
+      [
+        ['twin', 'takeover', 'server', 'fin'],
+        ['twin', 'clean-disconnect', 'client', 'fin'],
+      ],
+    ],
   ])('%s', async (name, expected) => {
     const { code, json } = await analyze(F(name));
     expect(code).toBe(1);

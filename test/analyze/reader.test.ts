@@ -31,7 +31,9 @@ function run(buf: Buffer, chunk = 7777, opts: ConstructorParameters<typeof Captu
   return { ...r, diag: diagnose(r.connections) };
 }
 
-function mqttCount(c: { dir: { client: { mqtt: Record<string, number> }; server: { mqtt: Record<string, number> } } }): number {
+function mqttCount(c: {
+  dir: { client: { mqtt: Record<string, number> }; server: { mqtt: Record<string, number> } };
+}): number {
   return [...Object.values(c.dir.client.mqtt), ...Object.values(c.dir.server.mqtt)].reduce((a, b) => a + b, 0);
 }
 
@@ -46,7 +48,9 @@ describe('capture formats × link types × IP versions', () => {
   const links: Link[] = ['ethernet', 'vlan', 'sll', 'sll2', 'null', 'loop', 'raw'];
   const cases = links.flatMap((link) =>
     (['v4', 'v6'] as const).flatMap((ip) =>
-      (['pcap-le-us', 'pcap-be-ns', 'pcapng-us', 'pcapng-ns', 'pcapng-be-2^-20'] as const).map((fmt) => [link, ip, fmt] as const),
+      (['pcap-le-us', 'pcap-be-ns', 'pcapng-us', 'pcapng-ns', 'pcapng-be-2^-20'] as const).map(
+        (fmt) => [link, ip, fmt] as const,
+      ),
     ),
   );
   test.each(cases)('%s / %s / %s: one healthy session, to the microsecond', (link, ip, fmt) => {
@@ -55,11 +59,15 @@ describe('capture formats × link types × IP versions', () => {
     const recs = records(link, conv.segs);
     const lt = LINKTYPE[link];
     const buf =
-      fmt === 'pcap-le-us' ? pcapFile(lt, recs)
-      : fmt === 'pcap-be-ns' ? pcapFile(lt, recs, { bigEndian: true, ns: true })
-      : fmt === 'pcapng-us' ? pcapngFile([{ linkType: lt }], recs)
-      : fmt === 'pcapng-ns' ? pcapngFile([{ linkType: lt, tsresol: 9 }], recs)
-      : pcapngFile([{ linkType: lt, tsresol: 0x80 | 20 }], recs, { bigEndian: true });
+      fmt === 'pcap-le-us'
+        ? pcapFile(lt, recs)
+        : fmt === 'pcap-be-ns'
+          ? pcapFile(lt, recs, { bigEndian: true, ns: true })
+          : fmt === 'pcapng-us'
+            ? pcapngFile([{ linkType: lt }], recs)
+            : fmt === 'pcapng-ns'
+              ? pcapngFile([{ linkType: lt, tsresol: 9 }], recs)
+              : pcapngFile([{ linkType: lt, tsresol: 0x80 | 20 }], recs, { bigEndian: true });
     const r = run(buf);
     expect(r.stats.records).toBe(conv.segs.length);
     expect(r.stats.tcpSegments).toBe(conv.segs.length);
@@ -77,21 +85,31 @@ describe('capture formats × link types × IP versions', () => {
     expect(Math.abs(c.lastMs - conv.segs[conv.segs.length - 2]!.tsMs)).toBeLessThan(tol);
   });
 
-  test.skipIf(!HAS_TSHARK)('tshark reads the same synthetic files and agrees on frames and MQTT messages', { timeout: 90_000 }, () => {
-    for (const link of ['vlan', 'sll2', 'null', 'raw'] as const) {
-      const conv = healthySession(V4.c, V4.s, T0);
-      const recs = records(link, conv.segs);
-      const buf = pcapngFile([{ linkType: LINKTYPE[link], tsresol: 9 }], recs);
-      const r = run(buf);
-      tsharkAgrees(`${link}.pcapng`, buf, r.stats.records, mqttCount(r.connections[0]!));
-    }
-  });
+  test.skipIf(!HAS_TSHARK)(
+    'tshark reads the same synthetic files and agrees on frames and MQTT messages',
+    { timeout: 90_000 },
+    () => {
+      for (const link of ['vlan', 'sll2', 'null', 'raw'] as const) {
+        const conv = healthySession(V4.c, V4.s, T0);
+        const recs = records(link, conv.segs);
+        const buf = pcapngFile([{ linkType: LINKTYPE[link], tsresol: 9 }], recs);
+        const r = run(buf);
+        tsharkAgrees(`${link}.pcapng`, buf, r.stats.records, mqttCount(r.connections[0]!));
+      }
+    },
+  );
 
   test('pcapng with two interfaces of different link types and resolutions: one timeline', () => {
     const a = healthySession(V4.c, V4.s, T0, 'on-eth');
     const b = healthySession({ ip: '10.1.2.4', port: 50002 }, V4.s, T0 + 0.5, 'on-sll');
     const recs = [...records('ethernet', a.segs, 0), ...records('sll', b.segs, 1)].sort((x, y) => x.tsMs - y.tsMs);
-    const buf = pcapngFile([{ linkType: 1, tsresol: 6 }, { linkType: 113, tsresol: 9 }], recs);
+    const buf = pcapngFile(
+      [
+        { linkType: 1, tsresol: 6 },
+        { linkType: 113, tsresol: 9 },
+      ],
+      recs,
+    );
     const r = run(buf, 100);
     expect(r.connections.map((c) => c.mqtt?.clientId)).toEqual(['on-eth', 'on-sll']);
     expect(r.stats.linkTypes).toEqual({ ETHERNET: a.segs.length, LINUX_SLL: b.segs.length });
@@ -100,8 +118,24 @@ describe('capture formats × link types × IP versions', () => {
 });
 
 describe('TCP reassembly', () => {
-  const connect = { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'reasm', keepalive: 30, clean: true } as Packet;
-  const pub = (id: number, size: number) => ({ cmd: 'publish', topic: 'big/t', payload: Buffer.alloc(size, id), qos: 1, messageId: id, retain: false, dup: false }) as Packet;
+  const connect = {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId: 'reasm',
+    keepalive: 30,
+    clean: true,
+  } as Packet;
+  const pub = (id: number, size: number) =>
+    ({
+      cmd: 'publish',
+      topic: 'big/t',
+      payload: Buffer.alloc(size, id),
+      qos: 1,
+      messageId: id,
+      retain: false,
+      dup: false,
+    }) as Packet;
 
   test('a retransmitted segment is counted once and flagged as a retransmission', () => {
     const c = new Conv(V4.c, V4.s, T0).handshake();
@@ -161,7 +195,11 @@ describe('TCP reassembly', () => {
     c.mqtt('s', { cmd: 'puback', messageId: 9 } as Packet);
     c.mqtt('c', { cmd: 'disconnect' } as Packet);
     const snap = 14 + 20 + 20 + 40; // Ethernet + IPv4 + TCP + 40 payload bytes
-    const recs = records('ethernet', c.segs).map((x) => ({ ...x, origLen: x.data.length, data: x.data.subarray(0, Math.min(x.data.length, snap)) }));
+    const recs = records('ethernet', c.segs).map((x) => ({
+      ...x,
+      origLen: x.data.length,
+      data: x.data.subarray(0, Math.min(x.data.length, snap)),
+    }));
     const r = run(pcapFile(1, recs, { snaplen: snap }));
     const conn = r.connections[0]!;
     expect(r.stats.snappedBytes).toBeGreaterThan(1900);
@@ -199,7 +237,10 @@ describe('TCP reassembly', () => {
       c.fin('c', 5000);
       return run(pcapFile(1, records('ethernet', c.segs))).diag.connections[0]!;
     };
-    expect(build(30_000, 350_000)).toMatchObject({ cause: 'idle-drop', matches: ['AWS NAT Gateway (350 s)', 'AWS Network Load Balancer (TLS listener) (350 s)'] });
+    expect(build(30_000, 350_000)).toMatchObject({
+      cause: 'idle-drop',
+      matches: ['AWS NAT Gateway (350 s)', 'AWS Network Load Balancer (TLS listener) (350 s)'],
+    });
     expect(build(60_000, 60_000).cause).toBe('blackhole');
   });
 });
@@ -207,9 +248,25 @@ describe('TCP reassembly', () => {
 describe('streaming', () => {
   test('records straddling pushes of any size, including a record larger than the join window, read the same', () => {
     const c = new Conv(V4.c, V4.s, T0).handshake();
-    c.mqtt('c', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'jumbo', keepalive: 30, clean: true } as Packet);
+    c.mqtt('c', {
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clientId: 'jumbo',
+      keepalive: 30,
+      clean: true,
+    } as Packet);
     c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
-    for (let i = 1; i <= 30; i++) c.mqtt('c', { cmd: 'publish', topic: 't', payload: Buffer.alloc(i % 3 === 0 ? 400_000 : 900, i), qos: 1, messageId: i, retain: false, dup: false } as Packet);
+    for (let i = 1; i <= 30; i++)
+      c.mqtt('c', {
+        cmd: 'publish',
+        topic: 't',
+        payload: Buffer.alloc(i % 3 === 0 ? 400_000 : 900, i),
+        qos: 1,
+        messageId: i,
+        retain: false,
+        dup: false,
+      } as Packet);
     c.mqtt('c', { cmd: 'disconnect' } as Packet);
     const buf = pcapngFile([{ linkType: 1 }], records('ethernet', c.segs));
     const whole = run(buf, buf.length);
@@ -244,13 +301,16 @@ describe('bad input', () => {
     const cut = full.subarray(0, full.length - 30);
     const f = join(dir, 'cut.pcap');
     writeFileSync(f, cut);
-    const frames = spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).stdout.trim().split('\n').length;
+    const frames = spawnSync('tshark', ['-r', f, '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' })
+      .stdout.trim()
+      .split('\n').length;
     expect(frames).toBe(run(cut).stats.records);
   });
 });
 
 describe('diagnosis details', () => {
-  const connect = (keepalive: number) => ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'diag', keepalive, clean: true }) as Packet;
+  const connect = (keepalive: number) =>
+    ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'diag', keepalive, clean: true }) as Packet;
   const connack = { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet;
 
   test('path MTU blackhole: the server certificate flight (large) retransmitted, never acknowledged, in a TLS handshake', () => {
@@ -277,7 +337,19 @@ describe('diagnosis details', () => {
     c.mqtt('s', connack);
     c.mqtt('c', { cmd: 'pingreq' } as Packet, 14_000); // 14 s of silence with keepalive 10 s
     c.mqtt('s', { cmd: 'pingresp' } as Packet, 1);
-    c.mqtt('c', { cmd: 'publish', topic: 'x', payload: Buffer.from('1'), qos: 1, messageId: 5, retain: false, dup: false } as Packet, 100);
+    c.mqtt(
+      'c',
+      {
+        cmd: 'publish',
+        topic: 'x',
+        payload: Buffer.from('1'),
+        qos: 1,
+        messageId: 5,
+        retain: false,
+        dup: false,
+      } as Packet,
+      100,
+    );
     c.mqtt('c', { cmd: 'disconnect' } as Packet, 1);
     c.fin('c');
     const r = run(pcapFile(1, records('ethernet', c.segs)));

@@ -14,7 +14,9 @@ import { runCli } from '../helpers/cli.js';
 export const HAS_TCPDUMP = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
 export const HAS_TSHARK = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
 /** Why capture tests skip: only when the tool is genuinely missing (CI installs tcpdump and tshark). */
-export const SKIP_REASON = HAS_TCPDUMP ? '' : 'tcpdump is not installed (apt-get install -y tcpdump): capture tests need it to record';
+export const SKIP_REASON = HAS_TCPDUMP
+  ? ''
+  : 'tcpdump is not installed (apt-get install -y tcpdump): capture tests need it to record';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'mqd-analyze-'));
@@ -32,7 +34,11 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
   const filter = `tcp and (${ports.map((p) => `port ${p}`).join(' or ')})`;
   // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks and a stop loses the
   // last block); -U: write each packet at once; -Z root: keep writing into our root-owned temp dir.
-  const child: ChildProcess = spawn('tcpdump', ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'tcpdump',
+    ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-s', '0', '-w', file, filter],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let err = '';
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`tcpdump did not start within 5 s: ${err}`)), 5000);
@@ -101,7 +107,15 @@ export class RawClient {
   }
 
   async connect(clientId: string, keepalive: number, extra: Record<string, unknown> = {}): Promise<Packet> {
-    this.send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: this.protocolVersion, clientId, keepalive, clean: true, ...extra } as Packet);
+    this.send({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: this.protocolVersion,
+      clientId,
+      keepalive,
+      clean: true,
+      ...extra,
+    } as Packet);
     return this.waitFor('connack', 3000);
   }
 
@@ -137,7 +151,14 @@ export class RawClient {
 /** Warm mqtt-packet's generate cache before any clock starts (hundreds of ms the first time). */
 export function warmMqttPacket(): void {
   mqttPacket.generate({ cmd: 'pingreq' } as Packet);
-  mqttPacket.generate({ cmd: 'publish', topic: 'x', payload: Buffer.alloc(1), qos: 0, retain: false, dup: false } as Packet);
+  mqttPacket.generate({
+    cmd: 'publish',
+    topic: 'x',
+    payload: Buffer.alloc(1),
+    qos: 0,
+    retain: false,
+    dup: false,
+  } as Packet);
 }
 
 export interface AnalyzedConnection {
@@ -168,11 +189,21 @@ export interface AnalyzeJson {
   data: {
     capture: { packets: number; tcpSegments: number; format: string; truncatedTailBytes: number; stoppedAt?: string };
     connections: AnalyzedConnection[];
-    findings: Array<{ id: string; severity: string; title: string; explanation: string; connections: number[]; metrics?: Record<string, unknown> }>;
+    findings: Array<{
+      id: string;
+      severity: string;
+      title: string;
+      explanation: string;
+      connections: number[];
+      metrics?: Record<string, unknown>;
+    }>;
   };
 }
 
-export async function analyze(file: string, args: string[] = []): Promise<{ code: number | null; json: AnalyzeJson; stderr: string }> {
+export async function analyze(
+  file: string,
+  args: string[] = [],
+): Promise<{ code: number | null; json: AnalyzeJson; stderr: string }> {
   const r = await runCli(['analyze', file, '--json', ...args], { timeoutMs: 20_000 });
   let json: AnalyzeJson;
   try {
@@ -191,7 +222,25 @@ export function onPort(j: AnalyzeJson, port: number): AnalyzedConnection[] {
 /** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT), in one tshark run. */
 export function tsharkCounts(file: string, mqttPorts: number[]): { frames: number; mqtt: number } {
   const decode = mqttPorts.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
-  const r = spawnSync('tshark', ['-r', file, ...decode, '-T', 'fields', '-e', 'frame.number', '-e', 'mqtt.msgtype', '-E', 'occurrence=a', '-E', 'aggregator=,'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      ...decode,
+      '-T',
+      'fields',
+      '-e',
+      'frame.number',
+      '-e',
+      'mqtt.msgtype',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=,',
+    ],
+    { encoding: 'utf8' },
+  );
   const lines = r.stdout.split('\n').filter((l) => l.trim());
   return {
     frames: lines.length,

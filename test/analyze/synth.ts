@@ -77,7 +77,15 @@ export function ipPacket(s: Seg): Buffer {
 
 export type Link = 'ethernet' | 'vlan' | 'sll' | 'sll2' | 'null' | 'loop' | 'raw';
 
-export const LINKTYPE: Record<Link, number> = { ethernet: 1, vlan: 1, sll: 113, sll2: 276, null: 0, loop: 108, raw: 101 };
+export const LINKTYPE: Record<Link, number> = {
+  ethernet: 1,
+  vlan: 1,
+  sll: 113,
+  sll2: 276,
+  null: 0,
+  loop: 108,
+  raw: 101,
+};
 
 /** Wrap an IP packet in a link-layer header. */
 export function frame(link: Link, ip: Buffer): Buffer {
@@ -132,7 +140,11 @@ export interface Rec {
 }
 
 /** Classic pcap. */
-export function pcapFile(linkType: number, recs: Rec[], opts: { bigEndian?: boolean; ns?: boolean; snaplen?: number } = {}): Buffer {
+export function pcapFile(
+  linkType: number,
+  recs: Rec[],
+  opts: { bigEndian?: boolean; ns?: boolean; snaplen?: number } = {},
+): Buffer {
   const le = !opts.bigEndian;
   const u32 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt32LE(v >>> 0, o) : b.writeUInt32BE(v >>> 0, o));
   const u16 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
@@ -159,7 +171,11 @@ export function pcapFile(linkType: number, recs: Rec[], opts: { bigEndian?: bool
 const pad4 = (n: number): number => (4 - (n % 4)) % 4;
 
 /** pcapng: one section, interfaces with their link type and if_tsresol byte, EPBs. */
-export function pcapngFile(ifaces: Array<{ linkType: number; tsresol?: number }>, recs: Rec[], opts: { bigEndian?: boolean } = {}): Buffer {
+export function pcapngFile(
+  ifaces: Array<{ linkType: number; tsresol?: number }>,
+  recs: Rec[],
+  opts: { bigEndian?: boolean } = {},
+): Buffer {
   const le = !opts.bigEndian;
   const u32 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt32LE(v >>> 0, o) : b.writeUInt32BE(v >>> 0, o));
   const u16 = (b: Buffer, v: number, o: number) => (le ? b.writeUInt16LE(v, o) : b.writeUInt16BE(v, o));
@@ -224,9 +240,20 @@ export class Conv {
     this.t += dtMs;
     const other = from === 'c' ? 's' : 'c';
     const [a, b] = from === 'c' ? [this.client, this.server] : [this.server, this.client];
-    const seg: Seg = { tsMs: this.t, src: a.ip, dst: b.ip, sport: a.port, dport: b.port, seq: seqOverride ?? this.seq[from], ack: this.seq[other], flags, payload };
+    const seg: Seg = {
+      tsMs: this.t,
+      src: a.ip,
+      dst: b.ip,
+      sport: a.port,
+      dport: b.port,
+      seq: seqOverride ?? this.seq[from],
+      ack: this.seq[other],
+      flags,
+      payload,
+    };
     this.segs.push(seg);
-    if (seqOverride === undefined) this.seq[from] = (this.seq[from] + payload.length + (flags & (SYN | FIN) ? 1 : 0)) >>> 0;
+    if (seqOverride === undefined)
+      this.seq[from] = (this.seq[from] + payload.length + (flags & (SYN | FIN) ? 1 : 0)) >>> 0;
     return seg;
   }
 
@@ -265,11 +292,35 @@ export class Conv {
 }
 
 /** A complete, healthy MQTT session: connect, one QoS 1 publish, a ping, disconnect. */
-export function healthySession(client: { ip: string; port: number }, server: { ip: string; port: number }, t0: number, clientId = 'dev-1'): Conv {
+export function healthySession(
+  client: { ip: string; port: number },
+  server: { ip: string; port: number },
+  t0: number,
+  clientId = 'dev-1',
+): Conv {
   const c = new Conv(client, server, t0).handshake();
-  c.mqtt('c', { cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId, keepalive: 60, clean: true } as Packet);
+  c.mqtt('c', {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId,
+    keepalive: 60,
+    clean: true,
+  } as Packet);
   c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
-  c.mqtt('c', { cmd: 'publish', topic: 't/1', payload: Buffer.from('hello'), qos: 1, messageId: 7, retain: false, dup: false } as Packet, 10);
+  c.mqtt(
+    'c',
+    {
+      cmd: 'publish',
+      topic: 't/1',
+      payload: Buffer.from('hello'),
+      qos: 1,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    } as Packet,
+    10,
+  );
   c.mqtt('s', { cmd: 'puback', messageId: 7 } as Packet);
   c.mqtt('c', { cmd: 'pingreq' } as Packet, 1000);
   c.mqtt('s', { cmd: 'pingresp' } as Packet, 2);

@@ -59,7 +59,10 @@ describe('bad input: one line, exit 2, no stack trace', () => {
     [['probe', '--interval', 'soon'], /--interval: "soon" is not a duration/],
     [['probe', '--qos', '1'], /--qos applies to --method echo only/],
     [['probe', 'mqtt://h', '--ca', '/nonexistent/ca.pem'], /TLS options were given but mqtt:\/\/ is not encrypted/],
-    [['probe', 'mqtts://h', '--ca', '/nonexistent/ca.pem'], /--ca \/nonexistent\/ca.pem: cannot read the file \(ENOENT\)/],
+    [
+      ['probe', 'mqtts://h', '--ca', '/nonexistent/ca.pem'],
+      /--ca \/nonexistent\/ca.pem: cannot read the file \(ENOENT\)/,
+    ],
     [['probe', '--max-loss', 'lots'], /--max-loss: "lots" is not a percentage/],
   ])('mqtt-doctor %j', async (args, msg) => {
     const r = await runMain(args);
@@ -83,8 +86,18 @@ describe('output channels', () => {
   test('--json: one document on stdout, live probe lines on stderr, no colour', async () => {
     const r = await runCli(['probe', '--embedded', '--json', '-c', '3', '-i', '50ms'], { env: { FORCE_COLOR: '1' } });
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { schemaVersion: number; command: string; verdict: { status: string }; data: { rtt: { received: number } } };
-    expect(doc).toMatchObject({ schemaVersion: 1, command: 'probe', verdict: { status: 'healthy' }, data: { rtt: { received: 3 } } });
+    const doc = JSON.parse(r.stdout) as {
+      schemaVersion: number;
+      command: string;
+      verdict: { status: string };
+      data: { rtt: { received: number } };
+    };
+    expect(doc).toMatchObject({
+      schemaVersion: 1,
+      command: 'probe',
+      verdict: { status: 'healthy' },
+      data: { rtt: { received: 3 } },
+    });
     expect(r.stderr).toMatch(/seq=1 time=/);
     expect(r.stderr).toMatch(/seq=3 time=/);
     expect(r.stdout).not.toMatch(ANSI);
@@ -164,7 +177,10 @@ describe('Ctrl-C keeps what was gathered', () => {
     });
     expect(r.code).toBe(130);
     if (extra.length) {
-      const doc = JSON.parse(r.stdout) as { verdict: { status: string }; data: { rtt: { sent: number; received: number } } };
+      const doc = JSON.parse(r.stdout) as {
+        verdict: { status: string };
+        data: { rtt: { sent: number; received: number } };
+      };
       expect(doc.verdict.status).toBe('interrupted');
       expect(doc.data.rtt.received).toBeGreaterThanOrEqual(3);
       expect(doc.data.rtt.sent).toBeLessThan(100);

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BIN, runMain } from '../helpers/cli.js';
 
-const complete = async (...words: string[]) => (await runMain(['__complete', ...words])).stdout.split('\n').filter(Boolean);
+const complete = async (...words: string[]) =>
+  (await runMain(['__complete', ...words])).stdout.split('\n').filter(Boolean);
 
 describe('candidates', () => {
   test.each<[string[], string[], string[]]>([
@@ -48,11 +49,20 @@ describe('scripts', () => {
     chmodSync(shim, 0o755);
     const script = spawnSync(process.execPath, [BIN, 'completion', 'bash'], { encoding: 'utf8' }).stdout;
     const run = (words: string[]) =>
-      spawnSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`], {
-        encoding: 'utf8',
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
-        timeout: 20_000,
-      }).stdout.split('\n').filter(Boolean);
+      spawnSync(
+        'bash',
+        [
+          '-c',
+          `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        ],
+        {
+          encoding: 'utf8',
+          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+          timeout: 20_000,
+        },
+      )
+        .stdout.split('\n')
+        .filter(Boolean);
     expect(run(['mqtt-doctor', 'probe', '--impair', '4'])).toEqual(['4g']);
     expect(run(['mqtt-doctor', 'probe', 'mqtts'])).toEqual(['mqtts://']);
   });

@@ -71,7 +71,7 @@ describe('--help', () => {
     }
   });
 
-  test('the command\'s own options come first, global options last', async () => {
+  test("the command's own options come first, global options last", async () => {
     const r = await runMain(['probe', '--help'], { columns: 80 });
     const at = (s: string) => r.stdout.indexOf(s);
     expect(at('probe options:')).toBeGreaterThan(0);

@@ -11,14 +11,20 @@ import { expect, test } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 
 function sh(script: string) {
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1', CI: 'true', BIN, NODE: process.execPath } });
+  const r = spawnSync('bash', ['-c', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: '1', CI: 'true', BIN, NODE: process.execPath },
+  });
   return r;
 }
 
 test.each([[[]], [['--json']]])('stderr reader gone (%j): report written, exit 0, no EPIPE', (extra) => {
   const dir = mkdtempSync(join(tmpdir(), 'mqd-pipe-'));
   const report = join(dir, 'report.txt');
-  const r = sh(`"$NODE" "$BIN" probe --embedded -c 4 -i 50ms ${extra.join(' ')} 2>&1 >"${report}" | head -1; echo "rc=\${PIPESTATUS[0]}"`);
+  const r = sh(
+    `"$NODE" "$BIN" probe --embedded -c 4 -i 50ms ${extra.join(' ')} 2>&1 >"${report}" | head -1; echo "rc=\${PIPESTATUS[0]}"`,
+  );
   expect(r.stdout).toMatch(/rc=0/);
   expect(r.stdout).not.toMatch(/EPIPE|Error/);
   const text = readFileSync(report, 'utf8');
@@ -27,6 +33,8 @@ test.each([[[]], [['--json']]])('stderr reader gone (%j): report written, exit 0
 });
 
 test('stdout reader gone (probe --json | head -1): the process ends with its verdict, not a crash', () => {
-  const r = sh(`"$NODE" "$BIN" probe --embedded -c 2 -i 50ms --json 2>/dev/null | head -1; echo "rc=\${PIPESTATUS[0]}"`);
+  const r = sh(
+    `"$NODE" "$BIN" probe --embedded -c 2 -i 50ms --json 2>/dev/null | head -1; echo "rc=\${PIPESTATUS[0]}"`,
+  );
   expect(r.stdout).toMatch(/^\{\nrc=0/);
 });

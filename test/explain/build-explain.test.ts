@@ -1,7 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { explainText } from '../../src/analyze/explain.js';
 import { analyzeLog } from '../../src/analyze/log-timeline.js';
-import { buildExplainLogReport, buildExplainReport, type ExplainLogData, type ExplainTextData } from '../../src/report/build-explain.js';
+import {
+  buildExplainLogReport,
+  buildExplainReport,
+  type ExplainLogData,
+  type ExplainTextData,
+} from '../../src/report/build-explain.js';
 
 const common = { version: '0.0.0', startedAt: new Date(0), finishedAt: new Date(5) };
 const titles = (r: { view?: Array<{ title: string }> }) => (r.view ?? []).map((s) => s.title);
@@ -28,12 +33,19 @@ describe('buildExplainReport', () => {
 
 describe('buildExplainLogReport', () => {
   test('findings go to data and the Timeline section (no check table); routine causes get no advice', () => {
-    const log = Array.from({ length: 4 }, (_, i) => `${1_700_000_000 + i * 2}: Client cam already connected, closing old connection.`).join('\n');
+    const log = Array.from(
+      { length: 4 },
+      (_, i) => `${1_700_000_000 + i * 2}: Client cam already connected, closing old connection.`,
+    ).join('\n');
     const r = buildExplainLogReport(analyzeLog(log), 'x.log', common);
     expect(r.checks).toEqual([]);
     expect((r.data as ExplainLogData).findings).toMatchObject([{ kind: 'takeover-loop', clientId: 'cam', count: 4 }]);
     expect(titles(r)).toContain('Timeline');
-    expect((r.data as ExplainLogData).groups[0]).toMatchObject({ id: 'mosquitto.takeover', count: 4, clients: ['cam'] });
+    expect((r.data as ExplainLogData).groups[0]).toMatchObject({
+      id: 'mosquitto.takeover',
+      count: 4,
+      clients: ['cam'],
+    });
     expect(r.verdict.exitCode).toBe(0);
   });
   test('nothing recognised → exit 1', () => {
@@ -43,7 +55,12 @@ describe('buildExplainLogReport', () => {
     expect(r.verdict.summary).toBe('none of the 5 lines in stdin is in the knowledge base');
   });
   test('one line is "1 line", and an interrupted read says so with exit 130', () => {
-    const r = buildExplainLogReport(analyzeLog('1700000000: Client a has exceeded timeout, disconnecting.'), 'stdin', common, { interrupted: true });
+    const r = buildExplainLogReport(
+      analyzeLog('1700000000: Client a has exceeded timeout, disconnecting.'),
+      'stdin',
+      common,
+      { interrupted: true },
+    );
     expect(r.verdict).toMatchObject({ status: 'interrupted', exitCode: 130 });
     expect(r.verdict.summary).toMatch(/1 of 1 line explained in 1 cause so far/);
   });

@@ -7,7 +7,15 @@ const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'errors');
 
 interface Doc {
   command: string;
-  data: { mode: string; known?: boolean; ambiguous?: boolean; candidates?: Array<{ id: string; reading: string; clientFix?: string; confirm: string }>; suggestions?: Array<{ id: string }>; groups?: Array<{ id: string; count: number }>; findings?: Array<{ kind: string; lifetimeS?: number; clientId?: string }> };
+  data: {
+    mode: string;
+    known?: boolean;
+    ambiguous?: boolean;
+    candidates?: Array<{ id: string; reading: string; clientFix?: string; confirm: string }>;
+    suggestions?: Array<{ id: string }>;
+    groups?: Array<{ id: string; count: number }>;
+    findings?: Array<{ kind: string; lifetimeS?: number; clientId?: string }>;
+  };
   verdict: { exitCode: number };
 }
 const json = (s: string) => JSON.parse(s) as Doc;
@@ -48,7 +56,16 @@ describe('mqtt-doctor explain-error', () => {
   test('text output names layer, causes, confirm and fix', async () => {
     const r = await runCli(['explain-error', 'CERT_HAS_EXPIRED']);
     expect(r.code).toBe(0);
-    for (const s of ['Layer', 'tls', 'Likely causes', 'device clock', 'Confirm', 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem', 'Fix']) expect(r.stdout).toContain(s);
+    for (const s of [
+      'Layer',
+      'tls',
+      'Likely causes',
+      'device clock',
+      'Confirm',
+      'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
+      'Fix',
+    ])
+      expect(r.stdout).toContain(s);
   });
 
   test('unknown input: exit 1 with nearest entries', async () => {
@@ -78,7 +95,9 @@ describe('mqtt-doctor explain-error', () => {
 
   test('a recorded mosquitto log on stdin is analysed in log mode', async () => {
     const { readFileSync } = await import('node:fs');
-    const r = await runCli(['explain-error', '--json'], { input: readFileSync(join(FIX, 'mosquitto-takeover-loop.log'), 'utf8') });
+    const r = await runCli(['explain-error', '--json'], {
+      input: readFileSync(join(FIX, 'mosquitto-takeover-loop.log'), 'utf8'),
+    });
     const doc = json(r.stdout);
     expect(r.code).toBe(0);
     expect(doc.data.mode).toBe('log');

@@ -39,7 +39,10 @@ describe('numbers are read in the emitter namespace', () => {
   ] as const)('%s → %s', (line, id) => expect(top(line)).toBe(id));
   test('--client overrides the shape', () => {
     expect(top('rc=-2', { client: 'mosquitto' })).toBe('libmosquitto.MOSQ_ERR_SUB_EXISTS');
-    expect(explainText('failed, rc=-2 try again', { client: 'mosquitto' }).emitter).toMatchObject({ id: 'mosquitto-client', fromClient: true });
+    expect(explainText('failed, rc=-2 try again', { client: 'mosquitto' }).emitter).toMatchObject({
+      id: 'mosquitto-client',
+      fromClient: true,
+    });
   });
   test('a bare number with no emitter still lists its readings', () => {
     const ex = explainText('-2');
@@ -51,7 +54,7 @@ describe('numbers are read in the emitter namespace', () => {
 describe('numbers that are never codes', () => {
   test.each([
     ['2024-01-01T10:00:05.135Z error: connection lost'],
-    ["2024-01-01 10:00:00.123 [error] <0.135.0> closing connection"],
+    ['2024-01-01 10:00:00.123 [error] <0.135.0> closing connection'],
     ['Nov 22 00:10:40 host mosquitto[135]: connection lost'],
     ['at com.example.Foo.run(Foo.java:135) connection lost'],
     ['File "/usr/lib/python3/socket.py", line 135, in create_connection'],

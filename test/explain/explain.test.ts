@@ -60,7 +60,11 @@ describe('names, messages and versions', () => {
     ['Unexpected server response: 401', {}, 'ws.http.401'],
     ['getaddrinfo EAI_AGAIN broker.example.com', {}, 'errno.EAI_AGAIN'],
     ['AggregateError [ECONNREFUSED]: at internalConnectMultiple', {}, 'node.happy-eyeballs'],
-    ['Client network socket disconnected before secure TLS connection was established', {}, 'tls.node.socket-disconnected'],
+    [
+      'Client network socket disconnected before secure TLS connection was established',
+      {},
+      'tls.node.socket-disconnected',
+    ],
     ['disconnectReason: MQTT_KEEP_ALIVE_TIMEOUT', {}, 'aws-iot.MQTT_KEEP_ALIVE_TIMEOUT'],
     ['client foo with username bar stopped due to keepalive expired', {}, 'vernemq.keepalive'],
     ['closing MQTT connection <0.1.0> (keepalive timeout)', {}, 'rabbitmq.keepalive'],
@@ -81,7 +85,8 @@ describe('unknown input', () => {
     expect(ex.suggestions.map((e) => e.id)).toContain(id);
   });
   test('nonsense has no candidates', () => expect(explainText('purple elephant').known).toBe(false));
-  test('nearest by title words when no name is close', () => expect(nearest('handshake trouble').length).toBeGreaterThan(0));
+  test('nearest by title words when no name is close', () =>
+    expect(nearest('handshake trouble').length).toBeGreaterThan(0));
   test('editDistance', () => expect(editDistance('kitten', 'sitting')).toBe(3));
 });
 
@@ -90,7 +95,8 @@ describe('confirm commands use the target found in the input', () => {
     const ex = explainText('connect ECONNREFUSED 10.0.0.5:8883');
     expect(fillTarget(ex.candidates[0]?.entry.confirm ?? '', ex.target)).toBe('mqtt-doctor probe tcp://10.0.0.5:8883');
   });
-  test('no target leaves the placeholders', () => expect(fillTarget('mqtt-doctor probe mqtt://HOST:PORT', undefined)).toBe('mqtt-doctor probe mqtt://HOST:PORT'));
+  test('no target leaves the placeholders', () =>
+    expect(fillTarget('mqtt-doctor probe mqtt://HOST:PORT', undefined)).toBe('mqtt-doctor probe mqtt://HOST:PORT'));
   test.each([
     ['Client sensor-1 has exceeded timeout, disconnecting.', 'mosquitto.keepalive-exceeded'],
     ['mosquitto version 2.0.11 starting', 'mosquitto.starting'],
@@ -107,10 +113,15 @@ describe('ESP-IDF esp-mqtt lines', () => {
   test.each([
     ['E (52341) MQTT_CLIENT: No PING_RESP, disconnected', 'esp-mqtt.no-ping-resp'],
     ['E (1203) MQTT_CLIENT: Error transport connect', 'esp-mqtt.transport-connect'],
-    ["E (3011) esp-tls: couldn't get hostname for :broker.local: getaddrinfo() returns 202, addrinfo=0x0", 'esp-tls.getaddrinfo'],
+    [
+      "E (3011) esp-tls: couldn't get hostname for :broker.local: getaddrinfo() returns 202, addrinfo=0x0",
+      'esp-tls.getaddrinfo',
+    ],
   ] as const)('%s → %s', (text, id) => expect(explainText(text).candidates[0]?.entry.id).toBe(id));
   test('the errno next to transport_read() is read as a newlib number', () => {
-    const ids = explainText('E (9120) MQTT_CLIENT: mqtt_message_receive: transport_read() error: errno=113').candidates.map((c) => c.entry.id);
+    const ids = explainText(
+      'E (9120) MQTT_CLIENT: mqtt_message_receive: transport_read() error: errno=113',
+    ).candidates.map((c) => c.entry.id);
     expect(ids[0]).toBe('esp-mqtt.transport-read');
     expect(ids.indexOf('errno.ECONNABORTED')).toBeLessThan(ids.indexOf('errno.EHOSTUNREACH'));
   });

@@ -56,7 +56,12 @@ export function backtrackRisks(source: string): string[] {
       atomEnd = j + 1;
     } else if (c === '(') {
       stack.push(false);
-      i += source[i + 1] === '?' ? (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!' ? source.indexOf('>', i) + 1 - i : 3) : 1;
+      i +=
+        source[i + 1] === '?'
+          ? source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'
+            ? source.indexOf('>', i) + 1 - i
+            : 3
+          : 1;
       continue;
     } else if (c === ')') {
       lastGroupUnbounded = stack.pop() ?? false;
@@ -66,11 +71,14 @@ export function backtrackRisks(source: string): string[] {
     }
     const q = quantAt(atomEnd);
     if (q) {
-      if (closedGroup && lastGroupUnbounded && (q.unbounded || /^\{\d+,\d{2,}\}/.test(source.slice(atomEnd)))) risks.push(`nested quantifier before ${atomEnd}`);
+      if (closedGroup && lastGroupUnbounded && (q.unbounded || /^\{\d+,\d{2,}\}/.test(source.slice(atomEnd))))
+        risks.push(`nested quantifier before ${atomEnd}`);
       // A run that stops at a character it cannot contain (\S+ before a space, [^)]* before ')') cannot
       // backtrack past it, so it is safe; other unbounded broad runs followed by more pattern are not.
       const after = source.slice(atomEnd + q.len);
-      const stopsAt = (c === '\\' && /^( |\\s)/.test(after)) || (c === '[' && source[i + 1] === '^' && after.startsWith(source.slice(i + 2, atomEnd - 1).replace(/^\\/, '')));
+      const stopsAt =
+        (c === '\\' && /^( |\\s)/.test(after)) ||
+        (c === '[' && source[i + 1] === '^' && after.startsWith(source.slice(i + 2, atomEnd - 1).replace(/^\\/, '')));
       if (broad && q.unbounded && !restIsEnd(atomEnd + q.len) && !stopsAt) risks.push(`unbounded broad run at ${i}`);
       if (q.unbounded && stack.length) stack[stack.length - 1] = true;
       if (closedGroup && lastGroupUnbounded && stack.length) stack[stack.length - 1] = true;
@@ -106,7 +114,9 @@ describe('no pattern run over user text can backtrack badly', () => {
     expect(backtrackRisks('error: (.*)$')).toEqual([]);
   });
   test(`${ALL_PATTERNS.length} catalogue, emitter and context patterns`, () => {
-    const bad = ALL_PATTERNS.map(([id, re]) => [id, re.source, backtrackRisks(re.source)] as const).filter(([, , r]) => r.length > 0);
+    const bad = ALL_PATTERNS.map(([id, re]) => [id, re.source, backtrackRisks(re.source)] as const).filter(
+      ([, , r]) => r.length > 0,
+    );
     expect(bad).toEqual([]);
   });
 });
@@ -129,7 +139,10 @@ function bestMs(f: () => void, runs = 5): number {
  * quadratic step at ×4 input) shows in every round, so the minimum separates the two.
  */
 function growth<T>(f: (x: T) => void, small: T, big: T): number {
-  const timed = (x: T, reps: number) => bestMs(() => { for (let i = 0; i < reps; i++) f(x); }, 1);
+  const timed = (x: T, reps: number) =>
+    bestMs(() => {
+      for (let i = 0; i < reps; i++) f(x);
+    }, 1);
   f(small);
   f(big);
   let reps = 1;
@@ -140,7 +153,9 @@ function growth<T>(f: (x: T) => void, small: T, big: T): number {
 }
 
 /** Literal text of every catalogue pattern, run together: input shaped to reach deep into many patterns. */
-const LITERALS = CATALOG.flatMap((e) => (e.patterns ?? []).map((p) => p.source.replace(/\\[bBdDsSwW]|[\\^$()[\]{}?*+|]/g, '').slice(0, 24))).join(' ');
+const LITERALS = CATALOG.flatMap((e) =>
+  (e.patterns ?? []).map((p) => p.source.replace(/\\[bBdDsSwW]|[\\^$()[\]{}?*+|]/g, '').slice(0, 24)),
+).join(' ');
 
 const HOSTILE: Array<[string, (n: number) => string]> = [
   ['repeated name', (n) => 'ECONNRESET '.repeat(Math.ceil(n / 11))],
@@ -173,7 +188,11 @@ describe('work grows linearly with the input (×4 input → ≤ ×5 time, same r
       Array.from({ length: n }, (_, i) => {
         const t = 1_700_000_000 + i;
         const id = `dev-${i % 500}`;
-        return i % 10 === 0 ? `${t}: Client ${id} has exceeded timeout, disconnecting.` : i % 3 ? `${t}: Received PINGREQ from ${id}` : `${t}: Sending PINGRESP to ${id}`;
+        return i % 10 === 0
+          ? `${t}: Client ${id} has exceeded timeout, disconnecting.`
+          : i % 3
+            ? `${t}: Received PINGREQ from ${id}`
+            : `${t}: Sending PINGRESP to ${id}`;
       }).join('\n');
     expect(growth((t: string) => analyzeLog(t), lines(5000), lines(20000))).toBeLessThanOrEqual(5);
   });
@@ -182,7 +201,10 @@ describe('work grows linearly with the input (×4 input → ≤ ×5 time, same r
 describe('bounded memory in log mode', () => {
   test('clients past the tracked maximum are counted, not followed', () => {
     const n = 10_050;
-    const log = Array.from({ length: n }, (_, i) => `${1_700_000_000 + i}: New client connected from 10.0.0.1:1 as c${i} (p2, c1, k60).`).join('\n');
+    const log = Array.from(
+      { length: n },
+      (_, i) => `${1_700_000_000 + i}: New client connected from 10.0.0.1:1 as c${i} (p2, c1, k60).`,
+    ).join('\n');
     const a = analyzeLog(log);
     expect(a.recognised).toBe(n);
     expect(a.untrackedClients).toBe(50);
@@ -193,20 +215,29 @@ describe('binary input and signals', () => {
   test('200 random bytes are refused with one line, exit 2', async () => {
     // A fixed pseudo-random sequence (LCG), so the case is the same every run.
     let x = 12345;
-    const bytes = Buffer.from(Array.from({ length: 200 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x >> 16) & 0xff));
+    const bytes = Buffer.from(
+      Array.from({ length: 200 }, () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x >> 16) & 0xff),
+    );
     const r = await runCliBytes(['explain-error'], bytes);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')[0]).toBe('mqtt-doctor: stdin is binary, not text');
   });
   test('a text log with a few binary lines is read; the binary lines are counted and skipped', async () => {
-    const log = ['1700000000: Client a has exceeded timeout, disconnecting.', '\u0000\u0001\u0002garbage\u0003\u0004', '1700000001: Client b has exceeded timeout, disconnecting.'].join('\n');
+    const log = [
+      '1700000000: Client a has exceeded timeout, disconnecting.',
+      '\u0000\u0001\u0002garbage\u0003\u0004',
+      '1700000001: Client b has exceeded timeout, disconnecting.',
+    ].join('\n');
     const r = await runCli(['explain-error', '--json'], { input: log });
     const doc = JSON.parse(r.stdout) as { data: { binaryLines: number; recognised: number } };
     expect(doc.data).toMatchObject({ binaryLines: 1, recognised: 2 });
   });
   test('SIGTERM while reading a log that never ends: exit 130 with the lines read so far', async () => {
-    const child = spawn(process.execPath, [BIN, 'explain-error', '--json'], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'explain-error', '--json'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     const line = '1700000000: Client dev-1 has exceeded timeout, disconnecting.\n';
@@ -233,7 +264,10 @@ describe('binary input and signals', () => {
 
 function runCliBytes(args: string[], input: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

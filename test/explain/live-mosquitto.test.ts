@@ -21,7 +21,16 @@ afterAll(async () => {
 function silentConnect(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect({ port, host: '127.0.0.1' }, () => {
-      s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'silent-1', keepalive: 1 }));
+      s.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId: 'silent-1',
+          keepalive: 1,
+        }),
+      );
       resolve(s);
     });
     s.once('error', reject);

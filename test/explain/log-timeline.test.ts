@@ -56,9 +56,12 @@ describe('regular disconnects name the suspect interval (ground truth injected)'
   });
   test('irregular disconnects are not a finding', () => {
     const log = mosq([
-      [0, 'New client connected from 1.2.3.4:1 as a (p2, c1, k60).'], [30, 'Client a closed its connection.'],
-      [31, 'New client connected from 1.2.3.4:2 as a (p2, c1, k60).'], [400, 'Client a closed its connection.'],
-      [401, 'New client connected from 1.2.3.4:3 as a (p2, c1, k60).'], [410, 'Client a closed its connection.'],
+      [0, 'New client connected from 1.2.3.4:1 as a (p2, c1, k60).'],
+      [30, 'Client a closed its connection.'],
+      [31, 'New client connected from 1.2.3.4:2 as a (p2, c1, k60).'],
+      [400, 'Client a closed its connection.'],
+      [401, 'New client connected from 1.2.3.4:3 as a (p2, c1, k60).'],
+      [410, 'Client a closed its connection.'],
     ]);
     expect(analyzeLog(log).findings).toEqual([]);
   });
@@ -69,12 +72,20 @@ describe('regular disconnects name the suspect interval (ground truth injected)'
 
 describe('takeover loops and reconnect storms', () => {
   test('EMQX takenover and mosquitto takeover lines every 3 s', () => {
-    const log = mosq(Array.from({ length: 6 }, (_, i) => [i * 3, 'Client cam-9 already connected, closing old connection.'] as [number, string]));
+    const log = mosq(
+      Array.from(
+        { length: 6 },
+        (_, i) => [i * 3, 'Client cam-9 already connected, closing old connection.'] as [number, string],
+      ),
+    );
     const f = analyzeLog(log).findings[0];
     expect(f).toMatchObject({ kind: 'takeover-loop', clientId: 'cam-9', count: 6, intervalS: 3 });
   });
   test('two takeovers are not a loop', () => {
-    const log = mosq([[0, 'Client x already connected, closing old connection.'], [5, 'Client x already connected, closing old connection.']]);
+    const log = mosq([
+      [0, 'Client x already connected, closing old connection.'],
+      [5, 'Client x already connected, closing old connection.'],
+    ]);
     expect(analyzeLog(log).findings).toEqual([]);
   });
   test('restart followed by a burst of 20 connects within a second', () => {
@@ -86,20 +97,41 @@ describe('takeover loops and reconnect storms', () => {
     expect(f?.count).toBe(20);
   });
   test('clients coming back spread over 30 s are not a storm', () => {
-    const ev: Array<[number, string]> = [[0, 'mosquitto version 2.0.18 starting'], [1, 'New client connected from 10.0.0.1:1 as early (p2, c1, k60).'], [50, 'mosquitto version 2.0.18 starting']];
-    for (let i = 0; i < 10; i++) ev.push([51 + i * 3, `New client connected from 10.0.0.${i}:1 as dev-${i} (p2, c1, k60).`]);
+    const ev: Array<[number, string]> = [
+      [0, 'mosquitto version 2.0.18 starting'],
+      [1, 'New client connected from 10.0.0.1:1 as early (p2, c1, k60).'],
+      [50, 'mosquitto version 2.0.18 starting'],
+    ];
+    for (let i = 0; i < 10; i++)
+      ev.push([51 + i * 3, `New client connected from 10.0.0.${i}:1 as dev-${i} (p2, c1, k60).`]);
     expect(analyzeLog(mosq(ev)).findings).toEqual([]);
   });
 });
 
 describe('grouping', () => {
   test('counts by cause, most frequent first, unknown lines sampled', () => {
-    const a = analyzeLog(['read ECONNRESET', 'read ECONNRESET', 'Keepalive timeout', 'something odd happened', ''].join('\n'));
-    expect(a.groups.map((g) => [g.entryId, g.count])).toEqual([['errno.ECONNRESET', 2], ['mqttjs.keepalive-timeout', 1]]);
-    expect(a).toMatchObject({ lines: 4, recognised: 3, unrecognised: 1, unrecognisedSamples: ['something odd happened'] });
+    const a = analyzeLog(
+      ['read ECONNRESET', 'read ECONNRESET', 'Keepalive timeout', 'something odd happened', ''].join('\n'),
+    );
+    expect(a.groups.map((g) => [g.entryId, g.count])).toEqual([
+      ['errno.ECONNRESET', 2],
+      ['mqttjs.keepalive-timeout', 1],
+    ]);
+    expect(a).toMatchObject({
+      lines: 4,
+      recognised: 3,
+      unrecognised: 1,
+      unrecognisedSamples: ['something odd happened'],
+    });
   });
   test('CONNACK refusals mosquitto logs are read as codes', () => {
-    const a = analyzeLog(mosq([[0, 'Sending CONNACK to 10.0.0.9 (0, 5)'], [1, 'Sending CONNACK to 10.0.0.9 (0, 134)'], [2, 'Sending CONNACK to c1 (0, 0)']]));
+    const a = analyzeLog(
+      mosq([
+        [0, 'Sending CONNACK to 10.0.0.9 (0, 5)'],
+        [1, 'Sending CONNACK to 10.0.0.9 (0, 134)'],
+        [2, 'Sending CONNACK to c1 (0, 0)'],
+      ]),
+    );
     expect(a.groups.map((g) => g.entryId)).toEqual(['connack311.5', 'mqtt5.0x86']);
     expect(a.informational).toBe(1);
   });
@@ -139,17 +171,25 @@ describe('syslog / journalctl timestamps', () => {
 
 describe('ACL denials, queue drops and structured lines', () => {
   test('mosquitto Denied PUBLISH and dropped-queue lines become per-client findings', () => {
-    const a = analyzeLog(mosq([
-      [0, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
-      [1, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
-      [2, 'Outgoing messages are being dropped for client slow-1.'],
-    ]));
+    const a = analyzeLog(
+      mosq([
+        [0, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
+        [1, "Denied PUBLISH from cam-1 (d0, q0, r0, m0, 'secret/x', ... (5 bytes))"],
+        [2, 'Outgoing messages are being dropped for client slow-1.'],
+      ]),
+    );
     expect(a.findings.find((f) => f.kind === 'acl-denials')).toMatchObject({ count: 2 });
     expect(a.findings.find((f) => f.kind === 'acl-denials')?.summary).toMatch(/cam-1 \(2\)/);
     expect(a.findings.find((f) => f.kind === 'queue-drops')).toMatchObject({ count: 1 });
   });
   test('JSON log lines are read by their message fields, client id and time', () => {
-    const line = (t: number, id: string) => JSON.stringify({ time: 1_700_000_000_000 + t * 1000, level: 'warning', msg: `Client ${id} already connected, closing old connection.`, clientid: id });
+    const line = (t: number, id: string) =>
+      JSON.stringify({
+        time: 1_700_000_000_000 + t * 1000,
+        level: 'warning',
+        msg: `Client ${id} already connected, closing old connection.`,
+        clientid: id,
+      });
     const a = analyzeLog([0, 2, 4, 6].map((t) => line(t, 'twin')).join('\n'));
     expect(a.groups[0]).toMatchObject({ entryId: 'mosquitto.takeover', count: 4, clients: ['twin'] });
     expect(a.findings[0]).toMatchObject({ kind: 'takeover-loop', clientId: 'twin', intervalS: 2 });

@@ -17,7 +17,9 @@ const table = (file: string) =>
     .filter((l) => l && !l.startsWith('#'))
     .map((l) => l.split('\t'));
 
-const lines = table('lines.tsv').map(([expected, emitter, source, , line]) => [line ?? '', expected ?? '', emitter ?? '', source ?? ''] as const);
+const lines = table('lines.tsv').map(
+  ([expected, emitter, source, , line]) => [line ?? '', expected ?? '', emitter ?? '', source ?? ''] as const,
+);
 
 describe('real error lines: the first candidate is the established reading', () => {
   test.each(lines)('%s → %s (%s, %s)', (line, expected) => {
@@ -27,7 +29,11 @@ describe('real error lines: the first candidate is the established reading', () 
     const wrong = lines.filter(([line, , emitter]) => {
       const got = explainText(line).emitter?.id;
       // paho-java lines are Java exceptions too: either reading of the emitter is right.
-      return !(got === emitter || (emitter === 'paho-java' && got === 'java') || (emitter === 'java' && got === 'paho-java'));
+      return !(
+        got === emitter ||
+        (emitter === 'paho-java' && got === 'java') ||
+        (emitter === 'java' && got === 'paho-java')
+      );
     });
     expect(wrong.map(([l, , e]) => `${e}: ${l}`)).toEqual([]);
   });
@@ -37,7 +43,9 @@ describe('real error lines: the first candidate is the established reading', () 
 const ROUTINE = new Set(['connect', 'broker-start', 'broker-stop']);
 
 describe('real logs: the largest cause group is the established cause', () => {
-  test.each(table('logs.tsv').map(([file, source, , , expected]) => [file ?? '', expected ?? '', source ?? ''] as const))('%s → %s (%s)', (file, expected) => {
+  test.each(
+    table('logs.tsv').map(([file, source, , , expected]) => [file ?? '', expected ?? '', source ?? ''] as const),
+  )('%s → %s (%s)', (file, expected) => {
     const a = analyzeLog(readFileSync(join(DIR, file), 'utf8'));
     const cause = a.groups.find((g) => !ROUTINE.has(entryById(g.entryId)?.event ?? ''));
     expect(cause?.entryId).toBe(expected);

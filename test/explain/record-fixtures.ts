@@ -26,7 +26,16 @@ const note = (kind: string, text: string) => lines.push(`${kind}\t${text.replace
 function silentClient(port: number, clientId: string, keepalive: number): Promise<Socket> {
   return new Promise((resolve) => {
     const s = netConnect({ port, host: '127.0.0.1' }, () => {
-      s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId, keepalive }));
+      s.write(
+        mqttPacket.generate({
+          cmd: 'connect',
+          protocolId: 'MQTT',
+          protocolVersion: 4,
+          clean: true,
+          clientId,
+          keepalive,
+        }),
+      );
       resolve(s);
     });
     s.on('error', () => undefined);
@@ -72,7 +81,9 @@ async function takeoverScenario(): Promise<void> {
 
 async function restartScenario(): Promise<void> {
   const m = await startMosquitto();
-  const clients = Array.from({ length: 8 }, (_, i) => mqtt.connect(m.url, { clientId: `fleet-${i}`, reconnectPeriod: 1000 }));
+  const clients = Array.from({ length: 8 }, (_, i) =>
+    mqtt.connect(m.url, { clientId: `fleet-${i}`, reconnectPeriod: 1000 }),
+  );
   for (const c of clients) c.on('error', () => undefined);
   await sleep(1500);
   await m.restart();
@@ -88,7 +99,9 @@ async function connectError(url: string, opts: mqtt.IClientOptions): Promise<str
   return new Promise((resolve) => {
     const c = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 3000, ...opts });
     const done = (s: string) => (c.end(true), resolve(s));
-    c.once('error', (e: Error & { code?: unknown }) => done(`${e.message}${e.code !== undefined ? ` (code ${String(e.code)})` : ''}`));
+    c.once('error', (e: Error & { code?: unknown }) =>
+      done(`${e.message}${e.code !== undefined ? ` (code ${String(e.code)})` : ''}`),
+    );
     c.once('connect', () => done('connected'));
     setTimeout(() => done('no error within 4 s'), 4000);
   });
@@ -125,16 +138,35 @@ async function tlsScenario(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'mqd-tls-'));
   const cert = join(dir, 'cert.pem');
   const key = join(dir, 'key.pem');
-  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert]);
+  await run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   const m = await startMosquitto({ tls: { certFile: cert, keyFile: key } });
   const tlsUrl = `mqtts://127.0.0.1:${m.tlsPort}`;
   note('mqttjs-error', await connectError(tlsUrl, {}));
   const { readFileSync } = await import('node:fs');
   note('mqttjs-error', await connectError(tlsUrl, { ca: readFileSync(cert) }));
   note('mqttjs-error', await connectError(`mqtts://localhost:${m.port}`, { ca: readFileSync(cert) }));
-  const sclient = (port: number, extra: string[]) => run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-verify_return_error', ...extra], 'Q\n');
-  for (const l of (await sclient(m.port, [])).split('\n')) if (/error|errno|verify/i.test(l) && !/\(ok\)/.test(l)) note('openssl-s_client', l);
-  for (const l of (await sclient(m.tlsPort ?? 0, ['-servername', 'localhost'])).split('\n')) if (/error|verify/i.test(l) && !/\(ok\)/.test(l)) note('openssl-s_client', l);
+  const sclient = (port: number, extra: string[]) =>
+    run('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-verify_return_error', ...extra], 'Q\n');
+  for (const l of (await sclient(m.port, [])).split('\n'))
+    if (/error|errno|verify/i.test(l) && !/\(ok\)/.test(l)) note('openssl-s_client', l);
+  for (const l of (await sclient(m.tlsPort ?? 0, ['-servername', 'localhost'])).split('\n'))
+    if (/error|verify/i.test(l) && !/\(ok\)/.test(l)) note('openssl-s_client', l);
   await sleep(300);
   await m.stop();
   writeFileSync(join(OUT, 'mosquitto-tls.log'), m.log());
@@ -142,7 +174,7 @@ async function tlsScenario(): Promise<void> {
 }
 
 async function wsScenario(): Promise<void> {
-  const server = createServer((_req, res) => (res.statusCode = 404, res.end('not found')));
+  const server = createServer((_req, res) => ((res.statusCode = 404), res.end('not found')));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
@@ -174,5 +206,6 @@ for (const [name, fn] of Object.entries(scenarios)) {
   process.stderr.write(`recording ${name}…\n`);
   await fn();
 }
-if (lines.length) writeFileSync(join(OUT, only ? `client-errors-${only}.tsv` : 'client-errors.tsv'), lines.join('\n') + '\n');
+if (lines.length)
+  writeFileSync(join(OUT, only ? `client-errors-${only}.tsv` : 'client-errors.tsv'), lines.join('\n') + '\n');
 process.exit(0);

@@ -5,7 +5,11 @@
  */
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { classifyMeasurementFailure, failureOfClientConnect, type ClientConnectError } from '../../src/analyze/failure.js';
+import {
+  classifyMeasurementFailure,
+  failureOfClientConnect,
+  type ClientConnectError,
+} from '../../src/analyze/failure.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { startHostile, type Hostile, type HostileServer } from './servers.js';
 
@@ -15,7 +19,14 @@ function firstError(url: string): Promise<ClientConnectError> {
     let first: ClientConnectError | undefined;
     const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 1500, protocolVersion: 5 });
     client.on('error', (err: Error & { code?: string | number }) => {
-      first ??= { ...(typeof err.code === 'string' ? { code: err.code } : typeof err.code === 'number' ? { reasonCode: err.code } : {}), message: err.message };
+      first ??= {
+        ...(typeof err.code === 'string'
+          ? { code: err.code }
+          : typeof err.code === 'number'
+            ? { reasonCode: err.code }
+            : {}),
+        message: err.message,
+      };
     });
     client.on('close', () => {
       client.end(true);
@@ -52,10 +63,22 @@ describe.concurrent('MQTT.js errors classify like the wire', () => {
 });
 
 test.each<[string, ClientConnectError, RegExp]>([
-  ['an HTTP answer, when the caller kept the bytes', { message: 'Invalid header flag bits, must be 0x0 for puback packet', firstBytes: '485454502f312e31' }, /^an HTTP server answered/],
+  [
+    'an HTTP answer, when the caller kept the bytes',
+    { message: 'Invalid header flag bits, must be 0x0 for puback packet', firstBytes: '485454502f312e31' },
+    /^an HTTP server answered/,
+  ],
   ['a TLS alert', { firstBytes: '150303000202' }, /^a TLS server answered a plaintext CONNECT/],
-  ['a CONNACK refusal', { message: 'Connection refused: Not authorized', reasonCode: 0x87, mqttVersion: 5 }, /refused the connection: Not authorized \(0x87\)/],
-  ['a certificate the client does not trust', { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' }, /^TLS failed/],
+  [
+    'a CONNACK refusal',
+    { message: 'Connection refused: Not authorized', reasonCode: 0x87, mqttVersion: 5 },
+    /refused the connection: Not authorized \(0x87\)/,
+  ],
+  [
+    'a certificate the client does not trust',
+    { code: 'DEPTH_ZERO_SELF_SIGNED_CERT', message: 'self-signed certificate' },
+    /^TLS failed/,
+  ],
   ['DNS', { code: 'ENOTFOUND', message: 'getaddrinfo ENOTFOUND broker.invalid' }, /^DNS failed/],
 ])('%s', (_name, error, line) => {
   expect(classifyMeasurementFailure(failureOfClientConnect(error)).oneLine).toMatch(line);

@@ -130,7 +130,9 @@ describe.concurrent('SIGTERM or Ctrl-C (SIGINT) while waiting for CONNACK exits 
     soak: (url) => ['soak', url, '-d', '60s', '-n', '1', '--connect-timeout', '60s'],
     'keepalive-tune': (url) => ['keepalive-tune', url, '--samples', '1', '--connect-timeout', '60s'],
   };
-  const signalled = (Object.keys(LONG) as Command[]).flatMap((command) => (['SIGTERM', 'SIGINT'] as const).map((signal) => ({ command, signal })));
+  const signalled = (Object.keys(LONG) as Command[]).flatMap((command) =>
+    (['SIGTERM', 'SIGINT'] as const).map((signal) => ({ command, signal })),
+  );
   for (const { command, signal } of signalled) {
     const name = `${command}: ${signal} → 130 long before the 60 s connect timeout`;
     const body = async () => {

@@ -9,7 +9,8 @@ import type { Socket } from 'node:net';
 import type { CertSet } from '../helpers/certs.js';
 import { startFakeServer, type FakeBehaviour, type FakeServer } from '../helpers/fake-server.js';
 
-export type Hostile = 'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'refused' | 'tls' | 'closed-port';
+export type Hostile =
+  'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'refused' | 'tls' | 'closed-port';
 
 /** 64 bytes that are not MQTT: packet type 0 is reserved and forbidden (MQTT 3.1.1 §2.2.1, 5.0 §2.1.2). */
 function randomNonMqtt(): Buffer {
@@ -69,7 +70,10 @@ export async function startHostile(kind: Hostile, certs: CertSet): Promise<Hosti
 async function startTls(certs: CertSet): Promise<HostileServer> {
   const sockets = new Set<TLSSocket | Socket>();
   let connections = 0;
-  const server = createTlsServer({ cert: readFileSync(certs.valid.certFile), key: readFileSync(certs.valid.keyFile) }, (s) => s.on('error', () => undefined));
+  const server = createTlsServer(
+    { cert: readFileSync(certs.valid.certFile), key: readFileSync(certs.valid.keyFile) },
+    (s) => s.on('error', () => undefined),
+  );
   server.on('connection', (s: Socket) => {
     connections += 1;
     sockets.add(s);

@@ -49,19 +49,79 @@ commonName = supplied
 }
 
 function makeCa(dir: string, name: string): string {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '3650', '-subj', `/CN=${name}`], dir);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${name}`,
+    ],
+    dir,
+  );
   return caConfig(dir, name);
 }
 
-function leaf(dir: string, ca: string, conf: string, name: string, cn: string, san: string, dates: [string, string] | undefined, client = false) {
+function leaf(
+  dir: string,
+  ca: string,
+  conf: string,
+  name: string,
+  cn: string,
+  san: string,
+  dates: [string, string] | undefined,
+  client = false,
+) {
   const keyFile = join(dir, `${name}.key`);
   const csr = join(dir, `${name}.csr`);
   const ext = join(dir, `${name}.ext`);
   writeFileSync(ext, `subjectAltName=${san}\nextendedKeyUsage=${client ? 'clientAuth' : 'serverAuth'}\n`);
-  openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', csr, '-subj', `/CN=${cn}`, '-addext', `subjectAltName=${san}`], dir);
+  openssl(
+    [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      csr,
+      '-subj',
+      `/CN=${cn}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ],
+    dir,
+  );
   const certFile = join(dir, `${name}.pem`);
   const dateArgs = dates ? ['-startdate', dates[0], '-enddate', dates[1]] : ['-days', '365'];
-  openssl(['ca', '-batch', '-config', conf, '-name', 'local', '-in', csr, '-out', certFile, '-notext', ...dateArgs, '-extfile', ext], dir);
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      conf,
+      '-name',
+      'local',
+      '-in',
+      csr,
+      '-out',
+      certFile,
+      '-notext',
+      ...dateArgs,
+      '-extfile',
+      ext,
+    ],
+    dir,
+  );
   void ca;
   return { certFile, keyFile };
 }

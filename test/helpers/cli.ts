@@ -26,7 +26,13 @@ export interface CliOptions {
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined, CI: 'true', ...opts.env };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      NO_COLOR: '1',
+      FORCE_COLOR: undefined,
+      CI: 'true',
+      ...opts.env,
+    };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const argv = [...(opts.wrap ?? []), process.execPath, BIN, ...args];
     const child = spawn(argv[0]!, argv.slice(1), { env: env as NodeJS.ProcessEnv, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -46,7 +52,11 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     if (opts.signal?.afterMs !== undefined) setTimeout(sendSignal, opts.signal.afterMs);
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mqtt-doctor ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `mqtt-doctor ${args.join(' ')} did not finish within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 20_000);
     child.on('error', reject);
     child.on('close', (code, signal) => {
@@ -61,12 +71,18 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
  * Run the CLI in-process through `main(argv, io)`: for what does not need a process of its own (parsing,
  * usage errors, help). Streams are captured; process.exitCode is restored afterwards.
  */
-export async function runMain(args: string[], opts: { env?: Record<string, string | undefined>; columns?: number } = {}): Promise<CliResult> {
+export async function runMain(
+  args: string[],
+  opts: { env?: Record<string, string | undefined>; columns?: number } = {},
+): Promise<CliResult> {
   const { PassThrough } = await import('node:stream');
   const { main } = await import('../../src/cli.js');
   let stdout = '';
   let stderr = '';
-  const outStream = Object.assign(new PassThrough(), { isTTY: false, ...(opts.columns ? { columns: opts.columns } : {}) });
+  const outStream = Object.assign(new PassThrough(), {
+    isTTY: false,
+    ...(opts.columns ? { columns: opts.columns } : {}),
+  });
   const errStream = Object.assign(new PassThrough(), { isTTY: false });
   outStream.on('data', (d: Buffer) => (stdout += d.toString()));
   errStream.on('data', (d: Buffer) => (stderr += d.toString()));

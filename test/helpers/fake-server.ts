@@ -41,7 +41,9 @@ export async function startFakeServer(behaviour: FakeBehaviour, opts: { backlog?
     }
   };
   const server: Server = createServer(handle);
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: opts.backlog ?? 511 }, resolve));
+  await new Promise<void>((resolve) =>
+    server.listen({ port: 0, host: '127.0.0.1', backlog: opts.backlog ?? 511 }, resolve),
+  );
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;
   return {

@@ -82,7 +82,12 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   });
   if (wsPort) lines.push(`listener ${wsPort} 127.0.0.1`, 'protocol websockets');
   if (wssPort && opts.wss) {
-    lines.push(`listener ${wssPort} 127.0.0.1`, 'protocol websockets', `certfile ${opts.wss.certFile}`, `keyfile ${opts.wss.keyFile}`);
+    lines.push(
+      `listener ${wssPort} 127.0.0.1`,
+      'protocol websockets',
+      `certfile ${opts.wss.certFile}`,
+      `keyfile ${opts.wss.keyFile}`,
+    );
   }
   const confPath = join(dir, 'mosquitto.conf');
   writeFileSync(confPath, lines.join('\n') + '\n');

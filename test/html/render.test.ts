@@ -30,7 +30,17 @@ describe('logEdges covers [min, max] in 1-2-5 steps', () => {
 });
 
 test('connectedBuckets keeps a dip shorter than a bucket (min), and the count at its end (last)', () => {
-  const b = connectedBuckets([[0, 1], [10, 1], [52, -1], [55, 1]], 0, 100, 10);
+  const b = connectedBuckets(
+    [
+      [0, 1],
+      [10, 1],
+      [52, -1],
+      [55, 1],
+    ],
+    0,
+    100,
+    10,
+  );
   expect(b[0]).toMatchObject({ min: 0, max: 1, last: 1 });
   expect(b[1]).toMatchObject({ min: 1, max: 2, last: 2 });
   expect(b[5]).toMatchObject({ min: 1, max: 2, last: 2 });
@@ -39,12 +49,46 @@ test('connectedBuckets keeps a dip shorter than a bucket (min), and the count at
 
 describe('lowestAfterAll ignores the ramp-up', () => {
   test.each([
-    ['drops after all were up', [[0, 1], [1, 1], [5, -1], [6, 1], [8, -1]], 2, { count: 1, at: 5 }, 2],
-    ['never all at once', [[0, 1], [3, -1], [4, 1]], 2, undefined, 1],
-    ['all stay up', [[0, 1], [2, 1]], 2, { count: 2, at: 2 }, 2],
-  ] as Array<[string, Array<[number, number]>, number, { count: number; at: number } | undefined, number]>)('%s', (_n, changes, clients, low, most) => {
-    expect(lowestAfterAll(changes, clients)).toEqual({ lowestAfterAll: low, mostConnected: most });
-  });
+    [
+      'drops after all were up',
+      [
+        [0, 1],
+        [1, 1],
+        [5, -1],
+        [6, 1],
+        [8, -1],
+      ],
+      2,
+      { count: 1, at: 5 },
+      2,
+    ],
+    [
+      'never all at once',
+      [
+        [0, 1],
+        [3, -1],
+        [4, 1],
+      ],
+      2,
+      undefined,
+      1,
+    ],
+    [
+      'all stay up',
+      [
+        [0, 1],
+        [2, 1],
+      ],
+      2,
+      { count: 2, at: 2 },
+      2,
+    ],
+  ] as Array<[string, Array<[number, number]>, number, { count: number; at: number } | undefined, number]>)(
+    '%s',
+    (_n, changes, clients, low, most) => {
+      expect(lowestAfterAll(changes, clients)).toEqual({ lowestAfterAll: low, mostConnected: most });
+    },
+  );
 });
 
 describe('rttSparkline', () => {
@@ -97,7 +141,9 @@ test('the adapter counts what the report counts; with more clients than lanes it
 
 test('a run with no message (idle) and no disconnect says so instead of drawing empty charts', () => {
   const syn = syntheticSoak(2, 60_000, 5);
-  const events: SoakEvent[] = syn.events.map((e) => (e.type === 'start' ? { ...e, info: { ...e.info, ratePerS: 0 } } : e));
+  const events: SoakEvent[] = syn.events.map((e) =>
+    e.type === 'start' ? { ...e, info: { ...e.info, ratePerS: 0 } } : e,
+  );
   const report = fromText(events.map((e) => JSON.stringify(e)).join('\n'));
   const html = renderSoakHtml(soakHtmlInput(report, events));
   expect(html).toContain('Idle run (--rate 0)');

@@ -35,11 +35,26 @@ let text: string;
 beforeAll(async () => {
   let broker: EmbeddedBroker | undefined = await startEmbeddedBroker();
   const port = broker.port;
-  const proxy: ImpairProxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: port, faults: parseImpairSpec('nat-idle=600ms,nat-mode=reset') });
+  const proxy: ImpairProxy = await startImpairProxy({
+    targetHost: '127.0.0.1',
+    targetPort: port,
+    faults: parseImpairSpec('nat-idle=600ms,nat-mode=reset'),
+  });
   try {
     // 1 message/s per client: each flow is idle ~1 s between messages, longer than the NAT's 600 ms.
-    const h = await soakAgainst(`mqtt://127.0.0.1:${proxy.port}`, { clients: CLIENTS, qos: 1, ratePerS: 1, reconnect: 'fixed:300ms', checkpointMs: 500, drainMs: 500 });
-    await until(() => h.events.filter((e) => e.type === 'disconnect').length >= CLIENTS, 15_000, 'NAT expiry disconnects');
+    const h = await soakAgainst(`mqtt://127.0.0.1:${proxy.port}`, {
+      clients: CLIENTS,
+      qos: 1,
+      ratePerS: 1,
+      reconnect: 'fixed:300ms',
+      checkpointMs: 500,
+      drainMs: 500,
+    });
+    await until(
+      () => h.events.filter((e) => e.type === 'disconnect').length >= CLIENTS,
+      15_000,
+      'NAT expiry disconnects',
+    );
     await broker.close();
     broker = undefined;
     await sleep(1200);
@@ -66,7 +81,14 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
     const html = join(dir, 'report.html');
     const r = await runCli(['report', jsonl, '--html', html, '--json'], { timeoutMs: 30_000 });
     expect(r.stderr).toBe('');
-    const report = JSON.parse(r.stdout) as { data: { summary: { clients: number; connections: { disconnects: number; connectFailures: number; byCause: Record<string, number> } } } };
+    const report = JSON.parse(r.stdout) as {
+      data: {
+        summary: {
+          clients: number;
+          connections: { disconnects: number; connectFailures: number; byCause: Record<string, number> };
+        };
+      };
+    };
     const c = report.data.summary.connections;
     // Ground truth of the run: the NAT loop and the restart both cost connections, and the restart refused retries.
     expect(c.disconnects).toBeGreaterThanOrEqual(CLIENTS * 2);
@@ -85,7 +107,8 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
       const charts = await o.page.locator('figure.chart svg').count();
       expect(charts).toBeGreaterThanOrEqual(5);
       expect(await o.page.locator('figure.chart svg > title').count()).toBe(charts);
-      for (const d of await o.page.locator('figure.chart svg > desc').allTextContents()) expect(d.length).toBeGreaterThan(20);
+      for (const d of await o.page.locator('figure.chart svg > desc').allTextContents())
+        expect(d.length).toBeGreaterThan(20);
       expect(await o.count('script')).toBe(0);
       const shot = await o.screenshot(join(dir, 'soak.png'));
       const dark = await o.screenshot(join(dir, 'soak-dark.png'), { dark: true });
@@ -106,7 +129,10 @@ describe('soak --html from a real run with a NAT-idle loop and a broker restart'
     const r = await runCli(['report', jsonl, '--html', html], { timeoutMs: 30_000 });
     expect(r.code).not.toBeNull();
     const report = buildSoakFromFile(text, jsonl, {}, VERSION);
-    const events = text.trim().split('\n').map((l) => JSON.parse(l) as never);
+    const events = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as never);
     expect(readFileSync(html, 'utf8')).toBe(renderSoakHtml(soakHtmlInput(report, events)));
     // The text report carries the connected-clients strip.
     expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ (lowest \d+\/3|all 3|never all)/);
@@ -117,7 +143,28 @@ test('soak --html (live) draws the same charts as report --html of its --out fil
   const live = join(dir, 'live.html');
   const out = join(dir, 'live.jsonl');
   const r = await runCli(
-    ['soak', '--embedded', '-u', 'dev', '-n', '2', '-d', '4s', '--rate', '1/s', '--checkpoint', '1s', '--reconnect', 'fixed:300ms', '--impair', 'nat-idle=600ms,nat-mode=reset', '--out', out, '--html', live],
+    [
+      'soak',
+      '--embedded',
+      '-u',
+      'dev',
+      '-n',
+      '2',
+      '-d',
+      '4s',
+      '--rate',
+      '1/s',
+      '--checkpoint',
+      '1s',
+      '--reconnect',
+      'fixed:300ms',
+      '--impair',
+      'nat-idle=600ms,nat-mode=reset',
+      '--out',
+      out,
+      '--html',
+      live,
+    ],
     { timeoutMs: 40_000, env: { MQTT_DOCTOR_PASSWORD: 'soak-s3cret-html' } },
   );
   expect(r.code).toBe(0);
@@ -125,9 +172,18 @@ test('soak --html (live) draws the same charts as report --html of its --out fil
   expect(r.stdout).toMatch(/connected over time +[ ▁▂▃▄▅▆▇█]+ /);
   const fromFile = join(dir, 'from-file.html');
   await runCli(['report', out, '--html', fromFile], { timeoutMs: 30_000 });
-  const figures = (html: string) => [...html.matchAll(/<figure class="chart[^"]*" id="([^"]+)">[\s\S]*?<\/figure>/g)].map((m) => [m[1], m[0]]);
+  const figures = (html: string) =>
+    [...html.matchAll(/<figure class="chart[^"]*" id="([^"]+)">[\s\S]*?<\/figure>/g)].map((m) => [m[1], m[0]]);
   const a = figures(readFileSync(live, 'utf8'));
-  expect(a.map(([id]) => id)).toEqual(['connected', 'timeline', 'latency', 'messages', 'causes', 'reconnect-hist', 'connected-hist']);
+  expect(a.map(([id]) => id)).toEqual([
+    'connected',
+    'timeline',
+    'latency',
+    'messages',
+    'causes',
+    'reconnect-hist',
+    'connected-hist',
+  ]);
   expect(a).toEqual(figures(readFileSync(fromFile, 'utf8')));
 });
 
@@ -145,9 +201,13 @@ test('300 clients over 6 h: 50 lanes, the connected band, every shown disconnect
     expect(o.foreignRequests).toEqual([]);
     expect(await o.count('#timeline g.lane')).toBe(50);
     expect(await o.count('#connected svg')).toBe(1);
-    const drawn = await o.page.locator('#timeline .mark-disconnect').evaluateAll((els) => els.reduce((a, e) => a + Number(e.getAttribute('data-n') ?? 1), 0));
+    const drawn = await o.page
+      .locator('#timeline .mark-disconnect')
+      .evaluateAll((els) => els.reduce((a, e) => a + Number(e.getAttribute('data-n') ?? 1), 0));
     expect(drawn).toBe(shownDisconnects);
-    expect(await o.page.locator('#timeline svg > desc').textContent()).toContain(`${shownDisconnects} of the ${input.disconnects} disconnects`);
+    expect(await o.page.locator('#timeline svg > desc').textContent()).toContain(
+      `${shownDisconnects} of the ${input.disconnects} disconnects`,
+    );
     expect((await o.screenshot(file.replace(/\.html$/, '.png'))).variance).toBeGreaterThan(100);
   } finally {
     await o.close();

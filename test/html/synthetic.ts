@@ -31,8 +31,19 @@ export function syntheticSoak(clients: number, durationMs: number, seed = 7): Sy
   const end = t0 + durationMs;
   const checkpointMs = 30_000;
   const info: SoakRunInfo = {
-    target: 'mqtt://broker.example:1883', clients, qos: 1, ratePerS: 0.1, payloadBytes: 64, keepaliveS: 60, clean: true, mqttVersion: 4,
-    reconnect: 'exp:1s..120s+jitter', durationMs, checkpointMs, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+    target: 'mqtt://broker.example:1883',
+    clients,
+    qos: 1,
+    ratePerS: 0.1,
+    payloadBytes: 64,
+    keepaliveS: 60,
+    clean: true,
+    mqttVersion: 4,
+    reconnect: 'exp:1s..120s+jitter',
+    durationMs,
+    checkpointMs,
+    flapThresholdMs: 10_000,
+    lossGraceMs: 10_000,
   };
   const conn: SoakEvent[] = [];
   const causes: DisconnectCause[] = ['keepalive-timeout', 'reset', 'broker-closed'];
@@ -48,12 +59,25 @@ export function syntheticSoak(clients: number, durationMs: number, seed = 7): Sy
       t += -Math.log(1 - rnd()) * meanUpMs;
       if (t >= end - 60_000) break;
       const cause = worst ? 'keepalive-timeout' : causes[Math.floor(rnd() * causes.length)]!;
-      conn.push({ type: 'disconnect', t, client: c, cause, detail: cause === 'keepalive-timeout' ? 'Keepalive timeout' : 'read ECONNRESET' });
+      conn.push({
+        type: 'disconnect',
+        t,
+        client: c,
+        cause,
+        detail: cause === 'keepalive-timeout' ? 'Keepalive timeout' : 'read ECONNRESET',
+      });
       disconnects += 1;
       const fails = rnd() < 0.2 ? 1 + Math.floor(rnd() * 3) : 0;
       for (let a = 1; a <= fails; a += 1) {
         t += 1000 * a;
-        conn.push({ type: 'connect-failed', t, client: c, attempt: a, cause: 'refused', detail: 'connect ECONNREFUSED' });
+        conn.push({
+          type: 'connect-failed',
+          t,
+          client: c,
+          attempt: a,
+          cause: 'refused',
+          detail: 'connect ECONNREFUSED',
+        });
       }
       t += 300 + rnd() * 5000;
       conn.push({ type: 'connect', t, client: c, attempt: fails + 1, sessionPresent: false, sessionExpected: false });
@@ -73,12 +97,24 @@ export function syntheticSoak(clients: number, durationMs: number, seed = 7): Sy
     if (rnd() < 0.05) lost += Math.ceil(rnd() * 20);
     const p50 = 20 + 5 * Math.sin((cp - t0) / 3600_000);
     const summary = checkpointSummary(t0, cp, clients, sent, lost, count, p50);
-    events.push(cp + checkpointMs > end ? { type: 'end', t: cp, reason: 'duration', summary } : { type: 'checkpoint', t: cp, summary });
+    events.push(
+      cp + checkpointMs > end
+        ? { type: 'end', t: cp, reason: 'duration', summary }
+        : { type: 'checkpoint', t: cp, summary },
+    );
   }
   return { events, text: events.map((e) => JSON.stringify(e)).join('\n') + '\n', disconnects };
 }
 
-function checkpointSummary(t0: number, at: number, clients: number, sent: number, lost: number, count: number, p50: number): SoakSummary {
+function checkpointSummary(
+  t0: number,
+  at: number,
+  clients: number,
+  sent: number,
+  lost: number,
+  count: number,
+  p50: number,
+): SoakSummary {
   return {
     atMs: at,
     startedMs: t0,
@@ -87,8 +123,19 @@ function checkpointSummary(t0: number, at: number, clients: number, sent: number
     // Connection accounting is replayed from the events by `report`; an empty one keeps checkpoints small here.
     connections: summarizeConnections([], at, 10_000),
     messages: {
-      sent, received: sent - lost, lost, duplicates: 0, outOfOrder: 0, late: 0, skippedOffline: 0, sentOffline: 0, deliveredOffline: 0,
-      inflightAtDisconnect: 0, recoveredAfterReconnect: 0, foreign: 0, lossPct: (100 * lost) / sent,
+      sent,
+      received: sent - lost,
+      lost,
+      duplicates: 0,
+      outOfOrder: 0,
+      late: 0,
+      skippedOffline: 0,
+      sentOffline: 0,
+      deliveredOffline: 0,
+      inflightAtDisconnect: 0,
+      recoveredAfterReconnect: 0,
+      foreign: 0,
+      lossPct: (100 * lost) / sent,
       latencyMs: { count, avg: p50 * 1.2, p50, p90: p50 * 2, p99: p50 * 4, max: p50 * 10 },
     },
     perClient: [],

@@ -15,7 +15,9 @@ describe('mqtt-doctor impair', () => {
   test('--list-profiles --json lists every profile with its source', async () => {
     const r = await runCli(['impair', '--list-profiles', '--json']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { data: { profiles: Array<{ name: string; source: string }>; middleboxes: unknown[] } };
+    const doc = JSON.parse(r.stdout) as {
+      data: { profiles: Array<{ name: string; source: string }>; middleboxes: unknown[] };
+    };
     expect(doc.data.profiles.map((p) => p.name)).toContain('satellite-geo');
     expect(doc.data.profiles.every((p) => p.source.length > 0)).toBe(true);
     expect(doc.data.middleboxes.length).toBeGreaterThan(0);
@@ -33,7 +35,15 @@ describe('mqtt-doctor impair', () => {
   });
 
   test('forwards with the injected latency, prints JSON lines, stops cleanly on SIGINT with counters', async () => {
-    const run = spawnImpair(['--listen', '127.0.0.1:0', '--target', `127.0.0.1:${echo.port}`, '--latency', '15ms', '--json']);
+    const run = spawnImpair([
+      '--listen',
+      '127.0.0.1:0',
+      '--target',
+      `127.0.0.1:${echo.port}`,
+      '--latency',
+      '15ms',
+      '--json',
+    ]);
     let rtts: { direct: number[]; via: number[] };
     try {
       const client = await openClient(await run.port());
@@ -65,13 +75,27 @@ describe('mqtt-doctor impair', () => {
     expect(rtts.via).toHaveLength(10);
     expect(rtts.via[0]).toBeGreaterThanOrEqual(30 - 0.5);
     const added = (rtts.via[0] ?? 0) - (rtts.direct[0] ?? 0);
-    expect(added).toBeLessThanOrEqual(30 + 1 + 0.05 * 30 + 2 * (report.data.timerLateness?.maxMs ?? 0) + directSpread(rtts));
+    expect(added).toBeLessThanOrEqual(
+      30 + 1 + 0.05 * 30 + 2 * (report.data.timerLateness?.maxMs ?? 0) + directSpread(rtts),
+    );
   });
 
   test('--duration stops by itself with exit 0 and a text summary', async () => {
-    const r = await runCli(['impair', '--listen', '127.0.0.1:0', '--target', `127.0.0.1:${echo.port}`, '--profile', '4g', '--duration', '300ms']);
+    const r = await runCli([
+      'impair',
+      '--listen',
+      '127.0.0.1:0',
+      '--target',
+      `127.0.0.1:${echo.port}`,
+      '--profile',
+      '4g',
+      '--duration',
+      '300ms',
+    ]);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/impair: 127\.0\.0\.1:\d+ → mqtt:\/\/127\.0\.0\.1:\d+ {2}4g: latency 30\.0 ms ±15\.0 ms each way/);
+    expect(r.stderr).toMatch(
+      /impair: 127\.0\.0\.1:\d+ → mqtt:\/\/127\.0\.0\.1:\d+ {2}4g: latency 30\.0 ms ±15\.0 ms each way/,
+    );
     expect(r.stdout).toContain('OK  proxied 0 connections');
   });
 });

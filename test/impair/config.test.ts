@@ -14,10 +14,16 @@ describe('parseImpairSpec', () => {
     ['blackhole-after=60s', { blackholeAfterMs: 60_000 }],
     ['reset-after=1m', { resetAfterMs: 60_000 }],
     ['outage=20s@1m', { outages: [{ atMs: 60_000, durationMs: 20_000 }] }],
-    ['outage=10s@5m,20s@1m,outage-mode=hang', {
-      outages: [{ atMs: 60_000, durationMs: 20_000 }, { atMs: 300_000, durationMs: 10_000 }],
-      outageMode: 'hang',
-    }],
+    [
+      'outage=10s@5m,20s@1m,outage-mode=hang',
+      {
+        outages: [
+          { atMs: 60_000, durationMs: 20_000 },
+          { atMs: 300_000, durationMs: 10_000 },
+        ],
+        outageMode: 'hang',
+      },
+    ],
     ['4g', { latencyMs: 30, jitterMs: 15, natIdleMs: 300_000, natMode: 'drop', profile: '4g' }],
     ['4g,latency=80ms', { latencyMs: 80, jitterMs: 15, profile: '4g' }],
     ['aws-nat', { natIdleMs: 350_000, natMode: 'reset', natResetOn: 'use', profile: 'aws-nat' }],
@@ -25,7 +31,10 @@ describe('parseImpairSpec', () => {
     ['nat-idle=1s,nat-mode=reset,nat-reset-on=use', { natIdleMs: 1000, natMode: 'reset', natResetOn: 'use' }],
     ['aws-nat,nat-reset-on=expiry', { natMode: 'reset', natResetOn: 'expiry' }],
     ['aws-nat,4g', { natIdleMs: 300_000, natMode: 'drop', natResetOn: undefined }],
-    ['satellite-geo,azure-lb', { latencyMs: 300, natIdleMs: 240_000, natMode: 'drop', profile: 'satellite-geo+azure-lb' }],
+    [
+      'satellite-geo,azure-lb',
+      { latencyMs: 300, natIdleMs: 240_000, natMode: 'drop', profile: 'satellite-geo+azure-lb' },
+    ],
     ['azure-lb,satellite-geo', { latencyMs: 300, natIdleMs: 240_000, profile: 'azure-lb+satellite-geo' }],
   ])('%s', (spec, want) => {
     expect(parseImpairSpec(spec)).toMatchObject(want);
@@ -72,7 +81,14 @@ describe('profiles', () => {
 
   test('every link type the issues ask for has a profile', () => {
     expect(PROFILES.map((p) => p.name)).toEqual([
-      'lan', 'broadband', '4g', '5g', 'satellite-geo', 'satellite-leo', 'nb-iot', 'international',
+      'lan',
+      'broadband',
+      '4g',
+      '5g',
+      'satellite-geo',
+      'satellite-leo',
+      'nb-iot',
+      'international',
     ]);
   });
 

@@ -31,7 +31,15 @@ const plan = (link: LinkFaults, chunks: Array<[atMs: number, bytes: number]>, ra
 describe('planChunk', () => {
   test.each([
     ['no faults: released on arrival', { latencyMs: 0, jitterMs: 0 }, [[5, 10]], [5]],
-    ['latency shifts each chunk', { latencyMs: 50, jitterMs: 0 }, [[0, 10], [10, 10]], [50, 60]],
+    [
+      'latency shifts each chunk',
+      { latencyMs: 50, jitterMs: 0 },
+      [
+        [0, 10],
+        [10, 10],
+      ],
+      [50, 60],
+    ],
     ['jitter 0.5 → midpoint, no change', { latencyMs: 50, jitterMs: 10 }, [[0, 1]], [50]],
   ] as Array<[string, LinkFaults, Array<[number, number]>, number[]]>)('%s', (_name, link, chunks, want) => {
     expect(plan(link, chunks)).toEqual(want);
@@ -48,7 +56,14 @@ describe('planChunk', () => {
 
   test('jitter never reorders: a later chunk waits for an earlier, slower one', () => {
     // First chunk gets +10 ms, second −10 ms: the second would overtake, so it is held to the first's time.
-    const releases = plan({ latencyMs: 50, jitterMs: 10 }, [[0, 1], [1, 1]], scripted(0.999999, 0));
+    const releases = plan(
+      { latencyMs: 50, jitterMs: 10 },
+      [
+        [0, 1],
+        [1, 1],
+      ],
+      scripted(0.999999, 0),
+    );
     expect(releases[1]).toBeGreaterThanOrEqual(releases[0] ?? Infinity);
   });
 
@@ -59,7 +74,15 @@ describe('planChunk', () => {
   test('stall adds its delay on the chosen share of chunks and keeps order', () => {
     // pct 50: random 0.2 → 20 < 50 stalls, 0.8 → 80 does not.
     const link: LinkFaults = { latencyMs: 10, jitterMs: 0, stall: { pct: 50, ms: 300 } };
-    const releases = plan(link, [[0, 1], [1, 1], [2, 1]], scripted(0.2, 0.8, 0.8));
+    const releases = plan(
+      link,
+      [
+        [0, 1],
+        [1, 1],
+        [2, 1],
+      ],
+      scripted(0.2, 0.8, 0.8),
+    );
     expect(releases).toEqual([310, 310, 310]);
   });
 
@@ -72,7 +95,10 @@ describe('planChunk', () => {
 
   test('bandwidth: 1 MiB at 8 Mbit/s ends after 1048.576 ms plus latency', () => {
     const link: LinkFaults = { latencyMs: 20, jitterMs: 0, bandwidthBps: 8e6 };
-    const releases = plan(link, Array.from({ length: 16 }, () => [0, 65536] as [number, number]));
+    const releases = plan(
+      link,
+      Array.from({ length: 16 }, () => [0, 65536] as [number, number]),
+    );
     expect(releases.at(-1)).toBeCloseTo(1048.576 + 20, 6);
   });
 

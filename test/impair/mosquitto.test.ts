@@ -23,7 +23,11 @@ const connectPacket = (clientId: string, keepalive: number): Buffer =>
 
 test('latency 20 ms: CONNACK and PINGRESP round trips are 40 ms ± (1 ms + 5%) above the direct RTT', async () => {
   const L = 20;
-  const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec(`latency=${L}ms`) });
+  const proxy = await startImpairProxy({
+    targetHost: '127.0.0.1',
+    targetPort: mosq.port,
+    faults: parseImpairSpec(`latency=${L}ms`),
+  });
   try {
     const via = await openClient(proxy.port);
     const direct = await openClient(mosq.port);
@@ -34,7 +38,11 @@ test('latency 20 ms: CONNACK and PINGRESP round trips are 40 ms ± (1 ms + 5%) a
     // the proxy saw (see proxy.test.ts) and this process's own spread on the direct path (p50 − min).
     const bound = (x: { direct: number[] }): number => 1 + 0.05 * 2 * L + 2 * proxy.lateness().p50Ms + directSpread(x);
     const added = (x: { direct: number[]; via: number[] }): number => percentile(x.via, 50) - percentile(x.direct, 50);
-    const s = await measureUntil(5, () => interleavedRtts(direct, via, 15), (x) => Math.abs(added(x) - 2 * L) <= bound(x));
+    const s = await measureUntil(
+      5,
+      () => interleavedRtts(direct, via, 15),
+      (x) => Math.abs(added(x) - 2 * L) <= bound(x),
+    );
     expect(s.via).toHaveLength(15);
     expect(Math.abs(added(s) - 2 * L)).toBeLessThanOrEqual(bound(s));
     via.socket.destroy();

@@ -114,24 +114,32 @@ export async function openClient(port: number): Promise<Client> {
 }
 
 /** Try to connect; 'refused' (ECONNREFUSED), 'reset', or 'open' with the socket. */
-export async function tryConnect(port: number): Promise<{ kind: 'open'; socket: Socket } | { kind: 'refused' | 'reset' | 'other'; code?: string }> {
+export async function tryConnect(
+  port: number,
+): Promise<{ kind: 'open'; socket: Socket } | { kind: 'refused' | 'reset' | 'other'; code?: string }> {
   return new Promise((resolve) => {
     const s = connect({ host: '127.0.0.1', port, noDelay: true });
     s.once('connect', () => resolve({ kind: 'open', socket: s }));
     s.once('error', (e: NodeJS.ErrnoException) =>
-      resolve({ kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other', code: e.code }),
+      resolve({
+        kind: e.code === 'ECONNREFUSED' ? 'refused' : e.code === 'ECONNRESET' ? 'reset' : 'other',
+        code: e.code,
+      }),
     );
   });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-
 /**
  * `n` PINGREQ-sized round trips on each of two clients, alternating, so both see the same machine load.
  * Returns sorted samples; missing answers are left out (callers check the counts).
  */
-export async function interleavedRtts(direct: Client, via: Client, n: number): Promise<{ direct: number[]; via: number[] }> {
+export async function interleavedRtts(
+  direct: Client,
+  via: Client,
+  n: number,
+): Promise<{ direct: number[]; via: number[] }> {
   const ping = Buffer.from([0xc0, 0x00]);
   const d: number[] = [];
   const v: number[] = [];
@@ -174,7 +182,10 @@ export interface ImpairRun {
 }
 
 export function spawnImpair(args: string[]): ImpairRun {
-  const child = spawn(process.execPath, [BIN, 'impair', ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'impair', ...args], {
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));

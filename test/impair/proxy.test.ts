@@ -24,7 +24,12 @@ afterAll(async () => {
   await echo.close();
 });
 
-async function proxyTo(port: number, spec: string, events: ImpairEvent[] = [], random?: () => number): Promise<ImpairProxy> {
+async function proxyTo(
+  port: number,
+  spec: string,
+  events: ImpairEvent[] = [],
+  random?: () => number,
+): Promise<ImpairProxy> {
   const opts: Parameters<typeof startImpairProxy>[0] = {
     targetHost: '127.0.0.1',
     targetPort: port,
@@ -65,7 +70,11 @@ describe('latency', () => {
     const via = await openClient(p.port);
     // Added RTT = proxied − direct (same run, alternating samples): the direct path's own cost cancels.
     const added = (x: { direct: number[]; via: number[] }): number => percentile(x.via, 50) - percentile(x.direct, 50);
-    const s = await measureUntil(5, () => interleavedRtts(direct, via, 20), (x) => Math.abs(added(x) - 2 * L) <= bound(L, p));
+    const s = await measureUntil(
+      5,
+      () => interleavedRtts(direct, via, 20),
+      (x) => Math.abs(added(x) - 2 * L) <= bound(L, p),
+    );
     direct.socket.destroy();
     via.socket.destroy();
     expect(s.via).toHaveLength(20);
@@ -79,7 +88,11 @@ describe('latency', () => {
     const J = 10;
     const p = await proxyTo(echo.port, `latency=${L}ms,jitter=${J}ms`);
     const top = 2 * (L + J) + bound(L + J, p);
-    const samples = await measureUntil(5, () => rtts(p.port, 20), (x) => percentile(x, 90) <= top);
+    const samples = await measureUntil(
+      5,
+      () => rtts(p.port, 20),
+      (x) => percentile(x, 90) <= top,
+    );
     expect(samples[0]).toBeGreaterThanOrEqual(2 * (L - J) - 0.5);
     expect(percentile(samples, 90)).toBeLessThanOrEqual(top);
     // 200 one-byte writes a tick apart: many separate chunks, each with its own jitter draw.
@@ -98,7 +111,11 @@ describe('latency', () => {
 
   test('stall 100%:100ms delays each direction by the stall', async () => {
     const p = await proxyTo(echo.port, 'stall=100%:100ms');
-    const samples = await measureUntil(5, () => rtts(p.port, 4), (x) => percentile(x, 50) <= 200 + bound(100, p));
+    const samples = await measureUntil(
+      5,
+      () => rtts(p.port, 4),
+      (x) => percentile(x, 50) <= 200 + bound(100, p),
+    );
     expect(percentile(samples, 50)).toBeGreaterThanOrEqual(200 - 0.5);
     expect(percentile(samples, 50)).toBeLessThanOrEqual(200 + bound(100, p));
     expect(p.counters().stalls % 8).toBe(0); // every chunk stalled, both ways, 4 round trips per attempt
@@ -221,7 +238,10 @@ test('reset on use (AWS NAT gateway): silent past T nothing happens; the next se
   expect(c.events).toEqual([]); // no RST until the client uses the flow
   expect(await c.roundTrip(PINGREQ, 300)).toBeUndefined();
   expect(c.errorCode()).toBe('ECONNRESET');
-  expect(events.find((e) => e.type === 'reset')).toMatchObject({ reason: 'nat-idle', detail: 'client sent after the mapping expired' });
+  expect(events.find((e) => e.type === 'reset')).toMatchObject({
+    reason: 'nat-idle',
+    detail: 'client sent after the mapping expired',
+  });
   // The target side heard nothing: its socket is still open (the broker would find out by keepalive).
   expect(p.counters().active).toBe(1);
   expect(own.received).toEqual([2]);

@@ -1,5 +1,10 @@
 import { describe, expect, test } from 'vitest';
-import { buildImpairReport, buildProfilesReport, formatImpairEvent, impairEventJson } from '../../src/report/build-impair.js';
+import {
+  buildImpairReport,
+  buildProfilesReport,
+  formatImpairEvent,
+  impairEventJson,
+} from '../../src/report/build-impair.js';
 import { parseImpairSpec } from '../../src/config/impair.js';
 import { parseTarget } from '../../src/config/target.js';
 import type { ImpairEvent } from '../../src/lab/impair/proxy.js';
@@ -7,14 +12,29 @@ import type { ImpairEvent } from '../../src/lab/impair/proxy.js';
 describe('event lines', () => {
   test.each<[ImpairEvent, string]>([
     [{ type: 'opened', conn: 1, atMs: 12.5, detail: '127.0.0.1:5000' }, '  0.013 s  #1 opened from 127.0.0.1:5000'],
-    [{ type: 'mapping-expired', conn: 2, atMs: 31_000, idleMs: 30_000, mode: 'drop' }, ' 31.000 s  #2 mapping expired after 30.0 s idle: bytes now vanish silently'],
+    [
+      { type: 'mapping-expired', conn: 2, atMs: 31_000, idleMs: 30_000, mode: 'drop' },
+      ' 31.000 s  #2 mapping expired after 30.0 s idle: bytes now vanish silently',
+    ],
     [{ type: 'reset', conn: 2, atMs: 1000, reason: 'nat-idle' }, '  1.000 s  #2 reset (nat-idle)'],
-    [{ type: 'reset', conn: 3, atMs: 1000, reason: 'peer', detail: 'target ECONNREFUSED' }, '  1.000 s  #3 reset (passed on from target ECONNREFUSED)'],
+    [
+      { type: 'reset', conn: 3, atMs: 1000, reason: 'peer', detail: 'target ECONNREFUSED' },
+      '  1.000 s  #3 reset (passed on from target ECONNREFUSED)',
+    ],
     [{ type: 'blackholed', conn: 4, atMs: 60_000 }, ' 60.000 s  #4 blackholed: bytes now vanish silently'],
-    [{ type: 'hung', conn: 5, atMs: 0, detail: 'h:1' }, '  0.000 s  #5 hung (outage): accepted from h:1, never forwarded'],
+    [
+      { type: 'hung', conn: 5, atMs: 0, detail: 'h:1' },
+      '  0.000 s  #5 hung (outage): accepted from h:1, never forwarded',
+    ],
     [{ type: 'refused', conn: 6, atMs: 0, detail: 'h:1' }, '  0.000 s  #6 refused (outage) from h:1'],
-    [{ type: 'closed', conn: 7, atMs: 2000, durationMs: 1500, bytesUp: 10, bytesDown: 20 }, '  2.000 s  #7 closed after 1.50 s, 10 B up, 20 B down'],
-    [{ type: 'outage-start', atMs: 60_000, untilMs: 80_000, mode: 'refuse' }, ' 60.000 s  outage until 1m 20s: new connections refused'],
+    [
+      { type: 'closed', conn: 7, atMs: 2000, durationMs: 1500, bytesUp: 10, bytesDown: 20 },
+      '  2.000 s  #7 closed after 1.50 s, 10 B up, 20 B down',
+    ],
+    [
+      { type: 'outage-start', atMs: 60_000, untilMs: 80_000, mode: 'refuse' },
+      ' 60.000 s  outage until 1m 20s: new connections refused',
+    ],
     [{ type: 'outage-end', atMs: 80_000 }, ' 80.000 s  outage over: accepting connections again'],
     [{ type: 'error', atMs: 1, detail: 'listener: boom' }, '  0.001 s  error: listener: boom'],
   ])('%j', (e, line) => {
@@ -52,7 +72,11 @@ describe('buildImpairReport', () => {
     [0.2, 'pass'],
     [12, 'warn'],
   ] as const)('release lateness p99 %s ms → %s', (p99Ms, status) => {
-    const r = buildImpairReport({ ...base, stoppedBy: 'duration', lateness: { releases: 10, p50Ms: 0.1, p99Ms, maxMs: p99Ms } });
+    const r = buildImpairReport({
+      ...base,
+      stoppedBy: 'duration',
+      lateness: { releases: 10, p50Ms: 0.1, p99Ms, maxMs: p99Ms },
+    });
     expect(r.checks.find((c) => c.id === 'impair.timing')?.status).toBe(status);
   });
 

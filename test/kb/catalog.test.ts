@@ -34,7 +34,8 @@ describe('every number finds its entry in its numbering', () => {
 });
 
 describe('lookup', () => {
-  test('unknown is explicit', () => expect(lookup('definitely not an error')).toEqual({ known: false, query: 'definitely not an error' }));
+  test('unknown is explicit', () =>
+    expect(lookup('definitely not an error')).toEqual({ known: false, query: 'definitely not an error' }));
   test('known by name', () => expect(lookup('ECONNRESET')).toMatchObject({ known: true }));
   test('entryById', () => expect(entryById('mqtt5.0x8E')?.title).toMatch(/Session taken over/));
 });

@@ -3,7 +3,8 @@ import { describe, expect, test } from 'vitest';
 import { CATALOG, lookupNumber, lookupName } from '../../src/kb/catalog.js';
 import type { NumberSpace } from '../../src/kb/entry.js';
 
-const has = (space: NumberSpace, n: number, id: string) => lookupNumber(n).some((h) => h.space === space && h.entry.id === id);
+const has = (space: NumberSpace, n: number, id: string) =>
+  lookupNumber(n).some((h) => h.space === space && h.entry.id === id);
 
 describe('numbers per platform and library (errno headers, library code tables, RFC 6455 close codes)', () => {
   test.each([
@@ -101,5 +102,6 @@ describe('Paho Python fixes construct a 2.x Client', () => {
   const withClient = CATALOG.filter((e) => /mqtt\.Client\(/.test(e.fixFor?.['paho-python'] ?? ''));
   test('there are such fixes', () => expect(withClient.length).toBeGreaterThanOrEqual(3));
   test.each(withClient.map((e) => [e.id, e.fixFor?.['paho-python'] ?? ''] as const))('%s: %s', (_id, fix) =>
-    expect(fix).toMatch(/mqtt\.Client\(mqtt\.CallbackAPIVersion\.VERSION2\b/));
+    expect(fix).toMatch(/mqtt\.Client\(mqtt\.CallbackAPIVersion\.VERSION2\b/),
+  );
 });

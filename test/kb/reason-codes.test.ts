@@ -42,9 +42,12 @@ describe('connackReturnCode311 / describeConnack', () => {
     [0x87, 5, /Not authorized/],
     [0x85, 5, /Client Identifier/],
   ] as const)('rc %i v%i', (code, v, re) => expect(describeConnack(code, v).name).toMatch(re));
-  test('rc 2 meaning mentions mosquitto keepalive', () => expect(connackReturnCode311(2)?.meaning).toMatch(/keepalive/));
-  test('rc 5 meaning mentions allow_anonymous', () => expect(connackReturnCode311(5)?.meaning).toMatch(/allow_anonymous/));
-  test('0x87 meaning mentions allow_anonymous', () => expect(mqtt5ReasonCode(0x87)?.meaning).toMatch(/allow_anonymous/));
+  test('rc 2 meaning mentions mosquitto keepalive', () =>
+    expect(connackReturnCode311(2)?.meaning).toMatch(/keepalive/));
+  test('rc 5 meaning mentions allow_anonymous', () =>
+    expect(connackReturnCode311(5)?.meaning).toMatch(/allow_anonymous/));
+  test('0x87 meaning mentions allow_anonymous', () =>
+    expect(mqtt5ReasonCode(0x87)?.meaning).toMatch(/allow_anonymous/));
   test.each([
     [9, 4, 'Unknown (0x09)'],
     [0x8d, 5, 'Unknown (0x8D)'], // DISCONNECT-only code is not a CONNACK code

@@ -21,14 +21,17 @@ describe('idleSearchBounds', () => {
     [20_000, 6, 6, 6000, 6],
     [20_000, 100, 60, 20_000, undefined],
     [5 * 3_600_000, undefined, 18_000, 5 * 3_600_000, undefined],
-  ] as const)('max-idle %i ms, broker max %s s → keepalive %i s, silence ≤ %i ms', (maxIdleMs, brokerMax, k, idle, cap) => {
-    const b = idleSearchBounds(maxIdleMs, brokerMax);
-    expect(b.keepaliveS).toBe(k);
-    expect(b.maxIdleMs).toBe(idle);
-    expect(b.cappedByBrokerS).toBe(cap);
-    // every planned silence stays within the keepalive the broker enforces, so only a middlebox can cut it
-    expect(b.maxIdleMs).toBeLessThanOrEqual(b.keepaliveS * 1000);
-  });
+  ] as const)(
+    'max-idle %i ms, broker max %s s → keepalive %i s, silence ≤ %i ms',
+    (maxIdleMs, brokerMax, k, idle, cap) => {
+      const b = idleSearchBounds(maxIdleMs, brokerMax);
+      expect(b.keepaliveS).toBe(k);
+      expect(b.maxIdleMs).toBe(idle);
+      expect(b.cappedByBrokerS).toBe(cap);
+      // every planned silence stays within the keepalive the broker enforces, so only a middlebox can cut it
+      expect(b.maxIdleMs).toBeLessThanOrEqual(b.keepaliveS * 1000);
+    },
+  );
 });
 
 describe('brokerCapS: the lowest known keepalive cap bounds the idle search', () => {
@@ -53,7 +56,10 @@ describe('--discover-idle against a broker that caps keepalive (no middlebox on 
   });
 
   test('MQTT 5: reports no idle timeout up to the cap instead of the broker cut at ~1.5 × 10 s', async () => {
-    const r = await runCli(['keepalive-tune', capped.url, '-V', '5', '--discover-idle', '--max-idle', '24s', '--samples', '2', '--json'], { timeoutMs: 30_000 });
+    const r = await runCli(
+      ['keepalive-tune', capped.url, '-V', '5', '--discover-idle', '--max-idle', '24s', '--samples', '2', '--json'],
+      { timeoutMs: 30_000 },
+    );
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout).data;
     expect(data.measured.limits.maxAcceptedS).toBe(10);

@@ -18,8 +18,16 @@ describe('narrow', () => {
   test.each([
     ['all alive', [r(2500, true), r(5000, true)], { lowMs: 5000, highMs: 20_000, sawDead: false }],
     ['alive then dead', [r(2500, true), r(5000, true), r(7500, false)], { lowMs: 5000, highMs: 7500, sawDead: true }],
-    ['closed while silent gives the close time', [r(5000, true), { idleMs: 7010, alive: false, how: 'closed' as const }], { lowMs: 5000, highMs: 7010, sawDead: true }],
-    ['non-monotonic answers never invert the bracket', [r(8000, true), r(6000, false)], { lowMs: 6000, highMs: 6000, sawDead: true }],
+    [
+      'closed while silent gives the close time',
+      [r(5000, true), { idleMs: 7010, alive: false, how: 'closed' as const }],
+      { lowMs: 5000, highMs: 7010, sawDead: true },
+    ],
+    [
+      'non-monotonic answers never invert the bracket',
+      [r(8000, true), r(6000, false)],
+      { lowMs: 6000, highMs: 6000, sawDead: true },
+    ],
   ])('%s', (_name, results, expected) => {
     expect(narrow(0, 20_000, results)).toEqual(expected);
   });

@@ -21,7 +21,11 @@ let mosq: Mosquitto;
 let capped: Mosquitto;
 let authed: Mosquitto;
 beforeAll(async () => {
-  [mosq, capped, authed] = await Promise.all([startMosquitto(), startMosquitto({ listenerConfig: ['max_keepalive 100'] }), startMosquitto({ users: { dev: 'secret-pw' } })]);
+  [mosq, capped, authed] = await Promise.all([
+    startMosquitto(),
+    startMosquitto({ listenerConfig: ['max_keepalive 100'] }),
+    startMosquitto({ users: { dev: 'secret-pw' } }),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([mosq?.stop(), capped?.stop(), authed?.stop()]);
@@ -30,16 +34,40 @@ afterAll(async () => {
 function connFor(port: number) {
   return resolveConnection(
     {
-      url: `mqtt://127.0.0.1:${port}`, embedded: false, mqttVersion: '5', clientId: undefined, keepalive: '60s', username: undefined, password: undefined,
-      passwordFile: undefined, connectTimeout: '5s', wsPath: undefined, ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false,
+      url: `mqtt://127.0.0.1:${port}`,
+      embedded: false,
+      mqttVersion: '5',
+      clientId: undefined,
+      keepalive: '60s',
+      username: undefined,
+      password: undefined,
+      passwordFile: undefined,
+      connectTimeout: '5s',
+      wsPath: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      servername: undefined,
+      alpn: undefined,
+      insecure: false,
     },
     {},
   );
 }
 
 /** An MQTT.js subscriber through the proxy for `ms`; a message is published directly to the broker late in the run. */
-async function soak(port: number, keepalive: number, topic: string, ms: number): Promise<{ closes: number; received: number }> {
-  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, { keepalive, reconnectPeriod: 1000, connectTimeout: 5000, clientId: `soak-${keepalive}-${randomBytes(3).toString('hex')}` });
+async function soak(
+  port: number,
+  keepalive: number,
+  topic: string,
+  ms: number,
+): Promise<{ closes: number; received: number }> {
+  const c = mqtt.connect(`mqtt://127.0.0.1:${port}`, {
+    keepalive,
+    reconnectPeriod: 1000,
+    connectTimeout: 5000,
+    clientId: `soak-${keepalive}-${randomBytes(3).toString('hex')}`,
+  });
   let closes = 0;
   let received = 0;
   c.on('close', () => (closes += 1));
@@ -66,9 +94,18 @@ async function publishOnce(topic: string): Promise<void> {
 
 describe('--discover-idle', () => {
   test('drop mode: brackets a 7 s NAT idle timeout within ±1 s, bounded in time', async () => {
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=drop') });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: mosq.port,
+      faults: parseImpairSpec('nat-idle=7s,nat-mode=drop'),
+    });
     try {
-      const d = await discoverIdleTimeout({ conn: connFor(proxy.port), maxIdleMs: 20_000, pingTimeoutMs: 2000, signal: new AbortController().signal });
+      const d = await discoverIdleTimeout({
+        conn: connFor(proxy.port),
+        maxIdleMs: 20_000,
+        pingTimeoutMs: 2000,
+        signal: new AbortController().signal,
+      });
       expect(d.aboveMax).toBe(false);
       expect(d.lowMs).toBeGreaterThanOrEqual(NAT_IDLE_MS - 1000);
       expect(d.highMs).toBeLessThanOrEqual(NAT_IDLE_MS + 1000);
@@ -78,10 +115,17 @@ describe('--discover-idle', () => {
       expect(d.tookMs).toBeLessThan(2 * 9500 + 3000);
 
       // Silent drop is the nasty case: the 60 s default never notices, it just stops receiving.
-      const k = recommend({ idle: { source: 'discovered', label: 'test', lowMs: d.lowMs, highMs: d.highMs }, power: 'mains', transport: 'tcp' }).keepaliveS;
+      const k = recommend({
+        idle: { source: 'discovered', label: 'test', lowMs: d.lowMs, highMs: d.highMs },
+        power: 'mains',
+        transport: 'tcp',
+      }).keepaliveS;
       const topic = `ka/drop/${randomBytes(3).toString('hex')}`;
       const publisher = setTimeout(() => void publishOnce(topic), 9500);
-      const [tuned, dflt] = await Promise.all([soak(proxy.port, k, topic, 11_000), soak(proxy.port, 60, topic, 11_000)]);
+      const [tuned, dflt] = await Promise.all([
+        soak(proxy.port, k, topic, 11_000),
+        soak(proxy.port, 60, topic, 11_000),
+      ]);
       clearTimeout(publisher);
       expect(tuned).toEqual({ closes: 0, received: 1 });
       expect(dflt).toEqual({ closes: 0, received: 0 }); // still "connected", message lost
@@ -91,9 +135,27 @@ describe('--discover-idle', () => {
   }, 50_000);
 
   test('reset mode via the CLI: finds 7 s, and its keepalive keeps MQTT.js connected where 60 s reconnects', async () => {
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('nat-idle=7s,nat-mode=reset') });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: mosq.port,
+      faults: parseImpairSpec('nat-idle=7s,nat-mode=reset'),
+    });
     try {
-      const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${proxy.port}`, '--discover-idle', '--max-idle', '20s', '--samples', '3', '--client', 'mqttjs', '--json'], { timeoutMs: 40_000 });
+      const r = await runCli(
+        [
+          'keepalive-tune',
+          `mqtt://127.0.0.1:${proxy.port}`,
+          '--discover-idle',
+          '--max-idle',
+          '20s',
+          '--samples',
+          '3',
+          '--client',
+          'mqttjs',
+          '--json',
+        ],
+        { timeoutMs: 40_000 },
+      );
       expect(r.code).toBe(0);
       expect(r.stderr).toMatch(/idle search round 1/); // progress on stderr
       const data = JSON.parse(r.stdout).data;
@@ -107,7 +169,10 @@ describe('--discover-idle', () => {
       // The advice, end to end: both clients idle through the same NAT for 11 s; a publish arrives at 9.5 s.
       const topic = `ka/e2e/${randomBytes(3).toString('hex')}`;
       const publisher = setTimeout(() => void publishOnce(topic), 9500);
-      const [tuned, dflt] = await Promise.all([soak(proxy.port, k, topic, 11_000), soak(proxy.port, 60, topic, 11_000)]);
+      const [tuned, dflt] = await Promise.all([
+        soak(proxy.port, k, topic, 11_000),
+        soak(proxy.port, 60, topic, 11_000),
+      ]);
       clearTimeout(publisher);
       expect(tuned).toEqual({ closes: 0, received: 1 });
       expect(dflt.closes).toBeGreaterThanOrEqual(1); // the NAT reset it after 7 s of silence
@@ -118,9 +183,23 @@ describe('--discover-idle', () => {
 });
 
 describe('--verify-broker against mosquitto', () => {
-  test('a silent client with keepalive 4 s is cut after 1.5 × K within mosquitto\'s check period, and the Will fires', async () => {
+  test("a silent client with keepalive 4 s is cut after 1.5 × K within mosquitto's check period, and the Will fires", async () => {
     const k = 4;
-    const r = await runCli(['keepalive-tune', mosq.url, '--verify-broker', '--verify-keepalive', `${k}s`, '--samples', '3', '--client', 'paho-go', '--json'], { timeoutMs: 30_000 });
+    const r = await runCli(
+      [
+        'keepalive-tune',
+        mosq.url,
+        '--verify-broker',
+        '--verify-keepalive',
+        `${k}s`,
+        '--samples',
+        '3',
+        '--client',
+        'paho-go',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    );
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout).data;
     const v = data.measured.verifyBroker;
@@ -138,7 +217,9 @@ describe('--verify-broker against mosquitto', () => {
 
 describe('broker limits and offline use', () => {
   test('MQTT 5 Server Keep Alive (max_keepalive 100) caps the battery recommendation', async () => {
-    const r = await runCli(['keepalive-tune', capped.url, '--samples', '2', '--power', 'battery', '--json'], { timeoutMs: 15_000 });
+    const r = await runCli(['keepalive-tune', capped.url, '--samples', '2', '--power', 'battery', '--json'], {
+      timeoutMs: 15_000,
+    });
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout).data;
     expect(data.measured.limits.maxAcceptedS).toBe(100);
@@ -146,16 +227,34 @@ describe('broker limits and offline use', () => {
   });
 
   test('offline: profile and broker only, JSON shape', async () => {
-    const r = await runCli(['keepalive-tune', '--profile', '4g', '--broker', 'aws-iot', '--nat-idle', 'aws-nat', '--json']);
+    const r = await runCli([
+      'keepalive-tune',
+      '--profile',
+      '4g',
+      '--broker',
+      'aws-iot',
+      '--nat-idle',
+      'aws-nat',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout).data;
     expect(data.recommendation).toMatchObject({ keepaliveS: 60, pingTimeoutS: 2, connectTimeoutS: 10 });
-    expect(data.clients.map((c: { id: string }) => c.id)).toEqual(['mqttjs', 'paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli']);
+    expect(data.clients.map((c: { id: string }) => c.id)).toEqual([
+      'mqttjs',
+      'paho-python',
+      'paho-go',
+      'paho-java',
+      'umqtt',
+      'mosquitto-cli',
+    ]);
     expect(data.why.length).toBeGreaterThan(5);
   });
 
   test('a refused CONNECT exits 4 and never prints the password', async () => {
-    const r = await runCli(['keepalive-tune', authed.url, '-u', 'dev', '--samples', '1'], { env: { MQTT_DOCTOR_PASSWORD: 'wrong-pw' } });
+    const r = await runCli(['keepalive-tune', authed.url, '-u', 'dev', '--samples', '1'], {
+      env: { MQTT_DOCTOR_PASSWORD: 'wrong-pw' },
+    });
     expect(r.code).toBe(4);
     expect(r.stderr + r.stdout).not.toContain('wrong-pw');
   });

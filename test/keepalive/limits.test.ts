@@ -28,7 +28,9 @@ beforeAll(async () => {
         const v = p.protocolVersion ?? 4;
         // rc 1 "unacceptable protocol version" to MQTT 5; rc 2 to keepalive 0 or above the cap (reference B1).
         const rc = v === 5 ? 1 : p.keepalive === 0 || (p.keepalive ?? 0) > MAX_KEEPALIVE ? 2 : 0;
-        sock.write(mqttPacket.generate({ cmd: 'connack', returnCode: rc, sessionPresent: false }, { protocolVersion: 4 }));
+        sock.write(
+          mqttPacket.generate({ cmd: 'connack', returnCode: rc, sessionPresent: false }, { protocolVersion: 4 }),
+        );
         if (rc !== 0) sock.end();
       } else if (p.cmd === 'pingreq') {
         sock.write(mqttPacket.generate({ cmd: 'pingresp' }));
@@ -52,8 +54,22 @@ describe('MQTT 3.1.1 keepalive ceiling', () => {
   test('binary search finds max_keepalive from rc 2 refusals in at most 18 CONNECTs', async () => {
     const conn = resolveConnection(
       {
-        url: `mqtt://127.0.0.1:${port}`, embedded: false, mqttVersion: '5', clientId: undefined, keepalive: '60s', username: undefined, password: undefined,
-        passwordFile: undefined, connectTimeout: '3s', wsPath: undefined, ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false,
+        url: `mqtt://127.0.0.1:${port}`,
+        embedded: false,
+        mqttVersion: '5',
+        clientId: undefined,
+        keepalive: '60s',
+        username: undefined,
+        password: undefined,
+        passwordFile: undefined,
+        connectTimeout: '3s',
+        wsPath: undefined,
+        ca: undefined,
+        cert: undefined,
+        key: undefined,
+        servername: undefined,
+        alpn: undefined,
+        insecure: false,
       },
       {},
     );
@@ -67,7 +83,10 @@ describe('MQTT 3.1.1 keepalive ceiling', () => {
   });
 
   test('the CLI caps a battery recommendation at the refused ceiling', async () => {
-    const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${port}`, '--samples', '2', '--power', 'battery', '--json'], { timeoutMs: 15_000 });
+    const r = await runCli(
+      ['keepalive-tune', `mqtt://127.0.0.1:${port}`, '--samples', '2', '--power', 'battery', '--json'],
+      { timeoutMs: 15_000 },
+    );
     expect(r.code).toBe(0);
     const data = JSON.parse(r.stdout).data;
     expect(data.recommendation.keepaliveS).toBe(MAX_KEEPALIVE);
@@ -75,10 +94,22 @@ describe('MQTT 3.1.1 keepalive ceiling', () => {
   });
 
   test('Ctrl-C during the idle search still prints the report (exit 130)', async () => {
-    const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${port}`, '--samples', '1', '--discover-idle', '--max-idle', '20s', '--json'], {
-      timeoutMs: 15_000,
-      signal: { name: 'SIGINT', whenStderr: 'idle search round 1' },
-    });
+    const r = await runCli(
+      [
+        'keepalive-tune',
+        `mqtt://127.0.0.1:${port}`,
+        '--samples',
+        '1',
+        '--discover-idle',
+        '--max-idle',
+        '20s',
+        '--json',
+      ],
+      {
+        timeoutMs: 15_000,
+        signal: { name: 'SIGINT', whenStderr: 'idle search round 1' },
+      },
+    );
     expect(r.code).toBe(130);
     const report = JSON.parse(r.stdout);
     expect(report.verdict.status).toBe('interrupted');

@@ -27,7 +27,10 @@ afterAll(async () => {
 
 test('100% unanswered PINGREQs: exit 1, the finding, no settings', async () => {
   const r = await runMain(['keepalive-tune', server.url, '--samples', '2', '--sample-interval', '10ms', '--json']);
-  const report = JSON.parse(r.stdout) as { verdict: { status: string; exitCode: number; summary: string }; data: { recommendation?: unknown; measured?: { rtt?: { sent: number; received: number } } } };
+  const report = JSON.parse(r.stdout) as {
+    verdict: { status: string; exitCode: number; summary: string };
+    data: { recommendation?: unknown; measured?: { rtt?: { sent: number; received: number } } };
+  };
   expect(r.code).toBe(1);
   expect(report.verdict).toMatchObject({ status: 'failed', exitCode: 1 });
   expect(report.verdict.summary).toMatch(/no PINGRESP to any of 2 PINGREQs/);

@@ -25,7 +25,7 @@ describe('default text', () => {
     expect(r.stdout).not.toMatch(/│ time │/);
     expect(r.stdout).toMatch(/--explain/);
     // TLS-only brokers: the snippet dials the TLS port.
-    expect(r.stdout).toContain("mqtts://broker.example.com:8883");
+    expect(r.stdout).toContain('mqtts://broker.example.com:8883');
   });
 
   test('--client picks the one snippet shown', async () => {
@@ -44,7 +44,9 @@ describe('default text', () => {
 
   test('JSON keeps the reasoning whatever the text shows', async () => {
     const r = await runMain([...OFFLINE, '--json']);
-    const doc = JSON.parse(r.stdout) as { data: { why: unknown[]; fieldGuide: unknown[]; clients: unknown[]; recommendation: { keepaliveS: number } } };
+    const doc = JSON.parse(r.stdout) as {
+      data: { why: unknown[]; fieldGuide: unknown[]; clients: unknown[]; recommendation: { keepaliveS: number } };
+    };
     expect(doc.data.why.length).toBeGreaterThan(5);
     expect(doc.data.clients.length).toBeGreaterThan(3);
     expect(doc.data.recommendation.keepaliveS).toBeGreaterThan(0);

@@ -10,8 +10,17 @@ function fromProfile(name: string, extra: Partial<KeepaliveInputs> = {}): Keepal
   if (!p) throw new Error(`no profile ${name}`);
   return {
     profileName: p.name,
-    path: { source: 'profile', label: p.name, rttP50Ms: p.rttMs.typical, rttP99Ms: p.rttMs.max, jitterMs: p.jitterMs, lossPct: p.lossPct },
-    ...(p.natIdleS ? { idle: { source: 'profile' as const, label: p.name, lowMs: p.natIdleS * 1000, highMs: p.natIdleS * 1000 } } : {}),
+    path: {
+      source: 'profile',
+      label: p.name,
+      rttP50Ms: p.rttMs.typical,
+      rttP99Ms: p.rttMs.max,
+      jitterMs: p.jitterMs,
+      lossPct: p.lossPct,
+    },
+    ...(p.natIdleS
+      ? { idle: { source: 'profile' as const, label: p.name, lowMs: p.natIdleS * 1000, highMs: p.natIdleS * 1000 } }
+      : {}),
     power: 'mains',
     transport: 'tcp',
     ...extra,
@@ -68,14 +77,23 @@ describe('per broker (battery on broadband, so the broker maximum binds)', () =>
   });
 
   test('AWS minimum: an idle timeout of 20 s forces K below 30 s and says what AWS does with it', () => {
-    const r = recommend({ ...fromProfile('4g'), idle: { source: 'flag', label: '--nat-idle', lowMs: 20_000, highMs: 20_000 }, broker: { limits: findBroker('aws-iot')! } });
+    const r = recommend({
+      ...fromProfile('4g'),
+      idle: { source: 'flag', label: '--nat-idle', lowMs: 20_000, highMs: 20_000 },
+      broker: { limits: findBroker('aws-iot')! },
+    });
     expect(r.keepaliveS).toBeLessThan(30);
     expect(r.detection.serverS).toBe(45); // 1.5 × 30
     expect(r.warnings.join(' ')).toMatch(/treats keepalive below 30 s as 30 s/);
   });
 
   test('a live broker maximum (Server Keep Alive) beats the documented one', () => {
-    const r = recommend(fromProfile('lan', { power: 'battery', broker: { limits: findBroker('mosquitto')!, maxAcceptedS: 100, maxAcceptedHow: 'Server Keep Alive 100 s' } }));
+    const r = recommend(
+      fromProfile('lan', {
+        power: 'battery',
+        broker: { limits: findBroker('mosquitto')!, maxAcceptedS: 100, maxAcceptedHow: 'Server Keep Alive 100 s' },
+      }),
+    );
     expect(r.keepaliveS).toBe(100);
     expect(r.why.find((w) => w.id === 'keepalive.preference')?.inputs).toMatch(/Server Keep Alive 100 s/);
   });
@@ -85,7 +103,9 @@ describe('per broker (battery on broadband, so the broker maximum binds)', () =>
     ['exact 1.5 × K', 2, 3000, 90],
     ['a broker that cuts early scales by its factor', 10, 12_000, 72],
   ])('measured cut replaces the documented detection: %s', (_name, kv, cutMs, serverS) => {
-    const r = recommend(fromProfile('lan', { broker: { limits: findBroker('emqx')!, measured: { keepaliveS: kv, cutAfterMs: cutMs } } }));
+    const r = recommend(
+      fromProfile('lan', { broker: { limits: findBroker('emqx')!, measured: { keepaliveS: kv, cutAfterMs: cutMs } } }),
+    );
     expect(r.keepaliveS).toBe(60);
     expect(r.detection.serverS).toBe(serverS);
     expect(r.detection.serverBasis).toMatch(/measured/);
@@ -123,14 +143,22 @@ describe('single rules', () => {
   });
 
   test('nat-idle 7 s gives K 5 s (the e2e test relies on it)', () => {
-    const r = recommend({ idle: { source: 'discovered', label: 'x', lowMs: 6800, highMs: 7300 }, power: 'mains', transport: 'tcp', path: { source: 'measured', label: 'lo', rttP50Ms: 0.2, rttP99Ms: 1, jitterMs: 0.1, lossPct: 0 } });
+    const r = recommend({
+      idle: { source: 'discovered', label: 'x', lowMs: 6800, highMs: 7300 },
+      power: 'mains',
+      transport: 'tcp',
+      path: { source: 'measured', label: 'lo', rttP50Ms: 0.2, rttP99Ms: 1, jitterMs: 0.1, lossPct: 0 },
+    });
     expect(r.keepaliveS).toBe(5);
     expect(r.pingTimeoutS).toBe(2);
   });
 
   test('GEO with 5 % loss needs a longer ping timeout and a longer keepalive for MQTT.js', () => {
     const p = { name: 'satellite-geo' };
-    const r = recommend({ ...fromProfile('satellite-geo'), path: { source: 'profile', label: p.name, rttP50Ms: 600, rttP99Ms: 700, jitterMs: 25, lossPct: 5 } });
+    const r = recommend({
+      ...fromProfile('satellite-geo'),
+      path: { source: 'profile', label: p.name, rttP50Ms: 600, rttP99Ms: 700, jitterMs: 25, lossPct: 5 },
+    });
     expect(r.pingTimeoutS).toBe(7); // 700 + 3 × RTO 800 ms doubling (5.6 s) = 6.3 s
     expect(r.keepaliveS).toBeGreaterThanOrEqual(2 * r.pingTimeoutS);
   });
@@ -140,7 +168,10 @@ describe('single rules', () => {
   });
 
   test('field guides: the 4G 45–60 s row disagrees with a 7 s NAT and says why', () => {
-    const r = recommend({ ...fromProfile('4g'), idle: { source: 'flag', label: '--nat-idle', lowMs: 7000, highMs: 7000 } });
+    const r = recommend({
+      ...fromProfile('4g'),
+      idle: { source: 'flag', label: '--nat-idle', lowMs: 7000, highMs: 7000 },
+    });
     const row = r.fieldGuide.find((f) => f.claim.startsWith('4G mobile'));
     expect(row?.agrees).toBe(false);
     expect(row?.why).toMatch(/idle timeout is 7 s/);
@@ -166,15 +197,38 @@ function rng(seed: number): () => number {
 
 describe('properties over generated inputs', () => {
   const rand = rng(20261122);
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
   const cases = Array.from({ length: 500 }, (_, i) => {
     const rttP50Ms = 0.1 + rand() * 900;
     const idleS = 6 + rand() * 8000;
     const inp: KeepaliveInputs = {
       ...(rand() < 0.3 ? { profileName: pick(PROFILES).name } : {}),
-      path: { source: 'measured', label: `case ${i}`, rttP50Ms, rttP99Ms: rttP50Ms * (1 + rand() * 3), jitterMs: rand() * 100, lossPct: rand() < 0.5 ? 0 : rand() * 30 },
-      ...(rand() < 0.8 ? { idle: { source: 'discovered' as const, label: 'gen', lowMs: idleS * 1000, highMs: idleS * 1000 * (1 + rand() * 0.2) } } : {}),
-      ...(rand() < 0.7 ? { broker: { limits: pick(BROKERS), ...(rand() < 0.3 ? { maxAcceptedS: 10 + Math.floor(rand() * 2000) } : {}) } } : {}),
+      path: {
+        source: 'measured',
+        label: `case ${i}`,
+        rttP50Ms,
+        rttP99Ms: rttP50Ms * (1 + rand() * 3),
+        jitterMs: rand() * 100,
+        lossPct: rand() < 0.5 ? 0 : rand() * 30,
+      },
+      ...(rand() < 0.8
+        ? {
+            idle: {
+              source: 'discovered' as const,
+              label: 'gen',
+              lowMs: idleS * 1000,
+              highMs: idleS * 1000 * (1 + rand() * 0.2),
+            },
+          }
+        : {}),
+      ...(rand() < 0.7
+        ? {
+            broker: {
+              limits: pick(BROKERS),
+              ...(rand() < 0.3 ? { maxAcceptedS: 10 + Math.floor(rand() * 2000) } : {}),
+            },
+          }
+        : {}),
       power: pick(['mains', 'battery'] as PowerMode[]),
       ...(rand() < 0.3 ? { sessionExpiryS: Math.floor(rand() * 3600) } : {}),
       transport: pick(['tcp', 'tls', 'ws', 'wss'] as const),
@@ -203,7 +257,8 @@ describe('properties over generated inputs', () => {
     expect(r.detection.clientS).toBe(r.keepaliveS + r.pingTimeoutS);
     expect(r.detection.serverS).toBeGreaterThanOrEqual(r.keepaliveS);
     // backoff cap below the session expiry (half of it) when one is given
-    if (inp.sessionExpiryS && inp.sessionExpiryS / 2 >= r.backoff.minS) expect(r.backoff.maxS).toBeLessThanOrEqual(inp.sessionExpiryS / 2);
+    if (inp.sessionExpiryS && inp.sessionExpiryS / 2 >= r.backoff.minS)
+      expect(r.backoff.maxS).toBeLessThanOrEqual(inp.sessionExpiryS / 2);
     expect(r.backoff.minS).toBeLessThanOrEqual(r.backoff.maxS);
     expect(r.backoff.resetAfterS).toBeGreaterThan(r.keepaliveS); // only a connection that answered a ping counts as stable
     // TCP keepalive idle never above the keepalive (so also below the idle timeout)
@@ -243,7 +298,11 @@ describe('an idle timeout no keepalive can beat', () => {
     [1200, true],
     [2000, false],
   ])('discovered idle timeout %i ms → warning %s', (lowMs, warn) => {
-    const r = recommend({ idle: { source: 'discovered', label: 'test', lowMs, highMs: lowMs + 300 }, power: 'mains', transport: 'tcp' });
+    const r = recommend({
+      idle: { source: 'discovered', label: 'test', lowMs, highMs: lowMs + 300 },
+      power: 'mains',
+      transport: 'tcp',
+    });
     expect(r.keepaliveS).toBe(1);
     expect(r.warnings.some((w) => /too short for any keepalive/.test(w))).toBe(warn);
   });

@@ -16,12 +16,18 @@ afterAll(async () => {
 });
 
 test('SIGTERM while pinging mosquitto: exit 130, the samples so far in the report', async () => {
-  const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${mosq.port}`, '--samples', '1000', '--sample-interval', '100ms', '--json'], {
-    signal: { name: 'SIGTERM', whenStderr: 'ping 3:' },
-    timeoutMs: 30_000,
-  });
+  const r = await runCli(
+    ['keepalive-tune', `mqtt://127.0.0.1:${mosq.port}`, '--samples', '1000', '--sample-interval', '100ms', '--json'],
+    {
+      signal: { name: 'SIGTERM', whenStderr: 'ping 3:' },
+      timeoutMs: 30_000,
+    },
+  );
   expect(r.code).toBe(130);
-  const report = JSON.parse(r.stdout) as { verdict: { status: string; exitCode: number }; data: { measured?: { rtt?: { received: number; sent: number } } } };
+  const report = JSON.parse(r.stdout) as {
+    verdict: { status: string; exitCode: number };
+    data: { measured?: { rtt?: { received: number; sent: number } } };
+  };
   expect(report.verdict).toMatchObject({ status: 'interrupted', exitCode: 130 });
   expect(report.data.measured?.rtt?.received).toBeGreaterThanOrEqual(3);
   expect(report.data.measured?.rtt?.sent).toBeLessThan(1000);

@@ -17,7 +17,11 @@ import { clientAdvice } from '../../src/report/build-keepalive.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
 const MQTT_URL = pathToFileURL(createRequire(import.meta.url).resolve('mqtt')).href;
-const rec = recommend({ idle: { source: 'flag', label: 'test', lowMs: 60_000, highMs: 60_000 }, power: 'mains', transport: 'tcp' });
+const rec = recommend({
+  idle: { source: 'flag', label: 'test', lowMs: 60_000, highMs: 60_000 },
+  power: 'mains',
+  transport: 'tcp',
+});
 
 let mosq: Mosquitto;
 let dir: string;
@@ -62,7 +66,11 @@ describe('MQTT.js snippet', () => {
   });
 
   test('backs off by itself when every connection is reset after 500 ms', async () => {
-    const proxy = await startImpairProxy({ targetHost: '127.0.0.1', targetPort: mosq.port, faults: parseImpairSpec('reset-after=500ms') });
+    const proxy = await startImpairProxy({
+      targetHost: '127.0.0.1',
+      targetPort: mosq.port,
+      faults: parseImpairSpec('reset-after=500ms'),
+    });
     try {
       // Each connection lives 0.5 s, then the snippet waits 1 s, then 2 s (±25 % jitter): gaps between
       // CONNACKs of 1.25–1.75 s, then 2.0–3.0 s. MQTT.js's own fixed 1 s would give ~1.5 s both times.
@@ -81,7 +89,11 @@ describe('MQTT.js snippet', () => {
 });
 
 describe('other snippets carry the numbers in their own terms', () => {
-  const all = clientAdvice(rec, ['paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli'], { host: 'h', port: 8883, secure: true });
+  const all = clientAdvice(rec, ['paho-python', 'paho-go', 'paho-java', 'umqtt', 'mosquitto-cli'], {
+    host: 'h',
+    port: 8883,
+    secure: true,
+  });
   const by = Object.fromEntries(all.map((a) => [a.id, a.snippet]));
   test.each([
     ['paho-python', `keepalive=${rec.keepaliveS}`],

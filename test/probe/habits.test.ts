@@ -16,9 +16,15 @@ afterAll(async () => {
 });
 
 test('-c 0 probes until Ctrl-C, then prints the summary and exits by the verdict', async () => {
-  const r = await runCli(['probe', mosq.url, '-c', '0', '-i', '50ms', '--json'], { signal: { name: 'SIGINT', whenStderr: 'seq=4 ' }, timeoutMs: 20_000 });
+  const r = await runCli(['probe', mosq.url, '-c', '0', '-i', '50ms', '--json'], {
+    signal: { name: 'SIGINT', whenStderr: 'seq=4 ' },
+    timeoutMs: 20_000,
+  });
   expect(r.code, r.stderr).toBe(0);
-  const doc = JSON.parse(r.stdout) as { verdict: { status: string }; data: { rtt: { sent: number; received: number; lost: number } } };
+  const doc = JSON.parse(r.stdout) as {
+    verdict: { status: string };
+    data: { rtt: { sent: number; received: number; lost: number } };
+  };
   expect(doc.verdict.status).toBe('healthy');
   expect(doc.data.rtt.sent).toBeGreaterThanOrEqual(4);
   // A probe in flight at Ctrl-C is neither answered nor lost.
@@ -28,7 +34,10 @@ test('-c 0 probes until Ctrl-C, then prints the summary and exits by the verdict
 test('Ctrl-C before -c 0 has probed anything is still an interruption (130)', async () => {
   const silent = await startFakeServer('silent');
   try {
-    const r = await runCli(['probe', silent.url, '-c', '0', '--connect-timeout', '20s'], { signal: { name: 'SIGINT', afterMs: 3000 }, timeoutMs: 25_000 });
+    const r = await runCli(['probe', silent.url, '-c', '0', '--connect-timeout', '20s'], {
+      signal: { name: 'SIGINT', afterMs: 3000 },
+      timeoutMs: 25_000,
+    });
     expect(r.code).toBe(130);
   } finally {
     await silent.close();
@@ -40,7 +49,11 @@ test('--brief: one line with verdict, connect time and RTT; exit 0', async () =>
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(new RegExp(`^HEALTHY  ${mosq.url.replace(/[.]/g, '\\.')}  connect [\\d.]+ (ms|µs)  rtt p50 [\\d.]+ (ms|µs) p99 [\\d.]+ (ms|µs)  2/2 replies$`));
+  expect(lines[0]).toMatch(
+    new RegExp(
+      `^HEALTHY  ${mosq.url.replace(/[.]/g, '\\.')}  connect [\\d.]+ (ms|µs)  rtt p50 [\\d.]+ (ms|µs) p99 [\\d.]+ (ms|µs)  2/2 replies$`,
+    ),
+  );
 });
 
 test('--brief on an unreachable target: one line, exit 3', async () => {

@@ -7,9 +7,23 @@ import type { ProbeThresholds } from '../../src/analyze/probe.js';
 export function conn(url: string, extra: Partial<ConnectionArgs & TlsArgs> = {}): ConnectionConfig {
   return resolveConnection(
     {
-      url, embedded: false, mqttVersion: '5', clientId: undefined, keepalive: '60s', username: undefined,
-      password: undefined, passwordFile: undefined, connectTimeout: '3s', wsPath: undefined, ca: undefined,
-      cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false, ...extra,
+      url,
+      embedded: false,
+      mqttVersion: '5',
+      clientId: undefined,
+      keepalive: '60s',
+      username: undefined,
+      password: undefined,
+      passwordFile: undefined,
+      connectTimeout: '3s',
+      wsPath: undefined,
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      servername: undefined,
+      alpn: undefined,
+      insecure: false,
+      ...extra,
     },
     {},
   );
@@ -22,12 +36,24 @@ export async function probe(
 ): Promise<{ result: ProbeResult; report: ReturnType<typeof buildProbeReport>; ms: number }> {
   const t0 = performance.now();
   const result = await runProbe({
-    conn: c, method: 'ping', qos: 0, count: 3, intervalMs: 20, timeoutMs: 1000,
-    signal: new AbortController().signal, ...o,
+    conn: c,
+    method: 'ping',
+    qos: 0,
+    count: 3,
+    intervalMs: 20,
+    timeoutMs: 1000,
+    signal: new AbortController().signal,
+    ...o,
   });
   const ms = performance.now() - t0;
   const report = buildProbeReport({
-    result, target: c.target, keepaliveS: c.keepaliveS, thresholds, startedAt: new Date(), finishedAt: new Date(), version: 'test',
+    result,
+    target: c.target,
+    keepaliveS: c.keepaliveS,
+    thresholds,
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    version: 'test',
   });
   return { result, report, ms };
 }

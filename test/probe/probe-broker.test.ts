@@ -35,7 +35,9 @@ describe('probe against mosquitto', () => {
     // mosquitto 2.0 advertises its inflight limit (max_inflight_messages 20) and topic alias max (10).
     expect(result.connack?.properties.receiveMaximum).toBe(20);
     expect(result.connack?.properties.topicAliasMaximum).toBe(10);
-    expect(report.checks.map((c) => `${c.id}: ${c.summary}`)).toEqual(['dns', 'tcp', 'connack', 'rtt'].map((id) => expect.stringMatching(new RegExp(`^${id}: `))));
+    expect(report.checks.map((c) => `${c.id}: ${c.summary}`)).toEqual(
+      ['dns', 'tcp', 'connack', 'rtt'].map((id) => expect.stringMatching(new RegExp(`^${id}: `))),
+    );
     expect(report.verdict).toMatchObject({ status: 'healthy', exitCode: ExitCode.ok });
     expect(report.data.rtt).toMatchObject({ sent: 5, received: 5, lost: 0, lossPct: 0 });
     expect(report.data.rtt.stats?.count).toBe(4); // the cold probe is reported apart
@@ -62,7 +64,11 @@ describe('probe against mosquitto', () => {
     expect(report.verdict.exitCode).toBe(0);
     // The waterfall has a bar per phase that took place (an IP literal needs no DNS).
     const waterfall = report.view?.find((v) => v.title.startsWith('Connect waterfall'));
-    expect(waterfall?.kind === 'lines' && waterfall.lines.map((l) => l.split(' ')[0])).toEqual(['TCP', 'WebSocket', 'CONNACK']);
+    expect(waterfall?.kind === 'lines' && waterfall.lines.map((l) => l.split(' ')[0])).toEqual([
+      'TCP',
+      'WebSocket',
+      'CONNACK',
+    ]);
   });
 
   test('server keep alive below the requested keepalive is reported as a finding', async () => {

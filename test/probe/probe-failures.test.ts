@@ -35,7 +35,9 @@ afterAll(async () => {
 
 describe('TLS against mosquitto with generated certificates', () => {
   test('valid certificate with --ca: verified, certificate described', async () => {
-    const { result, report } = await probe(conn(`mqtts://localhost:${mosq.tlsPort}`, { ca: certs.caFile }), { count: 2 });
+    const { result, report } = await probe(conn(`mqtts://localhost:${mosq.tlsPort}`, { ca: certs.caFile }), {
+      count: 2,
+    });
     expect(result.dial.tls).toMatchObject({ verified: true, insecure: false, servername: 'localhost' });
     expect(result.dial.tls?.protocol).toMatch(/^TLSv1\.[23]$/);
     expect(result.dial.tls?.certificate?.subjectAltNames).toEqual(['DNS:localhost', 'IP Address:127.0.0.1']);
@@ -63,14 +65,22 @@ describe('TLS against mosquitto with generated certificates', () => {
   test('wss://: TLS then the WebSocket upgrade, each timed', async () => {
     const { result, report } = await probe(conn(`wss://localhost:${mosq.wssPort}`, { ca: certs.caFile }), { count: 2 });
     expect(report.checks.map((c) => [c.id, c.status])).toEqual([
-      ['dns', 'pass'], ['tcp', 'pass'], ['tls', 'pass'], ['ws', 'pass'], ['connack', 'pass'], ['rtt', 'pass'],
+      ['dns', 'pass'],
+      ['tcp', 'pass'],
+      ['tls', 'pass'],
+      ['ws', 'pass'],
+      ['connack', 'pass'],
+      ['rtt', 'pass'],
     ]);
     expect(result.dial.ws).toMatchObject({ status: 101, subprotocol: 'mqtt' });
   });
 
   test('mutual TLS: the client certificate is accepted, and without it the handshake is refused', async () => {
     const url = `mqtts://localhost:${mtls.tlsPort}`;
-    const withCert = await probe(conn(url, { ca: certs.caFile, cert: certs.client.certFile, key: certs.client.keyFile }), { count: 1 });
+    const withCert = await probe(
+      conn(url, { ca: certs.caFile, cert: certs.client.certFile, key: certs.client.keyFile }),
+      { count: 1 },
+    );
     expect(withCert.report.verdict.exitCode).toBe(0);
     const without = await probe(conn(url, { ca: certs.caFile }), { count: 1 });
     // TLS 1.3 sends the "certificate required" alert after the client's Finished, so it arrives during
@@ -83,11 +93,15 @@ describe('TLS against mosquitto with generated certificates', () => {
   });
 
   test('expired certificate with --insecure connects, and the report says verification was off', async () => {
-    const { result, report } = await probe(conn(`mqtts://localhost:${mosq.extraTlsPorts[0]}`, { insecure: true }), { count: 1 });
+    const { result, report } = await probe(conn(`mqtts://localhost:${mosq.extraTlsPorts[0]}`, { insecure: true }), {
+      count: 1,
+    });
     expect(result.connack?.reasonCode).toBe(0);
     expect(report.insecure).toBe(true);
     expect(report.checks.find((c) => c.id === 'tls')?.status).toBe('warn');
-    expect(report.checks.find((c) => c.id === 'finding.tls-insecure')?.summary).toMatch(/would have failed: CERT_HAS_EXPIRED/);
+    expect(report.checks.find((c) => c.id === 'finding.tls-insecure')?.summary).toMatch(
+      /would have failed: CERT_HAS_EXPIRED/,
+    );
   });
 
   test('TLS to the plaintext port: TLS phase fails and the port is found to speak plain MQTT', async () => {
@@ -157,10 +171,19 @@ describe('transport failures', () => {
   test('nothing answering (SYN dropped) → bounded by --connect-timeout, exit 3', async () => {
     // A listener with backlog 0 that never accepts: once its queue is full the kernel drops further SYNs,
     // which is what a filtering firewall looks like from the client.
-    const py = spawn('python3', ['-c', 'import socket,time,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const py = spawn(
+      'python3',
+      [
+        '-c',
+        'import socket,time,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)',
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
     const fillers: Socket[] = [];
     try {
-      const port = await new Promise<number>((resolve) => py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+      const port = await new Promise<number>((resolve) =>
+        py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
+      );
       for (let i = 0; i < 3; i += 1) fillers.push(connect({ port, host: '127.0.0.1' }).on('error', () => {}));
       await new Promise((r) => setTimeout(r, 200));
       const { result, report, ms } = await probe(conn(`mqtt://127.0.0.1:${port}`, { connectTimeout: '1s' }));
@@ -251,7 +274,11 @@ describe('during the RTT run', () => {
       else reply();
     });
     try {
-      const { result, report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), { count: 3, intervalMs: 400, timeoutMs: 150 });
+      const { result, report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), {
+        count: 3,
+        intervalMs: 400,
+        timeoutMs: 150,
+      });
       const [first, second, third] = result.samples;
       expect(first?.rttMs).toBeNull();
       expect(first?.lateMs).toBeGreaterThanOrEqual(290);
@@ -268,7 +295,11 @@ describe('during the RTT run', () => {
   test('thresholds fail the run with the check named', async () => {
     const fake = await scriptedBroker((n, s) => (n === 2 ? undefined : s.write(Buffer.from([0xd0, 0x00]))));
     try {
-      const { report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), { count: 3, timeoutMs: 200 }, { maxLossPct: 0, maxConnectMs: 2000 });
+      const { report } = await probe(
+        conn(fake.url, { mqttVersion: '3.1.1' }),
+        { count: 3, timeoutMs: 200 },
+        { maxLossPct: 0, maxConnectMs: 2000 },
+      );
       expect(report.verdict.exitCode).toBe(ExitCode.finding);
       expect(report.verdict.summary).toMatch(/threshold failed: max-loss \(33\.3% > 0%\)/);
       expect(report.checks.find((c) => c.id === 'threshold.max-connect')?.status).toBe('pass');
@@ -283,11 +314,19 @@ test('echo against a broker that never answers SUBSCRIBE → MQTT phase failure,
     s.once('data', () => s.write(Buffer.from([0x20, 0x02, 0x00, 0x00]))); // CONNACK, then silence
   });
   try {
-    const { result, report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), { method: 'echo', timeoutMs: 200 });
+    const { result, report } = await probe(conn(fake.url, { mqttVersion: '3.1.1' }), {
+      method: 'echo',
+      timeoutMs: 200,
+    });
     expect(result.failure).toMatchObject({ phase: 'mqtt', code: 'SUBACK_TIMEOUT' });
     expect(report.verdict.exitCode).toBe(ExitCode.refused);
     expect(report.verdict.summary).toMatch(/^MQTT session failed: SUBSCRIBE to mqtt-doctor\/probe\/.* got no SUBACK/);
-    expect(report.checks.map((c) => [c.id, c.status])).toEqual([['dns', 'pass'], ['tcp', 'pass'], ['connack', 'pass'], ['subscribe', 'fail']]);
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([
+      ['dns', 'pass'],
+      ['tcp', 'pass'],
+      ['connack', 'pass'],
+      ['subscribe', 'fail'],
+    ]);
   } finally {
     await fake.close();
   }

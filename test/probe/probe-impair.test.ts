@@ -31,26 +31,39 @@ async function p50(extra: string[]): Promise<Doc> {
   return JSON.parse(r.stdout) as Doc;
 }
 
-test.each([10, 25])('--impair latency=%dms adds 2L to the RTT p50, as a raw loop through the same latency sees', async (L) => {
-  const through = await p50(['--impair', `latency=${L}ms`]);
-  const proxy = await startImpairProxy({ listenHost: '127.0.0.1', listenPort: 0, targetHost: '127.0.0.1', targetPort: mosq.port, faults: { ...noFaults(), latencyMs: L } });
-  let raw: number[];
-  try {
-    raw = (await rawPings(proxy.port, 12, 60)).sort((a, b) => a - b);
-  } finally {
-    await proxy.close();
-  }
-  expect(through.data.impair?.spec).toBe(`latency=${L}ms`);
-  expect(through.target.url).toBe(`${mosq.url}`);
-  const got = through.data.rtt.stats.p50;
-  expect(got).toBeGreaterThanOrEqual(2 * L - 0.5);
-  const ref = percentile(raw, 50);
-  const margin = 1 + 0.05 * 2 * L + (percentile(raw, 90) - percentile(raw, 10));
-  expect(Math.abs(got - ref), `probe p50 ${got.toFixed(2)} raw ${raw.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(margin);
-});
+test.each([10, 25])(
+  '--impair latency=%dms adds 2L to the RTT p50, as a raw loop through the same latency sees',
+  async (L) => {
+    const through = await p50(['--impair', `latency=${L}ms`]);
+    const proxy = await startImpairProxy({
+      listenHost: '127.0.0.1',
+      listenPort: 0,
+      targetHost: '127.0.0.1',
+      targetPort: mosq.port,
+      faults: { ...noFaults(), latencyMs: L },
+    });
+    let raw: number[];
+    try {
+      raw = (await rawPings(proxy.port, 12, 60)).sort((a, b) => a - b);
+    } finally {
+      await proxy.close();
+    }
+    expect(through.data.impair?.spec).toBe(`latency=${L}ms`);
+    expect(through.target.url).toBe(`${mosq.url}`);
+    const got = through.data.rtt.stats.p50;
+    expect(got).toBeGreaterThanOrEqual(2 * L - 0.5);
+    const ref = percentile(raw, 50);
+    const margin = 1 + 0.05 * 2 * L + (percentile(raw, 90) - percentile(raw, 10));
+    expect(Math.abs(got - ref), `probe p50 ${got.toFixed(2)} raw ${raw.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(
+      margin,
+    );
+  },
+);
 
 test('--impair with a profile name works against the embedded broker', async () => {
-  const r = await runCli(['probe', '--embedded', '--impair', 'lan', '-c', '3', '-i', '50ms', '--json'], { timeoutMs: 30_000 });
+  const r = await runCli(['probe', '--embedded', '--impair', 'lan', '-c', '3', '-i', '50ms', '--json'], {
+    timeoutMs: 30_000,
+  });
   expect(r.code).toBe(0);
   const doc = JSON.parse(r.stdout) as Doc & { checks: Array<{ id: string; summary: string }> };
   expect(doc.data.rtt.received).toBe(3);

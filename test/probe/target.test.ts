@@ -59,9 +59,22 @@ describe('parseTarget', () => {
 
 describe('resolveConnection', () => {
   const base: ConnectionArgs & TlsArgs = {
-    url: 'mqtt://h', embedded: false, mqttVersion: '5', clientId: undefined, keepalive: '60s', username: undefined,
-    password: undefined, passwordFile: undefined, connectTimeout: '10s', wsPath: undefined,
-    ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined, insecure: false,
+    url: 'mqtt://h',
+    embedded: false,
+    mqttVersion: '5',
+    clientId: undefined,
+    keepalive: '60s',
+    username: undefined,
+    password: undefined,
+    passwordFile: undefined,
+    connectTimeout: '10s',
+    wsPath: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    servername: undefined,
+    alpn: undefined,
+    insecure: false,
   };
   const files: Record<string, string> = { '/pw': 'from-file\nignored', '/ca.pem': 'PEM' };
   const read = (p: string) => {
@@ -82,7 +95,11 @@ describe('resolveConnection', () => {
     ['keepalive over 65535 s', { keepalive: '70000' }, /keepalive/],
     ['TLS options on plaintext', { ca: '/ca.pem' }, /TLS options were given but mqtt:\/\/ is not encrypted/],
     ['--ca with --insecure', { url: 'mqtts://h', ca: '/ca.pem', insecure: true }, /contradict/],
-    ['unreadable file', { url: 'mqtts://h', ca: '/missing.pem' }, /--ca \/missing.pem: cannot read the file \(ENOENT\)/],
+    [
+      'unreadable file',
+      { url: 'mqtts://h', ca: '/missing.pem' },
+      /--ca \/missing.pem: cannot read the file \(ENOENT\)/,
+    ],
     ['password without user', { password: 'p' }, /without a user name/],
     ['--embedded with a URL', { embedded: true }, /takes no URL/],
     ['bad duration', { connectTimeout: 'soon' }, /--connect-timeout/],

@@ -4,7 +4,15 @@ import type { Report } from '../../src/report/model.js';
 
 describe('fitColumns', () => {
   test('a table that fits keeps its natural widths', () => {
-    expect(fitColumns([['a', 'bb'], ['ccc', 'd']], 80)).toBeUndefined();
+    expect(
+      fitColumns(
+        [
+          ['a', 'bb'],
+          ['ccc', 'd'],
+        ],
+        80,
+      ),
+    ).toBeUndefined();
   });
 
   test.each([60, 80, 120])('a wide table is squeezed to %d columns, narrow columns untouched', (width) => {
@@ -22,7 +30,9 @@ describe('renderText', () => {
     command: 'probe',
     startedAt: '',
     finishedAt: '',
-    checks: [{ id: 'x', title: 'Check', status: 'fail', summary: 's'.repeat(300), explanation: 'why', hint: 'do this' }],
+    checks: [
+      { id: 'x', title: 'Check', status: 'fail', summary: 's'.repeat(300), explanation: 'why', hint: 'do this' },
+    ],
     data: {},
     verdict: { status: 'failed', exitCode: 1, summary: 'bad' },
     view: [{ kind: 'table', title: 'T', head: ['a', 'b'], rows: [['1', 'w '.repeat(150)]] }],

@@ -18,10 +18,23 @@ const report: Report = {
 
 describe('one envelope for every report', () => {
   test('fields in schema order; insecure only when true; times as ISO strings', () => {
-    expect(Object.keys(report).slice(0, 6)).toEqual(['schemaVersion', 'tool', 'command', 'startedAt', 'finishedAt', 'target']);
-    expect(report).toMatchObject({ schemaVersion: 1, tool: { name: 'mqtt-doctor', version: '9.9.9' }, startedAt: '2026-01-01T00:00:00.000Z' });
+    expect(Object.keys(report).slice(0, 6)).toEqual([
+      'schemaVersion',
+      'tool',
+      'command',
+      'startedAt',
+      'finishedAt',
+      'target',
+    ]);
+    expect(report).toMatchObject({
+      schemaVersion: 1,
+      tool: { name: 'mqtt-doctor', version: '9.9.9' },
+      startedAt: '2026-01-01T00:00:00.000Z',
+    });
     expect('insecure' in report).toBe(false);
-    expect(reportEnvelope({ command: 'x', version: '1', startedAt: 'a', finishedAt: 'b', insecure: true }).insecure).toBe(true);
+    expect(
+      reportEnvelope({ command: 'x', version: '1', startedAt: 'a', finishedAt: 'b', insecure: true }).insecure,
+    ).toBe(true);
     expect('target' in reportEnvelope({ command: 'x', version: '1', startedAt: 'a', finishedAt: 'b' })).toBe(false);
   });
 });

@@ -21,18 +21,87 @@ function run(script: Array<[number, string]>, graceMs = 1000, endMs = 10_000) {
 
 describe('SeqTracker', () => {
   test.each([
-    ['in order', [[0, 's'], [1, 's'], [5, 'r0'], [6, 'r1']], { sent: 2, received: 2, lost: 0, duplicates: 0, outOfOrder: 0 }, ['new', 'new']],
-    ['one lost', [[0, 's'], [1, 's'], [2, 's'], [5, 'r0'], [6, 'r2']], { sent: 3, received: 2, lost: 1, duplicates: 0, outOfOrder: 0 }, ['new', 'new']],
-    ['duplicate', [[0, 's'], [5, 'r0'], [6, 'r0']], { sent: 1, received: 1, lost: 0, duplicates: 1 }, ['new', 'duplicate']],
-    ['out of order', [[0, 's'], [1, 's'], [5, 'r1'], [6, 'r0']], { received: 2, outOfOrder: 1, lost: 0 }, ['new', 'out-of-order']],
-    ['foreign seq', [[0, 's'], [5, 'r7']], { received: 0, foreign: 1, lost: 1 }, ['foreign']],
-    ['late arrival is received, not lost', [[0, 's'], [6000, 'r0']], { received: 1, lost: 0, late: 1 }, ['new']],
-    ['in flight at disconnect then recovered', [[0, 's'], [1, 's'], [2, 'x'], [3000, 'r0']], { inflightAtDisconnect: 2, recoveredAfterReconnect: 1, lost: 1 }, ['new']],
-  ] as Array<[string, Array<[number, string]>, Record<string, number>, string[]]>)('%s', (_n, script, want, arrivals) => {
-    const r = run(script);
-    expect(r.counts).toMatchObject(want);
-    expect(r.arrivals).toEqual(arrivals);
-  });
+    [
+      'in order',
+      [
+        [0, 's'],
+        [1, 's'],
+        [5, 'r0'],
+        [6, 'r1'],
+      ],
+      { sent: 2, received: 2, lost: 0, duplicates: 0, outOfOrder: 0 },
+      ['new', 'new'],
+    ],
+    [
+      'one lost',
+      [
+        [0, 's'],
+        [1, 's'],
+        [2, 's'],
+        [5, 'r0'],
+        [6, 'r2'],
+      ],
+      { sent: 3, received: 2, lost: 1, duplicates: 0, outOfOrder: 0 },
+      ['new', 'new'],
+    ],
+    [
+      'duplicate',
+      [
+        [0, 's'],
+        [5, 'r0'],
+        [6, 'r0'],
+      ],
+      { sent: 1, received: 1, lost: 0, duplicates: 1 },
+      ['new', 'duplicate'],
+    ],
+    [
+      'out of order',
+      [
+        [0, 's'],
+        [1, 's'],
+        [5, 'r1'],
+        [6, 'r0'],
+      ],
+      { received: 2, outOfOrder: 1, lost: 0 },
+      ['new', 'out-of-order'],
+    ],
+    [
+      'foreign seq',
+      [
+        [0, 's'],
+        [5, 'r7'],
+      ],
+      { received: 0, foreign: 1, lost: 1 },
+      ['foreign'],
+    ],
+    [
+      'late arrival is received, not lost',
+      [
+        [0, 's'],
+        [6000, 'r0'],
+      ],
+      { received: 1, lost: 0, late: 1 },
+      ['new'],
+    ],
+    [
+      'in flight at disconnect then recovered',
+      [
+        [0, 's'],
+        [1, 's'],
+        [2, 'x'],
+        [3000, 'r0'],
+      ],
+      { inflightAtDisconnect: 2, recoveredAfterReconnect: 1, lost: 1 },
+      ['new'],
+    ],
+  ] as Array<[string, Array<[number, string]>, Record<string, number>, string[]]>)(
+    '%s',
+    (_n, script, want, arrivals) => {
+      const r = run(script);
+      expect(r.counts).toMatchObject(want);
+      expect(r.arrivals).toEqual(arrivals);
+    },
+  );
 
   test('missing respects the grace period (pending younger than grace is not lost yet)', () => {
     const tr = new SeqTracker();
@@ -71,7 +140,11 @@ describe('ConnectionTimeline on a fake clock', () => {
     expect(tl.longestOutage(40_000)).toMatchObject({ fromMs: 20_000, toMs: 25_000, cause: 'broker-closed' });
     const s = summarizeConnections([tl], 40_000, 1000);
     expect(s).toMatchObject({
-      connects: 4, reconnects: 3, disconnects: 3, connectFailures: 1, flaps: 1,
+      connects: 4,
+      reconnects: 3,
+      disconnects: 3,
+      connectFailures: 1,
+      flaps: 1,
       byCause: { reset: 1, refused: 1, 'broker-closed': 1, 'keepalive-timeout': 1 },
       timeToReconnectMs: { count: 3, max: 5000 },
       attemptsPerOutage: { max: 2 },
@@ -129,7 +202,11 @@ describe('classifyDisconnect', () => {
     ['dns', { phase: 'connect', errorCode: 'ENOTFOUND' }, 'dns'],
     ['tls', { phase: 'connect', errorCode: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'tls'],
     ['connack timeout', { phase: 'connect', errorMessage: 'connack timeout' }, 'connect-timeout'],
-    ['connack refusal', { phase: 'connect', errorMessage: 'Connection refused: Not authorized', reasonCode: 5 }, 'connack-refused'],
+    [
+      'connack refusal',
+      { phase: 'connect', errorMessage: 'Connection refused: Not authorized', reasonCode: 5 },
+      'connack-refused',
+    ],
     ['unknown text', { phase: 'session', errorMessage: 'weird' }, 'unknown'],
   ] as const)('%s', (_n, obs, cause) => {
     expect(classifyDisconnect(obs).cause).toBe(cause);
@@ -137,25 +214,57 @@ describe('classifyDisconnect', () => {
 
   test.each([
     [{ phase: 'session', disconnectPacket: true, reasonCode: 0x8b }, /DISCONNECT 0x8B Server shutting down/],
-    [{ phase: 'connect', errorMessage: 'Connection refused: Not authorized', reasonCode: 5, mqttVersion: 4 }, /CONNACK 0x05 Connection Refused, not authorized/],
-    [{ phase: 'connect', errorMessage: 'Connection refused: Bad User Name or Password', reasonCode: 0x86, mqttVersion: 5 }, /CONNACK 0x86 Bad User Name or Password/],
+    [
+      { phase: 'connect', errorMessage: 'Connection refused: Not authorized', reasonCode: 5, mqttVersion: 4 },
+      /CONNACK 0x05 Connection Refused, not authorized/,
+    ],
+    [
+      {
+        phase: 'connect',
+        errorMessage: 'Connection refused: Bad User Name or Password',
+        reasonCode: 0x86,
+        mqttVersion: 5,
+      },
+      /CONNACK 0x86 Bad User Name or Password/,
+    ],
   ] as const)('detail names the reason code from the kb: %j', (obs, re) => {
     expect(classifyDisconnect(obs).detail).toMatch(re);
   });
 });
 
-function fakeSummary(over: Partial<{ reconnects: number; lost: number; sent: number; down: number; p99: number | null; byCause: Record<string, number>; connected: number[] }>): SoakSummary {
+function fakeSummary(
+  over: Partial<{
+    reconnects: number;
+    lost: number;
+    sent: number;
+    down: number;
+    p99: number | null;
+    byCause: Record<string, number>;
+    connected: number[];
+  }>,
+): SoakSummary {
   const tl = new ConnectionTimeline(0, 0);
   const conn = summarizeConnections([tl], 1000, 1000);
   const msgs = summarizeMessages([], 1000, 0, new LatencyHistogram());
   return {
-    atMs: 1000, startedMs: 0, elapsedMs: 1000, clients: 1, perClient: [],
+    atMs: 1000,
+    startedMs: 0,
+    elapsedMs: 1000,
+    clients: 1,
+    perClient: [],
     connections: {
       ...conn,
       maxReconnectsPerClient: over.reconnects ?? 0,
       worstClientDowntimeMs: over.down ?? 0,
       byCause: over.byCause ?? {},
-      connectedMs: over.connected ? { count: over.connected.length, min: Math.min(...over.connected), p50: over.connected[0] ?? 0, max: Math.max(...over.connected) } : null,
+      connectedMs: over.connected
+        ? {
+            count: over.connected.length,
+            min: Math.min(...over.connected),
+            p50: over.connected[0] ?? 0,
+            max: Math.max(...over.connected),
+          }
+        : null,
     },
     messages: {
       ...msgs,
@@ -177,7 +286,12 @@ describe('thresholds', () => {
     ['downtime over', { down: 31_000 }, { maxDowntimeMs: 30_000 }, [false]],
     ['p99 within', { p99: 499 }, { maxP99Ms: 500 }, [true]],
     ['p99 unknown fails', { p99: null }, { maxP99Ms: 500 }, [false]],
-    ['all at once', { reconnects: 1, lost: 0, p99: 800 }, { maxReconnects: 0, maxLossPct: 0, maxP99Ms: 500 }, [false, true, false]],
+    [
+      'all at once',
+      { reconnects: 1, lost: 0, p99: 800 },
+      { maxReconnects: 0, maxLossPct: 0, maxP99Ms: 500 },
+      [false, true, false],
+    ],
   ] as const)('%s', (_n, s, t, want) => {
     expect(checkThresholds(fakeSummary(s), t).map((r) => r.pass)).toEqual(want);
   });
@@ -221,7 +335,8 @@ describe('payload', () => {
     ['binary', 64],
     ['binary', 0],
   ] as const)('%s round trip at size %i', async (format, size) => {
-    const { encodeSoakMessage, decodeSoakMessage, BINARY_HEADER_BYTES } = await import('../../src/measure/soak/payload.js');
+    const { encodeSoakMessage, decodeSoakMessage, BINARY_HEADER_BYTES } =
+      await import('../../src/measure/soak/payload.js');
     const m = { run: '0123456789abcdef', client: 7, seq: 2 ** 40 + 3, sentMs: 1_795_306_631_931.25 };
     const buf = encodeSoakMessage(m, format, size);
     expect(decodeSoakMessage(buf)).toEqual(m);

@@ -68,37 +68,58 @@ describe('soak against a mosquitto that goes away three times', () => {
     ['3.1.1', { protocolVersion: 4 as const }],
     // MQTT 5: without a Session Expiry Interval the session ends with the connection (§3.1.2.11.2).
     ['5 with session expiry', { protocolVersion: 5 as const, properties: { sessionExpiryInterval: 300 } }],
-  ])('MQTT %s, SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost', async (_v, mqttOptions) => {
-    const dir = tempDir('mqd-soak-persist-');
-    broker = await startMosquitto({
-      globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`, 'autosave_interval 1'],
-    });
-    const h = await soakAgainst(broker.url, { clients: 2, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms', mqttOptions });
-    await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
-    const windows = await threeOutages(broker, 'stop');
-    h.abort.abort();
-    const { summary } = await h.run.done;
-
-    const r = replaySoak(h.events);
-    for (const tl of r.timelines) {
-      expect(tl.reconnects).toBe(3);
-      tl.outagesMs.forEach((ms, i) => {
-        const [down, up] = windows[i]!;
-        expect(Math.abs(ms - (up - down))).toBeLessThan(1000);
+  ])(
+    'MQTT %s, SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost',
+    async (_v, mqttOptions) => {
+      const dir = tempDir('mqd-soak-persist-');
+      broker = await startMosquitto({
+        globalConfig: [
+          'set_tcp_nodelay true',
+          'persistence true',
+          `persistence_location ${dir}/`,
+          'autosave_interval 1',
+        ],
       });
-    }
-    expect(summary.connections.sessionsLost).toBe(0);
-    const reconnects = h.events.filter((e) => e.type === 'connect' && e.sessionExpected);
-    expect(reconnects).toHaveLength(6);
-    expect(reconnects.every((e) => e.type === 'connect' && e.sessionPresent)).toBe(true);
-    expect(summary.messages.sent).toBeGreaterThan(100);
-    expect(summary.messages.lost).toBe(0);
-    expect(summary.messages.received).toBe(summary.messages.sent);
-  });
+      const h = await soakAgainst(broker.url, {
+        clients: 2,
+        qos: 1,
+        ratePerS: 20,
+        clean: false,
+        reconnect: 'fixed:200ms',
+        mqttOptions,
+      });
+      await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
+      const windows = await threeOutages(broker, 'stop');
+      h.abort.abort();
+      const { summary } = await h.run.done;
+
+      const r = replaySoak(h.events);
+      for (const tl of r.timelines) {
+        expect(tl.reconnects).toBe(3);
+        tl.outagesMs.forEach((ms, i) => {
+          const [down, up] = windows[i]!;
+          expect(Math.abs(ms - (up - down))).toBeLessThan(1000);
+        });
+      }
+      expect(summary.connections.sessionsLost).toBe(0);
+      const reconnects = h.events.filter((e) => e.type === 'connect' && e.sessionExpected);
+      expect(reconnects).toHaveLength(6);
+      expect(reconnects.every((e) => e.type === 'connect' && e.sessionPresent)).toBe(true);
+      expect(summary.messages.sent).toBeGreaterThan(100);
+      expect(summary.messages.lost).toBe(0);
+      expect(summary.messages.received).toBe(summary.messages.sent);
+    },
+  );
 
   test('SIGKILL without persistence, --no-clean: every reconnect reports the session as lost', async () => {
     broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-    const h = await soakAgainst(broker.url, { clients: 1, qos: 1, ratePerS: 20, clean: false, reconnect: 'fixed:200ms' });
+    const h = await soakAgainst(broker.url, {
+      clients: 1,
+      qos: 1,
+      ratePerS: 20,
+      clean: false,
+      reconnect: 'fixed:200ms',
+    });
     await until(() => h.run.connectedNow() === 1, 5000, 'client connected');
     await threeOutages(broker, 'kill');
     h.abort.abort();
@@ -117,7 +138,13 @@ describe('soak against a mosquitto that goes away three times', () => {
     broker = await startMosquitto({
       globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`],
     });
-    const h = await soakAgainst(broker.url, { qos: 1, ratePerS: 20, clean, publishOffline: true, reconnect: 'fixed:200ms' });
+    const h = await soakAgainst(broker.url, {
+      qos: 1,
+      ratePerS: 20,
+      clean,
+      publishOffline: true,
+      reconnect: 'fixed:200ms',
+    });
     await until(() => h.run.connectedNow() === 1, 5000, 'connected');
     await sleep(1000);
     await broker.stop();

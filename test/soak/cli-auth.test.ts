@@ -27,7 +27,19 @@ test.each([
 ])('%s, and no password anywhere in the output or the file', async (_n, password, code) => {
   const file = join(tempDir('mqd-soak-auth-'), 'soak.jsonl');
   const r = await runCli(
-    ['soak', `mqtt://dev:${password}@127.0.0.1:${broker.port}`, '-d', '1500ms', '-V', '3.1.1', '--reconnect', 'fixed:300ms', '--out', file, '--json'],
+    [
+      'soak',
+      `mqtt://dev:${password}@127.0.0.1:${broker.port}`,
+      '-d',
+      '1500ms',
+      '-V',
+      '3.1.1',
+      '--reconnect',
+      'fixed:300ms',
+      '--out',
+      file,
+      '--json',
+    ],
     { timeoutMs: 15_000 },
   );
   expect(r.code).toBe(code);

@@ -26,7 +26,23 @@ describe('soak CLI', () => {
     broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
     const file = join(tempDir('mqd-soak-cli-'), 'soak.jsonl');
     // Each step waits for the run's own output (its JSONL file), not for a guess of how long startup takes.
-    const running = await spawnCli(['soak', broker.url, '-V', '3.1.1', '-n', '2', '--rate', '20/s', '--reconnect', 'fixed:200ms', '--out', file, '--checkpoint', '500ms', '--json']);
+    const running = await spawnCli([
+      'soak',
+      broker.url,
+      '-V',
+      '3.1.1',
+      '-n',
+      '2',
+      '--rate',
+      '20/s',
+      '--reconnect',
+      'fixed:200ms',
+      '--out',
+      file,
+      '--checkpoint',
+      '500ms',
+      '--json',
+    ]);
     await until(() => countType(file, 'connect') >= 2, 20_000, 'both clients connected');
     await sleep(500);
     await broker.kill();
@@ -70,8 +86,23 @@ describe('soak CLI', () => {
   test('SIGKILLed run: report works from the last checkpoint and says the run did not finish', async () => {
     broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
     const file = join(tempDir('mqd-soak-cli-'), 'soak.jsonl');
-    const running = await spawnCli(['soak', broker.url, '-n', '1', '--rate', '20/s', '--out', file, '--checkpoint', '300ms']);
-    await until(() => linesOf(file).some((e) => e.type === 'checkpoint' && (e.summary?.messages.sent ?? 0) > 10), 20_000, 'a checkpoint with 10 messages');
+    const running = await spawnCli([
+      'soak',
+      broker.url,
+      '-n',
+      '1',
+      '--rate',
+      '20/s',
+      '--out',
+      file,
+      '--checkpoint',
+      '300ms',
+    ]);
+    await until(
+      () => linesOf(file).some((e) => e.type === 'checkpoint' && (e.summary?.messages.sent ?? 0) > 10),
+      20_000,
+      'a checkpoint with 10 messages',
+    );
     running.child.kill('SIGKILL');
     const soak = await running.done;
     expect(soak.signal).toBe('SIGKILL');
@@ -91,7 +122,22 @@ describe('soak CLI', () => {
     const junit = join(dir, 'soak.xml');
     const file = join(dir, 'soak.jsonl');
     const running = await spawnCli([
-      'soak', broker.url, '-d', '8s', '--rate', '10/s', '--reconnect', 'fixed:200ms', '--max-reconnects', '0', '--max-loss', '100%', '--junit', junit, '--out', file,
+      'soak',
+      broker.url,
+      '-d',
+      '8s',
+      '--rate',
+      '10/s',
+      '--reconnect',
+      'fixed:200ms',
+      '--max-reconnects',
+      '0',
+      '--max-loss',
+      '100%',
+      '--junit',
+      junit,
+      '--out',
+      file,
     ]);
     await until(() => countType(file, 'connect') >= 1, 20_000, 'connected');
     await broker.kill();
@@ -101,7 +147,9 @@ describe('soak CLI', () => {
     expect(soak.code).toBe(1);
     expect(soak.stdout).toMatch(/threshold failed: --max-reconnects \(reconnects 1 > 0/);
     const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<testcase classname="mqtt-doctor\.soak\.threshold\.max-reconnects" name="--max-reconnects">\s*<failure/);
+    expect(xml).toMatch(
+      /<testcase classname="mqtt-doctor\.soak\.threshold\.max-reconnects" name="--max-reconnects">\s*<failure/,
+    );
     expect(xml).toMatch(/failures="1"/);
   });
 });

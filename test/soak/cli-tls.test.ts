@@ -25,7 +25,18 @@ test.each([
   ['no CA given: TLS failure, never connected, exit 3', [], 3, 'failed'],
 ] as const)('%s', async (_n, caFlag, code, status) => {
   const url = `mqtts://127.0.0.1:${broker.tlsPort}`;
-  const args = ['soak', url, '-d', '2s', '--rate', '5/s', '--reconnect', 'fixed:300ms', '--json', ...(caFlag.length ? [caFlag[0], certs.caFile] : [])];
+  const args = [
+    'soak',
+    url,
+    '-d',
+    '2s',
+    '--rate',
+    '5/s',
+    '--reconnect',
+    'fixed:300ms',
+    '--json',
+    ...(caFlag.length ? [caFlag[0], certs.caFile] : []),
+  ];
   const r = await runCli(args, { timeoutMs: 15_000 });
   const rep = JSON.parse(r.stdout) as Report<SoakData>;
   expect(r.code).toBe(code);

@@ -52,8 +52,22 @@ test('over WebSocket (ws://, path /mqtt): the same accounting', async () => {
   const target = parseTarget(`ws://127.0.0.1:${broker.wsPort}`);
   const { url, options } = soakMqttOptions(
     {
-      target, embedded: false, mqttVersion: 4, clientId: undefined, keepaliveS: 30, connectTimeoutMs: 5000,
-      tls: { ca: undefined, cert: undefined, key: undefined, caPath: undefined, certPath: undefined, servername: undefined, alpn: undefined, insecure: false },
+      target,
+      embedded: false,
+      mqttVersion: 4,
+      clientId: undefined,
+      keepaliveS: 30,
+      connectTimeoutMs: 5000,
+      tls: {
+        ca: undefined,
+        cert: undefined,
+        key: undefined,
+        caPath: undefined,
+        certPath: undefined,
+        servername: undefined,
+        alpn: undefined,
+        insecure: false,
+      },
     },
     { clean: true, sessionExpiryS: undefined },
   );

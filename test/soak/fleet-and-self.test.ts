@@ -23,8 +23,7 @@ describe('fleet connects', () => {
             spans.push(performance.now() - accepted);
             s.write(CONNACK_OK);
           }, delayMs);
-        }
-        else if ((d[0]! & 0xf0) === 0x80) s.write(Buffer.from([0x90, 0x03, d[2]!, d[3]!, 0x01]));
+        } else if ((d[0]! & 0xf0) === 0x80) s.write(Buffer.from([0x90, 0x03, d[2]!, d[3]!, 0x01]));
       });
     });
     try {
@@ -57,7 +56,15 @@ describe('saturation of the measuring process', () => {
     expect(t.sample({ atMs: 3000, windowMs: 1000, loopDelayMaxMs: 3, cpuPct: 99 })).toBe(true);
     t.failure(5000);
     expect(t.sample({ atMs: 6000, windowMs: 1000, loopDelayMaxMs: 3, cpuPct: 10 })).toBe(false);
-    expect(t.summary()).toMatchObject({ windows: 2, totalMs: 2000, loopDelayMaxMs: 900, cpuMaxPct: 99, failuresDuring: 3, firstMs: 1000, lastMs: 3000 });
+    expect(t.summary()).toMatchObject({
+      windows: 2,
+      totalMs: 2000,
+      loopDelayMaxMs: 900,
+      cpuMaxPct: 99,
+      failuresDuring: 3,
+      firstMs: 1000,
+      lastMs: 3000,
+    });
   });
 
   test('a real stall of our event loop is seen and reported as ours', async () => {
@@ -83,10 +90,30 @@ describe('saturation of the measuring process', () => {
 describe('failures while we were saturated are not blamed on the path', () => {
   const base = (failuresDuring: number, keepaliveTimeouts: number) =>
     ({
-      atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
-      connections: { byCause: { 'keepalive-timeout': keepaliveTimeouts }, connectedMs: null, flaps: 0, flapThresholdMs: 10_000, sessionsLost: 0, connects: 2, neverConnected: 0 },
+      atMs: 10_000,
+      startedMs: 0,
+      elapsedMs: 10_000,
+      clients: 1,
+      perClient: [],
+      connections: {
+        byCause: { 'keepalive-timeout': keepaliveTimeouts },
+        connectedMs: null,
+        flaps: 0,
+        flapThresholdMs: 10_000,
+        sessionsLost: 0,
+        connects: 2,
+        neverConnected: 0,
+      },
       messages: { sent: 10, received: 10 },
-      saturation: { windows: 2, totalMs: 2000, loopDelayMaxMs: 900, cpuMaxPct: 100, failuresDuring, firstMs: 1000, lastMs: 3000 },
+      saturation: {
+        windows: 2,
+        totalMs: 2000,
+        loopDelayMaxMs: 900,
+        cpuMaxPct: 100,
+        failuresDuring,
+        firstMs: 1000,
+        lastMs: 3000,
+      },
     }) as unknown as import('../../src/analyze/soak/summary.js').SoakSummary;
   test.each([
     ['every timeout inside a saturated second: no path finding', 2, 2, false],

@@ -23,9 +23,19 @@ export async function soakAgainst(
   const abort = new AbortController();
   const clients = o.clients ?? 1;
   const info: SoakRunInfo = {
-    target: url, clients, qos: o.qos ?? 1, ratePerS: o.ratePerS ?? 10, payloadBytes: 64, keepaliveS: 60,
-    clean: o.clean ?? true, mqttVersion: 4, reconnect: o.reconnect ?? 'fixed:200ms', durationMs: o.durationMs ?? null,
-    checkpointMs: o.checkpointMs ?? 60_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+    target: url,
+    clients,
+    qos: o.qos ?? 1,
+    ratePerS: o.ratePerS ?? 10,
+    payloadBytes: 64,
+    keepaliveS: 60,
+    clean: o.clean ?? true,
+    mqttVersion: 4,
+    reconnect: o.reconnect ?? 'fixed:200ms',
+    durationMs: o.durationMs ?? null,
+    checkpointMs: o.checkpointMs ?? 60_000,
+    flapThresholdMs: 10_000,
+    lossGraceMs: 10_000,
   };
   const runId = o.runId ?? Math.random().toString(16).slice(2, 18).padEnd(16, '0');
   const run = await startSoak({
@@ -73,16 +83,20 @@ export function tempDir(prefix: string): string {
 export async function spawnCli(args: string[], timeoutMs = 30_000) {
   const { spawn } = await import('node:child_process');
   const { BIN } = await import('../helpers/cli.js');
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1', CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
   const kill = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('close', (code, signal) => {
-      clearTimeout(kill);
-      resolve({ code, signal, ...out });
-    }),
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve) =>
+      child.on('close', (code, signal) => {
+        clearTimeout(kill);
+        resolve({ code, signal, ...out });
+      }),
   );
   return { child, out, done };
 }

@@ -24,7 +24,10 @@ describe('MergeableHistogram', () => {
     const xs = samples(20_000, 7);
     const h = new MergeableHistogram();
     for (const x of xs) h.record(x);
-    const exact = percentile([...xs].sort((a, b) => a - b), p);
+    const exact = percentile(
+      [...xs].sort((a, b) => a - b),
+      p,
+    );
     expect(Math.abs(h.percentile(p) - exact) / exact).toBeLessThanOrEqual(HISTOGRAM_BASE - 1 + 1e-9);
   });
 
@@ -37,7 +40,9 @@ describe('MergeableHistogram', () => {
     const hb = new MergeableHistogram();
     for (const x of a) ha.record(x);
     for (const x of b) hb.record(x);
-    const merged = MergeableHistogram.from(JSON.parse(JSON.stringify(ha.toJSON()))).merge(JSON.parse(JSON.stringify(hb.toJSON())));
+    const merged = MergeableHistogram.from(JSON.parse(JSON.stringify(ha.toJSON()))).merge(
+      JSON.parse(JSON.stringify(hb.toJSON())),
+    );
     expect(merged.toJSON().buckets).toEqual(all.toJSON().buckets);
     expect(merged.count).toBe(12_000);
     expect(merged.percentile(99)).toBe(all.percentile(99));
@@ -45,7 +50,17 @@ describe('MergeableHistogram', () => {
 
   test('an empty histogram serialises with nulls and a foreign scheme is refused', () => {
     expect(new MergeableHistogram().toJSON()).toMatchObject({ count: 0, minMs: null, maxMs: null, buckets: [] });
-    expect(() => new MergeableHistogram().merge({ base: 2, unit: 'us', count: 0, sumMs: 0, minMs: null, maxMs: null, buckets: [] })).toThrow();
+    expect(() =>
+      new MergeableHistogram().merge({
+        base: 2,
+        unit: 'us',
+        count: 0,
+        sumMs: 0,
+        minMs: null,
+        maxMs: null,
+        buckets: [],
+      }),
+    ).toThrow();
   });
 });
 
@@ -56,7 +71,9 @@ test('checkpoint windows of a real run add up to its total and validate against 
     await sleep(2000);
     h.abort.abort();
     const { summary } = await h.run.done;
-    const lines = h.events.filter((e): e is Extract<SoakEvent, { type: 'checkpoint' | 'end' }> => e.type === 'checkpoint' || e.type === 'end');
+    const lines = h.events.filter(
+      (e): e is Extract<SoakEvent, { type: 'checkpoint' | 'end' }> => e.type === 'checkpoint' || e.type === 'end',
+    );
     expect(lines.length).toBeGreaterThanOrEqual(4);
     const merged = new MergeableHistogram();
     let connacks = 0;
@@ -68,7 +85,8 @@ test('checkpoint windows of a real run add up to its total and validate against 
     expect(merged.count).toBe(summary.messages.latencyMs!.count);
     expect(connacks).toBe(summary.connections.connects);
     // Windows tile the run: each starts where the previous ended.
-    for (let i = 1; i < lines.length; i += 1) expect(lines[i]!.summary.window!.fromMs).toBe(lines[i - 1]!.summary.window!.toMs);
+    for (let i = 1; i < lines.length; i += 1)
+      expect(lines[i]!.summary.window!.fromMs).toBe(lines[i - 1]!.summary.window!.toMs);
   } finally {
     await broker.stop();
     cleanup(broker);

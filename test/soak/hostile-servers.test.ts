@@ -69,50 +69,123 @@ interface Case {
 
 const CASES: Case[] = [
   { name: 'CONNACK then silence (no SUBACK)', behaviour: afterConnack(() => {}), cause: 'no-suback' },
-  { name: 'CONNACK then garbage', behaviour: afterConnack((s) => s.once('data', () => s.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x13])))), cause: 'not-mqtt' },
-  { name: 'CONNACK then a PINGRESP flood', behaviour: afterConnack((s) => repeat(s, Buffer.alloc(64, Buffer.from([0xd0, 0x00])), 2, 5000)), cause: 'no-suback' },
-  { name: 'CONNACK then a 200 MB PUBLISH, trickled', behaviour: afterConnack((s) => { s.write(HUGE_PUBLISH_HEADER); repeat(s, Buffer.alloc(16, 0x41), 20, 1000); }), cause: 'no-suback' },
-  { name: 'CONNACK then a SUBACK trickled a byte every 1.5 s', behaviour: afterConnack((s) => trickle(s, Buffer.from([0x90, 0x03, 0x00, 0x01, 0x01]), 1500)), cause: 'no-suback' },
+  {
+    name: 'CONNACK then garbage',
+    behaviour: afterConnack((s) => s.once('data', () => s.write(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x00, 0x13])))),
+    cause: 'not-mqtt',
+  },
+  {
+    name: 'CONNACK then a PINGRESP flood',
+    behaviour: afterConnack((s) => repeat(s, Buffer.alloc(64, Buffer.from([0xd0, 0x00])), 2, 5000)),
+    cause: 'no-suback',
+  },
+  {
+    name: 'CONNACK then a 200 MB PUBLISH, trickled',
+    behaviour: afterConnack((s) => {
+      s.write(HUGE_PUBLISH_HEADER);
+      repeat(s, Buffer.alloc(16, 0x41), 20, 1000);
+    }),
+    cause: 'no-suback',
+  },
+  {
+    name: 'CONNACK then a SUBACK trickled a byte every 1.5 s',
+    behaviour: afterConnack((s) => trickle(s, Buffer.from([0x90, 0x03, 0x00, 0x01, 0x01]), 1500)),
+    cause: 'no-suback',
+  },
   { name: 'silence (no CONNACK)', behaviour: 'silent', cause: 'no-connack' },
   { name: 'random bytes', behaviour: 'garbage', cause: 'not-mqtt' },
   { name: 'an HTTP server', behaviour: 'http', cause: 'not-mqtt', says: /HTTP server/ },
-  { name: 'CONNACK cut mid-packet', behaviour: (s) => s.once('data', () => s.write(Buffer.from([0x20, 0x02, 0x00]))), cause: 'no-connack' },
+  {
+    name: 'CONNACK cut mid-packet',
+    behaviour: (s) => s.once('data', () => s.write(Buffer.from([0x20, 0x02, 0x00]))),
+    cause: 'no-connack',
+  },
 ];
 
 describe('soak against hostile servers: never healthy, exit 4, a JUnit failure', () => {
-  test.concurrent.each(CASES)('$name', ({ behaviour, cause, says }) => withServer(behaviour, async (server) => {
-    const junit = join(tempDir('mqd-hostile-'), 'soak.xml');
-    const r = await runInProcess([
-      'soak', server.url, '-V', '3.1.1', '-d', '3s', '-n', '2', '--reconnect', 'fixed:500ms',
-      '--max-loss', '0%', '--max-reconnects', '0', '--junit', junit, '--json', '-q',
-    ]);
-    const report = JSON.parse(r.stdout) as Report<SoakData>;
-    expect(report.verdict.status).toBe('failed');
-    expect(r.code).toBe(4);
-    const c = report.data.summary.connections;
-    expect(c.connects).toBe(0);
-    expect(c.uptimePct).toBe(0);
-    expect(c.byCause[cause as keyof typeof c.byCause]).toBeGreaterThan(0);
-    if (says) expect(JSON.stringify(report)).toMatch(says);
-    const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/failures="[1-9]/);
-    expect(xml).not.toContain('connections: connections');
-  }), 20_000);
+  test.concurrent.each(CASES)(
+    '$name',
+    ({ behaviour, cause, says }) =>
+      withServer(behaviour, async (server) => {
+        const junit = join(tempDir('mqd-hostile-'), 'soak.xml');
+        const r = await runInProcess([
+          'soak',
+          server.url,
+          '-V',
+          '3.1.1',
+          '-d',
+          '3s',
+          '-n',
+          '2',
+          '--reconnect',
+          'fixed:500ms',
+          '--max-loss',
+          '0%',
+          '--max-reconnects',
+          '0',
+          '--junit',
+          junit,
+          '--json',
+          '-q',
+        ]);
+        const report = JSON.parse(r.stdout) as Report<SoakData>;
+        expect(report.verdict.status).toBe('failed');
+        expect(r.code).toBe(4);
+        const c = report.data.summary.connections;
+        expect(c.connects).toBe(0);
+        expect(c.uptimePct).toBe(0);
+        expect(c.byCause[cause as keyof typeof c.byCause]).toBeGreaterThan(0);
+        if (says) expect(JSON.stringify(report)).toMatch(says);
+        const xml = readFileSync(junit, 'utf8');
+        expect(xml).toMatch(/failures="[1-9]/);
+        expect(xml).not.toContain('connections: connections');
+      }),
+    20_000,
+  );
 
-  test('text report of a run where nothing connected never prints uptime 100%', () => withServer(afterConnack(() => {}), async (server) => {
-    const r = await runInProcess(['soak', server.url, '-V', '3.1.1', '-d', '2s', '-q']);
-    expect(r.code).toBe(4);
-    expect(r.stdout).not.toMatch(/uptime\s+100/);
-    expect(r.stdout).toMatch(/no SUBACK/);
-    expect(r.stdout).not.toMatch(/HEALTHY/i);
-  }), 20_000);
+  test(
+    'text report of a run where nothing connected never prints uptime 100%',
+    () =>
+      withServer(
+        afterConnack(() => {}),
+        async (server) => {
+          const r = await runInProcess(['soak', server.url, '-V', '3.1.1', '-d', '2s', '-q']);
+          expect(r.code).toBe(4);
+          expect(r.stdout).not.toMatch(/uptime\s+100/);
+          expect(r.stdout).toMatch(/no SUBACK/);
+          expect(r.stdout).not.toMatch(/HEALTHY/i);
+        },
+      ),
+    20_000,
+  );
 
-  test('a SUBACK bound shorter than the run: the attempt fails, is retried, and fails again', () => withServer(afterConnack(() => {}), async (server) => {
-    const r = await runInProcess(['soak', server.url, '-V', '3.1.1', '-d', '3s', '--connect-timeout', '500ms', '--reconnect', 'fixed:200ms', '--json', '-q']);
-    const report = JSON.parse(r.stdout) as Report<SoakData>;
-    expect(r.code).toBe(4);
-    // 3 s run, 0.5 s bound + 0.2 s wait per attempt: at least 3 attempts, each its own no-suback failure.
-    expect(report.data.summary.connections.byCause['no-suback']).toBeGreaterThanOrEqual(3);
-    expect(server.connections).toBeGreaterThanOrEqual(3);
-  }), 20_000);
+  test(
+    'a SUBACK bound shorter than the run: the attempt fails, is retried, and fails again',
+    () =>
+      withServer(
+        afterConnack(() => {}),
+        async (server) => {
+          const r = await runInProcess([
+            'soak',
+            server.url,
+            '-V',
+            '3.1.1',
+            '-d',
+            '3s',
+            '--connect-timeout',
+            '500ms',
+            '--reconnect',
+            'fixed:200ms',
+            '--json',
+            '-q',
+          ]);
+          const report = JSON.parse(r.stdout) as Report<SoakData>;
+          expect(r.code).toBe(4);
+          // 3 s run, 0.5 s bound + 0.2 s wait per attempt: at least 3 attempts, each its own no-suback failure.
+          expect(report.data.summary.connections.byCause['no-suback']).toBeGreaterThanOrEqual(3);
+          expect(server.connections).toBeGreaterThanOrEqual(3);
+        },
+      ),
+    20_000,
+  );
 });

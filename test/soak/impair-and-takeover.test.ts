@@ -79,21 +79,30 @@ describe('two clients with the same client id', () => {
   test.each([
     ['3.1.1', 4],
     ['5', 5],
-  ] as const)('MQTT %s: takeovers are counted as "session taken over", not as a network failure', async (_v, protocolVersion) => {
-    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-    const id = `mqd-dup-${Date.now()}`;
-    const h = await soakAgainst(broker.url, { clients: 2, clientIds: [id, id], ratePerS: 10, drainMs: 200, mqttOptions: { protocolVersion } });
-    await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 4, 8000, 'four takeovers');
-    h.abort.abort();
-    const { summary } = await h.run.done;
-    // Mosquitto 2.0 closes the old connection without DISCONNECT 0x8E, so soak attributes the close to its
-    // own second client holding the same id.
-    expect(Object.keys(summary.connections.byCause)).toEqual(['session-taken-over']);
-    expect(summary.connections.byCause['session-taken-over']).toBeGreaterThanOrEqual(4);
-    expect(CAUSE_INFO['session-taken-over'].layer).toBe('session');
-    expect(soakFindings(summary).map((x) => x.id)).toContain('session-taken-over');
-    expect(soakFindings(summary).map((x) => x.id)).not.toContain('keepalive');
-  });
+  ] as const)(
+    'MQTT %s: takeovers are counted as "session taken over", not as a network failure',
+    async (_v, protocolVersion) => {
+      broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+      const id = `mqd-dup-${Date.now()}`;
+      const h = await soakAgainst(broker.url, {
+        clients: 2,
+        clientIds: [id, id],
+        ratePerS: 10,
+        drainMs: 200,
+        mqttOptions: { protocolVersion },
+      });
+      await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 4, 8000, 'four takeovers');
+      h.abort.abort();
+      const { summary } = await h.run.done;
+      // Mosquitto 2.0 closes the old connection without DISCONNECT 0x8E, so soak attributes the close to its
+      // own second client holding the same id.
+      expect(Object.keys(summary.connections.byCause)).toEqual(['session-taken-over']);
+      expect(summary.connections.byCause['session-taken-over']).toBeGreaterThanOrEqual(4);
+      expect(CAUSE_INFO['session-taken-over'].layer).toBe('session');
+      expect(soakFindings(summary).map((x) => x.id)).toContain('session-taken-over');
+      expect(soakFindings(summary).map((x) => x.id)).not.toContain('keepalive');
+    },
+  );
 
   test('a single client closed by the broker is not called a takeover', async () => {
     broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });

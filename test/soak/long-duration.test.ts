@@ -37,10 +37,28 @@ test.each([
 ])('--duration %s ends the run exactly then', async (_n, durationMs) => {
   const info = { clients: 1, durationMs } as unknown as SoakRunInfo;
   const run = await startSoak({
-    url: 'mqtt://127.0.0.1:1', mqttOptions: {}, runId: '0123456789abcdef', clients: 1, clientIds: ['c0'], rampPerS: 0, qos: 1,
-    ratePerS: 0, payloadBytes: 64, payloadFormat: 'json', clean: true, policy: parseReconnectPolicy('fixed:1s'), durationMs,
-    checkpointMs: DAY, lossGraceMs: 10_000, flapThresholdMs: 10_000, drainMs: 0, info, signal: new AbortController().signal,
-    onEvent: () => {}, now: () => Date.now(), connect: () => new IdleFakeMqtt() as unknown as MqttClient,
+    url: 'mqtt://127.0.0.1:1',
+    mqttOptions: {},
+    runId: '0123456789abcdef',
+    clients: 1,
+    clientIds: ['c0'],
+    rampPerS: 0,
+    qos: 1,
+    ratePerS: 0,
+    payloadBytes: 64,
+    payloadFormat: 'json',
+    clean: true,
+    policy: parseReconnectPolicy('fixed:1s'),
+    durationMs,
+    checkpointMs: DAY,
+    lossGraceMs: 10_000,
+    flapThresholdMs: 10_000,
+    drainMs: 0,
+    info,
+    signal: new AbortController().signal,
+    onEvent: () => {},
+    now: () => Date.now(),
+    connect: () => new IdleFakeMqtt() as unknown as MqttClient,
   });
   let ended: number | undefined;
   void run.done.then(() => (ended = Date.now()));

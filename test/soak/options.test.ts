@@ -3,16 +3,39 @@ import { soakPlan, type SoakPlanArgs } from '../../src/config/soak.js';
 import { UsageError } from '../../src/errors.js';
 
 const base: SoakPlanArgs = {
-  clients: 1, duration: undefined, ramp: '100/s', rate: '1/s', qos: 1, 'payload-size': '64', reconnect: 'fixed:1s',
-  checkpoint: '30s', 'loss-grace': '10s', 'flap-threshold': '10s', 'session-expiry': '1h', 'same-client-id': false,
-  clientId: undefined, maxReconnects: undefined, maxLoss: undefined, maxDowntime: undefined, maxP99: undefined, junit: undefined,
+  clients: 1,
+  duration: undefined,
+  ramp: '100/s',
+  rate: '1/s',
+  qos: 1,
+  'payload-size': '64',
+  reconnect: 'fixed:1s',
+  checkpoint: '30s',
+  'loss-grace': '10s',
+  'flap-threshold': '10s',
+  'session-expiry': '1h',
+  'same-client-id': false,
+  clientId: undefined,
+  maxReconnects: undefined,
+  maxLoss: undefined,
+  maxDowntime: undefined,
+  maxP99: undefined,
+  junit: undefined,
 };
 
 describe('soak options', () => {
   test('defaults', () => {
     expect(soakPlan(base)).toMatchObject({
-      durationMs: undefined, rampPerS: 100, ratePerS: 1, payloadBytes: 64, checkpointMs: 30_000, lossGraceMs: 10_000,
-      sessionExpiryS: 3600, qos: 1, policy: { kind: 'fixed', delayMs: 1000 }, thresholds: {},
+      durationMs: undefined,
+      rampPerS: 100,
+      ratePerS: 1,
+      payloadBytes: 64,
+      checkpointMs: 30_000,
+      lossGraceMs: 10_000,
+      sessionExpiryS: 3600,
+      qos: 1,
+      policy: { kind: 'fixed', delayMs: 1000 },
+      thresholds: {},
     });
   });
 

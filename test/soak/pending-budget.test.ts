@@ -20,9 +20,14 @@ describe('pending cap per client', () => {
     expect(pendingCapPerClient(clients, rate, grace)).toBe(want);
   });
 
-  test.each([1, 10, 10_000, 200_000])('the whole run stays within the budget (or 64 a client): %i clients at 1/s', (clients) => {
-    expect(clients * pendingCapPerClient(clients, 1, 10_000)).toBeLessThanOrEqual(Math.max(PENDING_BUDGET, clients * 64));
-  });
+  test.each([1, 10, 10_000, 200_000])(
+    'the whole run stays within the budget (or 64 a client): %i clients at 1/s',
+    (clients) => {
+      expect(clients * pendingCapPerClient(clients, 1, 10_000)).toBeLessThanOrEqual(
+        Math.max(PENDING_BUDGET, clients * 64),
+      );
+    },
+  );
 });
 
 test('a tracker with a small cap keeps at most the cap pending, with exact sent and lost counts', () => {
@@ -38,9 +43,24 @@ describe('a message written off at the cap that arrives after all', () => {
   // disconnect is known, and every one of them then arrives once. A written-off message that arrives is
   // received (late), not lost and not a duplicate; a second copy of it is a duplicate.
   test.each([
-    ['sent online, all arrive after the write-off (60 s after sending: all late)', false, false, { received: 20, lost: 0, duplicates: 0, late: 20 }],
-    ['queued offline (--publish-offline), all arrive after the reconnect', true, false, { received: 20, lost: 0, duplicates: 0, sentOffline: 20, deliveredOffline: 20 }],
-    ['in flight at a disconnect, all recovered', false, true, { received: 20, lost: 0, duplicates: 0, inflightAtDisconnect: 20, recoveredAfterReconnect: 20 }],
+    [
+      'sent online, all arrive after the write-off (60 s after sending: all late)',
+      false,
+      false,
+      { received: 20, lost: 0, duplicates: 0, late: 20 },
+    ],
+    [
+      'queued offline (--publish-offline), all arrive after the reconnect',
+      true,
+      false,
+      { received: 20, lost: 0, duplicates: 0, sentOffline: 20, deliveredOffline: 20 },
+    ],
+    [
+      'in flight at a disconnect, all recovered',
+      false,
+      true,
+      { received: 20, lost: 0, duplicates: 0, inflightAtDisconnect: 20, recoveredAfterReconnect: 20 },
+    ],
   ] as const)('%s', (_n, offline, disconnectAfter, want) => {
     const tr = new SeqTracker(10_000, 5);
     for (let i = 0; i < 20; i += 1) {

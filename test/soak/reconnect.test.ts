@@ -8,7 +8,10 @@ describe('parseReconnectPolicy', () => {
     ['fixed:250ms', { kind: 'fixed', delayMs: 250 }],
     ['exp:1s..120s', { kind: 'exp', minMs: 1000, maxMs: 120_000, jitter: false }],
     ['exp:500ms..2m+jitter', { kind: 'exp', minMs: 500, maxMs: 120_000, jitter: true }],
-    ['schedule:1,3,5,10,30,60,300', { kind: 'schedule', delaysMs: [1000, 3000, 5000, 10_000, 30_000, 60_000, 300_000] }],
+    [
+      'schedule:1,3,5,10,30,60,300',
+      { kind: 'schedule', delaysMs: [1000, 3000, 5000, 10_000, 30_000, 60_000, 300_000] },
+    ],
     ['schedule:200ms,1s', { kind: 'schedule', delaysMs: [200, 1000] }],
   ])('%s', (spec, want) => {
     expect(parseReconnectPolicy(spec)).toEqual(want);

@@ -24,7 +24,18 @@ afterAll(async () => {
 describe('permanent refusals', () => {
   test('wrong password, nothing ever connected: stops after 3 attempts with exit 4, long before -d', async () => {
     const t0 = Date.now();
-    const r = await runInProcess(['soak', `mqtt://dev:wrong@127.0.0.1:${broker.port}`, '-V', '3.1.1', '-d', '60s', '--reconnect', 'fixed:100ms', '--json', '-q']);
+    const r = await runInProcess([
+      'soak',
+      `mqtt://dev:wrong@127.0.0.1:${broker.port}`,
+      '-V',
+      '3.1.1',
+      '-d',
+      '60s',
+      '--reconnect',
+      'fixed:100ms',
+      '--json',
+      '-q',
+    ]);
     const rep = JSON.parse(r.stdout) as Report<SoakData>;
     expect(r.code).toBe(4);
     expect(rep.data.end).toBe('refused');
@@ -34,7 +45,19 @@ describe('permanent refusals', () => {
   }, 40_000);
 
   test('--retry-refused keeps retrying until -d', async () => {
-    const r = await runInProcess(['soak', `mqtt://dev:wrong@127.0.0.1:${broker.port}`, '-V', '3.1.1', '-d', '3s', '--reconnect', 'fixed:100ms', '--retry-refused', '--json', '-q']);
+    const r = await runInProcess([
+      'soak',
+      `mqtt://dev:wrong@127.0.0.1:${broker.port}`,
+      '-V',
+      '3.1.1',
+      '-d',
+      '3s',
+      '--reconnect',
+      'fixed:100ms',
+      '--retry-refused',
+      '--json',
+      '-q',
+    ]);
     const rep = JSON.parse(r.stdout) as Report<SoakData>;
     expect(r.code).toBe(4);
     expect(rep.data.end).toBe('duration');
@@ -61,7 +84,19 @@ describe('signals while connecting', () => {
 
 describe('clean reports say only what matters', () => {
   test('a clean two-client run: no per-client table of zeros, "1 connect" grammar only where it is one', async () => {
-    const r = await runInProcess(['soak', `mqtt://dev:right-pw@127.0.0.1:${broker.port}`, '-V', '3.1.1', '-d', '1500ms', '-n', '2', '--rate', '5/s', '-q']);
+    const r = await runInProcess([
+      'soak',
+      `mqtt://dev:right-pw@127.0.0.1:${broker.port}`,
+      '-V',
+      '3.1.1',
+      '-d',
+      '1500ms',
+      '-n',
+      '2',
+      '--rate',
+      '5/s',
+      '-q',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).not.toMatch(/Worst|Per client|Clients with problems/);
     expect(r.stdout).toMatch(/2 connects, 0 reconnects/);
@@ -71,7 +106,8 @@ describe('clean reports say only what matters', () => {
 
   test('status line: elapsed of the total, singular and plural', () => {
     const summary = {
-      elapsedMs: 8000, clients: 1,
+      elapsedMs: 8000,
+      clients: 1,
       connections: { connectedNow: 1, reconnects: 1 },
       messages: { lost: 0, sent: 8, lossPct: 0, latencyMs: null },
     } as unknown as Parameters<typeof soakStatusLine>[0];

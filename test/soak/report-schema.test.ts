@@ -12,8 +12,19 @@ import { runInProcess } from './in-process.js';
 import { tempDir } from './helpers.js';
 
 const info = {
-  target: 'mqtt://127.0.0.1:1883', clients: 1, qos: 1, ratePerS: 0, payloadBytes: 64, keepaliveS: 60, clean: true,
-  mqttVersion: 4, reconnect: 'fixed:1s', durationMs: 10_000, checkpointMs: 30_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+  target: 'mqtt://127.0.0.1:1883',
+  clients: 1,
+  qos: 1,
+  ratePerS: 0,
+  payloadBytes: 64,
+  keepaliveS: 60,
+  clean: true,
+  mqttVersion: 4,
+  reconnect: 'fixed:1s',
+  durationMs: 10_000,
+  checkpointMs: 30_000,
+  flapThresholdMs: 10_000,
+  lossGraceMs: 10_000,
 };
 const START = { type: 'start', v: 2, t: 1000, runId: 'r', info };
 const GOOD = [
@@ -22,21 +33,41 @@ const GOOD = [
   { type: 'connect', t: 1010, client: 0, attempt: 0, sessionPresent: false, sessionExpected: false },
 ];
 
-async function report(lines: unknown[], extra: string[] = []): Promise<{ code: number; r: Report<SoakData> | undefined; stderr: string }> {
+async function report(
+  lines: unknown[],
+  extra: string[] = [],
+): Promise<{ code: number; r: Report<SoakData> | undefined; stderr: string }> {
   const file = join(tempDir('mqd-report-schema-'), 'soak.jsonl');
   writeFileSync(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
   const out = await runInProcess(['report', file, '--json', ...extra]);
-  return { code: out.code, r: out.stdout ? (JSON.parse(out.stdout) as Report<SoakData>) : undefined, stderr: out.stderr };
+  return {
+    code: out.code,
+    r: out.stdout ? (JSON.parse(out.stdout) as Report<SoakData>) : undefined,
+    stderr: out.stderr,
+  };
 }
 
 describe('well-formed lines with unexpected content are bad lines, not a crash', () => {
   test.each([
     ['an unknown cause', { type: 'disconnect', t: 2000, client: 0, cause: 'gremlins', detail: 'x' }],
-    ['a time that is not a number', { type: 'connect', t: 'soon', client: 0, attempt: 0, sessionPresent: false, sessionExpected: false }],
-    ['a negative client', { type: 'connect', t: 2000, client: -1, attempt: 0, sessionPresent: false, sessionExpected: false }],
+    [
+      'a time that is not a number',
+      { type: 'connect', t: 'soon', client: 0, attempt: 0, sessionPresent: false, sessionExpected: false },
+    ],
+    [
+      'a negative client',
+      { type: 'connect', t: 2000, client: -1, attempt: 0, sessionPresent: false, sessionExpected: false },
+    ],
     ['an unknown type', { type: 'party', t: 2000 }],
     ['a checkpoint without a summary', { type: 'checkpoint', t: 2000 }],
-    ['a checkpoint with a broken summary', { type: 'checkpoint', t: 2000, summary: { atMs: 1, startedMs: 1, elapsedMs: 0, clients: 1, perClient: [], connections: {}, messages: {} } }],
+    [
+      'a checkpoint with a broken summary',
+      {
+        type: 'checkpoint',
+        t: 2000,
+        summary: { atMs: 1, startedMs: 1, elapsedMs: 0, clients: 1, perClient: [], connections: {}, messages: {} },
+      },
+    ],
     ['an end with an unknown reason', { type: 'end', t: 2000, reason: 'boredom', summary: {} }],
     ['JSON that is not an object', '[1,2,3]'],
     ['null', 'null'],
@@ -65,7 +96,10 @@ describe('well-formed lines with unexpected content are bad lines, not a crash',
   test('a bounded fuzz: every field of every good line replaced by odd values never crashes', () => {
     const odd: unknown[] = [null, -1, 1e308, 'x', [], {}, true, Number.NaN];
     let checked = 0;
-    for (const line of [...GOOD, { type: 'disconnect', t: 2000, client: 0, cause: 'reset', detail: 'x', silentSinceMs: 1500 }]) {
+    for (const line of [
+      ...GOOD,
+      { type: 'disconnect', t: 2000, client: 0, cause: 'reset', detail: 'x', silentSinceMs: 1500 },
+    ]) {
       for (const key of Object.keys(line)) {
         for (const v of odd) {
           const ev = validateSoakEvent({ ...line, [key]: v });

@@ -12,8 +12,19 @@ import { UsageError } from '../../src/errors.js';
 
 // An idle run (--rate 0): these tests are about the connection verdict; message verdicts are below.
 const info: SoakRunInfo = {
-  target: 'mqtt://127.0.0.1:1883', clients: 1, qos: 1, ratePerS: 0, payloadBytes: 64, keepaliveS: 60, clean: true,
-  mqttVersion: 4, reconnect: 'fixed:1s', durationMs: 10_000, checkpointMs: 30_000, flapThresholdMs: 10_000, lossGraceMs: 10_000,
+  target: 'mqtt://127.0.0.1:1883',
+  clients: 1,
+  qos: 1,
+  ratePerS: 0,
+  payloadBytes: 64,
+  keepaliveS: 60,
+  clean: true,
+  mqttVersion: 4,
+  reconnect: 'fixed:1s',
+  durationMs: 10_000,
+  checkpointMs: 30_000,
+  flapThresholdMs: 10_000,
+  lossGraceMs: 10_000,
 };
 
 /** A one-client summary from a tiny script of timeline calls. */
@@ -21,7 +32,11 @@ function summary(script: (tl: ConnectionTimeline) => void): SoakSummary {
   const tl = new ConnectionTimeline(0, 0);
   script(tl);
   return {
-    atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
+    atMs: 10_000,
+    startedMs: 0,
+    elapsedMs: 10_000,
+    clients: 1,
+    perClient: [],
     connections: summarizeConnections([tl], 10_000, 10_000),
     messages: summarizeMessages([], 10_000, 0, new LatencyHistogram()),
   };
@@ -29,8 +44,17 @@ function summary(script: (tl: ConnectionTimeline) => void): SoakSummary {
 
 function build(s: SoakSummary, end: SoakEnd = 'duration', maxReconnects?: number) {
   return buildSoakReport({
-    command: 'soak', version: '0.0.0', startedAt: new Date(0).toISOString(), finishedAt: new Date(10_000).toISOString(),
-    runId: 'r', info, end, summary: s, thresholds: checkThresholds(s, { maxReconnects }), findings: [], recentDisconnects: [],
+    command: 'soak',
+    version: '0.0.0',
+    startedAt: new Date(0).toISOString(),
+    finishedAt: new Date(10_000).toISOString(),
+    runId: 'r',
+    info,
+    end,
+    summary: s,
+    thresholds: checkThresholds(s, { maxReconnects }),
+    findings: [],
+    recentDisconnects: [],
   });
 }
 
@@ -45,8 +69,22 @@ describe('soak verdict', () => {
     ['healthy', (tl: ConnectionTimeline) => tl.connect(10, false, false), 'duration', undefined, 'healthy', 0],
     ['reconnects without thresholds: degraded, exit 0', upDownUp, 'duration', undefined, 'degraded', 0],
     ['threshold failed: exit 1', upDownUp, 'duration', 0, 'failed', 1],
-    ['never connected, TCP refused: exit 3', (tl: ConnectionTimeline) => tl.connectFailed(5, 'refused'), 'duration', undefined, 'failed', 3],
-    ['never connected, CONNACK refused: exit 4', (tl: ConnectionTimeline) => tl.connectFailed(5, 'connack-refused'), 'duration', undefined, 'failed', 4],
+    [
+      'never connected, TCP refused: exit 3',
+      (tl: ConnectionTimeline) => tl.connectFailed(5, 'refused'),
+      'duration',
+      undefined,
+      'failed',
+      3,
+    ],
+    [
+      'never connected, CONNACK refused: exit 4',
+      (tl: ConnectionTimeline) => tl.connectFailed(5, 'connack-refused'),
+      'duration',
+      undefined,
+      'failed',
+      4,
+    ],
     ['stopped by a signal', upDownUp, 'signal', undefined, 'interrupted', 0],
     ['killed (report of a file without end line)', upDownUp, 'killed', undefined, 'interrupted', 0],
   ] as const)('%s', (_n, script, end, maxRe, status, exitCode) => {
@@ -59,7 +97,9 @@ describe('soak verdict', () => {
     expect(r.verdict.summary).toMatch(/--max-reconnects \(reconnects 1 > 0/);
     const xml = renderJunit(r);
     expect(xml).toMatch(/failures="1"/);
-    expect(xml).toMatch(/classname="mqtt-doctor\.soak\.threshold\.max-reconnects" name="--max-reconnects">\s*<failure message="reconnects 1 &gt; 0 \(worst client\)"/);
+    expect(xml).toMatch(
+      /classname="mqtt-doctor\.soak\.threshold\.max-reconnects" name="--max-reconnects">\s*<failure message="reconnects 1 &gt; 0 \(worst client\)"/,
+    );
   });
 
   test('JUnit escapes XML', () => {
@@ -84,9 +124,19 @@ describe('knowledge base links', () => {
   test('the text report shows the kb fix for a cause seen', () => {
     const s = summary(upDownUp);
     const r = buildSoakReport({
-      command: 'soak', version: '0', startedAt: '', finishedAt: '', runId: 'r', info, end: 'duration', summary: s,
-      thresholds: [], findings: [],
-      recentDisconnects: [{ type: 'disconnect', t: 1000, client: 0, cause: 'reset', detail: 'ECONNRESET', kb: 'errno.ECONNRESET' }],
+      command: 'soak',
+      version: '0',
+      startedAt: '',
+      finishedAt: '',
+      runId: 'r',
+      info,
+      end: 'duration',
+      summary: s,
+      thresholds: [],
+      findings: [],
+      recentDisconnects: [
+        { type: 'disconnect', t: 1000, client: 0, cause: 'reset', detail: 'ECONNRESET', kb: 'errno.ECONNRESET' },
+      ],
     });
     const text = renderText(r, { colorLevel: 0 });
     expect(text).toMatch(/connection reset: a TCP RST arrived/);
@@ -111,13 +161,32 @@ describe('a failing finding fails the run', () => {
     const tl = new ConnectionTimeline(0, 0);
     tl.connect(10, false, false);
     const s: SoakSummary = {
-      atMs: 10_000, startedMs: 0, elapsedMs: 10_000, clients: 1, perClient: [],
+      atMs: 10_000,
+      startedMs: 0,
+      elapsedMs: 10_000,
+      clients: 1,
+      perClient: [],
       connections: summarizeConnections([tl], 10_000, 10_000),
-      messages: { ...summarizeMessages([], 10_000, 0, new LatencyHistogram()), sent, received, lost: sent - received, lossPct: (100 * (sent - received)) / sent },
+      messages: {
+        ...summarizeMessages([], 10_000, 0, new LatencyHistogram()),
+        sent,
+        received,
+        lost: sent - received,
+        lossPct: (100 * (sent - received)) / sent,
+      },
     };
     const r = buildSoakReport({
-      command: 'soak', version: '0', startedAt: new Date(0).toISOString(), finishedAt: new Date(10_000).toISOString(), runId: 'r', info,
-      end, summary: s, thresholds: [], findings: soakFindings(s), recentDisconnects: [],
+      command: 'soak',
+      version: '0',
+      startedAt: new Date(0).toISOString(),
+      finishedAt: new Date(10_000).toISOString(),
+      runId: 'r',
+      info,
+      end,
+      summary: s,
+      thresholds: [],
+      findings: soakFindings(s),
+      recentDisconnects: [],
     });
     expect(r.verdict).toMatchObject({ status, exitCode });
     expect(/failures="(\d+)"/.exec(renderJunit(r))?.[1] !== '0').toBe(exitCode !== 0);

@@ -55,11 +55,25 @@ function client(policy: string) {
   const events: SoakEvent[] = [];
   const timeline = new ConnectionTimeline(0, Date.now());
   const c = new SoakClient({
-    index: 0, clientId: 'c0', topic: 't', runId: '0123456789abcdef', url: 'mqtt://127.0.0.1:1',
-    mqttOptions: {} as IClientOptions, qos: 1, intervalMs: 0, payloadBytes: 64, payloadFormat: 'json', clean: true,
-    policy: parseReconnectPolicy(policy), random: () => 0.5, now: () => Date.now(),
-    connect: () => fake as unknown as MqttClient, seq: new SeqTracker(), timeline,
-    onEvent: (e) => events.push(e), onArrival: () => {},
+    index: 0,
+    clientId: 'c0',
+    topic: 't',
+    runId: '0123456789abcdef',
+    url: 'mqtt://127.0.0.1:1',
+    mqttOptions: {} as IClientOptions,
+    qos: 1,
+    intervalMs: 0,
+    payloadBytes: 64,
+    payloadFormat: 'json',
+    clean: true,
+    policy: parseReconnectPolicy(policy),
+    random: () => 0.5,
+    now: () => Date.now(),
+    connect: () => fake as unknown as MqttClient,
+    seq: new SeqTracker(),
+    timeline,
+    onEvent: (e) => events.push(e),
+    onArrival: () => {},
   });
   c.start();
   return { fake, events, timeline, c };
@@ -87,13 +101,21 @@ describe('soak client reconnect scheduling (fake clock)', () => {
     await vi.advanceTimersToNextTimerAsync();
     expect(fake.reconnects.map((r) => r.at - t0)).toEqual(want);
     // The stores survive every reconnect.
-    for (const r of fake.reconnects) expect(r.opts).toEqual({ incomingStore: fake.incomingStore, outgoingStore: fake.outgoingStore });
-    expect(events.filter((e) => e.type === 'connect-failed').map((e) => (e.type === 'connect-failed' ? [e.attempt, e.cause] : []))).toEqual([
+    for (const r of fake.reconnects)
+      expect(r.opts).toEqual({ incomingStore: fake.incomingStore, outgoingStore: fake.outgoingStore });
+    expect(
+      events
+        .filter((e) => e.type === 'connect-failed')
+        .map((e) => (e.type === 'connect-failed' ? [e.attempt, e.cause] : [])),
+    ).toEqual([
       [1, 'refused'],
       [2, 'refused'],
       [3, 'refused'],
     ]);
-    expect(events.filter((e) => e.type === 'disconnect').map((e) => (e.type === 'disconnect' ? e.cause : ''))).toEqual(['reset', 'reset']);
+    expect(events.filter((e) => e.type === 'disconnect').map((e) => (e.type === 'disconnect' ? e.cause : ''))).toEqual([
+      'reset',
+      'reset',
+    ]);
     const connects = events.filter((e): e is Extract<SoakEvent, { type: 'connect' }> => e.type === 'connect');
     expect(connects.map((e) => e.attempt)).toEqual([0, 4]);
   });
@@ -121,11 +143,25 @@ test('a reconnect during the end-of-run drain does not start publishing again', 
   const published: number[] = [];
   fake.publish = () => void published.push(Date.now());
   const c = new SoakClient({
-    index: 0, clientId: 'c0', topic: 't', runId: '0123456789abcdef', url: 'mqtt://127.0.0.1:1',
-    mqttOptions: {} as IClientOptions, qos: 1, intervalMs: 100, payloadBytes: 64, payloadFormat: 'json', clean: true,
-    policy: parseReconnectPolicy('fixed:1s'), random: () => 0.5, now: () => Date.now(),
-    connect: () => fake as unknown as MqttClient, seq: new SeqTracker(), timeline: new ConnectionTimeline(0, Date.now()),
-    onEvent: () => {}, onArrival: () => {},
+    index: 0,
+    clientId: 'c0',
+    topic: 't',
+    runId: '0123456789abcdef',
+    url: 'mqtt://127.0.0.1:1',
+    mqttOptions: {} as IClientOptions,
+    qos: 1,
+    intervalMs: 100,
+    payloadBytes: 64,
+    payloadFormat: 'json',
+    clean: true,
+    policy: parseReconnectPolicy('fixed:1s'),
+    random: () => 0.5,
+    now: () => Date.now(),
+    connect: () => fake as unknown as MqttClient,
+    seq: new SeqTracker(),
+    timeline: new ConnectionTimeline(0, Date.now()),
+    onEvent: () => {},
+    onArrival: () => {},
   });
   c.start();
   fake.accept();

@@ -83,7 +83,9 @@ describe('silent failures: downtime from the last byte received', () => {
     expect(expired!.t - lost!.silentSinceMs!).toBeLessThanOrEqual(1000 + 300);
     // Downtime runs from the last byte to the end of the run, still open.
     expect(summary.connections.longestOutage).toMatchObject({ toMs: null, cause: 'keepalive-timeout' });
-    expect(Math.abs(summary.connections.worstClientDowntimeMs - (summary.atMs - lost!.silentSinceMs!))).toBeLessThanOrEqual(1);
+    expect(
+      Math.abs(summary.connections.worstClientDowntimeMs - (summary.atMs - lost!.silentSinceMs!)),
+    ).toBeLessThanOrEqual(1);
     expect(summary.connections.connectedNow).toBe(0);
   }, 30_000);
 });

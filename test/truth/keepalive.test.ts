@@ -23,17 +23,34 @@ afterAll(async () => {
 test('keepalive-tune RTT samples read the server hold, no more above it than a raw loop', async () => {
   const rawEx = await rawExcess(server, 6, 5);
   const from = server.holds.length;
-  const m = await measureRtt(conn(server.url, { mqttVersion: '3.1.1' }), { samples: 6, intervalMs: D + 20, timeoutMs: 2000, signal: new AbortController().signal });
-  const holds = server.holds.slice(from).filter((h) => h.kind === 'pingresp').map((h) => h.heldMs);
+  const m = await measureRtt(conn(server.url, { mqttVersion: '3.1.1' }), {
+    samples: 6,
+    intervalMs: D + 20,
+    timeoutMs: 2000,
+    signal: new AbortController().signal,
+  });
+  const holds = server.holds
+    .slice(from)
+    .filter((h) => h.kind === 'pingresp')
+    .map((h) => h.heldMs);
   expect(m.received).toBe(6);
   m.samplesMs.forEach((x, i) => expect(x).toBeGreaterThanOrEqual(holds[i]! - 0.05));
   const excess = m.samplesMs.map((x, i) => x - holds[i]!).sort((a, b) => a - b);
-  expect(excess[3]!, `doctor ${excess.map((x) => x.toFixed(2))} raw ${rawEx.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(2 * Math.max(...rawEx) + 1);
+  expect(
+    excess[3]!,
+    `doctor ${excess.map((x) => x.toFixed(2))} raw ${rawEx.map((x) => x.toFixed(2))}`,
+  ).toBeLessThanOrEqual(2 * Math.max(...rawEx) + 1);
 });
 
 test('--verify-broker cut time matches the server-side cut', async () => {
   const slack = 2 * Math.max(...(await rawExcess(server, 6, 5))) + 1;
-  const r = await verifyBroker({ conn: conn(server.url, { mqttVersion: '3.1.1' }), keepaliveS: 1, signal: new AbortController().signal, maxWaitMs: 5000, willWaitMs: 50 });
+  const r = await verifyBroker({
+    conn: conn(server.url, { mqttVersion: '3.1.1' }),
+    keepaliveS: 1,
+    signal: new AbortController().signal,
+    maxWaitMs: 5000,
+    willWaitMs: 50,
+  });
   expect(r.outcome).toBe('cut');
   const cut = server.holds.filter((h) => h.kind === 'cut').at(-1)!;
   // Measured from half-way through CONNECT→CONNACK (when the server read CONNECT) to the socket seeing the
@@ -41,5 +58,8 @@ test('--verify-broker cut time matches the server-side cut', async () => {
   // The read is known to within CONNECT→CONNACK (taken as its middle): ± half of it, plus detection lateness.
   const half = r.connectRttMs! / 2;
   expect(r.cutAfterMs!).toBeGreaterThanOrEqual(cut.heldMs - half - 0.05);
-  expect(r.cutAfterMs!, `cut ${r.cutAfterMs} server ${cut.heldMs} connect RTT ${r.connectRttMs} slack ${slack}`).toBeLessThanOrEqual(cut.heldMs + half + slack);
+  expect(
+    r.cutAfterMs!,
+    `cut ${r.cutAfterMs} server ${cut.heldMs} connect RTT ${r.connectRttMs} slack ${slack}`,
+  ).toBeLessThanOrEqual(cut.heldMs + half + slack);
 });

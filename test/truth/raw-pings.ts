@@ -10,7 +10,9 @@ export async function rawPings(port: number, n: number, gapMs = 0): Promise<numb
   s.on('error', () => {});
   await new Promise<void>((r) => s.once('connect', () => r()));
   const id = Buffer.from('raw');
-  s.write(Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]));
+  s.write(
+    Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 2, 0, 60, 0, id.length]), id]),
+  );
   await new Promise<void>((r) => s.once('data', () => r()));
   const out: number[] = [];
   try {
@@ -31,9 +33,16 @@ export async function rawPings(port: number, n: number, gapMs = 0): Promise<numb
  * The raw loop against a scripted server that records its holds: what this path adds above each hold (transit
  * and scheduling on this machine right now), the margin every truth assertion derives from.
  */
-export async function rawExcess(server: { port: number; holds: Array<{ kind: string; heldMs: number }> }, n: number, gapMs: number): Promise<number[]> {
+export async function rawExcess(
+  server: { port: number; holds: Array<{ kind: string; heldMs: number }> },
+  n: number,
+  gapMs: number,
+): Promise<number[]> {
   const before = server.holds.length;
   const raw = await rawPings(server.port, n, gapMs);
-  const holds = server.holds.slice(before).filter((h) => h.kind === 'pingresp').map((h) => h.heldMs);
+  const holds = server.holds
+    .slice(before)
+    .filter((h) => h.kind === 'pingresp')
+    .map((h) => h.heldMs);
   return raw.map((x, i) => x - holds[i]!);
 }

@@ -29,14 +29,18 @@ describe('a scripted server holds each answer for exactly D ms', () => {
     const rawEx = await rawExcess(server, 8, 5);
     const from = server.holds.length;
     const { result } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), { count: 8, intervalMs: D + 30 });
-    const holds = server.holds.slice(from).filter((h) => h.kind === 'pingresp').map((h) => h.heldMs);
+    const holds = server.holds
+      .slice(from)
+      .filter((h) => h.kind === 'pingresp')
+      .map((h) => h.heldMs);
     const rtts = result.samples.map((s) => s.rttMs);
     expect(rtts.every((x) => x !== null)).toBe(true);
     rtts.forEach((x, i) => expect(x!).toBeGreaterThanOrEqual(holds[i]! - 0.05));
     const excess = rtts.map((x, i) => x! - holds[i]!);
-    expect(p50(excess), `doctor ${excess.map((x) => x.toFixed(2))} raw ${rawEx.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(
-      2 * Math.max(...rawEx) + 1,
-    );
+    expect(
+      p50(excess),
+      `doctor ${excess.map((x) => x.toFixed(2))} raw ${rawEx.map((x) => x.toFixed(2))}`,
+    ).toBeLessThanOrEqual(2 * Math.max(...rawEx) + 1);
     expect(result.unsolicitedReplies).toBeUndefined();
   });
 
@@ -44,8 +48,16 @@ describe('a scripted server holds each answer for exactly D ms', () => {
     // The raw loop's pings are held too: its excess is what this path adds to a hold.
     const rawEx = await rawExcess(server, 6, 5);
     const from = server.holds.length;
-    const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), { method: 'echo', qos: 1, count: 6, intervalMs: D + 30 });
-    const holds = server.holds.slice(from).filter((h) => h.kind === 'puback').map((h) => h.heldMs);
+    const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), {
+      method: 'echo',
+      qos: 1,
+      count: 6,
+      intervalMs: D + 30,
+    });
+    const holds = server.holds
+      .slice(from)
+      .filter((h) => h.kind === 'puback')
+      .map((h) => h.heldMs);
     const acks = result.samples.map((s) => s.ackMs);
     expect(acks.every((x) => typeof x === 'number')).toBe(true);
     acks.forEach((x, i) => expect(x!).toBeGreaterThanOrEqual(holds[i]! - 0.05));
@@ -74,14 +86,21 @@ describe('latency injected by the impair proxy', () => {
     });
     try {
       const raw = await rawPings(proxy.port, 6, 10);
-      const { result } = await probe(conn(`mqtt://127.0.0.1:${proxy.port}`, { mqttVersion: '3.1.1' }), { count: 6, intervalMs: 2 * L + 40, timeoutMs: 4 * L + 2000 });
+      const { result } = await probe(conn(`mqtt://127.0.0.1:${proxy.port}`, { mqttVersion: '3.1.1' }), {
+        count: 6,
+        intervalMs: 2 * L + 40,
+        timeoutMs: 4 * L + 2000,
+      });
       const got = result.samples.map((s) => s.rttMs).filter((x): x is number => x !== null);
       expect(got).toHaveLength(6);
       // Both cross the same delay line twice, so both sit at or above the injected 2L.
       expect(Math.min(...got)).toBeGreaterThanOrEqual(2 * L - 0.5);
       const ref = p50(raw);
       const spread = Math.max(...raw) - Math.min(...raw);
-      expect(Math.abs(p50(got) - ref), `doctor ${got.map((x) => x.toFixed(2))} raw ${raw.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(1 + 0.02 * ref + spread);
+      expect(
+        Math.abs(p50(got) - ref),
+        `doctor ${got.map((x) => x.toFixed(2))} raw ${raw.map((x) => x.toFixed(2))}`,
+      ).toBeLessThanOrEqual(1 + 0.02 * ref + spread);
     } finally {
       await proxy.close();
     }
@@ -109,7 +128,10 @@ describe('replies held by Nagle until the next request', () => {
     const interval = 15;
     const server = await startScriptedBroker({ nagle: { delayedAckMs: 200, firstLateMs: 1.5 * interval } });
     try {
-      const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), { count: 12, intervalMs: interval });
+      const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), {
+        count: 12,
+        intervalMs: interval,
+      });
       const rtt = report.data.rtt;
       expect(rtt.stats!.p50).toBeGreaterThanOrEqual(0.5 * interval);
       expect(result.backToBack?.samplesMs.length).toBeGreaterThan(0);

@@ -162,7 +162,11 @@ export async function startScriptedBroker(o: ScriptedOptions = {}): Promise<Scri
             if (version === 5) at += 1 + (body[2] ?? 0);
             const tlen = body.readUInt16BE(at);
             topicOfSub = body.subarray(at + 2, at + 2 + tlen).toString('utf8');
-            s.write(version === 5 ? Buffer.from([0x90, 0x04, id >> 8, id & 0xff, 0x00, 0x01]) : Buffer.from([0x90, 0x03, id >> 8, id & 0xff, 0x01]));
+            s.write(
+              version === 5
+                ? Buffer.from([0x90, 0x04, id >> 8, id & 0xff, 0x00, 0x01])
+                : Buffer.from([0x90, 0x03, id >> 8, id & 0xff, 0x01]),
+            );
             return;
           }
           case 3: {

@@ -15,22 +15,41 @@ describe('defaults from the environment and the config file', () => {
   ])('%s → %s', (name, option) => expect(envKeyToOption(name)).toBe(option));
 
   test('environment over file; a command section over the top level; unknown keys ignored', () => {
-    const f = file({ url: 'mqtt://file', count: 5, clients: 100, probe: { count: 7, interval: '50ms' }, soak: { count: 9 } });
+    const f = file({
+      url: 'mqtt://file',
+      count: 5,
+      clients: 100,
+      probe: { count: 7, interval: '50ms' },
+      soak: { count: 9 },
+    });
     expect(defaultsFor('probe', known, booleans, f, {})).toEqual({ url: 'mqtt://file', count: 7, interval: '50ms' });
     expect(defaultsFor('probe', known, booleans, f, { MQTT_DOCTOR_COUNT: '3', MQTT_DOCTOR_CLIENTS: '4' })).toEqual({
-      url: 'mqtt://file', count: '3', interval: '50ms',
+      url: 'mqtt://file',
+      count: '3',
+      interval: '50ms',
     });
   });
 
   test('help, version and config are never taken as defaults', () => {
-    expect(defaultsFor('probe', [...known, 'help', 'version', 'config'], booleans, file({ help: true, config: 'x' }), { MQTT_DOCTOR_VERSION: '1' })).toEqual({});
+    expect(
+      defaultsFor('probe', [...known, 'help', 'version', 'config'], booleans, file({ help: true, config: 'x' }), {
+        MQTT_DOCTOR_VERSION: '1',
+      }),
+    ).toEqual({});
   });
 
   test('camelCase keys in the file are accepted', () => {
-    expect(defaultsFor('probe', known, booleans, file({ connectTimeout: '5s' }), {})).toEqual({ 'connect-timeout': '5s' });
+    expect(defaultsFor('probe', known, booleans, file({ connectTimeout: '5s' }), {})).toEqual({
+      'connect-timeout': '5s',
+    });
   });
 
-  test.each([['1', true], ['true', true], ['0', false], ['no', false]])('boolean from the environment: %s → %s', (v, want) => {
+  test.each([
+    ['1', true],
+    ['true', true],
+    ['0', false],
+    ['no', false],
+  ])('boolean from the environment: %s → %s', (v, want) => {
     expect(defaultsFor('probe', known, booleans, undefined, { MQTT_DOCTOR_JSON: v })).toEqual({ json: want });
   });
 
@@ -48,7 +67,9 @@ describe('defaults from the environment and the config file', () => {
       throw Object.assign(new Error('nope'), { code: 'ENOENT' });
     };
     expect(loadConfigFile([], {}, missing, '/home/u')).toBeUndefined();
-    expect(() => loadConfigFile(['--config', '/a.json'], {}, missing)).toThrow(/--config \/a.json: cannot read the file \(ENOENT\)/);
+    expect(() => loadConfigFile(['--config', '/a.json'], {}, missing)).toThrow(
+      /--config \/a.json: cannot read the file \(ENOENT\)/,
+    );
     expect(() => loadConfigFile([], { MQTT_DOCTOR_CONFIG: '/b.json' }, missing)).toThrow(/\/b.json/);
     let err: unknown;
     try {

@@ -23,7 +23,9 @@ test.each([
 
 test('did you mean, with the flag prefix', () => {
   expect(didYouMean('4h', ['4g', '5g', 'lan'])).toBe('did you mean 4g?');
-  expect(didYouMean('sattelite-geo', ['satellite-geo', 'satellite-leo'])).toBe('did you mean satellite-geo or satellite-leo?');
+  expect(didYouMean('sattelite-geo', ['satellite-geo', 'satellite-leo'])).toBe(
+    'did you mean satellite-geo or satellite-leo?',
+  );
   expect(didYouMean('cnt', OPTIONS, '--')).toBe('did you mean --count?');
   expect(didYouMean('zzz', OPTIONS)).toBeUndefined();
 });

@@ -1,5 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { MAX_TIMER_MS, parseBitRate, parseBytes, parseDurationMs, parsePercent, parseRate, formatDuration } from '../../src/config/units.js';
+import {
+  MAX_TIMER_MS,
+  parseBitRate,
+  parseBytes,
+  parseDurationMs,
+  parsePercent,
+  parseRate,
+  formatDuration,
+} from '../../src/config/units.js';
 import { UsageError } from '../../src/errors.js';
 import { formatHostPort, formatTarget, parseTarget } from '../../src/config/target.js';
 
@@ -25,16 +33,22 @@ describe('parseDurationMs', () => {
 
   // https://nodejs.org/api/timers.html: a delay above 2^31 - 1 ms becomes 1 ms.
   test.each(['connect-timeout', 'timeout', 'interval', 'checkpoint', 'loss-grace', 'nat-idle', 'reconnect'])(
-    '--%s 30d feeds one timer: refused with one line', (option) => {
-      expect(() => parseDurationMs('30d', option)).toThrow(new RegExp(`--${option}: 30d is longer than a timer can wait`));
+    '--%s 30d feeds one timer: refused with one line',
+    (option) => {
+      expect(() => parseDurationMs('30d', option)).toThrow(
+        new RegExp(`--${option}: 30d is longer than a timer can wait`),
+      );
       expect(parseDurationMs('24d', option)).toBe(24 * 86_400_000);
       expect(() => parseDurationMs(String(MAX_TIMER_MS / 1000 + 1), option)).toThrow(UsageError);
     },
   );
 
-  test.each(['duration', 'session-expiry', 'max-downtime'])('--%s runs long (re-armed or not a timer): 90d is fine', (option) => {
-    expect(parseDurationMs('90d', option)).toBe(90 * 86_400_000);
-  });
+  test.each(['duration', 'session-expiry', 'max-downtime'])(
+    '--%s runs long (re-armed or not a timer): 90d is fine',
+    (option) => {
+      expect(parseDurationMs('90d', option)).toBe(90 * 86_400_000);
+    },
+  );
 
   test('a caller whose --duration is a single timer asks for the limit', () => {
     expect(() => parseDurationMs('30d', 'duration', 's', 'timer')).toThrow(/longer than a timer can wait/);

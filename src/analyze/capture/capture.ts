@@ -5,7 +5,14 @@
  */
 import { CaptureReader, type CaptureFormat, type CaptureRecord } from './pcap.js';
 import { decodeFrame, LINK_TYPES, TCP_ACK, TCP_SYN, type TcpSegment } from './packet.js';
-import { ConnTracker, DEFAULT_MQTT_PORTS, looksLikeConnect, type Connection, type Endpoint, type Side } from './connections.js';
+import {
+  ConnTracker,
+  DEFAULT_MQTT_PORTS,
+  looksLikeConnect,
+  type Connection,
+  type Endpoint,
+  type Side,
+} from './connections.js';
 
 export interface CaptureOptions {
   /** Ports that mark a flow as MQTT (server side). Default DEFAULT_MQTT_PORTS. */
@@ -163,7 +170,12 @@ export class CaptureAnalyzer {
     const key = (): string => (keyText ??= flowKeyText(s));
     if (t && isSyn && (t.closed || t.conn.dir.client.segments + t.conn.dir.server.segments > 2)) {
       // A new connection on the same 4-tuple (port reuse): the old one is over.
-      if (!(t.conn.client.ip === s.src && t.conn.client.port === s.srcPort && t.conn.dir.client.segments <= 2 && !t.closed)) {
+      if (!(
+        t.conn.client.ip === s.src &&
+        t.conn.client.port === s.srcPort &&
+        t.conn.dir.client.segments <= 2 &&
+        !t.closed
+      )) {
         this.done.push(t.finish());
         this.live.delete(s);
         t = undefined;
@@ -186,7 +198,15 @@ export class CaptureAnalyzer {
         if (!looksLikeConnect(s.payload)) return this.ignore(key());
         t = this.open(s, held, true);
       } else {
-        const clientIsSrc = isSyn ? true : (s.flags & TCP_SYN) !== 0 ? false : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort) ? true : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort) ? false : s.srcPort > s.dstPort;
+        const clientIsSrc = isSyn
+          ? true
+          : (s.flags & TCP_SYN) !== 0
+            ? false
+            : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort)
+              ? true
+              : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort)
+                ? false
+                : s.srcPort > s.dstPort;
         t = this.open(s, [], clientIsSrc);
       }
     }

@@ -17,8 +17,22 @@ export interface Endpoint {
 
 /** Notable moments of a connection (not every PUBLISH: those are counted). */
 export type ConnEvent =
-  | { kind: 'syn' | 'syn-ack' | 'fin' | 'rst' | 'ws-upgrade' | 'tls-server-hello'; atMs: number; side: Side; detail?: string }
-  | { kind: 'connect'; atMs: number; side: Side; clientId: string; keepaliveS: number; protocolVersion: number; clean: boolean; will: boolean }
+  | {
+      kind: 'syn' | 'syn-ack' | 'fin' | 'rst' | 'ws-upgrade' | 'tls-server-hello';
+      atMs: number;
+      side: Side;
+      detail?: string;
+    }
+  | {
+      kind: 'connect';
+      atMs: number;
+      side: Side;
+      clientId: string;
+      keepaliveS: number;
+      protocolVersion: number;
+      clean: boolean;
+      will: boolean;
+    }
   | { kind: 'connack'; atMs: number; side: Side; code: number; sessionPresent: boolean }
   | { kind: 'disconnect'; atMs: number; side: Side; reasonCode?: number }
   | { kind: 'pingreq-unanswered'; atMs: number; side: Side }
@@ -70,7 +84,14 @@ export interface Connection {
   mqtt?: { clientId: string; keepaliveS: number; protocolVersion: number; clean: boolean; will: boolean; atMs: number };
   connack?: { code: number; sessionPresent: boolean; atMs: number; serverKeepAliveS?: number };
   disconnect?: { side: Side; atMs: number; reasonCode?: number };
-  ping: { sent: number; answered: number; rttMsMax?: number; unanswered: number; firstUnansweredMs?: number; maxIntervalMs?: number };
+  ping: {
+    sent: number;
+    answered: number;
+    rttMsMax?: number;
+    unanswered: number;
+    firstUnansweredMs?: number;
+    maxIntervalMs?: number;
+  };
   /** Longest silence between two MQTT packets from the client after CONNECT. */
   clientMaxGapMs?: number;
   /** QoS 1/2 publishes still waiting for their acknowledgement at the end, per sender. */
@@ -101,7 +122,17 @@ export interface Connection {
 }
 
 function newDir(): DirStats {
-  return { segments: 0, bytes: 0, retransmissions: 0, gaps: 0, gapBytes: 0, mqtt: {}, unansweredSegments: 0, unansweredRetransmissions: 0, unansweredRetransMaxBytes: 0 };
+  return {
+    segments: 0,
+    bytes: 0,
+    retransmissions: 0,
+    gaps: 0,
+    gapBytes: 0,
+    mqtt: {},
+    unansweredSegments: 0,
+    unansweredRetransmissions: 0,
+    unansweredRetransMaxBytes: 0,
+  };
 }
 
 /** Reassembly of one direction: delivers in-order bytes once, reports holes. */
@@ -316,7 +347,8 @@ export class ConnTracker {
       }
     }
     if (s.flags & TCP_RST) {
-      if (side === 'server' && !c.events.some((e) => e.kind === 'syn-ack') && c.sawSyn && c.dir.server.segments === 1) c.refusedSyn = true;
+      if (side === 'server' && !c.events.some((e) => e.kind === 'syn-ack') && c.sawSyn && c.dir.server.segments === 1)
+        c.refusedSyn = true;
       this.close(side, 'rst', s.tsMs);
       return;
     }
@@ -406,7 +438,7 @@ export class ConnTracker {
         c.transport = 'mqtt-ws';
         return 'ws';
       }
-      if ((b[0]! >> 4) === 1) {
+      if (b[0]! >> 4 === 1) {
         c.transport = 'mqtt';
         return 'mqtt';
       }
@@ -438,7 +470,13 @@ export class ConnTracker {
     return {
       clientHello: (sni, alpn) => {
         c.tls = { ...c.tls, clientHelloMs: now(), ...(sni ? { sni } : {}), ...(alpn.length ? { alpn } : {}) };
-        this.event({ kind: 'tls-client-hello', atMs: now(), side, ...(sni ? { sni } : {}), ...(alpn.length ? { alpn } : {}) });
+        this.event({
+          kind: 'tls-client-hello',
+          atMs: now(),
+          side,
+          ...(sni ? { sni } : {}),
+          ...(alpn.length ? { alpn } : {}),
+        });
       },
       serverHello: () => {
         if (c.tls) c.tls.serverHelloMs ??= now();
@@ -447,13 +485,24 @@ export class ConnTracker {
       alert: (level, description) => {
         const desc = description === undefined ? undefined : (TLS_ALERTS[description] ?? `alert ${description}`);
         if (desc === 'close_notify') return;
-        const alert = { side, atMs: now(), ...(level !== undefined ? { level } : {}), ...(desc ? { description: desc } : {}) };
+        const alert = {
+          side,
+          atMs: now(),
+          ...(level !== undefined ? { level } : {}),
+          ...(desc ? { description: desc } : {}),
+        };
         // An encrypted alert after application data is most often close_notify: only plaintext ones are findings.
         if (desc !== undefined || !c.tls?.firstAppDataMs) {
           if (c.tls) c.tls.alert ??= alert;
           else c.tls = { clientHelloMs: now(), alert };
         }
-        this.event({ kind: 'tls-alert', atMs: now(), side, ...(level !== undefined ? { level } : {}), ...(desc ? { description: desc } : {}) });
+        this.event({
+          kind: 'tls-alert',
+          atMs: now(),
+          side,
+          ...(level !== undefined ? { level } : {}),
+          ...(desc ? { description: desc } : {}),
+        });
       },
       appData: () => {
         if (c.tls) c.tls.firstAppDataMs ??= now();
@@ -495,13 +544,19 @@ export class ConnTracker {
         if (!p || side !== 'server') break;
         const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
         const props = p['properties'] as { serverKeepAlive?: number } | undefined;
-        c.connack ??= { code, sessionPresent: Boolean(p['sessionPresent']), atMs: at, ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}) };
+        c.connack ??= {
+          code,
+          sessionPresent: Boolean(p['sessionPresent']),
+          atMs: at,
+          ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}),
+        };
         this.event({ kind: 'connack', atMs: at, side, code, sessionPresent: Boolean(p['sessionPresent']) });
         break;
       }
       case 'pingreq':
         if (side !== 'client') break;
-        if (c.ping.sent > 0 && this.lastPingMs !== undefined) c.ping.maxIntervalMs = Math.max(c.ping.maxIntervalMs ?? 0, at - this.lastPingMs);
+        if (c.ping.sent > 0 && this.lastPingMs !== undefined)
+          c.ping.maxIntervalMs = Math.max(c.ping.maxIntervalMs ?? 0, at - this.lastPingMs);
         this.lastPingMs = at;
         c.ping.sent++;
         if (this.pendingPing.length < 64) this.pendingPing.push(at);
@@ -554,7 +609,13 @@ export class ConnTracker {
     if (this.idlePending) c.unanswered = this.idlePending;
     for (const side of ['client', 'server'] as const) {
       const ds = c.dir[side];
-      if (ds.unansweredRetransmissions > 0) this.event({ kind: 'retransmissions', atMs: ds.unansweredSinceMs ?? c.lastMs, side, count: ds.unansweredRetransmissions });
+      if (ds.unansweredRetransmissions > 0)
+        this.event({
+          kind: 'retransmissions',
+          atMs: ds.unansweredSinceMs ?? c.lastMs,
+          side,
+          count: ds.unansweredRetransmissions,
+        });
     }
     c.events.sort((a, b) => a.atMs - b.atMs);
     return c;

@@ -117,7 +117,9 @@ const fmt = formatDuration;
 
 /** Middleboxes whose documented idle timeout is within max(2 s, 5 %) of `idleMs`. */
 export function matchMiddleboxes(idleMs: number): string[] {
-  return MIDDLEBOXES.filter((m) => Math.abs(idleMs - m.idleS * 1000) <= Math.max(2000, m.idleS * 50)).map((m) => `${m.title} (${m.idleS} s)`);
+  return MIDDLEBOXES.filter((m) => Math.abs(idleMs - m.idleS * 1000) <= Math.max(2000, m.idleS * 50)).map(
+    (m) => `${m.title} (${m.idleS} s)`,
+  );
 }
 
 function silence(c: Connection, side: Side, atMs: number): number | null {
@@ -140,53 +142,106 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
     silentMs: { client: silence(c, 'client', endAt), server: silence(c, 'server', endAt) },
     ...(c.end ? { endedBy: c.end.side } : {}),
   };
-  const out = (cause: Cause, explanation: string, extra: Partial<ConnDiagnosis> = {}): ConnDiagnosis => ({ ...base, cause, severity: SEVERITY[cause], explanation, ...extra });
+  const out = (cause: Cause, explanation: string, extra: Partial<ConnDiagnosis> = {}): ConnDiagnosis => ({
+    ...base,
+    cause,
+    severity: SEVERITY[cause],
+    explanation,
+    ...extra,
+  });
   const version = (c.mqtt?.protocolVersion === 5 ? 5 : 4) as 4 | 5;
 
-  if (c.refusedSyn) return out('port-closed', `SYN answered by RST: nothing listened on ${c.server.ip}:${c.server.port} (broker down or restarting)`);
+  if (c.refusedSyn)
+    return out(
+      'port-closed',
+      `SYN answered by RST: nothing listened on ${c.server.ip}:${c.server.port} (broker down or restarting)`,
+    );
   if (c.sawSyn && c.dir.server.segments === 0) {
-    return out('no-answer', `SYN never answered within the capture (${fmt(c.lastMs - c.firstMs)}): host down, filtered port or wrong address`);
+    return out(
+      'no-answer',
+      `SYN never answered within the capture (${fmt(c.lastMs - c.firstMs)}): host down, filtered port or wrong address`,
+    );
   }
   // TLS problems first: they decide everything after.
   if (c.tls?.alert && c.tls.alert.description !== undefined) {
     const a = c.tls.alert;
-    return out('tls-alert', `TLS alert ${a.description} (${a.level === 1 ? 'warning' : 'fatal'}) from the ${a.side}${c.tls.sni ? ` (SNI ${c.tls.sni})` : ''}: the handshake failed; check certificates, CA and SNI`);
+    return out(
+      'tls-alert',
+      `TLS alert ${a.description} (${a.level === 1 ? 'warning' : 'fatal'}) from the ${a.side}${c.tls.sni ? ` (SNI ${c.tls.sni})` : ''}: the handshake failed; check certificates, CA and SNI`,
+    );
   }
   if (c.transport === 'tls' && c.tls?.clientHelloMs !== undefined && c.tls.serverHelloMs === undefined && c.end) {
     if (c.end.side === 'server' || !serverSpoke(c)) {
-      return out('tls-to-plain-port', `TLS ClientHello sent, the server ${c.end.side === 'server' ? `closed (${c.end.kind.toUpperCase()})` : 'never answered'} without a ServerHello: a TLS client on a plain MQTT port (use mqtt:// or the TLS port)`);
+      return out(
+        'tls-to-plain-port',
+        `TLS ClientHello sent, the server ${c.end.side === 'server' ? `closed (${c.end.kind.toUpperCase()})` : 'never answered'} without a ServerHello: a TLS client on a plain MQTT port (use mqtt:// or the TLS port)`,
+      );
     }
   }
-  if (c.serverMismatch) return out('plain-to-tls-port', `${c.serverMismatch}: a plain MQTT client on a TLS port (use mqtts:// or the plain port)`);
-  if (c.ws?.status !== undefined && c.ws.status !== 101) return out('ws-refused', `WebSocket upgrade refused with HTTP ${c.ws.status}${c.ws.path ? ` for ${c.ws.path}` : ''}: wrong path or a proxy in the way`);
+  if (c.serverMismatch)
+    return out(
+      'plain-to-tls-port',
+      `${c.serverMismatch}: a plain MQTT client on a TLS port (use mqtts:// or the plain port)`,
+    );
+  if (c.ws?.status !== undefined && c.ws.status !== 101)
+    return out(
+      'ws-refused',
+      `WebSocket upgrade refused with HTTP ${c.ws.status}${c.ws.path ? ` for ${c.ws.path}` : ''}: wrong path or a proxy in the way`,
+    );
   if (!c.mqtt && c.transport !== 'tls') {
     if (c.dir.client.bytes === 0 && c.end) {
       // Connect and close without a byte: a port check or load-balancer health probe, not an MQTT client.
-      if (c.end.side === 'client') return out('not-mqtt', `TCP connect and close (${c.end.kind.toUpperCase()}) without a byte of MQTT: a port check or health probe`);
+      if (c.end.side === 'client')
+        return out(
+          'not-mqtt',
+          `TCP connect and close (${c.end.kind.toUpperCase()}) without a byte of MQTT: a port check or health probe`,
+        );
       return out('broker-closed', `closed by the server (${c.end.kind.toUpperCase()}) before the client sent anything`);
     }
     if (c.dir.client.bytes > 0 && !c.sawSyn) {
       // Joined mid-way: continue with what the segments tell (no CONNECT).
-    } else if (c.dir.client.bytes > 0 && (c.dir.client.mqtt['connect'] ?? 0) === 0 && Object.keys(c.dir.client.mqtt).length === 0) {
+    } else if (
+      c.dir.client.bytes > 0 &&
+      (c.dir.client.mqtt['connect'] ?? 0) === 0 &&
+      Object.keys(c.dir.client.mqtt).length === 0
+    ) {
       return out('not-mqtt', 'the client bytes are not MQTT');
     }
   }
   if (c.connack && c.connack.code !== 0) {
     const info = describeConnack(c.connack.code, version);
-    return out('refused', `CONNACK ${info.hex} ${info.name}: ${info.meaning}${c.mqtt ? ` (client id "${c.mqtt.clientId}")` : ''}`);
+    return out(
+      'refused',
+      `CONNACK ${info.hex} ${info.name}: ${info.meaning}${c.mqtt ? ` (client id "${c.mqtt.clientId}")` : ''}`,
+    );
   }
   if (c.mqtt && !c.connack && c.end && c.end.atMs >= c.mqtt.atMs) {
     if (c.end.side === 'server') {
-      if (takeoverBy) return out('takeover', `closed by the broker ${fmt(c.end.atMs - (takeoverBy.mqtt?.atMs ?? c.end.atMs))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt.clientId}"`);
-      return out('no-connack', `the server closed (${c.end.kind.toUpperCase()}) after CONNECT without a CONNACK: not an MQTT listener, a TLS listener, an auth plugin failure, or a broker rejecting the CONNECT as malformed`);
+      if (takeoverBy)
+        return out(
+          'takeover',
+          `closed by the broker ${fmt(c.end.atMs - (takeoverBy.mqtt?.atMs ?? c.end.atMs))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt.clientId}"`,
+        );
+      return out(
+        'no-connack',
+        `the server closed (${c.end.kind.toUpperCase()}) after CONNECT without a CONNACK: not an MQTT listener, a TLS listener, an auth plugin failure, or a broker rejecting the CONNECT as malformed`,
+      );
     }
   }
-  if (c.disconnect?.side === 'client') return out('clean-disconnect', `the client sent DISCONNECT${c.disconnect.reasonCode ? ` (${hex2(c.disconnect.reasonCode)})` : ''} and closed`);
+  if (c.disconnect?.side === 'client')
+    return out(
+      'clean-disconnect',
+      `the client sent DISCONNECT${c.disconnect.reasonCode ? ` (${hex2(c.disconnect.reasonCode)})` : ''} and closed`,
+    );
   if (c.disconnect?.side === 'server') {
     const rc = c.disconnect.reasonCode ?? 0;
     const info = mqtt5ReasonCode(rc);
     const text = `the broker sent DISCONNECT ${hex2(rc)} ${info?.name ?? ''}${info ? `: ${info.meaning}` : ''}`;
-    if (rc === 0x8e || takeoverBy) return out('takeover', takeoverBy ? `${text}; connection #${takeoverBy.id} had just connected with the same client id` : text);
+    if (rc === 0x8e || takeoverBy)
+      return out(
+        'takeover',
+        takeoverBy ? `${text}; connection #${takeoverBy.id} had just connected with the same client id` : text,
+      );
     if (rc === 0x8d) return out('keepalive-cut', text, keepaliveExtra(c, c.disconnect.atMs));
     return out('server-disconnect', text);
   }
@@ -215,7 +270,11 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
     }
   }
   if (end.side === 'server') {
-    if (takeoverBy) return out('takeover', `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (takeoverBy.mqtt?.atMs ?? end.atMs)))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt?.clientId ?? ''}"`);
+    if (takeoverBy)
+      return out(
+        'takeover',
+        `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (takeoverBy.mqtt?.atMs ?? end.atMs)))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt?.clientId ?? ''}"`,
+      );
     const clientSilent = base.silentMs.client ?? end.atMs - c.firstMs;
     if (keepaliveCut) {
       return out(
@@ -231,8 +290,16 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
   }
   // The client ended it.
   const verdict = pathVerdict(c);
-  if (verdict) return out(verdict.cause, `the client closed (${end.kind.toUpperCase()}) ${fmt(end.atMs - (c.unanswered?.atMs ?? end.atMs))} after its data went unanswered: ${verdict.text}`, verdict.extra);
-  return out('client-closed', `the client closed (${end.kind.toUpperCase()}) without DISCONNECT: application exit, a client-side timeout, or a network change on its side`);
+  if (verdict)
+    return out(
+      verdict.cause,
+      `the client closed (${end.kind.toUpperCase()}) ${fmt(end.atMs - (c.unanswered?.atMs ?? end.atMs))} after its data went unanswered: ${verdict.text}`,
+      verdict.extra,
+    );
+  return out(
+    'client-closed',
+    `the client closed (${end.kind.toUpperCase()}) without DISCONNECT: application exit, a client-side timeout, or a network change on its side`,
+  );
 }
 
 /**
@@ -257,7 +324,8 @@ function idleBefore(c: Connection): number | undefined {
   const lastData = Math.max(c.dir.client.lastDataMs ?? c.firstMs, c.dir.server.lastDataMs ?? c.firstMs);
   let idle = c.end.atMs - lastData;
   // Reset on use: the client spoke after the silence and got the RST at once.
-  if (c.unanswered && c.end.atMs - c.unanswered.atMs < 1000 && c.unanswered.idleBeforeMs > idle) idle = c.unanswered.idleBeforeMs;
+  if (c.unanswered && c.end.atMs - c.unanswered.atMs < 1000 && c.unanswered.idleBeforeMs > idle)
+    idle = c.unanswered.idleBeforeMs;
   const survived = c.maxAnsweredIdleMs ?? 0;
   if (idle < MIN_IDLE_MS || idle <= Math.max(survived * 1.1, survived + 250)) return undefined;
   return idle;
@@ -288,7 +356,12 @@ function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partia
   const u = c.unanswered;
   if (!u) return undefined;
   const tail = c.dir.client;
-  const tcp = tail.unansweredRetransmissions > 0 ? `${tail.unansweredRetransmissions} TCP retransmissions never acknowledged` : c.ping.unanswered > 0 ? `${c.ping.unanswered} PINGREQ without PINGRESP (TCP-acknowledged: a proxy or the broker stopped answering)` : 'no reply';
+  const tcp =
+    tail.unansweredRetransmissions > 0
+      ? `${tail.unansweredRetransmissions} TCP retransmissions never acknowledged`
+      : c.ping.unanswered > 0
+        ? `${c.ping.unanswered} PINGREQ without PINGRESP (TCP-acknowledged: a proxy or the broker stopped answering)`
+        : 'no reply';
   const survived = c.maxAnsweredIdleMs ?? 0;
   // A silence clearly longer than every one survived (10 % and 250 ms of slack for timer jitter).
   if (u.idleBeforeMs >= MIN_IDLE_MS && u.idleBeforeMs > Math.max(survived * 1.1, survived + 250)) {
@@ -306,7 +379,8 @@ function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partia
   };
 }
 
-const sameServer = (a: Connection, b: Connection): boolean => a.server.ip === b.server.ip && a.server.port === b.server.port;
+const sameServer = (a: Connection, b: Connection): boolean =>
+  a.server.ip === b.server.ip && a.server.port === b.server.port;
 
 /** Connection that took over `c` (same client id, CONNECT shortly before c's end), if any. */
 function findTakeover(c: Connection, byId: Map<string, Connection[]>): Connection | undefined {
@@ -315,7 +389,8 @@ function findTakeover(c: Connection, byId: Map<string, Connection[]>): Connectio
   for (const o of byId.get(c.mqtt.clientId) ?? []) {
     // Same broker only: the same session relayed by a proxy shows up as two legs to different servers.
     if (o === c || !o.mqtt || !sameServer(o, c)) continue;
-    if (o.mqtt.atMs > c.mqtt.atMs && o.mqtt.atMs <= c.end.atMs + 50 && c.end.atMs - o.mqtt.atMs <= TAKEOVER_WINDOW_MS) return o;
+    if (o.mqtt.atMs > c.mqtt.atMs && o.mqtt.atMs <= c.end.atMs + 50 && c.end.atMs - o.mqtt.atMs <= TAKEOVER_WINDOW_MS)
+      return o;
   }
   return undefined;
 }
@@ -340,12 +415,15 @@ export function reconnectPolicy(intervalsMs: number[]): 'fixed' | 'exponential' 
 }
 
 const FINDING_HINT: Partial<Record<Cause, string>> = {
-  'keepalive-cut': 'make the client ping: a keepalive it can keep (mqtt-doctor keepalive-tune) and a network loop that is not blocked',
+  'keepalive-cut':
+    'make the client ping: a keepalive it can keep (mqtt-doctor keepalive-tune) and a network loop that is not blocked',
   'idle-reset': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
   'idle-drop': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
   mtu: 'lower the MTU/MSS on the path (e.g. MSS clamping on the router) or let ICMP "fragmentation needed" through',
-  blackhole: 'check the route and firewalls between client and broker; mqtt-doctor probe from the client side shows where it stops',
-  takeover: 'give every device its own client id; check for a second process or a reconnect while the old socket was half-open',
+  blackhole:
+    'check the route and firewalls between client and broker; mqtt-doctor probe from the client side shows where it stops',
+  takeover:
+    'give every device its own client id; check for a second process or a reconnect while the old socket was half-open',
   refused: 'mqtt-doctor explain-error with the CONNACK code for causes and fixes',
   'port-closed': 'the broker was down or restarting; clients should back off with jitter',
   'tls-alert': 'mqtt-doctor probe mqtts://host:port --ca ... shows the certificate problem',
@@ -402,7 +480,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
   const clusters: Array<typeof serverCloses> = [];
   for (const x of serverCloses) {
     const last = clusters[clusters.length - 1];
-    if (last && x.c.end!.atMs - last[last.length - 1]!.c.end!.atMs <= CLUSTER_WINDOW_MS && x.c.server.port === last[0]!.c.server.port) last.push(x);
+    if (
+      last &&
+      x.c.end!.atMs - last[last.length - 1]!.c.end!.atMs <= CLUSTER_WINDOW_MS &&
+      x.c.server.port === last[0]!.c.server.port
+    )
+      last.push(x);
     else clusters.push([x]);
   }
   for (const cl of clusters) {
@@ -455,7 +538,9 @@ export function diagnose(conns: Connection[]): Diagnosis {
       explanation: `#${first.id}: ${first.explanation}`,
       ...(hint ? { hint } : {}),
       connections: ds.map((d) => d.id),
-      ...(idles.length ? { metrics: { idleMsMin: Math.round(Math.min(...idles)), idleMsMax: Math.round(Math.max(...idles)) } } : {}),
+      ...(idles.length
+        ? { metrics: { idleMsMin: Math.round(Math.min(...idles)), idleMsMax: Math.round(Math.max(...idles)) } }
+        : {}),
     });
   }
 
@@ -465,7 +550,9 @@ export function diagnose(conns: Connection[]): Diagnosis {
     return K > 0 && (c.clientMaxGapMs ?? 0) > K * 1000 + Math.max(500, K * 50);
   });
   if (late.length) {
-    const worst = late.reduce((a, b) => ((b.clientMaxGapMs ?? 0) / (b.mqtt?.keepaliveS ?? 1) > (a.clientMaxGapMs ?? 0) / (a.mqtt?.keepaliveS ?? 1) ? b : a));
+    const worst = late.reduce((a, b) =>
+      (b.clientMaxGapMs ?? 0) / (b.mqtt?.keepaliveS ?? 1) > (a.clientMaxGapMs ?? 0) / (a.mqtt?.keepaliveS ?? 1) ? b : a,
+    );
     findings.push({
       id: 'late-pings',
       severity: 'warn',
@@ -482,7 +569,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
       id: 'unacknowledged',
       severity: 'warn',
       title: `QoS 1/2 publishes never acknowledged: ${n} in ${unacked.length} connection${unacked.length === 1 ? '' : 's'}`,
-      explanation: `messages were in flight when the connection${unacked.length === 1 ? '' : 's'} ended (#${unacked.map((c) => c.id).slice(0, 5).join(', #')}): they are sent again only if the session persists (clean session false / session expiry > 0) and the client reconnects`,
+      explanation: `messages were in flight when the connection${unacked.length === 1 ? '' : 's'} ended (#${unacked
+        .map((c) => c.id)
+        .slice(0, 5)
+        .join(
+          ', #',
+        )}): they are sent again only if the session persists (clean session false / session expiry > 0) and the client reconnects`,
       connections: unacked.map((c) => c.id),
       metrics: { publishes: n },
     });
@@ -490,7 +582,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
 
   // Duplicate client ids: two connections with the same id open at the same time from different endpoints.
   for (const [id, list] of byId) {
-    const overlapping = list.filter((a) => list.some((b) => b !== a && sameServer(a, b) && b.firstMs < (a.end?.atMs ?? a.lastMs) && a.firstMs < (b.end?.atMs ?? b.lastMs)));
+    const overlapping = list.filter((a) =>
+      list.some(
+        (b) =>
+          b !== a && sameServer(a, b) && b.firstMs < (a.end?.atMs ?? a.lastMs) && a.firstMs < (b.end?.atMs ?? b.lastMs),
+      ),
+    );
     const endpoints = new Set(overlapping.map((c) => `${c.client.ip}:${c.client.port}`));
     if (overlapping.length >= 2 && endpoints.size >= 2) {
       const hosts = new Set(overlapping.map((c) => c.client.ip));
@@ -530,7 +627,11 @@ export function diagnose(conns: Connection[]): Diagnosis {
       severity: med < 1000 ? 'warn' : 'info',
       title: `"${k}" reconnected ${intervals.length} times`,
       explanation: `delays ${fmt(Math.min(...intervals))}…${fmt(Math.max(...intervals))} (median ${fmt(med)}): ${policy === 'fixed' ? 'a fixed delay' : policy === 'exponential' ? 'exponential backoff' : policy === 'jittered' ? 'a jittered delay' : 'no clear policy'}${med < 1000 ? '; under a second between attempts is a tight loop that hammers the broker' : ''}`,
-      ...(policy === 'fixed' ? { hint: 'a fixed delay without jitter brings every client back at once after an outage; add jitter and backoff' } : {}),
+      ...(policy === 'fixed'
+        ? {
+            hint: 'a fixed delay without jitter brings every client back at once after an outage; add jitter and backoff',
+          }
+        : {}),
       connections: list.map((c) => c.id),
       metrics: { intervalsMs: intervals.map((x) => Math.round(x)), policy },
     });

@@ -69,7 +69,8 @@ function ipStart(linkType: number, d: Buffer): { off: number; ethertype: number 
       // 4-byte address family, host byte order for NULL (either, since the writer's order is unknown),
       // network order for LOOP. AF_INET = 2; AF_INET6 = 10 (Linux), 24 (NetBSD/OpenBSD), 28 (FreeBSD), 30 (macOS).
       if (d.length < 4) return 'truncated-header';
-      const fam = linkType === 108 ? d.readUInt32BE(0) : d.readUInt32LE(0) > 0xffff ? d.readUInt32BE(0) : d.readUInt32LE(0);
+      const fam =
+        linkType === 108 ? d.readUInt32BE(0) : d.readUInt32LE(0) > 0xffff ? d.readUInt32BE(0) : d.readUInt32LE(0);
       if (fam === 2) return { off: 4, ethertype: 0x0800 };
       if (fam === 10 || fam === 24 || fam === 28 || fam === 30) return { off: 4, ethertype: 0x86dd };
       return 'not-tcp';
@@ -94,7 +95,7 @@ function ipv6Text(d: Buffer, o: number): string {
   // Compress the longest run of zero groups (RFC 5952 §4.2), enough for readable output.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (parts[i] !== '0') {
       i++;
       continue;

@@ -149,10 +149,19 @@ export class CaptureReader {
       const frac = this.u32(buf, pos + 4);
       const capLen = this.u32(buf, pos + 8);
       const origLen = this.u32(buf, pos + 12);
-      if (capLen > MAX_RECORD) throw new CaptureFormatError(`corrupt pcap record at byte ${this.offset + pos - start}: captured length ${capLen}`);
+      if (capLen > MAX_RECORD)
+        throw new CaptureFormatError(
+          `corrupt pcap record at byte ${this.offset + pos - start}: captured length ${capLen}`,
+        );
       if (buf.length - pos < 16 + capLen) break;
       this.records++;
-      this.onRecord({ tsMs: sec * 1000 + frac / div, linkType: this.linkType, data: buf.subarray(pos + 16, pos + 16 + capLen), origLen, iface: 0 });
+      this.onRecord({
+        tsMs: sec * 1000 + frac / div,
+        linkType: this.linkType,
+        data: buf.subarray(pos + 16, pos + 16 + capLen),
+        origLen,
+        iface: 0,
+      });
       pos += 16 + capLen;
     }
     return pos;
@@ -203,7 +212,8 @@ export class CaptureReader {
             const v = buf[o + 4]!;
             iface.unitsPerSec = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** v;
           } else if (code === 14 && olen >= 8) {
-            iface.offsetS = this.u32(buf, o + 4 + (this.le ? 4 : 0)) * 2 ** 32 + this.u32(buf, o + 4 + (this.le ? 0 : 4));
+            iface.offsetS =
+              this.u32(buf, o + 4 + (this.le ? 4 : 0)) * 2 ** 32 + this.u32(buf, o + 4 + (this.le ? 0 : 4));
           }
           o += 4 + olen + ((4 - (olen % 4)) % 4);
         }
@@ -217,7 +227,8 @@ export class CaptureReader {
         const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
         const capLen = this.u32(buf, body + 12);
         const origLen = this.u32(buf, body + 16);
-        if (body + 20 + capLen > end) throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
+        if (body + 20 + capLen > end)
+          throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
         this.records++;
         this.lastTs = (iface.offsetS + units / iface.unitsPerSec) * 1000;
         this.onRecord({
@@ -236,10 +247,17 @@ export class CaptureReader {
         const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
         const capLen = this.u32(buf, body + 12);
         const origLen = this.u32(buf, body + 16);
-        if (body + 20 + capLen > end) throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
+        if (body + 20 + capLen > end)
+          throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
         this.records++;
         this.lastTs = (iface.offsetS + units / iface.unitsPerSec) * 1000;
-        this.onRecord({ tsMs: this.lastTs, linkType: iface.linkType, data: buf.subarray(body + 20, body + 20 + capLen), origLen, iface: ifIdx });
+        this.onRecord({
+          tsMs: this.lastTs,
+          linkType: iface.linkType,
+          data: buf.subarray(body + 20, body + 20 + capLen),
+          origLen,
+          iface: ifIdx,
+        });
         return;
       }
       case 3: {
@@ -248,7 +266,13 @@ export class CaptureReader {
         const origLen = this.u32(buf, body);
         const capLen = Math.min(origLen, end - body - 4);
         this.records++;
-        this.onRecord({ tsMs: this.lastTs, linkType: iface.linkType, data: buf.subarray(body + 4, body + 4 + capLen), origLen, iface: 0 });
+        this.onRecord({
+          tsMs: this.lastTs,
+          linkType: iface.linkType,
+          data: buf.subarray(body + 4, body + 4 + capLen),
+          origLen,
+          iface: 0,
+        });
         return;
       }
       default:

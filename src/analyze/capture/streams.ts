@@ -20,7 +20,24 @@ export interface MqttSeen {
   partial: boolean;
 }
 
-const CMD = ['reserved', 'connect', 'connack', 'publish', 'puback', 'pubrec', 'pubrel', 'pubcomp', 'subscribe', 'suback', 'unsubscribe', 'unsuback', 'pingreq', 'pingresp', 'disconnect', 'auth'];
+const CMD = [
+  'reserved',
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+  'auth',
+];
 
 /** Larger packets are not buffered whole: their first bytes are kept for the header fields, the rest skipped. */
 const MAX_BUFFERED_PACKET = 256 * 1024;
@@ -39,7 +56,8 @@ export class MqttFramer {
   private parsed: Packet | undefined;
   private parseError: string | undefined;
   /** Header of the packet being skipped past MAX_BUFFERED_PACKET. */
-  private skipping: { type: number; flags: number; size: number; peek: Buffer; left: number; partial: boolean } | undefined;
+  private skipping:
+    { type: number; flags: number; size: number; peek: Buffer; left: number; partial: boolean } | undefined;
   desynced = false;
   packets = 0;
 
@@ -85,10 +103,23 @@ export class MqttFramer {
       const total = h.headerLen + h.remaining;
       if (total > MAX_BUFFERED_PACKET) {
         const avail = b.length - pos;
-        this.skipping = { type: h.type, flags: h.flags, size: total, peek: Buffer.from(b.subarray(pos + h.headerLen, pos + Math.min(avail, h.headerLen + PEEK_BYTES))), left: total - avail, partial: false };
+        this.skipping = {
+          type: h.type,
+          flags: h.flags,
+          size: total,
+          peek: Buffer.from(b.subarray(pos + h.headerLen, pos + Math.min(avail, h.headerLen + PEEK_BYTES))),
+          left: total - avail,
+          partial: false,
+        };
         if (avail >= total) {
           this.skipping = undefined;
-          this.emitPartial(h.type, h.flags, total, b.subarray(pos + h.headerLen, pos + h.headerLen + PEEK_BYTES), false);
+          this.emitPartial(
+            h.type,
+            h.flags,
+            total,
+            b.subarray(pos + h.headerLen, pos + h.headerLen + PEEK_BYTES),
+            false,
+          );
           pos += total;
           continue;
         }
@@ -130,7 +161,14 @@ export class MqttFramer {
             this.emitPartial(h.type, h.flags, total, b.subarray(h.headerLen), true);
           } else {
             this.buf = undefined;
-            this.skipping = { type: h.type, flags: h.flags, size: total, peek: Buffer.from(b.subarray(h.headerLen)), left: missing - n, partial: true };
+            this.skipping = {
+              type: h.type,
+              flags: h.flags,
+              size: total,
+              peek: Buffer.from(b.subarray(h.headerLen)),
+              left: missing - n,
+              partial: true,
+            };
           }
           return;
         }
@@ -165,7 +203,9 @@ export class MqttFramer {
         cmd: p.cmd,
         packet: p,
         qos: (p as { qos?: number }).qos ?? 0,
-        ...((p as { messageId?: number }).messageId !== undefined ? { messageId: (p as { messageId?: number }).messageId } : {}),
+        ...((p as { messageId?: number }).messageId !== undefined
+          ? { messageId: (p as { messageId?: number }).messageId }
+          : {}),
         size: bytes.length,
         partial: false,
       });
@@ -190,7 +230,13 @@ export class MqttFramer {
     } else if (type >= 4 && type <= 11 && body.length >= 2) {
       messageId = body.readUInt16BE(0);
     }
-    this.sink.mqtt({ cmd: CMD[type] ?? 'reserved', qos, ...(messageId !== undefined ? { messageId } : {}), size, partial });
+    this.sink.mqtt({
+      cmd: CMD[type] ?? 'reserved',
+      qos,
+      ...(messageId !== undefined ? { messageId } : {}),
+      size,
+      partial,
+    });
   }
 }
 
@@ -220,7 +266,22 @@ function plausibleStart(d: Buffer): boolean {
   const h = d.length > 0 ? readHeader(d, 0) : 'short';
   if (h === 'short' || h === 'bad') return false;
   // Fixed flags are required for everything but PUBLISH (§2.2.2 Table 2.2).
-  const fixed: Record<number, number> = { 1: 0, 2: 0, 4: 0, 5: 0, 6: 2, 7: 0, 8: 2, 9: 0, 10: 2, 11: 0, 12: 0, 13: 0, 14: 0, 15: 0 };
+  const fixed: Record<number, number> = {
+    1: 0,
+    2: 0,
+    4: 0,
+    5: 0,
+    6: 2,
+    7: 0,
+    8: 2,
+    9: 0,
+    10: 2,
+    11: 0,
+    12: 0,
+    13: 0,
+    14: 0,
+    15: 0,
+  };
   if (h.type !== 3 && fixed[h.type] !== h.flags) return false;
   if ((h.type === 12 || h.type === 13) && h.remaining !== 0) return false;
   return h.type !== 3 || ((h.flags >> 1) & 3) !== 3;

@@ -22,11 +22,41 @@ interface TableRow {
  */
 export const FIELD_TABLE: readonly TableRow[] = [
   { guide: 'Python/Bemfa guide', network: '4G mobile', profiles: ['4g'], loS: 45, hiS: 60, silenceFactor: 3 },
-  { guide: 'Python/Bemfa guide', network: 'stable broadband', profiles: ['broadband'], loS: 30, hiS: 45, silenceFactor: 4 },
-  { guide: 'Python/Bemfa guide', network: 'high-latency international', profiles: ['international'], loS: 60, hiS: 120, silenceFactor: 2 },
+  {
+    guide: 'Python/Bemfa guide',
+    network: 'stable broadband',
+    profiles: ['broadband'],
+    loS: 30,
+    hiS: 45,
+    silenceFactor: 4,
+  },
+  {
+    guide: 'Python/Bemfa guide',
+    network: 'high-latency international',
+    profiles: ['international'],
+    loS: 60,
+    hiS: 120,
+    silenceFactor: 2,
+  },
   { guide: 'Go keepalive guide', network: 'LAN', profiles: ['lan'], loS: 60, hiS: 60, silenceFactor: 1.5 },
-  { guide: 'Go keepalive guide', network: 'mobile 4G/5G', profiles: ['4g', '5g'], loS: 30, hiS: 30, silenceFactor: 1.5, reason: 'to avoid NAT timeout' },
-  { guide: 'Go keepalive guide', network: 'high-latency satellite', profiles: ['satellite-geo', 'satellite-leo'], loS: 120, hiS: 120, silenceFactor: 1.5, reason: 'to avoid false timeouts' },
+  {
+    guide: 'Go keepalive guide',
+    network: 'mobile 4G/5G',
+    profiles: ['4g', '5g'],
+    loS: 30,
+    hiS: 30,
+    silenceFactor: 1.5,
+    reason: 'to avoid NAT timeout',
+  },
+  {
+    guide: 'Go keepalive guide',
+    network: 'high-latency satellite',
+    profiles: ['satellite-geo', 'satellite-leo'],
+    loS: 120,
+    hiS: 120,
+    silenceFactor: 1.5,
+    reason: 'to avoid false timeouts',
+  },
 ];
 
 const range = (lo: number, hi: number) => (lo === hi ? `${lo} s` : `${lo}–${hi} s`);
@@ -34,18 +64,28 @@ const range = (lo: number, hi: number) => (lo === hi ? `${lo} s` : `${lo}–${hi
 /** Why our keepalive differs from (or agrees with) a table row's heartbeat on this path. */
 function heartbeatWhy(row: TableRow, inp: KeepaliveInputs, rec: Recommendation, idleS: number | undefined): string {
   const keepaliveS = rec.keepaliveS;
-  if (keepaliveS >= row.loS && keepaliveS <= row.hiS) return 'the measured and documented bounds land in the same range';
-  if (idleS !== undefined && row.loS >= idleS) return `the path's idle timeout is ${idleS} s: a ${row.loS} s heartbeat lets the middlebox forget the connection between pings`;
-  if (row.loS > keepaliveS) return `the bounds here (idle timeout, broker, ping timeout) allow at most ${keepaliveS} s; the table does not look at them`;
+  if (keepaliveS >= row.loS && keepaliveS <= row.hiS)
+    return 'the measured and documented bounds land in the same range';
+  if (idleS !== undefined && row.loS >= idleS)
+    return `the path's idle timeout is ${idleS} s: a ${row.loS} s heartbeat lets the middlebox forget the connection between pings`;
+  if (row.loS > keepaliveS)
+    return `the bounds here (idle timeout, broker, ping timeout) allow at most ${keepaliveS} s; the table does not look at them`;
   if (row.reason === 'to avoid false timeouts') {
     return `RTT is covered by the ${rec.pingTimeoutS} s ping timeout, not by a longer keepalive; ${keepaliveS} s is what the ${inp.power} preference and the bounds give`;
   }
-  return `nothing on this path needs pings that often: ${keepaliveS} s stays below every bound and costs ${Math.round(86_400 / row.hiS - 86_400 / keepaliveS)} fewer pings a day than ${row.hiS} s` +
-    (inp.power === 'mains' ? '' : ' (battery)');
+  return (
+    `nothing on this path needs pings that often: ${keepaliveS} s stays below every bound and costs ${Math.round(86_400 / row.hiS - 86_400 / keepaliveS)} fewer pings a day than ${row.hiS} s` +
+    (inp.power === 'mains' ? '' : ' (battery)')
+  );
 }
 
 /** A table row: its heartbeat claim, and its tolerated silence when that is not the spec's 1.5 × K. */
-function tableRowChecks(row: TableRow, inp: KeepaliveInputs, rec: Recommendation, idleS: number | undefined): FieldGuideCheck[] {
+function tableRowChecks(
+  row: TableRow,
+  inp: KeepaliveInputs,
+  rec: Recommendation,
+  idleS: number | undefined,
+): FieldGuideCheck[] {
   const keepaliveS = rec.keepaliveS;
   const heartbeat: FieldGuideCheck = {
     guide: row.guide,
@@ -122,9 +162,10 @@ function tcpKeepaliveCheck(rec: Recommendation, idleS: number | undefined): Fiel
     theirs: '600/30/3 → 690 s',
     ours: `${tk.idleS}/${tk.intervalS}/${tk.count} → ${tk.idleS + tk.intervalS * tk.count} s`,
     agrees: false,
-    why: idleS !== undefined && idleS <= 600
-      ? `a 600 s idle never fires before the ${idleS} s idle timeout, so the middlebox has already dropped the flow`
-      : `the MQTT ping already detects a dead link in ${rec.detection.clientS} s; TCP keepalive at K backs it up when the application stalls`,
+    why:
+      idleS !== undefined && idleS <= 600
+        ? `a 600 s idle never fires before the ${idleS} s idle timeout, so the middlebox has already dropped the flow`
+        : `the MQTT ping already detects a dead link in ${rec.detection.clientS} s; TCP keepalive at K backs it up when the application stalls`,
   };
 }
 
@@ -142,7 +183,11 @@ function backoffCheck(rec: Recommendation): FieldGuideCheck {
   };
 }
 
-export function checkFieldGuides(inp: KeepaliveInputs, rec: Recommendation, idleS: number | undefined): FieldGuideCheck[] {
+export function checkFieldGuides(
+  inp: KeepaliveInputs,
+  rec: Recommendation,
+  idleS: number | undefined,
+): FieldGuideCheck[] {
   const profile = inp.profileName;
   const rows = profile ? FIELD_TABLE.filter((row) => row.profiles.includes(profile)) : [];
   return [

@@ -68,7 +68,14 @@ export function bytesPerPing(transport: KeepaliveInputs['transport']): number {
 type AddWhy = (id: string, rule: string, inputs: string, result: string) => void;
 
 /** Used when neither a profile nor a measurement describes the path. */
-const ASSUMED_PATH: PathInput = { source: 'profile', label: 'unknown path (assumed)', rttP50Ms: 150, rttP99Ms: 300, jitterMs: 50, lossPct: 0 };
+const ASSUMED_PATH: PathInput = {
+  source: 'profile',
+  label: 'unknown path (assumed)',
+  rttP50Ms: 150,
+  rttP99Ms: 300,
+  jitterMs: 50,
+  lossPct: 0,
+};
 
 /**
  * Ping timeout > p99 RTT + the retransmissions the loss implies (+ a cellular radio wake-up). RTO = SRTT +
@@ -95,8 +102,16 @@ function pingTimeoutStep(path: PathInput, promotionMs: number, add: AddWhy): num
 /** The idle timeout the rules use: the given one, or the assumed one with a warning (not on a LAN). */
 function idleOrAssumed(inp: KeepaliveInputs, warnings: string[]): IdleInput {
   if (inp.idle) return inp.idle;
-  if (inp.profileName !== 'lan') warnings.push(`no idle timeout given: assumed ${ASSUMED_IDLE_S} s; measure it with --discover-idle or pass --nat-idle`);
-  return { source: 'assumed', label: `unknown middleboxes (cellular NATs: under ~4–5 min)`, lowMs: ASSUMED_IDLE_S * 1000, highMs: ASSUMED_IDLE_S * 1000 };
+  if (inp.profileName !== 'lan')
+    warnings.push(
+      `no idle timeout given: assumed ${ASSUMED_IDLE_S} s; measure it with --discover-idle or pass --nat-idle`,
+    );
+  return {
+    source: 'assumed',
+    label: `unknown middleboxes (cellular NATs: under ~4–5 min)`,
+    lowMs: ASSUMED_IDLE_S * 1000,
+    highMs: ASSUMED_IDLE_S * 1000,
+  };
 }
 
 /** K < idle timeout − margin, lowered until even a late paho.mqtt.golang ping lands inside the timeout. */
@@ -108,14 +123,21 @@ function idleBoundStep(idle: IdleInput, warnings: string[], add: AddWhy): number
   while (bound > 1 && latestPingS(bound) >= idleS) bound -= 1;
   if (latestPingS(bound) >= idleS) {
     // Keep Alive is whole seconds ≥ 1 (MQTT 3.1.1 §3.1.2.10, 0 = off): no value pings inside an idle timeout this short.
-    warnings.push(`idle timeout ${fmtMs(idle.lowMs)} is too short for any keepalive: even ${bound} s may ping after the mapping expired; send application traffic more often or fix the middlebox`);
+    warnings.push(
+      `idle timeout ${fmtMs(idle.lowMs)} is too short for any keepalive: even ${bound} s may ping after the mapping expired; send application traffic more often or fix the middlebox`,
+    );
   }
-  const range = idle.highMs - idle.lowMs >= 50 ? `between ${fmtMs(idle.lowMs)} and ${fmtMs(idle.highMs)} (lower end used)` : fmtMs(idle.lowMs);
+  const range =
+    idle.highMs - idle.lowMs >= 50
+      ? `between ${fmtMs(idle.lowMs)} and ${fmtMs(idle.highMs)} (lower end used)`
+      : fmtMs(idle.lowMs);
   add(
     'keepalive.idle-bound',
     'keepalive < idle timeout − margin (15 s, at least 20 %, at most 25 % of it)',
     `idle timeout ${range} from ${idle.source} ${idle.label}, margin ${fmtS(Math.round(margin * 10) / 10)}` +
-      (bound !== plain ? `; paho.mqtt.golang may ping ${bound > 10 ? '5 s' : 'K/4'} late, so lowered from ${plain} s` : ''),
+      (bound !== plain
+        ? `; paho.mqtt.golang may ping ${bound > 10 ? '5 s' : 'K/4'} late, so lowered from ${plain} s`
+        : ''),
     `≤ ${bound} s`,
   );
   return bound;
@@ -125,9 +147,11 @@ function idleBoundStep(idle: IdleInput, warnings: string[], add: AddWhy): number
 function brokerMaxStep(inp: KeepaliveInputs): { maxS: number; why: string } {
   const limits = inp.broker?.limits;
   let ceiling = { maxS: 65535, why: 'MQTT Keep Alive field maximum (§3.1.2.10)' };
-  if (limits && limits.maxKeepaliveS < ceiling.maxS) ceiling = { maxS: limits.maxKeepaliveS, why: `${limits.title} documented maximum` };
+  if (limits && limits.maxKeepaliveS < ceiling.maxS)
+    ceiling = { maxS: limits.maxKeepaliveS, why: `${limits.title} documented maximum` };
   const accepted = inp.broker?.maxAcceptedS;
-  if (accepted !== undefined && accepted < ceiling.maxS) ceiling = { maxS: accepted, why: `live broker: ${inp.broker?.maxAcceptedHow ?? 'largest accepted keepalive'}` };
+  if (accepted !== undefined && accepted < ceiling.maxS)
+    ceiling = { maxS: accepted, why: `live broker: ${inp.broker?.maxAcceptedHow ?? 'largest accepted keepalive'}` };
   return ceiling;
 }
 
@@ -144,7 +168,9 @@ function chooseKeepalive(
   let keepaliveS = Math.min(preferred, hardUpper);
   add(
     'keepalive.preference',
-    inp.power === 'battery' ? 'battery: as long as the bounds allow (each ping wakes the radio)' : 'mains: short enough to notice a dead link within ~1–2 min',
+    inp.power === 'battery'
+      ? 'battery: as long as the bounds allow (each ping wakes the radio)'
+      : 'mains: short enough to notice a dead link within ~1–2 min',
     `preferred ${preferred} s, broker max ${brokerMax.maxS} s (${brokerMax.why})${idleBoundS !== undefined ? `, idle bound ${idleBoundS} s` : ''}`,
     `${keepaliveS} s`,
   );
@@ -153,15 +179,23 @@ function chooseKeepalive(
   const mqttjsNeed = 2 * pingTimeoutS;
   if (keepaliveS < mqttjsNeed) {
     if (mqttjsNeed <= hardUpper) {
-      add('keepalive.mqttjs-wait', 'K ≥ 2 × ping timeout, because MQTT.js waits only 0.5 × K for PINGRESP', `ping timeout ${pingTimeoutS} s`, `raised ${keepaliveS} → ${mqttjsNeed} s`);
+      add(
+        'keepalive.mqttjs-wait',
+        'K ≥ 2 × ping timeout, because MQTT.js waits only 0.5 × K for PINGRESP',
+        `ping timeout ${pingTimeoutS} s`,
+        `raised ${keepaliveS} → ${mqttjsNeed} s`,
+      );
       keepaliveS = mqttjsNeed;
     } else {
-      warnings.push(`MQTT.js would wait only ${keepaliveS / 2} s for PINGRESP (0.5 × K), less than the ${pingTimeoutS} s ping timeout; the idle bound does not allow K = ${mqttjsNeed} s`);
+      warnings.push(
+        `MQTT.js would wait only ${keepaliveS / 2} s for PINGRESP (0.5 × K), less than the ${pingTimeoutS} s ping timeout; the idle bound does not allow K = ${mqttjsNeed} s`,
+      );
     }
   }
   brokerBoundsStep(inp.broker?.limits, keepaliveS, warnings, add);
   // libmosquitto refuses keepalive below 5 s (eclipse/mosquitto lib/connect.c, mosquitto__connect_init).
-  if (keepaliveS < 5) warnings.push(`libmosquitto (mosquitto_sub/pub) refuses keepalive below 5 s; ${keepaliveS} s needs another client`);
+  if (keepaliveS < 5)
+    warnings.push(`libmosquitto (mosquitto_sub/pub) refuses keepalive below 5 s; ${keepaliveS} s needs another client`);
   return keepaliveS;
 }
 
@@ -171,10 +205,20 @@ function brokerBoundsStep(limits: BrokerLimits | undefined, keepaliveS: number, 
     warnings.push(
       `${limits.title} treats keepalive below ${limits.minKeepaliveS} s as ${limits.minKeepaliveS} s for its own timeout; the client still pings every ${keepaliveS} s, which is what keeps the middlebox open`,
     );
-    add('keepalive.broker-min', 'broker minimum keepalive', `${limits.title}: ${limits.minKeepaliveS} s`, `server-side timeout uses ${limits.minKeepaliveS} s`);
+    add(
+      'keepalive.broker-min',
+      'broker minimum keepalive',
+      `${limits.title}: ${limits.minKeepaliveS} s`,
+      `server-side timeout uses ${limits.minKeepaliveS} s`,
+    );
   }
   if (limits.maxKeepaliveS >= keepaliveS) {
-    add('keepalive.broker-bounds', 'within the broker bounds', `${limits.title}: ${limits.minKeepaliveS}–${limits.maxKeepaliveS} s`, `${keepaliveS} s ${keepaliveS >= limits.minKeepaliveS ? 'inside' : 'below the minimum (see warning)'}`);
+    add(
+      'keepalive.broker-bounds',
+      'within the broker bounds',
+      `${limits.title}: ${limits.minKeepaliveS}–${limits.maxKeepaliveS} s`,
+      `${keepaliveS} s ${keepaliveS >= limits.minKeepaliveS ? 'inside' : 'below the minimum (see warning)'}`,
+    );
   }
 }
 
@@ -194,7 +238,10 @@ function serverDetection(inp: KeepaliveInputs, keepaliveS: number): { serverS: n
     const lagS = seen.cutAfterMs / 1000 - 1.5 * seen.keepaliveS;
     const cut = `--verify-broker: K ${seen.keepaliveS} s cut after ${(seen.cutAfterMs / 1000).toFixed(1)} s`;
     return lagS >= 0
-      ? { serverS: Math.ceil(1.5 * keepaliveS + lagS), serverBasis: `measured: 1.5 × K + ${lagS.toFixed(1)} s check lag (${cut} = ${factor.toFixed(2)} × K)` }
+      ? {
+          serverS: Math.ceil(1.5 * keepaliveS + lagS),
+          serverBasis: `measured: 1.5 × K + ${lagS.toFixed(1)} s check lag (${cut} = ${factor.toFixed(2)} × K)`,
+        }
       : { serverS: Math.ceil(keepaliveS * factor), serverBasis: `measured factor ${factor.toFixed(2)} × K (${cut})` };
   }
   if (limits) {
@@ -203,7 +250,10 @@ function serverDetection(inp: KeepaliveInputs, keepaliveS: number): { serverS: n
       serverBasis: `${limits.title}: ${limits.timeoutFactor} × K${limits.checkIntervalS ? ` + ${limits.checkIntervalS} s check interval` : ''}${limits.timeoutCapS ? `, capped at ${limits.timeoutCapS} s` : ''}`,
     };
   }
-  return { serverS: Math.ceil(1.5 * keepaliveS), serverBasis: 'spec 1.5 × K ([MQTT-3.1.2-24]); brokers add their check interval' };
+  return {
+    serverS: Math.ceil(1.5 * keepaliveS),
+    serverBasis: 'spec 1.5 × K ([MQTT-3.1.2-24]); brokers add their check interval',
+  };
 }
 
 /**
@@ -213,7 +263,12 @@ function serverDetection(inp: KeepaliveInputs, keepaliveS: number): { serverS: n
 function connectTimeoutStep(path: PathInput, promotionMs: number, add: AddWhy): number {
   const connectNeedMs = 6 * path.rttP99Ms + SYN_RETRY_MS + promotionMs;
   const connectTimeoutS = Math.min(60, Math.max(10, Math.ceil(connectNeedMs / 1000)));
-  add('connect-timeout', 'connect timeout ≥ 6 round trips (DNS, TCP, TLS, CONNACK) + two lost SYNs (1 s + 2 s)', `p99 ${fmtMs(path.rttP99Ms)}, range 10–60 s`, `${connectTimeoutS} s`);
+  add(
+    'connect-timeout',
+    'connect timeout ≥ 6 round trips (DNS, TCP, TLS, CONNACK) + two lost SYNs (1 s + 2 s)',
+    `p99 ${fmtMs(path.rttP99Ms)}, range 10–60 s`,
+    `${connectTimeoutS} s`,
+  );
   return connectTimeoutS;
 }
 
@@ -226,7 +281,8 @@ function connectTimeoutStep(path: PathInput, promotionMs: number, add: AddWhy): 
 function backoffStep(inp: KeepaliveInputs, resetAfterS: number, add: AddWhy): Recommendation['backoff'] {
   const minS = inp.power === 'battery' ? 5 : 1;
   let maxS = inp.power === 'battery' ? 300 : 60;
-  let capWhy = inp.power === 'battery' ? 'battery: 300 s between attempts at most' : 'mains: retry at least every minute';
+  let capWhy =
+    inp.power === 'battery' ? 'battery: 300 s between attempts at most' : 'mains: retry at least every minute';
   if (inp.sessionExpiryS !== undefined && inp.sessionExpiryS > 0 && inp.sessionExpiryS / 2 < maxS) {
     maxS = Math.max(minS, Math.floor(inp.sessionExpiryS / 2));
     capWhy = `half the session expiry (${inp.sessionExpiryS} s), so the session survives a failed attempt`;
@@ -269,11 +325,17 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
 
   const idle = idleOrAssumed(inp, warnings);
   // On a LAN with no middlebox named, there is no idle timeout to stay under.
-  const idleBoundS = idle.source === 'assumed' && inp.profileName === 'lan' ? undefined : idleBoundStep(idle, warnings, add);
+  const idleBoundS =
+    idle.source === 'assumed' && inp.profileName === 'lan' ? undefined : idleBoundStep(idle, warnings, add);
   const keepaliveS = chooseKeepalive(inp, { brokerMax: brokerMaxStep(inp), idleBoundS, pingTimeoutS }, warnings, add);
 
   const clientS = keepaliveS + pingTimeoutS;
-  add('detection.client', 'client notices a dead link after K + ping timeout', `K ${keepaliveS} s, ping timeout ${pingTimeoutS} s`, `${clientS} s (per library: see snippets)`);
+  add(
+    'detection.client',
+    'client notices a dead link after K + ping timeout',
+    `K ${keepaliveS} s, ping timeout ${pingTimeoutS} s`,
+    `${clientS} s (per library: see snippets)`,
+  );
   const { serverS, serverBasis } = serverDetection(inp, keepaliveS);
   add('detection.server', 'broker drops a silent client (and publishes its Will)', serverBasis, `${serverS} s`);
 
@@ -283,7 +345,12 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
 
   const pingsPerDay = Math.ceil(86_400 / keepaliveS);
   const bytesPerDay = pingsPerDay * bytesPerPing(inp.transport);
-  add('cost', 'pings per day when idle = 86400 / K; bytes include IP/TCP(/TLS/WS) headers', `K ${keepaliveS} s, ${inp.transport}, ${bytesPerPing(inp.transport)} B per exchange`, `${pingsPerDay} pings, ${bytesPerDay} B per day`);
+  add(
+    'cost',
+    'pings per day when idle = 86400 / K; bytes include IP/TCP(/TLS/WS) headers',
+    `K ${keepaliveS} s, ${inp.transport}, ${bytesPerPing(inp.transport)} B per exchange`,
+    `${pingsPerDay} pings, ${bytesPerDay} B per day`,
+  );
 
   const rec: Recommendation = {
     keepaliveS,
@@ -299,6 +366,10 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     fieldGuide: [],
     warnings,
   };
-  rec.fieldGuide = checkFieldGuides(inp, rec, idle.source === 'assumed' ? undefined : Math.round(idle.lowMs / 100) / 10);
+  rec.fieldGuide = checkFieldGuides(
+    inp,
+    rec,
+    idle.source === 'assumed' ? undefined : Math.round(idle.lowMs / 100) / 10,
+  );
   return rec;
 }

@@ -47,17 +47,20 @@ export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
   'keepalive-timeout': {
     title: 'keepalive timeout',
     layer: 'network',
-    explanation: 'no PINGRESP or ack came back in time (MQTT.js gives up ~1.5 × keepalive after the last reschedule): the path went silent, e.g. a NAT/firewall dropped the idle mapping or the link blackholed',
+    explanation:
+      'no PINGRESP or ack came back in time (MQTT.js gives up ~1.5 × keepalive after the last reschedule): the path went silent, e.g. a NAT/firewall dropped the idle mapping or the link blackholed',
   },
   'broker-closed': {
     title: 'broker closed',
     layer: 'broker',
-    explanation: 'the broker (or something in between) closed the TCP connection without an MQTT DISCONNECT: restart, crash, its own keepalive check, or a proxy idle timeout',
+    explanation:
+      'the broker (or something in between) closed the TCP connection without an MQTT DISCONNECT: restart, crash, its own keepalive check, or a proxy idle timeout',
   },
   reset: {
     title: 'connection reset',
     layer: 'network',
-    explanation: 'a TCP RST arrived (ECONNRESET): broker killed, NAT/load balancer expired the flow and answered with a reset, or a middlebox cut it',
+    explanation:
+      'a TCP RST arrived (ECONNRESET): broker killed, NAT/load balancer expired the flow and answered with a reset, or a middlebox cut it',
   },
   'disconnect-packet': {
     title: 'DISCONNECT from broker',
@@ -67,7 +70,8 @@ export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
   'session-taken-over': {
     title: 'session taken over',
     layer: 'session',
-    explanation: 'another connection used the same client id, so the broker closed this one (MQTT 5 reason 0x8E); not a network problem',
+    explanation:
+      'another connection used the same client id, so the broker closed this one (MQTT 5 reason 0x8E); not a network problem',
   },
   tls: { title: 'TLS failure', layer: 'tls', explanation: 'the TLS handshake or certificate check failed' },
   dns: { title: 'DNS failure', layer: 'dns', explanation: 'the broker host name did not resolve' },
@@ -79,29 +83,38 @@ export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
   'connack-refused': {
     title: 'CONNACK refused',
     layer: 'auth',
-    explanation: 'the broker answered CONNECT with a refusal code (credentials, client id, protocol version, server busy)',
+    explanation:
+      'the broker answered CONNECT with a refusal code (credentials, client id, protocol version, server busy)',
   },
   'connect-timeout': {
     title: 'connect timeout',
     layer: 'network',
-    explanation: 'no CONNACK within --connect-timeout: broker overloaded, wrong protocol on the port, or a blackholed path',
+    explanation:
+      'no CONNACK within --connect-timeout: broker overloaded, wrong protocol on the port, or a blackholed path',
   },
   'no-connack': {
     title: 'no CONNACK',
     layer: 'broker',
-    explanation: 'the TCP connection was accepted but nothing answered CONNECT in time: not an MQTT broker on this port, or a broker too stalled to serve',
+    explanation:
+      'the TCP connection was accepted but nothing answered CONNECT in time: not an MQTT broker on this port, or a broker too stalled to serve',
   },
   'not-mqtt': {
     title: 'not MQTT',
     layer: 'broker',
-    explanation: 'the server sent bytes that are not valid MQTT (another protocol on the port, or a broker breaking the protocol)',
+    explanation:
+      'the server sent bytes that are not valid MQTT (another protocol on the port, or a broker breaking the protocol)',
   },
   'no-suback': {
     title: 'no SUBACK',
     layer: 'broker',
-    explanation: 'the broker accepted the connection (CONNACK) but never acknowledged the subscription, so the client could not start: a stalled or misbehaving broker',
+    explanation:
+      'the broker accepted the connection (CONNACK) but never acknowledged the subscription, so the client could not start: a stalled or misbehaving broker',
   },
-  timeout: { title: 'TCP timeout', layer: 'network', explanation: 'the operating system timed the connection out (ETIMEDOUT)' },
+  timeout: {
+    title: 'TCP timeout',
+    layer: 'network',
+    explanation: 'the operating system timed the connection out (ETIMEDOUT)',
+  },
   unreachable: {
     title: 'unreachable',
     layer: 'network',
@@ -135,7 +148,12 @@ export interface DisconnectObservation {
  * silent, spoke another protocol, never acknowledged the subscription): probe's exit 4, "refused or not MQTT".
  * The rest are failures to reach it (exit 3).
  */
-export const NOT_SERVED_CAUSES: ReadonlySet<DisconnectCause> = new Set(['connack-refused', 'no-connack', 'not-mqtt', 'no-suback']);
+export const NOT_SERVED_CAUSES: ReadonlySet<DisconnectCause> = new Set([
+  'connack-refused',
+  'no-connack',
+  'not-mqtt',
+  'no-suback',
+]);
 
 /**
  * CONNACK refusals that a retry cannot cure: bad credentials, not authorised, banned, bad client id or
@@ -183,7 +201,11 @@ export function kbEntryFor(c: Classified, o: DisconnectObservation): string | un
     phase: KB_PHASE[c.cause],
     ...(code ? { code } : {}),
     ...(o.errorMessage ? { message: o.errorMessage } : {}),
-    ...(c.cause === 'session-taken-over' ? { reasonCode: 0x8e, mqttVersion: 5 as const } : c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
+    ...(c.cause === 'session-taken-over'
+      ? { reasonCode: 0x8e, mqttVersion: 5 as const }
+      : c.reasonCode !== undefined
+        ? { reasonCode: c.reasonCode }
+        : {}),
     ...(o.mqttVersion && c.cause !== 'session-taken-over' ? { mqttVersion: o.mqttVersion } : {}),
   };
   return classifyFailure(input)?.id;
@@ -247,12 +269,21 @@ function classifyCause(o: DisconnectObservation): Classified {
       break;
   }
   if (o.phase === 'connect' && (o.reasonCode !== undefined || /connection refused/i.test(msg))) {
-    const info = o.reasonCode !== undefined ? describeConnack(o.reasonCode, o.mqttVersion ?? (o.reasonCode >= 0x80 ? 5 : 4)) : undefined;
-    return withRc('connack-refused', info ? `CONNACK ${info.hex} ${info.name}: ${info.meaning}` : msg || 'CONNACK refused');
+    const info =
+      o.reasonCode !== undefined
+        ? describeConnack(o.reasonCode, o.mqttVersion ?? (o.reasonCode >= 0x80 ? 5 : 4))
+        : undefined;
+    return withRc(
+      'connack-refused',
+      info ? `CONNACK ${info.hex} ${info.name}: ${info.meaning}` : msg || 'CONNACK refused',
+    );
   }
   if (code === '' && msg === '') {
     // Stream ended with no error and no DISCONNECT: the peer closed the TCP connection (FIN).
-    return { cause: 'broker-closed', detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT' };
+    return {
+      cause: 'broker-closed',
+      detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT',
+    };
   }
   return { cause: 'unknown', detail: [code, msg].filter(Boolean).join(' ') };
 }
@@ -271,9 +302,19 @@ export function failureOfSoakAttempt(
     case 'no-connack':
       return { phase: 'mqtt', code: 'CONNACK_TIMEOUT', message };
     case 'not-mqtt':
-      return { phase: 'mqtt', code: /HTTP server/.test(message) ? 'HTTP_SERVER' : /TLS server/.test(message) ? 'TLS_SERVER' : 'MALFORMED_PACKET', message };
+      return {
+        phase: 'mqtt',
+        code: /HTTP server/.test(message)
+          ? 'HTTP_SERVER'
+          : /TLS server/.test(message)
+            ? 'TLS_SERVER'
+            : 'MALFORMED_PACKET',
+        message,
+      };
     case 'connack-refused':
-      return ev.reasonCode === undefined ? undefined : { phase: 'mqtt', code: 'CONNACK_REFUSED', reasonCode: ev.reasonCode, mqttVersion, message };
+      return ev.reasonCode === undefined
+        ? undefined
+        : { phase: 'mqtt', code: 'CONNACK_REFUSED', reasonCode: ev.reasonCode, mqttVersion, message };
     case 'broker-closed':
       return { phase: 'mqtt', code: 'CLOSED_BEFORE_CONNACK', message };
     case 'reset':

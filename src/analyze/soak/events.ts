@@ -42,7 +42,16 @@ export type SoakEvent =
   | { type: 'start'; v: number; t: number; runId: string; info: SoakRunInfo }
   | { type: 'client'; t: number; client: number; clientId: string }
   | { type: 'connect'; t: number; client: number; attempt: number; sessionPresent: boolean; sessionExpected: boolean }
-  | { type: 'connect-failed'; t: number; client: number; attempt: number; cause: DisconnectCause; detail: string; reasonCode?: number; kb?: string }
+  | {
+      type: 'connect-failed';
+      t: number;
+      client: number;
+      attempt: number;
+      cause: DisconnectCause;
+      detail: string;
+      reasonCode?: number;
+      kb?: string;
+    }
   | {
       type: 'disconnect';
       /** When the loss was detected. */
@@ -92,8 +101,34 @@ function validInfo(i: unknown): boolean {
   );
 }
 
-const CONNECTION_NUMBERS = ['connects', 'reconnects', 'maxReconnectsPerClient', 'disconnects', 'connectFailures', 'sessionsLost', 'downtimeTotalMs', 'worstClientDowntimeMs', 'uptimePct', 'flaps', 'flapThresholdMs', 'neverConnected', 'connectedNow'];
-const MESSAGE_NUMBERS = ['sent', 'received', 'lost', 'duplicates', 'outOfOrder', 'late', 'skippedOffline', 'inflightAtDisconnect', 'recoveredAfterReconnect', 'foreign', 'lossPct'];
+const CONNECTION_NUMBERS = [
+  'connects',
+  'reconnects',
+  'maxReconnectsPerClient',
+  'disconnects',
+  'connectFailures',
+  'sessionsLost',
+  'downtimeTotalMs',
+  'worstClientDowntimeMs',
+  'uptimePct',
+  'flaps',
+  'flapThresholdMs',
+  'neverConnected',
+  'connectedNow',
+];
+const MESSAGE_NUMBERS = [
+  'sent',
+  'received',
+  'lost',
+  'duplicates',
+  'outOfOrder',
+  'late',
+  'skippedOffline',
+  'inflightAtDisconnect',
+  'recoveredAfterReconnect',
+  'foreign',
+  'lossPct',
+];
 
 function validHistogram(h: unknown): boolean {
   return (
@@ -111,27 +146,69 @@ function validHistogram(h: unknown): boolean {
 
 /** The parts of a summary the report reads; the rest is carried as written. */
 function validSummary(x: unknown): boolean {
-  if (!isObj(x) || !num(x.atMs) || !num(x.startedMs) || !num(x.elapsedMs) || !int(x.clients) || !Array.isArray(x.perClient)) return false;
+  if (
+    !isObj(x) ||
+    !num(x.atMs) ||
+    !num(x.startedMs) ||
+    !num(x.elapsedMs) ||
+    !int(x.clients) ||
+    !Array.isArray(x.perClient)
+  )
+    return false;
   const c = x.connections;
   const m = x.messages;
   if (!isObj(c) || !CONNECTION_NUMBERS.every((k) => num(c[k])) || !isObj(c.byCause)) return false;
   if (!Object.entries(c.byCause).every(([k, v]) => CAUSE_SET.has(k) && num(v))) return false;
   if (!isObj(m) || !MESSAGE_NUMBERS.every((k) => num(m[k]))) return false;
   const lat = m.latencyMs;
-  if (lat !== null && lat !== undefined && !(isObj(lat) && ['count', 'avg', 'p50', 'p90', 'p99', 'max'].every((k) => num(lat[k])))) return false;
+  if (
+    lat !== null &&
+    lat !== undefined &&
+    !(isObj(lat) && ['count', 'avg', 'p50', 'p90', 'p99', 'max'].every((k) => num(lat[k])))
+  )
+    return false;
   const f = x.fleet;
-  if (f !== undefined && !(isObj(f) && num(f.askedPerS) && int(f.firstConnects) && (f.achievedPerS === null || num(f.achievedPerS)) && (f.connackMs === null || isObj(f.connackMs)))) return false;
+  if (
+    f !== undefined &&
+    !(
+      isObj(f) &&
+      num(f.askedPerS) &&
+      int(f.firstConnects) &&
+      (f.achievedPerS === null || num(f.achievedPerS)) &&
+      (f.connackMs === null || isObj(f.connackMs))
+    )
+  )
+    return false;
   const sat = x.saturation;
-  if (sat !== undefined && !(isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k])))) return false;
+  if (
+    sat !== undefined &&
+    !(isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k])))
+  )
+    return false;
   const w = x.window;
-  if (w !== undefined && !(isObj(w) && num(w.fromMs) && num(w.toMs) && validHistogram(w.latency) && validHistogram(w.connack))) return false;
+  if (
+    w !== undefined &&
+    !(isObj(w) && num(w.fromMs) && num(w.toMs) && validHistogram(w.latency) && validHistogram(w.connack))
+  )
+    return false;
   return x.perClient.every(
-    (r) => isObj(r) && int(r.client) && ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) => num(r[k])),
+    (r) =>
+      isObj(r) &&
+      int(r.client) &&
+      ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) =>
+        num(r[k]),
+      ),
   );
 }
 
 const failure = (e: Obj): boolean =>
-  int(e.client) && str(e.cause) && CAUSE_SET.has(e.cause) && str(e.detail) && opt(e.reasonCode, num) && opt(e.kb, str) && opt(e.silentSinceMs, num);
+  int(e.client) &&
+  str(e.cause) &&
+  CAUSE_SET.has(e.cause) &&
+  str(e.detail) &&
+  opt(e.reasonCode, num) &&
+  opt(e.kb, str) &&
+  opt(e.silentSinceMs, num);
 
 /** Per event type: does a parsed line have the fields, of the types, the replay needs? */
 const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {

@@ -57,7 +57,8 @@ export class MergeableHistogram {
   /** Add another histogram (or its JSON form) into this one. */
   merge(other: MergeableHistogram | SerializedHistogram): this {
     const s = other instanceof MergeableHistogram ? other.toJSON() : other;
-    if (s.base !== HISTOGRAM_BASE || s.unit !== 'us') throw new Error(`histogram scheme ${s.base}/${s.unit} is not ${HISTOGRAM_BASE}/us`);
+    if (s.base !== HISTOGRAM_BASE || s.unit !== 'us')
+      throw new Error(`histogram scheme ${s.base}/${s.unit} is not ${HISTOGRAM_BASE}/us`);
     for (const [k, c] of s.buckets) this.counts.set(k, (this.counts.get(k) ?? 0) + c);
     this.n += s.count;
     this.sum += s.sumMs;

@@ -124,7 +124,11 @@ export interface FleetSummary {
 
 export const MAX_CLIENT_ROWS = 50;
 
-export function summarizeConnections(timelines: readonly ConnectionTimeline[], now: number, flapThresholdMs: number): ConnectionSummary {
+export function summarizeConnections(
+  timelines: readonly ConnectionTimeline[],
+  now: number,
+  flapThresholdMs: number,
+): ConnectionSummary {
   const byCause: Partial<Record<DisconnectCause, number>> = {};
   const outages: number[] = [];
   const attempts: number[] = [];
@@ -155,7 +159,8 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     disconnects += tl.disconnects;
     failures += tl.connectFailures;
     sessionsLost += tl.sessionsLost;
-    for (const [k, v] of Object.entries(tl.byCause)) byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
+    for (const [k, v] of Object.entries(tl.byCause))
+      byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
     for (const v of tl.outagesMs) outages.push(v);
     for (const v of tl.attemptsPerOutage) attempts.push(v);
     for (const v of tl.connectedMs) connected.push(v);
@@ -177,7 +182,8 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     const lo = tl.longestOutage(now);
     if (lo) {
       const ms = (lo.toMs ?? now) - lo.fromMs;
-      if (!longest || ms > longest.ms) longest = { client: lo.client, fromMs: lo.fromMs, toMs: lo.toMs ?? null, ms, cause: lo.cause };
+      if (!longest || ms > longest.ms)
+        longest = { client: lo.client, fromMs: lo.fromMs, toMs: lo.toMs ?? null, ms, cause: lo.cause };
     }
   }
   const ttr = summarize(outages);
@@ -202,14 +208,31 @@ export function summarizeConnections(timelines: readonly ConnectionTimeline[], n
     flapThresholdMs,
     neverConnected: never,
     connectedNow: up,
-    ...(silentN > 0 ? { silent: { outages: silentN, detectionDelayAvgMs: silentSum / silentN, detectionDelayMaxMs: silentMax } } : {}),
+    ...(silentN > 0
+      ? { silent: { outages: silentN, detectionDelayAvgMs: silentSum / silentN, detectionDelayMaxMs: silentMax } }
+      : {}),
   };
 }
 
-export function summarizeMessages(trackers: readonly SeqTracker[], now: number, graceMs: number, latency: LatencyHistogram): MessageSummary {
+export function summarizeMessages(
+  trackers: readonly SeqTracker[],
+  now: number,
+  graceMs: number,
+  latency: LatencyHistogram,
+): MessageSummary {
   const total: MessageCounts = {
-    sent: 0, received: 0, lost: 0, duplicates: 0, outOfOrder: 0, late: 0, skippedOffline: 0, sentOffline: 0, deliveredOffline: 0,
-    inflightAtDisconnect: 0, recoveredAfterReconnect: 0, foreign: 0,
+    sent: 0,
+    received: 0,
+    lost: 0,
+    duplicates: 0,
+    outOfOrder: 0,
+    late: 0,
+    skippedOffline: 0,
+    sentOffline: 0,
+    deliveredOffline: 0,
+    inflightAtDisconnect: 0,
+    recoveredAfterReconnect: 0,
+    foreign: 0,
   };
   for (const t of trackers) {
     const c = t.counts(now, graceMs);
@@ -224,7 +247,14 @@ export function summarizeMessages(trackers: readonly SeqTracker[], now: number, 
 
 export function latencySummary(h: LatencyHistogram | undefined): LatencySummary | null {
   if (!h || h.count === 0) return null;
-  return { count: h.count, avg: h.mean, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: h.max };
+  return {
+    count: h.count,
+    avg: h.mean,
+    p50: h.percentile(50),
+    p90: h.percentile(90),
+    p99: h.percentile(99),
+    max: h.max,
+  };
 }
 
 export function clientRows(
@@ -254,6 +284,8 @@ export function clientRows(
   });
   if (rows.length <= limit) return rows;
   return [...rows]
-    .sort((a, b) => b.lost - a.lost || b.reconnects - a.reconnects || b.downtimeMs - a.downtimeMs || a.client - b.client)
+    .sort(
+      (a, b) => b.lost - a.lost || b.reconnects - a.reconnects || b.downtimeMs - a.downtimeMs || a.client - b.client,
+    )
     .slice(0, limit);
 }

@@ -27,23 +27,49 @@ export function checkThresholds(s: SoakSummary, t: SoakThresholds): ThresholdRes
   if (t.maxReconnects !== undefined) {
     const actual = s.connections.maxReconnectsPerClient;
     const pass = actual <= t.maxReconnects;
-    out.push({ id: 'max-reconnects', limit: t.maxReconnects, actual, pass, text: `reconnects ${actual} ${pass ? '≤' : '>'} ${t.maxReconnects} (worst client)` });
+    out.push({
+      id: 'max-reconnects',
+      limit: t.maxReconnects,
+      actual,
+      pass,
+      text: `reconnects ${actual} ${pass ? '≤' : '>'} ${t.maxReconnects} (worst client)`,
+    });
   }
   if (t.maxLossPct !== undefined) {
     const actual = s.messages.lossPct;
     const pass = actual <= t.maxLossPct;
-    out.push({ id: 'max-loss', limit: t.maxLossPct, actual, pass, text: `loss ${fmtPct(actual)} ${pass ? '≤' : '>'} ${fmtPct(t.maxLossPct)} (${s.messages.lost} of ${s.messages.sent})` });
+    out.push({
+      id: 'max-loss',
+      limit: t.maxLossPct,
+      actual,
+      pass,
+      text: `loss ${fmtPct(actual)} ${pass ? '≤' : '>'} ${fmtPct(t.maxLossPct)} (${s.messages.lost} of ${s.messages.sent})`,
+    });
   }
   if (t.maxDowntimeMs !== undefined) {
     const actual = s.connections.worstClientDowntimeMs;
     const pass = actual <= t.maxDowntimeMs;
-    out.push({ id: 'max-downtime', limit: t.maxDowntimeMs, actual, pass, text: `downtime ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxDowntimeMs)} (worst client)` });
+    out.push({
+      id: 'max-downtime',
+      limit: t.maxDowntimeMs,
+      actual,
+      pass,
+      text: `downtime ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxDowntimeMs)} (worst client)`,
+    });
   }
   if (t.maxP99Ms !== undefined) {
     const actual = s.messages.latencyMs?.p99 ?? Number.NaN;
     // No latency sample at all cannot prove the p99 bound: that fails, it does not pass silently.
     const pass = Number.isFinite(actual) && actual <= t.maxP99Ms;
-    out.push({ id: 'max-p99', limit: t.maxP99Ms, actual, pass, text: Number.isFinite(actual) ? `p99 ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxP99Ms)}` : 'p99 unknown: no message came back' });
+    out.push({
+      id: 'max-p99',
+      limit: t.maxP99Ms,
+      actual,
+      pass,
+      text: Number.isFinite(actual)
+        ? `p99 ${formatDuration(actual)} ${pass ? '≤' : '>'} ${formatDuration(t.maxP99Ms)}`
+        : 'p99 unknown: no message came back',
+    });
   }
   return out;
 }
@@ -79,7 +105,9 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
   const c = s.connections;
   const by = (k: DisconnectCause) => c.byCause[k] ?? 0;
   const finished = ctx.end !== 'signal' && ctx.end !== 'killed';
-  const notServed = (Object.entries(c.byCause) as Array<[DisconnectCause, number]>).filter(([k]) => NOT_SERVED_CAUSES.has(k)).sort((a, b) => b[1] - a[1]);
+  const notServed = (Object.entries(c.byCause) as Array<[DisconnectCause, number]>)
+    .filter(([k]) => NOT_SERVED_CAUSES.has(k))
+    .sort((a, b) => b[1] - a[1]);
   const topNotServed = notServed[0] ? ` (${CAUSE_INFO[notServed[0][0]].title}: ${notServed[0][1]})` : '';
   if (finished && c.connects > 0 && c.neverConnected > 0) {
     out.push({
@@ -97,7 +125,8 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
       status: 'fail',
       title: 'no message sent',
       summary: `0 messages sent${topNotServed}`,
-      explanation: 'the clients connected but none became ready to publish (each publishes only after its subscription is acknowledged), so nothing was measured: no traffic is never healthy',
+      explanation:
+        'the clients connected but none became ready to publish (each publishes only after its subscription is acknowledged), so nothing was measured: no traffic is never healthy',
       hint: 'check the broker answers SUBSCRIBE (mqtt-doctor probe --method echo <url>)',
     });
   }
@@ -122,12 +151,14 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
       id: 'keepalive',
       status: 'warn',
       title: regular ? 'reconnect loop' : 'keepalive timeouts / resets',
-      summary: regular && c.connectedMs
-        ? `${silent} keepalive timeouts/resets, each after ~${formatDuration(c.connectedMs.p50)} connected`
-        : `${silent} keepalive timeouts/resets`,
-      explanation: regular && c.connectedMs
-        ? `${silent} disconnects by keepalive timeout or reset, each after about ${formatDuration(c.connectedMs.p50)} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
-        : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
+      summary:
+        regular && c.connectedMs
+          ? `${silent} keepalive timeouts/resets, each after ~${formatDuration(c.connectedMs.p50)} connected`
+          : `${silent} keepalive timeouts/resets`,
+      explanation:
+        regular && c.connectedMs
+          ? `${silent} disconnects by keepalive timeout or reset, each after about ${formatDuration(c.connectedMs.p50)} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
+          : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
       hint: 'measure the idle timeout of this path and pick a keepalive below it: mqtt-doctor keepalive-tune <url>',
     });
   }
@@ -157,7 +188,8 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
       status: 'fail',
       title: 'no message came back',
       summary: `0 of ${s.messages.sent} messages received`,
-      explanation: 'every client published to its own topic and subscribed to it, yet nothing arrived: the broker refused the subscription or the publish (ACL), or drops messages',
+      explanation:
+        'every client published to its own topic and subscribed to it, yet nothing arrived: the broker refused the subscription or the publish (ACL), or drops messages',
       hint: 'check the broker ACL for mqtt-doctor/soak/#, or run mqtt-doctor probe --method echo',
     });
   }

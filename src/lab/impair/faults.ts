@@ -131,9 +131,7 @@ export function outageTransitions(outages: readonly Outage[]): Array<{ atMs: num
 }
 
 /** What the NAT/LB tracker decides for a flow at `nowMs`. */
-export type FlowDecision =
-  | { kind: 'alive'; checkAgainAtMs: number }
-  | { kind: 'expired' };
+export type FlowDecision = { kind: 'alive'; checkAgainAtMs: number } | { kind: 'expired' };
 
 /**
  * A flow is idle only when nothing crossed in either direction and nothing is still in flight; it loses its
@@ -146,9 +144,13 @@ export function natDecision(lastActivityMs: number, inFlight: boolean, natIdleMs
 }
 
 /** The per-connection fates scheduled from its open (blackhole-after, reset-after), earliest first. */
-export function connectionFates(faults: ImpairFaults, openedAtMs: number): Array<{ atMs: number; kind: 'blackhole' | 'reset' }> {
+export function connectionFates(
+  faults: ImpairFaults,
+  openedAtMs: number,
+): Array<{ atMs: number; kind: 'blackhole' | 'reset' }> {
   const fates: Array<{ atMs: number; kind: 'blackhole' | 'reset' }> = [];
-  if (faults.blackholeAfterMs !== undefined) fates.push({ atMs: openedAtMs + faults.blackholeAfterMs, kind: 'blackhole' });
+  if (faults.blackholeAfterMs !== undefined)
+    fates.push({ atMs: openedAtMs + faults.blackholeAfterMs, kind: 'blackhole' });
   if (faults.resetAfterMs !== undefined) fates.push({ atMs: openedAtMs + faults.resetAfterMs, kind: 'reset' });
   return fates.sort((a, b) => a.atMs - b.atMs);
 }

@@ -216,10 +216,13 @@ class Direction {
     if (wait <= 0) {
       this.flush();
     } else if (wait > 2) {
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.flush(true);
-      }, Math.floor(wait - 1));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.flush(true);
+        },
+        Math.floor(wait - 1),
+      );
     } else {
       this.immediate = setImmediate(() => {
         this.immediate = undefined;
@@ -258,7 +261,11 @@ class Direction {
   }
 
   private maybeResume(): void {
-    if (this.paused && this.queuedBytes + this.dst.writableLength <= HIGH_WATER_BYTES / 2 && !this.dst.writableNeedDrain) {
+    if (
+      this.paused &&
+      this.queuedBytes + this.dst.writableLength <= HIGH_WATER_BYTES / 2 &&
+      !this.dst.writableNeedDrain
+    ) {
       this.paused = false;
       this.src.resume();
     }
@@ -319,7 +326,12 @@ class Connection {
 
   open(): void {
     const f = this.proxy.faults;
-    const upstream = connect({ host: this.proxy.targetHost, port: this.proxy.targetPort, allowHalfOpen: true, noDelay: true });
+    const upstream = connect({
+      host: this.proxy.targetHost,
+      port: this.proxy.targetPort,
+      allowHalfOpen: true,
+      noDelay: true,
+    });
     this.upstream = upstream;
     const link = linkFaultsOf(f);
     this.upDir = new Direction(this.client, upstream, link, this, true);
@@ -341,7 +353,9 @@ class Connection {
 
     if (f.natIdleMs !== undefined) this.armNat(f.natIdleMs);
     for (const fate of connectionFates(f, this.openedAtMs)) {
-      this.timers.push(runAt(this.proxy, fate.atMs, () => (fate.kind === 'blackhole' ? this.blackhole() : this.reset('reset-after'))));
+      this.timers.push(
+        runAt(this.proxy, fate.atMs, () => (fate.kind === 'blackhole' ? this.blackhole() : this.reset('reset-after'))),
+      );
     }
   }
 
@@ -353,7 +367,13 @@ class Connection {
         // docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-troubleshooting.html); the other end hears nothing.
         this.proxy.count.resets++;
         this.closeReason = `nat-idle reset of the ${side} on use`;
-        this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'nat-idle', detail: `${side} sent after the mapping expired` });
+        this.proxy.emit({
+          type: 'reset',
+          conn: this.id,
+          atMs: this.proxy.now(),
+          reason: 'nat-idle',
+          detail: `${side} sent after the mapping expired`,
+        });
         from.resetAndDestroy();
       }
       return;
@@ -369,7 +389,13 @@ class Connection {
     this.closeReason = `${side} ${err.code ?? err.message}`;
     if (!other.destroyed) {
       this.proxy.count.resets++;
-      this.proxy.emit({ type: 'reset', conn: this.id, atMs: this.proxy.now(), reason: 'peer', detail: this.closeReason });
+      this.proxy.emit({
+        type: 'reset',
+        conn: this.id,
+        atMs: this.proxy.now(),
+        reason: 'peer',
+        detail: this.closeReason,
+      });
       other.resetAndDestroy();
     }
   }
@@ -495,7 +521,12 @@ export class LatenessRing {
     const count = Math.min(this.n, this.size);
     if (count === 0) return { releases: this.n, p50Ms: 0, p99Ms: 0, maxMs: 0 };
     const sorted = Array.from(this.buf.subarray(0, count)).sort((a, b) => a - b);
-    return { releases: this.n, p50Ms: percentile(sorted, 50), p99Ms: percentile(sorted, 99), maxMs: sorted[count - 1] ?? 0 };
+    return {
+      releases: this.n,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted[count - 1] ?? 0,
+    };
   }
 }
 
@@ -668,7 +699,11 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
           const s = makeServer();
           server = s;
           listen(s, host, port).catch((err: Error) =>
-            core.emit({ type: 'error', atMs: core.now(), detail: `could not listen again on ${host}:${port}: ${err.message}` }),
+            core.emit({
+              type: 'error',
+              atMs: core.now(),
+              detail: `could not listen again on ${host}:${port}: ${err.message}`,
+            }),
           );
         }
       }

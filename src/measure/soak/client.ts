@@ -7,7 +7,12 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import { reconnectDelayMs } from '../../config/reconnect.js';
-import { classifyDisconnect, kbEntryFor, type Classified, type DisconnectObservation } from '../../analyze/soak/causes.js';
+import {
+  classifyDisconnect,
+  kbEntryFor,
+  type Classified,
+  type DisconnectObservation,
+} from '../../analyze/soak/causes.js';
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
@@ -66,7 +71,8 @@ type State = 'connecting' | 'subscribing' | 'connected' | 'waiting' | 'stopped';
  * emits them as 'error' and leaves the connection open (client.js `parser.on('error', …)`), so a server that
  * sends bytes that are not MQTT would hold the client until a timeout; soak closes it and names the cause.
  */
-const PROTOCOL_ERROR = /^(Invalid |Cannot parse|Malformed|Packet too short|Not supported|Unknown property|Packet must not|Connect flag|Will (QoS|Retain)|unrecognized packet type)/;
+const PROTOCOL_ERROR =
+  /^(Invalid |Cannot parse|Malformed|Packet too short|Not supported|Unknown property|Packet must not|Connect flag|Will (QoS|Retain)|unrecognized packet type)/;
 
 /** What the client needs to know of a byte stream's first bytes (the transport layer classifies them). */
 export type Sniff = (bytes: Buffer) => 'http' | 'tls' | 'unknown';
@@ -135,7 +141,13 @@ export class SoakClient {
   start(): void {
     const o = this.o;
     o.onEvent({ type: 'client', t: o.now(), client: o.index, clientId: o.clientId });
-    const c = o.connect(o.url, { ...o.mqttOptions, clientId: o.clientId, reconnectPeriod: 0, resubscribe: false, clean: o.clean });
+    const c = o.connect(o.url, {
+      ...o.mqttOptions,
+      clientId: o.clientId,
+      reconnectPeriod: 0,
+      resubscribe: false,
+      clean: o.clean,
+    });
     this.client = c;
     this.tapStream();
     c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
@@ -166,7 +178,8 @@ export class SoakClient {
    */
   private tapStream(): void {
     const o = this.o;
-    const stream = this.client?.stream as (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] }) | undefined;
+    const stream = this.client?.stream as
+      (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] }) | undefined;
     this.transportUp = false;
     this.socketUpMs = undefined;
     this.firstBytes = Buffer.alloc(0);
@@ -186,7 +199,8 @@ export class SoakClient {
       this.transportUp = true;
       this.lastChunkMs = t;
       this.lastByteMs = t;
-      if (this.firstBytes.length < 16) this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
+      if (this.firstBytes.length < 16)
+        this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
     });
   }
 
@@ -266,7 +280,11 @@ export class SoakClient {
     }
     const t = o.now();
     const seq = o.seq.send(t, !online);
-    c.publish(o.topic, encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes), this.payloadOpts);
+    c.publish(
+      o.topic,
+      encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes),
+      this.payloadOpts,
+    );
   }
 
   private onMessage(payload: Buffer): void {
@@ -294,7 +312,11 @@ export class SoakClient {
     const reasonCode = first.reasonCode;
     let { cause, detail, kb } = first;
     // After a CONNACK (ready or still subscribing) a close while another client of this run holds the id is a takeover.
-    if ((this.state === 'connected' || this.state === 'subscribing') && (cause === 'broker-closed' || cause === 'reset') && o.sameIdActive?.()) {
+    if (
+      (this.state === 'connected' || this.state === 'subscribing') &&
+      (cause === 'broker-closed' || cause === 'reset') &&
+      o.sameIdActive?.()
+    ) {
       cause = 'session-taken-over';
       detail = `${detail}, while another client with id ${o.clientId} was connecting`;
       kb = kbEntryFor({ cause, detail }, obs);
@@ -304,9 +326,20 @@ export class SoakClient {
       o.seq.disconnected();
       // A keepalive timeout is noticed up to 1.5 × keepalive after the link went silent: the outage began at
       // the last byte received (an upper bound on its start), and the event says both.
-      const silentSince = cause === 'keepalive-timeout' && this.lastByteMs !== undefined && this.lastByteMs < t ? this.lastByteMs : undefined;
+      const silentSince =
+        cause === 'keepalive-timeout' && this.lastByteMs !== undefined && this.lastByteMs < t
+          ? this.lastByteMs
+          : undefined;
       o.timeline.disconnect(t, cause, silentSince);
-      o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc, ...(silentSince !== undefined ? { silentSinceMs: silentSince } : {}) });
+      o.onEvent({
+        type: 'disconnect',
+        t,
+        client: o.index,
+        cause,
+        detail,
+        ...rc,
+        ...(silentSince !== undefined ? { silentSinceMs: silentSince } : {}),
+      });
     } else {
       o.timeline.connectFailed(t, cause);
       o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
@@ -346,13 +379,25 @@ export class SoakClient {
     const since = this.state === 'subscribing' ? this.connackMs : undefined;
     const c =
       this.state === 'subscribing'
-        ? { cause: 'no-suback' as const, detail: `CONNACK received, no SUBACK in the ${Math.round(t - (since ?? t))} ms left of the run` }
+        ? {
+            cause: 'no-suback' as const,
+            detail: `CONNACK received, no SUBACK in the ${Math.round(t - (since ?? t))} ms left of the run`,
+          }
         : this.lastError || this.protocolError
           ? classifyDisconnect(this.observation())
           : classifyDisconnect({ ...this.observation(), errorMessage: 'connack timeout' });
-    const detail = this.state === 'connecting' && !this.lastError ? `${c.detail} (run ended while connecting)` : c.detail;
+    const detail =
+      this.state === 'connecting' && !this.lastError ? `${c.detail} (run ended while connecting)` : c.detail;
     o.timeline.connectFailed(t, c.cause);
-    o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause: c.cause, detail, ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}) });
+    o.onEvent({
+      type: 'connect-failed',
+      t,
+      client: o.index,
+      attempt: this.attempt,
+      cause: c.cause,
+      detail,
+      ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
+    });
     this.state = 'waiting';
   }
 

@@ -22,7 +22,11 @@ export async function startSoakMetrics(opts: {
   const prom = await import('prom-client');
   const registry = new prom.Registry();
   const registers = [registry];
-  const connected = new prom.Gauge({ name: 'mqtt_doctor_soak_clients_connected', help: 'Soak clients connected now', registers });
+  const connected = new prom.Gauge({
+    name: 'mqtt_doctor_soak_clients_connected',
+    help: 'Soak clients connected now',
+    registers,
+  });
   const clients = new prom.Gauge({ name: 'mqtt_doctor_soak_clients', help: 'Soak clients started', registers });
   const disconnects = new prom.Counter({
     name: 'mqtt_doctor_soak_disconnects_total',
@@ -36,7 +40,11 @@ export async function startSoakMetrics(opts: {
     labelNames: ['cause'] as const,
     registers,
   });
-  const reconnects = new prom.Counter({ name: 'mqtt_doctor_soak_reconnects_total', help: 'Successful reconnects', registers });
+  const reconnects = new prom.Counter({
+    name: 'mqtt_doctor_soak_reconnects_total',
+    help: 'Successful reconnects',
+    registers,
+  });
   const messages = new prom.Counter({
     name: 'mqtt_doctor_soak_messages_total',
     help: 'Messages received, by outcome (received, duplicate, out-of-order, foreign)',

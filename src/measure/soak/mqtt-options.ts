@@ -27,7 +27,9 @@ export function soakMqttOptions(conn: ConnectionConfig, s: SoakMqttSettings): { 
     queueQoSZero: false,
     ...(t.username !== undefined ? { username: t.username } : {}),
     ...(t.password !== undefined ? { password: t.password } : {}),
-    ...(conn.mqttVersion === 5 && !s.clean && s.sessionExpiryS !== undefined ? { properties: { sessionExpiryInterval: s.sessionExpiryS } } : {}),
+    ...(conn.mqttVersion === 5 && !s.clean && s.sessionExpiryS !== undefined
+      ? { properties: { sessionExpiryInterval: s.sessionExpiryS } }
+      : {}),
   };
   if (t.secure) {
     Object.assign(options, {

@@ -52,7 +52,13 @@ export function decodeSoakMessage(buf: Buffer): SoakMessage | undefined {
   if (buf[0] !== 0x7b) return undefined;
   try {
     const o = JSON.parse(buf.toString('latin1')) as Record<string, unknown>;
-    if (typeof o.run !== 'string' || typeof o.client !== 'number' || typeof o.seq !== 'number' || typeof o.t !== 'number') return undefined;
+    if (
+      typeof o.run !== 'string' ||
+      typeof o.client !== 'number' ||
+      typeof o.seq !== 'number' ||
+      typeof o.t !== 'number'
+    )
+      return undefined;
     return { run: o.run, client: o.client, seq: o.seq, sentMs: o.t };
   } catch {
     return undefined;

@@ -13,7 +13,13 @@ import { sniff } from '../../transport/mqtt-wire.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
 import { SOAK_FILE_VERSION, type EndReason, type SoakEvent, type SoakRunInfo } from '../../analyze/soak/events.js';
-import { clientRows, latencySummary, summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
+import {
+  clientRows,
+  latencySummary,
+  summarizeConnections,
+  summarizeMessages,
+  type SoakSummary,
+} from '../../analyze/soak/summary.js';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import type { PayloadFormat } from './payload.js';
 import { SoakClient, type ConnectFn } from './client.js';
@@ -129,7 +135,13 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     if (ev.type === 'connect-failed') {
       failures += 1;
       if (ev.cause === 'connack-refused' && isPermanentRefusal(ev.reasonCode, mqttVersion)) refusals += 1;
-      if (!everConnected && o.stopAfterRefusals !== undefined && refusals === failures && refusals >= o.stopAfterRefusals) stopForRefusals?.();
+      if (
+        !everConnected &&
+        o.stopAfterRefusals !== undefined &&
+        refusals === failures &&
+        refusals >= o.stopAfterRefusals
+      )
+        stopForRefusals?.();
     }
     o.onEvent(ev);
   };
@@ -165,9 +177,12 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       connackMs: latencySummary(connack),
       askedPerS: o.rampPerS,
       firstConnects,
-      achievedPerS: firstConnects > 1 && lastFirstConnectMs !== undefined && lastFirstConnectMs > startedMs ? (1000 * firstConnects) / (lastFirstConnectMs - startedMs) : null,
+      achievedPerS:
+        firstConnects > 1 && lastFirstConnectMs !== undefined && lastFirstConnectMs > startedMs
+          ? (1000 * firstConnects) / (lastFirstConnectMs - startedMs)
+          : null,
     },
-    ...(o.watchSelf ?? o.now === undefined ? { saturation: saturation.summary() } : {}),
+    ...((o.watchSelf ?? o.now === undefined) ? { saturation: saturation.summary() } : {}),
   });
 
   // Only ids used by more than one client need the takeover lookup (an idle fleet of unique ids pays nothing).
@@ -211,7 +226,9 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
         windowConnack.record(ms);
       },
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
-      ...((idCount.get(clientId) ?? 0) > 1 ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) } : {}),
+      ...((idCount.get(clientId) ?? 0) > 1
+        ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) }
+        : {}),
     });
     clients.push(c);
     if ((idCount.get(clientId) ?? 0) > 1) byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
@@ -300,7 +317,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     // Ramp: start clients in batches every 10 ms (or all at once when the ramp allows).
     let next = 0;
     const rampStep = () => {
-      const due = o.rampPerS <= 0 ? o.clients : Math.min(o.clients, Math.floor(((now() - startedMs) / 1000) * o.rampPerS) + 1);
+      const due =
+        o.rampPerS <= 0 ? o.clients : Math.min(o.clients, Math.floor(((now() - startedMs) / 1000) * o.rampPerS) + 1);
       while (next < due && !finished) startClient(next++);
       if (next >= o.clients && rampTimer) {
         clearInterval(rampTimer);
@@ -319,4 +337,3 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     done,
   };
 }
-

@@ -30,7 +30,12 @@ export function timeAxis(x: ScaleTime<number, number>, box: Box, ticks = 8): str
 }
 
 /** A value axis on the left of `box` with horizontal gridlines; `format` labels the ticks. */
-export function valueAxis(y: ScaleLinear<number, number>, box: Box, format: (v: number) => string = fmtMs, ticks = 5): string {
+export function valueAxis(
+  y: ScaleLinear<number, number>,
+  box: Box,
+  format: (v: number) => string = fmtMs,
+  ticks = 5,
+): string {
   const parts: string[] = ['<g class="grid">'];
   const labels: string[] = [];
   for (const v of y.ticks(ticks)) {

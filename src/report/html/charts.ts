@@ -22,7 +22,9 @@ export function barChart(id: string, title: string, alt: string, rows: BarRow[])
   const left = 200;
   const height = rows.length * rowH + 8;
   const max = Math.max(1, ...rows.map((r) => r.value));
-  const x = scaleLinear().domain([0, max]).range([0, WIDTH - left - 60]);
+  const x = scaleLinear()
+    .domain([0, max])
+    .range([0, WIDTH - left - 60]);
   const body = rows
     .map((r, i) => {
       const y = 4 + i * rowH;
@@ -84,7 +86,10 @@ export function durationHistogram(id: string, title: string, what: string, value
     .join('');
   const grid = y
     .ticks(4)
-    .map((v) => `<line class="gridl" x1="${left}" x2="${WIDTH - 10}" y1="${n1(y(v))}" y2="${n1(y(v))}" stroke="currentColor" stroke-opacity=".15"/><text x="${left - 4}" y="${n1(y(v))}" dy="3.5" text-anchor="end">${v}</text>`)
+    .map(
+      (v) =>
+        `<line class="gridl" x1="${left}" x2="${WIDTH - 10}" y1="${n1(y(v))}" y2="${n1(y(v))}" stroke="currentColor" stroke-opacity=".15"/><text x="${left - 4}" y="${n1(y(v))}" dy="3.5" text-anchor="end">${v}</text>`,
+    )
     .join('');
   const sorted = [...values].sort((a, b) => a - b);
   const p50 = sorted[Math.floor((sorted.length - 1) / 2)]!;

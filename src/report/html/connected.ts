@@ -14,7 +14,10 @@ export interface ConnectedBucket {
 }
 
 /** Sweep the connect (+1) / disconnect (−1) changes: the most connected at once, and the fewest after all were up. */
-export function lowestAfterAll(changes: Array<[number, number]>, clients: number): { lowestAfterAll: { count: number; at: number } | undefined; mostConnected: number } {
+export function lowestAfterAll(
+  changes: Array<[number, number]>,
+  clients: number,
+): { lowestAfterAll: { count: number; at: number } | undefined; mostConnected: number } {
   let now = 0;
   let most = 0;
   let low: { count: number; at: number } | undefined;
@@ -27,7 +30,12 @@ export function lowestAfterAll(changes: Array<[number, number]>, clients: number
 }
 
 /** Step series of connected clients, reduced to min / max / last per bucket so a short dip survives downsampling. */
-export function connectedBuckets(changes: Array<[number, number]>, fromMs: number, toMs: number, buckets: number): ConnectedBucket[] {
+export function connectedBuckets(
+  changes: Array<[number, number]>,
+  fromMs: number,
+  toMs: number,
+  buckets: number,
+): ConnectedBucket[] {
   const sorted = [...changes].sort((a, b) => a[0] - b[0]);
   const width = (toMs - fromMs) / buckets;
   const out: ConnectedBucket[] = [];

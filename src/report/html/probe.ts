@@ -28,7 +28,14 @@ export interface ProbeHtmlInput {
   failedPhase?: string | undefined;
   method: string;
   samples: ProbeHtmlSample[];
-  rtt: { sent: number; received: number; lost: number; lossPct: number; p50?: number | undefined; p99?: number | undefined };
+  rtt: {
+    sent: number;
+    received: number;
+    lost: number;
+    lossPct: number;
+    p50?: number | undefined;
+    p99?: number | undefined;
+  };
   grants: Array<[string, string]>;
   findings: FindingItem[];
 }
@@ -45,17 +52,32 @@ export function probeHtmlInput(report: Report<ProbeData>): ProbeHtmlInput {
   if (p.tls) phases.push({ name: 'TLS', ms: p.tls.ms });
   if (p.ws) phases.push({ name: 'WebSocket', ms: p.ws.ms });
   if (p.connack) phases.push({ name: 'CONNACK', ms: p.connack.ms });
-  const grants = report.view?.find((s): s is Extract<Section, { kind: 'pairs' }> => s.kind === 'pairs' && s.title === 'Broker granted')?.pairs ?? [];
+  const grants =
+    report.view?.find(
+      (s): s is Extract<Section, { kind: 'pairs' }> => s.kind === 'pairs' && s.title === 'Broker granted',
+    )?.pairs ?? [];
   const s = d.rtt.stats;
   return {
     header: {
       title: `mqtt-doctor probe: ${report.target?.url ?? 'target'}`,
       subtitle: `${report.startedAt} → ${report.finishedAt}`,
       verdict: { status: report.verdict.status, summary: report.verdict.summary },
-      failed: d.thresholds.filter((t) => !t.pass).map((t) => `--${t.id}: ${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(2)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`),
+      failed: d.thresholds
+        .filter((t) => !t.pass)
+        .map(
+          (t) =>
+            `--${t.id}: ${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(2)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`,
+        ),
       pairs: [
         ['target', report.target?.url ?? '—'],
-        ['method', d.method === 'echo' ? `echo (PUBLISH QoS ${d.qos} to its own subscription)` : d.method === 'ping' ? 'ping (PINGREQ → PINGRESP)' : 'TCP connect (tcping)'],
+        [
+          'method',
+          d.method === 'echo'
+            ? `echo (PUBLISH QoS ${d.qos} to its own subscription)`
+            : d.method === 'ping'
+              ? 'ping (PINGREQ → PINGRESP)'
+              : 'TCP connect (tcping)',
+        ],
         ['MQTT', `${d.mqttVersion}${d.fellBackTo311 ? ' (MQTT 5 refused)' : ''}`],
         ['client id', d.clientId],
         ...(d.impair ? [['impair', `${d.impair.spec} via ${d.impair.via}`] as [string, string]] : []),
@@ -66,22 +88,45 @@ export function probeHtmlInput(report: Report<ProbeData>): ProbeHtmlInput {
     phases,
     failedPhase: d.failure && !d.serverDisconnect ? (PHASE_NAME[d.failure.phase] ?? d.failure.phase) : undefined,
     method: d.method,
-    samples: d.samples.map((x) => ({ seq: x.seq, rttMs: x.rttMs, lateMs: x.lateMs, duplicate: x.duplicate, error: x.error })),
-    rtt: { sent: d.rtt.sent, received: d.rtt.received, lost: d.rtt.lost, lossPct: d.rtt.lossPct, p50: s?.p50, p99: s?.p99 },
+    samples: d.samples.map((x) => ({
+      seq: x.seq,
+      rttMs: x.rttMs,
+      lateMs: x.lateMs,
+      duplicate: x.duplicate,
+      error: x.error,
+    })),
+    rtt: {
+      sent: d.rtt.sent,
+      received: d.rtt.received,
+      lost: d.rtt.lost,
+      lossPct: d.rtt.lossPct,
+      p50: s?.p50,
+      p99: s?.p99,
+    },
     grants,
     findings: report.checks
-      .filter((c) => c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail')
+      .filter(
+        (c) =>
+          c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail',
+      )
       .map((c) => ({ status: c.status, title: c.title, summary: c.summary, explanation: c.explanation, hint: c.hint })),
   };
 }
 
 function waterfall(i: ProbeHtmlInput): string {
   const title = 'Connect waterfall';
-  if (i.phases.length === 0) return noData('waterfall', title, i.failedPhase ? `Nothing completed: the ${i.failedPhase} phase failed.` : 'No phase was timed.');
+  if (i.phases.length === 0)
+    return noData(
+      'waterfall',
+      title,
+      i.failedPhase ? `Nothing completed: the ${i.failedPhase} phase failed.` : 'No phase was timed.',
+    );
   const total = i.phases.reduce((a, p) => a + p.ms, 0);
   const left = 110;
   const rowH = 24;
-  const x = scaleLinear().domain([0, total || 1]).range([left, WIDTH - 90]);
+  const x = scaleLinear()
+    .domain([0, total || 1])
+    .range([left, WIDTH - 90]);
   let start = 0;
   const rows = i.phases.map((p, k) => {
     const y = 6 + k * rowH;
@@ -94,10 +139,20 @@ function waterfall(i: ProbeHtmlInput): string {
   const height = 12 + i.phases.length * rowH + 18;
   const axis = x
     .ticks(6)
-    .map((v) => `<line x1="${n1(x(v))}" x2="${n1(x(v))}" y1="4" y2="${height - 18}" stroke="currentColor" stroke-opacity=".15"/><text x="${n1(x(v))}" y="${height - 4}" text-anchor="middle">${esc(fmtMs(v))}</text>`)
+    .map(
+      (v) =>
+        `<line x1="${n1(x(v))}" x2="${n1(x(v))}" y1="4" y2="${height - 18}" stroke="currentColor" stroke-opacity=".15"/><text x="${n1(x(v))}" y="${height - 4}" text-anchor="middle">${esc(fmtMs(v))}</text>`,
+    )
     .join('');
   const alt = `${fmtMs(total)} from the first lookup to the last phase: ${i.phases.map((p) => `${p.name} ${fmtMs(p.ms)}`).join(', ')}${i.failedPhase ? `; then ${i.failedPhase} failed` : ''}. Each bar starts where the previous phase ended.`;
-  return chart({ id: 'waterfall', title: `${title} (${fmtMs(total)} in total)`, alt, width: WIDTH, height, body: axis + rows.join('') });
+  return chart({
+    id: 'waterfall',
+    title: `${title} (${fmtMs(total)} in total)`,
+    alt,
+    width: WIDTH,
+    height,
+    body: axis + rows.join(''),
+  });
 }
 
 function rttChart(i: ProbeHtmlInput): string {
@@ -105,14 +160,20 @@ function rttChart(i: ProbeHtmlInput): string {
   if (i.samples.length === 0) return noData('rtt', title, 'No probe was sent.');
   const box: Box = { left: 70, right: WIDTH - 12, top: 8, bottom: 190 };
   const seqs = i.samples.map((s) => s.seq);
-  const x = scaleLinear().domain([Math.min(...seqs), Math.max(Math.max(...seqs), Math.min(...seqs) + 1)]).range([box.left + 6, box.right - 6]);
+  const x = scaleLinear()
+    .domain([Math.min(...seqs), Math.max(Math.max(...seqs), Math.min(...seqs) + 1)])
+    .range([box.left + 6, box.right - 6]);
   const got = i.samples.filter((s) => s.rttMs !== null);
   const top = Math.max(1, ...got.map((s) => s.rttMs!));
-  const y = scaleLinear().domain([0, top * 1.1]).nice().range([box.bottom - 12, box.top]);
-  const path = line<ProbeHtmlSample>()
-    .defined((s) => s.rttMs !== null)
-    .x((s) => x(s.seq))
-    .y((s) => y(s.rttMs ?? 0))(i.samples) ?? '';
+  const y = scaleLinear()
+    .domain([0, top * 1.1])
+    .nice()
+    .range([box.bottom - 12, box.top]);
+  const path =
+    line<ProbeHtmlSample>()
+      .defined((s) => s.rttMs !== null)
+      .x((s) => x(s.seq))
+      .y((s) => y(s.rttMs ?? 0))(i.samples) ?? '';
   const dots = i.samples
     .map((s) =>
       s.rttMs !== null
@@ -126,7 +187,18 @@ function rttChart(i: ProbeHtmlInput): string {
     .map((v) => `<text x="${n1(x(v))}" y="${box.bottom + 13}" text-anchor="middle">${v}</text>`)
     .join('');
   const alt = `${i.rtt.sent} probes, ${i.rtt.received} answered, ${i.rtt.lost} lost (${i.rtt.lossPct.toFixed(1)}%)${i.rtt.p50 !== undefined ? `; p50 ${fmtMs(i.rtt.p50)}, p99 ${fmtMs(i.rtt.p99)}` : ''}, highest ${fmtMs(got.length ? top : null)}. Red marks on the axis are lost probes; the x axis is the probe number.`;
-  return chart({ id: 'rtt', title, alt, width: WIDTH, height: box.bottom + 20, body: valueAxis(y, box) + xTicks + `<path class="rtt" d="${path}"/>` + dots, legend: [['p50s', 'round trip'], ['lost', 'lost probe']] });
+  return chart({
+    id: 'rtt',
+    title,
+    alt,
+    width: WIDTH,
+    height: box.bottom + 20,
+    body: valueAxis(y, box) + xTicks + `<path class="rtt" d="${path}"/>` + dots,
+    legend: [
+      ['p50s', 'round trip'],
+      ['lost', 'lost probe'],
+    ],
+  });
 }
 
 export function renderProbeHtml(i: ProbeHtmlInput): string {
@@ -135,7 +207,12 @@ export function renderProbeHtml(i: ProbeHtmlInput): string {
     [
       { title: 'Connect', html: waterfall(i) },
       { title: 'Round trip', html: rttChart(i) },
-      { title: 'Broker granted (CONNACK)', html: i.grants.length ? kvTable(i.grants) : '<p class="muted">No CONNACK was accepted, so nothing was granted.</p>' },
+      {
+        title: 'Broker granted (CONNACK)',
+        html: i.grants.length
+          ? kvTable(i.grants)
+          : '<p class="muted">No CONNACK was accepted, so nothing was granted.</p>',
+      },
       { title: 'Findings', html: findingsList(i.findings) },
     ],
     i.generator,

@@ -57,7 +57,6 @@ export interface MessageWindow {
   outOfOrder: number;
 }
 
-
 export interface SoakHtmlInput {
   header: PageHeader;
   generator: string;
@@ -110,15 +109,28 @@ interface LaneState_ {
  * The latency of one checkpoint window from the mergeable histogram soak writes into every checkpoint line
  * (`summary.window.latency`); undefined for files written before it existed, null for a window without messages.
  */
-export function checkpointWindowLatency(ev: Extract<SoakEvent, { type: 'checkpoint' | 'end' }>): LatencySummary | null | undefined {
+export function checkpointWindowLatency(
+  ev: Extract<SoakEvent, { type: 'checkpoint' | 'end' }>,
+): LatencySummary | null | undefined {
   const w = ev.summary.window;
   if (!w) return undefined;
   const h = MergeableHistogram.from(w.latency);
   if (h.count === 0) return null;
-  return { count: h.count, avg: w.latency.sumMs / h.count, p50: h.percentile(50), p90: h.percentile(90), p99: h.percentile(99), max: w.latency.maxMs ?? h.percentile(100) };
+  return {
+    count: h.count,
+    avg: w.latency.sumMs / h.count,
+    p50: h.percentile(50),
+    p90: h.percentile(90),
+    p99: h.percentile(99),
+    max: w.latency.maxMs ?? h.percentile(100),
+  };
 }
 
-export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEvent[], opts: SoakHtmlOptions = {}): SoakHtmlInput {
+export function soakHtmlInput(
+  report: Report<SoakData>,
+  events: readonly SoakEvent[],
+  opts: SoakHtmlOptions = {},
+): SoakHtmlInput {
   const maxLanes = opts.maxLanes ?? 50;
   const buckets = Math.max(10, opts.buckets ?? 600);
   const d = report.data;
@@ -136,7 +148,14 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
   const laneOf = (client: number, t: number): LaneState_ => {
     let l = lanes.get(client);
     if (!l) {
-      l = { lane: { client, segments: [], marks: [], downtimeMs: 0, disconnects: 0 }, state: 'initial', since: t, connected: false, everConnected: false, failedBeforeFirst: false };
+      l = {
+        lane: { client, segments: [], marks: [], downtimeMs: 0, disconnects: 0 },
+        state: 'initial',
+        since: t,
+        connected: false,
+        everConnected: false,
+        failedBeforeFirst: false,
+      };
       lanes.set(client, l);
     }
     return l;
@@ -144,7 +163,8 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
   const close = (l: LaneState_, t: number) => {
     if (t > l.since || l.lane.segments.length === 0) l.lane.segments.push({ from: l.since, to: t, state: l.state });
     // Time before the first connect is downtime only when attempts failed (as the text report counts it).
-    if (l.state !== 'up' && (l.state !== 'initial' || l.failedBeforeFirst)) l.lane.downtimeMs += Math.max(0, t - l.since);
+    if (l.state !== 'up' && (l.state !== 'initial' || l.failedBeforeFirst))
+      l.lane.downtimeMs += Math.max(0, t - l.since);
     l.since = t;
   };
   for (const ev of events) {
@@ -203,7 +223,9 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
   const shown =
     all.length <= maxLanes
       ? all.sort((a, b) => a.client - b.client)
-      : all.sort((a, b) => b.downtimeMs - a.downtimeMs || b.disconnects - a.disconnects || a.client - b.client).slice(0, maxLanes);
+      : all
+          .sort((a, b) => b.downtimeMs - a.downtimeMs || b.disconnects - a.disconnects || a.client - b.client)
+          .slice(0, maxLanes);
   return {
     header: soakHeader(report),
     generator: `${report.tool.name} ${report.tool.version} (${report.command})`,
@@ -225,7 +247,10 @@ export function soakHtmlInput(report: Report<SoakData>, events: readonly SoakEve
     reconnectMs,
     connectedMs,
     findings: report.checks
-      .filter((c) => c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail')
+      .filter(
+        (c) =>
+          c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail',
+      )
       .map((c) => ({ status: c.status, title: c.title, summary: c.summary, explanation: c.explanation, hint: c.hint })),
   };
 }
@@ -240,27 +265,54 @@ function soakHeader(report: Report<SoakData>): PageHeader {
     failed: report.data.thresholds.filter((t) => !t.pass).map((t) => `--${t.id}: ${t.text}`),
     pairs: [
       // info.target is already masked (formatTarget) and names an impair proxy when one was in the path.
-      ['target', report.target?.url && info.target.includes(' via ') ? `${report.target.url}${info.target.slice(info.target.indexOf(' via '))}` : (report.target?.url ?? info.target)],
+      [
+        'target',
+        report.target?.url && info.target.includes(' via ')
+          ? `${report.target.url}${info.target.slice(info.target.indexOf(' via '))}`
+          : (report.target?.url ?? info.target),
+      ],
       ['clients', String(s.clients)],
-      ['traffic', info.ratePerS > 0 ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B` : 'idle (connections only)'],
-      ['session', `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`],
+      [
+        'traffic',
+        info.ratePerS > 0
+          ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
+          : 'idle (connections only)',
+      ],
+      [
+        'session',
+        `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
+      ],
       ['reconnect policy', info.reconnect],
       ['checkpoint every', fmtMs(info.checkpointMs)],
       ['ended', report.data.end],
-      ...(report.data.source ? [['source', `${report.data.source.file}${report.data.source.complete ? '' : ' (no end line: killed run)'}`] as [string, string]] : []),
+      ...(report.data.source
+        ? [
+            [
+              'source',
+              `${report.data.source.file}${report.data.source.complete ? '' : ' (no end line: killed run)'}`,
+            ] as [string, string],
+          ]
+        : []),
       ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
     ],
   };
 }
 
-function countBuckets(times: number[], fromMs: number, toMs: number, buckets: number): Array<{ t: number; count: number }> {
+function countBuckets(
+  times: number[],
+  fromMs: number,
+  toMs: number,
+  buckets: number,
+): Array<{ t: number; count: number }> {
   const width = (toMs - fromMs) / buckets;
   const counts = new Map<number, number>();
   for (const t of times) {
     const b = Math.min(buckets - 1, Math.max(0, Math.floor((t - fromMs) / width)));
     counts.set(b, (counts.get(b) ?? 0) + 1);
   }
-  return [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([b, count]) => ({ t: fromMs + (b + 0.5) * width, count }));
+  return [...counts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([b, count]) => ({ t: fromMs + (b + 0.5) * width, count }));
 }
 
 type SummaryEvent = Extract<SoakEvent, { type: 'checkpoint' | 'end' }>;
@@ -274,19 +326,34 @@ function groupWindows<T extends { from: number; to: number }>(items: T[], max: n
   return out;
 }
 
-function latencyWindows(summaries: SummaryEvent[], fromMs: number, buckets: number, windowLatency: SoakHtmlOptions['windowLatency']): SoakHtmlInput['latency'] {
+function latencyWindows(
+  summaries: SummaryEvent[],
+  fromMs: number,
+  buckets: number,
+  windowLatency: SoakHtmlOptions['windowLatency'],
+): SoakHtmlInput['latency'] {
   // Per-window figures only when every summary line carries them; otherwise the cumulative ones all lines have.
-  const perWindow = windowLatency !== undefined && summaries.length > 0 && summaries.every((ev) => windowLatency(ev) !== undefined);
+  const perWindow =
+    windowLatency !== undefined && summaries.length > 0 && summaries.every((ev) => windowLatency(ev) !== undefined);
   const windows: LatencyWindow[] = [];
   let prev = fromMs;
   for (const ev of summaries) {
     const lat = perWindow ? windowLatency(ev) : ev.summary.messages.latencyMs;
-    if (lat && lat.count > 0 && ev.t > prev) windows.push({ from: prev, to: ev.t, count: lat.count, p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max });
+    if (lat && lat.count > 0 && ev.t > prev)
+      windows.push({ from: prev, to: ev.t, count: lat.count, p50: lat.p50, p90: lat.p90, p99: lat.p99, max: lat.max });
     prev = Math.max(prev, ev.t);
   }
   const merged = groupWindows(windows, buckets, (a, b) =>
     perWindow
-      ? { from: a.from, to: b.to, count: a.count + b.count, p50: (a.p50 * a.count + b.p50 * b.count) / Math.max(1, a.count + b.count), p90: Math.max(a.p90, b.p90), p99: Math.max(a.p99, b.p99), max: Math.max(a.max, b.max) }
+      ? {
+          from: a.from,
+          to: b.to,
+          count: a.count + b.count,
+          p50: (a.p50 * a.count + b.p50 * b.count) / Math.max(1, a.count + b.count),
+          p90: Math.max(a.p90, b.p90),
+          p99: Math.max(a.p99, b.p99),
+          max: Math.max(a.max, b.max),
+        }
       : { ...b, from: a.from },
   );
   return { windows: merged, cumulative: !perWindow };
@@ -301,10 +368,24 @@ function messageWindows(summaries: SummaryEvent[], fromMs: number, buckets: numb
   for (const ev of summaries) {
     const m = ev.summary.messages;
     if (ev.t > prevT) {
-      out.push({ from: prevT, to: ev.t, sent: delta(m.sent, prev?.sent), lost: delta(m.lost, prev?.lost), duplicates: delta(m.duplicates, prev?.duplicates), outOfOrder: delta(m.outOfOrder, prev?.outOfOrder) });
+      out.push({
+        from: prevT,
+        to: ev.t,
+        sent: delta(m.sent, prev?.sent),
+        lost: delta(m.lost, prev?.lost),
+        duplicates: delta(m.duplicates, prev?.duplicates),
+        outOfOrder: delta(m.outOfOrder, prev?.outOfOrder),
+      });
     }
     prev = m;
     prevT = Math.max(prevT, ev.t);
   }
-  return groupWindows(out, buckets, (a, b) => ({ from: a.from, to: b.to, sent: a.sent + b.sent, lost: a.lost + b.lost, duplicates: a.duplicates + b.duplicates, outOfOrder: a.outOfOrder + b.outOfOrder }));
+  return groupWindows(out, buckets, (a, b) => ({
+    from: a.from,
+    to: b.to,
+    sent: a.sent + b.sent,
+    lost: a.lost + b.lost,
+    duplicates: a.duplicates + b.duplicates,
+    outOfOrder: a.outOfOrder + b.outOfOrder,
+  }));
 }

@@ -18,7 +18,9 @@ const LEFT = 74;
 const RIGHT = 12;
 
 function timeScale(i: SoakHtmlInput): ScaleTime<number, number> {
-  return scaleUtc().domain([new Date(i.fromMs), new Date(i.toMs)]).range([LEFT, WIDTH - RIGHT]);
+  return scaleUtc()
+    .domain([new Date(i.fromMs), new Date(i.toMs)])
+    .range([LEFT, WIDTH - RIGHT]);
 }
 
 /**
@@ -58,11 +60,15 @@ function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number,
     paths.set(seg.state, d);
   }
   const parts = [`<text x="${LEFT - 6}" y="${h - 1}" text-anchor="end">client ${lane.client}</text>`];
-  for (const [state, d] of paths) parts.push(`<path class="${state === 'up' ? 'up' : `c-${state}`}" d="${d.join('')}"/>`);
+  for (const [state, d] of paths)
+    parts.push(`<path class="${state === 'up' ? 'up' : `c-${state}`}" d="${d.join('')}"/>`);
   for (const kind of ['disconnect', 'failed'] as const) {
     const marks = lane.marks.filter((m) => m.kind === kind);
     const cls = kind === 'disconnect' ? 'mark-disconnect' : 'mark-failed';
-    const shape = (t: number) => (kind === 'disconnect' ? { x: x(t) - 0.75, y: -2, w: 1.5, h: h + 4 } : { x: x(t) - 1.5, y: h / 2 - 1.5, w: 3, h: 3 });
+    const shape = (t: number) =>
+      kind === 'disconnect'
+        ? { x: x(t) - 0.75, y: -2, w: 1.5, h: h + 4 }
+        : { x: x(t) - 1.5, y: h / 2 - 1.5, w: 3, h: 3 };
     if (marks.length > DENSE_MARKS) {
       // Too dense to hover one by one: one path for the lane, counted in data-n, with a summary as hover text.
       const d = marks.map((m) => {
@@ -75,7 +81,9 @@ function laneSvg(lane: Lane, x: ScaleTime<number, number>, y: number, h: number,
     }
     for (const m of marks) {
       const r = shape(m.t);
-      parts.push(`<rect class="${cls}" x="${n1(r.x)}" y="${n1(r.y)}" width="${r.w}" height="${r.h}"><title>${esc(markTip(lane.client, m, withDate))}</title></rect>`);
+      parts.push(
+        `<rect class="${cls}" x="${n1(r.x)}" y="${n1(r.y)}" width="${r.w}" height="${r.h}"><title>${esc(markTip(lane.client, m, withDate))}</title></rect>`,
+      );
     }
   }
   const title = `client ${lane.client}: ${lane.disconnects} disconnect${lane.disconnects === 1 ? '' : 's'}, down ${fmtMs(lane.downtimeMs)}`;
@@ -89,14 +97,19 @@ function timelineChart(i: SoakHtmlInput): string {
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 6, bottom: 6 + i.lanes.length * (h + gap) };
   const x = timeScale(i);
   const withDate = i.toMs - i.fromMs > 24 * 3600_000;
-  const body = timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h, withDate)).join('');
+  const body =
+    timeAxis(x, box) + i.lanes.map((l, k) => laneSvg(l, x, box.top + k * (h + gap) + gap / 2, h, withDate)).join('');
   const shownDisc = i.lanes.reduce((a, l) => a + l.disconnects, 0);
   const partial = i.lanes.length < i.laneCount;
-  const title = partial ? `Connection timeline: the ${i.lanes.length} worst of ${i.laneCount} clients` : 'Connection timeline, one lane per client';
+  const title = partial
+    ? `Connection timeline: the ${i.lanes.length} worst of ${i.laneCount} clients`
+    : 'Connection timeline, one lane per client';
   const causes = [...new Set(i.lanes.flatMap((l) => l.segments.map((s) => s.state)))].filter((s) => s !== 'up');
   const alt =
     `${i.laneCount} client${i.laneCount === 1 ? '' : 's'} from ${fmtTime(i.fromMs)} to ${fmtTime(i.toMs)}; ${i.disconnects} connection${i.disconnects === 1 ? '' : 's'} lost and ${i.connectFailures} connect attempt${i.connectFailures === 1 ? '' : 's'} failed in all. ` +
-    (partial ? `Shown: the ${i.lanes.length} clients with the most downtime, with ${shownDisc} of the ${i.disconnects} disconnects. ` : '') +
+    (partial
+      ? `Shown: the ${i.lanes.length} clients with the most downtime, with ${shownDisc} of the ${i.disconnects} disconnects. `
+      : '') +
     `Green is connected; other colours are time down, by the cause of the disconnect; a tick across the lane is a lost connection, a dot a failed attempt.`;
   return chart({
     id: 'timeline',
@@ -105,7 +118,13 @@ function timelineChart(i: SoakHtmlInput): string {
     width: WIDTH,
     height: box.bottom + 20,
     body,
-    legend: [['up', 'connected'], ...causes.map((c): [string, string] => [`c-${c}`, c === 'initial' ? 'not yet connected' : `down: ${CAUSE_INFO[c].title}`])],
+    legend: [
+      ['up', 'connected'],
+      ...causes.map((c): [string, string] => [
+        `c-${c}`,
+        c === 'initial' ? 'not yet connected' : `down: ${CAUSE_INFO[c].title}`,
+      ]),
+    ],
   });
 }
 
@@ -115,36 +134,64 @@ function connectedChart(i: SoakHtmlInput): string {
   const low = i.lowestAfterAll;
   // Zoom the value axis onto the drops (a 2-client dip in 10,000 would be invisible from zero); the ramp-up
   // below it is clamped to the bottom edge. The axis labels say where it starts.
-  const floor = low && low.count < i.clients ? Math.max(0, low.count - Math.max(1, Math.ceil((i.clients - low.count) * 0.25))) : 0;
-  const y = scaleLinear().domain([floor, Math.max(1, i.clients)]).range([box.bottom, box.top]).clamp(true);
+  const floor =
+    low && low.count < i.clients ? Math.max(0, low.count - Math.max(1, Math.ceil((i.clients - low.count) * 0.25))) : 0;
+  const y = scaleLinear()
+    .domain([floor, Math.max(1, i.clients)])
+    .range([box.bottom, box.top])
+    .clamp(true);
   const band = area<SoakHtmlInput['connected'][number]>()
     .x((b) => x(b.from))
     .y0((b) => y(b.min))
     .y1((b) => y(b.max))
-    .curve(curveStepAfter)(i.connected.concat(i.connected.length ? [{ ...i.connected[i.connected.length - 1]!, from: i.toMs }] : []));
+    .curve(curveStepAfter)(
+    i.connected.concat(i.connected.length ? [{ ...i.connected[i.connected.length - 1]!, from: i.toMs }] : []),
+  );
   const last = line<SoakHtmlInput['connected'][number]>()
     .x((b) => x(b.to))
     .y((b) => y(b.last))
     .curve(curveStepAfter)(i.connected);
-  const body = timeAxis(x, box) + valueAxis(y, box, (v) => String(v), 4) + `<path class="conn" d="${band ?? ''}"/><path class="connline" d="${last ?? ''}"/>`;
+  const body =
+    timeAxis(x, box) +
+    valueAxis(y, box, (v) => String(v), 4) +
+    `<path class="conn" d="${band ?? ''}"/><path class="connline" d="${last ?? ''}"/>`;
   const alt =
     `Connected clients out of ${i.clients}, over time (${i.connected.length} columns; each shows the lowest and highest count in its span${floor > 0 ? `; the axis starts at ${floor}` : ''}). ` +
-      (!low
-        ? `Never were all ${i.clients} connected at once (at most ${i.mostConnected}).`
-        : low.count >= i.clients
-          ? 'Once all had connected, all stayed connected.'
-          : `Fewest connected after all had connected: ${low.count}, at ${fmtTime(low.at)}.`);
-  return chart({ id: 'connected', title: 'Clients connected over time', alt, width: WIDTH, height: box.bottom + 20, body });
+    (!low
+      ? `Never were all ${i.clients} connected at once (at most ${i.mostConnected}).`
+      : low.count >= i.clients
+        ? 'Once all had connected, all stayed connected.'
+        : `Fewest connected after all had connected: ${low.count}, at ${fmtTime(low.at)}.`);
+  return chart({
+    id: 'connected',
+    title: 'Clients connected over time',
+    alt,
+    width: WIDTH,
+    height: box.bottom + 20,
+    body,
+  });
 }
 
 function latencyChart(i: SoakHtmlInput): string {
   const w = i.latency.windows;
-  const title = i.latency.cumulative ? 'End-to-end latency (cumulative percentiles at each checkpoint)' : 'End-to-end latency per checkpoint window';
-  if (w.length === 0) return noData('latency', title, i.messages === null ? 'Idle run (--rate 0): no messages, so no latency.' : 'No message came back, so there is no latency to draw.');
+  const title = i.latency.cumulative
+    ? 'End-to-end latency (cumulative percentiles at each checkpoint)'
+    : 'End-to-end latency per checkpoint window';
+  if (w.length === 0)
+    return noData(
+      'latency',
+      title,
+      i.messages === null
+        ? 'Idle run (--rate 0): no messages, so no latency.'
+        : 'No message came back, so there is no latency to draw.',
+    );
   const box: Box = { left: LEFT, right: WIDTH - RIGHT, top: 8, bottom: 190 };
   const x = timeScale(i);
   const top = Math.max(...w.map((v) => v.p99));
-  const y = scaleLinear().domain([0, top * 1.1 || 1]).nice().range([box.bottom - 10, box.top + 12]);
+  const y = scaleLinear()
+    .domain([0, top * 1.1 || 1])
+    .nice()
+    .range([box.bottom - 10, box.top + 12]);
   const steps = w.concat([{ ...w[w.length - 1]!, from: w[w.length - 1]!.to }]);
   const band = (hi: 'p90' | 'p99') =>
     area<(typeof w)[number]>()
@@ -152,18 +199,37 @@ function latencyChart(i: SoakHtmlInput): string {
       .y0((v) => y(v.p50))
       .y1((v) => y(v[hi]))
       .curve(curveStepAfter)(steps) ?? '';
-  const p50 = line<(typeof w)[number]>().x((v) => x(v.from)).y((v) => y(v.p50)).curve(curveStepAfter)(steps) ?? '';
+  const p50 =
+    line<(typeof w)[number]>()
+      .x((v) => x(v.from))
+      .y((v) => y(v.p50))
+      .curve(curveStepAfter)(steps) ?? '';
   const tips = w
-    .map((v) => `<rect x="${n1(x(v.from))}" y="${box.top}" width="${n1(Math.max(0.5, x(v.to) - x(v.from)))}" height="${box.bottom - box.top - 10}" fill="transparent"><title>${esc(`${fmtTime(v.from)} → ${fmtTime(v.to)}: p50 ${fmtMs(v.p50)}, p90 ${fmtMs(v.p90)}, p99 ${fmtMs(v.p99)}, max ${fmtMs(v.max)} (${v.count} messages${i.latency.cumulative ? ' since the start' : ''})`)}</title></rect>`)
+    .map(
+      (v) =>
+        `<rect x="${n1(x(v.from))}" y="${box.top}" width="${n1(Math.max(0.5, x(v.to) - x(v.from)))}" height="${box.bottom - box.top - 10}" fill="transparent"><title>${esc(`${fmtTime(v.from)} → ${fmtTime(v.to)}: p50 ${fmtMs(v.p50)}, p90 ${fmtMs(v.p90)}, p99 ${fmtMs(v.p99)}, max ${fmtMs(v.max)} (${v.count} messages${i.latency.cumulative ? ' since the start' : ''})`)}</title></rect>`,
+    )
     .join('');
   const lossMarks = (i.messages ?? [])
     .filter((m) => m.lost > 0)
-    .map((m) => `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`)
+    .map(
+      (m) =>
+        `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`,
+    )
     .join('');
   const reconnectMarks = i.reconnects
-    .map((r) => `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`)
+    .map(
+      (r) =>
+        `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`,
+    )
     .join('');
-  const body = timeAxis(x, box) + valueAxis(y, box) + `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>` + reconnectMarks + lossMarks + tips;
+  const body =
+    timeAxis(x, box) +
+    valueAxis(y, box) +
+    `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>` +
+    reconnectMarks +
+    lossMarks +
+    tips;
   const last = w[w.length - 1]!;
   const lostWindows = (i.messages ?? []).filter((m) => m.lost > 0).length;
   const reconnects = i.reconnects.reduce((a, r) => a + r.count, 0);
@@ -178,7 +244,13 @@ function latencyChart(i: SoakHtmlInput): string {
     width: WIDTH,
     height: box.bottom + 20,
     body,
-    legend: [['p50s', 'p50'], ['p90', 'p50–p90'], ['p99', 'p90–p99'], ['lost', 'window with loss'], ['mark-reconnect-sw', 'reconnect']],
+    legend: [
+      ['p50s', 'p50'],
+      ['p90', 'p50–p90'],
+      ['p99', 'p90–p99'],
+      ['lost', 'window with loss'],
+      ['mark-reconnect-sw', 'reconnect'],
+    ],
   });
 }
 
@@ -219,7 +291,11 @@ function messagesChart(i: SoakHtmlInput): string {
     width: WIDTH,
     height: box.bottom + 20,
     body: timeAxis(x, box) + valueAxis(y, box, (v) => String(v), 4) + bars,
-    legend: [['lost', 'lost'], ['dup', 'duplicate'], ['ooo', 'out of order']],
+    legend: [
+      ['lost', 'lost'],
+      ['dup', 'duplicate'],
+      ['ooo', 'out of order'],
+    ],
   });
 }
 
@@ -228,19 +304,38 @@ function causesChart(i: SoakHtmlInput): string {
   return barChart(
     'causes',
     'Disconnects and failed attempts by cause',
-    total === 0 ? 'No disconnect and no failed attempt in this run.' : `${total} in all: ${i.byCause.map((c) => `${c.title} ${c.count}`).join(', ')}.`,
-    i.byCause.map((c) => ({ label: c.title, value: c.count, cls: `c-${c.cause}`, tip: `${c.title}: ${c.count}. ${CAUSE_INFO[c.cause].explanation}` })),
+    total === 0
+      ? 'No disconnect and no failed attempt in this run.'
+      : `${total} in all: ${i.byCause.map((c) => `${c.title} ${c.count}`).join(', ')}.`,
+    i.byCause.map((c) => ({
+      label: c.title,
+      value: c.count,
+      cls: `c-${c.cause}`,
+      tip: `${c.title}: ${c.count}. ${CAUSE_INFO[c.cause].explanation}`,
+    })),
   );
 }
 
 export function renderSoakHtml(i: SoakHtmlInput): string {
-  const timeline = i.laneCount > i.lanes.length || i.clients > 1 ? connectedChart(i) + timelineChart(i) : timelineChart(i);
+  const timeline =
+    i.laneCount > i.lanes.length || i.clients > 1 ? connectedChart(i) + timelineChart(i) : timelineChart(i);
   return page(
     i.header,
     [
       { title: 'Connections', html: timeline },
       { title: 'Latency and loss', html: latencyChart(i) + messagesChart(i) },
-      { title: 'Disconnects', html: causesChart(i) + durationHistogram('reconnect-hist', 'Time to reconnect', 'outages', i.reconnectMs) + durationHistogram('connected-hist', 'Connected periods (ended by a disconnect)', 'connected periods', i.connectedMs) },
+      {
+        title: 'Disconnects',
+        html:
+          causesChart(i) +
+          durationHistogram('reconnect-hist', 'Time to reconnect', 'outages', i.reconnectMs) +
+          durationHistogram(
+            'connected-hist',
+            'Connected periods (ended by a disconnect)',
+            'connected periods',
+            i.connectedMs,
+          ),
+      },
       { title: 'Findings', html: findingsList(i.findings) },
     ],
     i.generator,

@@ -16,10 +16,15 @@ export function esc(text: string | number): string {
 /** Coordinates with one decimal: enough for a 1000-unit viewBox, and it keeps big files small. */
 export const n1 = (v: number): string => (Math.round(v * 10) / 10).toString();
 
-export const fmtMs = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '—' : ms === 0 ? '0 s' : formatDuration(ms));
+export const fmtMs = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined ? '—' : ms === 0 ? '0 s' : formatDuration(ms);
 
 /** UTC wall clock to the second, the way the text report prints times. */
-export const fmtTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+export const fmtTime = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
 
 export interface ChartFrame {
   /** Unique in the page: ids for aria-labelledby. */

@@ -7,7 +7,8 @@ import { connectedBuckets, lowestAfterAll, type ConnectedBucket } from './connec
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
-const block = (v: number, max: number): string => BLOCKS[Math.min(BLOCKS.length - 1, Math.max(0, Math.round((v / (max || 1)) * (BLOCKS.length - 1))))]!;
+const block = (v: number, max: number): string =>
+  BLOCKS[Math.min(BLOCKS.length - 1, Math.max(0, Math.round((v / (max || 1)) * (BLOCKS.length - 1))))]!;
 
 /**
  * One character per probe (or per group of probes when there are more than `width`: the group's highest RTT);
@@ -34,7 +35,10 @@ export function connectedStrip(buckets: readonly ConnectedBucket[], clients: num
  * Records connect/disconnect changes as they happen (two numbers an event) and draws the strip at the end,
  * with the lowest count after every client had been connected at once (the ramp-up is not an outage).
  */
-export function connectedRecorder(): { onEvent(ev: SoakEvent): void; strip(fromMs: number, toMs: number, clients: number, width?: number): string } {
+export function connectedRecorder(): {
+  onEvent(ev: SoakEvent): void;
+  strip(fromMs: number, toMs: number, clients: number, width?: number): string;
+} {
   const changes: Array<[number, number]> = [];
   const up = new Set<number>();
   return {
@@ -60,7 +64,12 @@ export function connectedRecorder(): { onEvent(ev: SoakEvent): void; strip(fromM
 }
 
 /** The strip from a recorded event stream (`report soak.jsonl`). */
-export function connectedStripFromEvents(events: readonly SoakEvent[], fromMs: number, toMs: number, clients: number): string {
+export function connectedStripFromEvents(
+  events: readonly SoakEvent[],
+  fromMs: number,
+  toMs: number,
+  clients: number,
+): string {
   const rec = connectedRecorder();
   for (const ev of events) rec.onEvent(ev);
   return rec.strip(fromMs, toMs, clients);
