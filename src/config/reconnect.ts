@@ -1,8 +1,10 @@
 /**
- * Reconnect policies under test in `soak`: the schedules engineers ship today (see
- * /work/shared/reference/field-practice.md "Reconnection practice"): a fixed delay (MQTT.js's default is a
- * fixed 1 s), capped exponential backoff (Paho Python doubles from 1 s to 120 s; HiveMQ's client adds ±25 %
- * jitter), and a hand-written schedule (1, 3, 5, 10, 30, 60, then 300 s forever).
+ * Reconnect policies under test in `soak`: the schedules engineers ship today: a fixed delay (MQTT.js's
+ * default `reconnectPeriod: 1000`, https://github.com/mqttjs/MQTT.js#client), capped exponential backoff (Paho
+ * Python's `reconnect_delay_set(min_delay=1, max_delay=120)` doubles, https://eclipse.dev/paho/files/paho.mqtt.python/html/client.html;
+ * HiveMQ's client adds ±25 % jitter, https://hivemq.github.io/hivemq-mqtt-client/docs/lifecycle/), and a
+ * hand-written schedule (1, 3, 5, 10, 30, 60, then 300 s forever) as field guides circulate it (blog posts, no
+ * single public source).
  *
  * Pure: `reconnectDelayMs` takes the attempt number and a random source, so tests run it without a clock.
  */

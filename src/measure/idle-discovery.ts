@@ -205,7 +205,7 @@ export interface BrokerLimitProbe {
 /**
  * Ask the broker for its keepalive ceiling. MQTT 5: CONNECT with 65535 and read Server Keep Alive from
  * CONNACK (5.0 §3.2.2.3.14). MQTT 3.1.1: mosquitto ≥ 2.0.12 refuses keepalive > max_keepalive with rc 2
- * (reference B1), so binary-search the largest accepted value (≤ 17 CONNECTs).
+ * (https://github.com/eclipse/mosquitto/blob/v2.0.12/src/handle_connect.c, ChangeLog 2.0.12), so binary-search the largest accepted value (≤ 17 CONNECTs).
  */
 export async function probeBrokerLimits(conn: ConnectionConfig, signal: AbortSignal): Promise<BrokerLimitProbe> {
   const refusals: BrokerLimitProbe['refusals'] = [];

@@ -1,7 +1,8 @@
 /**
  * `keepalive-tune --verify-broker`: connect with a short keepalive and a Will, stay silent, and time when the
  * broker cuts the connection. The spec says it must after 1.5 × keepalive ([MQTT-3.1.2-24]); brokers add
- * their check interval (mosquitto ~5 s, EMQX 30 s: reference B3). A second connection subscribed to the Will
+ * their check interval (mosquitto ~5 s: https://github.com/eclipse/mosquitto/blob/v2.0.11/src/keepalive.c;
+ * EMQX 30 s `keepalive_check_interval`: https://github.com/emqx/emqx/blob/master/rel/i18n/emqx_schema.hocon). A second connection subscribed to the Will
  * topic tells whether the Will fired, and how long after the cut.
  */
 import { performance } from 'node:perf_hooks';
@@ -50,7 +51,7 @@ export interface VerifyBrokerOptions {
 }
 
 /**
- * How long to wait for the cut: 2 × K + 35 s (EMQX checks every 30 s: reference B3), with K the larger of the
+ * How long to wait for the cut: 2 × K + 35 s (EMQX checks every 30 s, emqx_schema.hocon `keepalive_check_interval`), with K the larger of the
  * requested keepalive and the Server Keep Alive the broker answered. MQTT 5 §3.2.2.3.14: the server's value
  * replaces the client's and may be larger (EMQX server_keepalive reaches every MQTT 5 client).
  */

@@ -67,7 +67,7 @@ test('nat-idle 1 s reset: the silent client gets ECONNRESET and mosquitto sees t
     await sleep(1600);
     expect(c.errorCode()).toBe('ECONNRESET');
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['mapping-expired', 'reset']));
-    // mosquitto 2.0 logs a closed or reset socket this way (reference B2).
+    // mosquitto 2.0 logs a closed or reset socket this way (https://github.com/eclipse/mosquitto/blob/v2.0.11/src/loop.c).
     const deadline = Date.now() + 2000;
     while (!mosq.log().includes('Client impair-nat closed its connection') && Date.now() < deadline) await sleep(50);
     expect(mosq.log()).toContain('Client impair-nat closed its connection');

@@ -1,6 +1,6 @@
 /**
  * The idle search must not mistake the broker's own keepalive cut for a middlebox idle timeout. A broker that
- * caps keepalive (mosquitto max_keepalive → MQTT 5 Server Keep Alive; 3.1.1 rc 2 from 2.0.12: reference B1)
+ * caps keepalive (mosquitto max_keepalive → MQTT 5 Server Keep Alive; 3.1.1 rc 2 from 2.0.12: mosquitto ChangeLog 2.0.12)
  * drops a silent probe after 1.5 × the capped value, so silences beyond the cap say nothing about the path.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -37,7 +37,7 @@ describe('idleSearchBounds', () => {
 describe('brokerCapS: the lowest known keepalive cap bounds the idle search', () => {
   test.each([
     ['nothing known', {}, undefined],
-    ['AWS IoT documented 1200 s (clamps v3 clients silently, reference B1)', { limits: findBroker('aws-iot')! }, 1200],
+    ['AWS IoT documented 1200 s (clamps v3 clients silently)', { limits: findBroker('aws-iot')! }, 1200],
     ['Azure IoT Hub documented 1177 s', { limits: findBroker('azure-iot-hub')! }, 1177],
     ['measured below documented', { limits: findBroker('mosquitto')!, maxAcceptedS: 10 }, 10],
     ['measured only', { maxAcceptedS: 300 }, 300],

@@ -204,7 +204,7 @@ describe('--verify-broker against mosquitto', () => {
     const data = JSON.parse(r.stdout).data;
     const v = data.measured.verifyBroker;
     expect(v.outcome).toBe('cut');
-    // Ground truth (reference B1, mosquitto src/keepalive.c): disconnect once now − last_msg_in > K × 3/2
+    // Ground truth (mosquitto src/keepalive.c, https://github.com/eclipse/mosquitto/blob/v2.0.11/src/keepalive.c): disconnect once now − last_msg_in > K × 3/2
     // (integer seconds), tested when last_check + 5 < now, i.e. every 6 whole seconds. So the cut lands
     // after more than 1.5 K s and before 1.5 K + 1 s (clock rounding) + 6 s (check period), plus slack.
     expect(v.cutAfterMs).toBeGreaterThan(Math.floor(1.5 * k) * 1000 - 200);

@@ -26,7 +26,7 @@ beforeAll(async () => {
       if (p.cmd === 'connect') {
         connects += 1;
         const v = p.protocolVersion ?? 4;
-        // rc 1 "unacceptable protocol version" to MQTT 5; rc 2 to keepalive 0 or above the cap (reference B1).
+        // rc 1 "unacceptable protocol version" to MQTT 5; rc 2 to keepalive 0 or above the cap (mosquitto src/handle_connect.c, ChangeLog 2.0.12).
         const rc = v === 5 ? 1 : p.keepalive === 0 || (p.keepalive ?? 0) > MAX_KEEPALIVE ? 2 : 0;
         sock.write(
           mqttPacket.generate({ cmd: 'connack', returnCode: rc, sessionPresent: false }, { protocolVersion: 4 }),

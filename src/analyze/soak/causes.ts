@@ -2,9 +2,10 @@
  * Why a soak connection ended (or an attempt failed), from what MQTT.js and Node told us. Pure: the runner
  * passes the error code/message, the MQTT 5 DISCONNECT reason code and the phase; nothing here touches a socket.
  *
- * Sources (see /work/shared/reference/keepalive-and-errors.md):
- * - MQTT.js 5 `client.ts` `onKeepaliveTimeout` emits `new Error('Keepalive timeout')` (section D2/D3).
- * - MQTT.js `connack timeout` when no CONNACK arrives within connectTimeout (D3).
+ * Sources:
+ * - MQTT.js 5 `src/lib/client.ts` `onKeepaliveTimeout` emits `new Error('Keepalive timeout')`
+ *   (https://github.com/mqttjs/MQTT.js/blob/main/src/lib/client.ts).
+ * - MQTT.js `connack timeout` when no CONNACK arrives within connectTimeout (same file).
  * - MQTT 5 §3.14.2.1 DISCONNECT reason codes; 0x8E "Session taken over" when another connection uses the
  *   same client id (MQTT 5 §3.1.4; 3.1.1 [MQTT-3.1.4-2] only closes the socket, so 3.1.1 cannot tell it apart
  *   from any other broker close).
