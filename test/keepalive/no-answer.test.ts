@@ -6,7 +6,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startFakeServer, type FakeServer } from '../helpers/fake-server.js';
-import { runMain } from './in-process.js';
+import { runMain } from '../helpers/cli.js';
 
 /** CONNACK "accepted" at the CONNECT's own protocol level (byte 7 of a CONNECT with a 1-byte length: 3.1.1 §3.1.2.2). */
 function connackOnly(s: Socket): void {

@@ -4,7 +4,7 @@
  * with --explain. The JSON document carries everything either way.
  */
 import { describe, expect, test } from 'vitest';
-import { runMain } from './in-process.js';
+import { runMain } from '../helpers/cli.js';
 
 const OFFLINE = ['keepalive-tune', '--profile', '4g', '--broker', 'aws-iot'];
 /** One terminal screen at 80 columns, with room for the verdict. */

@@ -10,7 +10,7 @@ import { describe, expect, test } from 'vitest';
 import { startFakeServer, type FakeBehaviour, type FakeServer } from '../helpers/fake-server.js';
 import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
-import { runInProcess } from './in-process.js';
+import { runMain as runInProcess } from '../helpers/cli.js';
 import { tempDir } from './helpers.js';
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);

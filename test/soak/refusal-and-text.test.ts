@@ -10,7 +10,7 @@ import { runCli } from '../helpers/cli.js';
 import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
 import { soakStatusLine } from '../../src/ui/soak-status.js';
-import { runInProcess } from './in-process.js';
+import { runMain as runInProcess } from '../helpers/cli.js';
 
 let broker: Mosquitto;
 beforeAll(async () => {

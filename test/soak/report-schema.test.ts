@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
 import { validateSoakEvent } from '../../src/analyze/soak/events.js';
-import { runInProcess } from './in-process.js';
+import { runMain as runInProcess } from '../helpers/cli.js';
 import { tempDir } from './helpers.js';
 
 const info = {
@@ -36,7 +36,7 @@ const GOOD = [
 async function report(
   lines: unknown[],
   extra: string[] = [],
-): Promise<{ code: number; r: Report<SoakData> | undefined; stderr: string }> {
+): Promise<{ code: number | null; r: Report<SoakData> | undefined; stderr: string }> {
   const file = join(tempDir('mqd-report-schema-'), 'soak.jsonl');
   writeFileSync(file, lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n') + '\n');
   const out = await runInProcess(['report', file, '--json', ...extra]);
