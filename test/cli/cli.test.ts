@@ -139,7 +139,7 @@ describe('exit codes from real failures', () => {
     const r = await runCli(['probe', silent.url, '-c', '1', '--connect-timeout', '1s', '--json']);
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout).error).toMatchObject({ phase: 'mqtt', code: 'CONNACK_TIMEOUT' });
-    expect(r.stderr).toMatch(/^mqtt-doctor: CONNECT → CONNACK failed/m);
+    expect(r.stderr).toMatch(/^mqtt-doctor: the server accepted the connection but did not speak MQTT: no CONNACK/m);
   });
 
   test('unresolvable host → 3 at the DNS phase (in an empty network namespace: no query leaves the machine)', async () => {
