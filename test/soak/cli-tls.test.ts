@@ -46,6 +46,6 @@ test.each([
     expect(rep.data.summary.messages.received).toBeGreaterThan(3);
   } else {
     expect(Object.keys(rep.data.summary.connections.byCause)).toEqual(['tls']);
-    expect(rep.verdict.summary).toMatch(/no client ever connected \(TLS failure: \d+ attempts?\)/);
+    expect(rep.verdict.summary).toMatch(/no client ever connected: TLS failed: .*\(TLS failure: \d+ attempts?\)/);
   }
 });

@@ -76,35 +76,45 @@ describe('latency injected by the impair proxy', () => {
     await server?.close();
   });
 
-  test.each([5, 25, 100])('one-way %d ms: probe p50 matches a raw loop through the same proxy', async (L) => {
-    const proxy: ImpairProxy = await startImpairProxy({
-      listenHost: '127.0.0.1',
-      listenPort: 0,
-      targetHost: '127.0.0.1',
-      targetPort: server.port,
-      faults: { ...noFaults(), latencyMs: L },
-    });
-    try {
-      const raw = await rawPings(proxy.port, 6, 10);
-      const { result } = await probe(conn(`mqtt://127.0.0.1:${proxy.port}`, { mqttVersion: '3.1.1' }), {
-        count: 6,
-        intervalMs: 2 * L + 40,
-        timeoutMs: 4 * L + 2000,
+  test.each([5, 25, 100])(
+    'one-way %d ms: the fastest probe matches the fastest raw ping through the same proxy',
+    async (L) => {
+      const proxy: ImpairProxy = await startImpairProxy({
+        listenHost: '127.0.0.1',
+        listenPort: 0,
+        targetHost: '127.0.0.1',
+        targetPort: server.port,
+        faults: { ...noFaults(), latencyMs: L },
       });
-      const got = result.samples.map((s) => s.rttMs).filter((x): x is number => x !== null);
-      expect(got).toHaveLength(6);
-      // Both cross the same delay line twice, so both sit at or above the injected 2L.
-      expect(Math.min(...got)).toBeGreaterThanOrEqual(2 * L - 0.5);
-      const ref = p50(raw);
-      const spread = Math.max(...raw) - Math.min(...raw);
-      expect(
-        Math.abs(p50(got) - ref),
-        `doctor ${got.map((x) => x.toFixed(2))} raw ${raw.map((x) => x.toFixed(2))}`,
-      ).toBeLessThanOrEqual(1 + 0.02 * ref + spread);
-    } finally {
-      await proxy.close();
-    }
-  });
+      try {
+        // A bias of ours (work inside the window) shifts every sample, the fastest too; a busy machine only delays
+        // some. So compare the fastest probe with the fastest raw ping, the raw loop taken before and after the
+        // probe run; a measurement disturbed by load is taken again (up to 3 times), a biased one fails every time.
+        const seen: string[] = [];
+        let ok = false;
+        for (let attempt = 0; attempt < 3 && !ok; attempt++) {
+          const before = await rawPings(proxy.port, 6, 10);
+          const { result } = await probe(conn(`mqtt://127.0.0.1:${proxy.port}`, { mqttVersion: '3.1.1' }), {
+            count: 6,
+            intervalMs: 2 * L + 40,
+            timeoutMs: 4 * L + 2000,
+          });
+          const after = await rawPings(proxy.port, 6, 10);
+          const got = result.samples.map((s) => s.rttMs).filter((x): x is number => x !== null);
+          expect(got).toHaveLength(6);
+          // Both cross the same delay line twice, so both sit at or above the injected 2L.
+          expect(Math.min(...got)).toBeGreaterThanOrEqual(2 * L - 0.5);
+          const raw = [...before, ...after];
+          const ref = Math.min(...raw);
+          ok = Math.abs(Math.min(...got) - ref) <= 1 + 0.02 * ref;
+          seen.push(`doctor ${got.map((x) => x.toFixed(2))} raw ${raw.map((x) => x.toFixed(2))}`);
+        }
+        expect(ok, seen.join('; ')).toBe(true);
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
 });
 
 describe('PINGRESPs nobody asked for are flagged and never timed', () => {
