@@ -82,3 +82,18 @@ test(`more than ${MAX_LANES} connections: the worst-ended are drawn, the rest co
   expect(count(html, /<g class="lane"/g)).toBe(MAX_LANES);
   expect(html).toContain(`The other ${100 - MAX_LANES} connections, by how they ended`);
 });
+
+test('a client id with bidi overrides and control characters is shown as escapes, and a huge one is cut', () => {
+  const report = reportOf('takeover.pcap');
+  const tricky = `admin\u202egnp.exe\u0000${'x'.repeat(70_000)}`;
+  for (const c of report.data.connections) {
+    c.clientId = tricky;
+    c.explanation = `closed "${tricky}"`;
+    for (const e of c.events) if (e.kind === 'connect') (e as unknown as { clientId: string }).clientId = tricky;
+  }
+  report.checks[0]!.explanation = `client id ${tricky}`;
+  const html = renderAnalyzeHtml(analyzeHtmlInput(report));
+  expect(html).not.toMatch(/[\u202e\u0000]/);
+  expect(html).toContain('admin\\u202egnp.exe\\u0000');
+  expect(html.length).toBeLessThan(60_000);
+});

@@ -83,12 +83,13 @@ export function analyzeHtmlInput(report: Report<AnalyzeData>): AnalyzeHtmlInput 
     t0Ms,
     spanMs: cap.spanMs,
     connections: d.connections,
+    // Findings quote client ids from the capture.
     findings: report.checks.map((c) => ({
       status: c.status,
-      title: c.title,
-      summary: c.summary,
-      explanation: c.explanation,
-      hint: c.hint,
+      title: wireText(c.title, FINDING_MAX),
+      summary: c.summary === undefined ? undefined : wireText(c.summary, FINDING_MAX),
+      explanation: c.explanation === undefined ? undefined : wireText(c.explanation, FINDING_MAX),
+      hint: c.hint === undefined ? undefined : wireText(c.hint, FINDING_MAX),
     })),
   };
 }
@@ -105,10 +106,24 @@ export function pickLanes(conns: readonly ConnectionData[]): { lanes: Connection
 }
 
 const clip = (s: string): string => (s.length > LABEL_MAX ? `${s.slice(0, LABEL_MAX - 1)}…` : s);
+/** Longest capture text kept in a hover (an MQTT client id may be 65,535 bytes; 40 lanes repeat it). */
+const TEXT_MAX = 120;
+const FINDING_MAX = 1500;
+/**
+ * Capture text made safe to show: control characters and bidirectional overrides (which can make one client id
+ * read as another: https://www.unicode.org/reports/tr9/#Explicit_Directional_Overrides) become \u escapes, and
+ * it is cut to `max` characters. HTML escaping is still done where it is written (esc).
+ */
+export function wireText(s: string, max = TEXT_MAX): string {
+  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+  });
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
 
 function laneName(c: ConnectionData): string {
-  if (c.clientId !== undefined) return c.clientId === '' ? '(empty client id)' : c.clientId;
-  if (c.tls?.sni) return `tls ${c.tls.sni}`;
+  if (c.clientId !== undefined) return c.clientId === '' ? '(empty client id)' : wireText(c.clientId);
+  if (c.tls?.sni) return `tls ${wireText(c.tls.sni)}`;
   return c.client;
 }
 
@@ -136,7 +151,7 @@ function markOf(e: Ev): { shape: 'tick' | 'dot' | 'tri' | 'diamond' | 'bar'; cls
       return {
         shape: 'bar',
         cls: 'am-connect',
-        tip: `CONNECT client id ${e.clientId === '' ? '""' : e.clientId}, keepalive ${e.keepaliveS} s, MQTT ${e.protocolVersion === 5 ? '5' : e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion}${e.clean ? ', clean' : ''}${e.will ? ', will' : ''}`,
+        tip: `CONNECT client id ${e.clientId === '' ? '""' : wireText(e.clientId)}, keepalive ${e.keepaliveS} s, MQTT ${e.protocolVersion === 5 ? '5' : e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion}${e.clean ? ', clean' : ''}${e.will ? ', will' : ''}`,
       };
     case 'connack':
       return {
@@ -160,7 +175,7 @@ function markOf(e: Ev): { shape: 'tick' | 'dot' | 'tri' | 'diamond' | 'bar'; cls
     case 'pingreq-unanswered':
       return { shape: 'dot', cls: 'am-warn', tip: 'PINGREQ that got no PINGRESP' };
     case 'tls-client-hello':
-      return { shape: 'tick', cls: 'am-syn', tip: `TLS ClientHello${e.sni ? ` SNI ${e.sni}` : ''}` };
+      return { shape: 'tick', cls: 'am-syn', tip: `TLS ClientHello${e.sni ? ` SNI ${wireText(e.sni)}` : ''}` };
     case 'tls-server-hello':
     case 'ws-upgrade':
       return { shape: 'tick', cls: 'am-syn', tip: `${e.kind}${e.detail ? ` ${e.detail}` : ''}` };
@@ -261,7 +276,7 @@ function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): 
     const xLast = Math.max(x1, at(lastMs));
     const name = laneName(c);
     const laneTip =
-      `#${c.id} ${name}: ${c.client} → ${c.server}, ${fmtMs(c.durationMs)}. ${c.explanation} ` +
+      `#${c.id} ${name}: ${c.client} → ${c.server}, ${fmtMs(c.durationMs)}. ${wireText(c.explanation, FINDING_MAX)} ` +
       `Client sent: ${counts(c.packets.client)}. Server sent: ${counts(c.packets.server)}.` +
       (c.ping.sent ? ` PINGREQ ${c.ping.sent}, answered ${c.ping.answered}.` : '');
     const parts: string[] = [
@@ -284,7 +299,7 @@ function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): 
       const m = markOf(e);
       if (m) parts.push(shapeSvg(m.shape, at(e.tMs), mid, e.side === 'client', m.cls, `${fmtMs(e.tMs)}: ${m.tip}`));
     }
-    const endTip = `#${c.id} ended: ${endName(c)}. ${c.explanation}`;
+    const endTip = `#${c.id} ended: ${endName(c)}. ${wireText(c.explanation, FINDING_MAX)}`;
     parts.push(
       `<rect class="end-mark ae-${c.cause}" x="${n1(x1 - 2)}" y="${n1(top + 2)}" width="4" height="${laneH - 4}"><title>${esc(endTip)}</title></rect>`,
       `<text class="end-name" x="${box.right + 10}" y="${n1(mid + 4)}">${esc(endName(c))}</text>`,
