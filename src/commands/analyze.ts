@@ -6,12 +6,13 @@
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
+import { withHtmlOption, writeAnalyzeHtml } from './html-option.js';
 
 export const analyzeCommand = defineCommand({
   command: 'analyze <capture>',
   describe: 'Diagnose a packet capture: who closed each MQTT connection, after what silence, and why',
   builder: (y) =>
-    y
+    withHtmlOption(y)
       .positional('capture', {
         type: 'string',
         demandOption: true,
@@ -27,6 +28,7 @@ export const analyzeCommand = defineCommand({
       .option('address', { type: 'string', describe: 'Show only connections from or to this IP address' })
       .example('$0 analyze gateway.pcap', 'Who closed each connection, and why')
       .example('$0 analyze broker.pcapng.gz --port 1883,8883 --json', 'Connections, events and findings as JSON')
+      .example('$0 analyze gateway.pcap --html gateway.html', 'Also draw every connection on a timeline')
       .example('tcpdump -i eth0 -w - port 1883 | $0 analyze -', 'Live: the summary comes on Ctrl-C'),
   run: async (args, ctx) => {
     const ports = parsePorts(args.port);
@@ -88,6 +90,7 @@ export const analyzeCommand = defineCommand({
       version: VERSION,
     });
     ctx.out.emit(report);
+    await writeAnalyzeHtml(args.html, report, ctx.out);
     return report.verdict.exitCode;
   },
 });

@@ -1,5 +1,5 @@
 /**
- * `--html FILE` for soak, report and probe: declared once here and composed into each command (like
+ * `--html FILE` for soak, report, probe and analyze: declared once here and composed into each command (like
  * withConnectionOptions). The renderers (report/html/*) are pure and imported only when the option is used.
  */
 import { writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import type { SoakEvent } from '../analyze/soak/events.js';
 import type { Report } from '../report/model.js';
 import type { SoakData } from '../report/build-soak.js';
 import type { ProbeData } from '../report/build-probe.js';
+import type { AnalyzeData } from '../report/build-analyze.js';
 import { connectedRecorder } from '../report/html/terminal-spark.js';
 
 export interface HtmlArgs {
@@ -78,4 +79,14 @@ export async function writeProbeHtml(
   if (htmlPath === undefined) return;
   const { probeHtmlInput, renderProbeHtml } = await import('../report/html/probe.js');
   writeHtml(htmlPath, renderProbeHtml(probeHtmlInput(report)), out);
+}
+
+export async function writeAnalyzeHtml(
+  htmlPath: string | undefined,
+  report: Report<AnalyzeData>,
+  out: { redact(text: string): string },
+): Promise<void> {
+  if (htmlPath === undefined) return;
+  const { analyzeHtmlInput, renderAnalyzeHtml } = await import('../report/html/analyze.js');
+  writeHtml(htmlPath, renderAnalyzeHtml(analyzeHtmlInput(report)), out);
 }
