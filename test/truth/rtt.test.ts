@@ -138,16 +138,26 @@ describe('replies held by Nagle until the next request', () => {
     const interval = 15;
     const server = await startScriptedBroker({ nagle: { delayedAckMs: 200, firstLateMs: 1.5 * interval } });
     try {
-      const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), {
-        count: 12,
-        intervalMs: interval,
-      });
-      const rtt = report.data.rtt;
-      expect(rtt.stats!.p50).toBeGreaterThanOrEqual(0.5 * interval);
-      expect(result.backToBack?.samplesMs.length).toBeGreaterThan(0);
-      expect(rtt.backToBack!.p50 * 3).toBeLessThan(rtt.stats!.p50);
-      expect(report.checks.find((c) => c.id === 'finding.rtt-paced')?.status).toBe('warn');
-      expect(report.verdict.status).toBe('degraded');
+      // A stall of our own process can break the lock for one run (the schedule restarts after a stall); a
+      // detector that does not work fails all 3 runs.
+      const seen: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const { result, report } = await probe(conn(server.url, { mqttVersion: '3.1.1' }), {
+          count: 12,
+          intervalMs: interval,
+        });
+        const rtt = report.data.rtt;
+        const outcome = {
+          locked: (rtt.stats?.p50 ?? 0) >= 0.5 * interval,
+          backToBack: (result.backToBack?.samplesMs.length ?? 0) > 0 && rtt.backToBack!.p50 * 3 < rtt.stats!.p50,
+          finding: report.checks.find((c) => c.id === 'finding.rtt-paced')?.status === 'warn',
+          degraded: report.verdict.status === 'degraded',
+        };
+        seen.push(JSON.stringify({ ...outcome, p50: rtt.stats?.p50, b2b: rtt.backToBack?.p50 }));
+        if (Object.values(outcome).every(Boolean)) break;
+        if (attempt === 2)
+          expect(outcome, seen.join('; ')).toEqual({ locked: true, backToBack: true, finding: true, degraded: true });
+      }
     } finally {
       await server.close();
     }
