@@ -110,7 +110,7 @@ export const EMITTERS: readonly Emitter[] = [
       ],
       [/^\s{0,4}[EWI] \(\d{1,12}\) [\w-]{2,40}: /, 0.7],
     ],
-    spaces: ['errno-newlib', 'connack311'],
+    spaces: ['errno-newlib', 'esp-err', 'mbedtls', 'connack311'],
     entryPrefixes: ['esp-mqtt.', 'esp-tls.', 'errno.esp32', 'tls.node.cert-not-trusted-generic'],
     client: 'esp32',
     source:
@@ -185,7 +185,8 @@ export const EMITTERS: readonly Emitter[] = [
       ],
     ],
     spaces: ['mqtt5', 'connack311'],
-    entryPrefixes: ['hivemq.'],
+    // Its exceptions name MQTT 5 reason codes by their enum spelling (Mqtt5ConnAckReasonCode.NOT_AUTHORIZED).
+    entryPrefixes: ['hivemq-client.', 'mqtt5.'],
     source: 'https://github.com/hivemq/hivemq-mqtt-client/tree/master/src/main/java/com/hivemq/client/mqtt/exceptions',
   },
   {
@@ -285,6 +286,13 @@ export const EMITTERS: readonly Emitter[] = [
       [
         /\bMQTTnet\b|\bMqttCommunication(?:TimedOut)?Exception\b|\bMqttConnectingFailedException\b|\bMqttClientDisconnectedException\b|\bMqttClientConnectResultCode\b|\bMqttClientNotConnectedException\b/,
         1,
+      ],
+      // Its packet classes by name, whoever's logger prints the line.
+      [/Timeout while waiting for packet of type '?Mqtt\w{2,20}Packet/, 0.9],
+      // Its logger's source names in brackets (MqttNetLogger): "[MqttPacketDispatcher] [Warning]: …".
+      [
+        /\[(?:MqttPacketDispatcher|ManagedMqttClient|MqttClient|MqttChannelAdapter)\] \[(?:Verbose|Info|Warning|Error)\]/,
+        0.9,
       ],
     ],
     spaces: ['mqtt5', 'connack311', 'errno-wsa'],
