@@ -1083,7 +1083,9 @@ const HIVEMQ: KbEntry[] = [
     id: 'paho-java.eofexception',
     layer: 'client',
     title: 'Paho Java: Connection lost (32109) caused by java.io.EOFException: the broker closed the socket',
-    patterns: [/Connection lost \(32109\) - java\.io\.EOFException/],
+    // Paho Java localises the words (messages_*.properties: "Connessione persa", "Connexion perdue", "已断开连接"),
+    // never the reason code or the cause class: read those.
+    patterns: [/\(32109\) - java\.io\.EOFException/],
     causes: LOST,
     confirm: SOAK,
     fix: LOST_FIX,

@@ -77,6 +77,11 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/\b(?:mosquitto_(?:pub|sub|rr)|libmosquitto|MOSQ_ERR_\w{2,40}|mosq_err_t|mosquitto_\w{3,40}\(\))/, 0.9],
       [/^(?:Error|Connection error): /, 0.3],
+      // mosquitto_connack_string() texts (lib/strings_mosq.c), which mosquitto_pub/sub print as they are.
+      [
+        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)\./,
+        0.8,
+      ],
     ],
     spaces: ['libmosquitto', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['libmosquitto.', 'mosquitto.'],

@@ -214,6 +214,23 @@ const AWS_CRT: KbEntry[] = [
     source: `${AWS_SRC}; ${AWS_FAQ}`,
   },
   {
+    id: 'aws-crt.AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE',
+    layer: 'tls',
+    title: 'AWS CRT (aws-c-io): AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE ("TLS (SSL) negotiation failed")',
+    names: ['AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE'],
+    patterns: [/TLS \(SSL\) negotiation failed/],
+    causes: [
+      'The broker certificate did not verify against the CA given (not AmazonRootCA1 for an ATS endpoint, or a wrong CA file)',
+      'The device certificate / key pair is wrong, inactive or revoked, so the mutual-TLS handshake is refused',
+      'A proxy or firewall intercepts port 8883/443, or the clock is wrong',
+    ],
+    confirm:
+      'mqtt-doctor probe mqtts://ENDPOINT:8883 --cert dev.pem --key dev.key --ca AmazonRootCA1.pem --verbose; debug-level CRT logs (tls-handler) name the failing step',
+    fix: 'Use the CA that issued the endpoint certificate, an active certificate with its own key, and a synced clock.',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE, "TLS (SSL) negotiation failed")',
+  },
+  {
     id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT',
     layer: 'client',
     title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',

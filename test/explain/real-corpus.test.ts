@@ -30,11 +30,13 @@ describe('real error lines: the first candidate is the established reading', () 
     const wrong = lines.filter(([line, , emitter]) => {
       const got = explainText(line).emitter?.id ?? '-';
       // '-': the text is another library's string (OpenSSL, mbedTLS) with nothing of the program that printed it.
-      // paho-java lines are Java exceptions too: either reading of the emitter is right.
+      // paho-java lines are Java exceptions too, Paho Go wraps Go's crypto/x509 errors: either reading is right.
       return !(
         got === emitter ||
         (emitter === 'paho-java' && got === 'java') ||
-        (emitter === 'java' && got === 'paho-java')
+        (emitter === 'java' && got === 'paho-java') ||
+        (emitter === 'paho-go' && got === 'go') ||
+        (emitter === 'go' && got === 'paho-go')
       );
     });
     expect(wrong.map(([l, , e]) => `${e}: ${l}`)).toEqual([]);
