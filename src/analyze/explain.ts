@@ -96,6 +96,8 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
 export const NOISE: RegExp[] = [
   /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?/g,
   /\b\d{4}[-/]\d{2}[-/]\d{2}\b/g,
+  // syslog / journal "Jun  2 20:09:27" (RFC 3164 §4.1.2): the day of the month is not a code.
+  /\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2}(?= \d{2}:\d{2})/g,
   /\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?\b/g,
   /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
   /\[[0-9a-f:]{2,45}\](?::\d{1,5})?/gi,

@@ -245,7 +245,11 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'home-assistant',
     title: 'Home Assistant MQTT integration',
-    shapes: [[/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1]],
+    shapes: [
+      [/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1],
+      // Its own warnings (components/mqtt/client.py), pasted without the logger name.
+      [/\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}/, 0.8],
+    ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.', 'home-assistant.'],
@@ -366,6 +370,8 @@ export const EMITTERS: readonly Emitter[] = [
         /\bemqx\b|\bmsg: [a-z_]{3,60}\b|"msg"\s{0,2}:\s{0,2}"[a-z_]{3,60}"|\bclientid: \S{1,256}|\bpeername: \S{1,64}|\breason: \{?(?:shutdown|takenover|discarded|kicked)/i,
         0.8,
       ],
+      // EMQX 4.x text logs: "clientid@ip:port [MQTT] Shutdown for …" (src/emqx_connection.erl).
+      [/@\S{1,64}:\d{1,5} \[MQTT\] (?:Shutdown for|Terminated for|Force to close the socket|RECV|SEND)\b/, 0.8],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

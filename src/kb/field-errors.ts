@@ -391,4 +391,29 @@ export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   ],
 ];
 
-export const FIELD_ENTRIES: KbEntry[] = [...PUBSUBCLIENT, ...MOSQUITTO_MORE, ...AWS_CRT, ...RUNTIMES];
+// Home Assistant's MQTT integration waits for the broker's ack of each publish/subscribe (components/mqtt/client.py).
+const HOME_ASSISTANT: KbEntry[] = [
+  {
+    id: 'home-assistant.no-ack',
+    layer: 'client',
+    title:
+      'Home Assistant MQTT: no ack from the broker for a message id ("No ACK from MQTT server", "Timed out waiting for mid")',
+    patterns: [/No ACK from MQTT server in \d{1,4} seconds/, /Timed out waiting for mid \d{1,6}/],
+    causes: [
+      'The connection to the broker is down or half-open (the broker was restarted or the link died) and the client has not noticed yet',
+      'The broker is overloaded and slow to answer',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT; then mqtt-doctor soak mqtt://HOST:PORT --qos 1 --duration 5m',
+    fix: 'Check the broker is up and reachable; look for a disconnect just before; keep keepalive short enough to notice a dead link.',
+    source:
+      'https://github.com/home-assistant/core/blob/dev/homeassistant/components/mqtt/client.py ("No ACK from MQTT server in %s seconds (mid: %s)")',
+  },
+];
+
+export const FIELD_ENTRIES: KbEntry[] = [
+  ...PUBSUBCLIENT,
+  ...MOSQUITTO_MORE,
+  ...AWS_CRT,
+  ...RUNTIMES,
+  ...HOME_ASSISTANT,
+];
