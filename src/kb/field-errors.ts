@@ -410,7 +410,28 @@ const HOME_ASSISTANT: KbEntry[] = [
   },
 ];
 
+// ESPHome's MQTT client prints "MQTT Disconnected: <reason>" with AsyncMqttClient's reasons (TCP_DISCONNECTED first).
+const ESPHOME: KbEntry[] = [
+  {
+    id: 'esphome.tcp-disconnected',
+    layer: 'tcp',
+    title: 'ESPHome / AsyncMqttClient: MQTT disconnected, reason TCP disconnected (the TCP connection closed)',
+    names: ['TCP_DISCONNECTED'],
+    patterns: [/MQTT Disconnected: TCP disconnected/i, /reason = TCP_DISCONNECTED/],
+    causes: [
+      'The broker closed the connection: duplicate client id (takeover), refused auth after connect, keepalive exceeded',
+      'Wi-Fi dropped or the device was too busy (BLE scanning, long loops) to keep the connection serviced',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m (and read the broker log at the same second)',
+    fix: 'Give each device a unique client id; check the broker log for the close reason; reduce blocking work on the device.',
+    event: 'disconnect',
+    source:
+      'https://github.com/esphome/esphome/blob/dev/esphome/components/mqtt/mqtt_client.cpp ("MQTT Disconnected: %s"); https://github.com/marvinroger/async-mqtt-client/blob/develop/src/AsyncMqttClient/DisconnectReasons.hpp (TCP_DISCONNECTED)',
+  },
+];
+
 export const FIELD_ENTRIES: KbEntry[] = [
+  ...ESPHOME,
   ...PUBSUBCLIENT,
   ...MOSQUITTO_MORE,
   ...AWS_CRT,
