@@ -96,6 +96,8 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
 export const NOISE: RegExp[] = [
   /\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?/g,
   /\b\d{4}[-/]\d{2}[-/]\d{2}\b/g,
+  // syslog / journal "Jun  2 20:09:27" (RFC 3164 §4.1.2): the day of the month is not a code.
+  /\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}\d{1,2}(?= \d{2}:\d{2})/g,
   /\b\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?\b/g,
   /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b/g,
   /\[[0-9a-f:]{2,45}\](?::\d{1,5})?/gi,
@@ -103,7 +105,9 @@ export const NOISE: RegExp[] = [
   /<\d{1,6}\.\d{1,9}\.\d{1,9}>/g,
   // The pid of "prog[1234]:" (syslog); matched from the bracket, not from the name before it, so no scan backtracks.
   /\[\d{1,10}\]:/g,
-  /\b(?:pid|tid|thread|port|line|lineno|bytes|len|length|size|id|mid|seq|count|uptime|heap|free)[=: ]{1,3}\d{1,12}\b/gi,
+  /\b(?:pid|tid|thread|port|line|lineno|bytes|len|length|size|id|mid|seq|count|uptime|heap|free|sock|fd)[=: ]{1,3}\d{1,12}\b/gi,
+  // An errno of 0 is "no error" (esp-mqtt prints errno=0 when the peer closed cleanly): never a code.
+  /\berrno\s{0,2}[=:]\s{0,2}0\b(?:\s\(Success\))?/gi,
   /\bThread-\d{1,9}\b|\bpool-\d{1,9}-thread-\d{1,9}\b/g,
   /\.(?:java|py|js|ts|go|c|cpp|cs|erl|ino|rb):\d{1,7}\b/g,
   /, line \d{1,7}\b/g,
@@ -133,7 +137,8 @@ function numberTokens(text: string): NumberToken[] {
   const out: NumberToken[] = [];
   const seen = new Set<string>();
   // Not inside identifiers or versions ("sensor-1", "v5", "2.0.11"); a sign only at the start of a token.
-  const re = /(?<![\w.-])(0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]{0,64}[a-z])/gi;
+  // mbedTLS writes its codes as negative hex (-0x2700).
+  const re = /(?<![\w.-])(-?0x[0-9a-f]{1,4}|-?\d{1,6})(?![\w.]{0,64}[a-z])/gi;
   let tokens = 0;
   for (const m of stripNoise(text).matchAll(re)) {
     // Past MAX_NUMBERS × 8 numbers the text is a table of data, not an error line: stop reading numbers.
@@ -141,7 +146,7 @@ function numberTokens(text: string): NumberToken[] {
     const raw = m[1] ?? '';
     if (seen.has(raw.toLowerCase())) continue;
     seen.add(raw.toLowerCase());
-    const hex = raw.toLowerCase().startsWith('0x');
+    const hex = /^-?0x/i.test(raw);
     out.push({ value: hex ? parseInt(raw, 16) : Number(raw), hex, raw });
     if (out.length >= MAX_NUMBERS) break;
   }
@@ -203,7 +208,7 @@ function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
   }
   const out: Candidate[] = [];
   for (const hit of lookupNumber(tok.value)) {
-    if (tok.hex && !['mqtt5', 'connack311', 'tls-alert'].includes(hit.space)) continue;
+    if (tok.hex && !['mqtt5', 'connack311', 'tls-alert', 'esp-err', 'mbedtls'].includes(hit.space)) continue;
     let score = NUMBER_PRIOR[hit.space] + (boosts[hit.space] ?? 0) + (hit.space === ctx.own ? 40 : 0);
     // MQTT 5 codes below 0x80 are successes; a user asking about a problem rarely means them.
     if (hit.space === 'mqtt5' && tok.value < 0x80) score -= 15;
@@ -330,6 +335,19 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
         reading: 'name',
         matched: tok,
       });
+  }
+  // A wrapper ("certificate verify failed: certificate has expired") is explained best by the more specific row
+  // matched in the same text whose numbering it wraps, whether that reason is printed as a number or as words; a
+  // reason inside the wrapper's own words ("Connection refused: Not authorized") is the wrapper's, not a second one.
+  const wrappers = [...found.values()].filter((c) => c.entry.wraps);
+  for (const c of [...found.values()]) {
+    const over = wrappers.find(
+      (w) =>
+        w !== c &&
+        !w.matched.toLowerCase().includes(c.matched.toLowerCase()) &&
+        (c.entry.numbers ?? []).some(([space]) => w.entry.wraps?.includes(space)),
+    );
+    if (over && c.score <= over.score) found.set(c.entry.id, { ...c, score: over.score + 1 });
   }
   const textual = [...found.values()];
   let ambiguous = false;

@@ -278,6 +278,21 @@ export const BROKER_ENTRIES: KbEntry[] = [
       'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl; emqx_schema.erl keepalive_multiplier',
   },
   {
+    id: 'emqx.socket-closed',
+    layer: 'broker',
+    title: 'EMQX: the client closed its TCP connection without DISCONNECT ({shutdown,closed})',
+    patterns: [/\[MQTT\] (?:Shutdown|Terminated) for \{?(?:shutdown,)?closed\}?/, /\breason: \{?shutdown,closed\}?/],
+    causes: [
+      'The client process or device closed the socket (crash, reboot, its own timeout) without sending DISCONNECT',
+      'A NAT/firewall/load balancer between them dropped the idle connection and the client noticed first',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m',
+    fix: 'Look at the client side (its log and reconnect reason); keep keepalive below the middlebox idle timeout.',
+    event: 'disconnect',
+    source:
+      'https://github.com/emqx/emqx/blob/v4.3.0/src/emqx_connection.erl ("Shutdown for ~p", "Terminated for ~p"); https://github.com/emqx/emqx/issues/2152 (maintainer: {shutdown,closed} is the client socket closing)',
+  },
+  {
     id: 'emqx.takenover',
     layer: 'broker',
     title: 'EMQX: session takenover by a new connection with the same client id',

@@ -913,6 +913,9 @@ const ESP_FIX: Partial<Record<ClientId, string>> = {
   esp32:
     'esp_mqtt_client_config_t.session.keepalive and .network.reconnect_timeout_ms; keep Wi-Fi power save from starving the MQTT task',
 };
+// esp_err_t values of esp-tls (ESP_ERR_ESP_TLS_BASE 0x8000), printed in hex or decimal by MQTT_EVENT_ERROR handlers.
+const ESP_TLS_ERR_SRC =
+  'https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls_errors.h; https://docs.espressif.com/projects/esp-idf/en/latest/esp32/api-reference/error-codes.html';
 const ESP32: KbEntry[] = [
   {
     id: 'esp-mqtt.no-ping-resp',
@@ -972,7 +975,9 @@ const ESP32: KbEntry[] = [
     id: 'esp-tls.getaddrinfo',
     layer: 'dns',
     title: 'ESP-IDF esp-tls: could not resolve the broker host name',
+    names: ['ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME'],
     patterns: [/couldn't get hostname for .{0,300}getaddrinfo\(\) returns/i],
+    numbers: [['esp-err', 0x8001]],
     causes: [
       'Wi-Fi connected but no DNS server (static IP without DNS)',
       'Host name typo',
@@ -982,6 +987,69 @@ const ESP32: KbEntry[] = [
     fix: 'Start MQTT after IP_EVENT_STA_GOT_IP; set a DNS server; check the URI.',
     fixFor: ESP_FIX,
     source: 'https://github.com/espressif/esp-idf/blob/master/components/esp-tls/esp_tls.c',
+  },
+  {
+    id: 'esp-tls.connection-timeout',
+    layer: 'tcp',
+    title: 'ESP-IDF esp-tls: TCP connect to the broker timed out (ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT 0x8006)',
+    names: ['ESP_ERR_ESP_TLS_CONNECTION_TIMEOUT'],
+    patterns: [
+      /esp-tls: (?:\[sock=\d{1,6}\] )?select\(\) timeout/i,
+      /Failed to open new connection in specified timeout/i,
+    ],
+    numbers: [['esp-err', 0x8006]],
+    causes: [
+      'Broker host up but the port filtered (firewall drops SYN) or the address wrong',
+      'No route yet: Wi-Fi associated but the uplink is down',
+      'network.timeout_ms too short for the link (TLS to a far cloud broker)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (from a PC on the same network)',
+    fix: 'Check host and port from the same network; raise network.timeout_ms on slow links.',
+    fixFor: ESP_FIX,
+    source: ESP_TLS_ERR_SRC,
+  },
+  {
+    id: 'esp-tls.failed-connect',
+    layer: 'tcp',
+    title: 'ESP-IDF esp-tls: failed to connect to host (ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST 0x8004)',
+    names: ['ESP_ERR_ESP_TLS_FAILED_CONNECT_TO_HOST'],
+    numbers: [['esp-err', 0x8004]],
+    causes: ['Connection refused (nothing listening on that port) or reset; the socket errno next to it says which'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Check the broker URI and port; read the errno printed with it.',
+    fixFor: ESP_FIX,
+    source: ESP_TLS_ERR_SRC,
+  },
+  {
+    id: 'esp-tls.tcp-closed-fin',
+    layer: 'tcp',
+    title: 'ESP-IDF esp-tls: the peer closed the TCP connection (ESP_ERR_ESP_TLS_TCP_CLOSED_FIN 0x8008)',
+    names: ['ESP_ERR_ESP_TLS_TCP_CLOSED_FIN'],
+    numbers: [['esp-err', 0x8008]],
+    causes: [
+      'The broker closed the connection: refused client id, policy (AWS IoT closes on a topic the policy denies), takeover',
+      'A proxy or NAT closed an idle connection',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:PORT --verbose; read the broker log for the close reason',
+    fix: 'Read the broker log or cloud policy for why it closed; check the client id is unique.',
+    fixFor: ESP_FIX,
+    event: 'disconnect',
+    source: ESP_TLS_ERR_SRC,
+  },
+  {
+    id: 'esp-mqtt.write-error',
+    layer: 'tcp',
+    title: 'ESP-IDF esp-mqtt: "Error write data or timeout" (the send failed or wrote nothing)',
+    patterns: [/Error write data or timeout/i],
+    causes: [
+      'The peer closed the connection cleanly (FIN): written len 0 with errno 0',
+      'The link stalled so the send timed out',
+    ],
+    confirm: SOAK,
+    fix: LOST_FIX,
+    fixFor: ESP_FIX,
+    event: 'disconnect',
+    source: ESP_SRC,
   },
 ];
 
@@ -1015,12 +1083,52 @@ const HIVEMQ: KbEntry[] = [
     id: 'paho-java.eofexception',
     layer: 'client',
     title: 'Paho Java: Connection lost (32109) caused by java.io.EOFException: the broker closed the socket',
-    patterns: [/Connection lost \(32109\) - java\.io\.EOFException/],
+    // Paho Java localises the words (messages_*.properties: "Connessione persa", "Connexion perdue", "已断开连接"),
+    // never the reason code or the cause class: read those.
+    patterns: [/\(32109\) - java\.io\.EOFException/],
     causes: LOST,
     confirm: SOAK,
     fix: LOST_FIX,
     event: 'disconnect',
     source: 'https://github.com/eclipse/paho.mqtt.java MqttException.java toString() format',
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------
+// MQTTnet (.NET): the packet dispatcher logs "Timeout while waiting for packet of type '{0}'." and throws
+// MqttCommunicationTimedOutException; ConnectAsync wraps it as "Error while authenticating. " + message.
+
+const MQTTNET_SRC =
+  'https://github.com/dotnet/MQTTnet (MqttPacketDispatcher / MqttClient: logger.Warning "Timeout while waiting for packet of type \'{0}\'.", MqttConnectingFailedException "Error while authenticating. ")';
+const MQTTNET: KbEntry[] = [
+  {
+    id: 'mqttnet.connack-timeout',
+    layer: 'client',
+    title: 'MQTTnet: no CONNACK within the client timeout',
+    patterns: [
+      /Timeout while waiting for packet of type '?MqttConnAckPacket/i,
+      /Error while authenticating\. (?:The operation has timed out|Exception of type 'MQTTnet\.Exceptions\.MqttCommunicationTimedOutException')/i,
+    ],
+    causes: [
+      'Transport connected but no CONNACK: TLS expected on the port (or not), wrong port, broker auth plugin hanging',
+      'Broker overloaded or a middlebox holding the connection',
+    ],
+    confirm: PROBE + ' --verbose',
+    fix: 'Match TLS and port to the listener (WithTls()); check the broker log; raise WithTimeout() on slow links.',
+    source: MQTTNET_SRC,
+  },
+  {
+    id: 'mqttnet.ack-timeout',
+    layer: 'client',
+    title: 'MQTTnet: no PUBACK/PUBREC/PUBCOMP within the client timeout',
+    patterns: [/Timeout while waiting for packet of type '?MqttPub(?:Ack|Rec|Comp)Packet/i],
+    causes: [
+      'The broker or the link is slow to acknowledge QoS 1/2 publishes',
+      'The application blocks the client (long work in the message-received handler) so acks are not processed',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --qos 1 --duration 5m',
+    fix: 'Keep handlers short (hand work to a queue); raise WithTimeout(); check broker load.',
+    source: MQTTNET_SRC,
   },
 ];
 
@@ -1044,4 +1152,5 @@ export const CLIENT_ENTRIES: KbEntry[] = [
   ...UMQTT,
   ...ESP32,
   ...HIVEMQ,
+  ...MQTTNET,
 ];

@@ -77,6 +77,11 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/\b(?:mosquitto_(?:pub|sub|rr)|libmosquitto|MOSQ_ERR_\w{2,40}|mosq_err_t|mosquitto_\w{3,40}\(\))/, 0.9],
       [/^(?:Error|Connection error): /, 0.3],
+      // mosquitto_connack_string() texts (lib/strings_mosq.c), which mosquitto_pub/sub print as they are.
+      [
+        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)\./,
+        0.8,
+      ],
     ],
     spaces: ['libmosquitto', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['libmosquitto.', 'mosquitto.'],
@@ -110,7 +115,7 @@ export const EMITTERS: readonly Emitter[] = [
       ],
       [/^\s{0,4}[EWI] \(\d{1,12}\) [\w-]{2,40}: /, 0.7],
     ],
-    spaces: ['errno-newlib', 'connack311'],
+    spaces: ['errno-newlib', 'esp-err', 'mbedtls', 'connack311'],
     entryPrefixes: ['esp-mqtt.', 'esp-tls.', 'errno.esp32', 'tls.node.cert-not-trusted-generic'],
     client: 'esp32',
     source:
@@ -185,7 +190,8 @@ export const EMITTERS: readonly Emitter[] = [
       ],
     ],
     spaces: ['mqtt5', 'connack311'],
-    entryPrefixes: ['hivemq.'],
+    // Its exceptions name MQTT 5 reason codes by their enum spelling (Mqtt5ConnAckReasonCode.NOT_AUTHORIZED).
+    entryPrefixes: ['hivemq-client.', 'mqtt5.'],
     source: 'https://github.com/hivemq/hivemq-mqtt-client/tree/master/src/main/java/com/hivemq/client/mqtt/exceptions',
   },
   {
@@ -239,7 +245,11 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'home-assistant',
     title: 'Home Assistant MQTT integration',
-    shapes: [[/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1]],
+    shapes: [
+      [/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1],
+      // Its own warnings (components/mqtt/client.py), pasted without the logger name.
+      [/\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}/, 0.8],
+    ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.', 'home-assistant.'],
@@ -285,6 +295,13 @@ export const EMITTERS: readonly Emitter[] = [
       [
         /\bMQTTnet\b|\bMqttCommunication(?:TimedOut)?Exception\b|\bMqttConnectingFailedException\b|\bMqttClientDisconnectedException\b|\bMqttClientConnectResultCode\b|\bMqttClientNotConnectedException\b/,
         1,
+      ],
+      // Its packet classes by name, whoever's logger prints the line.
+      [/Timeout while waiting for packet of type '?Mqtt\w{2,20}Packet/, 0.9],
+      // Its logger's source names in brackets (MqttNetLogger): "[MqttPacketDispatcher] [Warning]: …".
+      [
+        /\[(?:MqttPacketDispatcher|ManagedMqttClient|MqttClient|MqttChannelAdapter)\] \[(?:Verbose|Info|Warning|Error)\]/,
+        0.9,
       ],
     ],
     spaces: ['mqtt5', 'connack311', 'errno-wsa'],
@@ -353,6 +370,8 @@ export const EMITTERS: readonly Emitter[] = [
         /\bemqx\b|\bmsg: [a-z_]{3,60}\b|"msg"\s{0,2}:\s{0,2}"[a-z_]{3,60}"|\bclientid: \S{1,256}|\bpeername: \S{1,64}|\breason: \{?(?:shutdown|takenover|discarded|kicked)/i,
         0.8,
       ],
+      // EMQX 4.x text logs: "clientid@ip:port [MQTT] Shutdown for …" (src/emqx_connection.erl).
+      [/@\S{1,64}:\d{1,5} \[MQTT\] (?:Shutdown for|Terminated for|Force to close the socket|RECV|SEND)\b/, 0.8],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

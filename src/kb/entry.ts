@@ -33,7 +33,9 @@ export type NumberSpace =
   | 'tls-alert'
   | 'x509'
   | 'azure'
-  | 'pubsubclient';
+  | 'pubsubclient'
+  | 'esp-err'
+  | 'mbedtls';
 
 export interface KbEntry {
   /** Stable id, e.g. `errno.ECONNREFUSED`, `mqtt5.0x87`, `mosquitto.keepalive-exceeded`. */

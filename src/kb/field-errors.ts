@@ -214,6 +214,23 @@ const AWS_CRT: KbEntry[] = [
     source: `${AWS_SRC}; ${AWS_FAQ}`,
   },
   {
+    id: 'aws-crt.AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE',
+    layer: 'tls',
+    title: 'AWS CRT (aws-c-io): AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE ("TLS (SSL) negotiation failed")',
+    names: ['AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE'],
+    patterns: [/TLS \(SSL\) negotiation failed/],
+    causes: [
+      'The broker certificate did not verify against the CA given (not AmazonRootCA1 for an ATS endpoint, or a wrong CA file)',
+      'The device certificate / key pair is wrong, inactive or revoked, so the mutual-TLS handshake is refused',
+      'A proxy or firewall intercepts port 8883/443, or the clock is wrong',
+    ],
+    confirm:
+      'mqtt-doctor probe mqtts://ENDPOINT:8883 --cert dev.pem --key dev.key --ca AmazonRootCA1.pem --verbose; debug-level CRT logs (tls-handler) name the failing step',
+    fix: 'Use the CA that issued the endpoint certificate, an active certificate with its own key, and a synced clock.',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE, "TLS (SSL) negotiation failed")',
+  },
+  {
     id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT',
     layer: 'client',
     title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',
@@ -374,4 +391,50 @@ export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   ],
 ];
 
-export const FIELD_ENTRIES: KbEntry[] = [...PUBSUBCLIENT, ...MOSQUITTO_MORE, ...AWS_CRT, ...RUNTIMES];
+// Home Assistant's MQTT integration waits for the broker's ack of each publish/subscribe (components/mqtt/client.py).
+const HOME_ASSISTANT: KbEntry[] = [
+  {
+    id: 'home-assistant.no-ack',
+    layer: 'client',
+    title:
+      'Home Assistant MQTT: no ack from the broker for a message id ("No ACK from MQTT server", "Timed out waiting for mid")',
+    patterns: [/No ACK from MQTT server in \d{1,4} seconds/, /Timed out waiting for mid \d{1,6}/],
+    causes: [
+      'The connection to the broker is down or half-open (the broker was restarted or the link died) and the client has not noticed yet',
+      'The broker is overloaded and slow to answer',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT; then mqtt-doctor soak mqtt://HOST:PORT --qos 1 --duration 5m',
+    fix: 'Check the broker is up and reachable; look for a disconnect just before; keep keepalive short enough to notice a dead link.',
+    source:
+      'https://github.com/home-assistant/core/blob/dev/homeassistant/components/mqtt/client.py ("No ACK from MQTT server in %s seconds (mid: %s)")',
+  },
+];
+
+// ESPHome's MQTT client prints "MQTT Disconnected: <reason>" with AsyncMqttClient's reasons (TCP_DISCONNECTED first).
+const ESPHOME: KbEntry[] = [
+  {
+    id: 'esphome.tcp-disconnected',
+    layer: 'tcp',
+    title: 'ESPHome / AsyncMqttClient: MQTT disconnected, reason TCP disconnected (the TCP connection closed)',
+    names: ['TCP_DISCONNECTED'],
+    patterns: [/MQTT Disconnected: TCP disconnected/i, /reason = TCP_DISCONNECTED/],
+    causes: [
+      'The broker closed the connection: duplicate client id (takeover), refused auth after connect, keepalive exceeded',
+      'Wi-Fi dropped or the device was too busy (BLE scanning, long loops) to keep the connection serviced',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m (and read the broker log at the same second)',
+    fix: 'Give each device a unique client id; check the broker log for the close reason; reduce blocking work on the device.',
+    event: 'disconnect',
+    source:
+      'https://github.com/esphome/esphome/blob/dev/esphome/components/mqtt/mqtt_client.cpp ("MQTT Disconnected: %s"); https://github.com/marvinroger/async-mqtt-client/blob/develop/src/AsyncMqttClient/DisconnectReasons.hpp (TCP_DISCONNECTED)',
+  },
+];
+
+export const FIELD_ENTRIES: KbEntry[] = [
+  ...ESPHOME,
+  ...PUBSUBCLIENT,
+  ...MOSQUITTO_MORE,
+  ...AWS_CRT,
+  ...RUNTIMES,
+  ...HOME_ASSISTANT,
+];

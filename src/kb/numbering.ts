@@ -28,6 +28,8 @@ export const SPACE_LABEL: Record<NumberSpace, string> = {
   x509: 'X509 verify error',
   azure: 'Azure IoT Hub error',
   pubsubclient: 'PubSubClient state()',
+  'esp-err': 'ESP-IDF esp_err_t',
+  mbedtls: 'mbedTLS error code',
 };
 
 /** How often a bare number in that space is what people paste (our judgement, used only for ordering). */
@@ -52,6 +54,10 @@ export const NUMBER_PRIOR: Record<NumberSpace, number> = {
   umqtt: 0,
   // Only an Arduino sketch prints state(); read in it when the line's shape says PubSubClient (src/kb/emitters.ts).
   pubsubclient: 5,
+  // ESP-IDF esp_err_t (0x8006 = 32774) and mbedTLS codes (-0x2700 = -9984) are printed by embedded code only; read
+  // in them when the line says esp-tls / mbed (NUMBER_CONTEXT below) or the emitter is ESP-IDF.
+  'esp-err': 5,
+  mbedtls: 5,
 };
 
 /** The numberings a client library reports in, its own first. */
@@ -62,7 +68,7 @@ export const CLIENT_SPACES: Record<ClientId, NumberSpace[]> = {
   'paho-go': ['paho-go', 'connack311'],
   mosquitto: ['libmosquitto', 'connack311', 'mqtt5', 'errno-linux'],
   umqtt: ['connack311', 'errno-newlib', 'umqtt'],
-  esp32: ['errno-newlib', 'connack311'],
+  esp32: ['errno-newlib', 'esp-err', 'mbedtls', 'connack311'],
 };
 
 /** Entry id prefixes that belong to a client library. */
@@ -93,6 +99,9 @@ export const NUMBER_CONTEXT: Array<[RegExp, Partial<Record<NumberSpace, number>>
     /OSError:?\s*-?\d+\s*$|esp32|esp-idf|esp-tls|MQTT_CLIENT|transport_read|micropython|lwip|umqtt|newlib/i,
     { 'errno-newlib': 40, connack311: 10 },
   ],
+  // esp_tls_get_and_clear_last_error() / MQTT_EVENT_ERROR print esp_err_t in hex or decimal next to these words.
+  [/esp[-_]tls|ESP_ERR_|esp_err/i, { 'esp-err': 60 }],
+  [/\bmbed|mbedtls/i, { mbedtls: 60 }],
   [/MQTTException/, { connack311: 60, umqtt: 30 }],
   [/\brc\b|return code|rc\s*[=:]|connack/i, { connack311: 30, mqtt5: 20, 'paho-python': 10, libmosquitto: 10 }],
   [/reason[\s_-]?code|reasonCode/i, { mqtt5: 40, 'paho-java': 10 }],

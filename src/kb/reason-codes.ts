@@ -541,6 +541,21 @@ const TEXT_311: Record<number, RegExp[]> = {
   5: [/not authori[sz]ed/i],
 };
 
+/**
+ * A reason code's name as the spec writes it and as client libraries spell it in enums: SCREAMING_SNAKE (HiveMQ
+ * client Mqtt5ConnAckReasonCode.NOT_AUTHORIZED, printed as "CONNACK contained an Error Code: NOT_AUTHORIZED",
+ * https://github.com/hivemq/hivemq-mqtt-client/blob/master/src/main/java/com/hivemq/client/mqtt/mqtt5/message/connect/connack/Mqtt5ConnAckReasonCode.java)
+ * and PascalCase (MQTTnet MqttClientConnectResultCode.NotAuthorized,
+ * https://github.com/dotnet/MQTTnet/blob/master/Source/MQTTnet/Client/Connecting/MqttClientConnectResultCode.cs).
+ */
+function enumSpellings(name: string): string[] {
+  const words = name.split(/[\s-]+/).filter(Boolean);
+  if (words.length < 2) return [name];
+  const snake = words.map((w) => w.toUpperCase()).join('_');
+  const pascal = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1).toLowerCase()).join('');
+  return [name, snake, pascal];
+}
+
 function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEntry {
   const what =
     version === 5
@@ -550,7 +565,7 @@ function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEn
     id: version === 5 ? `mqtt5.${info.hex}` : `connack311.${info.code}`,
     layer: 'mqtt',
     title: what,
-    names: version === 5 && info.code >= 0x80 ? [info.name] : [],
+    names: version === 5 && info.code >= 0x80 ? enumSpellings(info.name) : [],
     ...(version === 4 && TEXT_311[info.code] ? { patterns: TEXT_311[info.code] } : {}),
     numbers: [[version === 5 ? 'mqtt5' : 'connack311', info.code]],
     causes: advice.causes ?? [info.meaning],

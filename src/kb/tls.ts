@@ -50,6 +50,28 @@ const X509_ROWS: X509Row[] = [
     fix: 'Sync the clock (NTP/SNTP) before opening TLS.',
   },
   {
+    code: 'EE_KEY_TOO_SMALL',
+    num: 66,
+    msg: 'EE certificate key too weak',
+    title: 'Broker/client certificate key too weak for the security level',
+    causes: [
+      'RSA key under 2048 bits (or a weak curve) rejected by OpenSSL security level 2 (Debian/Ubuntu default)',
+      'An old test certificate generated years ago',
+    ],
+    fix: 'Reissue the certificate with an RSA 2048+ or P-256 key.',
+  },
+  {
+    code: 'CA_KEY_TOO_SMALL',
+    num: 67,
+    msg: 'CA certificate key too weak',
+    title: 'CA certificate key too weak for the security level',
+    causes: [
+      'The CA file holds an old CA with an RSA key under 2048 bits (OpenSSL security level 2 rejects it)',
+      'A test broker CA that was replaced upstream (download the current one)',
+    ],
+    fix: 'Use the current CA certificate (RSA 2048+ / P-256); do not lower the security level in production.',
+  },
+  {
     code: 'CERT_HAS_EXPIRED',
     num: 10,
     msg: 'certificate has expired',
@@ -214,6 +236,7 @@ interface SslRow {
   confirm?: string;
   fix: string;
   fixFor?: Partial<Record<ClientId, string>>;
+  wraps?: NumberSpace[];
 }
 
 const SSL_ROWS: SslRow[] = [
@@ -384,6 +407,9 @@ const SSL_ROWS: SslRow[] = [
     v3: '0A000086',
     title: 'Certificate verification failed (generic)',
     causes: ['See the verify code next to it (expired, self-signed, unknown issuer, host name)'],
+    // OpenSSL appends the verify reason ("certificate verify failed: certificate has expired"): that reason,
+    // as text or as number, explains the line better than this umbrella.
+    wraps: ['x509'],
     fix: 'Read the verify error number and fix the trust chain accordingly.',
     fixFor: CA_FIX,
   },
@@ -440,6 +466,7 @@ function sslEntry(r: SslRow): KbEntry {
     confirm: r.confirm ?? 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
     fix: r.fix,
     ...(r.fixFor ? { fixFor: r.fixFor } : {}),
+    ...(r.wraps ? { wraps: r.wraps } : {}),
     source: SSL_SRC,
   };
 }
@@ -502,6 +529,7 @@ const NODE_TLS: KbEntry[] = [
     title: 'Certificate verification failed in an embedded TLS stack (mbedTLS / ESP-TLS)',
     names: ['MBEDTLS_ERR_X509_CERT_VERIFY_FAILED', 'ESP_ERR_MBEDTLS_SSL_HANDSHAKE_FAILED'],
     patterns: [/mbedtls_ssl_handshake returned -0x2700/i, /-0x2700/],
+    numbers: [['mbedtls', -0x2700]],
     causes: ['CA certificate missing or wrong on the device', 'Device clock not set (certificates look not yet valid)'],
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem (from a PC, with the same CA file)',
     fix: 'Embed the right root CA and sync time via SNTP before connecting.',
