@@ -88,14 +88,42 @@ export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_
   return table(['', 'check', ...(timed ? ['time'] : []), 'result'], c, rows, width).toString();
 }
 
+/**
+ * A value split at spaces into lines of at most `width` visible columns, so the terminal never cuts a number
+ * from its unit; a word longer than the line (a sparkline) keeps a line of its own.
+ */
+export function wrapWords(value: string, width: number): string[] {
+  if (visible(value) <= width || value.includes('\n')) return [value];
+  // Empty words (runs of spaces, a sparkline's blank columns) are kept: a line breaks only after a visible word.
+  const [first = '', ...rest] = value.split(' ');
+  const lines: string[] = [];
+  let line = first;
+  for (const word of rest) {
+    if (visible(line) > 0 && word && visible(line) + 1 + visible(word) > width) {
+      lines.push(line);
+      line = word;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {
   const title = c.bold(s.title);
   switch (s.kind) {
     case 'table':
       return `${title}\n${table(s.head, c, s.rows, width).toString()}`;
     case 'pairs': {
-      const width = Math.max(0, ...s.pairs.map(([k]) => k.length));
-      return [title, ...s.pairs.map(([k, v]) => `  ${c.dim(k.padEnd(width))}  ${v}`)].join('\n');
+      const keyWidth = Math.max(0, ...s.pairs.map(([k]) => k.length));
+      const indent = ' '.repeat(keyWidth + 4);
+      return [
+        title,
+        ...s.pairs.map(([k, v]) =>
+          wrapWords(v, width - indent.length)
+            .map((line, i) => (i === 0 ? `  ${c.dim(k.padEnd(keyWidth))}  ${line}` : `${indent}${line}`))
+            .join('\n'),
+        ),
+      ].join('\n');
     }
     case 'lines':
       return [title, ...s.lines.map((l) => `  ${l}`)].join('\n');

@@ -1,6 +1,38 @@
 import { describe, expect, test } from 'vitest';
-import { fitColumns, renderText } from '../../src/report/render-text.js';
+import { fitColumns, renderSection, renderText, wrapWords } from '../../src/report/render-text.js';
 import type { Report } from '../../src/report/model.js';
+import { Chalk } from 'chalk';
+
+describe('pairs at 80 columns', () => {
+  test.each([
+    ['fits', 'p50 1.13 ms', 20, ['p50 1.13 ms']],
+    [
+      'breaks between words, never inside one',
+      'p50 1.13 ms, max 35.9 ms (38)',
+      16,
+      ['p50 1.13 ms, max', '35.9 ms (38)'],
+    ],
+    ['keeps blank sparkline columns', '  ▇██ all 5', 8, ['  ▇██', 'all 5']],
+  ])('%s', (_name, value, width, lines) => expect(wrapWords(value, width)).toEqual(lines));
+
+  test('a long value continues under its value column and no line passes the width', () => {
+    const value = 'p50 75.5 ms, p90 94.8 ms, p99 102.2 ms, max 103.0 ms (5 connects, socket up → CONNACK)';
+    const out = renderSection(
+      { kind: 'pairs', title: 'Fleet connects', pairs: [['CONNACK time', value]] },
+      new Chalk({ level: 0 }),
+      80,
+    );
+    const lines = out.split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    expect(lines[2]).toMatch(/^ {16}\S/);
+    expect(
+      lines
+        .slice(1)
+        .map((l) => l.slice(16))
+        .join(' '),
+    ).toBe(value);
+  });
+});
 
 describe('fitColumns', () => {
   test('a table that fits keeps its natural widths', () => {
