@@ -52,13 +52,21 @@ export function fitColumns(rows: string[][], width: number): number[] | undefine
   let total = natural.reduce((a, b) => a + b, 0) + borders;
   if (total <= width) return undefined;
   const widths = [...natural];
-  const floor = 10;
-  while (total > width) {
-    let widest = 0;
-    for (let i = 1; i < n; i += 1) if (widths[i]! > widths[widest]!) widest = i;
-    if (widths[widest]! <= floor) break;
-    widths[widest] = widths[widest]! - 1;
-    total -= 1;
+  // First down to each column's longest word (cli-table3 cuts a word wider than its column with "…", so an
+  // address or client id would lose its end), then, if the table still does not fit, below it to 10.
+  const longestWord = Array.from(
+    { length: n },
+    (_, i) => Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(/[\s\n]+/).map(visible))) + 2,
+  );
+  for (const floorOf of [(i: number) => Math.max(10, longestWord[i]!), () => 10]) {
+    while (total > width) {
+      let widest = -1;
+      for (let i = 0; i < n; i += 1)
+        if (widths[i]! > floorOf(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest] = widths[widest]! - 1;
+      total -= 1;
+    }
   }
   return widths;
 }
@@ -145,9 +153,12 @@ export function renderText(report: Report, style: TextStyle): string {
     (ch) => (ch.status === 'fail' || ch.status === 'warn') && (ch.explanation || ch.hint),
   );
   if (explained.length > 0) {
+    // Wrapped between words at the terminal width, continuation lines indented under the text they continue.
     const lines = explained.flatMap((ch) => [
-      `${colorStatus(c, ch.status, STATUS_MARK[ch.status])} ${ch.title}: ${ch.explanation ?? ''}`.trimEnd(),
-      ...(ch.hint ? [`  ${c.dim('→')} ${ch.hint}`] : []),
+      ...wrapWords(`${ch.title}: ${ch.explanation ?? ''}`.trimEnd(), width - 2).map((l, i) =>
+        i === 0 ? `${colorStatus(c, ch.status, STATUS_MARK[ch.status])} ${l}` : `  ${l}`,
+      ),
+      ...(ch.hint ? wrapWords(ch.hint, width - 4).map((l, i) => (i === 0 ? `  ${c.dim('→')} ${l}` : `    ${l}`)) : []),
     ]);
     parts.push(lines.join('\n'));
   }

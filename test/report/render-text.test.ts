@@ -82,3 +82,33 @@ describe('renderText', () => {
     expect(renderText(report, { colorLevel: 1 })).toMatch(/\u001b\[/);
   });
 });
+
+test("a finding's explanation and hint wrap between words at the width, indented under their text", () => {
+  const explanation = 'the broker closed (FIN) after the client was silent 4.93 s = 4.93 × its keepalive 1s, '.repeat(
+    3,
+  );
+  const report: Report = {
+    schemaVersion: 1,
+    tool: { name: 'mqtt-doctor', version: '0' },
+    command: 'analyze',
+    startedAt: '',
+    finishedAt: '',
+    checks: [
+      {
+        id: 'x',
+        title: 'Broker keepalive cut',
+        status: 'warn',
+        summary: 's',
+        explanation,
+        hint: 'make the client ping: a keepalive it can keep and a network loop that is not blocked '.repeat(2),
+      },
+    ],
+    verdict: { status: 'degraded', exitCode: 1, summary: 'v' },
+  } as unknown as Report;
+  const out = renderText(report, { colorLevel: 0, width: 80 });
+  const tail = out.slice(out.indexOf('! Broker keepalive cut:'));
+  for (const l of tail.split('\n')) expect(l.length).toBeLessThanOrEqual(80);
+  expect(tail).toMatch(/\n {2}\S/);
+  expect(tail).toMatch(/\n {4}\S/);
+  expect(tail.replace(/\n +/g, ' ')).toContain(explanation.trim());
+});
