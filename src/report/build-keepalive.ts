@@ -345,6 +345,7 @@ function snippetSection(advice: ClientAdvice): Section {
     kind: 'lines',
     title: `${advice.title}: ${advice.semantics}`,
     lines: [...advice.snippet.split('\n'), ...caveat],
+    code: true,
   };
 }
 

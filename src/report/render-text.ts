@@ -117,7 +117,9 @@ export function wrapWords(value: string, width: number): string[] {
 }
 
 export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {
-  const title = c.bold(s.title);
+  const title = wrapWords(s.title, width)
+    .map((l) => c.bold(l))
+    .join('\n');
   switch (s.kind) {
     case 'table':
       return `${title}\n${table(s.head, c, s.rows, width).toString()}`;
@@ -134,7 +136,17 @@ export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDT
       ].join('\n');
     }
     case 'lines':
-      return [title, ...s.lines.map((l) => `  ${l}`)].join('\n');
+      if (s.code) return [title, ...s.lines.map((l) => `  ${l}`)].join('\n');
+      return [
+        title,
+        ...s.lines.map((l) => {
+          // continuation lines hang two columns under the line's own indent (a "→ fix" under its cause)
+          const lead = ' '.repeat(2 + (l.length - l.trimStart().length));
+          return wrapWords(l.trimStart(), width - lead.length - 2)
+            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}  ${w}`))
+            .join('\n');
+        }),
+      ].join('\n');
   }
 }
 
@@ -163,6 +175,11 @@ export function renderText(report: Report, style: TextStyle): string {
     parts.push(lines.join('\n'));
   }
   const v = report.verdict;
-  parts.push(`${colorStatus(c, v.status, v.status.toUpperCase())}  ${v.summary}`);
+  const status = v.status.toUpperCase();
+  parts.push(
+    wrapWords(v.summary, width - status.length - 2)
+      .map((l, i) => (i === 0 ? `${colorStatus(c, v.status, status)}  ${l}` : `${' '.repeat(status.length + 2)}${l}`))
+      .join('\n'),
+  );
   return parts.join('\n\n') + '\n';
 }

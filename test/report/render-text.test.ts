@@ -112,3 +112,15 @@ test("a finding's explanation and hint wrap between words at the width, indented
   expect(tail).toMatch(/\n {4}\S/);
   expect(tail.replace(/\n +/g, ' ')).toContain(explanation.trim());
 });
+
+test('prose lines wrap under their own indent, a code snippet never wraps', () => {
+  const c = new Chalk({ level: 0 });
+  const prose = '  → The client sends nothing within 1.5 × its keepalive (2 s): it does not ping, its loop is blocked.';
+  const wrapped = renderSection({ kind: 'lines', title: 'Timeline', lines: [prose] }, c, 60).split('\n');
+  for (const l of wrapped) expect(l.length).toBeLessThanOrEqual(60);
+  expect(wrapped[2]).toMatch(/^ {6}\S/);
+  const code = '  // MQTT.js leaves TCP keepalive off; Node then probes every 1 s, 10 times, after the idle delay.';
+  expect(renderSection({ kind: 'lines', title: 'MQTT.js', lines: [code], code: true }, c, 60)).toBe(
+    `MQTT.js\n  ${code}`,
+  );
+});
