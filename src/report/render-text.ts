@@ -103,7 +103,15 @@ export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_
 export function wrapWords(value: string, width: number): string[] {
   if (visible(value) <= width || value.includes('\n')) return [value];
   // Empty words (runs of spaces, a sparkline's blank columns) are kept: a line breaks only after a visible word.
-  const [first = '', ...rest] = value.split(' ');
+  // A number keeps its unit on its line ("2 s", "4.93 ms"): a unit word is glued to the number before it.
+  const words: string[] = [];
+  for (const w of value.split(' ')) {
+    const prev = words.at(-1);
+    if (prev && /\d$/.test(prev) && /^(ms|µs|s|min|h|d|%|B|KiB|MiB|GiB|×)[),.;:]*$/.test(w))
+      words[words.length - 1] = `${prev} ${w}`;
+    else words.push(w);
+  }
+  const [first = '', ...rest] = words;
   const lines: string[] = [];
   let line = first;
   for (const word of rest) {

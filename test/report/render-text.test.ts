@@ -12,6 +12,7 @@ describe('pairs at 80 columns', () => {
       16,
       ['p50 1.13 ms, max', '35.9 ms (38)'],
     ],
+    ['never parts a number from its unit', 'K 2 s cut after 3.0 s', 4, ['K', '2 s', 'cut', 'after', '3.0 s']],
     ['keeps blank sparkline columns', '  ▇██ all 5', 8, ['  ▇██', 'all 5']],
   ])('%s', (_name, value, width, lines) => expect(wrapWords(value, width)).toEqual(lines));
 
