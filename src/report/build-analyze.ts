@@ -348,7 +348,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     verdict = {
       status: 'healthy',
       exitCode: ExitCode.ok,
-      summary: `${mqttConns.length} connection(s), none ended badly`,
+      summary: `${plural(mqttConns.length, 'connection')}, none ended badly`,
     };
   }
   if (input.interrupted && verdict.exitCode === ExitCode.ok)
