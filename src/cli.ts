@@ -115,7 +115,13 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   let coerced: UsageError | undefined;
   const config = readConfig(argv, io.env);
   let urlDefault: unknown;
-  const width = Math.min(110, (io.stdout as { columns?: number }).columns ?? 100);
+  // `--help | less` has no stdout width: take the terminal's from stderr (or $COLUMNS) so examples still fit it.
+  const width = Math.min(
+    110,
+    (io.stdout as { columns?: number }).columns ??
+      (io.stderr as { columns?: number }).columns ??
+      (Number(io.env.COLUMNS) || 100),
+  );
 
   let parser = globalOptions(yargs())
     .scriptName('mqtt-doctor')

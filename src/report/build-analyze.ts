@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
+import { plural } from './build-soak.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
 import {
@@ -329,7 +330,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     verdict = {
       status: worst === 'fail' ? 'failed' : 'degraded',
       exitCode: ExitCode.finding,
-      summary: `${findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length} finding(s); first: ${top.title}`,
+      summary: `${plural(findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length, 'finding')}; first: ${top.title}`,
     };
   } else if (!shown.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
     verdict = {
@@ -347,7 +348,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     verdict = {
       status: 'healthy',
       exitCode: ExitCode.ok,
-      summary: `${mqttConns.length} connection(s), none ended badly`,
+      summary: `${plural(mqttConns.length, 'connection')}, none ended badly`,
     };
   }
   if (input.interrupted && verdict.exitCode === ExitCode.ok)

@@ -2,6 +2,7 @@
  * Pure: what keepalive-tune measured and recommended → Report. The recommendation becomes one pairs section,
  * the rules a "why" table, the field-guide comparison a table, and each client library its own snippet.
  */
+import { plural } from './build-soak.js';
 import type { Recommendation, KeepaliveInputs } from '../analyze/keepalive/types.js';
 import type { Summary } from '../analyze/stats.js';
 import { maskTarget, type Target } from '../config/target.js';
@@ -220,7 +221,7 @@ function discoveryCheck(discovery: IdleDiscovery): Check {
     id: 'idle-discovery',
     title: 'Path idle timeout',
     status: discovery.inconsistent ? 'warn' : discovery.aboveMax ? 'info' : 'pass',
-    summary: `${bracket}; ${discovery.connections} connections, ${discovery.rounds.length} round(s), took ${dur(discovery.tookMs)}`,
+    summary: `${bracket}; ${plural(discovery.connections, 'connection')}, ${plural(discovery.rounds.length, 'round')}, took ${dur(discovery.tookMs)}`,
     durationMs: discovery.tookMs,
     metrics: {
       lowMs: discovery.lowMs,
@@ -345,6 +346,7 @@ function snippetSection(advice: ClientAdvice): Section {
     kind: 'lines',
     title: `${advice.title}: ${advice.semantics}`,
     lines: [...advice.snippet.split('\n'), ...caveat],
+    code: true,
   };
 }
 

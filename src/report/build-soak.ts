@@ -144,7 +144,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       status: f.status,
       summary: f.summary,
       explanation: f.explanation,
-      ...(f.hint ? { hint: f.hint } : {}),
+      ...(f.hint ? { hint: withTarget(f.hint, i.target) } : {}),
     });
   }
   for (const t of i.thresholds) {
@@ -290,14 +290,29 @@ function topCause(by: Partial<Record<DisconnectCause, number>>): DisconnectCause
   return best;
 }
 
+/**
+ * A command with the run's target in place of the knowledge base's `mqtt://HOST:PORT` (or a hint's `<url>`), so
+ * it can be copied as it stands; the user name is kept, a password never.
+ */
+export function withTarget(text: string, t: MaskedTarget | undefined): string {
+  if (!t) return text;
+  const path = t.scheme.startsWith('ws') && t.path ? t.path : '';
+  const url = `${t.scheme}://${t.username ? `${t.username}@` : ''}${formatHostPort(t.host, t.port)}${path}`;
+  return text.replace(/\bmqtts?:\/\/(?:USER@)?HOST:PORT\b|<url>/g, url);
+}
+
 /** The cause's meaning, plus the knowledge base's fix and confirming command for the latest event of that cause. */
-function causeLines(cause: DisconnectCause, recent: SoakData['recentDisconnects']): string[] {
+function causeLines(
+  cause: DisconnectCause,
+  recent: SoakData['recentDisconnects'],
+  target: MaskedTarget | undefined,
+): string[] {
   const lines = [`${CAUSE_INFO[cause].title}: ${CAUSE_INFO[cause].explanation}`];
   const kbId = [...recent].reverse().find((e) => e.cause === cause && e.kb)?.kb;
   const entry = kbId ? entryById(kbId) : undefined;
   if (entry) {
     lines.push(`  fix: ${entry.fix}`);
-    lines.push(`  confirm: ${entry.confirm}`);
+    lines.push(`  confirm: ${withTarget(entry.confirm, target)}`);
   }
   return lines;
 }
@@ -435,7 +450,7 @@ function soakView(i: SoakReportInput): Section[] {
     view.push({
       kind: 'lines',
       title: 'What the causes mean',
-      lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects)),
+      lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects, i.target)),
     });
   }
   if (info.ratePerS > 0) {

@@ -40,7 +40,8 @@ export interface Verdict {
 export type Section =
   | { kind: 'table'; title: string; head: string[]; rows: string[][] }
   | { kind: 'pairs'; title: string; pairs: Array<[string, string]> }
-  | { kind: 'lines'; title: string; lines: string[] };
+  /** `code`: lines a user copies as they are (a snippet), never wrapped; other lines wrap between words. */
+  | { kind: 'lines'; title: string; lines: string[]; code?: boolean };
 
 export interface ReportError {
   kind: string;

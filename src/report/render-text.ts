@@ -52,13 +52,21 @@ export function fitColumns(rows: string[][], width: number): number[] | undefine
   let total = natural.reduce((a, b) => a + b, 0) + borders;
   if (total <= width) return undefined;
   const widths = [...natural];
-  const floor = 10;
-  while (total > width) {
-    let widest = 0;
-    for (let i = 1; i < n; i += 1) if (widths[i]! > widths[widest]!) widest = i;
-    if (widths[widest]! <= floor) break;
-    widths[widest] = widths[widest]! - 1;
-    total -= 1;
+  // First down to each column's longest word (cli-table3 cuts a word wider than its column with "…", so an
+  // address or client id would lose its end), then, if the table still does not fit, below it to 10.
+  const longestWord = Array.from(
+    { length: n },
+    (_, i) => Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(/[\s\n]+/).map(visible))) + 2,
+  );
+  for (const floorOf of [(i: number) => Math.max(10, longestWord[i]!), () => 10]) {
+    while (total > width) {
+      let widest = -1;
+      for (let i = 0; i < n; i += 1)
+        if (widths[i]! > floorOf(i) && (widest < 0 || widths[i]! > widths[widest]!)) widest = i;
+      if (widest < 0) break;
+      widths[widest] = widths[widest]! - 1;
+      total -= 1;
+    }
   }
   return widths;
 }
@@ -88,17 +96,65 @@ export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_
   return table(['', 'check', ...(timed ? ['time'] : []), 'result'], c, rows, width).toString();
 }
 
+/**
+ * A value split at spaces into lines of at most `width` visible columns, so the terminal never cuts a number
+ * from its unit; a word longer than the line (a sparkline) keeps a line of its own.
+ */
+export function wrapWords(value: string, width: number): string[] {
+  if (visible(value) <= width || value.includes('\n')) return [value];
+  // Empty words (runs of spaces, a sparkline's blank columns) are kept: a line breaks only after a visible word.
+  // A number keeps its unit on its line ("2 s", "4.93 ms"): a unit word is glued to the number before it.
+  const words: string[] = [];
+  for (const w of value.split(' ')) {
+    const prev = words.at(-1);
+    if (prev && /\d$/.test(prev) && /^(ms|µs|s|min|h|d|%|B|KiB|MiB|GiB|×)[),.;:]*$/.test(w))
+      words[words.length - 1] = `${prev} ${w}`;
+    else words.push(w);
+  }
+  const [first = '', ...rest] = words;
+  const lines: string[] = [];
+  let line = first;
+  for (const word of rest) {
+    if (visible(line) > 0 && word && visible(line) + 1 + visible(word) > width) {
+      lines.push(line);
+      line = word;
+    } else line = `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
+}
+
 export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {
-  const title = c.bold(s.title);
+  const title = wrapWords(s.title, width)
+    .map((l) => c.bold(l))
+    .join('\n');
   switch (s.kind) {
     case 'table':
       return `${title}\n${table(s.head, c, s.rows, width).toString()}`;
     case 'pairs': {
-      const width = Math.max(0, ...s.pairs.map(([k]) => k.length));
-      return [title, ...s.pairs.map(([k, v]) => `  ${c.dim(k.padEnd(width))}  ${v}`)].join('\n');
+      const keyWidth = Math.max(0, ...s.pairs.map(([k]) => k.length));
+      const indent = ' '.repeat(keyWidth + 4);
+      return [
+        title,
+        ...s.pairs.map(([k, v]) =>
+          wrapWords(v, width - indent.length)
+            .map((line, i) => (i === 0 ? `  ${c.dim(k.padEnd(keyWidth))}  ${line}` : `${indent}${line}`))
+            .join('\n'),
+        ),
+      ].join('\n');
     }
     case 'lines':
-      return [title, ...s.lines.map((l) => `  ${l}`)].join('\n');
+      if (s.code) return [title, ...s.lines.map((l) => `  ${l}`)].join('\n');
+      return [
+        title,
+        ...s.lines.map((l) => {
+          // continuation lines hang two columns under the line's own indent (a "→ fix" under its cause)
+          const lead = ' '.repeat(2 + (l.length - l.trimStart().length));
+          return wrapWords(l.trimStart(), width - lead.length - 2)
+            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}  ${w}`))
+            .join('\n');
+        }),
+      ].join('\n');
   }
 }
 
@@ -117,13 +173,21 @@ export function renderText(report: Report, style: TextStyle): string {
     (ch) => (ch.status === 'fail' || ch.status === 'warn') && (ch.explanation || ch.hint),
   );
   if (explained.length > 0) {
+    // Wrapped between words at the terminal width, continuation lines indented under the text they continue.
     const lines = explained.flatMap((ch) => [
-      `${colorStatus(c, ch.status, STATUS_MARK[ch.status])} ${ch.title}: ${ch.explanation ?? ''}`.trimEnd(),
-      ...(ch.hint ? [`  ${c.dim('→')} ${ch.hint}`] : []),
+      ...wrapWords(`${ch.title}: ${ch.explanation ?? ''}`.trimEnd(), width - 2).map((l, i) =>
+        i === 0 ? `${colorStatus(c, ch.status, STATUS_MARK[ch.status])} ${l}` : `  ${l}`,
+      ),
+      ...(ch.hint ? wrapWords(ch.hint, width - 4).map((l, i) => (i === 0 ? `  ${c.dim('→')} ${l}` : `    ${l}`)) : []),
     ]);
     parts.push(lines.join('\n'));
   }
   const v = report.verdict;
-  parts.push(`${colorStatus(c, v.status, v.status.toUpperCase())}  ${v.summary}`);
+  const status = v.status.toUpperCase();
+  parts.push(
+    wrapWords(v.summary, width - status.length - 2)
+      .map((l, i) => (i === 0 ? `${colorStatus(c, v.status, status)}  ${l}` : `${' '.repeat(status.length + 2)}${l}`))
+      .join('\n'),
+  );
   return parts.join('\n\n') + '\n';
 }

@@ -59,4 +59,12 @@ describe('analyze fixtures/captures', () => {
     expect(json.data.connections).toHaveLength(n);
     if (n === 0) expect(json.verdict.summary).toMatch(/no MQTT connection matches/);
   });
+
+  test.each([
+    ['keepalive-cut.pcap', /^1 finding; first: Broker keepalive cut/],
+    ['takeover.pcap', /^2 findings; first: Session taken over/],
+  ])('%s: the verdict counts its findings in words', async (name, summary) => {
+    const { json } = await analyze(F(name));
+    expect(json.verdict.summary).toMatch(summary);
+  });
 });

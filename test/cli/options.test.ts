@@ -71,6 +71,17 @@ describe('--help', () => {
     }
   });
 
+  test('piped (`--help | less`) it wraps to the terminal width read from stderr or $COLUMNS', async () => {
+    for (const opts of [{ errColumns: 80 }, { env: { COLUMNS: '80' } }]) {
+      const r = await runMain(['probe', '--help'], opts);
+      const ex = r.stdout.slice(r.stdout.indexOf('Examples:')).split('\n');
+      // at the 100 columns assumed before, "command  # description" pairs ran past 80 and the terminal cut them
+      for (const line of ex)
+        if (line.includes('mqtt-doctor') && line.includes('#')) expect(line.length).toBeLessThanOrEqual(80);
+      expect(ex.some((l) => l.startsWith('  # Try it with no broker'))).toBe(true);
+    }
+  });
+
   test("the command's own options come first, global options last", async () => {
     const r = await runMain(['probe', '--help'], { columns: 80 });
     const at = (s: string) => r.stdout.indexOf(s);

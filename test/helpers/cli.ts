@@ -76,7 +76,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
  */
 export async function runMain(
   args: string[],
-  opts: { env?: Record<string, string | undefined>; columns?: number } = {},
+  opts: { env?: Record<string, string | undefined>; columns?: number; errColumns?: number } = {},
 ): Promise<CliResult> {
   const { PassThrough } = await import('node:stream');
   const { main } = await import('../../src/cli.js');
@@ -86,7 +86,10 @@ export async function runMain(
     isTTY: false,
     ...(opts.columns ? { columns: opts.columns } : {}),
   });
-  const errStream = Object.assign(new PassThrough(), { isTTY: false });
+  const errStream = Object.assign(new PassThrough(), {
+    isTTY: false,
+    ...(opts.errColumns ? { columns: opts.errColumns } : {}),
+  });
   outStream.on('data', (d: Buffer) => (stdout += d.toString()));
   errStream.on('data', (d: Buffer) => (stderr += d.toString()));
   const stdin = Object.assign(new PassThrough(), { isTTY: false });

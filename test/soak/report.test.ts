@@ -5,7 +5,7 @@ import type { SoakRunInfo } from '../../src/analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
 import { checkThresholds, soakFindings } from '../../src/analyze/soak/thresholds.js';
 import { LatencyHistogram } from '../../src/analyze/stats.js';
-import { buildSoakFromFile, buildSoakReport, type SoakEnd } from '../../src/report/build-soak.js';
+import { buildSoakFromFile, buildSoakReport, withTarget, type SoakEnd } from '../../src/report/build-soak.js';
 import { renderJunit } from '../../src/report/render-junit.js';
 import { renderText } from '../../src/report/render-text.js';
 import { UsageError } from '../../src/errors.js';
@@ -141,6 +141,24 @@ describe('knowledge base links', () => {
     const text = renderText(r, { colorLevel: 0 });
     expect(text).toMatch(/connection reset: a TCP RST arrived/);
     expect(text).toMatch(/fix: /);
+  });
+
+  const t = { url: '', scheme: 'mqtts', host: 'broker.test', port: 8883, username: 'dev', passwordSet: true } as const;
+  test.each([
+    [
+      'mqtt-doctor keepalive-tune mqtt://HOST:PORT --verify-broker',
+      t,
+      'mqtt-doctor keepalive-tune mqtts://dev@broker.test:8883 --verify-broker',
+    ],
+    [
+      'pick a keepalive: mqtt-doctor keepalive-tune <url>',
+      { ...t, username: undefined, scheme: 'mqtt', port: 1883 },
+      'pick a keepalive: mqtt-doctor keepalive-tune mqtt://broker.test:1883',
+    ],
+    ['mqtt-doctor probe mqtt://USER@HOST:PORT', { ...t, host: '::1' }, 'mqtt-doctor probe mqtts://dev@[::1]:8883'],
+    ['mqtt-doctor probe mqtt://HOST:PORT', undefined, 'mqtt-doctor probe mqtt://HOST:PORT'],
+  ] as const)("a confirm command names the run's target: %s", (text, target, want) => {
+    expect(withTarget(text, target)).toBe(want);
   });
 });
 

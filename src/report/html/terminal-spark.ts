@@ -48,7 +48,8 @@ export function connectedRecorder(): {
         changes.push([ev.t, 1]);
       } else if (ev.type === 'disconnect' && up.delete(ev.client)) changes.push([ev.t, -1]);
     },
-    strip(fromMs, toMs, clients, width = 60) {
+    // 48 columns: with its label (23) the strip fits an 80-column terminal; the text after it wraps below.
+    strip(fromMs, toMs, clients, width = 48) {
       if (toMs <= fromMs || changes.length === 0) return '';
       const { lowestAfterAll: low, mostConnected: most } = lowestAfterAll(changes, clients);
       const lowestAfterAllCount = low?.count;
