@@ -1,0 +1,83 @@
+/**
+ * A broker that announces a 200 MB PUBLISH and trickles it: probe and keepalive-tune read the Remaining Length
+ * as it arrives and end the session at once ("packet of N bytes exceeds our limit"), instead of letting
+ * mqtt-packet buffer the packet whole. Memory is judged against a run of the same command against a
+ * well-behaved server in this test (peak RSS of the spawned process), not against an absolute figure.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, expect, test } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { startFakeServer, type FakeServer } from '../helpers/fake-server.js';
+import { hugePublish, wellBehaved } from './servers.js';
+
+interface Run {
+  code: number | null;
+  out: string;
+  peakRssKb: number;
+  ms: number;
+}
+
+/** Spawn the built CLI and sample its resident set from /proc every 20 ms; the peak is kept. */
+function run(args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', CI: 'true' };
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let peakRssKb = 0;
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const sample = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+        if (m) peakRssKb = Math.max(peakRssKb, Number(m[1]));
+      } catch {
+        // the process has just exited
+      }
+    }, 20);
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearInterval(sample);
+      clearTimeout(killer);
+      resolve({ code, out, peakRssKb, ms: performance.now() - t0 });
+    });
+  });
+}
+
+const servers: FakeServer[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+const ANNOUNCED = 200 * 1024 * 1024;
+
+test.each([
+  ['probe', 4],
+  ['probe', 5],
+  ['keepalive-tune', 4],
+] as const)(
+  '%s -V %i: a 200 MB PUBLISH trickled after CONNACK ends the session at once, memory near the baseline',
+  async (command, version) => {
+    const args = (url: string) =>
+      command === 'probe'
+        ? ['probe', url, '-V', String(version), '-c', '5', '-i', '300ms', '-W', '1s', '--connect-timeout', '2s']
+        : ['keepalive-tune', url, '-V', String(version), '--samples', '5', '--connect-timeout', '2s'];
+    const good = await startFakeServer(wellBehaved());
+    // 256 KiB every 2 ms: a client that buffered the packet would hold over 100 MB within the run.
+    const huge = await startFakeServer(hugePublish(ANNOUNCED, 256 * 1024, 2));
+    servers.push(good, huge);
+    const baseline = await run(args(good.url));
+    expect(baseline.code, baseline.out).toBe(0);
+    const r = await run(args(huge.url));
+    expect([1, 4], r.out).toContain(r.code);
+    expect(r.out).toMatch(/packet of \d+ bytes exceeds our limit/);
+    expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+    // The hostile run may hold a few socket buffers more than the baseline, never the packet (200 MB).
+    expect(r.peakRssKb, `baseline ${baseline.peakRssKb} kB, hostile ${r.peakRssKb} kB`).toBeLessThan(
+      baseline.peakRssKb + 32 * 1024,
+    );
+  },
+  120_000,
+);
