@@ -43,7 +43,7 @@ const ARGS: Record<Command, (url: string, v: 4 | 5) => string[]> = {
 };
 
 /** Cases per command: a fixed seed list, or the seeds in FUZZ_SEEDS (comma separated) to replay a failure. */
-const CASES = 24;
+const CASES = 32;
 const SEEDS: number[] = process.env.FUZZ_SEEDS
   ? process.env.FUZZ_SEEDS.split(',').map(Number)
   : Array.from({ length: CASES }, (_, i) => 0x5eed0000 + i * 7919);

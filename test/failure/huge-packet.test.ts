@@ -71,13 +71,42 @@ test.each([
     const baseline = await run(args(good.url));
     expect(baseline.code, baseline.out).toBe(0);
     const r = await run(args(huge.url));
-    expect([1, 4], r.out).toContain(r.code);
-    expect(r.out).toMatch(/packet of \d+ bytes exceeds our limit/);
-    expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     // The hostile run may hold a few socket buffers more than the baseline, never the packet (200 MB).
     expect(r.peakRssKb, `baseline ${baseline.peakRssKb} kB, hostile ${r.peakRssKb} kB`).toBeLessThan(
       baseline.peakRssKb + 32 * 1024,
     );
+    expect([1, 4], r.out).toContain(r.code);
+    expect(r.out).toMatch(/packet of \d+ bytes exceeds our limit/);
+    expect(r.out).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
   },
   120_000,
 );
+
+test('soak announces Maximum Packet Size = its payload + 64 KiB in an MQTT 5 CONNECT, nothing at 3.1.1', async () => {
+  const { soakMqttOptions } = await import('../../src/measure/soak/mqtt-options.js');
+  const { parseTarget } = await import('../../src/config/target.js');
+  const conn = (mqttVersion: 4 | 5) => ({
+    target: parseTarget('mqtt://127.0.0.1:1883'),
+    embedded: false,
+    mqttVersion,
+    clientId: undefined,
+    keepaliveS: 30,
+    connectTimeoutMs: 5000,
+    tls: {
+      ca: undefined,
+      cert: undefined,
+      key: undefined,
+      caPath: undefined,
+      certPath: undefined,
+      servername: undefined,
+      alpn: undefined,
+      insecure: false,
+    },
+  });
+  const at = (v: 4 | 5, payloadBytes: number, clean = true) =>
+    soakMqttOptions(conn(v), { clean, sessionExpiryS: 60, payloadBytes }).options.properties;
+  expect(at(5, 1000)).toEqual({ maximumPacketSize: 1000 + 65536 });
+  expect(at(5, 256 * 1024 * 1024)).toEqual({ maximumPacketSize: 268_435_455 });
+  expect(at(5, 10, false)).toEqual({ maximumPacketSize: 10 + 65536, sessionExpiryInterval: 60 });
+  expect(at(4, 1000)).toBeUndefined();
+});
