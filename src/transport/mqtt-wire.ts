@@ -89,7 +89,8 @@ export const MAX_PACKET_BYTES = 64 * 1024;
 export type FrameProblem =
   | { kind: 'too-large'; bytes: number; limitBytes: number }
   | { kind: 'bad-length'; type: number; remainingLength: number; allowed: string }
-  | { kind: 'bad-flags'; type: number; flags: number };
+  | { kind: 'bad-flags'; type: number; flags: number }
+  | { kind: 'bad-type'; type: number };
 
 /** Packet type names by the fixed header's high nibble (MQTT 3.1.1 §2.2.1, 5.0 §2.1.2). */
 const TYPE_NAMES = [
@@ -140,6 +141,17 @@ function flagsAllowed(type: number, flags: number): boolean {
 }
 
 /**
+ * Packet types a server may send: not 0 (reserved), not the client-to-server CONNECT, SUBSCRIBE, UNSUBSCRIBE and
+ * PINGREQ, and AUTH only at MQTT 5 (type 15 is reserved in 3.1.1). MQTT 3.1.1 §2.2.1 table 2.1, 5.0 §2.1.2.
+ * mqtt-packet reports a reserved type only once the whole packet has arrived, which a trickling server delays
+ * forever.
+ */
+function typeFromServer(type: number, version: 4 | 5): boolean {
+  if (type === 15) return version === 5;
+  return type !== 0 && type !== 1 && type !== 8 && type !== 10 && type !== 12;
+}
+
+/**
  * Follows MQTT framing over the byte stream (fixed header byte, Remaining Length as a variable byte integer,
  * body: MQTT 3.1.1 §2.2.3, 5.0 §1.5.5) without buffering, so a packet's size is known from its first few bytes.
  */
@@ -176,6 +188,10 @@ export class FrameGuard {
       const b = chunk[i++] ?? 0;
       if (!this.inLength) {
         this.problemAt = i - 1;
+        if (!typeFromServer(b >> 4, this.version)) {
+          this.skip = Number.POSITIVE_INFINITY;
+          return { kind: 'bad-type', type: b >> 4 };
+        }
         if (!flagsAllowed(b >> 4, b & 0x0f)) {
           this.skip = Number.POSITIVE_INFINITY;
           return { kind: 'bad-flags', type: b >> 4, flags: b & 0x0f };
@@ -219,6 +235,8 @@ export function describeFrameProblem(p: FrameProblem): string {
       return `${TYPE_NAMES[p.type] ?? p.type} with Remaining Length ${p.remainingLength} (must be ${p.allowed})`;
     case 'bad-flags':
       return `${TYPE_NAMES[p.type] ?? p.type} with forbidden header flags 0x${p.flags.toString(16)}`;
+    case 'bad-type':
+      return `packet type ${p.type} (${TYPE_NAMES[p.type] ?? '?'}), which a server never sends`;
   }
 }
 

@@ -33,6 +33,10 @@ test.each([
   [[0x30, 0x80, 0x80, 0x80, 0x01], 4, 'packet of 2097157 bytes exceeds our limit of 65536 bytes'],
   [[0x30, 0xfe, 0xff, 0x03], 5, 'packet of 65538 bytes exceeds our limit of 65536 bytes'],
   [[0x30, 0xfc, 0xff, 0x03], 5, 'ok'],
+  [[0x00, 0xd0, 0x00], 4, 'packet type 0 (reserved), which a server never sends'],
+  [[0xc0, 0x00], 5, 'packet type 12 (PINGREQ), which a server never sends'],
+  [[0xf0, 0x00], 4, 'packet type 15 (AUTH), which a server never sends'],
+  [[0xf0, 0x00], 5, 'ok'],
 ] as const)('%j at MQTT %i: %s', (bytes, version, expected) => {
   expect(check([...bytes], version, false)).toBe(expected);
   expect(check([...bytes], version, true)).toBe(expected);
