@@ -226,7 +226,11 @@ async function measure(
   const { soakMqttOptions } = await import('../measure/soak/mqtt-options.js');
   const { startSoak } = await import('../measure/soak/runner.js');
   const { startStatus } = await import('../ui/spinner.js');
-  const { url, options } = soakMqttOptions(conn, { clean: args.clean, sessionExpiryS: plan.sessionExpiryS });
+  const { url, options } = soakMqttOptions(conn, {
+    clean: args.clean,
+    sessionExpiryS: plan.sessionExpiryS,
+    payloadBytes: plan.payloadBytes,
+  });
   const starting = `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(run.shown)}`;
   const status = await startStatus(ctx.out, starting);
   cleanups.push(() => status.stop());

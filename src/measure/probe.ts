@@ -396,7 +396,9 @@ async function schedule(
     };
     settleAll();
   };
-  wire.once('close', onClose);
+  // The session may already have ended between CONNACK and here (a CONNACK and a bad packet in one read).
+  if (wire.closedWith) onClose(wire.closedWith);
+  else wire.once('close', onClose);
   const onAbort = () => {
     for (const p of open) if (!p.timedOut && p.sample.rttMs === null) p.sample.cutShort = true;
     settleAll();

@@ -16,6 +16,8 @@ import {
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
+import { FrameGuard, describeFrameProblem } from '../../transport/mqtt-wire.js';
+import { soakMaxPacketBytes } from './mqtt-options.js';
 import { decodeSoakMessage, encodeSoakMessage, type PayloadFormat } from './payload.js';
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
@@ -194,7 +196,20 @@ export class SoakClient {
     };
     // A TLS socket (encrypted: true) is up at 'secureConnect', after the handshake; a plain one at 'connect'.
     stream.on((stream as { encrypted?: boolean }).encrypted === true ? 'secureConnect' : 'connect', up);
+    // mqtt-packet's parser (under MQTT.js) buffers a packet whole: a broker that announces 200 MB would make it
+    // hold 200 MB. Read each Remaining Length as it arrives and end the attempt at the first packet over what
+    // this run can need (its payload + headroom, as announced in an MQTT 5 CONNECT; a 3.1.1 broker is not told).
+    const guard = new FrameGuard(soakMaxPacketBytes(o.payloadBytes), o.mqttOptions.protocolVersion === 5 ? 5 : 4);
+    let guarding = true;
     stream.prependListener('data', (chunk: Buffer) => {
+      const problem = guarding ? guard.feed(chunk) : undefined;
+      if (problem) guarding = false;
+      if (problem?.kind === 'too-large') {
+        this.protocolError = true;
+        this.lastError = new Error(describeFrameProblem(problem));
+        this.firstSignalMs ??= o.now();
+        (stream as unknown as { destroy(): void }).destroy();
+      }
       const t = o.now();
       this.transportUp = true;
       this.lastChunkMs = t;
