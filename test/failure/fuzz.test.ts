@@ -8,7 +8,7 @@
  * `FUZZ_SEEDS=1234 npx vitest run test/failure/fuzz.test.ts`.
  */
 import { describe, expect, test } from 'vitest';
-import { runMain } from '../keepalive/in-process.js';
+import { runMain } from '../helpers/cli.js';
 import { fuzzPlan, startFuzzServer, type FuzzPlan } from './servers.js';
 
 type Command = 'probe-ping' | 'probe-echo' | 'soak' | 'keepalive-tune';
