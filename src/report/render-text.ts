@@ -184,8 +184,9 @@ export function renderText(report: Report, style: TextStyle): string {
   }
   const v = report.verdict;
   const status = v.status.toUpperCase();
+  // The verdict is the line scripts grep for: wrapped only on a terminal, whole when piped.
   parts.push(
-    wrapWords(v.summary, width - status.length - 2)
+    (style.width === undefined ? [v.summary] : wrapWords(v.summary, width - status.length - 2))
       .map((l, i) => (i === 0 ? `${colorStatus(c, v.status, status)}  ${l}` : `${' '.repeat(status.length + 2)}${l}`))
       .join('\n'),
   );
