@@ -6,6 +6,7 @@
 import {
   parseListen,
   resolveImpairFaults,
+  SPEC_KEYS,
   describeFaults,
   type ImpairFaults,
   type ImpairInput,
@@ -134,20 +135,7 @@ export const impairCommand = defineCommand({
   },
 });
 
-const FAULT_OPTIONS = [
-  'profile',
-  'latency',
-  'jitter',
-  'bandwidth',
-  'stall',
-  'nat-idle',
-  'nat-mode',
-  'nat-reset-on',
-  'blackhole-after',
-  'reset-after',
-  'outage',
-  'outage-mode',
-] as const;
+const FAULT_OPTIONS = ['profile', ...SPEC_KEYS] as const;
 
 type ImpairArgs = { [K in (typeof FAULT_OPTIONS)[number]]: string | undefined } & {
   target: string | undefined;

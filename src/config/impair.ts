@@ -57,7 +57,8 @@ export interface ImpairInput {
   'outage-mode'?: string;
 }
 
-const SPEC_KEYS = [
+/** The fault options (flag names), also the keys of a spec string. */
+export const SPEC_KEYS = [
   'latency',
   'jitter',
   'bandwidth',
