@@ -220,29 +220,11 @@ export class CaptureReader {
         this.ifaces.push(iface);
         return;
       }
-      case 6: {
-        // Enhanced Packet Block.
-        const ifIdx = this.u32(buf, body);
-        const iface = this.iface(ifIdx);
-        const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
-        const capLen = this.u32(buf, body + 12);
-        const origLen = this.u32(buf, body + 16);
-        if (body + 20 + capLen > end)
-          throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
-        this.records++;
-        this.lastTs = (iface.offsetS + units / iface.unitsPerSec) * 1000;
-        this.onRecord({
-          tsMs: this.lastTs,
-          linkType: iface.linkType,
-          data: buf.subarray(body + 20, body + 20 + capLen),
-          origLen,
-          iface: ifIdx,
-        });
-        return;
-      }
+      case 6:
       case 2: {
-        // Obsolete Packet Block: 16-bit interface id and drops count, then as EPB.
-        const ifIdx = this.u16(buf, body);
+        // Enhanced Packet Block; the obsolete Packet Block (type 2) is the same but for a 16-bit interface id
+        // followed by a 16-bit drops count.
+        const ifIdx = type === 6 ? this.u32(buf, body) : this.u16(buf, body);
         const iface = this.iface(ifIdx);
         const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
         const capLen = this.u32(buf, body + 12);
