@@ -121,3 +121,20 @@ export function linesOf(file: string): Array<{ type: string; summary?: { message
 }
 
 export const countType = (file: string, type: string): number => linesOf(file).filter((e) => e.type === type).length;
+
+/** The run info of an idle (--rate 0), one-client run: the fixture report tests build their files and reports on. */
+export const IDLE_RUN_INFO: SoakRunInfo = {
+  target: 'mqtt://127.0.0.1:1883',
+  clients: 1,
+  qos: 1,
+  ratePerS: 0,
+  payloadBytes: 64,
+  keepaliveS: 60,
+  clean: true,
+  mqttVersion: 4,
+  reconnect: 'fixed:1s',
+  durationMs: 10_000,
+  checkpointMs: 30_000,
+  flapThresholdMs: 10_000,
+  lossGraceMs: 10_000,
+};

@@ -9,23 +9,9 @@ import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
 import { validateSoakEvent } from '../../src/analyze/soak/events.js';
 import { runMain as runInProcess } from '../helpers/cli.js';
-import { tempDir } from './helpers.js';
+import { IDLE_RUN_INFO, tempDir } from './helpers.js';
 
-const info = {
-  target: 'mqtt://127.0.0.1:1883',
-  clients: 1,
-  qos: 1,
-  ratePerS: 0,
-  payloadBytes: 64,
-  keepaliveS: 60,
-  clean: true,
-  mqttVersion: 4,
-  reconnect: 'fixed:1s',
-  durationMs: 10_000,
-  checkpointMs: 30_000,
-  flapThresholdMs: 10_000,
-  lossGraceMs: 10_000,
-};
+const info = IDLE_RUN_INFO;
 const START = { type: 'start', v: 2, t: 1000, runId: 'r', info };
 const GOOD = [
   START,

@@ -8,24 +8,11 @@ import { LatencyHistogram } from '../../src/analyze/stats.js';
 import { buildSoakFromFile, buildSoakReport, withTarget, type SoakEnd } from '../../src/report/build-soak.js';
 import { renderJunit } from '../../src/report/render-junit.js';
 import { renderText } from '../../src/report/render-text.js';
+import { IDLE_RUN_INFO } from './helpers.js';
 import { UsageError } from '../../src/errors.js';
 
 // An idle run (--rate 0): these tests are about the connection verdict; message verdicts are below.
-const info: SoakRunInfo = {
-  target: 'mqtt://127.0.0.1:1883',
-  clients: 1,
-  qos: 1,
-  ratePerS: 0,
-  payloadBytes: 64,
-  keepaliveS: 60,
-  clean: true,
-  mqttVersion: 4,
-  reconnect: 'fixed:1s',
-  durationMs: 10_000,
-  checkpointMs: 30_000,
-  flapThresholdMs: 10_000,
-  lossGraceMs: 10_000,
-};
+const info: SoakRunInfo = IDLE_RUN_INFO;
 
 /** A one-client summary from a tiny script of timeline calls. */
 function summary(script: (tl: ConnectionTimeline) => void): SoakSummary {
