@@ -269,8 +269,9 @@ async function measure(
     const line = narrate?.(ev);
     if (line !== undefined) status.line(line);
   };
-  await waitForStart(run.sharding.startAt, status, ctx);
+  const startAtMs = announceStart(run.sharding.startAt, status, ctx);
   const soak = await startSoak({
+    ...(startAtMs !== undefined ? { startAtMs } : {}),
     url,
     mqttOptions: options,
     runId: run.runId,
@@ -308,19 +309,19 @@ async function measure(
 
 /**
  * --start-at: shards started by hand or by a scheduler wait for one agreed time, so they start together
- * without a coordinator. Ctrl-C while waiting ends the run at once (nothing measured: an interrupted report).
+ * without a coordinator (the runner waits, with its modules loaded). Ctrl-C while waiting ends the run at
+ * once (nothing measured: an interrupted report).
  */
-async function waitForStart(startAt: SoakShardPlan['startAt'], status: Status, ctx: CommandContext): Promise<void> {
-  if (!startAt) return;
+function announceStart(startAt: SoakShardPlan['startAt'], status: Status, ctx: CommandContext): number | undefined {
+  if (!startAt) return undefined;
   const at = new Date(startAt.atMs).toISOString();
   const waitMs = startAt.atMs - Date.now();
   if (waitMs <= 0) {
     ctx.out.note(`mqtt-doctor: --start-at ${at} has passed: starting now`);
-    return;
+    return undefined;
   }
   status.line(`soak: waiting until ${at} to start (${formatDuration(waitMs)})`);
-  const { sleep } = await import('../measure/sleep.js');
-  await sleep(waitMs, ctx.signal);
+  return startAt.atMs;
 }
 
 /** The status line (every second on a terminal, every minute in a log) and the on-demand summary. */

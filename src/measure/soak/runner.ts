@@ -10,6 +10,7 @@ import { isPermanentRefusal } from '../../analyze/soak/causes.js';
 import { SaturationTracker } from '../../analyze/soak/saturation.js';
 import { MergeableHistogram } from '../../analyze/soak/histogram.js';
 import { sniff } from '../../transport/mqtt-wire.js';
+import { sleep } from '../sleep.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
 import { SOAK_FILE_VERSION, type EndReason, type SoakEvent, type SoakRunInfo } from '../../analyze/soak/events.js';
@@ -36,6 +37,8 @@ export interface SoakRunOptions {
    * of the fleet): events, topics and message payloads use the global index, so shards never collide.
    */
   firstClient?: number;
+  /** Wall-clock ms to wait for before the first connect (shards started together); Ctrl-C ends the wait. */
+  startAtMs?: number;
   rampPerS: number;
   qos: 0 | 1 | 2;
   ratePerS: number;
@@ -106,6 +109,8 @@ export function longTimeout(fn: () => void, delayMs: number, now: () => number):
 export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const now = o.now ?? wallClockMs;
   const connect: ConnectFn = o.connect ?? ((await import('mqtt')).connect as ConnectFn);
+  // --start-at: wait with everything loaded, so the shards' first connects leave at the agreed time.
+  if (o.startAtMs !== undefined) await sleep(o.startAtMs - now(), o.signal);
   const startedMs = now();
   const timelines: ConnectionTimeline[] = [];
   const trackers: SeqTracker[] = [];
