@@ -245,7 +245,7 @@ describe('CLI shards: --start-at, the environment form, a killed shard, a missin
       '--start-at',
       new Date(startAt).toISOString(),
       '-d',
-      '3s',
+      '5s',
       '--rate',
       '10/s',
       '--checkpoint',
