@@ -62,19 +62,29 @@ export const reportCommand = defineCommand({
           demandOption: true,
           describe: 'JSONL file(s) written by `soak --out`, or a folder of them (the shards of one run)',
         }),
-      ),
+      ).option('compare', {
+        type: 'string',
+        describe:
+          "Compare with a later run (its file or folder): the figures side by side with the change; thresholds, JUnit and verdict are that run's",
+      }),
     )
       .example('$0 report soak.jsonl', 'Summary table of a finished or killed soak')
       .example('$0 report soak.jsonl --max-loss 0% --max-reconnects 3 --junit soak.xml', 'Gate CI on a recorded run')
       .example('$0 report soak.jsonl --json | jq .data.summary.connections', 'Connection accounting as JSON')
-      .example('$0 report results/ --max-loss 0%', 'Merge the shards of one run (every *.jsonl in results/)'),
+      .example('$0 report results/ --max-loss 0%', 'Merge the shards of one run (every *.jsonl in results/)')
+      .example('$0 report before.jsonl --compare after.jsonl', 'Judge a keepalive or reconnect change run against run'),
   run: async (args, ctx) => {
     const thresholds = parseSoakThresholds(args);
     checkJunitPath(args.junit);
     const files = readSoakFiles((args.files as Array<string | number>).map(String));
-    const { buildSoakFromFiles } = await import('../report/build-soak.js');
+    const later = args.compare !== undefined ? readSoakFiles([args.compare]) : undefined;
+    const { buildSoakFromFiles, withComparison } = await import('../report/build-soak.js');
     const { renderJunit } = await import('../report/render-junit.js');
-    const { report, events } = buildSoakFromFiles(files, thresholds, VERSION);
+    const first = buildSoakFromFiles(files, later ? {} : thresholds, VERSION);
+    const after = later ? buildSoakFromFiles(later, thresholds, VERSION) : undefined;
+    const { report, events } = after
+      ? { report: withComparison(after.report, first.report), events: after.events }
+      : first;
     ctx.out.emit(report);
     writeJunit(args.junit, report, renderJunit);
     await writeSoakHtmlFromEvents(args.html, report, events, ctx.out);

@@ -30,6 +30,7 @@ import {
   type SoakThresholds,
   type ThresholdResult,
 } from '../analyze/soak/thresholds.js';
+import { compareSummaries, type CompareRow } from '../analyze/soak/compare.js';
 import { entryById } from '../kb/catalog.js';
 import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { connectedStripFromEvents } from './html/terminal-spark.js';
@@ -57,6 +58,13 @@ export interface SoakData {
   source?: SoakSource;
   /** A run merged from shards (`report FILE…`): every shard 0..count−1, finished, killed or missing. */
   shards?: { count: number; list: ShardStatus[] };
+  /** `report … --compare AFTER`: this run (the after run) against the before run, figure by figure. */
+  compare?: SoakComparison;
+}
+
+export interface SoakComparison {
+  before: { runId: string; file: string | null; end: SoakEnd; verdict: Verdict['status'] };
+  figures: CompareRow[];
 }
 
 export interface SoakReportInput {
@@ -695,5 +703,63 @@ export function buildSoakFromFiles(
         lastEventAt: Number.isFinite(lastEventMs) ? new Date(lastEventMs).toISOString() : null,
       },
     }),
+  };
+}
+
+const fmtFigure = (v: number, unit: CompareRow['unit']): string =>
+  unit === 'ms'
+    ? ms(Math.abs(v))
+    : unit === 'pct'
+      ? pct(Math.abs(v))
+      : unit === 'per-s'
+        ? `${Math.abs(v).toFixed(1)}/s`
+        : Number.isInteger(v)
+          ? String(Math.abs(v))
+          : Math.abs(v).toFixed(2);
+
+function changeText(r: CompareRow): string {
+  if (r.change === null) return '—';
+  if (r.change === 0) return 'same';
+  const sign = r.change > 0 ? '+' : '−';
+  // A share changes by points; everything else also relative to before.
+  const abs =
+    r.unit === 'pct' ? `${sign}${Math.abs(r.change).toFixed(3)} points` : `${sign}${fmtFigure(r.change, r.unit)}`;
+  const rel = r.unit === 'pct' || r.changePct === null ? '' : ` (${sign}${Math.abs(r.changePct).toFixed(1)}%)`;
+  return `${abs}${rel} ${r.verdict ?? ''}`.trimEnd();
+}
+
+/**
+ * `report BEFORE --compare AFTER`: the after run's report (its checks, thresholds and verdict: did the change
+ * pass?) with the before run's figures beside it, first in the view and under `data.compare` in JSON.
+ */
+export function withComparison(after: Report<SoakData>, before: Report<SoakData>): Report<SoakData> {
+  const figures = compareSummaries(before.data.summary, after.data.summary);
+  const cell = (v: number | null, unit: CompareRow['unit']) =>
+    v === null ? '—' : `${v < 0 ? '−' : ''}${fmtFigure(v, unit)}`;
+  return {
+    ...after,
+    data: {
+      ...after.data,
+      compare: {
+        before: {
+          runId: before.data.runId,
+          file: before.data.source?.file ?? null,
+          end: before.data.end,
+          verdict: before.verdict.status,
+        },
+        figures,
+      },
+    },
+    view: [
+      {
+        kind: 'table',
+        title: `Before (run ${before.data.runId}) → after (run ${after.data.runId})`,
+        head: ['figure', 'before', 'after', 'change'],
+        rows: figures
+          .filter((r) => r.before !== null || r.after !== null)
+          .map((r) => [r.label, cell(r.before, r.unit), cell(r.after, r.unit), changeText(r)]),
+      },
+      ...(after.view ?? []),
+    ],
   };
 }
