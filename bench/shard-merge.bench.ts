@@ -38,7 +38,7 @@ function windowHistogram(n: number, p50: number, seed: number): MergeableHistogr
   return h;
 }
 
-function writeShard(dir: string, index: number): void {
+export function writeShard(dir: string, index: number): void {
   const from = index * PER_SHARD;
   const { events } = syntheticSoak(PER_SHARD, 3600_000, 100 + index);
   const w = openJsonlWriter(
