@@ -123,6 +123,23 @@ describe('mergeShards', () => {
     expect(() => mergeShards(g.streams)).toThrow(message);
   });
 
+  test('shards started with different settings: a warning naming the setting and the shards', () => {
+    const files = shardFiles(truth, 3);
+    const f2 = files[2]!;
+    f2.events = f2.events.map((e) =>
+      e.type === 'start' ? { ...e, info: { ...e.info, ratePerS: 2, target: 'mqtt://other:1883' } } : e,
+    );
+    const m = mergeShards(groupShardStreams(files).streams);
+    expect(m.findings).toEqual([
+      expect.objectContaining({
+        id: 'shard-settings',
+        status: 'warn',
+        summary: 'ratePerS 10 (shard 0, 1) vs 2 (shard 2)',
+      }),
+    ]);
+    expect(mergeShards(groupShardStreams(shardFiles(truth, 3)).streams).findings).toEqual([]);
+  });
+
   test('the same shard in two files is a duplicate', () => {
     const files = shardFiles(truth, 2);
     const g = groupShardStreams([...files, { file: 'copy.jsonl', events: files[0]?.events ?? [] }]);

@@ -250,7 +250,7 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
     atMs,
     summary,
     end,
-    findings: shardFindings(shards, info.clients),
+    findings: [...shardFindings(shards, info.clients), ...settingFindings(sorted)],
     recentDisconnects: r.recentDisconnects,
     events: [
       first.start,
@@ -316,6 +316,39 @@ function shardFindings(shards: readonly ShardStatus[], fleet: number): SoakFindi
     });
   }
   return out;
+}
+
+/**
+ * Shards of one run that ran with different settings (a shard started with another --rate or --qos): the
+ * merged figures mix them, so say which; the report's settings are the lowest shard's. The target may differ
+ * on purpose (shards aimed at the nodes of a cluster) and is not compared.
+ */
+function settingFindings(streams: readonly ShardStream[]): SoakFinding[] {
+  const first = streams[0];
+  if (!first) return [];
+  const keys = (Object.keys(first.start.info) as Array<keyof SoakRunInfo>).filter((k) => k !== 'target');
+  const differ = keys.flatMap((k) => {
+    const values = new Map<string, number[]>();
+    for (const s of streams) {
+      const v = JSON.stringify(s.start.info[k] ?? null);
+      values.set(v, [...(values.get(v) ?? []), s.shard?.index ?? 0]);
+    }
+    return values.size < 2
+      ? []
+      : [`${k} ${[...values].map(([v, ix]) => `${v} (shard ${ix.join(', ')})`).join(' vs ')}`];
+  });
+  if (differ.length === 0) return [];
+  return [
+    {
+      id: 'shard-settings',
+      status: 'warn',
+      title: 'shards ran with different settings',
+      summary: differ.join('; '),
+      explanation:
+        "the shards of this run were started with different options, so the merged figures mix runs that were not alike; the settings shown are the lowest shard's",
+      hint: 'start every shard with the same command line but --shard (or from one Job template)',
+    },
+  ];
 }
 
 /** Counts add; loss is recomputed from the sums; latency from the merged histogram. */
