@@ -8,6 +8,7 @@
  * Then the CLI: shards started by --start-at (one by the Kubernetes environment form), one killed mid-run,
  * and the report naming the killed and the missing shard.
  */
+import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -19,7 +20,7 @@ import { shardSlice, soakClientIds } from '../../src/config/soak.js';
 import { openJsonlWriter } from '../../src/measure/soak/jsonl-writer.js';
 import { startSoak, type SoakRun } from '../../src/measure/soak/runner.js';
 import { buildSoakFromFiles } from '../../src/report/build-soak.js';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { sleep, tempDir, until } from './helpers.js';
 
@@ -228,6 +229,27 @@ describe('the same broker restarts measured as 1 run, 2 shards and 4 shards', ()
   });
 });
 
+/** Run the CLI until `file` holds a checkpoint line, then SIGKILL it (bounded: 30 s); returns the signal. */
+function killAfterCheckpoint(args: string[], file: string): Promise<NodeJS.Signals | null> {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: 'ignore', env: { ...process.env, NO_COLOR: '1' } });
+  const deadline = Date.now() + 30_000;
+  const poll = setInterval(() => {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // not opened yet
+    }
+    if (text.includes('"type":"checkpoint"') || Date.now() > deadline) child.kill('SIGKILL');
+  }, 50);
+  return new Promise((resolve) =>
+    child.on('exit', (_code, signal) => {
+      clearInterval(poll);
+      resolve(signal);
+    }),
+  );
+}
+
 describe('CLI shards: --start-at, the environment form, a killed shard, a missing shard', () => {
   test('three shard processes start together; one killed mid-run is named, a missing one too', async () => {
     const dir = tempDir('mqd-shard-cli-');
@@ -259,15 +281,12 @@ describe('CLI shards: --start-at, the environment form, a killed shard, a missin
       runCli(common(['--shard', '0/3']), { timeoutMs: 30_000 }),
       // The Kubernetes Indexed Job form: the count from our variable, the index from the Job.
       runCli(common([]), { timeoutMs: 30_000, env: { MQTT_DOCTOR_SHARD_COUNT: '3', JOB_COMPLETION_INDEX: '1' } }),
-      // Killed 2 s into the run (SIGKILL: no end line, as an OOM kill).
-      runCli(common(['--shard', '2/3']), {
-        timeoutMs: 30_000,
-        signal: { name: 'SIGKILL', afterMs: startAt - Date.now() + 2000 },
-      }),
+      // Killed (SIGKILL: no end line, as an OOM kill) once it has written its first checkpoint.
+      killAfterCheckpoint(common(['--shard', '2/3']), join(dir, 'soak-2.jsonl')),
     ]);
     expect(r0.code, r0.stdout + r0.stderr).toBe(0);
     expect(r1.code, r1.stdout + r1.stderr).toBe(0);
-    expect(r2.signal).toBe('SIGKILL');
+    expect(r2).toBe('SIGKILL');
     expect(r1.stderr).toContain('(shard 1/3: clients 2–3 of 6)');
     const start = (i: number) => parseSoakLines(readFileSync(join(dir, `soak-${i}.jsonl`), 'utf8')).events[0]!;
     const waited = [r0, r1].map((r) => /soak: waiting until \S+ to start/.test(r.stderr));
