@@ -4,7 +4,8 @@
  * JSONL with the real writer). Merged, every configuration must give what the single run gives and what
  * the broker really did: 2 reconnects per client, each outage within 1 s of the broker's real downtime
  * (the margin test/soak/broker-restart.test.ts uses), no message lost with kept sessions, and latency
- * percentiles within the histogram's stated 2 % of the exact percentiles of the very samples measured.
+ * percentiles within the histogram's stated 2 % of the exact percentiles of the very samples measured (the
+ * single unsharded file keeps its own recorder: exact, interpolated, below 10,000 samples).
  * Then the CLI: shards started by --start-at (one by the Kubernetes environment form), one killed mid-run,
  * and the report naming the killed and the missing shard.
  */
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseSoakLines, replaySoak, type SoakRunInfo } from '../../src/analyze/soak/events.js';
 import { HISTOGRAM_BASE } from '../../src/analyze/soak/histogram.js';
+import { percentile } from '../../src/analyze/stats.js';
 import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
 import { parseReconnectPolicy } from '../../src/config/reconnect.js';
 import { shardSlice, soakClientIds } from '../../src/config/soak.js';
@@ -202,6 +204,11 @@ describe('the same broker restarts measured as 1 run, 2 shards and 4 shards', ()
     const lat = s.messages.latencyMs!;
     expect(lat.count).toBe(raw.length);
     for (const p of [50, 90, 99] as const) {
+      if (count === 1) {
+        // One unsharded file reads as it always did: the run's own recorder, exact (interpolated) below 10,000.
+        expect(lat[`p${p}`]).toBeCloseTo(percentile(raw, p), 9);
+        continue;
+      }
       const exact = exactPercentile(raw, p);
       expect(Math.abs(lat[`p${p}`] - exact)).toBeLessThanOrEqual((HISTOGRAM_BASE - 1) * exact + 1e-9);
     }
