@@ -5,8 +5,16 @@
 import { randomBytes } from 'node:crypto';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
 import { describeReconnectPolicy } from '../config/reconnect.js';
-import { soakClientIds, soakPlan, type SoakPlan } from '../config/soak.js';
+import {
+  shardOutPath,
+  soakClientIds,
+  soakPlan,
+  soakShardPlan,
+  type SoakPlan,
+  type SoakShardPlan,
+} from '../config/soak.js';
 import { formatTarget, maskTarget, type Target } from '../config/target.js';
+import { formatDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
 import type { SoakSummary } from '../analyze/soak/summary.js';
@@ -68,6 +76,7 @@ export const soakCommand = defineCommand({
       );
     }
     const plan = soakPlan(args);
+    const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
     checkJunitPath(args.junit);
     // Parse the impair spec before anything starts, so bad input fails first.
     const impair =
@@ -79,14 +88,14 @@ export const soakCommand = defineCommand({
     try {
       const shown = await stage(conn, impair, ctx, cleanups);
       conn = shown.conn; // the embedded broker's or the proxy's address
-      const runId = randomBytes(8).toString('hex');
+      const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
-      const outputs = await openOutputs(args, ctx, cleanups);
+      const outputs = await openOutputs(args, sharding, ctx, cleanups);
       const { summary, reason, recent } = await measure(
         args,
         plan,
         conn,
-        { runId, info, shown: shown.target },
+        { runId, info, shown: shown.target, sharding },
         outputs,
         ctx,
         cleanups,
@@ -170,16 +179,24 @@ interface Outputs {
 }
 
 /** --out (JSONL) and --metrics-port (Prometheus): opened before the run so a bad path fails first. */
-async function openOutputs(args: SoakArgs, ctx: CommandContext, cleanups: Cleanup[]): Promise<Outputs> {
+async function openOutputs(
+  args: SoakArgs,
+  sharding: SoakShardPlan,
+  ctx: CommandContext,
+  cleanups: Cleanup[],
+): Promise<Outputs> {
   let writer: Outputs['writer'];
   if (args.out !== undefined) {
     const { openJsonlWriter } = await import('../measure/soak/jsonl-writer.js');
-    const out = args.out;
+    const out = shardOutPath(args.out, sharding.shard);
     try {
-      const w = openJsonlWriter(out, (err) =>
-        ctx.out.note(
-          `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
-        ),
+      const w = openJsonlWriter(
+        out,
+        (err) =>
+          ctx.out.note(
+            `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
+          ),
+        sharding.shard,
       );
       cleanups.push(() => w.close());
       writer = w;
@@ -218,7 +235,7 @@ async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: { runId: string; info: SoakRunInfo; shown: Target },
+  run: { runId: string; info: SoakRunInfo; shown: Target; sharding: SoakShardPlan },
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -231,7 +248,9 @@ async function measure(
     sessionExpiryS: plan.sessionExpiryS,
     payloadBytes: plan.payloadBytes,
   });
-  const starting = `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(run.shown)}`;
+  const { shard, slice } = run.sharding;
+  const clients = slice.to - slice.from;
+  const starting = `soak: starting ${clients} client${clients === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count}: clients ${slice.from}–${slice.to - 1} of ${args.clients})` : ''} → ${formatTarget(run.shown)}`;
   const status = await startStatus(ctx.out, starting);
   cleanups.push(() => status.stop());
   // A log (not a terminal) gets the start as its first line too; a spinner already shows it.
@@ -249,12 +268,14 @@ async function measure(
     const line = narrate?.(ev);
     if (line !== undefined) status.line(line);
   };
+  await waitForStart(run.sharding.startAt, status, ctx);
   const soak = await startSoak({
     url,
     mqttOptions: options,
     runId: run.runId,
-    clients: args.clients,
-    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id']),
+    clients,
+    firstClient: slice.from,
+    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], slice),
     rampPerS: plan.rampPerS,
     qos: plan.qos,
     ratePerS: plan.ratePerS,
@@ -282,6 +303,23 @@ async function measure(
   stopUi();
   status.stop();
   return { summary, reason, recent };
+}
+
+/**
+ * --start-at: shards started by hand or by a scheduler wait for one agreed time, so they start together
+ * without a coordinator. Ctrl-C while waiting ends the run at once (nothing measured: an interrupted report).
+ */
+async function waitForStart(startAt: SoakShardPlan['startAt'], status: Status, ctx: CommandContext): Promise<void> {
+  if (!startAt) return;
+  const at = new Date(startAt.atMs).toISOString();
+  const waitMs = startAt.atMs - Date.now();
+  if (waitMs <= 0) {
+    ctx.out.note(`mqtt-doctor: --start-at ${at} has passed: starting now`);
+    return;
+  }
+  status.line(`soak: waiting until ${at} to start (${formatDuration(waitMs)})`);
+  const { sleep } = await import('../measure/sleep.js');
+  await sleep(waitMs, ctx.signal);
 }
 
 /** The status line (every second on a terminal, every minute in a log) and the on-demand summary. */

@@ -16,6 +16,7 @@ import {
   type SoakRunInfo,
 } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
+import { withTimelines } from '../analyze/soak/merge.js';
 import {
   checkThresholds,
   soakFindings,
@@ -563,19 +564,7 @@ export function buildSoakFromFile(
   const at = r.end?.t ?? r.lastEventMs ?? r.start.t;
   const last = r.last?.summary;
   const connections = summarizeConnections(r.timelines, at, info.flapThresholdMs);
-  const byClient = new Map(r.timelines.map((t) => [t.client, t]));
-  const perClient = (last?.perClient ?? []).map((row) => {
-    const tl = byClient.get(row.client);
-    return tl
-      ? {
-          ...row,
-          connects: tl.connects,
-          reconnects: tl.reconnects,
-          downtimeMs: tl.downtimeMs(at),
-          connected: tl.connected,
-        }
-      : row;
-  });
+  const perClient = withTimelines(last?.perClient ?? [], r.timelines, at);
   const messages = last?.messages ?? summarizeMessages([], at, 0, new LatencyHistogram());
   const summary: SoakSummary = {
     atMs: at,
