@@ -1,0 +1,185 @@
+/**
+ * The shard test of deploy/kubernetes/job.yaml: its EXACT command line (command + args from the manifest,
+ * `$(VAR)` resolved from the manifest's env as the kubelet does, with a run ConfigMap of local values) runs here
+ * as one process per completion index, concurrently, with JOB_COMPLETION_INDEX set as the Job controller sets
+ * it, through the image's entry point, against a real mosquitto. Only what has to be local is changed: the
+ * broker URL (ConfigMap), the fleet's size and length (ConfigMap), and the results folder (the volume's mount
+ * path becomes a temp dir). Then the shards' files are merged as `mqtt-doctor report` does.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { parseSoakLines } from '../../src/analyze/soak/events.js';
+import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
+import { BIN } from '../helpers/cli.js';
+import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { DEPLOY_DIR, commandLine, configMapKeys, containerEnv, findJob, jobContainer, loadManifests } from './k8s.js';
+
+const job = findJob(loadManifests());
+const container = jobContainer(job);
+const SHARDS = job.spec?.completions ?? 0;
+const CLIENTS = 8; // the whole fleet: 2 per shard
+const RUN_ID = `kube-test-${process.pid}`;
+
+interface Done {
+  index: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** One pod: the container's command line, its environment, bounded in time. */
+function runPod(
+  index: number,
+  argv: string[],
+  env: Map<string, string>,
+  shimDir: string,
+  limitMs: number,
+): Promise<Done> {
+  return new Promise((resolve, reject) => {
+    // The process environment a container gets: its own variables, PATH with the stand-in `mqtt-doctor`
+    // (node bin/mqtt-doctor.js), nothing inherited from the test's MQTT_DOCTOR_* settings.
+    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MQTT_DOCTOR_')));
+    const child = spawn('sh', argv, {
+      env: { ...base, ...Object.fromEntries(env), PATH: `${shimDir}:${process.env.PATH}`, NO_COLOR: '1', CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`shard ${index} did not finish within ${limitMs} ms\nstderr: ${stderr}`));
+    }, limitMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ index, code, stdout, stderr });
+    });
+  });
+}
+
+describe(`job.yaml's command line as ${SHARDS} local shards`, () => {
+  let broker: Mosquitto;
+  let dir: string;
+  let results: string;
+  let startAtMs: number;
+  let durationS: number;
+  let done: Done[];
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    dir = mkdtempSync(join(tmpdir(), 'mqd-kube-'));
+    results = join(dir, 'results');
+    const shim = join(dir, 'bin');
+    for (const d of [results, shim]) mkdirSync(d);
+    writeFileSync(join(shim, 'mqtt-doctor'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+    chmodSync(join(shim, 'mqtt-doctor'), 0o755);
+
+    // Where the Job writes: the mount path of the results volume, replaced by a local folder.
+    const mount = (container.volumeMounts ?? []).find((m) => m.name === 'results')?.mountPath;
+    expect(mount).toBeDefined();
+    // The run must outlast the shards' start and connect on this machine as loaded as it is now: the length
+    // comes from a baseline taken in the same run (one start of the CLI), never a fixed guess. The start
+    // time is a little ahead; a shard that starts after it begins at once (its first connect is still after
+    // it, which is what is asserted).
+    const t0 = performance.now();
+    await new Promise((resolve) =>
+      spawn(process.execPath, [BIN, '--version'], { stdio: 'ignore' }).on('close', resolve),
+    );
+    const startupMs = performance.now() - t0;
+    durationS = Math.ceil(Math.max(6, (10 * startupMs) / 1000));
+    startAtMs = Date.now() + 3000;
+    const run: Record<string, string> = {
+      url: broker.url,
+      'run-id': RUN_ID,
+      'start-at': String(startAtMs),
+      clients: String(CLIENTS),
+      duration: `${durationS}s`,
+      rate: '2/s',
+    };
+    expect(Object.keys(run).sort()).toEqual(configMapKeys(container, 'mqtt-doctor-run').sort());
+
+    const pods = Array.from({ length: SHARDS }, (_, index) => {
+      const env = containerEnv(container, {
+        configMaps: { 'mqtt-doctor-run': run },
+        secrets: {},
+        injected: { JOB_COMPLETION_INDEX: String(index) },
+      });
+      const [command, ...args] = commandLine(container, env);
+      // The image's entry point is deploy/kubernetes/entrypoint.sh (manifests.test.ts checks the path).
+      expect(command).toBe('/usr/local/bin/mqtt-doctor-entrypoint');
+      const local = args.map((a) => (a.startsWith(`${mount}/`) ? join(results, a.slice(mount!.length + 1)) : a));
+      // Bounded: the wait for the start, the run, and a minute for the final ping and the report.
+      const limitMs = startAtMs - Date.now() + durationS * 1000 + 60_000;
+      return runPod(index, [join(DEPLOY_DIR, 'entrypoint.sh'), ...local], env, shim, limitMs);
+    });
+    done = await Promise.all(pods);
+  }, 180_000);
+
+  afterAll(async () => {
+    await broker?.stop();
+    if (broker) cleanup(broker);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('every shard ran to the end of its duration and came out healthy', () => {
+    for (const d of done)
+      expect({ index: d.index, code: d.code, stderr: d.code === 0 ? '' : d.stderr }).toEqual({
+        index: d.index,
+        code: 0,
+        stderr: '',
+      });
+  });
+
+  test('each shard wrote its own file, tagged with the run id and its index, and ran its slice of the fleet', () => {
+    expect(readdirSync(results).sort()).toEqual(Array.from({ length: SHARDS }, (_, i) => `soak-${i}.jsonl`));
+    const ids = new Set<string>();
+    for (let i = 0; i < SHARDS; i++) {
+      const lines = readFileSync(join(results, `soak-${i}.jsonl`), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const start = lines[0]!;
+      expect(start).toMatchObject({ type: 'start', runId: RUN_ID, shard: { index: i, count: SHARDS } });
+      expect(lines.every((l) => l.type === 'start' || l.shard === i)).toBe(true);
+      expect(lines.at(-1)?.type).toBe('end');
+      const clients = lines.filter((l) => l.type === 'client').map((l) => String(l.clientId ?? l.id));
+      expect(clients).toHaveLength(CLIENTS / SHARDS);
+      for (const c of clients) ids.add(c);
+      // --start-at held: no shard connected before the common start time.
+      const firstConnect = lines.find((l) => l.type === 'connect');
+      expect(Number(firstConnect?.t)).toBeGreaterThanOrEqual(startAtMs);
+    }
+    expect(ids.size).toBe(CLIENTS); // global client indexes: no two shards share a client id
+  });
+
+  test('the shards merge into one run: every shard finished, the whole fleet, every message back', () => {
+    // The pure merge `mqtt-doctor report DIR` runs (src/analyze/soak/merge.ts), over every file of the folder.
+    const files = readdirSync(results).map((f) => ({
+      file: f,
+      events: parseSoakLines(readFileSync(join(results, f), 'utf8')).events,
+    }));
+    const grouping = groupShardStreams(files);
+    expect(grouping).toMatchObject({ orphans: 0, duplicates: [] });
+    const merged = mergeShards(grouping.streams);
+    expect(merged.runId).toBe(RUN_ID);
+    expect(merged.shardCount).toBe(SHARDS);
+    expect(merged.shards.map((s) => [s.index, s.state])).toEqual(
+      Array.from({ length: SHARDS }, (_, i) => [i, 'finished']),
+    );
+    expect(merged.info.clients).toBe(CLIENTS);
+    expect(merged.shards.reduce((n, s) => n + s.clients.to - s.clients.from, 0)).toBe(CLIENTS);
+    expect(merged.summary.connections.connects).toBe(CLIENTS);
+    expect(merged.findings).toEqual([]);
+    const { sent, received, lost } = merged.summary.messages;
+    // Each shard's own figures add up to the merged ones (read from each shard's end line).
+    const perShard = files.map((f) => f.events.at(-1)).map((e) => (e?.type === 'end' ? e.summary.messages.sent : NaN));
+    expect(sent).toBe(perShard.reduce((a, b) => a + b, 0));
+    expect(sent).toBeGreaterThan(0);
+    expect({ received, lost }).toEqual({ received: sent, lost: 0 });
+  });
+});
