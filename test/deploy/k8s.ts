@@ -4,6 +4,7 @@
  * Kubernetes OpenAPI spec), and the container environment and `$(VAR)` references resolved as the kubelet does,
  * so a test can run a container's exact command line on this machine.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -140,4 +141,36 @@ export function configMapKeys(container: IContainer, name: string): string[] {
     .map((e) => e.valueFrom?.configMapKeyRef)
     .filter((r) => r?.name === name)
     .map((r) => r!.key);
+}
+
+/** The README section between `<!-- section:NAME -->` and `<!-- /section:NAME -->`. */
+export function readmeSection(name: string): string {
+  const text = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const from = text.indexOf(`<!-- section:${name} -->`);
+  const to = text.indexOf(`<!-- /section:${name} -->`);
+  if (from < 0 || to < from) throw new Error(`README has no section ${name}`);
+  return text.slice(from, to);
+}
+
+/**
+ * The commands of the ```sh blocks of a README section, as the words a shell hands the program: continuation
+ * lines joined, `a && b` split, then each command's words expanded by `sh` itself (quotes, `$(date …)`,
+ * `$(( … ))`, comments). Nothing is run but `date`: a command substitution of anything else is refused, and
+ * so are pipes, redirections and `;`, so a README edit cannot make this execute a command line.
+ */
+export function readmeCommands(section: string): string[][] {
+  const blocks = [...section.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+  const lines = blocks.flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n')).filter((l) => l.trim() !== '');
+  return lines
+    .flatMap((l) => l.split(' && '))
+    .map((cmd) => {
+      const code = cmd.replace(/\s+#.*$/, '');
+      const subst = [...code.matchAll(/\$\((?!\()/g)].map((m) => code.slice(m.index + 2, m.index + 7));
+      if (subst.some((s) => s !== 'date ') || /[;|<>`]/.test(code.replace(/'[^']*'/g, ''))) {
+        throw new Error(`README command not checked (only plain commands and $(date …)): ${cmd}`);
+      }
+      const r = spawnSync('sh', ['-c', `set -- ${code}\nfor a; do printf '%s\\0' "$a"; done`], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`sh could not read the README command ${cmd}: ${r.stderr}`);
+      return r.stdout.split('\0').slice(0, -1);
+    });
 }
