@@ -103,6 +103,11 @@ describe('the Indexed Job runs one shard per completion index', () => {
     // Shards start together at --start-at: a shard that waited for a free slot would start late.
     expect(job.spec?.parallelism).toBe(job.spec?.completions);
     expect(job.spec?.backoffLimitPerIndex).toBe(0);
+    // A usage error (exit 2) is the same in every shard: it stops the whole Job.
+    expect(job.spec?.podFailurePolicy?.rules).toContainEqual({
+      action: 'FailJob',
+      onExitCodes: { containerName: container.name, operator: 'In', values: [2] },
+    });
     expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
     expect(job.spec?.activeDeadlineSeconds).toBeGreaterThan(0);
   });

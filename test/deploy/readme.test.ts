@@ -125,4 +125,20 @@ describe('README "Running a soak on Kubernetes"', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('completions raised without MQTT_DOCTOR_SHARD_COUNT: the extra index exits 2, which fails the Job', async () => {
+    const [cm] = find('kubectl', 'create', 'configmap');
+    const count = Number(container.env?.find((e) => e.name === 'MQTT_DOCTOR_SHARD_COUNT')?.value);
+    const env = containerEnv(container, {
+      configMaps: { 'mqtt-doctor-run': literals(cm!) },
+      secrets: {},
+      injected: { JOB_COMPLETION_INDEX: String(count) }, // one index past the shard count
+    });
+    const [, ...args] = commandLine(container, env);
+    const r = await runCli(args, { env: Object.fromEntries(env), wrap: ['unshare', '-n'], timeoutMs: 30_000 });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(2); // one line and its hint
+    const rule = job.spec?.podFailurePolicy?.rules.find((x) => x.action === 'FailJob');
+    expect(rule?.onExitCodes?.values).toContain(r.code);
+  });
 });
