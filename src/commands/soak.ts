@@ -216,6 +216,7 @@ async function openOutputs(
         host: args['metrics-host'],
         port: args['metrics-port'],
         snapshot: () => snapshot?.(),
+        ...(sharding.shard ? { shard: sharding.shard.index } : {}),
       });
     } catch (err) {
       throw new UsageError(

@@ -11,8 +11,10 @@ import { replaySoak, type EndReason, type ShardTag, type SoakEvent, type SoakRun
 import type { ConnectionTimeline } from './connection.js';
 import { MergeableHistogram } from './histogram.js';
 import type { SaturationSummary } from './saturation.js';
+import type { DisconnectCause } from './causes.js';
 import {
   MAX_CLIENT_ROWS,
+  type ConnectionSummary,
   summarizeConnections,
   worstClientRows,
   type ClientRow,
@@ -139,7 +141,10 @@ export interface MergedRun {
   /** Missing and unfinished shards, named: each fails the run. */
   findings: SoakFinding[];
   recentDisconnects: Array<Extract<SoakEvent, { type: 'disconnect' | 'connect-failed' }>>;
-  /** Every shard's events, by time (what a picture of the whole run draws). */
+  /**
+   * The run as one file would hold it, by time: one start line, every shard's connection events, and the
+   * merged checkpoints (mergeCheckpoints): what a picture of the whole run draws.
+   */
   events: SoakEvent[];
 }
 
@@ -247,7 +252,11 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
     end,
     findings: shardFindings(shards, info.clients),
     recentDisconnects: r.recentDisconnects,
-    events,
+    events: [
+      first.start,
+      ...events.filter((e) => e.type !== 'start' && e.type !== 'checkpoint' && e.type !== 'end'),
+      ...mergeCheckpoints(sorted),
+    ].sort((a, b) => a.t - b.t),
   };
 }
 
@@ -381,5 +390,110 @@ function addSaturation(parts: ReadonlyArray<SaturationSummary | undefined>): { s
       firstMs: firsts.length ? Math.min(...firsts) : null,
       lastMs: lastsMs.length ? Math.max(...lastsMs) : null,
     },
+  };
+}
+
+/**
+ * The run's checkpoints as one fleet would have written them: checkpoint k of the run merges checkpoint k
+ * of every shard (shards started together with --start-at and the same --checkpoint, so the k-th lines
+ * cover the same span). Messages add (a shard with fewer checkpoints, killed, carries its last counts),
+ * latency merges the windows exactly; connection figures add where they are counts and take the worst
+ * where they are a maximum, but medians (time to reconnect, attempts, connected periods) cannot be merged
+ * from summaries and are left out (null): the final figures come from the replayed history instead. For
+ * what draws the run over time (report --html, a live merge).
+ */
+export function mergeCheckpoints(streams: readonly ShardStream[]): SummaryEvent[] {
+  const perShard = streams
+    .map((s) => s.events.filter((e): e is SummaryEvent => e.type === 'checkpoint' || e.type === 'end'))
+    .filter((l) => l.length > 0);
+  const rounds = Math.max(0, ...perShard.map((l) => l.length));
+  const cumulative = new MergeableHistogram();
+  const out: SummaryEvent[] = [];
+  for (let k = 0; k < rounds; k++) {
+    const now = perShard.map((l) => l[k]).filter((e): e is SummaryEvent => e !== undefined);
+    const parts = perShard.map((l) => (l[Math.min(k, l.length - 1)] as SummaryEvent).summary);
+    const latency = new MergeableHistogram();
+    const connack = new MergeableHistogram();
+    for (const e of now)
+      if (e.summary.window) {
+        latency.merge(e.summary.window.latency);
+        connack.merge(e.summary.window.connack);
+      }
+    cumulative.merge(latency);
+    const t = Math.max(...now.map((e) => e.t));
+    const startedMs = Math.min(...parts.map((p) => p.startedMs));
+    const summary: SoakSummary = {
+      atMs: t,
+      startedMs,
+      elapsedMs: t - startedMs,
+      clients: parts.reduce((n, p) => n + p.clients, 0),
+      connections: addConnections(
+        parts.map((p) => p.connections),
+        parts.map((p) => p.clients),
+      ),
+      messages: addMessages(
+        parts.map((p) => p.messages),
+        cumulative,
+      ),
+      perClient: worstClientRows(parts.flatMap((p) => p.perClient)),
+      window: {
+        fromMs: Math.min(...now.map((e) => e.summary.window?.fromMs ?? e.t)),
+        toMs: t,
+        latency: latency.toJSON(),
+        connack: connack.toJSON(),
+      },
+    };
+    const last = now.length === perShard.length && now.every((e) => e.type === 'end');
+    out.push(
+      last
+        ? { type: 'end', t, reason: (now[0] as Extract<SoakEvent, { type: 'end' }>).reason, summary }
+        : { type: 'checkpoint', t, summary },
+    );
+  }
+  return out;
+}
+
+function addConnections(parts: readonly ConnectionSummary[], weights: readonly number[]): ConnectionSummary {
+  const clients = weights.reduce((n, w) => n + w, 0);
+  const sum = (
+    k:
+      | 'connects'
+      | 'reconnects'
+      | 'disconnects'
+      | 'connectFailures'
+      | 'sessionsLost'
+      | 'downtimeTotalMs'
+      | 'flaps'
+      | 'neverConnected'
+      | 'connectedNow',
+  ) => parts.reduce((n, p) => n + p[k], 0);
+  const byCause: ConnectionSummary['byCause'] = {};
+  for (const p of parts)
+    for (const [k, v] of Object.entries(p.byCause))
+      byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
+  const longest = parts.reduce<ConnectionSummary['longestOutage']>(
+    (a, p) => (p.longestOutage && (!a || p.longestOutage.ms > a.ms) ? p.longestOutage : a),
+    null,
+  );
+  return {
+    connects: sum('connects'),
+    reconnects: sum('reconnects'),
+    maxReconnectsPerClient: Math.max(0, ...parts.map((p) => p.maxReconnectsPerClient)),
+    disconnects: sum('disconnects'),
+    connectFailures: sum('connectFailures'),
+    byCause,
+    sessionsLost: sum('sessionsLost'),
+    downtimeTotalMs: sum('downtimeTotalMs'),
+    worstClientDowntimeMs: Math.max(0, ...parts.map((p) => p.worstClientDowntimeMs)),
+    // A mean over clients: each shard's mean weighted by its clients.
+    uptimePct: clients === 0 ? 0 : parts.reduce((n, p, i) => n + p.uptimePct * (weights[i] ?? 0), 0) / clients,
+    longestOutage: longest,
+    timeToReconnectMs: null,
+    attemptsPerOutage: null,
+    connectedMs: null,
+    flaps: sum('flaps'),
+    flapThresholdMs: parts[0]?.flapThresholdMs ?? 0,
+    neverConnected: sum('neverConnected'),
+    connectedNow: sum('connectedNow'),
   };
 }
