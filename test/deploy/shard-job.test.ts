@@ -7,15 +7,34 @@
  * path becomes a temp dir). Then the shards' files are merged as `mqtt-doctor report` does.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { parseSoakLines } from '../../src/analyze/soak/events.js';
 import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
-import { DEPLOY_DIR, commandLine, configMapKeys, containerEnv, findJob, jobContainer, loadManifests } from './k8s.js';
+import {
+  DEPLOY_DIR,
+  commandLine,
+  configMapKeys,
+  containerEnv,
+  findJob,
+  jobContainer,
+  loadManifests,
+  readmeCommands,
+  readmeSection,
+} from './k8s.js';
 
 const job = findJob(loadManifests());
 const container = jobContainer(job);
@@ -181,5 +200,47 @@ describe(`job.yaml's command line as ${SHARDS} local shards`, () => {
     expect(sent).toBe(perShard.reduce((a, b) => a + b, 0));
     expect(sent).toBeGreaterThan(0);
     expect({ received, lost }).toEqual({ received: sent, lost: 0 });
+  });
+
+  // The README's own `report` lines (npx mqtt-doctor → this checkout's CLI), with `results/` → the local folder.
+  const reportLines = readmeCommands(readmeSection('kubernetes')).filter((c) => c[1] === 'mqtt-doctor');
+
+  test("the README's report lines merge the folder: every shard, the whole fleet, one verdict", async () => {
+    expect(reportLines.length).toBeGreaterThanOrEqual(2);
+    for (const words of reportLines) {
+      const args = words.slice(2).map((a) => (a === 'results/' ? results : a === 'soak.xml' ? join(dir, a) : a));
+      const r = await runCli([...args, '--json'], { timeoutMs: 60_000 });
+      const report = JSON.parse(r.stdout) as {
+        verdict: { status: string; exitCode: number };
+        data: {
+          summary: { connections: { connects: number }; messages: { sent: number; lost: number } };
+          shards: { count: number; list: Array<{ index: number; state: string }> };
+          thresholds?: Array<{ pass: boolean }>;
+        };
+      };
+      expect(report.data.shards.count).toBe(SHARDS);
+      expect(report.data.shards.list.map((x) => [x.index, x.state])).toEqual(
+        Array.from({ length: SHARDS }, (_, i) => [i, 'finished']),
+      );
+      expect(report.data.summary.connections.connects).toBe(CLIENTS);
+      expect(report.data.summary.messages.lost).toBe(0);
+      expect(report.data.thresholds?.every((t) => t.pass) ?? true).toBe(true);
+      expect({ line: words.join(' '), code: r.code }).toEqual({ line: words.join(' '), code: 0 });
+    }
+    // The gate's JUnit file was written, one test case per check, none failed.
+    const junit = readFileSync(join(dir, 'soak.xml'), 'utf8');
+    expect(junit).toMatch(/<testsuite[^>]* failures="0"/);
+  });
+
+  test('a shard that never wrote its file (an evicted pod) is named, and the run is not healthy', async () => {
+    const partial = join(dir, 'partial');
+    mkdirSync(partial);
+    for (let i = 0; i < SHARDS - 1; i++)
+      copyFileSync(join(results, `soak-${i}.jsonl`), join(partial, `soak-${i}.jsonl`));
+    const r = await runCli(['report', partial], { timeoutMs: 60_000 });
+    expect(r.stdout).toMatch(
+      new RegExp(`shard ${SHARDS - 1}\\b[^\\n]*missing|missing[^\\n]*shard ${SHARDS - 1}\\b`, 'i'),
+    );
+    expect(r.code).toBe(1);
   });
 });
