@@ -24,6 +24,7 @@ import { parseSoakLines } from '../../src/analyze/soak/events.js';
 import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/ports.js';
 import {
   DEPLOY_DIR,
   commandLine,
@@ -47,6 +48,8 @@ interface Done {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** The shard's /metrics scraped while it ran (the scrape with the most clients started), or '' when never. */
+  metrics: string;
 }
 
 /** One pod: the container's command line, its environment, bounded in time. */
@@ -56,6 +59,7 @@ function runPod(
   env: Map<string, string>,
   shimDir: string,
   limitMs: number,
+  metricsPort: number,
 ): Promise<Done> {
   return new Promise((resolve, reject) => {
     // The process environment a container gets: its own variables, PATH with the stand-in `mqtt-doctor`
@@ -74,9 +78,28 @@ function runPod(
       reject(new Error(`shard ${index} did not finish within ${limitMs} ms\nstderr: ${stderr}`));
     }, limitMs);
     child.on('error', reject);
+    // Scrape /metrics as Prometheus would, every 200 ms while the shard runs; keep the scrape that saw the most
+    // clients started (the gauge reads 0 while the shard waits for --start-at).
+    let metrics = '';
+    let ended = false;
+    const started = (text: string) => Number(/^mqtt_doctor_soak_clients\{[^}]*\} (\d+)$/m.exec(text)?.[1] ?? -1);
+    const scrape = async () => {
+      while (!ended) {
+        try {
+          const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(2000) });
+          const text = await res.text();
+          if (started(text) >= started(metrics)) metrics = text;
+        } catch {
+          // not listening yet, or closed at the end
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    };
+    const scraping = scrape();
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ index, code, stdout, stderr });
+      ended = true;
+      void scraping.then(() => resolve({ index, code, stdout, stderr, metrics }));
     });
   });
 }
@@ -122,6 +145,8 @@ describe(`job.yaml's command line as ${SHARDS} local shards`, () => {
     };
     expect(Object.keys(run).sort()).toEqual(configMapKeys(container, 'mqtt-doctor-run').sort());
 
+    const ports: number[] = [];
+    for (let i = 0; i < SHARDS; i++) ports.push(await freePort());
     const pods = Array.from({ length: SHARDS }, (_, index) => {
       const env = containerEnv(container, {
         configMaps: { 'mqtt-doctor-run': run },
@@ -131,10 +156,14 @@ describe(`job.yaml's command line as ${SHARDS} local shards`, () => {
       const [command, ...args] = commandLine(container, env);
       // The image's entry point is deploy/kubernetes/entrypoint.sh (manifests.test.ts checks the path).
       expect(command).toBe('/usr/local/bin/mqtt-doctor-entrypoint');
+      // Local resources instead of the pod's own: the results folder, and a port of its own on loopback for
+      // /metrics (the pods each have their own network; these processes share one).
       const local = args.map((a) => (a.startsWith(`${mount}/`) ? join(results, a.slice(mount!.length + 1)) : a));
+      local[local.indexOf('--metrics-port') + 1] = String(ports[index]);
+      local[local.indexOf('--metrics-host') + 1] = '127.0.0.1';
       // Bounded: the wait for the start, the run, and a minute for the final ping and the report.
       const limitMs = startAtMs - Date.now() + durationS * 1000 + 60_000;
-      return runPod(index, [join(DEPLOY_DIR, 'entrypoint.sh'), ...local], env, shim, limitMs);
+      return runPod(index, [join(DEPLOY_DIR, 'entrypoint.sh'), ...local], env, shim, limitMs, ports[index]!);
     });
     done = await Promise.all(pods);
   }, 180_000);
@@ -174,6 +203,17 @@ describe(`job.yaml's command line as ${SHARDS} local shards`, () => {
       expect(Number(firstConnect?.t)).toBeGreaterThanOrEqual(startAtMs);
     }
     expect(ids.size).toBe(CLIENTS); // global client indexes: no two shards share a client id
+  });
+
+  test('each shard served /metrics with its shard label on every series, so a dashboard can sum them', () => {
+    for (const d of done) {
+      const series = d.metrics.split('\n').filter((l) => l.startsWith('mqtt_doctor_'));
+      expect(series.length, `shard ${d.index} /metrics`).toBeGreaterThan(0);
+      expect(series.filter((l) => !l.includes(`shard="${d.index}"`))).toEqual([]);
+      expect(series.find((l) => l.startsWith('mqtt_doctor_soak_clients{'))).toMatch(
+        new RegExp(` ${CLIENTS / SHARDS}$`),
+      );
+    }
   });
 
   test('the shards merge into one run: every shard finished, the whole fleet, every message back', () => {
