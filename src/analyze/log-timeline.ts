@@ -415,7 +415,9 @@ export class LogReader {
     const key = text.replace(LEADING_TIME, '');
     const hit = this.memo.get(key);
     if (hit !== undefined || this.memo.has(key)) return hit;
-    const best = explainText(text, this.lineOpts).candidates[0];
+    const found = explainText(text, this.lineOpts).candidates[0];
+    // Its matched text is cut from the line too: a remembered copy must not keep the line's chunk alive.
+    const best = found && { ...found, matched: own(found.matched) };
     if (this.memo.size >= MEMO_SIZE) this.memo.clear();
     this.memo.set(own(key), best);
     return best;

@@ -13,6 +13,12 @@ import { defineCommand } from './context.js';
 
 /** A line longer than this is cut here while reading (the log reader reads 8 KiB of it anyway). */
 const MAX_PENDING_CHARS = 64 * 1024;
+/**
+ * Bytes read at a time. Below V8's large-object size (128 KiB), so a chunk's decoded text is young garbage that
+ * a scavenge frees at once; 256 KiB chunks went to the large-object space, which only a full collection frees,
+ * and peak memory grew with the log's length.
+ */
+const CHUNK_BYTES = 64 * 1024;
 /** Lines looked at before choosing text or log mode. */
 const HEAD_LINES = 5;
 
@@ -151,7 +157,7 @@ async function openInput(
       if (err instanceof UsageError) throw err;
       throw new UsageError(`cannot read --file ${file}: ${(err as Error).message}`);
     }
-    return { batches: streamLines(createReadStream(file, { highWaterMark: 256 * 1024 }), ctx.signal), source: file };
+    return { batches: streamLines(createReadStream(file, { highWaterMark: CHUNK_BYTES }), ctx.signal), source: file };
   }
   if (words.length > 0) return { batches: oneBatch(words.join(' ').split(/\r?\n/)), source: 'arguments' };
   if (ctx.stdin.isTTY)
