@@ -8,7 +8,7 @@
  * --mqtt-version, words around the number).
  */
 import type { ClientId, KbEntry, NumberSpace } from '../kb/entry.js';
-import { allNames, lookupName, lookupNormalName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
+import { allNames, lookupNormalName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
 import { mqtt5ReasonCode } from '../kb/reason-codes.js';
 import {
   CLIENT_ENTRY_PREFIXES,
@@ -310,7 +310,7 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   // A whole-input name lookup only for input that can be a name (names are short).
   const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;
   if (whole !== undefined)
-    for (const e of lookupName(text))
+    for (const e of lookupNormalName(whole))
       push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
   for (const h of matchPatterns(text)) {
     push(found, {

@@ -358,7 +358,8 @@ export class LogReader {
   private readonly clients = new Map<string, ClientTrack>();
   private readonly storms: StormWindow[] = [];
   private readonly unrecognisedSamples: string[] = [];
-  private readonly memo = new Map<string, Candidate | undefined>();
+  private memo = new Map<string, Candidate | undefined>();
+  private memoOld = new Map<string, Candidate | undefined>();
   private lineNo = 0;
   private nonEmpty = 0;
   private recognised = 0;
@@ -409,18 +410,35 @@ export class LogReader {
   /**
    * The best reading of a line's text, remembered for the last distinct messages: a log repeats the same
    * message for the same client many times, and the reading does not depend on the timestamp, which is cut off
-   * the key. Bounded: the memo is dropped when it reaches MEMO_SIZE entries.
+   * the key. Bounded: at most 2 × MEMO_SIZE messages, in two generations (see remember).
    */
   private read(text: string): Candidate | undefined {
     const key = text.replace(LEADING_TIME, '');
     const hit = this.memo.get(key);
     if (hit !== undefined || this.memo.has(key)) return hit;
+    // Seen in the previous generation: still in use, so it moves to this one (messages that repeat stay).
+    if (this.memoOld.has(key)) {
+      const kept = this.memoOld.get(key);
+      this.remember(key, kept);
+      return kept;
+    }
     const found = explainText(text, this.lineOpts).candidates[0];
     // Its matched text is cut from the line too: a remembered copy must not keep the line's chunk alive.
     const best = found && { ...found, matched: own(found.matched) };
-    if (this.memo.size >= MEMO_SIZE) this.memo.clear();
-    this.memo.set(own(key), best);
+    this.remember(own(key), best);
     return best;
+  }
+
+  /**
+   * Two generations of MEMO_SIZE: when this one is full, the previous one is dropped. (Dropping everything at
+   * once, as before, re-read the messages that repeat: on the bench's log 8,003 readings, now 6,002.)
+   */
+  private remember(key: string, c: Candidate | undefined): void {
+    if (this.memo.size >= MEMO_SIZE) {
+      this.memoOld = this.memo;
+      this.memo = new Map();
+    }
+    this.memo.set(key, c);
   }
 
   private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
