@@ -419,7 +419,7 @@ export class LogReader {
     // Seen in the previous generation: still in use, so it moves to this one (messages that repeat stay).
     if (this.memoOld.has(key)) {
       const kept = this.memoOld.get(key);
-      this.remember(key, kept);
+      this.remember(own(key), kept);
       return kept;
     }
     const found = explainText(text, this.lineOpts).candidates[0];
