@@ -8,7 +8,7 @@
  * --mqtt-version, words around the number).
  */
 import type { ClientId, KbEntry, NumberSpace } from '../kb/entry.js';
-import { allNames, lookupName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
+import { allNames, lookupNormalName, lookupNumber, matchPatterns, normName } from '../kb/catalog.js';
 import { mqtt5ReasonCode } from '../kb/reason-codes.js';
 import {
   CLIENT_ENTRY_PREFIXES,
@@ -298,16 +298,19 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   const trimmed = input.trim();
   const text = trimmed.length > MAX_EXPLAIN_CHARS ? trimmed.slice(0, MAX_EXPLAIN_CHARS) : trimmed;
   const found = new Map<string, Candidate>();
-  const emitter = readEmitter(text, opts.client);
+  // Read on first use: log mode (no numbers) needs it only when a name matched, and it is a pass over every
+  // emitter's shapes.
+  let emitterRead: { e: ReadEmitter | undefined } | undefined;
+  const emitterOf = () => (emitterRead ??= { e: readEmitter(text, opts.client) }).e;
   const boost = (e: KbEntry) => clientBoost(opts.client, e) + versionBoost(opts.mqttVersion, e);
   // The emitter decides between names (a name such as MQTT_CONNECTION_LOST exists in several libraries); a message
   // pattern is already the emitter's own text, so it is ranked by its specificity alone.
-  const nameBoost = (e: KbEntry) => boost(e) + (opts.client ? 0 : emitterEntryBoost(emitter, e));
+  const nameBoost = (e: KbEntry) => boost(e) + (opts.client ? 0 : emitterEntryBoost(emitterOf(), e));
 
   // A whole-input name lookup only for input that can be a name (names are short).
   const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;
   if (whole !== undefined)
-    for (const e of lookupName(text))
+    for (const e of lookupNormalName(whole))
       push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
   for (const h of matchPatterns(text)) {
     push(found, {
@@ -326,8 +329,10 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     // A token seen before adds nothing: skip it before any work (a pasted dump repeats the same words).
     if (tok.length < 4 || tok.length > MAX_NAME_LEN || seenTokens.has(tok)) continue;
     seenTokens.add(tok);
-    if (normName(tok) === whole) continue;
-    for (const e of lookupName(tok))
+    // A token is letters, digits and `_` only, so its normal form is its lower case (no normName needed).
+    const key = tok.toLowerCase();
+    if (key === whole) continue;
+    for (const e of lookupNormalName(key))
       push(found, {
         entry: e,
         score: 90 + Math.min(tok.length, 40) + nameBoost(e),
@@ -357,6 +362,7 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
     const codeWords =
       /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
     const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
+    const emitter = nums.length ? emitterOf() : undefined;
     const ctx = nums.length ? numberContext(text, opts, emitter) : undefined;
     const readings = ctx ? nums.flatMap((n) => rankNumber(n, ctx)) : [];
     // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
@@ -376,6 +382,8 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
   // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
   const target = opts.suggest === false ? undefined : findTarget(text);
+  // Log mode keeps only the best candidate of a line: it asks for no emitter it did not need for the ranking.
+  const emitter = opts.suggest === false && emitterRead === undefined ? undefined : emitterOf();
   return {
     input: text,
     ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),

@@ -13,6 +13,12 @@ import { defineCommand } from './context.js';
 
 /** A line longer than this is cut here while reading (the log reader reads 8 KiB of it anyway). */
 const MAX_PENDING_CHARS = 64 * 1024;
+/**
+ * Bytes read at a time. Below V8's large-object size (128 KiB), so a chunk's decoded text is young garbage that
+ * a scavenge frees at once; 256 KiB chunks went to the large-object space, which only a full collection frees,
+ * and peak memory grew with the log's length.
+ */
+const CHUNK_BYTES = 64 * 1024;
 /** Lines looked at before choosing text or log mode. */
 const HEAD_LINES = 5;
 
@@ -67,14 +73,27 @@ export const explainErrorCommand = defineCommand({
     const afterDashes = ((args as { _?: unknown[] })._ ?? []).slice(1);
     const words = [...(args.text ?? []), ...afterDashes].map(String);
     if (args.file !== undefined && words.length > 0) throw new UsageError('give either text or --file, not both');
-    const { lines, source } = await openInput(args.file, words, ctx);
+    const { batches, source } = await openInput(args.file, words, ctx);
 
     // Look at the first lines: binary input is refused; two timestamps or five lines make a log.
     const head: string[] = [];
-    let next = await lines.next();
-    while (!next.done && head.filter((l) => l.trim()).length < HEAD_LINES) {
-      head.push(next.value);
-      next = await lines.next();
+    let batch: string[] = [];
+    let at = 0;
+    let done = false;
+    /** The next line, or undefined at the end (batches of lines, one per chunk read, taken apart here). */
+    const nextLine = async (): Promise<string | undefined> => {
+      while (at >= batch.length) {
+        const r = await batches.next();
+        if (r.done) return void (done = true);
+        batch = r.value;
+        at = 0;
+      }
+      return batch[at++];
+    };
+    let line = await nextLine();
+    while (line !== undefined && head.filter((l) => l.trim()).length < HEAD_LINES) {
+      head.push(line);
+      line = await nextLine();
     }
     // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
     const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
@@ -87,7 +106,7 @@ export const explainErrorCommand = defineCommand({
     const nonEmpty = head.filter((l) => l.trim());
     if (nonEmpty.length === 0) throw new UsageError(`nothing to explain: ${source} is empty`);
     const stamped = nonEmpty.filter((l) => parseTimestampMs(l) !== undefined).length;
-    const logMode = args.file !== undefined || stamped >= 2 || !next.done;
+    const logMode = args.file !== undefined || stamped >= 2 || !done;
 
     if (!logMode) {
       const ex = explainText(nonEmpty.join('\n'), opts);
@@ -97,13 +116,18 @@ export const explainErrorCommand = defineCommand({
     }
     const reader = new LogReader(opts);
     for (const l of head) reader.add(l);
+    if (line !== undefined) reader.add(line);
+    // The rest of the current batch, then a batch per chunk: the lines of a chunk are read synchronously (no
+    // promise per line), and the signal is looked at between chunks, where the event loop has run.
+    for (; at < batch.length; at++) reader.add(batch[at] ?? '');
     let interrupted = ctx.signal.aborted;
-    while (!next.done && !interrupted) {
-      reader.add(next.value);
-      next = await lines.next();
+    while (!done && !interrupted) {
+      const r = await batches.next();
       interrupted = ctx.signal.aborted;
+      if (r.done || interrupted) break;
+      for (const l of r.value) reader.add(l);
     }
-    await lines.return(undefined);
+    await batches.return(undefined);
     const report = buildExplainLogReport(
       reader.finish(),
       source,
@@ -115,13 +139,14 @@ export const explainErrorCommand = defineCommand({
   },
 });
 
-type Lines = AsyncGenerator<string, void, undefined>;
+/** Lines in batches: one batch per chunk read. */
+type Batches = AsyncGenerator<string[], void, undefined>;
 
 async function openInput(
   file: string | undefined,
   words: string[],
   ctx: { stdin: NodeJS.ReadableStream & { isTTY?: boolean }; signal: AbortSignal },
-): Promise<{ lines: Lines; source: string }> {
+): Promise<{ batches: Batches; source: string }> {
   if (file !== undefined) {
     const { createReadStream } = await import('node:fs');
     const { stat } = await import('node:fs/promises');
@@ -132,24 +157,25 @@ async function openInput(
       if (err instanceof UsageError) throw err;
       throw new UsageError(`cannot read --file ${file}: ${(err as Error).message}`);
     }
-    return { lines: streamLines(createReadStream(file, { highWaterMark: 256 * 1024 }), ctx.signal), source: file };
+    return { batches: streamLines(createReadStream(file, { highWaterMark: CHUNK_BYTES }), ctx.signal), source: file };
   }
-  if (words.length > 0) return { lines: arrayLines(words.join(' ').split(/\r?\n/)), source: 'arguments' };
+  if (words.length > 0) return { batches: oneBatch(words.join(' ').split(/\r?\n/)), source: 'arguments' };
   if (ctx.stdin.isTTY)
     throw new UsageError('nothing to explain', 'e.g. mqtt-doctor explain-error ECONNRESET, or pipe a log into it');
-  return { lines: streamLines(ctx.stdin, ctx.signal), source: 'stdin' };
+  return { batches: streamLines(ctx.stdin, ctx.signal), source: 'stdin' };
 }
 
-async function* arrayLines(list: string[]): Lines {
-  yield* list;
+async function* oneBatch(list: string[]): Batches {
+  yield list;
 }
 
 /**
- * The lines of a byte stream, decoded as UTF-8 across chunk boundaries. A line longer than MAX_PENDING_CHARS is
- * cut there (the rest, up to its newline, is dropped), so one endless line cannot fill memory. Stops early when
- * the signal aborts; yields to the event loop once per chunk, where the signal handler runs.
+ * The lines of a byte stream, decoded as UTF-8 across chunk boundaries, one batch per chunk. A line longer than
+ * MAX_PENDING_CHARS is cut there (the rest, up to its newline, is dropped), so one endless line cannot fill
+ * memory. Stops early when the signal aborts; yields to the event loop once per chunk, where the signal handler
+ * runs.
  */
-async function* streamLines(stream: NodeJS.ReadableStream, signal: AbortSignal): Lines {
+async function* streamLines(stream: NodeJS.ReadableStream, signal: AbortSignal): Batches {
   const { StringDecoder } = await import('node:string_decoder');
   const decoder = new StringDecoder('utf8');
   let pending = '';
@@ -160,9 +186,10 @@ async function* streamLines(stream: NodeJS.ReadableStream, signal: AbortSignal):
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (signal.aborted) return;
       const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+      const out: string[] = [];
       let start = 0;
       for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
-        if (!skipping) yield stripCr(pending + text.slice(start, nl));
+        if (!skipping) out.push(stripCr(pending + text.slice(start, nl)));
         start = nl + 1;
         pending = '';
         skipping = false;
@@ -170,14 +197,15 @@ async function* streamLines(stream: NodeJS.ReadableStream, signal: AbortSignal):
       if (!skipping) {
         pending += text.slice(start);
         if (pending.length > MAX_PENDING_CHARS) {
-          yield pending.slice(0, MAX_PENDING_CHARS);
+          out.push(pending.slice(0, MAX_PENDING_CHARS));
           pending = '';
           skipping = true;
         }
       }
+      if (out.length) yield out;
     }
     const rest = pending + decoder.end();
-    if (!skipping && rest) yield stripCr(rest);
+    if (!skipping && rest) yield [stripCr(rest)];
   } catch (err) {
     throw new UsageError(`cannot read the input: ${(err as Error).message}`);
   }

@@ -10,6 +10,7 @@ import { WEBSOCKET_ENTRIES } from './websocket.js';
 import { CLIENT_ENTRIES } from './client-errors.js';
 import { BROKER_LOG_ENTRIES } from './broker-logs.js';
 import { ALIASES, FIELD_ENTRIES } from './field-errors.js';
+import { PatternPrefilter } from './prefilter.js';
 
 export type { KbEntry, Layer, ClientId, NumberSpace } from './entry.js';
 
@@ -65,6 +66,11 @@ export function lookupName(token: string): KbEntry[] {
   return BY_NAME.get(normName(token)) ?? [];
 }
 
+/** Entries whose symbolic name has this normal form (a key normName already made). */
+export function lookupNormalName(key: string): KbEntry[] {
+  return BY_NAME.get(key) ?? [];
+}
+
 /** Every symbolic name in the catalogue (for nearest-match suggestions). */
 export function allNames(): Array<{ name: string; entry: KbEntry }> {
   const out: Array<{ name: string; entry: KbEntry }> = [];
@@ -99,19 +105,52 @@ export interface PatternHit {
   index: number;
 }
 
+/** Every message pattern of the catalogue in catalogue order, with the index of its entry. */
+const PATTERNS: Array<{ re: RegExp; entry: number }> = CATALOG.flatMap((e, entry) =>
+  (e.patterns ?? []).map((re) => ({ re, entry })),
+);
+
+/**
+ * Texts matched before the prefilter is built: a single line (text mode) tests every pattern, which costs less
+ * than building the automaton; a log amortises it after a few lines.
+ */
+const PREFILTER_AFTER = 32;
+let prefilter: PatternPrefilter | undefined;
+let unfilteredCalls = 0;
+
+/** The indexes (into PATTERNS) of the patterns that may match the text, in catalogue order. */
+function patternsToTest(text: string): number[] | undefined {
+  if (!prefilter && ++unfilteredCalls <= PREFILTER_AFTER) return undefined;
+  prefilter ??= new PatternPrefilter(PATTERNS.map((p) => p.re));
+  return prefilter.candidates(text);
+}
+
 /** Entries whose message patterns match somewhere in the text, most specific (longest match) first. */
 export function matchPatterns(text: string): PatternHit[] {
   const out: PatternHit[] = [];
-  for (const e of CATALOG) {
-    let best: PatternHit | undefined;
-    for (const re of e.patterns ?? []) {
-      const m = re.exec(text);
-      if (m && (!best || m[0].length > best.matched.length)) best = { entry: e, matched: m[0], index: m.index };
+  let entry = -1;
+  let best: PatternHit | undefined;
+  const test = (p: number) => {
+    const { re, entry: e } = PATTERNS[p] ?? { re: NEVER, entry: -1 };
+    if (e !== entry) {
+      if (best) out.push(best);
+      best = undefined;
+      entry = e;
     }
-    if (best) out.push(best);
-  }
+    const m = re.exec(text);
+    if (m && (!best || m[0].length > best.matched.length))
+      best = { entry: CATALOG[e] as KbEntry, matched: m[0], index: m.index };
+  };
+  // Only the patterns whose required literals are in the text (kb/prefilter.ts); the same hits in the same
+  // order as testing every pattern.
+  const only = patternsToTest(text);
+  if (only) for (const p of only) test(p);
+  else for (let p = 0; p < PATTERNS.length; p++) test(p);
+  if (best) out.push(best);
   return out.sort((a, b) => b.matched.length - a.matched.length);
 }
+
+const NEVER = /(?!)/;
 
 export type LookupResult = { known: true; entries: KbEntry[] } | { known: false; query: string };
 
