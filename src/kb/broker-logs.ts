@@ -352,6 +352,157 @@ export const BROKER_ENTRIES: KbEntry[] = [
     event: 'disconnect',
     source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
   },
+  {
+    id: 'rabbitmq.network-error',
+    layer: 'tcp',
+    title: 'RabbitMQ MQTT: "MQTT detected network error" (the socket closed or failed under the connection)',
+    patterns: [/MQTT detected network error\b/],
+    causes: [
+      '"closed": the client (or a NAT/load balancer in between) closed the TCP connection without DISCONNECT',
+      '"econnreset" / "etimedout": the link was reset or died (Wi-Fi/cellular loss, idle timeout on a middlebox)',
+      'A load-balancer or port health check that opens and closes a TCP connection',
+    ],
+    confirm: SOAK,
+    fix: 'Read the client log at that second; keep the keepalive below middlebox idle timeouts; disconnect cleanly on shutdown.',
+    event: 'disconnect',
+    source:
+      'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl ("MQTT detected network error on ~ts: ~tp"; 3.1.x rabbitmq-mqtt printed "for ~p")',
+  },
+  {
+    id: 'rabbitmq.tls-upgrade-error',
+    layer: 'tls',
+    title: 'RabbitMQ MQTT: "MQTT detected TLS upgrade error" (the TLS handshake on the MQTT listener failed)',
+    patterns: [/MQTT detected TLS upgrade error\b/],
+    causes: [
+      'The client spoke plain MQTT (or another protocol) to the TLS listener (8883)',
+      'No common TLS version or cipher, or the client rejected the server certificate (the alert names which)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
+    fix: 'Match scheme and port (mqtts:// to 8883); explain the alert that follows the text.',
+    event: 'disconnect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.protocol-error',
+    layer: 'mqtt',
+    title:
+      'RabbitMQ MQTT: "MQTT protocol error <reason> for connection" (the plugin rejected a packet and closes the connection)',
+    patterns: [/MQTT protocol error \S{1,200} for connection/],
+    causes: [
+      'The client sent a packet the plugin does not accept (unsupported MQTT feature or version, invalid topic, a second CONNECT)',
+      'A client library bug; the reason after "protocol error" names what was wrong',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Read the reason word; capture the client packets (tcpdump -i any port PORT -w x.pcap) and update or fix the client.',
+    event: 'disconnect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.login-failed',
+    layer: 'mqtt',
+    title:
+      'RabbitMQ MQTT: "MQTT login failed" (CONNECT refused: credentials, vhost access or the guest user from a remote host)',
+    patterns: [/MQTT login failed for\b/],
+    causes: [
+      'Wrong user name or password, or no user given (anonymous MQTT connections need mqtt.allow_anonymous and default_user)',
+      'The default guest user is only allowed from localhost (loopback_users)',
+      'The user has no permissions on the vhost the plugin picked (mqtt.vhost or the port-to-vhost mapping)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Create a user with permissions on the MQTT vhost (rabbitmqctl add_user / set_permissions); do not use guest remotely.',
+    event: 'refused',
+    source:
+      'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_processor.erl; https://www.rabbitmq.com/docs/access-control (guest only from localhost)',
+  },
+  {
+    id: 'rabbitmq.connection-accepted',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: accepting (Web) MQTT connection',
+    patterns: [/accepting (?:Web )?MQTT connection\b/],
+    causes: ['Normal: a client opened a TCP (or WebSocket) connection to the MQTT listener'],
+    confirm: LOGS,
+    fix: 'Nothing to fix.',
+    event: 'connect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'vernemq.auth-failed',
+    layer: 'mqtt',
+    title: "VerneMQ: can't authenticate client (CONNECT refused by the auth plugins)",
+    patterns: [/can't authenticate client [^\n]{1,400} due to \w{2,60}/],
+    causes: [
+      'invalid_credentials: wrong user name or password for the auth plugin (vmq_passwd file, database plugin)',
+      'plugin_chain_exhausted / no_matching_hook_found: no auth plugin accepted the client (allow_anonymous off and no user configured, or the plugin is not enabled yet)',
+      '"error": the auth plugin (webhook, database) itself failed or returned an answer VerneMQ could not use',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Check the user in the auth backend (vmq-admin plugin show lists the enabled ones); allow_anonymous only on a test broker.',
+    event: 'refused',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl ("can\'t authenticate client ~p from ~s due to ~p"); vmq_mqtt5_fsm.erl',
+  },
+  {
+    id: 'vernemq.publish-not-authorized',
+    layer: 'broker',
+    title: "VerneMQ: can't auth publish/subscribe (ACL denied; an MQTT 3.1.1 publisher is disconnected)",
+    patterns: [/can't auth (?:publish|subscribe) [^\n]{1,600} due to \w{2,60}/, /\bpublish_not_authorized_3_1_1\b/],
+    causes: [
+      'No plugin authorized the topic (chain_exhausted): the ACL file or the auth backend has no rule for this client and topic',
+      'MQTT 3.1.1 has no negative PUBACK, so the broker closes the connection on a denied publish (MQTT 3.1.1 [MQTT-3.3.5-2])',
+    ],
+    confirm: LOGS,
+    fix: 'Add the topic to the ACL for that user/client (vmq_acl.acl_file or the auth backend), or publish only to allowed topics.',
+    event: 'acl-denied',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl (auth_on_publish); http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718042 (§3.3.5)',
+  },
+  {
+    id: 'vernemq.unexpected-frame',
+    layer: 'mqtt',
+    title: 'VerneMQ: session stopped on an unexpected or invalid packet (protocol violation by the client)',
+    patterns: [
+      /stopped connected session, due to unexpected frame type/,
+      /session stopped abnormally due to '?\{error,unexpected_message/,
+    ],
+    causes: [
+      'The client sent a packet the parser rejected: no topic (no_topic_provided), an invalid topic filter such as # inside a level (no_#_allowed_in_word, MQTT 3.1.1 §4.7.1.2)',
+      'A second CONNECT on an already connected session (mqtt_connect frame; MQTT 3.1.1 §3.1.0-2): a client library that reconnects without closing the socket',
+      'A client library bug; the term in braces names the packet',
+    ],
+    confirm: 'vmq-admin trace client client-id=CLIENTID (VerneMQ) and mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Find the client (vmq-admin trace) and fix its topic strings or its reconnect logic; update the client library.',
+    event: 'disconnect',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl ("stopped connected session, due to unexpected frame type ~p"); apps/vmq_server/src/vmq_ranch.erl (teardown)',
+  },
+  {
+    id: 'vernemq.not-mqtt',
+    layer: 'mqtt',
+    title: 'VerneMQ: the first bytes on the listener are not an MQTT CONNECT (cant_parse_connect_fixed_header)',
+    patterns: [/\bcant_parse_(?:connect_)?fixed_header\b/, /\bunknown_protocol_magic\b/],
+    causes: [
+      'Another protocol on the MQTT port: HTTP (a browser, an internet scanner), TLS to a plain listener, or plain MQTT to a TLS listener',
+      'A load-balancer health check or port scanner',
+      'A client that sends garbage before CONNECT (wrong serial framing, a proxy header the listener does not expect)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (and mqtts://HOST:8883 for the TLS listener)',
+    fix: 'Match scheme and port; the bytes in <<…>> show what was sent (71,69,84 = "GET"); firewall the listener from the internet.',
+    event: 'disconnect',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_commons/src/vmq_parser.erl; apps/vmq_server/src/vmq_mqtt_pre_init.erl',
+  },
+  {
+    id: 'vernemq.takeover',
+    layer: 'broker',
+    title: 'VerneMQ: client disconnected due to multiple sessions not allowed (session takeover)',
+    patterns: [/disconnected due to multiple sessions not allowed/],
+    causes: TAKEOVER_CAUSES,
+    confirm: LOGS,
+    fix: TAKEOVER_FIX,
+    event: 'takeover',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_queue.erl (allow_multiple_sessions = off)',
+  },
 ];
 
 // ---- AWS IoT Core lifecycle disconnectReason ----------------------------------------------------------------

@@ -394,7 +394,14 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'vernemq',
     title: 'VerneMQ broker',
-    shapes: [[/\bvmq_\w{3,40}\b|\bvernemq\b/i, 0.9]],
+    shapes: [
+      [/\bvmq_\w{3,40}\b|\bvernemq\b/i, 0.9],
+      // Its own log texts (vmq_mqtt_fsm.erl, vmq_ranch.erl) and its subscriber id term {MountPoint,<<"ClientId">>}.
+      [
+        /\bcan't authenticate client \{|\bcan't auth (?:publish|subscribe) \[|\bsession stopped abnormally due to\b|\bstopped connected session, due to\b|\bstopped due to keepalive expired\b|\bclient \{\[\],<<"/,
+        0.9,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['vernemq.'],
     source: 'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt5_fsm.erl',

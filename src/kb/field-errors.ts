@@ -430,6 +430,52 @@ const ESPHOME: KbEntry[] = [
   },
 ];
 
+// Node-RED's MQTT config node logs its connection state with the broker URL (locales/en-US/messages.json "state").
+const NODE_RED_SRC =
+  'https://github.com/node-red/node-red/blob/master/packages/node_modules/@node-red/nodes/locales/en-US/messages.json (mqtt.state: "Connected to broker", "Disconnected from broker", "Connection failed to broker"); core/network/10-mqtt.js';
+const NODE_RED: KbEntry[] = [
+  {
+    id: 'node-red.connect-failed',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Connection failed to broker" (the connection attempt failed; Node-RED retries every 15 s)',
+    patterns: [/\bConnection failed to broker: \S{1,300}/],
+    causes: [
+      'The broker is down or unreachable at that address (device powered off, wrong or stale IP, container networking: localhost inside a container is the container)',
+      'Wrong credentials or not authorised: Node-RED prints the same line for a CONNACK refusal',
+      'TLS: wrong port for mqtts://, or the certificate does not name the address dialled (the line never mentions certificates)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT (the URL after the @ in the line)',
+    fix: 'Check the broker is up at that URL; set user/password in the broker config node (Security tab); match scheme and port.',
+    event: 'refused',
+    source: NODE_RED_SRC,
+  },
+  {
+    id: 'node-red.disconnected',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Disconnected from broker" (an established connection was lost)',
+    patterns: [/\bDisconnected from broker: \S{1,300}/],
+    causes: [
+      'The broker closed it: duplicate client id (two flows or instances with the same id), keepalive exceeded, broker restart',
+      'The network path died (Wi-Fi, NAT idle timeout)',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m (and read the broker log at the same second)',
+    fix: 'Give each Node-RED broker node a unique client id; read the broker log for the reason.',
+    event: 'disconnect',
+    source: NODE_RED_SRC,
+  },
+  {
+    id: 'node-red.connected',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Connected to broker"',
+    patterns: [/\bConnected to broker: \S{1,300}/],
+    causes: ['Normal connect (or reconnect)'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Nothing to fix.',
+    event: 'connect',
+    source: NODE_RED_SRC,
+  },
+];
+
 export const FIELD_ENTRIES: KbEntry[] = [
   ...ESPHOME,
   ...PUBSUBCLIENT,
@@ -437,4 +483,5 @@ export const FIELD_ENTRIES: KbEntry[] = [
   ...AWS_CRT,
   ...RUNTIMES,
   ...HOME_ASSISTANT,
+  ...NODE_RED,
 ];
