@@ -281,7 +281,11 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'emqx.socket-closed',
     layer: 'broker',
     title: 'EMQX: the client closed its TCP connection without DISCONNECT ({shutdown,closed})',
-    patterns: [/\[MQTT\] (?:Shutdown|Terminated) for \{?(?:shutdown,)?closed\}?/, /\breason: \{?shutdown,closed\}?/],
+    // EMQX 3.x tags the line [Channel] and prints the tuple with a space ("{shutdown, closed}").
+    patterns: [
+      /\[(?:MQTT|Channel)\] (?:Shutdown|Terminated) for \{?(?:shutdown, ?)?closed\}?/,
+      /\breason: \{?shutdown,closed\}?/,
+    ],
     causes: [
       'The client process or device closed the socket (crash, reboot, its own timeout) without sending DISCONNECT',
       'A NAT/firewall/load balancer between them dropped the idle connection and the client noticed first',
@@ -327,6 +331,59 @@ export const BROKER_ENTRIES: KbEntry[] = [
     fix: 'Find who kicked it; nothing to change in the client.',
     event: 'disconnect',
     source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
+  },
+
+  {
+    id: 'emqx.not-authorized',
+    layer: 'broker',
+    title: 'EMQX: publish or subscribe denied by authorization (ACL): cannot_publish_to_topic … not_authorized',
+    patterns: [
+      /\bcannot_publish_to_topic(?:_due_to_not_authorized)?\b/,
+      /\bcannot_subscribe_topic_filter\b/,
+      /Cannot publish (?:message )?to \S{1,300} (?:for ACL Deny|due to Not authorized)/i,
+    ],
+    causes: [
+      'No authorization rule allows this client/user the topic: sources and rules are checked in order and the first match wins; when none matches, authorization.no_match decides (EMQX 5)',
+      'A topic with a placeholder (%u, %c, ${username}) that does not expand to what the client uses',
+      'An authorization backend (database, HTTP) that failed or timed out (its error is logged nearby)',
+    ],
+    confirm: LOGS,
+    fix: 'Add or reorder the rule that allows the topic for this user/client (Dashboard: Access Control → Authorization), or publish only to allowed topics.',
+    event: 'acl-denied',
+    source:
+      'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl (cannot_publish_to_topic, reason not_authorized); https://docs.emqx.com/en/emqx/latest/access-control/authz/authz.html',
+  },
+  {
+    id: 'emqx.tls-file-error',
+    layer: 'tls',
+    title: 'EMQX: the TLS listener cannot read its certificate, key or CA file ({ssl_error,{options,{cacertfile,…}}})',
+    patterns: [/\{ssl_error,\s?\{options,\s?\{(?:cacertfile|certfile|keyfile)/],
+    causes: [
+      'eacces: the emqx user cannot read the file (permissions, or a file under /root)',
+      'enoent: the path in the listener config does not exist in the container or host',
+      'A malformed PEM file',
+    ],
+    confirm: 'ls -l FILE as the emqx user; mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
+    fix: 'Put the files where the emqx user can read them (e.g. etc/certs) and point the listener at them.',
+    event: 'refused',
+    source:
+      'https://www.erlang.org/doc/apps/ssl/ssl.html (option errors {options, {Option, Value, Reason}}); https://github.com/emqx/emqx/issues/6602 (maintainer: eacces is a file permission problem)',
+  },
+  {
+    id: 'emqx.tls-handshake-timeout',
+    layer: 'tls',
+    title: 'EMQX: TLS handshake did not finish in time ({ssl_error,timeout} while upgrading the connection)',
+    patterns: [/\{ssl_error,\s?timeout\}/, /\bssl_upgrade_timeout\b/],
+    causes: [
+      'A load-balancer health probe or port check opens TCP to the TLS port and never starts TLS (Azure Load Balancer, Kubernetes TCP probes)',
+      'Plain MQTT sent to the TLS listener (the client waits for CONNACK, the broker for a ClientHello)',
+      'A very slow link or device (handshake longer than the listener handshake_timeout, 15 s by default)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
+    fix: 'Point health checks at a plain port or make them speak TLS; use mqtts:// for the TLS port; raise handshake_timeout only for slow links.',
+    event: 'disconnect',
+    source:
+      'https://github.com/emqx/emqx/issues/869 (maintainer: handshake timeout; reporter: Azure Load Balancer probe); https://docs.emqx.com/en/emqx/latest/configuration/configuration.html (listeners.ssl handshake_timeout)',
   },
 
   // ---- VerneMQ / RabbitMQ -----------------------------------------------------------------------------------

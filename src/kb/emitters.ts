@@ -372,6 +372,10 @@ export const EMITTERS: readonly Emitter[] = [
       ],
       // EMQX 4.x text logs: "clientid@ip:port [MQTT] Shutdown for …" (src/emqx_connection.erl).
       [/@\S{1,64}:\d{1,5} \[MQTT\] (?:Shutdown for|Terminated for|Force to close the socket|RECV|SEND)\b/, 0.8],
+      // EMQX 3.x tags by module ([Channel], [Protocol], [Connection]); EMQX 2.x-5.x name their own Erlang modules
+      // (esockd_connection_sup, emqx_connection, emqttd_client) in supervisor and crash reports.
+      [/\[(?:Channel|Protocol|Connection)\] (?:Terminated for|Shutdown for|RECV|SEND)\b/, 0.8],
+      [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

@@ -449,6 +449,21 @@ const SSL_ROWS: SslRow[] = [
   },
 ];
 
+/**
+ * Other TLS stacks name an alert by its RFC 8446 §6 AlertDescription name, not by OpenSSL's reason text:
+ * Erlang/OTP ssl (EMQX, VerneMQ, RabbitMQ logs) `{tls_alert,{handshake_failure,…}}`, older OTP
+ * `{tls_alert,"certificate unknown"}` and "Fatal - Handshake Failure"; Java JSSE "Received fatal alert:
+ * handshake_failure"; Go crypto/tls "remote error: tls: handshake failure". The alert name follows the OpenSSL
+ * reason's "sslv3 alert " / "tlsv1 alert " prefix (https://www.rfc-editor.org/rfc/rfc8446#section-6;
+ * https://www.erlang.org/doc/apps/ssl/ssl.html type tls_alert(); https://github.com/golang/go/blob/master/src/crypto/tls/alert.go).
+ */
+function alertSpellings(r: SslRow): RegExp[] {
+  if (r.alert === undefined) return [];
+  const words = r.reason.replace(/^(?:sslv3|tlsv1|tlsv13) (?:alert )?/, '');
+  const name = `(?:${words.replace(/ /g, '_')}|${words})`;
+  return [new RegExp(`(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |remote error: tls: )${name}\\b`, 'i')];
+}
+
 function sslEntry(r: SslRow): KbEntry {
   const code = 'ERR_SSL_' + r.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   const names = [code];
@@ -460,7 +475,7 @@ function sslEntry(r: SslRow): KbEntry {
     layer: 'tls',
     title: r.title + ` (OpenSSL "${r.reason}"${r.alert !== undefined ? `, TLS alert ${r.alert}` : ''})`,
     names,
-    patterns: [new RegExp(`\\b${r.reason}\\b`, 'i')],
+    patterns: [new RegExp(`\\b${r.reason}\\b`, 'i'), ...alertSpellings(r)],
     numbers,
     causes: r.causes,
     confirm: r.confirm ?? 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
@@ -535,6 +550,25 @@ const NODE_TLS: KbEntry[] = [
     fix: 'Embed the right root CA and sync time via SNTP before connecting.',
     fixFor: CA_FIX,
     source: 'mbedTLS include/mbedtls/x509.h (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED = -0x2700)',
+  },
+  {
+    id: 'tls.mbedtls.fatal-alert',
+    layer: 'tls',
+    title:
+      'mbedTLS: the peer sent a fatal TLS alert during the handshake (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, -0x7780)',
+    names: ['MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE'],
+    patterns: [/-0x7780\b/],
+    numbers: [['mbedtls', -0x7780]],
+    causes: [
+      'The broker requires a client certificate the device did not send (EMQX fail_if_no_peer_cert, mosquitto require_certificate, AWS IoT)',
+      'The broker rejected the client certificate, or there is no common TLS version or cipher suite',
+      'The broker log at the same second names the alert (handshake_failure, certificate_required, bad_certificate)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key (from a PC)',
+    fix: 'Give the device its client certificate and key, or let the listener accept clients without one; align TLS versions and ciphers.',
+    fixFor: CERT_FIX,
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE -0x7780)',
   },
 ];
 
