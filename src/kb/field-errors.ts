@@ -16,6 +16,16 @@ const PSC_FIX = {
     'PubSubClient: client.setKeepAlive(s), client.setSocketTimeout(s), client.setBufferSize(bytes); call client.loop() often.',
 };
 
+/**
+ * The state number as the two common printers put it in a line, so a log read without bare-number parsing still
+ * finds it: PubSubClient's examples ("failed, rc=-2 try again in 5 seconds", examples/mqtt_esp8266/mqtt_esp8266.ino)
+ * and Tasmota ("MQT: Connect failed to HOST:PORT, rc -2. Retry in 10 sec", where rc is the client's state()).
+ * Only the library's own negative states: a positive rc is the CONNACK return code, which the connack311 rows read.
+ */
+function stateShape(n: number): RegExp {
+  return new RegExp(`(?:\\bfailed, rc ?= ?|\\bConnect (?:FAILED|failed) to \\S{1,300}, rc )${n}\\b`);
+}
+
 const PUBSUBCLIENT: KbEntry[] = [
   {
     id: 'pubsubclient.MQTT_CONNECTION_TIMEOUT',
@@ -23,6 +33,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     title:
       'PubSubClient state -4 MQTT_CONNECTION_TIMEOUT: no CONNACK within the socket timeout, or no answer to a PINGREQ within the keepalive',
     names: ['MQTT_CONNECTION_TIMEOUT'],
+    patterns: [stateShape(-4)],
     numbers: [['pubsubclient', -4]],
     causes: [
       'connect(): the TCP connection opened but no CONNACK came within setSocketTimeout (15 s default): a TLS port reached with a plain WiFiClient, or a broker that is not MQTT on that port',
@@ -41,6 +52,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'tcp',
     title: 'PubSubClient state -3 MQTT_CONNECTION_LOST: the network client reported the connection closed',
     names: ['MQTT_CONNECTION_LOST'],
+    patterns: [stateShape(-3)],
     numbers: [['pubsubclient', -3]],
     causes: [
       'The broker closed the connection: another device uses the same client id (takeover), keepalive exceeded, not authorised for a topic (MQTT 5 / some brokers), or a packet too large',
@@ -59,6 +71,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'tcp',
     title: 'PubSubClient state -2 MQTT_CONNECT_FAILED: the network connection (TCP or TLS) could not be opened',
     names: ['MQTT_CONNECT_FAILED'],
+    patterns: [stateShape(-2)],
     numbers: [['pubsubclient', -2]],
     causes: [
       'Wrong broker host or port, or the broker is down / firewalled (connection refused or timed out)',
@@ -77,6 +90,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'client',
     title: 'PubSubClient state -1 MQTT_DISCONNECTED: not connected (initial state, or after disconnect())',
     names: ['MQTT_DISCONNECTED'],
+    patterns: [stateShape(-1)],
     numbers: [['pubsubclient', -1]],
     causes: ['connect() was never called or has not succeeded yet', 'The sketch called disconnect()'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
