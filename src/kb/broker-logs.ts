@@ -459,7 +459,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     layer: 'mqtt',
     title:
       'RabbitMQ MQTT: "MQTT login failed" (CONNECT refused: credentials, vhost access or the guest user from a remote host)',
-    patterns: [/MQTT login failed for\b/],
+    // 3.9+ adds the closing line "MQTT connection … is closing due to an authentication failure".
+    patterns: [/MQTT login failed for\b/, /\bis closing due to an authentication failure\b/],
     causes: [
       'Wrong user name or password, or no user given (anonymous MQTT connections need mqtt.allow_anonymous and default_user)',
       'The default guest user is only allowed from localhost (loopback_users)',
@@ -470,6 +471,32 @@ export const BROKER_ENTRIES: KbEntry[] = [
     event: 'refused',
     source:
       'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_processor.erl; https://www.rabbitmq.com/docs/access-control (guest only from localhost)',
+  },
+  {
+    id: 'rabbitmq.takeover',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: disconnecting duplicate client id (session takeover)',
+    patterns: [/MQTT disconnecting duplicate client id\b/],
+    causes: TAKEOVER_CAUSES,
+    confirm: LOGS,
+    fix: TAKEOVER_FIX,
+    event: 'takeover',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.access-refused',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: channel exception access_refused (the MQTT user lacks a permission on the vhost)',
+    patterns: [/\bchannel exception access_refused\b/],
+    causes: [
+      'The user has no configure/write/read permission for the subscription queue (mqtt-subscription-…) or for amq.topic in the MQTT vhost',
+      'Topic authorisation (topic permissions) denies the routing key the topic maps to',
+    ],
+    confirm: 'rabbitmqctl list_permissions -p VHOST; rabbitmqctl list_topic_permissions -p VHOST',
+    fix: 'Grant the MQTT user permissions on the vhost (rabbitmqctl set_permissions -p VHOST USER ".*" ".*" ".*", or narrower).',
+    event: 'acl-denied',
+    source:
+      'https://www.rabbitmq.com/docs/access-control (permissions the MQTT plugin needs: queue.declare/bind on mqtt-subscription-*, publish to amq.topic)',
   },
   {
     id: 'rabbitmq.connection-accepted',

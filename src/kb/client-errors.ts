@@ -705,9 +705,14 @@ const PAHO_C: CodeRow[] = [
   {
     num: -1,
     name: 'MQTTCLIENT_FAILURE',
-    title: 'Generic failure',
-    causes: ['Connect failed (TCP/TLS) or operation failed; check the trace'],
-    fix: 'Enable MQTT_C_CLIENT_TRACE=ON to see the cause.',
+    title: 'Generic failure (MQTTAsync reports a failed connect as "TCP/TLS connect failure")',
+    causes: [
+      'Connect failed (TCP/TLS): wrong host or port, broker down, tcp:// to a TLS port (use ssl:// or mqtts://), or a failed TLS handshake',
+      'Another operation failed; check the trace',
+    ],
+    fix: 'Check host, port and scheme (ssl:// for 8883); enable MQTT_C_CLIENT_TRACE=ON to see the cause.',
+    // src/MQTTAsyncUtils.c: nextOrClose(m, MQTTASYNC_FAILURE, "TCP/TLS connect failure").
+    text: 'TCP/TLS connect failure',
   },
   { num: -2, name: 'MQTTCLIENT_PERSISTENCE_ERROR', title: 'Persistence error' },
   {

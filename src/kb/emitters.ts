@@ -199,7 +199,7 @@ export const EMITTERS: readonly Emitter[] = [
     title: 'Java runtime (javax.net.ssl, java.net)',
     shapes: [
       [
-        /\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException)\b/,
+        /\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException|io\.netty\.handler\.ssl\.\w{3,40})\b/,
         0.9,
       ],
     ],
@@ -283,6 +283,8 @@ export const EMITTERS: readonly Emitter[] = [
     title: 'Eclipse Paho C / C++',
     shapes: [
       [/\bMQTTClient_\w{3,30}|\bMQTTAsync_\w{3,30}|\bMQTTCLIENT_\w{3,30}|\bMQTTASYNC_\w{3,30}|\bmqtt::exception\b/, 1],
+      // paho.mqtt.cpp's exception::what(): "MQTT error [rc]: message" (src/mqtt/exception.h).
+      [/\bMQTT error \[-?\d{1,3}\]: /, 0.9],
     ],
     spaces: ['paho-c', 'connack311', 'mqtt5'],
     entryPrefixes: ['paho-c.'],
@@ -355,7 +357,12 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       // Erlang process ids (<0.1193.0>) mark a RabbitMQ (or other Erlang) log line.
       [/<\d{1,6}\.\d{1,9}\.\d{1,9}>/, 0.6],
-      [/\brabbit_mqtt\w{0,30}\b|\bMQTT (?:connection|protocol error|login failed|vhost|detected)|\brabbitmq\b/i, 0.8],
+      [
+        /\brabbit_mqtt\w{0,30}\b|\bMQTT (?:connection|protocol error|login failed|vhost|detected|disconnecting duplicate)|\brabbitmq\b/i,
+        0.8,
+      ],
+      // Its AMQP channel errors, which the MQTT plugin's connections raise too (rabbit_channel.erl).
+      [/\bchannel exception access_refused\b|\bChannel error on connection <\d/, 0.7],
     ],
     spaces: ['connack311', 'mqtt5'],
     entryPrefixes: ['rabbitmq.'],
@@ -376,6 +383,8 @@ export const EMITTERS: readonly Emitter[] = [
       // (esockd_connection_sup, emqx_connection, emqttd_client) in supervisor and crash reports.
       [/\[(?:Channel|Protocol|Connection)\] (?:Terminated for|Shutdown for|RECV|SEND)\b/, 0.8],
       [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
+      // EMQ 2.x prefixes client lines with "Client(clientid@ip:port): " (seen in https://github.com/emqx/emqx-auth-pgsql/issues/88).
+      [/^Client\([^()\s]{1,300}@[^()\s]{1,100}\): /, 0.7],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

@@ -369,6 +369,13 @@ const RUNTIMES: KbEntry[] = [
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   [
+    // Netty-based brokers (HiveMQ, ActiveMQ Artemis, Moquette, ThingsBoard) log this when the first bytes on a TLS
+    // port are not a TLS record: plain MQTT or HTTP to the TLS listener.
+    'tls.ssl.packet-length-too-long',
+    /\bNotSslRecordException: not an SSL\/TLS record/,
+    'https://github.com/netty/netty/blob/4.1/handler/src/main/java/io/netty/handler/ssl/NotSslRecordException.java',
+  ],
+  [
     'errno.ENOTFOUND',
     /java\.net\.UnknownHostException/,
     'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/UnknownHostException.html',
