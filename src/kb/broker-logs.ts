@@ -59,6 +59,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     causes: [
       'The client went away without DISCONNECT (process killed, network lost, NAT reset)',
       'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead',
+      'Mosquitto ≤ 1.6: a refused login (wrong user name or password) is logged only as "Socket error on client <unknown>" right after "New connection from"; 2.0 says "not authorised" (https://github.com/eclipse-mosquitto/mosquitto/issues/2329)',
     ],
     confirm: SOAK,
     fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.',
