@@ -61,6 +61,9 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/^\s{0,8}\d{9,10}(?:\.\d{1,6})?: /, 0.5],
       [/\bmosquitto\[\d{1,10}\]:/, 0.8],
+      // log_timestamp_format set to an ISO date ("2024-01-13T10:33:49: "), and its OpenSSL error lines (net_mosq.c).
+      [/^\s{0,8}\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}: /, 0.5],
+      [/\bOpenSSL Error\[\d{1,3}\]: /, 0.8],
       [
         /\b(?:New connection from|New client connected from|Socket error on client|Client \S{1,256} (?:has exceeded timeout|disconnected|closed its connection|already connected)|Outgoing messages are being dropped|Denied PUBLISH from|Sending CONNACK to|Bridge \S{1,256} doing|Connecting bridge|mosquitto version \S{1,32} (?:running|starting|terminating)|Opening ipv[46] listen socket)/,
         0.9,
@@ -346,6 +349,8 @@ export const EMITTERS: readonly Emitter[] = [
         /\bMicrosoft\.Azure\.Devices\b|\bazure\.iot\.device\b|\bazure-iot-device\b|\bIotHub\w{0,30}Exception\b|\bIoT ?Hub\b|\bazure-iot-sdk/i,
         0.9,
       ],
+      // The C SDK's enum names (iothub_client_core_common.h): IOTHUB_CLIENT_CONNECTION_EXPIRED_SAS_TOKEN, IOTHUB_CLIENT_CONFIRMATION_OK.
+      [/\bIOTHUB_CLIENT_[A-Z_]{2,60}\b/, 1],
     ],
     spaces: ['azure', 'connack311', 'mqtt5', 'http'],
     entryPrefixes: ['azure-iot.'],

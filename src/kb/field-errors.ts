@@ -497,6 +497,86 @@ const NODE_RED: KbEntry[] = [
   },
 ];
 
+// The Azure IoT C SDK reports connection changes as IOTHUB_CLIENT_CONNECTION_STATUS_REASON values
+// (iothub_client/inc/iothub_client_core_common.h); the other Azure SDKs use the same names in their own casing.
+const AZURE_C_SRC =
+  'https://github.com/Azure/azure-iot-sdk-c/blob/main/iothub_client/inc/iothub_client_core_common.h (IOTHUB_CLIENT_CONNECTION_STATUS_REASON)';
+const AZURE_CONNECTION: KbEntry[] = (
+  [
+    [
+      'EXPIRED_SAS_TOKEN',
+      'the SAS token the connection was opened with expired',
+      [
+        'Normal when it repeats at the token lifetime: IoT Hub closes the connection when the SAS token expires and the SDK reconnects with a new one',
+        'The device clock is wrong (no SNTP), so every new token is already expired or lives much shorter than intended',
+      ],
+      'disconnect',
+      'Sync the clock before connecting; if reconnects fail, lengthen the token lifetime (OPTION_SAS_TOKEN_LIFETIME) and check the retry policy.',
+    ],
+    [
+      'BAD_CREDENTIAL',
+      'IoT Hub refused the credentials',
+      [
+        'Wrong device key or connection string, or a device certificate the hub does not know',
+        'The device clock is far off, so the SAS token is not yet valid or already expired',
+      ],
+      'refused',
+      'Check the connection string / certificate for this device id, and the device clock.',
+    ],
+    [
+      'DEVICE_DISABLED',
+      'the device is disabled (or the hub refused it as if it were)',
+      [
+        'The device identity is disabled or deleted in IoT Hub',
+        'Older SDKs reported an expired or rejected token this way',
+      ],
+      'refused',
+      'Enable the device in IoT Hub, or update the SDK.',
+    ],
+    [
+      'NO_NETWORK',
+      'the network is down',
+      ['No route / Wi-Fi or cellular link lost', 'DNS for the hub name failed'],
+      'disconnect',
+      'Check the network path to HUB.azure-devices.net:8883 (or 443 for MQTT over WebSockets).',
+    ],
+    [
+      'COMMUNICATION_ERROR',
+      'a transport (socket or TLS) error ended the connection',
+      ['The TCP connection was reset or a TLS record failed', 'A proxy or firewall in the path cut the connection'],
+      'disconnect',
+      'Look at the transport error logged just before; keep the keepalive below middlebox idle timeouts.',
+    ],
+    [
+      'NO_PING_RESPONSE',
+      'no PINGRESP came back within the keepalive',
+      [
+        'The path died silently (NAT or firewall dropped the idle flow, radio link lost)',
+        'The hub was unreachable for longer than the keepalive',
+      ],
+      'disconnect',
+      'Keep the keepalive below the path idle timeout (mqtt-doctor keepalive-tune finds it).',
+    ],
+    [
+      'RETRY_EXPIRED',
+      'the retry policy gave up reconnecting',
+      ['One of the reasons above lasted longer than the retry policy timeout'],
+      'disconnect',
+      'Fix the underlying reason; set a retry policy that never gives up on unattended devices.',
+    ],
+  ] as const
+).map(([reason, what, causes, event, fix]): KbEntry => ({
+  id: `azure-iot.IOTHUB_CLIENT_CONNECTION_${reason}`,
+  layer: 'client',
+  title: `Azure IoT SDK connection status reason ${reason}: ${what}`,
+  names: [`IOTHUB_CLIENT_CONNECTION_${reason}`],
+  causes: [...causes],
+  confirm: 'mqtt-doctor probe mqtts://HUB.azure-devices.net:8883 (TLS and reachability from the same network)',
+  fix,
+  event,
+  source: AZURE_C_SRC,
+}));
+
 export const FIELD_ENTRIES: KbEntry[] = [
   ...ESPHOME,
   ...PUBSUBCLIENT,
@@ -505,4 +585,5 @@ export const FIELD_ENTRIES: KbEntry[] = [
   ...RUNTIMES,
   ...HOME_ASSISTANT,
   ...NODE_RED,
+  ...AZURE_CONNECTION,
 ];
