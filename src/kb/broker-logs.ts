@@ -32,7 +32,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     title: 'mosquitto: client exceeded its keepalive timeout (no packet for > 1.5 × keepalive)',
     // Later 2.0.x releases print the client's [address:port] after its id (src/loop.c, handle_connect.c); every
     // mosquitto "Client <id> …" row below accepts it.
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? has exceeded timeout, disconnecting/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? has exceeded timeout, disconnecting/i],
     causes: [
       ...KA_CAUSES,
       'A broker bug when many clients are cut at once: mosquitto 2.0.21 disconnected clients early when max_keepalive was set (https://github.com/eclipse-mosquitto/mosquitto/issues/3226: 2.0.20, or a larger max_keepalive, avoided it)',
@@ -46,7 +46,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.takeover',
     layer: 'broker',
     title: 'mosquitto: session takeover (a new connection used the same client id)',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? already connected, closing old connection/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? already connected, closing old connection/i],
     causes: TAKEOVER_CAUSES,
     confirm: LOGS,
     fix: TAKEOVER_FIX,
@@ -72,7 +72,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.closed-connection',
     layer: 'broker',
     title: 'mosquitto 2.x: client closed its connection without DISCONNECT',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? closed its connection/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? closed its connection/i],
     causes: [
       'Client process exited or crashed without disconnecting',
       'Client dropped the socket after its own keepalive timeout or error',
@@ -87,7 +87,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.disconnected',
     layer: 'broker',
     title: 'mosquitto: client disconnected cleanly (DISCONNECT received)',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected\.\s*$/im],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected\.\s*$/im],
     causes: ['Normal: the client called disconnect()'],
     confirm: SOAK,
     fix: 'Nothing to fix, unless the client was not supposed to stop.',
@@ -99,7 +99,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     layer: 'broker',
     title: 'mosquitto: client disconnected, not authorised',
     // 2.0 wrote "disconnected, not authorised."; later 2.0.x write "disconnected: not authorised." after the address.
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected[,:] not authori[sz]ed\.?/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected[,:] not authori[sz]ed\.?/i],
     causes: ['Bad or missing credentials (mosquitto 2: allow_anonymous false by default)', 'ACL denies the client'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
     fix: 'Configure password_file / ACL, or allow_anonymous true on a test broker.',
@@ -110,7 +110,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.protocol-error',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to protocol error',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected due to protocol error/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to protocol error/i],
     causes: [
       'TLS or HTTP spoken to a plain MQTT listener',
       'A packet the spec forbids: packet identifier 0 on a QoS 1/2 PUBLISH or a SUBSCRIBE (MQTT 3.1.1 §2.3.1), reserved flag bits set, a second CONNECT on the same connection (§3.1.0-2)',
@@ -128,7 +128,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.malformed-packet',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to malformed packet',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected due to malformed packet/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to malformed packet/i],
     causes: ['Corrupt or non-MQTT bytes (wrong protocol on the port)', 'Client bug'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Match scheme and port; update the client.',
@@ -139,7 +139,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.oversize-packet',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to oversize packet',
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected due to oversize packet/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to oversize packet/i],
     causes: ['Packet larger than max_packet_size'],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s',
     fix: 'Send smaller messages or raise max_packet_size.',
@@ -162,7 +162,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     layer: 'broker',
     title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
     // Reasons with a row of their own (not authorised) are left to it.
-    patterns: [/Client \S+(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b)[A-Za-z][^.]{0,200}\./],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b)[A-Za-z][^.]{0,200}\./],
     causes: [
       'The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake',
       'A client that spoke the wrong protocol on the port',
