@@ -176,7 +176,16 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'paho-java',
     title: 'Eclipse Paho Java',
-    shapes: [[/\borg\.eclipse\.paho\b|\bMqttException\b|\bMqttSecurityException\b|\bMqttPersistenceException\b/, 1]],
+    shapes: [
+      [/\borg\.eclipse\.paho\b|\bMqttException\b|\bMqttSecurityException\b|\bMqttPersistenceException\b/, 1],
+      // MqttException.toString() appends its reason code, "(32000)", also in localised messages; and its own
+      // English texts from internal/nls/messages.properties, which wrappers print without the class name.
+      [/\(32[01]\d{2}\)\s{0,4}$/, 0.8],
+      [
+        /\bTimed out waiting for a response from the server\b|\bTimed out while waiting to write messages to the server\b|\bUnable to connect to server\b|\bClient is currently connecting\b/,
+        0.7,
+      ],
+    ],
     spaces: ['paho-java', 'connack311'],
     entryPrefixes: ['paho-java.'],
     client: 'paho-java',
