@@ -1082,6 +1082,37 @@ const HIVEMQ: KbEntry[] = [
     source: HIVEMQ_SRC,
   },
   {
+    id: 'hivemq-client.server-closed',
+    layer: 'client',
+    title: 'HiveMQ client: "Server closed connection without DISCONNECT." (the broker dropped the TCP connection)',
+    patterns: [/Server closed connection without DISCONNECT/i],
+    causes: [
+      'An MQTT 3.1.1 broker refuses a PUBLISH or SUBSCRIBE the client is not authorised for by closing the connection (MQTT 3.1.1 §3.3.5, http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718043): check the broker ACL for the topic',
+      'Another client connected with the same client identifier (session takeover)',
+      'Broker keepalive timeout, broker restart, or a NAT/load balancer dropping the idle connection',
+    ],
+    confirm: SOAK,
+    fix: 'Read the broker log at the same second (ACL denial, takeover, keepalive); grant the topic or use a unique client id.',
+    event: 'disconnect',
+    source: 'https://github.com/hivemq/hivemq-mqtt-client MqttDisconnectHandler.java (channelInactive)',
+  },
+  {
+    id: 'hivemq-client.session-expired',
+    layer: 'client',
+    title:
+      'HiveMQ client: "MqttSessionExpiredException: Session expired as connection was closed." (the session ended with the connection)',
+    patterns: [/MqttSessionExpiredException|Session expired as connection was closed/],
+    causes: [
+      'The connection closed and the session expiry interval was 0 (clean session), so pending publishes and subscription streams end with this; the "Caused by" after it says why the connection closed',
+      '"Caused by: … Client sent DISCONNECT": the application disconnected the client itself while publishes or subscription streams were still open',
+    ],
+    confirm: SOAK,
+    fix: 'Read the Caused by line; keep a session expiry interval > 0 if the session must survive reconnects, and handle onError on subscription streams.',
+    event: 'disconnect',
+    source:
+      'https://github.com/hivemq/hivemq-mqtt-client MqttSession.java (expire: "Session expired as connection was closed.")',
+  },
+  {
     id: 'hivemq-client.pingresp-timeout',
     layer: 'client',
     title: 'HiveMQ client: "Timeout while waiting for PINGRESP"',

@@ -452,7 +452,8 @@ const SSL_ROWS: SslRow[] = [
 /**
  * Other TLS stacks name an alert by its RFC 8446 §6 AlertDescription name, not by OpenSSL's reason text:
  * Erlang/OTP ssl (EMQX, VerneMQ, RabbitMQ logs) `{tls_alert,{handshake_failure,…}}`, older OTP
- * `{tls_alert,"certificate unknown"}` and "Fatal - Handshake Failure"; Java JSSE "Received fatal alert:
+ * `{tls_alert,"certificate unknown"}`, "Fatal - Handshake Failure" and OTP 19-20's "Fatal error: unknown ca"
+ * (ssl_alert.erl level_txt, https://github.com/erlang/otp/blob/OTP-20.0/lib/ssl/src/ssl_alert.erl); Java JSSE "Received fatal alert:
  * handshake_failure"; Go crypto/tls "remote error: tls: handshake failure". The alert name follows the OpenSSL
  * reason's "sslv3 alert " / "tlsv1 alert " prefix (https://www.rfc-editor.org/rfc/rfc8446#section-6;
  * https://www.erlang.org/doc/apps/ssl/ssl.html type tls_alert(); https://github.com/golang/go/blob/master/src/crypto/tls/alert.go).
@@ -461,7 +462,9 @@ function alertSpellings(r: SslRow): RegExp[] {
   if (r.alert === undefined) return [];
   const words = r.reason.replace(/^(?:sslv3|tlsv1|tlsv13) (?:alert )?/, '');
   const name = `(?:${words.replace(/ /g, '_')}|${words})`;
-  return [new RegExp(`(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |remote error: tls: )${name}\\b`, 'i')];
+  return [
+    new RegExp(`(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |Fatal error: |remote error: tls: )${name}\\b`, 'i'),
+  ];
 }
 
 function sslEntry(r: SslRow): KbEntry {
@@ -569,6 +572,39 @@ const NODE_TLS: KbEntry[] = [
     fixFor: CERT_FIX,
     source:
       'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE -0x7780)',
+  },
+  {
+    id: 'tls.mbedtls.invalid-record',
+    layer: 'tls',
+    title: 'mbedTLS: the bytes that came back are not a TLS record (MBEDTLS_ERR_SSL_INVALID_RECORD, -0x7200)',
+    names: ['MBEDTLS_ERR_SSL_INVALID_RECORD'],
+    patterns: [/-0x7200\b/],
+    numbers: [['mbedtls', -0x7200]],
+    causes: [
+      'The port does not speak TLS: a plain MQTT (1883) or plain WebSocket (ws://) listener answered the TLS ClientHello',
+      'A proxy, captive portal or load balancer in front of the broker answered in clear text',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (plain) and mqtts://HOST:PORT (TLS) against the same port, from a PC',
+    fix: 'Use the TLS port of the broker (8883, wss) or turn TLS off for a plain listener (mqtt://, ws://).',
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_INVALID_RECORD -0x7200: "An invalid SSL record was received")',
+  },
+  {
+    id: 'tls.mbedtls.conn-eof',
+    layer: 'tls',
+    title: 'mbedTLS: the peer closed the connection during the TLS exchange (MBEDTLS_ERR_SSL_CONN_EOF, -0x7280)',
+    names: ['MBEDTLS_ERR_SSL_CONN_EOF'],
+    patterns: [/-0x7280\b/],
+    numbers: [['mbedtls', -0x7280]],
+    causes: [
+      'The broker closed the socket mid-handshake: it requires a client certificate, rejected the SNI/host name, or has no common TLS version',
+      'A firewall or proxy between them reset the connection after the ClientHello',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key (from a PC)',
+    fix: 'Read the broker log at the same second; give the device the certificate and TLS version the listener requires.',
+    fixFor: CERT_FIX,
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_CONN_EOF -0x7280: "The connection indicated an EOF")',
   },
 ];
 
