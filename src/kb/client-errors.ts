@@ -1038,6 +1038,10 @@ const ESP32: KbEntry[] = [
     layer: 'tcp',
     title: 'ESP-IDF esp-tls: the peer closed the TCP connection (ESP_ERR_ESP_TLS_TCP_CLOSED_FIN 0x8008)',
     names: ['ESP_ERR_ESP_TLS_TCP_CLOSED_FIN'],
+    // esp-mqtt prints "transport_read(): EOF" when the transport returned ERR_TCP_TRANSPORT_CONNECTION_CLOSED_BY_FIN
+    // (mqtt_client.c esp_mqtt_handle_transport_read_error), and the transports set errno ENOTCONN (newlib 128) on a
+    // FIN, so "transport_read() error: errno=128" is the same close (Espressif, https://github.com/espressif/esp-idf/issues/10831).
+    patterns: [/transport_read\(\): EOF\b/, /transport_read\(\) error: errno=128\b/],
     numbers: [['esp-err', 0x8008]],
     causes: [
       'The broker closed the connection: refused client id, policy (AWS IoT closes on a topic the policy denies), takeover',

@@ -61,9 +61,10 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/^\s{0,8}\d{9,10}(?:\.\d{1,6})?: /, 0.5],
       [/\bmosquitto\[\d{1,10}\]:/, 0.8],
-      // log_timestamp_format set to an ISO date ("2024-01-13T10:33:49: "), and its OpenSSL error lines (net_mosq.c).
+      // log_timestamp_format set to an ISO date ("2024-01-13T10:33:49: "), and its OpenSSL error lines (net_mosq.c;
+      // later 2.0.x releases word them "OpenSSL Error while trying to get the error[0]: ").
       [/^\s{0,8}\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}: /, 0.5],
-      [/\bOpenSSL Error\[\d{1,3}\]: /, 0.8],
+      [/\bOpenSSL Error(?: while trying to get the error)?\[\d{1,3}\]: /, 0.8],
       [
         /\b(?:New connection from|New client connected from|Socket error on client|Client \S{1,256} (?:has exceeded timeout|disconnected|closed its connection|already connected)|Outgoing messages are being dropped|Denied PUBLISH from|Sending CONNACK to|Bridge \S{1,256} doing|Connecting bridge|mosquitto version \S{1,32} (?:running|starting|terminating)|Opening ipv[46] listen socket)/,
         0.9,
@@ -166,6 +167,9 @@ export const EMITTERS: readonly Emitter[] = [
         0.8,
       ],
       [/\[Errno -?\d{1,5}\]/, 0.6],
+      // CPython's ssl module ends every SSLError text with the C source line: "(_ssl.c:727)" (Modules/_ssl.c,
+      // https://github.com/python/cpython/blob/main/Modules/_ssl.c fill_and_set_sslerror).
+      [/\(_ssl\.c:\d{1,5}\)/, 0.8],
       [/^Traceback \(most recent call last\)|File "[^"]{1,300}", line \d{1,7}/, 0.6],
     ],
     spaces: ['errno-linux', 'errno-macos'],
