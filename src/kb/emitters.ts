@@ -152,6 +152,9 @@ export const EMITTERS: readonly Emitter[] = [
         /\bpaho[./]mqtt|\bMQTT_ERR_\w{2,20}\b|\bMQTTErrorCode\b|\bon_disconnect\b|\bon_connect\b|CallbackAPIVersion/,
         0.9,
       ],
+      // Paho Python 2.x prints a reason as ReasonCode(<packet>, '<MQTT 5 name>') (reasoncodes.py __repr__), also for
+      // MQTT 3.1.1 CONNACK codes it maps onto MQTT 5 names (rc 5 → 'Not authorized').
+      [/\bReasonCode\((?:Connack|Disconnect|Suback|Unsuback|Puback|Pubrec|Pubrel|Pubcomp|Auth), '/, 0.9],
     ],
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.'],
@@ -264,7 +267,10 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1],
       // Its own warnings (components/mqtt/client.py), pasted without the logger name.
-      [/\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}/, 0.8],
+      [
+        /\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}|\bFailed to connect (?:to MQTT server )?due to exception: /,
+        0.8,
+      ],
     ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],

@@ -369,6 +369,19 @@ const RUNTIMES: KbEntry[] = [
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   [
+    'tls.x509.HOSTNAME_MISMATCH',
+    // Java JSSE's host name check (sun.security.util.HostnameChecker): the certificate names another host or IP.
+    /No subjectAltNames on the certificate match|No subject alternative (?:DNS )?names? matching \S{1,253} found/,
+    'https://github.com/openjdk/jdk/blob/master/src/java.base/share/classes/sun/security/util/HostnameChecker.java',
+  ],
+  [
+    'tls.ssl.tlsv13-alert-certificate-required',
+    // The server side's words when the client sent no certificate to a listener that requires one: JSSE 8
+    // "null cert chain", JSSE 11+ "Empty client certificate chain", OpenSSL 1.0/1.1 "peer did not return a certificate".
+    /\bnull cert chain\b|\bEmpty client certificate chain\b|\bpeer did not return a certificate\b/i,
+    'https://github.com/openjdk/jdk/blob/master/src/java.base/share/classes/sun/security/ssl/CertificateMessage.java ("Empty client certificate chain"); https://github.com/openssl/openssl/blob/OpenSSL_1_1_1-stable/crypto/err/openssl.txt (SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)',
+  ],
+  [
     // Netty-based brokers (HiveMQ, ActiveMQ Artemis, Moquette, ThingsBoard) log this when the first bytes on a TLS
     // port are not a TLS record: plain MQTT or HTTP to the TLS listener.
     'tls.ssl.packet-length-too-long',
