@@ -354,6 +354,11 @@ export const EMITTERS: readonly Emitter[] = [
       [
         /\bAWS_ERROR_\w{3,60}|\bAWS_IO_\w{3,60}|\bawscrt\b|\baws-c-(?:mqtt|io|http)\b|\bAwsCrtError\b|\bCrtRuntimeException\b/,
         1,
+      ], // The CRT's own log line: "[ERROR] [2019-01-30T02:41:07Z] [0000007f47fff120] [dns] - " (aws-c-common
+      // source/logging.c: level, ISO time, thread id in hex, subject).
+      [
+        /^\[(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\] ?\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\] \[[0-9a-f]{4,16}\] \[[a-z0-9-]{2,40}\] - /,
+        0.9,
       ],
     ],
     spaces: [],

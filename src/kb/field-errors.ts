@@ -245,6 +245,38 @@ const AWS_CRT: KbEntry[] = [
       'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE, "TLS (SSL) negotiation failed")',
   },
   {
+    id: 'aws-crt.AWS_IO_DNS_INVALID_NAME',
+    layer: 'dns',
+    title:
+      'AWS CRT (aws-c-io): AWS_IO_DNS_INVALID_NAME ("Host name was invalid for dns resolution."): the endpoint name did not resolve',
+    names: ['AWS_IO_DNS_INVALID_NAME'],
+    patterns: [/Host name was invalid for dns resolution/],
+    causes: [
+      'No network at that moment (the device is offline, Wi-Fi/cellular down), so no resolver answered',
+      'The endpoint name is mistyped or belongs to another region/account (getaddrinfo EAI_NONAME)',
+    ],
+    confirm: 'getent hosts ENDPOINT on the device; mqtt-doctor probe mqtts://ENDPOINT:8883',
+    fix: 'Check the network is up before connecting and copy the endpoint from the AWS IoT console (Settings).',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_INVALID_NAME); source/posix/host_resolver.c (getaddrinfo EAI_NONAME → AWS_IO_DNS_INVALID_NAME)',
+  },
+  {
+    id: 'aws-crt.AWS_IO_DNS_QUERY_FAILED',
+    layer: 'dns',
+    title:
+      'AWS CRT (aws-c-io): AWS_IO_DNS_QUERY_FAILED ("A query to dns failed to resolve."): the resolver gave no answer',
+    names: ['AWS_IO_DNS_QUERY_FAILED'],
+    patterns: [/A query to dns failed to resolve/],
+    causes: [
+      'No DNS server reachable or configured on the device (getaddrinfo EAI_AGAIN: temporary failure in name resolution)',
+      'A firewall blocks DNS, or the container/VM has no resolv.conf',
+    ],
+    confirm: 'getent hosts ENDPOINT on the device; cat /etc/resolv.conf',
+    fix: 'Give the device a working resolver (DHCP/resolv.conf) and check outbound DNS is allowed.',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_QUERY_FAILED); source/posix/host_resolver.c (other getaddrinfo errors → AWS_IO_DNS_QUERY_FAILED)',
+  },
+  {
     id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT',
     layer: 'client',
     title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',
