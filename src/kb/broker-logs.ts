@@ -30,7 +30,9 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.keepalive-exceeded',
     layer: 'broker',
     title: 'mosquitto: client exceeded its keepalive timeout (no packet for > 1.5 × keepalive)',
-    patterns: [/Client \S+ has exceeded timeout, disconnecting/i],
+    // Later 2.0.x releases print the client's [address:port] after its id (src/loop.c, handle_connect.c); every
+    // mosquitto "Client <id> …" row below accepts it.
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? has exceeded timeout, disconnecting/i],
     causes: [
       ...KA_CAUSES,
       'A broker bug when many clients are cut at once: mosquitto 2.0.21 disconnected clients early when max_keepalive was set (https://github.com/eclipse-mosquitto/mosquitto/issues/3226: 2.0.20, or a larger max_keepalive, avoided it)',
@@ -44,7 +46,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.takeover',
     layer: 'broker',
     title: 'mosquitto: session takeover (a new connection used the same client id)',
-    patterns: [/Client \S+ already connected, closing old connection/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? already connected, closing old connection/i],
     causes: TAKEOVER_CAUSES,
     confirm: LOGS,
     fix: TAKEOVER_FIX,
@@ -59,6 +61,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     causes: [
       'The client went away without DISCONNECT (process killed, network lost, NAT reset)',
       'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead',
+      'Mosquitto ≤ 1.6: a refused login (wrong user name or password) is logged only as "Socket error on client <unknown>" right after "New connection from"; 2.0 says "not authorised" (https://github.com/eclipse-mosquitto/mosquitto/issues/2329)',
     ],
     confirm: SOAK,
     fix: 'Look at the client side for why it dropped; keep the keepalive below NAT timeouts.',
@@ -69,7 +72,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.closed-connection',
     layer: 'broker',
     title: 'mosquitto 2.x: client closed its connection without DISCONNECT',
-    patterns: [/Client \S+ closed its connection/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? closed its connection/i],
     causes: [
       'Client process exited or crashed without disconnecting',
       'Client dropped the socket after its own keepalive timeout or error',
@@ -84,7 +87,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.disconnected',
     layer: 'broker',
     title: 'mosquitto: client disconnected cleanly (DISCONNECT received)',
-    patterns: [/Client \S+ disconnected\.\s*$/im],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected\.\s*$/im],
     causes: ['Normal: the client called disconnect()'],
     confirm: SOAK,
     fix: 'Nothing to fix, unless the client was not supposed to stop.',
@@ -95,7 +98,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.not-authorised',
     layer: 'broker',
     title: 'mosquitto: client disconnected, not authorised',
-    patterns: [/Client \S+ disconnected, not authori[sz]ed/i],
+    // 2.0 wrote "disconnected, not authorised."; later 2.0.x write "disconnected: not authorised." after the address.
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected[,:] not authori[sz]ed\.?/i],
     causes: ['Bad or missing credentials (mosquitto 2: allow_anonymous false by default)', 'ACL denies the client'],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
     fix: 'Configure password_file / ACL, or allow_anonymous true on a test broker.',
@@ -106,7 +110,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.protocol-error',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to protocol error',
-    patterns: [/Client \S+ disconnected due to protocol error/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to protocol error/i],
     causes: [
       'TLS or HTTP spoken to a plain MQTT listener',
       'A packet the spec forbids: packet identifier 0 on a QoS 1/2 PUBLISH or a SUBSCRIBE (MQTT 3.1.1 §2.3.1), reserved flag bits set, a second CONNECT on the same connection (§3.1.0-2)',
@@ -124,7 +128,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.malformed-packet',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to malformed packet',
-    patterns: [/Client \S+ disconnected due to malformed packet/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to malformed packet/i],
     causes: ['Corrupt or non-MQTT bytes (wrong protocol on the port)', 'Client bug'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Match scheme and port; update the client.',
@@ -135,7 +139,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.oversize-packet',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to oversize packet',
-    patterns: [/Client \S+ disconnected due to oversize packet/i],
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to oversize packet/i],
     causes: ['Packet larger than max_packet_size'],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --payload-size 256k --duration 30s',
     fix: 'Send smaller messages or raise max_packet_size.',
@@ -157,7 +161,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.disconnected-reason',
     layer: 'broker',
     title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
-    patterns: [/Client \S+ disconnected: [A-Za-z][^.]{0,200}\./],
+    // Reasons with a row of their own (not authorised) are left to it.
+    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b)[A-Za-z][^.]{0,200}\./],
     causes: [
       'The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake',
       'A client that spoke the wrong protocol on the port',
@@ -281,7 +286,11 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'emqx.socket-closed',
     layer: 'broker',
     title: 'EMQX: the client closed its TCP connection without DISCONNECT ({shutdown,closed})',
-    patterns: [/\[MQTT\] (?:Shutdown|Terminated) for \{?(?:shutdown,)?closed\}?/, /\breason: \{?shutdown,closed\}?/],
+    // EMQX 3.x tags the line [Channel] and prints the tuple with a space ("{shutdown, closed}").
+    patterns: [
+      /\[(?:MQTT|Channel)\] (?:Shutdown|Terminated) for \{?(?:shutdown, ?)?closed\}?/,
+      /\breason: \{?shutdown,closed\}?/,
+    ],
     causes: [
       'The client process or device closed the socket (crash, reboot, its own timeout) without sending DISCONNECT',
       'A NAT/firewall/load balancer between them dropped the idle connection and the client noticed first',
@@ -329,6 +338,59 @@ export const BROKER_ENTRIES: KbEntry[] = [
     source: 'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl',
   },
 
+  {
+    id: 'emqx.not-authorized',
+    layer: 'broker',
+    title: 'EMQX: publish or subscribe denied by authorization (ACL): cannot_publish_to_topic … not_authorized',
+    patterns: [
+      /\bcannot_publish_to_topic(?:_due_to_not_authorized)?\b/,
+      /\bcannot_subscribe_topic_filter\b/,
+      /Cannot publish (?:message )?to \S{1,300} (?:for ACL Deny|due to Not authorized)/i,
+    ],
+    causes: [
+      'No authorization rule allows this client/user the topic: sources and rules are checked in order and the first match wins; when none matches, authorization.no_match decides (EMQX 5)',
+      'A topic with a placeholder (%u, %c, ${username}) that does not expand to what the client uses',
+      'An authorization backend (database, HTTP) that failed or timed out (its error is logged nearby)',
+    ],
+    confirm: LOGS,
+    fix: 'Add or reorder the rule that allows the topic for this user/client (Dashboard: Access Control → Authorization), or publish only to allowed topics.',
+    event: 'acl-denied',
+    source:
+      'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl (cannot_publish_to_topic, reason not_authorized); https://docs.emqx.com/en/emqx/latest/access-control/authz/authz.html',
+  },
+  {
+    id: 'emqx.tls-file-error',
+    layer: 'tls',
+    title: 'EMQX: the TLS listener cannot read its certificate, key or CA file ({ssl_error,{options,{cacertfile,…}}})',
+    patterns: [/\{ssl_error,\s?\{options,\s?\{(?:cacertfile|certfile|keyfile)/],
+    causes: [
+      'eacces: the emqx user cannot read the file (permissions, or a file under /root)',
+      'enoent: the path in the listener config does not exist in the container or host',
+      'A malformed PEM file',
+    ],
+    confirm: 'ls -l FILE as the emqx user; mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
+    fix: 'Put the files where the emqx user can read them (e.g. etc/certs) and point the listener at them.',
+    event: 'refused',
+    source:
+      'https://www.erlang.org/doc/apps/ssl/ssl.html (option errors {options, {Option, Value, Reason}}); https://github.com/emqx/emqx/issues/6602 (maintainer: eacces is a file permission problem)',
+  },
+  {
+    id: 'emqx.tls-handshake-timeout',
+    layer: 'tls',
+    title: 'EMQX: TLS handshake did not finish in time ({ssl_error,timeout} while upgrading the connection)',
+    patterns: [/\{ssl_error,\s?timeout\}/, /\bssl_upgrade_timeout\b/],
+    causes: [
+      'A load-balancer health probe or port check opens TCP to the TLS port and never starts TLS (Azure Load Balancer, Kubernetes TCP probes)',
+      'Plain MQTT sent to the TLS listener (the client waits for CONNACK, the broker for a ClientHello)',
+      'A very slow link or device (handshake longer than the listener handshake_timeout, 15 s by default)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
+    fix: 'Point health checks at a plain port or make them speak TLS; use mqtts:// for the TLS port; raise handshake_timeout only for slow links.',
+    event: 'disconnect',
+    source:
+      'https://github.com/emqx/emqx/issues/869 (maintainer: handshake timeout; reporter: Azure Load Balancer probe); https://docs.emqx.com/en/emqx/latest/configuration/configuration.html (listeners.ssl handshake_timeout)',
+  },
+
   // ---- VerneMQ / RabbitMQ -----------------------------------------------------------------------------------
   {
     id: 'vernemq.keepalive',
@@ -351,6 +413,184 @@ export const BROKER_ENTRIES: KbEntry[] = [
     fix: KA_FIX,
     event: 'disconnect',
     source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.network-error',
+    layer: 'tcp',
+    title: 'RabbitMQ MQTT: "MQTT detected network error" (the socket closed or failed under the connection)',
+    patterns: [/MQTT detected network error\b/],
+    causes: [
+      '"closed": the client (or a NAT/load balancer in between) closed the TCP connection without DISCONNECT',
+      '"econnreset" / "etimedout": the link was reset or died (Wi-Fi/cellular loss, idle timeout on a middlebox)',
+      'A load-balancer or port health check that opens and closes a TCP connection',
+    ],
+    confirm: SOAK,
+    fix: 'Read the client log at that second; keep the keepalive below middlebox idle timeouts; disconnect cleanly on shutdown.',
+    event: 'disconnect',
+    source:
+      'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl ("MQTT detected network error on ~ts: ~tp"; 3.1.x rabbitmq-mqtt printed "for ~p")',
+  },
+  {
+    id: 'rabbitmq.tls-upgrade-error',
+    layer: 'tls',
+    title: 'RabbitMQ MQTT: "MQTT detected TLS upgrade error" (the TLS handshake on the MQTT listener failed)',
+    patterns: [/MQTT detected TLS upgrade error\b/],
+    causes: [
+      'The client spoke plain MQTT (or another protocol) to the TLS listener (8883)',
+      'No common TLS version or cipher, or the client rejected the server certificate (the alert names which)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
+    fix: 'Match scheme and port (mqtts:// to 8883); explain the alert that follows the text.',
+    event: 'disconnect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.protocol-error',
+    layer: 'mqtt',
+    title:
+      'RabbitMQ MQTT: "MQTT protocol error <reason> for connection" (the plugin rejected a packet and closes the connection)',
+    patterns: [/MQTT protocol error \S{1,200} for connection/],
+    causes: [
+      'The client sent a packet the plugin does not accept (unsupported MQTT feature or version, invalid topic, a second CONNECT)',
+      'A client library bug; the reason after "protocol error" names what was wrong',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Read the reason word; capture the client packets (tcpdump -i any port PORT -w x.pcap) and update or fix the client.',
+    event: 'disconnect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.login-failed',
+    layer: 'mqtt',
+    title:
+      'RabbitMQ MQTT: "MQTT login failed" (CONNECT refused: credentials, vhost access or the guest user from a remote host)',
+    // 3.9+ adds the closing line "MQTT connection … is closing due to an authentication failure".
+    patterns: [/MQTT login failed for\b/, /\bis closing due to an authentication failure\b/],
+    causes: [
+      'Wrong user name or password, or no user given (anonymous MQTT connections need mqtt.allow_anonymous and default_user)',
+      'The default guest user is only allowed from localhost (loopback_users)',
+      'The user has no permissions on the vhost the plugin picked (mqtt.vhost or the port-to-vhost mapping)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Create a user with permissions on the MQTT vhost (rabbitmqctl add_user / set_permissions); do not use guest remotely.',
+    event: 'refused',
+    source:
+      'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_processor.erl; https://www.rabbitmq.com/docs/access-control (guest only from localhost)',
+  },
+  {
+    id: 'rabbitmq.takeover',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: disconnecting duplicate client id (session takeover)',
+    patterns: [/MQTT disconnecting duplicate client id\b/],
+    causes: TAKEOVER_CAUSES,
+    confirm: LOGS,
+    fix: TAKEOVER_FIX,
+    event: 'takeover',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'rabbitmq.access-refused',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: channel exception access_refused (the MQTT user lacks a permission on the vhost)',
+    patterns: [/\bchannel exception access_refused\b/],
+    causes: [
+      'The user has no configure/write/read permission for the subscription queue (mqtt-subscription-…) or for amq.topic in the MQTT vhost',
+      'Topic authorisation (topic permissions) denies the routing key the topic maps to',
+    ],
+    confirm: 'rabbitmqctl list_permissions -p VHOST; rabbitmqctl list_topic_permissions -p VHOST',
+    fix: 'Grant the MQTT user permissions on the vhost (rabbitmqctl set_permissions -p VHOST USER ".*" ".*" ".*", or narrower).',
+    event: 'acl-denied',
+    source:
+      'https://www.rabbitmq.com/docs/access-control (permissions the MQTT plugin needs: queue.declare/bind on mqtt-subscription-*, publish to amq.topic)',
+  },
+  {
+    id: 'rabbitmq.connection-accepted',
+    layer: 'broker',
+    title: 'RabbitMQ MQTT: accepting (Web) MQTT connection',
+    patterns: [/accepting (?:Web )?MQTT connection\b/],
+    causes: ['Normal: a client opened a TCP (or WebSocket) connection to the MQTT listener'],
+    confirm: LOGS,
+    fix: 'Nothing to fix.',
+    event: 'connect',
+    source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
+  },
+  {
+    id: 'vernemq.auth-failed',
+    layer: 'mqtt',
+    title: "VerneMQ: can't authenticate client (CONNECT refused by the auth plugins)",
+    patterns: [/can't authenticate client [^\n]{1,400} due to \w{2,60}/],
+    causes: [
+      'invalid_credentials: wrong user name or password for the auth plugin (vmq_passwd file, database plugin)',
+      'plugin_chain_exhausted / no_matching_hook_found: no auth plugin accepted the client (allow_anonymous off and no user configured, or the plugin is not enabled yet)',
+      '"error": the auth plugin (webhook, database) itself failed or returned an answer VerneMQ could not use',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Check the user in the auth backend (vmq-admin plugin show lists the enabled ones); allow_anonymous only on a test broker.',
+    event: 'refused',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl ("can\'t authenticate client ~p from ~s due to ~p"); vmq_mqtt5_fsm.erl',
+  },
+  {
+    id: 'vernemq.publish-not-authorized',
+    layer: 'broker',
+    title: "VerneMQ: can't auth publish/subscribe (ACL denied; an MQTT 3.1.1 publisher is disconnected)",
+    patterns: [/can't auth (?:publish|subscribe) [^\n]{1,600} due to \w{2,60}/, /\bpublish_not_authorized_3_1_1\b/],
+    causes: [
+      'No plugin authorized the topic (chain_exhausted): the ACL file or the auth backend has no rule for this client and topic',
+      'MQTT 3.1.1 has no negative PUBACK, so the broker closes the connection on a denied publish (MQTT 3.1.1 [MQTT-3.3.5-2])',
+    ],
+    confirm: LOGS,
+    fix: 'Add the topic to the ACL for that user/client (vmq_acl.acl_file or the auth backend), or publish only to allowed topics.',
+    event: 'acl-denied',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl (auth_on_publish); http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718042 (§3.3.5)',
+  },
+  {
+    id: 'vernemq.unexpected-frame',
+    layer: 'mqtt',
+    title: 'VerneMQ: session stopped on an unexpected or invalid packet (protocol violation by the client)',
+    patterns: [
+      /stopped connected session, due to unexpected frame type/,
+      /session stopped abnormally due to '?\{error,unexpected_message/,
+    ],
+    causes: [
+      'The client sent a packet the parser rejected: no topic (no_topic_provided), an invalid topic filter such as # inside a level (no_#_allowed_in_word, MQTT 3.1.1 §4.7.1.2)',
+      'A second CONNECT on an already connected session (mqtt_connect frame; MQTT 3.1.1 §3.1.0-2): a client library that reconnects without closing the socket',
+      'A client library bug; the term in braces names the packet',
+    ],
+    confirm: 'vmq-admin trace client client-id=CLIENTID (VerneMQ) and mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Find the client (vmq-admin trace) and fix its topic strings or its reconnect logic; update the client library.',
+    event: 'disconnect',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl ("stopped connected session, due to unexpected frame type ~p"); apps/vmq_server/src/vmq_ranch.erl (teardown)',
+  },
+  {
+    id: 'vernemq.not-mqtt',
+    layer: 'mqtt',
+    title: 'VerneMQ: the first bytes on the listener are not an MQTT CONNECT (cant_parse_connect_fixed_header)',
+    patterns: [/\bcant_parse_(?:connect_)?fixed_header\b/, /\bunknown_protocol_magic\b/],
+    causes: [
+      'Another protocol on the MQTT port: HTTP (a browser, an internet scanner), TLS to a plain listener, or plain MQTT to a TLS listener',
+      'A load-balancer health check or port scanner',
+      'A client that sends garbage before CONNECT (wrong serial framing, a proxy header the listener does not expect)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (and mqtts://HOST:8883 for the TLS listener)',
+    fix: 'Match scheme and port; the bytes in <<…>> show what was sent (71,69,84 = "GET"); firewall the listener from the internet.',
+    event: 'disconnect',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_commons/src/vmq_parser.erl; apps/vmq_server/src/vmq_mqtt_pre_init.erl',
+  },
+  {
+    id: 'vernemq.takeover',
+    layer: 'broker',
+    title: 'VerneMQ: client disconnected due to multiple sessions not allowed (session takeover)',
+    patterns: [/disconnected due to multiple sessions not allowed/],
+    causes: TAKEOVER_CAUSES,
+    confirm: LOGS,
+    fix: TAKEOVER_FIX,
+    event: 'takeover',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_queue.erl (allow_multiple_sessions = off)',
   },
 ];
 

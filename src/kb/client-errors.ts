@@ -569,7 +569,11 @@ const PAHO_JAVA: CodeRow[] = [
     name: 'REASON_CODE_CLIENT_TIMEOUT',
     title: 'Timed out waiting for a response from the server',
     text: 'Timed out waiting for a response from the server',
-    causes: [...KA_CAUSES, 'Action timeout (waitForCompletion) too short for the link'],
+    causes: [
+      ...KA_CAUSES,
+      'Action timeout (waitForCompletion) too short for the link',
+      'While connecting: no CONNACK came back — a firewall silently dropping the traffic, tcp:// to a TLS port, or something that is not an MQTT broker on that port',
+    ],
     confirm: TUNE,
     fix: KA_FIX,
     event: 'disconnect',
@@ -705,9 +709,14 @@ const PAHO_C: CodeRow[] = [
   {
     num: -1,
     name: 'MQTTCLIENT_FAILURE',
-    title: 'Generic failure',
-    causes: ['Connect failed (TCP/TLS) or operation failed; check the trace'],
-    fix: 'Enable MQTT_C_CLIENT_TRACE=ON to see the cause.',
+    title: 'Generic failure (MQTTAsync reports a failed connect as "TCP/TLS connect failure")',
+    causes: [
+      'Connect failed (TCP/TLS): wrong host or port, broker down, tcp:// to a TLS port (use ssl:// or mqtts://), or a failed TLS handshake',
+      'Another operation failed; check the trace',
+    ],
+    fix: 'Check host, port and scheme (ssl:// for 8883); enable MQTT_C_CLIENT_TRACE=ON to see the cause.',
+    // src/MQTTAsyncUtils.c: nextOrClose(m, MQTTASYNC_FAILURE, "TCP/TLS connect failure").
+    text: 'TCP/TLS connect failure',
   },
   { num: -2, name: 'MQTTCLIENT_PERSISTENCE_ERROR', title: 'Persistence error' },
   {
@@ -829,7 +838,11 @@ const GO_EXTRA: KbEntry[] = [
     layer: 'client',
     title: 'Paho Go: "pingresp not received, disconnecting" (no PINGRESP within PingTimeout, 10 s by default)',
     patterns: [/pingresp not received, disconnecting/i],
-    causes: [...KA_CAUSES, 'PingTimeout (fixed 10 s) too short for a slow link with queued publishes (satellite)'],
+    causes: [
+      ...KA_CAUSES,
+      'PingTimeout (fixed 10 s) too short for a slow link with queued publishes (satellite)',
+      'The message handler blocks: with ordered delivery a slow callback stalls the client so the PINGRESP is not read in time (https://github.com/eclipse-paho/paho.mqtt.golang/issues/367); hand work to another goroutine or opts.SetOrderMatters(false)',
+    ],
     confirm: TUNE,
     fix: KA_FIX,
     fixFor: { 'paho-go': 'opts.SetPingTimeout(20 * time.Second); opts.SetKeepAlive(...)' },
@@ -1025,6 +1038,10 @@ const ESP32: KbEntry[] = [
     layer: 'tcp',
     title: 'ESP-IDF esp-tls: the peer closed the TCP connection (ESP_ERR_ESP_TLS_TCP_CLOSED_FIN 0x8008)',
     names: ['ESP_ERR_ESP_TLS_TCP_CLOSED_FIN'],
+    // esp-mqtt prints "transport_read(): EOF" when the transport returned ERR_TCP_TRANSPORT_CONNECTION_CLOSED_BY_FIN
+    // (mqtt_client.c esp_mqtt_handle_transport_read_error), and the transports set errno ENOTCONN (newlib 128) on a
+    // FIN, so "transport_read() error: errno=128" is the same close (Espressif, https://github.com/espressif/esp-idf/issues/10831).
+    patterns: [/transport_read\(\): EOF\b/, /transport_read\(\) error: errno=128\b/],
     numbers: [['esp-err', 0x8008]],
     causes: [
       'The broker closed the connection: refused client id, policy (AWS IoT closes on a topic the policy denies), takeover',
@@ -1067,6 +1084,37 @@ const HIVEMQ: KbEntry[] = [
     confirm: PROBE + ' --verbose',
     fix: 'Match scheme and port; check the broker log.',
     source: HIVEMQ_SRC,
+  },
+  {
+    id: 'hivemq-client.server-closed',
+    layer: 'client',
+    title: 'HiveMQ client: "Server closed connection without DISCONNECT." (the broker dropped the TCP connection)',
+    patterns: [/Server closed connection without DISCONNECT/i],
+    causes: [
+      'An MQTT 3.1.1 broker refuses a PUBLISH or SUBSCRIBE the client is not authorised for by closing the connection (MQTT 3.1.1 §3.3.5, http://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718043): check the broker ACL for the topic',
+      'Another client connected with the same client identifier (session takeover)',
+      'Broker keepalive timeout, broker restart, or a NAT/load balancer dropping the idle connection',
+    ],
+    confirm: SOAK,
+    fix: 'Read the broker log at the same second (ACL denial, takeover, keepalive); grant the topic or use a unique client id.',
+    event: 'disconnect',
+    source: 'https://github.com/hivemq/hivemq-mqtt-client MqttDisconnectHandler.java (channelInactive)',
+  },
+  {
+    id: 'hivemq-client.session-expired',
+    layer: 'client',
+    title:
+      'HiveMQ client: "MqttSessionExpiredException: Session expired as connection was closed." (the session ended with the connection)',
+    patterns: [/MqttSessionExpiredException|Session expired as connection was closed/],
+    causes: [
+      'The connection closed and the session expiry interval was 0 (clean session), so pending publishes and subscription streams end with this; the "Caused by" after it says why the connection closed',
+      '"Caused by: … Client sent DISCONNECT": the application disconnected the client itself while publishes or subscription streams were still open',
+    ],
+    confirm: SOAK,
+    fix: 'Read the Caused by line; keep a session expiry interval > 0 if the session must survive reconnects, and handle onError on subscription streams.',
+    event: 'disconnect',
+    source:
+      'https://github.com/hivemq/hivemq-mqtt-client MqttSession.java (expire: "Session expired as connection was closed.")',
   },
   {
     id: 'hivemq-client.pingresp-timeout',

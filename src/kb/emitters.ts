@@ -61,6 +61,10 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/^\s{0,8}\d{9,10}(?:\.\d{1,6})?: /, 0.5],
       [/\bmosquitto\[\d{1,10}\]:/, 0.8],
+      // log_timestamp_format set to an ISO date ("2024-01-13T10:33:49: "), and its OpenSSL error lines (net_mosq.c;
+      // later 2.0.x releases word them "OpenSSL Error while trying to get the error[0]: ").
+      [/^\s{0,8}\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}: /, 0.5],
+      [/\bOpenSSL Error(?: while trying to get the error)?\[\d{1,3}\]: /, 0.8],
       [
         /\b(?:New connection from|New client connected from|Socket error on client|Client \S{1,256} (?:has exceeded timeout|disconnected|closed its connection|already connected)|Outgoing messages are being dropped|Denied PUBLISH from|Sending CONNACK to|Bridge \S{1,256} doing|Connecting bridge|mosquitto version \S{1,32} (?:running|starting|terminating)|Opening ipv[46] listen socket)/,
         0.9,
@@ -148,6 +152,9 @@ export const EMITTERS: readonly Emitter[] = [
         /\bpaho[./]mqtt|\bMQTT_ERR_\w{2,20}\b|\bMQTTErrorCode\b|\bon_disconnect\b|\bon_connect\b|CallbackAPIVersion/,
         0.9,
       ],
+      // Paho Python 2.x prints a reason as ReasonCode(<packet>, '<MQTT 5 name>') (reasoncodes.py __repr__), also for
+      // MQTT 3.1.1 CONNACK codes it maps onto MQTT 5 names (rc 5 → 'Not authorized').
+      [/\bReasonCode\((?:Connack|Disconnect|Suback|Unsuback|Puback|Pubrec|Pubrel|Pubcomp|Auth), '/, 0.9],
     ],
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
     entryPrefixes: ['paho-python.'],
@@ -163,6 +170,9 @@ export const EMITTERS: readonly Emitter[] = [
         0.8,
       ],
       [/\[Errno -?\d{1,5}\]/, 0.6],
+      // CPython's ssl module ends every SSLError text with the C source line: "(_ssl.c:727)" (Modules/_ssl.c,
+      // https://github.com/python/cpython/blob/main/Modules/_ssl.c fill_and_set_sslerror).
+      [/\(_ssl\.c:\d{1,5}\)/, 0.8],
       [/^Traceback \(most recent call last\)|File "[^"]{1,300}", line \d{1,7}/, 0.6],
     ],
     spaces: ['errno-linux', 'errno-macos'],
@@ -173,7 +183,16 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'paho-java',
     title: 'Eclipse Paho Java',
-    shapes: [[/\borg\.eclipse\.paho\b|\bMqttException\b|\bMqttSecurityException\b|\bMqttPersistenceException\b/, 1]],
+    shapes: [
+      [/\borg\.eclipse\.paho\b|\bMqttException\b|\bMqttSecurityException\b|\bMqttPersistenceException\b/, 1],
+      // MqttException.toString() appends its reason code, "(32000)", also in localised messages; and its own
+      // English texts from internal/nls/messages.properties, which wrappers print without the class name.
+      [/\(32[01]\d{2}\)\s{0,4}$/, 0.8],
+      [
+        /\bTimed out waiting for a response from the server\b|\bTimed out while waiting to write messages to the server\b|\bUnable to connect to server\b|\bClient is currently connecting\b/,
+        0.7,
+      ],
+    ],
     spaces: ['paho-java', 'connack311'],
     entryPrefixes: ['paho-java.'],
     client: 'paho-java',
@@ -199,7 +218,7 @@ export const EMITTERS: readonly Emitter[] = [
     title: 'Java runtime (javax.net.ssl, java.net)',
     shapes: [
       [
-        /\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException)\b/,
+        /\b(?:javax\.net\.ssl\.\w{3,40}|java\.net\.\w{3,40}Exception|java\.io\.EOFException|PKIX path (?:building|validation) failed|sun\.security\.\w{2,40}|SSLHandshakeException|io\.netty\.handler\.ssl\.\w{3,40})\b/,
         0.9,
       ],
     ],
@@ -248,7 +267,10 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       [/\bhomeassistant\.components\.mqtt\b|\[homeassistant\.components\.mqtt(?:\.client)?\]/, 1],
       // Its own warnings (components/mqtt/client.py), pasted without the logger name.
-      [/\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}/, 0.8],
+      [
+        /\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}|\bFailed to connect (?:to MQTT server )?due to exception: /,
+        0.8,
+      ],
     ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
@@ -283,6 +305,8 @@ export const EMITTERS: readonly Emitter[] = [
     title: 'Eclipse Paho C / C++',
     shapes: [
       [/\bMQTTClient_\w{3,30}|\bMQTTAsync_\w{3,30}|\bMQTTCLIENT_\w{3,30}|\bMQTTASYNC_\w{3,30}|\bmqtt::exception\b/, 1],
+      // paho.mqtt.cpp's exception::what(): "MQTT error [rc]: message" (src/mqtt/exception.h).
+      [/\bMQTT error \[-?\d{1,3}\]: /, 0.9],
     ],
     spaces: ['paho-c', 'connack311', 'mqtt5'],
     entryPrefixes: ['paho-c.'],
@@ -330,6 +354,11 @@ export const EMITTERS: readonly Emitter[] = [
       [
         /\bAWS_ERROR_\w{3,60}|\bAWS_IO_\w{3,60}|\bawscrt\b|\baws-c-(?:mqtt|io|http)\b|\bAwsCrtError\b|\bCrtRuntimeException\b/,
         1,
+      ], // The CRT's own log line: "[ERROR] [2019-01-30T02:41:07Z] [0000007f47fff120] [dns] - " (aws-c-common
+      // source/logging.c: level, ISO time, thread id in hex, subject).
+      [
+        /^\[(?:TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\] ?\[\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\] \[[0-9a-f]{4,16}\] \[[a-z0-9-]{2,40}\] - /,
+        0.9,
       ],
     ],
     spaces: [],
@@ -344,6 +373,8 @@ export const EMITTERS: readonly Emitter[] = [
         /\bMicrosoft\.Azure\.Devices\b|\bazure\.iot\.device\b|\bazure-iot-device\b|\bIotHub\w{0,30}Exception\b|\bIoT ?Hub\b|\bazure-iot-sdk/i,
         0.9,
       ],
+      // The C SDK's enum names (iothub_client_core_common.h): IOTHUB_CLIENT_CONNECTION_EXPIRED_SAS_TOKEN, IOTHUB_CLIENT_CONFIRMATION_OK.
+      [/\bIOTHUB_CLIENT_[A-Z_]{2,60}\b/, 1],
     ],
     spaces: ['azure', 'connack311', 'mqtt5', 'http'],
     entryPrefixes: ['azure-iot.'],
@@ -355,7 +386,12 @@ export const EMITTERS: readonly Emitter[] = [
     shapes: [
       // Erlang process ids (<0.1193.0>) mark a RabbitMQ (or other Erlang) log line.
       [/<\d{1,6}\.\d{1,9}\.\d{1,9}>/, 0.6],
-      [/\brabbit_mqtt\w{0,30}\b|\bMQTT (?:connection|protocol error|login failed|vhost|detected)|\brabbitmq\b/i, 0.8],
+      [
+        /\brabbit_mqtt\w{0,30}\b|\bMQTT (?:connection|protocol error|login failed|vhost|detected|disconnecting duplicate)|\brabbitmq\b/i,
+        0.8,
+      ],
+      // Its AMQP channel errors, which the MQTT plugin's connections raise too (rabbit_channel.erl).
+      [/\bchannel exception access_refused\b|\bChannel error on connection <\d/, 0.7],
     ],
     spaces: ['connack311', 'mqtt5'],
     entryPrefixes: ['rabbitmq.'],
@@ -372,6 +408,12 @@ export const EMITTERS: readonly Emitter[] = [
       ],
       // EMQX 4.x text logs: "clientid@ip:port [MQTT] Shutdown for …" (src/emqx_connection.erl).
       [/@\S{1,64}:\d{1,5} \[MQTT\] (?:Shutdown for|Terminated for|Force to close the socket|RECV|SEND)\b/, 0.8],
+      // EMQX 3.x tags by module ([Channel], [Protocol], [Connection]); EMQX 2.x-5.x name their own Erlang modules
+      // (esockd_connection_sup, emqx_connection, emqttd_client) in supervisor and crash reports.
+      [/\[(?:Channel|Protocol|Connection)\] (?:Terminated for|Shutdown for|RECV|SEND)\b/, 0.8],
+      [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
+      // EMQ 2.x prefixes client lines with "Client(clientid@ip:port): " (seen in https://github.com/emqx/emqx-auth-pgsql/issues/88).
+      [/^Client\([^()\s]{1,300}@[^()\s]{1,100}\): /, 0.7],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],
@@ -394,7 +436,14 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'vernemq',
     title: 'VerneMQ broker',
-    shapes: [[/\bvmq_\w{3,40}\b|\bvernemq\b/i, 0.9]],
+    shapes: [
+      [/\bvmq_\w{3,40}\b|\bvernemq\b/i, 0.9],
+      // Its own log texts (vmq_mqtt_fsm.erl, vmq_ranch.erl) and its subscriber id term {MountPoint,<<"ClientId">>}.
+      [
+        /\bcan't authenticate client \{|\bcan't auth (?:publish|subscribe) \[|\bsession stopped abnormally due to\b|\bstopped connected session, due to\b|\bstopped due to keepalive expired\b|\bclient \{\[\],<<"/,
+        0.9,
+      ],
+    ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['vernemq.'],
     source: 'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt5_fsm.erl',

@@ -68,6 +68,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
       'An idle NAT / load balancer mapping expired (AWS NAT gateway 350 s, Azure LB with TCP reset)',
       'The broker closed the client: duplicate client id, auth failure, malformed packet, keepalive timeout',
       'A TLS endpoint rejected the handshake by closing the socket',
+      'TLS spoken to a plain listener (or plain MQTT to a TLS one): the broker drops what it cannot parse; match scheme and port (mqtt:// 1883, mqtts:// 8883)',
     ],
     confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m --keepalive 30s',
     fix: 'Keep the keepalive below the shortest idle timeout on the path; check the broker log for why it closed.',

@@ -16,6 +16,16 @@ const PSC_FIX = {
     'PubSubClient: client.setKeepAlive(s), client.setSocketTimeout(s), client.setBufferSize(bytes); call client.loop() often.',
 };
 
+/**
+ * The state number as the two common printers put it in a line, so a log read without bare-number parsing still
+ * finds it: PubSubClient's examples ("failed, rc=-2 try again in 5 seconds", examples/mqtt_esp8266/mqtt_esp8266.ino)
+ * and Tasmota ("MQT: Connect failed to HOST:PORT, rc -2. Retry in 10 sec", where rc is the client's state()).
+ * Only the library's own negative states: a positive rc is the CONNACK return code, which the connack311 rows read.
+ */
+function stateShape(n: number): RegExp {
+  return new RegExp(`(?:\\bfailed, rc ?= ?|\\bConnect (?:FAILED|failed) to \\S{1,300}, rc )${n}\\b`);
+}
+
 const PUBSUBCLIENT: KbEntry[] = [
   {
     id: 'pubsubclient.MQTT_CONNECTION_TIMEOUT',
@@ -23,6 +33,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     title:
       'PubSubClient state -4 MQTT_CONNECTION_TIMEOUT: no CONNACK within the socket timeout, or no answer to a PINGREQ within the keepalive',
     names: ['MQTT_CONNECTION_TIMEOUT'],
+    patterns: [stateShape(-4)],
     numbers: [['pubsubclient', -4]],
     causes: [
       'connect(): the TCP connection opened but no CONNACK came within setSocketTimeout (15 s default): a TLS port reached with a plain WiFiClient, or a broker that is not MQTT on that port',
@@ -41,6 +52,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'tcp',
     title: 'PubSubClient state -3 MQTT_CONNECTION_LOST: the network client reported the connection closed',
     names: ['MQTT_CONNECTION_LOST'],
+    patterns: [stateShape(-3)],
     numbers: [['pubsubclient', -3]],
     causes: [
       'The broker closed the connection: another device uses the same client id (takeover), keepalive exceeded, not authorised for a topic (MQTT 5 / some brokers), or a packet too large',
@@ -59,6 +71,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'tcp',
     title: 'PubSubClient state -2 MQTT_CONNECT_FAILED: the network connection (TCP or TLS) could not be opened',
     names: ['MQTT_CONNECT_FAILED'],
+    patterns: [stateShape(-2)],
     numbers: [['pubsubclient', -2]],
     causes: [
       'Wrong broker host or port, or the broker is down / firewalled (connection refused or timed out)',
@@ -77,6 +90,7 @@ const PUBSUBCLIENT: KbEntry[] = [
     layer: 'client',
     title: 'PubSubClient state -1 MQTT_DISCONNECTED: not connected (initial state, or after disconnect())',
     names: ['MQTT_DISCONNECTED'],
+    patterns: [stateShape(-1)],
     numbers: [['pubsubclient', -1]],
     causes: ['connect() was never called or has not succeeded yet', 'The sketch called disconnect()'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
@@ -231,6 +245,38 @@ const AWS_CRT: KbEntry[] = [
       'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_TLS_ERROR_NEGOTIATION_FAILURE, "TLS (SSL) negotiation failed")',
   },
   {
+    id: 'aws-crt.AWS_IO_DNS_INVALID_NAME',
+    layer: 'dns',
+    title:
+      'AWS CRT (aws-c-io): AWS_IO_DNS_INVALID_NAME ("Host name was invalid for dns resolution."): the endpoint name did not resolve',
+    names: ['AWS_IO_DNS_INVALID_NAME'],
+    patterns: [/Host name was invalid for dns resolution/],
+    causes: [
+      'No network at that moment (the device is offline, Wi-Fi/cellular down), so no resolver answered',
+      'The endpoint name is mistyped or belongs to another region/account (getaddrinfo EAI_NONAME)',
+    ],
+    confirm: 'getent hosts ENDPOINT on the device; mqtt-doctor probe mqtts://ENDPOINT:8883',
+    fix: 'Check the network is up before connecting and copy the endpoint from the AWS IoT console (Settings).',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_INVALID_NAME); source/posix/host_resolver.c (getaddrinfo EAI_NONAME → AWS_IO_DNS_INVALID_NAME)',
+  },
+  {
+    id: 'aws-crt.AWS_IO_DNS_QUERY_FAILED',
+    layer: 'dns',
+    title:
+      'AWS CRT (aws-c-io): AWS_IO_DNS_QUERY_FAILED ("A query to dns failed to resolve."): the resolver gave no answer',
+    names: ['AWS_IO_DNS_QUERY_FAILED'],
+    patterns: [/A query to dns failed to resolve/],
+    causes: [
+      'No DNS server reachable or configured on the device (getaddrinfo EAI_AGAIN: temporary failure in name resolution)',
+      'A firewall blocks DNS, or the container/VM has no resolv.conf',
+    ],
+    confirm: 'getent hosts ENDPOINT on the device; cat /etc/resolv.conf',
+    fix: 'Give the device a working resolver (DHCP/resolv.conf) and check outbound DNS is allowed.',
+    source:
+      'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_QUERY_FAILED); source/posix/host_resolver.c (other getaddrinfo errors → AWS_IO_DNS_QUERY_FAILED)',
+  },
+  {
     id: 'aws-crt.AWS_ERROR_MQTT_TIMEOUT',
     layer: 'client',
     title: 'AWS CRT: AWS_ERROR_MQTT_TIMEOUT ("Time limit between request and response has been exceeded.")',
@@ -355,6 +401,26 @@ const RUNTIMES: KbEntry[] = [
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   [
+    'tls.x509.HOSTNAME_MISMATCH',
+    // Java JSSE's host name check (sun.security.util.HostnameChecker): the certificate names another host or IP.
+    /No subjectAltNames on the certificate match|No subject alternative (?:DNS )?names? matching \S{1,253} found/,
+    'https://github.com/openjdk/jdk/blob/master/src/java.base/share/classes/sun/security/util/HostnameChecker.java',
+  ],
+  [
+    'tls.ssl.tlsv13-alert-certificate-required',
+    // The server side's words when the client sent no certificate to a listener that requires one: JSSE 8
+    // "null cert chain", JSSE 11+ "Empty client certificate chain", OpenSSL 1.0/1.1 "peer did not return a certificate".
+    /\bnull cert chain\b|\bEmpty client certificate chain\b|\bpeer did not return a certificate\b/i,
+    'https://github.com/openjdk/jdk/blob/master/src/java.base/share/classes/sun/security/ssl/CertificateMessage.java ("Empty client certificate chain"); https://github.com/openssl/openssl/blob/OpenSSL_1_1_1-stable/crypto/err/openssl.txt (SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)',
+  ],
+  [
+    // Netty-based brokers (HiveMQ, ActiveMQ Artemis, Moquette, ThingsBoard) log this when the first bytes on a TLS
+    // port are not a TLS record: plain MQTT or HTTP to the TLS listener.
+    'tls.ssl.packet-length-too-long',
+    /\bNotSslRecordException: not an SSL\/TLS record/,
+    'https://github.com/netty/netty/blob/4.1/handler/src/main/java/io/netty/handler/ssl/NotSslRecordException.java',
+  ],
+  [
     'errno.ENOTFOUND',
     /java\.net\.UnknownHostException/,
     'https://docs.oracle.com/en/java/javase/17/docs/api/java.base/java/net/UnknownHostException.html',
@@ -430,6 +496,132 @@ const ESPHOME: KbEntry[] = [
   },
 ];
 
+// Node-RED's MQTT config node logs its connection state with the broker URL (locales/en-US/messages.json "state").
+const NODE_RED_SRC =
+  'https://github.com/node-red/node-red/blob/master/packages/node_modules/@node-red/nodes/locales/en-US/messages.json (mqtt.state: "Connected to broker", "Disconnected from broker", "Connection failed to broker"); core/network/10-mqtt.js';
+const NODE_RED: KbEntry[] = [
+  {
+    id: 'node-red.connect-failed',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Connection failed to broker" (the connection attempt failed; Node-RED retries every 15 s)',
+    patterns: [/\bConnection failed to broker: \S{1,300}/],
+    causes: [
+      'The broker is down or unreachable at that address (device powered off, wrong or stale IP, container networking: localhost inside a container is the container)',
+      'Wrong credentials or not authorised: Node-RED prints the same line for a CONNACK refusal',
+      'TLS: wrong port for mqtts://, or the certificate does not name the address dialled (the line never mentions certificates)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT (the URL after the @ in the line)',
+    fix: 'Check the broker is up at that URL; set user/password in the broker config node (Security tab); match scheme and port.',
+    event: 'refused',
+    source: NODE_RED_SRC,
+  },
+  {
+    id: 'node-red.disconnected',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Disconnected from broker" (an established connection was lost)',
+    patterns: [/\bDisconnected from broker: \S{1,300}/],
+    causes: [
+      'The broker closed it: duplicate client id (two flows or instances with the same id), keepalive exceeded, broker restart',
+      'The network path died (Wi-Fi, NAT idle timeout)',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 10m (and read the broker log at the same second)',
+    fix: 'Give each Node-RED broker node a unique client id; read the broker log for the reason.',
+    event: 'disconnect',
+    source: NODE_RED_SRC,
+  },
+  {
+    id: 'node-red.connected',
+    layer: 'client',
+    title: 'Node-RED MQTT: "Connected to broker"',
+    patterns: [/\bConnected to broker: \S{1,300}/],
+    causes: ['Normal connect (or reconnect)'],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
+    fix: 'Nothing to fix.',
+    event: 'connect',
+    source: NODE_RED_SRC,
+  },
+];
+
+// The Azure IoT C SDK reports connection changes as IOTHUB_CLIENT_CONNECTION_STATUS_REASON values
+// (iothub_client/inc/iothub_client_core_common.h); the other Azure SDKs use the same names in their own casing.
+const AZURE_C_SRC =
+  'https://github.com/Azure/azure-iot-sdk-c/blob/main/iothub_client/inc/iothub_client_core_common.h (IOTHUB_CLIENT_CONNECTION_STATUS_REASON)';
+const AZURE_CONNECTION: KbEntry[] = (
+  [
+    [
+      'EXPIRED_SAS_TOKEN',
+      'the SAS token the connection was opened with expired',
+      [
+        'Normal when it repeats at the token lifetime: IoT Hub closes the connection when the SAS token expires and the SDK reconnects with a new one',
+        'The device clock is wrong (no SNTP), so every new token is already expired or lives much shorter than intended',
+      ],
+      'disconnect',
+      'Sync the clock before connecting; if reconnects fail, lengthen the token lifetime (OPTION_SAS_TOKEN_LIFETIME) and check the retry policy.',
+    ],
+    [
+      'BAD_CREDENTIAL',
+      'IoT Hub refused the credentials',
+      [
+        'Wrong device key or connection string, or a device certificate the hub does not know',
+        'The device clock is far off, so the SAS token is not yet valid or already expired',
+      ],
+      'refused',
+      'Check the connection string / certificate for this device id, and the device clock.',
+    ],
+    [
+      'DEVICE_DISABLED',
+      'the device is disabled (or the hub refused it as if it were)',
+      [
+        'The device identity is disabled or deleted in IoT Hub',
+        'Older SDKs reported an expired or rejected token this way',
+      ],
+      'refused',
+      'Enable the device in IoT Hub, or update the SDK.',
+    ],
+    [
+      'NO_NETWORK',
+      'the network is down',
+      ['No route / Wi-Fi or cellular link lost', 'DNS for the hub name failed'],
+      'disconnect',
+      'Check the network path to HUB.azure-devices.net:8883 (or 443 for MQTT over WebSockets).',
+    ],
+    [
+      'COMMUNICATION_ERROR',
+      'a transport (socket or TLS) error ended the connection',
+      ['The TCP connection was reset or a TLS record failed', 'A proxy or firewall in the path cut the connection'],
+      'disconnect',
+      'Look at the transport error logged just before; keep the keepalive below middlebox idle timeouts.',
+    ],
+    [
+      'NO_PING_RESPONSE',
+      'no PINGRESP came back within the keepalive',
+      [
+        'The path died silently (NAT or firewall dropped the idle flow, radio link lost)',
+        'The hub was unreachable for longer than the keepalive',
+      ],
+      'disconnect',
+      'Keep the keepalive below the path idle timeout (mqtt-doctor keepalive-tune finds it).',
+    ],
+    [
+      'RETRY_EXPIRED',
+      'the retry policy gave up reconnecting',
+      ['One of the reasons above lasted longer than the retry policy timeout'],
+      'disconnect',
+      'Fix the underlying reason; set a retry policy that never gives up on unattended devices.',
+    ],
+  ] as const
+).map(([reason, what, causes, event, fix]): KbEntry => ({
+  id: `azure-iot.IOTHUB_CLIENT_CONNECTION_${reason}`,
+  layer: 'client',
+  title: `Azure IoT SDK connection status reason ${reason}: ${what}`,
+  names: [`IOTHUB_CLIENT_CONNECTION_${reason}`],
+  causes: [...causes],
+  confirm: 'mqtt-doctor probe mqtts://HUB.azure-devices.net:8883 (TLS and reachability from the same network)',
+  fix,
+  event,
+  source: AZURE_C_SRC,
+}));
+
 export const FIELD_ENTRIES: KbEntry[] = [
   ...ESPHOME,
   ...PUBSUBCLIENT,
@@ -437,4 +629,6 @@ export const FIELD_ENTRIES: KbEntry[] = [
   ...AWS_CRT,
   ...RUNTIMES,
   ...HOME_ASSISTANT,
+  ...NODE_RED,
+  ...AZURE_CONNECTION,
 ];

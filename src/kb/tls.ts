@@ -449,6 +449,24 @@ const SSL_ROWS: SslRow[] = [
   },
 ];
 
+/**
+ * Other TLS stacks name an alert by its RFC 8446 §6 AlertDescription name, not by OpenSSL's reason text:
+ * Erlang/OTP ssl (EMQX, VerneMQ, RabbitMQ logs) `{tls_alert,{handshake_failure,…}}`, older OTP
+ * `{tls_alert,"certificate unknown"}`, "Fatal - Handshake Failure" and OTP 19-20's "Fatal error: unknown ca"
+ * (ssl_alert.erl level_txt, https://github.com/erlang/otp/blob/OTP-20.0/lib/ssl/src/ssl_alert.erl); Java JSSE "Received fatal alert:
+ * handshake_failure"; Go crypto/tls "remote error: tls: handshake failure". The alert name follows the OpenSSL
+ * reason's "sslv3 alert " / "tlsv1 alert " prefix (https://www.rfc-editor.org/rfc/rfc8446#section-6;
+ * https://www.erlang.org/doc/apps/ssl/ssl.html type tls_alert(); https://github.com/golang/go/blob/master/src/crypto/tls/alert.go).
+ */
+function alertSpellings(r: SslRow): RegExp[] {
+  if (r.alert === undefined) return [];
+  const words = r.reason.replace(/^(?:sslv3|tlsv1|tlsv13) (?:alert )?/, '');
+  const name = `(?:${words.replace(/ /g, '_')}|${words})`;
+  return [
+    new RegExp(`(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |Fatal error: |remote error: tls: )${name}\\b`, 'i'),
+  ];
+}
+
 function sslEntry(r: SslRow): KbEntry {
   const code = 'ERR_SSL_' + r.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   const names = [code];
@@ -460,7 +478,7 @@ function sslEntry(r: SslRow): KbEntry {
     layer: 'tls',
     title: r.title + ` (OpenSSL "${r.reason}"${r.alert !== undefined ? `, TLS alert ${r.alert}` : ''})`,
     names,
-    patterns: [new RegExp(`\\b${r.reason}\\b`, 'i')],
+    patterns: [new RegExp(`\\b${r.reason}\\b`, 'i'), ...alertSpellings(r)],
     numbers,
     causes: r.causes,
     confirm: r.confirm ?? 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --verbose',
@@ -535,6 +553,58 @@ const NODE_TLS: KbEntry[] = [
     fix: 'Embed the right root CA and sync time via SNTP before connecting.',
     fixFor: CA_FIX,
     source: 'mbedTLS include/mbedtls/x509.h (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED = -0x2700)',
+  },
+  {
+    id: 'tls.mbedtls.fatal-alert',
+    layer: 'tls',
+    title:
+      'mbedTLS: the peer sent a fatal TLS alert during the handshake (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE, -0x7780)',
+    names: ['MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE'],
+    patterns: [/-0x7780\b/],
+    numbers: [['mbedtls', -0x7780]],
+    causes: [
+      'The broker requires a client certificate the device did not send (EMQX fail_if_no_peer_cert, mosquitto require_certificate, AWS IoT)',
+      'The broker rejected the client certificate, or there is no common TLS version or cipher suite',
+      'The broker log at the same second names the alert (handshake_failure, certificate_required, bad_certificate)',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key (from a PC)',
+    fix: 'Give the device its client certificate and key, or let the listener accept clients without one; align TLS versions and ciphers.',
+    fixFor: CERT_FIX,
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE -0x7780)',
+  },
+  {
+    id: 'tls.mbedtls.invalid-record',
+    layer: 'tls',
+    title: 'mbedTLS: the bytes that came back are not a TLS record (MBEDTLS_ERR_SSL_INVALID_RECORD, -0x7200)',
+    names: ['MBEDTLS_ERR_SSL_INVALID_RECORD'],
+    patterns: [/-0x7200\b/],
+    numbers: [['mbedtls', -0x7200]],
+    causes: [
+      'The port does not speak TLS: a plain MQTT (1883) or plain WebSocket (ws://) listener answered the TLS ClientHello',
+      'A proxy, captive portal or load balancer in front of the broker answered in clear text',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (plain) and mqtts://HOST:PORT (TLS) against the same port, from a PC',
+    fix: 'Use the TLS port of the broker (8883, wss) or turn TLS off for a plain listener (mqtt://, ws://).',
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_INVALID_RECORD -0x7200: "An invalid SSL record was received")',
+  },
+  {
+    id: 'tls.mbedtls.conn-eof',
+    layer: 'tls',
+    title: 'mbedTLS: the peer closed the connection during the TLS exchange (MBEDTLS_ERR_SSL_CONN_EOF, -0x7280)',
+    names: ['MBEDTLS_ERR_SSL_CONN_EOF'],
+    patterns: [/-0x7280\b/],
+    numbers: [['mbedtls', -0x7280]],
+    causes: [
+      'The broker closed the socket mid-handshake: it requires a client certificate, rejected the SNI/host name, or has no common TLS version',
+      'A firewall or proxy between them reset the connection after the ClientHello',
+    ],
+    confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem --cert client.crt --key client.key (from a PC)',
+    fix: 'Read the broker log at the same second; give the device the certificate and TLS version the listener requires.',
+    fixFor: CERT_FIX,
+    source:
+      'https://github.com/Mbed-TLS/mbedtls/blob/development/include/mbedtls/ssl.h (MBEDTLS_ERR_SSL_CONN_EOF -0x7280: "The connection indicated an EOF")',
   },
 ];
 
