@@ -51,6 +51,11 @@ export type SoakEvent =
       detail: string;
       reasonCode?: number;
       kb?: string;
+      /**
+       * The first bytes the server sent on this attempt, hex (at most 16), when no CONNACK was read: a CONNACK
+       * cut short or a TLS alert to a plaintext CONNECT is named from them (analyze/failure.ts).
+       */
+      firstBytes?: string;
     }
   | {
       type: 'disconnect';
@@ -208,6 +213,7 @@ const failure = (e: Obj): boolean =>
   str(e.detail) &&
   opt(e.reasonCode, num) &&
   opt(e.kb, str) &&
+  opt(e.firstBytes, str) &&
   opt(e.silentSinceMs, num);
 
 /** Per event type: does a parsed line have the fields, of the types, the replay needs? */

@@ -357,7 +357,16 @@ export class SoakClient {
       });
     } else {
       o.timeline.connectFailed(t, cause);
-      o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
+      o.onEvent({
+        type: 'connect-failed',
+        t,
+        client: o.index,
+        attempt: this.attempt,
+        cause,
+        detail,
+        ...rc,
+        ...this.bytesBeforeConnack(),
+      });
     }
     this.resetSignals();
     this.scheduleReconnect();
@@ -412,8 +421,19 @@ export class SoakClient {
       cause: c.cause,
       detail,
       ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
+      ...this.bytesBeforeConnack(),
     });
     this.state = 'waiting';
+  }
+
+  /**
+   * The attempt's first bytes (hex) when no CONNACK was read: what a server that broke off said, for the one
+   * failure route (a CONNACK cut short, a TLS alert). Read once per failed attempt, never per message.
+   */
+  private bytesBeforeConnack(): { firstBytes?: string } {
+    return this.connackMs === undefined && this.firstBytes.length > 0
+      ? { firstBytes: this.firstBytes.toString('hex') }
+      : {};
   }
 
   private dropStaleSignals(): void {
