@@ -12,6 +12,7 @@ import {
   parseSoakLines,
   replaySoak,
   type EndReason,
+  type PortCheck,
   type SoakEvent,
   type SoakRunInfo,
 } from '../analyze/soak/events.js';
@@ -47,6 +48,8 @@ export interface SoakData {
   summary: SoakSummary;
   thresholds: ThresholdResult[];
   recentDisconnects: Array<Extract<SoakEvent, { type: 'disconnect' | 'connect-failed' }>>;
+  /** Present when soak asked the port for TLS because no client connected (see PortCheck). */
+  crossCheck?: PortCheck;
   source?: SoakSource;
 }
 
@@ -67,6 +70,8 @@ export interface SoakReportInput {
   source?: SoakSource | undefined;
   /** Text report only: connected clients over time as one line of block characters. */
   connectedStrip?: string | undefined;
+  /** A TLS handshake tried on the port when no client connected (the end line's `crossCheck`). */
+  crossCheck?: PortCheck | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -174,6 +179,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       summary: s,
       thresholds: i.thresholds,
       recentDisconnects: i.recentDisconnects,
+      ...(i.crossCheck ? { crossCheck: i.crossCheck } : {}),
       ...(i.source ? { source: i.source } : {}),
     },
     verdict: soakVerdict(i),
@@ -212,10 +218,12 @@ function soakVerdict(i: SoakReportInput): Verdict {
         : '';
     // The newest attempt of the main cause, read through the failure route every command shares.
     const last = [...i.recentDisconnects].reverse().find((ev) => ev.cause === top);
-    const failure = last && failureOfSoakAttempt(last, i.info.mqttVersion);
+    const attempt = last && failureOfSoakAttempt(last, i.info.mqttVersion);
+    const failure = attempt && i.crossCheck ? { ...attempt, crossCheck: i.crossCheck } : attempt;
     if (failure) {
       const classified = classifyMeasurementFailure(failure, {
         hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined,
+        ...(i.target ? { scheme: i.target.scheme } : {}),
       });
       return {
         status: 'failed',
@@ -600,6 +608,7 @@ export function buildSoakFromFile(
     findings: soakFindings(summary, { ratePerS: info.ratePerS, end }),
     recentDisconnects: r.recentDisconnects,
     connectedStrip: connectedStripFromEvents(events, r.start.t, at, info.clients),
+    ...(r.end?.crossCheck ? { crossCheck: r.end.crossCheck } : {}),
     source: {
       file,
       events: events.length,

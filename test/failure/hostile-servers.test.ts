@@ -40,11 +40,7 @@ const ROWS: Row[] = [
  * Rows a command still gets wrong, by `command/server`. Each is named in the merge report for the lead to fix
  * where the command's owner works; an entry here turns the row into `test.fails`, never into a skip.
  */
-const KNOWN_WRONG = new Set<string>([
-  // soak: a TLS listener closes a plaintext CONNECT without a byte (OpenSSL "wrong version number" sends no
-  // alert), so nothing in the attempt names TLS; probe asks the port (measure/cross-check.ts), soak not yet.
-  'soak/tls',
-]);
+const KNOWN_WRONG = new Set<string>([]);
 
 /**
  * Ceiling for one run: the 2 s connect timeout and soak's 3 s, plus process start-up, which takes its margin from

@@ -70,7 +70,17 @@ export type SoakEvent =
       silentSinceMs?: number;
     }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
-  | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary };
+  | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary; crossCheck?: PortCheck };
+
+/**
+ * What soak learnt by asking the port itself, at the end of a run where no client ever connected and the server
+ * closed plaintext CONNECTs without a byte (a TLS listener does: OpenSSL closes on a record that is not TLS,
+ * "wrong version number", without an alert): did a TLS handshake on the same port succeed?
+ */
+export interface PortCheck {
+  tried: 'tls';
+  answered: boolean;
+}
 
 /** `refused`: no client ever connected and the broker refused every attempt permanently (soak stopped retrying). */
 export type EndReason = 'duration' | 'signal' | 'error' | 'refused';
@@ -224,7 +234,11 @@ const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
   'connect-failed': (e) => int(e.attempt) && failure(e),
   disconnect: failure,
   checkpoint: (e) => validSummary(e.summary),
-  end: (e) => str(e.reason) && END_REASONS.has(e.reason) && validSummary(e.summary),
+  end: (e) =>
+    str(e.reason) &&
+    END_REASONS.has(e.reason) &&
+    validSummary(e.summary) &&
+    opt(e.crossCheck, (x) => isObj(x) && x.tried === 'tls' && bool(x.answered)),
 };
 
 /**
