@@ -361,7 +361,7 @@ function soakView(i: SoakReportInput): Section[] {
         ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
         [
           'connects',
-          `${c.connects} (${plural(c.reconnects, 'reconnect')}, most for one client ${c.maxReconnectsPerClient})`,
+          `${c.connects} (${plural(c.reconnects, 'reconnect')}${s.clients > 1 ? `, most for one client ${c.maxReconnectsPerClient}` : ''})`,
         ],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
@@ -375,32 +375,28 @@ function soakView(i: SoakReportInput): Section[] {
               ] as [string, string],
             ]
           : []),
-        [
+        // Only rows that carry information: a run without outages has no outage figures to show (the JSON keeps
+        // every field, null when empty).
+        ...rowIf(
+          c.longestOutage,
+          (lo) =>
+            `${ms(lo.ms)} client ${lo.client}, ${iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
           'longest outage',
-          c.longestOutage
-            ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})`
-            : 'none',
-        ],
-        [
-          'time to reconnect',
-          c.timeToReconnectMs
-            ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})`
-            : '—',
-        ],
-        [
+        ),
+        ...rowIf(c.timeToReconnectMs, (t) => `p50 ${ms(t.p50)}, max ${ms(t.max)} (${t.count})`, 'time to reconnect'),
+        ...rowIf(
+          c.attemptsPerOutage,
+          (a) => `p50 ${a.p50}, max ${a.max} (1 = the first retry worked)`,
           'attempts per outage',
-          c.attemptsPerOutage
-            ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)`
-            : '—',
-        ],
-        [
+        ),
+        ...rowIf(
+          c.connectedMs,
+          (p) => `min ${ms(p.min)}, p50 ${ms(p.p50)}, max ${ms(p.max)} (${p.count} ended)`,
           'connected periods',
-          c.connectedMs
-            ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)`
-            : '—',
-        ],
-        ['short outages', `${c.flaps} under ${ms(c.flapThresholdMs)}`],
-        ['sessions lost', String(c.sessionsLost)],
+        ),
+        ...rowIf(c.timeToReconnectMs ? c.flaps : null, (n) => `${n} under ${ms(c.flapThresholdMs)}`, 'short outages'),
+        // A lost session means something only when one was asked for (--no-clean).
+        ...rowIf(!info.clean || c.sessionsLost > 0 ? c.sessionsLost : null, String, 'sessions lost'),
       ],
     },
   ];
@@ -479,16 +475,22 @@ function soakView(i: SoakReportInput): Section[] {
                 `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`,
               ] as [string, string],
             ]
-          : [['skipped while offline', String(m.skippedOffline)] as [string, string]]),
-        [
+          : rowIf(
+              m.skippedOffline > 0 || c.disconnects + c.connectFailures > 0 ? m.skippedOffline : null,
+              String,
+              'skipped while offline',
+            )),
+        ...rowIf(
+          m.inflightAtDisconnect + m.recoveredAfterReconnect > 0 ? m : null,
+          () => `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
           'in flight at disconnect',
-          `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
-        ],
+        ),
+        // No latency without an arrival: say so rather than print a dash.
         [
           'latency',
           m.latencyMs
             ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})`
-            : '—',
+            : `none measured (${m.sent === 0 ? 'nothing sent' : 'no message came back'})`,
         ],
       ],
     });
@@ -531,6 +533,11 @@ function soakView(i: SoakReportInput): Section[] {
     });
   }
   return view;
+}
+
+/** A report row only when there is a value to show (null: nothing happened that the row could describe). */
+function rowIf<T>(value: T | null | undefined, text: (v: T) => string, key: string): Array<[string, string]> {
+  return value === null || value === undefined ? [] : [[key, text(value)]];
 }
 
 function sourceText(src: SoakSource): string {
