@@ -99,7 +99,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       summary:
         c.connects === 0
           ? `no client connected (${plural(c.connectFailures, 'failed attempt')})`
-          : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
+          : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} (worst client)`,
       metrics: {
         connects: c.connects,
         reconnects: c.reconnects,
@@ -365,8 +365,11 @@ function soakView(i: SoakReportInput): Section[] {
         ],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
-        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : `${c.uptimePct.toFixed(3)}%`],
-        ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
+        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : uptimeText(c)],
+        [
+          'downtime',
+          `${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} worst client, ${range(c.downtimeTotalMinMs, c.downtimeTotalMs)} summed over clients`,
+        ],
         ...(c.silent
           ? [
               [
@@ -380,7 +383,7 @@ function soakView(i: SoakReportInput): Section[] {
         ...rowIf(
           c.longestOutage,
           (lo) =>
-            `${ms(lo.ms)} client ${lo.client}, ${iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
+            `${ms(lo.ms)} client ${lo.client}, ${lo.latestFromMs !== undefined ? downBetween(lo.fromMs, lo.latestFromMs) : iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
           'longest outage',
         ),
         ...rowIf(c.timeToReconnectMs, (t) => `p50 ${ms(t.p50)}, max ${ms(t.max)} (${t.count})`, 'time to reconnect'),
@@ -391,7 +394,8 @@ function soakView(i: SoakReportInput): Section[] {
         ),
         ...rowIf(
           c.connectedMs,
-          (p) => `min ${ms(p.min)}, p50 ${ms(p.p50)}, max ${ms(p.max)} (${p.count} ended)`,
+          (p) =>
+            `min ${ms(p.min)}, p50 ${range(p.p50, c.connectedUpToMs?.p50 ?? p.p50)}, max ${range(p.max, c.connectedUpToMs?.max ?? p.max)} (${p.count} ended)`,
           'connected periods',
         ),
         ...rowIf(c.timeToReconnectMs ? c.flaps : null, (n) => `${n} under ${ms(c.flapThresholdMs)}`, 'short outages'),
@@ -505,7 +509,9 @@ function soakView(i: SoakReportInput): Section[] {
         String(e.client),
         e.type === 'disconnect' ? 'lost' : 'attempt failed',
         CAUSE_INFO[e.cause].title,
-        e.detail,
+        e.type === 'disconnect' && e.silentSinceMs !== undefined && e.unansweredSendMs !== undefined
+          ? `${e.detail}; ${downBetween(e.silentSinceMs, e.unansweredSendMs)}`
+          : e.detail,
       ]),
     });
   }
@@ -534,6 +540,28 @@ function soakView(i: SoakReportInput): Section[] {
   }
   return view;
 }
+
+/**
+ * Bounds that differ by less than this are one figure: a silent outage whose first unanswered send followed its
+ * last byte within a message interval or a round trip is dated exactly enough.
+ */
+const MATERIAL_MS = 1000;
+
+/** A figure known as a range (a silent outage's start): one value when the bounds agree. */
+function range(minMs: number, maxMs: number): string {
+  return maxMs - minMs < MATERIAL_MS ? ms(maxMs) : `${ms(minMs)}–${ms(maxMs)}`;
+}
+
+function uptimeText(c: SoakSummary['connections']): string {
+  const lo = `${c.uptimePct.toFixed(3)}%`;
+  // Absent in summaries from before the bounds existed.
+  const hi = c.uptimeMaxPct ?? c.uptimePct;
+  return hi - c.uptimePct < 0.1
+    ? lo
+    : `between ${lo} and ${hi.toFixed(3)}% (a silent link died between its last byte received and its first send left unanswered)`;
+}
+
+const downBetween = (fromMs: number, toMs: number): string => `down between ${iso(fromMs)} and ${iso(toMs)}`;
 
 /** A report row only when there is a value to show (null: nothing happened that the row could describe). */
 function rowIf<T>(value: T | null | undefined, text: (v: T) => string, key: string): Array<[string, string]> {

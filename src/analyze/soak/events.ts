@@ -68,6 +68,11 @@ export type SoakEvent =
       kb?: string;
       /** A silent link (keepalive timeout): when its last byte arrived; the outage is counted from here. */
       silentSinceMs?: number;
+      /**
+       * The first send after that byte that got no answer: the link was dead by then. The outage began between
+       * `silentSinceMs` and this (an idle link's last byte may be its CONNACK). Absent when no send was made.
+       */
+      unansweredSendMs?: number;
     }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
   | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary; crossCheck?: PortCheck };
@@ -224,7 +229,8 @@ const failure = (e: Obj): boolean =>
   opt(e.reasonCode, num) &&
   opt(e.kb, str) &&
   opt(e.firstBytes, str) &&
-  opt(e.silentSinceMs, num);
+  opt(e.silentSinceMs, num) &&
+  opt(e.unansweredSendMs, num);
 
 /** Per event type: does a parsed line have the fields, of the types, the replay needs? */
 const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
@@ -322,7 +328,7 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
         recent.push(ev);
         break;
       case 'disconnect':
-        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs);
+        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs, ev.unansweredSendMs);
         recent.push(ev);
         break;
       case 'checkpoint':
