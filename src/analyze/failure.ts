@@ -39,6 +39,8 @@ export interface MeasurementFailure {
   firstBytes?: string | undefined;
   /** How long we waited for CONNACK, when it never came. */
   waitedMs?: number | undefined;
+  /** A TLS handshake tried on the same port after a plaintext CONNECT was closed unanswered (measure/cross-check.ts). */
+  crossCheck?: { tried: 'tls'; answered: boolean } | undefined;
 }
 
 export type FailureKind = 'interrupted' | 'unreachable' | 'refused' | 'not-mqtt';
@@ -58,6 +60,8 @@ export interface FailureContext {
   aborted?: boolean;
   /** host:port the user named, for hints that suggest another URL. */
   hostPort?: string;
+  /** The URL scheme the user named (ws:// suggests wss://, anything else mqtts://). */
+  scheme?: string;
 }
 
 const PHASE_NAME: Record<FailurePhase, string> = { dns: 'DNS', tcp: 'TCP', tls: 'TLS', ws: 'WebSocket', mqtt: 'MQTT' };
@@ -78,6 +82,8 @@ export function classifyMeasurementFailure(failure: MeasurementFailure, ctx: Fai
   if (failure.phase !== 'mqtt' || isTlsCode(failure.code)) return unreachable(failure, hostPort);
   if (failure.code === 'CONNACK_REFUSED' && failure.reasonCode !== undefined)
     return refused(failure.reasonCode, failure.mqttVersion ?? (failure.reasonCode >= 0x80 ? 5 : 4), hostPort);
+  if (failure.crossCheck?.answered && !failure.firstBytes && /^(CLOSED|ECONNRESET)/.test(failure.code ?? 'CLOSED'))
+    return speaksTls(ctx.scheme === 'ws' ? `wss://${hostPort} (same path)` : `mqtts://${hostPort}`);
   return notMqtt(failure, hostPort);
 }
 
@@ -124,6 +130,17 @@ function codeFromBytes(failure: MeasurementFailure): string | undefined {
   if (hex.startsWith('485454502f')) return 'HTTP_SERVER';
   if (/^1[56]03/.test(hex)) return 'TLS_SERVER';
   return failure.code;
+}
+
+/** A plaintext CONNECT closed without an answer, and a TLS handshake on the same port succeeded. */
+function speaksTls(url: string): ClassifiedFailure {
+  return {
+    kind: 'not-mqtt',
+    exitCode: ExitCode.refused,
+    phase: 'mqtt',
+    oneLine: `this port speaks TLS: ${NOT_MQTT} in the clear (it closed a plaintext CONNECT, and a TLS handshake on the same port succeeded)`,
+    hint: `use ${url}`,
+  };
 }
 
 function notMqtt(failure: MeasurementFailure, hostPort: string): ClassifiedFailure {

@@ -91,7 +91,7 @@ export const soakCommand = defineCommand({
       const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
       const outputs = await openOutputs(args, sharding, ctx, cleanups);
-      const { summary, reason, recent } = await measure(
+      const { summary, reason, recent, crossCheck } = await measure(
         args,
         plan,
         conn,
@@ -112,6 +112,7 @@ export const soakCommand = defineCommand({
         reason,
         recent,
         connectedStrip,
+        crossCheck,
       });
       ctx.out.emit(report);
       writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
@@ -301,10 +302,10 @@ async function measure(
   outputs.setSnapshot(soak.snapshot);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
   cleanups.push(stopUi);
-  const { summary, reason } = await soak.done;
+  const { summary, reason, crossCheck } = await soak.done;
   stopUi();
   status.stop();
-  return { summary, reason, recent };
+  return { summary, reason, recent, crossCheck };
 }
 
 /**
@@ -364,6 +365,7 @@ async function buildReport(r: {
   reason: import('../analyze/soak/events.js').EndReason;
   recent: SoakData['recentDisconnects'];
   connectedStrip: string | undefined;
+  crossCheck: import('../analyze/soak/events.js').PortCheck | undefined;
 }) {
   const { checkThresholds, soakFindings } = await import('../analyze/soak/thresholds.js');
   const { buildSoakReport } = await import('../report/build-soak.js');
@@ -382,5 +384,6 @@ async function buildReport(r: {
     findings: soakFindings(r.summary, { ratePerS: r.plan.ratePerS, end: r.reason }),
     recentDisconnects: r.recent,
     connectedStrip: r.connectedStrip,
+    crossCheck: r.crossCheck,
   });
 }

@@ -12,6 +12,7 @@ import {
   parseSoakLines,
   replaySoak,
   type EndReason,
+  type PortCheck,
   type SoakEvent,
   type SoakRunInfo,
 } from '../analyze/soak/events.js';
@@ -55,6 +56,8 @@ export interface SoakData {
   summary: SoakSummary;
   thresholds: ThresholdResult[];
   recentDisconnects: Array<Extract<SoakEvent, { type: 'disconnect' | 'connect-failed' }>>;
+  /** Present when soak asked the port for TLS because no client connected (see PortCheck). */
+  crossCheck?: PortCheck;
   source?: SoakSource;
   /** A run merged from shards (`report FILE…`): every shard 0..count−1, finished, killed or missing. */
   shards?: { count: number; list: ShardStatus[] };
@@ -85,6 +88,8 @@ export interface SoakReportInput {
   /** Text report only: connected clients over time as one line of block characters. */
   connectedStrip?: string | undefined;
   shards?: SoakData['shards'];
+  /** A TLS handshake tried on the port when no client connected (the end line's `crossCheck`). */
+  crossCheck?: PortCheck | undefined;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -112,7 +117,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       summary:
         c.connects === 0
           ? `no client connected (${plural(c.connectFailures, 'failed attempt')})`
-          : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${ms(c.worstClientDowntimeMs)} (worst client)`,
+          : `${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} (worst client)`,
       metrics: {
         connects: c.connects,
         reconnects: c.reconnects,
@@ -192,6 +197,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       summary: s,
       thresholds: i.thresholds,
       recentDisconnects: i.recentDisconnects,
+      ...(i.crossCheck ? { crossCheck: i.crossCheck } : {}),
       ...(i.source ? { source: i.source } : {}),
       ...(i.shards ? { shards: i.shards } : {}),
     },
@@ -231,10 +237,12 @@ function soakVerdict(i: SoakReportInput): Verdict {
         : '';
     // The newest attempt of the main cause, read through the failure route every command shares.
     const last = [...i.recentDisconnects].reverse().find((ev) => ev.cause === top);
-    const failure = last && failureOfSoakAttempt(last, i.info.mqttVersion);
+    const attempt = last && failureOfSoakAttempt(last, i.info.mqttVersion);
+    const failure = attempt && i.crossCheck ? { ...attempt, crossCheck: i.crossCheck } : attempt;
     if (failure) {
       const classified = classifyMeasurementFailure(failure, {
         hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined,
+        ...(i.target ? { scheme: i.target.scheme } : {}),
       });
       return {
         status: 'failed',
@@ -373,12 +381,15 @@ function soakView(i: SoakReportInput): Section[] {
         ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
         [
           'connects',
-          `${c.connects} (${plural(c.reconnects, 'reconnect')}, most for one client ${c.maxReconnectsPerClient})`,
+          `${c.connects} (${plural(c.reconnects, 'reconnect')}${s.clients > 1 ? `, most for one client ${c.maxReconnectsPerClient}` : ''})`,
         ],
         ['disconnects', String(c.disconnects)],
         ['failed attempts', String(c.connectFailures)],
-        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : `${c.uptimePct.toFixed(3)}%`],
-        ['downtime', `${ms(c.worstClientDowntimeMs)} worst client, ${ms(c.downtimeTotalMs)} summed over clients`],
+        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : uptimeText(c)],
+        [
+          'downtime',
+          `${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} worst client, ${range(c.downtimeTotalMinMs, c.downtimeTotalMs)} summed over clients`,
+        ],
         ...(c.silent
           ? [
               [
@@ -387,32 +398,29 @@ function soakView(i: SoakReportInput): Section[] {
               ] as [string, string],
             ]
           : []),
-        [
+        // Only rows that carry information: a run without outages has no outage figures to show (the JSON keeps
+        // every field, null when empty).
+        ...rowIf(
+          c.longestOutage,
+          (lo) =>
+            `${ms(lo.ms)} client ${lo.client}, ${lo.latestFromMs !== undefined ? downBetween(lo.fromMs, lo.latestFromMs) : iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
           'longest outage',
-          c.longestOutage
-            ? `${ms(c.longestOutage.ms)} client ${c.longestOutage.client}, ${iso(c.longestOutage.fromMs)} → ${c.longestOutage.toMs === null ? 'still down' : iso(c.longestOutage.toMs)} (${c.longestOutage.cause === 'initial' ? 'down at start' : CAUSE_INFO[c.longestOutage.cause].title})`
-            : 'none',
-        ],
-        [
-          'time to reconnect',
-          c.timeToReconnectMs
-            ? `p50 ${ms(c.timeToReconnectMs.p50)}, max ${ms(c.timeToReconnectMs.max)} (${c.timeToReconnectMs.count})`
-            : '—',
-        ],
-        [
+        ),
+        ...rowIf(c.timeToReconnectMs, (t) => `p50 ${ms(t.p50)}, max ${ms(t.max)} (${t.count})`, 'time to reconnect'),
+        ...rowIf(
+          c.attemptsPerOutage,
+          (a) => `p50 ${a.p50}, max ${a.max} (1 = the first retry worked)`,
           'attempts per outage',
-          c.attemptsPerOutage
-            ? `p50 ${c.attemptsPerOutage.p50}, max ${c.attemptsPerOutage.max} (1 = the first retry worked)`
-            : '—',
-        ],
-        [
+        ),
+        ...rowIf(
+          c.connectedMs,
+          (p) =>
+            `min ${ms(p.min)}, p50 ${range(p.p50, c.connectedUpToMs?.p50 ?? p.p50)}, max ${range(p.max, c.connectedUpToMs?.max ?? p.max)} (${p.count} ended)`,
           'connected periods',
-          c.connectedMs
-            ? `min ${ms(c.connectedMs.min)}, p50 ${ms(c.connectedMs.p50)}, max ${ms(c.connectedMs.max)} (${c.connectedMs.count} ended)`
-            : '—',
-        ],
-        ['short outages', `${c.flaps} under ${ms(c.flapThresholdMs)}`],
-        ['sessions lost', String(c.sessionsLost)],
+        ),
+        ...rowIf(c.timeToReconnectMs ? c.flaps : null, (n) => `${n} under ${ms(c.flapThresholdMs)}`, 'short outages'),
+        // A lost session means something only when one was asked for (--no-clean).
+        ...rowIf(!info.clean || c.sessionsLost > 0 ? c.sessionsLost : null, String, 'sessions lost'),
       ],
     },
   ];
@@ -491,16 +499,22 @@ function soakView(i: SoakReportInput): Section[] {
                 `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`,
               ] as [string, string],
             ]
-          : [['skipped while offline', String(m.skippedOffline)] as [string, string]]),
-        [
+          : rowIf(
+              m.skippedOffline > 0 || c.disconnects + c.connectFailures > 0 ? m.skippedOffline : null,
+              String,
+              'skipped while offline',
+            )),
+        ...rowIf(
+          m.inflightAtDisconnect + m.recoveredAfterReconnect > 0 ? m : null,
+          () => `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
           'in flight at disconnect',
-          `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
-        ],
+        ),
+        // No latency without an arrival: say so rather than print a dash.
         [
           'latency',
           m.latencyMs
             ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})`
-            : '—',
+            : `none measured (${m.sent === 0 ? 'nothing sent' : 'no message came back'})`,
         ],
       ],
     });
@@ -515,7 +529,9 @@ function soakView(i: SoakReportInput): Section[] {
         String(e.client),
         e.type === 'disconnect' ? 'lost' : 'attempt failed',
         CAUSE_INFO[e.cause].title,
-        e.detail,
+        e.type === 'disconnect' && e.silentSinceMs !== undefined && e.unansweredSendMs !== undefined
+          ? `${e.detail}; ${downBetween(e.silentSinceMs, e.unansweredSendMs)}`
+          : e.detail,
       ]),
     });
   }
@@ -554,6 +570,33 @@ function shardsText(sh: NonNullable<SoakData['shards']>): string {
   if (of('killed').length) parts.push(`killed (no end line) ${of('killed').join(', ')}`);
   if (of('missing').length) parts.push(`missing ${of('missing').join(', ')}`);
   return `${sh.count}: ${parts.join('; ')}`;
+}
+
+/**
+ * Bounds that differ by less than this are one figure: a silent outage whose first unanswered send followed its
+ * last byte within a message interval or a round trip is dated exactly enough.
+ */
+const MATERIAL_MS = 1000;
+
+/** A figure known as a range (a silent outage's start): one value when the bounds agree. */
+function range(minMs: number, maxMs: number): string {
+  return maxMs - minMs < MATERIAL_MS ? ms(maxMs) : `${ms(minMs)}–${ms(maxMs)}`;
+}
+
+function uptimeText(c: SoakSummary['connections']): string {
+  const lo = `${c.uptimePct.toFixed(3)}%`;
+  // Absent in summaries from before the bounds existed.
+  const hi = c.uptimeMaxPct ?? c.uptimePct;
+  return hi - c.uptimePct < 0.1
+    ? lo
+    : `between ${lo} and ${hi.toFixed(3)}% (a silent link died between its last byte received and its first send left unanswered)`;
+}
+
+const downBetween = (fromMs: number, toMs: number): string => `down between ${iso(fromMs)} and ${iso(toMs)}`;
+
+/** A report row only when there is a value to show (null: nothing happened that the row could describe). */
+function rowIf<T>(value: T | null | undefined, text: (v: T) => string, key: string): Array<[string, string]> {
+  return value === null || value === undefined ? [] : [[key, text(value)]];
 }
 
 function sourceText(src: SoakSource): string {
@@ -619,6 +662,7 @@ export function buildSoakFromFile(
     findings: soakFindings(summary, { ratePerS: info.ratePerS, end }),
     recentDisconnects: r.recentDisconnects,
     connectedStrip: connectedStripFromEvents(events, r.start.t, at, info.clients),
+    ...(r.end?.crossCheck ? { crossCheck: r.end.crossCheck } : {}),
     source: {
       file,
       events: events.length,

@@ -1,6 +1,6 @@
 /**
- * Shell completion: the candidates (in-process through main) and the bash script end to end (bash runs the
- * completion function with COMP_WORDS as a shell would, calling the built CLI).
+ * Shell completion: the candidates (in-process through main) and the bash and zsh scripts end to end (each shell
+ * runs the completion function with its words as it would on Tab, calling the built CLI).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -42,28 +42,64 @@ describe('scripts', () => {
     expect(zsh.stdout).toMatch(/^#compdef mqtt-doctor/);
   });
 
-  test('bash: the function completes profiles after --impair and schemes for the URL', () => {
+  /** Run `body` in `shell` after the generated script, with `mqtt-doctor` on PATH as the built CLI. */
+  const inShell = (shell: 'bash' | 'zsh', args: string[], body: string) => {
     const dir = mkdtempSync(join(tmpdir(), 'mqd-compl-'));
     const shim = join(dir, 'mqtt-doctor');
     writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
     chmodSync(shim, 0o755);
-    const script = spawnSync(process.execPath, [BIN, 'completion', 'bash'], { encoding: 'utf8' }).stdout;
+    const script = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8' }).stdout;
+    const r = spawnSync(shell, [...args, '-c', body.replace('SCRIPT', () => script)], {
+      encoding: 'utf8',
+      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      timeout: 50_000,
+    });
+    return { lines: r.stdout.split('\n').filter(Boolean), stderr: r.stderr, status: r.status };
+  };
+  const quoted = (words: string[]) => words.map((w) => `'${w}'`).join(' ');
+
+  test('bash: the function completes profiles after --impair and schemes for the URL', () => {
     const run = (words: string[]) =>
-      spawnSync(
+      inShell(
         'bash',
-        [
-          '-c',
-          `${script}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
-        ],
-        {
-          encoding: 'utf8',
-          env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
-          timeout: 20_000,
-        },
-      )
-        .stdout.split('\n')
-        .filter(Boolean);
+        [],
+        `SCRIPT\nCOMP_WORDS=(${quoted(words)}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+      ).lines;
     expect(run(['mqtt-doctor', 'probe', '--impair', '4'])).toEqual(['4g']);
     expect(run(['mqtt-doctor', 'probe', 'mqtts'])).toEqual(['mqtts://']);
   });
+
+  // zsh -f: no user rc files. compinit loads the completion system (compdef), -D without a dump file; outside a
+  // Tab press compadd cannot add, so a stand-in prints what the function offers (after its `--`).
+  const ZSH_BODY = `autoload -U compinit && compinit -u -D
+SCRIPT
+print -r -- "registered: \${_comps[mqtt-doctor]}"
+compadd() { while (( $# )) && [[ $1 != -- ]]; do shift; done; shift; print -l -- "$@"; }
+_files() { print -r -- '<files>'; }
+words=(WORDS); CURRENT=\${#words}; _mqtt_doctor_complete`;
+  const zsh = (words: string[]) =>
+    inShell(
+      'zsh',
+      ['-f'],
+      ZSH_BODY.replace('WORDS', () => quoted(words)),
+    );
+
+  test('zsh: the script loads in zsh -f and registers itself with compdef', () => {
+    const r = zsh(['mqtt-doctor', 'pro']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.lines[0]).toBe('registered: _mqtt_doctor_complete');
+  }, 60_000);
+
+  test.each<[string, string[], string[]]>([
+    ['a subcommand', ['mqtt-doctor', 'keep'], ['keepalive-tune']],
+    ['a profile name after --impair', ['mqtt-doctor', 'probe', '--impair', 'sat'], ['satellite-geo', 'satellite-leo']],
+    ['a scheme for the URL', ['mqtt-doctor', 'soak', 'mqtts'], ['mqtts://']],
+    ['files where no list applies', ['mqtt-doctor', 'probe', '--ca', ''], ['<files>']],
+  ])(
+    'zsh: completes %s',
+    (_n, words, expected) => {
+      expect(zsh(words).lines.slice(1)).toEqual(expected);
+    },
+    60_000,
+  );
 });

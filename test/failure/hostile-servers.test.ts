@@ -40,12 +40,7 @@ const ROWS: Row[] = [
  * Rows a command still gets wrong, by `command/server`. Each is named in the merge report for the lead to fix
  * where the command's owner works; an entry here turns the row into `test.fails`, never into a skip.
  */
-const KNOWN_WRONG = new Set<string>([
-  // soak: exit 4 as it should, but its line cannot name what the server sent: MQTT.js does not hand over the
-  // first bytes (a CONNACK cut short, a TLS alert to a plaintext CONNECT), so the classifier sees only a close.
-  'soak/connack-cut',
-  'soak/tls',
-]);
+const KNOWN_WRONG = new Set<string>([]);
 
 /**
  * Ceiling for one run: the 2 s connect timeout and soak's 3 s, plus process start-up, which takes its margin from

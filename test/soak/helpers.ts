@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { parseReconnectPolicy } from '../../src/config/reconnect.js';
 import type { SoakEvent, SoakRunInfo } from '../../src/analyze/soak/events.js';
+import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
+import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
+import { LatencyHistogram } from '../../src/analyze/stats.js';
+import { buildSoakReport, type SoakReportInput } from '../../src/report/build-soak.js';
 import { startSoak, type SoakRun, type SoakRunOptions } from '../../src/measure/soak/runner.js';
 
 export interface SoakHarness {
@@ -138,3 +142,36 @@ export const IDLE_RUN_INFO: SoakRunInfo = {
   flapThresholdMs: 10_000,
   lossGraceMs: 10_000,
 };
+
+/** A one-client, 10 s summary from a tiny script of timeline calls (no messages). */
+export function oneClientSummary(script: (tl: ConnectionTimeline) => void): SoakSummary {
+  const tl = new ConnectionTimeline(0, 0);
+  script(tl);
+  return {
+    atMs: 10_000,
+    startedMs: 0,
+    elapsedMs: 10_000,
+    clients: 1,
+    perClient: [],
+    connections: summarizeConnections([tl], 10_000, 10_000),
+    messages: summarizeMessages([], 10_000, 0, new LatencyHistogram()),
+  };
+}
+
+/** The soak report of a 10 s run (`soak`, end by duration unless told) over `summary`, with nothing else in it. */
+export function reportOf(summary: SoakSummary, over: Partial<SoakReportInput> = {}) {
+  return buildSoakReport({
+    command: 'soak',
+    version: '0.0.0',
+    startedAt: new Date(0).toISOString(),
+    finishedAt: new Date(10_000).toISOString(),
+    runId: 'r',
+    info: IDLE_RUN_INFO,
+    end: 'duration',
+    summary,
+    thresholds: [],
+    findings: [],
+    recentDisconnects: [],
+    ...over,
+  });
+}

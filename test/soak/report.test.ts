@@ -1,48 +1,22 @@
 import { describe, expect, test } from 'vitest';
 import { classifyDisconnect } from '../../src/analyze/soak/causes.js';
-import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
+import { type ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import type { SoakRunInfo } from '../../src/analyze/soak/events.js';
-import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
+import type { SoakSummary } from '../../src/analyze/soak/summary.js';
 import { checkThresholds, soakFindings } from '../../src/analyze/soak/thresholds.js';
-import { LatencyHistogram } from '../../src/analyze/stats.js';
 import { buildSoakFromFile, buildSoakReport, withTarget, type SoakEnd } from '../../src/report/build-soak.js';
 import { renderJunit } from '../../src/report/render-junit.js';
 import { renderText } from '../../src/report/render-text.js';
-import { IDLE_RUN_INFO } from './helpers.js';
+import { IDLE_RUN_INFO, oneClientSummary, reportOf } from './helpers.js';
 import { UsageError } from '../../src/errors.js';
 
 // An idle run (--rate 0): these tests are about the connection verdict; message verdicts are below.
 const info: SoakRunInfo = IDLE_RUN_INFO;
 
-/** A one-client summary from a tiny script of timeline calls. */
-function summary(script: (tl: ConnectionTimeline) => void): SoakSummary {
-  const tl = new ConnectionTimeline(0, 0);
-  script(tl);
-  return {
-    atMs: 10_000,
-    startedMs: 0,
-    elapsedMs: 10_000,
-    clients: 1,
-    perClient: [],
-    connections: summarizeConnections([tl], 10_000, 10_000),
-    messages: summarizeMessages([], 10_000, 0, new LatencyHistogram()),
-  };
-}
+const summary = oneClientSummary;
 
 function build(s: SoakSummary, end: SoakEnd = 'duration', maxReconnects?: number) {
-  return buildSoakReport({
-    command: 'soak',
-    version: '0.0.0',
-    startedAt: new Date(0).toISOString(),
-    finishedAt: new Date(10_000).toISOString(),
-    runId: 'r',
-    info,
-    end,
-    summary: s,
-    thresholds: checkThresholds(s, { maxReconnects }),
-    findings: [],
-    recentDisconnects: [],
-  });
+  return reportOf(s, { info, end, thresholds: checkThresholds(s, { maxReconnects }) });
 }
 
 const upDownUp = (tl: ConnectionTimeline) => {
@@ -163,22 +137,10 @@ describe('a failing finding fails the run', () => {
     ['nothing came back, interrupted: still exit 1', 20, 0, 'signal', 'failed', 1],
     ['some came back: loss is degraded, exit 0', 20, 15, 'duration', 'degraded', 0],
   ] as const)('%s', (_n, sent, received, end, status, exitCode) => {
-    const tl = new ConnectionTimeline(0, 0);
-    tl.connect(10, false, false);
+    const base = oneClientSummary((tl) => tl.connect(10, false, false));
     const s: SoakSummary = {
-      atMs: 10_000,
-      startedMs: 0,
-      elapsedMs: 10_000,
-      clients: 1,
-      perClient: [],
-      connections: summarizeConnections([tl], 10_000, 10_000),
-      messages: {
-        ...summarizeMessages([], 10_000, 0, new LatencyHistogram()),
-        sent,
-        received,
-        lost: sent - received,
-        lossPct: (100 * (sent - received)) / sent,
-      },
+      ...base,
+      messages: { ...base.messages, sent, received, lost: sent - received, lossPct: (100 * (sent - received)) / sent },
     };
     const r = buildSoakReport({
       command: 'soak',

@@ -11,7 +11,9 @@ import { parseImpairSpec } from '../../src/config/impair.js';
 import { startImpairProxy, type ImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.js';
 import { wallClockMs } from '../../src/measure/soak/runner.js';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
-import { soakAgainst, sleep, until } from './helpers.js';
+import { soakFindings } from '../../src/analyze/soak/thresholds.js';
+import { renderText } from '../../src/report/render-text.js';
+import { IDLE_RUN_INFO, reportOf, soakAgainst, sleep, until } from './helpers.js';
 
 let broker: Mosquitto | undefined;
 let proxy: ImpairProxy | undefined;
@@ -25,14 +27,18 @@ afterEach(async () => {
   }
 });
 
-/** mosquitto behind the impair proxy; proxy events stamped on soak's own clock. */
-async function brokerBehind(spec: string, seen: Array<{ type: ImpairEvent['type']; t: number }>): Promise<string> {
+/** mosquitto behind the impair proxy; proxy events stamped on soak's own clock (`idleMs` of a NAT expiry). */
+async function brokerBehind(
+  spec: string,
+  seen: Array<{ type: ImpairEvent['type']; t: number; idleMs?: number }>,
+): Promise<string> {
   broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
   proxy = await startImpairProxy({
     targetHost: '127.0.0.1',
     targetPort: broker.port,
     faults: parseImpairSpec(spec),
-    onEvent: (e) => seen.push({ type: e.type, t: wallClockMs() }),
+    onEvent: (e) =>
+      seen.push({ type: e.type, t: wallClockMs(), ...(e.type === 'mapping-expired' ? { idleMs: e.idleMs } : {}) }),
   });
   return `mqtt://127.0.0.1:${proxy.port}`;
 }
@@ -88,6 +94,54 @@ describe('silent failures: downtime from the last byte received', () => {
     ).toBeLessThanOrEqual(1);
     expect(summary.connections.connectedNow).toBe(0);
   }, 30_000);
+});
+
+describe('an idle link through a NAT: the outage is a range, from the last byte to the first unanswered send', () => {
+  test('each drop is bracketed by the two bounds; uptime, downtime and the reconnect loop say so', async () => {
+    const seen: Array<{ type: ImpairEvent['type']; t: number; idleMs?: number }> = [];
+    // NAT forgets an idle flow after 1 s; keepalive 2 s: MQTT.js pings at 2 s (unanswered) and gives up at 3 s.
+    // The last byte each time is the CONNACK, a whole second before the NAT drop.
+    const natIdleMs = 1000;
+    const url = await brokerBehind(`nat-idle=${natIdleMs}ms`, seen);
+    const h = await soakAgainst(url, { ratePerS: 0, drainMs: 300, mqttOptions: { keepalive: 2 } });
+    const lost = () => h.events.filter((e): e is Disconnect => e.type === 'disconnect');
+    await until(() => lost().length >= 2, 25_000, 'two NAT drops');
+    h.abort.abort();
+    const { summary } = await h.run.done;
+    const expired = seen.filter((e) => e.type === 'mapping-expired');
+    expect(expired.length).toBeGreaterThanOrEqual(2);
+    for (const [i, d] of lost().slice(0, 2).entries()) {
+      const drop = expired[i]!;
+      expect(d.cause).toBe('keepalive-timeout');
+      // How late this run's timers fire, from the NAT's own: it expired idleMs after the flow's last packet,
+      // due at natIdleMs. The PINGREQ and the expiry are timers of the same process.
+      const margin = 50 + 2 * Math.max(0, drop.idleMs! - natIdleMs);
+      // Lower bound: the last byte is the CONNACK the proxy forwarded, idleMs before it dropped the flow.
+      expect(Math.abs(d.silentSinceMs! - (drop.t - drop.idleMs!))).toBeLessThanOrEqual(margin);
+      // The injected drop lies between the bounds, and the bounds differ by about the idle time to the ping.
+      expect(d.silentSinceMs!).toBeLessThanOrEqual(drop.t);
+      expect(drop.t).toBeLessThanOrEqual(d.unansweredSendMs! + margin);
+      expect(d.unansweredSendMs! - d.silentSinceMs!).toBeGreaterThan(natIdleMs);
+      expect(d.unansweredSendMs!).toBeLessThan(d.t);
+    }
+    const c = summary.connections;
+    // Connected periods: ~0 counted to the last byte, about the keepalive counted to the unanswered ping.
+    expect(c.connectedMs!.p50).toBeLessThan(natIdleMs);
+    expect(c.connectedUpToMs!.p50).toBeGreaterThan(natIdleMs);
+    expect(c.uptimeMaxPct).toBeGreaterThan(c.uptimePct + 10);
+    expect(c.worstClientDowntimeMinMs).toBeLessThan(c.worstClientDowntimeMs - natIdleMs);
+    const report = reportOf(summary, {
+      info: { ...IDLE_RUN_INFO, keepaliveS: 2 },
+      findings: soakFindings(summary, { ratePerS: 0, end: 'signal' }),
+      recentDisconnects: lost(),
+    });
+    const text = renderText(report, { colorLevel: 0 });
+    expect(text).toMatch(/uptime\s+between \d+\.\d{3}% and \d+\.\d{3}%/);
+    expect(text).toMatch(/down between \S+Z and \S+Z/);
+    expect(text).toMatch(/reconnect loop|keepalive timeouts/);
+    expect(text).toMatch(/each after between \S+ (ms|s) and \S+ s connected/);
+    expect(text).not.toMatch(/each after ~0/);
+  }, 40_000);
 });
 
 describe('messages not published during an outage are counted', () => {

@@ -234,7 +234,9 @@ function classifyCause(o: DisconnectObservation): Classified {
     const info = mqtt5ReasonCode(o.reasonCode);
     return withRc('disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
   }
-  if (o.protocolError || (o.phase === 'connect' && o.looksLike === 'http')) {
+  // Before CONNACK, an answer that opens like HTTP or a TLS record is another protocol whether or not MQTT.js's
+  // parser choked on it first (a TLS alert may arrive whole and be followed by the close).
+  if (o.protocolError || (o.phase === 'connect' && (o.looksLike === 'http' || o.looksLike === 'tls'))) {
     const what =
       o.looksLike === 'http'
         ? 'an HTTP server answered, not an MQTT broker'
@@ -295,6 +297,15 @@ function classifyCause(o: DisconnectObservation): Classified {
  * Undefined for causes that happen after CONNACK (no SUBACK) or say nothing about the server.
  */
 export function failureOfSoakAttempt(
+  ev: { cause: DisconnectCause; detail: string; reasonCode?: number | undefined; firstBytes?: string | undefined },
+  mqttVersion: 4 | 5,
+): MeasurementFailure | undefined {
+  const f = failureOfCause(ev, mqttVersion);
+  // The bytes the server sent before it broke off name what it is (a CONNACK cut short, a TLS record), as probe's.
+  return f && ev.firstBytes && f.phase === 'mqtt' ? { ...f, firstBytes: ev.firstBytes } : f;
+}
+
+function failureOfCause(
   ev: { cause: DisconnectCause; detail: string; reasonCode?: number | undefined },
   mqttVersion: 4 | 5,
 ): MeasurementFailure | undefined {

@@ -11,6 +11,11 @@ export interface Outage {
   /** Undefined while the client is still down. */
   toMs: number | undefined;
   cause: DisconnectCause | 'initial';
+  /**
+   * A silent outage's start is known only as a range: `fromMs` is the last byte received (the earliest it can
+   * have begun), this the first send that went unanswered (the latest). Absent when the start is exact.
+   */
+  latestFromMs?: number;
 }
 
 /**
@@ -35,8 +40,10 @@ export class ConnectionTimeline {
   readonly outagesMs: number[] = [];
   /** Connect attempts each outage took, including the one that succeeded; the last 500. */
   readonly attemptsPerOutage: number[] = [];
-  /** Completed connected periods, ms; the last 500. */
+  /** Completed connected periods, ms, up to the earliest moment the link can have died; the last 500. */
   readonly connectedMs: number[] = [];
+  /** The same periods up to the latest moment (the first send that went unanswered); the last 500. */
+  readonly connectedUpToMs: number[] = [];
   outageCount = 0;
   outageMaxMs = 0;
   connectedCount = 0;
@@ -53,6 +60,9 @@ export class ConnectionTimeline {
   private since: number;
   private downCause: DisconnectCause | 'initial' = 'initial';
   private downtimeClosedMs = 0;
+  /** How much later than `since` the current outage may have begun, and the same summed over closed outages. */
+  private downUncertainMs = 0;
+  private uncertainClosedMs = 0;
 
   constructor(
     readonly client: number,
@@ -83,10 +93,13 @@ export class ConnectionTimeline {
   /**
    * The connection was found lost at `t`. `silentSinceMs`, when known (a keepalive timeout), is when the last
    * byte arrived: the outage is counted from there, since the link was already dead while MQTT.js waited.
+   * `unansweredSendMs` is the first send after that byte which got no answer: the link was dead by then. An
+   * idle link's last byte may be its CONNACK, long before it died; the start is then reported as the range.
    */
-  disconnect(t: number, cause: DisconnectCause, silentSinceMs?: number): void {
+  disconnect(t: number, cause: DisconnectCause, silentSinceMs?: number, unansweredSendMs?: number): void {
     if (!this.connected) return;
     const from = silentSinceMs !== undefined && silentSinceMs >= this.since && silentSinceMs < t ? silentSinceMs : t;
+    const latest = from < t && unansweredSendMs !== undefined ? Math.min(t, Math.max(from, unansweredSendMs)) : from;
     this.disconnects += 1;
     this.byCause[cause] = (this.byCause[cause] ?? 0) + 1;
     if (from < t) {
@@ -95,9 +108,11 @@ export class ConnectionTimeline {
       this.detectionDelaySumMs += t - from;
     }
     keep(this.connectedMs, Math.max(0, from - this.since));
+    keep(this.connectedUpToMs, Math.max(0, latest - this.since));
     this.connectedCount += 1;
     this.connected = false;
     this.since = from;
+    this.downUncertainMs = latest - from;
     this.downCause = cause;
     this.failedSinceDown = 0;
   }
@@ -111,8 +126,14 @@ export class ConnectionTimeline {
     if (ms < this.flapThresholdMs) this.flaps += 1;
     this.downtimeClosedMs += ms;
     if (!this.longest || ms > (this.longest.toMs ?? t) - this.longest.fromMs) {
-      this.longest = { client: this.client, fromMs: this.since, toMs: t, cause: this.downCause };
+      this.longest = { client: this.client, fromMs: this.since, toMs: t, cause: this.downCause, ...this.latestFrom() };
     }
+    this.uncertainClosedMs += this.downUncertainMs;
+    this.downUncertainMs = 0;
+  }
+
+  private latestFrom(): { latestFromMs?: number } {
+    return this.downUncertainMs > 0 ? { latestFromMs: this.since + this.downUncertainMs } : {};
   }
 
   get reconnects(): number {
@@ -123,12 +144,20 @@ export class ConnectionTimeline {
   openOutage(): Outage | undefined {
     if (this.connected) return undefined;
     if (this.downCause === 'initial' && this.connectFailures === 0) return undefined;
-    return { client: this.client, fromMs: this.since, toMs: undefined, cause: this.downCause };
+    return { client: this.client, fromMs: this.since, toMs: undefined, cause: this.downCause, ...this.latestFrom() };
   }
 
+  /** Downtime with every silent outage counted from its last byte received (the most it can have been). */
   downtimeMs(now: number): number {
     const open = this.openOutage();
     return this.downtimeClosedMs + (open ? Math.max(0, now - open.fromMs) : 0);
+  }
+
+  /** Downtime with every silent outage counted from its first unanswered send (the least it can have been). */
+  downtimeMinMs(now: number): number {
+    const open = this.openOutage();
+    const openMs = open ? Math.max(0, now - (open.latestFromMs ?? open.fromMs)) : 0;
+    return this.downtimeClosedMs - this.uncertainClosedMs + openMs;
   }
 
   /** Longest outage including one still open at `now`. */

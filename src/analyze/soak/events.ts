@@ -60,6 +60,11 @@ type SoakRecord =
       detail: string;
       reasonCode?: number;
       kb?: string;
+      /**
+       * The first bytes the server sent on this attempt, hex (at most 16), when no CONNACK was read: a CONNACK
+       * cut short or a TLS alert to a plaintext CONNECT is named from them (analyze/failure.ts).
+       */
+      firstBytes?: string;
     }
   | {
       type: 'disconnect';
@@ -72,9 +77,24 @@ type SoakRecord =
       kb?: string;
       /** A silent link (keepalive timeout): when its last byte arrived; the outage is counted from here. */
       silentSinceMs?: number;
+      /**
+       * The first send after that byte that got no answer: the link was dead by then. The outage began between
+       * `silentSinceMs` and this (an idle link's last byte may be its CONNACK). Absent when no send was made.
+       */
+      unansweredSendMs?: number;
     }
   | { type: 'checkpoint'; t: number; summary: SoakSummary }
-  | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary };
+  | { type: 'end'; t: number; reason: EndReason; summary: SoakSummary; crossCheck?: PortCheck };
+
+/**
+ * What soak learnt by asking the port itself, at the end of a run where no client ever connected and the server
+ * closed plaintext CONNECTs without a byte (a TLS listener does: OpenSSL closes on a record that is not TLS,
+ * "wrong version number", without an alert): did a TLS handshake on the same port succeed?
+ */
+export interface PortCheck {
+  tried: 'tls';
+  answered: boolean;
+}
 
 /** `refused`: no client ever connected and the broker refused every attempt permanently (soak stopped retrying). */
 export type EndReason = 'duration' | 'signal' | 'error' | 'refused';
@@ -220,7 +240,9 @@ const failure = (e: Obj): boolean =>
   str(e.detail) &&
   opt(e.reasonCode, num) &&
   opt(e.kb, str) &&
-  opt(e.silentSinceMs, num);
+  opt(e.firstBytes, str) &&
+  opt(e.silentSinceMs, num) &&
+  opt(e.unansweredSendMs, num);
 
 /** Per event type: does a parsed line have the fields, of the types, the replay needs? */
 const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
@@ -230,7 +252,11 @@ const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
   'connect-failed': (e) => int(e.attempt) && failure(e),
   disconnect: failure,
   checkpoint: (e) => validSummary(e.summary),
-  end: (e) => str(e.reason) && END_REASONS.has(e.reason) && validSummary(e.summary),
+  end: (e) =>
+    str(e.reason) &&
+    END_REASONS.has(e.reason) &&
+    validSummary(e.summary) &&
+    opt(e.crossCheck, (x) => isObj(x) && x.tried === 'tls' && bool(x.answered)),
 };
 
 /**
@@ -315,7 +341,7 @@ export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<
         recent.push(ev);
         break;
       case 'disconnect':
-        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs);
+        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs, ev.unansweredSendMs);
         recent.push(ev);
         break;
       case 'checkpoint':

@@ -496,10 +496,13 @@ function addConnections(parts: readonly ConnectionSummary[], weights: readonly n
       | 'connectFailures'
       | 'sessionsLost'
       | 'downtimeTotalMs'
+      | 'downtimeTotalMinMs'
       | 'flaps'
       | 'neverConnected'
       | 'connectedNow',
   ) => parts.reduce((n, p) => n + p[k], 0);
+  const weightedMean = (values: readonly number[]): number =>
+    clients === 0 ? 0 : values.reduce((n, v, i) => n + v * (weights[i] ?? 0), 0) / clients;
   const byCause: ConnectionSummary['byCause'] = {};
   for (const p of parts)
     for (const [k, v] of Object.entries(p.byCause))
@@ -518,12 +521,17 @@ function addConnections(parts: readonly ConnectionSummary[], weights: readonly n
     sessionsLost: sum('sessionsLost'),
     downtimeTotalMs: sum('downtimeTotalMs'),
     worstClientDowntimeMs: Math.max(0, ...parts.map((p) => p.worstClientDowntimeMs)),
+    // A silent outage is known as a range (summary.ts): both bounds add up the same way.
+    downtimeTotalMinMs: sum('downtimeTotalMinMs'),
+    worstClientDowntimeMinMs: Math.max(0, ...parts.map((p) => p.worstClientDowntimeMinMs)),
     // A mean over clients: each shard's mean weighted by its clients.
-    uptimePct: clients === 0 ? 0 : parts.reduce((n, p, i) => n + p.uptimePct * (weights[i] ?? 0), 0) / clients,
+    uptimePct: weightedMean(parts.map((p) => p.uptimePct)),
+    uptimeMaxPct: weightedMean(parts.map((p) => p.uptimeMaxPct)),
     longestOutage: longest,
     timeToReconnectMs: null,
     attemptsPerOutage: null,
     connectedMs: null,
+    connectedUpToMs: null,
     flaps: sum('flaps'),
     flapThresholdMs: parts[0]?.flapThresholdMs ?? 0,
     neverConnected: sum('neverConnected'),

@@ -26,6 +26,8 @@ export interface OutageSummary {
   toMs: number | null;
   ms: number;
   cause: DisconnectCause | 'initial';
+  /** A silent outage: the latest it can have begun (its first unanswered send); `fromMs` is the earliest. */
+  latestFromMs?: number;
 }
 
 export interface ConnectionSummary {
@@ -43,11 +45,21 @@ export interface ConnectionSummary {
   worstClientDowntimeMs: number;
   /** Mean over clients of connected share of their lifetime, in percent. */
   uptimePct: number;
+  /**
+   * A silent outage began somewhere between the last byte received and the first send that went unanswered:
+   * the figures above count from the former (the most downtime it can have been), these from the latter (the
+   * least). Equal to them when every outage's start is exact.
+   */
+  downtimeTotalMinMs: number;
+  worstClientDowntimeMinMs: number;
+  uptimeMaxPct: number;
   longestOutage: OutageSummary | null;
   timeToReconnectMs: { count: number; p50: number; max: number } | null;
   /** Connect attempts per outage (1 = the first retry worked): how the reconnect policy behaved. */
   attemptsPerOutage: { p50: number; max: number } | null;
   connectedMs: { count: number; min: number; p50: number; max: number } | null;
+  /** The same connected periods up to the latest moment the link can have died (see downtimeTotalMinMs). */
+  connectedUpToMs: { p50: number; max: number } | null;
   /** Outages shorter than flapThresholdMs: what a dashboard shows as a "false offline". */
   flaps: number;
   flapThresholdMs: number;
@@ -133,6 +145,7 @@ export function summarizeConnections(
   const outages: number[] = [];
   const attempts: number[] = [];
   const connected: number[] = [];
+  const connectedUpTo: number[] = [];
   let outageCount = 0;
   let outageMax = 0;
   let connectedCount = 0;
@@ -145,7 +158,10 @@ export function summarizeConnections(
   let sessionsLost = 0;
   let downTotal = 0;
   let worstDown = 0;
+  let downMinTotal = 0;
+  let worstDownMin = 0;
   let uptimeSum = 0;
+  let uptimeMaxSum = 0;
   let longest: OutageSummary | null = null;
   let never = 0;
   let up = 0;
@@ -164,6 +180,7 @@ export function summarizeConnections(
     for (const v of tl.outagesMs) outages.push(v);
     for (const v of tl.attemptsPerOutage) attempts.push(v);
     for (const v of tl.connectedMs) connected.push(v);
+    for (const v of tl.connectedUpToMs) connectedUpTo.push(v);
     outageCount += tl.outageCount;
     outageMax = Math.max(outageMax, tl.outageMaxMs);
     connectedCount += tl.connectedCount;
@@ -174,21 +191,34 @@ export function summarizeConnections(
     silentN += tl.silentOutages;
     silentSum += tl.detectionDelaySumMs;
     silentMax = Math.max(silentMax, tl.detectionDelayMaxMs);
+    const downMin = tl.downtimeMinMs(now);
+    downMinTotal += downMin;
+    worstDownMin = Math.max(worstDownMin, downMin);
     const life = Math.max(0, now - tl.startedMs);
     // A client that never connected had no uptime at all, whether or not an attempt failed yet.
-    uptimeSum += tl.connects === 0 ? 0 : life > 0 ? Math.max(0, 1 - down / life) : 1;
+    const share = (d: number) => (tl.connects === 0 ? 0 : life > 0 ? Math.max(0, 1 - d / life) : 1);
+    uptimeSum += share(down);
+    uptimeMaxSum += share(downMin);
     if (tl.connects === 0) never += 1;
     if (tl.connected) up += 1;
     const lo = tl.longestOutage(now);
     if (lo) {
       const ms = (lo.toMs ?? now) - lo.fromMs;
       if (!longest || ms > longest.ms)
-        longest = { client: lo.client, fromMs: lo.fromMs, toMs: lo.toMs ?? null, ms, cause: lo.cause };
+        longest = {
+          client: lo.client,
+          fromMs: lo.fromMs,
+          toMs: lo.toMs ?? null,
+          ms,
+          cause: lo.cause,
+          ...(lo.latestFromMs !== undefined ? { latestFromMs: lo.latestFromMs } : {}),
+        };
     }
   }
   const ttr = summarize(outages);
   const att = summarize(attempts);
   const con = summarize(connected);
+  const conUpTo = summarize(connectedUpTo);
   return {
     connects,
     reconnects,
@@ -200,10 +230,14 @@ export function summarizeConnections(
     downtimeTotalMs: downTotal,
     worstClientDowntimeMs: worstDown,
     uptimePct: timelines.length === 0 ? 0 : (100 * uptimeSum) / timelines.length,
+    downtimeTotalMinMs: downMinTotal,
+    worstClientDowntimeMinMs: worstDownMin,
+    uptimeMaxPct: timelines.length === 0 ? 0 : (100 * uptimeMaxSum) / timelines.length,
     longestOutage: longest,
     timeToReconnectMs: ttr ? { count: outageCount, p50: ttr.p50, max: Math.max(ttr.max, outageMax) } : null,
     attemptsPerOutage: att ? { p50: att.p50, max: att.max } : null,
     connectedMs: con ? { count: connectedCount, min: con.min, p50: con.p50, max: con.max } : null,
+    connectedUpToMs: conUpTo ? { p50: conUpTo.p50, max: conUpTo.max } : null,
     flaps,
     flapThresholdMs,
     neverConnected: never,

@@ -147,17 +147,24 @@ export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0
     const loop = silent >= 2 && c.connectedMs !== null && c.connectedMs.count >= 2;
     const spread = loop && c.connectedMs ? c.connectedMs.max - c.connectedMs.min : Number.POSITIVE_INFINITY;
     const regular = loop && c.connectedMs !== null && spread <= Math.max(2000, 0.25 * c.connectedMs.p50);
+    // An idle link's last byte may be its CONNACK: it died somewhere between that and its first unanswered
+    // send, so a connected period is a range, not "~0 ms" (absent in summaries from before the bounds).
+    const upTo = c.connectedUpToMs?.p50;
+    const each = (p50: number) =>
+      upTo !== undefined && upTo - p50 >= 1000
+        ? `between ${p50 < 1 ? '0 s' : formatDuration(p50)} and ${formatDuration(upTo)}`
+        : `~${formatDuration(p50)}`;
     out.push({
       id: 'keepalive',
       status: 'warn',
       title: regular ? 'reconnect loop' : 'keepalive timeouts / resets',
       summary:
         regular && c.connectedMs
-          ? `${silent} keepalive timeouts/resets, each after ~${formatDuration(c.connectedMs.p50)} connected`
+          ? `${silent} keepalive timeouts/resets, each after ${each(c.connectedMs.p50)} connected`
           : `${silent} keepalive timeouts/resets`,
       explanation:
         regular && c.connectedMs
-          ? `${silent} disconnects by keepalive timeout or reset, each after about ${formatDuration(c.connectedMs.p50)} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
+          ? `${silent} disconnects by keepalive timeout or reset, each after ${each(c.connectedMs.p50).replace(/^~/, 'about ')} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
           : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
       hint: 'measure the idle timeout of this path and pick a keepalive below it: mqtt-doctor keepalive-tune <url>',
     });

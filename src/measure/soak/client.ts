@@ -112,6 +112,11 @@ export class SoakClient {
   /** When the last byte arrived on the current connection (wall clock ms): when a silent link went silent. */
   private lastByteMs: number | undefined;
   private lastChunkMs: number | undefined;
+  /**
+   * The first send (PUBLISH or PINGREQ) since the last byte received, while nothing has answered it: a link
+   * that went silent was dead by then. Cleared by every arriving chunk.
+   */
+  private unansweredSendMs: number | undefined;
   private connackMs: number | undefined;
   private readyTimer: NodeJS.Timeout | undefined;
   /** Why soak itself closed the connection (no SUBACK in time), overriding what the close looks like. */
@@ -151,6 +156,15 @@ export class SoakClient {
       clean: o.clean,
     });
     this.client = c;
+    // MQTT.js's KeepaliveManager pings through client.sendPing(): note when each ping leaves, so a silent idle
+    // link's outage has an upper bound on its start (a ping every keepalive, never per message).
+    const ping = typeof c.sendPing === 'function' ? c.sendPing.bind(c) : undefined;
+    if (ping) {
+      c.sendPing = () => {
+        this.unansweredSendMs ??= o.now();
+        ping();
+      };
+    }
     this.tapStream();
     c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
     c.on('error', (err) => {
@@ -187,6 +201,7 @@ export class SoakClient {
     this.firstBytes = Buffer.alloc(0);
     this.protocolError = false;
     this.lastByteMs = undefined;
+    this.unansweredSendMs = undefined;
     this.connackMs = undefined;
     this.ownClose = undefined;
     if (!stream || typeof stream.prependListener !== 'function') return;
@@ -214,6 +229,7 @@ export class SoakClient {
       this.transportUp = true;
       this.lastChunkMs = t;
       this.lastByteMs = t;
+      this.unansweredSendMs = undefined;
       if (this.firstBytes.length < 16)
         this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
     });
@@ -294,6 +310,7 @@ export class SoakClient {
       return;
     }
     const t = o.now();
+    if (online) this.unansweredSendMs ??= t;
     const seq = o.seq.send(t, !online);
     c.publish(
       o.topic,
@@ -341,23 +358,21 @@ export class SoakClient {
       o.seq.disconnected();
       // A keepalive timeout is noticed up to 1.5 × keepalive after the link went silent: the outage began at
       // the last byte received (an upper bound on its start), and the event says both.
-      const silentSince =
-        cause === 'keepalive-timeout' && this.lastByteMs !== undefined && this.lastByteMs < t
-          ? this.lastByteMs
-          : undefined;
-      o.timeline.disconnect(t, cause, silentSince);
+      const silent = cause === 'keepalive-timeout' ? this.silentBounds(t) : {};
+      o.timeline.disconnect(t, cause, silent.silentSinceMs, silent.unansweredSendMs);
+      o.onEvent({ type: 'disconnect', t, client: o.index, cause, detail, ...rc, ...silent });
+    } else {
+      o.timeline.connectFailed(t, cause);
       o.onEvent({
-        type: 'disconnect',
+        type: 'connect-failed',
         t,
         client: o.index,
+        attempt: this.attempt,
         cause,
         detail,
         ...rc,
-        ...(silentSince !== undefined ? { silentSinceMs: silentSince } : {}),
+        ...this.bytesBeforeConnack(),
       });
-    } else {
-      o.timeline.connectFailed(t, cause);
-      o.onEvent({ type: 'connect-failed', t, client: o.index, attempt: this.attempt, cause, detail, ...rc });
     }
     this.resetSignals();
     this.scheduleReconnect();
@@ -412,8 +427,32 @@ export class SoakClient {
       cause: c.cause,
       detail,
       ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
+      ...this.bytesBeforeConnack(),
     });
     this.state = 'waiting';
+  }
+
+  /**
+   * The attempt's first bytes (hex) when no CONNACK was read: what a server that broke off said, for the one
+   * failure route (a CONNACK cut short, a TLS alert). Read once per failed attempt, never per message.
+   */
+  private bytesBeforeConnack(): { firstBytes?: string } {
+    return this.connackMs === undefined && this.firstBytes.length > 0
+      ? { firstBytes: this.firstBytes.toString('hex') }
+      : {};
+  }
+
+  /**
+   * When a silent link, found dead at `t`, went silent: after its last byte received and before its first send
+   * that got no answer (both when known and before `t`).
+   */
+  private silentBounds(t: number): { silentSinceMs?: number; unansweredSendMs?: number } {
+    const since = this.lastByteMs;
+    if (since === undefined || since >= t) return {};
+    const sent = this.unansweredSendMs;
+    return sent !== undefined && sent > since && sent <= t
+      ? { silentSinceMs: since, unansweredSendMs: sent }
+      : { silentSinceMs: since };
   }
 
   private dropStaleSignals(): void {
@@ -472,16 +511,16 @@ export class SoakClient {
     });
     if (answered || this.state !== 'connected') return;
     const t = o.now();
-    const since = this.lastByteMs !== undefined && this.lastByteMs < t ? this.lastByteMs : undefined;
+    const silent = this.silentBounds(t);
     o.seq.disconnected();
-    o.timeline.disconnect(t, 'keepalive-timeout', since);
+    o.timeline.disconnect(t, 'keepalive-timeout', silent.silentSinceMs, silent.unansweredSendMs);
     o.onEvent({
       type: 'disconnect',
       t,
       client: o.index,
       cause: 'keepalive-timeout',
       detail: `no answer to a PINGREQ within ${waitMs} ms at the end of the run: the link went silent before the keepalive noticed`,
-      ...(since !== undefined ? { silentSinceMs: since } : {}),
+      ...silent,
     });
     this.state = 'waiting';
   }

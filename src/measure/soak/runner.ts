@@ -13,7 +13,13 @@ import { sniff } from '../../transport/mqtt-wire.js';
 import { sleep } from '../sleep.js';
 import { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import { SeqTracker, pendingCapPerClient } from '../../analyze/soak/sequence.js';
-import { SOAK_FILE_VERSION, type EndReason, type SoakEvent, type SoakRunInfo } from '../../analyze/soak/events.js';
+import {
+  SOAK_FILE_VERSION,
+  type EndReason,
+  type PortCheck,
+  type SoakEvent,
+  type SoakRunInfo,
+} from '../../analyze/soak/events.js';
 import {
   clientRows,
   latencySummary,
@@ -23,6 +29,7 @@ import {
 } from '../../analyze/soak/summary.js';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import type { PayloadFormat } from './payload.js';
+import { speaksTls } from '../cross-check.js';
 import { SoakClient, type ConnectFn } from './client.js';
 
 export interface SoakRunOptions {
@@ -80,8 +87,18 @@ export interface SoakRun {
   /** Live summary (lost = pending for longer than the loss grace). */
   snapshot(): SoakSummary;
   connectedNow(): number;
-  done: Promise<{ summary: SoakSummary; reason: EndReason }>;
+  done: Promise<SoakDone>;
 }
+
+export interface SoakDone {
+  summary: SoakSummary;
+  reason: EndReason;
+  /** The port asked for TLS when no client connected and plaintext CONNECTs were closed unanswered. */
+  crossCheck?: PortCheck;
+}
+
+/** Longest wait for the end-of-run TLS handshake on the port (probe's cross-check takes the same). */
+const CROSS_CHECK_MS = 1500;
 
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
@@ -128,6 +145,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   let everConnected = false;
   let refusals = 0;
   let failures = 0;
+  /** A plaintext attempt closed before any byte came back (a TLS listener does that): worth asking the port. */
+  let closedUnanswered = false;
   let stopForRefusals: (() => void) | undefined;
   const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
   const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
@@ -144,6 +163,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     }
     if (ev.type === 'connect-failed') {
       failures += 1;
+      if ((ev.cause === 'broker-closed' || ev.cause === 'reset') && ev.firstBytes === undefined)
+        closedUnanswered = true;
       if (ev.cause === 'connack-refused' && isPermanentRefusal(ev.reasonCode, mqttVersion)) refusals += 1;
       if (
         !everConnected &&
@@ -273,7 +294,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     selfTimer.unref();
   }
 
-  const done = new Promise<{ summary: SoakSummary; reason: EndReason }>((resolve) => {
+  const done = new Promise<SoakDone>((resolve) => {
     let finished = false;
     const finish = async (reason: EndReason) => {
       if (finished) return;
@@ -293,6 +314,18 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       const keepaliveMs = 1000 * Number(o.mqttOptions.keepalive ?? 0);
       const aliveWaitMs = Math.max(o.drainMs, Math.min(0.5 * keepaliveMs, 10_000));
       const alive = Promise.all(clients.map((c) => c.checkAlive(aliveWaitMs)));
+      // No client ever connected and the server closed plaintext CONNECTs without a byte: ask the port, as
+      // probe does (measure/cross-check.ts), whether it speaks TLS, so the report can say "use mqtts://".
+      const target = new URL(o.url);
+      const crossCheck =
+        reason !== 'signal' &&
+        !everConnected &&
+        closedUnanswered &&
+        (target.protocol === 'mqtt:' || target.protocol === 'ws:')
+          ? speaksTls(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 1883), CROSS_CHECK_MS).then(
+              (answered): PortCheck => ({ tried: 'tls', answered }),
+            )
+          : undefined;
       // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
       // older ones are lost already and not worth waiting for.
       const drainEnd = now() + o.drainMs;
@@ -304,13 +337,15 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
         await new Promise((r) => setTimeout(r, 20));
       }
       await alive;
+      const checked = await crossCheck;
       if (selfTimer) clearInterval(selfTimer);
       loopDelay?.disable();
       const t = now();
       const final = summary(t, 0);
       await Promise.all(clients.map((c) => c.stop()));
-      emit({ type: 'end', t, reason, summary: { ...final, window: takeWindow(t) } });
-      resolve({ summary: final, reason });
+      const port = checked ? { crossCheck: checked } : {};
+      emit({ type: 'end', t, reason, summary: { ...final, window: takeWindow(t) }, ...port });
+      resolve({ summary: final, reason, ...port });
     };
     const onAbort = () => void finish('signal');
     stopForRefusals = () => void finish('refused');
