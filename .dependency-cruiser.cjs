@@ -2,9 +2,13 @@
  * The layer rules of ../shared/STYLE.md, checked by `npm run lint` (and so by `npm test`/CI):
  *   commands → config / measure / analyze / report / lab / ui → kb
  *   transport only from measure and lab; analyze and report are pure (no sockets, no clock sources).
- * A type-only import of a measurement's result type (measure/, transport/ info types) into analyze/ or report/,
- * and of an analysis input type into config/, is allowed: it is the data contract handed over, not a call back up
- * the stack, and it costs nothing at run time. Value imports across those lines fail.
+ * analyze/ imports nothing from measure/, not even types: a measurement's observation types live below measure
+ * (analyze/probe-events.ts, analyze/soak/events.ts) and measure fills them. Type-only exceptions that remain,
+ * each a data contract handed over rather than a call back up the stack (no cost at run time):
+ *   - analyze/ and report/ may name transport/'s info types (DialInfo, Phase);
+ *   - report/ may name measure/'s result types (keepalive-tune's idle-discovery and verify-broker results);
+ *   - config/ may name an analysis input type.
+ * Value imports across those lines fail.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -30,6 +34,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/analyze/' },
       to: { path: '^src/(commands|measure|report|lab|transport|ui)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'analyze-knows-no-measurement',
+      comment: 'observation types live in analyze/ (probe-events.ts, soak/events.ts); measure/ fills them',
+      severity: 'error',
+      from: { path: '^src/analyze/' },
+      to: { path: '^src/(commands|measure|report|lab|ui)/' },
     },
     {
       name: 'report-builds-from-results',

@@ -1,13 +1,78 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Three projects (https://vitest.dev/guide/projects):
+ * - `unit`: pure files (no sockets, no child processes, fake clocks); `npm run test:unit` runs them alone.
+ *   They share one module graph per worker (isolate: false): loading src/ was most of their cost (30 s of CPU
+ *   isolated, 11 s shared, on this 2-core machine), so a unit file must put back what it changes (fake timers,
+ *   process.env, spies) in its own after hooks.
+ * - `integration`: real mosquitto, aedes, the impair proxy, the CLI as a process. These files wait on sockets,
+ *   timers and children far more than they compute, so several run at once even on 2 cores; `unit` runs beside
+ *   them (one group: vitest requires the same maxWorkers within a group).
+ * - `serial`: files whose assertions compare a measured figure against a raw reference taken in the same
+ *   test (test/truth) or against the injected fault within a few milliseconds. They run one at a time after the others (vitest puts a project with fileParallelism
+ *   off into its own last group), so the only competition for the CPU is from outside the suite.
+ * A new test file lands in `integration` unless it is listed here: name it in UNIT when it opens no socket and
+ * starts no process, in SERIAL when it times the network against a same-run reference.
+ */
+const UNIT = [
+  'test/unit/**/*.test.ts',
+  'test/kb/**/*.test.ts',
+  'test/report/**/*.test.ts',
+  'test/explain/build-explain.test.ts',
+  'test/explain/emitters.test.ts',
+  'test/explain/explain.test.ts',
+  'test/explain/fixtures.test.ts',
+  'test/explain/log-timeline.test.ts',
+  'test/explain/real-corpus.test.ts',
+  'test/html/analyze-render.test.ts',
+  'test/html/render.test.ts',
+  'test/impair/config.test.ts',
+  'test/impair/faults.test.ts',
+  'test/impair/report.test.ts',
+  'test/keepalive/recommend.test.ts',
+  'test/keepalive/discovery.test.ts',
+  'test/probe/target.test.ts',
+  'test/failure/classify.test.ts',
+  'test/failure/frame-guard.test.ts',
+  'test/soak/accounting.test.ts',
+  'test/soak/options.test.ts',
+  'test/soak/pending-budget.test.ts',
+  'test/soak/reconnect.test.ts',
+  'test/soak/scheduler.test.ts',
+  'test/soak/long-duration.test.ts',
+  'test/soak/report.test.ts',
+];
+const SERIAL = [
+  'test/truth/**/*.test.ts',
+  // Injected latency, jitter and bandwidth read back within a few ms or ±10%.
+  'test/impair/proxy.test.ts',
+  // An outage's start within −50/+300 ms of the injected NAT idle expiry.
+  'test/soak/silent-truth.test.ts',
+];
+
+// Waiting, not computing: more workers than cores. MQD_TEST_WORKERS overrides (e.g. 1 to debug).
+const workers = Number(process.env.MQD_TEST_WORKERS ?? 3);
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // Network tests start real brokers and proxies; give them room on a 2-core machine, but bound everything.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    // Timing-sensitive tests measure injected latency: keep files from competing for the 2 cores.
-    fileParallelism: false,
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: workers, isolate: false } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          globalSetup: ['./test/helpers/global-setup.ts'],
+          include: ['test/**/*.test.ts'],
+          exclude: [...UNIT, ...SERIAL],
+          maxWorkers: workers,
+        },
+      },
+      { extends: true, test: { name: 'serial', include: SERIAL, fileParallelism: false } },
+    ],
   },
 });

@@ -2,7 +2,7 @@
  * Pure analysis of a probe run: RTT/loss statistics like ping, threshold checks, and findings about the
  * broker (what it granted, patterns that are the broker's doing rather than the link's).
  */
-import type { ProbeResult, ProbeSample } from '../measure/probe.js';
+import type { ProbeResult, ProbeSample } from './probe-events.js';
 import { formatDuration as formatMs } from '../config/units.js';
 import { lossPct, summarize, type Summary } from './stats.js';
 

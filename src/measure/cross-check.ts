@@ -7,15 +7,6 @@ import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { encodeConnect } from '../transport/mqtt-wire.js';
 
-export interface CrossCheck {
-  /** What we tried on the same port: a TLS handshake, a plain CONNECT, or a WebSocket upgrade (`path`). */
-  tried: 'tls' | 'mqtt' | 'ws';
-  /** It answered as that protocol. */
-  answered: boolean;
-  /** For `ws`: the path the upgrade asked for. */
-  path?: string;
-}
-
 export function speaksTls(host: string, port: number, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
     // Only the handshake is attempted; nothing is sent over it, so not verifying is harmless here.

@@ -18,11 +18,19 @@ import {
   refusesMqtt5,
   type WireFailure,
 } from '../transport/mqtt-wire.js';
-import { PhaseError, type DialInfo, type DialResult, type Phase } from '../transport/types.js';
-import { speaksPlainMqtt, speaksTls, speaksWebSocket, type CrossCheck } from './cross-check.js';
+import { PhaseError, type DialInfo, type DialResult } from '../transport/types.js';
+import { speaksPlainMqtt, speaksTls, speaksWebSocket } from './cross-check.js';
 import { sleep } from './sleep.js';
+import type {
+  ConnackInfo,
+  CrossCheck,
+  ProbeFailure,
+  ProbeMethod,
+  ProbeResult,
+  ProbeSample,
+} from '../analyze/probe-events.js';
 
-export type ProbeMethod = 'ping' | 'echo' | 'connect';
+export type { ConnackInfo, ProbeFailure, ProbeMethod, ProbeResult, ProbeSample } from '../analyze/probe-events.js';
 
 export interface ProbeOptions {
   conn: ConnectionConfig;
@@ -35,72 +43,6 @@ export interface ProbeOptions {
   signal: AbortSignal;
   onSample?: (s: ProbeSample) => void;
   onNote?: (text: string) => void;
-}
-
-export interface ProbeSample {
-  seq: number;
-  /** Round trip in ms, or null when lost (no answer within the timeout). */
-  rttMs: number | null;
-  /** Echo at QoS ≥ 1: time to PUBACK (QoS 1) or PUBCOMP (QoS 2). tcping over tls://: the TLS handshake. */
-  ackMs?: number | null;
-  /** The answer came after the timeout (still counted as lost, like ping's late replies). */
-  lateMs?: number;
-  duplicate?: boolean;
-  error?: string;
-  /** Still in flight when the run was stopped (Ctrl-C): neither answered nor lost, left out of the counts. */
-  cutShort?: boolean;
-}
-
-export interface ConnackInfo {
-  ms: number;
-  protocolVersion: MqttVersion;
-  reasonCode: number;
-  sessionPresent: boolean;
-  properties: NonNullable<mqttPacket.IConnackPacket['properties']>;
-}
-
-export interface ProbeFailure {
-  phase: Phase;
-  code: string | undefined;
-  message: string;
-  reasonCode?: number;
-  /** For non-MQTT answers: the first bytes, hex. */
-  firstBytes?: string;
-}
-
-export interface ProbeResult {
-  method: ProbeMethod;
-  qos: 0 | 1 | 2;
-  clientId: string;
-  mqttVersion: MqttVersion;
-  /** MQTT 5 was refused as an unacceptable version and the probe went on with 3.1.1. */
-  fellBackTo311: boolean;
-  dial: DialInfo;
-  connack?: ConnackInfo;
-  /** DNS through CONNACK (or through TCP/TLS for raw targets), ms. */
-  connectMs?: number;
-  samples: ProbeSample[];
-  /** Set when the run could not start (a phase failed) or the session died mid-run. */
-  failure?: ProbeFailure;
-  /** The session ended mid-run (samples after it are lost). */
-  sessionLostAfterSeq?: number;
-  /** DISCONNECT sent by the server (MQTT 5), if any. */
-  serverDisconnect?: { reasonCode: number; reasonString?: string };
-  interrupted: boolean;
-  /** Echo: QoS the broker granted on SUBSCRIBE. */
-  grantedQos?: number;
-  /** After a transport-mismatch-looking failure: what the port answered to the other protocol. */
-  crossCheck?: CrossCheck;
-  /**
-   * Ping: PINGRESPs that no PINGREQ of ours was waiting for (a reply before its request, more replies than
-   * requests, a flood). When there are any, no ping RTT of this session can be trusted.
-   */
-  unsolicitedReplies?: number;
-  /**
-   * Ping at a short interval: a few PINGREQs sent back to back (each after the previous reply) on the same
-   * connection, to tell the link's RTT from replies held back until the next request (Nagle/delayed ACK).
-   */
-  backToBack?: { samplesMs: number[]; lost: number };
 }
 
 const now = () => performance.now();

@@ -16,7 +16,7 @@ import {
   type RttSummary,
   type ThresholdResult,
 } from '../analyze/probe.js';
-import type { ProbeFailure, ProbeResult } from '../measure/probe.js';
+import type { ProbeFailure, ProbeResult } from '../analyze/probe-events.js';
 import { classifyMeasurementFailure } from '../analyze/failure.js';
 import type { Phase } from '../transport/types.js';
 import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';

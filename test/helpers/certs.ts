@@ -1,11 +1,21 @@
 /**
  * Certificates for TLS tests, generated with the openssl command at test time: a CA, a valid server cert for
  * localhost/127.0.0.1, an expired one, one for the wrong name, one from an unknown CA, and a client cert.
+ * Seven RSA keys take seconds of CPU on a busy 2-core machine (a file's beforeAll timed out at 30 s under load),
+ * so test/helpers/global-setup.ts generates one set per run and `makeCerts()` hands each caller its own copy.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The directory of the run's certificate set (generateCerts), when the global setup made one. */
+    certsDir?: string;
+  }
+}
 
 export interface CertSet {
   dir: string;
@@ -126,7 +136,29 @@ function leaf(
   return { certFile, keyFile };
 }
 
+/** The run's certificate set, copied into a directory of the caller's own (a test may delete it). */
 export function makeCerts(): CertSet {
+  const shared = inject('certsDir');
+  if (shared === undefined) return generateCerts();
+  const dir = mkdtempSync(join(tmpdir(), 'mqd-certs-'));
+  cpSync(shared, dir, { recursive: true });
+  return certSetIn(dir);
+}
+
+function certSetIn(dir: string): CertSet {
+  const pair = (name: string) => ({ certFile: join(dir, `${name}.pem`), keyFile: join(dir, `${name}.key`) });
+  return {
+    dir,
+    caFile: join(dir, 'ca.pem'),
+    valid: pair('server'),
+    expired: pair('expired'),
+    wrongName: pair('wrong-name'),
+    unknownCa: pair('unknown-ca'),
+    client: pair('client'),
+  };
+}
+
+export function generateCerts(): CertSet {
   const dir = mkdtempSync(join(tmpdir(), 'mqd-certs-'));
   const caConf = makeCa(dir, 'ca');
   const otherConf = makeCa(dir, 'other-ca');

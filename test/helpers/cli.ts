@@ -18,8 +18,12 @@ export interface CliOptions {
   env?: Record<string, string | undefined>;
   input?: string;
   timeoutMs?: number;
-  /** Send this signal after `afterMs`, or once stderr contains `whenStderr`. */
-  signal?: { name: NodeJS.Signals; afterMs?: number; whenStderr?: string };
+  /**
+   * Send this signal after `afterMs`, once stderr contains `whenStderr`, or once `when()` holds (polled every
+   * 20 ms: e.g. the test's server has seen the connection). Prefer an event to `afterMs`: a process on a busy
+   * machine may take seconds to start, and a signal before its handlers exist kills it instead.
+   */
+  signal?: { name: NodeJS.Signals; afterMs?: number; whenStderr?: string; when?: () => boolean };
   /** Prefix the command (e.g. ['unshare', '-n'] to run in an empty network namespace). */
   wrap?: string[];
 }
@@ -50,7 +54,14 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
       if (opts.signal?.whenStderr && stderr.includes(opts.signal.whenStderr)) sendSignal();
     });
     if (opts.signal?.afterMs !== undefined) setTimeout(sendSignal, opts.signal.afterMs);
+    const when = opts.signal?.when;
+    const poll = when
+      ? setInterval(() => {
+          if (when()) sendSignal();
+        }, 20)
+      : undefined;
     const timer = setTimeout(() => {
+      clearInterval(poll);
       child.kill('SIGKILL');
       reject(
         new Error(
@@ -61,6 +72,7 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(poll);
       resolve({ code, signal, stdout, stderr });
     });
     // A command that stops reading stdin early (it has what it needs, or it failed) closes the pipe: that is

@@ -151,13 +151,13 @@ test('a run with no message (idle) and no disconnect says so instead of drawing 
 });
 
 test('report --html into a directory that does not exist: refused before any work with one usage line (exit 2)', async () => {
-  const { runCli } = await import('../helpers/cli.js');
+  const { runMain } = await import('../helpers/cli.js');
   const { mkdtempSync, writeFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const { tmpdir } = await import('node:os');
   const file = join(mkdtempSync(join(tmpdir(), 'mqd-html-bad-')), 'run.jsonl');
   writeFileSync(file, syntheticSoak(2, 600_000, 1).text);
-  const r = await runCli(['report', file, '--html', '/nonexistent-dir/x.html']);
+  const r = await runMain(['report', file, '--html', '/nonexistent-dir/x.html']);
   expect(r.code).toBe(2);
   expect(r.stdout).toBe('');
   expect(r.stderr.trim().split('\n')[0]).toMatch(/--html \/nonexistent-dir\/x\.html/);

@@ -34,13 +34,24 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Run the generated MQTT.js snippet for `ms`, counting CONNACKs; returns what it printed. */
-function runSnippet(port: number, ms: number): Promise<{ code: number | null; out: string }> {
+/**
+ * Run the generated MQTT.js snippet until its `connects`-th CONNACK plus `settleMs` (or `boundMs` in all),
+ * counting CONNACKs; returns what it printed. The clock starts at the snippet's first line, after node and
+ * mqtt have loaded, which takes seconds on a busy machine.
+ */
+function runSnippet(
+  port: number,
+  { connects: want, settleMs, boundMs }: { connects: number; settleMs: number; boundMs: number },
+): Promise<{ code: number | null; out: string }> {
   const [advice] = clientAdvice(rec, ['mqttjs'], { host: '127.0.0.1', port, secure: false });
   const code =
     advice!.snippet.replace("from 'mqtt'", `from '${MQTT_URL}'`) +
-    `\nlet connects = 0;\nconst t0 = Date.now();\nclient.on('connect', () => { connects++; console.log('CONNECTED keepalive=' + client.options.keepalive + ' at=' + (Date.now() - t0)); });\n` +
-    `setTimeout(() => { console.log('CONNECTS ' + connects); client.end(true, () => process.exit(0)); }, ${ms});\n`;
+    `\nlet connects = 0;\nconst t0 = Date.now();\n` +
+    `let stopped = false;\n` +
+    `const stop = () => { if (stopped) return; stopped = true; console.log('CONNECTS ' + connects); client.end(true, () => process.exit(0)); };\n` +
+    `client.on('connect', () => { connects++; console.log('CONNECTED keepalive=' + client.options.keepalive + ' at=' + (Date.now() - t0));` +
+    ` if (connects === ${want}) setTimeout(stop, ${settleMs}); });\n` +
+    `setTimeout(stop, ${boundMs});\n`;
   const file = join(dir, `snippet-${port}.mjs`);
   writeFileSync(file, code);
   return new Promise((resolve, reject) => {
@@ -48,7 +59,7 @@ function runSnippet(port: number, ms: number): Promise<{ code: number | null; ou
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const kill = setTimeout(() => child.kill('SIGKILL'), ms + 5000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), boundMs + 10_000);
     child.once('error', reject);
     child.once('exit', (c) => {
       clearTimeout(kill);
@@ -59,7 +70,8 @@ function runSnippet(port: number, ms: number): Promise<{ code: number | null; ou
 
 describe('MQTT.js snippet', () => {
   test('connects with the recommended keepalive and exits cleanly after end()', async () => {
-    const r = await runSnippet(mosq.port, 1000);
+    // One CONNACK, then a second in which no reconnect may happen.
+    const r = await runSnippet(mosq.port, { connects: 1, settleMs: 1000, boundMs: 10_000 });
     expect(r.out).toContain(`CONNECTED keepalive=${rec.keepaliveS}`);
     expect(r.out).toContain('CONNECTS 1');
     expect(r.code).toBe(0);
@@ -74,7 +86,7 @@ describe('MQTT.js snippet', () => {
     try {
       // Each connection lives 0.5 s, then the snippet waits 1 s, then 2 s (±25 % jitter): gaps between
       // CONNACKs of 1.25–1.75 s, then 2.0–3.0 s. MQTT.js's own fixed 1 s would give ~1.5 s both times.
-      const r = await runSnippet(proxy.port, 5000);
+      const r = await runSnippet(proxy.port, { connects: 3, settleMs: 0, boundMs: 10_000 });
       const at = [...r.out.matchAll(/at=(\d+)/g)].map((m) => Number(m[1]));
       expect(at.length).toBeGreaterThanOrEqual(3);
       const [g1, g2] = [at[1]! - at[0]!, at[2]! - at[1]!];
@@ -85,7 +97,7 @@ describe('MQTT.js snippet', () => {
     } finally {
       await proxy.close();
     }
-  }, 15_000);
+  }, 25_000);
 });
 
 describe('other snippets carry the numbers in their own terms', () => {

@@ -35,7 +35,8 @@ test('Ctrl-C before -c 0 has probed anything is still an interruption (130)', as
   const silent = await startFakeServer('silent');
   try {
     const r = await runCli(['probe', silent.url, '-c', '0', '--connect-timeout', '20s'], {
-      signal: { name: 'SIGINT', afterMs: 3000 },
+      // Once the server holds our connection: the CLI is up and waiting for a CONNACK that never comes.
+      signal: { name: 'SIGINT', when: () => silent.connections > 0 },
       timeoutMs: 25_000,
     });
     expect(r.code).toBe(130);
