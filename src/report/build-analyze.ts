@@ -7,6 +7,7 @@ import { ExitCode } from '../errors.js';
 import { plural } from './build-soak.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
+import { markSide, markType, type PacketMarks } from '../analyze/capture/marks.js';
 import {
   causeLabel,
   type Cause,
@@ -77,7 +78,22 @@ export interface ConnectionData {
   /** Notable events, `tMs` since the capture's first packet. */
   events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
   eventsDropped: number;
+  /** The connection's MQTT packets for a timeline, bounded (see README, "analyze JSON: packet marks"). */
+  marks: MarksData;
   notes: string[];
+}
+
+/**
+ * Packet marks in a compact text form, so that a 10,000-connection capture's JSON stays small: `packets` lists
+ * the first and last packets one by one as `<tMs> <c|s> <type>` joined by ", " (tMs since the capture's first
+ * packet); when `total` > `listed`, the ones in between are only counted, per time bucket of `bucketMs` from
+ * `fromMs`, as `<client>/<server>` tokens joined by spaces.
+ */
+export interface MarksData {
+  total: number;
+  listed: number;
+  packets: string;
+  middle?: { fromMs: number; bucketMs: number; counts: string };
 }
 
 export interface AnalyzeData {
@@ -188,7 +204,60 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
       return { ...rest, tMs: r1(atMs - t0) };
     }),
     eventsDropped: c.eventsDropped,
+    marks: marksData(c.marks, t0),
     notes: c.notes,
+  };
+}
+
+function marksData(m: PacketMarks, t0: number): MarksData {
+  const packets: string[] = [];
+  for (let i = 0; i < m.atMs.length; i++)
+    packets.push(`${r1(m.atMs[i]! - t0)} ${markSide(m.code[i]!) === 'client' ? 'c' : 's'} ${markType(m.code[i]!)}`);
+  const mid = m.middle;
+  return {
+    total: m.total,
+    listed: m.atMs.length,
+    packets: packets.join(', '),
+    ...(mid
+      ? {
+          middle: {
+            fromMs: r1(mid.fromMs - t0),
+            bucketMs: mid.bucketMs,
+            counts: Array.from(mid.client, (n, k) => `${n}/${mid.server[k] ?? 0}`).join(' '),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The marks back as values (the HTML page reads them from the report, as from a saved --json). */
+export function parseMarks(m: MarksData): {
+  packets: Array<{ tMs: number; side: Side; type: string }>;
+  middle?: { fromMs: number; bucketMs: number; counts: Array<{ client: number; server: number }> };
+} {
+  const packets = m.packets
+    ? m.packets.split(', ').map((p) => {
+        const [t, s, type] = p.split(' ');
+        return { tMs: Number(t), side: (s === 's' ? 'server' : 'client') as Side, type: type ?? '?' };
+      })
+    : [];
+  const mid = m.middle;
+  return {
+    packets,
+    ...(mid
+      ? {
+          middle: {
+            fromMs: mid.fromMs,
+            bucketMs: mid.bucketMs,
+            counts: mid.counts
+              ? mid.counts.split(' ').map((x) => {
+                  const [a, b] = x.split('/');
+                  return { client: Number(a), server: Number(b) };
+                })
+              : [],
+          },
+        }
+      : {}),
   };
 }
 
