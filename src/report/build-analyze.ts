@@ -351,11 +351,14 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
 
   const view: Section[] = [];
   if (conns.length) {
+    // Six columns whose cells wrap between words, so the table fits 80 columns without cutting the one word
+    // that cannot wrap, the client's address (issue 13): the server's port goes on the line under it, the start
+    // time under the duration and each side's silence under how it ended.
     const rows = conns
       .slice(0, MAX_ROWS)
       .map((c) => [
         String(c.id),
-        `${c.client} → ${c.server.replace(/^.*:/, ':')}`,
+        `${c.client}\n→ ${c.server.replace(/^.*:/, ':')}`,
         c.clientId !== undefined
           ? c.clientId === ''
             ? '""'
@@ -363,10 +366,8 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
           : c.transport === 'tls'
             ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}`
             : '—',
-        `${c.startS.toFixed(1)}s`,
-        formatDuration(c.durationMs),
-        endText(c),
-        `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
+        `${formatDuration(c.durationMs)}\nfrom ${c.startS.toFixed(1)}s`,
+        `${endText(c)}\nc ${silentText(c.silentMs.client)}\ns ${silentText(c.silentMs.server)}`,
         causeLabel(c.cause) +
           (c.idleMs !== undefined && c.cause.startsWith('idle')
             ? ` ${formatDuration(c.idleMs)}`
@@ -375,12 +376,13 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
               : ''),
       ]);
     if (conns.length > MAX_ROWS)
-      rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
+      rows.push(['…', `${conns.length - MAX_ROWS} more`, '(--json lists them all)', '', '', '']);
     view.push({
       kind: 'table',
       title: 'Connections',
-      head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'],
+      head: ['#', 'client → server', 'client id', 'lasted', 'ended, silent', 'cause'],
       rows,
+      whole: [0, 1],
     });
   }
 
