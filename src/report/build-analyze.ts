@@ -2,12 +2,14 @@
  * analyze's report: the capture's findings first (as checks), then a compact per-connection table; JSON
  * carries every connection with its events and diagnosis. Pure: capture result + diagnosis in, Report out.
  */
+import { thresholdCheck } from './threshold-check.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import { plural } from './build-soak.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
 import { markSide, markType, type PacketMarks } from '../analyze/capture/marks.js';
+import type { CaptureThresholdResult } from '../analyze/capture/thresholds.js';
 import {
   causeLabel,
   type Cause,
@@ -33,6 +35,8 @@ export interface AnalyzeInput {
   startedAt: Date;
   finishedAt: Date;
   version: string;
+  /** `--max-…` gates, already checked (analyze/capture/thresholds.ts). */
+  thresholds?: CaptureThresholdResult[];
 }
 
 export interface ConnectionData {
@@ -117,6 +121,8 @@ export interface AnalyzeData {
   filter?: AnalyzeInput['filter'];
   connections: ConnectionData[];
   findings: Finding[];
+  /** One entry per `--max-…` option given: limit, actual, pass. */
+  thresholds: CaptureThresholdResult[];
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -301,6 +307,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     ...(input.filter ? { filter: input.filter } : {}),
     connections: conns,
     findings,
+    thresholds: input.thresholds ?? [],
   };
 
   const checks: Check[] = findings.map((f) => ({
@@ -348,6 +355,8 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     metrics: { packets: stats.records, tcpSegments: stats.tcpSegments, connections: input.connections.length },
     ...(decodeProblems.length ? { explanation: decodeProblems.join('; ') } : {}),
   });
+
+  for (const t of input.thresholds ?? []) checks.push(thresholdCheck(t));
 
   const view: Section[] = [];
   if (conns.length) {
@@ -422,6 +431,13 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
       summary: `${plural(mqttConns.length, 'connection')}, none ended badly`,
     };
   }
+  const failed = (input.thresholds ?? []).filter((t) => !t.pass);
+  if (failed.length && mqttConns.length)
+    verdict = {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}`,
+    };
   if (input.interrupted && verdict.exitCode === ExitCode.ok)
     verdict = {
       status: 'interrupted',
