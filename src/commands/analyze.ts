@@ -91,39 +91,42 @@ export const analyzeCommand = defineCommand({
         'give a pcap or pcapng file (tcpdump -w, dumpcap, tshark -w), optionally gzip-compressed',
       );
     }
-    const result = analyzer.finish();
-    const diagnosis = diagnose(result.connections);
-    const shown = pickShown(result.connections, args['client-id'], args.address);
-    const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
-    const thresholds = checkCaptureThresholds(
-      result.connections
-        .filter((c) => !shown || shown.has(c.id))
-        .map((c) => ({ ...diagById.get(c.id)!, ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}), ping: c.ping })),
-      limits,
-    );
-    const report = buildAnalyzeReport({
-      source,
-      compressed: outcome.compressed,
-      interrupted: outcome.interrupted,
-      ...(outcome.formatError
-        ? { stoppedAt: outcome.formatError }
-        : outcome.stoppedAt
-          ? { stoppedAt: outcome.stoppedAt.message }
-          : {}),
-      stats: result.stats,
-      connections: result.connections,
-      diagnosis,
-      ...(shown ? { shown } : {}),
-      filter: {
-        ports: ports ?? [],
-        ...(args['client-id'] !== undefined ? { clientId: args['client-id'] } : {}),
-        ...(args.address !== undefined ? { address: args.address } : {}),
-      },
-      startedAt,
-      finishedAt: new Date(),
-      version: VERSION,
-      thresholds,
-    });
+    const reportOf = (result: ReturnType<typeof analyzer.finish>) => {
+      const diagnosis = diagnose(result.connections);
+      const shown = pickShown(result.connections, args['client-id'], args.address);
+      const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
+      const thresholds = checkCaptureThresholds(
+        result.connections
+          .filter((c) => !shown || shown.has(c.id))
+          .map((c) => ({ ...diagById.get(c.id)!, ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}), ping: c.ping })),
+        limits,
+      );
+      return buildAnalyzeReport({
+        source,
+        compressed: outcome.compressed,
+        interrupted: outcome.interrupted,
+        ...(outcome.formatError
+          ? { stoppedAt: outcome.formatError }
+          : outcome.stoppedAt
+            ? { stoppedAt: outcome.stoppedAt.message }
+            : {}),
+        stats: result.stats,
+        connections: result.connections,
+        diagnosis,
+        ...(shown ? { shown } : {}),
+        filter: {
+          ports: ports ?? [],
+          ...(args['client-id'] !== undefined ? { clientId: args['client-id'] } : {}),
+          ...(args.address !== undefined ? { address: args.address } : {}),
+        },
+        startedAt,
+        finishedAt: new Date(),
+        version: VERSION,
+        thresholds,
+      });
+    };
+    // Built in a function of its own so the connection records are garbage once the report exists.
+    const report = reportOf(analyzer.finish());
     ctx.out.emit(report);
     writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
     await writeAnalyzeHtml(args.html, report, ctx.out);
