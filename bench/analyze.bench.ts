@@ -3,7 +3,8 @@
  * `tshark -r FILE -q -z conv,tcp` on the same file in the same run (issue 14: faster than tshark), and peak
  * RSS from a 10 MB capture to a large one (issue 14: flat, ≤ 150 MB). The captures are synthetic: many MQTT
  * connections interleaved (connect, QoS 1 publishes with their PUBACKs, pings, disconnect), written by
- * test/analyze/synth.ts. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024).
+ * test/analyze/synth.ts. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024); a middle
+ * one of ANALYZE_BENCH_MID_MB (default 100, 0 to skip) shows whether memory grows with the input on the way.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -129,10 +130,13 @@ export default async function bench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mqd-bench-analyze-'));
   try {
     const bigMb = Number(process.env['ANALYZE_BENCH_MB'] ?? 200);
+    const midMb = Number(process.env['ANALYZE_BENCH_MID_MB'] ?? 100);
     const small = join(dir, 'small.pcap');
+    const middle = join(dir, 'middle.pcap');
     const big = join(dir, 'big.pcap');
     const g0 = Date.now();
     const s = writeCapture(small, 10);
+    const m = midMb > 0 && midMb < bigMb ? writeCapture(middle, midMb) : undefined;
     const b = writeCapture(big, bigMb);
     process.stderr.write(
       `bench analyze: wrote ${(s.bytes / 1048576).toFixed(0)} MB (${s.connections} connections) and ${(b.bytes / 1048576).toFixed(0)} MB (${b.connections} connections) in ${((Date.now() - g0) / 1000).toFixed(1)} s\n`,
@@ -141,6 +145,7 @@ export default async function bench(): Promise<BenchResult[]> {
 
     const ours = (f: string) => timed(process.execPath, [BIN, 'analyze', f, '--json', '--port', '1883']);
     const smallRun = await ours(small);
+    const midRun = m ? await ours(middle) : undefined;
     const bigRun = await ours(big);
     const doc = JSON.parse(bigRun.stdout.length < 1_000_000 ? bigRun.stdout : '{}') as {
       data?: { connections?: unknown[] };
@@ -166,6 +171,17 @@ export default async function bench(): Promise<BenchResult[]> {
     } else {
       process.stderr.write('bench analyze: tshark is not installed (apt-get install -y tshark): no baseline\n');
     }
+    if (m && midRun)
+      results.push({
+        name: 'analyze memory (middle)',
+        metric: `peak RSS on ${(m.bytes / 1048576).toFixed(0)} MB (MB)`,
+        value: midRun.rssMb,
+        baseline: smallRun.rssMb,
+        baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB`,
+        ratio: midRun.rssMb / smallRun.rssMb,
+        targetValue: 150,
+        notes: `${m.connections} connections; exit ${midRun.code}`,
+      });
     results.push({
       name: 'analyze memory',
       metric: `peak RSS on ${sizeMb.toFixed(0)} MB (MB)`,

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withHtmlOption, writeAnalyzeHtml } from './html-option.js';
+import { checkJunitPath, writeJunit } from './soak-options.js';
 
 export const analyzeCommand = defineCommand({
   command: 'analyze <capture>',
@@ -26,17 +27,43 @@ export const analyzeCommand = defineCommand({
       })
       .option('client-id', { type: 'string', describe: 'Show only connections with this client id' })
       .option('address', { type: 'string', describe: 'Show only connections from or to this IP address' })
+      .option('max-abnormal-closes', {
+        type: 'number',
+        describe: 'Fail (exit 1) when more connections than this ended badly (any end but a clean DISCONNECT)',
+      })
+      .option('max-keepalive-cuts', {
+        type: 'number',
+        describe: 'Fail (exit 1) when the broker cut more connections than this for a missed keepalive',
+      })
+      .option('max-unanswered-pings', {
+        type: 'number',
+        describe: 'Fail (exit 1) when more PINGREQs than this got no PINGRESP',
+      })
+      .option('max-reconnects', {
+        type: 'number',
+        describe: 'Fail (exit 1) when a client id connected again more often than this',
+      })
+      .option('junit', { type: 'string', describe: 'Also write a JUnit XML file (one test case per check) for CI' })
       .example('$0 analyze gateway.pcap', 'Who closed each connection, and why')
       .example('$0 analyze broker.pcapng.gz --port 1883,8883 --json', 'Connections, events and findings as JSON')
       .example('$0 analyze gateway.pcap --html gateway.html', 'Also draw every connection on a timeline')
+      .example('$0 analyze nightly.pcap --max-keepalive-cuts 0 --junit analyze.xml', 'A CI gate with a JUnit file')
       .example('tcpdump -i eth0 -w - port 1883 | $0 analyze -', 'Live: the summary comes on Ctrl-C'),
   run: async (args, ctx) => {
     const ports = parsePorts(args.port);
+    const limits = {
+      ...gateArg('max-abnormal-closes', args['max-abnormal-closes'], 'maxAbnormalCloses'),
+      ...gateArg('max-keepalive-cuts', args['max-keepalive-cuts'], 'maxKeepaliveCuts'),
+      ...gateArg('max-unanswered-pings', args['max-unanswered-pings'], 'maxUnansweredPings'),
+      ...gateArg('max-reconnects', args['max-reconnects'], 'maxReconnects'),
+    };
+    checkJunitPath(args.junit);
     const startedAt = new Date();
     const { CaptureAnalyzer } = await import('../analyze/capture/capture.js');
     const { diagnose } = await import('../analyze/capture/diagnose.js');
     const { readCapture } = await import('../measure/capture-source.js');
     const { buildAnalyzeReport } = await import('../report/build-analyze.js');
+    const { checkCaptureThresholds } = await import('../analyze/capture/thresholds.js');
     // yargs hands a lone `-` positional over as an empty string.
     const source = args.capture === '' || args.capture === '-' ? '-' : args.capture;
     if (source === '-' && ctx.stdin.isTTY)
@@ -64,36 +91,55 @@ export const analyzeCommand = defineCommand({
         'give a pcap or pcapng file (tcpdump -w, dumpcap, tshark -w), optionally gzip-compressed',
       );
     }
-    const result = analyzer.finish();
-    const diagnosis = diagnose(result.connections);
-    const shown = pickShown(result.connections, args['client-id'], args.address);
-    const report = buildAnalyzeReport({
-      source,
-      compressed: outcome.compressed,
-      interrupted: outcome.interrupted,
-      ...(outcome.formatError
-        ? { stoppedAt: outcome.formatError }
-        : outcome.stoppedAt
-          ? { stoppedAt: outcome.stoppedAt.message }
-          : {}),
-      stats: result.stats,
-      connections: result.connections,
-      diagnosis,
-      ...(shown ? { shown } : {}),
-      filter: {
-        ports: ports ?? [],
-        ...(args['client-id'] !== undefined ? { clientId: args['client-id'] } : {}),
-        ...(args.address !== undefined ? { address: args.address } : {}),
-      },
-      startedAt,
-      finishedAt: new Date(),
-      version: VERSION,
-    });
+    const reportOf = (result: ReturnType<typeof analyzer.finish>) => {
+      const diagnosis = diagnose(result.connections);
+      const shown = pickShown(result.connections, args['client-id'], args.address);
+      const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
+      const thresholds = checkCaptureThresholds(
+        result.connections
+          .filter((c) => !shown || shown.has(c.id))
+          .map((c) => ({ ...diagById.get(c.id)!, ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}), ping: c.ping })),
+        limits,
+      );
+      return buildAnalyzeReport({
+        source,
+        compressed: outcome.compressed,
+        interrupted: outcome.interrupted,
+        ...(outcome.formatError
+          ? { stoppedAt: outcome.formatError }
+          : outcome.stoppedAt
+            ? { stoppedAt: outcome.stoppedAt.message }
+            : {}),
+        stats: result.stats,
+        connections: result.connections,
+        diagnosis,
+        ...(shown ? { shown } : {}),
+        filter: {
+          ports: ports ?? [],
+          ...(args['client-id'] !== undefined ? { clientId: args['client-id'] } : {}),
+          ...(args.address !== undefined ? { address: args.address } : {}),
+        },
+        startedAt,
+        finishedAt: new Date(),
+        version: VERSION,
+        thresholds,
+      });
+    };
+    // Built in a function of its own so the connection records are garbage once the report exists.
+    const report = reportOf(analyzer.finish());
     ctx.out.emit(report);
+    writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
     await writeAnalyzeHtml(args.html, report, ctx.out);
     return report.verdict.exitCode;
   },
 });
+
+/** A `--max-…` count: a whole number ≥ 0. */
+function gateArg<K extends string>(name: string, v: number | undefined, key: K): Partial<Record<K, number>> {
+  if (v === undefined) return {};
+  if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${name} ${v} is not a count`, `e.g. --${name} 0`);
+  return { [key]: v } as Partial<Record<K, number>>;
+}
 
 function parsePorts(text: string | undefined): number[] | undefined {
   if (text === undefined) return undefined;

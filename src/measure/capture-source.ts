@@ -44,6 +44,8 @@ export async function readCapture(
     if (!file) (stdin as Readable).destroy();
   };
   signal.addEventListener('abort', stopOnAbort, { once: true });
+  // Ctrl-C while the command was still starting (modules loading): the abort event has already fired.
+  if (signal.aborted) stopOnAbort();
   let nextProgress = 64 * 1024 * 1024;
   try {
     const counted = (async function* () {

@@ -2,11 +2,14 @@
  * analyze's report: the capture's findings first (as checks), then a compact per-connection table; JSON
  * carries every connection with its events and diagnosis. Pure: capture result + diagnosis in, Report out.
  */
+import { thresholdCheck } from './threshold-check.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode } from '../errors.js';
 import { plural } from './build-soak.js';
 import type { CaptureStats } from '../analyze/capture/capture.js';
 import type { Connection, ConnEvent, Side } from '../analyze/capture/connections.js';
+import { markSide, markType, type PacketMarks } from '../analyze/capture/marks.js';
+import type { CaptureThresholdResult } from '../analyze/capture/thresholds.js';
 import {
   causeLabel,
   type Cause,
@@ -32,6 +35,8 @@ export interface AnalyzeInput {
   startedAt: Date;
   finishedAt: Date;
   version: string;
+  /** `--max-…` gates, already checked (analyze/capture/thresholds.ts). */
+  thresholds?: CaptureThresholdResult[];
 }
 
 export interface ConnectionData {
@@ -77,7 +82,22 @@ export interface ConnectionData {
   /** Notable events, `tMs` since the capture's first packet. */
   events: Array<Omit<ConnEvent, 'atMs'> & { tMs: number }>;
   eventsDropped: number;
+  /** The connection's MQTT packets for a timeline, bounded (see README, "analyze JSON: packet marks"). */
+  marks: MarksData;
   notes: string[];
+}
+
+/**
+ * Packet marks in a compact text form, so that a 10,000-connection capture's JSON stays small: `packets` lists
+ * the first and last packets one by one as `<tMs> <c|s> <type>` joined by ", " (tMs since the capture's first
+ * packet); when `total` > `listed`, the ones in between are only counted, per time bucket of `bucketMs` from
+ * `fromMs`, as `<client>/<server>` tokens joined by spaces.
+ */
+export interface MarksData {
+  total: number;
+  listed: number;
+  packets: string;
+  middle?: { fromMs: number; bucketMs: number; counts: string };
 }
 
 export interface AnalyzeData {
@@ -101,6 +121,8 @@ export interface AnalyzeData {
   filter?: AnalyzeInput['filter'];
   connections: ConnectionData[];
   findings: Finding[];
+  /** One entry per `--max-…` option given: limit, actual, pass. */
+  thresholds: CaptureThresholdResult[];
 }
 
 const r1 = (x: number): number => Math.round(x * 10) / 10;
@@ -188,7 +210,60 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
       return { ...rest, tMs: r1(atMs - t0) };
     }),
     eventsDropped: c.eventsDropped,
+    marks: marksData(c.marks, t0),
     notes: c.notes,
+  };
+}
+
+function marksData(m: PacketMarks, t0: number): MarksData {
+  const packets: string[] = [];
+  for (let i = 0; i < m.atMs.length; i++)
+    packets.push(`${r1(m.atMs[i]! - t0)} ${markSide(m.code[i]!) === 'client' ? 'c' : 's'} ${markType(m.code[i]!)}`);
+  const mid = m.middle;
+  return {
+    total: m.total,
+    listed: m.atMs.length,
+    packets: packets.join(', '),
+    ...(mid
+      ? {
+          middle: {
+            fromMs: r1(mid.fromMs - t0),
+            bucketMs: mid.bucketMs,
+            counts: Array.from(mid.client, (n, k) => `${n}/${mid.server[k] ?? 0}`).join(' '),
+          },
+        }
+      : {}),
+  };
+}
+
+/** The marks back as values (the HTML page reads them from the report, as from a saved --json). */
+export function parseMarks(m: MarksData): {
+  packets: Array<{ tMs: number; side: Side; type: string }>;
+  middle?: { fromMs: number; bucketMs: number; counts: Array<{ client: number; server: number }> };
+} {
+  const packets = m.packets
+    ? m.packets.split(', ').map((p) => {
+        const [t, s, type] = p.split(' ');
+        return { tMs: Number(t), side: (s === 's' ? 'server' : 'client') as Side, type: type ?? '?' };
+      })
+    : [];
+  const mid = m.middle;
+  return {
+    packets,
+    ...(mid
+      ? {
+          middle: {
+            fromMs: mid.fromMs,
+            bucketMs: mid.bucketMs,
+            counts: mid.counts
+              ? mid.counts.split(' ').map((x) => {
+                  const [a, b] = x.split('/');
+                  return { client: Number(a), server: Number(b) };
+                })
+              : [],
+          },
+        }
+      : {}),
   };
 }
 
@@ -232,6 +307,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     ...(input.filter ? { filter: input.filter } : {}),
     connections: conns,
     findings,
+    thresholds: input.thresholds ?? [],
   };
 
   const checks: Check[] = findings.map((f) => ({
@@ -280,13 +356,18 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     ...(decodeProblems.length ? { explanation: decodeProblems.join('; ') } : {}),
   });
 
+  for (const t of input.thresholds ?? []) checks.push(thresholdCheck(t));
+
   const view: Section[] = [];
   if (conns.length) {
+    // Six columns whose cells wrap between words, so the table fits 80 columns without cutting the one word
+    // that cannot wrap, the client's address (issue 13): the server's port goes on the line under it, the start
+    // time under the duration and each side's silence under how it ended.
     const rows = conns
       .slice(0, MAX_ROWS)
       .map((c) => [
         String(c.id),
-        `${c.client} → ${c.server.replace(/^.*:/, ':')}`,
+        `${c.client}\n→ ${c.server.replace(/^.*:/, ':')}`,
         c.clientId !== undefined
           ? c.clientId === ''
             ? '""'
@@ -294,10 +375,8 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
           : c.transport === 'tls'
             ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}`
             : '—',
-        `${c.startS.toFixed(1)}s`,
-        formatDuration(c.durationMs),
-        endText(c),
-        `${silentText(c.silentMs.client)} / ${silentText(c.silentMs.server)}`,
+        `${formatDuration(c.durationMs)}\nfrom ${c.startS.toFixed(1)}s`,
+        `${endText(c)}\nc ${silentText(c.silentMs.client)}\ns ${silentText(c.silentMs.server)}`,
         causeLabel(c.cause) +
           (c.idleMs !== undefined && c.cause.startsWith('idle')
             ? ` ${formatDuration(c.idleMs)}`
@@ -306,12 +385,13 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
               : ''),
       ]);
     if (conns.length > MAX_ROWS)
-      rows.push(['…', `${conns.length - MAX_ROWS} more (--json lists them all)`, '', '', '', '', '', '']);
+      rows.push(['…', `${conns.length - MAX_ROWS} more`, '(--json lists them all)', '', '', '']);
     view.push({
       kind: 'table',
       title: 'Connections',
-      head: ['#', 'client → server', 'client id', 'start', 'lasted', 'ended', 'silent c / s', 'cause'],
+      head: ['#', 'client → server', 'client id', 'lasted', 'ended, silent', 'cause'],
       rows,
+      whole: [0, 1],
     });
   }
 
@@ -351,6 +431,13 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
       summary: `${plural(mqttConns.length, 'connection')}, none ended badly`,
     };
   }
+  const failed = (input.thresholds ?? []).filter((t) => !t.pass);
+  if (failed.length && mqttConns.length)
+    verdict = {
+      status: 'failed',
+      exitCode: ExitCode.finding,
+      summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}`,
+    };
   if (input.interrupted && verdict.exitCode === ExitCode.ok)
     verdict = {
       status: 'interrupted',

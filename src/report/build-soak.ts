@@ -1,6 +1,7 @@
 /**
  * Build the soak report (live run or `report soak.jsonl`) from the pure summary. Pure.
  */
+import { thresholdCheck } from './threshold-check.js';
 import { formatHostPort, type MaskedTarget } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { ExitCode, UsageError } from '../errors.js';
@@ -170,16 +171,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       ...(f.hint ? { hint: withTarget(f.hint, i.target) } : {}),
     });
   }
-  for (const t of i.thresholds) {
-    checks.push({
-      id: `threshold.${t.id}`,
-      title: `--${t.id}`,
-      status: t.pass ? 'pass' : 'fail',
-      summary: t.text,
-      metrics: { limit: t.limit, actual: t.actual },
-      ...(t.pass ? {} : { explanation: t.text }),
-    });
-  }
+  for (const t of i.thresholds) checks.push(thresholdCheck(t));
   return {
     ...reportEnvelope({
       command: i.command,

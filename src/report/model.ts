@@ -38,7 +38,8 @@ export interface Verdict {
 
 /** Human-only presentation blocks; JSON consumers read `data` instead. */
 export type Section =
-  | { kind: 'table'; title: string; head: string[]; rows: string[][] }
+  /** `whole`: columns whose words are never cut (addresses); the other columns give way, long words broken. */
+  | { kind: 'table'; title: string; head: string[]; rows: string[][]; whole?: number[] }
   | { kind: 'pairs'; title: string; pairs: Array<[string, string]> }
   /** `code`: lines a user copies as they are (a snippet), never wrapped; other lines wrap between words. */
   | { kind: 'lines'; title: string; lines: string[]; code?: boolean };

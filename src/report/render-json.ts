@@ -1,7 +1,59 @@
+import { randomBytes } from 'node:crypto';
 import type { Report } from './model.js';
 
 /** The JSON document: everything but the human-only `view`. */
 export function renderJson(report: Report): string {
   const { view: _view, ...doc } = report;
   return JSON.stringify(doc, null, 2) + '\n';
+}
+
+/** Arrays longer than this are written element by element (analyze's connections of a 1 GB capture). */
+const STREAM_ARRAY_MIN = 256;
+/** Pieces are gathered up to about this many characters per write. */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * The same text as renderJson, in pieces: long arrays are stringified one element at a time, so the document
+ * of a 10,000-connection capture never exists as one string (issue 14: memory flat with the input's size).
+ * Pieces end between values, never inside a string, so the output's redactor still sees every secret whole.
+ */
+export function* renderJsonPieces(report: Report): Generator<string> {
+  const { view: _view, ...doc } = report;
+  // A random token no capture can guess stands in for each long array in the skeleton.
+  const token = `mqd-array-${randomBytes(8).toString('hex')}-`;
+  const held: unknown[][] = [];
+  const skeleton = JSON.stringify(
+    doc,
+    (_k, v: unknown) => {
+      if (Array.isArray(v) && v.length >= STREAM_ARRAY_MIN) {
+        held.push(v);
+        return `${token}${held.length - 1}`;
+      }
+      return v;
+    },
+    2,
+  );
+  const marker = new RegExp(`"${token}(\\d+)"`, 'g');
+  let at = 0;
+  let buf = '';
+  for (let m = marker.exec(skeleton); m; m = marker.exec(skeleton)) {
+    buf += skeleton.slice(at, m.index);
+    at = m.index + m[0].length;
+    const lineStart = skeleton.lastIndexOf('\n', m.index) + 1;
+    const indent = /^ */.exec(skeleton.slice(lineStart, m.index))![0];
+    const inner = `${indent}  `;
+    const arr = held[Number(m[1])]!;
+    buf += '[';
+    for (let i = 0; i < arr.length; i++) {
+      // As JSON.stringify does inside an array: undefined and functions become null.
+      const el = JSON.stringify(arr[i], null, 2) ?? 'null';
+      buf += `${i ? ',' : ''}\n${inner}${el.replace(/\n/g, `\n${inner}`)}`;
+      if (buf.length >= PIECE_CHARS) {
+        yield buf;
+        buf = '';
+      }
+    }
+    buf += `\n${indent}]`;
+  }
+  yield buf + skeleton.slice(at) + '\n';
 }

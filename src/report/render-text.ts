@@ -42,7 +42,7 @@ const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
  * Column widths that fit `width`: columns keep their natural width while the table fits; otherwise the widest
  * columns give up space (cell text then wraps) until it does. undefined = no wrapping needed.
  */
-export function fitColumns(rows: string[][], width: number): number[] | undefined {
+export function fitColumns(rows: string[][], width: number, whole: readonly number[] = []): number[] | undefined {
   const n = Math.max(0, ...rows.map((r) => r.length));
   const natural = Array.from(
     { length: n },
@@ -58,7 +58,13 @@ export function fitColumns(rows: string[][], width: number): number[] | undefine
     { length: n },
     (_, i) => Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(/[\s\n]+/).map(visible))) + 2,
   );
-  for (const floorOf of [(i: number) => Math.max(10, longestWord[i]!), () => 10]) {
+  // Columns kept whole stay at their longest word; the others then give way down to 10 (6 when some are kept
+  // whole: their long words are broken across lines by table() rather than cut).
+  const low = whole.length ? 6 : 10;
+  for (const floorOf of [
+    (i: number) => Math.max(10, longestWord[i]!),
+    (i: number) => (whole.includes(i) ? longestWord[i]! : low),
+  ]) {
     while (total > width) {
       let widest = -1;
       for (let i = 0; i < n; i += 1)
@@ -71,8 +77,22 @@ export function fitColumns(rows: string[][], width: number): number[] | undefine
   return widths;
 }
 
-function table(head: string[], c: ChalkInstance, rows: string[][], width: number): Table.Table {
-  const colWidths = fitColumns([head, ...rows], width);
+function table(
+  head: string[],
+  c: ChalkInstance,
+  rows: string[][],
+  width: number,
+  whole: readonly number[] = [],
+): Table.Table {
+  const colWidths = fitColumns([head, ...rows], width, whole);
+  if (colWidths && whole.length) {
+    // Outside the whole columns, a word wider than its column is broken across lines, not cut with "…".
+    const cut = (w: number, cell: string): string =>
+      cell.replace(new RegExp(`[^\\s]{${w + 1},}`, 'g'), (word) =>
+        word.match(new RegExp(`.{1,${w}}`, 'g'))!.join('\n'),
+      );
+    rows = rows.map((r) => r.map((cell, i) => (whole.includes(i) ? cell : cut(Math.max(1, colWidths[i]! - 2), cell))));
+  }
   const t = new Table({
     head: head.map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
@@ -130,7 +150,7 @@ export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDT
     .join('\n');
   switch (s.kind) {
     case 'table':
-      return `${title}\n${table(s.head, c, s.rows, width).toString()}`;
+      return `${title}\n${table(s.head, c, s.rows, width, s.whole).toString()}`;
     case 'pairs': {
       const keyWidth = Math.max(0, ...s.pairs.map(([k]) => k.length));
       const indent = ' '.repeat(keyWidth + 4);

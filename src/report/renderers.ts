@@ -4,7 +4,7 @@
  * one row here and, if it needs one, one option: the HTML renderer (report/render-html*) goes in as `html`.
  */
 import type { Report } from './model.js';
-import { renderJson } from './render-json.js';
+import { renderJson, renderJsonPieces } from './render-json.js';
 import { renderJunit } from './render-junit.js';
 import { renderText } from './render-text.js';
 
@@ -31,3 +31,8 @@ export const FORMATS = Object.keys(RENDERERS) as FormatName[];
 export function rendererFor(format: FormatName): Renderer {
   return RENDERERS[format];
 }
+
+/** Formats that can also be written in pieces (same text): a very large report never becomes one string. */
+export const PIECEWISE: Partial<Record<FormatName, (report: Report) => Iterable<string>>> = {
+  json: renderJsonPieces,
+};

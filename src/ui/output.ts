@@ -4,7 +4,7 @@
  * written passes through the redactor, so a secret registered once can never be printed.
  */
 import type { Report } from '../report/model.js';
-import { rendererFor, type FormatName } from '../report/renderers.js';
+import { PIECEWISE, rendererFor, type FormatName } from '../report/renderers.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -56,7 +56,9 @@ export function createOutput(opts: OutputOptions): Output {
     }
     return out;
   };
-  const render = rendererFor(opts.format ?? (opts.json ? 'json' : 'text'));
+  const format = opts.format ?? (opts.json ? 'json' : 'text');
+  const render = rendererFor(format);
+  const pieces = PIECEWISE[format];
   const stderr = guard(opts.stderr);
   const stdout = guard(opts.stdout);
   const err = (line: string) => stderr.write(redact(line) + '\n');
@@ -74,8 +76,11 @@ export function createOutput(opts: OutputOptions): Output {
       if (opts.verbose) err(line);
     },
     emit: (report) => {
-      const text = render(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) });
-      stdout.write(redact(text));
+      if (pieces) for (const piece of pieces(report)) stdout.write(redact(piece));
+      else
+        stdout.write(
+          redact(render(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) })),
+        );
       // A failure also gets its one line on stderr, in every format: `probe … > /dev/null` must not fail silently.
       if (report.error)
         err(`mqtt-doctor: ${report.verdict.summary}${report.error.hint ? ` (hint: ${report.error.hint})` : ''}`);

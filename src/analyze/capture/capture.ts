@@ -245,7 +245,9 @@ export class CaptureAnalyzer {
     this.stats.truncatedTail = this.reader.leftover;
     for (const t of this.live.values()) if (t !== CLOSED) this.done.push(t.finish());
     this.live.clear();
-    this.done.sort((x, y) => x.firstMs - y.firstMs || x.id - y.id);
-    return { stats: this.stats, connections: this.done };
+    // Handed over, not kept: once the caller has built its report, the records can go (memory on big captures).
+    const connections = this.done.sort((x, y) => x.firstMs - y.firstMs || x.id - y.id);
+    this.done = [];
+    return { stats: this.stats, connections };
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
+import { MarkLog, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
 export type Side = 'client' | 'server';
@@ -118,8 +119,12 @@ export interface Connection {
   closes: Partial<Record<Side, { kind: 'fin' | 'rst'; atMs: number }>>;
   events: ConnEvent[];
   eventsDropped: number;
+  /** Every MQTT packet's time, side and type, bounded (marks.ts); filled when the books close. */
+  marks: PacketMarks;
   notes: string[];
 }
+
+const NO_MARKS: PacketMarks = { total: 0, atMs: new Float64Array(0), code: new Uint8Array(0) };
 
 function newDir(): DirStats {
   return {
@@ -258,6 +263,7 @@ export class ConnTracker {
   private idlePending: { atMs: number; idleBeforeMs: number } | undefined;
   private lastAnyMs: number;
   private isn: Partial<Record<Side, number>> = {};
+  private markLog = new MarkLog();
   closed = false;
 
   constructor(id: number, client: Endpoint, server: Endpoint, first: TcpSegment, sawSyn: boolean) {
@@ -275,6 +281,7 @@ export class ConnTracker {
       closes: {},
       events: [],
       eventsDropped: 0,
+      marks: NO_MARKS,
       notes: [],
     };
     this.lastAnyMs = first.tsMs;
@@ -518,6 +525,7 @@ export class ConnTracker {
     const st = this.d[side];
     const at = st.nowMs;
     st.stats.mqtt[m.cmd] = (st.stats.mqtt[m.cmd] ?? 0) + 1;
+    this.markLog.add(at, m.cmd, side);
     if (side === 'client') {
       if (st.lastMqttMs !== undefined && c.mqtt) c.clientMaxGapMs = Math.max(c.clientMaxGapMs ?? 0, at - st.lastMqttMs);
       st.lastMqttMs = at;
@@ -601,6 +609,7 @@ export class ConnTracker {
       this.d[side].re.finish();
       c.pendingAcks[side] = this.pendingPub[side].size;
     }
+    c.marks = this.markLog.finish();
     c.ping.unanswered = this.pendingPing.length;
     if (this.pendingPing.length > 0) {
       c.ping.firstUnansweredMs = this.pendingPing[0]!;

@@ -6,6 +6,7 @@
  * resumes at the next segment that starts with a plausible packet.
  */
 import mqttPacket, { type Packet } from 'mqtt-packet';
+import { PACKET_TYPES } from './marks.js';
 
 /** What one MQTT packet in the capture looked like, whether mqtt-packet could read all of it or not. */
 export interface MqttSeen {
@@ -20,24 +21,8 @@ export interface MqttSeen {
   partial: boolean;
 }
 
-const CMD = [
-  'reserved',
-  'connect',
-  'connack',
-  'publish',
-  'puback',
-  'pubrec',
-  'pubrel',
-  'pubcomp',
-  'subscribe',
-  'suback',
-  'unsubscribe',
-  'unsuback',
-  'pingreq',
-  'pingresp',
-  'disconnect',
-  'auth',
-];
+/** Packet type names by number (marks.ts holds the one table). */
+const CMD: readonly string[] = PACKET_TYPES;
 
 /** Larger packets are not buffered whole: their first bytes are kept for the header fields, the rest skipped. */
 const MAX_BUFFERED_PACKET = 256 * 1024;

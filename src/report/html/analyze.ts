@@ -8,7 +8,8 @@
 import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import type { ConnEvent } from '../../analyze/capture/connections.js';
 import type { Cause } from '../../analyze/capture/diagnose.js';
-import type { AnalyzeData, ConnectionData } from '../build-analyze.js';
+import { MARK_HEAD, MARK_TAIL } from '../../analyze/capture/marks.js';
+import { parseMarks, type AnalyzeData, type ConnectionData } from '../build-analyze.js';
 import type { Report } from '../model.js';
 import type { Box } from './axes.js';
 import { WIDTH, barChart } from './charts.js';
@@ -231,6 +232,8 @@ const STYLE =
   `.am-disconnect{fill:var(--fg)}.am-fin{fill:var(--fg)}.am-rst{fill:var(--fail)}.am-warn{fill:var(--warn)}` +
   `.am-syn.sw,.am-connect.sw{background:var(--info)}.am-connack.sw{background:var(--pass)}.am-rst.sw,.am-refused.sw{background:var(--fail)}` +
   `.am-fin.sw,.am-disconnect.sw{background:var(--fg)}.am-warn.sw{background:var(--warn)}` +
+  `.pm-pub{fill:var(--info)}.pm-ack{fill:var(--pass)}.pm-ping{fill:var(--warn)}.pm-ctl{fill:var(--fg)}.pm-mid{fill:var(--muted)}` +
+  `.pm-pub.sw{background:var(--info)}.pm-ack.sw{background:var(--pass)}.pm-ping.sw{background:var(--warn)}.pm-ctl.sw{background:var(--fg)}.pm-mid.sw{background:var(--muted)}` +
   `.alive{fill:var(--up);opacity:.3}.silent{fill:url(#an-hatch)}.hatch{stroke:var(--muted);stroke-width:2}` +
   `.silent.sw{background:repeating-linear-gradient(45deg,var(--muted) 0 2px,transparent 2px 5px)}` +
   `.alive.sw{background:var(--up);opacity:.5}.midline{stroke:var(--muted);stroke-width:.6;opacity:.6}` +
@@ -299,6 +302,7 @@ function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): 
       const m = markOf(e);
       if (m) parts.push(shapeSvg(m.shape, at(e.tMs), mid, e.side === 'client', m.cls, `${fmtMs(e.tMs)}: ${m.tip}`));
     }
+    parts.push(packetMarks(c, at, mid));
     const endTip = `#${c.id} ended: ${endName(c)}. ${wireText(c.explanation, FINDING_MAX)}`;
     parts.push(
       `<rect class="end-mark ae-${c.cause}" x="${n1(x1 - 2)}" y="${n1(top + 2)}" width="4" height="${laneH - 4}"><title>${esc(endTip)}</title></rect>`,
@@ -307,12 +311,13 @@ function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): 
     return `<g class="lane" data-conn="${c.id}">${parts.join('')}</g>`;
   });
   const bad = lanes.filter((c) => c.severity === 'fail' || c.severity === 'warn').length;
+  const thin = thinned(lanes);
   const byCause = new Map<string, number>();
   for (const c of lanes) byCause.set(c.cause, (byCause.get(c.cause) ?? 0) + 1);
   const alt =
     `${lanes.length} connection${lanes.length === 1 ? '' : 's'} drawn${total > lanes.length ? ` of ${total} (the worst-ended; the rest are counted below)` : ''} over ${fmtMs(i.spanMs)}; ` +
     `${bad} ended badly. Ends: ${[...byCause].map(([k, v]) => `${k.replace(/-/g, ' ')} ${v}`).join(', ')}. ` +
-    `Marks above a lane's middle line came from the client, below from the server; hatching is a side's silence before the end. The time axis counts from the first packet.`;
+    `Marks above a lane's middle line came from the client, below from the server; small ticks are MQTT packets (${thin.drawn} drawn${thin.lanes ? `, ${thin.counted} more only counted: ${thinText(thin)}` : ', every one'}); hatching is a side's silence before the end. The time axis counts from the first packet.`;
   const causes = [...byCause.keys()] as Cause[];
   return chart({
     id: 'timeline',
@@ -330,9 +335,89 @@ function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): 
       ['am-disconnect', 'DISCONNECT ◆, FIN ▲ client / ▼ server'],
       ['am-rst', 'RST'],
       ['am-warn', 'unanswered PINGREQ / retransmissions / gap'],
+      ['pm-pub', 'PUBLISH'],
+      ['pm-ack', 'PUBACK / PUBREC / PUBREL / PUBCOMP'],
+      ['pm-ping', 'PINGREQ / PINGRESP'],
+      ['pm-ctl', 'other MQTT packets'],
+      ...(thin.lanes ? [['pm-mid', 'packets counted, not drawn one by one (darker: more)'] as [string, string]] : []),
       ...causes.map((k): [string, string] => [`ae-${k}`, `ended: ${k.replace(/-/g, ' ')}`]),
     ],
   });
+}
+
+/** How a packet type is drawn (css class, tick height). */
+function packetClass(type: string): { cls: string; h: number } {
+  if (type === 'publish') return { cls: 'pm-pub', h: 7 };
+  if (type === 'puback' || type === 'pubrec' || type === 'pubrel' || type === 'pubcomp') return { cls: 'pm-ack', h: 4 };
+  if (type === 'pingreq' || type === 'pingresp') return { cls: 'pm-ping', h: 5 };
+  return { cls: 'pm-ctl', h: 5 };
+}
+
+/**
+ * One tick per listed MQTT packet (client above the middle line, server below), and for a thinned connection the
+ * packets between its first and last listed ones as a strip shaded by count per time bucket.
+ */
+function packetMarks(c: ConnectionData, at: (tMs: number) => number, mid: number): string {
+  const m = parseMarks(c.marks);
+  const out: string[] = [];
+  if (m.middle) {
+    const { fromMs, bucketMs, counts } = m.middle;
+    const max = counts.reduce((x, k) => Math.max(x, k.client + k.server), 1);
+    counts.forEach((k, i) => {
+      const n = k.client + k.server;
+      if (n === 0) return;
+      const a = fromMs + i * bucketMs;
+      const x0 = at(a);
+      const w = Math.max(1, at(a + bucketMs) - x0);
+      out.push(
+        `<rect class="pm-mid" x="${n1(x0)}" y="${n1(mid - 3)}" width="${n1(w)}" height="6" opacity="${n1(0.25 + (0.75 * n) / max)}"><title>${esc(`${n} MQTT packets between +${fmtMs(a)} and +${fmtMs(a + bucketMs)} (client ${k.client}, server ${k.server}): counted, not drawn one by one`)}</title></rect>`,
+      );
+    });
+  }
+  for (const p of m.packets) {
+    const { cls, h } = packetClass(p.type);
+    const x = n1(at(p.tMs));
+    const y = p.side === 'client' ? mid - h : mid;
+    out.push(
+      `<rect class="pm ${cls}" x="${x}" y="${n1(y)}" width="1" height="${h}"><title>${esc(`+${fmtMs(p.tMs)}: ${p.type.toUpperCase()} from the ${p.side}`)}</title></rect>`,
+    );
+  }
+  return out.join('');
+}
+
+/** Lanes whose packets were not all listed, and how many packets are drawn / only counted. */
+function thinned(lanes: readonly ConnectionData[]): {
+  lanes: number;
+  drawn: number;
+  counted: number;
+  listedMax: number;
+} {
+  let n = 0;
+  let drawn = 0;
+  let counted = 0;
+  let listedMax = 0;
+  for (const c of lanes) {
+    drawn += c.marks.listed;
+    if (c.marks.total > c.marks.listed) {
+      n++;
+      counted += c.marks.total - c.marks.listed;
+      listedMax = Math.max(listedMax, c.marks.listed);
+    }
+  }
+  return { lanes: n, drawn, counted, listedMax };
+}
+
+function thinText(t: ReturnType<typeof thinned>): string {
+  return `on ${t.lanes} connection${t.lanes === 1 ? '' : 's'} with more than ${t.listedMax} packets, the first ${MARK_HEAD} and the last ${MARK_TAIL} are drawn and the ${t.counted} in between are shaded by count per time span`;
+}
+
+/** Said on the page, not only in the text alternative: a thinned lane must not read as "these were all the packets". */
+function marksNote(lanes: readonly ConnectionData[]): string {
+  const t = thinned(lanes);
+  const text = t.lanes
+    ? `Packet marks thinned: ${thinText(t)}. ${t.drawn} of ${t.drawn + t.counted} MQTT packets are drawn one by one.`
+    : `Packet marks: all ${t.drawn} MQTT packets of the drawn connections are drawn one by one.`;
+  return `<p class="marks-note" data-thinned="${t.lanes}">${esc(text)}</p>`;
 }
 
 function restSummary(rest: ConnectionData[]): string {
@@ -360,7 +445,11 @@ export function renderAnalyzeHtml(i: AnalyzeHtmlInput): string {
   return page(
     i.header,
     [
-      { title: 'Timeline', html: STYLE + timeline(i, lanes, i.connections.length) + restSummary(rest) },
+      {
+        title: 'Timeline',
+        html:
+          STYLE + timeline(i, lanes, i.connections.length) + (lanes.length ? marksNote(lanes) : '') + restSummary(rest),
+      },
       { title: 'Findings', html: findingsList(i.findings) },
     ],
     i.generator,

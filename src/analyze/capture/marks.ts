@@ -1,0 +1,152 @@
+/**
+ * Packet marks of one connection, in bounded memory: the time, side and type of the first MARK_HEAD and the last
+ * MARK_TAIL MQTT packets exactly, and every packet between them counted per time bucket (per side). Pure.
+ *
+ * Why first and last rather than a reservoir sample: a connection's story sits at its ends (CONNECT, the first
+ * pings, then the cadence and silence before the close the diagnosis is about), a random sample would drop
+ * exactly those and differ from run to run; the middle is summarised truthfully by counts, and a reader (the
+ * HTML page, a jq script) is told how many packets were not listed one by one.
+ *
+ * Memory: two typed arrays of MARK_HEAD + MARK_TAIL slots (9 bytes each) and, only once a packet falls out of
+ * the tail, MARK_BUCKETS × 2 counters. The bucket width starts at 10 ms and doubles (pairs merged) when a
+ * packet lands past the last bucket, so any connection length fits in the same counters.
+ */
+
+export const MARK_HEAD = 24;
+export const MARK_TAIL = 24;
+export const MARK_BUCKETS = 32;
+const FIRST_BUCKET_MS = 10;
+
+/** MQTT control packet type names by their number (MQTT 5 §2.1.2 Table 2-1); 0 is reserved. */
+export const PACKET_TYPES = [
+  'reserved',
+  'connect',
+  'connack',
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'subscribe',
+  'suback',
+  'unsubscribe',
+  'unsuback',
+  'pingreq',
+  'pingresp',
+  'disconnect',
+  'auth',
+] as const;
+export type PacketType = (typeof PACKET_TYPES)[number];
+
+const TYPE_CODE: Record<string, number> = Object.fromEntries(PACKET_TYPES.map((n, i) => [n, i]));
+/** Bit set in a mark's code when the server sent it. */
+const SERVER = 0x10;
+
+/** What a finished connection keeps: its marks, trimmed to what was filled. */
+export interface PacketMarks {
+  /** MQTT packets the connection carried (both sides). */
+  total: number;
+  /** Kept packets in time order: capture time (ms since the epoch) … */
+  atMs: Float64Array;
+  /** … and packet type number | 0x10 when the server sent it. */
+  code: Uint8Array;
+  /** The packets between the kept head and tail, counted per bucket; absent when none was left out. */
+  middle?: { fromMs: number; bucketMs: number; client: Uint32Array; server: Uint32Array };
+}
+
+export function markSide(code: number): 'client' | 'server' {
+  return code & SERVER ? 'server' : 'client';
+}
+
+export function markType(code: number): PacketType {
+  return PACKET_TYPES[code & 0x0f]!;
+}
+
+export class MarkLog {
+  total = 0;
+  private atMs: Float64Array | undefined;
+  private code: Uint8Array | undefined;
+  /** Tail ring (slots MARK_HEAD…): index of its oldest entry, and its length. */
+  private ring0 = 0;
+  private ringLen = 0;
+  private mid: { fromMs: number; bucketMs: number; c: Uint32Array } | undefined;
+
+  add(atMs: number, type: string, side: 'client' | 'server'): void {
+    const code = (TYPE_CODE[type] ?? 0) | (side === 'server' ? SERVER : 0);
+    if (!this.atMs || !this.code) {
+      this.atMs = new Float64Array(MARK_HEAD + MARK_TAIL);
+      this.code = new Uint8Array(MARK_HEAD + MARK_TAIL);
+    }
+    const n = this.total++;
+    if (n < MARK_HEAD) {
+      this.atMs[n] = atMs;
+      this.code[n] = code;
+      return;
+    }
+    let slot: number;
+    if (this.ringLen < MARK_TAIL) {
+      slot = MARK_HEAD + ((this.ring0 + this.ringLen) % MARK_TAIL);
+      this.ringLen++;
+    } else {
+      // The oldest of the tail is now a middle packet: count it, reuse its slot.
+      slot = MARK_HEAD + this.ring0;
+      this.count(this.atMs[slot]!, this.code[slot]!);
+      this.ring0 = (this.ring0 + 1) % MARK_TAIL;
+    }
+    this.atMs[slot] = atMs;
+    this.code[slot] = code;
+  }
+
+  private count(atMs: number, code: number): void {
+    const m = (this.mid ??= { fromMs: atMs, bucketMs: FIRST_BUCKET_MS, c: new Uint32Array(MARK_BUCKETS * 2) });
+    // Captures can step back in time a little (several interfaces, clock steps): such a packet joins bucket 0.
+    let i = Math.max(0, Math.floor((atMs - m.fromMs) / m.bucketMs));
+    while (i >= MARK_BUCKETS) {
+      // Double the width: bucket k takes old buckets 2k and 2k+1 (both sides).
+      for (let k = 0; k < MARK_BUCKETS; k++) {
+        for (const s of [0, MARK_BUCKETS]) {
+          const a = 2 * k < MARK_BUCKETS ? m.c[s + 2 * k]! + m.c[s + 2 * k + 1]! : 0;
+          m.c[s + k] = a;
+        }
+      }
+      m.bucketMs *= 2;
+      i = Math.floor((atMs - m.fromMs) / m.bucketMs);
+    }
+    m.c[(code & SERVER ? MARK_BUCKETS : 0) + i]!++;
+  }
+
+  /** The marks in time order, trimmed (the log itself can be dropped after this). */
+  finish(): PacketMarks {
+    const kept = Math.min(this.total, MARK_HEAD) + this.ringLen;
+    const atMs = new Float64Array(kept);
+    const code = new Uint8Array(kept);
+    const head = Math.min(this.total, MARK_HEAD);
+    if (this.atMs && this.code) {
+      atMs.set(this.atMs.subarray(0, head));
+      code.set(this.code.subarray(0, head));
+      for (let j = 0; j < this.ringLen; j++) {
+        const slot = MARK_HEAD + ((this.ring0 + j) % MARK_TAIL);
+        atMs[head + j] = this.atMs[slot]!;
+        code[head + j] = this.code[slot]!;
+      }
+    }
+    const m = this.mid;
+    let used = 0;
+    if (m) for (let k = 0; k < MARK_BUCKETS; k++) if (m.c[k]! + m.c[MARK_BUCKETS + k]! > 0) used = k + 1;
+    return {
+      total: this.total,
+      atMs,
+      code,
+      ...(m
+        ? {
+            middle: {
+              fromMs: m.fromMs,
+              bucketMs: m.bucketMs,
+              client: m.c.slice(0, used),
+              server: m.c.slice(MARK_BUCKETS, MARK_BUCKETS + used),
+            },
+          }
+        : {}),
+    };
+  }
+}
