@@ -3,9 +3,11 @@
  * report → exit code. Heavy modules (mqtt, prom-client, the runner) are imported inside the steps.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
 import { describeReconnectPolicy } from '../config/reconnect.js';
 import { soakClientIds, soakPlan, type SoakPlan } from '../config/soak.js';
+import { budgetLine, connectionBudget, parseLocalAddresses, type ConnectionBound } from '../config/source-address.js';
 import { formatTarget, maskTarget, type Target } from '../config/target.js';
 import { UsageError } from '../errors.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
@@ -17,7 +19,13 @@ import { watchSoakKeys } from '../ui/soak-keys.js';
 import { VERSION } from '../version.js';
 import { defineCommand, type CommandContext } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
-import { checkJunitPath, withSoakRunOptions, withSoakThresholdOptions, writeJunit } from './soak-options.js';
+import {
+  checkJunitPath,
+  withSoakRunOptions,
+  withSoakScaleOptions,
+  withSoakThresholdOptions,
+  writeJunit,
+} from './soak-options.js';
 import { soakPictures, withHtmlOption } from './html-option.js';
 
 /** Disconnects kept for the report's event list (a long run keeps only these in memory). */
@@ -32,7 +40,9 @@ export const soakCommand = defineCommand({
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
     withHtmlOption(
-      withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+      withSoakScaleOptions(
+        withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+      ),
     )
       .example(
         '$0 soak --embedded -d 1m',
@@ -69,6 +79,7 @@ export const soakCommand = defineCommand({
     }
     const plan = soakPlan(args);
     checkJunitPath(args.junit);
+    const sources = await sourcePlan(args, conn, ctx);
     // Parse the impair spec before anything starts, so bad input fails first.
     const impair =
       args.impair !== undefined
@@ -86,7 +97,7 @@ export const soakCommand = defineCommand({
         args,
         plan,
         conn,
-        { runId, info, shown: shown.target },
+        { runId, info, shown: shown.target, sources },
         outputs,
         ctx,
         cleanups,
@@ -115,6 +126,54 @@ export const soakCommand = defineCommand({
 });
 
 type SoakArgs = Parameters<typeof soakCommand.run>[0];
+
+interface SourcePlan {
+  addresses: string[] | undefined;
+  /** The bound on connections that binds this run (ports, open files, broker), when one is known. */
+  bound: ConnectionBound | undefined;
+}
+
+/**
+ * --local-address and the connection budget, before anything connects: every source address must be this
+ * host's and of the target's family; the bound that will stop the fleet is said now, not found mid-ramp.
+ */
+async function sourcePlan(args: SoakArgs, conn: ConnectionConfig, ctx: CommandContext): Promise<SourcePlan> {
+  const addresses = args['local-address'] !== undefined ? parseLocalAddresses(args['local-address']) : undefined;
+  const brokerMax = args['broker-max-connections'];
+  if (brokerMax !== undefined && (!Number.isInteger(brokerMax) || brokerMax < 1))
+    throw new UsageError(
+      `--broker-max-connections ${brokerMax} is not a whole number ≥ 1`,
+      'e.g. --broker-max-connections 10000',
+    );
+  const { readHostLimits, firstUnusableAddress } = await import('../measure/soak/host-limits.js');
+  if (addresses) {
+    const targetFamily = isIP(conn.target.host);
+    const other = targetFamily === 0 ? undefined : addresses.find((a) => isIP(a) !== targetFamily);
+    if (other !== undefined)
+      throw new UsageError(
+        `--local-address ${other}: an IPv${isIP(other)} source cannot reach the IPv${targetFamily} target ${conn.target.host}`,
+        'use source addresses of the target’s family',
+      );
+    const bad = await firstUnusableAddress(addresses);
+    if (bad)
+      throw new UsageError(
+        `--local-address ${bad.address}: not an address of this host (${bad.code})`,
+        'list them with `ip -brief address` (on Linux every 127.x.y.z is on loopback)',
+      );
+  }
+  const budget = connectionBudget({
+    clients: args.clients,
+    sourceAddresses: addresses?.length ?? 1,
+    workers: 1,
+    limits: readHostLimits(),
+    brokerMaxConnections: brokerMax,
+  });
+  const line = budgetLine(args.clients, budget);
+  // Said when it matters: the fleet is over a bound or within half of one, or the user spread the sources.
+  if (line && (addresses || !budget.fits || 2 * args.clients >= (budget.binding?.limit ?? Infinity)))
+    ctx.out.note(line);
+  return { addresses, bound: budget.binding };
+}
 
 /** Start the embedded broker and/or the impair proxy when asked; returns the target to show. */
 async function stage(
@@ -218,7 +277,7 @@ async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: { runId: string; info: SoakRunInfo; shown: Target },
+  run: { runId: string; info: SoakRunInfo; shown: Target; sources: SourcePlan },
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -270,6 +329,8 @@ async function measure(
     drainMs: 3000,
     readyTimeoutMs: conn.connectTimeoutMs,
     ...(plan.stopAfterRefusals !== undefined ? { stopAfterRefusals: plan.stopAfterRefusals } : {}),
+    ...(run.sources.addresses ? { localAddresses: run.sources.addresses } : {}),
+    ...(run.sources.bound ? { bound: run.sources.bound } : {}),
     info: run.info,
     signal: ctx.signal,
     onEvent,
