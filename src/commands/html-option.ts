@@ -57,18 +57,17 @@ export function soakPictures(htmlPath: string | undefined) {
   };
 }
 
-/** `report FILE --html`: the page from the JSONL text the report was built from. */
-export async function writeSoakHtmlFromText(
+/** `report FILE… --html`: the page from the events the report was built from (merged shards: the whole run). */
+export async function writeSoakHtmlFromEvents(
   htmlPath: string | undefined,
   report: Report<SoakData>,
-  text: string,
+  events: readonly SoakEvent[],
   out: { redact(text: string): string },
 ): Promise<void> {
   if (htmlPath === undefined) return;
-  const { parseSoakLines } = await import('../analyze/soak/events.js');
   const { soakHtmlInput } = await import('../report/html/soak-data.js');
   const { renderSoakHtml } = await import('../report/html/soak.js');
-  writeHtml(htmlPath, renderSoakHtml(soakHtmlInput(report, parseSoakLines(text).events)), out);
+  writeHtml(htmlPath, renderSoakHtml(soakHtmlInput(report, events)), out);
 }
 
 export async function writeProbeHtml(

@@ -40,7 +40,12 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
       type: 'string',
       describe: 'Stop after this long (default: until Ctrl-C / SIGTERM)',
     })
-    .option('clients', { alias: 'n', type: 'number', default: 1, describe: 'Number of clients in this process' })
+    .option('clients', {
+      alias: 'n',
+      type: 'number',
+      default: 1,
+      describe: 'Number of clients (with --shard: of the whole fleet)',
+    })
     .option('ramp', { type: 'string', default: '100/s', describe: 'Start clients at this rate (0 = all at once)' })
     .option('rate', {
       type: 'string',
@@ -90,7 +95,8 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
     .option('out', {
       alias: 'o',
       type: 'string',
-      describe: 'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`)',
+      describe:
+        'Write events and checkpoints as JSONL (read it back with `mqtt-doctor report`); {shard} is replaced by the shard index',
     })
     .option('checkpoint', { type: 'string', default: '30s', describe: 'Write a summary line to --out this often' })
     .option('flap-threshold', {
@@ -105,6 +111,20 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
     })
     .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
     .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
+    .option('shard', {
+      type: 'string',
+      describe:
+        'Run shard I of N (0-based) of a fleet of -n clients: clients floor(n·I/N) to floor(n·(I+1)/N) − 1 (also MQTT_DOCTOR_SHARD_COUNT=N with JOB_COMPLETION_INDEX=I)',
+    })
+    .option('run-id', {
+      type: 'string',
+      describe:
+        'Id of the run, in client ids, topics and --out (default: random); every shard of one run gives the same',
+    })
+    .option('start-at', {
+      type: 'string',
+      describe: 'Wait until this time before the first connect (ISO 8601 like 2026-12-02T08:00:00Z, or epoch ms)',
+    })
     .option('same-client-id', {
       type: 'boolean',
       default: false,

@@ -6,9 +6,17 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
 import { describeReconnectPolicy } from '../config/reconnect.js';
-import { soakClientIds, soakPlan, type SoakPlan } from '../config/soak.js';
+import {
+  shardOutPath,
+  soakClientIds,
+  soakPlan,
+  soakShardPlan,
+  type SoakPlan,
+  type SoakShardPlan,
+} from '../config/soak.js';
 import { budgetLine, connectionBudget, parseLocalAddresses, type ConnectionBound } from '../config/source-address.js';
 import { formatTarget, maskTarget, type Target } from '../config/target.js';
+import { formatDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
 import type { SoakSummary } from '../analyze/soak/summary.js';
@@ -78,6 +86,7 @@ export const soakCommand = defineCommand({
       );
     }
     const plan = soakPlan(args);
+    const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
     checkJunitPath(args.junit);
     const sources = await sourcePlan(args, conn, ctx);
     // Parse the impair spec before anything starts, so bad input fails first.
@@ -90,14 +99,14 @@ export const soakCommand = defineCommand({
     try {
       const shown = await stage(conn, impair, ctx, cleanups);
       conn = shown.conn; // the embedded broker's or the proxy's address
-      const runId = randomBytes(8).toString('hex');
+      const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
-      const outputs = await openOutputs(args, ctx, cleanups);
+      const outputs = await openOutputs(args, sharding, ctx, cleanups);
       const { summary, reason, recent } = await measure(
         args,
         plan,
         conn,
-        { runId, info, shown: shown.target, sources },
+        { runId, info, shown: shown.target, sharding, sources },
         outputs,
         ctx,
         cleanups,
@@ -229,16 +238,24 @@ interface Outputs {
 }
 
 /** --out (JSONL) and --metrics-port (Prometheus): opened before the run so a bad path fails first. */
-async function openOutputs(args: SoakArgs, ctx: CommandContext, cleanups: Cleanup[]): Promise<Outputs> {
+async function openOutputs(
+  args: SoakArgs,
+  sharding: SoakShardPlan,
+  ctx: CommandContext,
+  cleanups: Cleanup[],
+): Promise<Outputs> {
   let writer: Outputs['writer'];
   if (args.out !== undefined) {
     const { openJsonlWriter } = await import('../measure/soak/jsonl-writer.js');
-    const out = args.out;
+    const out = shardOutPath(args.out, sharding.shard);
     try {
-      const w = openJsonlWriter(out, (err) =>
-        ctx.out.note(
-          `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
-        ),
+      const w = openJsonlWriter(
+        out,
+        (err) =>
+          ctx.out.note(
+            `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
+          ),
+        sharding.shard,
       );
       cleanups.push(() => w.close());
       writer = w;
@@ -258,6 +275,7 @@ async function openOutputs(args: SoakArgs, ctx: CommandContext, cleanups: Cleanu
         host: args['metrics-host'],
         port: args['metrics-port'],
         snapshot: () => snapshot?.(),
+        ...(sharding.shard ? { shard: sharding.shard.index } : {}),
       });
     } catch (err) {
       throw new UsageError(
@@ -277,7 +295,7 @@ async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: { runId: string; info: SoakRunInfo; shown: Target; sources: SourcePlan },
+  run: { runId: string; info: SoakRunInfo; shown: Target; sharding: SoakShardPlan; sources: SourcePlan },
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -290,7 +308,9 @@ async function measure(
     sessionExpiryS: plan.sessionExpiryS,
     payloadBytes: plan.payloadBytes,
   });
-  const starting = `soak: starting ${args.clients} client${args.clients === 1 ? '' : 's'} → ${formatTarget(run.shown)}`;
+  const { shard, slice } = run.sharding;
+  const clients = slice.to - slice.from;
+  const starting = `soak: starting ${clients} client${clients === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count}: clients ${slice.from}–${slice.to - 1} of ${args.clients})` : ''} → ${formatTarget(run.shown)}`;
   const status = await startStatus(ctx.out, starting);
   cleanups.push(() => status.stop());
   // A log (not a terminal) gets the start as its first line too; a spinner already shows it.
@@ -308,12 +328,14 @@ async function measure(
     const line = narrate?.(ev);
     if (line !== undefined) status.line(line);
   };
+  await waitForStart(run.sharding.startAt, status, ctx);
   const soak = await startSoak({
     url,
     mqttOptions: options,
     runId: run.runId,
-    clients: args.clients,
-    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id']),
+    clients,
+    firstClient: slice.from,
+    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], slice),
     rampPerS: plan.rampPerS,
     qos: plan.qos,
     ratePerS: plan.ratePerS,
@@ -343,6 +365,23 @@ async function measure(
   stopUi();
   status.stop();
   return { summary, reason, recent };
+}
+
+/**
+ * --start-at: shards started by hand or by a scheduler wait for one agreed time, so they start together
+ * without a coordinator. Ctrl-C while waiting ends the run at once (nothing measured: an interrupted report).
+ */
+async function waitForStart(startAt: SoakShardPlan['startAt'], status: Status, ctx: CommandContext): Promise<void> {
+  if (!startAt) return;
+  const at = new Date(startAt.atMs).toISOString();
+  const waitMs = startAt.atMs - Date.now();
+  if (waitMs <= 0) {
+    ctx.out.note(`mqtt-doctor: --start-at ${at} has passed: starting now`);
+    return;
+  }
+  status.line(`soak: waiting until ${at} to start (${formatDuration(waitMs)})`);
+  const { sleep } = await import('../measure/sleep.js');
+  await sleep(waitMs, ctx.signal);
 }
 
 /** The status line (every second on a terminal, every minute in a log) and the on-demand summary. */

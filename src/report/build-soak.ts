@@ -17,6 +17,13 @@ import {
 } from '../analyze/soak/events.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../analyze/soak/summary.js';
 import {
+  groupShardStreams,
+  mergeShards,
+  shardSetProblem,
+  withTimelines,
+  type ShardStatus,
+} from '../analyze/soak/merge.js';
+import {
   checkThresholds,
   soakFindings,
   type SoakFinding,
@@ -48,6 +55,8 @@ export interface SoakData {
   thresholds: ThresholdResult[];
   recentDisconnects: Array<Extract<SoakEvent, { type: 'disconnect' | 'connect-failed' }>>;
   source?: SoakSource;
+  /** A run merged from shards (`report FILE…`): every shard 0..count−1, finished, killed or missing. */
+  shards?: { count: number; list: ShardStatus[] };
 }
 
 export interface SoakReportInput {
@@ -67,6 +76,7 @@ export interface SoakReportInput {
   source?: SoakSource | undefined;
   /** Text report only: connected clients over time as one line of block characters. */
   connectedStrip?: string | undefined;
+  shards?: SoakData['shards'];
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -175,6 +185,7 @@ export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
       thresholds: i.thresholds,
       recentDisconnects: i.recentDisconnects,
       ...(i.source ? { source: i.source } : {}),
+      ...(i.shards ? { shards: i.shards } : {}),
     },
     verdict: soakVerdict(i),
     view: soakView(i),
@@ -342,6 +353,7 @@ function soakView(i: SoakReportInput): Section[] {
           'session',
           `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
         ],
+        ...(i.shards ? [['shards', shardsText(i.shards)] as [string, string]] : []),
         ...(i.source ? [['source', sourceText(i.source)] as [string, string]] : []),
       ],
     },
@@ -537,6 +549,17 @@ function soakView(i: SoakReportInput): Section[] {
   return view;
 }
 
+/** "4: all finished" or "4: 2 finished; killed 1; missing 3". */
+function shardsText(sh: NonNullable<SoakData['shards']>): string {
+  const of = (state: ShardStatus['state']) => sh.list.filter((x) => x.state === state).map((x) => x.index);
+  const finished = of('finished');
+  if (finished.length === sh.count) return `${sh.count}: all finished`;
+  const parts = [`${finished.length} finished`];
+  if (of('killed').length) parts.push(`killed (no end line) ${of('killed').join(', ')}`);
+  if (of('missing').length) parts.push(`missing ${of('missing').join(', ')}`);
+  return `${sh.count}: ${parts.join('; ')}`;
+}
+
 function sourceText(src: SoakSource): string {
   const parts = [`${src.file}: ${plural(src.events, 'event')}`];
   if (src.badLines) parts.push(`${plural(src.badLines, 'unreadable line')}`);
@@ -575,19 +598,7 @@ export function buildSoakFromFile(
   const at = r.end?.t ?? r.lastEventMs ?? r.start.t;
   const last = r.last?.summary;
   const connections = summarizeConnections(r.timelines, at, info.flapThresholdMs);
-  const byClient = new Map(r.timelines.map((t) => [t.client, t]));
-  const perClient = (last?.perClient ?? []).map((row) => {
-    const tl = byClient.get(row.client);
-    return tl
-      ? {
-          ...row,
-          connects: tl.connects,
-          reconnects: tl.reconnects,
-          downtimeMs: tl.downtimeMs(at),
-          connected: tl.connected,
-        }
-      : row;
-  });
+  const perClient = withTimelines(last?.perClient ?? [], r.timelines, at);
   const messages = last?.messages ?? summarizeMessages([], at, 0, new LatencyHistogram());
   const summary: SoakSummary = {
     atMs: at,
@@ -621,4 +632,80 @@ export function buildSoakFromFile(
       lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
     },
   });
+}
+
+/** One file's text as `report` read it. */
+export interface SoakFileText {
+  file: string;
+  text: string;
+}
+
+/**
+ * `report a.jsonl b.jsonl …` (or a folder): the lines of every file grouped by run id and shard, whichever
+ * file holds them, and the shards of the one run merged (analyze/soak/merge.ts). One file of an unsharded
+ * run reads as `buildSoakFromFile` always did. Returns the events the run's picture draws. Throws
+ * UsageError for files of several runs, the same shard twice, or no soak file at all.
+ */
+export function buildSoakFromFiles(
+  files: readonly SoakFileText[],
+  thresholds: SoakThresholds,
+  version: string,
+): { report: Report<SoakData>; events: SoakEvent[] } {
+  const parsed = files.map((f) => ({ file: f.file, ...parseSoakLines(f.text) }));
+  const only = parsed[0];
+  if (parsed.length === 1 && only && !only.events.some((e) => e.shard !== undefined)) {
+    const f = files[0] as SoakFileText;
+    return { report: buildSoakFromFile(f.text, f.file, thresholds, version), events: only.events };
+  }
+  const g = groupShardStreams(parsed);
+  const dup = g.duplicates[0];
+  if (dup)
+    throw new UsageError(
+      `${dup.index === undefined ? `run ${dup.runId}` : `shard ${dup.index} of run ${dup.runId}`} is in more than one file: ${dup.files.join(', ')}`,
+      'give each shard file once',
+    );
+  if (g.streams.length === 0) {
+    const newer = parsed.find((p) => p.newerVersion !== undefined);
+    if (newer)
+      throw new UsageError(
+        `${newer.file} was written by a newer mqtt-doctor (file version ${newer.newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`,
+        'upgrade mqtt-doctor to read it',
+      );
+    throw new UsageError(
+      `${files.map((f) => f.file).join(', ')}: not a soak file (no start line)`,
+      'give the files written by `mqtt-doctor soak --out FILE`',
+    );
+  }
+  const problem = shardSetProblem(g.streams);
+  if (problem) throw new UsageError(problem, 'give the files of one run (they share a --run-id)');
+  const m = mergeShards(g.streams);
+  const end: SoakEnd = m.end;
+  const newerVersion = parsed.find((p) => p.newerVersion !== undefined)?.newerVersion;
+  const lastEventMs = Math.max(...m.shards.map((x) => x.lastEventMs ?? Number.NEGATIVE_INFINITY));
+  return {
+    events: m.events,
+    report: buildSoakReport({
+      command: 'report',
+      version,
+      startedAt: new Date(m.startedMs).toISOString(),
+      finishedAt: new Date(m.atMs).toISOString(),
+      runId: m.runId,
+      info: m.info,
+      end,
+      summary: m.summary,
+      thresholds: checkThresholds(m.summary, thresholds),
+      findings: [...m.findings, ...soakFindings(m.summary, { ratePerS: m.info.ratePerS, end })],
+      recentDisconnects: m.recentDisconnects,
+      connectedStrip: connectedStripFromEvents(m.events, m.startedMs, m.atMs, m.summary.clients),
+      shards: { count: m.shardCount, list: m.shards },
+      source: {
+        file: files.map((f) => f.file).join(', '),
+        events: parsed.reduce((n, p) => n + p.events.length, 0),
+        badLines: parsed.reduce((n, p) => n + p.badLines, 0) + g.orphans,
+        complete: m.shards.every((x) => x.state === 'finished'),
+        ...(newerVersion !== undefined ? { newerVersion } : {}),
+        lastEventAt: Number.isFinite(lastEventMs) ? new Date(lastEventMs).toISOString() : null,
+      },
+    }),
+  };
 }

@@ -39,7 +39,16 @@ export interface SoakRunInfo {
  * the run. `t` is wall-clock ms since the epoch.
  */
 export type SoakEvent =
-  | { type: 'start'; v: number; t: number; runId: string; info: SoakRunInfo }
+  | { type: 'start'; v: number; t: number; runId: string; info: SoakRunInfo; shard?: ShardTag }
+  | (SoakRecord & { shard?: number });
+
+/** A sharded run's start line names its shard; every other line carries `shard: index` (see analyze/soak/merge.ts). */
+export interface ShardTag {
+  index: number;
+  count: number;
+}
+
+type SoakRecord =
   | { type: 'client'; t: number; client: number; clientId: string }
   | { type: 'connect'; t: number; client: number; attempt: number; sessionPresent: boolean; sessionExpected: boolean }
   | {
@@ -201,6 +210,9 @@ function validSummary(x: unknown): boolean {
   );
 }
 
+const validShardTag = (s: unknown): boolean =>
+  isObj(s) && int(s.index) && int(s.count) && s.count >= 1 && s.index < s.count;
+
 const failure = (e: Obj): boolean =>
   int(e.client) &&
   str(e.cause) &&
@@ -227,6 +239,7 @@ const VALID: Record<SoakEvent['type'], (e: Obj) => boolean> = {
  */
 export function validateSoakEvent(x: unknown): SoakEvent | undefined {
   if (!isObj(x) || !str(x.type) || !num(x.t) || !Object.hasOwn(VALID, x.type)) return undefined;
+  if (x.type === 'start' ? !opt(x.shard, validShardTag) : !opt(x.shard, int)) return undefined;
   return VALID[x.type as SoakEvent['type']](x) ? (x as unknown as SoakEvent) : undefined;
 }
 

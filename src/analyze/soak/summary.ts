@@ -296,6 +296,11 @@ export function clientRows(
       connected: tl.connected,
     };
   });
+  return worstClientRows(rows, limit);
+}
+
+/** All rows when few, else the worst: most lost, then most reconnects, then longest down. */
+export function worstClientRows(rows: ClientRow[], limit = MAX_CLIENT_ROWS): ClientRow[] {
   if (rows.length <= limit) return rows;
   return [...rows]
     .sort(

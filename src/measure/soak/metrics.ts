@@ -18,9 +18,14 @@ export async function startSoakMetrics(opts: {
   host: string;
   port: number;
   snapshot: () => SoakSummary | undefined;
+  /** A sharded soak: every series carries `shard="I"`, so a dashboard can sum the shards (or tell them apart). */
+  shard?: number;
 }): Promise<SoakMetrics> {
   const prom = await import('prom-client');
   const registry = new prom.Registry();
+  // prom-client Registry.setDefaultLabels adds the label to every metric of this registry
+  // (https://github.com/siimon/prom-client#default-labels-segmented-by-registry).
+  if (opts.shard !== undefined) registry.setDefaultLabels({ shard: String(opts.shard) });
   const registers = [registry];
   const connected = new prom.Gauge({
     name: 'mqtt_doctor_soak_clients_connected',

@@ -33,6 +33,11 @@ export interface SoakRunOptions {
   clients: number;
   /** Client ids: `${prefix}-${index}` (or exactly prefix when clients = 1 and sameId). */
   clientIds: string[];
+  /**
+   * Global index of this process's first client (a shard runs the slice [firstClient, firstClient + clients)
+   * of the fleet): events, topics and message payloads use the global index, so shards never collide.
+   */
+  firstClient?: number;
   rampPerS: number;
   qos: 0 | 1 | 2;
   ratePerS: number;
@@ -203,9 +208,10 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   idCount.forEach((n, id) => {
     if (n < 2) idCount.delete(id);
   });
-  const startClient = (i: number) => {
+  const startClient = (local: number) => {
     const t = now();
-    const clientId = o.clientIds[i] ?? `${o.runId}-${i}`;
+    const i = (o.firstClient ?? 0) + local;
+    const clientId = o.clientIds[local] ?? `${o.runId}-${i}`;
     const timeline = new ConnectionTimeline(i, t, o.flapThresholdMs);
     const seq = new SeqTracker(o.lossGraceMs, maxPending);
     timelines.push(timeline);
