@@ -170,3 +170,12 @@ export function withSoakScaleOptions<T>(y: Argv<T>) {
       describe: 'The broker’s connection limit, when known (e.g. mosquitto max_connections): counted in the budget',
     });
 }
+
+/** `--workers K`, beside --local-address (scaling on one machine). */
+export function withSoakWorkersOption<T>(y: Argv<T>) {
+  return y.option('workers', {
+    type: 'number',
+    describe:
+      'Run the clients in K worker processes, merged into one status line, one --out file and one report (default: 1, or one per core from -n 2000)',
+  });
+}

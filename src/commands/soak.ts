@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
 import { describeReconnectPolicy } from '../config/reconnect.js';
 import {
@@ -15,11 +16,13 @@ import {
   type SoakShardPlan,
 } from '../config/soak.js';
 import { budgetLine, connectionBudget, parseLocalAddresses, type ConnectionBound } from '../config/source-address.js';
+import { workerCount } from '../config/workers.js';
 import { formatTarget, maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
 import type { SoakSummary } from '../analyze/soak/summary.js';
+import type { MergedRun } from '../analyze/soak/merge.js';
 import type { SoakData } from '../report/build-soak.js';
 import type { Status } from '../ui/spinner.js';
 import { soakDetailLine, soakEventNarrator, soakStatusLine } from '../ui/soak-status.js';
@@ -32,6 +35,7 @@ import {
   withSoakRunOptions,
   withSoakScaleOptions,
   withSoakThresholdOptions,
+  withSoakWorkersOption,
   writeJunit,
 } from './soak-options.js';
 import { soakPictures, withHtmlOption } from './html-option.js';
@@ -48,8 +52,10 @@ export const soakCommand = defineCommand({
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
     withHtmlOption(
-      withSoakScaleOptions(
-        withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+      withSoakWorkersOption(
+        withSoakScaleOptions(
+          withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+        ),
       ),
     )
       .example(
@@ -88,7 +94,9 @@ export const soakCommand = defineCommand({
     const plan = soakPlan(args);
     const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
     checkJunitPath(args.junit);
-    const sources = await sourcePlan(args, conn, ctx);
+    const workers = workerCount(args['workers'], sharding.slice.to - sharding.slice.from, availableParallelism());
+    if (workers.said) ctx.out.note(workers.said);
+    const sources = await sourcePlan(args, conn, workers.count, ctx);
     // Parse the impair spec before anything starts, so bad input fails first.
     const impair =
       args.impair !== undefined
@@ -101,12 +109,12 @@ export const soakCommand = defineCommand({
       conn = shown.conn; // the embedded broker's or the proxy's address
       const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
-      const outputs = await openOutputs(args, sharding, ctx, cleanups);
-      const { summary, reason, recent } = await measure(
+      const outputs = await openOutputs(args, sharding, workers.count, ctx, cleanups);
+      const { summary, reason, recent, merged } = await measure(
         args,
         plan,
         conn,
-        { runId, info, shown: shown.target, sharding, sources },
+        { runId, info, shown: shown.target, sharding, sources, workers: workers.count },
         outputs,
         ctx,
         cleanups,
@@ -123,6 +131,7 @@ export const soakCommand = defineCommand({
         reason,
         recent,
         connectedStrip,
+        merged,
       });
       ctx.out.emit(report);
       writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
@@ -146,7 +155,12 @@ interface SourcePlan {
  * --local-address and the connection budget, before anything connects: every source address must be this
  * host's and of the target's family; the bound that will stop the fleet is said now, not found mid-ramp.
  */
-async function sourcePlan(args: SoakArgs, conn: ConnectionConfig, ctx: CommandContext): Promise<SourcePlan> {
+async function sourcePlan(
+  args: SoakArgs,
+  conn: ConnectionConfig,
+  workers: number,
+  ctx: CommandContext,
+): Promise<SourcePlan> {
   const addresses = args['local-address'] !== undefined ? parseLocalAddresses(args['local-address']) : undefined;
   const brokerMax = args['broker-max-connections'];
   if (brokerMax !== undefined && (!Number.isInteger(brokerMax) || brokerMax < 1))
@@ -173,7 +187,7 @@ async function sourcePlan(args: SoakArgs, conn: ConnectionConfig, ctx: CommandCo
   const budget = connectionBudget({
     clients: args.clients,
     sourceAddresses: addresses?.length ?? 1,
-    workers: 1,
+    workers,
     limits: readHostLimits(),
     brokerMaxConnections: brokerMax,
   });
@@ -241,6 +255,7 @@ interface Outputs {
 async function openOutputs(
   args: SoakArgs,
   sharding: SoakShardPlan,
+  workers: number,
   ctx: CommandContext,
   cleanups: Cleanup[],
 ): Promise<Outputs> {
@@ -255,7 +270,8 @@ async function openOutputs(
           ctx.out.note(
             `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
           ),
-        sharding.shard,
+        // --workers: each worker's lines come tagged with its own shard of the run.
+        workers > 1 ? undefined : sharding.shard,
       );
       cleanups.push(() => w.close());
       writer = w;
@@ -295,7 +311,14 @@ async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: { runId: string; info: SoakRunInfo; shown: Target; sharding: SoakShardPlan; sources: SourcePlan },
+  run: {
+    runId: string;
+    info: SoakRunInfo;
+    shown: Target;
+    sharding: SoakShardPlan;
+    sources: SourcePlan;
+    workers: number;
+  },
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -329,13 +352,10 @@ async function measure(
     if (line !== undefined) status.line(line);
   };
   await waitForStart(run.sharding.startAt, status, ctx);
-  const soak = await startSoak({
+  const common = {
     url,
     mqttOptions: options,
     runId: run.runId,
-    clients,
-    firstClient: slice.from,
-    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], slice),
     rampPerS: plan.rampPerS,
     qos: plan.qos,
     ratePerS: plan.ratePerS,
@@ -354,17 +374,39 @@ async function measure(
     ...(run.sources.addresses ? { localAddresses: run.sources.addresses } : {}),
     ...(run.sources.bound ? { bound: run.sources.bound } : {}),
     info: run.info,
-    signal: ctx.signal,
-    onEvent,
-    ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
-  });
+  };
+  const ids = (sl: { from: number; to: number }) =>
+    soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], sl);
+  const soak =
+    run.workers > 1
+      ? (await import('../measure/soak/workers.js')).startWorkers({
+          workers: run.workers,
+          fleet: args.clients,
+          shard,
+          base: common,
+          clientIds: ids,
+          signal: ctx.signal,
+          onEvent,
+          onWorker: (line) => status.line(line),
+          statusEveryMs: ctx.out.interactive ? 1000 : 5000,
+        })
+      : await startSoak({
+          ...common,
+          clients,
+          firstClient: slice.from,
+          clientIds: ids(slice),
+          signal: ctx.signal,
+          onEvent,
+          ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
+        });
   outputs.setSnapshot(soak.snapshot);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
   cleanups.push(stopUi);
-  const { summary, reason } = await soak.done;
+  const done = await soak.done;
   stopUi();
   status.stop();
-  return { summary, reason, recent };
+  const merged: MergedRun | undefined = 'merged' in done ? (done.merged as MergedRun) : undefined;
+  return { summary: done.summary, reason: done.reason, recent, merged };
 }
 
 /**
@@ -424,6 +466,8 @@ async function buildReport(r: {
   reason: import('../analyze/soak/events.js').EndReason;
   recent: SoakData['recentDisconnects'];
   connectedStrip: string | undefined;
+  /** --workers: the merge of the workers' lines (a dead worker is named in its findings). */
+  merged: MergedRun | undefined;
 }) {
   const { checkThresholds, soakFindings } = await import('../analyze/soak/thresholds.js');
   const { buildSoakReport } = await import('../report/build-soak.js');
@@ -439,8 +483,9 @@ async function buildReport(r: {
     end: r.reason,
     summary: r.summary,
     thresholds: checkThresholds(r.summary, r.plan.thresholds),
-    findings: soakFindings(r.summary, { ratePerS: r.plan.ratePerS, end: r.reason }),
-    recentDisconnects: r.recent,
+    findings: [...(r.merged?.findings ?? []), ...soakFindings(r.summary, { ratePerS: r.plan.ratePerS, end: r.reason })],
+    recentDisconnects: r.merged?.recentDisconnects ?? r.recent,
     connectedStrip: r.connectedStrip,
+    ...(r.merged ? { shards: { count: r.merged.shardCount, list: r.merged.shards } } : {}),
   });
 }

@@ -12,7 +12,6 @@ export class SourceTally {
   private readonly peak: number[];
   private readonly assigned: number[];
   private readonly connected = new Set<number>();
-  private nextSlot = 0;
 
   constructor(private readonly addresses: string[]) {
     this.up = addresses.map(() => 0);
@@ -20,10 +19,12 @@ export class SourceTally {
     this.assigned = addresses.map(() => 0);
   }
 
-  /** The source address of client `index` (the next one in turn). */
+  /**
+   * The source address of client `index`: by its global index, so the workers and shards of one run spread
+   * the fleet over the addresses as one process would.
+   */
   assign(index: number): string {
-    const slot = this.nextSlot % this.addresses.length;
-    this.nextSlot += 1;
+    const slot = index % this.addresses.length;
     this.of.set(index, slot);
     this.assigned[slot]! += 1;
     return this.addresses[slot]!;
