@@ -104,6 +104,7 @@ function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
       clearInterval(sampler);
       clearTimeout(timer);
       const t = /BENCHTIME ([\d.]+) ([\d.]+)/.exec(err);
+      if (process.env.MQD_WORKERS_BENCH_DEBUG) process.stderr.write(`soak ${args.join(' ')}:\n${err.slice(-1500)}\n`);
       try {
         resolve({ cpuS: t ? Number(t[1]) + Number(t[2]) : Number.NaN, peakRssKb: peak, report: JSON.parse(out) });
       } catch {

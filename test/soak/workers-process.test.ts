@@ -75,7 +75,12 @@ interface SoakJson {
   checks: Array<{ id: string; status: string; summary: string }>;
   data: {
     end: string;
-    summary: { clients: number; connections: { connects: number }; messages: { sent: number; received: number } };
+    summary: {
+      clients: number;
+      connections: { connects: number };
+      messages: { sent: number; received: number };
+      fleet: { sources?: unknown[] };
+    };
     shards: { count: number; list: Array<{ index: number; state: string }> };
   };
 }
@@ -155,6 +160,8 @@ describe('against mosquitto', () => {
         '1s',
         '--out',
         out,
+        '--local-address',
+        '127.0.0.2,127.0.0.3',
         '--json',
       ],
       { timeoutMs: 60_000 },
@@ -169,6 +176,11 @@ describe('against mosquitto', () => {
     expect(rep.data.summary.connections.connects).toBe(6);
     expect(rep.data.summary.messages.sent).toBeGreaterThan(0);
     expect(rep.data.summary.messages.received).toBe(rep.data.summary.messages.sent);
+    // Clients 0, 2, 4 from the first address, 1, 3, 5 from the second, whichever worker runs them.
+    expect(rep.data.summary.fleet.sources).toEqual([
+      { address: '127.0.0.2', clients: 3, connectedNow: 3, peakConnected: 3 },
+      { address: '127.0.0.3', clients: 3, connectedNow: 3, peakConnected: 3 },
+    ]);
     // One file, both workers' lines, each tagged with its shard.
     const lines = readLines(out);
     expect(lines.filter((l) => l.type === 'start').map((l) => l.shard)).toEqual(
