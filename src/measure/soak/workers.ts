@@ -150,7 +150,9 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
     else o.signal.addEventListener('abort', stop, { once: true });
     let left = list.length;
     for (const x of list) {
-      x.child.on('exit', (code, signal) => {
+      // 'close', not 'exit': a worker's last IPC messages (its end line) may still be in the pipe at 'exit';
+      // 'close' comes once its channel is closed too (child_process docs, event 'close').
+      x.child.on('close', (code, signal) => {
         x.exit = { code, signal };
         if (!x.done)
           o.onWorker?.(
