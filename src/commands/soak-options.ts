@@ -156,3 +156,26 @@ export function writeJunit(path: string | undefined, report: Report, render: (r:
     );
   }
 }
+
+/** Options of `soak --workers` / `--local-address` (scaling on one machine), kept apart for merging. */
+export function withSoakScaleOptions<T>(y: Argv<T>) {
+  return y
+    .option('local-address', {
+      type: 'string',
+      describe:
+        'Spread connections over these source addresses (round robin), e.g. 127.0.0.2,127.0.0.3 or 10.0.0.0/29: each gives its own ephemeral ports',
+    })
+    .option('broker-max-connections', {
+      type: 'number',
+      describe: 'The broker’s connection limit, when known (e.g. mosquitto max_connections): counted in the budget',
+    });
+}
+
+/** `--workers K`, beside --local-address (scaling on one machine). */
+export function withSoakWorkersOption<T>(y: Argv<T>) {
+  return y.option('workers', {
+    type: 'number',
+    describe:
+      'Run the clients in K worker processes, merged into one status line, one --out file and one report (default: 1, or one per core from -n 2000)',
+  });
+}

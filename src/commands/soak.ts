@@ -3,6 +3,8 @@
  * report → exit code. Heavy modules (mqtt, prom-client, the runner) are imported inside the steps.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolveConnection, type ConnectionConfig } from '../config/connection.js';
 import { describeReconnectPolicy } from '../config/reconnect.js';
 import {
@@ -13,11 +15,14 @@ import {
   type SoakPlan,
   type SoakShardPlan,
 } from '../config/soak.js';
+import { budgetLine, connectionBudget, parseLocalAddresses, type ConnectionBound } from '../config/source-address.js';
+import { workerCount } from '../config/workers.js';
 import { formatTarget, maskTarget, type Target } from '../config/target.js';
 import { formatDuration } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import type { SoakEvent, SoakRunInfo } from '../analyze/soak/events.js';
 import type { SoakSummary } from '../analyze/soak/summary.js';
+import type { MergedRun } from '../analyze/soak/merge.js';
 import type { SoakData } from '../report/build-soak.js';
 import type { Status } from '../ui/spinner.js';
 import { soakDetailLine, soakEventNarrator, soakStatusLine } from '../ui/soak-status.js';
@@ -25,7 +30,14 @@ import { watchSoakKeys } from '../ui/soak-keys.js';
 import { VERSION } from '../version.js';
 import { defineCommand, type CommandContext } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
-import { checkJunitPath, withSoakRunOptions, withSoakThresholdOptions, writeJunit } from './soak-options.js';
+import {
+  checkJunitPath,
+  withSoakRunOptions,
+  withSoakScaleOptions,
+  withSoakThresholdOptions,
+  withSoakWorkersOption,
+  writeJunit,
+} from './soak-options.js';
 import { soakPictures, withHtmlOption } from './html-option.js';
 
 /** Disconnects kept for the report's event list (a long run keeps only these in memory). */
@@ -40,7 +52,11 @@ export const soakCommand = defineCommand({
   describe: 'Long-running sessions: count reconnects, downtime and lost, duplicated or reordered messages',
   builder: (y) =>
     withHtmlOption(
-      withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+      withSoakWorkersOption(
+        withSoakScaleOptions(
+          withSoakRunOptions(withSoakThresholdOptions(withImpairOption(withTlsOptions(withConnectionOptions(y))))),
+        ),
+      ),
     )
       .example(
         '$0 soak --embedded -d 1m',
@@ -78,6 +94,9 @@ export const soakCommand = defineCommand({
     const plan = soakPlan(args);
     const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
     checkJunitPath(args.junit);
+    const workers = workerCount(args['workers'], sharding.slice.to - sharding.slice.from, availableParallelism());
+    if (workers.said) ctx.out.note(workers.said);
+    const sources = await sourcePlan(args, conn, workers.count, ctx);
     // Parse the impair spec before anything starts, so bad input fails first.
     const impair =
       args.impair !== undefined
@@ -90,12 +109,12 @@ export const soakCommand = defineCommand({
       conn = shown.conn; // the embedded broker's or the proxy's address
       const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
-      const outputs = await openOutputs(args, sharding, ctx, cleanups);
-      const { summary, reason, recent, crossCheck } = await measure(
+      const outputs = await openOutputs(args, sharding, workers.count, ctx, cleanups);
+      const { summary, reason, recent, crossCheck, merged } = await measure(
         args,
         plan,
         conn,
-        { runId, info, shown: shown.target, sharding },
+        { runId, info, shown: shown.target, sharding, sources, workers: workers.count },
         outputs,
         ctx,
         cleanups,
@@ -113,6 +132,7 @@ export const soakCommand = defineCommand({
         recent,
         connectedStrip,
         crossCheck,
+        merged,
       });
       ctx.out.emit(report);
       writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
@@ -125,6 +145,59 @@ export const soakCommand = defineCommand({
 });
 
 type SoakArgs = Parameters<typeof soakCommand.run>[0];
+
+interface SourcePlan {
+  addresses: string[] | undefined;
+  /** The bound on connections that binds this run (ports, open files, broker), when one is known. */
+  bound: ConnectionBound | undefined;
+}
+
+/**
+ * --local-address and the connection budget, before anything connects: every source address must be this
+ * host's and of the target's family; the bound that will stop the fleet is said now, not found mid-ramp.
+ */
+async function sourcePlan(
+  args: SoakArgs,
+  conn: ConnectionConfig,
+  workers: number,
+  ctx: CommandContext,
+): Promise<SourcePlan> {
+  const addresses = args['local-address'] !== undefined ? parseLocalAddresses(args['local-address']) : undefined;
+  const brokerMax = args['broker-max-connections'];
+  if (brokerMax !== undefined && (!Number.isInteger(brokerMax) || brokerMax < 1))
+    throw new UsageError(
+      `--broker-max-connections ${brokerMax} is not a whole number ≥ 1`,
+      'e.g. --broker-max-connections 10000',
+    );
+  const { readHostLimits, firstUnusableAddress } = await import('../measure/soak/host-limits.js');
+  if (addresses) {
+    const targetFamily = isIP(conn.target.host);
+    const other = targetFamily === 0 ? undefined : addresses.find((a) => isIP(a) !== targetFamily);
+    if (other !== undefined)
+      throw new UsageError(
+        `--local-address ${other}: an IPv${isIP(other)} source cannot reach the IPv${targetFamily} target ${conn.target.host}`,
+        'use source addresses of the target’s family',
+      );
+    const bad = await firstUnusableAddress(addresses);
+    if (bad)
+      throw new UsageError(
+        `--local-address ${bad.address}: not an address of this host (${bad.code})`,
+        'list them with `ip -brief address` (on Linux every 127.x.y.z is on loopback)',
+      );
+  }
+  const budget = connectionBudget({
+    clients: args.clients,
+    sourceAddresses: addresses?.length ?? 1,
+    workers,
+    limits: readHostLimits(),
+    brokerMaxConnections: brokerMax,
+  });
+  const line = budgetLine(args.clients, budget);
+  // Said when it matters: the fleet is over a bound or within half of one, or the user spread the sources.
+  if (line && (addresses || !budget.fits || 2 * args.clients >= (budget.binding?.limit ?? Infinity)))
+    ctx.out.note(line);
+  return { addresses, bound: budget.binding };
+}
 
 /** Start the embedded broker and/or the impair proxy when asked; returns the target to show. */
 async function stage(
@@ -183,6 +256,7 @@ interface Outputs {
 async function openOutputs(
   args: SoakArgs,
   sharding: SoakShardPlan,
+  workers: number,
   ctx: CommandContext,
   cleanups: Cleanup[],
 ): Promise<Outputs> {
@@ -197,7 +271,8 @@ async function openOutputs(
           ctx.out.note(
             `mqtt-doctor: --out ${out}: writing stopped (${(err as NodeJS.ErrnoException).code ?? err.message}); the soak goes on`,
           ),
-        sharding.shard,
+        // --workers: each worker's lines come tagged with its own shard of the run.
+        workers > 1 ? undefined : sharding.shard,
       );
       cleanups.push(() => w.close());
       writer = w;
@@ -237,7 +312,14 @@ async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: { runId: string; info: SoakRunInfo; shown: Target; sharding: SoakShardPlan },
+  run: {
+    runId: string;
+    info: SoakRunInfo;
+    shown: Target;
+    sharding: SoakShardPlan;
+    sources: SourcePlan;
+    workers: number;
+  },
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -271,14 +353,11 @@ async function measure(
     if (line !== undefined) status.line(line);
   };
   const startAtMs = announceStart(run.sharding.startAt, status, ctx);
-  const soak = await startSoak({
+  const common = {
     ...(startAtMs !== undefined ? { startAtMs } : {}),
     url,
     mqttOptions: options,
     runId: run.runId,
-    clients,
-    firstClient: slice.from,
-    clientIds: soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], slice),
     rampPerS: plan.rampPerS,
     qos: plan.qos,
     ratePerS: plan.ratePerS,
@@ -294,18 +373,43 @@ async function measure(
     drainMs: 3000,
     readyTimeoutMs: conn.connectTimeoutMs,
     ...(plan.stopAfterRefusals !== undefined ? { stopAfterRefusals: plan.stopAfterRefusals } : {}),
+    ...(run.sources.addresses ? { localAddresses: run.sources.addresses } : {}),
+    ...(run.sources.bound ? { bound: run.sources.bound } : {}),
     info: run.info,
-    signal: ctx.signal,
-    onEvent,
-    ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
-  });
+  };
+  const ids = (sl: { from: number; to: number }) =>
+    soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], sl);
+  const soak =
+    run.workers > 1
+      ? (await import('../measure/soak/workers.js')).startWorkers({
+          workers: run.workers,
+          fleet: args.clients,
+          shard,
+          base: common,
+          clientIds: ids,
+          signal: ctx.signal,
+          onEvent,
+          onWorker: (line) => status.line(line),
+          statusEveryMs: ctx.out.interactive ? 1000 : 5000,
+        })
+      : await startSoak({
+          ...common,
+          clients,
+          firstClient: slice.from,
+          clientIds: ids(slice),
+          signal: ctx.signal,
+          onEvent,
+          ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
+        });
   outputs.setSnapshot(soak.snapshot);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
   cleanups.push(stopUi);
-  const { summary, reason, crossCheck } = await soak.done;
+  const done = await soak.done;
   stopUi();
   status.stop();
-  return { summary, reason, recent, crossCheck };
+  const merged: MergedRun | undefined = 'merged' in done ? (done.merged as MergedRun) : undefined;
+  const crossCheck = 'crossCheck' in done ? done.crossCheck : undefined;
+  return { summary: done.summary, reason: done.reason, recent, crossCheck, merged };
 }
 
 /**
@@ -366,6 +470,8 @@ async function buildReport(r: {
   recent: SoakData['recentDisconnects'];
   connectedStrip: string | undefined;
   crossCheck: import('../analyze/soak/events.js').PortCheck | undefined;
+  /** --workers: the merge of the workers' lines (a dead worker is named in its findings). */
+  merged: MergedRun | undefined;
 }) {
   const { checkThresholds, soakFindings } = await import('../analyze/soak/thresholds.js');
   const { buildSoakReport } = await import('../report/build-soak.js');
@@ -381,9 +487,10 @@ async function buildReport(r: {
     end: r.reason,
     summary: r.summary,
     thresholds: checkThresholds(r.summary, r.plan.thresholds),
-    findings: soakFindings(r.summary, { ratePerS: r.plan.ratePerS, end: r.reason }),
-    recentDisconnects: r.recent,
+    findings: [...(r.merged?.findings ?? []), ...soakFindings(r.summary, { ratePerS: r.plan.ratePerS, end: r.reason })],
+    recentDisconnects: r.merged?.recentDisconnects ?? r.recent,
     connectedStrip: r.connectedStrip,
     crossCheck: r.crossCheck,
+    ...(r.merged ? { shards: { count: r.merged.shardCount, list: r.merged.shards } } : {}),
   });
 }

@@ -437,6 +437,18 @@ function soakView(i: SoakReportInput): Section[] {
               ] as [string, string],
             ]
           : []),
+        ...(fleet.sources ?? []).map((r): [string, string] => [
+          `from ${r.address}`,
+          `${r.connectedNow} connected at the end, at most ${r.peakConnected} (${plural(r.clients, 'client')})`,
+        ]),
+        ...(fleet.bound
+          ? [
+              ['connection bound', `${fleet.bound.limit} (${fleet.bound.kind}: ${fleet.bound.detail})`] as [
+                string,
+                string,
+              ],
+            ]
+          : []),
       ],
     });
   }

@@ -52,7 +52,7 @@ describe('soak options', () => {
     ['clients 0', { clients: 0 }, /--clients/],
     ['clients not whole', { clients: 1.5 }, /--clients/],
     ['duration 0', { duration: '0s' }, /--duration/],
-    ['rate too high', { rate: '5000/s' }, /--rate/],
+    ['rate too high', { rate: '50000/s' }, /--rate/],
     ['bad rate', { rate: 'fast' }, /--rate/],
     ['huge payload', { 'payload-size': '300mb' }, /256 MB/],
     ['bad policy', { reconnect: 'linear:1s' }, /--reconnect/],

@@ -230,6 +230,7 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
       connackMs: histogramSummary(connack),
       askedPerS: lasts.reduce((n, l) => n + (l.summary.fleet?.askedPerS ?? 0), 0),
       ...firstConnects(events, startedMs),
+      ...addSources(lasts.map((l) => l.summary.fleet)),
     },
     ...addSaturation(lasts.map((l) => l.summary.saturation)),
   };
@@ -405,6 +406,27 @@ function firstConnects(
     firstConnects: seen.size,
     achievedPerS: seen.size > 1 && lastMs > startedMs ? (1000 * seen.size) / (lastMs - startedMs) : null,
   };
+}
+
+/**
+ * --local-address rows add up per address (workers and shards spread the fleet by global index); a peak is
+ * the sum of each shard's own peak (an upper bound of the run's). The bound is the first shard's.
+ */
+function addSources(
+  parts: ReadonlyArray<SoakSummary['fleet']>,
+): Pick<NonNullable<SoakSummary['fleet']>, 'sources' | 'bound'> {
+  const rows = new Map<string, NonNullable<NonNullable<SoakSummary['fleet']>['sources']>[number]>();
+  for (const r of parts.flatMap((p) => p?.sources ?? [])) {
+    const x = rows.get(r.address) ?? { address: r.address, clients: 0, connectedNow: 0, peakConnected: 0 };
+    rows.set(r.address, {
+      address: r.address,
+      clients: x.clients + r.clients,
+      connectedNow: x.connectedNow + r.connectedNow,
+      peakConnected: x.peakConnected + r.peakConnected,
+    });
+  }
+  const bound = parts.find((p) => p?.bound)?.bound;
+  return { ...(rows.size > 0 ? { sources: [...rows.values()] } : {}), ...(bound ? { bound } : {}) };
 }
 
 /** Each shard's own machine: windows and time add, the worst delay and CPU are kept. */

@@ -9,6 +9,7 @@ import type { ConnectionTimeline } from './connection.js';
 import type { MessageCounts, SeqTracker } from './sequence.js';
 import type { SaturationSummary } from './saturation.js';
 import type { SerializedHistogram } from './histogram.js';
+import type { ConnectionBound } from '../../config/source-address.js';
 
 export interface LatencySummary {
   count: number;
@@ -132,6 +133,19 @@ export interface FleetSummary {
   /** Clients that connected at least once, and the rate of those first connects since the start. */
   firstConnects: number;
   achievedPerS: number | null;
+  /** --local-address: the connections each source address held (absent without the option). */
+  sources?: SourceRow[];
+  /** The smallest known bound on connections (ephemeral ports, open files, broker limit), said before the ramp. */
+  bound?: ConnectionBound;
+}
+
+export interface SourceRow {
+  address: string;
+  /** Clients assigned to this address (round robin). */
+  clients: number;
+  connectedNow: number;
+  /** Most connections up at once from this address. */
+  peakConnected: number;
 }
 
 export const MAX_CLIENT_ROWS = 50;

@@ -87,6 +87,11 @@ export type Sniff = (bytes: Buffer) => 'http' | 'tls' | 'unknown';
  */
 export const STALE_SIGNAL_MS = 5000;
 
+/** Node clamps shorter timer delays to 1 ms (timers docs: setTimeout). */
+const MIN_TIMER_MS = 1;
+/** Messages owed after a stall are sent only up to this much of the schedule; the rest are not sent. */
+const MAX_BURST_MS = 1000;
+
 export class SoakClient {
   private client: MqttClient | undefined;
   private state: State = 'connecting';
@@ -99,6 +104,9 @@ export class SoakClient {
   /** Set at the end of a run: a reconnect during the drain must not start publishing again. */
   private quiesced = false;
   private pubTimer: NodeJS.Timeout | undefined;
+  /** When publishing (re)started, and the publish ticks done since: tick k is due at pubFromMs + k × interval. */
+  private pubFromMs = 0;
+  private pubTicks = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private lastError: (Error & { code?: string | number }) | undefined;
   private disconnectRc: number | undefined;
@@ -289,7 +297,11 @@ export class SoakClient {
   private startPublishing(): void {
     if (this.publishing || this.quiesced) return;
     this.publishing = true;
-    this.pubTimer = setInterval(() => this.tick(), this.o.intervalMs);
+    this.pubFromMs = this.o.now();
+    this.pubTicks = 0;
+    // A Node timer fires at most about once a millisecond (and each firing comes a little late), so a timer per
+    // message cannot pass ~900/s; each firing sends the messages due since publishing started instead.
+    this.pubTimer = setInterval(() => this.tick(), Math.max(MIN_TIMER_MS, this.o.intervalMs));
     this.tick();
   }
 
@@ -299,7 +311,19 @@ export class SoakClient {
     this.pubTimer = undefined;
   }
 
+  /** Send the messages due by now (at most a burst's worth: a stalled process does not flood on waking). */
   private tick(): void {
+    const o = this.o;
+    const due = Math.floor((o.now() - this.pubFromMs) / o.intervalMs) + 1;
+    const maxBurst = Math.max(1, Math.ceil(MAX_BURST_MS / o.intervalMs));
+    if (due - this.pubTicks > maxBurst) this.pubTicks = due - maxBurst;
+    while (this.pubTicks < due) {
+      this.pubTicks += 1;
+      this.publishOne();
+    }
+  }
+
+  private publishOne(): void {
     const o = this.o;
     const c = this.client;
     const online = c !== undefined && this.state === 'connected' && c.connected;

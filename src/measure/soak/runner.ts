@@ -30,6 +30,8 @@ import {
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import type { PayloadFormat } from './payload.js';
 import { speaksTls } from '../cross-check.js';
+import { SourceTally } from './source-tally.js';
+import type { ConnectionBound } from '../../config/source-address.js';
 import { SoakClient, type ConnectFn } from './client.js';
 
 export interface SoakRunOptions {
@@ -67,6 +69,10 @@ export interface SoakRunOptions {
   random?: () => number;
   now?: () => number;
   connect?: ConnectFn;
+  /** The bound on this run's connections (ports, open files, broker) said before the ramp, for the report. */
+  bound?: ConnectionBound;
+  /** --local-address: client i connects from localAddresses[i mod length] (round robin). */
+  localAddresses?: string[];
   /** Longest wait for a SUBACK after CONNACK (default: the connect timeout). */
   readyTimeoutMs?: number;
   /**
@@ -151,6 +157,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
   const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
   const emit = (ev: SoakEvent) => {
+    sources?.onEvent(ev);
     if (ev.type === 'connect') {
       everConnected = true;
       if (ev.attempt === 0 || !seenUp.has(ev.client)) {
@@ -177,6 +184,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     o.onEvent(ev);
   };
   const seenUp = new Set<number>();
+  const sources = o.localAddresses && o.localAddresses.length > 0 ? new SourceTally(o.localAddresses) : undefined;
+  const connectFrom = sources ? (await import('../../transport/source-address.js')).connectFrom : undefined;
   const onArrival = (ms: number | undefined, kind: string) => {
     if (ms !== undefined) {
       latency.record(Math.max(0, ms));
@@ -212,6 +221,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
         firstConnects > 1 && lastFirstConnectMs !== undefined && lastFirstConnectMs > startedMs
           ? (1000 * firstConnects) / (lastFirstConnectMs - startedMs)
           : null,
+      ...(sources ? { sources: sources.rows() } : {}),
+      ...(o.bound ? { bound: o.bound } : {}),
     },
     ...((o.watchSelf ?? o.now === undefined) ? { saturation: saturation.summary() } : {}),
   });
@@ -247,7 +258,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       policy: o.policy,
       random: o.random ?? Math.random,
       now,
-      connect,
+      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect) : connect,
       seq,
       timeline,
       onEvent: emit,

@@ -1,0 +1,228 @@
+/**
+ * Messages per CPU-second of the soak publish/receive path vs a bare MQTT.js pub/sub script, against mosquitto,
+ * at 1, 50 and 200 clients, QoS 0 and 1 (goal: soak ≥ 0.8× the bare script). Both sides publish to their own
+ * topic at the same offered rate (MQD_TPUT_TOTAL_RATE msg/s over all clients, default 3000, so one client
+ * runs at 3000/s: above the old 1000/s per-client cap) and count what comes back; CPU is this process's
+ * user + system time over MQD_TPUT_SECONDS (default 5) after a 1 s warm-up. Each side runs in its own Node
+ * process, the pairs one after the other in the same run, so the machine's load hits both.
+ * This file is also its own worker: `node --import tsx bench/soak-throughput.bench.ts --tput-worker MODE N QOS URL RATE`.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './run.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const SECONDS = Number(process.env.MQD_TPUT_SECONDS ?? 5);
+const TOTAL_RATE = Number(process.env.MQD_TPUT_TOTAL_RATE ?? 3000);
+
+interface WorkerResult {
+  mode: string;
+  n: number;
+  qos: number;
+  cpuMs: number;
+  received: number;
+  sent: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The bare script: what a user would write with MQTT.js to publish sequence-numbered JSON and count it back
+ * (a 1 ms timer fires about 900 times a second, so each tick sends what is due since the start).
+ */
+async function bare(n: number, qos: 0 | 1, url: string, perClientRate: number) {
+  const mqtt = await import('mqtt');
+  let received = 0;
+  let sent = 0;
+  let ready = 0;
+  let publishing = true;
+  const timers: NodeJS.Timeout[] = [];
+  const clients = Array.from({ length: n }, (_, i) => {
+    const topic = `bench/tput/${process.pid}/${i}`;
+    const c = mqtt.connect(url, { clientId: `tput-${process.pid}-${i}`, protocolVersion: 4, reconnectPeriod: 0 });
+    c.on('error', () => {});
+    c.on('message', (_t, payload) => {
+      JSON.parse(payload.toString());
+      received += 1;
+    });
+    c.once('connect', () =>
+      c.subscribe(topic, { qos }, () => {
+        ready += 1;
+        let seq = 0;
+        const t0 = performance.now();
+        timers.push(
+          setInterval(
+            () => {
+              const due = Math.floor(((performance.now() - t0) / 1000) * perClientRate) + 1;
+              while (publishing && seq < due) {
+                c.publish(topic, JSON.stringify({ client: i, seq: seq++, t: Date.now() }), { qos });
+                sent += 1;
+              }
+            },
+            Math.max(1, 1000 / perClientRate),
+          ),
+        );
+      }),
+    );
+    return c;
+  });
+  return {
+    ready: () => ready,
+    counts: () => ({ received, sent }),
+    stop: async () => {
+      publishing = false;
+      for (const t of timers) clearInterval(t);
+      // As soak's drain: wait (at most 3 s) for what is in flight before closing.
+      const end = performance.now() + 3000;
+      while (received < sent && performance.now() < end) await sleep(5);
+      await Promise.all(clients.map((c) => new Promise<void>((r) => c.end(true, () => r()))));
+    },
+  };
+}
+
+async function soak(n: number, qos: 0 | 1, url: string, perClientRate: number) {
+  const { startSoak } = await import('../src/measure/soak/runner.js');
+  const { parseReconnectPolicy } = await import('../src/config/reconnect.js');
+  const abort = new AbortController();
+  const runId = process.pid.toString(16).padStart(16, '0');
+  let received = 0;
+  let finalSent: number | undefined;
+  const sent = () => finalSent ?? run.snapshot().messages.sent;
+  const run = await startSoak({
+    url,
+    mqttOptions: { protocolVersion: 4, keepalive: 60, connectTimeout: 30_000 },
+    runId,
+    clients: n,
+    clientIds: Array.from({ length: n }, (_, i) => `tput-${runId}-${i}`),
+    rampPerS: 0,
+    qos,
+    ratePerS: perClientRate,
+    payloadBytes: 64,
+    payloadFormat: 'json',
+    clean: true,
+    policy: parseReconnectPolicy('fixed:1s'),
+    durationMs: undefined,
+    checkpointMs: 30_000,
+    lossGraceMs: 10_000,
+    flapThresholdMs: 10_000,
+    info: {
+      target: url,
+      clients: n,
+      qos,
+      ratePerS: perClientRate,
+      payloadBytes: 64,
+      keepaliveS: 60,
+      clean: true,
+      mqttVersion: 4,
+      reconnect: 'fixed:1s',
+      durationMs: null,
+      checkpointMs: 30_000,
+      flapThresholdMs: 10_000,
+      lossGraceMs: 10_000,
+    },
+    signal: abort.signal,
+    drainMs: 3000,
+    onEvent: (ev) => {
+      if (ev.type === 'end') finalSent = ev.summary.messages.sent;
+    },
+    onArrival: () => {
+      received += 1;
+    },
+  });
+  return {
+    ready: () => run.connectedNow(),
+    counts: () => ({ received, sent: sent() }),
+    stop: async () => {
+      abort.abort();
+      await run.done;
+    },
+  };
+}
+
+/**
+ * Both sides: clients ready, then CPU from the moment every client is publishing until the end of the drain
+ * (publishing stopped after MQD_TPUT_SECONDS, then up to 3 s for what is still in flight, and the close), so
+ * a broker running behind cannot credit one side with the other's backlog.
+ */
+async function worker(mode: string, n: number, qos: 0 | 1, url: string, totalRate: number): Promise<WorkerResult> {
+  const perClient = totalRate / n;
+  const side = mode === 'bare' ? await bare(n, qos, url, perClient) : await soak(n, qos, url, perClient);
+  const deadline = performance.now() + 60_000;
+  while (side.ready() < n && performance.now() < deadline) await sleep(5);
+  const a = side.counts();
+  const c0 = process.cpuUsage();
+  await sleep(SECONDS * 1000);
+  // Both sides drain on their own (soak's runner as in a real run; the bare script the same way).
+  await side.stop();
+  const c1 = process.cpuUsage(c0);
+  const b = side.counts();
+  return {
+    mode,
+    n,
+    qos,
+    cpuMs: (c1.user + c1.system) / 1000,
+    received: b.received - a.received,
+    sent: b.sent - a.sent,
+  };
+}
+
+function runWorker(mode: string, n: number, qos: number, url: string): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', SELF, '--tput-worker', mode, String(n), String(qos), url, String(TOTAL_RATE)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1) ?? '') as WorkerResult);
+      } catch {
+        reject(new Error(`throughput worker ${mode} exited ${code}: ${out}`));
+      }
+    });
+  });
+}
+
+export default async function throughputBench(): Promise<BenchResult[]> {
+  const { startMosquitto, cleanup } = await import('../test/helpers/mosquitto.js');
+  const broker = await startMosquitto({
+    globalConfig: ['max_queued_messages 100000'],
+    listenerConfig: ['max_connections -1'],
+  });
+  const results: BenchResult[] = [];
+  try {
+    for (const qos of [0, 1]) {
+      for (const n of (process.env.MQD_TPUT_CLIENTS ?? '1,50,200').split(',').map(Number)) {
+        const b = await runWorker('bare', n, qos, broker.url);
+        const s = await runWorker('soak', n, qos, broker.url);
+        const perCpuS = (w: WorkerResult) => (w.cpuMs > 0 ? (1000 * w.received) / w.cpuMs : Number.NaN);
+        // The runner reports ratio ≤ target as a pass: here the figure is bare per soak (soak ≥ 0.8× bare ⇔ ≤ 1.25).
+        results.push({
+          name: `soak-throughput ${n} client${n === 1 ? '' : 's'} QoS ${qos}`,
+          metric: 'bare msgs per CPU-s ÷ soak msgs per CPU-s',
+          value: perCpuS(b),
+          baseline: perCpuS(s),
+          baselineName: 'soak',
+          ratio: perCpuS(b) / perCpuS(s),
+          targetRatio: 1.25,
+          notes: `soak ${perCpuS(s).toFixed(0)} msg/CPU-s = ${(perCpuS(s) / perCpuS(b)).toFixed(2)}× bare; received ${s.received} vs ${b.received} of ${TOTAL_RATE * SECONDS} offered in ${SECONDS} s; CPU ${s.cpuMs.toFixed(0)} vs ${b.cpuMs.toFixed(0)} ms`,
+        });
+      }
+    }
+  } finally {
+    await broker.stop();
+    cleanup(broker);
+  }
+  return results;
+}
+
+if (process.argv[2] === '--tput-worker') {
+  const [, , , mode, n, qos, url, rate] = process.argv;
+  const r = await worker(mode!, Number(n), Number(qos) as 0 | 1, url!, Number(rate));
+  process.stdout.write(JSON.stringify(r) + '\n');
+  process.exit(0);
+}

@@ -1,0 +1,291 @@
+/**
+ * `soak --workers` on this machine, against local mosquittos (max_connections -1, 20,000 open files each):
+ *  1. connect rate (first connects per second, all asked at once) and CPU per 1,000 connections of the whole
+ *     process tree (parent + workers, user + system, from the kernel's child accounting via /usr/bin/time),
+ *     with 1 and 2 workers (ratio to 1 worker), MQD_WORKERS_BENCH_CONNS connections (default 5000);
+ *  2. the largest fleet: MQD_WORKERS_BENCH_FLEET sessions (default 36,000) as two shards of one run, each
+ *     against its own mosquitto with 2 workers and two source addresses (127.0.0.2, 127.0.0.3), merged by
+ *     `report`; memory (summed RSS of every process at the plateau) vs bare MQTT.js scripts holding the
+ *     same connections in the same number of processes (target ≤ 1.2×).
+ * Bounded: every run has a duration, every process a kill timer.
+ * This file is also the bare script: `node --import tsx bench/soak-workers.bench.ts --bare-hold N URL ADDR,ADDR`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchResult } from './run.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const BIN = fileURLToPath(new URL('../bin/mqtt-doctor.js', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** RSS of a process (kB), 0 when gone. */
+function rssKb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** A process and every descendant (from /proc/<pid>/task/<tid>/children). */
+function tree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const t of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim();
+        if (kids) out.push(...kids.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+async function startBroker(dir: string, name: string, port: number): Promise<ChildProcess> {
+  const conf = join(dir, `${name}.conf`);
+  writeFileSync(
+    conf,
+    ['user root', 'allow_anonymous true', `listener ${port} 127.0.0.1`, 'max_connections -1', 'log_type none', ''].join(
+      '\n',
+    ),
+  );
+  // Each mosquitto may hold up to the hard limit of open files (20,000 here).
+  const child = spawn('sh', ['-c', `ulimit -n $(ulimit -Hn) && exec mosquitto -c ${conf}`], { stdio: 'ignore' });
+  await sleep(500);
+  return child;
+}
+
+const freePort = async (): Promise<number> => {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+};
+
+interface SoakRun {
+  cpuS: number;
+  peakRssKb: number;
+  report: {
+    data: {
+      summary: { connections: { connects: number }; fleet: { achievedPerS: number | null; firstConnects: number } };
+    };
+  };
+}
+
+/** One `soak` under /usr/bin/time: CPU of the whole tree (waited children included) and its peak summed RSS. */
+function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/time', ['-f', 'BENCHTIME %U %S', process.execPath, BIN, 'soak', ...args, '--json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+    });
+    let out = '';
+    let err = '';
+    let peak = 0;
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const sampler = setInterval(() => {
+      const total = tree(child.pid!)
+        .slice(1)
+        .reduce((n, p) => n + rssKb(p), 0);
+      peak = Math.max(peak, total);
+    }, 500);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', () => {
+      clearInterval(sampler);
+      clearTimeout(timer);
+      const t = /BENCHTIME ([\d.]+) ([\d.]+)/.exec(err);
+      if (process.env.MQD_WORKERS_BENCH_DEBUG) process.stderr.write(`soak ${args.join(' ')}:\n${err.slice(-1500)}\n`);
+      try {
+        resolve({ cpuS: t ? Number(t[1]) + Number(t[2]) : Number.NaN, peakRssKb: peak, report: JSON.parse(out) });
+      } catch {
+        reject(new Error(`soak ${args.join(' ')}: ${err.slice(-2000)}`));
+      }
+    });
+  });
+}
+
+/** K bare MQTT.js processes holding `n` connections in all; their summed RSS once every one is connected. */
+async function bareHold(n: number, k: number, urls: string[], addrs: string): Promise<number> {
+  const kids = Array.from({ length: k }, (_, i) =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        SELF,
+        '--bare-hold',
+        String(Math.floor((n * (i + 1)) / k) - Math.floor((n * i) / k)),
+        urls[i % urls.length]!,
+        addrs,
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ),
+  );
+  const ready = kids.map(
+    (c) =>
+      new Promise<void>((resolve) => {
+        c.stdout!.on('data', (d: Buffer) => {
+          if (d.toString().includes('ready')) resolve();
+        });
+        c.on('close', () => resolve());
+      }),
+  );
+  const bound = sleep(180_000);
+  await Promise.race([Promise.all(ready), bound]);
+  await sleep(2000);
+  const total = kids.reduce((s, c) => s + rssKb(c.pid!), 0);
+  for (const c of kids) c.kill('SIGKILL');
+  return total;
+}
+
+export default async function workersBench(): Promise<BenchResult[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'mqd-wbench-'));
+  const conns = Number(process.env.MQD_WORKERS_BENCH_CONNS ?? 5000);
+  const fleet = Number(process.env.MQD_WORKERS_BENCH_FLEET ?? 36_000);
+  const results: BenchResult[] = [];
+  const portA = await freePort();
+  const portB = await freePort();
+  const a = await startBroker(dir, 'a', portA);
+  const b = await startBroker(dir, 'b', portB);
+  const urlA = `mqtt://127.0.0.1:${portA}`;
+  const urlB = `mqtt://127.0.0.1:${portB}`;
+  try {
+    // 1. connect rate and CPU per 1,000 connections, 1 vs 2 workers.
+    const per: Record<number, SoakRun> = {};
+    for (const k of [1, 2]) {
+      per[k] = await runSoak(
+        [urlA, '-n', String(conns), '--workers', String(k), '--rate', '0', '--ramp', '0', '-d', '20s'],
+        120_000,
+      );
+    }
+    const one = per[1]!;
+    const two = per[2]!;
+    const rate = (r: SoakRun) => r.report.data.summary.fleet.achievedPerS ?? Number.NaN;
+    const cpuPerK = (r: SoakRun) => (1000 * r.cpuS) / conns;
+    results.push(
+      {
+        name: `soak-workers connect rate, ${conns} connections`,
+        metric: 'connects/s with 1 worker ÷ with 2 workers',
+        value: rate(one),
+        baseline: rate(two),
+        baselineName: '2 workers',
+        ratio: rate(one) / rate(two),
+        notes: `1 worker ${rate(one).toFixed(0)}/s, 2 workers ${rate(two).toFixed(0)}/s (${(rate(two) / rate(one)).toFixed(2)}×); connected ${one.report.data.summary.fleet.firstConnects} and ${two.report.data.summary.fleet.firstConnects}`,
+      },
+      {
+        name: `soak-workers CPU per 1000 connections`,
+        metric: 'CPU s per 1000 connections, 2 workers',
+        value: cpuPerK(two),
+        baseline: cpuPerK(one),
+        baselineName: '1 worker',
+        ratio: cpuPerK(two) / cpuPerK(one),
+        notes: `whole process tree over a 20 s run incl. start and drain; 1 worker ${cpuPerK(one).toFixed(2)} s, 2 workers ${cpuPerK(two).toFixed(2)} s`,
+      },
+    );
+
+    // 2. the largest fleet: two shards of one run, each on its own mosquitto, 2 workers, two source addresses.
+    const runId = `bench${Date.now().toString(36)}`;
+    const addrs = '127.0.0.2,127.0.0.3';
+    const shard = (i: number, url: string) =>
+      runSoak(
+        [
+          url,
+          '-n',
+          String(fleet),
+          '--shard',
+          `${i}/2`,
+          '--run-id',
+          runId,
+          '--workers',
+          '2',
+          '--rate',
+          '0',
+          '--ramp',
+          '1500/s',
+          '-d',
+          '50s',
+          '--local-address',
+          addrs,
+          '--out',
+          join(dir, `fleet-${i}.jsonl`),
+        ],
+        240_000,
+      );
+    const [s0, s1] = await Promise.all([shard(0, urlA), shard(1, urlB)]);
+    const merged = await new Promise<string>((resolve) => {
+      const c = spawn(process.execPath, [
+        BIN,
+        'report',
+        join(dir, 'fleet-0.jsonl'),
+        join(dir, 'fleet-1.jsonl'),
+        '--json',
+      ]);
+      let o = '';
+      c.stdout.on('data', (d: Buffer) => (o += d.toString()));
+      c.on('close', () => resolve(o));
+    });
+    const m = JSON.parse(merged) as {
+      data: { summary: { connections: { connectedNow: number; connects: number }; fleet: { firstConnects: number } } };
+    };
+    const held = m.data.summary.fleet.firstConnects;
+    const soakKb = s0.peakRssKb + s1.peakRssKb;
+    // Other source addresses: the soak's closed connections hold theirs in TIME_WAIT.
+    const bareKb = await bareHold(fleet, 4, [urlA, urlB], '127.0.0.4,127.0.0.5');
+    results.push({
+      name: `soak-workers largest fleet (asked ${fleet})`,
+      metric: 'RSS per connection, soak ÷ bare MQTT.js (KB)',
+      value: soakKb / Math.max(1, held),
+      baseline: bareKb / fleet,
+      baselineName: 'bare MQTT.js, 4 processes',
+      ratio: soakKb / Math.max(1, held) / (bareKb / fleet),
+      targetRatio: 1.2,
+      notes: `${held} of ${fleet} sessions connected (merged report of 2 shards × 2 workers, 2 source addresses, 2 mosquittos); soak ${(soakKb / 1024).toFixed(0)} MB in 6 processes vs bare ${(bareKb / 1024).toFixed(0)} MB in 4; CPU ${(s0.cpuS + s1.cpuS).toFixed(1)} s`,
+    });
+  } finally {
+    a.kill('SIGTERM');
+    b.kill('SIGTERM');
+  }
+  return results;
+}
+
+if (process.argv[2] === '--bare-hold') {
+  const [, , , n, url, addrs] = process.argv;
+  const { MqttClient } = await import('mqtt');
+  const { createConnection } = await import('node:net');
+  const u = new URL(url!);
+  const sources = addrs!.split(',');
+  const total = Number(n);
+  let up = 0;
+  let next = 0;
+  const t0 = performance.now();
+  // The same ramp as the soak shards (1500/s over the fleet: 375/s for each of 4 processes).
+  const ramp = setInterval(() => {
+    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * 375) + 1);
+    for (; next < due; next++) {
+      const i = next;
+      const c = new MqttClient(
+        () => createConnection({ host: u.hostname, port: Number(u.port), localAddress: sources[i % sources.length] }),
+        { clientId: `bare-${process.pid}-${i}`, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0 },
+      );
+      c.on('error', () => {});
+      c.once('connect', () => {
+        up += 1;
+        if (up === total) process.stdout.write('ready\n');
+      });
+    }
+    if (next >= total) clearInterval(ramp);
+  }, 10);
+  setTimeout(() => process.exit(0), 240_000).unref();
+}

@@ -1,0 +1,55 @@
+/**
+ * `--local-address` accounting: which source address each client uses (round robin) and how many connections
+ * each address holds now and at most.
+ */
+import type { SoakEvent } from '../../analyze/soak/events.js';
+import type { SourceRow } from '../../analyze/soak/summary.js';
+
+export class SourceTally {
+  /** Client index → index into `addresses`. */
+  private readonly of = new Map<number, number>();
+  private readonly up: number[];
+  private readonly peak: number[];
+  private readonly assigned: number[];
+  private readonly connected = new Set<number>();
+
+  constructor(private readonly addresses: string[]) {
+    this.up = addresses.map(() => 0);
+    this.peak = addresses.map(() => 0);
+    this.assigned = addresses.map(() => 0);
+  }
+
+  /**
+   * The source address of client `index`: by its global index, so the workers and shards of one run spread
+   * the fleet over the addresses as one process would.
+   */
+  assign(index: number): string {
+    const slot = index % this.addresses.length;
+    this.of.set(index, slot);
+    this.assigned[slot]! += 1;
+    return this.addresses[slot]!;
+  }
+
+  onEvent(ev: SoakEvent): void {
+    if (ev.type !== 'connect' && ev.type !== 'disconnect') return;
+    const slot = this.of.get(ev.client);
+    if (slot === undefined) return;
+    if (ev.type === 'connect' && !this.connected.has(ev.client)) {
+      this.connected.add(ev.client);
+      this.up[slot]! += 1;
+      if (this.up[slot]! > this.peak[slot]!) this.peak[slot] = this.up[slot]!;
+    } else if (ev.type === 'disconnect' && this.connected.delete(ev.client)) {
+      this.up[slot]! -= 1;
+    }
+  }
+
+  /** Rows for the summary (a run's final summary is taken before its clients close). */
+  rows(): SourceRow[] {
+    return this.addresses.map((address, k) => ({
+      address,
+      clients: this.assigned[k]!,
+      connectedNow: this.up[k]!,
+      peakConnected: this.peak[k]!,
+    }));
+  }
+}
