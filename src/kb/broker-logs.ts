@@ -368,7 +368,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
       'enoent: the path in the listener config does not exist in the container or host',
       'A malformed PEM file',
     ],
-    confirm: 'ls -l FILE as the emqx user; mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
+    confirm:
+      'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem (the listener fails its handshake); then ls -l FILE as the emqx user',
     fix: 'Put the files where the emqx user can read them (e.g. etc/certs) and point the listener at them.',
     event: 'refused',
     source:
@@ -497,7 +498,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
       'The user has no configure/write/read permission for the subscription queue (mqtt-subscription-…) or for amq.topic in the MQTT vhost',
       'Topic authorisation (topic permissions) denies the routing key the topic maps to',
     ],
-    confirm: 'rabbitmqctl list_permissions -p VHOST; rabbitmqctl list_topic_permissions -p VHOST',
+    confirm:
+      'mqtt-doctor soak mqtt://HOST:PORT -u USER -P PASS -n 1 -d 10s (the subscription or publish is refused); then rabbitmqctl list_permissions -p VHOST and list_topic_permissions -p VHOST',
     fix: 'Grant the MQTT user permissions on the vhost (rabbitmqctl set_permissions -p VHOST USER ".*" ".*" ".*", or narrower).',
     event: 'acl-denied',
     source:
@@ -558,7 +560,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
       'A second CONNECT on an already connected session (mqtt_connect frame; MQTT 3.1.1 §3.1.0-2): a client library that reconnects without closing the socket',
       'A client library bug; the term in braces names the packet',
     ],
-    confirm: 'vmq-admin trace client client-id=CLIENTID (VerneMQ) and mqtt-doctor probe mqtt://HOST:PORT',
+    confirm:
+      'mqtt-doctor probe mqtt://HOST:PORT (a clean client is not cut); then vmq-admin trace client client-id=CLIENTID to see the offending frame',
     fix: 'Find the client (vmq-admin trace) and fix its topic strings or its reconnect logic; update the client library.',
     event: 'disconnect',
     source:

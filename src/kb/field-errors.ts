@@ -255,7 +255,8 @@ const AWS_CRT: KbEntry[] = [
       'No network at that moment (the device is offline, Wi-Fi/cellular down), so no resolver answered',
       'The endpoint name is mistyped or belongs to another region/account (getaddrinfo EAI_NONAME)',
     ],
-    confirm: 'getent hosts ENDPOINT on the device; mqtt-doctor probe mqtts://ENDPOINT:8883',
+    confirm:
+      "mqtt-doctor probe mqtts://ENDPOINT:8883 from the device's network (DNS is its first phase); getent hosts ENDPOINT on the device",
     fix: 'Check the network is up before connecting and copy the endpoint from the AWS IoT console (Settings).',
     source:
       'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_INVALID_NAME); source/posix/host_resolver.c (getaddrinfo EAI_NONAME → AWS_IO_DNS_INVALID_NAME)',
@@ -271,7 +272,8 @@ const AWS_CRT: KbEntry[] = [
       'No DNS server reachable or configured on the device (getaddrinfo EAI_AGAIN: temporary failure in name resolution)',
       'A firewall blocks DNS, or the container/VM has no resolv.conf',
     ],
-    confirm: 'getent hosts ENDPOINT on the device; cat /etc/resolv.conf',
+    confirm:
+      "mqtt-doctor probe mqtts://ENDPOINT:8883 from the device's network (DNS is its first phase); cat /etc/resolv.conf on the device",
     fix: 'Give the device a working resolver (DHCP/resolv.conf) and check outbound DNS is allowed.',
     source:
       'https://github.com/awslabs/aws-c-io/blob/main/source/io.c (AWS_IO_DNS_QUERY_FAILED); source/posix/host_resolver.c (other getaddrinfo errors → AWS_IO_DNS_QUERY_FAILED)',
