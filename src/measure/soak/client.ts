@@ -91,6 +91,8 @@ export const STALE_SIGNAL_MS = 5000;
 const MIN_TIMER_MS = 1;
 /** Messages owed after a stall are sent only up to this much of the schedule; the rest are not sent. */
 const MAX_BURST_MS = 1000;
+/** How early a timer firing may come and still count as on time (see tick). */
+const EARLY_FIRING_MS = 2;
 
 export class SoakClient {
   private client: MqttClient | undefined;
@@ -314,7 +316,11 @@ export class SoakClient {
   /** Send the messages due by now (at most a burst's worth: a stalled process does not flood on waking). */
   private tick(): void {
     const o = this.o;
-    const due = Math.floor((o.now() - this.pubFromMs) / o.intervalMs) + 1;
+    // A timer firing is often a fraction of a millisecond early against the clock the schedule is read with; such
+    // a firing is on time, or the next one would send two messages at once (an uneven schedule, and two QoS 2
+    // deliveries in flight, which aedes 1.2.0 completes wrongly: it sent one PUBREL twice and never the other).
+    const earlyMs = Math.min(EARLY_FIRING_MS, o.intervalMs / 2);
+    const due = Math.floor((o.now() - this.pubFromMs + earlyMs) / o.intervalMs) + 1;
     const maxBurst = Math.max(1, Math.ceil(MAX_BURST_MS / o.intervalMs));
     if (due - this.pubTicks > maxBurst) this.pubTicks = due - maxBurst;
     while (this.pubTicks < due) {
