@@ -33,6 +33,7 @@ const UNIT = [
   'test/keepalive/recommend.test.ts',
   'test/keepalive/discovery.test.ts',
   'test/probe/target.test.ts',
+  'test/cli/registry.test.ts',
   'test/failure/classify.test.ts',
   'test/failure/frame-guard.test.ts',
   'test/soak/accounting.test.ts',

@@ -19,9 +19,9 @@ import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
 import { defaultsFor, loadConfigFile, type ConfigFile } from './config/defaults.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
-import { COMMANDS } from './commands/registry.js';
+import { loadCommands } from './commands/registry.js';
 import { COMPLETE_ARG, completeWords, type CompletionSpec } from './commands/completion.js';
-import type { CommandContext, GlobalArgs } from './commands/context.js';
+import type { CommandContext, DoctorCommand, GlobalArgs } from './commands/context.js';
 
 // yargs' ESM build wraps help text at a fixed column, cutting words in half; its CommonJS build wraps at word
 // boundaries (wrap-ansi). Same package, same API.
@@ -70,7 +70,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   if (argv[0] === COMPLETE_ARG) {
     // Asked by the completion script on every Tab: candidates, one per line, nothing else.
     io.stdout.write(
-      completeWords(argv.slice(1), completionSpecs(), [...GLOBAL_OPTION_KEYS])
+      completeWords(argv.slice(1), completionSpecs(await loadCommands()), [...GLOBAL_OPTION_KEYS])
         .map((c) => `${c}\n`)
         .join(''),
     );
@@ -139,7 +139,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
       throw usageFromYargs(msg ?? 'invalid command line', known);
     });
 
-  for (const cmd of COMMANDS) {
+  for (const cmd of await loadCommands(argv)) {
     const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
     const positionals = positionalNames(cmd.command);
     parser = parser.command(
@@ -269,8 +269,9 @@ function checkLocalOptions(args: Record<string, unknown>, out: Output): void {
 }
 
 /** Each command's options, read from its own builder, for shell completion. */
-function completionSpecs(): CompletionSpec[] {
-  return COMMANDS.map((cmd) => {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function completionSpecs(commands: ReadonlyArray<DoctorCommand<any>>): CompletionSpec[] {
+  return commands.map((cmd) => {
     const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
     const positionals = positionalNames(cmd.command);
     const built = cmd.builder(yargs() as unknown as Argv<GlobalArgs>) as unknown as {
