@@ -374,11 +374,10 @@ export class SoakClient {
     const reasonCode = first.reasonCode;
     let { cause, detail, kb } = first;
     // After a CONNACK (ready or still subscribing) a close while another client of this run holds the id is a takeover.
-    if (
-      (this.state === 'connected' || this.state === 'subscribing') &&
-      (cause === 'broker-closed' || cause === 'reset') &&
-      o.sameIdActive?.()
-    ) {
+    // The broker's close is seen as a FIN, an RST, or an EPIPE when this client was writing at that moment.
+    const peerClosed =
+      cause === 'broker-closed' || cause === 'reset' || (cause === 'unreachable' && detail === 'EPIPE');
+    if ((this.state === 'connected' || this.state === 'subscribing') && peerClosed && o.sameIdActive?.()) {
       cause = 'session-taken-over';
       detail = `${detail}, while another client with id ${o.clientId} was connecting`;
       kb = kbEntryFor({ cause, detail }, obs);
