@@ -34,7 +34,9 @@ test(
 test('npm pack → npm install → mqtt-doctor --version and probe --embedded', { timeout: 180_000 }, () => {
   const npm = (args: string[], cwd: string) =>
     execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 150_000 });
-  const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], root)) as Array<{
+  // --ignore-scripts: `prepare` would rebuild dist/ in place while other test files run the CLI from it (npm test
+  // built it just before).
+  const packed = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], root)) as Array<{
     filename: string;
     files: Array<{ path: string }>;
   }>;
