@@ -10,6 +10,7 @@ import { afterAll, expect, test } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { startFakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { hugePublish, wellBehaved } from './servers.js';
+import { plainConnection } from '../soak/helpers.js';
 
 interface Run {
   code: number | null;
@@ -88,25 +89,7 @@ test.each([
 
 test('soak announces Maximum Packet Size = its payload + 64 KiB in an MQTT 5 CONNECT, nothing at 3.1.1', async () => {
   const { soakMqttOptions } = await import('../../src/measure/soak/mqtt-options.js');
-  const { parseTarget } = await import('../../src/config/target.js');
-  const conn = (mqttVersion: 4 | 5) => ({
-    target: parseTarget('mqtt://127.0.0.1:1883'),
-    embedded: false,
-    mqttVersion,
-    clientId: undefined,
-    keepaliveS: 30,
-    connectTimeoutMs: 5000,
-    tls: {
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      caPath: undefined,
-      certPath: undefined,
-      servername: undefined,
-      alpn: undefined,
-      insecure: false,
-    },
-  });
+  const conn = (mqttVersion: 4 | 5) => plainConnection('mqtt://127.0.0.1:1883', mqttVersion === 5 ? '5' : '3.1.1');
   const at = (v: 4 | 5, payloadBytes: number, clean = true) =>
     soakMqttOptions(conn(v), { clean, sessionExpiryS: 60, payloadBytes }).options.properties;
   expect(at(5, 1000)).toEqual({ maximumPacketSize: 1000 + 65536 });

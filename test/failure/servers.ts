@@ -8,6 +8,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { Socket } from 'node:net';
 import type { CertSet } from '../helpers/certs.js';
 import { startFakeServer, type FakeBehaviour, type FakeServer } from '../helpers/fake-server.js';
+import { seededRandom } from '../../src/lab/impair/faults.js';
 
 export type Hostile =
   'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'refused' | 'tls' | 'closed-port';
@@ -73,17 +74,8 @@ export function hugePublish(announcedBytes: number, chunkBytes = 64 * 1024, ever
     });
 }
 
-/** Deterministic PRNG (mulberry32) so a fuzz case is replayed from its seed alone. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the one `impair --seed` uses) so a fuzz case is replayed from its seed alone. */
+export const prng = seededRandom;
 
 /** Ways a fuzzed broker's replies go wrong; every one of them is a violation a client must not call healthy. */
 export const MUTATIONS = [

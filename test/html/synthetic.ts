@@ -6,18 +6,7 @@
 import type { DisconnectCause } from '../../src/analyze/soak/causes.js';
 import type { SoakEvent, SoakRunInfo } from '../../src/analyze/soak/events.js';
 import { summarizeConnections, type SoakSummary } from '../../src/analyze/soak/summary.js';
-
-/** mulberry32: a tiny seeded PRNG, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/lab/impair/faults.js';
 
 export interface Synthetic {
   events: SoakEvent[];
@@ -26,7 +15,7 @@ export interface Synthetic {
 }
 
 export function syntheticSoak(clients: number, durationMs: number, seed = 7): Synthetic {
-  const rnd = prng(seed);
+  const rnd = seededRandom(seed);
   const t0 = Date.UTC(2026, 0, 1);
   const end = t0 + durationMs;
   const checkpointMs = 30_000;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
 import { openJsonlWriter } from '../../src/measure/soak/jsonl-writer.js';
 import { soakFindings } from '../../src/analyze/soak/thresholds.js';
-import { soakAgainst, sleep, tempDir } from './helpers.js';
+import { plainConnection, soakAgainst, sleep, tempDir } from './helpers.js';
 
 let broker: Mosquitto | undefined;
 afterEach(async () => {
@@ -46,31 +46,12 @@ test('a full disk stops the --out file with one note, without throwing', () => {
 });
 
 test('over WebSocket (ws://, path /mqtt): the same accounting', async () => {
-  const { parseTarget } = await import('../../src/config/target.js');
   const { soakMqttOptions } = await import('../../src/measure/soak/mqtt-options.js');
   broker = await startMosquitto({ websockets: true });
-  const target = parseTarget(`ws://127.0.0.1:${broker.wsPort}`);
-  const { url, options } = soakMqttOptions(
-    {
-      target,
-      embedded: false,
-      mqttVersion: 4,
-      clientId: undefined,
-      keepaliveS: 30,
-      connectTimeoutMs: 5000,
-      tls: {
-        ca: undefined,
-        cert: undefined,
-        key: undefined,
-        caPath: undefined,
-        certPath: undefined,
-        servername: undefined,
-        alpn: undefined,
-        insecure: false,
-      },
-    },
-    { clean: true, sessionExpiryS: undefined },
-  );
+  const { url, options } = soakMqttOptions(plainConnection(`ws://127.0.0.1:${broker.wsPort}`, '3.1.1'), {
+    clean: true,
+    sessionExpiryS: undefined,
+  });
   expect(url).toBe(`ws://127.0.0.1:${broker.wsPort}/mqtt`);
   const h = await soakAgainst(url, { ratePerS: 20, drainMs: 1000, mqttOptions: options });
   await sleep(1500);

@@ -6,12 +6,35 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { IClientOptions } from 'mqtt';
 import { parseReconnectPolicy } from '../../src/config/reconnect.js';
+import { resolveConnection, type ConnectionConfig } from '../../src/config/connection.js';
 import type { SoakEvent, SoakRunInfo } from '../../src/analyze/soak/events.js';
 import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../src/analyze/soak/summary.js';
 import { LatencyHistogram } from '../../src/analyze/stats.js';
 import { buildSoakReport, type SoakReportInput } from '../../src/report/build-soak.js';
 import { startSoak, type SoakRun, type SoakRunOptions } from '../../src/measure/soak/runner.js';
+
+/** A plaintext connection as the CLI resolves it from a URL alone (keepalive 30 s, connect timeout 5 s). */
+export function plainConnection(url: string, mqttVersion: '5' | '3.1.1'): ConnectionConfig {
+  const none = { ca: undefined, cert: undefined, key: undefined, servername: undefined, alpn: undefined };
+  return resolveConnection(
+    {
+      ...none,
+      url,
+      embedded: false,
+      mqttVersion,
+      clientId: undefined,
+      keepalive: '30s',
+      username: undefined,
+      password: undefined,
+      passwordFile: undefined,
+      connectTimeout: '5s',
+      wsPath: undefined,
+      insecure: false,
+    },
+    {},
+  );
+}
 
 export interface SoakHarness {
   run: SoakRun;
