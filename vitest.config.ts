@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/helpers/sequencer.js';
 
 /**
  * Three projects (https://vitest.dev/guide/projects):
@@ -63,6 +64,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     reporters: ['default', './test/helpers/summary-reporter.ts'],
+    // Longest files first, also without vitest's cache (a clean clone): see the sequencer.
+    sequence: { sequencer: LongestFirstSequencer },
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: workers, isolate: false } },
       {

@@ -2,6 +2,9 @@
  * keepalive-tune against real brokers and the impair proxy: the idle search finds an injected NAT timeout,
  * the advice it produces keeps an MQTT.js connection alive through that NAT while the 60 s default loses it,
  * and --verify-broker measures mosquitto's real keepalive factor and sees the Will fire.
+ * The tests run concurrently (describe.concurrent): each waits out seconds of injected silence on its own proxy,
+ * client ids and topics, and every bound comes from the injected NAT or mosquitto's check period, not from
+ * how busy this process is. Run one after the other, the file took the sum of those waits (81 s; now 35 s).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import mqtt from 'mqtt';
@@ -92,7 +95,7 @@ async function publishOnce(topic: string): Promise<void> {
   await p.endAsync();
 }
 
-describe('--discover-idle', () => {
+describe.concurrent('--discover-idle', () => {
   test('drop mode: brackets a 7 s NAT idle timeout within ±1 s, bounded in time', async () => {
     const proxy = await startImpairProxy({
       targetHost: '127.0.0.1',
@@ -182,7 +185,7 @@ describe('--discover-idle', () => {
   }, 70_000);
 });
 
-describe('--verify-broker against mosquitto', () => {
+describe.concurrent('--verify-broker against mosquitto', () => {
   test("a silent client with keepalive 4 s is cut after 1.5 × K within mosquitto's check period, and the Will fires", async () => {
     const k = 4;
     const r = await runCli(
@@ -215,7 +218,7 @@ describe('--verify-broker against mosquitto', () => {
   }, 40_000);
 });
 
-describe('broker limits and offline use', () => {
+describe.concurrent('broker limits and offline use', () => {
   test('MQTT 5 Server Keep Alive (max_keepalive 100) caps the battery recommendation', async () => {
     const r = await runCli(['keepalive-tune', capped.url, '--samples', '2', '--power', 'battery', '--json'], {
       timeoutMs: 15_000,

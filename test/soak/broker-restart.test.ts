@@ -2,20 +2,29 @@
  * Ground truth: a real mosquitto is killed / stopped and restarted on the same port three times during a
  * soak. Every client must report exactly 3 reconnects, each outage must match the broker's real downtime
  * within 1 s, and with a kept session (persistence on, SIGTERM stop) QoS 1 must lose nothing.
+ * Each test has its own mosquitto and the tests run concurrently (describe.concurrent): they spend their time
+ * waiting out outages, and every figure is checked against that test's own broker's down/up instants.
  */
-import { afterEach, describe, expect, test } from 'vitest';
-import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { afterAll, describe, expect, test } from 'vitest';
+import { startMosquitto, cleanup, type Mosquitto, type MosquittoOptions } from '../helpers/mosquitto.js';
 import { replaySoak } from '../../src/analyze/soak/events.js';
 import { soakAgainst, sleep, tempDir, until } from './helpers.js';
 
-let broker: Mosquitto | undefined;
-afterEach(async () => {
-  if (broker) {
-    await broker.stop();
-    cleanup(broker);
-    broker = undefined;
-  }
+const brokers: Mosquitto[] = [];
+afterAll(async () => {
+  await Promise.all(
+    brokers.map(async (b) => {
+      await b.stop();
+      cleanup(b);
+    }),
+  );
 });
+
+async function broker(opts: MosquittoOptions): Promise<Mosquitto> {
+  const b = await startMosquitto(opts);
+  brokers.push(b);
+  return b;
+}
 
 const OUTAGE_MS = 1500;
 const UP_MS = 1200;
@@ -35,12 +44,12 @@ async function threeOutages(m: Mosquitto, how: 'kill' | 'stop'): Promise<Array<[
   return windows;
 }
 
-describe('soak against a mosquitto that goes away three times', () => {
+describe.concurrent('soak against a mosquitto that goes away three times', () => {
   test('SIGKILL ×3: 3 reconnects per client, outages match within 1 s', async () => {
-    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-    const h = await soakAgainst(broker.url, { clients: 3, qos: 1, ratePerS: 20, reconnect: 'fixed:200ms' });
+    const b = await broker({ globalConfig: ['set_tcp_nodelay true'] });
+    const h = await soakAgainst(b.url, { clients: 3, qos: 1, ratePerS: 20, reconnect: 'fixed:200ms' });
     await until(() => h.run.connectedNow() === 3, 5000, 'all clients connected');
-    const windows = await threeOutages(broker, 'kill');
+    const windows = await threeOutages(b, 'kill');
     h.abort.abort();
     const { summary } = await h.run.done;
 
@@ -55,9 +64,13 @@ describe('soak against a mosquitto that goes away three times', () => {
         expect(Math.abs(ms - (up - down))).toBeLessThan(1000);
       });
     }
-    // A killed broker closes its sockets: the client sees FIN or RST, never a keepalive timeout.
-    const causes = Object.keys(summary.connections.byCause);
-    expect(causes.every((c) => ['broker-closed', 'reset', 'refused'].includes(c))).toBe(true);
+    // A killed broker closes its sockets: the client sees FIN or RST (or EPIPE, when it was writing as the RST
+    // came), never a keepalive timeout; while the broker is down, reconnects are refused.
+    const peerClosed = (e: { cause: string; detail: string }) =>
+      ['broker-closed', 'reset', 'refused'].includes(e.cause) || (e.cause === 'unreachable' && e.detail === 'EPIPE');
+    const losses = h.events.filter((e) => e.type === 'disconnect' || e.type === 'connect-failed');
+    expect(losses.length).toBeGreaterThanOrEqual(9);
+    expect(losses.filter((e) => !peerClosed(e))).toEqual([]);
     expect(summary.connections.reconnects).toBe(9);
     // Accounting is closed: everything sent is either received or lost.
     expect(summary.messages.received + summary.messages.lost).toBe(summary.messages.sent);
@@ -72,7 +85,7 @@ describe('soak against a mosquitto that goes away three times', () => {
     'MQTT %s, SIGTERM ×3 with persistence, --no-clean, QoS 1: sessions kept, zero messages lost',
     async (_v, mqttOptions) => {
       const dir = tempDir('mqd-soak-persist-');
-      broker = await startMosquitto({
+      const b = await broker({
         globalConfig: [
           'set_tcp_nodelay true',
           'persistence true',
@@ -80,7 +93,7 @@ describe('soak against a mosquitto that goes away three times', () => {
           'autosave_interval 1',
         ],
       });
-      const h = await soakAgainst(broker.url, {
+      const h = await soakAgainst(b.url, {
         clients: 2,
         qos: 1,
         ratePerS: 20,
@@ -89,7 +102,7 @@ describe('soak against a mosquitto that goes away three times', () => {
         mqttOptions,
       });
       await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
-      const windows = await threeOutages(broker, 'stop');
+      const windows = await threeOutages(b, 'stop');
       h.abort.abort();
       const { summary } = await h.run.done;
 
@@ -112,8 +125,8 @@ describe('soak against a mosquitto that goes away three times', () => {
   );
 
   test('SIGKILL without persistence, --no-clean: every reconnect reports the session as lost', async () => {
-    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-    const h = await soakAgainst(broker.url, {
+    const b = await broker({ globalConfig: ['set_tcp_nodelay true'] });
+    const h = await soakAgainst(b.url, {
       clients: 1,
       qos: 1,
       ratePerS: 20,
@@ -121,7 +134,7 @@ describe('soak against a mosquitto that goes away three times', () => {
       reconnect: 'fixed:200ms',
     });
     await until(() => h.run.connectedNow() === 1, 5000, 'client connected');
-    await threeOutages(broker, 'kill');
+    await threeOutages(b, 'kill');
     h.abort.abort();
     const { summary } = await h.run.done;
     expect(summary.connections.reconnects).toBe(3);
@@ -135,10 +148,10 @@ describe('soak against a mosquitto that goes away three times', () => {
     ['clean session: what was queued is published before the subscription is back, and some is lost', true],
   ])('--publish-offline, %s', async (_n, clean) => {
     const dir = tempDir('mqd-soak-offline-');
-    broker = await startMosquitto({
+    const b = await broker({
       globalConfig: ['set_tcp_nodelay true', 'persistence true', `persistence_location ${dir}/`],
     });
-    const h = await soakAgainst(broker.url, {
+    const h = await soakAgainst(b.url, {
       qos: 1,
       ratePerS: 20,
       clean,
@@ -147,9 +160,9 @@ describe('soak against a mosquitto that goes away three times', () => {
     });
     await until(() => h.run.connectedNow() === 1, 5000, 'connected');
     await sleep(1000);
-    await broker.stop();
+    await b.stop();
     await sleep(1500);
-    await broker.start();
+    await b.start();
     await until(() => h.run.connectedNow() === 1, 5000, 'reconnected');
     await sleep(1000);
     h.abort.abort();
@@ -163,7 +176,10 @@ describe('soak against a mosquitto that goes away three times', () => {
     } else {
       expect(m.deliveredOffline).toBeLessThan(m.sentOffline);
       expect(m.lost).toBeGreaterThanOrEqual(1);
-      expect(m.lost).toBe(m.sentOffline - m.deliveredOffline);
+      // Every loss is one of the queued messages, or one in flight when the broker stopped (its clean session
+      // went with it; a loaded machine has more in flight): nothing else goes missing.
+      expect(m.lost).toBeGreaterThanOrEqual(m.sentOffline - m.deliveredOffline);
+      expect(m.lost).toBe(m.sentOffline - m.deliveredOffline + (m.inflightAtDisconnect - m.recoveredAfterReconnect));
     }
     // Messages sent while connected keep their own latency figures, not inflated by the outage.
     expect(m.latencyMs?.max ?? Infinity).toBeLessThan(1000);
