@@ -5,7 +5,7 @@
  *   how far from a plain scan we are). Peak RSS of the same run, and of a run on a 4× longer log (streaming:
  *   memory flat as the log grows, target ratio ≤ 1.3).
  * - The analysis alone (LogReader over the same lines, in process, warmed up): what start-up costs no more.
- * - Text mode: one line as a whole process vs `node -e 0` (start-up dominates; target ≤ 2×), wall and CPU time.
+ * Text mode (one line as a whole process vs `node -e 0`: start-up) is bench/explain-startup.bench.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -101,22 +101,6 @@ export default async function bench(): Promise<BenchResult[]> {
     const doctorS = median(doctor) / 1000;
     const grepS = median(grep) / 1000;
 
-    // One line as a whole process (the line of issue 12, and one whose emitter decides the numbering), against
-    // `node -e 0`: wall time, and CPU time, which a machine shared with other work disturbs less.
-    const nodeStart: number[] = [];
-    const nodeCpu: number[] = [];
-    const oneLine: number[] = [];
-    const oneLineCpu: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      const n = timeMs(process.execPath, ['-e', '0']);
-      nodeStart.push(n.ms);
-      nodeCpu.push(n.cpuMs);
-      for (const line of ['Connection refused', 'Attempting MQTT connection...failed, rc=-2 try again in 5 seconds']) {
-        const d = timeMs(process.execPath, [BIN, 'explain-error', line]);
-        oneLine.push(d.ms);
-        oneLineCpu.push(d.cpuMs);
-      }
-    }
     // Same log, read in process after a warm-up: the analysis alone, without start-up (what a longer log tends to).
     const warm = await analysisAlone(log);
     return [
@@ -155,24 +139,6 @@ export default async function bench(): Promise<BenchResult[]> {
         baselineName: 'grep -c (MB/s, wall)',
         ratio: grepS / (warm.cpuMs / 1000),
         notes: `${(200_000 / (warm.cpuMs / 1000)).toFixed(0)} lines per CPU second`,
-      },
-      {
-        name: 'explain text mode',
-        metric: 'one line, whole process (ms)',
-        value: median(oneLine),
-        baseline: median(nodeStart),
-        baselineName: 'node -e 0 (ms)',
-        ratio: median(oneLine) / median(nodeStart),
-        targetRatio: 2,
-      },
-      {
-        name: 'explain text mode',
-        metric: 'one line, whole process, CPU time (ms)',
-        value: median(oneLineCpu),
-        baseline: median(nodeCpu),
-        baselineName: 'node -e 0 CPU (ms)',
-        ratio: median(oneLineCpu) / median(nodeCpu),
-        targetRatio: 2,
       },
     ];
   } finally {

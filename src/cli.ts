@@ -19,13 +19,14 @@ import { checkOutputPath, wildcardBindWarning } from './config/local-checks.js';
 import { defaultsFor, loadConfigFile, type ConfigFile } from './config/defaults.js';
 import { VERSION } from './version.js';
 import { createOutput, detectTerminal, type Output } from './ui/output.js';
-import { loadCommands } from './commands/registry.js';
-import { COMPLETE_ARG, completeWords, type CompletionSpec } from './commands/completion.js';
+import { isCommandName, loadCommands } from './commands/registry.js';
+import type { CompletionSpec } from './commands/completion.js';
 import type { CommandContext, DoctorCommand, GlobalArgs } from './commands/context.js';
 
 // yargs' ESM build wraps help text at a fixed column, cutting words in half; its CommonJS build wraps at word
-// boundaries (wrap-ansi). Same package, same API.
-const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+// boundaries (wrap-ansi). Same package, same API. `yargs/yargs` is the factory without the singleton that the
+// package's main entry builds from process.argv as it loads (https://github.com/yargs/yargs#readme, "yargs/yargs").
+const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof import('yargs/yargs');
 
 export const EXIT_CODE_EPILOG = `Exit codes:
   0   healthy: every check passed
@@ -67,10 +68,14 @@ function globalOptions(y: Argv): Argv<GlobalArgs> {
 
 /** Run the CLI; resolves when the command finished and process.exitCode is set. */
 export async function main(argv: string[], io: MainIO = process): Promise<number> {
-  if (argv[0] === COMPLETE_ARG) {
+  // The completion module is read only when the first word names no command (it is then loaded with all of them).
+  const completion =
+    argv[0] !== undefined && !isCommandName(argv[0]) ? await import('./commands/completion.js') : undefined;
+  if (completion && argv[0] === completion.COMPLETE_ARG) {
     // Asked by the completion script on every Tab: candidates, one per line, nothing else.
     io.stdout.write(
-      completeWords(argv.slice(1), completionSpecs(await loadCommands()), [...GLOBAL_OPTION_KEYS])
+      completion
+        .completeWords(argv.slice(1), completionSpecs(await loadCommands()), [...GLOBAL_OPTION_KEYS])
         .map((c) => `${c}\n`)
         .join(''),
     );
@@ -92,7 +97,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   let out: Output | undefined;
   let exitCode: number = ExitCode.ok;
   let stopEndsRun = false;
-  const makeOutput = (args: GlobalArgs): Output => {
+  const makeOutput = (args: GlobalArgs): Promise<Output> => {
     const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), {
       color: args.color,
       json: args.json,
@@ -165,7 +170,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
         return built;
       },
       async (args) => {
-        out = makeOutput(args as unknown as GlobalArgs);
+        out = await makeOutput(args as unknown as GlobalArgs);
         if (!config.ok) throw config.error;
         if (config.file) out.debug(`option defaults from ${config.file.path}`);
         checkConflicts(argv);
@@ -185,6 +190,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     );
   }
 
+  skipHelpCaching(parser);
   try {
     // With a callback, yargs hands --help / --version text back instead of printing it and exiting.
     let shown = '';
@@ -200,7 +206,7 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
       : coerced?.message === caught.message
         ? coerced
         : usageFromYargs(caught.message, known);
-    exitCode = reportError(err, out ?? makeOutput(fallbackGlobals(argv)), argv.includes('--verbose'));
+    exitCode = reportError(err, out ?? (await makeOutput(fallbackGlobals(argv))), argv.includes('--verbose'));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -208,6 +214,21 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   if (abort.signal.aborted && exitCode === ExitCode.ok && !stopEndsRun) exitCode = ExitCode.interrupted;
   process.exitCode = exitCode;
   return exitCode;
+}
+
+/**
+ * yargs formats a command's whole help screen right after starting its handler (usage.cacheHelpMessage), for a
+ * help screen printed after the run, which this CLI never shows: its fail handler prints one line. That is
+ * cliui, wrap-ansi and string-width over every option on every run (about 15 ms of a one-line explain-error).
+ * Skipped the way Angular CLI skips it (https://github.com/angular/angular-cli/pull/34087); `--help` builds its
+ * text before any handler runs and is unchanged. Internal API: left alone where it is not there.
+ */
+function skipHelpCaching(parser: Argv<GlobalArgs>): void {
+  type Usage = { cacheHelpMessage?: unknown };
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } })
+    .getInternalMethods?.()
+    .getUsageInstance?.();
+  if (internal && typeof internal.cacheHelpMessage === 'function') internal.cacheHelpMessage = () => {};
 }
 
 function fallbackGlobals(argv: string[]): GlobalArgs {

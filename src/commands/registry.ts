@@ -21,6 +21,11 @@ export const COMMAND_MODULES: ReadonlyArray<{ name: string; load: () => Promise<
   { name: 'completion', load: async () => (await import('./completion.js')).completionCommand },
 ];
 
+/** Whether the word is a command's name (the first word of a command line that runs one). */
+export function isCommandName(word: string): boolean {
+  return COMMAND_MODULES.some((c) => c.name === word);
+}
+
 /** The command `argv` names, alone; every command when it names none (help, a typo, completion). */
 export async function loadCommands(argv: readonly string[] = []): Promise<AnyCommand[]> {
   const first = argv[0];

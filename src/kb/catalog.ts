@@ -14,21 +14,24 @@ import { PatternPrefilter } from './prefilter.js';
 
 export type { KbEntry, Layer, ClientId, NumberSpace } from './entry.js';
 
-export const CATALOG: readonly KbEntry[] = withAliases([
-  ...reasonCodeEntries(),
-  ...ERRNO_ENTRIES,
-  ...TLS_ENTRIES,
-  ...WEBSOCKET_ENTRIES,
-  ...CLIENT_ENTRIES,
-  ...BROKER_LOG_ENTRIES,
-  ...FIELD_ENTRIES,
-]);
+export const CATALOG: readonly KbEntry[] = withAliases(
+  reasonCodeEntries().concat(
+    ERRNO_ENTRIES,
+    TLS_ENTRIES,
+    WEBSOCKET_ENTRIES,
+    CLIENT_ENTRIES,
+    BROKER_LOG_ENTRIES,
+    FIELD_ENTRIES,
+  ),
+);
 
 /** Adds other runtimes' texts for the same fact to existing rows (copies; the tables stay as written). */
 function withAliases(entries: KbEntry[]): KbEntry[] {
+  const byId = new Map<string, Array<(typeof ALIASES)[number]>>();
+  for (const a of ALIASES) byId.set(a[0], [...(byId.get(a[0]) ?? []), a]);
   return entries.map((e) => {
-    const more = ALIASES.filter(([id]) => id === e.id);
-    if (more.length === 0) return e;
+    const more = byId.get(e.id);
+    if (!more) return e;
     return {
       ...e,
       patterns: [...(e.patterns ?? []), ...more.map(([, re]) => re)],
@@ -37,16 +40,36 @@ function withAliases(entries: KbEntry[]): KbEntry[] {
   });
 }
 
-const BY_ID = new Map<string, KbEntry>(CATALOG.map((e) => [e.id, e]));
-const BY_NAME = new Map<string, KbEntry[]>();
-for (const e of CATALOG) {
-  for (const n of e.names ?? []) {
-    const k = normName(n);
-    const list = BY_NAME.get(k) ?? [];
-    if (!list.includes(e)) list.push(e);
-    BY_NAME.set(k, list);
-  }
+/**
+ * The indexes below are built on first use, not at import: a one-line explain-error is mostly start-up, and
+ * needs some of them only (no number index for a line without a code, no name list unless nothing matched).
+ */
+function once<T>(build: () => T): () => T {
+  let value: T | undefined;
+  let done = false;
+  return () => {
+    if (!done) {
+      value = build();
+      done = true;
+    }
+    return value as T;
+  };
 }
+
+const byId = once(() => new Map<string, KbEntry>(CATALOG.map((e) => [e.id, e])));
+
+const byName = once(() => {
+  const map = new Map<string, KbEntry[]>();
+  for (const e of CATALOG) {
+    for (const n of e.names ?? []) {
+      const k = normName(n);
+      const list = map.get(k) ?? [];
+      if (!list.includes(e)) list.push(e);
+      map.set(k, list);
+    }
+  }
+  return map;
+});
 
 /** Case-insensitive; spaces, dashes, colons and brackets are equivalent; `_` is kept (keepalive_timeout ≠ "keepalive timeout"). */
 export function normName(s: string): string {
@@ -58,17 +81,17 @@ export function normName(s: string): string {
 }
 
 export function entryById(id: string): KbEntry | undefined {
-  return BY_ID.get(id);
+  return byId().get(id);
 }
 
 /** Entries whose symbolic name equals the token (case, `_`/`-`/space insensitive). */
 export function lookupName(token: string): KbEntry[] {
-  return BY_NAME.get(normName(token)) ?? [];
+  return byName().get(normName(token)) ?? [];
 }
 
 /** Entries whose symbolic name has this normal form (a key normName already made). */
 export function lookupNormalName(key: string): KbEntry[] {
-  return BY_NAME.get(key) ?? [];
+  return byName().get(key) ?? [];
 }
 
 /** Every symbolic name in the catalogue (for nearest-match suggestions). */
@@ -84,18 +107,21 @@ export interface NumberHit {
   value: number;
 }
 
-const BY_NUMBER = new Map<number, NumberHit[]>();
-for (const e of CATALOG) {
-  for (const [space, value] of e.numbers ?? []) {
-    const list = BY_NUMBER.get(value) ?? [];
-    list.push({ entry: e, space, value });
-    BY_NUMBER.set(value, list);
+const byNumber = once(() => {
+  const map = new Map<number, NumberHit[]>();
+  for (const e of CATALOG) {
+    for (const [space, value] of e.numbers ?? []) {
+      const list = map.get(value) ?? [];
+      list.push({ entry: e, space, value });
+      map.set(value, list);
+    }
   }
-}
+  return map;
+});
 
 /** Every entry that has this number in some numbering space (unranked; explain ranks them). */
 export function lookupNumber(value: number): NumberHit[] {
-  return [...(BY_NUMBER.get(value) ?? [])];
+  return [...(byNumber().get(value) ?? [])];
 }
 
 export interface PatternHit {
@@ -106,8 +132,8 @@ export interface PatternHit {
 }
 
 /** Every message pattern of the catalogue in catalogue order, with the index of its entry. */
-const PATTERNS: Array<{ re: RegExp; entry: number }> = CATALOG.flatMap((e, entry) =>
-  (e.patterns ?? []).map((re) => ({ re, entry })),
+const patterns = once((): Array<{ re: RegExp; entry: number }> =>
+  CATALOG.flatMap((e, entry) => (e.patterns ?? []).map((re) => ({ re, entry }))),
 );
 
 /**
@@ -118,20 +144,21 @@ const PREFILTER_AFTER = 32;
 let prefilter: PatternPrefilter | undefined;
 let unfilteredCalls = 0;
 
-/** The indexes (into PATTERNS) of the patterns that may match the text, in catalogue order. */
+/** The indexes (into patterns()) of the patterns that may match the text, in catalogue order. */
 function patternsToTest(text: string): number[] | undefined {
   if (!prefilter && ++unfilteredCalls <= PREFILTER_AFTER) return undefined;
-  prefilter ??= new PatternPrefilter(PATTERNS.map((p) => p.re));
+  prefilter ??= new PatternPrefilter(patterns().map((p) => p.re));
   return prefilter.candidates(text);
 }
 
 /** Entries whose message patterns match somewhere in the text, most specific (longest match) first. */
 export function matchPatterns(text: string): PatternHit[] {
+  const all = patterns();
   const out: PatternHit[] = [];
   let entry = -1;
   let best: PatternHit | undefined;
   const test = (p: number) => {
-    const { re, entry: e } = PATTERNS[p] ?? { re: NEVER, entry: -1 };
+    const { re, entry: e } = all[p] ?? { re: NEVER, entry: -1 };
     if (e !== entry) {
       if (best) out.push(best);
       best = undefined;
@@ -145,7 +172,7 @@ export function matchPatterns(text: string): PatternHit[] {
   // order as testing every pattern.
   const only = patternsToTest(text);
   if (only) for (const p of only) test(p);
-  else for (let p = 0; p < PATTERNS.length; p++) test(p);
+  else for (let p = 0; p < all.length; p++) test(p);
   if (best) out.push(best);
   return out.sort((a, b) => b.matched.length - a.matched.length);
 }

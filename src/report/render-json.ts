@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Report } from './model.js';
 
 /** The JSON document: everything but the human-only `view`. */
@@ -19,20 +19,26 @@ const PIECE_CHARS = 64 * 1024;
  */
 export function* renderJsonPieces(report: Report): Generator<string> {
   const { view: _view, ...doc } = report;
-  // A random token no capture can guess stands in for each long array in the skeleton.
-  const token = `mqd-array-${randomBytes(8).toString('hex')}-`;
+  // A random token no capture can guess stands in for each long array in the skeleton. Made at the first long
+  // array: most reports have none, and node:crypto is then never loaded (it is a few ms of a short run).
+  let token: string | undefined;
   const held: unknown[][] = [];
   const skeleton = JSON.stringify(
     doc,
     (_k, v: unknown) => {
       if (Array.isArray(v) && v.length >= STREAM_ARRAY_MIN) {
         held.push(v);
+        token ??= `mqd-array-${randomHex(8)}-`;
         return `${token}${held.length - 1}`;
       }
       return v;
     },
     2,
   );
+  if (token === undefined) {
+    yield skeleton + '\n';
+    return;
+  }
   const marker = new RegExp(`"${token}(\\d+)"`, 'g');
   let at = 0;
   let buf = '';
@@ -56,4 +62,10 @@ export function* renderJsonPieces(report: Report): Generator<string> {
     buf += `\n${indent}]`;
   }
   yield buf + skeleton.slice(at) + '\n';
+}
+
+/** `bytes` random bytes in hex, node:crypto read on first use. */
+function randomHex(bytes: number): string {
+  const { randomBytes } = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  return randomBytes(bytes).toString('hex');
 }

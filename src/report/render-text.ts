@@ -2,8 +2,9 @@
  * Human rendering: checks table, command sections, verdict line. chalk and cli-table3 live here only.
  * Colour comes from the chalk instance passed in (level 0 under NO_COLOR, --no-color, non-TTY and tests).
  */
+import { createRequire } from 'node:module';
 import { Chalk, type ChalkInstance } from 'chalk';
-import Table from 'cli-table3';
+import type Table from 'cli-table3';
 import type { Check, CheckStatus, Report, Section, VerdictStatus } from './model.js';
 import { formatDuration } from '../config/units.js';
 
@@ -14,6 +15,10 @@ export interface TextStyle {
 }
 
 const DEFAULT_WIDTH = 120;
+
+/** cli-table3 (CommonJS, with its own string-width) is read at the first table: many reports have none. */
+let tableClass: typeof Table | undefined;
+const loadTable = (): typeof Table => (tableClass ??= createRequire(import.meta.url)('cli-table3') as typeof Table);
 
 const STATUS_MARK: Record<CheckStatus, string> = { pass: '✔', warn: '!', fail: '✖', info: '·', skip: '-' };
 
@@ -93,7 +98,7 @@ function table(
       );
     rows = rows.map((r) => r.map((cell, i) => (whole.includes(i) ? cell : cut(Math.max(1, colWidths[i]! - 2), cell))));
   }
-  const t = new Table({
+  const t = new (loadTable())({
     head: head.map((h) => c.bold(h)),
     style: { head: [], border: [], compact: true },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },

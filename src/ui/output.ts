@@ -4,7 +4,7 @@
  * written passes through the redactor, so a secret registered once can never be printed.
  */
 import type { Report } from '../report/model.js';
-import { PIECEWISE, rendererFor, type FormatName } from '../report/renderers.js';
+import { loadRenderer, type FormatName } from '../report/renderers.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -45,7 +45,8 @@ export interface Output {
   readonly stderr: NodeJS.WritableStream;
 }
 
-export function createOutput(opts: OutputOptions): Output {
+/** The output of one run; the renderer of its format is loaded here, once (only that format's module loads). */
+export async function createOutput(opts: OutputOptions): Promise<Output> {
   const secrets = new Set<string>();
   const redact = (text: string): string => {
     let out = text;
@@ -57,8 +58,7 @@ export function createOutput(opts: OutputOptions): Output {
     return out;
   };
   const format = opts.format ?? (opts.json ? 'json' : 'text');
-  const render = rendererFor(format);
-  const pieces = PIECEWISE[format];
+  const { render, pieces } = await loadRenderer(format);
   const stderr = guard(opts.stderr);
   const stdout = guard(opts.stdout);
   const err = (line: string) => stderr.write(redact(line) + '\n');

@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { reportEnvelope, type Report } from '../../src/report/model.js';
-import { FORMATS, rendererFor } from '../../src/report/renderers.js';
+import { FORMATS, loadRenderer, type FormatName } from '../../src/report/renderers.js';
+
+/** Each format's module is loaded when it is picked. */
+const rendererFor = async (format: FormatName) => (await loadRenderer(format)).render;
 
 const report: Report = {
   ...reportEnvelope({
@@ -42,14 +45,14 @@ describe('one envelope for every report', () => {
 describe('renderers are a table chosen by name', () => {
   test('the formats today', () => expect(FORMATS).toEqual(['text', 'json', 'junit']));
 
-  test.each(FORMATS)('%s renders the model to text that names the command', (format) => {
-    const out = rendererFor(format)(report, { colorLevel: 0, width: 80 });
+  test.each(FORMATS)('%s renders the model to text that names the command', async (format) => {
+    const out = (await rendererFor(format))(report, { colorLevel: 0, width: 80 });
     expect(out).toMatch(/probe/);
   });
 
-  test('json leaves out the human-only view; text shows it; junit makes the failed check a <failure>', () => {
-    expect(JSON.parse(rendererFor('json')(report, { colorLevel: 0 }))).not.toHaveProperty('view');
-    expect(rendererFor('text')(report, { colorLevel: 0 })).toMatch(/only for people/);
-    expect(rendererFor('junit')(report, { colorLevel: 0 })).toMatch(/<failure message="ECONNREFUSED"/);
+  test('json leaves out the human-only view; text shows it; junit makes the failed check a <failure>', async () => {
+    expect(JSON.parse((await rendererFor('json'))(report, { colorLevel: 0 }))).not.toHaveProperty('view');
+    expect((await rendererFor('text'))(report, { colorLevel: 0 })).toMatch(/only for people/);
+    expect((await rendererFor('junit'))(report, { colorLevel: 0 })).toMatch(/<failure message="ECONNREFUSED"/);
   });
 });
