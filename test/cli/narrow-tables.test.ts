@@ -1,0 +1,150 @@
+/**
+ * Tables at 80 columns fit and never cut a word (issue 13). A word too wide for its column (an uncompressed IPv6
+ * address, an IPv4-mapped one, a long client id) wraps whole after its punctuation; no cell ends in "…".
+ * The analyze connections table is checked rendered (60 and 80 columns) and through the CLI in a real terminal
+ * of 80 columns (a pty from util-linux `script`), with captures written by test/analyze/synth.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Chalk } from 'chalk';
+import type { Packet } from 'mqtt-packet';
+import { describe, expect, test } from 'vitest';
+import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
+import { diagnose } from '../../src/analyze/capture/diagnose.js';
+import { buildAnalyzeReport } from '../../src/report/build-analyze.js';
+import { breakWord, renderSection, renderText } from '../../src/report/render-text.js';
+import { Conv, LINKTYPE, pcapFile, records } from '../analyze/synth.js';
+import { BIN } from '../helpers/cli.js';
+
+const LONG_V6 = '2001:db8:85a3:1234:5678:8a2e:370:7334';
+const MAPPED = '::ffff:c0a8:64c8'; // ::ffff:192.168.100.200 as the capture reader prints it
+const LONG_ID = 'sensor-hall-7-floor-2-east-wing-rack-12';
+
+function capture(): Buffer {
+  const t0 = 1_764_000_000_000;
+  const connect = (id: string): Packet =>
+    ({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: id, keepalive: 10, clean: true }) as Packet;
+  const a = new Conv({ ip: LONG_V6, port: 54321 }, { ip: '2001:db8:85a3:1234:5678:8a2e:370:1', port: 1883 }, t0);
+  a.handshake().mqtt('c', connect(LONG_ID));
+  a.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
+  a.fin('s', 15_400);
+  a.fin('c', 1);
+  const b = new Conv({ ip: MAPPED, port: 61234 }, { ip: '::ffff:a14:1e28', port: 8883 }, t0 + 5);
+  b.handshake().mqtt('c', connect('gw'));
+  b.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
+  b.rst('s', 350_000);
+  return pcapFile(
+    LINKTYPE.ethernet,
+    records(
+      'ethernet',
+      [...a.segs, ...b.segs].sort((x, y) => x.tsMs - y.tsMs),
+    ),
+  );
+}
+
+function report() {
+  const an = new CaptureAnalyzer();
+  an.push(capture());
+  const r = an.finish();
+  return buildAnalyzeReport({
+    source: 'v6.pcap',
+    compressed: false,
+    interrupted: false,
+    stats: r.stats,
+    connections: r.connections,
+    diagnosis: diagnose(r.connections),
+    startedAt: new Date(0),
+    finishedAt: new Date(0),
+    version: 'test',
+  });
+}
+
+/** The text of one column of a boxed table: its cells' lines joined, row by row (a row starts with "│ <n> "). */
+function column(table: string, index: number): string[] {
+  const cells: string[] = [];
+  for (const line of table.split('\n')) {
+    if (!line.startsWith('│')) continue;
+    const parts = line.split('│').slice(1, -1);
+    const text = (parts[index] ?? '').trim();
+    if (/^\d+$/.test((parts[0] ?? '').trim())) cells.push(text);
+    else if (cells.length && text) cells[cells.length - 1] += (/[:./\-_,@=]$/.test(cells.at(-1)!) ? '' : ' ') + text;
+  }
+  return cells;
+}
+
+describe('breakWord: a word wider than its column wraps after punctuation, every character kept', () => {
+  test.each([
+    ['fits', 'gw', 10, ['gw']],
+    ['IPv6 at its colons', `[${LONG_V6}]:54321`, 20, ['[2001:db8:85a3:1234:', '5678:8a2e:370:7334]:', '54321']],
+    ['IPv4-mapped', `[${MAPPED}]:61234`, 14, ['[::ffff:c0a8:', '64c8]:61234']],
+    ['client id at its dashes', LONG_ID, 16, ['sensor-hall-7-', 'floor-2-east-', 'wing-rack-12']],
+    ['no punctuation: split at the width', 'abcdefghij', 4, ['abcd', 'efgh', 'ij']],
+    ['a piece wider than the line is split', 'a:bcdefghij', 4, ['a:', 'bcde', 'fghi', 'j']],
+  ])('%s', (_name, word, width, lines) => {
+    expect(breakWord(word, width)).toEqual(lines);
+    expect(lines.join('')).toBe(word);
+  });
+});
+
+describe.each([60, 80])('analyze connections table at %d columns', (width) => {
+  const r = report();
+  const text = renderText(r, { colorLevel: 0, width });
+  const table = text.slice(text.indexOf('Connections'), text.indexOf('┘', text.indexOf('Connections')) + 1);
+
+  test('no line is wider than the terminal and nothing is cut', () => {
+    for (const line of text.split('\n')) expect(line.length, line).toBeLessThanOrEqual(width);
+    expect(table).not.toContain('…');
+  });
+
+  test('each address, client id and head reads whole when its lines are joined', () => {
+    const clients = column(table, 1);
+    expect(clients[0]).toContain(`[${LONG_V6}]:54321`);
+    expect(clients[1]).toContain(`[${MAPPED}]:61234`);
+    expect(column(table, 2)[0]).toBe(LONG_ID);
+    for (const c of r.data.connections) expect(clients.join(' ')).toContain(c.client);
+    const head = table.split('\n').filter((l) => l.startsWith('│') && !/^│ *\d/.test(l));
+    const headText = head.join(' ');
+    for (const h of ['client', 'server', 'lasted', 'ended', 'silent', 'cause']) expect(headText).toContain(h);
+  });
+});
+
+test('any table: a long word in an ordinary column is broken, never cut with "…"', () => {
+  const out = renderSection(
+    {
+      kind: 'table',
+      title: 'T',
+      head: ['name', 'value'],
+      rows: [['x', `${'a'.repeat(70)} https://example.com/a/very/long/path/that/does/not/fit/in/the/column/at/all`]],
+    },
+    new Chalk({ level: 0 }),
+    60,
+  );
+  for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(60);
+  expect(out).not.toContain('…');
+  expect(
+    column(out.replace(/^│ name/m, '│ 0'), 1)
+      .join('')
+      .replace(/\s/g, ''),
+  ).toContain(`${'a'.repeat(70)}https://example.com/a/very/long/path/that/does/not/fit/in/the/column/at/all`);
+});
+
+test('the CLI in an 80-column terminal: analyze of IPv6 connections fits and cuts nothing', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqd-narrow-'));
+  const file = join(dir, 'v6.pcap');
+  writeFileSync(file, capture());
+  // util-linux `script` gives the CLI a real terminal (stdout.isTTY, columns from the pty's size).
+  const r = spawnSync(
+    'script',
+    ['-q', '-e', '-c', `stty cols 80 rows 50; "${process.execPath}" "${BIN}" analyze "${file}"`, '/dev/null'],
+    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } },
+  );
+  expect(r.status).toBe(1); // findings: a keepalive cut and an idle reset
+  const out = r.stdout.replace(/\r/g, '');
+  expect(out).toContain('Connections');
+  for (const line of out.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  const table = out.slice(out.indexOf('Connections'));
+  expect(table).not.toContain('…');
+  expect(column(table, 1)[0]).toContain(`[${LONG_V6}]:54321`);
+});
