@@ -224,10 +224,12 @@ export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDT
       return [
         title,
         ...s.lines.map((l) => {
-          // continuation lines hang two columns under the line's own indent (a "→ fix" under its cause)
+          // Continuation lines hang under the text after a list marker ("• ", "→ ", "1. ", "12. "), else two
+          // columns under the line's own indent (a "fix:" line under its cause).
           const lead = ' '.repeat(2 + (l.length - l.trimStart().length));
-          return wrapWords(l.trimStart(), width - lead.length - 2)
-            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}  ${w}`))
+          const hang = ' '.repeat(/^(?:\d{1,3}[.)]|[•→*-]) /.exec(l.trimStart())?.[0].length ?? 2);
+          return wrapWords(l.trimStart(), width - lead.length - hang.length)
+            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}${hang}${w}`))
             .join('\n');
         }),
       ].join('\n');

@@ -122,3 +122,18 @@ test('any table: a long word in an ordinary column is broken, never cut with "�
       .replace(/\s/g, ''),
   ).toContain(`${'a'.repeat(70)}https://example.com/a/very/long/path/that/does/not/fit/in/the/column/at/all`);
 });
+
+test.each([
+  // The section indents every line by 2; a line's own indent adds to that.
+  ['a numbered cause', '1. Nothing listens on that host:port: wrong port (1883 plain, 8883 TLS, 443 WebSocket)', 5],
+  ['a two-digit one', '12. Nothing listens on that host:port: wrong port (1883 plain, 8883 TLS, 443 WebSocket)', 6],
+  ['a bullet', '• sensor-7 disconnected 6 times, every ~6 s; each connection lived ~6 s, keepalive 2 s', 4],
+  ['an arrow', '  → The client sends nothing within 1.5 × its keepalive (2 s): it does not ping at all', 6],
+  ['a plain line', '  fix: Keep the client network loop running and choose a keepalive below the path idle', 6],
+])('prose: the continuation of %s hangs under its text', (_name, line, hang) => {
+  const out = renderSection({ kind: 'lines', title: 'T', lines: [line] }, new Chalk({ level: 0 }), 60).split('\n');
+  expect(out.length).toBeGreaterThan(2);
+  for (const l of out.slice(1)) expect(l.length, l).toBeLessThanOrEqual(60);
+  for (const l of out.slice(2)) expect(l, l).toMatch(new RegExp(`^ {${hang}}\\S`));
+  expect(out.slice(1).join(' ').replace(/\s+/g, ' ').trim()).toBe(line.trim());
+});
