@@ -123,3 +123,10 @@ describe('README command lines', () => {
     expect(ran[0]![0]).toBe(argv[0]);
   });
 });
+
+test('a live capture piped into analyze is packet-buffered (tcpdump -U), or Ctrl-C finds "0 packets"', () => {
+  const text = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const live = text.split('\n').filter((l) => /\btcpdump\b.*-w -.*\|.*mqtt-doctor analyze/.test(l));
+  expect(live.length).toBeGreaterThan(0);
+  for (const l of live) expect(shellWords(l), l).toContain('-U');
+});
