@@ -44,11 +44,65 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
 const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 
 /**
+ * A word too long for its column is broken after punctuation (`:` `.` `/` `-` `_` `,` `@` `=`), so an IPv6
+ * address, a client id or a path wraps at a group boundary and keeps every character; a run with no such
+ * point is split at the width. cli-table3 would cut the word with "…" instead (issue 13).
+ */
+const BREAK_AFTER = /[^:./\-_,@=]*[:./\-_,@=]?/g;
+
+function pieces(word: string): string[] {
+  return (word.match(BREAK_AFTER) ?? []).filter(Boolean);
+}
+
+/** `word` (no escape codes) as lines of at most `width` characters, broken after punctuation where it can. */
+export function breakWord(word: string, width: number): string[] {
+  if (word.length <= width) return [word];
+  const lines: string[] = [];
+  let line = '';
+  for (let piece of pieces(word)) {
+    if (line && line.length + piece.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    while (piece.length > width) {
+      lines.push(line + piece.slice(0, width - line.length));
+      piece = piece.slice(width - line.length);
+      line = '';
+    }
+    line += piece;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Every word of a cell wider than `width` columns broken into lines (words with escape codes are left alone). */
+function breakLongWords(cell: string, width: number): string {
+  return cell
+    .split('\n')
+    .map((l) =>
+      l
+        .split(' ')
+        .map((w) => (w.length > width && !w.includes('\u001b') ? breakWord(w, width).join('\n') : w))
+        .join(' '),
+    )
+    .join('\n');
+}
+
+/**
  * Column widths that fit `width`: columns keep their natural width while the table fits; otherwise the widest
- * columns give up space (cell text then wraps) until it does. undefined = no wrapping needed.
+ * columns give up space (cell text then wraps) until it does. undefined = no wrapping needed. The steps, each
+ * taken only while the table is still too wide, widest column first:
+ *   1. every column down to its longest word (at least 10), `whole` columns (addresses) kept at theirs;
+ *   2. the other columns down to 10, then to 6 (10 when no column is `whole`): an address stays on one line;
+ *   but when that cannot fit even then (an uncompressed IPv6 address at 80 columns), step 2 stops at 10 and
+ *   the `whole` columns give way first, down to their longest piece between punctuation (the address wraps
+ *   at a `:`), rather than squeezing every other column into a word-breaking sliver.
+ * A word wider than its column is then broken by table(), never cut.
  */
 export function fitColumns(rows: string[][], width: number, whole: readonly number[] = []): number[] | undefined {
   const n = Math.max(0, ...rows.map((r) => r.length));
+  const cellWords = (r: string[], i: number) =>
+    (r[i] ?? '').split(/[\s\n]+/).map((w) => w.replace(/\u001b\[[0-9;]*m/g, ''));
   const natural = Array.from(
     { length: n },
     (_, i) => Math.max(1, ...rows.map((r) => Math.max(0, ...(r[i] ?? '').split('\n').map(visible)))) + 2,
@@ -57,18 +111,22 @@ export function fitColumns(rows: string[][], width: number, whole: readonly numb
   let total = natural.reduce((a, b) => a + b, 0) + borders;
   if (total <= width) return undefined;
   const widths = [...natural];
-  // First down to each column's longest word (cli-table3 cuts a word wider than its column with "…", so an
-  // address or client id would lose its end), then, if the table still does not fit, below it to 10.
   const longestWord = Array.from(
     { length: n },
-    (_, i) => Math.max(1, ...rows.flatMap((r) => (r[i] ?? '').split(/[\s\n]+/).map(visible))) + 2,
+    (_, i) => Math.max(1, ...rows.flatMap((r) => cellWords(r, i).map((w) => w.length))) + 2,
   );
-  // Columns kept whole stay at their longest word; the others then give way down to 10 (6 when some are kept
-  // whole: their long words are broken across lines by table() rather than cut).
+  const longestPiece = Array.from(
+    { length: n },
+    (_, i) => Math.max(1, ...rows.flatMap((r) => cellWords(r, i).flatMap((w) => pieces(w).map((p) => p.length)))) + 2,
+  );
+  const isWhole = (i: number) => whole.includes(i);
   const low = whole.length ? 6 : 10;
+  const keptWhole = (i: number) => (isWhole(i) ? longestWord[i]! : low);
+  const fitsWhole = natural.reduce((sum, w, i) => sum + Math.min(w, keptWhole(i)), borders) <= width;
+  const broken = (i: number) => (isWhole(i) ? Math.max(10, longestPiece[i]!) : 10);
   for (const floorOf of [
-    (i: number) => Math.max(10, longestWord[i]!),
-    (i: number) => (whole.includes(i) ? longestWord[i]! : low),
+    (i: number) => (isWhole(i) ? longestWord[i]! : Math.max(10, longestWord[i]!)),
+    ...(fitsWhole ? [keptWhole] : [broken, (i: number) => (isWhole(i) ? broken(i) : low)]),
   ]) {
     while (total > width) {
       let widest = -1;
@@ -90,13 +148,11 @@ function table(
   whole: readonly number[] = [],
 ): Table.Table {
   const colWidths = fitColumns([head, ...rows], width, whole);
-  if (colWidths && whole.length) {
-    // Outside the whole columns, a word wider than its column is broken across lines, not cut with "…".
-    const cut = (w: number, cell: string): string =>
-      cell.replace(new RegExp(`[^\\s]{${w + 1},}`, 'g'), (word) =>
-        word.match(new RegExp(`.{1,${w}}`, 'g'))!.join('\n'),
-      );
-    rows = rows.map((r) => r.map((cell, i) => (whole.includes(i) ? cell : cut(Math.max(1, colWidths[i]! - 2), cell))));
+  if (colWidths) {
+    // A word wider than its column is broken across lines (after punctuation where it can), never cut with "…".
+    const fit = (r: string[]) => r.map((cell, i) => breakLongWords(cell, Math.max(1, colWidths[i]! - 2)));
+    head = fit(head);
+    rows = rows.map(fit);
   }
   const t = new (loadTable())({
     head: head.map((h) => c.bold(h)),
@@ -173,10 +229,12 @@ export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDT
       return [
         title,
         ...s.lines.map((l) => {
-          // continuation lines hang two columns under the line's own indent (a "→ fix" under its cause)
+          // Continuation lines hang under the text after a list marker ("• ", "→ ", "1. ", "12. "), else two
+          // columns under the line's own indent (a "fix:" line under its cause).
           const lead = ' '.repeat(2 + (l.length - l.trimStart().length));
-          return wrapWords(l.trimStart(), width - lead.length - 2)
-            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}  ${w}`))
+          const hang = ' '.repeat(/^(?:\d{1,3}[.)]|[•→*-]) /.exec(l.trimStart())?.[0].length ?? 2);
+          return wrapWords(l.trimStart(), width - lead.length - hang.length)
+            .map((w, i) => (i === 0 ? `${lead}${w}` : `${lead}${hang}${w}`))
             .join('\n');
         }),
       ].join('\n');

@@ -5,6 +5,7 @@
  */
 import type { Report } from '../report/model.js';
 import { loadRenderer, type FormatName } from '../report/renderers.js';
+import { wrapWords } from '../report/render-text.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -61,7 +62,7 @@ export async function createOutput(opts: OutputOptions): Promise<Output> {
   const { render, pieces } = await loadRenderer(format);
   const stderr = guard(opts.stderr);
   const stdout = guard(opts.stdout);
-  const err = (line: string) => stderr.write(redact(line) + '\n');
+  const err = (line: string) => stderr.write(fitTerminal(redact(line), opts.stderr) + '\n');
   return {
     json: opts.json,
     verbose: opts.verbose,
@@ -92,6 +93,26 @@ export async function createOutput(opts: OutputOptions): Promise<Output> {
     },
     redact,
   };
+}
+
+/**
+ * A note or progress line for a terminal of `columns`: wrapped between words, each continuation two columns
+ * under its line's own indent, so a long setup note ("impair: 127.0.0.1:1884 → … each way, nat-idle 5m 00s")
+ * is not cut mid-word by the terminal at 80 columns. Not a terminal (a pipe, a file, a test): one line per line
+ * as given, for grep. Runs after redaction, so a secret is masked before any line break could split it.
+ */
+export function fitTerminal(text: string, stream: NodeJS.WritableStream): string {
+  const { isTTY, columns } = stream as { isTTY?: boolean; columns?: number };
+  if (!isTTY || !columns || columns < 20) return text;
+  return text
+    .split('\n')
+    .map((line) => {
+      const [first = '', ...rest] = wrapWords(line, columns - 1);
+      if (!rest.length) return first;
+      const indent = ' '.repeat(line.length - line.trimStart().length + 2);
+      return [first, ...wrapWords(rest.join(' '), columns - 1 - indent.length).map((l) => indent + l)].join('\n');
+    })
+    .join('\n');
 }
 
 /**
