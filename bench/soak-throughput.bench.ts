@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './run.js';
+import { checkBuilt, loadSoak } from './product.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.MQD_TPUT_SECONDS ?? 5);
@@ -81,8 +82,7 @@ async function bare(n: number, qos: 0 | 1, url: string, perClientRate: number) {
 }
 
 async function soak(n: number, qos: 0 | 1, url: string, perClientRate: number) {
-  const { startSoak } = await import('../src/measure/soak/runner.js');
-  const { parseReconnectPolicy } = await import('../src/config/reconnect.js');
+  const { startSoak, parseReconnectPolicy } = await loadSoak();
   const abort = new AbortController();
   const runId = process.pid.toString(16).padStart(16, '0');
   let received = 0;
@@ -140,6 +140,25 @@ async function soak(n: number, qos: 0 | 1, url: string, perClientRate: number) {
 }
 
 /**
+ * MQD_TPUT_PROFILE=dir: a CPU profile of the measured window only (no module loading, no connects), one file
+ * per worker, for Chrome DevTools or `speedscope`. Returns the function that stops it and writes the file.
+ */
+async function startProfile(): Promise<(path: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  return async (path) => {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(path, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
+/**
  * Both sides: clients ready, then CPU from the moment every client is publishing until the end of the drain
  * (publishing stopped after MQD_TPUT_SECONDS, then up to 3 s for what is still in flight, and the close), so
  * a broker running behind cannot credit one side with the other's backlog.
@@ -150,11 +169,13 @@ async function worker(mode: string, n: number, qos: 0 | 1, url: string, totalRat
   const deadline = performance.now() + 60_000;
   while (side.ready() < n && performance.now() < deadline) await sleep(5);
   const a = side.counts();
+  const profile = process.env.MQD_TPUT_PROFILE ? await startProfile() : undefined;
   const c0 = process.cpuUsage();
   await sleep(SECONDS * 1000);
   // Both sides drain on their own (soak's runner as in a real run; the bare script the same way).
   await side.stop();
   const c1 = process.cpuUsage(c0);
+  await profile?.(`${process.env.MQD_TPUT_PROFILE}/${mode}-${n}-qos${qos}.cpuprofile`);
   const b = side.counts();
   return {
     mode,
@@ -188,6 +209,7 @@ function runWorker(mode: string, n: number, qos: number, url: string): Promise<W
 }
 
 export default async function throughputBench(): Promise<BenchResult[]> {
+  checkBuilt();
   const { startMosquitto, cleanup } = await import('../test/helpers/mosquitto.js');
   const broker = await startMosquitto({
     globalConfig: ['max_queued_messages 100000'],

@@ -15,6 +15,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './run.js';
+import { checkBuilt, loadSoak } from './product.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const RAMP_PER_S = Number(process.env.MQD_SOAK_BENCH_RAMP ?? 2000);
@@ -45,8 +46,7 @@ async function settleMemory(): Promise<{ rss: number; heap: number }> {
 
 async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RATE_PER_S): Promise<WorkerResult> {
   const mqtt = await import('mqtt');
-  const { startSoak } = await import('../src/measure/soak/runner.js');
-  const { parseReconnectPolicy } = await import('../src/config/reconnect.js');
+  const { startSoak, parseReconnectPolicy } = await loadSoak();
   const messages = mode.endsWith('-msg');
   const ratePerS = messages ? msgRatePerS : 0;
   const base = await settleMemory();
@@ -161,6 +161,11 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
     counted = received - r0;
   }
   const after = await settleMemory();
+  // MQD_SOAK_BENCH_HEAP=dir: a heap snapshot of the settled state (what each connection holds), per worker.
+  if (process.env.MQD_SOAK_BENCH_HEAP) {
+    const { writeHeapSnapshot } = await import('node:v8');
+    writeHeapSnapshot(`${process.env.MQD_SOAK_BENCH_HEAP}/${mode}-${n}.heapsnapshot`);
+  }
   const result: WorkerResult = {
     mode,
     n: connected(),
@@ -199,6 +204,7 @@ function runWorker(mode: string, n: number, url: string, ratePerS = MSG_RATE_PER
 }
 
 export default async function soakBench(): Promise<BenchResult[]> {
+  checkBuilt();
   const { startMosquitto, cleanup } = await import('../test/helpers/mosquitto.js');
   const n = Number(process.env.MQD_SOAK_BENCH_CLIENTS ?? 10_000);
   const nMsg = Number(process.env.MQD_SOAK_BENCH_MSG_CLIENTS ?? 200);

@@ -81,8 +81,11 @@ export class SeqTracker {
   private inflight = 0;
   private recovered = 0;
   private writtenOff = 0;
-  /** Written-off seqs not (yet) arrived, ascending and disjoint (write-offs always take the smallest pending seq). */
-  private offRanges: OffRange[] = [];
+  /**
+   * Written-off seqs not (yet) arrived, ascending and disjoint (write-offs always take the smallest pending seq).
+   * Created on the first write-off (most clients never have one).
+   */
+  private offRanges: OffRange[] | undefined;
   private highest = -1;
   /** seq → send time (ms), in seq order (Map keeps insertion order); created on the first send (idle fleets never need it). */
   private pendingMap: Map<number, number> | undefined;
@@ -122,22 +125,25 @@ export class SeqTracker {
   }
 
   private recordWriteOff(seq: number, offline: boolean, away: boolean): void {
-    const last = this.offRanges.at(-1);
+    const ranges = (this.offRanges ??= []);
+    const last = ranges.at(-1);
     if (last && last.to === seq - 1 && last.offline === offline && last.away === away) {
       last.to = seq;
       return;
     }
-    this.offRanges.push({ from: seq, to: seq, offline, away });
-    if (this.offRanges.length > MAX_WRITTEN_OFF_RANGES) this.offRanges.shift();
+    ranges.push({ from: seq, to: seq, offline, away });
+    if (ranges.length > MAX_WRITTEN_OFF_RANGES) ranges.shift();
   }
 
   /** Index of the written-off range holding `seq`, or -1. */
   private offRangeOf(seq: number): number {
+    const ranges = this.offRanges;
+    if (!ranges) return -1;
     let lo = 0;
-    let hi = this.offRanges.length - 1;
+    let hi = ranges.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const r = this.offRanges[mid]!;
+      const r = ranges[mid]!;
       if (seq < r.from) hi = mid - 1;
       else if (seq > r.to) lo = mid + 1;
       else return mid;
@@ -147,7 +153,7 @@ export class SeqTracker {
 
   /** Number of written-off runs kept (memory check). */
   get writtenOffRanges(): number {
-    return this.offRanges.length;
+    return this.offRanges?.length ?? 0;
   }
 
   skipOffline(): void {
@@ -157,7 +163,7 @@ export class SeqTracker {
   /** The connection dropped at `t`: remember what was in flight to see whether it comes back. */
   disconnected(): void {
     // Written-off messages were not received either: they were in flight too.
-    for (const r of this.offRanges) {
+    for (const r of this.offRanges ?? []) {
       if (r.away) continue;
       r.away = true;
       this.inflight += r.to - r.from + 1;
@@ -212,14 +218,16 @@ export class SeqTracker {
    * it adds no latency sample here.
    */
   private receiveWrittenOff(seq: number, i: number): Arrival {
-    const r = this.offRanges[i]!;
-    if (r.from === r.to) this.offRanges.splice(i, 1);
+    // offRangeOf found `seq` at i, so the ranges exist.
+    const ranges = this.offRanges!;
+    const r = ranges[i]!;
+    if (r.from === r.to) ranges.splice(i, 1);
     else if (seq === r.from) r.from += 1;
     else if (seq === r.to) r.to -= 1;
     else {
-      this.offRanges.splice(i + 1, 0, { ...r, from: seq + 1 });
+      ranges.splice(i + 1, 0, { ...r, from: seq + 1 });
       r.to = seq - 1;
-      if (this.offRanges.length > MAX_WRITTEN_OFF_RANGES) this.offRanges.shift();
+      if (ranges.length > MAX_WRITTEN_OFF_RANGES) ranges.shift();
     }
     this.writtenOff -= 1;
     this.receivedCount += 1;
@@ -249,7 +257,7 @@ export class SeqTracker {
   isOffline(seq: number): boolean {
     if (this.offline?.has(seq)) return true;
     const i = this.offRangeOf(seq);
-    return i >= 0 && this.offRanges[i]!.offline;
+    return i >= 0 && this.offRanges![i]!.offline;
   }
 
   get latency(): LatencyHistogram | undefined {

@@ -93,6 +93,14 @@ const MIN_TIMER_MS = 1;
 const MAX_BURST_MS = 1000;
 /** How early a timer firing may come and still count as on time (see tick). */
 const EARLY_FIRING_MS = 2;
+/** What a connection holds of its first bytes (enough for transport/mqtt-wire.ts `sniff` and a hex dump). */
+const FIRST_BYTES = 16;
+const NO_BYTES = Buffer.alloc(0);
+/**
+ * Publish options, one object per QoS for every client: MQTT.js copies them (client.ts publish: `{ ...defaultOpts,
+ * ...opts }`), so a shared object costs nothing per client.
+ */
+const PUBLISH_OPTS = [{ qos: 0 }, { qos: 1 }, { qos: 2 }] as const;
 
 export class SoakClient {
   private client: MqttClient | undefined;
@@ -113,11 +121,11 @@ export class SoakClient {
   private lastError: (Error & { code?: string | number }) | undefined;
   private disconnectRc: number | undefined;
   private firstSignalMs: number | undefined;
-  private readonly payloadOpts: { qos: 0 | 1 | 2 };
   /** The current attempt's stream: transport up (TCP, or TLS handshake done), first bytes, last byte time. */
   private transportUp = false;
   private socketUpMs: number | undefined;
-  private firstBytes: Buffer = Buffer.alloc(0);
+  /** The attempt's first bytes, until its CONNACK (after it they were MQTT, and only sniffed before it). */
+  private firstBytes: Buffer = NO_BYTES;
   private protocolError = false;
   /** When the last byte arrived on the current connection (wall clock ms): when a silent link went silent. */
   private lastByteMs: number | undefined;
@@ -132,9 +140,7 @@ export class SoakClient {
   /** Why soak itself closed the connection (no SUBACK in time), overriding what the close looks like. */
   private ownClose: Classified | undefined;
 
-  constructor(private readonly o: SoakClientOptions) {
-    this.payloadOpts = { qos: o.qos };
-  }
+  constructor(private readonly o: SoakClientOptions) {}
 
   get connected(): boolean {
     return this.state === 'connected';
@@ -168,11 +174,12 @@ export class SoakClient {
     this.client = c;
     // MQTT.js's KeepaliveManager pings through client.sendPing(): note when each ping leaves, so a silent idle
     // link's outage has an upper bound on its start (a ping every keepalive, never per message).
-    const ping = typeof c.sendPing === 'function' ? c.sendPing.bind(c) : undefined;
+    // (The method itself, called on c: a bound copy per connection would cost memory for nothing.)
+    const ping = typeof c.sendPing === 'function' ? c.sendPing : undefined;
     if (ping) {
       c.sendPing = () => {
         this.unansweredSendMs ??= o.now();
-        ping();
+        ping.call(c);
       };
     }
     this.tapStream();
@@ -208,7 +215,7 @@ export class SoakClient {
       (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] }) | undefined;
     this.transportUp = false;
     this.socketUpMs = undefined;
-    this.firstBytes = Buffer.alloc(0);
+    this.firstBytes = NO_BYTES;
     this.protocolError = false;
     this.lastByteMs = undefined;
     this.unansweredSendMs = undefined;
@@ -219,8 +226,9 @@ export class SoakClient {
       this.transportUp = true;
       this.socketUpMs = o.now();
     };
-    // A TLS socket (encrypted: true) is up at 'secureConnect', after the handshake; a plain one at 'connect'.
-    stream.on((stream as { encrypted?: boolean }).encrypted === true ? 'secureConnect' : 'connect', up);
+    // A TLS socket (encrypted: true) is up at 'secureConnect', after the handshake; a plain one at 'connect'
+    // (once: an idle connection should not hold a listener that has done its work).
+    stream.once((stream as { encrypted?: boolean }).encrypted === true ? 'secureConnect' : 'connect', up);
     // mqtt-packet's parser (under MQTT.js) buffers a packet whole: a broker that announces 200 MB would make it
     // hold 200 MB. Read each Remaining Length as it arrives and end the attempt at the first packet over what
     // this run can need (its payload + headroom, as announced in an MQTT 5 CONNECT; a 3.1.1 broker is not told).
@@ -240,8 +248,8 @@ export class SoakClient {
       this.lastChunkMs = t;
       this.lastByteMs = t;
       this.unansweredSendMs = undefined;
-      if (this.firstBytes.length < 16)
-        this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, 16 - this.firstBytes.length)]);
+      if (this.connackMs === undefined && this.firstBytes.length < FIRST_BYTES)
+        this.firstBytes = Buffer.concat([this.firstBytes, chunk.subarray(0, FIRST_BYTES - this.firstBytes.length)]);
     });
   }
 
@@ -251,6 +259,9 @@ export class SoakClient {
     const t = this.lastChunkMs ?? o.now();
     if (this.socketUpMs !== undefined) o.onConnackTime?.(Math.max(0, t - this.socketUpMs));
     this.connackMs = t;
+    // The first bytes were a CONNACK (MQTT), not HTTP or TLS: nothing after this reads them (observation's
+    // `looksLike` matters before the CONNACK only, and bytesBeforeConnack is for attempts without one).
+    this.firstBytes = NO_BYTES;
     const needsSuback = o.intervalMs > 0 && !(sessionPresent && this.subscribed);
     if (!needsSuback) {
       this.becomeReady(sessionPresent);
@@ -345,7 +356,7 @@ export class SoakClient {
     c.publish(
       o.topic,
       encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes),
-      this.payloadOpts,
+      PUBLISH_OPTS[o.qos],
     );
   }
 

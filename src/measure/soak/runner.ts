@@ -32,7 +32,7 @@ import type { PayloadFormat } from './payload.js';
 import { speaksTls } from '../cross-check.js';
 import { SourceTally } from './source-tally.js';
 import type { ConnectionBound } from '../../config/source-address.js';
-import { SoakClient, type ConnectFn } from './client.js';
+import { SoakClient, type ConnectFn, type SoakClientOptions } from './client.js';
 
 export interface SoakRunOptions {
   url: string;
@@ -234,6 +234,31 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   idCount.forEach((n, id) => {
     if (n < 2) idCount.delete(id);
   });
+  // What every client shares, once for the run; each client's own options inherit from it, so a fleet of idle
+  // connections does not hold N copies of two dozen fields (SoakClient reads them through `this.o`).
+  const onConnackTime = (ms: number): void => {
+    connack.record(ms);
+    windowConnack.record(ms);
+  };
+  const shared: Omit<SoakClientOptions, 'index' | 'clientId' | 'topic' | 'seq' | 'timeline' | 'connect'> = {
+    runId: o.runId,
+    url: o.url,
+    mqttOptions: o.mqttOptions,
+    qos: o.qos,
+    intervalMs,
+    payloadBytes: o.payloadBytes,
+    payloadFormat: o.payloadFormat,
+    clean: o.clean,
+    publishOffline: o.publishOffline ?? false,
+    policy: o.policy,
+    random: o.random ?? Math.random,
+    now,
+    onEvent: emit,
+    onArrival,
+    sniff,
+    onConnackTime,
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+  };
   const startClient = (local: number) => {
     const t = now();
     const i = (o.firstClient ?? 0) + local;
@@ -242,37 +267,19 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     const seq = new SeqTracker(o.lossGraceMs, maxPending);
     timelines.push(timeline);
     trackers.push(seq);
-    const c: SoakClient = new SoakClient({
+    const own: SoakClientOptions = Object.assign(Object.create(shared) as SoakClientOptions, {
       index: i,
       clientId,
-      topic: `mqtt-doctor/soak/${o.runId}/${i}`,
-      runId: o.runId,
-      url: o.url,
-      mqttOptions: o.mqttOptions,
-      qos: o.qos,
-      intervalMs,
-      payloadBytes: o.payloadBytes,
-      payloadFormat: o.payloadFormat,
-      clean: o.clean,
-      publishOffline: o.publishOffline ?? false,
-      policy: o.policy,
-      random: o.random ?? Math.random,
-      now,
-      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect) : connect,
+      // An idle client (no --rate) never subscribes or publishes: no topic to hold.
+      topic: intervalMs > 0 ? `mqtt-doctor/soak/${o.runId}/${i}` : '',
       seq,
       timeline,
-      onEvent: emit,
-      onArrival,
-      sniff,
-      onConnackTime: (ms) => {
-        connack.record(ms);
-        windowConnack.record(ms);
-      },
-      ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect) : connect,
       ...((idCount.get(clientId) ?? 0) > 1
         ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) }
         : {}),
     });
+    const c: SoakClient = new SoakClient(own);
     clients.push(c);
     if ((idCount.get(clientId) ?? 0) > 1) byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
     c.start();
