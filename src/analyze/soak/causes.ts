@@ -157,6 +157,11 @@ export interface DisconnectObservation {
  * JSONL and JSON keep their vocabulary, the decision is the one `analyze` makes from a capture.
  */
 const SOAK_CAUSE: Partial<Record<Cause, DisconnectCause>> = {
+  'port-closed': 'refused',
+  refused: 'connack-refused',
+  'no-connack': 'no-connack',
+  'not-mqtt': 'not-mqtt',
+  'tls-alert': 'tls',
   takeover: 'session-taken-over',
   'keepalive-cut': 'keepalive-timeout',
   'server-disconnect': 'disconnect-packet',
@@ -165,6 +170,9 @@ const SOAK_CAUSE: Partial<Record<Cause, DisconnectCause>> = {
   'idle-drop': 'keepalive-timeout',
   blackhole: 'keepalive-timeout',
 };
+
+/** Soak's name for a shared cause (what `analyze` calls a close), when soak can tell that cause at all. */
+export const soakCauseOf = (c: Cause): DisconnectCause | undefined => SOAK_CAUSE[c];
 
 /**
  * The shared classifier's reading of a close soak saw: the peer closed (FIN: the stream ended; RST: ECONNRESET;
