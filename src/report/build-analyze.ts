@@ -215,6 +215,43 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
   };
 }
 
+/** Below this many elements an array is built at once (a report of a few connections may be edited in place). */
+const LAZY_MIN = 256;
+
+/**
+ * An array of `n` elements, each built by `at(i)` whenever it is read and not kept: a 10,000-connection capture's
+ * report holds its compact connection records, not 10,000 JSON-ready objects (issue 14: peak memory ≤ 150 MB on
+ * 1 GB). A Proxy over an array, so Array.isArray, length, indexing, iteration and JSON.stringify (element by
+ * element in renderJsonPieces) all see an ordinary array. Elements are rebuilt on each read, so writes to one do
+ * not stick: small arrays, which tests and callers may edit, are built eagerly.
+ */
+export function lazyArray<T>(n: number, at: (i: number) => T): T[] {
+  if (n < LAZY_MIN) return Array.from({ length: n }, (_, i) => at(i));
+  const index = (k: string | symbol): number | undefined => {
+    if (typeof k !== 'string' || !/^(0|[1-9]\d*)$/.test(k)) return undefined;
+    const i = Number(k);
+    return i < n ? i : undefined;
+  };
+  // The target holds `n` holes: length and Object.keys are right, and no element is ever stored in it.
+  return new Proxy(new Array<T>(n), {
+    get: (t, k, r) => {
+      const i = index(k);
+      return i === undefined ? (Reflect.get(t, k, r) as unknown) : at(i);
+    },
+    has: (t, k) => index(k) !== undefined || Reflect.has(t, k),
+    getOwnPropertyDescriptor: (t, k) => {
+      const i = index(k);
+      return i === undefined
+        ? Reflect.getOwnPropertyDescriptor(t, k)
+        : { value: at(i), writable: true, enumerable: true, configurable: true };
+    },
+    ownKeys: (t) => [...Array.from({ length: n }, (_, i) => String(i)), ...Reflect.ownKeys(t)],
+    set: () => false,
+    defineProperty: () => false,
+    deleteProperty: () => false,
+  });
+}
+
 function marksData(m: PacketMarks, t0: number): MarksData {
   const packets: string[] = [];
   for (let i = 0; i < m.atMs.length; i++)
@@ -281,7 +318,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
   const t0 = stats.firstMs ?? 0;
   const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
   const shown = input.connections.filter((c) => !input.shown || input.shown.has(c.id));
-  const conns = shown.map((c) => connectionData(c, diagById.get(c.id)!, t0));
+  const conns = lazyArray(shown.length, (i) => connectionData(shown[i]!, diagById.get(shown[i]!.id)!, t0));
   const findings = input.shown
     ? diagnosis.findings.filter((f) => f.connections.some((id) => input.shown!.has(id)))
     : diagnosis.findings;

@@ -84,9 +84,16 @@ class FlowTable<T> {
     y.set(p, v);
   }
 
+  /** Removes the flow, and the inner maps it leaves empty (one per address pair: a capture of 10,000 clients). */
   delete(s: FlowAddr): void {
     const [a, b, p] = this.order(s);
-    this.m.get(a)?.get(b)?.delete(p);
+    const x = this.m.get(a);
+    const y = x?.get(b);
+    if (!x || !y) return;
+    y.delete(p);
+    if (y.size > 0) return;
+    x.delete(b);
+    if (x.size === 0) this.m.delete(a);
   }
 
   *values(): IterableIterator<T> {
@@ -98,6 +105,13 @@ class FlowTable<T> {
   }
 }
 const MAX_UNDECIDED = 10_000;
+/**
+ * How long (capture time) a finished flow's 4-tuple is remembered, so its trailing ACKs are not taken for a new
+ * connection joined mid-way: the 60 s TIME_WAIT of Linux (TCP_TIMEWAIT_LEN, include/net/tcp.h) twice over. Past
+ * that, a segment on the 4-tuple without a SYN is a new flow anyway. At most MAX_CLOSED are kept.
+ */
+const CLOSED_KEEP_MS = 120_000;
+const MAX_CLOSED = 100_000;
 
 export class CaptureAnalyzer {
   private reader: CaptureReader;
@@ -105,6 +119,9 @@ export class CaptureAnalyzer {
   private sniff: boolean;
   private live = new FlowTable<ConnTracker | typeof CLOSED>();
   private done: Connection[] = [];
+  /** Finished flows marked CLOSED in `live`, oldest first, to forget them after CLOSED_KEEP_MS. */
+  private closedQueue: Array<{ atMs: number; flow: FlowAddr }> = [];
+  private closedHead = 0;
   private ignored = new Set<string>();
   private undecided = new Map<string, TcpSegment[]>();
   private nextId = 1;
@@ -215,6 +232,26 @@ export class CaptureAnalyzer {
       // Close the books now: a finished connection keeps only its record, not its decoders.
       this.done.push(t.finish());
       this.live.set(s, CLOSED);
+      this.closedQueue.push({ atMs: s.tsMs, flow: { src: s.src, dst: s.dst, srcPort: s.srcPort, dstPort: s.dstPort } });
+    }
+    this.forgetClosed(s.tsMs);
+  }
+
+  /** Forget the 4-tuples of flows that finished long ago (memory stays flat over a capture of many connections). */
+  private forgetClosed(nowMs: number): void {
+    const q = this.closedQueue;
+    while (
+      this.closedHead < q.length &&
+      (nowMs - q[this.closedHead]!.atMs > CLOSED_KEEP_MS || q.length - this.closedHead > MAX_CLOSED)
+    ) {
+      const { flow } = q[this.closedHead]!;
+      q[this.closedHead++] = undefined as never;
+      // A SYN may have reused the 4-tuple since: only a CLOSED mark is forgotten.
+      if (this.live.get(flow) === CLOSED) this.live.delete(flow);
+    }
+    if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
+      this.closedQueue = q.slice(this.closedHead);
+      this.closedHead = 0;
     }
   }
 

@@ -3,49 +3,34 @@
  * the likely cause; across connections, takeovers, duplicate client ids, reconnect policy, clients in
  * lockstep after a broker restart. Pure: Connection records in, values out.
  *
- * The rules, and what each rests on:
- * - Keepalive cut: a server "MUST close the Network Connection" when it hears nothing for one and a half
- *   times the Keep Alive (MQTT 3.1.1 §3.1.2.10, https://docs.oasis-open.org/mqtt/mqtt/v3.1.1/os/mqtt-v3.1.1-os.html#_Toc398718030;
- *   MQTT 5.0 §3.1.2.10). Brokers check on a timer, so the cut lands after 1.5 × K, late by up to the check
- *   interval: mosquitto compares whole seconds about every 5 s (eclipse-mosquitto/mosquitto src/keepalive.c),
- *   EMQX checks every mqtt.keepalive_check_interval (default 30 s, apps/emqx/src/emqx_schema.erl), RabbitMQ
- *   closes after two idle checks 0.75 × K apart, i.e. up to 2.25 × K (deps/rabbitmq_mqtt/src/rabbit_mqtt_keepalive.erl).
- * - Idle timeout (NAT, load balancer): a silence longer than every silence the connection survived before,
- *   followed by an RST (reset on idle / on use) or by the client's data going unanswered (silent drop). Its
- *   length is compared with the documented middlebox timeouts in kb/profiles.ts.
- * - Blackhole: the client's data goes unanswered although the connection had survived longer silences, so
- *   the path stopped delivering regardless of idleness (a route, a firewall, a dead host).
- * - Takeover: the broker closes a connection when a CONNECT with the same client id arrives on another
- *   (MQTT 3.1.1 §3.1.4 step 2; MQTT 5 sends DISCONNECT 0x8E first).
+ * The rules for how an established connection ended (keepalive cut, middlebox idle timeout, blackhole, takeover)
+ * are the ones soak uses too: analyze/close-cause.ts, with their sources.
  */
 import { formatDuration } from '../../config/units.js';
-import { MIDDLEBOXES } from '../../kb/profiles.js';
-import { describeConnack, mqtt5ReasonCode, hex2 } from '../../kb/reason-codes.js';
+import { describeConnack } from '../../kb/reason-codes.js';
+import {
+  FINDING_HINT,
+  SEVERITY,
+  TAKEOVER_WINDOW_MS,
+  causeTitle,
+  median,
+  readClose,
+  reconnectPolicy,
+  type Cause,
+  type CloseEvidence,
+  type Severity,
+} from '../close-cause.js';
 import type { Connection, Side } from './connections.js';
 
-export type Cause =
-  | 'clean-disconnect'
-  | 'open'
-  | 'refused'
-  | 'port-closed'
-  | 'no-answer'
-  | 'tls-alert'
-  | 'tls-to-plain-port'
-  | 'plain-to-tls-port'
-  | 'no-connack'
-  | 'ws-refused'
-  | 'takeover'
-  | 'server-disconnect'
-  | 'keepalive-cut'
-  | 'idle-reset'
-  | 'idle-drop'
-  | 'blackhole'
-  | 'mtu'
-  | 'broker-closed'
-  | 'client-closed'
-  | 'not-mqtt';
-
-export type Severity = 'ok' | 'info' | 'warn' | 'fail';
+export {
+  causeLabel,
+  causeTitle,
+  isKeepaliveSilence,
+  matchMiddleboxes,
+  reconnectPolicy,
+  type Cause,
+  type Severity,
+} from '../close-cause.js';
 
 export interface ConnDiagnosis {
   id: number;
@@ -81,46 +66,10 @@ export interface Diagnosis {
   findings: Finding[];
 }
 
-const SEVERITY: Record<Cause, Severity> = {
-  'clean-disconnect': 'ok',
-  open: 'info',
-  refused: 'fail',
-  'port-closed': 'fail',
-  'no-answer': 'fail',
-  'tls-alert': 'fail',
-  'tls-to-plain-port': 'fail',
-  'plain-to-tls-port': 'fail',
-  'no-connack': 'fail',
-  'ws-refused': 'fail',
-  takeover: 'warn',
-  'server-disconnect': 'warn',
-  'keepalive-cut': 'warn',
-  'idle-reset': 'warn',
-  'idle-drop': 'warn',
-  blackhole: 'fail',
-  mtu: 'fail',
-  'broker-closed': 'warn',
-  'client-closed': 'warn',
-  'not-mqtt': 'info',
-};
-
-/** Tolerances. A takeover's close follows the new CONNECT within this. */
-const TAKEOVER_WINDOW_MS = 2000;
 /** Server-side closes of several connections within this window read as one broker event (restart, crash). */
 const CLUSTER_WINDOW_MS = 1000;
-/** The slowest documented broker keepalive check interval (EMQX default 30 s; see the header). */
-const KEEPALIVE_CHECK_SLACK_MS = 30_000;
-/** Silences shorter than this are not "idle timeouts": they are just traffic. */
-const MIN_IDLE_MS = 1000;
 
 const fmt = formatDuration;
-
-/** Middleboxes whose documented idle timeout is within max(2 s, 5 %) of `idleMs`. */
-export function matchMiddleboxes(idleMs: number): string[] {
-  return MIDDLEBOXES.filter((m) => Math.abs(idleMs - m.idleS * 1000) <= Math.max(2000, m.idleS * 50)).map(
-    (m) => `${m.title} (${m.idleS} s)`,
-  );
-}
 
 function silence(c: Connection, side: Side, atMs: number): number | null {
   const last = c.dir[side].lastDataMs;
@@ -228,107 +177,40 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
       );
     }
   }
-  if (c.disconnect?.side === 'client')
-    return out(
-      'clean-disconnect',
-      `the client sent DISCONNECT${c.disconnect.reasonCode ? ` (${hex2(c.disconnect.reasonCode)})` : ''} and closed`,
-    );
-  if (c.disconnect?.side === 'server') {
-    const rc = c.disconnect.reasonCode ?? 0;
-    const info = mqtt5ReasonCode(rc);
-    const text = `the broker sent DISCONNECT ${hex2(rc)} ${info?.name ?? ''}${info ? `: ${info.meaning}` : ''}`;
-    if (rc === 0x8e || takeoverBy)
-      return out(
-        'takeover',
-        takeoverBy ? `${text}; connection #${takeoverBy.id} had just connected with the same client id` : text,
-      );
-    if (rc === 0x8d) return out('keepalive-cut', text, keepaliveExtra(c, c.disconnect.atMs));
-    return out('server-disconnect', text);
-  }
+  const r = readClose(closeEvidence(c, takeoverBy));
+  const { cause, explanation, ...extra } = r;
+  return out(cause, explanation, extra);
+}
+
+/** What the wire says about how an established connection ended, for the classifier soak shares. */
+function closeEvidence(c: Connection, takeoverBy: Connection | undefined): CloseEvidence {
   const mtu = mtuVerdict(c);
-  if (mtu) return out('mtu', mtu);
-  if (!c.end) {
-    // Still open at the end of the capture: only a finding if the client is already talking to nobody.
-    const verdict = pathVerdict(c);
-    if (verdict) return out(verdict.cause, `still open at the end of the capture, but ${verdict.text}`, verdict.extra);
-    return out('open', `still open at the end of the capture (${fmt(c.lastMs - c.firstMs)} seen)`);
-  }
-  const end = c.end;
-  const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
-  const clientSilentAtEnd = base.silentMs.client ?? end.atMs - c.firstMs;
-  const keepaliveCut = end.side === 'server' && K > 0 && isKeepaliveSilence(clientSilentAtEnd, K);
-  // A client that resets after its own data went unanswered is giving up (path verdict below), not a middlebox.
-  if (!keepaliveCut && !takeoverBy && !(end.side === 'client' && c.unanswered)) {
-    const idle = idleBefore(c);
-    if (end.kind === 'rst' && idle !== undefined) {
-      const matches = matchMiddleboxes(idle);
-      return out(
-        'idle-reset',
-        `RST ${end.side === 'server' ? 'towards the client' : 'towards the broker'} after ${fmt(idle)} idle in both directions, longer than any silence the connection survived before${c.maxAnsweredIdleMs ? ` (${fmt(c.maxAnsweredIdleMs)})` : ''}: a middlebox (NAT, load balancer, firewall) idle timeout; ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
-        { idleMs: idle, matches },
-      );
-    }
-  }
-  if (end.side === 'server') {
-    if (takeoverBy)
-      return out(
-        'takeover',
-        `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (takeoverBy.mqtt?.atMs ?? end.atMs)))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt?.clientId ?? ''}"`,
-      );
-    const clientSilent = base.silentMs.client ?? end.atMs - c.firstMs;
-    if (keepaliveCut) {
-      return out(
-        'keepalive-cut',
-        `the broker closed (${end.kind.toUpperCase()}) after the client was silent ${fmt(clientSilent)} = ${(clientSilent / (K * 1000)).toFixed(2)} × its keepalive ${K}s (the spec's 1.5 × rule, checked on the broker's timer): the client did not ping in time${c.ping.sent === 0 ? ' (it sent no PINGREQ at all)' : ''}, or its pings were lost on the way`,
-        keepaliveExtra(c, end.atMs),
-      );
-    }
-    return out(
-      'broker-closed',
-      `the broker closed (${end.kind.toUpperCase()}) without DISCONNECT while the client was ${clientSilent < 1000 ? 'active' : `silent only ${fmt(clientSilent)}${K ? ` (< keepalive ${K}s)` : ''}`}: broker restart or crash, an admin kick, or a protocol error it did not explain`,
-    );
-  }
-  // The client ended it.
-  const verdict = pathVerdict(c);
-  if (verdict)
-    return out(
-      verdict.cause,
-      `the client closed (${end.kind.toUpperCase()}) ${fmt(end.atMs - (c.unanswered?.atMs ?? end.atMs))} after its data went unanswered: ${verdict.text}`,
-      verdict.extra,
-    );
-  return out(
-    'client-closed',
-    `the client closed (${end.kind.toUpperCase()}) without DISCONNECT: application exit, a client-side timeout, or a network change on its side`,
-  );
-}
-
-/**
- * Is a client silence of `ms` what a keepalive cut at K seconds looks like? From 1.5 × K less the one-second
- * resolution some brokers compare in (never below K), to 1.5 × K plus the slowest documented check interval
- * (30 s) or 2.5 × K, whichever is larger (see the header).
- */
-export function isKeepaliveSilence(ms: number, keepaliveS: number): boolean {
-  const k = keepaliveS * 1000;
-  return ms >= Math.max(k, 1.5 * k - 1000) && ms <= Math.max(2.5 * k, 1.5 * k + KEEPALIVE_CHECK_SLACK_MS);
-}
-
-function keepaliveExtra(c: Connection, atMs: number): Partial<ConnDiagnosis> {
-  const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
-  const s = silence(c, 'client', atMs);
-  return K > 0 && s !== null ? { keepaliveRatio: Math.round((s / (K * 1000)) * 100) / 100 } : {};
-}
-
-/** Idle in both directions right before the end, if it is longer than every silence survived before. */
-function idleBefore(c: Connection): number | undefined {
-  if (!c.end) return undefined;
-  const lastData = Math.max(c.dir.client.lastDataMs ?? c.firstMs, c.dir.server.lastDataMs ?? c.firstMs);
-  let idle = c.end.atMs - lastData;
-  // Reset on use: the client spoke after the silence and got the RST at once.
-  if (c.unanswered && c.end.atMs - c.unanswered.atMs < 1000 && c.unanswered.idleBeforeMs > idle)
-    idle = c.unanswered.idleBeforeMs;
-  const survived = c.maxAnsweredIdleMs ?? 0;
-  if (idle < MIN_IDLE_MS || idle <= Math.max(survived * 1.1, survived + 250)) return undefined;
-  return idle;
+  return {
+    firstMs: c.firstMs,
+    lastMs: c.lastMs,
+    ...(c.end ? { end: c.end } : {}),
+    ...(c.disconnect ? { disconnect: c.disconnect } : {}),
+    ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}),
+    keepaliveS: c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0,
+    pingsSent: c.ping.sent,
+    pingsUnanswered: c.ping.unanswered,
+    lastDataMs: {
+      ...(c.dir.client.lastDataMs !== undefined ? { client: c.dir.client.lastDataMs } : {}),
+      ...(c.dir.server.lastDataMs !== undefined ? { server: c.dir.server.lastDataMs } : {}),
+    },
+    ...(c.unanswered ? { unanswered: c.unanswered } : {}),
+    ...(c.maxAnsweredIdleMs !== undefined ? { survivedIdleMs: c.maxAnsweredIdleMs } : {}),
+    clientUnansweredRetransmissions: c.dir.client.unansweredRetransmissions,
+    ...(takeoverBy
+      ? {
+          twin: {
+            label: `connection #${takeoverBy.id}`,
+            ...(takeoverBy.mqtt ? { connectedAtMs: takeoverBy.mqtt.atMs } : {}),
+          },
+        }
+      : {}),
+    ...(mtu ? { mtu } : {}),
+  };
 }
 
 /** Smallest segment we call "large": above what any sane path MTU carries (IPv6 minimum MTU 1280 − headers). */
@@ -351,34 +233,6 @@ function mtuVerdict(c: Connection): string | undefined {
   return undefined;
 }
 
-/** Unanswered client data at the end: an idle drop or a blackhole. */
-function pathVerdict(c: Connection): { cause: Cause; text: string; extra: Partial<ConnDiagnosis> } | undefined {
-  const u = c.unanswered;
-  if (!u) return undefined;
-  const tail = c.dir.client;
-  const tcp =
-    tail.unansweredRetransmissions > 0
-      ? `${tail.unansweredRetransmissions} TCP retransmissions never acknowledged`
-      : c.ping.unanswered > 0
-        ? `${c.ping.unanswered} PINGREQ without PINGRESP (TCP-acknowledged: a proxy or the broker stopped answering)`
-        : 'no reply';
-  const survived = c.maxAnsweredIdleMs ?? 0;
-  // A silence clearly longer than every one survived (10 % and 250 ms of slack for timer jitter).
-  if (u.idleBeforeMs >= MIN_IDLE_MS && u.idleBeforeMs > Math.max(survived * 1.1, survived + 250)) {
-    const matches = matchMiddleboxes(u.idleBeforeMs);
-    return {
-      cause: 'idle-drop',
-      text: `${tcp}, after ${fmt(u.idleBeforeMs)} idle in both directions, longer than any silence it survived before (${fmt(survived)}): a NAT or load balancer dropped the idle flow silently (its timeout is between ${fmt(survived)} and ${fmt(u.idleBeforeMs)}); ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
-      extra: { idleMs: u.idleBeforeMs, matches },
-    };
-  }
-  return {
-    cause: 'blackhole',
-    text: `${tcp}, while the connection had survived longer silences (${fmt(survived)} > ${fmt(u.idleBeforeMs)}): the path stopped delivering (blackhole: route, firewall, dead host), not an idle timeout`,
-    extra: { idleMs: u.idleBeforeMs },
-  };
-}
-
 const sameServer = (a: Connection, b: Connection): boolean =>
   a.server.ip === b.server.ip && a.server.port === b.server.port;
 
@@ -394,72 +248,6 @@ function findTakeover(c: Connection, byId: Map<string, Connection[]>): Connectio
   }
   return undefined;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-/** Reconnect policy from intervals between one connection's end and the next attempt's start. */
-export function reconnectPolicy(intervalsMs: number[]): 'fixed' | 'exponential' | 'jittered' | 'irregular' {
-  if (intervalsMs.length < 2) return 'irregular';
-  const min = Math.min(...intervalsMs);
-  const max = Math.max(...intervalsMs);
-  const med = median(intervalsMs);
-  if (med > 0 && (max - min) / med < 0.2) return 'fixed';
-  const ratios = intervalsMs.slice(1).map((x, i) => x / Math.max(1, intervalsMs[i]!));
-  const doubling = ratios.filter((r) => r >= 1.5 && r <= 2.6).length;
-  if (doubling >= Math.ceil(ratios.length * 0.6)) return 'exponential';
-  return med > 0 && (max - min) / med < 1.5 ? 'jittered' : 'irregular';
-}
-
-const FINDING_HINT: Partial<Record<Cause, string>> = {
-  'keepalive-cut':
-    'make the client ping: a keepalive it can keep (mqtt-doctor keepalive-tune) and a network loop that is not blocked',
-  'idle-reset': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
-  'idle-drop': 'send a PINGREQ well inside the idle timeout: mqtt-doctor keepalive-tune --discover-idle finds it',
-  mtu: 'lower the MTU/MSS on the path (e.g. MSS clamping on the router) or let ICMP "fragmentation needed" through',
-  blackhole:
-    'check the route and firewalls between client and broker; mqtt-doctor probe from the client side shows where it stops',
-  takeover:
-    'give every device its own client id; check for a second process or a reconnect while the old socket was half-open',
-  refused: 'mqtt-doctor explain-error with the CONNACK code for causes and fixes',
-  'port-closed': 'the broker was down or restarting; clients should back off with jitter',
-  'tls-alert': 'mqtt-doctor probe mqtts://host:port --ca ... shows the certificate problem',
-  'tls-to-plain-port': 'use mqtt:// for this port, or point the client at the TLS listener (usually 8883)',
-  'plain-to-tls-port': 'use mqtts:// for this port, or point the client at the plain listener (usually 1883)',
-  'broker-closed': 'read the broker log at that moment (mqtt-doctor explain-error --file broker.log)',
-  'client-closed': 'check the client application log for why it closed',
-};
-
-const CAUSE_TITLE: Record<Cause, string> = {
-  'clean-disconnect': 'Clean disconnects',
-  open: 'Open at the end of the capture',
-  refused: 'CONNECT refused',
-  'port-closed': 'Connection refused (port closed)',
-  'no-answer': 'SYN never answered',
-  'tls-alert': 'TLS alert',
-  'tls-to-plain-port': 'TLS to a plain MQTT port',
-  'plain-to-tls-port': 'Plain MQTT to a TLS port',
-  'no-connack': 'Closed after CONNECT without CONNACK',
-  'ws-refused': 'WebSocket upgrade refused',
-  takeover: 'Session taken over (same client id)',
-  'server-disconnect': 'Broker sent DISCONNECT',
-  'keepalive-cut': 'Broker keepalive cut',
-  'idle-reset': 'Middlebox idle timeout (reset)',
-  'idle-drop': 'Middlebox idle timeout (silent drop)',
-  blackhole: 'Blackhole (data unanswered)',
-  mtu: 'Path MTU blackhole (large segments lost)',
-  'broker-closed': 'Broker closed connections',
-  'client-closed': 'Client closed without DISCONNECT',
-  'not-mqtt': 'Not MQTT',
-};
-
-export const causeTitle = (c: Cause): string => CAUSE_TITLE[c];
-
-/** Short label for table cells. */
-export const causeLabel = (c: Cause): string => c.replace(/-/g, ' ');
 
 export function diagnose(conns: Connection[]): Diagnosis {
   const byId = new Map<string, Connection[]>();
@@ -534,7 +322,7 @@ export function diagnose(conns: Connection[]): Diagnosis {
     findings.push({
       id: `cause.${cause}`,
       severity: SEVERITY[cause],
-      title: `${CAUSE_TITLE[cause]}: ${ds.length} connection${ds.length === 1 ? '' : 's'}`,
+      title: `${causeTitle(cause)}: ${ds.length} connection${ds.length === 1 ? '' : 's'}`,
       explanation: `#${first.id}: ${first.explanation}`,
       ...(hint ? { hint } : {}),
       connections: ds.map((d) => d.id),

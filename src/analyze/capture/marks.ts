@@ -115,12 +115,22 @@ export class MarkLog {
     m.c[(code & SERVER ? MARK_BUCKETS : 0) + i]!++;
   }
 
-  /** The marks in time order, trimmed (the log itself can be dropped after this). */
+  /**
+   * The marks in time order, trimmed (the log itself can be dropped after this). All four arrays are views on one
+   * ArrayBuffer: a finished connection keeps one backing store, not four (issue 14: memory on big captures).
+   */
   finish(): PacketMarks {
-    const kept = Math.min(this.total, MARK_HEAD) + this.ringLen;
-    const atMs = new Float64Array(kept);
-    const code = new Uint8Array(kept);
     const head = Math.min(this.total, MARK_HEAD);
+    const kept = head + this.ringLen;
+    const m = this.mid;
+    let used = 0;
+    if (m) for (let k = 0; k < MARK_BUCKETS; k++) if (m.c[k]! + m.c[MARK_BUCKETS + k]! > 0) used = k + 1;
+    // Float64 first (aligned at 0), then the Uint32 counters (aligned at a multiple of 8), then the Uint8 codes.
+    const buf = new ArrayBuffer(kept * 8 + used * 8 + kept);
+    const atMs = new Float64Array(buf, 0, kept);
+    const client = new Uint32Array(buf, kept * 8, used);
+    const server = new Uint32Array(buf, kept * 8 + used * 4, used);
+    const code = new Uint8Array(buf, kept * 8 + used * 8, kept);
     if (this.atMs && this.code) {
       atMs.set(this.atMs.subarray(0, head));
       code.set(this.code.subarray(0, head));
@@ -130,23 +140,15 @@ export class MarkLog {
         code[head + j] = this.code[slot]!;
       }
     }
-    const m = this.mid;
-    let used = 0;
-    if (m) for (let k = 0; k < MARK_BUCKETS; k++) if (m.c[k]! + m.c[MARK_BUCKETS + k]! > 0) used = k + 1;
+    if (m) {
+      client.set(m.c.subarray(0, used));
+      server.set(m.c.subarray(MARK_BUCKETS, MARK_BUCKETS + used));
+    }
     return {
       total: this.total,
       atMs,
       code,
-      ...(m
-        ? {
-            middle: {
-              fromMs: m.fromMs,
-              bucketMs: m.bucketMs,
-              client: m.c.slice(0, used),
-              server: m.c.slice(MARK_BUCKETS, MARK_BUCKETS + used),
-            },
-          }
-        : {}),
+      ...(m ? { middle: { fromMs: m.fromMs, bucketMs: m.bucketMs, client, server } } : {}),
     };
   }
 }

@@ -34,25 +34,54 @@ export interface StreamSink {
   desync(reason: string): void;
 }
 
+/**
+ * One mqtt-packet parser for every stream: the framer hands it whole packets only, so nothing is left in it
+ * between calls, and a capture of 10,000 connections does not build (and leave for the garbage collector) two
+ * parsers per connection (issue 14: memory). A parser that failed is replaced, so no state survives an error.
+ */
+class WholePacketParser {
+  private parser = this.fresh();
+  private parsed: Packet | undefined;
+  private error: string | undefined;
+
+  private fresh(): ReturnType<typeof mqttPacket.parser> {
+    const p = mqttPacket.parser({ protocolVersion: 4 });
+    p.on('packet', (x: Packet) => (this.parsed = x));
+    p.on('error', (e: Error) => (this.error = e.message));
+    return p;
+  }
+
+  /** The packet in `bytes` (exactly one, whole), or the parser's complaint. */
+  parse(bytes: Buffer, protocolVersion: number): { packet?: Packet; error?: string } {
+    this.parsed = undefined;
+    this.error = undefined;
+    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = protocolVersion;
+    this.parser.parse(bytes);
+    // Do not keep the packet: its Buffer fields are views into the capture chunk and would pin it in memory.
+    const out = { ...(this.parsed ? { packet: this.parsed } : {}), ...(this.error ? { error: this.error } : {}) };
+    this.parsed = undefined;
+    if (this.error !== undefined) this.parser = this.fresh();
+    return out;
+  }
+}
+
+let sharedParser: WholePacketParser | undefined;
+
 /** MQTT framing over a byte stream (§2.2 fixed header, §1.5.5 variable byte integer). */
 export class MqttFramer {
   private buf: Buffer | undefined;
-  private parser = mqttPacket.parser({ protocolVersion: 4 });
-  private parsed: Packet | undefined;
-  private parseError: string | undefined;
+  private version = 4;
+  private parser = (sharedParser ??= new WholePacketParser());
   /** Header of the packet being skipped past MAX_BUFFERED_PACKET. */
   private skipping:
     { type: number; flags: number; size: number; peek: Buffer; left: number; partial: boolean } | undefined;
   desynced = false;
   packets = 0;
 
-  constructor(private readonly sink: StreamSink) {
-    this.parser.on('packet', (p: Packet) => (this.parsed = p));
-    this.parser.on('error', (e: Error) => (this.parseError = e.message));
-  }
+  constructor(private readonly sink: StreamSink) {}
 
   setVersion(v: number): void {
-    (this.parser as unknown as { settings: { protocolVersion: number } }).settings.protocolVersion = v;
+    this.version = v;
   }
 
   /** Bytes of a segment (start = the segment starts here, a resync point after a gap). */
@@ -176,13 +205,8 @@ export class MqttFramer {
       this.emitPartial(type, flags, bytes.length, bytes.subarray(headerLen), false);
       return;
     }
-    this.parsed = undefined;
-    this.parseError = undefined;
-    this.parser.parse(bytes);
-    const p = this.parsed as Packet | undefined;
-    // Do not keep the packet: its Buffer fields are views into the capture chunk and would pin it in memory.
-    this.parsed = undefined;
-    if (p && !this.parseError) {
+    const { packet: p, error: parseError } = this.parser.parse(bytes, this.version);
+    if (p && parseError === undefined) {
       this.packets++;
       this.sink.mqtt({
         cmd: p.cmd,
@@ -199,7 +223,7 @@ export class MqttFramer {
     // mqtt-packet refused it (e.g. reserved flags): still count the frame by its type, but only while the
     // header makes sense; an unparseable CONNECT/CONNACK means this is not MQTT.
     if (type === 1 || type === 2) {
-      this.desync(`not MQTT: ${this.parseError ?? 'unparseable packet'}`);
+      this.desync(`not MQTT: ${parseError ?? 'unparseable packet'}`);
       return;
     }
     this.emitPartial(type, flags, bytes.length, bytes.subarray(headerLen), false);

@@ -14,6 +14,7 @@
 
 import { classifyFailure, type FailureInput } from '../../kb/classify.js';
 import { describeConnack, mqtt5ReasonCode } from '../../kb/reason-codes.js';
+import { readClose, readServerDisconnect, type Cause, type CloseEvidence } from '../close-cause.js';
 import type { MeasurementFailure } from '../failure.js';
 
 export const CAUSES = [
@@ -142,6 +143,56 @@ export interface DisconnectObservation {
   protocolError?: boolean;
   /** What the first bytes of the server looked like (transport/mqtt-wire.ts `sniff`). */
   looksLike?: 'http' | 'tls' | 'unknown';
+  /**
+   * Another client of the run with the same client id was connected or connecting when this one closed: a
+   * broker close after CONNACK is then a takeover (the shared rule, analyze/close-cause.ts).
+   */
+  twinActive?: boolean;
+  /** The client id, for the takeover's wording. */
+  clientId?: string;
+}
+
+/**
+ * Soak's names for the shared causes (analyze/close-cause.ts) an established connection can end with: soak's
+ * JSONL and JSON keep their vocabulary, the decision is the one `analyze` makes from a capture.
+ */
+const SOAK_CAUSE: Partial<Record<Cause, DisconnectCause>> = {
+  'port-closed': 'refused',
+  refused: 'connack-refused',
+  'no-connack': 'no-connack',
+  'not-mqtt': 'not-mqtt',
+  'tls-alert': 'tls',
+  takeover: 'session-taken-over',
+  'keepalive-cut': 'keepalive-timeout',
+  'server-disconnect': 'disconnect-packet',
+  'broker-closed': 'broker-closed',
+  'idle-reset': 'reset',
+  'idle-drop': 'keepalive-timeout',
+  blackhole: 'keepalive-timeout',
+};
+
+/** Soak's name for a shared cause (what `analyze` calls a close), when soak can tell that cause at all. */
+export const soakCauseOf = (c: Cause): DisconnectCause | undefined => SOAK_CAUSE[c];
+
+/**
+ * The shared classifier's reading of a close soak saw: the peer closed (FIN: the stream ended; RST: ECONNRESET;
+ * EPIPE: closed while this client was writing) after CONNACK, with or without a same-id twin active.
+ */
+function sharedPeerClose(o: DisconnectObservation, kind: 'fin' | 'rst'): Cause {
+  const now = 0;
+  const e: CloseEvidence = {
+    firstMs: now,
+    lastMs: now,
+    end: { side: 'server', kind, atMs: now },
+    keepaliveS: 0,
+    pingsSent: 0,
+    pingsUnanswered: 0,
+    lastDataMs: {},
+    clientUnansweredRetransmissions: 0,
+    ...(o.clientId !== undefined ? { clientId: o.clientId } : {}),
+    ...(o.twinActive ? { twin: { label: 'another client of this run' } } : {}),
+  };
+  return readClose(e).cause;
 }
 
 /**
@@ -215,7 +266,20 @@ export function kbEntryFor(c: Classified, o: DisconnectObservation): string | un
 const TLS_CODE = /^(ERR_TLS|ERR_SSL|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|HOSTNAME_MISMATCH|ERR_OSSL)/;
 
 export function classifyDisconnect(o: DisconnectObservation): Classified {
-  const c = classifyCause(o);
+  let c = classifyCause(o);
+  // After a CONNACK, the broker's close (FIN, RST, or an EPIPE of a write at that moment) is read by the shared
+  // classifier, which names a takeover when a same-id twin is active.
+  const peer =
+    c.cause === 'broker-closed' || c.cause === 'reset' || (c.cause === 'unreachable' && c.detail === 'EPIPE');
+  if (o.connackReceived && peer && o.twinActive) {
+    const shared = SOAK_CAUSE[sharedPeerClose(o, c.cause === 'reset' ? 'rst' : 'fin')];
+    if (shared && shared !== c.cause)
+      c = {
+        ...c,
+        cause: shared,
+        detail: `${c.detail}, while another client with id ${o.clientId ?? '?'} was connecting`,
+      };
+  }
   const kb = kbEntryFor(c, o);
   return kb ? { ...c, kb } : c;
 }
@@ -227,10 +291,11 @@ function classifyCause(o: DisconnectObservation): Classified {
     o.reasonCode === undefined ? { cause, detail } : { cause, detail, reasonCode: o.reasonCode };
   if (o.disconnectPacket && o.reasonCode !== undefined) {
     const hex = `0x${o.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`;
-    // MQTT 5 §3.14.2.1: 0x8E Session taken over.
-    if (o.reasonCode === 0x8e) return withRc('session-taken-over', `DISCONNECT ${hex} session taken over`);
-    // 0x8D Keep Alive timeout: the broker's own 1.5 × keepalive check fired (§3.1.2.10).
-    if (o.reasonCode === 0x8d) return withRc('keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
+    // The shared reading (close-cause.ts): 0x8E session taken over, 0x8D the broker's keepalive check fired.
+    const r = readServerDisconnect(o.reasonCode, undefined);
+    if (r.cause === 'takeover') return withRc('session-taken-over', `DISCONNECT ${hex} session taken over`);
+    if (r.cause === 'keepalive-cut')
+      return withRc('keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
     const info = mqtt5ReasonCode(o.reasonCode);
     return withRc('disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
   }

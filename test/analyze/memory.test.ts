@@ -1,0 +1,71 @@
+/**
+ * What keeps analyze's memory flat on big captures (issue 14) without changing a byte of its output: the report's
+ * connections are built when read (lazyArray), and a finished flow's 4-tuple is forgotten two TIME_WAITs later.
+ */
+import { expect, test } from 'vitest';
+import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
+import { diagnose } from '../../src/analyze/capture/diagnose.js';
+import { buildAnalyzeReport, lazyArray } from '../../src/report/build-analyze.js';
+import { renderJson, renderJsonPieces } from '../../src/report/render-json.js';
+import { Conv, healthySession, pcapFile, records, type Seg } from './synth.js';
+
+const SERVER = { ip: '10.9.0.1', port: 1883 };
+
+function analyze(segs: Seg[]) {
+  const a = new CaptureAnalyzer();
+  a.push(pcapFile(1, records('ethernet', segs)));
+  const r = a.finish();
+  const diagnosis = diagnose(r.connections);
+  return buildAnalyzeReport({
+    source: 'synthetic',
+    compressed: false,
+    interrupted: false,
+    stats: r.stats,
+    connections: r.connections,
+    diagnosis,
+    startedAt: new Date(0),
+    finishedAt: new Date(0),
+    version: 'test',
+  });
+}
+
+test.each([0, 1, 255, 256, 1000])('lazyArray(%i) reads, slices, iterates and stringifies like an array', (n) => {
+  const eager = Array.from({ length: n }, (_, i) => ({ i, sq: i * i }));
+  const lazy = lazyArray(n, (i) => ({ i, sq: i * i }));
+  expect(Array.isArray(lazy)).toBe(true);
+  expect(lazy.length).toBe(n);
+  expect(JSON.stringify(lazy, null, 2)).toBe(JSON.stringify(eager, null, 2));
+  expect([...lazy]).toEqual(eager);
+  expect(lazy.slice(0, 3)).toEqual(eager.slice(0, 3));
+  expect(lazy.map((x) => x.sq)).toEqual(eager.map((x) => x.sq));
+  expect(Object.keys(lazy)).toEqual(Object.keys(eager));
+  expect(lazy[n]).toBeUndefined();
+});
+
+test('a 300-connection report: connections built when read, the JSON pieces equal the whole document', () => {
+  const segs = Array.from({ length: 300 }, (_, i) =>
+    healthySession({ ip: `10.1.${i >> 8}.${i & 255}`, port: 40000 + i }, SERVER, 1_764_000_000_000 + i * 5, `d-${i}`),
+  )
+    .flatMap((c) => c.segs)
+    .sort((a, b) => a.tsMs - b.tsMs);
+  const report = analyze(segs);
+  expect(report.data.connections).toHaveLength(300);
+  expect(report.data.connections.map((c) => c.clientId)).toEqual(Array.from({ length: 300 }, (_, i) => `d-${i}`));
+  expect(report.data.connections.every((c) => c.cause === 'clean-disconnect')).toBe(true);
+  expect([...renderJsonPieces(report)].join('')).toBe(renderJson(report));
+});
+
+test.each([
+  [30_000, 1],
+  [200_000, 2],
+])('a stray ACK %i ms after both FINs on the same 4-tuple: %i connection(s)', (afterMs, expected) => {
+  const c = healthySession({ ip: '10.2.0.1', port: 41000 }, SERVER, 1_764_000_000_000);
+  const stray: Seg = { ...c.segs[c.segs.length - 1]!, tsMs: c.t + afterMs };
+  // Another flow's packet in between moves the capture's clock past the close.
+  const other = new Conv({ ip: '10.2.0.2', port: 41001 }, SERVER, c.t + afterMs - 1).handshake();
+  const report = analyze([...c.segs, ...other.segs.slice(0, 1), stray]);
+  const mine = report.data.connections.filter((x) => x.client === '10.2.0.1:41000');
+  // Within two TIME_WAITs a trailing ACK belongs to the finished connection; long after, it is a new flow.
+  expect(mine).toHaveLength(expected);
+  expect(mine[0]!.cause).toBe('clean-disconnect');
+});
