@@ -40,6 +40,8 @@ export interface Candidate {
   /** How the input was read, e.g. "Linux errno 113" or "message text". */
   reading: string;
   matched: string;
+  /** Log mode: other readings (entry ids) of a bare number whose writer the line does not name. */
+  readings?: string[];
 }
 
 export interface Explanation {
@@ -220,7 +222,9 @@ function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
     }
     out.push({
       entry: hit.entry,
-      score: Math.max(1, Math.min(95, score)),
+      // Zero is "no error" in every numbering (CONNACK accepted, MQTT 5 Success, errno none): next to another
+      // number ("AckFlags=0, ReasonCode=5") the other one is the code, however sure the numbering is.
+      score: Math.max(1, Math.min(95, score) - (tok.value === 0 ? 40 : 0)),
       via: 'number',
       space: hit.space,
       reading: `${SPACE_LABEL[hit.space]} ${tok.hex ? tok.raw : tok.value}`,

@@ -57,7 +57,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.socket-error',
     layer: 'broker',
     title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
-    patterns: [/Socket error on client [^\s,]{1,256}, disconnecting/i],
+    // A bridge's own connection is named local.<remote client id> (src/conf.c): its socket errors are the bridge's.
+    patterns: [/Socket error on client (?!local\.)[^\s,]{1,256}, disconnecting/i],
     causes: [
       'The client went away without DISCONNECT (process killed, network lost, NAT reset)',
       'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead',

@@ -83,7 +83,7 @@ export const EMITTERS: readonly Emitter[] = [
       [/^(?:Error|Connection error): /, 0.3],
       // mosquitto_connack_string() texts (lib/strings_mosq.c), which mosquitto_pub/sub print as they are.
       [
-        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)\./,
+        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)(?:\.|\s*$)/,
         0.8,
       ],
     ],
@@ -128,12 +128,17 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'tasmota',
     title: 'Tasmota',
-    shapes: [[/\bMQTT?: Connect (?:FAILED|failed) to \S{1,300}, rc -?\d/, 1]],
+    shapes: [
+      [/\bMQTT?: Connect (?:FAILED|failed) to \S{1,300}, rc -?\d/, 1],
+      // Its log tag "MQT: " (D_LOG_MQTT) is the same in every language build, the words around it are not
+      // (de_DE.h D_CONNECT_FAILED_TO "Verbindung fehlgeschlagen aufgrund von"): the tag and an "rc N" give it away.
+      [/\bMQT: .{1,160}\brc -?\d{1,2}\b/, 0.9],
+    ],
     // Tasmota prints its MQTT client's state() number: the PubSubClient numbering (-4..5).
     spaces: ['pubsubclient', 'connack311'],
     entryPrefixes: ['pubsubclient.'],
     source:
-      'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient)',
+      'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient; tasmota/i18n.h D_LOG_MQTT "MQT: ", tasmota/language/de_DE.h D_CONNECT_FAILED_TO)',
   },
   {
     id: 'esphome',
@@ -271,6 +276,9 @@ export const EMITTERS: readonly Emitter[] = [
         /\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}|\bFailed to connect (?:to MQTT server )?due to exception: /,
         0.8,
       ],
+      // Its connect/disconnect callbacks: "Unable to connect to the MQTT broker: <paho connack_string>" and
+      // "Disconnected from MQTT server %s:%s (%s)" with Paho's rc.
+      [/\bUnable to connect to the MQTT broker: |\bDisconnected from MQTT server \S{1,300} \(-?\d{1,3}\)/, 0.9],
     ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
@@ -376,9 +384,11 @@ export const EMITTERS: readonly Emitter[] = [
       // The C SDK's enum names (iothub_client_core_common.h): IOTHUB_CLIENT_CONNECTION_EXPIRED_SAS_TOKEN, IOTHUB_CLIENT_CONFIRMATION_OK.
       [/\bIOTHUB_CLIENT_[A-Z_]{2,60}\b/, 1],
     ],
-    spaces: ['azure', 'connack311', 'mqtt5', 'http'],
+    // The Python device SDK runs on paho-mqtt and logs Paho's rc ("mqtt_transport: disconnected with result code: 7").
+    spaces: ['azure', 'connack311', 'mqtt5', 'paho-python', 'http'],
     entryPrefixes: ['azure-iot.'],
-    source: 'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes',
+    source:
+      'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes; https://github.com/Azure/azure-iot-sdk-python/blob/main/azure-iot-device/azure/iot/device/common/mqtt_transport.py (paho rc in "disconnected with result code")',
   },
   {
     id: 'rabbitmq',

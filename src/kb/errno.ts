@@ -41,7 +41,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     // MQTT 3.1.1 §3.2.2.3; Paho Go packets/connack.go), not a TCP reset; Java's "Connection refused: connect" is the OS error.
     patterns: [
       /\bconnect ECONNREFUSED\b/i,
-      /Connection refused(?!:\s*(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
+      /Connection refused(?!\s{0,2}[,:-]\s{0,2}(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
       /actively refused/i,
     ],
     numbers: nums({ linux: 111, macos: 61, wsa: 10061, libuv: -4078, newlib: 111 }),
@@ -300,7 +300,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
       /getaddrinfo ENOTFOUND/i,
       /Name or service not known/i,
       /nodename nor servname provided/i,
-      /No such host is known/i,
+      /No such host (?:is )?known/i,
     ],
     numbers: [
       ['errno-wsa', 11001],
