@@ -260,7 +260,12 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'zigbee2mqtt',
     title: 'Zigbee2MQTT',
-    shapes: [[/\bZigbee2MQTT:(?:info|warn|warning|error|debug)\b|\bz2m(?::mqtt)?:/, 1]],
+    shapes: [
+      [/\bZigbee2MQTT:(?:info|warn|warning|error|debug)\b|\bz2m(?::mqtt)?:/, 1],
+      // Its own MQTT texts (lib/mqtt.ts) in the level-first console layout some builds print ("error 08-01-2024
+      // 10:02:49: MQTT error: …", timestamp_format is configurable).
+      [/^(?:error|warn|info|debug)\s{1,2}[\d./-]{8,10} [\d:]{8}: MQTT (?:error: |failed to connect)/, 0.8],
+    ],
     spaces: ['errno-libuv', 'connack311', 'mqtt5'],
     entryPrefixes: ['mqttjs.', 'node.', 'zigbee2mqtt.'],
     source:
@@ -289,7 +294,8 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'paho-go',
     title: 'Eclipse Paho Go',
-    shapes: [[/\bpaho\.mqtt\.golang\b|\bpingresp not received\b|\bnetwork Error : |\bnot Connected\b/, 0.9]],
+    // Older releases printed "Network Error : …" with a capital N (packets/connack.go ConnErrors).
+    shapes: [[/\bpaho\.mqtt\.golang\b|\bpingresp not received\b|\b[Nn]etwork Error : |\bnot Connected\b/, 0.9]],
     spaces: ['paho-go', 'connack311'],
     entryPrefixes: ['paho-go.'],
     client: 'paho-go',
@@ -303,10 +309,16 @@ export const EMITTERS: readonly Emitter[] = [
         /\bdial tcp \S{1,300}: |\bx509: |\bread tcp \S{1,300}->\S{1,300}: |\bwrite tcp \S{1,300}->|\blookup \S{1,253} on \S{1,60}: /,
         0.9,
       ],
+      // crypto/tls errors carry a "tls: " prefix (conn.go, alert.go: "remote error: tls: bad certificate").
+      [
+        /\bremote error: tls: |\btls: (?:first record does not look like|handshake failure|bad record MAC|unsupported)/,
+        0.8,
+      ],
     ],
     spaces: [],
     entryPrefixes: ['go.', 'errno.', 'tls.'],
-    source: 'https://pkg.go.dev/net#OpError; https://pkg.go.dev/crypto/x509#UnknownAuthorityError',
+    source:
+      'https://pkg.go.dev/net#OpError; https://pkg.go.dev/crypto/x509#UnknownAuthorityError; https://github.com/golang/go/blob/master/src/crypto/tls/alert.go',
   },
   {
     id: 'paho-c',
@@ -424,6 +436,9 @@ export const EMITTERS: readonly Emitter[] = [
       [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
       // EMQ 2.x prefixes client lines with "Client(clientid@ip:port): " (seen in https://github.com/emqx/emqx-auth-pgsql/issues/88).
       [/^Client\([^()\s]{1,300}@[^()\s]{1,100}\): /, 0.7],
+      // Its client connected/disconnected event payloads ($SYS/brokers/…/clients/…, rule engine events): JSON with
+      // "clientid", "proto_name" and "connack" — the CONNACK reason code in MQTT 5 numbering (emqx_reason_codes.erl).
+      [/"connack"\s{0,2}:\s{0,2}\d{1,3}\b[^\n]{0,400}"proto_name"|"proto_name"[^\n]{0,400}"connack"\s{0,2}:/, 0.9],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

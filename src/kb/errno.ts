@@ -215,11 +215,15 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'tcp',
     title: 'Socket is not connected',
     names: ['ENOTCONN', 'WSAENOTCONN'],
+    // strerror(ENOTCONN): newlib/lwIP and BSD "Socket is not connected", glibc "Transport endpoint is not connected".
+    patterns: [/\bSocket is not connected\b/i, /\bTransport endpoint is not connected\b/i],
     numbers: nums({ linux: 107, macos: 57, wsa: 10057, libuv: -4053, newlib: 128 }),
     causes: ['Used a socket after it was closed or before connect finished'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Only publish after the connect callback; reconnect before use.',
-    source: SRC,
+    source:
+      SRC +
+      '; newlib libc/string/strerror.c and glibc sysdeps/gnu/errlist (strerror texts: "Socket is not connected", "Transport endpoint is not connected")',
   },
   {
     id: 'errno.EPROTO',

@@ -411,6 +411,12 @@ const RUNTIMES: KbEntry[] = [
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   [
+    'tls.ssl.wrong-version-number',
+    // Go's TLS client when the first bytes back are not a TLS record: a plain port (crypto/tls conn.go readRecordOrCCS).
+    /\btls: first record does not look like a TLS handshake\b/,
+    'https://github.com/golang/go/blob/master/src/crypto/tls/conn.go ("tls: first record does not look like a TLS handshake")',
+  ],
+  [
     'tls.x509.HOSTNAME_MISMATCH',
     // Go's host name check (crypto/x509 HostnameError.Error): the certificate names other hosts, has no IP SANs,
     // or (Go 1.15+) has only a Common Name, which Go no longer matches.
