@@ -40,6 +40,8 @@ export interface Candidate {
   /** How the input was read, e.g. "Linux errno 113" or "message text". */
   reading: string;
   matched: string;
+  /** Log mode: other readings (entry ids) of a bare number whose writer the line does not name. */
+  readings?: string[];
 }
 
 export interface Explanation {
@@ -112,9 +114,13 @@ export const NOISE: RegExp[] = [
   /\.(?:java|py|js|ts|go|c|cpp|cs|erl|ino|rb):\d{1,7}\b/g,
   /, line \d{1,7}\b/g,
   /^\s{0,4}[EWIDV] \(\d{1,12}\)/gm,
-  /:\d{2,5}\b(?![.:])/g,
+  // A port after a host; not a JSON value ("connack":135), whose key says what it is (the JSON fields below).
+  /(?<!"):\d{2,5}\b(?![.:])/g,
   /\b\d{1,12}(?:\.\d{1,9})?\s?(?:ms|us|µs|s|sec|secs|seconds|min|mins|minutes|h|hours|bytes|B|KB|kB|MB|GB|KiB|MiB|%)(?![\w])/g,
   /\b0x[0-9a-f]{5,16}\b/gi,
+  // JSON fields that hold versions, times, ports, sizes and counters ("proto_ver":4, "keepalive":60, "ts":…):
+  // event payloads (EMQX $SYS, webhooks) carry them next to the one field that is a code ("connack":135).
+  /"(?:proto_ver|protocol_version|keepalive|ts|timestamp|time|[a-z_]{0,20}port|[a-z_]{0,20}_at|[a-z_]{0,20}_interval|qos|packet_id|pid|id|mid|count|size|len|ttl|expiry)"\s{0,2}:\s{0,2}-?\d{1,16}/gi,
 ];
 
 /** Remove the digits that are never codes (see NOISE). */
@@ -220,7 +226,9 @@ function rankNumber(tok: NumberToken, ctx: NumberContext): Candidate[] {
     }
     out.push({
       entry: hit.entry,
-      score: Math.max(1, Math.min(95, score)),
+      // Zero is "no error" in every numbering (CONNACK accepted, MQTT 5 Success, errno none): next to another
+      // number ("AckFlags=0, ReasonCode=5") the other one is the code, however sure the numbering is.
+      score: Math.max(1, Math.min(95, score) - (tok.value === 0 ? 40 : 0)),
       via: 'number',
       space: hit.space,
       reading: `${SPACE_LABEL[hit.space]} ${tok.hex ? tok.raw : tok.value}`,

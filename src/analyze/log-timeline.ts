@@ -4,8 +4,11 @@
  *  - regular disconnects every ~N s for one client: an idle timeout (NAT / load balancer) or a keepalive the
  *    client does not honour; the connection lifetime is the suspect interval;
  *  - a takeover loop: the same client id kicked off again and again within seconds (two devices, one id);
- *  - a reconnect storm: many clients reconnecting within a second or two of a broker restart (no jitter).
- * and counts ACL denials and queue drops per client.
+ *  - a reconnect storm: many clients reconnecting within a second or two of a broker restart (no jitter);
+ *  - periodic refusals: the broker refusing the same client's CONNECT at a steady interval (a client retrying
+ *    on a timer with credentials, a client id or a certificate the broker will never accept);
+ * and counts ACL denials and queue drops per client. A number next to a code word ("rc 5", "Result Code 7") is
+ * read in the numbering of the software that wrote the line, or listed with its readings when that is unknown.
  *
  * Streaming and bounded: `LogReader.add(line)` per line, `finish()` at the end. Per-client history is a ring of
  * the last HISTORY events and at most MAX_CLIENTS clients are followed, so memory stays flat however long the
@@ -36,9 +39,12 @@ export interface CauseGroup {
   /** Distinct client ids seen with this cause (at most 10 listed). */
   clients: string[];
   sample: string;
+  /** A bare number read without knowing who wrote the line: its other readings (entry ids), best first. */
+  readings?: string[];
 }
 
-export type FindingKind = 'regular-disconnects' | 'takeover-loop' | 'reconnect-storm' | 'acl-denials' | 'queue-drops';
+export type FindingKind =
+  'regular-disconnects' | 'takeover-loop' | 'reconnect-storm' | 'periodic-refusals' | 'acl-denials' | 'queue-drops';
 
 export interface TimelineFinding {
   kind: FindingKind;
@@ -163,12 +169,21 @@ function otherTimestampMs(line: string): number | undefined {
   }
   const esp = /^\s{0,4}[EWIDV] \((\d{1,12})\) [\w-]{1,40}: /.exec(line);
   if (esp?.[1]) return Number(esp[1]);
+  // A time of day alone: VerneMQ/lager and Tasmota consoles ("03:01:36.070 [warning] …", "00:40:54 MQT: …") and
+  // ESPHome's "[12:22:00][W][mqtt…]". No date, so milliseconds since midnight: the timeline uses differences.
+  const tod = /^\s{0,4}\[?(\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?\]?[\s[]/.exec(line);
+  if (tod?.[1] && tod[2] && tod[3]) {
+    const fracMs = tod[4] ? Math.round(Number(`0.${tod[4]}`) * 1000) : 0;
+    return (Number(tod[1]) * 3600 + Number(tod[2]) * 60 + Number(tod[3])) * 1000 + fracMs;
+  }
   return undefined;
 }
 
 const SYSLOG_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 export const CLIENT_ID_RES: RegExp[] = [
+  // VerneMQ's subscriber id term {MountPoint, <<"ClientId">>} (vmq_mqtt_fsm.erl, vmq_queue.erl log lines).
+  /\{\[[^\]]{0,64}\],<<"([^"]{1,256})">>\}/,
   /New client connected from \S{1,300} as (\S{1,256}) \(/,
   /Client (\S{1,256}?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
   /Socket error on client ([^\s,]{1,256}),/,
@@ -295,6 +310,7 @@ interface Stamp {
 
 interface ClientTrack {
   disconnects: Ring<Stamp>;
+  refusals: Ring<Stamp>;
   lifetimesS: Ring<number>;
   takeovers: Ring<Stamp>;
   lastConnect?: Stamp;
@@ -403,7 +419,7 @@ export class LogReader {
     }
     this.recognised++;
     const clientId = structured?.clientId ?? clientIdOf(line);
-    this.group(best.entry, line, tsMs, clientId);
+    this.group(best.entry, line, tsMs, clientId, best.readings);
     this.timeline(best.entry, line, tsMs, clientId);
   }
 
@@ -422,11 +438,30 @@ export class LogReader {
       this.remember(own(key), kept);
       return kept;
     }
-    const found = explainText(text, this.lineOpts).candidates[0];
+    const found = explainText(text, this.lineOpts).candidates[0] ?? this.readCode(text);
     // Its matched text is cut from the line too: a remembered copy must not keep the line's chunk alive.
     const best = found && { ...found, matched: own(found.matched) };
     this.remember(own(key), best);
     return best;
+  }
+
+  /**
+   * A line no text matched that prints a number as a code ("rc 5", "Result Code 7", "reason code: 5"): read in
+   * the numbering of the software the line's shape names. Timestamps, ids and ports are never read (explain's
+   * NOISE), and only a number after a code word is, so counters in ordinary lines stay unread. When the line does
+   * not say who wrote it and the number has several readings, the best is kept with the others listed.
+   */
+  private readCode(text: string): Candidate | undefined {
+    if (!CODE_NUMBER.test(text)) return undefined;
+    const x = explainText(text, { ...this.lineOpts, numbers: true });
+    const best = x.candidates[0];
+    if (!best || best.via !== 'number') return best;
+    if (!x.ambiguous) return best;
+    const readings = x.candidates
+      .filter((c) => c.via === 'number' && c !== best)
+      .slice(0, 3)
+      .map((c) => c.entry.id);
+    return { ...best, readings };
   }
 
   /**
@@ -441,7 +476,13 @@ export class LogReader {
     this.memo.set(key, c);
   }
 
-  private group(e: KbEntry, line: string, tsMs: number | undefined, clientId: string | undefined): void {
+  private group(
+    e: KbEntry,
+    line: string,
+    tsMs: number | undefined,
+    clientId: string | undefined,
+    readings?: string[],
+  ): void {
     const g = this.groups.get(e.id) ?? {
       entryId: e.id,
       title: e.title,
@@ -452,6 +493,7 @@ export class LogReader {
       lastMs: tsMs,
       clients: [],
       sample: own(line.trim().slice(0, 200)),
+      ...(readings?.length ? { readings } : {}),
     };
     g.count++;
     g.lastMs = tsMs ?? g.lastMs;
@@ -465,6 +507,7 @@ export class LogReader {
       if (this.clients.size >= MAX_CLIENTS) return void this.untracked++;
       t = {
         disconnects: new Ring(HISTORY),
+        refusals: new Ring(HISTORY),
         lifetimesS: new Ring(HISTORY),
         takeovers: new Ring(HISTORY),
         denials: 0,
@@ -502,6 +545,7 @@ export class LogReader {
     const stamp = { lineNo: this.lineNo, tsMs, entryId: e.id };
     if (e.event === 'connect') t.lastConnect = stamp;
     if (e.event === 'takeover') t.takeovers.push(stamp);
+    if (e.event === 'refused') t.refusals.push(stamp);
     if (e.event === 'disconnect' && !/\.disconnected$|CLIENT_INITIATED/.test(e.id)) {
       t.disconnects.push(stamp);
       if (t.lastConnect && t.lastConnect.tsMs <= tsMs) t.lifetimesS.push((tsMs - t.lastConnect.tsMs) / 1000);
@@ -513,6 +557,7 @@ export class LogReader {
       ...regularDisconnects(this.clients),
       ...takeoverLoops(this.clients),
       ...this.storms.flatMap((w) => reconnectStorm(w)),
+      ...periodicRefusals(this.clients),
       ...perClientCounts(this.clients, 'acl-denials'),
       ...perClientCounts(this.clients, 'queue-drops'),
     ];
@@ -553,21 +598,62 @@ function intervalsS(list: Stamp[]): number[] {
 
 const KEEPALIVE_IDS = /keepalive|KEEP_ALIVE|0x8D|404104/i;
 
-function regularDisconnects(clients: Map<string, ClientTrack>): TimelineFinding[] {
+/**
+ * A number printed as a code: after rc / return code / result code / reason code / error code, or a negative
+ * client state ("state -2"). Plain "state", "status" and "code" are left out: they precede values in ordinary
+ * lines ("Sending state 60.9").
+ */
+const CODE_NUMBER =
+  /\b(?:rc|return code|result code|reason code|reasoncode|error code)\b\s{0,2}[=:]?\s{0,2}\(?-?\d{1,5}\b|\bstate\s{0,2}[=:]?\s{0,2}-\d\b/i;
+
+/** At most one finding per client; the five clients with the most events. */
+function perClientFindings(
+  clients: Map<string, ClientTrack>,
+  find: (clientId: string, t: ClientTrack) => TimelineFinding | undefined,
+): TimelineFinding[] {
   const out: TimelineFinding[] = [];
   for (const [clientId, t] of clients) {
+    const f = find(clientId, t);
+    if (f) out.push(f);
+  }
+  return out.sort((a, b) => b.count - a.count).slice(0, 5);
+}
+
+/** The same client refused three or more times at a steady interval: it retries on a timer and never gets in. */
+function periodicRefusals(clients: Map<string, ClientTrack>): TimelineFinding[] {
+  return perClientFindings(clients, (clientId, t) => {
+    const list = t.refusals.items;
+    if (list.length < 3) return undefined;
+    const iv = intervalsS(list);
+    if (!isRegular(iv)) return undefined;
+    const intervalS = round1(median(iv));
+    const count = t.refusals.total;
+    const causeIds = [...new Set(list.map((e) => e.entryId))];
+    return {
+      kind: 'periodic-refusals',
+      summary: `${clientId} was refused ${count} times, every ~${intervalS} s (${causeIds.join(', ')})`,
+      clientId,
+      count,
+      intervalS,
+      suspects: [],
+      hint: `The client retries every ~${intervalS} s with the same credentials, client id or certificate, and the broker refuses each attempt: the interval is the client's retry delay, not the network. Fix what the refusal names (user, password, auth plugin, ACL for CONNECT), then confirm: mqtt-doctor probe mqtt://USER@HOST:PORT.`,
+    };
+  });
+}
+
+function regularDisconnects(clients: Map<string, ClientTrack>): TimelineFinding[] {
+  return perClientFindings(clients, (clientId, t) => {
     const list = t.disconnects.items;
-    if (list.length < 2) continue;
+    if (list.length < 2) return undefined;
     const iv = intervalsS(list);
     const lifetimes = t.lifetimesS.items;
     // Regular: three or more disconnects at steady intervals, or connections that each lived the same time.
     const regularIntervals = list.length >= 3 && isRegular(iv);
     const regularLifetimes =
       lifetimes.length >= 2 && t.lifetimesS.total >= t.disconnects.total - 1 && isRegular(lifetimes);
-    if (!regularIntervals && !regularLifetimes) continue;
-    out.push(describeRegular(clientId, t, iv, lifetimes));
-  }
-  return out.sort((a, b) => b.count - a.count).slice(0, 5);
+    if (!regularIntervals && !regularLifetimes) return undefined;
+    return describeRegular(clientId, t, iv, lifetimes);
+  });
 }
 
 function describeRegular(clientId: string, t: ClientTrack, iv: number[], lifetimes: number[]): TimelineFinding {
@@ -606,13 +692,12 @@ function describeRegular(clientId: string, t: ClientTrack, iv: number[], lifetim
 }
 
 function takeoverLoops(clients: Map<string, ClientTrack>): TimelineFinding[] {
-  const out: TimelineFinding[] = [];
-  for (const [clientId, t] of clients) {
-    if (t.takeovers.items.length < 3) continue;
+  return perClientFindings(clients, (clientId, t) => {
+    if (t.takeovers.items.length < 3) return undefined;
     const intervalS = round1(median(intervalsS(t.takeovers.items)));
-    if (intervalS > 60) continue;
+    if (intervalS > 60) return undefined;
     const count = t.takeovers.total;
-    out.push({
+    return {
       kind: 'takeover-loop',
       summary: `client id ${clientId} was taken over ${count} times, ${intervalS < 1 ? 'less than a second apart' : `every ~${intervalS} s`}`,
       clientId,
@@ -620,9 +705,8 @@ function takeoverLoops(clients: Map<string, ClientTrack>): TimelineFinding[] {
       intervalS,
       suspects: [],
       hint: `Two devices (or two processes) share the client id "${clientId}" and keep kicking each other off. Give each a unique id.`,
-    });
-  }
-  return out.sort((a, b) => b.count - a.count).slice(0, 5);
+    };
+  });
 }
 
 /** Denials or drops per client, the clients with most first. */

@@ -57,7 +57,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.socket-error',
     layer: 'broker',
     title: 'mosquitto 1.x: socket error on client (connection lost or reset)',
-    patterns: [/Socket error on client [^\s,]{1,256}, disconnecting/i],
+    // A bridge's own connection is named local.<remote client id> (src/conf.c): its socket errors are the bridge's.
+    patterns: [/Socket error on client (?!local\.)[^\s,]{1,256}, disconnecting/i],
     causes: [
       'The client went away without DISCONNECT (process killed, network lost, NAT reset)',
       'Mosquitto ≤ 1.6 only: 2.0 logs "closed its connection" instead',
@@ -408,7 +409,8 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'rabbitmq.keepalive',
     layer: 'broker',
     title: 'RabbitMQ MQTT: closing connection (keepalive timeout)',
-    patterns: [/closing MQTT connection .{0,300}\(keepalive timeout\)/i],
+    // rabbitmq_web_mqtt logs the same texts with "Web MQTT" (rabbit_web_mqtt_handler.erl).
+    patterns: [/closing (?:Web )?MQTT connection .{0,300}\(keepalive timeout\)/i],
     causes: KA_CAUSES,
     confirm: TUNE,
     fix: KA_FIX,
@@ -419,7 +421,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'rabbitmq.network-error',
     layer: 'tcp',
     title: 'RabbitMQ MQTT: "MQTT detected network error" (the socket closed or failed under the connection)',
-    patterns: [/MQTT detected network error\b/],
+    patterns: [/(?:Web )?MQTT detected network error\b/],
     causes: [
       '"closed": the client (or a NAT/load balancer in between) closed the TCP connection without DISCONNECT',
       '"econnreset" / "etimedout": the link was reset or died (Wi-Fi/cellular loss, idle timeout on a middlebox)',
@@ -450,7 +452,7 @@ export const BROKER_ENTRIES: KbEntry[] = [
     layer: 'mqtt',
     title:
       'RabbitMQ MQTT: "MQTT protocol error <reason> for connection" (the plugin rejected a packet and closes the connection)',
-    patterns: [/MQTT protocol error \S{1,200} for connection/],
+    patterns: [/(?:Web )?MQTT protocol error \S{1,200} for connection/],
     causes: [
       'The client sent a packet the plugin does not accept (unsupported MQTT feature or version, invalid topic, a second CONNECT)',
       'A client library bug; the reason after "protocol error" names what was wrong',

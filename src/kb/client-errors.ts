@@ -989,7 +989,8 @@ const ESP32: KbEntry[] = [
     layer: 'dns',
     title: 'ESP-IDF esp-tls: could not resolve the broker host name',
     names: ['ESP_ERR_ESP_TLS_CANNOT_RESOLVE_HOSTNAME'],
-    patterns: [/couldn't get hostname for .{0,300}getaddrinfo\(\) returns/i],
+    // Older esp-tls releases print only "couldn't get hostname for :HOST:" (no getaddrinfo() return value).
+    patterns: [/couldn't get hostname for :?[\w.-]{1,253}/i],
     numbers: [['esp-err', 0x8001]],
     causes: [
       'Wi-Fi connected but no DNS server (static IP without DNS)',

@@ -83,7 +83,7 @@ export const EMITTERS: readonly Emitter[] = [
       [/^(?:Error|Connection error): /, 0.3],
       // mosquitto_connack_string() texts (lib/strings_mosq.c), which mosquitto_pub/sub print as they are.
       [
-        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)\./,
+        /\bConnection Refused: (?:unacceptable protocol version|identifier rejected|broker unavailable|bad user name or password|not authorised)(?:\.|\s*$)/,
         0.8,
       ],
     ],
@@ -128,12 +128,17 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'tasmota',
     title: 'Tasmota',
-    shapes: [[/\bMQTT?: Connect (?:FAILED|failed) to \S{1,300}, rc -?\d/, 1]],
+    shapes: [
+      [/\bMQTT?: Connect (?:FAILED|failed) to \S{1,300}, rc -?\d/, 1],
+      // Its log tag "MQT: " (D_LOG_MQTT) is the same in every language build, the words around it are not
+      // (de_DE.h D_CONNECT_FAILED_TO "Verbindung fehlgeschlagen aufgrund von"): the tag and an "rc N" give it away.
+      [/\bMQT: .{1,160}\brc -?\d{1,2}\b/, 0.9],
+    ],
     // Tasmota prints its MQTT client's state() number: the PubSubClient numbering (-4..5).
     spaces: ['pubsubclient', 'connack311'],
     entryPrefixes: ['pubsubclient.'],
     source:
-      'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient)',
+      'https://github.com/arendst/Tasmota (v5.4 sonoff/sonoff.ino: "MQTT: Connect FAILED to %s:%d, rc %d. Retry in %d seconds" with rc = mqttClient.state() of PubSubClient; tasmota/i18n.h D_LOG_MQTT "MQT: ", tasmota/language/de_DE.h D_CONNECT_FAILED_TO)',
   },
   {
     id: 'esphome',
@@ -255,7 +260,12 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'zigbee2mqtt',
     title: 'Zigbee2MQTT',
-    shapes: [[/\bZigbee2MQTT:(?:info|warn|warning|error|debug)\b|\bz2m(?::mqtt)?:/, 1]],
+    shapes: [
+      [/\bZigbee2MQTT:(?:info|warn|warning|error|debug)\b|\bz2m(?::mqtt)?:/, 1],
+      // Its own MQTT texts (lib/mqtt.ts) in the level-first console layout some builds print ("error 08-01-2024
+      // 10:02:49: MQTT error: …", timestamp_format is configurable).
+      [/^(?:error|warn|info|debug)\s{1,2}[\d./-]{8,10} [\d:]{8}: MQTT (?:error: |failed to connect)/, 0.8],
+    ],
     spaces: ['errno-libuv', 'connack311', 'mqtt5'],
     entryPrefixes: ['mqttjs.', 'node.', 'zigbee2mqtt.'],
     source:
@@ -271,6 +281,9 @@ export const EMITTERS: readonly Emitter[] = [
         /\bNo ACK from MQTT server in \d{1,4} seconds|\bTimed out waiting for mid \d{1,6}|\bFailed to connect (?:to MQTT server )?due to exception: /,
         0.8,
       ],
+      // Its connect/disconnect callbacks: "Unable to connect to the MQTT broker: <paho connack_string>" and
+      // "Disconnected from MQTT server %s:%s (%s)" with Paho's rc.
+      [/\bUnable to connect to the MQTT broker: |\bDisconnected from MQTT server \S{1,300} \(-?\d{1,3}\)/, 0.9],
     ],
     // Home Assistant's MQTT integration is built on Paho Python: its numbers are Paho's.
     spaces: ['paho-python', 'connack311', 'mqtt5', 'errno-linux'],
@@ -281,7 +294,8 @@ export const EMITTERS: readonly Emitter[] = [
   {
     id: 'paho-go',
     title: 'Eclipse Paho Go',
-    shapes: [[/\bpaho\.mqtt\.golang\b|\bpingresp not received\b|\bnetwork Error : |\bnot Connected\b/, 0.9]],
+    // Older releases printed "Network Error : …" with a capital N (packets/connack.go ConnErrors).
+    shapes: [[/\bpaho\.mqtt\.golang\b|\bpingresp not received\b|\b[Nn]etwork Error : |\bnot Connected\b/, 0.9]],
     spaces: ['paho-go', 'connack311'],
     entryPrefixes: ['paho-go.'],
     client: 'paho-go',
@@ -295,10 +309,16 @@ export const EMITTERS: readonly Emitter[] = [
         /\bdial tcp \S{1,300}: |\bx509: |\bread tcp \S{1,300}->\S{1,300}: |\bwrite tcp \S{1,300}->|\blookup \S{1,253} on \S{1,60}: /,
         0.9,
       ],
+      // crypto/tls errors carry a "tls: " prefix (conn.go, alert.go: "remote error: tls: bad certificate").
+      [
+        /\bremote error: tls: |\btls: (?:first record does not look like|handshake failure|bad record MAC|unsupported)/,
+        0.8,
+      ],
     ],
     spaces: [],
     entryPrefixes: ['go.', 'errno.', 'tls.'],
-    source: 'https://pkg.go.dev/net#OpError; https://pkg.go.dev/crypto/x509#UnknownAuthorityError',
+    source:
+      'https://pkg.go.dev/net#OpError; https://pkg.go.dev/crypto/x509#UnknownAuthorityError; https://github.com/golang/go/blob/master/src/crypto/tls/alert.go',
   },
   {
     id: 'paho-c',
@@ -376,9 +396,11 @@ export const EMITTERS: readonly Emitter[] = [
       // The C SDK's enum names (iothub_client_core_common.h): IOTHUB_CLIENT_CONNECTION_EXPIRED_SAS_TOKEN, IOTHUB_CLIENT_CONFIRMATION_OK.
       [/\bIOTHUB_CLIENT_[A-Z_]{2,60}\b/, 1],
     ],
-    spaces: ['azure', 'connack311', 'mqtt5', 'http'],
+    // The Python device SDK runs on paho-mqtt and logs Paho's rc ("mqtt_transport: disconnected with result code: 7").
+    spaces: ['azure', 'connack311', 'mqtt5', 'paho-python', 'http'],
     entryPrefixes: ['azure-iot.'],
-    source: 'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes',
+    source:
+      'https://learn.microsoft.com/en-us/azure/iot-hub/troubleshoot-error-codes; https://github.com/Azure/azure-iot-sdk-python/blob/main/azure-iot-device/azure/iot/device/common/mqtt_transport.py (paho rc in "disconnected with result code")',
   },
   {
     id: 'rabbitmq',
@@ -414,6 +436,9 @@ export const EMITTERS: readonly Emitter[] = [
       [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
       // EMQ 2.x prefixes client lines with "Client(clientid@ip:port): " (seen in https://github.com/emqx/emqx-auth-pgsql/issues/88).
       [/^Client\([^()\s]{1,300}@[^()\s]{1,100}\): /, 0.7],
+      // Its client connected/disconnected event payloads ($SYS/brokers/…/clients/…, rule engine events): JSON with
+      // "clientid", "proto_name" and "connack" — the CONNACK reason code in MQTT 5 numbering (emqx_reason_codes.erl).
+      [/"connack"\s{0,2}:\s{0,2}\d{1,3}\b[^\n]{0,400}"proto_name"|"proto_name"[^\n]{0,400}"connack"\s{0,2}:/, 0.9],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['emqx.'],

@@ -41,7 +41,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     // MQTT 3.1.1 §3.2.2.3; Paho Go packets/connack.go), not a TCP reset; Java's "Connection refused: connect" is the OS error.
     patterns: [
       /\bconnect ECONNREFUSED\b/i,
-      /Connection refused(?!:\s*(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
+      /Connection refused(?!\s{0,2}[,:-]\s{0,2}(?:not authori[sz]ed|bad user ?name|user ?name or password|identifier rejected|client identifier|(?:broker|server) unavailable|unacceptable protocol|bad protocol))/i,
       /actively refused/i,
     ],
     numbers: nums({ linux: 111, macos: 61, wsa: 10061, libuv: -4078, newlib: 111 }),
@@ -215,11 +215,15 @@ export const ERRNO_ENTRIES: KbEntry[] = [
     layer: 'tcp',
     title: 'Socket is not connected',
     names: ['ENOTCONN', 'WSAENOTCONN'],
+    // strerror(ENOTCONN): newlib/lwIP and BSD "Socket is not connected", glibc "Transport endpoint is not connected".
+    patterns: [/\bSocket is not connected\b/i, /\bTransport endpoint is not connected\b/i],
     numbers: nums({ linux: 107, macos: 57, wsa: 10057, libuv: -4053, newlib: 128 }),
     causes: ['Used a socket after it was closed or before connect finished'],
     confirm: 'mqtt-doctor probe mqtt://HOST:PORT',
     fix: 'Only publish after the connect callback; reconnect before use.',
-    source: SRC,
+    source:
+      SRC +
+      '; newlib libc/string/strerror.c and glibc sysdeps/gnu/errlist (strerror texts: "Socket is not connected", "Transport endpoint is not connected")',
   },
   {
     id: 'errno.EPROTO',
@@ -300,7 +304,7 @@ export const ERRNO_ENTRIES: KbEntry[] = [
       /getaddrinfo ENOTFOUND/i,
       /Name or service not known/i,
       /nodename nor servname provided/i,
-      /No such host is known/i,
+      /No such host (?:is )?known/i,
     ],
     numbers: [
       ['errno-wsa', 11001],

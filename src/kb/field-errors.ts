@@ -179,9 +179,17 @@ const MOSQUITTO_MORE: KbEntry[] = [
   {
     id: 'mosquitto.bridge-connect-failed',
     layer: 'tcp',
-    title: 'mosquitto bridge: "Warning: Unable to connect to bridge …" / "Error creating bridge"',
-    patterns: [/Unable to connect to bridge \S{1,256}/, /Error creating bridge: /],
+    title:
+      'mosquitto bridge: the bridge connection to the remote broker failed or dropped ("Unable to connect to bridge", "Error creating bridge", "Socket error on client local.…")',
+    // The bridge's own connection is named local.<remote client id> unless local_clientid is set (src/conf.c
+    // snprintf "local.%s"), so a socket error on a local.* client is the bridge's link to the remote, not a client's.
+    patterns: [
+      /Unable to connect to bridge \S{1,256}/,
+      /Error creating bridge: /,
+      /Socket error on client local\.[^\s,]{1,256}, disconnecting/,
+    ],
     causes: [
+      'The remote broker closed the bridge connection right after CONNECT: it refused the credentials or client id, hit its connection or socket limit, or the TLS verification of the bridge failed',
       'The remote broker is unreachable from this host (address, port, firewall, DNS)',
       'TLS settings of the bridge (bridge_cafile, bridge_insecure, certificates) do not match the remote',
       'The remote refuses the bridge credentials (remote_username / remote_password) or its client id',
@@ -189,7 +197,7 @@ const MOSQUITTO_MORE: KbEntry[] = [
     confirm: 'mqtt-doctor probe mqtts://REMOTE:8883 --ca bridge-ca.pem (from the bridging host)',
     fix: 'Check address, bridge_cafile and remote credentials in the connection block; the text after "Error creating bridge:" is the underlying error.',
     event: 'disconnect',
-    source: `${MOSQ}/bridge.c ("Warning: Unable to connect to bridge %s.", "Error creating bridge: %s.")`,
+    source: `${MOSQ}/bridge.c ("Warning: Unable to connect to bridge %s.", "Error creating bridge: %s."); ${MOSQ}/conf.c (default local_clientid "local.%s")`,
   },
   {
     id: 'mosquitto.bridge-connecting',
@@ -403,6 +411,25 @@ const RUNTIMES: KbEntry[] = [
 /** More message texts for rows that exist: [entry id, pattern, where that text comes from]. */
 export const ALIASES: ReadonlyArray<[string, RegExp, string]> = [
   [
+    'tls.ssl.wrong-version-number',
+    // Go's TLS client when the first bytes back are not a TLS record: a plain port (crypto/tls conn.go readRecordOrCCS).
+    /\btls: first record does not look like a TLS handshake\b/,
+    'https://github.com/golang/go/blob/master/src/crypto/tls/conn.go ("tls: first record does not look like a TLS handshake")',
+  ],
+  [
+    'tls.x509.HOSTNAME_MISMATCH',
+    // Go's host name check (crypto/x509 HostnameError.Error): the certificate names other hosts, has no IP SANs,
+    // or (Go 1.15+) has only a Common Name, which Go no longer matches.
+    /x509: certificate (?:is valid for \S{1,300}, not \S{1,253}|relies on legacy Common Name field|is not valid for any names)|x509: cannot validate certificate for \S{1,64} because it doesn't contain any IP SANs/,
+    'https://github.com/golang/go/blob/master/src/crypto/x509/verify.go (HostnameError.Error)',
+  ],
+  [
+    'errno.ENOTFOUND',
+    // ESPHome's MQTT client when the broker name does not resolve (mqtt_client.cpp dns_found_callback).
+    /\bCouldn't resolve IP address for '[^']{1,253}'/,
+    "https://github.com/esphome/esphome/blob/dev/esphome/components/mqtt/mqtt_client.cpp (\"Couldn't resolve IP address for '%s'!\")",
+  ],
+  [
     'tls.x509.HOSTNAME_MISMATCH',
     // Java JSSE's host name check (sun.security.util.HostnameChecker): the certificate names another host or IP.
     /No subjectAltNames on the certificate match|No subject alternative (?:DNS )?names? matching \S{1,253} found/,
@@ -485,7 +512,9 @@ const ESPHOME: KbEntry[] = [
     layer: 'tcp',
     title: 'ESPHome / AsyncMqttClient: MQTT disconnected, reason TCP disconnected (the TCP connection closed)',
     names: ['TCP_DISCONNECTED'],
-    patterns: [/MQTT Disconnected: TCP disconnected/i, /reason = TCP_DISCONNECTED/],
+    // AsyncMqttClient / espMqttClient DisconnectReason TCP_DISCONNECTED, as firmwares print it ("reason: TCP
+    // disconnect", "reason = TCP_DISCONNECTED", "MQTT Disconnected: TCP disconnected").
+    patterns: [/MQTT Disconnected: TCP disconnected/i, /\breason ?[:=]? ?TCP[ _]disconnect(?:ed)?\b/i],
     causes: [
       'The broker closed the connection: duplicate client id (takeover), refused auth after connect, keepalive exceeded',
       'Wi-Fi dropped or the device was too busy (BLE scanning, long loops) to keep the connection serviced',
@@ -494,7 +523,7 @@ const ESPHOME: KbEntry[] = [
     fix: 'Give each device a unique client id; check the broker log for the close reason; reduce blocking work on the device.',
     event: 'disconnect',
     source:
-      'https://github.com/esphome/esphome/blob/dev/esphome/components/mqtt/mqtt_client.cpp ("MQTT Disconnected: %s"); https://github.com/marvinroger/async-mqtt-client/blob/develop/src/AsyncMqttClient/DisconnectReasons.hpp (TCP_DISCONNECTED)',
+      'https://github.com/esphome/esphome/blob/dev/esphome/components/mqtt/mqtt_client.cpp ("MQTT Disconnected: %s"); https://github.com/marvinroger/async-mqtt-client/blob/develop/src/AsyncMqttClient/DisconnectReasons.hpp (TCP_DISCONNECTED); https://github.com/bertmelis/espMqttClient/blob/main/src/TypeDefs.h (DisconnectReason::TCP_DISCONNECTED)',
   },
 ];
 

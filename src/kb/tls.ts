@@ -469,7 +469,9 @@ function alertSpellings(r: SslRow): RegExp[] {
 
 function sslEntry(r: SslRow): KbEntry {
   const code = 'ERR_SSL_' + r.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
-  const names = [code];
+  // The reason as BoringSSL (Dart, Chrome, Android) and CPython's "[SSL: …]" prefix print it: the SSL_R_ macro name
+  // without its prefix, "WRONG_VERSION_NUMBER(tls_record.cc:231)" (BoringSSL crypto/err/err.c ERR_error_string_n).
+  const names = [code, r.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_')];
   if (r.v3) names.push(r.v3);
   if (r.v111) names.push(r.v111);
   const numbers: Array<[NumberSpace, number]> = r.alert === undefined ? [] : [['tls-alert', r.alert]];

@@ -49,6 +49,8 @@ export interface LogGroupData {
   clients: string[];
   firstLine: number;
   sample: string;
+  /** A bare number whose writer the log does not name: its other readings (entry ids), best first. */
+  readings?: string[];
   fix: string;
   confirm: string;
 }
@@ -242,6 +244,7 @@ export function buildExplainLogReport(
       clients: g.clients,
       firstLine: g.firstLine,
       sample: g.sample,
+      ...(g.readings?.length ? { readings: g.readings } : {}),
       fix: clientFix ? `${e?.fix ?? ''} (${common.client}: ${clientFix})` : (e?.fix ?? ''),
       confirm: e?.confirm ?? '',
     };
@@ -271,7 +274,7 @@ export function buildExplainLogReport(
       rows: groups.map((g) => [
         String(g.count),
         g.layer,
-        g.title,
+        g.readings?.length ? `${g.title} (a bare number; also read as ${g.readings.join(', ')})` : g.title,
         g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''),
         String(g.firstLine),
       ]),

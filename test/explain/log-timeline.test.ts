@@ -22,7 +22,12 @@ describe('parseTimestampMs', () => {
     ['2026-11-22 10:00:00,500 x', Date.UTC(2026, 10, 22, 10, 0, 0, 500)],
     ['2026-11-22T10:00:00+0100 x', Date.UTC(2026, 10, 22, 9, 0, 0)],
     ['[2026-11-22T10:00:00.000Z] x', Date.UTC(2026, 10, 22, 10, 0, 0)],
+    // A time of day alone (lager console, Tasmota, ESPHome): milliseconds since midnight.
+    ['03:01:36.070 [warning] x', (3 * 3600 + 96) * 1000 + 70],
+    ['00:40:54 MQT: x', 2454 * 1000],
+    ['[12:22:00][W][mqtt.client:257]: x', (12 * 3600 + 22 * 60) * 1000],
     ['no time here', undefined],
+    ['3 of 5 done', undefined],
   ] as const)('%s', (line, ms) => expect(parseTimestampMs(line)).toBe(ms));
 });
 
@@ -193,5 +198,30 @@ describe('ACL denials, queue drops and structured lines', () => {
     const a = analyzeLog([0, 2, 4, 6].map((t) => line(t, 'twin')).join('\n'));
     expect(a.groups[0]).toMatchObject({ entryId: 'mosquitto.takeover', count: 4, clients: ['twin'] });
     expect(a.findings[0]).toMatchObject({ kind: 'takeover-loop', clientId: 'twin', intervalS: 2 });
+  });
+});
+
+describe('periodic refusals and bare codes in log mode', () => {
+  /** VerneMQ refusing one client at the given offsets (seconds). */
+  const refusals = (at: number[]) =>
+    at
+      .map(
+        (t) =>
+          `03:01:${String(10 + t).padStart(2, '0')}.000 [warning] can't authenticate client {[],<<"cam-7">>} from 10.0.0.9:5${t} due to invalid_credentials`,
+      )
+      .join('\n');
+  test('refused at a steady interval: a finding with the interval the client retries at', () => {
+    const f = analyzeLog(refusals([0, 10, 20, 30])).findings.find((x) => x.kind === 'periodic-refusals');
+    expect(f).toMatchObject({ clientId: 'cam-7', count: 4, intervalS: 10 });
+  });
+  test('refused at irregular times: no periodic finding', () => {
+    expect(analyzeLog(refusals([0, 2, 30, 33])).findings.map((x) => x.kind)).not.toContain('periodic-refusals');
+  });
+  test('a number is read as a code only after a code word', () => {
+    const a = analyzeLog(
+      ['10:00:00 Device state 3 of 5', '10:00:01 queue 7 items', '10:00:02 Connect failed, return code 4'].join('\n'),
+    );
+    expect(a.recognised).toBe(1);
+    expect(a.groups.map((g) => g.entryId)).toEqual(['connack311.4']);
   });
 });
