@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { budgetLine, connectionBudget, parseLocalAddresses } from '../../src/config/source-address.js';
-import { parseOpenFilesSoft, parsePortRange } from '../../src/measure/soak/host-limits.js';
+import { parseOpenFilesSoft, parsePortRange, readPortRange } from '../../src/measure/soak/host-limits.js';
+import { connectFrom, LocalPorts, PORT_COOL_MS } from '../../src/transport/source-address.js';
+import { createServer, type Server } from 'node:net';
 import { runCli, runMain } from '../helpers/cli.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
@@ -102,6 +104,107 @@ describe('connection budget', () => {
   ])('open-file limit of %#', (text, want) => expect(parseOpenFilesSoft(text)).toBe(want));
 });
 
+describe('local ports', () => {
+  const take = (p: LocalPorts, n: number, a = '127.0.0.2') => Array.from({ length: n }, () => p.take(a));
+
+  test.each([
+    // range, slice → the ports it hands out, in order
+    [{ low: 100, high: 109 }, { index: 0, count: 1 }, [100, 101, 102, 103, 104, 105, 106, 107, 108, 109]],
+    [{ low: 100, high: 109 }, { index: 0, count: 2 }, [100, 101, 102, 103, 104]],
+    [{ low: 100, high: 109 }, { index: 1, count: 2 }, [105, 106, 107, 108, 109]],
+    [{ low: 100, high: 109 }, { index: 2, count: 3 }, [106, 107, 108, 109]],
+  ])('%j, slice %j → %j, then none', (range, slice, want) => {
+    const p = new LocalPorts(range, slice);
+    expect(take(p, want.length)).toEqual(want);
+    expect(p.take('127.0.0.2')).toBeUndefined();
+    // Another address has its own ports.
+    expect(p.take('127.0.0.3')).toBe(want[0]);
+  });
+
+  test('the slices of K workers cover the range once', () => {
+    const range = { low: 32768, high: 60999 };
+    const all = [0, 1, 2].flatMap((index) => {
+      const p = new LocalPorts(range, { index, count: 3 });
+      const got: number[] = [];
+      for (let port = p.take('a'); port !== undefined; port = p.take('a')) got.push(port);
+      return got;
+    });
+    expect(all).toHaveLength(60999 - 32768 + 1);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  test('a released port comes back last; a port another socket held cools for a TIME_WAIT', () => {
+    let t = 0;
+    const p = new LocalPorts({ low: 1, high: 3 }, undefined, () => t);
+    expect(take(p, 2)).toEqual([1, 2]);
+    p.release('127.0.0.2', 1);
+    expect(take(p, 2)).toEqual([3, 1]);
+    p.release('127.0.0.2', 2, true);
+    p.release('127.0.0.2', 3);
+    expect(p.take('127.0.0.2')).toBe(3);
+    expect(p.take('127.0.0.2')).toBeUndefined();
+    t += PORT_COOL_MS;
+    expect(p.take('127.0.0.2')).toBe(2);
+  });
+
+  describe('real connections', () => {
+    const servers: Server[] = [];
+    afterAll(() => servers.forEach((s) => s.close()));
+    const listen = async (host: string, port = 0, onPeer?: (port: number) => void) => {
+      const s = createServer((c) => {
+        onPeer?.(c.remotePort ?? -1);
+        c.on('error', () => {});
+      });
+      servers.push(s);
+      await new Promise<void>((r) => s.listen({ host, port, exclusive: true }, r));
+      return s;
+    };
+    const portOf = (s: Server) => (s.address() as { port: number }).port;
+
+    test('the server sees the port chosen; a port held by another socket fails once, cools, and the kernel picks', async () => {
+      const peers: number[] = [];
+      const broker = await listen('127.0.0.1', 0, (port) => peers.push(port));
+      // The port the client will be given, held by a listener on the same source address.
+      const blocker = await listen('127.0.0.2');
+      const held = portOf(blocker);
+      let t = 0;
+      const ports = new LocalPorts({ low: held, high: held }, undefined, () => t);
+      const dial = () => {
+        const c = connectFrom(
+          '127.0.0.2',
+          undefined,
+          ports,
+        )(`mqtt://127.0.0.1:${portOf(broker)}`, {
+          reconnectPeriod: 0,
+          connectTimeout: 5000,
+        });
+        return c;
+      };
+      // 1: EADDRINUSE at bind: closed without reaching the server; the port cools.
+      const first = dial();
+      await new Promise((r) => first.stream.once('close', r));
+      expect(peers).toEqual([]);
+      expect(ports.inUse('127.0.0.2')).toBe(0);
+      expect(ports.take('127.0.0.2')).toBeUndefined();
+      // 2: no port of the slice is free: the kernel picks another.
+      const second = dial();
+      await expect.poll(() => peers.length, { timeout: 5000 }).toBe(1);
+      expect(peers[0]).not.toBe(held);
+      second.end(true);
+      // 3: the blocker gone and the cool-down over, the port is ours.
+      await new Promise<void>((r) => blocker.close(() => r()));
+      t += PORT_COOL_MS;
+      const third = dial();
+      await expect.poll(() => peers.length, { timeout: 5000 }).toBe(2);
+      expect(peers[1]).toBe(held);
+      expect(ports.inUse('127.0.0.2')).toBe(1);
+      third.end(true);
+      await new Promise((r) => third.stream.once('close', r));
+      expect(ports.inUse('127.0.0.2')).toBe(0);
+    });
+  });
+});
+
 describe('against mosquitto', () => {
   let m: Mosquitto;
   let certs: CertSet;
@@ -174,6 +277,44 @@ describe('against mosquitto', () => {
       [`${id}-2`]: '127.0.0.2',
       [`${id}-3`]: '127.0.0.3',
     });
+  });
+
+  test('2 workers bind from their own halves of the ephemeral range', async () => {
+    const range = readPortRange()!;
+    const mid = range.low + Math.floor((range.high - range.low + 1) / 2);
+    const r = await runCli(
+      [
+        'soak',
+        m.url,
+        '-n',
+        '6',
+        '--workers',
+        '2',
+        '--client-id',
+        'src-workers',
+        '--rate',
+        '0',
+        '-d',
+        '1500ms',
+        '--local-address',
+        '127.0.0.2',
+        '--json',
+      ],
+      { timeoutMs: 30_000 },
+    );
+    expect(r.code).toBe(0);
+    const ports = new Map<string, number>();
+    for (const match of m.log().matchAll(/New client connected from 127\.0\.0\.2:(\d+) as (src-workers-\d+)/g))
+      ports.set(match[2]!, Number(match[1]));
+    // Worker 0 runs clients 0–2, worker 1 clients 3–5 (the shard contract's contiguous slices).
+    expect([...ports.keys()].sort()).toEqual([0, 1, 2, 3, 4, 5].map((i) => `src-workers-${i}`));
+    for (const [id, port] of ports) {
+      const i = Number(id.split('-').at(-1));
+      if (i < 3) expect(port, id).toBeLessThan(mid);
+      else expect(port, id).toBeGreaterThanOrEqual(mid);
+      expect(port).toBeGreaterThanOrEqual(range.low);
+      expect(port).toBeLessThanOrEqual(range.high);
+    }
   });
 
   test('the text report lists each source address', async () => {

@@ -27,6 +27,11 @@ export function parseOpenFilesSoft(text: string | undefined): number | undefined
   return m && m[1] !== 'unlimited' ? Number(m[1]) : undefined;
 }
 
+/** /proc/sys/net/ipv4/ip_local_port_range; undefined where it cannot be read. */
+export function readPortRange(): HostLimits['ephemeralPorts'] {
+  return parsePortRange(readOr('/proc/sys/net/ipv4/ip_local_port_range'));
+}
+
 export function readHostLimits(): HostLimits {
   let inUse: number;
   try {
@@ -35,7 +40,7 @@ export function readHostLimits(): HostLimits {
     inUse = 0;
   }
   return {
-    ephemeralPorts: parsePortRange(readOr('/proc/sys/net/ipv4/ip_local_port_range')),
+    ephemeralPorts: readPortRange(),
     openFilesSoft: parseOpenFilesSoft(readOr('/proc/self/limits')),
     openFilesInUse: inUse,
   };

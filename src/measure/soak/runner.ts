@@ -73,6 +73,8 @@ export interface SoakRunOptions {
   bound?: ConnectionBound;
   /** --local-address: client i connects from localAddresses[i mod length] (round robin). */
   localAddresses?: string[];
+  /** --workers: this process is worker `index` of `count` and takes that slice of the local port range. */
+  portSlice?: { index: number; count: number };
   /** Longest wait for a SUBACK after CONNACK (default: the connect timeout). */
   readyTimeoutMs?: number;
   /**
@@ -184,7 +186,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     o.onEvent(ev);
   };
   const seenUp = new Set<number>();
-  const sources = o.localAddresses && o.localAddresses.length > 0 ? new SourceTally(o.localAddresses) : undefined;
+  const sources =
+    o.localAddresses && o.localAddresses.length > 0 ? new SourceTally(o.localAddresses, o.portSlice) : undefined;
   const connectFrom = sources ? (await import('../../transport/source-address.js')).connectFrom : undefined;
   const onArrival = (ms: number | undefined, kind: string) => {
     if (ms !== undefined) {
@@ -274,7 +277,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       topic: intervalMs > 0 ? `mqtt-doctor/soak/${o.runId}/${i}` : '',
       seq,
       timeline,
-      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect) : connect,
+      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect, sources.ports) : connect,
       ...((idCount.get(clientId) ?? 0) > 1
         ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) }
         : {}),

@@ -4,6 +4,8 @@
  */
 import type { SoakEvent } from '../../analyze/soak/events.js';
 import type { SourceRow } from '../../analyze/soak/summary.js';
+import { LocalPorts } from '../../transport/source-address.js';
+import { readPortRange } from './host-limits.js';
 
 export class SourceTally {
   /** Client index → index into `addresses`. */
@@ -13,7 +15,18 @@ export class SourceTally {
   private readonly assigned: number[];
   private readonly connected = new Set<number>();
 
-  constructor(private readonly addresses: string[]) {
+  /**
+   * The local ports this process connects from (transport/source-address.ts LocalPorts): its own slice of the
+   * ephemeral range when it is one of several workers; undefined where the range is unknown (the kernel picks).
+   */
+  readonly ports: LocalPorts | undefined;
+
+  constructor(
+    private readonly addresses: string[],
+    portSlice?: { index: number; count: number },
+    range = readPortRange(),
+  ) {
+    this.ports = range ? new LocalPorts(range, portSlice) : undefined;
     this.up = addresses.map(() => 0);
     this.peak = addresses.map(() => 0);
     this.assigned = addresses.map(() => 0);

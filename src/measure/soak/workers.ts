@@ -91,6 +91,8 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
       clientIds: o.clientIds(slice),
       // The ramp asked for is the fleet's: each worker takes its share.
       rampPerS: o.base.rampPerS / o.workers,
+      // Workers on one machine share its ephemeral ports: each binds from its own part of the range.
+      portSlice: { index: w, count: o.workers },
     };
     child.send({ type: 'start', options, statusEveryMs } satisfies ToWorker);
     o.onWorker?.(
