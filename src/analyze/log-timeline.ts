@@ -184,6 +184,8 @@ const SYSLOG_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', '
 export const CLIENT_ID_RES: RegExp[] = [
   // VerneMQ's subscriber id term {MountPoint, <<"ClientId">>} (vmq_mqtt_fsm.erl, vmq_queue.erl log lines).
   /\{\[[^\]]{0,64}\],<<"([^"]{1,256})">>\}/,
+  // HiveMQ event.log: "Client ID: abc, IP:10.0.0.1 was disconnected. …"
+  /\bClient ID: ([^\s,]{1,256}), IP:/,
   /New client connected from \S{1,300} as (\S{1,256}) \(/,
   /Client (\S{1,256}?),? (?:has exceeded|already connected|closed its|disconnected|\[)/,
   /Socket error on client ([^\s,]{1,256}),/,
@@ -231,7 +233,7 @@ function connackCandidate(line: string): Candidate | undefined {
 function clientIdOf(line: string): string | undefined {
   for (const re of CLIENT_ID_RES) {
     const m = re.exec(line);
-    if (m?.[1] && m[1] !== '<unknown>') return m[1];
+    if (m?.[1] && m[1] !== '<unknown>' && m[1] !== 'UNKNOWN') return m[1];
   }
   return undefined;
 }

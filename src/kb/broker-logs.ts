@@ -767,4 +767,87 @@ const AZURE_ENTRIES: KbEntry[] = AZURE_ROWS.map(([num, name, causes, fix, source
   source,
 }));
 
-export const BROKER_LOG_ENTRIES: KbEntry[] = [...BROKER_ENTRIES, ...AWS_ENTRIES, ...AZURE_ENTRIES];
+/**
+ * HiveMQ's event.log lines ("Client ID: abc, IP:x.x.x.x was disconnected. reason: …" then "… disconnected
+ * ungracefully."), with the meanings HiveMQ's knowledge base gives each of them.
+ */
+const HIVEMQ_KB = 'https://hivemq.atlassian.net/wiki/spaces/KB/pages/733446532 (Disconnect reasons (event.log))';
+const HIVEMQ_ID = 'Client ID: \\S{1,256}, IP: ?\\S{1,64}';
+const HIVEMQ_ROWS: Array<[string, string, RegExp, string[], string, string, KbEntry['event']]> = [
+  [
+    'health-check',
+    'HiveMQ: "Client ID: UNKNOWN … disconnected ungracefully" (TCP closed before any CONNECT)',
+    /Client ID: UNKNOWN, IP: ?\S{1,64} disconnected ungracefully/,
+    [
+      'A TCP load balancer health check (opens TCP, sends nothing)',
+      'A port scan, or a client that fails TLS or closes before CONNECT',
+    ],
+    LOGS,
+    "Nothing to fix for health checks (HiveMQ's Heartbeat Extension answers them); otherwise look at the client.",
+    undefined,
+  ],
+  [
+    'ungraceful',
+    'HiveMQ: "Client ID: … disconnected ungracefully" (the TCP connection was lost without DISCONNECT)',
+    new RegExp(`Client ID: (?!UNKNOWN,)\\S{1,256}, IP: ?\\S{1,64} disconnected ungracefully`),
+    [
+      'Alone: the connection was lost (network, NAT, client crash); the broker did not close it',
+      'After a "was disconnected. reason: …" line: the broker closed it for that reason',
+    ],
+    SOAK,
+    "Read the line before it for the broker's reason; otherwise find why the client or the path dropped.",
+    'disconnect',
+  ],
+  [
+    'idle',
+    'HiveMQ: "was disconnected. reason: Client was idle for too long" (keepalive exceeded)',
+    new RegExp(`${HIVEMQ_ID} was disconnected\\. reason: Client was idle for too long`),
+    KA_CAUSES,
+    TUNE,
+    KA_FIX,
+    'disconnect',
+  ],
+  [
+    'takeover',
+    'HiveMQ: "was disconnected. reason: Another client connected with the same clientId" (take-over)',
+    /was disconnected\. reason: Another client connected with the same clientId/,
+    ['The client lost its connection and reconnected before the broker noticed (harmless once)', ...TAKEOVER_CAUSES],
+    LOGS,
+    TAKEOVER_FIX,
+    'takeover',
+  ],
+  [
+    'receive-maximum',
+    'HiveMQ: "was disconnected. reason: Sent too many concurrent PUBLISH messages" (Receive Maximum exceeded)',
+    /was disconnected\. reason: Sent too many concurrent PUBLISH messages/,
+    [
+      'An MQTT 5 client sent more unacknowledged QoS 1/2 PUBLISH than the Receive Maximum in the CONNACK (MQTT 5 §3.3.4, [MQTT-3.3.4-9]; DISCONNECT 0x93)',
+    ],
+    SOAK,
+    "Make the client honour the broker's Receive Maximum (its in-flight window), or raise the broker limit.",
+    'disconnect',
+  ],
+  [
+    'second-connect',
+    'HiveMQ: "was disconnected. reason: Sent second CONNECT message" (protocol violation)',
+    /was disconnected\. reason: Sent second CONNECT message/,
+    ['The client sent CONNECT again on a connection that was already established ([MQTT-3.1.0-2])'],
+    LOGS,
+    'Fix the client: reconnect on a new network connection, never re-send CONNECT on an open one.',
+    'disconnect',
+  ],
+];
+
+const HIVEMQ_ENTRIES: KbEntry[] = HIVEMQ_ROWS.map(([name, title, pattern, causes, confirm, fix, event]) => ({
+  id: `hivemq-broker.${name}`,
+  layer: 'broker',
+  title,
+  patterns: [pattern],
+  causes,
+  confirm,
+  fix,
+  ...(event ? { event } : {}),
+  source: HIVEMQ_KB,
+}));
+
+export const BROKER_LOG_ENTRIES: KbEntry[] = [...BROKER_ENTRIES, ...AWS_ENTRIES, ...AZURE_ENTRIES, ...HIVEMQ_ENTRIES];

@@ -450,13 +450,14 @@ export const EMITTERS: readonly Emitter[] = [
     title: 'HiveMQ broker',
     shapes: [
       [
-        /\bhivemq\.log\b|\bcom\.hivemq\.(?!client)\w|\bClient ID: \S{1,256} (?:IP: \S{1,64} )?(?:was disconnected|disconnected)|\bHiveMQ (?:Edge|Community|Enterprise|Start)/,
+        /\bhivemq\.log\b|\bcom\.hivemq\.(?!client)\w|\bClient ID: \S{1,256},? (?:IP: ?\S{1,64} )?(?:was disconnected|disconnected)|\bHiveMQ (?:Edge|Community|Enterprise|Start)/,
         0.9,
       ],
     ],
     spaces: ['mqtt5', 'connack311'],
     entryPrefixes: ['hivemq-broker.'],
-    source: 'https://docs.hivemq.com/hivemq/latest/user-guide/logging.html',
+    source:
+      'https://docs.hivemq.com/hivemq/latest/user-guide/logging.html; https://hivemq.atlassian.net/wiki/spaces/KB/pages/733446532 (event.log lines)',
   },
   {
     id: 'vernemq',

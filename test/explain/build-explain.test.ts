@@ -48,6 +48,18 @@ describe('buildExplainLogReport', () => {
     });
     expect(r.verdict.exitCode).toBe(0);
   });
+  test('a bare code whose writer the log does not name: its other readings in data and in the cause column', () => {
+    const log = [
+      '10:00:00 [WARN] Connection refuse, reason code: 5',
+      '10:00:05 [WARN] Connection refuse, reason code: 5',
+    ];
+    const r = buildExplainLogReport(analyzeLog(log.join('\n')), 'x.log', common);
+    const g = (r.data as ExplainLogData).groups[0];
+    expect(g).toMatchObject({ id: 'connack311.5', count: 2 });
+    expect(g?.readings?.length).toBeGreaterThan(0);
+    const table = r.view?.find((s) => s.kind === 'table');
+    expect(table?.kind === 'table' && table.rows[0]?.[2]).toContain(`also read as ${g?.readings?.[0] ?? ''}`);
+  });
   test('nothing recognised → exit 1', () => {
     const r = buildExplainLogReport(analyzeLog('foo\nbar\nbaz\nqux\nquux'), 'stdin', common);
     expect(r.verdict.exitCode).toBe(1);
