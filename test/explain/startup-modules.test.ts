@@ -53,8 +53,8 @@ function run(args: string[]): Promise<Run> {
     child.stdio[3]?.on('data', (d: Buffer) => (listed += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`mqtt-doctor ${args.join(' ')} did not finish in 60 s; stderr: ${stderr}`));
-    }, 60_000);
+      reject(new Error(`mqtt-doctor ${args.join(' ')} did not finish in 25 s; stderr: ${stderr}`));
+    }, 25_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
