@@ -106,6 +106,8 @@ export const probeCommand = defineCommand({
         signal: ctx.signal,
         onNote: (t) => ctx.out.note(t),
         onSample: (s) => {
+          // --brief is the one line a script or a glance wants: no per-probe lines around it.
+          if (args.brief) return;
           if (s.rttMs !== null) {
             const ack =
               typeof s.ackMs === 'number'

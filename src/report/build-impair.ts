@@ -183,26 +183,39 @@ export interface ProfilesData {
 /** `impair --list-profiles`: link profiles and middleboxes, with where each number comes from. */
 export function buildProfilesReport(version: string, now: Date): Report<ProfilesData> {
   const ms = (n: number): string => (n < 10 ? String(n) : String(Math.round(n)));
+  // A stall delay only matters with a loss rate, and no source gives one (every profile's loss is 0): the
+  // column shows only when some profile has loss, so the table fits 80 columns (issue 13: 8 columns were 85
+  // wide and cut names such as "satellite-geo", which the user has to type).
+  const lossy = PROFILES.some((p) => p.lossPct > 0);
   const view: Section[] = [
     {
       kind: 'table',
       title: 'Network profiles (--profile NAME; one-way latency = typical RTT / 2)',
-      head: ['name', 'link', 'RTT min/typ/max ms', 'jitter ±ms', 'stall ms', 'loss', 'nat-idle', 'confidence'],
+      head: [
+        'name',
+        'link',
+        'RTT min/typ/max ms',
+        'jitter ±ms',
+        ...(lossy ? ['loss (stall)'] : []),
+        'nat-idle',
+        'confidence',
+      ],
       rows: PROFILES.map((p) => [
         p.name,
         p.title,
         `${ms(p.rttMs.min)}/${ms(p.rttMs.typical)}/${ms(p.rttMs.max)}`,
         ms(p.jitterMs),
-        ms(p.stallMs),
-        p.lossPct > 0 ? `${p.lossPct}%` : '—',
+        ...(lossy ? [p.lossPct > 0 ? `${p.lossPct}% (${ms(p.stallMs)} ms)` : '—'] : []),
         p.natIdleS !== undefined ? `${formatDuration(p.natIdleS * 1000)} ${p.natMode ?? 'drop'}` : '—',
         p.confidence,
       ]),
+      whole: [0],
     },
     {
       kind: 'table',
       title: 'Middleboxes (combine: --profile 4g+aws-nat, or --impair 4g,aws-nat)',
       head: ['name', 'middlebox', 'idle timeout', 'then'],
+      whole: [0],
       rows: MIDDLEBOXES.map((m) => [
         m.name,
         m.title,

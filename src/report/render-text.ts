@@ -92,7 +92,9 @@ function breakLongWords(cell: string, width: number): string {
  * Column widths that fit `width`: columns keep their natural width while the table fits; otherwise the widest
  * columns give up space (cell text then wraps) until it does. undefined = no wrapping needed. The steps, each
  * taken only while the table is still too wide, widest column first:
- *   1. every column down to its longest word (at least 10), `whole` columns (addresses) kept at theirs;
+ *   1. every column down to its longest word (at least 10), `whole` columns (addresses) kept at theirs; then
+ *      down to its longest word even below 10 (no word breaks yet), then to its longest piece between
+ *      punctuation (words break only after `:` `/` `-` …);
  *   2. the other columns down to 10, then to 6 (10 when no column is `whole`): an address stays on one line;
  *   but when that cannot fit even then (an uncompressed IPv6 address at 80 columns), step 2 stops at 10 and
  *   the `whole` columns give way first, down to their longest piece between punctuation (the address wraps
@@ -126,6 +128,10 @@ export function fitColumns(rows: string[][], width: number, whole: readonly numb
   const broken = (i: number) => (isWhole(i) ? Math.max(10, longestPiece[i]!) : 10);
   for (const floorOf of [
     (i: number) => (isWhole(i) ? longestWord[i]! : Math.max(10, longestWord[i]!)),
+    // narrow columns give up their slack too, then words break at their punctuation ("800/1700/" "10000"),
+    // before any column has to break a word between two letters
+    (i: number) => longestWord[i]!,
+    (i: number) => (isWhole(i) ? longestWord[i]! : longestPiece[i]!),
     ...(fitsWhole ? [keptWhole] : [broken, (i: number) => (isWhole(i) ? broken(i) : low)]),
   ]) {
     while (total > width) {

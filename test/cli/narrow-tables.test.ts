@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { Chalk } from 'chalk';
 import type { Packet } from 'mqtt-packet';
 import { describe, expect, test } from 'vitest';
+import { MIDDLEBOXES, PROFILES } from '../../src/kb/profiles.js';
 import { breakWord, renderSection } from '../../src/report/render-text.js';
 import { Conv, LINKTYPE, pcapFile, records } from '../analyze/synth.js';
 import { BIN } from '../helpers/cli.js';
@@ -68,17 +69,21 @@ describe('breakWord: a word wider than its column wraps after punctuation, every
   });
 });
 
-/** `mqtt-doctor analyze` of the capture in a real terminal of `columns` (util-linux `script` gives it a pty). */
-function analyzeInTerminal(columns: number) {
-  const dir = mkdtempSync(join(tmpdir(), 'mqd-narrow-'));
-  const file = join(dir, 'v6.pcap');
-  writeFileSync(file, capture());
-  const r = spawnSync(
-    'script',
-    ['-q', '-e', '-c', `stty cols ${columns} rows 50; "${process.execPath}" "${BIN}" analyze "${file}"`, '/dev/null'],
-    { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } },
-  );
+/** mqtt-doctor with `args` in a real terminal of `columns` (util-linux `script` gives it a pty). */
+function inTerminal(columns: number, args: string[]) {
+  const cmd = [process.execPath, BIN, ...args].map((a) => `"${a}"`).join(' ');
+  const r = spawnSync('script', ['-q', '-e', '-c', `stty cols ${columns} rows 50; ${cmd}`, '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined },
+  });
   return { code: r.status, out: r.stdout.replace(/\r/g, '') };
+}
+
+function analyzeInTerminal(columns: number) {
+  const file = join(mkdtempSync(join(tmpdir(), 'mqd-narrow-')), 'v6.pcap');
+  writeFileSync(file, capture());
+  return inTerminal(columns, ['analyze', file]);
 }
 
 describe.each([60, 80])('analyze of IPv6 connections in a %d-column terminal', (width) => {
@@ -136,4 +141,13 @@ test.each([
   for (const l of out.slice(1)) expect(l.length, l).toBeLessThanOrEqual(60);
   for (const l of out.slice(2)) expect(l, l).toMatch(new RegExp(`^ {${hang}}\\S`));
   expect(out.slice(1).join(' ').replace(/\s+/g, ' ').trim()).toBe(line.trim());
+});
+
+test('impair --list-profiles in an 80-column terminal: tables fit, every name whole on its row', () => {
+  const { code, out } = inTerminal(80, ['impair', '--list-profiles']);
+  expect(code).toBe(0);
+  const tables = out.slice(0, out.indexOf('Sources'));
+  for (const line of tables.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+  expect(tables).not.toContain('…');
+  for (const { name } of [...PROFILES, ...MIDDLEBOXES]) expect(tables).toMatch(new RegExp(`^│ ${name} +│`, 'm'));
 });

@@ -50,6 +50,7 @@ test('--brief: one line with verdict, connect time and RTT; exit 0', async () =>
   expect(r.code).toBe(0);
   const lines = r.stdout.trim().split('\n');
   expect(lines).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/seq=/); // no per-probe lines around the one line
   expect(lines[0]).toMatch(
     new RegExp(
       `^HEALTHY  ${mosq.url.replace(/[.]/g, '\\.')}  connect [\\d.]+ (ms|µs)  rtt p50 [\\d.]+ (ms|µs) p99 [\\d.]+ (ms|µs)  2/2 replies$`,
