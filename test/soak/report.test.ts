@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'vitest';
 import { classifyDisconnect } from '../../src/analyze/soak/causes.js';
-import { type ConnectionTimeline } from '../../src/analyze/soak/connection.js';
+import {
+  ConnectionTimeline as ConnectionTimelineOf,
+  type ConnectionTimeline,
+} from '../../src/analyze/soak/connection.js';
 import type { SoakRunInfo } from '../../src/analyze/soak/events.js';
-import type { SoakSummary } from '../../src/analyze/soak/summary.js';
+import { summarizeConnections, type SoakSummary } from '../../src/analyze/soak/summary.js';
 import { checkThresholds, soakFindings } from '../../src/analyze/soak/thresholds.js';
 import { buildSoakFromFile, buildSoakReport, withTarget, type SoakEnd } from '../../src/report/build-soak.js';
 import { renderJunit } from '../../src/report/render-junit.js';
@@ -157,5 +160,31 @@ describe('a failing finding fails the run', () => {
     });
     expect(r.verdict).toMatchObject({ status, exitCode });
     expect(/failures="(\d+)"/.exec(renderJunit(r))?.[1] !== '0').toBe(exitCode !== 0);
+  });
+});
+
+describe('clients that never connected', () => {
+  /** Two clients: the first connected at 10 ms and stayed; the second never got as far as an attempt. */
+  function halfConnected(): SoakSummary {
+    const up = new ConnectionTimelineOf(0, 0);
+    up.connect(10, false, false);
+    const never = new ConnectionTimelineOf(1, 0);
+    return {
+      ...oneClientSummary(() => {}),
+      clients: 2,
+      connections: summarizeConnections([up, never], 10_000, 10_000),
+    };
+  }
+
+  test.each(['duration', 'signal'] as const)('end by %s: "every client connected" is not passed', (end) => {
+    const r = build(halfConnected(), end);
+    const check = r.checks.find((c) => c.id === 'connections')!;
+    expect(check.status).toBe('warn');
+    expect(check.summary).toMatch(
+      end === 'signal'
+        ? /^1 of 2 clients connected \(1 never did before the run was interrupted\)/
+        : /^1 of 2 clients connected \(1 never did\)/,
+    );
+    expect(r.verdict.status).not.toBe('healthy');
   });
 });
