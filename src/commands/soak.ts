@@ -95,13 +95,12 @@ export const soakCommand = defineCommand({
     const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
     checkJunitPath(args.junit);
     const workers = workerCount(args['workers'], sharding.slice.to - sharding.slice.from, availableParallelism());
-    if (workers.said) ctx.out.note(workers.said);
-    const sources = await sourcePlan(args, conn, workers.count, ctx);
     // Parse the impair spec before anything starts, so bad input fails first.
     const impair =
       args.impair !== undefined
         ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) }
         : undefined;
+    const sources = await sourcePlan(args, conn, workers, ctx);
     const startedAt = new Date();
     const cleanups: Cleanup[] = [];
     try {
@@ -159,7 +158,7 @@ interface SourcePlan {
 async function sourcePlan(
   args: SoakArgs,
   conn: ConnectionConfig,
-  workers: number,
+  workers: { count: number; said: string | undefined },
   ctx: CommandContext,
 ): Promise<SourcePlan> {
   const addresses = args['local-address'] !== undefined ? parseLocalAddresses(args['local-address']) : undefined;
@@ -185,10 +184,12 @@ async function sourcePlan(
         'list them with `ip -brief address` (on Linux every 127.x.y.z is on loopback)',
       );
   }
+  // Notes come after every check of the command line, so a usage error is the only line a bad one prints.
+  if (workers.said) ctx.out.note(workers.said);
   const budget = connectionBudget({
     clients: args.clients,
     sourceAddresses: addresses?.length ?? 1,
-    workers,
+    workers: workers.count,
     limits: readHostLimits(),
     brokerMaxConnections: brokerMax,
   });

@@ -80,6 +80,17 @@ describe('exit 2 before any connection', () => {
       () => ['report', join(dir, 'x.jsonl'), '--junit', dir],
       /--junit .*: is a directory/,
     ],
+    // -n 2000 starts workers by default, and that is said in a note: only after the command line is checked.
+    [
+      'a source address this host does not have, with -n 2000',
+      () => ['soak', `mqtt://${CLOSED}`, '-n', '2000', '--local-address', '10.9.9.9', '-d', '1s'],
+      /^mqtt-doctor: --local-address 10\.9\.9\.9: not an address of this host/,
+    ],
+    [
+      'a bad --impair value, with -n 2000',
+      () => ['soak', `mqtt://${CLOSED}`, '-n', '2000', '--impair', 'latency=abc', '-d', '1s'],
+      /^mqtt-doctor: --latency: "abc" is not a duration/,
+    ],
   ])('%s', async (_name, args, msg) => {
     const r = await runMain(args());
     expect(r.code).toBe(2);
