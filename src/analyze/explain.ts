@@ -90,6 +90,32 @@ function versionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
 }
 
 /**
+ * Words that say which MQTT version a reason's name is in. The same enum name (NOT_AUTHORIZED, NotAuthorized,
+ * notAuthorized) is a 3.1.1 return code in a 3.1.1 client's enum (HiveMQ Mqtt3ConnAckReturnCode, Dart
+ * MqttConnectReturnCode, Netty CONNECTION_REFUSED_*) and an MQTT 5 reason code in an MQTT 5 one
+ * (Mqtt5ConnAckReasonCode, MqttConnectReasonCode): "ReturnCode" is 3.1.1's word (§3.2.2.3), "ReasonCode" MQTT 5's.
+ */
+const V311_WORDS = /mqtt3|mqttv3|\b3\.1\.1\b|\bv311\b|ReturnCode\b|\bCONNECTION_REFUSED_/i;
+const V5_WORDS = /mqtt5|mqttv5|\bv5\b|ReasonCode\b/i;
+
+/** The MQTT version the text's own words name, when they name one. */
+function textVersion(text: string): 4 | 5 | undefined {
+  const v311 = V311_WORDS.test(text);
+  const v5 = V5_WORDS.test(text);
+  return v311 && !v5 ? 4 : v5 && !v311 ? 5 : undefined;
+}
+
+/**
+ * A reason name read by name: in the version the text names it wins; when the text names none, an MQTT 5 name
+ * keeps the tie it had before 3.1.1 names were read (the reading is the same refusal either way).
+ */
+function nameVersionBoost(v: 4 | 5 | undefined, entry: KbEntry): number {
+  if (entry.id.startsWith('connack311.')) return v === 4 ? 20 : v === 5 ? -10 : -3;
+  if (entry.id.startsWith('mqtt5.')) return v === 5 ? 20 : v === 4 ? -10 : 0;
+  return 0;
+}
+
+/**
  * Digits that are never codes: timestamps (ISO 8601, syslog, times of day, epoch prefixes, ESP-IDF "(12345)"
  * ticks), IP addresses and ports, Erlang pids (<0.1193.0>), pids/thread ids ("prog[1234]:", "pid=12",
  * "Thread-3"), source line numbers ("line 42", "Foo.java:123)"), byte counts and durations. Each pattern has
@@ -313,7 +339,11 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   const boost = (e: KbEntry) => clientBoost(opts.client, e) + versionBoost(opts.mqttVersion, e);
   // The emitter decides between names (a name such as MQTT_CONNECTION_LOST exists in several libraries); a message
   // pattern is already the emitter's own text, so it is ranked by its specificity alone.
-  const nameBoost = (e: KbEntry) => boost(e) + (opts.client ? 0 : emitterEntryBoost(emitterOf(), e));
+  const named = opts.mqttVersion === undefined ? textVersion(text) : undefined;
+  const nameBoost = (e: KbEntry) =>
+    boost(e) +
+    (opts.mqttVersion === undefined ? nameVersionBoost(named, e) : 0) +
+    (opts.client ? 0 : emitterEntryBoost(emitterOf(), e));
 
   // A whole-input name lookup only for input that can be a name (names are short).
   const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;

@@ -111,7 +111,13 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.protocol-error',
     layer: 'broker',
     title: 'mosquitto: client disconnected due to protocol error',
-    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to protocol error/i],
+    // mosquitto 2.0 prints mosquitto_strerror(MOSQ_ERR_PROTOCOL) after "disconnected: " (src/loop.c do_disconnect).
+    // A named client had sent its CONNECT, so the protocol broke after it; `<unknown>` (no CONNECT yet: a failed TLS
+    // handshake, non-MQTT bytes) is left to mosquitto.disconnected-reason.
+    patterns: [
+      /Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected due to protocol error/i,
+      /Client (?!<unknown>)\S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected: Protocol error\./i,
+    ],
     causes: [
       'TLS or HTTP spoken to a plain MQTT listener',
       'A packet the spec forbids: packet identifier 0 on a QoS 1/2 PUBLISH or a SUBSCRIBE (MQTT 3.1.1 §2.3.1), reserved flag bits set, a second CONNECT on the same connection (§3.1.0-2)',
@@ -162,8 +168,11 @@ export const BROKER_ENTRIES: KbEntry[] = [
     id: 'mosquitto.disconnected-reason',
     layer: 'broker',
     title: 'mosquitto 2.0: client disconnected with an error text (mosquitto_strerror)',
-    // Reasons with a row of their own (not authorised) are left to it.
-    patterns: [/Client \S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b)[A-Za-z][^.]{0,200}\./],
+    // Reasons with a row of their own (not authorised; a named client's protocol error) are left to it.
+    patterns: [
+      /Client <unknown>(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b)[A-Za-z][^.]{0,200}\./,
+      /Client (?!<unknown>)\S{1,256}(?: \[[^\]\s]{1,100}\])? disconnected: (?!not authori[sz]ed\b|[Pp]rotocol error\.)[A-Za-z][^.]{0,200}\./,
+    ],
     causes: [
       'The text after the colon is the error; "Protocol error" after an OpenSSL error means a failed TLS handshake',
       'A client that spoke the wrong protocol on the port',
@@ -360,6 +369,37 @@ export const BROKER_ENTRIES: KbEntry[] = [
       'https://github.com/emqx/emqx/blob/master/apps/emqx/src/emqx_channel.erl (cannot_publish_to_topic, reason not_authorized); https://docs.emqx.com/en/emqx/latest/access-control/authz/authz.html',
   },
   {
+    id: 'emqx.login-failed',
+    layer: 'mqtt',
+    title: "EMQX 3.x/4.x: Client … (Username: '…') login failed for <reason> (CONNECT refused by authentication)",
+    patterns: [/\bClient \S{1,256} \(Username: '[^']{0,256}'\) login failed for \w{2,60}/],
+    causes: [
+      'not_authorized / bad_username_or_password: no authentication source accepted the user name and password (allow_anonymous false, wrong or missing credentials)',
+      "Username 'undefined' from unknown addresses: an internet scanner or a client without credentials reaching an open port",
+      'An authentication backend (database, HTTP) that failed or timed out',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
+    fix: 'Send the credentials the authentication source holds (or add the user); do not expose the MQTT port to the internet without authentication.',
+    event: 'refused',
+    source:
+      'https://github.com/emqx/emqx/blob/v4.3.0/src/emqx_channel.erl ("Client ~s (Username: \'~s\') login failed for ~0p"); EMQX 3.x emqx_protocol.erl',
+  },
+  {
+    id: 'emqx.not-mqtt',
+    layer: 'broker',
+    title: 'EMQX: could not parse the bytes received as MQTT (Parse failed / frame_parse_error)',
+    patterns: [/\[MQTT\][ ,]{0,4}Parse failed for \w{2,60}/, /\bframe_parse_error\b/],
+    causes: [
+      'Bytes that are not MQTT on the MQTT port: an HTTP request, a TLS ClientHello on the plain port, an internet scanner',
+      'A client library that sends a malformed packet (a bug), or a packet above max_packet_size (frame_too_large)',
+    ],
+    confirm: 'mqtt-doctor probe mqtt://HOST:PORT (and mqtts://HOST:8883 for the TLS listener)',
+    fix: 'Match scheme and port (mqtts:// to the TLS listener, ws:// to the WebSocket one); keep the port off the internet or behind authentication; update a client that sends malformed packets.',
+    event: 'disconnect',
+    source:
+      'https://github.com/emqx/emqx/blob/v4.3.0/src/emqx_connection.erl parse_incoming ("Parse failed for ~0p"); EMQX 5 apps/emqx/src/emqx_connection.erl (frame_parse_error)',
+  },
+  {
     id: 'emqx.tls-file-error',
     layer: 'tls',
     title: 'EMQX: the TLS listener cannot read its certificate, key or CA file ({ssl_error,{options,{cacertfile,…}}})',
@@ -519,14 +559,32 @@ export const BROKER_ENTRIES: KbEntry[] = [
     source: 'https://github.com/rabbitmq/rabbitmq-server/blob/main/deps/rabbitmq_mqtt/src/rabbit_mqtt_reader.erl',
   },
   {
+    id: 'vernemq.queue-drop',
+    layer: 'broker',
+    title: 'VerneMQ: subscriber … dropped N messages (its online queue was full)',
+    patterns: [/\b(?:subscriber|client) \{\[[^\]\n]{0,100}\],\s?<<"[^"\n]{0,256}">>\} dropped \d{1,12} messages/],
+    causes: [
+      'A slow consumer: the client reads slower than messages arrive, its queue reached max_online_messages (default 1000) and VerneMQ dropped the overflow',
+      'A burst (retained flood, fan-out to one subscriber) larger than max_online_messages',
+      'QoS 0 to an offline client beyond max_offline_messages',
+    ],
+    confirm: 'mqtt-doctor soak mqtt://HOST:PORT --duration 5m',
+    fix: 'Make the subscriber keep up (shared subscriptions, faster handler, more instances), or raise max_online_messages in vernemq.conf if the bursts are expected.',
+    event: 'queue-drop',
+    source:
+      'https://github.com/vernemq/vernemq/blob/main/apps/vmq_server/src/vmq_mqtt_fsm.erl ("subscriber ~p dropped ~p messages"); https://docs.vernemq.com/configuring-vernemq/message-queues (max_online_messages)',
+  },
+  {
     id: 'vernemq.auth-failed',
     layer: 'mqtt',
     title: "VerneMQ: can't authenticate client (CONNECT refused by the auth plugins)",
-    patterns: [/can't authenticate client [^\n]{1,400} due to \w{2,60}/],
+    // The reason may be an Erlang term ("due to {noproc,{gen_server,call,…}}": the auth plugin's process is gone).
+    patterns: [/can't authenticate client [^\n]{1,400} due to \{?\w{2,60}/],
     causes: [
       'invalid_credentials: wrong user name or password for the auth plugin (vmq_passwd file, database plugin)',
       'plugin_chain_exhausted / no_matching_hook_found: no auth plugin accepted the client (allow_anonymous off and no user configured, or the plugin is not enabled yet)',
       '"error": the auth plugin (webhook, database) itself failed or returned an answer VerneMQ could not use',
+      "{noproc,…} or {timeout,…}: the auth plugin's process or its backend connection (Redis, database) was gone or too slow",
     ],
     confirm: 'mqtt-doctor probe mqtt://USER@HOST:PORT',
     fix: 'Check the user in the auth backend (vmq-admin plugin show lists the enabled ones); allow_anonymous only on a test broker.',

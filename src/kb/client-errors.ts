@@ -22,6 +22,8 @@ interface CodeRow {
   event?: KbEntry['event'];
   /** Message text the library prints for this code. */
   text?: string;
+  /** A wrapper whose real cause is printed next to it (see KbEntry.wraps). */
+  wraps?: NumberSpace[];
 }
 
 function codeTable(
@@ -45,6 +47,7 @@ function codeTable(
     fix: r.fix ?? 'A programming or usage error in the calling code: check the arguments and call order.',
     ...(fixFor ? { fixFor } : {}),
     ...(r.event ? { event: r.event } : {}),
+    ...(r.wraps ? { wraps: r.wraps } : {}),
     source,
   }));
 }
@@ -404,12 +407,15 @@ const LIBMOSQ: CodeRow[] = [
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
     fix: 'Check --cafile, host name, port.',
   },
-  { num: 9, name: 'MOSQ_ERR_PAYLOAD_SIZE', title: 'Payload too large' },
-  { num: 10, name: 'MOSQ_ERR_NOT_SUPPORTED', title: 'Not supported' },
+  // The texts below are mosquitto_strerror()'s (lib/strings_mosq.c); mosquitto_pub/sub print them, e.g.
+  // "Unable to connect (Lookup error.)". Texts Paho Python shares (connection refused/lost, TLS) stay with its rows.
+  { num: 9, name: 'MOSQ_ERR_PAYLOAD_SIZE', title: 'Payload too large', text: 'Payload too large.' },
+  { num: 10, name: 'MOSQ_ERR_NOT_SUPPORTED', title: 'Not supported', text: 'This feature is not supported.' },
   {
     num: 11,
     name: 'MOSQ_ERR_AUTH',
     title: 'Authorisation failed',
+    text: 'Authorisation failed.',
     layer: 'mqtt',
     causes: ['Bad credentials or not authorised'],
     fix: 'Use valid credentials (-u/-P).',
@@ -419,6 +425,7 @@ const LIBMOSQ: CodeRow[] = [
     num: 12,
     name: 'MOSQ_ERR_ACL_DENIED',
     title: 'Access denied by ACL',
+    text: 'Access denied by ACL.',
     layer: 'mqtt',
     fix: 'Allow the topic in the ACL.',
   },
@@ -434,11 +441,12 @@ const LIBMOSQ: CodeRow[] = [
     num: 15,
     name: 'MOSQ_ERR_EAI',
     title: 'Lookup error',
+    text: 'Lookup error.',
     layer: 'dns',
     causes: ['Host name could not be resolved'],
     fix: 'Check the host name and DNS.',
   },
-  { num: 16, name: 'MOSQ_ERR_PROXY', title: 'SOCKS proxy error' },
+  { num: 16, name: 'MOSQ_ERR_PROXY', title: 'SOCKS proxy error', text: 'Proxy error.' },
   { num: 17, name: 'MOSQ_ERR_PLUGIN_DEFER', title: 'Plugin deferred the decision (internal)' },
   {
     num: 18,
@@ -617,6 +625,10 @@ const PAHO_JAVA: CodeRow[] = [
     causes: [
       'TCP/TLS connect failed: see the cause (ConnectException refused, UnknownHostException, SSLHandshakeException)',
     ],
+    // "Unable to connect to server (32103) - java.net.ConnectException: Connection refused": Paho Java appends the
+    // socket exception that failed the connect (MqttException.toString, TCPNetworkModule.start); that socket error
+    // (refused, unreachable, timed out, unknown host) is the cause to explain.
+    wraps: ['errno-linux', 'errno-macos', 'errno-wsa', 'errno-libuv', 'errno-newlib'],
     confirm: 'mqtt-doctor probe tcp://HOST:PORT',
     fix: 'Explain the cause exception; check host, port and TLS.',
   },

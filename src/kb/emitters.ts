@@ -38,7 +38,8 @@ export type EmitterId =
   | 'emqx'
   | 'hivemq-broker'
   | 'vernemq'
-  | 'umqtt';
+  | 'umqtt'
+  | 'rumqtt';
 
 export interface Emitter {
   id: EmitterId;
@@ -327,6 +328,9 @@ export const EMITTERS: readonly Emitter[] = [
       [/\bMQTTClient_\w{3,30}|\bMQTTAsync_\w{3,30}|\bMQTTCLIENT_\w{3,30}|\bMQTTASYNC_\w{3,30}|\bmqtt::exception\b/, 1],
       // paho.mqtt.cpp's exception::what(): "MQTT error [rc]: message" (src/mqtt/exception.h).
       [/\bMQTT error \[-?\d{1,3}\]: /, 0.9],
+      // Its trace ("Posting connect semaphore for client … rc …", src/MQTTClient.c) and its sample programs'
+      // "Failed to connect, return code %d" (src/samples/MQTTClient_publish.c).
+      [/\bPosting connect semaphore for client |\bFailed to connect, return code -?\d{1,3}\b/, 0.8],
     ],
     spaces: ['paho-c', 'connack311', 'mqtt5'],
     entryPrefixes: ['paho-c.'],
@@ -433,6 +437,8 @@ export const EMITTERS: readonly Emitter[] = [
       // EMQX 3.x tags by module ([Channel], [Protocol], [Connection]); EMQX 2.x-5.x name their own Erlang modules
       // (esockd_connection_sup, emqx_connection, emqttd_client) in supervisor and crash reports.
       [/\[(?:Channel|Protocol|Connection)\] (?:Terminated for|Shutdown for|RECV|SEND)\b/, 0.8],
+      // EMQX 3.x/4.x login refusals and frame errors (emqx_channel.erl, emqx_connection.erl).
+      [/\[(?:Channel|Protocol)\] Client \S{1,256} \(Username: '|\[MQTT\][ ,]{0,4}Parse failed for /, 0.8],
       [/\besockd_connection(?:_sup)?\b|\bemqx_(?:connection|channel|ws_connection)\b|\bemqttd_\w{3,30}\b/, 0.9],
       // EMQ 2.x prefixes client lines with "Client(clientid@ip:port): " (seen in https://github.com/emqx/emqx-auth-pgsql/issues/88).
       [/^Client\([^()\s]{1,300}@[^()\s]{1,100}\): /, 0.7],
@@ -487,6 +493,21 @@ export const EMITTERS: readonly Emitter[] = [
     client: 'umqtt',
     source:
       'https://github.com/micropython/micropython-lib/blob/master/micropython/umqtt.simple/umqtt/simple.py; https://docs.micropython.org/en/latest/library/errno.html (OSError carries the errno number)',
+  },
+  {
+    id: 'rumqtt',
+    title: 'rumqtt / rumqttc (Rust)',
+    shapes: [
+      // rumqttc's MQTT 3.1.1 event loop refuses a CONNACK with "Broker rejected. Reason = {:?}" (the Debug name of
+      // its v4 ConnectReturnCode: NotAuthorized, BadUserNamePassword, ServiceUnavailable…); the older rumqtt logs
+      // from its module path "rumqtt::client::connection" with "MqttConnectionRefused(5)".
+      [/\bBroker rejected\. Reason = [A-Z][A-Za-z]{2,40}\b/, 0.9],
+      [/\brumqtt[cd]?::|\bMqttConnectionRefused\(\d{1,3}\)/, 0.9],
+    ],
+    spaces: ['connack311', 'errno-linux'],
+    entryPrefixes: ['connack311.'],
+    source:
+      'https://github.com/bytebeamio/rumqtt/blob/main/rumqttc/src/eventloop.rs ("Broker rejected. Reason = {:?}"); rumqttc/src/mqttbytes/v4/connack.rs (ConnectReturnCode); https://github.com/AtherEnergy/rumqtt/blob/master/src/client/connection.rs',
   },
 ];
 

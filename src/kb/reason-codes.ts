@@ -556,6 +556,37 @@ function enumSpellings(name: string): string[] {
   return [name, snake, pascal];
 }
 
+/**
+ * A 3.1.1 return code's name as 3.1.1 clients spell it in their enums and print it: the spec's words in
+ * SCREAMING_SNAKE and PascalCase (HiveMQ client Mqtt3ConnAckReturnCode.NOT_AUTHORIZED,
+ * https://github.com/hivemq/hivemq-mqtt-client/blob/master/src/main/java/com/hivemq/client/mqtt/mqtt3/message/connect/connack/Mqtt3ConnAckReturnCode.java),
+ * Netty's MqttConnectReturnCode.CONNECTION_REFUSED_* (codec-mqtt), Dart mqtt_client's MqttConnectReturnCode
+ * (lib/src/messages/connectack/mqtt_connect_return_code.dart) and rumqttc's v4 ConnectReturnCode
+ * (rumqttc/src/mqttbytes/v4/connack.rs). The same words name MQTT 5 codes (0x87 Not authorized): the text's own
+ * version words decide between them (src/analyze/explain.ts).
+ */
+const NAMES_311: Record<number, string[]> = {
+  1: ['UNSUPPORTED_PROTOCOL_VERSION', 'RefusedProtocolVersion', 'unacceptedProtocolVersion'],
+  2: ['BadClientId'],
+  3: ['ServiceUnavailable', 'brokerUnavailable'],
+  4: ['BAD_USER_NAME_OR_PASSWORD', 'BadUserNamePassword', 'badUsernameOrPassword'],
+  5: [],
+};
+const SPEC_NAMES_311: Record<number, string> = {
+  1: 'unacceptable protocol version',
+  2: 'identifier rejected',
+  3: 'server unavailable',
+  4: 'bad user name or password',
+  5: 'not authorized',
+};
+
+function names311(code: number): string[] {
+  const spec = SPEC_NAMES_311[code];
+  if (!spec) return [];
+  const spellings = enumSpellings(spec).slice(1);
+  return [...spellings, `CONNECTION_REFUSED_${spellings[0] ?? ''}`, ...(NAMES_311[code] ?? [])];
+}
+
 function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEntry {
   const what =
     version === 5
@@ -565,7 +596,7 @@ function entryFrom(info: ReasonCodeInfo, version: 4 | 5, advice: RcAdvice): KbEn
     id: version === 5 ? `mqtt5.${info.hex}` : `connack311.${info.code}`,
     layer: 'mqtt',
     title: what,
-    names: version === 5 && info.code >= 0x80 ? enumSpellings(info.name) : [],
+    names: version === 5 ? (info.code >= 0x80 ? enumSpellings(info.name) : []) : names311(info.code),
     ...(version === 4 && TEXT_311[info.code] ? { patterns: TEXT_311[info.code] } : {}),
     numbers: [[version === 5 ? 'mqtt5' : 'connack311', info.code]],
     causes: advice.causes ?? [info.meaning],

@@ -35,6 +35,12 @@ interface X509Row {
   title: string;
   causes: string[];
   fix: string;
+  /**
+   * The alert OpenSSL sends when its own verification fails with this error (ssl_x509err2alert in
+   * ssl/statem/statem_lib.c), as its info callback logs it: "SSL alert write:fatal:certificate expired" (Paho C
+   * trace, `openssl s_client -state`). Only where the alert points at this error first.
+   */
+  alertSent?: string;
 }
 
 const X509_ROWS: X509Row[] = [
@@ -76,6 +82,7 @@ const X509_ROWS: X509Row[] = [
     num: 10,
     msg: 'certificate has expired',
     title: 'Certificate has expired',
+    alertSent: 'certificate expired',
     causes: [
       'The broker (or an intermediate) certificate really expired',
       'The device clock is wrong (far ahead, or reset to 1970 then corrected)',
@@ -107,6 +114,7 @@ const X509_ROWS: X509Row[] = [
     num: 20,
     msg: 'unable to get local issuer certificate',
     title: 'Issuer (root CA) not found locally',
+    alertSent: 'unknown CA',
     causes: [
       'Root CA missing from the CA file (AWS IoT: AmazonRootCA1; Azure since 2023: DigiCert Global Root G2)',
       'CA file given is the wrong one',
@@ -216,7 +224,11 @@ function x509Entry(r: X509Row): KbEntry {
     layer: 'tls',
     title: `${r.title} (X509 verify error ${r.num})`,
     names: [r.code, `X509_V_ERR_${r.code}`],
-    patterns: [new RegExp(`\\b${r.msg}\\b`, 'i'), new RegExp(`verify error:num=${r.num}:`)],
+    patterns: [
+      new RegExp(`\\b${r.msg}\\b`, 'i'),
+      new RegExp(`verify error:num=${r.num}:`),
+      ...(r.alertSent ? [new RegExp(`\\bSSL3? alert write:fatal:${r.alertSent}\\b`, 'i')] : []),
+    ],
     numbers,
     causes: r.causes,
     confirm: 'mqtt-doctor probe mqtts://HOST:8883 --ca ca.pem',
@@ -463,7 +475,12 @@ function alertSpellings(r: SslRow): RegExp[] {
   const words = r.reason.replace(/^(?:sslv3|tlsv1|tlsv13) (?:alert )?/, '');
   const name = `(?:${words.replace(/ /g, '_')}|${words})`;
   return [
-    new RegExp(`(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |Fatal error: |remote error: tls: )${name}\\b`, 'i'),
+    // OpenSSL's info callback logs a received alert as "SSL alert read:fatal:unknown CA" (ssl/ssl_stat.c
+    // SSL_alert_desc_string_long; Paho C trace, `openssl s_client -state`).
+    new RegExp(
+      `(?:tls_alert,\\s?\\{?"?|fatal alert: |Fatal - |Fatal error: |remote error: tls: |SSL3? alert read:fatal:)${name}\\b`,
+      'i',
+    ),
   ];
 }
 

@@ -22,6 +22,9 @@ describe('fingerprint: who wrote the line', () => {
     ['AWS_ERROR_MQTT_UNEXPECTED_HANGUP', 'aws-crt'],
     ['1700000000: Client a has exceeded timeout, disconnecting.', 'mosquitto-broker'],
     ['OSError: 113', 'umqtt'],
+    ['Error: I/O: Broker rejected. Reason = BadUserNamePassword', 'rumqtt'],
+    ['Posting connect semaphore for client c1 rc 111', 'paho-c'],
+    ["2022-01-04T20:29:29+08:00 [warning] x@1.2.3.4:5 [Channel] Client x (Username: 'u') login failed for y", 'emqx'],
   ] as const)('%s → %s', (line, id) => expect(fingerprint(line)?.emitter.id).toBe(id));
   test('a bare number has no emitter', () => expect(fingerprint('5')).toBeUndefined());
 });
@@ -36,6 +39,13 @@ describe('numbers are read in the emitter namespace', () => {
     // MicroPython's bare OSError is newlib's numbering; CPython's [Errno n] is Linux's.
     ['OSError: 113', 'errno.ECONNABORTED'],
     ['OSError: [Errno 113] No route to host', 'errno.EHOSTUNREACH'],
+    // A reason's name in the version the line names: a 3.1.1 client's enum or emitter reads 3.1.1's return codes.
+    ['Mqtt3ConnAckException: CONNECT failed as CONNACK contained an Error Code: NOT_AUTHORIZED', 'connack311.5'],
+    ['Mqtt5ConnAckException: CONNECT failed as CONNACK contained an Error Code: NOT_AUTHORIZED', 'mqtt5.0x87'],
+    ['The return code is MqttConnectReturnCode.badUsernameOrPassword', 'connack311.4'],
+    ['I/O: Broker rejected. Reason = ServiceUnavailable', 'connack311.3'],
+    // A wrapper ranks below the socket error it carries.
+    ['Unable to connect to server (32103) - java.net.ConnectException: Connection timed out', 'errno.ETIMEDOUT'],
   ] as const)('%s → %s', (line, id) => expect(top(line)).toBe(id));
   test('--client overrides the shape', () => {
     expect(top('rc=-2', { client: 'mosquitto' })).toBe('libmosquitto.MOSQ_ERR_SUB_EXISTS');

@@ -69,17 +69,19 @@ describe('real logs: the largest cause group is the established cause', () => {
 });
 
 /**
- * Held out: lines collected in the sixth wave, their causes written before the tool was run, and never used to
- * write a row or change the reader (fixtures/errors/real/README.md). The floor is the figure measured after that
- * wave's fixes; a change that reads fewer of them is a regression on text the project has not tuned on.
+ * Held out: lines collected in the sixth wave (heldout.tsv) and a fresh seventh-wave batch (heldout2.tsv), their
+ * causes written before the tool was run on them (fixtures/errors/real/README.md). The first try on them was 13 of
+ * 22 and 25 of 30; the floors are the figures after the classes they exposed were fixed, so they are no longer
+ * unseen text: a change that reads fewer of them is a regression.
  */
-const HELD_OUT_FLOOR = 13;
-describe('held-out real lines', () => {
-  const held = table('heldout.tsv').map(
-    ([expected, , source, , ...line]) => [line.join('\t'), expected ?? '', source] as const,
-  );
-  test(`at least ${HELD_OUT_FLOOR} of ${held.length} have the established reading first`, () => {
+const HELD_OUT: Array<[file: string, floor: number]> = [
+  ['heldout.tsv', 20],
+  ['heldout2.tsv', 30],
+];
+describe.each(HELD_OUT)('held-out real lines (%s)', (file, floor) => {
+  const held = table(file).map(([expected, , source, , ...line]) => [line.join('\t'), expected ?? '', source] as const);
+  test(`at least ${floor} of ${held.length} have the established reading first`, () => {
     const right = held.filter(([line, expected]) => explainText(line).candidates[0]?.entry.id === expected);
-    expect(right.length).toBeGreaterThanOrEqual(HELD_OUT_FLOOR);
+    expect(right.length).toBeGreaterThanOrEqual(floor);
   });
 });
