@@ -1,6 +1,9 @@
-/** The `impair` command end to end: the built CLI as a user runs it, real sockets on 127.0.0.1. */
+/**
+ * The `impair` command end to end: the built CLI as a user runs it, real sockets on 127.0.0.1. What needs no
+ * process of its own (the profile list, usage errors) runs in this process through main(argv, io).
+ */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 import { directSpread, interleavedRtts, openClient, spawnImpair, startEcho, type EchoServer } from './net.js';
 
 let echo: EchoServer;
@@ -13,7 +16,7 @@ afterAll(async () => {
 
 describe('mqtt-doctor impair', () => {
   test('--list-profiles --json lists every profile with its source', async () => {
-    const r = await runCli(['impair', '--list-profiles', '--json']);
+    const r = await runMain(['impair', '--list-profiles', '--json']);
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as {
       data: { profiles: Array<{ name: string; source: string }>; middleboxes: unknown[] };
@@ -29,7 +32,7 @@ describe('mqtt-doctor impair', () => {
     [['impair', '--target', '127.0.0.1:1', '--latency', 'soon'], '--latency: "soon" is not a duration'],
     [['impair', '--target', '127.0.0.1:1', '--listen', 'nowhere'], '--listen: "nowhere" is not HOST:PORT'],
   ])('%j → exit 2 with one line', async (args, message) => {
-    const r = await runCli(args);
+    const r = await runMain(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(message);
   });

@@ -14,7 +14,7 @@ import { resolveConnection } from '../../src/config/connection.js';
 import { startImpairProxy } from '../../src/lab/impair/proxy.js';
 import { discoverIdleTimeout } from '../../src/measure/idle-discovery.js';
 import { recommend } from '../../src/analyze/keepalive/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -218,6 +218,7 @@ describe.concurrent('--verify-broker against mosquitto', () => {
   }, 40_000);
 });
 
+// What needs no process of its own (offline advice, usage errors, a closed port) runs in-process: main(argv, io).
 describe.concurrent('broker limits and offline use', () => {
   test('MQTT 5 Server Keep Alive (max_keepalive 100) caps the battery recommendation', async () => {
     const r = await runCli(['keepalive-tune', capped.url, '--samples', '2', '--power', 'battery', '--json'], {
@@ -230,7 +231,7 @@ describe.concurrent('broker limits and offline use', () => {
   });
 
   test('offline: profile and broker only, JSON shape', async () => {
-    const r = await runCli([
+    const r = await runMain([
       'keepalive-tune',
       '--profile',
       '4g',
@@ -263,12 +264,12 @@ describe.concurrent('broker limits and offline use', () => {
   });
 
   test('nobody listening exits 3', async () => {
-    const r = await runCli(['keepalive-tune', `mqtt://127.0.0.1:${await freePort()}`, '--samples', '1']);
+    const r = await runMain(['keepalive-tune', `mqtt://127.0.0.1:${await freePort()}`, '--samples', '1']);
     expect(r.code).toBe(3);
   });
 
   test('nothing to tune from is a usage error (exit 2)', async () => {
-    const r = await runCli(['keepalive-tune']);
+    const r = await runMain(['keepalive-tune']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nothing to tune from/);
   });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { percentile } from '../../src/analyze/stats.js';
 import { noFaults } from '../../src/config/impair.js';
 import { startImpairProxy } from '../../src/lab/impair/proxy.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { rawPings } from '../truth/raw-pings.js';
 
@@ -75,7 +75,7 @@ test('--impair with a profile name works against the embedded broker', async () 
 });
 
 test('a bad --impair spec is a usage error', async () => {
-  const r = await runCli(['probe', '--embedded', '--impair', 'latency=fast']);
+  const r = await runMain(['probe', '--embedded', '--impair', 'latency=fast']); // parsing only: no process needed
   expect(r.code).toBe(2);
   expect(r.stderr.split('\n')[0]).toMatch(/^mqtt-doctor: .*latency/);
 });

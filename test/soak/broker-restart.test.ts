@@ -160,10 +160,12 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
     });
     await until(() => h.run.connectedNow() === 1, 5000, 'connected');
     await sleep(1000);
+    const down = Date.now();
     await b.stop();
     await sleep(1500);
     await b.start();
     await until(() => h.run.connectedNow() === 1, 5000, 'reconnected');
+    const back = Date.now();
     await sleep(1000);
     h.abort.abort();
     const { summary } = await h.run.done;
@@ -181,7 +183,13 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
       expect(m.lost).toBeGreaterThanOrEqual(m.sentOffline - m.deliveredOffline);
       expect(m.lost).toBe(m.sentOffline - m.deliveredOffline + (m.inflightAtDisconnect - m.recoveredAfterReconnect));
     }
-    // Messages sent while connected keep their own latency figures, not inflated by the outage.
-    expect(m.latencyMs?.max ?? Infinity).toBeLessThan(1000);
+    // Messages sent while connected keep their own latency figures, not inflated by the outage: under 1 s, except
+    // a message in flight when the broker stopped and delivered after the reconnect, whose real latency spans the
+    // outage (a loaded machine has more in flight: 2018 ms was seen at load 11).
+    const outageMs = back - down;
+    const bound = m.recoveredAfterReconnect > 0 ? outageMs + 1000 : 1000;
+    expect(m.latencyMs?.max ?? Infinity, `recovered ${m.recoveredAfterReconnect}, outage ${outageMs} ms`).toBeLessThan(
+      bound,
+    );
   });
 });
