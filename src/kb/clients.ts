@@ -59,24 +59,33 @@ export const CLIENT_LIBS: readonly ClientLib[] = [
     source: 'https://github.com/mqttjs/MQTT.js src/lib/KeepaliveManager.ts, src/lib/client.ts, src/lib/connect/tcp.ts',
     snippet: (s) => `import mqtt from 'mqtt';
 
-// MQTT.js waits only 0.5 × keepalive for PINGRESP (${s.keepaliveS / 2} s here; the path needs ${s.pingTimeoutS} s)${s.keepaliveS / 2 < s.pingTimeoutS ? ': TOO SHORT, expect false "Keepalive timeout" errors' : ''}.
+// MQTT.js waits only 0.5 × keepalive for PINGRESP: ${s.keepaliveS / 2} s here,
+// the path needs ${s.pingTimeoutS} s${s.keepaliveS / 2 < s.pingTimeoutS ? ' (TOO SHORT: expect false "Keepalive timeout" errors)' : ''}.
 const client = mqtt.connect('${s.secure ? 'mqtts' : 'mqtt'}://${s.host}:${s.port}', {
   keepalive: ${s.keepaliveS},
   connectTimeout: ${ms(s.connectTimeoutS)},
-  reconnectPeriod: 0, // MQTT.js only knows a fixed delay: back off by hand below
-  will: { topic: '${s.willTopic}', payload: 'offline', qos: 1, retain: true },
+  // MQTT.js only knows a fixed delay: back off by hand below.
+  reconnectPeriod: 0,
+  will: {
+    topic: '${s.willTopic}',
+    payload: 'offline',
+    qos: 1,
+    retain: true,
+  },
 });
 
 let attempt = 0;
 let upSince = 0;
 client.on('connect', () => {
   upSince = Date.now();
-  // MQTT.js leaves TCP keepalive off; Node then probes every 1 s, 10 times, after the idle delay.
+  // MQTT.js leaves TCP keepalive off; with it on, Node probes every 1 s,
+  // 10 times, after the idle delay.
   client.stream.setKeepAlive?.(true, ${ms(s.tcpKeepalive.idleS)});
 });
 client.on('close', () => {
   if (client.disconnecting || client.disconnected) return; // end() was called
-  if (upSince && Date.now() - upSince >= ${ms(s.backoff.resetAfterS)}) attempt = 0; // it was stable: start over
+  // It was stable: start the backoff over.
+  if (upSince && Date.now() - upSince >= ${ms(s.backoff.resetAfterS)}) attempt = 0;
   upSince = 0;
   const base = Math.min(${s.backoff.maxS}, ${s.backoff.minS} * ${s.backoff.factor} ** attempt++);
   const delay = base * (1 + ${s.backoff.jitterPct / 100} * (2 * Math.random() - 1));
@@ -101,18 +110,21 @@ client.on('close', () => {
     snippet: (s) => `import socket
 import paho.mqtt.client as mqtt
 
-# Paho waits a whole keepalive (${s.keepaliveS} s) for PINGRESP, longer than the ${s.pingTimeoutS} s ping timeout: fine, only slower to notice.
+# Paho waits a whole keepalive (${s.keepaliveS} s) for PINGRESP, longer than the
+# ${s.pingTimeoutS} s ping timeout: fine, only slower to notice.
 client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
 client.connect_timeout = ${s.connectTimeoutS}
-client.reconnect_delay_set(min_delay=${s.backoff.minS}, max_delay=${s.backoff.maxS})  # doubles; no jitter
+# Doubles from min to max; no jitter.
+client.reconnect_delay_set(min_delay=${s.backoff.minS}, max_delay=${s.backoff.maxS})
 client.will_set("${s.willTopic}", "offline", qos=1, retain=True)
 
 def on_connect(client, userdata, flags, reason_code, properties):
     sock = client.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, ${s.tcpKeepalive.idleS})   # Linux
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, ${s.tcpKeepalive.intervalS})
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, ${s.tcpKeepalive.count})
+    tcp = socket.IPPROTO_TCP  # the three options below are Linux's
+    sock.setsockopt(tcp, socket.TCP_KEEPIDLE, ${s.tcpKeepalive.idleS})
+    sock.setsockopt(tcp, socket.TCP_KEEPINTVL, ${s.tcpKeepalive.intervalS})
+    sock.setsockopt(tcp, socket.TCP_KEEPCNT, ${s.tcpKeepalive.count})
 
 client.on_connect = on_connect
 ${s.secure ? 'client.tls_set()\n' : ''}client.connect("${s.host}", ${s.port}, keepalive=${s.keepaliveS})
@@ -133,15 +145,25 @@ client.loop_forever(retry_first_connection=True)`,
     snippet: (s) => `opts := mqtt.NewClientOptions().
 	AddBroker("${s.secure ? 'ssl' : 'tcp'}://${s.host}:${s.port}").
 	SetKeepAlive(${s.keepaliveS} * time.Second).
-	SetPingTimeout(${s.pingTimeoutS} * time.Second). // the default is a fixed 10 s whatever the keepalive
+	// PingTimeout's default is a fixed 10 s, whatever the keepalive.
+	SetPingTimeout(${s.pingTimeoutS} * time.Second).
 	SetConnectTimeout(${s.connectTimeoutS} * time.Second).
 	SetAutoReconnect(true).
-	SetMaxReconnectInterval(${s.backoff.maxS} * time.Second). // starts at 1 s, doubles; add fleet jitter yourself
+	// Starts at 1 s and doubles; add fleet jitter yourself.
+	SetMaxReconnectInterval(${s.backoff.maxS} * time.Second).
 	SetConnectRetry(true).
 	SetConnectRetryInterval(${s.backoff.minS} * time.Second).
 	SetWill("${s.willTopic}", "offline", 1, true).
-	SetDialer(&net.Dialer{Timeout: ${s.connectTimeoutS} * time.Second, KeepAliveConfig: net.KeepAliveConfig{ // Go ≥ 1.23
-		Enable: true, Idle: ${s.tcpKeepalive.idleS} * time.Second, Interval: ${s.tcpKeepalive.intervalS} * time.Second, Count: ${s.tcpKeepalive.count}}})
+	// KeepAliveConfig needs Go ≥ 1.23.
+	SetDialer(&net.Dialer{
+		Timeout:         ${s.connectTimeoutS} * time.Second,
+		KeepAliveConfig: net.KeepAliveConfig{
+			Enable:   true,
+			Idle:     ${s.tcpKeepalive.idleS} * time.Second,
+			Interval: ${s.tcpKeepalive.intervalS} * time.Second,
+			Count:    ${s.tcpKeepalive.count},
+		},
+	})
 client := mqtt.NewClient(opts)`,
   },
   {
@@ -158,14 +180,19 @@ client := mqtt.NewClient(opts)`,
     source:
       'https://github.com/eclipse/paho.mqtt.java MqttConnectOptions.java, internal/ClientState.java checkForActivity',
     snippet: (s) => `MqttConnectOptions o = new MqttConnectOptions();
-o.setKeepAliveInterval(${s.keepaliveS});           // the PINGRESP wait is also ~K: no separate timeout
+// The PINGRESP wait is also about K: there is no separate timeout.
+o.setKeepAliveInterval(${s.keepaliveS});
 o.setConnectionTimeout(${s.connectTimeoutS});
-o.setAutomaticReconnect(true);          // off by default
-o.setMaxReconnectDelay(${ms(s.backoff.maxS)});           // ms; starts at 1 s and doubles, no jitter
+o.setAutomaticReconnect(true); // off by default
+// In ms; starts at 1 s and doubles, no jitter.
+o.setMaxReconnectDelay(${ms(s.backoff.maxS)});
 o.setWill("${s.willTopic}", "offline".getBytes(), 1, true);
-MqttAsyncClient c = new MqttAsyncClient("${s.secure ? 'ssl' : 'tcp'}://${s.host}:${s.port}", clientId, new MemoryPersistence());
+MqttAsyncClient c = new MqttAsyncClient(
+    "${s.secure ? 'ssl' : 'tcp'}://${s.host}:${s.port}", clientId, new MemoryPersistence());
 c.connect(o);
-// TCP keepalive: Paho Java has no option; set net.ipv4.tcp_keepalive_time=${s.tcpKeepalive.idleS}, _intvl=${s.tcpKeepalive.intervalS}, _probes=${s.tcpKeepalive.count} or a custom SocketFactory.`,
+// TCP keepalive: Paho Java has no option. Set the host's sysctls
+// net.ipv4.tcp_keepalive_time=${s.tcpKeepalive.idleS}, tcp_keepalive_intvl=${s.tcpKeepalive.intervalS},
+// tcp_keepalive_probes=${s.tcpKeepalive.count}, or use a custom SocketFactory.`,
   },
   {
     id: 'umqtt',
@@ -182,22 +209,26 @@ c.connect(o);
     snippet: (s) => `import time
 from umqtt.simple import MQTTClient
 
-c = MQTTClient(client_id, "${s.host}", port=${s.port}, keepalive=${s.keepaliveS}${s.secure ? ', ssl=ssl_ctx' : ''})
+c = MQTTClient(client_id, "${s.host}", port=${s.port},
+               keepalive=${s.keepaliveS}${s.secure ? ', ssl=ssl_ctx' : ''})
 c.set_last_will("${s.willTopic}", "offline", retain=True, qos=1)
 c.set_callback(on_message)
 c.connect()
 last_ping = time.time()
 while True:
-    c.check_msg()                        # handles incoming PUBLISH; returns at once
-    if time.time() - last_ping >= ${s.keepaliveS}:       # umqtt never pings by itself
+    c.check_msg()  # handles incoming PUBLISH; returns at once
+    # umqtt never pings by itself.
+    if time.time() - last_ping >= ${s.keepaliveS}:
         c.ping()
         last_ping = time.time()
         deadline = last_ping + ${s.pingTimeoutS}
-        while True:                      # wait_msg() returns None for PINGRESP
+        while True:  # wait_msg() returns None for PINGRESP
             left = deadline - time.time()
             if left <= 0:
-                raise OSError("no PINGRESP")   # dead link: reconnect with backoff ${s.backoff.minS}..${s.backoff.maxS} s
-            c.sock.settimeout(left)      # wait_msg() resets blocking mode after each read
+                # Dead link: reconnect with backoff ${s.backoff.minS}..${s.backoff.maxS} s.
+                raise OSError("no PINGRESP")
+            # wait_msg() resets blocking mode after each read.
+            c.sock.settimeout(left)
             if c.wait_msg() is None:
                 break
     time.sleep(1)`,
@@ -214,10 +245,12 @@ while True:
     semantics: 'keepalive must be 0 or ≥ 5 s; gives up after 1.5 × K without a response; reconnects after a fixed 1 s',
     source: 'https://github.com/eclipse/mosquitto lib/connect.c, lib/mosquitto.c, man/mosquitto_sub.1.xml',
     snippet: (s) =>
-      `mosquitto_sub -h ${s.host} -p ${s.port}${s.secure ? ' --capath /etc/ssl/certs' : ''} -k ${Math.max(5, s.keepaliveS)} -t 'sensors/#' \\
-  --will-topic '${s.willTopic}' --will-payload offline --will-qos 1 --will-retain` +
+      `mosquitto_sub -h ${s.host} -p ${s.port}${s.secure ? ' --capath /etc/ssl/certs' : ''} \\
+  -k ${Math.max(5, s.keepaliveS)} -t 'sensors/#' \\
+  --will-topic '${s.willTopic}' \\
+  --will-payload offline --will-qos 1 --will-retain` +
       (s.keepaliveS < 5
-        ? `\n# libmosquitto refuses keepalive below 5 s; ${s.keepaliveS} s is not possible with the CLI tools`
+        ? `\n# libmosquitto refuses keepalive below 5 s: ${s.keepaliveS} s is not possible\n# with the CLI tools.`
         : ''),
   },
 ];
