@@ -391,6 +391,7 @@ async function measure(
           onEvent,
           onWorker: (line) => status.line(line),
           statusEveryMs: ctx.out.interactive ? 1000 : 5000,
+          tallyArrivals: outputs.metrics !== undefined,
         })
       : await startSoak({
           ...common,
@@ -402,6 +403,7 @@ async function measure(
           ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
         });
   outputs.setSnapshot(soak.snapshot);
+  if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
   cleanups.push(stopUi);
   const done = await soak.done;
