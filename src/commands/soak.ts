@@ -38,7 +38,7 @@ import {
   withSoakWorkersOption,
   writeJunit,
 } from './soak-options.js';
-import { soakPictures, withHtmlOption } from './html-option.js';
+import { soakPictures, withHtmlOption, writeSoakHtmlFromEvents } from './html-option.js';
 
 /** Disconnects kept for the report's event list (a long run keeps only these in memory). */
 const RECENT_DISCONNECTS = 20;
@@ -135,7 +135,10 @@ export const soakCommand = defineCommand({
       });
       ctx.out.emit(report);
       writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
-      await outputs.pictures.writeHtml(report, ctx.out);
+      // --workers: the page draws the merged run (one start line, merged checkpoint windows), as `report --html`
+      // of the --out file does; the workers' own lines would draw each worker's windows one after another.
+      if (merged) await writeSoakHtmlFromEvents(args.html, report, merged.events, ctx.out);
+      else await outputs.pictures.writeHtml(report, ctx.out);
       return report.verdict.exitCode;
     } finally {
       for (const c of cleanups.reverse()) await c();
@@ -392,6 +395,7 @@ async function measure(
           onEvent,
           onWorker: (line) => status.line(line),
           statusEveryMs: ctx.out.interactive ? 1000 : 5000,
+          tallyArrivals: outputs.metrics !== undefined,
         })
       : await startSoak({
           ...common,
@@ -403,6 +407,7 @@ async function measure(
           ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
         });
   outputs.setSnapshot(soak.snapshot);
+  if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
   cleanups.push(stopUi);
   const done = await soak.done;

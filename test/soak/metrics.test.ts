@@ -1,5 +1,13 @@
-import { afterEach, expect, test } from 'vitest';
-import { startSoakMetrics, type SoakMetrics } from '../../src/measure/soak/metrics.js';
+import { Histogram, Registry } from 'prom-client';
+import { afterEach, describe, expect, test } from 'vitest';
+import {
+  addArrivals,
+  emptyArrivals,
+  recordArrival,
+  RTT_BUCKETS_S,
+  startSoakMetrics,
+  type SoakMetrics,
+} from '../../src/measure/soak/metrics.js';
 
 let m: SoakMetrics | undefined;
 afterEach(async () => {
@@ -29,4 +37,58 @@ test('Prometheus endpoint on 127.0.0.1: connection status, reconnects and discon
     expect(text).toContain(line);
   }
   expect((await fetch(`http://127.0.0.1:${m.port}/`)).status).toBe(404);
+});
+
+describe('per-message figures as data (what --workers sums)', () => {
+  const latencies = [0, 0.4, 1, 1.0001, 2.5, 7, 25, 99, 250, 1000, 29_999, 30_000, 45_000, -3];
+
+  test('the RTT histogram is served as prom-client serves its own Histogram of the same observations', async () => {
+    m = await startSoakMetrics({ host: '127.0.0.1', port: 0, snapshot: () => undefined, shard: 3 });
+    const registry = new Registry();
+    registry.setDefaultLabels({ shard: '3' });
+    const reference = new Histogram({
+      name: 'mqtt_doctor_soak_rtt_seconds',
+      help: 'Publish-to-receive time of soak messages',
+      buckets: [...RTT_BUCKETS_S],
+      registers: [registry],
+    });
+    for (const ms of latencies) {
+      m.onArrival(ms, 'new');
+      reference.observe(ms / 1000);
+    }
+    const rtt = (text: string) => text.split('\n').filter((l) => l.includes('mqtt_doctor_soak_rtt_seconds'));
+    const ours = rtt(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+    expect(ours).toEqual(rtt(await registry.metrics()));
+    expect(ours).toContain('mqtt_doctor_soak_rtt_seconds_count{shard="3"} 14');
+  });
+
+  test('the sum of two tallies is the tally of all their arrivals', () => {
+    const kinds = ['new', 'duplicate', 'out-of-order', 'foreign'];
+    const all = emptyArrivals();
+    const parts = [emptyArrivals(), emptyArrivals()];
+    latencies.forEach((ms, i) => {
+      const kind = kinds[i % kinds.length]!;
+      const latency = kind === 'duplicate' ? undefined : ms;
+      recordArrival(all, latency, kind, 1000 + i);
+      recordArrival(parts[i % 2]!, latency, kind, 1000 + i);
+    });
+    const sum = addArrivals(parts);
+    // Counts exactly; the sum of seconds up to floating-point rounding (added in another order).
+    expect({ ...sum, rttSumS: 0 }).toEqual({ ...all, rttSumS: 0 });
+    expect(sum.rttSumS).toBeCloseTo(all.rttSumS, 9);
+    expect(addArrivals([])).toEqual(emptyArrivals());
+  });
+
+  test('useArrivals: /metrics serves the figures given, not its own', async () => {
+    m = await startSoakMetrics({ host: '127.0.0.1', port: 0, snapshot: () => undefined });
+    m.onArrival(5, 'new');
+    const given = emptyArrivals();
+    for (const ms of [1, 2, 3]) recordArrival(given, ms, 'new', 1234);
+    m.useArrivals(() => given);
+    const text = await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text();
+    expect(text).toContain('mqtt_doctor_soak_messages_total{outcome="received"} 3');
+    expect(text).toContain('mqtt_doctor_soak_rtt_seconds_count 3');
+    expect(text).toContain('mqtt_doctor_soak_rtt_seconds_bucket{le="0.0025"} 2');
+    expect(text).toContain('mqtt_doctor_soak_last_message_timestamp_seconds 1234');
+  });
 });

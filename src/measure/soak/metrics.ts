@@ -2,6 +2,10 @@
  * `--metrics-port`: Prometheus metrics for a running soak (prom-client, its own registry, no process-wide
  * default metrics), served on 127.0.0.1 unless told otherwise. Gauges the reference's monitoring practice
  * names: connection status, reconnects by cause, messages by outcome, RTT histogram, last message time.
+ *
+ * The per-message figures (messages by outcome, the RTT histogram, the last message time) are kept in an
+ * ArrivalTally: with `soak --workers K` each worker keeps one and sends it with its live summary, and the
+ * parent serves their sum, exact, under the same series names as a single process.
  */
 import { createServer, type Server } from 'node:http';
 import type { SoakEvent } from '../../analyze/soak/events.js';
@@ -11,7 +15,59 @@ export interface SoakMetrics {
   port: number;
   onEvent(ev: SoakEvent): void;
   onArrival(latencyMs: number | undefined, kind: string): void;
+  /** --workers: serve these per-message figures (the workers' tallies summed) instead of this process's own. */
+  useArrivals(fn: () => ArrivalCounts): void;
   close(): Promise<void>;
+}
+
+/** Upper bounds (seconds) of the RTT histogram's buckets. */
+export const RTT_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+
+/** The per-message figures of /metrics, as plain data (it crosses the worker → parent IPC channel). */
+export interface ArrivalCounts {
+  /** Messages by outcome: received, duplicate, out-of-order, foreign. */
+  outcomes: Record<string, number>;
+  /** RTT observations per bucket of RTT_BUCKETS_S (not cumulative); those above the last bucket only in count. */
+  rttBuckets: number[];
+  rttSumS: number;
+  rttCount: number;
+  /** Unix time (s) of the last message received; undefined before the first. */
+  lastMessageS: number | undefined;
+}
+
+export function emptyArrivals(): ArrivalCounts {
+  return { outcomes: {}, rttBuckets: RTT_BUCKETS_S.map(() => 0), rttSumS: 0, rttCount: 0, lastMessageS: undefined };
+}
+
+/** Record one arrival (the runner's onArrival) into `c`. */
+export function recordArrival(c: ArrivalCounts, latencyMs: number | undefined, kind: string, nowS: number): void {
+  const outcome = kind === 'new' ? 'received' : kind;
+  c.outcomes[outcome] = (c.outcomes[outcome] ?? 0) + 1;
+  // An out-of-order message is received too (it was not lost).
+  if (kind === 'out-of-order') c.outcomes.received = (c.outcomes.received ?? 0) + 1;
+  if (latencyMs !== undefined) {
+    const v = latencyMs / 1000;
+    // A value on a bound belongs to that bucket (Prometheus `le`).
+    const k = RTT_BUCKETS_S.findIndex((le) => v <= le);
+    if (k >= 0) c.rttBuckets[k]! += 1;
+    c.rttSumS += v;
+    c.rttCount += 1;
+  }
+  c.lastMessageS = nowS;
+}
+
+/** The sum of several processes' figures (counts add; the last message is the latest). */
+export function addArrivals(parts: readonly ArrivalCounts[]): ArrivalCounts {
+  const out = emptyArrivals();
+  for (const p of parts) {
+    for (const [k, n] of Object.entries(p.outcomes)) out.outcomes[k] = (out.outcomes[k] ?? 0) + n;
+    p.rttBuckets.forEach((n, k) => (out.rttBuckets[k]! += n));
+    out.rttSumS += p.rttSumS;
+    out.rttCount += p.rttCount;
+    if (p.lastMessageS !== undefined && (out.lastMessageS === undefined || p.lastMessageS > out.lastMessageS))
+      out.lastMessageS = p.lastMessageS;
+  }
+  return out;
 }
 
 export async function startSoakMetrics(opts: {
@@ -50,11 +106,17 @@ export async function startSoakMetrics(opts: {
     help: 'Successful reconnects',
     registers,
   });
-  const messages = new prom.Counter({
+  const own = emptyArrivals();
+  let arrivals = (): ArrivalCounts => own;
+  new prom.Counter({
     name: 'mqtt_doctor_soak_messages_total',
     help: 'Messages received, by outcome (received, duplicate, out-of-order, foreign)',
     labelNames: ['outcome'] as const,
     registers,
+    collect() {
+      this.reset();
+      for (const [outcome, n] of Object.entries(arrivals().outcomes)) this.inc({ outcome }, n);
+    },
   });
   new prom.Gauge({
     name: 'mqtt_doctor_soak_messages_lost',
@@ -80,16 +142,19 @@ export async function startSoakMetrics(opts: {
       this.set((opts.snapshot()?.connections.worstClientDowntimeMs ?? 0) / 1000);
     },
   });
-  const rtt = new prom.Histogram({
-    name: 'mqtt_doctor_soak_rtt_seconds',
-    help: 'Publish-to-receive time of soak messages',
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers,
-  });
-  const lastMessage = new prom.Gauge({
+  registry.registerMetric(
+    countsHistogram('mqtt_doctor_soak_rtt_seconds', 'Publish-to-receive time of soak messages', () =>
+      arrivals(),
+    ) as unknown as import('prom-client').Metric,
+  );
+  new prom.Gauge({
     name: 'mqtt_doctor_soak_last_message_timestamp_seconds',
     help: 'Unix time of the last soak message received',
     registers,
+    collect() {
+      const t = arrivals().lastMessageS;
+      if (t !== undefined) this.set(t);
+    },
   });
 
   const server: Server = createServer((req, res) => {
@@ -134,11 +199,40 @@ export async function startSoakMetrics(opts: {
       connected.set(up.size);
     },
     onArrival(latencyMs, kind) {
-      messages.inc({ outcome: kind === 'new' ? 'received' : kind });
-      if (kind === 'out-of-order') messages.inc({ outcome: 'received' });
-      if (latencyMs !== undefined) rtt.observe(latencyMs / 1000);
-      lastMessage.set(Date.now() / 1000);
+      recordArrival(own, latencyMs, kind, Date.now() / 1000);
+    },
+    useArrivals(fn) {
+      arrivals = fn;
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A histogram served from ArrivalCounts, in the shape prom-client's own Histogram gives its registry
+ * (lib/histogram.js in siimon/prom-client: cumulative `_bucket` series by `le`, then `+Inf`, `_sum`, `_count`),
+ * since a prom-client Histogram can only be fed one observation at a time and the workers' sums arrive whole.
+ */
+function countsHistogram(name: string, help: string, counts: () => ArrivalCounts) {
+  const values = () => {
+    const c = counts();
+    let acc = 0;
+    return [
+      ...RTT_BUCKETS_S.map((le, k) => {
+        acc += c.rttBuckets[k] ?? 0;
+        return { metricName: `${name}_bucket`, labels: { le }, value: acc };
+      }),
+      { metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: c.rttCount },
+      { metricName: `${name}_sum`, labels: {}, value: c.rttSumS },
+      { metricName: `${name}_count`, labels: {}, value: c.rttCount },
+    ];
+  };
+  return {
+    name,
+    help,
+    type: 'histogram' as const,
+    aggregator: 'sum' as const,
+    get: () =>
+      Promise.resolve({ name, help, type: 'histogram' as const, aggregator: 'sum' as const, values: values() }),
   };
 }

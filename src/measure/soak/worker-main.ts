@@ -8,17 +8,26 @@
  */
 import type { SoakEvent } from '../../analyze/soak/events.js';
 import type { SoakSummary } from '../../analyze/soak/summary.js';
+import { emptyArrivals, recordArrival, type ArrivalCounts } from './metrics.js';
 import { startSoak, type SoakRunOptions } from './runner.js';
 
 /** What the parent sends: the runner's options without the functions (they cannot cross a process). */
 export type WorkerRunOptions = Omit<SoakRunOptions, 'signal' | 'onEvent' | 'onArrival' | 'now' | 'connect' | 'random'>;
 
-export type ToWorker = { type: 'start'; options: WorkerRunOptions; statusEveryMs: number } | { type: 'stop' };
+export type ToWorker =
+  | {
+      type: 'start';
+      options: WorkerRunOptions;
+      statusEveryMs: number;
+      /** Keep the per-message figures of /metrics (the parent serves --metrics-port). */
+      tallyArrivals?: boolean;
+    }
+  | { type: 'stop' };
 
 export type FromWorker =
   | { type: 'event'; ev: SoakEvent }
   /** The live summary, every statusEveryMs: the parent's status line and /metrics gauges. */
-  | { type: 'snapshot'; summary: SoakSummary; connectedNow: number }
+  | { type: 'snapshot'; summary: SoakSummary; connectedNow: number; arrivals?: ArrivalCounts }
   | { type: 'done' };
 
 const abort = new AbortController();
@@ -31,21 +40,37 @@ process.on('SIGTERM', () => abort.abort());
 process.on('disconnect', () => abort.abort());
 process.on('message', (m: ToWorker) => {
   if (m.type === 'stop') abort.abort();
-  else if (m.type === 'start') void run(m.options, m.statusEveryMs);
+  else if (m.type === 'start') void run(m.options, m.statusEveryMs, m.tallyArrivals ?? false);
 });
 
-async function run(options: WorkerRunOptions, statusEveryMs: number): Promise<void> {
+async function run(options: WorkerRunOptions, statusEveryMs: number, tallyArrivals: boolean): Promise<void> {
+  const arrivals = tallyArrivals ? emptyArrivals() : undefined;
   const soak = await startSoak({
     ...options,
     signal: abort.signal,
     onEvent: (ev) => send({ type: 'event', ev }),
+    ...(arrivals
+      ? { onArrival: (ms: number | undefined, kind: string) => recordArrival(arrivals, ms, kind, Date.now() / 1000) }
+      : {}),
   });
-  const timer = setInterval(
-    () => send({ type: 'snapshot', summary: soak.snapshot(), connectedNow: soak.connectedNow() }),
-    statusEveryMs,
-  );
+  const snapshot = () =>
+    send({
+      type: 'snapshot',
+      summary: soak.snapshot(),
+      connectedNow: soak.connectedNow(),
+      ...(arrivals ? { arrivals } : {}),
+    });
+  const timer = setInterval(snapshot, statusEveryMs);
   await soak.done;
   clearInterval(timer);
-  send({ type: 'done' });
-  process.disconnect?.();
+  // The per-message figures up to the end (the parent's /metrics serves them until it closes).
+  if (arrivals) snapshot();
+  // Disconnect only once 'done' is written: closing the channel cancels writes still queued on the pipe, and
+  // the end line of a worker of thousands of clients is a large message (its loss made a worker that finished
+  // look killed). The callback of process.send comes when the write completed (Node docs, process.send).
+  await new Promise<void>((resolve) => {
+    if (!process.connected || !process.send) return resolve();
+    process.send({ type: 'done' } satisfies FromWorker, undefined, undefined, () => resolve());
+  });
+  if (process.connected) process.disconnect?.();
 }

@@ -13,6 +13,7 @@ import { mergeShards, tagShard, type MergedRun, type ShardStream } from '../../a
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { shardSlice } from '../../config/soak.js';
+import { addArrivals, type ArrivalCounts } from './metrics.js';
 import type { FromWorker, ToWorker, WorkerRunOptions } from './worker-main.js';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
@@ -35,6 +36,8 @@ export interface WorkersOptions {
   statusEveryMs?: number;
   /** After a stop, how long a worker may take to drain and close before it is killed. */
   stopGraceMs?: number;
+  /** Workers keep the per-message figures of /metrics and send them with their live summary. */
+  tallyArrivals?: boolean;
 }
 
 interface Worker {
@@ -44,6 +47,7 @@ interface Worker {
   child: ChildProcess;
   stream: ShardStream | undefined;
   live: SoakSummary | undefined;
+  arrivals: ArrivalCounts | undefined;
   connectedNow: number;
   done: boolean;
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -55,6 +59,8 @@ export interface WorkersRun {
   pids: number[];
   snapshot(): SoakSummary;
   connectedNow(): number;
+  /** The workers' per-message figures summed (with tallyArrivals; each as of its latest live summary). */
+  arrivals(): ArrivalCounts;
   done: Promise<{ summary: SoakSummary; reason: EndReason; merged: MergedRun }>;
 }
 
@@ -78,6 +84,7 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
       child,
       stream: undefined,
       live: undefined,
+      arrivals: undefined,
       connectedNow: 0,
       done: false,
       exit: undefined,
@@ -94,7 +101,7 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
       // Workers on one machine share its ephemeral ports: each binds from its own part of the range.
       portSlice: { index: w, count: o.workers },
     };
-    child.send({ type: 'start', options, statusEveryMs } satisfies ToWorker);
+    child.send({ type: 'start', options, statusEveryMs, tallyArrivals: o.tallyArrivals ?? false } satisfies ToWorker);
     o.onWorker?.(
       `soak: worker ${w} pid ${child.pid} runs clients ${slice.from}–${slice.to - 1} (shard ${tag.index}/${tag.count})`,
     );
@@ -113,6 +120,7 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
     } else if (m.type === 'snapshot') {
       worker.live = m.summary;
       worker.connectedNow = m.connectedNow;
+      if (m.arrivals) worker.arrivals = m.arrivals;
     } else if (m.type === 'done') worker.done = true;
   }
   const mine = list.reduce((n, x) => n + x.slice.to - x.slice.from, 0);
@@ -176,6 +184,8 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
     pids: list.map((x) => x.child.pid ?? -1),
     snapshot,
     connectedNow: () => list.reduce((n, x) => n + (x.exit ? 0 : x.connectedNow), 0),
+    // A worker that died keeps its figures up to its last live summary (counters never go back).
+    arrivals: () => addArrivals(list.flatMap((x) => (x.arrivals ? [x.arrivals] : []))),
     done,
   };
 }
