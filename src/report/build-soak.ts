@@ -32,7 +32,7 @@ import {
   type SoakThresholds,
   type ThresholdResult,
 } from '../analyze/soak/thresholds.js';
-import { compareSummaries, type CompareRow } from '../analyze/soak/compare.js';
+import { compareSettings, compareSummaries, type CompareRow, type SettingChange } from '../analyze/soak/compare.js';
 import { entryById } from '../kb/catalog.js';
 import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
 import { connectedStripFromEvents } from './html/terminal-spark.js';
@@ -68,6 +68,8 @@ export interface SoakData {
 
 export interface SoakComparison {
   before: { runId: string; file: string | null; end: SoakEnd; verdict: Verdict['status'] };
+  /** Settings the runs were started with that differ (empty when alike). */
+  settingsDiffer: SettingChange[];
   figures: CompareRow[];
 }
 
@@ -784,6 +786,8 @@ function changeText(r: CompareRow): string {
  */
 export function withComparison(after: Report<SoakData>, before: Report<SoakData>): Report<SoakData> {
   const figures = compareSummaries(before.data.summary, after.data.summary);
+  const settingsDiffer = compareSettings(before.data.info, after.data.info);
+  const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
   const cell = (v: number | null, unit: CompareRow['unit']) =>
     v === null ? '—' : `${v < 0 ? '−' : ''}${fmtFigure(v, unit)}`;
   return {
@@ -797,10 +801,20 @@ export function withComparison(after: Report<SoakData>, before: Report<SoakData>
           end: before.data.end,
           verdict: before.verdict.status,
         },
+        settingsDiffer,
         figures,
       },
     },
     view: [
+      ...(settingsDiffer.length > 0
+        ? [
+            {
+              kind: 'lines' as const,
+              title: 'The runs were started with different settings: their figures are not like for like',
+              lines: settingsDiffer.map((d) => `${d.setting}: ${show(d.before)} → ${show(d.after)}`),
+            },
+          ]
+        : []),
       {
         kind: 'table',
         title: `Before (run ${before.data.runId}) → after (run ${after.data.runId})`,

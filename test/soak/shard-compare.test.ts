@@ -44,14 +44,16 @@ describe('compareSummaries', () => {
     // [figure, which way is good, the after run's change, verdict]
     ['reconnects', 'lower', -2, 'better'],
     ['reconnects', 'lower', 3, 'worse'],
-    ['received', 'higher', 5, 'better'],
-    ['received', 'higher', -5, 'worse'],
+    ['lost', 'lower', -5, 'better'],
+    ['lost', 'lower', 5, 'worse'],
   ] as const)('%s (%s is good) changed by %i: %s', (id, better, delta, verdict) => {
     const moved =
       id === 'reconnects'
         ? { ...before, connections: { ...before.connections, reconnects: before.connections.reconnects + delta } }
-        : { ...before, messages: { ...before.messages, received: before.messages.received + delta } };
-    const r = compareSummaries(before, moved).find((x) => x.id === id)!;
+        : { ...before, messages: { ...before.messages, lost: before.messages.lost + 5 + delta } };
+    const base =
+      id === 'reconnects' ? before : { ...before, messages: { ...before.messages, lost: before.messages.lost + 5 } };
+    const r = compareSummaries(base, moved).find((x) => x.id === id)!;
     expect(r).toMatchObject({ better, change: delta, verdict });
     // A run against itself: everything the same.
     for (const x of compareSummaries(before, before)) expect([null, 'same']).toContain(x.verdict);
@@ -59,6 +61,9 @@ describe('compareSummaries', () => {
 
   test('context figures have no verdict; a figure unknown on one side has no change', () => {
     expect(row('clients')).toMatchObject({ before: 6, after: 6, change: 0, verdict: null });
+    // How many messages are sent and received follows from -n, --rate and -d: context, not better or worse.
+    expect(row('sent')).toMatchObject({ better: null, verdict: null });
+    expect(row('received')).toMatchObject({ better: null, verdict: null });
     const noLatency = { ...after, messages: { ...after.messages, latencyMs: null } };
     expect(compareSummaries(before, noLatency).find((r) => r.id === 'latencyP50Ms')).toMatchObject({
       after: null,
@@ -79,12 +84,27 @@ describe('compareSummaries', () => {
       end: 'duration',
       verdict: expect.any(String),
     });
+    expect(r.data.compare?.settingsDiffer).toEqual([]);
     const table = r.view?.[0];
     expect(table).toMatchObject({
       kind: 'table',
       title: 'Before (run before) → after (run after)',
       head: ['figure', 'before', 'after', 'change'],
     });
+  });
+});
+
+describe('runs started with different settings', () => {
+  test('are named setting by setting, before the figures, in text and JSON', () => {
+    const smaller = text(shardFiles(fleet(4, 3), 1, 'smaller')[0]!.events);
+    const r = withComparison(read('a.jsonl', afterText), read('s.jsonl', smaller));
+    expect(r.data.compare?.settingsDiffer).toEqual([{ setting: 'clients', before: 4, after: 6 }]);
+    expect(r.view?.[0]).toEqual({
+      kind: 'lines',
+      title: 'The runs were started with different settings: their figures are not like for like',
+      lines: ['clients: 4 → 6'],
+    });
+    expect(r.view?.[1]).toMatchObject({ kind: 'table', head: ['figure', 'before', 'after', 'change'] });
   });
 });
 

@@ -3,6 +3,7 @@
  * change, so a keepalive or reconnect-policy change is judged run against run. Counts are compared as
  * they are and also per client (runs of different fleet sizes), times in ms. Pure.
  */
+import type { SoakRunInfo } from './events.js';
 import type { SoakSummary } from './summary.js';
 
 export type CompareUnit = 'count' | 'ms' | 'pct' | 'per-s';
@@ -57,8 +58,9 @@ const FIGURES: readonly Figure[] = [
   ['worstClientDowntimeMs', 'downtime of the worst client', 'ms', 'lower', (s) => s.connections.worstClientDowntimeMs],
   ['timeToReconnectP50Ms', 'time to reconnect p50', 'ms', 'lower', (s) => s.connections.timeToReconnectMs?.p50],
   ['timeToReconnectMaxMs', 'time to reconnect max', 'ms', 'lower', (s) => s.connections.timeToReconnectMs?.max],
-  ['sent', 'messages sent', 'count', 'higher', (s) => s.messages.sent],
-  ['received', 'messages received', 'count', 'higher', (s) => s.messages.received],
+  // How many are sent follows from -n, --rate and -d, not from the broker or the path: context, as is received.
+  ['sent', 'messages sent', 'count', null, (s) => s.messages.sent],
+  ['received', 'messages received', 'count', null, (s) => s.messages.received],
   ['lost', 'messages lost', 'count', 'lower', (s) => s.messages.lost],
   ['lossPct', 'loss', 'pct', 'lower', (s) => s.messages.lossPct],
   ['duplicates', 'duplicates', 'count', 'lower', (s) => s.messages.duplicates],
@@ -98,5 +100,27 @@ export function compareSummaries(before: SoakSummary, after: SoakSummary): Compa
               ? 'better'
               : 'worse',
     };
+  });
+}
+
+/** A run setting that differs between the two runs (JSON values as the start lines hold them). */
+export interface SettingChange {
+  setting: keyof SoakRunInfo;
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * The settings the two runs were started with that differ: figures of runs with another fleet size, rate,
+ * QoS, length or target do not compare like for like, and the report says so. A setting one file lacks
+ * (written before it existed) is not a difference.
+ */
+export function compareSettings(before: SoakRunInfo, after: SoakRunInfo): SettingChange[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])] as Array<keyof SoakRunInfo>;
+  return keys.flatMap((setting) => {
+    const b = before[setting];
+    const a = after[setting];
+    if (b === undefined || a === undefined || JSON.stringify(b) === JSON.stringify(a)) return [];
+    return [{ setting, before: b, after: a }];
   });
 }
