@@ -9,7 +9,8 @@
  *  3. messages per second sustained when far more is offered (MQD_SOAK_BENCH_HOT_RATE per client, default
  *     100/s × 200 clients), soak vs the bare script.
  * Sizes: MQD_SOAK_BENCH_CLIENTS (default 10000) at MQD_SOAK_BENCH_RAMP (2000/s; 0 = all at once),
- * MQD_SOAK_BENCH_MSG_CLIENTS (200) × 10/s for 10 s.
+ * MQD_SOAK_BENCH_MSG_CLIENTS (200) × 10/s for 10 s; the idle pair MQD_SOAK_BENCH_ROUNDS (3) times, median. The soak side
+ * is the compiled dist/ (bench/product.ts).
  * This file is also its own worker: `node --import tsx bench/soak.bench.ts --soak-worker MODE N URL`.
  */
 import { spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { checkBuilt, loadSoak } from './product.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const RAMP_PER_S = Number(process.env.MQD_SOAK_BENCH_RAMP ?? 2000);
+const ROUNDS = Math.max(1, Number(process.env.MQD_SOAK_BENCH_ROUNDS ?? 3));
 const MSG_RATE_PER_S = 10;
 const MSG_SECONDS = 10;
 
@@ -63,7 +65,8 @@ async function worker(mode: string, n: number, url: string, msgRatePerS = MSG_RA
     const open = (i: number) => {
       const topic = `bench/bare/${i}`;
       const c = mqtt.connect(url, {
-        clientId: `bare-${process.pid}-${i}`,
+        // The same client id length as the soak side's (`soak-<16 hex run id>-<i>`).
+        clientId: `bare-${process.pid.toString(16).padStart(16, '0')}-${i}`,
         protocolVersion: 4,
         keepalive: 60,
         reconnectPeriod: 0,
@@ -213,8 +216,16 @@ export default async function soakBench(): Promise<BenchResult[]> {
     listenerConfig: ['max_connections -1'],
   });
   try {
-    const bare = await runWorker('bare', n, broker.url);
-    const soak = await runWorker('soak', n, broker.url);
+    // Idle memory: MQD_SOAK_BENCH_ROUNDS pairs (default 3), the order swapped every round, the median round by
+    // RSS ratio (RSS moves by ±10 % between identical runs here; heap used after GC is steady and shown beside).
+    const idle: Array<{ bare: WorkerResult; soak: WorkerResult; ratio: number }> = [];
+    for (let r = 0; r < ROUNDS; r += 1) {
+      const first = await runWorker(r % 2 === 0 ? 'bare' : 'soak', n, broker.url);
+      const second = await runWorker(r % 2 === 0 ? 'soak' : 'bare', n, broker.url);
+      const [b, s] = r % 2 === 0 ? [first, second] : [second, first];
+      idle.push({ bare: b, soak: s, ratio: s.rssPerConnKb / b.rssPerConnKb });
+    }
+    const { bare, soak } = [...idle].sort((x, y) => x.ratio - y.ratio)[Math.floor(idle.length / 2)]!;
     const bareMsg = await runWorker('bare-msg', nMsg, broker.url);
     const soakMsg = await runWorker('soak-msg', nMsg, broker.url);
     // Sustained rate: offer far more than one process can take and see what comes back per second.
@@ -231,7 +242,7 @@ export default async function soakBench(): Promise<BenchResult[]> {
         baselineName: 'bare MQTT.js script',
         ratio: soak.rssPerConnKb / bare.rssPerConnKb,
         targetRatio: 1.2,
-        notes: `heap/conn ${soak.heapPerConnKb.toFixed(1)} vs ${bare.heapPerConnKb.toFixed(1)} KB; connected ${soak.n} vs ${bare.n}`,
+        notes: `median of ${idle.length} (RSS ratios ${idle.map((x) => x.ratio.toFixed(2)).join(', ')}); heap/conn ${soak.heapPerConnKb.toFixed(1)} vs ${bare.heapPerConnKb.toFixed(1)} KB = ${(soak.heapPerConnKb / bare.heapPerConnKb).toFixed(2)}×; connected ${soak.n} vs ${bare.n}`,
       },
       {
         name: `soak idle ${n} clients`,

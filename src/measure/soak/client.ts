@@ -183,24 +183,49 @@ export class SoakClient {
       };
     }
     this.tapStream();
-    c.on('connect', (packet) => this.onConnack(Boolean(packet.sessionPresent)));
-    c.on('error', (err) => {
-      this.dropStaleSignals();
-      this.lastError ??= err as Error & { code?: string | number };
-      this.firstSignalMs ??= o.now();
-      if ((err as { code?: unknown }).code === undefined && PROTOCOL_ERROR.test(err.message)) {
-        this.protocolError = true;
-        this.lastError = err as Error & { code?: string | number };
-        c.stream?.destroy();
-      }
-    });
-    c.on('disconnect', (packet) => {
-      this.dropStaleSignals();
-      this.disconnectRc = packet.reasonCode ?? 0;
-      this.firstSignalMs ??= o.now();
-    });
-    c.on('close', () => this.onClose());
+    SoakClient.owners.set(c, this);
+    c.on('connect', SoakClient.connectListener);
+    c.on('error', SoakClient.errorListener);
+    c.on('disconnect', SoakClient.disconnectListener);
+    c.on('close', SoakClient.closeListener);
+    // Per message: a closure of its own, not a lookup per arrival.
     if (o.intervalMs > 0) c.on('message', (_topic, payload) => this.onMessage(payload));
+  }
+
+  /**
+   * The connection-level listeners are shared by every client of the process (EventEmitter calls a listener with
+   * `this` = the emitter) and find their SoakClient here: a closure per event per connection held ~60 B each
+   * for events that fire a few times in a connection's life.
+   */
+  private static readonly owners = new WeakMap<MqttClient, SoakClient>();
+  private static connectListener(this: MqttClient, packet: { sessionPresent?: boolean }): void {
+    SoakClient.owners.get(this)?.onConnack(Boolean(packet.sessionPresent));
+  }
+  private static errorListener(this: MqttClient, err: Error): void {
+    SoakClient.owners.get(this)?.onError(err);
+  }
+  private static disconnectListener(this: MqttClient, packet: { reasonCode?: number }): void {
+    SoakClient.owners.get(this)?.onDisconnect(packet.reasonCode ?? 0);
+  }
+  private static closeListener(this: MqttClient): void {
+    SoakClient.owners.get(this)?.onClose();
+  }
+
+  private onError(err: Error): void {
+    this.dropStaleSignals();
+    this.lastError ??= err as Error & { code?: string | number };
+    this.firstSignalMs ??= this.o.now();
+    if ((err as { code?: unknown }).code === undefined && PROTOCOL_ERROR.test(err.message)) {
+      this.protocolError = true;
+      this.lastError = err as Error & { code?: string | number };
+      this.client?.stream?.destroy();
+    }
+  }
+
+  private onDisconnect(reasonCode: number): void {
+    this.dropStaleSignals();
+    this.disconnectRc = reasonCode;
+    this.firstSignalMs ??= this.o.now();
   }
 
   /**
