@@ -4,34 +4,50 @@
  * run's (the topic carries the run id), so soak must still subscribe its own topic; otherwise every message
  * of the new run is reported lost although the broker is healthy.
  *
- * The broker is mosquitto, not the embedded aedes: with two QoS 2 deliveries in flight to one client (a timer
- * firing late sends two messages at once, as it must to keep the rate), aedes 1.2.0 sends the PUBREL of the
- * second twice and never the first's, so MQTT.js never releases that message (seen in a packet log of this
- * test under load: `< pubrel 61151 | < pubrel 61151`, none for 61150) and soak rightly counted it lost.
+ * Both brokers: mosquitto, and the embedded aedes. With two QoS 2 deliveries in flight to one persistent
+ * session (a timer firing late sends two messages at once, as it must to keep the rate), stock aedes 1.2.0 sent
+ * the second's PUBREL twice and never the first's (packet log of this test under load: `< pubrel 61151 |
+ * < pubrel 61151`, none for 61150), so that message was really lost; src/lab/embedded-broker.ts now keeps the
+ * PUBRELs apart (test/lab/embedded-broker.test.ts), so the embedded broker must pass this too.
  */
 import { afterEach, expect, test } from 'vitest';
 import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/lab/embedded-broker.js';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
 import { soakAgainst, sleep, until } from './helpers.js';
 
 let broker: Mosquitto | undefined;
+let embedded: EmbeddedBroker | undefined;
 afterEach(async () => {
   if (broker) {
     await broker.stop();
     cleanup(broker);
   }
   broker = undefined;
+  await embedded?.close();
+  embedded = undefined;
 });
 
+async function start(kind: 'mosquitto' | 'aedes'): Promise<string> {
+  if (kind === 'aedes') {
+    embedded = await startEmbeddedBroker();
+    return embedded.url;
+  }
+  broker = await startMosquitto();
+  return broker.url;
+}
+
 test.each([
-  ['MQTT 3.1.1, QoS 1', 1],
-  ['MQTT 3.1.1, QoS 2', 2],
+  ['mosquitto', 'MQTT 3.1.1, QoS 1', 1],
+  ['mosquitto', 'MQTT 3.1.1, QoS 2', 2],
+  ['aedes', 'MQTT 3.1.1, QoS 1', 1],
+  ['aedes', 'MQTT 3.1.1, QoS 2', 2],
 ] as const)(
-  '%s: a second --no-clean run with the same client id still receives its own messages',
-  async (_name, qos) => {
-    broker = await startMosquitto();
+  '%s, %s: a second --no-clean run with the same client id still receives its own messages',
+  async (kind, _name, qos) => {
+    const url = await start(kind);
     for (const run of ['first', 'second']) {
-      const h = await soakAgainst(broker.url, {
+      const h = await soakAgainst(url, {
         clean: false,
         qos,
         ratePerS: 20,
