@@ -7,12 +7,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import { reconnectDelayMs } from '../../config/reconnect.js';
-import {
-  classifyDisconnect,
-  kbEntryFor,
-  type Classified,
-  type DisconnectObservation,
-} from '../../analyze/soak/causes.js';
+import { classifyDisconnect, type Classified, type DisconnectObservation } from '../../analyze/soak/causes.js';
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
@@ -406,18 +401,9 @@ export class SoakClient {
     this.dropStaleSignals();
     const t = this.firstSignalMs ?? o.now();
     const obs = this.observation();
-    const first = this.ownClose ?? classifyDisconnect(obs);
-    const reasonCode = first.reasonCode;
-    let { cause, detail, kb } = first;
-    // After a CONNACK (ready or still subscribing) a close while another client of this run holds the id is a takeover.
-    // The broker's close is seen as a FIN, an RST, or an EPIPE when this client was writing at that moment.
-    const peerClosed =
-      cause === 'broker-closed' || cause === 'reset' || (cause === 'unreachable' && detail === 'EPIPE');
-    if ((this.state === 'connected' || this.state === 'subscribing') && peerClosed && o.sameIdActive?.()) {
-      cause = 'session-taken-over';
-      detail = `${detail}, while another client with id ${o.clientId} was connecting`;
-      kb = kbEntryFor({ cause, detail }, obs);
-    }
+    // A takeover (the broker's close after CONNACK while a same-id twin of this run is active) is the shared
+    // classifier's reading (analyze/close-cause.ts via classifyDisconnect), as `analyze` reads it from a capture.
+    const { cause, detail, kb, reasonCode } = this.ownClose ?? classifyDisconnect(obs);
     const rc = { ...(reasonCode === undefined ? {} : { reasonCode }), ...(kb === undefined ? {} : { kb }) };
     if (this.state === 'connected') {
       o.seq.disconnected();
@@ -456,6 +442,7 @@ export class SoakClient {
       transportUp: this.transportUp,
       connackReceived: this.connackMs !== undefined,
       protocolError: this.protocolError,
+      ...(o.sameIdActive?.() ? { twinActive: true, clientId: o.clientId } : {}),
       ...(this.firstBytes.length > 0 && o.sniff ? { looksLike: o.sniff(this.firstBytes) } : {}),
     };
   }
