@@ -3,7 +3,7 @@
  * `tshark -r FILE -q -z conv,tcp` on the same file in the same run (issue 14: faster than tshark), and peak
  * RSS from a 10 MB capture to a large one (issue 14: flat, ≤ 150 MB). The captures are synthetic: many MQTT
  * connections interleaved (connect, QoS 1 publishes with their PUBACKs, pings, disconnect), written by
- * test/analyze/synth.ts. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024); a middle
+ * test/analyze/synth.ts. The large one is read twice, with --json and as text, so the two peaks show apart. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024); a middle
  * one of ANALYZE_BENCH_MID_MB (default 100, 0 to skip) shows whether memory grows with the input on the way.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -143,10 +143,13 @@ export default async function bench(): Promise<BenchResult[]> {
     );
     const sizeMb = statSync(big).size / 1048576;
 
-    const ours = (f: string) => timed(process.execPath, [BIN, 'analyze', f, '--json', '--port', '1883']);
+    const ours = (f: string, json = true) =>
+      timed(process.execPath, [BIN, 'analyze', f, ...(json ? ['--json'] : []), '--port', '1883']);
     const smallRun = await ours(small);
     const midRun = m ? await ours(middle) : undefined;
     const bigRun = await ours(big);
+    // The text report on the same file: its peak is the parse phase alone (no JSON document is written).
+    const bigText = await ours(big, false);
     const doc = JSON.parse(bigRun.stdout.length < 1_000_000 ? bigRun.stdout : '{}') as {
       data?: { connections?: unknown[] };
     };
@@ -191,6 +194,16 @@ export default async function bench(): Promise<BenchResult[]> {
       ratio: bigRun.rssMb / smallRun.rssMb,
       targetValue: 150,
       notes: `${oursMbS.toFixed(1)} MB/s; exit ${bigRun.code}`,
+    });
+    results.push({
+      name: 'analyze memory (text)',
+      metric: `peak RSS on ${sizeMb.toFixed(0)} MB without --json (MB)`,
+      value: bigText.rssMb,
+      baseline: smallRun.rssMb,
+      baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB (--json)`,
+      ratio: bigText.rssMb / smallRun.rssMb,
+      targetValue: 150,
+      notes: `exit ${bigText.code}${tshark ? `; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB` : ''}`,
     });
     return results;
   } finally {

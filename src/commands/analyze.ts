@@ -127,7 +127,7 @@ export const analyzeCommand = defineCommand({
     };
     // Built in a function of its own so the connection records are garbage once the report exists.
     const report = reportOf(analyzer.finish());
-    ctx.out.emit(report);
+    await ctx.out.emit(report);
     writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
     await writeAnalyzeHtml(args.html, report, ctx.out);
     return report.verdict.exitCode;

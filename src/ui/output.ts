@@ -35,8 +35,11 @@ export interface Output {
   note(line: string): void;
   /** Verbose-only detail on stderr. */
   debug(line: string): void;
-  /** The result on stdout. Call once per command. */
-  emit(report: Report): void;
+  /**
+   * The result on stdout. Call once per command. A format written in pieces (JSON) waits for 'drain' whenever
+   * the stream's buffer is full, so a slow reader never makes the whole document sit in memory: await it.
+   */
+  emit(report: Report): Promise<void>;
   /** Write raw text to stdout (for commands whose result is not a report, e.g. --list-profiles). */
   write(text: string): void;
   /** Register a secret; it is replaced by *** wherever it would appear. */
@@ -76,8 +79,13 @@ export async function createOutput(opts: OutputOptions): Promise<Output> {
     debug: (line) => {
       if (opts.verbose) err(line);
     },
-    emit: (report) => {
-      if (pieces) for (const piece of pieces(report)) stdout.write(redact(piece));
+    emit: async (report) => {
+      // Synchronous unless a write finds the buffer full: callers that do not await see no change.
+      if (pieces)
+        for (const piece of pieces(report)) {
+          const full = stdout.writeWhenReady(redact(piece));
+          if (full) await full;
+        }
       else
         stdout.write(
           redact(render(report, { colorLevel: opts.colorLevel, ...(opts.width ? { width: opts.width } : {}) })),
@@ -122,7 +130,11 @@ export function fitTerminal(text: string, stream: NodeJS.WritableStream): string
  * stream, and stop writing to a stream that failed. The ora spinner writes to the same stream and is covered.
  */
 const guarded = new WeakMap<NodeJS.WritableStream, { broken: boolean }>();
-function guard(stream: NodeJS.WritableStream): { write(text: string): void } {
+function guard(stream: NodeJS.WritableStream): {
+  write(text: string): void;
+  /** Write; when the stream's buffer is full, a promise of its 'drain' (never for a failed or closed stream). */
+  writeWhenReady(text: string): Promise<void> | undefined;
+} {
   let state = guarded.get(stream);
   if (!state) {
     const s = { broken: false };
@@ -133,15 +145,34 @@ function guard(stream: NodeJS.WritableStream): { write(text: string): void } {
     });
   }
   const st = state;
+  const write = (text: string): boolean => {
+    if (st.broken) return true;
+    try {
+      return stream.write(text);
+    } catch {
+      st.broken = true;
+      return true;
+    }
+  };
   return {
-    write: (text) => {
-      if (st.broken) return;
-      try {
-        stream.write(text);
-      } catch {
-        st.broken = true;
-      }
-    },
+    write: (text) => void write(text),
+    // On Linux process.stdout is synchronous for files, pipes and terminals, so write() returns true and this
+    // never waits; elsewhere (macOS pipes, a test's Writable) a full buffer would otherwise grow with the
+    // document (https://nodejs.org/api/process.html#a-note-on-process-io).
+    writeWhenReady: (text) =>
+      write(text) || st.broken
+        ? undefined
+        : new Promise<void>((resolve) => {
+            const done = (): void => {
+              stream.off('drain', done);
+              stream.off('close', done);
+              stream.off('error', done);
+              resolve();
+            };
+            stream.on('drain', done);
+            stream.on('close', done);
+            stream.on('error', done);
+          }),
   };
 }
 

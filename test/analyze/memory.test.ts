@@ -2,11 +2,13 @@
  * What keeps analyze's memory flat on big captures (issue 14) without changing a byte of its output: the report's
  * connections are built when read (lazyArray), and a finished flow's 4-tuple is forgotten two TIME_WAITs later.
  */
+import { Writable } from 'node:stream';
 import { expect, test } from 'vitest';
 import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
 import { diagnose } from '../../src/analyze/capture/diagnose.js';
 import { buildAnalyzeReport, lazyArray } from '../../src/report/build-analyze.js';
 import { renderJson, renderJsonPieces } from '../../src/report/render-json.js';
+import { createOutput } from '../../src/ui/output.js';
 import { Conv, healthySession, pcapFile, records, type Seg } from './synth.js';
 
 const SERVER = { ip: '10.9.0.1', port: 1883 };
@@ -53,6 +55,42 @@ test('a 300-connection report: connections built when read, the JSON pieces equa
   expect(report.data.connections.map((c) => c.clientId)).toEqual(Array.from({ length: 300 }, (_, i) => `d-${i}`));
   expect(report.data.connections.every((c) => c.cause === 'clean-disconnect')).toBe(true);
   expect([...renderJsonPieces(report)].join('')).toBe(renderJson(report));
+});
+
+test('--json to a slow reader: emit waits for drain, so the stream never holds more than its buffer and a piece', async () => {
+  const segs = Array.from({ length: 300 }, (_, i) =>
+    healthySession({ ip: `10.3.${i >> 8}.${i & 255}`, port: 40000 + i }, SERVER, 1_764_000_000_000 + i * 5, `s-${i}`),
+  )
+    .flatMap((c) => c.segs)
+    .sort((a, b) => a.tsMs - b.tsMs);
+  const report = analyze(segs);
+  const whole = renderJson(report);
+  const chunks: string[] = [];
+  let maxBuffered = 0;
+  // A reader that takes each chunk on a later turn of the event loop, like a pipe whose reader is slower.
+  const stdout = new Writable({
+    highWaterMark: 16 * 1024,
+    decodeStrings: false,
+    write(chunk: string, _enc, done) {
+      chunks.push(chunk);
+      setImmediate(done);
+    },
+  });
+  const watched = stdout.write.bind(stdout);
+  stdout.write = ((chunk: string) => {
+    const ok = watched(chunk);
+    maxBuffered = Math.max(maxBuffered, stdout.writableLength);
+    return ok;
+  }) as typeof stdout.write;
+  const stderr = new Writable({ write: (_c, _e, done) => done() });
+  const out = await createOutput({ json: true, verbose: false, colorLevel: 0, interactive: false, stdout, stderr });
+  await out.emit(report);
+  await new Promise<void>((resolve) => stdout.end(resolve));
+  expect(chunks.join('')).toBe(whole);
+  const biggestPiece = Math.max(...[...renderJsonPieces(report)].map((p) => p.length));
+  // Without waiting, the whole document (hundreds of KB) would sit in the stream's buffer at once.
+  expect(whole.length).toBeGreaterThan(10 * (16 * 1024 + biggestPiece));
+  expect(maxBuffered).toBeLessThanOrEqual(16 * 1024 + biggestPiece);
 });
 
 test.each([
