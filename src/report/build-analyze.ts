@@ -351,7 +351,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     id: f.id,
     title: f.title,
     status: STATUS[f.severity],
-    summary: f.explanation.length > 110 ? `${f.explanation.slice(0, 107)}…` : f.explanation,
+    summary: briefly(f.explanation, 110),
     explanation: f.explanation,
     ...(f.hint ? { hint: f.hint } : {}),
     metrics: { connections: f.connections, ...(f.metrics ?? {}) },
@@ -497,3 +497,14 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
 }
 
 const rank = (s: Severity): number => ({ ok: 0, info: 1, warn: 2, fail: 3 })[s];
+
+/**
+ * A check's one-line summary: the explanation as it is when short, else cut after its last whole word before
+ * `max` with "…" (the whole explanation follows in the report; a word is never cut in two).
+ */
+export function briefly(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.lastIndexOf(' ', max - 1);
+  const head = (cut > max / 2 ? text.slice(0, cut) : text.slice(0, max - 1)).replace(/[\s,;:(–-]+$/u, '');
+  return `${head}…`;
+}
