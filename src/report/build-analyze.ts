@@ -388,7 +388,7 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     id: 'capture',
     title: 'Capture',
     status: decodeProblems.length ? 'warn' : 'info',
-    summary: `${stats.format ?? '?'}${input.compressed ? '.gz' : ''}, ${stats.records} packets over ${formatDuration(spanMs)}, ${input.connections.length} MQTT connection${input.connections.length === 1 ? '' : 's'}${input.interrupted ? ' (interrupted)' : ''}`,
+    summary: `${stats.format ?? (stats.bytes === 0 ? 'nothing read' : '?')}${input.compressed ? '.gz' : ''}, ${stats.records} packets over ${formatDuration(spanMs)}, ${input.connections.length} MQTT connection${input.connections.length === 1 ? '' : 's'}${input.interrupted ? ' (interrupted)' : ''}`,
     metrics: { packets: stats.records, tcpSegments: stats.tcpSegments, connections: input.connections.length },
     ...(decodeProblems.length ? { explanation: decodeProblems.join('; ') } : {}),
   });
@@ -434,13 +434,18 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
 
   const worst = findings.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'ok');
   let verdict: Verdict;
+  // Nothing at all came in on stdin: the usual cause is tcpdump's block buffering of `-w -` (it writes when
+  // its buffer fills or it exits; -U writes each packet: tcpdump(1), "-U").
+  const emptyStdin = input.source === '-' && stats.bytes === 0;
   if (mqttConns.length === 0) {
     verdict = {
       status: 'failed',
       exitCode: ExitCode.finding,
-      summary: input.shown
-        ? `no MQTT connection matches${input.filter?.clientId !== undefined ? ` --client-id ${input.filter.clientId}` : ''}${input.filter?.address !== undefined ? ` --address ${input.filter.address}` : ''} (${input.connections.length} in the capture)`
-        : `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
+      summary: emptyStdin
+        ? 'nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U (tcpdump -U -w - …)'
+        : input.shown
+          ? `no MQTT connection matches${input.filter?.clientId !== undefined ? ` --client-id ${input.filter.clientId}` : ''}${input.filter?.address !== undefined ? ` --address ${input.filter.address}` : ''} (${input.connections.length} in the capture)`
+          : `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
     };
   } else if (worst === 'fail' || worst === 'warn') {
     const top = findings[0]!;

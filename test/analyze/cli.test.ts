@@ -179,6 +179,27 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     expect(code).toBe(130); // interrupted (README exit codes); the report was written first
   });
 
+  test('live: nothing arrived on stdin before Ctrl-C (tcpdump -w - without -U buffers): the verdict says so', async () => {
+    const { BIN } = await import('../helpers/cli.js');
+    // The Ctrl-C must come after the CLI is up: wait 3× this machine's start-up, measured now.
+    const t = Date.now();
+    await runCli(['--version']);
+    const startMs = Date.now() - t;
+    const child = spawn(process.execPath, [BIN, 'analyze', '-'], {
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    await sleep(Math.max(1000, 3 * startMs));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(out).toMatch(/nothing read, 0 packets/);
+    expect(out).toMatch(/FAILED +nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U/);
+    child.stdin.destroy();
+  });
+
   test('a cut file: a clear warning, the part it could read, exit 1', async () => {
     const bytes = readFileSync(pcap);
     const cut = join(dir, 'cut.pcap');
