@@ -17,7 +17,8 @@ import { Conv, LINKTYPE, pcapFile, records } from '../analyze/synth.js';
 import { BIN } from '../helpers/cli.js';
 
 const LONG_V6 = '2001:db8:85a3:1234:5678:8a2e:370:7334';
-const MAPPED = '::ffff:c0a8:64c8'; // ::ffff:192.168.100.200 as the capture reader prints it
+const MAPPED = '::ffff:c0a8:64c8'; // written in hex into the capture
+const MAPPED_TEXT = '::ffff:192.168.100.200'; // as the capture reader prints it (RFC 5952 §5)
 const LONG_ID = 'sensor-hall-7-floor-2-east-wing-rack-12';
 
 function capture(): Buffer {
@@ -59,7 +60,7 @@ describe('breakWord: a word wider than its column wraps after punctuation, every
   test.each([
     ['fits', 'gw', 10, ['gw']],
     ['IPv6 at its colons', `[${LONG_V6}]:54321`, 20, ['[2001:db8:85a3:1234:', '5678:8a2e:370:7334]:', '54321']],
-    ['IPv4-mapped', `[${MAPPED}]:61234`, 14, ['[::ffff:c0a8:', '64c8]:61234']],
+    ['IPv4-mapped', `[${MAPPED_TEXT}]:61234`, 14, ['[::ffff:192.', '168.100.200]:', '61234']],
     ['client id at its dashes', LONG_ID, 16, ['sensor-hall-7-', 'floor-2-east-', 'wing-rack-12']],
     ['no punctuation: split at the width', 'abcdefghij', 4, ['abcd', 'efgh', 'ij']],
     ['a piece wider than the line is split', 'a:bcdefghij', 4, ['a:', 'bcde', 'fghi', 'j']],
@@ -100,7 +101,7 @@ describe.each([60, 80])('analyze of IPv6 connections in a %d-column terminal', (
   test('each address, client id and head reads whole when its lines are joined', () => {
     const clients = column(table, 1);
     expect(clients[0]).toContain(`[${LONG_V6}]:54321`);
-    expect(clients[1]).toContain(`[${MAPPED}]:61234`);
+    expect(clients[1]).toContain(`[${MAPPED_TEXT}]:61234`);
     expect(column(table, 2)[0]).toBe(LONG_ID);
     const head = table.split('\n').filter((l) => l.startsWith('│') && !/^│ *\d/.test(l));
     const headText = head.join(' ');

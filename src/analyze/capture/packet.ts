@@ -90,6 +90,9 @@ function ipStart(linkType: number, d: Buffer): { off: number; ethertype: number 
 }
 
 function ipv6Text(d: Buffer, o: number): string {
+  // An IPv4-mapped address (::ffff:0:0/96) ends in dotted decimal (RFC 5952 §5): ::ffff:192.0.2.1.
+  if (d.readUInt32BE(o) === 0 && d.readUInt32BE(o + 4) === 0 && d.readUInt32BE(o + 8) === 0xffff)
+    return `::ffff:${d[o + 12]}.${d[o + 13]}.${d[o + 14]}.${d[o + 15]}`;
   const parts: string[] = [];
   for (let i = 0; i < 16; i += 2) parts.push(d.readUInt16BE(o + i).toString(16));
   // Compress the longest run of zero groups (RFC 5952 §4.2), enough for readable output.
