@@ -35,6 +35,7 @@ const UNIT = [
   'test/keepalive/discovery.test.ts',
   'test/probe/target.test.ts',
   'test/cli/registry.test.ts',
+  'test/cli/terminal-notes.test.ts',
   'test/failure/classify.test.ts',
   'test/failure/frame-guard.test.ts',
   'test/soak/accounting.test.ts',
@@ -53,6 +54,7 @@ const SERIAL = [
   'test/soak/silent-truth.test.ts',
   // tcpdump must see every packet of a fault it records: beside other files it dropped a broker kill's closes.
   'test/analyze/faults.test.ts',
+  'test/analyze/same-fault.test.ts',
 ];
 
 // Waiting, not computing: more workers than cores. MQD_TEST_WORKERS overrides (e.g. 1 to debug).

@@ -22,7 +22,7 @@ import {
   sleep,
   startTcpdump,
   tempDir,
-  tsharkCounts,
+  tsharkCountsAsync,
   warmMqttPacket,
   type AnalyzeJson,
 } from './record.js';
@@ -37,10 +37,26 @@ afterAll(() => {
 
 if (!HAS_TCPDUMP) console.warn(`test/analyze/faults.test.ts skipped: ${SKIP_REASON}`);
 
+/**
+ * tshark runs on a capture while analyze reads it (analyzeAndTshark): this file runs alone in the serial group,
+ * so the two overlapping is wall time saved at the end of npm test, and the worker is not blocked meanwhile.
+ */
+const tsharkRuns = new Map<string, Promise<{ frames: number; mqtt: number }>>();
+
+/** analyze `f` for `ports`, with tshark reading the same file beside it for {@link expectTsharkAgrees}. */
+function analyzeAndTshark(f: string, ports: number[]): ReturnType<typeof analyze> {
+  if (HAS_TSHARK) {
+    const run = tsharkCountsAsync(f, ports);
+    run.catch(() => {}); // awaited (and its failure reported) in expectTsharkAgrees
+    tsharkRuns.set(f, run);
+  }
+  return analyze(f, ['--port', ports.join(',')]);
+}
+
 /** Decoder check: tshark on the same file agrees on frames and MQTT messages (plain MQTT flows only). */
-function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJson): void {
+async function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJson): Promise<void> {
   if (!HAS_TSHARK) return;
-  const t = tsharkCounts(f, ports);
+  const t = await (tsharkRuns.get(f) ?? tsharkCountsAsync(f, ports));
   expect(j.data.capture.packets).toBe(t.frames);
   const ours = j.data.connections
     .filter((c) => c.transport === 'mqtt')
@@ -78,7 +94,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     await rec.stop();
     expect(closedAt).toBeDefined();
     const observedSilence = closedAt! - c.lastWriteMs;
-    const { code, json } = await analyze(f, ['--port', String(m.port)]);
+    const { code, json } = await analyzeAndTshark(f, [m.port]);
     expect(code).toBe(1);
     const [conn] = onPort(json, m.port);
     expect(conn).toMatchObject({
@@ -95,7 +111,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     expect(conn!.keepaliveRatio!).toBeGreaterThanOrEqual(1.5 - 1);
     expect(conn!.keepaliveRatio!).toBeLessThanOrEqual(1.5 + 5 + 2);
     expect(json.data.findings[0]!.id).toBe('cause.keepalive-cut');
-    expectTsharkAgrees(f, [m.port], json);
+    await expectTsharkAgrees(f, [m.port], json);
   });
 
   test('NAT idle timeout with reset: RST on both legs after the idle the proxy enforced', async () => {
@@ -116,7 +132,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const expired = events.find((e) => e.type === 'mapping-expired') as
       Extract<ImpairEvent, { type: 'mapping-expired' }> | undefined;
     expect(expired).toBeDefined();
-    const { json } = await analyze(f, ['--port', `${proxy.port},${m.port}`]);
+    const { json } = await analyzeAndTshark(f, [proxy.port, m.port]);
     const [front] = onPort(json, proxy.port);
     const [back] = onPort(json, m.port);
     expect(front).toMatchObject({ cause: 'idle-reset', endedBy: 'server', how: 'rst' });
@@ -128,7 +144,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       expect(leg.idleMs!).toBeGreaterThanOrEqual(expired!.idleMs - 5);
       expect(leg.idleMs!).toBeLessThan(expired!.idleMs + 250);
     }
-    expectTsharkAgrees(f, [proxy.port, m.port], json);
+    await expectTsharkAgrees(f, [proxy.port, m.port], json);
   });
 
   test('NAT idle timeout that drops silently: the ping after the long silence goes unanswered, the client gives up', async () => {
@@ -152,14 +168,14 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     await c.closed(2000);
     await rec.stop();
     await proxy.close();
-    const { json } = await analyze(f, ['--port', String(proxy.port)]);
+    const { json } = await analyzeAndTshark(f, [proxy.port]);
     const [conn] = onPort(json, proxy.port);
     expect(conn).toMatchObject({ cause: 'idle-drop', endedBy: 'client' });
     expect(conn!.ping).toMatchObject({ sent: 2, answered: 1, unanswered: 1 });
     // Idle before the unanswered ping: at least the NAT timeout, and the survived silence stayed below it.
     expect(conn!.idleMs!).toBeGreaterThanOrEqual(1500);
     expect(conn!.explanation).toMatch(/timeout is between/);
-    expectTsharkAgrees(f, [proxy.port], json);
+    await expectTsharkAgrees(f, [proxy.port], json);
   });
 
   test('blackhole: pings stop being answered while the client pings often; not mistaken for an idle timeout', async () => {
@@ -184,11 +200,11 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     const answered = c.received.filter((p) => p.cmd === 'pingresp').length;
     expect(answered).toBeGreaterThan(0);
     expect(answered).toBeLessThan(10);
-    const { json } = await analyze(f, ['--port', String(proxy.port)]);
+    const { json } = await analyzeAndTshark(f, [proxy.port]);
     const [conn] = onPort(json, proxy.port);
     expect(conn).toMatchObject({ cause: 'blackhole', endedBy: 'client', severity: 'fail' });
     expect(conn!.ping).toMatchObject({ sent: 10, answered, unanswered: 10 - answered });
-    expectTsharkAgrees(f, [proxy.port], json);
+    await expectTsharkAgrees(f, [proxy.port], json);
   });
 
   test('broker killed: every connection closed by the broker at once, refused SYNs while down, clients back in lockstep', async () => {
@@ -230,7 +246,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     await Promise.all(back.map((c) => c.closed(2000)));
     await rec.stop();
     expect(back).toHaveLength(3);
-    const { json } = await analyze(f, ['--port', String(m.port)]);
+    const { json } = await analyzeAndTshark(f, [m.port]);
     const killed = json.data.connections.filter((c) => c.cause === 'broker-closed');
     expect(killed.map((c) => c.clientId).sort()).toEqual(ids);
     expect(killed.every((c) => c.endedBy === 'server')).toBe(true);
@@ -243,7 +259,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
         .map((c) => c.clientId)
         .sort(),
     ).toEqual(ids);
-    expectTsharkAgrees(f, [m.port], json);
+    await expectTsharkAgrees(f, [m.port], json);
   });
 
   test.each([4, 5] as const)(
@@ -261,7 +277,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       b.end();
       await b.closed(2000);
       await rec.stop();
-      const { json } = await analyze(f, ['--port', String(m.port)]);
+      const { json } = await analyzeAndTshark(f, [m.port]);
       const [first, second] = onPort(json, m.port);
       expect(first).toMatchObject({ clientId: 'twin', cause: 'takeover', endedBy: 'server', protocolVersion: v });
       // mosquitto 2.0.11 closes the old connection without sending MQTT 5 DISCONNECT 0x8E: the takeover is read
@@ -271,7 +287,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       expect(json.data.findings.map((x) => x.id)).toEqual(
         expect.arrayContaining(['cause.takeover', 'duplicate-client-id']),
       );
-      expectTsharkAgrees(f, [m.port], json);
+      await expectTsharkAgrees(f, [m.port], json);
     },
   );
 
@@ -353,12 +369,12 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: refusals and TLS listeners', () => {
       expect(ack.returnCode ?? ack.reasonCode).toBe(code);
       await c.closed(3000);
       await rec.stop();
-      const { code: exit, json } = await analyze(f, ['--port', String(m.port)]);
+      const { code: exit, json } = await analyzeAndTshark(f, [m.port]);
       expect(exit).toBe(1);
       const [conn] = onPort(json, m.port);
       expect(conn).toMatchObject({ cause: 'refused', severity: 'fail', connack: { code } });
       expect(conn!.explanation.toLowerCase()).toContain(name.toLowerCase());
-      expectTsharkAgrees(f, [m.port], json);
+      await expectTsharkAgrees(f, [m.port], json);
     } finally {
       await m.stop();
       cleanup(m);

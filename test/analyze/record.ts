@@ -3,7 +3,7 @@
  * this test run picked, plus a raw MQTT client (mqtt-packet over a socket) whose every write and close we
  * timestamp, so analyze's figures can be checked against what the test actually did.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -219,31 +219,58 @@ export function onPort(j: AnalyzeJson, port: number): AnalyzedConnection[] {
   return j.data.connections.filter((c) => c.server.endsWith(`:${port}`));
 }
 
-/** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT), in one tshark run. */
-export function tsharkCounts(file: string, mqttPorts: number[]): { frames: number; mqtt: number } {
+/** tshark's command line for {@link tsharkCounts}: every frame's number and its MQTT message types. */
+function tsharkArgs(file: string, mqttPorts: number[]): string[] {
   const decode = mqttPorts.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
-  const r = spawnSync(
-    'tshark',
-    [
-      '-r',
-      file,
-      ...decode,
-      '-T',
-      'fields',
-      '-e',
-      'frame.number',
-      '-e',
-      'mqtt.msgtype',
-      '-E',
-      'occurrence=a',
-      '-E',
-      'aggregator=,',
-    ],
-    { encoding: 'utf8' },
-  );
-  const lines = r.stdout.split('\n').filter((l) => l.trim());
+  return [
+    '-r',
+    file,
+    ...decode,
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'mqtt.msgtype',
+    '-E',
+    'occurrence=a',
+    '-E',
+    'aggregator=,',
+  ];
+}
+
+function countTshark(stdout: string): { frames: number; mqtt: number } {
+  const lines = stdout.split('\n').filter((l) => l.trim());
   return {
     frames: lines.length,
     mqtt: lines.reduce((n, l) => n + (l.split('\t')[1] ?? '').split(',').filter(Boolean).length, 0),
   };
+}
+
+/** tshark's reading of the same file: frames and MQTT messages (ports decoded as MQTT), in one tshark run. */
+export function tsharkCounts(file: string, mqttPorts: number[]): { frames: number; mqtt: number } {
+  return countTshark(spawnSync('tshark', tsharkArgs(file, mqttPorts), { encoding: 'utf8' }).stdout);
+}
+
+/**
+ * {@link tsharkCounts} without blocking the worker: tshark takes 1-2 s a file here (most of it loading its
+ * dissectors), which the test can spend on its own work (the analyze run, the browser) instead of waiting.
+ * Rejects if tshark does not end within `timeoutMs` or exits non-zero.
+ */
+export function tsharkCountsAsync(
+  file: string,
+  mqttPorts: number[],
+  timeoutMs = 30_000,
+): Promise<{ frames: number; mqtt: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'tshark',
+      tsharkArgs(file, mqttPorts),
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`tshark ${file}: ${err.message}\n${stderr}`));
+        else resolve(countTshark(stdout));
+      },
+    );
+  });
 }

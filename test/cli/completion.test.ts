@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { BIN, runMain } from '../helpers/cli.js';
 
 const complete = async (...words: string[]) =>
@@ -42,16 +42,28 @@ describe('scripts', () => {
     expect(zsh.stdout).toMatch(/^#compdef mqtt-doctor/);
   });
 
+  // One shim directory and one generated script per shell for the whole file: generating the script is not what
+  // the shell cases check (the test above does), and each generation was a node start.
+  const shimDir = mkdtempSync(join(tmpdir(), 'mqd-compl-'));
+  const shim = join(shimDir, 'mqtt-doctor');
+  writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
+  chmodSync(shim, 0o755);
+  const scripts = new Map<string, string>();
+  const scriptFor = (shell: 'bash' | 'zsh') => {
+    let script = scripts.get(shell);
+    if (script === undefined) {
+      script = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8' }).stdout;
+      scripts.set(shell, script);
+    }
+    return script;
+  };
+
   /** Run `body` in `shell` after the generated script, with `mqtt-doctor` on PATH as the built CLI. */
   const inShell = (shell: 'bash' | 'zsh', args: string[], body: string) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mqd-compl-'));
-    const shim = join(dir, 'mqtt-doctor');
-    writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
-    chmodSync(shim, 0o755);
-    const script = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8' }).stdout;
+    const script = scriptFor(shell);
     const r = spawnSync(shell, [...args, '-c', body.replace('SCRIPT', () => script)], {
       encoding: 'utf8',
-      env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}` },
       timeout: 50_000,
     });
     return { lines: r.stdout.split('\n').filter(Boolean), stderr: r.stderr, status: r.status };
@@ -69,9 +81,19 @@ describe('scripts', () => {
     expect(run(['mqtt-doctor', 'probe', 'mqtts'])).toEqual(['mqtts://']);
   });
 
-  // zsh -f: no user rc files. compinit loads the completion system (compdef), -D without a dump file; outside a
+  // zsh -f: no user rc files. compinit loads the completion system (compdef). Its first run scans every function
+  // directory (2-6 s here, most of this file's time when each case paid it): it runs once, in beforeAll, and
+  // writes a dump that each case loads with -C (no rescan; the same _comps table, the same compdef). Outside a
   // Tab press compadd cannot add, so a stand-in prints what the function offers (after its `--`).
-  const ZSH_BODY = `autoload -U compinit && compinit -u -D
+  const dump = join(shimDir, 'zcompdump');
+  beforeAll(() => {
+    const r = spawnSync('zsh', ['-f', '-c', `autoload -U compinit && compinit -u -d '${dump}'`], {
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+  }, 60_000);
+  const ZSH_BODY = `autoload -U compinit && compinit -u -C -d '${dump}'
 SCRIPT
 print -r -- "registered: \${_comps[mqtt-doctor]}"
 compadd() { while (( $# )) && [[ $1 != -- ]]; do shift; done; shift; print -l -- "$@"; }

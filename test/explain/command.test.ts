@@ -1,7 +1,12 @@
-/** `mqtt-doctor explain-error` end to end through the built CLI: exit codes, JSON, stdin, --file. */
+/**
+ * `mqtt-doctor explain-error` end to end: exit codes, JSON, stdin, --file. explain-error is pure work on its
+ * input, so most cases run in-process through main(argv, io) (a node start each was most of this file's time);
+ * one case per exit code (0, 1, 2) and the log on stdin run the built CLI as a process, for what only a
+ * process shows: its exit status and a real stdin pipe.
+ */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures', 'errors');
 
@@ -28,7 +33,9 @@ describe('mqtt-doctor explain-error', () => {
     [['2', '-V', '3.1.1'], 0, 'connack311.2'],
     [['connect', 'ECONNREFUSED', '127.0.0.1:1883'], 0, 'errno.ECONNREFUSED'],
   ] as const)('%j → exit %i, %s', async (args, code, id) => {
-    const r = await runCli(['explain-error', ...args, '--json']);
+    // The first row as a process (exit 0 from the built CLI), the rest in-process.
+    const run = args[0] === '5' ? runCli : runMain;
+    const r = await run(['explain-error', ...args, '--json']);
     expect(r.code).toBe(code);
     const doc = json(r.stdout);
     expect(doc.command).toBe('explain-error');
@@ -41,20 +48,20 @@ describe('mqtt-doctor explain-error', () => {
     [['--json', '--', '-3008'], 'errno.ENOTFOUND'],
     [['--json', '--client', 'umqtt', '--', 'OSError:', '-1'], 'umqtt.oserror-minus1'],
   ] as const)('%j: text after -- is explained', async (args, id) => {
-    const r = await runCli(['explain-error', ...args], { input: '' });
+    const r = await runMain(['explain-error', ...args], { input: '' });
     expect(r.code).toBe(0);
     expect(json(r.stdout).data.candidates?.[0]?.id).toBe(id);
   });
 
   test('library-specific fix with --client, target filled into the confirm command', async () => {
-    const r = await runCli(['explain-error', 'read ECONNRESET', '--client', 'paho-python', '--json']);
+    const r = await runMain(['explain-error', 'read ECONNRESET', '--client', 'paho-python', '--json']);
     expect(json(r.stdout).data.candidates?.[0]?.clientFix).toMatch(/keepalive=30/);
-    const t = await runCli(['explain-error', 'connect ECONNREFUSED 10.1.2.3:8883', '--json']);
+    const t = await runMain(['explain-error', 'connect ECONNREFUSED 10.1.2.3:8883', '--json']);
     expect(json(t.stdout).data.candidates?.[0]?.confirm).toBe('mqtt-doctor probe tcp://10.1.2.3:8883');
   });
 
   test('text output names layer, causes, confirm and fix', async () => {
-    const r = await runCli(['explain-error', 'CERT_HAS_EXPIRED']);
+    const r = await runMain(['explain-error', 'CERT_HAS_EXPIRED']);
     expect(r.code).toBe(0);
     for (const s of [
       'Layer',
@@ -68,7 +75,7 @@ describe('mqtt-doctor explain-error', () => {
       expect(r.stdout).toContain(s);
   });
 
-  test('unknown input: exit 1 with nearest entries', async () => {
+  test('unknown input: exit 1 with nearest entries (a process)', async () => {
     const r = await runCli(['explain-error', 'ECONNREFUSD', '--json']);
     expect(r.code).toBe(1);
     const doc = json(r.stdout);
@@ -82,18 +89,19 @@ describe('mqtt-doctor explain-error', () => {
     [['explain-error', 'x', '--file', 'y'], 'either text or --file'],
     [['explain-error', '5', '--client', 'nokia'], '--client: "nokia" is not one of'],
   ])('%j → exit 2', async (args, msg) => {
-    const r = await runCli(args);
+    // One usage error as a process (exit 2 from the built CLI, nothing on stdin), the rest in-process.
+    const r = args.length === 1 ? await runCli(args) : await runMain(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(msg);
   });
 
   test('one line on stdin is explained as text', async () => {
-    const r = await runCli(['explain-error', '--json'], { input: 'Error: Keepalive timeout\n' });
+    const r = await runMain(['explain-error', '--json'], { input: 'Error: Keepalive timeout\n' });
     expect(r.code).toBe(0);
     expect(json(r.stdout).data.candidates?.[0]?.id).toBe('mqttjs.keepalive-timeout');
   });
 
-  test('a recorded mosquitto log on stdin is analysed in log mode', async () => {
+  test('a recorded mosquitto log on stdin is analysed in log mode (a process, a real pipe)', async () => {
     const { readFileSync } = await import('node:fs');
     const r = await runCli(['explain-error', '--json'], {
       input: readFileSync(join(FIX, 'mosquitto-takeover-loop.log'), 'utf8'),
@@ -105,14 +113,14 @@ describe('mqtt-doctor explain-error', () => {
   });
 
   test('--file: keepalive log names the interval in text output', async () => {
-    const r = await runCli(['explain-error', '--file', join(FIX, 'mosquitto-keepalive-timeout.log')]);
+    const r = await runMain(['explain-error', '--file', join(FIX, 'mosquitto-keepalive-timeout.log')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/sensor-7 disconnected \d+ times, every ~6 s/);
     expect(r.stdout).toContain('Timeline');
   });
 
   test('--help lists examples', async () => {
-    const r = await runCli(['explain-error', '--help']);
+    const r = await runMain(['explain-error', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('--client');
     expect(r.stdout).toContain('explain-error 113 --client esp32');

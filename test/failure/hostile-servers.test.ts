@@ -1,12 +1,14 @@
 /**
- * One failure route, every command: probe, soak and keepalive-tune run as spawned CLIs against servers that
- * accept TCP and then misbehave. Each must end with the same exit code (README: 3 unreachable, 4 refused or not
+ * One failure route, every command: probe, soak and keepalive-tune run against servers that accept TCP and then
+ * misbehave. Each command runs as a spawned CLI against one server (what the process shows: its exit code, no
+ * stack trace) and in-process through main(argv, io) against the others (the same exit code and line, without a
+ * node start-up each: 24 spawns were most of this file's CPU); the signal cases are all spawned. Each must end with the same exit code (README: 3 unreachable, 4 refused or not
  * MQTT, 130 interrupted), one clear line naming what happened, no stack trace, and within a bounded time.
  */
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runMain } from '../helpers/cli.js';
 import { startHostile, type Hostile, type HostileServer } from './servers.js';
 
 type Command = 'probe' | 'soak' | 'keepalive-tune';
@@ -41,6 +43,9 @@ const ROWS: Row[] = [
  * where the command's owner works; an entry here turns the row into `test.fails`, never into a skip.
  */
 const KNOWN_WRONG = new Set<string>([]);
+
+/** The one server each command meets as a spawned process (a different one each, so each kind is spawned once). */
+const SPAWNED: Record<Command, Hostile> = { probe: 'random-bytes', soak: 'refused', 'keepalive-tune': 'tls' };
 
 /**
  * Ceiling for one run: the 2 s connect timeout and soak's 3 s, plus process start-up, which takes its margin from
@@ -87,7 +92,19 @@ function run(args: string[], server?: HostileServer, signalOnConnect?: NodeJS.Si
   });
 }
 
+/** Run in-process; timed like `run` (the bound then holds with room to spare: no start-up). */
+async function runInProcess(args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const r = await runMain(args);
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, ms: performance.now() - t0 };
+}
+
 let certs: CertSet;
+// runMain puts back process.exitCode after each run, but concurrent runs can put back each other's.
+const exitCodeBefore = process.exitCode;
+afterAll(() => {
+  process.exitCode = exitCodeBefore;
+});
 beforeAll(async () => {
   certs = makeCerts();
   const startup = await run(['--version']);
@@ -102,11 +119,13 @@ describe.concurrent('every command classifies a hostile server the same way', ()
     await Promise.all(servers.map((s) => s.close()));
   });
   for (const c of cases) {
-    const name = `${c.command} against ${c.server}: exit ${c.exit}`;
+    const spawned = SPAWNED[c.command] === c.server;
+    const name = `${c.command} against ${c.server}${spawned ? ' (spawned)' : ''}: exit ${c.exit}`;
     const body = async () => {
       const server = await startHostile(c.server, certs);
       servers.push(server);
-      const r = await run(ARGS[c.command](server.url));
+      const args = ARGS[c.command](server.url);
+      const r = spawned ? await run(args) : await runInProcess(args);
       const all = `${r.stdout}\n${r.stderr}`;
       expect({ code: r.code, all }).toMatchObject({ code: c.exit });
       expect(all).toMatch(c.line);

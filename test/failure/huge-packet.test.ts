@@ -54,7 +54,9 @@ afterAll(async () => {
 
 const ANNOUNCED = 200 * 1024 * 1024;
 
-test.each([
+// The four commands run at once: each judges its own process against its own baseline (peak RSS is per process),
+// and each spends its time waiting on its servers, not computing.
+test.concurrent.each([
   ['probe', 4],
   ['probe', 5],
   ['keepalive-tune', 4],

@@ -84,11 +84,12 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
 
 /**
  * Run the CLI in-process through `main(argv, io)`: for what does not need a process of its own (parsing,
- * usage errors, help). Streams are captured; process.exitCode is restored afterwards.
+ * usage errors, help, and commands whose work is in-process anyway). Streams are captured; stdin is a pipe
+ * holding `input` (empty by default); process.exitCode is restored afterwards.
  */
 export async function runMain(
   args: string[],
-  opts: { env?: Record<string, string | undefined>; columns?: number; errColumns?: number } = {},
+  opts: { env?: Record<string, string | undefined>; columns?: number; errColumns?: number; input?: string } = {},
 ): Promise<CliResult> {
   const { PassThrough } = await import('node:stream');
   const { main } = await import('../../src/cli.js');
@@ -105,7 +106,7 @@ export async function runMain(
   outStream.on('data', (d: Buffer) => (stdout += d.toString()));
   errStream.on('data', (d: Buffer) => (stderr += d.toString()));
   const stdin = Object.assign(new PassThrough(), { isTTY: false });
-  stdin.end();
+  stdin.end(opts.input ?? '');
   const env: NodeJS.ProcessEnv = { NO_COLOR: '1', CI: 'true', ...opts.env };
   const saved = process.exitCode;
   try {
