@@ -7,6 +7,9 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type Table from 'cli-table3';
 import type { Check, CheckStatus, Report, Section, VerdictStatus } from './model.js';
 import { formatDuration } from '../config/units.js';
+import { visible, wrapWords } from './wrap.js';
+
+export { wrapWords };
 
 export interface TextStyle {
   colorLevel: 0 | 1 | 2 | 3;
@@ -40,8 +43,6 @@ function colorStatus(c: ChalkInstance, status: CheckStatus | VerdictStatus, text
       return c.dim(text);
   }
 }
-
-const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '').length;
 
 /**
  * A word too long for its column is broken after punctuation (`:` `.` `/` `-` `_` `,` `@` `=`), so an IPv6
@@ -181,34 +182,6 @@ export function renderChecks(checks: Check[], c: ChalkInstance, width = DEFAULT_
     ch.summary ?? '',
   ]);
   return table(['', 'check', ...(timed ? ['time'] : []), 'result'], c, rows, width).toString();
-}
-
-/**
- * A value split at spaces into lines of at most `width` visible columns, so the terminal never cuts a number
- * from its unit; a word longer than the line (a sparkline) keeps a line of its own.
- */
-export function wrapWords(value: string, width: number): string[] {
-  if (visible(value) <= width || value.includes('\n')) return [value];
-  // Empty words (runs of spaces, a sparkline's blank columns) are kept: a line breaks only after a visible word.
-  // A number keeps its unit on its line ("2 s", "4.93 ms"): a unit word is glued to the number before it.
-  const words: string[] = [];
-  for (const w of value.split(' ')) {
-    const prev = words.at(-1);
-    if (prev && /\d$/.test(prev) && /^(ms|µs|s|min|h|d|%|B|KiB|MiB|GiB|×)[),.;:]*$/.test(w))
-      words[words.length - 1] = `${prev} ${w}`;
-    else words.push(w);
-  }
-  const [first = '', ...rest] = words;
-  const lines: string[] = [];
-  let line = first;
-  for (const word of rest) {
-    if (visible(line) > 0 && word && visible(line) + 1 + visible(word) > width) {
-      lines.push(line);
-      line = word;
-    } else line = `${line} ${word}`;
-  }
-  lines.push(line);
-  return lines;
 }
 
 export function renderSection(s: Section, c: ChalkInstance, width = DEFAULT_WIDTH): string {

@@ -5,7 +5,7 @@
  */
 import type { Report } from '../report/model.js';
 import { loadRenderer, type FormatName } from '../report/renderers.js';
-import { wrapWords } from '../report/render-text.js';
+import { wrapWords } from '../report/wrap.js';
 
 export interface OutputOptions {
   json: boolean;
