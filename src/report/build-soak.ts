@@ -367,20 +367,27 @@ function runSection(input: SoakReportInput): Section {
       ['clients', String(summary.clients)],
       ['elapsed', `${formatDuration(summary.elapsedMs)} (${iso(summary.startedMs)} → ${iso(summary.atMs)})`],
       ['reconnect policy', info.reconnect],
-      [
-        'traffic',
-        info.ratePerS > 0
-          ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
-          : 'idle (connections only)',
-      ],
-      [
-        'session',
-        `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
-      ],
+      ...settingPairs(info),
       ...(input.shards ? [['shards', shardsText(input.shards)] as [string, string]] : []),
       ...(input.source ? [['source', sourceText(input.source)] as [string, string]] : []),
     ],
   };
+}
+
+/** The traffic and session a run was started with, as the text report and the HTML page show them. */
+export function settingPairs(info: SoakRunInfo): Array<[string, string]> {
+  return [
+    [
+      'traffic',
+      info.ratePerS > 0
+        ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
+        : 'idle (connections only)',
+    ],
+    [
+      'session',
+      `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
+    ],
+  ];
 }
 
 /** Connection accounting: who is connected, how often they dropped, how long they were down. */
