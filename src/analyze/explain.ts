@@ -331,97 +331,22 @@ export const MAX_EXPLAIN_CHARS = 16 * 1024;
 export function explainText(input: string, opts: ExplainOptions = {}): Explanation {
   const trimmed = input.trim();
   const text = trimmed.length > MAX_EXPLAIN_CHARS ? trimmed.slice(0, MAX_EXPLAIN_CHARS) : trimmed;
-  const found = new Map<string, Candidate>();
-  // Read on first use: log mode (no numbers) needs it only when a name matched, and it is a pass over every
-  // emitter's shapes.
-  let emitterRead: { e: ReadEmitter | undefined } | undefined;
-  const emitterOf = () => (emitterRead ??= { e: readEmitter(text, opts.client) }).e;
-  const boost = (e: KbEntry) => clientBoost(opts.client, e) + versionBoost(opts.mqttVersion, e);
-  // The emitter decides between names (a name such as MQTT_CONNECTION_LOST exists in several libraries); a message
-  // pattern is already the emitter's own text, so it is ranked by its specificity alone.
-  const named = opts.mqttVersion === undefined ? textVersion(text) : undefined;
-  const nameBoost = (e: KbEntry) =>
-    boost(e) +
-    (opts.mqttVersion === undefined ? nameVersionBoost(named, e) : 0) +
-    (opts.client ? 0 : emitterEntryBoost(emitterOf(), e));
-
+  const reading = newReading(text, opts);
   // A whole-input name lookup only for input that can be a name (names are short).
   const whole = text.length <= MAX_NAME_LEN ? normName(text) : undefined;
-  if (whole !== undefined)
-    for (const e of lookupNormalName(whole))
-      push(found, { entry: e, score: 150 + nameBoost(e), via: 'name', reading: 'name', matched: text });
-  for (const h of matchPatterns(text)) {
-    push(found, {
-      entry: h.entry,
-      score: 100 + Math.min(h.matched.length, 60) + boost(h.entry),
-      via: 'pattern',
-      reading: 'message text',
-      matched: h.matched,
-    });
-  }
-  // The whole input's normal form once (above), not per token: a long line has many tokens ('ECONNRESET ' × 9000
-  // was quadratic when it was recomputed inside this loop).
-  const seenTokens = new Set<string>();
-  for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_]{2,}|\b[0-9A-F]{8}\b/g)) {
-    const tok = m[0];
-    // A token seen before adds nothing: skip it before any work (a pasted dump repeats the same words).
-    if (tok.length < 4 || tok.length > MAX_NAME_LEN || seenTokens.has(tok)) continue;
-    seenTokens.add(tok);
-    // A token is letters, digits and `_` only, so its normal form is its lower case (no normName needed).
-    const key = tok.toLowerCase();
-    if (key === whole) continue;
-    for (const e of lookupNormalName(key))
-      push(found, {
-        entry: e,
-        score: 90 + Math.min(tok.length, 40) + nameBoost(e),
-        via: 'name',
-        reading: 'name',
-        matched: tok,
-      });
-  }
-  // A wrapper ("certificate verify failed: certificate has expired") is explained best by the more specific row
-  // matched in the same text whose numbering it wraps, whether that reason is printed as a number or as words; a
-  // reason inside the wrapper's own words ("Connection refused: Not authorized") is the wrapper's, not a second one.
-  const wrappers = [...found.values()].filter((c) => c.entry.wraps);
-  for (const c of [...found.values()]) {
-    const over = wrappers.find(
-      (w) =>
-        w !== c &&
-        !w.matched.toLowerCase().includes(c.matched.toLowerCase()) &&
-        (c.entry.numbers ?? []).some(([space]) => w.entry.wraps?.includes(space)),
-    );
-    if (over && c.score <= over.score) found.set(c.entry.id, { ...c, score: over.score + 1 });
-  }
-  const textual = [...found.values()];
-  let ambiguous = false;
-  if (opts.numbers !== false) {
-    // Next to a recognised message, a number counts only when the text says it is a code ("code 135",
-    // "rc=5", "[Errno 113]", "(32109)", "state -2"), so ids and counts in a log line are not read as error codes.
-    const codeWords =
-      /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
-    const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
-    const emitter = nums.length ? emitterOf() : undefined;
-    const ctx = nums.length ? numberContext(text, opts, emitter) : undefined;
-    const readings = ctx ? nums.flatMap((n) => rankNumber(n, ctx)) : [];
-    // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
-    const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);
-    for (const r of readings) {
-      const space = r.space;
-      push(
-        found,
-        space && wrapper?.entry.wraps?.includes(space) ? { ...r, score: Math.max(r.score, wrapper.score + 1) } : r,
-      );
-    }
-    ambiguous =
-      textual.length === 0 &&
-      new Set(readings.map((r) => r.entry.id)).size > 1 &&
-      !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient);
-  }
-  const candidates = [...found.values()].sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id));
+  addWholeName(reading, whole);
+  addPatterns(reading);
+  addTokenNames(reading, whole);
+  liftWrappedReasons(reading.found);
+  const textual = [...reading.found.values()];
+  const ambiguous = opts.numbers !== false ? addNumbers(reading, textual) : false;
+  const candidates = [...reading.found.values()].sort(
+    (a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id),
+  );
   // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
   const target = opts.suggest === false ? undefined : findTarget(text);
   // Log mode keeps only the best candidate of a line: it asks for no emitter it did not need for the ranking.
-  const emitter = opts.suggest === false && emitterRead === undefined ? undefined : emitterOf();
+  const emitter = opts.suggest === false && !reading.emitterWasRead() ? undefined : reading.emitterOf();
   return {
     input: text,
     ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),
@@ -441,6 +366,143 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
       : {}),
     ...(target ? { target } : {}),
   };
+}
+
+/** One input being read: its text, the options, the candidates found so far and the ranking boosts. */
+interface Reading {
+  text: string;
+  opts: ExplainOptions;
+  found: Map<string, Candidate>;
+  emitterOf: () => ReadEmitter | undefined;
+  emitterWasRead: () => boolean;
+  /** The client's and the MQTT version's boost of an entry. */
+  boost: (entry: KbEntry) => number;
+  /** `boost` plus what decides between names shared by several libraries. */
+  nameBoost: (entry: KbEntry) => number;
+}
+
+function newReading(text: string, opts: ExplainOptions): Reading {
+  // Read on first use: log mode (no numbers) needs it only when a name matched, and it is a pass over every
+  // emitter's shapes.
+  let emitterRead: { e: ReadEmitter | undefined } | undefined;
+  const emitterOf = () => (emitterRead ??= { e: readEmitter(text, opts.client) }).e;
+  const boost = (entry: KbEntry) => clientBoost(opts.client, entry) + versionBoost(opts.mqttVersion, entry);
+  // The emitter decides between names (a name such as MQTT_CONNECTION_LOST exists in several libraries); a message
+  // pattern is already the emitter's own text, so it is ranked by its specificity alone.
+  const named = opts.mqttVersion === undefined ? textVersion(text) : undefined;
+  const nameBoost = (entry: KbEntry) =>
+    boost(entry) +
+    (opts.mqttVersion === undefined ? nameVersionBoost(named, entry) : 0) +
+    (opts.client ? 0 : emitterEntryBoost(emitterOf(), entry));
+  return {
+    text,
+    opts,
+    found: new Map(),
+    emitterOf,
+    emitterWasRead: () => emitterRead !== undefined,
+    boost,
+    nameBoost,
+  };
+}
+
+/** The whole input as a name ("ECONNREFUSED", "MQTT_CONNECTION_LOST"). */
+function addWholeName(reading: Reading, whole: string | undefined): void {
+  if (whole === undefined) return;
+  for (const entry of lookupNormalName(whole))
+    push(reading.found, {
+      entry,
+      score: 150 + reading.nameBoost(entry),
+      via: 'name',
+      reading: 'name',
+      matched: reading.text,
+    });
+}
+
+/** The knowledge base's message patterns, ranked by how much of the text they matched. */
+function addPatterns(reading: Reading): void {
+  for (const hit of matchPatterns(reading.text)) {
+    push(reading.found, {
+      entry: hit.entry,
+      score: 100 + Math.min(hit.matched.length, 60) + reading.boost(hit.entry),
+      via: 'pattern',
+      reading: 'message text',
+      matched: hit.matched,
+    });
+  }
+}
+
+/** Names inside the text, each distinct token once. */
+function addTokenNames(reading: Reading, whole: string | undefined): void {
+  // The whole input's normal form once (addWholeName), not per token: a long line has many tokens
+  // ('ECONNRESET ' × 9000 was quadratic when it was recomputed inside this loop).
+  const seenTokens = new Set<string>();
+  for (const match of reading.text.matchAll(/[A-Za-z_][A-Za-z0-9_]{2,}|\b[0-9A-F]{8}\b/g)) {
+    const tok = match[0];
+    // A token seen before adds nothing: skip it before any work (a pasted dump repeats the same words).
+    if (tok.length < 4 || tok.length > MAX_NAME_LEN || seenTokens.has(tok)) continue;
+    seenTokens.add(tok);
+    // A token is letters, digits and `_` only, so its normal form is its lower case (no normName needed).
+    const key = tok.toLowerCase();
+    if (key === whole) continue;
+    for (const entry of lookupNormalName(key))
+      push(reading.found, {
+        entry,
+        score: 90 + Math.min(tok.length, 40) + reading.nameBoost(entry),
+        via: 'name',
+        reading: 'name',
+        matched: tok,
+      });
+  }
+}
+
+/**
+ * A wrapper ("certificate verify failed: certificate has expired") is explained best by the more specific row
+ * matched in the same text whose numbering it wraps, whether that reason is printed as a number or as words; a
+ * reason inside the wrapper's own words ("Connection refused: Not authorized") is the wrapper's, not a second one.
+ */
+function liftWrappedReasons(found: Map<string, Candidate>): void {
+  const wrappers = [...found.values()].filter((c) => c.entry.wraps);
+  for (const candidate of [...found.values()]) {
+    const over = wrappers.find(
+      (wrapper) =>
+        wrapper !== candidate &&
+        !wrapper.matched.toLowerCase().includes(candidate.matched.toLowerCase()) &&
+        (candidate.entry.numbers ?? []).some(([space]) => wrapper.entry.wraps?.includes(space)),
+    );
+    if (over && candidate.score <= over.score) found.set(candidate.entry.id, { ...candidate, score: over.score + 1 });
+  }
+}
+
+/**
+ * Numbers read as codes, in the numbering spaces that fit; returns whether the reading is ambiguous (a bare number
+ * that means different things in different spaces, with no emitter sure enough to choose).
+ */
+function addNumbers(reading: Reading, textual: Candidate[]): boolean {
+  const { text, opts } = reading;
+  // Next to a recognised message, a number counts only when the text says it is a code ("code 135",
+  // "rc=5", "[Errno 113]", "(32109)", "state -2"), so ids and counts in a log line are not read as error codes.
+  const codeWords =
+    /\b(code|rc|errno|reason|return|status|state|alert|num)\b|Errno|OSError|MQTTException|\(-?\d+\)/i.test(text);
+  const nums = textual.length === 0 || codeWords || textual.some((c) => c.entry.wraps) ? numberTokens(text) : [];
+  const emitter = nums.length ? reading.emitterOf() : undefined;
+  const ctx = nums.length ? numberContext(text, opts, emitter) : undefined;
+  const readings = ctx ? nums.flatMap((n) => rankNumber(n, ctx)) : [];
+  // A wrapper message ("Connection refused: … (code 135)") is explained best by the code it carries.
+  const wrapper = textual.sort((a, b) => b.score - a.score).find((c) => c.entry.wraps);
+  for (const numberReading of readings) {
+    const space = numberReading.space;
+    push(
+      reading.found,
+      space && wrapper?.entry.wraps?.includes(space)
+        ? { ...numberReading, score: Math.max(numberReading.score, wrapper.score + 1) }
+        : numberReading,
+    );
+  }
+  return (
+    textual.length === 0 &&
+    new Set(readings.map((r) => r.entry.id)).size > 1 &&
+    !(emitter && emitter.confidence >= EMITTER_SURE && !emitter.fromClient)
+  );
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;

@@ -227,64 +227,63 @@ const ROUTINE = new Set<KbEntry['event']>(['connect', 'broker-start', 'broker-st
 const isRoutine = (e: KbEntry | undefined) => !e || ROUTINE.has(e.event) || e.id === 'mosquitto.disconnected';
 
 export function buildExplainLogReport(
-  a: LogAnalysis,
+  analysis: LogAnalysis,
   source: string,
   common: Common,
   extra: { interrupted?: boolean } = {},
 ): Report<ExplainData> {
   const interrupted = extra.interrupted ?? false;
-  const groups: LogGroupData[] = a.groups.map((g) => {
-    const e = entryById(g.entryId);
-    const clientFix = common.client ? e?.fixFor?.[common.client] : undefined;
-    return {
-      id: g.entryId,
-      layer: g.layer,
-      title: g.title,
-      count: g.count,
-      clients: g.clients,
-      firstLine: g.firstLine,
-      sample: g.sample,
-      ...(g.readings?.length ? { readings: g.readings } : {}),
-      fix: clientFix ? `${e?.fix ?? ''} (${common.client}: ${clientFix})` : (e?.fix ?? ''),
-      confirm: e?.confirm ?? '',
-    };
-  });
+  const groups = logGroups(analysis, common.client);
   const data: ExplainLogData = {
     mode: 'log',
     source,
-    lines: a.lines,
-    recognised: a.recognised,
-    informational: a.informational,
-    unrecognised: a.unrecognised,
-    ...(a.spanMs !== undefined ? { spanMs: a.spanMs } : {}),
+    lines: analysis.lines,
+    recognised: analysis.recognised,
+    informational: analysis.informational,
+    unrecognised: analysis.unrecognised,
+    ...(analysis.spanMs !== undefined ? { spanMs: analysis.spanMs } : {}),
     groups,
-    findings: a.findings,
-    unrecognisedSamples: a.unrecognisedSamples,
-    binaryLines: a.binary,
-    truncatedLines: a.truncated,
-    untrackedClients: a.untrackedClients,
+    findings: analysis.findings,
+    unrecognisedSamples: analysis.unrecognisedSamples,
+    binaryLines: analysis.binary,
+    truncatedLines: analysis.truncated,
+    untrackedClients: analysis.untrackedClients,
     interrupted,
   };
+  const view = logView(analysis, groups, source);
+  // Findings are in data.findings and the Timeline section; explain-error has no check table (see above).
+  return base(common, data, [], view, logVerdict(analysis, groups, source, interrupted));
+}
+
+/** Each cause found in the log with the knowledge base's fix (the client's own, when one was named). */
+function logGroups(analysis: LogAnalysis, client: Common['client']): LogGroupData[] {
+  return analysis.groups.map((group) => {
+    const entry = entryById(group.entryId);
+    const clientFix = client ? entry?.fixFor?.[client] : undefined;
+    return {
+      id: group.entryId,
+      layer: group.layer,
+      title: group.title,
+      count: group.count,
+      clients: group.clients,
+      firstLine: group.firstLine,
+      sample: group.sample,
+      ...(group.readings?.length ? { readings: group.readings } : {}),
+      fix: clientFix ? `${entry?.fix ?? ''} (${client}: ${clientFix})` : (entry?.fix ?? ''),
+      confirm: entry?.confirm ?? '',
+    };
+  });
+}
+
+/** The sections of the text report, in reading order; each only when it has something to show. */
+function logView(analysis: LogAnalysis, groups: LogGroupData[], source: string): Section[] {
   const view: Section[] = [];
-  if (groups.length) {
-    view.push({
-      kind: 'table',
-      title: `Causes in ${source} (${a.recognised} of ${plural(a.lines, 'line')} recognised, ${a.informational} routine)`,
-      head: ['count', 'layer', 'cause', 'clients', 'first line'],
-      rows: groups.map((g) => [
-        String(g.count),
-        g.layer,
-        g.readings?.length ? `${g.title} (a bare number; also read as ${g.readings.join(', ')})` : g.title,
-        g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''),
-        String(g.firstLine),
-      ]),
-    });
-  }
-  if (a.findings.length) {
+  if (groups.length) view.push(causesTable(analysis, groups, source));
+  if (analysis.findings.length) {
     view.push({
       kind: 'lines',
       title: 'Timeline',
-      lines: a.findings.flatMap((f) => [`• ${f.summary}`, `  → ${f.hint}`]),
+      lines: analysis.findings.flatMap((f) => [`• ${f.summary}`, `  → ${f.hint}`]),
     });
   }
   const actionable = groups.filter((g) => !isRoutine(entryById(g.id))).slice(0, 5);
@@ -295,42 +294,61 @@ export function buildExplainLogReport(
       lines: actionable.flatMap((g) => [`${g.title}`, `  fix: ${g.fix}`, `  confirm: ${g.confirm}`]),
     });
   }
-  if (a.unrecognised > 0) {
+  if (analysis.unrecognised > 0) {
     view.push({
       kind: 'lines',
-      title: `Not recognised (${plural(a.unrecognised, 'line')}), for example`,
-      lines: a.unrecognisedSamples,
+      title: `Not recognised (${plural(analysis.unrecognised, 'line')}), for example`,
+      lines: analysis.unrecognisedSamples,
     });
   }
-  const skipped = [
-    a.binary ? `${plural(a.binary, 'line')} skipped: not text` : '',
-    a.truncated ? `${plural(a.truncated, 'line')} longer than 8 KiB: read up to 8 KiB` : '',
-    a.untrackedClients
-      ? `${plural(a.untrackedClients, 'client')} past the first 10,000: counted, not followed in the timeline`
+  const skipped = skippedInputLines(analysis);
+  if (skipped.length) view.push({ kind: 'lines', title: 'Input', lines: skipped });
+  return view;
+}
+
+function causesTable(analysis: LogAnalysis, groups: LogGroupData[], source: string): Section {
+  return {
+    kind: 'table',
+    title: `Causes in ${source} (${analysis.recognised} of ${plural(analysis.lines, 'line')} recognised, ${analysis.informational} routine)`,
+    head: ['count', 'layer', 'cause', 'clients', 'first line'],
+    rows: groups.map((g) => [
+      String(g.count),
+      g.layer,
+      g.readings?.length ? `${g.title} (a bare number; also read as ${g.readings.join(', ')})` : g.title,
+      g.clients.slice(0, 3).join(', ') + (g.clients.length > 3 ? ', …' : ''),
+      String(g.firstLine),
+    ]),
+  };
+}
+
+/** What of the input was not read in full: binary lines, over-long lines, clients past the tracking bound. */
+function skippedInputLines(analysis: LogAnalysis): string[] {
+  return [
+    analysis.binary ? `${plural(analysis.binary, 'line')} skipped: not text` : '',
+    analysis.truncated ? `${plural(analysis.truncated, 'line')} longer than 8 KiB: read up to 8 KiB` : '',
+    analysis.untrackedClients
+      ? `${plural(analysis.untrackedClients, 'client')} past the first 10,000: counted, not followed in the timeline`
       : '',
   ].filter(Boolean);
-  if (skipped.length) view.push({ kind: 'lines', title: 'Input', lines: skipped });
-  const summary = `${a.recognised} of ${plural(a.lines, 'line')} explained in ${plural(groups.length, 'cause')}${a.findings.length ? `; ${plural(a.findings.length, 'timeline finding')}` : ''}`;
-  // Findings are in data.findings and the Timeline section; explain-error has no check table (see above).
+}
+
+/** Ok when any line was recognised; an interrupted read says so; a log none of whose lines is known fails. */
+function logVerdict(
+  analysis: LogAnalysis,
+  groups: LogGroupData[],
+  source: string,
+  interrupted: boolean,
+): Report['verdict'] {
+  const summary = `${analysis.recognised} of ${plural(analysis.lines, 'line')} explained in ${plural(groups.length, 'cause')}${analysis.findings.length ? `; ${plural(analysis.findings.length, 'timeline finding')}` : ''}`;
   if (interrupted)
-    return base(common, data, [], view, {
-      status: 'interrupted',
-      exitCode: ExitCode.interrupted,
-      summary: `interrupted: ${summary} so far`,
-    });
-  return base(
-    common,
-    data,
-    [],
-    view,
-    a.recognised > 0
-      ? { status: 'ok', exitCode: ExitCode.ok, summary }
-      : {
-          status: 'failed',
-          exitCode: ExitCode.finding,
-          summary: `none of the ${plural(a.lines, 'line')} in ${source} is in the knowledge base`,
-        },
-  );
+    return { status: 'interrupted', exitCode: ExitCode.interrupted, summary: `interrupted: ${summary} so far` };
+  return analysis.recognised > 0
+    ? { status: 'ok', exitCode: ExitCode.ok, summary }
+    : {
+        status: 'failed',
+        exitCode: ExitCode.finding,
+        summary: `none of the ${plural(analysis.lines, 'line')} in ${source} is in the knowledge base`,
+      };
 }
 
 function plural(n: number, word: string): string {

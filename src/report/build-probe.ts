@@ -19,7 +19,7 @@ import {
 import type { ProbeFailure, ProbeResult } from '../analyze/probe-events.js';
 import { classifyMeasurementFailure } from '../analyze/failure.js';
 import type { Phase } from '../transport/types.js';
-import { reportEnvelope, type Check, type Report, type Section, type Verdict } from './model.js';
+import { reportEnvelope, type Check, type Report, type ReportError, type Section, type Verdict } from './model.js';
 import { rttSparkline } from './html/terminal-spark.js';
 
 export interface ProbeReportInput {
@@ -402,40 +402,90 @@ function rttSection(r: ProbeResult, rtt: RttSummary): Section | undefined {
 }
 
 export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
-  const { result: r, target } = input;
-  const rtt = summarizeRtt(r.samples, { unsolicited: r.unsolicitedReplies, backToBackMs: r.backToBack?.samplesMs });
-  const thresholds = checkThresholds(input.thresholds, rtt, r.connectMs);
-  const found = findings(r, rtt, input.keepaliveS);
-  const checks: Check[] = [];
-  if (input.impair) {
-    checks.push({
+  const { result, target } = input;
+  const rtt = summarizeRtt(result.samples, {
+    unsolicited: result.unsolicitedReplies,
+    backToBackMs: result.backToBack?.samplesMs,
+  });
+  const thresholds = checkThresholds(input.thresholds, rtt, result.connectMs);
+  const found = findings(result, rtt, input.keepaliveS);
+  const checks: Check[] = [
+    ...impairChecks(input.impair),
+    ...phaseChecks(result, target),
+    ...subscribeChecks(result),
+    ...rttChecks(result, rtt),
+    ...thresholds.map(thresholdCheck),
+    ...found.map(findingCheck),
+  ];
+  const warnings = found.filter((f) => f.severity === 'warn').length;
+  const verdict = verdictFor(
+    result,
+    rtt,
+    thresholds,
+    warnings,
+    found.filter((f) => f.severity === 'fail'),
+  );
+  const view = [waterfallSection(result), grantsSection(result), certSection(result), rttSection(result, rtt)].filter(
+    (section): section is Section => section !== undefined,
+  );
+  const error = reportError(result, target);
+  return {
+    ...reportEnvelope({
+      command: 'probe',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      target: maskTarget(target),
+      insecure: result.dial.tls?.insecure,
+    }),
+    checks,
+    data: probeData(input, rtt, thresholds, found),
+    ...(error ? { error } : {}),
+    verdict,
+    view,
+  };
+}
+
+/** The impair proxy in the path, named first: every figure below includes its faults. */
+function impairChecks(impair: ProbeReportInput['impair']): Check[] {
+  if (!impair) return [];
+  return [
+    {
       id: 'impair',
       title: 'Impair proxy',
       status: 'info',
-      summary: `in the path: ${input.impair.via} (${input.impair.spec})`,
-      explanation: `every byte crossed an in-process impair proxy at ${input.impair.via}; the figures below include the faults it injected (${input.impair.spec})`,
-      metrics: { ...input.impair },
-    });
-  }
-  const failedPhase = r.failure && r.sessionLostAfterSeq === undefined ? r.failure.phase : undefined;
+      summary: `in the path: ${impair.via} (${impair.spec})`,
+      explanation: `every byte crossed an in-process impair proxy at ${impair.via}; the figures below include the faults it injected (${impair.spec})`,
+      metrics: { ...impair },
+    },
+  ];
+}
+
+/**
+ * One check per connection phase (DNS, TCP, TLS, WS, CONNACK): the failed phase carries the explanation, the
+ * phases after it are "not reached".
+ */
+function phaseChecks(result: ProbeResult, target: Target): Check[] {
+  const checks: Check[] = [];
+  const failedPhase = result.failure && result.sessionLostAfterSeq === undefined ? result.failure.phase : undefined;
   for (const phase of phasesFor(target)) {
-    const c = phaseCheck(phase, r, target);
-    if (c && !(phase === failedPhase && c.status === 'pass' && phase !== 'mqtt')) {
-      checks.push(c);
-      if (phase === failedPhase && c.status === 'fail') {
-        const ex = explainFailure(r.failure!, r.mqttVersion, r.crossCheck, target);
-        c.explanation = ex.explanation;
-        if (ex.hint) c.hint = ex.hint;
+    const check = phaseCheck(phase, result, target);
+    if (check && !(phase === failedPhase && check.status === 'pass' && phase !== 'mqtt')) {
+      checks.push(check);
+      if (phase === failedPhase && check.status === 'fail') {
+        const ex = explainFailure(result.failure!, result.mqttVersion, result.crossCheck, target);
+        check.explanation = ex.explanation;
+        if (ex.hint) check.hint = ex.hint;
       }
       continue;
     }
     if (phase === failedPhase) {
-      const ex = explainFailure(r.failure!, r.mqttVersion, r.crossCheck, target);
+      const ex = explainFailure(result.failure!, result.mqttVersion, result.crossCheck, target);
       checks.push({
         id: phase === 'mqtt' ? 'connack' : phase,
         title: PHASE_TITLE[phase],
         status: 'fail',
-        summary: `${r.failure!.code ?? 'failed'}: ${r.failure!.message}`,
+        summary: `${result.failure!.code ?? 'failed'}: ${result.failure!.message}`,
         explanation: ex.explanation,
         ...(ex.hint ? { hint: ex.hint } : {}),
       });
@@ -448,130 +498,136 @@ export function buildProbeReport(input: ProbeReportInput): Report<ProbeData> {
       });
     }
   }
-  if (r.failure && r.sessionLostAfterSeq === undefined && r.connack?.reasonCode === 0) {
-    // Connected fine, then the echo set-up failed (no SUBACK, SUBSCRIBE refused).
-    checks.push({
+  return checks;
+}
+
+/** Connected fine, then the echo set-up failed (no SUBACK, SUBSCRIBE refused). */
+function subscribeChecks(result: ProbeResult): Check[] {
+  if (!(result.failure && result.sessionLostAfterSeq === undefined && result.connack?.reasonCode === 0)) return [];
+  return [
+    {
       id: 'subscribe',
       title: 'Echo SUBSCRIBE',
       status: 'fail',
-      summary: `${r.failure.code ?? 'failed'}: ${r.failure.message}`,
-      explanation: r.failure.message,
+      summary: `${result.failure.code ?? 'failed'}: ${result.failure.message}`,
+      explanation: result.failure.message,
       hint: 'use --method ping, which needs no topic rights, or grant this client its echo topic',
-    });
-  }
-  if (rtt.sent > 0) {
-    const s = rtt.stats;
-    const sessionLost = r.sessionLostAfterSeq !== undefined;
-    checks.push({
+    },
+  ];
+}
+
+/** The round-trip check, when anything was sent: replies, loss, percentiles, and a session lost on the way. */
+function rttChecks(result: ProbeResult, rtt: RttSummary): Check[] {
+  if (rtt.sent <= 0) return [];
+  const stats = rtt.stats;
+  const sessionLost = result.sessionLostAfterSeq !== undefined;
+  return [
+    {
       id: 'rtt',
       title:
-        r.method === 'connect' ? 'Connect RTT (tcping)' : r.method === 'echo' ? `Echo RTT (QoS ${r.qos})` : 'Ping RTT',
+        result.method === 'connect'
+          ? 'Connect RTT (tcping)'
+          : result.method === 'echo'
+            ? `Echo RTT (QoS ${result.qos})`
+            : 'Ping RTT',
       status: sessionLost || rtt.received === 0 || rtt.unsolicited > 0 ? 'fail' : rtt.lost > 0 ? 'warn' : 'pass',
-      summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${s ? `, p50 ${fmtMs(s.p50)}, p99 ${fmtMs(s.p99)}` : ''}`,
+      summary: `${rtt.received}/${rtt.sent} received, ${rtt.lossPct.toFixed(1)}% loss${stats ? `, p50 ${fmtMs(stats.p50)}, p99 ${fmtMs(stats.p99)}` : ''}`,
       metrics: { ...rtt },
-      ...(sessionLost && r.failure ? { explanation: r.failure.message } : {}),
-      ...(sessionLost && r.failure
+      ...(sessionLost && result.failure ? { explanation: result.failure.message } : {}),
+      ...(sessionLost && result.failure
         ? {
-            hint: explainFailure(r.failure, r.mqttVersion).hint ?? 'run mqtt-doctor soak to see how often this happens',
+            hint:
+              explainFailure(result.failure, result.mqttVersion).hint ??
+              'run mqtt-doctor soak to see how often this happens',
           }
         : {}),
-    });
-  }
-  for (const t of thresholds) {
-    const fmt = (v: number | null) => (v === null ? 'no data' : t.unit === '%' ? `${v.toFixed(2)}%` : fmtMs(v));
-    checks.push({
-      id: `threshold.${t.id}`,
-      title: `--${t.id} ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`,
-      status: t.pass ? 'pass' : 'fail',
-      summary: `${fmt(t.actual)} ${t.pass ? '≤' : '>'} ${fmt(t.limit)}`,
-      metrics: { limit: t.limit, actual: t.actual },
-      ...(t.pass ? {} : { explanation: `${t.id} is over its limit` }),
-    });
-  }
-  for (const f of found) {
-    checks.push({
-      id: `finding.${f.id}`,
-      title: f.severity === 'info' ? 'Note' : 'Finding',
-      status: f.severity === 'fail' ? 'fail' : f.severity === 'warn' ? 'warn' : 'info',
-      summary: f.text,
-      explanation: f.text,
-      ...(f.hint ? { hint: f.hint } : {}),
-    });
-  }
-  const warnings = found.filter((f) => f.severity === 'warn').length;
-  const verdict = verdictFor(
-    r,
-    rtt,
-    thresholds,
-    warnings,
-    found.filter((f) => f.severity === 'fail'),
-  );
-  const view = [waterfallSection(r), grantsSection(r), certSection(r), rttSection(r, rtt)].filter(
-    (s): s is Section => s !== undefined,
-  );
-  const c = r.connack;
-  const data: ProbeData = {
-    method: r.method,
-    qos: r.qos,
-    clientId: r.clientId,
-    mqttVersion: r.mqttVersion === 5 ? '5' : '3.1.1',
-    fellBackTo311: r.fellBackTo311,
+    },
+  ];
+}
+
+/** One `--max-…` limit against the figure it bounds. */
+function thresholdCheck(threshold: ThresholdResult): Check {
+  const fmt = (value: number | null) =>
+    value === null ? 'no data' : threshold.unit === '%' ? `${value.toFixed(2)}%` : fmtMs(value);
+  return {
+    id: `threshold.${threshold.id}`,
+    title: `--${threshold.id} ${threshold.unit === '%' ? `${threshold.limit}%` : fmtMs(threshold.limit)}`,
+    status: threshold.pass ? 'pass' : 'fail',
+    summary: `${fmt(threshold.actual)} ${threshold.pass ? '≤' : '>'} ${fmt(threshold.limit)}`,
+    metrics: { limit: threshold.limit, actual: threshold.actual },
+    ...(threshold.pass ? {} : { explanation: `${threshold.id} is over its limit` }),
+  };
+}
+
+/** A finding of the analysis as a check (notes are info, the rest keep their severity). */
+function findingCheck(finding: Finding): Check {
+  return {
+    id: `finding.${finding.id}`,
+    title: finding.severity === 'info' ? 'Note' : 'Finding',
+    status: finding.severity === 'fail' ? 'fail' : finding.severity === 'warn' ? 'warn' : 'info',
+    summary: finding.text,
+    explanation: finding.text,
+    ...(finding.hint ? { hint: finding.hint } : {}),
+  };
+}
+
+/** The report's `data`: what was asked, the phase timings, the CONNACK, every sample and finding. */
+function probeData(
+  input: ProbeReportInput,
+  rtt: RttSummary,
+  thresholds: ThresholdResult[],
+  found: Finding[],
+): ProbeData {
+  const result = input.result;
+  const connack = result.connack;
+  return {
+    method: result.method,
+    qos: result.qos,
+    clientId: result.clientId,
+    mqttVersion: result.mqttVersion === 5 ? '5' : '3.1.1',
+    fellBackTo311: result.fellBackTo311,
     embedded: input.embedded ?? false,
     ...(input.impair ? { impair: input.impair } : {}),
     phases: {
-      ...r.dial,
-      ...(c
+      ...result.dial,
+      ...(connack
         ? {
             connack: {
-              ms: c.ms,
-              reasonCode: c.reasonCode,
-              reasonName: describeConnack(c.reasonCode, c.protocolVersion).name,
-              sessionPresent: c.sessionPresent,
-              properties: { ...c.properties },
+              ms: connack.ms,
+              reasonCode: connack.reasonCode,
+              reasonName: describeConnack(connack.reasonCode, connack.protocolVersion).name,
+              sessionPresent: connack.sessionPresent,
+              properties: { ...connack.properties },
             },
           }
         : {}),
     },
-    connectMs: r.connectMs ?? null,
+    connectMs: result.connectMs ?? null,
     rtt,
-    samples: r.samples,
+    samples: result.samples,
     thresholds,
     findings: found,
-    ...(r.failure ? { failure: r.failure } : {}),
-    ...(r.serverDisconnect ? { serverDisconnect: r.serverDisconnect } : {}),
+    ...(result.failure ? { failure: result.failure } : {}),
+    ...(result.serverDisconnect ? { serverDisconnect: result.serverDisconnect } : {}),
   };
-  const failure = r.failure;
+}
+
+/** The report's `error` when the probe failed: refused, session lost or unreachable, with the hint. */
+function reportError(result: ProbeResult, target: Target): ReportError | undefined {
+  const failure = result.failure;
+  if (!failure) return undefined;
+  const hint = explainFailure(failure, result.mqttVersion, result.crossCheck, target).hint;
   return {
-    ...reportEnvelope({
-      command: 'probe',
-      version: input.version,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
-      target: maskTarget(target),
-      insecure: r.dial.tls?.insecure,
-    }),
-    checks,
-    data,
-    ...(failure
-      ? {
-          error: {
-            kind:
-              failure.phase === 'mqtt' && r.sessionLostAfterSeq === undefined
-                ? 'refused'
-                : r.sessionLostAfterSeq !== undefined
-                  ? 'session-lost'
-                  : 'unreachable',
-            phase: failure.phase,
-            ...(failure.code ? { code: failure.code } : {}),
-            message: failure.message,
-            ...(explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint
-              ? { hint: explainFailure(failure, r.mqttVersion, r.crossCheck, target).hint! }
-              : {}),
-          },
-        }
-      : {}),
-    verdict,
-    view,
+    kind:
+      failure.phase === 'mqtt' && result.sessionLostAfterSeq === undefined
+        ? 'refused'
+        : result.sessionLostAfterSeq !== undefined
+          ? 'session-lost'
+          : 'unreachable',
+    phase: failure.phase,
+    ...(failure.code ? { code: failure.code } : {}),
+    message: failure.message,
+    ...(hint ? { hint } : {}),
   };
 }
 

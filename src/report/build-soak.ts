@@ -340,90 +340,131 @@ function causeLines(
   return lines;
 }
 
-function soakView(i: SoakReportInput): Section[] {
-  const s = i.summary;
-  const c = s.connections;
-  const m = s.messages;
-  const info = i.info;
-  const view: Section[] = [
-    {
-      kind: 'pairs',
-      title: 'Run',
-      pairs: [
-        ['run id', i.runId],
-        ['target', info.target],
-        ['clients', String(s.clients)],
-        ['elapsed', `${formatDuration(s.elapsedMs)} (${iso(s.startedMs)} → ${iso(s.atMs)})`],
-        ['reconnect policy', info.reconnect],
-        [
-          'traffic',
-          info.ratePerS > 0
-            ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
-            : 'idle (connections only)',
-        ],
-        [
-          'session',
-          `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
-        ],
-        ...(i.shards ? [['shards', shardsText(i.shards)] as [string, string]] : []),
-        ...(i.source ? [['source', sourceText(i.source)] as [string, string]] : []),
-      ],
-    },
-    {
-      kind: 'pairs',
-      title: 'Uptime',
-      pairs: [
-        ['connected now', `${c.connectedNow}/${s.clients}`],
-        ...(i.connectedStrip ? [['connected over time', i.connectedStrip] as [string, string]] : []),
-        [
-          'connects',
-          `${c.connects} (${plural(c.reconnects, 'reconnect')}${s.clients > 1 ? `, most for one client ${c.maxReconnectsPerClient}` : ''})`,
-        ],
-        ['disconnects', String(c.disconnects)],
-        ['failed attempts', String(c.connectFailures)],
-        ['uptime', c.connects === 0 ? '0% (no client ever connected)' : uptimeText(c)],
-        [
-          'downtime',
-          `${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} worst client, ${range(c.downtimeTotalMinMs, c.downtimeTotalMs)} summed over clients`,
-        ],
-        ...(c.silent
-          ? [
-              [
-                'silent link',
-                `${plural(c.silent.outages, 'outage')} counted from the last byte received; noticed ${ms(c.silent.detectionDelayAvgMs)} later on average, at most ${ms(c.silent.detectionDelayMaxMs)}`,
-              ] as [string, string],
-            ]
-          : []),
-        // Only rows that carry information: a run without outages has no outage figures to show (the JSON keeps
-        // every field, null when empty).
-        ...rowIf(
-          c.longestOutage,
-          (lo) =>
-            `${ms(lo.ms)} client ${lo.client}, ${lo.latestFromMs !== undefined ? downBetween(lo.fromMs, lo.latestFromMs) : iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
-          'longest outage',
-        ),
-        ...rowIf(c.timeToReconnectMs, (t) => `p50 ${ms(t.p50)}, max ${ms(t.max)} (${t.count})`, 'time to reconnect'),
-        ...rowIf(
-          c.attemptsPerOutage,
-          (a) => `p50 ${a.p50}, max ${a.max} (1 = the first retry worked)`,
-          'attempts per outage',
-        ),
-        ...rowIf(
-          c.connectedMs,
-          (p) =>
-            `min ${ms(p.min)}, p50 ${range(p.p50, c.connectedUpToMs?.p50 ?? p.p50)}, max ${range(p.max, c.connectedUpToMs?.max ?? p.max)} (${p.count} ended)`,
-          'connected periods',
-        ),
-        ...rowIf(c.timeToReconnectMs ? c.flaps : null, (n) => `${n} under ${ms(c.flapThresholdMs)}`, 'short outages'),
-        // A lost session means something only when one was asked for (--no-clean).
-        ...rowIf(!info.clean || c.sessionsLost > 0 ? c.sessionsLost : null, String, 'sessions lost'),
-      ],
-    },
+/** The text report's sections, in reading order: each step below builds one (or none when it has nothing to say). */
+function soakView(input: SoakReportInput): Section[] {
+  return [
+    runSection(input),
+    uptimeSection(input),
+    ...fleetSection(input.summary),
+    ...saturationSection(input.summary.saturation),
+    ...causeSections(input),
+    ...messagesSection(input),
+    ...recentDisconnectsSection(input.recentDisconnects),
+    ...perClientSection(input.summary),
   ];
-  const fleet = s.fleet;
-  if (fleet && (fleet.connackMs || s.clients > 1)) {
-    const cm = fleet.connackMs;
-    view.push({
+}
+
+/** What was run, against what, with which settings, and where the figures come from. */
+function runSection(input: SoakReportInput): Section {
+  const summary = input.summary;
+  const info = input.info;
+  return {
+    kind: 'pairs',
+    title: 'Run',
+    pairs: [
+      ['run id', input.runId],
+      ['target', info.target],
+      ['clients', String(summary.clients)],
+      ['elapsed', `${formatDuration(summary.elapsedMs)} (${iso(summary.startedMs)} → ${iso(summary.atMs)})`],
+      ['reconnect policy', info.reconnect],
+      ...settingPairs(info),
+      ...(input.shards ? [['shards', shardsText(input.shards)] as [string, string]] : []),
+      ...(input.source ? [['source', sourceText(input.source)] as [string, string]] : []),
+    ],
+  };
+}
+
+/** The traffic and session a run was started with, as the text report and the HTML page show them. */
+export function settingPairs(info: SoakRunInfo): Array<[string, string]> {
+  return [
+    [
+      'traffic',
+      info.ratePerS > 0
+        ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
+        : 'idle (connections only)',
+    ],
+    [
+      'session',
+      `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
+    ],
+  ];
+}
+
+/** Connection accounting: who is connected, how often they dropped, how long they were down. */
+function uptimeSection(input: SoakReportInput): Section {
+  const summary = input.summary;
+  const conns = summary.connections;
+  const info = input.info;
+  return {
+    kind: 'pairs',
+    title: 'Uptime',
+    pairs: [
+      ['connected now', `${conns.connectedNow}/${summary.clients}`],
+      ...(input.connectedStrip ? [['connected over time', input.connectedStrip] as [string, string]] : []),
+      [
+        'connects',
+        `${conns.connects} (${plural(conns.reconnects, 'reconnect')}${summary.clients > 1 ? `, most for one client ${conns.maxReconnectsPerClient}` : ''})`,
+      ],
+      ['disconnects', String(conns.disconnects)],
+      ['failed attempts', String(conns.connectFailures)],
+      ['uptime', conns.connects === 0 ? '0% (no client ever connected)' : uptimeText(conns)],
+      [
+        'downtime',
+        `${range(conns.worstClientDowntimeMinMs, conns.worstClientDowntimeMs)} worst client, ${range(conns.downtimeTotalMinMs, conns.downtimeTotalMs)} summed over clients`,
+      ],
+      ...outageRows(conns, info.clean),
+    ],
+  };
+}
+
+/** Outage figures: only rows that carry information (a run without outages has none to show). */
+function outageRows(conns: SoakSummary['connections'], cleanSession: boolean): Array<[string, string]> {
+  return [
+    ...(conns.silent
+      ? [
+          [
+            'silent link',
+            `${plural(conns.silent.outages, 'outage')} counted from the last byte received; noticed ${ms(conns.silent.detectionDelayAvgMs)} later on average, at most ${ms(conns.silent.detectionDelayMaxMs)}`,
+          ] as [string, string],
+        ]
+      : []),
+    // Only rows that carry information: a run without outages has no outage figures to show (the JSON keeps
+    // every field, null when empty).
+    ...rowIf(
+      conns.longestOutage,
+      (lo) =>
+        `${ms(lo.ms)} client ${lo.client}, ${lo.latestFromMs !== undefined ? downBetween(lo.fromMs, lo.latestFromMs) : iso(lo.fromMs)} → ${lo.toMs === null ? 'still down' : iso(lo.toMs)} (${lo.cause === 'initial' ? 'down at start' : CAUSE_INFO[lo.cause].title})`,
+      'longest outage',
+    ),
+    ...rowIf(conns.timeToReconnectMs, (t) => `p50 ${ms(t.p50)}, max ${ms(t.max)} (${t.count})`, 'time to reconnect'),
+    ...rowIf(
+      conns.attemptsPerOutage,
+      (a) => `p50 ${a.p50}, max ${a.max} (1 = the first retry worked)`,
+      'attempts per outage',
+    ),
+    ...rowIf(
+      conns.connectedMs,
+      (p) =>
+        `min ${ms(p.min)}, p50 ${range(p.p50, conns.connectedUpToMs?.p50 ?? p.p50)}, max ${range(p.max, conns.connectedUpToMs?.max ?? p.max)} (${p.count} ended)`,
+      'connected periods',
+    ),
+    ...rowIf(
+      conns.timeToReconnectMs ? conns.flaps : null,
+      (n) => `${n} under ${ms(conns.flapThresholdMs)}`,
+      'short outages',
+    ),
+    // A lost session means something only when one was asked for (--no-clean).
+    ...rowIf(!cleanSession || conns.sessionsLost > 0 ? conns.sessionsLost : null, String, 'sessions lost'),
+  ];
+}
+
+/** How fast the fleet got connected, from which source addresses, and any connection bound met. */
+function fleetSection(summary: SoakSummary): Section[] {
+  const fleet = summary.fleet;
+  if (!fleet || (!fleet.connackMs && summary.clients <= 1)) return [];
+  const cm = fleet.connackMs;
+  return [
+    {
       kind: 'pairs',
       title: 'Fleet connects',
       pairs: [
@@ -433,11 +474,11 @@ function soakView(i: SoakReportInput): Section[] {
             ? `p50 ${ms(cm.p50)}, p90 ${ms(cm.p90)}, p99 ${ms(cm.p99)}, max ${ms(cm.max)} (${plural(cm.count, 'connect')}, socket up → CONNACK)`
             : '—',
         ],
-        ...(s.clients > 1
+        ...(summary.clients > 1
           ? [
               [
                 'connect rate',
-                `${fleet.achievedPerS === null ? '—' : `${fleet.achievedPerS.toFixed(1)}/s`} achieved (${fleet.firstConnects} of ${s.clients} clients), ${fleet.askedPerS > 0 ? `${fleet.askedPerS}/s asked` : 'all at once asked'}`,
+                `${fleet.achievedPerS === null ? '—' : `${fleet.achievedPerS.toFixed(1)}/s`} achieved (${fleet.firstConnects} of ${summary.clients} clients), ${fleet.askedPerS > 0 ? `${fleet.askedPerS}/s asked` : 'all at once asked'}`,
               ] as [string, string],
             ]
           : []),
@@ -454,11 +495,15 @@ function soakView(i: SoakReportInput): Section[] {
             ]
           : []),
       ],
-    });
-  }
-  const sat = s.saturation;
-  if (sat && sat.windows > 0) {
-    view.push({
+    },
+  ];
+}
+
+/** When this machine, not the broker or the network, was too busy to measure. */
+function saturationSection(sat: SoakSummary['saturation']): Section[] {
+  if (!sat || sat.windows <= 0) return [];
+  return [
+    {
       kind: 'pairs',
       title: 'Measuring machine',
       pairs: [
@@ -470,103 +515,136 @@ function soakView(i: SoakReportInput): Section[] {
         ['CPU', `up to ${Math.round(sat.cpuMaxPct)}% of a core`],
         ['failures then', `${sat.failuresDuring} (not attributed to the broker or the network)`],
       ],
-    });
-  }
-  const causes = Object.entries(c.byCause) as Array<[DisconnectCause, number]>;
-  if (causes.length > 0) {
-    view.push({
+    },
+  ];
+}
+
+/** Disconnects and failed attempts counted by cause, then what each cause means and how to fix it. */
+function causeSections(input: SoakReportInput): Section[] {
+  const sat = input.summary.saturation;
+  const causes = Object.entries(input.summary.connections.byCause) as Array<[DisconnectCause, number]>;
+  if (causes.length === 0) return [];
+  return [
+    {
       kind: 'table',
       title:
         sat && sat.failuresDuring > 0
           ? `Disconnects and failed attempts by cause (${sat.failuresDuring} while this machine was saturated: not attributed to the broker or the network)`
           : 'Disconnects and failed attempts by cause',
       head: ['cause', 'count', 'layer'],
-      rows: causes.sort((a, b) => b[1] - a[1]).map(([k, v]) => [CAUSE_INFO[k].title, String(v), CAUSE_INFO[k].layer]),
-    });
-    view.push({
+      rows: causes
+        .sort(([, countA], [, countB]) => countB - countA)
+        .map(([cause, count]) => [CAUSE_INFO[cause].title, String(count), CAUSE_INFO[cause].layer]),
+    },
+    {
       kind: 'lines',
       title: 'What the causes mean',
-      lines: causes.flatMap(([k]) => causeLines(k, i.recentDisconnects, i.target)),
-    });
-  }
-  if (info.ratePerS > 0) {
-    view.push({
+      lines: causes.flatMap(([cause]) => causeLines(cause, input.recentDisconnects, input.target)),
+    },
+  ];
+}
+
+/** Message accounting (runs that sent messages only). */
+function messagesSection(input: SoakReportInput): Section[] {
+  const info = input.info;
+  const conns = input.summary.connections;
+  const msgs = input.summary.messages;
+  if (info.ratePerS <= 0) return [];
+  return [
+    {
       kind: 'pairs',
       title: 'Messages',
       pairs: [
-        ['sent', String(m.sent)],
-        ['received', String(m.received)],
-        ['lost', `${m.lost} (${pct(m.lossPct)})`],
-        ['duplicates', String(m.duplicates)],
-        ['out of order', String(m.outOfOrder)],
-        ['late', `${m.late} (after the ${ms(info.lossGraceMs)} grace)`],
+        ['sent', String(msgs.sent)],
+        ['received', String(msgs.received)],
+        ['lost', `${msgs.lost} (${pct(msgs.lossPct)})`],
+        ['duplicates', String(msgs.duplicates)],
+        ['out of order', String(msgs.outOfOrder)],
+        ['late', `${msgs.late} (after the ${ms(info.lossGraceMs)} grace)`],
         ...(info.publishOffline
           ? [
               [
                 'published while offline',
-                `${m.sentOffline ?? 0}, ${m.deliveredOffline ?? 0} arrived after the reconnect`,
+                `${msgs.sentOffline ?? 0}, ${msgs.deliveredOffline ?? 0} arrived after the reconnect`,
               ] as [string, string],
             ]
           : rowIf(
-              m.skippedOffline > 0 || c.disconnects + c.connectFailures > 0 ? m.skippedOffline : null,
+              msgs.skippedOffline > 0 || conns.disconnects + conns.connectFailures > 0 ? msgs.skippedOffline : null,
               String,
               'skipped while offline',
             )),
         ...rowIf(
-          m.inflightAtDisconnect + m.recoveredAfterReconnect > 0 ? m : null,
-          () => `${m.inflightAtDisconnect}, ${m.recoveredAfterReconnect} arrived after the reconnect`,
+          msgs.inflightAtDisconnect + msgs.recoveredAfterReconnect > 0 ? msgs : null,
+          () => `${msgs.inflightAtDisconnect}, ${msgs.recoveredAfterReconnect} arrived after the reconnect`,
           'in flight at disconnect',
         ),
         // No latency without an arrival: say so rather than print a dash.
         [
           'latency',
-          m.latencyMs
-            ? `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)} (${m.latencyMs.count})`
-            : `none measured (${m.sent === 0 ? 'nothing sent' : 'no message came back'})`,
+          msgs.latencyMs
+            ? `p50 ${ms(msgs.latencyMs.p50)}, p90 ${ms(msgs.latencyMs.p90)}, p99 ${ms(msgs.latencyMs.p99)}, max ${ms(msgs.latencyMs.max)} (${msgs.latencyMs.count})`
+            : `none measured (${msgs.sent === 0 ? 'nothing sent' : 'no message came back'})`,
         ],
       ],
-    });
-  }
-  if (i.recentDisconnects.length > 0) {
-    view.push({
+    },
+  ];
+}
+
+/** The latest disconnects and failed attempts, one row each. */
+function recentDisconnectsSection(recent: SoakReportInput['recentDisconnects']): Section[] {
+  if (recent.length === 0) return [];
+  return [
+    {
       kind: 'table',
-      title: `Last ${i.recentDisconnects.length} disconnects / failed attempts`,
+      title: `Last ${recent.length} disconnects / failed attempts`,
       head: ['time', 'client', 'event', 'cause', 'detail'],
-      rows: i.recentDisconnects.map((e) => [
-        iso(e.t),
-        String(e.client),
-        e.type === 'disconnect' ? 'lost' : 'attempt failed',
-        CAUSE_INFO[e.cause].title,
-        e.type === 'disconnect' && e.silentSinceMs !== undefined && e.unansweredSendMs !== undefined
-          ? `${e.detail}; ${downBetween(e.silentSinceMs, e.unansweredSendMs)}`
-          : e.detail,
+      rows: recent.map((event) => [
+        iso(event.t),
+        String(event.client),
+        event.type === 'disconnect' ? 'lost' : 'attempt failed',
+        CAUSE_INFO[event.cause].title,
+        event.type === 'disconnect' && event.silentSinceMs !== undefined && event.unansweredSendMs !== undefined
+          ? `${event.detail}; ${downBetween(event.silentSinceMs, event.unansweredSendMs)}`
+          : event.detail,
       ]),
-    });
-  }
+    },
+  ];
+}
+
+/** Clients with a problem to show, one row each (only when there is more than one client). */
+function perClientSection(summary: SoakSummary): Section[] {
   // Only clients with something to show: a table of all-zero rows says nothing.
-  const troubled = s.perClient.filter(
-    (r) =>
-      r.reconnects > 0 || r.downtimeMs > 0 || r.lost > 0 || r.duplicates > 0 || r.outOfOrder > 0 || r.connects === 0,
+  const troubled = summary.perClient.filter(
+    (row) =>
+      row.reconnects > 0 ||
+      row.downtimeMs > 0 ||
+      row.lost > 0 ||
+      row.duplicates > 0 ||
+      row.outOfOrder > 0 ||
+      row.connects === 0,
   );
-  if (s.clients > 1 && troubled.length > 0) {
-    view.push({
+  if (summary.clients <= 1 || troubled.length === 0) return [];
+  return [
+    {
       kind: 'table',
-      title: troubled.length < s.clients ? `Clients with problems (${troubled.length} of ${s.clients})` : 'Per client',
+      title:
+        troubled.length < summary.clients
+          ? `Clients with problems (${troubled.length} of ${summary.clients})`
+          : 'Per client',
       head: ['client', 'reconnects', 'downtime', 'sent', 'received', 'lost', 'dup', 'ooo', 'p99'],
-      rows: troubled.map((r) => [
-        String(r.client),
-        String(r.reconnects),
-        ms(r.downtimeMs),
-        String(r.sent),
-        String(r.received),
-        String(r.lost),
-        String(r.duplicates),
-        String(r.outOfOrder),
-        ms(r.p99Ms),
+      rows: troubled.map((row) => [
+        String(row.client),
+        String(row.reconnects),
+        ms(row.downtimeMs),
+        String(row.sent),
+        String(row.received),
+        String(row.lost),
+        String(row.duplicates),
+        String(row.outOfOrder),
+        ms(row.p99Ms),
       ]),
-    });
-  }
-  return view;
+    },
+  ];
 }
 
 /** "4: all finished" or "4: 2 finished; killed 1; missing 3". */

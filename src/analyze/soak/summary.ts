@@ -155,7 +155,121 @@ export function summarizeConnections(
   now: number,
   flapThresholdMs: number,
 ): ConnectionSummary {
+  const counts = connectionCounts(timelines);
+  const downtime = downtimeFigures(timelines, now);
+  const periods = periodFigures(timelines);
+  const silent = silentFigures(timelines);
+  return {
+    connects: counts.connects,
+    reconnects: counts.reconnects,
+    maxReconnectsPerClient: counts.maxReconnectsPerClient,
+    disconnects: counts.disconnects,
+    connectFailures: counts.connectFailures,
+    byCause: causeCounts(timelines),
+    sessionsLost: counts.sessionsLost,
+    ...downtime,
+    longestOutage: longestOutageOf(timelines, now),
+    ...periods,
+    flaps: counts.flaps,
+    flapThresholdMs,
+    neverConnected: counts.neverConnected,
+    connectedNow: counts.connectedNow,
+    ...(silent ? { silent } : {}),
+  };
+}
+
+/** Sums and counts over the clients: connects, drops, failures, lost sessions, flaps, who is up. */
+function connectionCounts(timelines: readonly ConnectionTimeline[]) {
+  const counts = {
+    connects: 0,
+    reconnects: 0,
+    maxReconnectsPerClient: 0,
+    disconnects: 0,
+    connectFailures: 0,
+    sessionsLost: 0,
+    flaps: 0,
+    neverConnected: 0,
+    connectedNow: 0,
+  };
+  for (const timeline of timelines) {
+    counts.connects += timeline.connects;
+    counts.reconnects += timeline.reconnects;
+    counts.maxReconnectsPerClient = Math.max(counts.maxReconnectsPerClient, timeline.reconnects);
+    counts.disconnects += timeline.disconnects;
+    counts.connectFailures += timeline.connectFailures;
+    counts.sessionsLost += timeline.sessionsLost;
+    counts.flaps += timeline.flaps;
+    if (timeline.connects === 0) counts.neverConnected += 1;
+    if (timeline.connected) counts.connectedNow += 1;
+  }
+  return counts;
+}
+
+/** Disconnects and failed attempts summed by cause over the clients. */
+function causeCounts(timelines: readonly ConnectionTimeline[]): Partial<Record<DisconnectCause, number>> {
   const byCause: Partial<Record<DisconnectCause, number>> = {};
+  for (const timeline of timelines)
+    for (const [cause, count] of Object.entries(timeline.byCause))
+      byCause[cause as DisconnectCause] = (byCause[cause as DisconnectCause] ?? 0) + (count ?? 0);
+  return byCause;
+}
+
+/**
+ * Downtime and uptime, each as the most and the least it can have been (a silent outage counted from its last
+ * byte received or from its first unanswered send).
+ */
+function downtimeFigures(timelines: readonly ConnectionTimeline[], now: number) {
+  let downTotal = 0;
+  let worstDown = 0;
+  let downMinTotal = 0;
+  let worstDownMin = 0;
+  let uptimeSum = 0;
+  let uptimeMaxSum = 0;
+  for (const timeline of timelines) {
+    const down = timeline.downtimeMs(now);
+    downTotal += down;
+    worstDown = Math.max(worstDown, down);
+    const downMin = timeline.downtimeMinMs(now);
+    downMinTotal += downMin;
+    worstDownMin = Math.max(worstDownMin, downMin);
+    const life = Math.max(0, now - timeline.startedMs);
+    // A client that never connected had no uptime at all, whether or not an attempt failed yet.
+    const share = (downMs: number) => (timeline.connects === 0 ? 0 : life > 0 ? Math.max(0, 1 - downMs / life) : 1);
+    uptimeSum += share(down);
+    uptimeMaxSum += share(downMin);
+  }
+  return {
+    downtimeTotalMs: downTotal,
+    worstClientDowntimeMs: worstDown,
+    uptimePct: timelines.length === 0 ? 0 : (100 * uptimeSum) / timelines.length,
+    downtimeTotalMinMs: downMinTotal,
+    worstClientDowntimeMinMs: worstDownMin,
+    uptimeMaxPct: timelines.length === 0 ? 0 : (100 * uptimeMaxSum) / timelines.length,
+  };
+}
+
+/** The longest outage of any client, one still open at `now` included. */
+function longestOutageOf(timelines: readonly ConnectionTimeline[], now: number): OutageSummary | null {
+  let longest: OutageSummary | null = null;
+  for (const timeline of timelines) {
+    const outage = timeline.longestOutage(now);
+    if (!outage) continue;
+    const ms = (outage.toMs ?? now) - outage.fromMs;
+    if (!longest || ms > longest.ms)
+      longest = {
+        client: outage.client,
+        fromMs: outage.fromMs,
+        toMs: outage.toMs ?? null,
+        ms,
+        cause: outage.cause,
+        ...(outage.latestFromMs !== undefined ? { latestFromMs: outage.latestFromMs } : {}),
+      };
+  }
+  return longest;
+}
+
+/** Time to reconnect, attempts per outage and connected periods, as percentiles over every client's samples. */
+function periodFigures(timelines: readonly ConnectionTimeline[]) {
   const outages: number[] = [];
   const attempts: number[] = [];
   const connected: number[] = [];
@@ -163,103 +277,38 @@ export function summarizeConnections(
   let outageCount = 0;
   let outageMax = 0;
   let connectedCount = 0;
-  let flaps = 0;
-  let connects = 0;
-  let reconnects = 0;
-  let maxRe = 0;
-  let disconnects = 0;
-  let failures = 0;
-  let sessionsLost = 0;
-  let downTotal = 0;
-  let worstDown = 0;
-  let downMinTotal = 0;
-  let worstDownMin = 0;
-  let uptimeSum = 0;
-  let uptimeMaxSum = 0;
-  let longest: OutageSummary | null = null;
-  let never = 0;
-  let up = 0;
-  let silentN = 0;
-  let silentSum = 0;
-  let silentMax = 0;
-  for (const tl of timelines) {
-    connects += tl.connects;
-    reconnects += tl.reconnects;
-    maxRe = Math.max(maxRe, tl.reconnects);
-    disconnects += tl.disconnects;
-    failures += tl.connectFailures;
-    sessionsLost += tl.sessionsLost;
-    for (const [k, v] of Object.entries(tl.byCause))
-      byCause[k as DisconnectCause] = (byCause[k as DisconnectCause] ?? 0) + (v ?? 0);
-    for (const v of tl.outagesMs) outages.push(v);
-    for (const v of tl.attemptsPerOutage) attempts.push(v);
-    for (const v of tl.connectedMs) connected.push(v);
-    for (const v of tl.connectedUpToMs) connectedUpTo.push(v);
-    outageCount += tl.outageCount;
-    outageMax = Math.max(outageMax, tl.outageMaxMs);
-    connectedCount += tl.connectedCount;
-    flaps += tl.flaps;
-    const down = tl.downtimeMs(now);
-    downTotal += down;
-    worstDown = Math.max(worstDown, down);
-    silentN += tl.silentOutages;
-    silentSum += tl.detectionDelaySumMs;
-    silentMax = Math.max(silentMax, tl.detectionDelayMaxMs);
-    const downMin = tl.downtimeMinMs(now);
-    downMinTotal += downMin;
-    worstDownMin = Math.max(worstDownMin, downMin);
-    const life = Math.max(0, now - tl.startedMs);
-    // A client that never connected had no uptime at all, whether or not an attempt failed yet.
-    const share = (d: number) => (tl.connects === 0 ? 0 : life > 0 ? Math.max(0, 1 - d / life) : 1);
-    uptimeSum += share(down);
-    uptimeMaxSum += share(downMin);
-    if (tl.connects === 0) never += 1;
-    if (tl.connected) up += 1;
-    const lo = tl.longestOutage(now);
-    if (lo) {
-      const ms = (lo.toMs ?? now) - lo.fromMs;
-      if (!longest || ms > longest.ms)
-        longest = {
-          client: lo.client,
-          fromMs: lo.fromMs,
-          toMs: lo.toMs ?? null,
-          ms,
-          cause: lo.cause,
-          ...(lo.latestFromMs !== undefined ? { latestFromMs: lo.latestFromMs } : {}),
-        };
-    }
+  for (const timeline of timelines) {
+    for (const value of timeline.outagesMs) outages.push(value);
+    for (const value of timeline.attemptsPerOutage) attempts.push(value);
+    for (const value of timeline.connectedMs) connected.push(value);
+    for (const value of timeline.connectedUpToMs) connectedUpTo.push(value);
+    outageCount += timeline.outageCount;
+    outageMax = Math.max(outageMax, timeline.outageMaxMs);
+    connectedCount += timeline.connectedCount;
   }
   const ttr = summarize(outages);
   const att = summarize(attempts);
   const con = summarize(connected);
   const conUpTo = summarize(connectedUpTo);
   return {
-    connects,
-    reconnects,
-    maxReconnectsPerClient: maxRe,
-    disconnects,
-    connectFailures: failures,
-    byCause,
-    sessionsLost,
-    downtimeTotalMs: downTotal,
-    worstClientDowntimeMs: worstDown,
-    uptimePct: timelines.length === 0 ? 0 : (100 * uptimeSum) / timelines.length,
-    downtimeTotalMinMs: downMinTotal,
-    worstClientDowntimeMinMs: worstDownMin,
-    uptimeMaxPct: timelines.length === 0 ? 0 : (100 * uptimeMaxSum) / timelines.length,
-    longestOutage: longest,
     timeToReconnectMs: ttr ? { count: outageCount, p50: ttr.p50, max: Math.max(ttr.max, outageMax) } : null,
     attemptsPerOutage: att ? { p50: att.p50, max: att.max } : null,
     connectedMs: con ? { count: connectedCount, min: con.min, p50: con.p50, max: con.max } : null,
     connectedUpToMs: conUpTo ? { p50: conUpTo.p50, max: conUpTo.max } : null,
-    flaps,
-    flapThresholdMs,
-    neverConnected: never,
-    connectedNow: up,
-    ...(silentN > 0
-      ? { silent: { outages: silentN, detectionDelayAvgMs: silentSum / silentN, detectionDelayMaxMs: silentMax } }
-      : {}),
   };
+}
+
+/** How late silent outages were noticed (undefined when there was none). */
+function silentFigures(timelines: readonly ConnectionTimeline[]): ConnectionSummary['silent'] {
+  let outages = 0;
+  let delaySum = 0;
+  let delayMax = 0;
+  for (const timeline of timelines) {
+    outages += timeline.silentOutages;
+    delaySum += timeline.detectionDelaySumMs;
+    delayMax = Math.max(delayMax, timeline.detectionDelayMaxMs);
+  }
+  return outages > 0 ? { outages, detectionDelayAvgMs: delaySum / outages, detectionDelayMaxMs: delayMax } : undefined;
 }
 
 export function summarizeMessages(

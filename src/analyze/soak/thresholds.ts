@@ -100,114 +100,163 @@ export interface FindingContext {
   end: string;
 }
 
-export function soakFindings(s: SoakSummary, ctx: FindingContext = { ratePerS: 0, end: 'duration' }): SoakFinding[] {
-  const out: SoakFinding[] = [];
-  const c = s.connections;
-  const by = (k: DisconnectCause) => c.byCause[k] ?? 0;
-  const finished = ctx.end !== 'signal' && ctx.end !== 'killed';
-  const notServed = (Object.entries(c.byCause) as Array<[DisconnectCause, number]>)
-    .filter(([k]) => NOT_SERVED_CAUSES.has(k))
+export function soakFindings(
+  summary: SoakSummary,
+  ctx: FindingContext = { ratePerS: 0, end: 'duration' },
+): SoakFinding[] {
+  return FINDING_RULES.map((rule) => rule(summary, ctx)).filter((finding) => finding !== undefined);
+}
+
+/** One rule per finding, in the order the report lists them; each returns its finding or nothing. */
+type FindingRule = (summary: SoakSummary, ctx: FindingContext) => SoakFinding | undefined;
+
+const FINDING_RULES: readonly FindingRule[] = [
+  notReadyFinding,
+  noTrafficFinding,
+  saturatedFinding,
+  keepaliveFinding,
+  takeoverFinding,
+  sessionLostFinding,
+  noEchoFinding,
+  flapsFinding,
+];
+
+/** An interrupted run is not blamed for what it had no time to do. */
+const runFinished = (ctx: FindingContext): boolean => ctx.end !== 'signal' && ctx.end !== 'killed';
+
+const causeCount = (summary: SoakSummary, cause: DisconnectCause): number => summary.connections.byCause[cause] ?? 0;
+
+/** " (connection refused: 3)": the commonest cause of a client not being served, for a summary line. */
+function topNotServedText(summary: SoakSummary): string {
+  const notServed = (Object.entries(summary.connections.byCause) as Array<[DisconnectCause, number]>)
+    .filter(([cause]) => NOT_SERVED_CAUSES.has(cause))
     .sort((a, b) => b[1] - a[1]);
-  const topNotServed = notServed[0] ? ` (${CAUSE_INFO[notServed[0][0]].title}: ${notServed[0][1]})` : '';
-  if (finished && c.connects > 0 && c.neverConnected > 0) {
-    out.push({
-      id: 'not-ready',
-      status: 'fail',
-      title: 'clients never ready',
-      summary: `${c.neverConnected} of ${s.clients} clients never became ready${topNotServed}`,
-      explanation: `${c.neverConnected} of ${s.clients} clients never got a usable connection during the run (no CONNACK, or no SUBACK for their subscription, within the bound): they measured nothing`,
-      hint: 'see the causes below; a broker that accepts connections and then stalls is overloaded or broken',
-    });
-  }
-  if (finished && ctx.ratePerS > 0 && c.connects > 0 && s.messages.sent === 0) {
-    out.push({
-      id: 'no-traffic',
-      status: 'fail',
-      title: 'no message sent',
-      summary: `0 messages sent${topNotServed}`,
-      explanation:
-        'the clients connected but none became ready to publish (each publishes only after its subscription is acknowledged), so nothing was measured: no traffic is never healthy',
-      hint: 'check the broker answers SUBSCRIBE (mqtt-doctor probe --method echo <url>)',
-    });
-  }
-  const sat = s.saturation;
-  if (sat && sat.windows > 0) {
-    out.push({
-      id: 'saturated',
-      status: 'warn',
-      title: 'measuring machine saturated',
-      summary: `mqtt-doctor itself was the bottleneck for ${formatDuration(sat.totalMs)} (event-loop delay up to ${formatDuration(sat.loopDelayMaxMs)}, CPU up to ${Math.round(sat.cpuMaxPct)}%)`,
-      explanation: `for ${formatDuration(sat.totalMs)} this process could not keep up (its timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late): ${sat.failuresDuring} disconnects or failed attempts happened in those seconds and may be our own timeouts, not the broker's or the network's`,
-      hint: 'use fewer clients per process (--clients), a slower --ramp, or a bigger machine',
-    });
-  }
-  const silent = by('keepalive-timeout') + by('reset');
+  return notServed[0] ? ` (${CAUSE_INFO[notServed[0][0]].title}: ${notServed[0][1]})` : '';
+}
+
+function notReadyFinding(summary: SoakSummary, ctx: FindingContext): SoakFinding | undefined {
+  const conns = summary.connections;
+  if (!(runFinished(ctx) && conns.connects > 0 && conns.neverConnected > 0)) return undefined;
+  return {
+    id: 'not-ready',
+    status: 'fail',
+    title: 'clients never ready',
+    summary: `${conns.neverConnected} of ${summary.clients} clients never became ready${topNotServedText(summary)}`,
+    explanation: `${conns.neverConnected} of ${summary.clients} clients never got a usable connection during the run (no CONNACK, or no SUBACK for their subscription, within the bound): they measured nothing`,
+    hint: 'see the causes below; a broker that accepts connections and then stalls is overloaded or broken',
+  };
+}
+
+function noTrafficFinding(summary: SoakSummary, ctx: FindingContext): SoakFinding | undefined {
+  if (!(runFinished(ctx) && ctx.ratePerS > 0 && summary.connections.connects > 0 && summary.messages.sent === 0))
+    return undefined;
+  return {
+    id: 'no-traffic',
+    status: 'fail',
+    title: 'no message sent',
+    summary: `0 messages sent${topNotServedText(summary)}`,
+    explanation:
+      'the clients connected but none became ready to publish (each publishes only after its subscription is acknowledged), so nothing was measured: no traffic is never healthy',
+    hint: 'check the broker answers SUBSCRIBE (mqtt-doctor probe --method echo <url>)',
+  };
+}
+
+function saturatedFinding(summary: SoakSummary): SoakFinding | undefined {
+  const sat = summary.saturation;
+  if (!sat || sat.windows <= 0) return undefined;
+  return {
+    id: 'saturated',
+    status: 'warn',
+    title: 'measuring machine saturated',
+    summary: `mqtt-doctor itself was the bottleneck for ${formatDuration(sat.totalMs)} (event-loop delay up to ${formatDuration(sat.loopDelayMaxMs)}, CPU up to ${Math.round(sat.cpuMaxPct)}%)`,
+    explanation: `for ${formatDuration(sat.totalMs)} this process could not keep up (its timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late): ${sat.failuresDuring} disconnects or failed attempts happened in those seconds and may be our own timeouts, not the broker's or the network's`,
+    hint: 'use fewer clients per process (--clients), a slower --ramp, or a bigger machine',
+  };
+}
+
+function keepaliveFinding(summary: SoakSummary): SoakFinding | undefined {
+  const conns = summary.connections;
+  const silent = causeCount(summary, 'keepalive-timeout') + causeCount(summary, 'reset');
   // Timeouts while our own loop stalled are ours: a finding about the path needs some outside those seconds.
-  if (silent > (sat?.failuresDuring ?? 0)) {
-    const loop = silent >= 2 && c.connectedMs !== null && c.connectedMs.count >= 2;
-    const spread = loop && c.connectedMs ? c.connectedMs.max - c.connectedMs.min : Number.POSITIVE_INFINITY;
-    const regular = loop && c.connectedMs !== null && spread <= Math.max(2000, 0.25 * c.connectedMs.p50);
-    // An idle link's last byte may be its CONNACK: it died somewhere between that and its first unanswered
-    // send, so a connected period is a range, not "~0 ms" (absent in summaries from before the bounds).
-    const upTo = c.connectedUpToMs?.p50;
-    const each = (p50: number) =>
-      upTo !== undefined && upTo - p50 >= 1000
-        ? `between ${p50 < 1 ? '0 s' : formatDuration(p50)} and ${formatDuration(upTo)}`
-        : `~${formatDuration(p50)}`;
-    out.push({
-      id: 'keepalive',
-      status: 'warn',
-      title: regular ? 'reconnect loop' : 'keepalive timeouts / resets',
-      summary:
-        regular && c.connectedMs
-          ? `${silent} keepalive timeouts/resets, each after ${each(c.connectedMs.p50)} connected`
-          : `${silent} keepalive timeouts/resets`,
-      explanation:
-        regular && c.connectedMs
-          ? `${silent} disconnects by keepalive timeout or reset, each after ${each(c.connectedMs.p50).replace(/^~/, 'about ')} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
-          : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
-      hint: 'measure the idle timeout of this path and pick a keepalive below it: mqtt-doctor keepalive-tune <url>',
-    });
-  }
-  if (by('session-taken-over') > 0) {
-    out.push({
-      id: 'session-taken-over',
-      status: 'warn',
-      title: 'session taken over',
-      summary: `${by('session-taken-over')} takeovers by the same client id`,
-      explanation: `${by('session-taken-over')} disconnects because another connection used the same client id (${CAUSE_INFO['session-taken-over'].layer} problem, not the network)`,
-      hint: 'give every device a unique client id; look for a second instance or a stuck old process',
-    });
-  }
-  if (c.sessionsLost > 0) {
-    out.push({
-      id: 'session-lost',
-      status: 'warn',
-      title: 'sessions lost',
-      summary: `${c.sessionsLost} reconnects found no session`,
-      explanation: `${c.sessionsLost} reconnects expected the broker to keep the session (clean = false) but CONNACK said session present = 0: queued messages and subscriptions were gone`,
-      hint: 'check the broker keeps sessions across restarts (mosquitto: persistence true) and the session expiry interval',
-    });
-  }
-  if (s.messages.sent > 0 && s.messages.received === 0) {
-    out.push({
-      id: 'no-echo',
-      status: 'fail',
-      title: 'no message came back',
-      summary: `0 of ${s.messages.sent} messages received`,
-      explanation:
-        'every client published to its own topic and subscribed to it, yet nothing arrived: the broker refused the subscription or the publish (ACL), or drops messages',
-      hint: 'check the broker ACL for mqtt-doctor/soak/#, or run mqtt-doctor probe --method echo',
-    });
-  }
-  if (c.flaps > 0) {
-    out.push({
-      id: 'flaps',
-      status: 'info',
-      title: 'short outages',
-      summary: `${c.flaps} outages under ${formatDuration(c.flapThresholdMs)}`,
-      explanation: `${c.flaps} outages shorter than ${formatDuration(c.flapThresholdMs)}: a dashboard would show these as "offline" although the client came straight back`,
-    });
-  }
-  return out;
+  if (!(silent > (summary.saturation?.failuresDuring ?? 0))) return undefined;
+  const loop = silent >= 2 && conns.connectedMs !== null && conns.connectedMs.count >= 2;
+  const spread = loop && conns.connectedMs ? conns.connectedMs.max - conns.connectedMs.min : Number.POSITIVE_INFINITY;
+  const regular = loop && conns.connectedMs !== null && spread <= Math.max(2000, 0.25 * conns.connectedMs.p50);
+  const each = (p50: number) => connectedPeriodText(p50, conns.connectedUpToMs?.p50);
+  return {
+    id: 'keepalive',
+    status: 'warn',
+    title: regular ? 'reconnect loop' : 'keepalive timeouts / resets',
+    summary:
+      regular && conns.connectedMs
+        ? `${silent} keepalive timeouts/resets, each after ${each(conns.connectedMs.p50)} connected`
+        : `${silent} keepalive timeouts/resets`,
+    explanation:
+      regular && conns.connectedMs
+        ? `${silent} disconnects by keepalive timeout or reset, each after ${each(conns.connectedMs.p50).replace(/^~/, 'about ')} connected: the signature of a NAT or firewall idle timeout shorter than the keepalive`
+        : `${silent} disconnects by keepalive timeout or reset: the path went silent or a middlebox dropped the flow`,
+    hint: 'measure the idle timeout of this path and pick a keepalive below it: mqtt-doctor keepalive-tune <url>',
+  };
+}
+
+/**
+ * An idle link's last byte may be its CONNACK: it died somewhere between that and its first unanswered send, so a
+ * connected period is a range, not "~0 ms" (`upToMs` is absent in summaries from before the bounds).
+ */
+function connectedPeriodText(p50: number, upToMs: number | undefined): string {
+  return upToMs !== undefined && upToMs - p50 >= 1000
+    ? `between ${p50 < 1 ? '0 s' : formatDuration(p50)} and ${formatDuration(upToMs)}`
+    : `~${formatDuration(p50)}`;
+}
+
+function takeoverFinding(summary: SoakSummary): SoakFinding | undefined {
+  const takeovers = causeCount(summary, 'session-taken-over');
+  if (takeovers <= 0) return undefined;
+  return {
+    id: 'session-taken-over',
+    status: 'warn',
+    title: 'session taken over',
+    summary: `${takeovers} takeovers by the same client id`,
+    explanation: `${takeovers} disconnects because another connection used the same client id (${CAUSE_INFO['session-taken-over'].layer} problem, not the network)`,
+    hint: 'give every device a unique client id; look for a second instance or a stuck old process',
+  };
+}
+
+function sessionLostFinding(summary: SoakSummary): SoakFinding | undefined {
+  const lost = summary.connections.sessionsLost;
+  if (lost <= 0) return undefined;
+  return {
+    id: 'session-lost',
+    status: 'warn',
+    title: 'sessions lost',
+    summary: `${lost} reconnects found no session`,
+    explanation: `${lost} reconnects expected the broker to keep the session (clean = false) but CONNACK said session present = 0: queued messages and subscriptions were gone`,
+    hint: 'check the broker keeps sessions across restarts (mosquitto: persistence true) and the session expiry interval',
+  };
+}
+
+function noEchoFinding(summary: SoakSummary): SoakFinding | undefined {
+  const messages = summary.messages;
+  if (!(messages.sent > 0 && messages.received === 0)) return undefined;
+  return {
+    id: 'no-echo',
+    status: 'fail',
+    title: 'no message came back',
+    summary: `0 of ${messages.sent} messages received`,
+    explanation:
+      'every client published to its own topic and subscribed to it, yet nothing arrived: the broker refused the subscription or the publish (ACL), or drops messages',
+    hint: 'check the broker ACL for mqtt-doctor/soak/#, or run mqtt-doctor probe --method echo',
+  };
+}
+
+function flapsFinding(summary: SoakSummary): SoakFinding | undefined {
+  const conns = summary.connections;
+  if (conns.flaps <= 0) return undefined;
+  return {
+    id: 'flaps',
+    status: 'info',
+    title: 'short outages',
+    summary: `${conns.flaps} outages under ${formatDuration(conns.flapThresholdMs)}`,
+    explanation: `${conns.flaps} outages shorter than ${formatDuration(conns.flapThresholdMs)}: a dashboard would show these as "offline" although the client came straight back`,
+  };
 }

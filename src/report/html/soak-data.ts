@@ -8,7 +8,7 @@ import { CAUSE_INFO, type DisconnectCause } from '../../analyze/soak/causes.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
 import type { LatencySummary, SoakSummary } from '../../analyze/soak/summary.js';
 import { MergeableHistogram } from '../../analyze/soak/histogram.js';
-import type { SoakData } from '../build-soak.js';
+import { settingPairs, type SoakData } from '../build-soak.js';
 import type { Report } from '../model.js';
 import type { FindingItem, PageHeader } from './page.js';
 import { fmtMs } from './svg.js';
@@ -133,126 +133,177 @@ export function soakHtmlInput(
 ): SoakHtmlInput {
   const maxLanes = opts.maxLanes ?? 50;
   const buckets = Math.max(10, opts.buckets ?? 600);
-  const d = report.data;
-  const s = d.summary;
-  const fromMs = s.startedMs;
-  const toMs = Math.max(s.atMs, fromMs + 1);
-  const lanes = new Map<number, LaneState_>();
-  const changes: Array<[number, number]> = [];
-  const reconnectTimes: number[] = [];
-  const reconnectMs: number[] = [];
-  const connectedMs: number[] = [];
-  const summaries: Array<Extract<SoakEvent, { type: 'checkpoint' | 'end' }>> = [];
-  let disconnects = 0;
-  let failures = 0;
-  const laneOf = (client: number, t: number): LaneState_ => {
-    let l = lanes.get(client);
-    if (!l) {
-      l = {
-        lane: { client, segments: [], marks: [], downtimeMs: 0, disconnects: 0 },
-        state: 'initial',
-        since: t,
-        connected: false,
-        everConnected: false,
-        failedBeforeFirst: false,
-      };
-      lanes.set(client, l);
-    }
-    return l;
-  };
-  const close = (l: LaneState_, t: number) => {
-    if (t > l.since || l.lane.segments.length === 0) l.lane.segments.push({ from: l.since, to: t, state: l.state });
-    // Time before the first connect is downtime only when attempts failed (as the text report counts it).
-    if (l.state !== 'up' && (l.state !== 'initial' || l.failedBeforeFirst))
-      l.lane.downtimeMs += Math.max(0, t - l.since);
-    l.since = t;
-  };
-  for (const ev of events) {
-    switch (ev.type) {
-      case 'client':
-        laneOf(ev.client, ev.t);
-        break;
-      case 'connect': {
-        const l = laneOf(ev.client, ev.t);
-        if (l.connected) break;
-        if (l.everConnected) {
-          reconnectTimes.push(ev.t);
-          reconnectMs.push(Math.max(0, ev.t - l.since));
-        }
-        close(l, ev.t);
-        l.state = 'up';
-        l.connected = true;
-        l.everConnected = true;
-        changes.push([ev.t, 1]);
-        break;
-      }
-      case 'connect-failed': {
-        const l = laneOf(ev.client, ev.t);
-        failures += 1;
-        l.lane.marks.push({ t: ev.t, kind: 'failed', cause: ev.cause, detail: ev.detail });
-        if (!l.everConnected && l.state === 'initial') {
-          close(l, ev.t);
-          l.failedBeforeFirst = true;
-          l.state = ev.cause;
-        }
-        break;
-      }
-      case 'disconnect': {
-        const l = laneOf(ev.client, ev.t);
-        if (!l.connected) break;
-        disconnects += 1;
-        l.lane.disconnects += 1;
-        l.lane.marks.push({ t: ev.t, kind: 'disconnect', cause: ev.cause, detail: ev.detail });
-        connectedMs.push(Math.max(0, ev.t - l.since));
-        close(l, ev.t);
-        l.state = ev.cause;
-        l.connected = false;
-        changes.push([ev.t, -1]);
-        break;
-      }
-      case 'checkpoint':
-      case 'end':
-        summaries.push(ev);
-        break;
-      case 'start':
-        break;
-    }
-  }
-  for (const l of lanes.values()) close(l, toMs);
-  const all = [...lanes.values()].map((l) => l.lane);
-  const shown =
-    all.length <= maxLanes
-      ? all.sort((a, b) => a.client - b.client)
-      : all
-          .sort((a, b) => b.downtimeMs - a.downtimeMs || b.disconnects - a.disconnects || a.client - b.client)
-          .slice(0, maxLanes);
+  const data = report.data;
+  const summary = data.summary;
+  const fromMs = summary.startedMs;
+  const toMs = Math.max(summary.atMs, fromMs + 1);
+  const replay = replayTimelines(events, toMs);
+  const all = [...replay.lanes.values()].map((state) => state.lane);
   return {
     header: soakHeader(report),
     generator: `${report.tool.name} ${report.tool.version} (${report.command})`,
     fromMs,
     toMs,
-    clients: s.clients,
-    lanes: shown,
+    clients: summary.clients,
+    lanes: shownLanes(all, maxLanes),
     laneCount: all.length,
-    connected: connectedBuckets(changes, fromMs, toMs, buckets),
-    ...lowestAfterAll(changes, s.clients),
-    reconnects: countBuckets(reconnectTimes, fromMs, toMs, buckets),
-    disconnects,
-    connectFailures: failures,
-    latency: latencyWindows(summaries, fromMs, buckets, opts.windowLatency ?? checkpointWindowLatency),
-    messages: d.info.ratePerS > 0 ? messageWindows(summaries, fromMs, buckets) : null,
-    byCause: (Object.entries(s.connections.byCause) as Array<[DisconnectCause, number]>)
+    connected: connectedBuckets(replay.changes, fromMs, toMs, buckets),
+    ...lowestAfterAll(replay.changes, summary.clients),
+    reconnects: countBuckets(replay.reconnectTimes, fromMs, toMs, buckets),
+    disconnects: replay.disconnects,
+    connectFailures: replay.failures,
+    latency: latencyWindows(replay.summaries, fromMs, buckets, opts.windowLatency ?? checkpointWindowLatency),
+    messages: data.info.ratePerS > 0 ? messageWindows(replay.summaries, fromMs, buckets) : null,
+    byCause: (Object.entries(summary.connections.byCause) as Array<[DisconnectCause, number]>)
       .map(([cause, count]) => ({ cause, title: CAUSE_INFO[cause].title, count }))
       .sort((a, b) => b.count - a.count),
-    reconnectMs,
-    connectedMs,
-    findings: report.checks
-      .filter(
-        (c) =>
-          c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail',
-      )
-      .map((c) => ({ status: c.status, title: c.title, summary: c.summary, explanation: c.explanation, hint: c.hint })),
+    reconnectMs: replay.reconnectMs,
+    connectedMs: replay.connectedMs,
+    findings: pageFindings(report.checks),
   };
+}
+
+/** The run replayed event by event: one lane per client, the connected count's changes, the figures they give. */
+interface TimelineReplay {
+  lanes: Map<number, LaneState_>;
+  /** [time, +1 | −1] for every connect and disconnect. */
+  changes: Array<[number, number]>;
+  reconnectTimes: number[];
+  reconnectMs: number[];
+  connectedMs: number[];
+  summaries: Array<Extract<SoakEvent, { type: 'checkpoint' | 'end' }>>;
+  disconnects: number;
+  failures: number;
+}
+
+function replayTimelines(events: readonly SoakEvent[], toMs: number): TimelineReplay {
+  const replay: TimelineReplay = {
+    lanes: new Map(),
+    changes: [],
+    reconnectTimes: [],
+    reconnectMs: [],
+    connectedMs: [],
+    summaries: [],
+    disconnects: 0,
+    failures: 0,
+  };
+  for (const ev of events) {
+    switch (ev.type) {
+      case 'client':
+        laneOf(replay, ev.client, ev.t);
+        break;
+      case 'connect':
+        onConnect(replay, ev);
+        break;
+      case 'connect-failed':
+        onConnectFailed(replay, ev);
+        break;
+      case 'disconnect':
+        onDisconnect(replay, ev);
+        break;
+      case 'checkpoint':
+      case 'end':
+        replay.summaries.push(ev);
+        break;
+      case 'start':
+        break;
+    }
+  }
+  for (const state of replay.lanes.values()) closeSegment(state, toMs);
+  return replay;
+}
+
+/** The client's lane, opened at its first event. */
+function laneOf(replay: TimelineReplay, client: number, atMs: number): LaneState_ {
+  let state = replay.lanes.get(client);
+  if (!state) {
+    state = {
+      lane: { client, segments: [], marks: [], downtimeMs: 0, disconnects: 0 },
+      state: 'initial',
+      since: atMs,
+      connected: false,
+      everConnected: false,
+      failedBeforeFirst: false,
+    };
+    replay.lanes.set(client, state);
+  }
+  return state;
+}
+
+/** Ends the lane's current segment at `atMs`, adding its length to the downtime when the client was down. */
+function closeSegment(state: LaneState_, atMs: number): void {
+  if (atMs > state.since || state.lane.segments.length === 0)
+    state.lane.segments.push({ from: state.since, to: atMs, state: state.state });
+  // Time before the first connect is downtime only when attempts failed (as the text report counts it).
+  if (state.state !== 'up' && (state.state !== 'initial' || state.failedBeforeFirst))
+    state.lane.downtimeMs += Math.max(0, atMs - state.since);
+  state.since = atMs;
+}
+
+function onConnect(replay: TimelineReplay, ev: Extract<SoakEvent, { type: 'connect' }>): void {
+  const state = laneOf(replay, ev.client, ev.t);
+  if (state.connected) return;
+  if (state.everConnected) {
+    replay.reconnectTimes.push(ev.t);
+    replay.reconnectMs.push(Math.max(0, ev.t - state.since));
+  }
+  closeSegment(state, ev.t);
+  state.state = 'up';
+  state.connected = true;
+  state.everConnected = true;
+  replay.changes.push([ev.t, 1]);
+}
+
+function onConnectFailed(replay: TimelineReplay, ev: Extract<SoakEvent, { type: 'connect-failed' }>): void {
+  const state = laneOf(replay, ev.client, ev.t);
+  replay.failures += 1;
+  state.lane.marks.push({ t: ev.t, kind: 'failed', cause: ev.cause, detail: ev.detail });
+  if (!state.everConnected && state.state === 'initial') {
+    closeSegment(state, ev.t);
+    state.failedBeforeFirst = true;
+    state.state = ev.cause;
+  }
+}
+
+function onDisconnect(replay: TimelineReplay, ev: Extract<SoakEvent, { type: 'disconnect' }>): void {
+  const state = laneOf(replay, ev.client, ev.t);
+  if (!state.connected) return;
+  replay.disconnects += 1;
+  state.lane.disconnects += 1;
+  state.lane.marks.push({ t: ev.t, kind: 'disconnect', cause: ev.cause, detail: ev.detail });
+  replay.connectedMs.push(Math.max(0, ev.t - state.since));
+  closeSegment(state, ev.t);
+  state.state = ev.cause;
+  state.connected = false;
+  replay.changes.push([ev.t, -1]);
+}
+
+/** Every lane when they fit; otherwise the ones with the most downtime, then the most disconnects. */
+function shownLanes(all: Lane[], maxLanes: number): Lane[] {
+  return all.length <= maxLanes
+    ? all.sort((a, b) => a.client - b.client)
+    : all
+        .sort((a, b) => b.downtimeMs - a.downtimeMs || b.disconnects - a.disconnects || a.client - b.client)
+        .slice(0, maxLanes);
+}
+
+/** The checks worth a place on the page: findings, thresholds, and anything that warned or failed. */
+function pageFindings(checks: Report<SoakData>['checks']): FindingItem[] {
+  return checks
+    .filter(
+      (check) =>
+        check.id.startsWith('finding.') ||
+        check.id.startsWith('threshold.') ||
+        check.status === 'warn' ||
+        check.status === 'fail',
+    )
+    .map((check) => ({
+      status: check.status,
+      title: check.title,
+      summary: check.summary,
+      explanation: check.explanation,
+      hint: check.hint,
+    }));
 }
 
 function soakHeader(report: Report<SoakData>): PageHeader {
@@ -272,16 +323,7 @@ function soakHeader(report: Report<SoakData>): PageHeader {
           : (report.target?.url ?? info.target),
       ],
       ['clients', String(s.clients)],
-      [
-        'traffic',
-        info.ratePerS > 0
-          ? `${info.ratePerS}/s per client, QoS ${info.qos}, ${info.payloadBytes} B`
-          : 'idle (connections only)',
-      ],
-      [
-        'session',
-        `MQTT ${info.mqttVersion === 5 ? '5' : '3.1.1'}, ${info.clean ? 'clean' : 'kept (--no-clean)'}, keepalive ${info.keepaliveS} s`,
-      ],
+      ...settingPairs(info),
       ['reconnect policy', info.reconnect],
       ['checkpoint every', fmtMs(info.checkpointMs)],
       ['ended', report.data.end],
