@@ -90,7 +90,7 @@ export interface SoakFinding {
 
 /**
  * Patterns worth a sentence. Repeated keepalive timeouts or resets after similar connected times are the
- * signature of a NAT/firewall idle timeout shorter than the keepalive (reference C1/C2: AWS NAT 350 s,
+ * signature of a NAT/firewall idle timeout shorter than the keepalive (kb/middleboxes.ts, with the vendor pages: AWS NAT 350 s,
  * Azure LB 4 min, cellular NATs minutes): the fix is a shorter keepalive, which keepalive-tune measures.
  */
 export interface FindingContext {
