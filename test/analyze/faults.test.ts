@@ -219,26 +219,25 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       }),
     );
     const back: RawClient[] = [];
-    // Each client: a fixed 300 ms reconnect delay, no jitter (the lockstep a fixed policy causes).
-    const reconnect = async (id: string): Promise<void> => {
-      for (let i = 0; i < 15; i++) {
-        await sleep(300);
-        const c = await RawClient.open(m.port).catch(() => undefined);
-        if (c) {
-          await c.connect(id, 30);
-          back.push(c);
-          return;
-        }
-      }
-    };
-    const loops = clients.map(async (c, i) => {
-      await c.closed(5000);
-      await reconnect(ids[i]!);
-    });
     await m.kill();
-    await sleep(700);
-    await m.start();
-    await Promise.all(loops);
+    await Promise.all(clients.map((c) => c.closed(5000)));
+    // A fixed 300 ms reconnect delay with no jitter, the same for every client: each round all three try at
+    // once (the lockstep a fixed policy causes). The broker stays down for two rounds (refused SYNs) and is
+    // started before the third, so every client comes back in the same round: the ground truth is exact, not
+    // a race between the broker's start and a client's retry.
+    const pending = [...ids];
+    for (let round = 0; round < 15 && pending.length > 0; round++) {
+      if (round === 2) await m.start();
+      await sleep(300);
+      const opened = await Promise.all(pending.map(() => RawClient.open(m.port).catch(() => undefined)));
+      const now = [...pending];
+      for (const [i, c] of opened.entries()) {
+        if (!c) continue;
+        await c.connect(now[i]!, 30);
+        back.push(c);
+        pending.splice(pending.indexOf(now[i]!), 1);
+      }
+    }
     for (const c of back) {
       c.send({ cmd: 'disconnect' });
       c.end();
