@@ -4,7 +4,6 @@
  * the test observed; tshark reads the same files and must agree on packet and MQTT message counts.
  */
 import { connect as tlsConnect } from 'node:tls';
-import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import mqtt from 'mqtt';
@@ -21,19 +20,13 @@ import {
   SKIP_REASON,
   sleep,
   startTcpdump,
-  tempDir,
+  captureFolder,
   tsharkCountsAsync,
   warmMqttPacket,
   type AnalyzeJson,
 } from './record.js';
 
-const dir = tempDir();
-let n = 0;
-const file = (name: string): string => join(dir, `${++n}-${name}.pcap`);
-
-afterAll(() => {
-  if (!process.env['KEEP_CAPTURES']) rmSync(dir, { recursive: true, force: true });
-});
+const file = captureFolder();
 
 if (!HAS_TCPDUMP) console.warn(`test/analyze/faults.test.ts skipped: ${SKIP_REASON}`);
 

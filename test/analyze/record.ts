@@ -4,7 +4,8 @@
  * timestamp, so analyze's figures can be checked against what the test actually did.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,19 @@ export const SKIP_REASON = HAS_TCPDUMP
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'mqd-analyze-'));
+}
+
+/**
+ * A file's capture folder: `file(name)` names the next numbered capture in it; the folder is removed after the
+ * file's tests unless KEEP_CAPTURES is set (to open the captures in Wireshark).
+ */
+export function captureFolder(): (name: string) => string {
+  const dir = tempDir();
+  let n = 0;
+  afterAll(() => {
+    if (!process.env['KEEP_CAPTURES']) rmSync(dir, { recursive: true, force: true });
+  });
+  return (name) => join(dir, `${++n}-${name}.pcap`);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

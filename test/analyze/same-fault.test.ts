@@ -5,8 +5,6 @@
  * and both must name the fault injected, in the one vocabulary (analyze/close-cause.ts; soak's names through
  * soakCauseOf).
  */
-import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { startImpairProxy } from '../../src/lab/impair/proxy.js';
 import { noFaults } from '../../src/config/impair.js';
@@ -21,18 +19,12 @@ import {
   onPort,
   SKIP_REASON,
   startTcpdump,
-  tempDir,
+  captureFolder,
   warmMqttPacket,
   type AnalyzedConnection,
 } from './record.js';
 
-const dir = tempDir();
-let n = 0;
-const file = (name: string): string => join(dir, `${++n}-${name}.pcap`);
-
-afterAll(() => {
-  if (!process.env['KEEP_CAPTURES']) rmSync(dir, { recursive: true, force: true });
-});
+const file = captureFolder();
 
 if (!HAS_TCPDUMP) console.warn(`test/analyze/same-fault.test.ts skipped: ${SKIP_REASON}`);
 

@@ -171,3 +171,29 @@ function run(cmd: string, args: string[]): Promise<void> {
     c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited ${code}`))));
   });
 }
+
+/**
+ * One mosquitto per test, for files whose tests run concurrently: `start` starts one with `defaults` (plus the
+ * test's own options) and remembers it; call `stopAll` in the file's afterAll.
+ */
+export function mosquittoPool(defaults: MosquittoOptions = {}): {
+  start(opts?: MosquittoOptions): Promise<Mosquitto>;
+  stopAll(): Promise<void>;
+} {
+  const started: Mosquitto[] = [];
+  return {
+    async start(opts = {}) {
+      const m = await startMosquitto({ ...defaults, ...opts });
+      started.push(m);
+      return m;
+    },
+    async stopAll() {
+      await Promise.all(
+        started.splice(0).map(async (m) => {
+          await m.stop();
+          cleanup(m);
+        }),
+      );
+    },
+  };
+}

@@ -6,25 +6,13 @@
  * waiting out outages, and every figure is checked against that test's own broker's down/up instants.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { startMosquitto, cleanup, type Mosquitto, type MosquittoOptions } from '../helpers/mosquitto.js';
+import { mosquittoPool, type Mosquitto, type MosquittoOptions } from '../helpers/mosquitto.js';
 import { replaySoak } from '../../src/analyze/soak/events.js';
 import { soakAgainst, sleep, tempDir, until } from './helpers.js';
 
-const brokers: Mosquitto[] = [];
-afterAll(async () => {
-  await Promise.all(
-    brokers.map(async (b) => {
-      await b.stop();
-      cleanup(b);
-    }),
-  );
-});
-
-async function broker(opts: MosquittoOptions): Promise<Mosquitto> {
-  const b = await startMosquitto(opts);
-  brokers.push(b);
-  return b;
-}
+const brokers = mosquittoPool();
+afterAll(() => brokers.stopAll());
+const broker = (opts: MosquittoOptions): Promise<Mosquitto> => brokers.start(opts);
 
 const OUTAGE_MS = 1500;
 const UP_MS = 1200;

@@ -8,26 +8,15 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../helpers/cli.js';
-import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
+import { mosquittoPool, type Mosquitto } from '../helpers/mosquitto.js';
 import type { SoakData } from '../../src/report/build-soak.js';
 import type { Report } from '../../src/report/model.js';
 import { countType, linesOf, sleep, spawnCli, tempDir, until } from './helpers.js';
 
-const brokers: Mosquitto[] = [];
-afterAll(async () => {
-  await Promise.all(
-    brokers.map(async (b) => {
-      await b.stop();
-      cleanup(b);
-    }),
-  );
-});
-
-async function startBroker(): Promise<Mosquitto> {
-  const b = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-  brokers.push(b);
-  return b;
-}
+// Each test has its own broker (the tests run concurrently); set_tcp_nodelay as in the other soak files.
+const brokers = mosquittoPool({ globalConfig: ['set_tcp_nodelay true'] });
+afterAll(() => brokers.stopAll());
+const startBroker = (): Promise<Mosquitto> => brokers.start();
 
 describe.concurrent('soak CLI', () => {
   test('SIGTERM mid-run: final report printed, JSONL parses, report reproduces the counts', async () => {
