@@ -73,6 +73,14 @@ export interface ProbeResult {
    * connection, to tell the link's RTT from replies held back until the next request (Nagle/delayed ACK).
    */
   backToBack?: { samplesMs: number[]; lost: number };
+  /**
+   * Ping: how many answered PINGREQs had their reply arrive after a later PINGREQ had been sent, and how soon after
+   * it (ms). A broker holding each reply until the next request (Nagle meeting delayed ACKs) shows as nearly every
+   * reply trailing the next request by about one link RTT.
+   */
+  trailing?: { answered: number; gapsMs: number[] };
+  /** The longest our own process was late sending a scheduled probe (ms): a busy measuring machine. */
+  selfStallMs?: number;
 }
 
 /** After a transport-mismatch-looking failure: what the same port answered to another protocol. */

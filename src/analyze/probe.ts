@@ -182,7 +182,7 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
     });
   }
   const b2b = rtt.backToBack;
-  if (stats && b2b && stats.p50 - b2b.p50 > 1 && stats.p50 > 3 * b2b.p50) {
+  if (stats && b2b && stats.p50 - b2b.p50 > 1 && stats.p50 > 3 * b2b.p50 && repliesTrailRequests(r, b2b.p50, stats.p50)) {
     out.push({
       id: 'rtt-paced',
       severity: 'warn',
@@ -205,4 +205,20 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
     } as Finding);
   }
   return out;
+}
+
+/**
+ * The signature of replies held until the next request: most answered pings had their reply arrive just after a
+ * later request left, within about one link RTT (twice the back-to-back figure, plus 1 ms), and our own process was
+ * never held up long enough to explain the paced figure itself. A reply read late because our process stalled (a
+ * busy machine, GC) also lands after the next request, so a run with a stall of a quarter of the paced p50 or more
+ * proves nothing either way.
+ */
+function repliesTrailRequests(r: ProbeResult, linkRttMs: number, pacedP50Ms: number): boolean {
+  const t = r.trailing;
+  if (!t || t.answered === 0) return false;
+  if ((r.selfStallMs ?? 0) > pacedP50Ms / 4) return false;
+  const window = 2 * linkRttMs + 1;
+  const close = t.gapsMs.filter((gap) => gap <= window).length;
+  return close * 2 >= t.answered;
 }

@@ -4,7 +4,7 @@
  * whatever was learned before the failure (DNS answers, the certificate that failed) reaches the report.
  */
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
@@ -346,6 +346,10 @@ async function schedule(
     settleAll();
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
+  // How long our own process was held up (GC, a busy machine): a 1 ms libuv timer in C++, no JS runs for it. A
+  // reply read late because we were stalled is not the network's delay (see repliesTrailRequests).
+  const stalls = monitorEventLoopDelay({ resolution: 1 });
+  stalls.enable();
   try {
     let wait: Promise<void> = Promise.resolve();
     for (let seq = 1; seq <= opts.count; seq += 1) {
@@ -379,6 +383,8 @@ async function schedule(
     }
     if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
   } finally {
+    stalls.disable();
+    result.selfStallMs = stalls.count > 0 ? stalls.max / 1e6 : 0;
     wire.off('close', onClose);
     opts.signal.removeEventListener('abort', onAbort);
   }
@@ -425,6 +431,8 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   // session suspect (a flood answers our requests before the server has read them).
   const fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }> = [];
   let unsolicited = Math.max(0, wire.received.get('pingresp') ?? 0);
+  const trailing = { answered: 0, gapsMs: [] as number[] };
+  result.trailing = trailing;
   const onPacket = (p: Packet) => {
     if (!is.pingresp(p)) return;
     const t = wire.arrivedAt;
@@ -438,6 +446,9 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
     else {
       o.sample.rttMs = t - o.sentAt;
       o.settle();
+      trailing.answered += 1;
+      const newest = fifo[fifo.length - 1];
+      if (newest && newest.sentAt > o.sentAt) trailing.gapsMs.push(t - newest.sentAt);
     }
   };
   wire.on('packet', onPacket);
