@@ -20,6 +20,7 @@ import {
   SKIP_REASON,
   sleep,
   startTcpdump,
+  socketsGone,
   captureFolder,
   tsharkCountsAsync,
   warmMqttPacket,
@@ -328,6 +329,8 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       });
       await client.publishAsync('t/ws', 'hello', { qos: 1 });
       await client.endAsync();
+      // endAsync resolves before the WebSocket close handshake and the TCP close behind it are done.
+      await socketsGone([ws.wsPort!]);
       await rec.stop();
       const { code, json } = await analyze(f, ['--port', String(ws.wsPort)]);
       expect(code).toBe(0);

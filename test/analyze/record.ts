@@ -71,7 +71,9 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
   return {
     file,
     stop: async () => {
-      // Let the last packets reach the capture, then stop (SIGINT flushes the file).
+      // A close already under way (a FIN sent, its answer not yet) finishes on the wire first; then let the last
+      // packets reach the capture, and stop (SIGINT flushes the file).
+      await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
       await sleep(150);
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -80,6 +82,38 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
       if (process.env['DEBUG_TCPDUMP']) console.error(err);
     },
   };
+}
+
+const CLOSING_OR_OPEN = [
+  'established',
+  'syn-sent',
+  'syn-recv',
+  'fin-wait-1',
+  'fin-wait-2',
+  'close-wait',
+  'closing',
+  'last-ack',
+];
+
+/**
+ * Resolve once the kernel holds no TCP socket on these ports in any of `states` (ss(8) state names; by default every
+ * state of a connection not yet closed), or after `timeoutMs` (then the capture simply holds what happened). A client
+ * library's "ended" can come before its TCP close (a WebSocket close handshake still under way).
+ */
+export async function socketsGone(ports: number[], states = CLOSING_OR_OPEN, timeoutMs = 5000): Promise<void> {
+  const filter = `( ${ports.map((p) => `sport = :${p} or dport = :${p}`).join(' or ')} )`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = await new Promise<string>((resolve) =>
+      execFile(
+        'ss',
+        ['-Htan', 'state', states[0]!, ...states.slice(1).flatMap((st) => ['state', st]), filter],
+        (_e, out) => resolve(out ?? ''),
+      ),
+    );
+    if (listed.trim() === '' || Date.now() >= deadline) return;
+    await sleep(20);
+  }
 }
 
 /** A raw MQTT client: exact control of what is sent and when (no automatic pings). */
@@ -116,8 +150,11 @@ export class RawClient {
   }
 
   send(p: Packet): void {
-    this.socket.write(mqttPacket.generate(p, { protocolVersion: this.protocolVersion }));
+    const bytes = mqttPacket.generate(p, { protocolVersion: this.protocolVersion });
+    // Taken before the write: the packet is on the wire no earlier than this. A clock read after the write can be
+    // late by a whole time slice on a saturated machine (the write wakes the broker, which may run first).
     this.lastWriteMs = Date.now();
+    this.socket.write(bytes);
   }
 
   async connect(clientId: string, keepalive: number, extra: Record<string, unknown> = {}): Promise<Packet> {

@@ -36,10 +36,12 @@ const lostOf = (events: SoakEvent[]): Lost[] => events.filter((e): e is Lost => 
 
 /**
  * Each connection soak lost, with the recorded connection that ended nearest to it (soak hears of a close a little
- * after it is on the wire; the nearest end is the same connection, and no recorded one is used twice).
+ * after it is on the wire; the nearest end is the same connection, and no recorded one is used twice). Soak loses
+ * only sessions it had, so only recorded connections the broker accepted (CONNACK 0) are candidates: a retry that
+ * was refused or never answered ends near the same moment under load and is not one of them.
  */
 function pair(lost: Lost[], recorded: Recorded[]): Array<{ soak: Lost; wire: Recorded }> {
-  const free = recorded.filter((c) => c.how !== 'open');
+  const free = recorded.filter((c) => c.how !== 'open' && c.connack?.code === 0);
   return lost.map((l) => {
     let best = 0;
     for (let i = 1; i < free.length; i++)

@@ -20,7 +20,7 @@ afterAll(async () => {
 });
 
 interface Doc {
-  data: { rtt: { received: number; stats: { p50: number } }; impair?: { spec: string } };
+  data: { rtt: { received: number; stats: { p50: number; p90: number; min: number } }; impair?: { spec: string } };
   target: { url: string };
   verdict: { exitCode: number };
 }
@@ -53,7 +53,13 @@ test.each([10, 25])(
     const got = through.data.rtt.stats.p50;
     expect(got).toBeGreaterThanOrEqual(2 * L - 0.5);
     const ref = percentile(raw, 50);
-    const margin = 1 + 0.05 * 2 * L + (percentile(raw, 90) - percentile(raw, 10));
+    // Two runs, two samples of the machine's noise: the margin takes the wider spread of the two (p90 - p10 of the
+    // raw loop, p90 - min of the probe's). A constant added to every probe sample still fails it.
+    const spread = Math.max(
+      percentile(raw, 90) - percentile(raw, 10),
+      through.data.rtt.stats.p90 - through.data.rtt.stats.min,
+    );
+    const margin = 1 + 0.05 * 2 * L + spread;
     expect(Math.abs(got - ref), `probe p50 ${got.toFixed(2)} raw ${raw.map((x) => x.toFixed(2))}`).toBeLessThanOrEqual(
       margin,
     );

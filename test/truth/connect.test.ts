@@ -39,8 +39,6 @@ function lastHold(): number {
   return h.heldMs;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
 test.each([
   ['3.1.1', 4],
   ['5', 5],
@@ -71,10 +69,12 @@ test.each([
       rawTcp.push(raw.tcpMs);
     }
     // Before the fix the first CONNECT was encoded inside the window (mqtt-packet's 65,536-entry cache):
-    // 30–300 ms above the hold where the raw client reads 0.1–10 ms.
+    // 30–300 ms above the hold in EVERY fresh process, where the raw client reads 0.1–10 ms. A bias of every run
+    // shows in the fastest run; a saturated machine (stress-ng on both cores) only adds a wake-up delay to some
+    // runs of either client (5.6 ms median against the raw client's 1.1 ms worst, once), so the fastest is compared.
     const margin = 2 * Math.max(...rawExcess) + 3;
     expect(
-      median(doctorExcess),
+      Math.min(...doctorExcess),
       `mqtt-doctor ${doctorExcess.map((x) => x.toFixed(2))} vs raw ${rawExcess.map((x) => x.toFixed(2))}`,
     ).toBeLessThanOrEqual(margin);
     // TCP connect on loopback: the first connect in a process used to carry ~10 ms of Node's own set-up, in

@@ -15,7 +15,7 @@ function run(opts: { rttMs: number[]; gapsMs: number[]; selfStallMs: number; b2b
     method: 'ping',
     qos: 0,
     clientId: 'c',
-    mqttVersion: '3.1.1',
+    mqttVersion: 4,
     fellBackTo311: false,
     dial: {} as ProbeResult['dial'],
     samples: opts.rttMs.map((rttMs, i) => ({ seq: i + 1, rttMs })),
