@@ -23,7 +23,7 @@ export function withConnectionOptions<T>(y: Argv<T>): Argv<T & ConnectionArgs> {
     .option('mqtt-version', {
       alias: 'V',
       type: 'string',
-      choices: ['3.1.1', '5', '4'],
+      choices: ['3.1.1', '4', '5'],
       defaultDescription: '5 (3.1.1 with --embedded)',
       describe: 'MQTT protocol version (5 falls back to 3.1.1 when the broker refuses it, and says so)',
     })
