@@ -18,7 +18,7 @@ import {
   PACKET_WORDS,
   SPACE_LABEL,
 } from '../kb/numbering.js';
-import { emitterForClient, fingerprint, type Emitter } from '../kb/emitters.js';
+import { emitterForClient, fingerprint, wordingOwner, type Emitter } from '../kb/emitters.js';
 
 export interface ExplainOptions {
   client?: ClientId;
@@ -340,13 +340,13 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
   liftWrappedReasons(reading.found);
   const textual = [...reading.found.values()];
   const ambiguous = opts.numbers !== false ? addNumbers(reading, textual) : false;
-  const candidates = [...reading.found.values()].sort(
-    (a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id),
-  );
   // The target fills HOST/PORT of a confirm command; log mode (suggest: false) shows none per line.
   const target = opts.suggest === false ? undefined : findTarget(text);
   // Log mode keeps only the best candidate of a line: it asks for no emitter it did not need for the ranking.
   const emitter = opts.suggest === false && !reading.emitterWasRead() ? undefined : reading.emitterOf();
+  const candidates = [...reading.found.values()]
+    .sort((a, b) => b.score - a.score || a.entry.id.localeCompare(b.entry.id))
+    .map((c) => (opts.suggest === false ? c : sayWhoseWords(c, emitter)));
   return {
     input: text,
     ...(trimmed.length > text.length ? { truncatedFrom: trimmed.length } : {}),
@@ -366,6 +366,17 @@ export function explainText(input: string, opts: ExplainOptions = {}): Explanati
       : {}),
     ...(target ? { target } : {}),
   };
+}
+
+/**
+ * Words one library prints ("Connection lost" is Paho Java's 32109) matched in a line whose writer its shape does not
+ * show: the causes hold for any software that says so, but the reading must not claim the line came from that
+ * library. Lines whose writer was read (or named with --client) keep the plain reading.
+ */
+function sayWhoseWords(c: Candidate, emitter: ReadEmitter | undefined): Candidate {
+  if (c.via !== 'pattern' || emitter) return c;
+  const owner = wordingOwner(c.entry.id);
+  return owner ? { ...c, reading: `message text, in ${owner.title}'s words (the line does not show its writer)` } : c;
 }
 
 /** One input being read: its text, the options, the candidates found so far and the ranking boosts. */

@@ -545,3 +545,21 @@ export function fingerprint(text: string): Fingerprint | undefined {
 export function emitterForClient(client: ClientId): Emitter | undefined {
   return EMITTERS.find((e) => e.client === client);
 }
+
+/**
+ * Catalogue prefixes of shared numberings and wordings (the operating system's errno, the MQTT specifications'
+ * codes, a language runtime's exceptions): many programs print these words, so they name no one library.
+ */
+const SHARED_PREFIXES = new Set(['errno.', 'connack311.', 'mqtt5.', 'python.', 'java.', 'go.', 'node.', 'tls.']);
+
+/**
+ * The software whose own wording a catalogue row is (the first emitter that lists the row's prefix first), or
+ * undefined for rows of shared numberings and wordings.
+ */
+export function wordingOwner(entryId: string): Emitter | undefined {
+  for (const e of EMITTERS) {
+    const own = e.entryPrefixes[0];
+    if (own !== undefined && !SHARED_PREFIXES.has(own) && entryId.startsWith(own)) return e;
+  }
+  return undefined;
+}

@@ -86,3 +86,29 @@ describe('log timestamps in the common layouts', () => {
     ['E (12345) MQTT_CLIENT: x', 12345],
   ] as const)('%s', (line, ms) => expect(parseTimestampMs(line)).toBe(ms));
 });
+
+describe("one library's words in a line that does not show its writer", () => {
+  // Words that several programs print, matched to the catalogue row of the library whose text they are: the row's
+  // causes apply, but the reading may not claim that library wrote the line unless the line's shape (or --client)
+  // says so.
+  test.each([
+    ['2026-11-30T10:00:01Z WARN [mqtt] connection lost: EOF', 'Paho Java'],
+    ['worker 3: Connection lost', 'Paho Java'],
+  ])("%s: read as that library's words, not as its line", (line, library) => {
+    const [best] = explainText(line).candidates;
+    expect(best?.reading).toMatch(new RegExp(`in .*${library}'s words \\(the line does not show its writer\\)`));
+    expect(explainText(line, { client: 'paho-java' }).candidates[0]?.reading).toBe('message text');
+  });
+
+  test('a line whose shape names its writer keeps the plain reading', () => {
+    const line = 'MqttException (0) - java.io.EOFException; Connection lost (32109)';
+    const ex = explainText(line);
+    expect(ex.emitter?.id).toBeDefined();
+    for (const c of ex.candidates.filter((x) => x.via === 'pattern')) expect(c.reading).not.toMatch(/words/);
+  });
+
+  test('shared wordings (the operating system, the MQTT specification) name no library', () => {
+    const ex = explainText('write failed: Connection refused');
+    for (const c of ex.candidates.filter((x) => x.via === 'pattern')) expect(c.reading).not.toMatch(/words/);
+  });
+});
