@@ -187,7 +187,7 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
     b2b &&
     stats.p50 - b2b.p50 > 1 &&
     stats.p50 > 3 * b2b.p50 &&
-    repliesTrailRequests(r, b2b.p50, stats.p50)
+    repliesTrailRequests(r, b2b.p50)
   ) {
     out.push({
       id: 'rtt-paced',
@@ -215,16 +215,14 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
 
 /**
  * The signature of replies held until the next request: most answered pings had their reply arrive just after a
- * later request left, within about one link RTT (twice the back-to-back figure, plus 1 ms), and our own process was
- * never held up long enough to explain the paced figure itself. A reply read late because our process stalled (a
- * busy machine, GC) also lands after the next request, so a run with a stall of a quarter of the paced p50 or more
- * proves nothing either way.
+ * later request left on time, within about one link RTT (twice the back-to-back figure, plus 1 ms). A reply read
+ * late because our own process was held up (a busy machine, GC) also lands just after the next request, but that
+ * request left late by about the stall, so it does not count (a timer fires up to ~1 ms late on an idle machine).
  */
-function repliesTrailRequests(r: ProbeResult, linkRttMs: number, pacedP50Ms: number): boolean {
+function repliesTrailRequests(r: ProbeResult, linkRttMs: number): boolean {
   const t = r.trailing;
   if (!t || t.answered === 0) return false;
-  if ((r.selfStallMs ?? 0) > pacedP50Ms / 4) return false;
   const window = 2 * linkRttMs + 1;
-  const close = t.gapsMs.filter((gap) => gap <= window).length;
+  const close = t.after.filter((a) => a.gapMs <= window && a.sendLateMs <= window + 1).length;
   return close * 2 >= t.answered;
 }

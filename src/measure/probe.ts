@@ -4,7 +4,7 @@
  * whatever was learned before the failure (DNS answers, the certificate that failed) reaches the report.
  */
 import { randomBytes } from 'node:crypto';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type mqttPacket from 'mqtt-packet';
 import type { Packet } from 'mqtt-packet';
 import type { ConnectionConfig, MqttVersion } from '../config/connection.js';
@@ -299,6 +299,8 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
 interface Pending {
   seq: number;
   sentAt: number;
+  /** How late against its slot in the schedule it left (ms): our own process was held up by about as much. */
+  sendLateMs: number;
   timedOut: boolean;
   settle: () => void;
   timer: NodeJS.Timeout;
@@ -346,10 +348,6 @@ async function schedule(
     settleAll();
   };
   opts.signal.addEventListener('abort', onAbort, { once: true });
-  // How long our own process was held up (GC, a busy machine): a 1 ms libuv timer in C++, no JS runs for it. A
-  // reply read late because we were stalled is not the network's delay (see repliesTrailRequests).
-  const stalls = monitorEventLoopDelay({ resolution: 1 });
-  stalls.enable();
   try {
     let wait: Promise<void> = Promise.resolve();
     for (let seq = 1; seq <= opts.count; seq += 1) {
@@ -359,8 +357,8 @@ async function schedule(
       // When our own process stalled past half an interval, start the schedule again from now instead of
       // sending the missed probes back to back: a burst of requests is what traps a Nagle broker into holding
       // each reply until the next request (see pingLoop).
-      if (seq > 1 && now() - (start + (seq - 1) * opts.intervalMs) > opts.intervalMs / 2)
-        start = now() - (seq - 1) * opts.intervalMs;
+      const due = start + (seq - 1) * opts.intervalMs;
+      if (seq > 1 && now() - due > opts.intervalMs / 2) start = now() - (seq - 1) * opts.intervalMs;
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
       const { pending, fire } = prepare(seq, sample);
@@ -376,6 +374,7 @@ async function schedule(
       wait = seq < opts.count ? sleep(start + seq * opts.intervalMs - now(), opts.signal) : Promise.resolve();
       try {
         pending.sentAt = fire();
+        pending.sendLateMs = Math.max(0, pending.sentAt - due);
       } catch {
         pending.settle();
         break;
@@ -383,8 +382,6 @@ async function schedule(
     }
     if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
   } finally {
-    stalls.disable();
-    result.selfStallMs = stalls.count > 0 ? stalls.max / 1e6 : 0;
     wire.off('close', onClose);
     opts.signal.removeEventListener('abort', onAbort);
   }
@@ -395,6 +392,7 @@ function makePending(opts: ProbeOptions, seq: number, sample: ProbeSample): Pend
   const p: Pending = {
     seq,
     sentAt: now(),
+    sendLateMs: 0,
     timedOut: false,
     sample,
     settle: () => {
@@ -431,7 +429,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   // session suspect (a flood answers our requests before the server has read them).
   const fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }> = [];
   let unsolicited = Math.max(0, wire.received.get('pingresp') ?? 0);
-  const trailing = { answered: 0, gapsMs: [] as number[] };
+  const trailing: NonNullable<ProbeResult['trailing']> = { answered: 0, after: [] };
   result.trailing = trailing;
   const onPacket = (p: Packet) => {
     if (!is.pingresp(p)) return;
@@ -448,7 +446,8 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
       o.settle();
       trailing.answered += 1;
       const newest = fifo[fifo.length - 1];
-      if (newest && newest.sentAt > o.sentAt) trailing.gapsMs.push(t - newest.sentAt);
+      if (newest && !('reference' in newest) && newest.sentAt > o.sentAt)
+        trailing.after.push({ gapMs: t - newest.sentAt, sendLateMs: newest.sendLateMs });
     }
   };
   wire.on('packet', onPacket);
