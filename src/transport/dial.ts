@@ -87,9 +87,8 @@ function connectOnce(
   signal?: AbortSignal,
 ): Promise<{ socket: Socket; ms: number }> {
   return new Promise((resolvePromise, reject) => {
-    let socket: Socket | undefined;
     const timer = setTimeout(() => {
-      socket?.destroy();
+      socket.destroy();
       reject(
         Object.assign(new Error(`no answer from ${formatHostPort(address, port)} within ${Math.round(timeoutMs)} ms`), {
           code: 'ETIMEDOUT',
@@ -97,20 +96,21 @@ function connectOnce(
       );
     }, timeoutMs);
     const onAbort = () => {
-      socket?.destroy();
+      socket.destroy();
       reject(Object.assign(new Error('interrupted'), { code: 'ABORT_ERR' }));
     };
+    // Neither callback can run before the socket exists: a timer never fires synchronously, and addEventListener
+    // calls nothing (on a signal already aborted, the listener is simply never called).
     signal?.addEventListener('abort', onAbort, { once: true });
     const t0 = now();
-    socket = netConnect({ host: address, port, noDelay: true });
-    const connected = socket;
-    connected.once('connect', () => {
+    const socket = netConnect({ host: address, port, noDelay: true });
+    socket.once('connect', () => {
       const ms = now() - t0;
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
-      resolvePromise({ socket: connected, ms });
+      resolvePromise({ socket, ms });
     });
-    connected.once('error', (err) => {
+    socket.once('error', (err) => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       reject(err);
