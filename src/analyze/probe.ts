@@ -182,13 +182,7 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
     });
   }
   const b2b = rtt.backToBack;
-  if (
-    stats &&
-    b2b &&
-    stats.p50 - b2b.p50 > 1 &&
-    stats.p50 > 3 * b2b.p50 &&
-    repliesTrailRequests(r, b2b.p50)
-  ) {
+  if (stats && b2b && stats.p50 - b2b.p50 > 1 && stats.p50 > 3 * b2b.p50 && repliesTrailRequests(r, b2b.p50)) {
     out.push({
       id: 'rtt-paced',
       severity: 'warn',
