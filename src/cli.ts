@@ -68,19 +68,81 @@ function globalOptions(y: Argv): Argv<GlobalArgs> {
 
 /** Run the CLI; resolves when the command finished and process.exitCode is set. */
 export async function main(argv: string[], io: MainIO = process): Promise<number> {
-  // The completion module is read only when the first word names no command (it is then loaded with all of them).
+  if (await answerCompletion(argv, io)) return ExitCode.ok;
+  const interrupt = listenForInterrupt();
+  const run: RunState = {
+    out: undefined,
+    exitCode: ExitCode.ok,
+    stopEndsRun: false,
+    known: [...GLOBAL_OPTION_KEYS],
+    examples: [],
+    coerced: undefined,
+    urlDefault: undefined,
+  };
+  const setup: ParseSetup = { argv, io, run, config: readConfig(argv, io.env), signal: interrupt.signal };
+  const width = helpWidth(io);
+  const parser = rootParser(run, width);
+  for (const cmd of await loadCommands(argv)) registerCommand(parser, cmd, setup);
+
+  skipHelpCaching(parser);
+  try {
+    await parseAndShowHelp(parser, setup, width);
+  } catch (caught) {
+    const out = run.out ?? (await makeOutput(io, fallbackGlobals(argv)));
+    run.exitCode = reportError(parseFailure(caught, run), out, argv.includes('--verbose'));
+  } finally {
+    interrupt.release();
+  }
+  if (interrupt.signal.aborted && run.exitCode === ExitCode.ok && !run.stopEndsRun) run.exitCode = ExitCode.interrupted;
+  process.exitCode = run.exitCode;
+  return run.exitCode;
+}
+
+/** What one run learns as yargs goes: filled in by the builder and the handler of the command being parsed. */
+interface RunState {
+  out: Output | undefined;
+  exitCode: number;
+  /** Set by a command for which Ctrl-C is the normal end (CommandContext.stopEndsRun). */
+  stopEndsRun: boolean;
+  /** The parsed command's option names, for "did you mean". */
+  known: string[];
+  /** The parsed command's examples, printed by withExamples. */
+  examples: Array<[string, string]>;
+  /** The error our own coerce step raised, to tell it apart from yargs' rewrap of it. */
+  coerced: UsageError | undefined;
+  /** The URL that came from MQTT_DOCTOR_URL or the config file, not from the command line. */
+  urlDefault: unknown;
+}
+
+/** What every command's builder and handler read. */
+interface ParseSetup {
+  argv: string[];
+  io: MainIO;
+  run: RunState;
+  config: ReturnType<typeof readConfig>;
+  signal: AbortSignal;
+}
+
+/**
+ * The shell's Tab: answered (candidates, one per line, nothing else) when argv starts with the completion
+ * argument. The completion module is read only when the first word names no command (it is then loaded with all
+ * of them). Returns whether it answered.
+ */
+async function answerCompletion(argv: string[], io: MainIO): Promise<boolean> {
   const completion =
     argv[0] !== undefined && !isCommandName(argv[0]) ? await import('./commands/completion.js') : undefined;
-  if (completion && argv[0] === completion.COMPLETE_ARG) {
-    // Asked by the completion script on every Tab: candidates, one per line, nothing else.
-    io.stdout.write(
-      completion
-        .completeWords(argv.slice(1), completionSpecs(await loadCommands()), [...GLOBAL_OPTION_KEYS])
-        .map((c) => `${c}\n`)
-        .join(''),
-    );
-    return ExitCode.ok;
-  }
+  if (!completion || argv[0] !== completion.COMPLETE_ARG) return false;
+  io.stdout.write(
+    completion
+      .completeWords(argv.slice(1), completionSpecs(await loadCommands()), [...GLOBAL_OPTION_KEYS])
+      .map((candidate) => `${candidate}\n`)
+      .join(''),
+  );
+  return true;
+}
+
+/** The first Ctrl-C / SIGTERM aborts the signal (the command writes its report); a second one exits at once. */
+function listenForInterrupt(): { signal: AbortSignal; release: () => void } {
   const abort = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -93,42 +155,45 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-
-  let out: Output | undefined;
-  let exitCode: number = ExitCode.ok;
-  let stopEndsRun = false;
-  const makeOutput = (args: GlobalArgs): Promise<Output> => {
-    const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), {
-      color: args.color,
-      json: args.json,
-    });
-    const columns = (io.stdout as { columns?: number }).columns;
-    return createOutput({
-      ...term,
-      json: args.json,
-      verbose: args.verbose,
-      quiet: args.quiet,
-      stdout: io.stdout,
-      stderr: io.stderr,
-      ...(io.stdout.isTTY && columns ? { width: columns } : {}),
-    });
+  return {
+    signal: abort.signal,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
   };
+}
 
-  // Filled in by the builder of the command being parsed: its option names (for "did you mean") and examples.
-  let known: string[] = [...GLOBAL_OPTION_KEYS];
-  let examples: Array<[string, string]> = [];
-  let coerced: UsageError | undefined;
-  const config = readConfig(argv, io.env);
-  let urlDefault: unknown;
-  // `--help | less` has no stdout width: take the terminal's from stderr (or $COLUMNS) so examples still fit it.
-  const width = Math.min(
+function makeOutput(io: MainIO, args: GlobalArgs): Promise<Output> {
+  const term = detectTerminal(io.env, Boolean(io.stdout.isTTY), Boolean(io.stderr.isTTY), {
+    color: args.color,
+    json: args.json,
+  });
+  const columns = (io.stdout as { columns?: number }).columns;
+  return createOutput({
+    ...term,
+    json: args.json,
+    verbose: args.verbose,
+    quiet: args.quiet,
+    stdout: io.stdout,
+    stderr: io.stderr,
+    ...(io.stdout.isTTY && columns ? { width: columns } : {}),
+  });
+}
+
+/** `--help | less` has no stdout width: take the terminal's from stderr (or $COLUMNS) so examples still fit it. */
+function helpWidth(io: MainIO): number {
+  return Math.min(
     110,
     (io.stdout as { columns?: number }).columns ??
       (io.stderr as { columns?: number }).columns ??
       (Number(io.env.COLUMNS) || 100),
   );
+}
 
-  let parser = globalOptions(yargs())
+/** The program-wide parser: global options, usage, help, strictness and the one-line failure. */
+function rootParser(run: RunState, width: number): Argv<GlobalArgs> {
+  return globalOptions(yargs())
     .scriptName('mqtt-doctor')
     .usage('$0 <command> [options]\n\nWhy MQTT connections drop, how bad the link is, and what to set.')
     .version(VERSION)
@@ -141,79 +206,90 @@ export async function main(argv: string[], io: MainIO = process): Promise<number
     .epilog(EXIT_CODE_EPILOG)
     .fail((msg, err) => {
       if (err) throw err;
-      throw usageFromYargs(msg ?? 'invalid command line', known);
+      throw usageFromYargs(msg ?? 'invalid command line', run.known);
     });
+}
 
-  for (const cmd of await loadCommands(argv)) {
-    const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
-    const positionals = positionalNames(cmd.command);
-    parser = parser.command(
-      cmd.command,
-      cmd.describe,
-      (y) => {
-        examples = [];
-        // Examples are printed by printHelp, one copyable line each, not in yargs' wrapped two-column table.
-        const collecting = Object.assign(y, {
-          example: (command: string, description: string) => {
-            examples.push([command, description]);
-            return collecting;
-          },
-        });
-        const built = cmd.builder(collecting as Argv<GlobalArgs>);
-        known = tightenOptions(built, positionals, (e) => (coerced = e));
-        // Defaults from MQTT_DOCTOR_* and the config file: yargs ranks a config object below the command line.
-        const booleans = new Set((built as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean);
-        const defaults = config.ok ? defaultsFor(name, [...known, ...positionals], booleans, config.file, io.env) : {};
-        if (Object.keys(defaults).length) built.config(defaults);
-        urlDefault = defaults.url;
-        groupOptionsForHelp(built, name, positionals);
-        return built;
-      },
-      async (args) => {
-        out = await makeOutput(args as unknown as GlobalArgs);
-        if (!config.ok) throw config.error;
-        if (config.file) out.debug(`option defaults from ${config.file.path}`);
-        checkConflicts(argv);
-        // A typed --embedded beats a URL that only came from MQTT_DOCTOR_URL or the config file.
-        if (
-          args.embedded === true &&
-          args.url !== undefined &&
-          args.url === urlDefault &&
-          !argv.includes(String(args.url))
-        )
-          args.url = undefined;
-        checkLocalOptions(args, out);
-        const ctx: CommandContext = { out, env: io.env, signal: abort.signal, stdin: io.stdin };
-        exitCode = await cmd.run(args as never, ctx);
-        stopEndsRun = ctx.stopEndsRun === true;
-      },
-    );
-  }
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function registerCommand(parser: Argv<GlobalArgs>, cmd: DoctorCommand<any>, setup: ParseSetup): void {
+  const name = commandName(cmd.command);
+  const positionals = positionalNames(cmd.command);
+  parser.command(
+    cmd.command,
+    cmd.describe,
+    (y) => buildCommand(y, cmd, name, positionals, setup),
+    (args) => runCommand(args, cmd, setup),
+  );
+}
 
-  skipHelpCaching(parser);
-  try {
-    // With a callback, yargs hands --help / --version text back instead of printing it and exiting.
-    let shown = '';
-    await parser.parseAsync(argv, {}, (_err, _args, output) => {
-      shown = output;
-    });
-    if (shown) io.stdout.write(withExamples(shown, examples, width) + '\n');
-  } catch (caught) {
-    // yargs' own parse errors (and our coerce errors, rewrapped by yargs) arrive as YError.
-    const yargsError = caught instanceof Error && caught.name === 'YError';
-    const err = !yargsError
-      ? caught
-      : coerced?.message === caught.message
-        ? coerced
-        : usageFromYargs(caught.message, known);
-    exitCode = reportError(err, out ?? (await makeOutput(fallbackGlobals(argv))), argv.includes('--verbose'));
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
-  if (abort.signal.aborted && exitCode === ExitCode.ok && !stopEndsRun) exitCode = ExitCode.interrupted;
-  process.exitCode = exitCode;
-  return exitCode;
+/** The command's own options, tightened, with their defaults from the environment and the config file. */
+function buildCommand(
+  y: Argv<GlobalArgs>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cmd: DoctorCommand<any>,
+  name: string,
+  positionals: string[],
+  { run, config, io }: ParseSetup,
+): Argv<GlobalArgs> {
+  run.examples = [];
+  // Examples are printed by printHelp, one copyable line each, not in yargs' wrapped two-column table.
+  const collecting = Object.assign(y, {
+    example: (command: string, description: string) => {
+      run.examples.push([command, description]);
+      return collecting;
+    },
+  });
+  const built = cmd.builder(collecting as Argv<GlobalArgs>);
+  run.known = tightenOptions(built, positionals, (e) => (run.coerced = e));
+  // Defaults from MQTT_DOCTOR_* and the config file: yargs ranks a config object below the command line.
+  const booleans = new Set((built as unknown as { getOptions(): { boolean: string[] } }).getOptions().boolean);
+  const defaults = config.ok ? defaultsFor(name, [...run.known, ...positionals], booleans, config.file, io.env) : {};
+  if (Object.keys(defaults).length) built.config(defaults);
+  run.urlDefault = defaults.url;
+  groupOptionsForHelp(built, name, positionals);
+  return built;
+}
+
+/** Checks that need the parsed arguments, then the command itself; its exit code lands in the run state. */
+async function runCommand(
+  args: Record<string, unknown>,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  cmd: DoctorCommand<any>,
+  { argv, io, run, config, signal }: ParseSetup,
+): Promise<void> {
+  const out = await makeOutput(io, args as unknown as GlobalArgs);
+  run.out = out;
+  if (!config.ok) throw config.error;
+  if (config.file) out.debug(`option defaults from ${config.file.path}`);
+  checkConflicts(argv);
+  // A typed --embedded beats a URL that only came from MQTT_DOCTOR_URL or the config file.
+  if (
+    args.embedded === true &&
+    args.url !== undefined &&
+    args.url === run.urlDefault &&
+    !argv.includes(String(args.url))
+  )
+    args.url = undefined;
+  checkLocalOptions(args, out);
+  const ctx: CommandContext = { out, env: io.env, signal, stdin: io.stdin };
+  run.exitCode = await cmd.run(args as never, ctx);
+  run.stopEndsRun = ctx.stopEndsRun === true;
+}
+
+/** With a callback, yargs hands --help / --version text back instead of printing it and exiting. */
+async function parseAndShowHelp(parser: Argv<GlobalArgs>, { argv, io, run }: ParseSetup, width: number) {
+  let shown = '';
+  await parser.parseAsync(argv, {}, (_err, _args, output) => {
+    shown = output;
+  });
+  if (shown) io.stdout.write(withExamples(shown, run.examples, width) + '\n');
+}
+
+/** yargs' own parse errors (and our coerce errors, rewrapped by yargs) arrive as YError. */
+function parseFailure(caught: unknown, run: RunState): unknown {
+  const yargsError = caught instanceof Error && caught.name === 'YError';
+  if (!yargsError) return caught;
+  return run.coerced?.message === caught.message ? run.coerced : usageFromYargs(caught.message, run.known);
 }
 
 /**
@@ -293,7 +369,7 @@ function checkLocalOptions(args: Record<string, unknown>, out: Output): void {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 function completionSpecs(commands: ReadonlyArray<DoctorCommand<any>>): CompletionSpec[] {
   return commands.map((cmd) => {
-    const name = (Array.isArray(cmd.command) ? cmd.command[0] : cmd.command)?.split(' ')[0] ?? '';
+    const name = commandName(cmd.command);
     const positionals = positionalNames(cmd.command);
     const built = cmd.builder(yargs() as unknown as Argv<GlobalArgs>) as unknown as {
       getOptions(): {
@@ -316,6 +392,11 @@ function completionSpecs(commands: ReadonlyArray<DoctorCommand<any>>): Completio
     }
     return { name, options, takesUrl: positionals.includes('url') };
   });
+}
+
+/** `probe [url]` → 'probe'. */
+function commandName(command: string | string[]): string {
+  return (Array.isArray(command) ? command[0] : command)?.split(' ')[0] ?? '';
 }
 
 /** `probe [url]` → ['url']. */

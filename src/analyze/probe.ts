@@ -117,94 +117,127 @@ export interface Finding {
 
 /** Observations worth a line in the report; each is a fact about the broker or the path, with what to do. */
 export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: number): Finding[] {
-  const out: Finding[] = [];
-  if (r.fellBackTo311) {
-    out.push({
-      id: 'mqtt5-refused',
-      severity: 'info',
-      text: 'the broker does not accept MQTT 5; the probe used MQTT 3.1.1',
-      hint: 'clients must use protocolVersion 4 (3.1.1) with this broker',
-    });
-  }
-  const ska = r.connack?.properties.serverKeepAlive;
-  if (ska !== undefined && ska !== requestedKeepaliveS) {
-    // MQTT 5 §3.2.2.3.14: the client MUST use the Server Keep Alive instead of its own value.
-    out.push({
-      id: 'server-keepalive',
-      severity: 'warn',
-      text: `the broker overrode keepalive ${requestedKeepaliveS}s with Server Keep Alive ${ska}s`,
-      hint: `mqtt-doctor keepalive-tune <url> --verify-broker shows when the broker really cuts idle clients`,
-    });
-  }
-  const cert = r.dial.tls?.certificate;
-  if (cert && cert.daysToExpiry >= 0 && cert.daysToExpiry < 30) {
-    out.push({
-      id: 'cert-expiring',
-      severity: 'warn',
-      text: `the broker certificate expires in ${cert.daysToExpiry} days (${cert.validTo.slice(0, 10)})`,
-      hint: 'renew it before devices without a clock-tolerant TLS stack start failing',
-    });
-  }
-  if (r.dial.tls?.insecure) {
-    out.push({
-      id: 'tls-insecure',
-      severity: 'warn',
-      text: r.dial.tls.verified
-        ? 'TLS verification was turned off (--insecure), though the certificate would have passed'
-        : `TLS verification was turned off (--insecure); it would have failed: ${r.dial.tls.verifyError}`,
-    });
-  }
-  const ack = rtt.ack;
-  const stats = rtt.stats;
-  // Nagle + delayed ACK at the broker: a QoS 1/2 acknowledgement takes tens of ms on a path whose echo
-  // or ping is sub-millisecond. On stock mosquitto this is ~20-40 ms on loopback; set_tcp_nodelay true fixes it.
-  if (
-    r.method === 'echo' &&
+  return [
+    mqtt5Refused(r),
+    serverKeepalive(r, requestedKeepaliveS),
+    certExpiring(r),
+    tlsInsecure(r),
+    brokerNagle(r, rtt),
+    unsolicitedPingresp(rtt),
+    rttPaced(r, rtt),
+    addressFallback(r),
+  ].filter((finding): finding is Finding => finding !== undefined);
+}
+
+function mqtt5Refused(result: ProbeResult): Finding | undefined {
+  if (!result.fellBackTo311) return undefined;
+  return {
+    id: 'mqtt5-refused',
+    severity: 'info',
+    text: 'the broker does not accept MQTT 5; the probe used MQTT 3.1.1',
+    hint: 'clients must use protocolVersion 4 (3.1.1) with this broker',
+  };
+}
+
+function serverKeepalive(result: ProbeResult, requestedKeepaliveS: number): Finding | undefined {
+  const ska = result.connack?.properties.serverKeepAlive;
+  if (ska === undefined || ska === requestedKeepaliveS) return undefined;
+  // MQTT 5 §3.2.2.3.14: the client MUST use the Server Keep Alive instead of its own value.
+  return {
+    id: 'server-keepalive',
+    severity: 'warn',
+    text: `the broker overrode keepalive ${requestedKeepaliveS}s with Server Keep Alive ${ska}s`,
+    hint: `mqtt-doctor keepalive-tune <url> --verify-broker shows when the broker really cuts idle clients`,
+  };
+}
+
+function certExpiring(result: ProbeResult): Finding | undefined {
+  const cert = result.dial.tls?.certificate;
+  if (!(cert && cert.daysToExpiry >= 0 && cert.daysToExpiry < 30)) return undefined;
+  return {
+    id: 'cert-expiring',
+    severity: 'warn',
+    text: `the broker certificate expires in ${cert.daysToExpiry} days (${cert.validTo.slice(0, 10)})`,
+    hint: 'renew it before devices without a clock-tolerant TLS stack start failing',
+  };
+}
+
+function tlsInsecure(result: ProbeResult): Finding | undefined {
+  const tls = result.dial.tls;
+  if (!tls?.insecure) return undefined;
+  return {
+    id: 'tls-insecure',
+    severity: 'warn',
+    text: tls.verified
+      ? 'TLS verification was turned off (--insecure), though the certificate would have passed'
+      : `TLS verification was turned off (--insecure); it would have failed: ${tls.verifyError}`,
+  };
+}
+
+/**
+ * Nagle + delayed ACK at the broker: a QoS 1/2 acknowledgement takes tens of ms on a path whose echo or ping is
+ * sub-millisecond. On stock mosquitto this is ~20-40 ms on loopback; set_tcp_nodelay true fixes it.
+ */
+function brokerNagle(result: ProbeResult, rtt: RttSummary): Finding | undefined {
+  const { ack, stats } = rtt;
+  if (!(
+    result.method === 'echo' &&
     ack &&
     stats &&
     ack.p50 >= 15 &&
     ack.p50 > 10 * Math.max(stats.min, 0.05) &&
     stats.min < 5
-  ) {
-    out.push({
-      id: 'broker-nagle',
-      severity: 'warn',
-      text: `acknowledgements take ${ack.p50.toFixed(1)} ms while the fastest echo took ${stats.min.toFixed(2)} ms: the delay is the broker's (Nagle/delayed ACK), not the link's`,
-      hint: 'on mosquitto set `set_tcp_nodelay true`; compare with --method ping, which measures the link',
-    });
-  }
-  if (rtt.unsolicited > 0) {
-    out.push({
-      id: 'unsolicited-pingresp',
-      severity: 'fail',
-      text: `the server sent ${rtt.unsolicited} PINGRESP${rtt.unsolicited === 1 ? '' : 's'} that no PINGREQ asked for (a reply before its request, more replies than requests, or a flood): no round-trip time can be measured on this session`,
-      hint: 'MQTT 3.1.1 §3.12.4 / 5.0 §3.12.4: a server sends PINGRESP only in answer to PINGREQ; check what sits on this port (a proxy, a test double, a broken broker)',
-    });
-  }
-  const b2b = rtt.backToBack;
-  if (stats && b2b && stats.p50 - b2b.p50 > 1 && stats.p50 > 3 * b2b.p50 && repliesTrailRequests(r, b2b.p50)) {
-    out.push({
-      id: 'rtt-paced',
-      severity: 'warn',
-      text: `pings read p50 ${formatMs(stats.p50)} at this interval while ${b2b.count} back-to-back pings on the same connection read p50 ${formatMs(b2b.p50)}: replies wait for the next request (Nagle at the broker meeting delayed ACKs), so ${formatMs(stats.p50)} is the interval showing through, not the link's latency`,
-      hint: 'probe with -i 250ms or more, or turn Nagle off at the broker (mosquitto: set_tcp_nodelay true)',
-    });
-  }
-  const dns = r.dial.dns;
-  const tcp = r.dial.tcp;
-  if (tcp && tcp.attempts.length > 1) {
-    const failed = tcp.attempts.filter((a) => a.error).map((a) => `${a.address} (${a.error})`);
-    out.push({
-      id: 'address-fallback',
-      severity: 'info',
-      text: `connected to ${tcp.address} after ${failed.join(', ')} failed`,
-      hint:
-        dns && !dns.literal
-          ? 'clients that try only the first address will fail: listen on both families or connect by IP'
-          : undefined,
-    } as Finding);
-  }
-  return out;
+  ))
+    return undefined;
+  return {
+    id: 'broker-nagle',
+    severity: 'warn',
+    text: `acknowledgements take ${ack.p50.toFixed(1)} ms while the fastest echo took ${stats.min.toFixed(2)} ms: the delay is the broker's (Nagle/delayed ACK), not the link's`,
+    hint: 'on mosquitto set `set_tcp_nodelay true`; compare with --method ping, which measures the link',
+  };
+}
+
+function unsolicitedPingresp(rtt: RttSummary): Finding | undefined {
+  if (!(rtt.unsolicited > 0)) return undefined;
+  return {
+    id: 'unsolicited-pingresp',
+    severity: 'fail',
+    text: `the server sent ${rtt.unsolicited} PINGRESP${rtt.unsolicited === 1 ? '' : 's'} that no PINGREQ asked for (a reply before its request, more replies than requests, or a flood): no round-trip time can be measured on this session`,
+    hint: 'MQTT 3.1.1 §3.12.4 / 5.0 §3.12.4: a server sends PINGRESP only in answer to PINGREQ; check what sits on this port (a proxy, a test double, a broken broker)',
+  };
+}
+
+function rttPaced(result: ProbeResult, rtt: RttSummary): Finding | undefined {
+  const { stats, backToBack } = rtt;
+  if (!(
+    stats &&
+    backToBack &&
+    stats.p50 - backToBack.p50 > 1 &&
+    stats.p50 > 3 * backToBack.p50 &&
+    repliesTrailRequests(result, backToBack.p50)
+  ))
+    return undefined;
+  return {
+    id: 'rtt-paced',
+    severity: 'warn',
+    text: `pings read p50 ${formatMs(stats.p50)} at this interval while ${backToBack.count} back-to-back pings on the same connection read p50 ${formatMs(backToBack.p50)}: replies wait for the next request (Nagle at the broker meeting delayed ACKs), so ${formatMs(stats.p50)} is the interval showing through, not the link's latency`,
+    hint: 'probe with -i 250ms or more, or turn Nagle off at the broker (mosquitto: set_tcp_nodelay true)',
+  };
+}
+
+function addressFallback(result: ProbeResult): Finding | undefined {
+  const { dns, tcp } = result.dial;
+  if (!(tcp && tcp.attempts.length > 1)) return undefined;
+  const failed = tcp.attempts.filter((a) => a.error).map((a) => `${a.address} (${a.error})`);
+  return {
+    id: 'address-fallback',
+    severity: 'info',
+    text: `connected to ${tcp.address} after ${failed.join(', ')} failed`,
+    hint:
+      dns && !dns.literal
+        ? 'clients that try only the first address will fail: listen on both families or connect by IP'
+        : undefined,
+  } as Finding;
 }
 
 /**
@@ -213,8 +246,8 @@ export function findings(r: ProbeResult, rtt: RttSummary, requestedKeepaliveS: n
  * late because our own process was held up (a busy machine, GC) also lands just after the next request, but that
  * request left late by about the stall, so it does not count (a timer fires up to ~1 ms late on an idle machine).
  */
-function repliesTrailRequests(r: ProbeResult, linkRttMs: number): boolean {
-  const t = r.trailing;
+function repliesTrailRequests(result: ProbeResult, linkRttMs: number): boolean {
+  const t = result.trailing;
   if (!t || t.answered === 0) return false;
   const window = 2 * linkRttMs + 1;
   const close = t.after.filter((a) => a.gapMs <= window && a.sendLateMs <= window + 1).length;

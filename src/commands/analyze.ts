@@ -51,12 +51,7 @@ export const analyzeCommand = defineCommand({
       .example('tcpdump -i eth0 -w - port 1883 | $0 analyze -', 'Live: the summary comes on Ctrl-C'),
   run: async (args, ctx) => {
     const ports = parsePorts(args.port);
-    const limits = {
-      ...gateArg('max-abnormal-closes', args['max-abnormal-closes'], 'maxAbnormalCloses'),
-      ...gateArg('max-keepalive-cuts', args['max-keepalive-cuts'], 'maxKeepaliveCuts'),
-      ...gateArg('max-unanswered-pings', args['max-unanswered-pings'], 'maxUnansweredPings'),
-      ...gateArg('max-reconnects', args['max-reconnects'], 'maxReconnects'),
-    };
+    const limits = captureLimits(args);
     checkJunitPath(args.junit);
     const startedAt = new Date();
     const { CaptureAnalyzer } = await import('../analyze/capture/capture.js');
@@ -72,18 +67,11 @@ export const analyzeCommand = defineCommand({
         'e.g. tcpdump -w - port 1883 | mqtt-doctor analyze -',
       );
     const analyzer = new CaptureAnalyzer(ports ? { ports, sniff: false } : {});
-    let outcome;
-    try {
-      outcome = await readCapture(source, ctx.stdin, analyzer, ctx.signal, (n) =>
+    const outcome = await readAsUsage(source, () =>
+      readCapture(source, ctx.stdin, analyzer, ctx.signal, (n) =>
         ctx.out.progress(`read ${Math.round(n / 1048576)} MB`),
-      );
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') throw new UsageError(`no such file: ${source}`);
-      if (e.code === 'EACCES' || e.code === 'EISDIR' || /is not a file/.test(e.message))
-        throw new UsageError(`cannot read ${source}: ${e.message}`);
-      throw err;
-    }
+      ),
+    );
     if (outcome.empty) throw new UsageError(outcome.empty, 'give a pcap or pcapng file (tcpdump -w file.pcap)');
     if (outcome.formatError && analyzer.stats.records === 0) {
       throw new UsageError(
@@ -94,22 +82,10 @@ export const analyzeCommand = defineCommand({
     const reportOf = (result: ReturnType<typeof analyzer.finish>) => {
       const diagnosis = diagnose(result.connections);
       const shown = pickShown(result.connections, args['client-id'], args.address);
-      const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
-      const thresholds = checkCaptureThresholds(
-        result.connections
-          .filter((c) => !shown || shown.has(c.id))
-          .map((c) => ({ ...diagById.get(c.id)!, ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}), ping: c.ping })),
-        limits,
-      );
+      const thresholds = checkCaptureThresholds(gatedConnections(result.connections, diagnosis, shown), limits);
       return buildAnalyzeReport({
         source,
-        compressed: outcome.compressed,
-        interrupted: outcome.interrupted,
-        ...(outcome.formatError
-          ? { stoppedAt: outcome.formatError }
-          : outcome.stoppedAt
-            ? { stoppedAt: outcome.stoppedAt.message }
-            : {}),
+        ...outcomeFields(outcome),
         stats: result.stats,
         connections: result.connections,
         diagnosis,
@@ -133,6 +109,57 @@ export const analyzeCommand = defineCommand({
     return report.verdict.exitCode;
   },
 });
+
+type AnalyzeArgs = Parameters<typeof analyzeCommand.run>[0];
+type Connections = ReturnType<
+  InstanceType<typeof import('../analyze/capture/capture.js').CaptureAnalyzer>['finish']
+>['connections'];
+type Diagnosis = ReturnType<typeof import('../analyze/capture/diagnose.js').diagnose>;
+type Outcome = Awaited<ReturnType<typeof import('../measure/capture-source.js').readCapture>>;
+
+/** The --max-… gates, each a count. */
+function captureLimits(args: AnalyzeArgs) {
+  return {
+    ...gateArg('max-abnormal-closes', args['max-abnormal-closes'], 'maxAbnormalCloses'),
+    ...gateArg('max-keepalive-cuts', args['max-keepalive-cuts'], 'maxKeepaliveCuts'),
+    ...gateArg('max-unanswered-pings', args['max-unanswered-pings'], 'maxUnansweredPings'),
+    ...gateArg('max-reconnects', args['max-reconnects'], 'maxReconnects'),
+  };
+}
+
+/** A file that is missing, unreadable or a folder is the user's to fix (exit 2); anything else is ours. */
+async function readAsUsage(source: string, read: () => Promise<Outcome>): Promise<Outcome> {
+  try {
+    return await read();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new UsageError(`no such file: ${source}`);
+    if (e.code === 'EACCES' || e.code === 'EISDIR' || /is not a file/.test(e.message))
+      throw new UsageError(`cannot read ${source}: ${e.message}`);
+    throw err;
+  }
+}
+
+/** How the reading went: compressed, interrupted, and where it stopped when the capture broke off. */
+function outcomeFields(outcome: Outcome) {
+  return {
+    compressed: outcome.compressed,
+    interrupted: outcome.interrupted,
+    ...(outcome.formatError
+      ? { stoppedAt: outcome.formatError }
+      : outcome.stoppedAt
+        ? { stoppedAt: outcome.stoppedAt.message }
+        : {}),
+  };
+}
+
+/** The shown connections as the gates read them: each one's diagnosis, client id and pings. */
+function gatedConnections(connections: Connections, diagnosis: Diagnosis, shown: Set<number> | undefined) {
+  const diagById = new Map(diagnosis.connections.map((d) => [d.id, d]));
+  return connections
+    .filter((c) => !shown || shown.has(c.id))
+    .map((c) => ({ ...diagById.get(c.id)!, ...(c.mqtt ? { clientId: c.mqtt.clientId } : {}), ping: c.ping }));
+}
 
 /** A `--max-…` count: a whole number ≥ 0. */
 function gateArg<K extends string>(name: string, v: number | undefined, key: K): Partial<Record<K, number>> {

@@ -70,50 +70,18 @@ export const explainErrorCommand = defineCommand({
       import('../report/build-explain.js'),
     ]);
     const startedAt = new Date();
-    const client = args.client as ClientId | undefined;
-    const mqttVersion = args['mqtt-version'] === undefined ? undefined : args['mqtt-version'] === '5' ? 5 : 4;
-    const opts = { ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) };
+    const opts = explainOptions(args);
     const common = { version: VERSION, startedAt, ...opts };
-
-    // Words after `--` (text that starts with a dash, e.g. `-- -4078`) land in argv._ after the command name.
-    // (cli.ts hands run() yargs' argv, which carries `_`; GlobalArgs does not declare it.)
-    const afterDashes = ((args as { _?: unknown[] })._ ?? []).slice(1);
-    const words = [...(args.text ?? []), ...afterDashes].map(String);
+    const words = inputWords(args);
     if (args.file !== undefined && words.length > 0) throw new UsageError('give either text or --file, not both');
     const { batches, source } = await openInput(args.file, words, ctx);
 
     // Look at the first lines: binary input is refused; two timestamps or five lines make a log.
-    const head: string[] = [];
-    let batch: string[] = [];
-    let at = 0;
-    let done = false;
-    /** The next line, or undefined at the end (batches of lines, one per chunk read, taken apart here). */
-    const nextLine = async (): Promise<string | undefined> => {
-      while (at >= batch.length) {
-        const r = await batches.next();
-        if (r.done) return void (done = true);
-        batch = r.value;
-        at = 0;
-      }
-      return batch[at++];
-    };
-    let line = await nextLine();
-    while (line !== undefined && head.filter((l) => l.trim()).length < HEAD_LINES) {
-      head.push(line);
-      line = await nextLine();
-    }
-    // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
-    const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
-    if (firstLines.length > 0 && firstLines.filter((l) => looksBinary(l)).length * 2 > firstLines.length) {
-      throw new UsageError(
-        `${source} is binary, not text`,
-        'explain-error reads an error code, an error message or a text log',
-      );
-    }
-    const nonEmpty = head.filter((l) => l.trim());
-    if (nonEmpty.length === 0) throw new UsageError(`nothing to explain: ${source} is empty`);
+    const cursor = new LineCursor(batches);
+    const { head, line } = await readHead(cursor);
+    const nonEmpty = checkHead(head, source, looksBinary);
     const stamped = nonEmpty.filter((l) => parseTimestampMs(l) !== undefined).length;
-    const logMode = args.file !== undefined || stamped >= 2 || !done;
+    const logMode = args.file !== undefined || stamped >= 2 || !cursor.done;
 
     if (!logMode) {
       const ex = explainText(nonEmpty.join('\n'), opts);
@@ -124,17 +92,7 @@ export const explainErrorCommand = defineCommand({
     const reader = new LogReader(opts);
     for (const l of head) reader.add(l);
     if (line !== undefined) reader.add(line);
-    // The rest of the current batch, then a batch per chunk: the lines of a chunk are read synchronously (no
-    // promise per line), and the signal is looked at between chunks, where the event loop has run.
-    for (; at < batch.length; at++) reader.add(batch[at] ?? '');
-    let interrupted = ctx.signal.aborted;
-    while (!done && !interrupted) {
-      const r = await batches.next();
-      interrupted = ctx.signal.aborted;
-      if (r.done || interrupted) break;
-      for (const l of r.value) reader.add(l);
-    }
-    await batches.return(undefined);
+    const interrupted = await readRest(cursor, (l) => reader.add(l), ctx.signal);
     const report = buildExplainLogReport(
       reader.finish(),
       source,
@@ -145,6 +103,88 @@ export const explainErrorCommand = defineCommand({
     return report.verdict.exitCode;
   },
 });
+
+type ExplainArgs = Parameters<typeof explainErrorCommand.run>[0];
+
+/** --client and -V as the explainers read them. */
+function explainOptions(args: ExplainArgs) {
+  const client = args.client as ClientId | undefined;
+  const mqttVersion = args['mqtt-version'] === undefined ? undefined : args['mqtt-version'] === '5' ? 5 : 4;
+  return { ...(client ? { client } : {}), ...(mqttVersion ? { mqttVersion: mqttVersion as 4 | 5 } : {}) };
+}
+
+/**
+ * The text typed: the positional words, then the words after `--` (text that starts with a dash, e.g.
+ * `-- -4078`), which land in argv._ after the command name. (cli.ts hands run() yargs' argv, which carries `_`;
+ * GlobalArgs does not declare it.)
+ */
+function inputWords(args: ExplainArgs): string[] {
+  const afterDashes = ((args as { _?: unknown[] })._ ?? []).slice(1);
+  return [...(args.text ?? []), ...afterDashes].map(String);
+}
+
+/** Lines one at a time over batches of lines (one batch per chunk read), and the rest of the current batch. */
+class LineCursor {
+  batch: string[] = [];
+  at = 0;
+  done = false;
+  constructor(readonly batches: Batches) {}
+
+  /** The next line, or undefined at the end. */
+  async next(): Promise<string | undefined> {
+    while (this.at >= this.batch.length) {
+      const r = await this.batches.next();
+      if (r.done) return void (this.done = true);
+      this.batch = r.value;
+      this.at = 0;
+    }
+    return this.batch[this.at++];
+  }
+}
+
+/** Lines up to the HEAD_LINES-th non-empty one, and the line read after them (undefined at the end). */
+async function readHead(cursor: LineCursor): Promise<{ head: string[]; line: string | undefined }> {
+  const head: string[] = [];
+  let line = await cursor.next();
+  while (line !== undefined && head.filter((l) => l.trim()).length < HEAD_LINES) {
+    head.push(line);
+    line = await cursor.next();
+  }
+  return { head, line };
+}
+
+/** The head's non-empty lines; throws UsageError for binary or empty input. */
+function checkHead(head: readonly string[], source: string, looksBinary: (line: string) => boolean): string[] {
+  // Binary when most of the first lines are not text (a stray binary line in a text log is skipped later).
+  const firstLines = head.filter((l) => l.trim()).map((l) => l.slice(0, 4096));
+  if (firstLines.length > 0 && firstLines.filter((l) => looksBinary(l)).length * 2 > firstLines.length) {
+    throw new UsageError(
+      `${source} is binary, not text`,
+      'explain-error reads an error code, an error message or a text log',
+    );
+  }
+  const nonEmpty = head.filter((l) => l.trim());
+  if (nonEmpty.length === 0) throw new UsageError(`nothing to explain: ${source} is empty`);
+  return nonEmpty;
+}
+
+/**
+ * The rest of the current batch, then a batch per chunk: the lines of a chunk are read synchronously (no
+ * promise per line), and the signal is looked at between chunks, where the event loop has run. Returns whether
+ * the signal stopped the reading.
+ */
+async function readRest(cursor: LineCursor, add: (line: string) => void, signal: AbortSignal): Promise<boolean> {
+  for (; cursor.at < cursor.batch.length; cursor.at++) add(cursor.batch[cursor.at] ?? '');
+  let interrupted = signal.aborted;
+  while (!cursor.done && !interrupted) {
+    const r = await cursor.batches.next();
+    interrupted = signal.aborted;
+    if (r.done || interrupted) break;
+    for (const l of r.value) add(l);
+  }
+  await cursor.batches.return(undefined);
+  return interrupted;
+}
 
 /** Lines in batches: one batch per chunk read. */
 type Batches = AsyncGenerator<string[], void, undefined>;

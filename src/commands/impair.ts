@@ -16,69 +16,90 @@ import type { ImpairEvent, ImpairProxy } from '../lab/impair/proxy.js';
 import { parseDurationMs } from '../config/units.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
+import type { Argv } from 'yargs';
 import { defineCommand } from './context.js';
+
+/** Where the proxy listens, where it forwards, and the profile it starts from. */
+function withProxyOptions<T>(y: Argv<T>) {
+  return y
+    .option('listen', {
+      type: 'string',
+      default: '127.0.0.1:1884',
+      describe: 'Listen on HOST:PORT (port 0: any free port)',
+    })
+    .option('target', { type: 'string', describe: 'Forward to this broker: host:port or an mqtt(s)/ws(s) URL' })
+    .option('profile', {
+      type: 'string',
+      describe: 'Start from a network profile and/or middlebox: 4g, satellite-geo, 4g+aws-nat … (--list-profiles)',
+    });
+}
+
+/** The link: delay, jitter, bandwidth and stalls. */
+function withLinkFaultOptions<T>(y: Argv<T>) {
+  return y
+    .option('latency', {
+      type: 'string',
+      describe: 'One-way delay added in each direction (RTT grows by twice it), e.g. 50ms',
+    })
+    .option('jitter', {
+      type: 'string',
+      describe: 'Uniform ± jitter on that delay, without reordering bytes, e.g. 10ms',
+    })
+    .option('bandwidth', { type: 'string', describe: 'Rate limit per direction, e.g. 256kbit, 10mbit' })
+    .option('stall', {
+      type: 'string',
+      describe: 'Retransmission-like stall on a share of chunks: PERCENT:DELAY, e.g. 1%:300ms',
+    });
+}
+
+/** Middleboxes and outages: NAT idle expiry, per-connection blackhole or reset, downtime windows. */
+function withMiddleboxFaultOptions<T>(y: Argv<T>) {
+  return y
+    .option('nat-idle', { type: 'string', describe: 'A flow idle both ways this long loses its mapping, e.g. 30s' })
+    .option('nat-mode', {
+      type: 'string',
+      choices: ['drop', 'reset'],
+      describe: 'After the mapping is lost: drop bytes silently (default) or send RSTs (see --nat-reset-on)',
+    })
+    .option('nat-reset-on', {
+      type: 'string',
+      choices: ['expiry', 'use'],
+      describe:
+        'With --nat-mode reset: reset both ends at expiry (default) or the end that sends next (AWS NAT gateway)',
+    })
+    .option('blackhole-after', { type: 'string', describe: 'Per connection: bytes vanish this long after it opened' })
+    .option('reset-after', { type: 'string', describe: 'Per connection: reset both ends this long after it opened' })
+    .option('outage', {
+      type: 'string',
+      describe: 'Downtime windows DURATION@START from proxy start, e.g. 20s@1m,10s@5m',
+    })
+    .option('outage-mode', {
+      type: 'string',
+      choices: ['refuse', 'hang'],
+      describe: 'During an outage new connections are refused (ECONNREFUSED, default) or hang',
+    });
+}
+
+/** How long it runs, the seed to replay it, and the profile list. */
+function withImpairRunOptions<T>(y: Argv<T>) {
+  return y
+    .option('duration', {
+      type: 'string',
+      describe: 'Stop by itself after this long, e.g. 10m (default: until Ctrl-C)',
+    })
+    .option('seed', { type: 'number', describe: 'Seed for jitter and stall draws, to replay a run exactly' })
+    .option('list-profiles', {
+      type: 'boolean',
+      default: false,
+      describe: 'Print the network profiles and their sources',
+    });
+}
 
 export const impairCommand = defineCommand({
   command: 'impair',
   describe: 'Run a fault-injecting TCP proxy (latency, jitter, bandwidth, stalls, NAT idle timeout, outages)',
   builder: (y) =>
-    y
-      .option('listen', {
-        type: 'string',
-        default: '127.0.0.1:1884',
-        describe: 'Listen on HOST:PORT (port 0: any free port)',
-      })
-      .option('target', { type: 'string', describe: 'Forward to this broker: host:port or an mqtt(s)/ws(s) URL' })
-      .option('profile', {
-        type: 'string',
-        describe: 'Start from a network profile and/or middlebox: 4g, satellite-geo, 4g+aws-nat … (--list-profiles)',
-      })
-      .option('latency', {
-        type: 'string',
-        describe: 'One-way delay added in each direction (RTT grows by twice it), e.g. 50ms',
-      })
-      .option('jitter', {
-        type: 'string',
-        describe: 'Uniform ± jitter on that delay, without reordering bytes, e.g. 10ms',
-      })
-      .option('bandwidth', { type: 'string', describe: 'Rate limit per direction, e.g. 256kbit, 10mbit' })
-      .option('stall', {
-        type: 'string',
-        describe: 'Retransmission-like stall on a share of chunks: PERCENT:DELAY, e.g. 1%:300ms',
-      })
-      .option('nat-idle', { type: 'string', describe: 'A flow idle both ways this long loses its mapping, e.g. 30s' })
-      .option('nat-mode', {
-        type: 'string',
-        choices: ['drop', 'reset'],
-        describe: 'After the mapping is lost: drop bytes silently (default) or send RSTs (see --nat-reset-on)',
-      })
-      .option('nat-reset-on', {
-        type: 'string',
-        choices: ['expiry', 'use'],
-        describe:
-          'With --nat-mode reset: reset both ends at expiry (default) or the end that sends next (AWS NAT gateway)',
-      })
-      .option('blackhole-after', { type: 'string', describe: 'Per connection: bytes vanish this long after it opened' })
-      .option('reset-after', { type: 'string', describe: 'Per connection: reset both ends this long after it opened' })
-      .option('outage', {
-        type: 'string',
-        describe: 'Downtime windows DURATION@START from proxy start, e.g. 20s@1m,10s@5m',
-      })
-      .option('outage-mode', {
-        type: 'string',
-        choices: ['refuse', 'hang'],
-        describe: 'During an outage new connections are refused (ECONNREFUSED, default) or hang',
-      })
-      .option('duration', {
-        type: 'string',
-        describe: 'Stop by itself after this long, e.g. 10m (default: until Ctrl-C)',
-      })
-      .option('seed', { type: 'number', describe: 'Seed for jitter and stall draws, to replay a run exactly' })
-      .option('list-profiles', {
-        type: 'boolean',
-        default: false,
-        describe: 'Print the network profiles and their sources',
-      })
+    withImpairRunOptions(withMiddleboxFaultOptions(withLinkFaultOptions(withProxyOptions(y))))
       .example(
         '$0 impair --listen 127.0.0.1:1884 --target localhost:1883 --profile 4g',
         'A 4G link in front of a local broker',

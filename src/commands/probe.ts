@@ -4,6 +4,7 @@
 import { resolveConnection } from '../config/connection.js';
 import { formatDuration, parseDurationMs, parsePercent } from '../config/units.js';
 import { UsageError } from '../errors.js';
+import type { ProbeSample } from '../analyze/probe-events.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
 import { withConnectionOptions, withImpairOption, withTlsOptions } from './options.js';
@@ -51,40 +52,8 @@ export const probeCommand = defineCommand({
   run: async (args, ctx) => {
     const conn = resolveConnection(args, ctx.env);
     ctx.out.addSecret(conn.target.password);
-    if (!Number.isInteger(args.count) || args.count < 0 || args.count > 1_000_000) {
-      throw new UsageError(
-        `--count ${args.count} is not a whole number from 0 to 1000000`,
-        'e.g. -c 10, or -c 0 to probe until Ctrl-C',
-      );
-    }
-    if (args.brief && ctx.out.json)
-      throw new UsageError(
-        '--brief and --json are two different outputs; pick one',
-        'drop --json for one line, or --brief for the full JSON',
-      );
-    // -c 0: like ping without -c, probe until stopped; Ctrl-C then ends the run normally, with the summary.
-    const watch = args.count === 0;
-    const intervalMs = parseDurationMs(args.interval, 'interval');
-    const timeoutMs = parseDurationMs(args.timeout, 'timeout');
-    if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
-    if (timeoutMs <= 0) throw new UsageError('--timeout must be above zero', 'e.g. -W 2s');
-    if (args.method === 'echo' && conn.target.rawTransport)
-      throw new UsageError(
-        `--method echo needs MQTT; ${conn.target.scheme}:// only tests the transport`,
-        'use mqtt:// or mqtts://, or drop --method',
-      );
-    if (args.qos !== 0 && args.method !== 'echo') {
-      throw new UsageError('--qos applies to --method echo only', 'add --method echo, or drop --qos');
-    }
-    const thresholds = {
-      ...(args['max-loss'] !== undefined ? { maxLossPct: parsePercent(args['max-loss'], 'max-loss') } : {}),
-      ...(args['max-rtt-p99'] !== undefined
-        ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') }
-        : {}),
-      ...(args['max-connect'] !== undefined
-        ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') }
-        : {}),
-    };
+    const timing = probeTiming(args, conn.target, ctx.out.json);
+    const thresholds = probeThresholds(args);
     // Validate everything the user typed before starting anything.
     const impair =
       args.impair !== undefined
@@ -100,29 +69,18 @@ export const probeCommand = defineCommand({
         conn: stage.conn,
         method: args.method as 'ping' | 'echo',
         qos: args.qos as 0 | 1 | 2,
-        count: watch ? Number.POSITIVE_INFINITY : args.count,
-        intervalMs,
-        timeoutMs,
+        count: timing.watch ? Number.POSITIVE_INFINITY : args.count,
+        intervalMs: timing.intervalMs,
+        timeoutMs: timing.timeoutMs,
         signal: ctx.signal,
         onNote: (t) => ctx.out.note(t),
-        onSample: (s) => {
+        onSample: (sample) => {
           // --brief is the one line a script or a glance wants: no per-probe lines around it.
-          if (args.brief) return;
-          if (s.rttMs !== null) {
-            const ack =
-              typeof s.ackMs === 'number'
-                ? ` ${conn.target.rawTransport ? 'tls' : 'ack'}=${formatDuration(s.ackMs)}`
-                : '';
-            ctx.out.progress(`seq=${s.seq} time=${formatDuration(s.rttMs)}${ack}${s.duplicate ? ' (DUP)' : ''}`);
-          } else {
-            ctx.out.progress(
-              `seq=${s.seq} ${s.error ? `failed: ${s.error}` : `no reply within ${formatDuration(timeoutMs)}`}`,
-            );
-          }
+          if (!args.brief) ctx.out.progress(sampleLine(sample, conn.target.rawTransport, timing.timeoutMs));
         },
       });
       // In watch mode Ctrl-C is how the run ends once probing has begun, not an interruption of it.
-      if (watch && result.samples.length > 0) {
+      if (timing.watch && result.samples.length > 0) {
         result.interrupted = false;
         ctx.stopEndsRun = true;
       }
@@ -147,3 +105,59 @@ export const probeCommand = defineCommand({
     }
   },
 });
+
+type ProbeArgs = Parameters<typeof probeCommand.run>[0];
+
+/** -c, -i, -W, --brief, --method and --qos checked together, in the order a user reads them. */
+function probeTiming(
+  args: ProbeArgs,
+  target: { rawTransport: boolean; scheme: string },
+  json: boolean,
+): { watch: boolean; intervalMs: number; timeoutMs: number } {
+  if (!Number.isInteger(args.count) || args.count < 0 || args.count > 1_000_000) {
+    throw new UsageError(
+      `--count ${args.count} is not a whole number from 0 to 1000000`,
+      'e.g. -c 10, or -c 0 to probe until Ctrl-C',
+    );
+  }
+  if (args.brief && json)
+    throw new UsageError(
+      '--brief and --json are two different outputs; pick one',
+      'drop --json for one line, or --brief for the full JSON',
+    );
+  // -c 0: like ping without -c, probe until stopped; Ctrl-C then ends the run normally, with the summary.
+  const watch = args.count === 0;
+  const intervalMs = parseDurationMs(args.interval, 'interval');
+  const timeoutMs = parseDurationMs(args.timeout, 'timeout');
+  if (intervalMs < 1) throw new UsageError('--interval must be at least 1ms', 'e.g. -i 200ms');
+  if (timeoutMs <= 0) throw new UsageError('--timeout must be above zero', 'e.g. -W 2s');
+  if (args.method === 'echo' && target.rawTransport)
+    throw new UsageError(
+      `--method echo needs MQTT; ${target.scheme}:// only tests the transport`,
+      'use mqtt:// or mqtts://, or drop --method',
+    );
+  if (args.qos !== 0 && args.method !== 'echo') {
+    throw new UsageError('--qos applies to --method echo only', 'add --method echo, or drop --qos');
+  }
+  return { watch, intervalMs, timeoutMs };
+}
+
+function probeThresholds(args: ProbeArgs) {
+  return {
+    ...(args['max-loss'] !== undefined ? { maxLossPct: parsePercent(args['max-loss'], 'max-loss') } : {}),
+    ...(args['max-rtt-p99'] !== undefined
+      ? { maxRttP99Ms: parseDurationMs(args['max-rtt-p99'], 'max-rtt-p99', 'ms') }
+      : {}),
+    ...(args['max-connect'] !== undefined ? { maxConnectMs: parseDurationMs(args['max-connect'], 'max-connect') } : {}),
+  };
+}
+
+/** One probe as ping prints it: `seq=3 time=1.2 ms ack=…`, or why no reply came. */
+function sampleLine(sample: ProbeSample, rawTransport: boolean, timeoutMs: number): string {
+  if (sample.rttMs !== null) {
+    const ack =
+      typeof sample.ackMs === 'number' ? ` ${rawTransport ? 'tls' : 'ack'}=${formatDuration(sample.ackMs)}` : '';
+    return `seq=${sample.seq} time=${formatDuration(sample.rttMs)}${ack}${sample.duplicate ? ' (DUP)' : ''}`;
+  }
+  return `seq=${sample.seq} ${sample.error ? `failed: ${sample.error}` : `no reply within ${formatDuration(timeoutMs)}`}`;
+}

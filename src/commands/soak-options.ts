@@ -32,8 +32,15 @@ export function withSoakThresholdOptions<T>(y: Argv<T>): Argv<T & SoakThresholdA
     }) as unknown as Argv<T & SoakThresholdArgs>;
 }
 
-/** soak's own options (traffic, sessions, reconnect policy, files, metrics). */
+/** soak's own options (traffic, sessions, reconnect policy, files, metrics, shards), as named option sets. */
 export function withSoakRunOptions<T>(y: Argv<T>) {
+  return withSoakFleetOptions(
+    withSoakMetricsOptions(withSoakFileOptions(withSoakSessionOptions(withSoakTrafficOptions(y)))),
+  );
+}
+
+/** How much soak sends: duration, fleet size, ramp, message rate, QoS and payload. */
+function withSoakTrafficOptions<T>(y: Argv<T>) {
   return y
     .option('duration', {
       alias: 'd',
@@ -68,7 +75,12 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
       choices: ['json', 'binary'],
       default: 'json',
       describe: 'json (readable) or binary (compact)',
-    })
+    });
+}
+
+/** The session and reconnect behaviour under test. */
+function withSoakSessionOptions<T>(y: Argv<T>) {
+  return y
     .option('clean', {
       type: 'boolean',
       default: true,
@@ -91,7 +103,12 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
       default: false,
       describe:
         'Keep retrying when the broker refuses every attempt for good (bad credentials, not authorised, banned); default: stop after 3 with exit 4',
-    })
+    });
+}
+
+/** --out and what its lines hold: checkpoints, the short-outage and loss-grace bounds. */
+function withSoakFileOptions<T>(y: Argv<T>) {
+  return y
     .option('out', {
       alias: 'o',
       type: 'string',
@@ -108,9 +125,19 @@ export function withSoakRunOptions<T>(y: Argv<T>) {
       type: 'string',
       default: '10s',
       describe: 'A message not back after this long counts as lost in live figures',
-    })
+    });
+}
+
+/** Prometheus /metrics. */
+function withSoakMetricsOptions<T>(y: Argv<T>) {
+  return y
     .option('metrics-port', { type: 'number', describe: 'Serve Prometheus metrics on this port (/metrics)' })
-    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' })
+    .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'Address for --metrics-port' });
+}
+
+/** A fleet split over shards or machines: the shard, the run id, a common start, one shared client id. */
+function withSoakFleetOptions<T>(y: Argv<T>) {
+  return y
     .option('shard', {
       type: 'string',
       describe:

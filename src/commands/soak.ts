@@ -83,41 +83,26 @@ export const soakCommand = defineCommand({
         'An idle client behind a NAT that forgets flows before the keepalive',
       ),
   run: async (args, ctx) => {
-    let conn = resolveConnection(args, ctx.env);
-    ctx.out.addSecret(conn.target.password);
-    if (conn.target.rawTransport) {
-      throw new UsageError(
-        `soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`,
-        'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping',
-      );
-    }
-    const plan = soakPlan(args);
-    const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
-    checkJunitPath(args.junit);
-    const workers = workerCount(args['workers'], sharding.slice.to - sharding.slice.from, availableParallelism());
-    // Parse the impair spec before anything starts, so bad input fails first.
-    const impair =
-      args.impair !== undefined
-        ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) }
-        : undefined;
-    const sources = await sourcePlan(args, conn, workers, ctx);
+    const prepared = await prepareSoak(args, ctx);
+    const { plan, sharding } = prepared;
     const startedAt = new Date();
     const cleanups: Cleanup[] = [];
     try {
-      const shown = await stage(conn, impair, ctx, cleanups);
-      conn = shown.conn; // the embedded broker's or the proxy's address
+      const shown = await stage(prepared.conn, prepared.impair, ctx, cleanups);
+      const conn = shown.conn; // the embedded broker's or the proxy's address
       const runId = sharding.runId;
       const info = runInfo(args, plan, conn, shown);
-      const outputs = await openOutputs(args, sharding, workers.count, ctx, cleanups);
-      const { summary, reason, recent, crossCheck, merged } = await measure(
-        args,
-        plan,
-        conn,
-        { runId, info, shown: shown.target, sharding, sources, workers: workers.count },
-        outputs,
-        ctx,
-        cleanups,
-      );
+      const outputs = await openOutputs(args, sharding, prepared.workers.count, ctx, cleanups);
+      const run = {
+        runId,
+        info,
+        shown: shown.target,
+        sharding,
+        sources: prepared.sources,
+        workers: prepared.workers.count,
+      };
+      const measured = await measure(args, plan, conn, run, outputs, ctx, cleanups);
+      const { summary } = measured;
       const connectedStrip = outputs.pictures.strip(summary.startedMs, summary.atMs, summary.clients);
       const report = await buildReport({
         plan,
@@ -126,19 +111,10 @@ export const soakCommand = defineCommand({
         info,
         shown: shown.target,
         startedAt,
-        summary,
-        reason,
-        recent,
         connectedStrip,
-        crossCheck,
-        merged,
+        ...measured,
       });
-      ctx.out.emit(report);
-      writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
-      // --workers: the page draws the merged run (one start line, merged checkpoint windows), as `report --html`
-      // of the --out file does; the workers' own lines would draw each worker's windows one after another.
-      if (merged) await writeSoakHtmlFromEvents(args.html, report, merged.events, ctx.out);
-      else await outputs.pictures.writeHtml(report, ctx.out);
+      await emitReport(args, report, measured.merged, outputs, ctx);
       return report.verdict.exitCode;
     } finally {
       for (const c of cleanups.reverse()) await c();
@@ -147,6 +123,48 @@ export const soakCommand = defineCommand({
 });
 
 type SoakArgs = Parameters<typeof soakCommand.run>[0];
+
+/**
+ * Everything read from the command line before anything starts, in the order a bad option should fail: the
+ * target, the plan, the shard, --junit, the workers, the impair spec, the source addresses and budget.
+ */
+async function prepareSoak(args: SoakArgs, ctx: CommandContext) {
+  const conn = resolveConnection(args, ctx.env);
+  ctx.out.addSecret(conn.target.password);
+  if (conn.target.rawTransport) {
+    throw new UsageError(
+      `soak needs an MQTT target; ${conn.target.scheme}:// only tests the transport`,
+      'use mqtt://, mqtts://, ws:// or wss://, or `probe tcp://…` for tcping',
+    );
+  }
+  const plan = soakPlan(args);
+  const sharding = soakShardPlan(args, ctx.env, Date.now(), () => randomBytes(8).toString('hex'));
+  checkJunitPath(args.junit);
+  const workers = workerCount(args['workers'], sharding.slice.to - sharding.slice.from, availableParallelism());
+  // Parse the impair spec before anything starts, so bad input fails first.
+  const impair =
+    args.impair !== undefined
+      ? { spec: args.impair, faults: (await import('../config/impair.js')).parseImpairSpec(args.impair) }
+      : undefined;
+  const sources = await sourcePlan(args, conn, workers, ctx);
+  return { conn, plan, sharding, workers, impair, sources };
+}
+
+/** The report on stdout, then --junit and --html. */
+async function emitReport(
+  args: SoakArgs,
+  report: Awaited<ReturnType<typeof buildReport>>,
+  merged: MergedRun | undefined,
+  outputs: Outputs,
+  ctx: CommandContext,
+): Promise<void> {
+  ctx.out.emit(report);
+  writeJunit(args.junit, report, (await import('../report/render-junit.js')).renderJunit);
+  // --workers: the page draws the merged run (one start line, merged checkpoint windows), as `report --html`
+  // of the --out file does; the workers' own lines would draw each worker's windows one after another.
+  if (merged) await writeSoakHtmlFromEvents(args.html, report, merged.events, ctx.out);
+  else await outputs.pictures.writeHtml(report, ctx.out);
+}
 
 interface SourcePlan {
   addresses: string[] | undefined;
@@ -311,19 +329,22 @@ async function openOutputs(
   return { writer, metrics, pictures: soakPictures(args.html), setSnapshot: (fn) => (snapshot = fn) };
 }
 
+/** What one run is, for the runner: its id and settings, the target shown, its shard, sources and workers. */
+interface RunShape {
+  runId: string;
+  info: SoakRunInfo;
+  shown: Target;
+  sharding: SoakShardPlan;
+  sources: SourcePlan;
+  workers: number;
+}
+
 /** Run the clients until the duration, a signal or a permanent refusal; status and keys on stderr meanwhile. */
 async function measure(
   args: SoakArgs,
   plan: SoakPlan,
   conn: ConnectionConfig,
-  run: {
-    runId: string;
-    info: SoakRunInfo;
-    shown: Target;
-    sharding: SoakShardPlan;
-    sources: SourcePlan;
-    workers: number;
-  },
+  run: RunShape,
   outputs: Outputs,
   ctx: CommandContext,
   cleanups: Cleanup[],
@@ -331,20 +352,46 @@ async function measure(
   const { soakMqttOptions } = await import('../measure/soak/mqtt-options.js');
   const { startSoak } = await import('../measure/soak/runner.js');
   const { startStatus } = await import('../ui/spinner.js');
-  const { url, options } = soakMqttOptions(conn, {
+  const mqtt = soakMqttOptions(conn, {
     clean: args.clean,
     sessionExpiryS: plan.sessionExpiryS,
     payloadBytes: plan.payloadBytes,
   });
-  const { shard, slice } = run.sharding;
-  const clients = slice.to - slice.from;
-  const starting = `soak: starting ${clients} client${clients === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count}: clients ${slice.from}–${slice.to - 1} of ${args.clients})` : ''} → ${formatTarget(run.shown)}`;
+  const starting = startingLine(args.clients, run);
   const status = await startStatus(ctx.out, starting);
   cleanups.push(() => status.stop());
   // A log (not a terminal) gets the start as its first line too; a spinner already shows it.
   status.update(starting);
+  const sink = eventSink(args.clients, outputs, status);
+  const startAtMs = announceStart(run.sharding.startAt, status, ctx);
+  const common = runnerOptions(args, plan, conn, run, mqtt, startAtMs);
+  const soak = await startFleet(args, run, common, sink.onEvent, outputs, status, ctx, startSoak);
+  outputs.setSnapshot(soak.snapshot);
+  if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
+  const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
+  cleanups.push(stopUi);
+  const done = await soak.done;
+  stopUi();
+  status.stop();
+  const merged: MergedRun | undefined = 'merged' in done ? (done.merged as MergedRun) : undefined;
+  const crossCheck = 'crossCheck' in done ? done.crossCheck : undefined;
+  return { summary: done.summary, reason: done.reason, recent: sink.recent, crossCheck, merged };
+}
+
+/** "soak: starting 5 clients (shard 1/2: clients 5–9 of 10) → mqtt://…". */
+function startingLine(fleet: number, run: RunShape): string {
+  const { shard, slice } = run.sharding;
+  const clients = slice.to - slice.from;
+  return `soak: starting ${clients} client${clients === 1 ? '' : 's'}${shard ? ` (shard ${shard.index}/${shard.count}: clients ${slice.from}–${slice.to - 1} of ${fleet})` : ''} → ${formatTarget(run.shown)}`;
+}
+
+/**
+ * Where every event goes: --out, --html, /metrics, the recent disconnects the report lists, and (small
+ * fleets) one narrated line on stderr.
+ */
+function eventSink(fleet: number, outputs: Outputs, status: Status) {
   const recent: SoakData['recentDisconnects'] = [];
-  const narrate = args.clients <= CHATTY_CLIENTS ? soakEventNarrator() : undefined;
+  const narrate = fleet <= CHATTY_CLIENTS ? soakEventNarrator() : undefined;
   const onEvent = (ev: SoakEvent) => {
     outputs.writer?.write(ev);
     outputs.pictures.onEvent(ev);
@@ -356,11 +403,22 @@ async function measure(
     const line = narrate?.(ev);
     if (line !== undefined) status.line(line);
   };
-  const startAtMs = announceStart(run.sharding.startAt, status, ctx);
-  const common = {
+  return { onEvent, recent };
+}
+
+/** The runner's options every worker shares (the client slice and ids are per runner). */
+function runnerOptions(
+  args: SoakArgs,
+  plan: SoakPlan,
+  conn: ConnectionConfig,
+  run: RunShape,
+  mqtt: ReturnType<typeof import('../measure/soak/mqtt-options.js').soakMqttOptions>,
+  startAtMs: number | undefined,
+) {
+  return {
     ...(startAtMs !== undefined ? { startAtMs } : {}),
-    url,
-    mqttOptions: options,
+    url: mqtt.url,
+    mqttOptions: mqtt.options,
     runId: run.runId,
     rampPerS: plan.rampPerS,
     qos: plan.qos,
@@ -381,41 +439,44 @@ async function measure(
     ...(run.sources.bound ? { bound: run.sources.bound } : {}),
     info: run.info,
   };
+}
+
+/** The clients in this process, or (--workers K) in K worker processes merged into one run. */
+async function startFleet(
+  args: SoakArgs,
+  run: RunShape,
+  common: ReturnType<typeof runnerOptions>,
+  onEvent: (ev: SoakEvent) => void,
+  outputs: Outputs,
+  status: Status,
+  ctx: CommandContext,
+  startSoak: typeof import('../measure/soak/runner.js').startSoak,
+) {
+  const { shard, slice } = run.sharding;
   const ids = (sl: { from: number; to: number }) =>
     soakClientIds(args.clients, run.runId, args.clientId, args['same-client-id'], sl);
-  const soak =
-    run.workers > 1
-      ? (await import('../measure/soak/workers.js')).startWorkers({
-          workers: run.workers,
-          fleet: args.clients,
-          shard,
-          base: common,
-          clientIds: ids,
-          signal: ctx.signal,
-          onEvent,
-          onWorker: (line) => status.line(line),
-          statusEveryMs: ctx.out.interactive ? 1000 : 5000,
-          tallyArrivals: outputs.metrics !== undefined,
-        })
-      : await startSoak({
-          ...common,
-          clients,
-          firstClient: slice.from,
-          clientIds: ids(slice),
-          signal: ctx.signal,
-          onEvent,
-          ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
-        });
-  outputs.setSnapshot(soak.snapshot);
-  if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
-  const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
-  cleanups.push(stopUi);
-  const done = await soak.done;
-  stopUi();
-  status.stop();
-  const merged: MergedRun | undefined = 'merged' in done ? (done.merged as MergedRun) : undefined;
-  const crossCheck = 'crossCheck' in done ? done.crossCheck : undefined;
-  return { summary: done.summary, reason: done.reason, recent, crossCheck, merged };
+  return run.workers > 1
+    ? (await import('../measure/soak/workers.js')).startWorkers({
+        workers: run.workers,
+        fleet: args.clients,
+        shard,
+        base: common,
+        clientIds: ids,
+        signal: ctx.signal,
+        onEvent,
+        onWorker: (line) => status.line(line),
+        statusEveryMs: ctx.out.interactive ? 1000 : 5000,
+        tallyArrivals: outputs.metrics !== undefined,
+      })
+    : await startSoak({
+        ...common,
+        clients: slice.to - slice.from,
+        firstClient: slice.from,
+        clientIds: ids(slice),
+        signal: ctx.signal,
+        onEvent,
+        ...(outputs.metrics ? { onArrival: outputs.metrics.onArrival } : {}),
+      });
 }
 
 /**

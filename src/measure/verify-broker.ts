@@ -64,97 +64,141 @@ export async function verifyBroker(o: VerifyBrokerOptions): Promise<VerifyBroker
   const willWaitMs = o.willWaitMs ?? 5000;
   // The watcher: subscribed to the Will topic, pinging on its own so it outlives the subject.
   const watcher = await openWithFallback(o.conn, { keepaliveS: 60, signal: o.signal });
-  let willAt: number | undefined;
-  let willNotChecked: string | undefined;
+  const will: WillWatch = { at: undefined, notChecked: undefined };
   const pinger = setInterval(() => {
     if (!watcher.wire.closedWith) watcher.wire.send({ cmd: 'pingreq' } as Packet);
   }, 20_000);
   let subject: RawSession | undefined;
   try {
-    watcher.wire.on('packet', (p) => {
-      if (p.cmd === 'publish' && p.topic === willTopic && willAt === undefined) {
-        willAt = now();
-        if (p.qos === 1 && p.messageId !== undefined)
-          watcher.wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
-      }
-    });
-    watcher.wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: willTopic, qos: 1 }] } as Packet);
-    const suback = await watcher.wire.waitFor(is.suback, o.conn.connectTimeoutMs, o.signal);
-    const granted = suback.granted[0];
-    if (typeof granted === 'number' && granted >= 0x80)
-      willNotChecked = `SUBSCRIBE to the Will topic refused (reason ${granted})`;
-
-    subject = await openWithFallback(o.conn, {
-      keepaliveS: o.keepaliveS,
-      will: { topic: willTopic, payload: 'mqtt-doctor verify-broker: keepalive expired', qos: 1 },
-      signal: o.signal,
-    });
-    const ska = subject.connack.properties?.serverKeepAlive;
-    const k = ska ?? o.keepaliveS;
-    const maxWaitMs = o.maxWaitMs ?? verifyWaitMs(o.keepaliveS, ska);
-    // The broker's clock starts when it reads CONNECT: about half-way between sending it and CONNACK.
-    const lastPacketAt = (subject.connectSentAt + subject.connackAt) / 2;
-    o.onProgress?.(
-      `verify-broker: silent with keepalive ${k} s; expecting a cut after about ${(1.5 * k).toFixed(1)} s`,
-    );
-    let disconnectReason: number | undefined;
+    await subscribeToWill(watcher, willTopic, will, o);
+    const silent = await openSilentSubject(o, willTopic);
+    subject = silent.session;
+    const { keepaliveS, lastPacketAt } = silent;
+    const disconnect: { reason: number | undefined } = { reason: undefined };
     subject.wire.on('packet', (p) => {
-      if (is.disconnect(p)) disconnectReason = p.reasonCode ?? 0;
+      if (is.disconnect(p)) disconnect.reason = p.reasonCode ?? 0;
     });
-    const s = subject;
-    const cutAt = await new Promise<number | 'timeout' | 'aborted'>((resolve) => {
-      const finish = (v: number | 'timeout' | 'aborted') => {
-        clearTimeout(timer);
-        o.signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      };
-      const onAbort = () => finish('aborted');
-      const timer = setTimeout(() => finish('timeout'), Math.max(0, lastPacketAt + maxWaitMs - now()));
-      o.signal.addEventListener('abort', onAbort, { once: true });
-      // The cut is stamped where the socket saw it (FIN, RST), not when this promise resumes.
-      if (s.wire.closedWith) finish(s.wire.closedAt ?? now());
-      else s.wire.once('close', () => finish(s.wire.closedAt ?? now()));
-    });
+    const cutAt = await waitForCut(subject, lastPacketAt + silent.maxWaitMs, o.signal);
     const base = {
       version: subject.version,
       connectRttMs: subject.connackAt - subject.connectSentAt,
       requestedKeepaliveS: o.keepaliveS,
-      keepaliveS: k,
+      keepaliveS,
       willTopic,
-      ...(disconnectReason !== undefined ? { disconnectReason } : {}),
-      ...(willNotChecked ? { willNotChecked } : {}),
+      ...(disconnect.reason !== undefined ? { disconnectReason: disconnect.reason } : {}),
+      ...(will.notChecked ? { willNotChecked: will.notChecked } : {}),
     };
     if (typeof cutAt !== 'number') {
       return {
         ...base,
         outcome: cutAt === 'timeout' ? 'not-cut' : 'interrupted',
         waitedMs: now() - lastPacketAt,
-        willFired: willAt !== undefined,
+        willFired: will.at !== undefined,
       };
     }
     const cutAfterMs = cutAt - lastPacketAt;
     o.onProgress?.(
-      `verify-broker: cut after ${(cutAfterMs / 1000).toFixed(2)} s (${(cutAfterMs / 1000 / k).toFixed(2)} × K); waiting for the Will`,
+      `verify-broker: cut after ${(cutAfterMs / 1000).toFixed(2)} s (${(cutAfterMs / 1000 / keepaliveS).toFixed(2)} × K); waiting for the Will`,
     );
-    if (!willNotChecked) {
-      const deadline = now() + willWaitMs;
-      while (willAt === undefined && now() < deadline && !o.signal.aborted && !watcher.wire.closedWith) {
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
+    if (!will.notChecked) await waitForWill(will, watcher, now() + willWaitMs, o.signal);
     return {
       ...base,
-      outcome: 'cut',
-      waitedMs: cutAfterMs,
-      cutAfterMs,
-      factor: cutAfterMs / 1000 / k,
-      willFired: willAt !== undefined,
-      ...(willAt !== undefined ? { willAfterCutMs: Math.max(0, willAt - cutAt) } : {}),
-      ...(disconnectReason !== undefined ? { disconnectReason } : {}),
+      ...cutFigures(cutAt, lastPacketAt, keepaliveS, will),
+      ...(disconnect.reason !== undefined ? { disconnectReason: disconnect.reason } : {}),
     };
   } finally {
     clearInterval(pinger);
     subject?.close();
     watcher.close();
+  }
+}
+
+/**
+ * The subject: connected with the short keepalive and the Will, then silent. K is the Server Keep Alive when
+ * the broker sent one; the broker's clock starts when it reads CONNECT, about half-way between sending it
+ * and CONNACK.
+ */
+async function openSilentSubject(o: VerifyBrokerOptions, willTopic: string) {
+  const session = await openWithFallback(o.conn, {
+    keepaliveS: o.keepaliveS,
+    will: { topic: willTopic, payload: 'mqtt-doctor verify-broker: keepalive expired', qos: 1 },
+    signal: o.signal,
+  });
+  const ska = session.connack.properties?.serverKeepAlive;
+  const keepaliveS = ska ?? o.keepaliveS;
+  const maxWaitMs = o.maxWaitMs ?? verifyWaitMs(o.keepaliveS, ska);
+  // The broker's clock starts when it reads CONNECT: about half-way between sending it and CONNACK.
+  const lastPacketAt = (session.connectSentAt + session.connackAt) / 2;
+  o.onProgress?.(
+    `verify-broker: silent with keepalive ${keepaliveS} s; expecting a cut after about ${(1.5 * keepaliveS).toFixed(1)} s`,
+  );
+  return { session, keepaliveS, maxWaitMs, lastPacketAt };
+}
+
+/** A cut: after how long, as a multiple of K, and when the Will came after it. */
+function cutFigures(cutAt: number, lastPacketAt: number, keepaliveS: number, will: WillWatch) {
+  const cutAfterMs = cutAt - lastPacketAt;
+  return {
+    outcome: 'cut' as const,
+    waitedMs: cutAfterMs,
+    cutAfterMs,
+    factor: cutAfterMs / 1000 / keepaliveS,
+    willFired: will.at !== undefined,
+    ...(will.at !== undefined ? { willAfterCutMs: Math.max(0, will.at - cutAt) } : {}),
+  };
+}
+
+/** What the watcher saw of the Will: when it arrived, or why it could not be watched. */
+interface WillWatch {
+  at: number | undefined;
+  notChecked: string | undefined;
+}
+
+/** The watcher subscribes to the Will topic (QoS 1) and stamps the Will's arrival; a refused SUBSCRIBE is said. */
+async function subscribeToWill(
+  watcher: RawSession,
+  willTopic: string,
+  will: WillWatch,
+  o: VerifyBrokerOptions,
+): Promise<void> {
+  watcher.wire.on('packet', (p) => {
+    if (p.cmd === 'publish' && p.topic === willTopic && will.at === undefined) {
+      will.at = now();
+      if (p.qos === 1 && p.messageId !== undefined)
+        watcher.wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
+    }
+  });
+  watcher.wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: willTopic, qos: 1 }] } as Packet);
+  const suback = await watcher.wire.waitFor(is.suback, o.conn.connectTimeoutMs, o.signal);
+  const granted = suback.granted[0];
+  if (typeof granted === 'number' && granted >= 0x80)
+    will.notChecked = `SUBSCRIBE to the Will topic refused (reason ${granted})`;
+}
+
+/** When the broker cut the silent connection (stamped at the socket), or the deadline passed, or Ctrl-C. */
+function waitForCut(
+  subject: RawSession,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<number | 'timeout' | 'aborted'> {
+  return new Promise<number | 'timeout' | 'aborted'>((resolve) => {
+    const finish = (v: number | 'timeout' | 'aborted') => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const onAbort = () => finish('aborted');
+    const timer = setTimeout(() => finish('timeout'), Math.max(0, deadline - now()));
+    signal.addEventListener('abort', onAbort, { once: true });
+    // The cut is stamped where the socket saw it (FIN, RST), not when this promise resumes.
+    if (subject.wire.closedWith) finish(subject.wire.closedAt ?? now());
+    else subject.wire.once('close', () => finish(subject.wire.closedAt ?? now()));
+  });
+}
+
+/** Until the Will arrived, the deadline passed, Ctrl-C, or the watcher itself was closed. */
+async function waitForWill(will: WillWatch, watcher: RawSession, deadline: number, signal: AbortSignal) {
+  while (will.at === undefined && now() < deadline && !signal.aborted && !watcher.wire.closedWith) {
+    await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -182,47 +182,9 @@ export interface ProfilesData {
 
 /** `impair --list-profiles`: link profiles and middleboxes, with where each number comes from. */
 export function buildProfilesReport(version: string, now: Date): Report<ProfilesData> {
-  const ms = (n: number): string => (n < 10 ? String(n) : String(Math.round(n)));
-  // A stall delay only matters with a loss rate, and no source gives one (every profile's loss is 0): the
-  // column shows only when some profile has loss, so the table fits 80 columns (issue 13: 8 columns were 85
-  // wide and cut names such as "satellite-geo", which the user has to type).
-  const lossy = PROFILES.some((p) => p.lossPct > 0);
   const view: Section[] = [
-    {
-      kind: 'table',
-      title: 'Network profiles (--profile NAME; one-way latency = typical RTT / 2)',
-      head: [
-        'name',
-        'link',
-        'RTT min/typ/max ms',
-        'jitter ±ms',
-        ...(lossy ? ['loss (stall)'] : []),
-        'nat-idle',
-        'confidence',
-      ],
-      rows: PROFILES.map((p) => [
-        p.name,
-        p.title,
-        `${ms(p.rttMs.min)}/${ms(p.rttMs.typical)}/${ms(p.rttMs.max)}`,
-        ms(p.jitterMs),
-        ...(lossy ? [p.lossPct > 0 ? `${p.lossPct}% (${ms(p.stallMs)} ms)` : '—'] : []),
-        p.natIdleS !== undefined ? `${formatDuration(p.natIdleS * 1000)} ${p.natMode ?? 'drop'}` : '—',
-        p.confidence,
-      ]),
-      whole: [0],
-    },
-    {
-      kind: 'table',
-      title: 'Middleboxes (combine: --profile 4g+aws-nat, or --impair 4g,aws-nat)',
-      head: ['name', 'middlebox', 'idle timeout', 'then'],
-      whole: [0],
-      rows: MIDDLEBOXES.map((m) => [
-        m.name,
-        m.title,
-        formatDuration(m.idleS * 1000),
-        m.mode === 'drop' ? 'silent drop' : m.resetOn === 'use' ? 'RST to the next sender' : 'RST both ends',
-      ]),
-    },
+    profilesTable(),
+    middleboxesTable(),
     {
       kind: 'lines',
       title: 'Sources',
@@ -240,5 +202,53 @@ export function buildProfilesReport(version: string, now: Date): Report<Profiles
       summary: `${PROFILES.length} profiles, ${MIDDLEBOXES.length} middleboxes; no source gives packet-loss or bandwidth figures: add them with --stall / --bandwidth`,
     },
     view,
+  };
+}
+
+/** Milliseconds as the profile table shows them: a fraction below 10, else whole. */
+const tableMs = (n: number): string => (n < 10 ? String(n) : String(Math.round(n)));
+
+function profilesTable(): Section {
+  // A stall delay only matters with a loss rate, and no source gives one (every profile's loss is 0): the
+  // column shows only when some profile has loss, so the table fits 80 columns (issue 13: 8 columns were 85
+  // wide and cut names such as "satellite-geo", which the user has to type).
+  const lossy = PROFILES.some((p) => p.lossPct > 0);
+  return {
+    kind: 'table',
+    title: 'Network profiles (--profile NAME; one-way latency = typical RTT / 2)',
+    head: [
+      'name',
+      'link',
+      'RTT min/typ/max ms',
+      'jitter ±ms',
+      ...(lossy ? ['loss (stall)'] : []),
+      'nat-idle',
+      'confidence',
+    ],
+    rows: PROFILES.map((p) => [
+      p.name,
+      p.title,
+      `${tableMs(p.rttMs.min)}/${tableMs(p.rttMs.typical)}/${tableMs(p.rttMs.max)}`,
+      tableMs(p.jitterMs),
+      ...(lossy ? [p.lossPct > 0 ? `${p.lossPct}% (${tableMs(p.stallMs)} ms)` : '—'] : []),
+      p.natIdleS !== undefined ? `${formatDuration(p.natIdleS * 1000)} ${p.natMode ?? 'drop'}` : '—',
+      p.confidence,
+    ]),
+    whole: [0],
+  };
+}
+
+function middleboxesTable(): Section {
+  return {
+    kind: 'table',
+    title: 'Middleboxes (combine: --profile 4g+aws-nat, or --impair 4g,aws-nat)',
+    head: ['name', 'middlebox', 'idle timeout', 'then'],
+    whole: [0],
+    rows: MIDDLEBOXES.map((m) => [
+      m.name,
+      m.title,
+      formatDuration(m.idleS * 1000),
+      m.mode === 'drop' ? 'silent drop' : m.resetOn === 'use' ? 'RST to the next sender' : 'RST both ends',
+    ]),
   };
 }

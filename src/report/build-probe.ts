@@ -145,76 +145,98 @@ function lowerFirst(s: string): string {
 }
 
 function phaseCheck(phase: Phase, r: ProbeResult, target: Target): Check | undefined {
-  const d = r.dial;
-  switch (phase) {
-    case 'dns': {
-      if (!d.dns) return undefined;
-      const addrs = d.dns.addresses.map((a) => a.address);
-      const chosen = d.tcp?.address;
-      return {
-        id: 'dns',
-        title: PHASE_TITLE.dns,
-        status: 'pass',
-        ...(d.dns.literal ? {} : { durationMs: d.dns.ms }),
-        summary: d.dns.literal
-          ? `${target.host} is an IP address (no lookup)`
-          : `${addrs.length} address${addrs.length === 1 ? '' : 'es'}: ${addrs.join(', ')}${chosen ? ` → ${chosen}` : ''}`,
-        metrics: { addresses: d.dns.addresses, literal: d.dns.literal },
-      };
-    }
-    case 'tcp':
-      if (!d.tcp) return undefined;
-      return {
-        id: 'tcp',
-        title: PHASE_TITLE.tcp,
-        status: 'pass',
-        durationMs: d.tcp.ms,
-        // The address and port actually connected to: an impair proxy's when one is in the path.
-        summary: `${d.tcp.family === 6 ? `[${d.tcp.address}]` : d.tcp.address}:${d.tcp.port ?? target.port} (IPv${d.tcp.family})`,
-        metrics: { ...d.tcp },
-      };
-    case 'tls': {
-      if (!d.tls) return undefined;
-      const cert = d.tls.certificate;
-      const verify = d.tls.verified ? 'verified' : `NOT verified: ${d.tls.verifyError}`;
-      return {
-        id: 'tls',
-        title: PHASE_TITLE.tls,
-        status: d.tls.verified ? 'pass' : d.tls.insecure ? 'warn' : 'fail',
-        durationMs: d.tls.ms,
-        summary: `${d.tls.protocol ?? '?'} ${d.tls.cipher ?? ''}${d.tls.alpn ? ` alpn=${d.tls.alpn}` : ''}, ${verify}${cert ? `, ${cert.daysToExpiry} days left` : ''}`,
-        metrics: { ...d.tls },
-      };
-    }
-    case 'ws':
-      if (!d.ws) return undefined;
-      return {
-        id: 'ws',
-        title: PHASE_TITLE.ws,
-        status: 'pass',
-        durationMs: d.ws.ms,
-        summary: `HTTP ${d.ws.status} ${d.ws.path}, subprotocol ${d.ws.subprotocol || '(none)'}`,
-        metrics: { ...d.ws },
-      };
-    case 'mqtt': {
-      const c = r.connack;
-      if (!c) return undefined;
-      const rc = describeConnack(c.reasonCode, c.protocolVersion);
-      return {
-        id: 'connack',
-        title: PHASE_TITLE.mqtt,
-        status: c.reasonCode === 0 ? 'pass' : 'fail',
-        durationMs: c.ms,
-        summary:
-          c.reasonCode === 0
-            ? `accepted, MQTT ${c.protocolVersion === 5 ? '5' : '3.1.1'}, session present ${c.sessionPresent ? 1 : 0}`
-            : `refused: ${rc.name} (${rc.hex})`,
-        metrics: { reasonCode: c.reasonCode, reasonName: rc.name, sessionPresent: c.sessionPresent },
-      };
-    }
-  }
+  return PHASE_CHECKS[phase](r, target);
 }
 
+/** One check per connection phase, or undefined when the run did not reach it. */
+const PHASE_CHECKS: Record<Phase, (r: ProbeResult, target: Target) => Check | undefined> = {
+  dns: dnsCheck,
+  tcp: tcpCheck,
+  tls: tlsCheck,
+  ws: wsCheck,
+  mqtt: connackCheck,
+};
+
+function dnsCheck(result: ProbeResult, target: Target): Check | undefined {
+  const { dns, tcp } = result.dial;
+  if (!dns) return undefined;
+  const addrs = dns.addresses.map((a) => a.address);
+  const chosen = tcp?.address;
+  return {
+    id: 'dns',
+    title: PHASE_TITLE.dns,
+    status: 'pass',
+    ...(dns.literal ? {} : { durationMs: dns.ms }),
+    summary: dns.literal
+      ? `${target.host} is an IP address (no lookup)`
+      : `${addrs.length} address${addrs.length === 1 ? '' : 'es'}: ${addrs.join(', ')}${chosen ? ` → ${chosen}` : ''}`,
+    metrics: { addresses: dns.addresses, literal: dns.literal },
+  };
+}
+
+function tcpCheck(result: ProbeResult, target: Target): Check | undefined {
+  const tcp = result.dial.tcp;
+  if (!tcp) return undefined;
+  return {
+    id: 'tcp',
+    title: PHASE_TITLE.tcp,
+    status: 'pass',
+    durationMs: tcp.ms,
+    // The address and port actually connected to: an impair proxy's when one is in the path.
+    summary: `${tcp.family === 6 ? `[${tcp.address}]` : tcp.address}:${tcp.port ?? target.port} (IPv${tcp.family})`,
+    metrics: { ...tcp },
+  };
+}
+
+function tlsCheck(result: ProbeResult): Check | undefined {
+  const tls = result.dial.tls;
+  if (!tls) return undefined;
+  const cert = tls.certificate;
+  const verify = tls.verified ? 'verified' : `NOT verified: ${tls.verifyError}`;
+  return {
+    id: 'tls',
+    title: PHASE_TITLE.tls,
+    status: tls.verified ? 'pass' : tls.insecure ? 'warn' : 'fail',
+    durationMs: tls.ms,
+    summary: `${tls.protocol ?? '?'} ${tls.cipher ?? ''}${tls.alpn ? ` alpn=${tls.alpn}` : ''}, ${verify}${cert ? `, ${cert.daysToExpiry} days left` : ''}`,
+    metrics: { ...tls },
+  };
+}
+
+function wsCheck(result: ProbeResult): Check | undefined {
+  const ws = result.dial.ws;
+  if (!ws) return undefined;
+  return {
+    id: 'ws',
+    title: PHASE_TITLE.ws,
+    status: 'pass',
+    durationMs: ws.ms,
+    summary: `HTTP ${ws.status} ${ws.path}, subprotocol ${ws.subprotocol || '(none)'}`,
+    metrics: { ...ws },
+  };
+}
+
+function connackCheck(result: ProbeResult): Check | undefined {
+  const connack = result.connack;
+  if (!connack) return undefined;
+  const rc = describeConnack(connack.reasonCode, connack.protocolVersion);
+  return {
+    id: 'connack',
+    title: PHASE_TITLE.mqtt,
+    status: connack.reasonCode === 0 ? 'pass' : 'fail',
+    durationMs: connack.ms,
+    summary:
+      connack.reasonCode === 0
+        ? `accepted, MQTT ${connack.protocolVersion === 5 ? '5' : '3.1.1'}, session present ${connack.sessionPresent ? 1 : 0}`
+        : `refused: ${rc.name} (${rc.hex})`,
+    metrics: { reasonCode: connack.reasonCode, reasonName: rc.name, sessionPresent: connack.sessionPresent },
+  };
+}
+
+/**
+ * First decision that applies: interrupted, the connection failed, a threshold failed, the session was lost,
+ * untrusted figures, no replies; else degraded or healthy on the replies.
+ */
 function verdictFor(
   r: ProbeResult,
   rtt: RttSummary,
@@ -229,45 +251,59 @@ function verdictFor(
       summary: `interrupted after ${rtt.sent} probes; partial results above`,
     };
   }
-  const f = r.failure;
-  if (f && r.sessionLostAfterSeq === undefined) {
-    const phaseName = f.phase === 'mqtt' && r.connack?.reasonCode === 0 ? 'MQTT session' : PHASE_TITLE[f.phase];
-    const refused = f.phase === 'mqtt';
-    if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) {
-      const rc = describeConnack(f.reasonCode, r.mqttVersion);
-      return {
-        status: 'failed',
-        exitCode: ExitCode.refused,
-        summary: `the broker refused the connection: ${rc.name} (${rc.hex})`,
-      };
-    }
-    // A server that accepted the connection and never spoke MQTT is named the way every command names it (the
-    // shared failure route); other failures keep their phase's own wording.
-    const classified =
-      phaseName === 'MQTT session' ? undefined : classifyMeasurementFailure({ ...f, mqttVersion: r.mqttVersion });
-    if (classified?.kind === 'not-mqtt')
-      return { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
-    return {
-      status: 'failed',
-      exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
-      summary: `${phaseName} failed: ${f.message}`,
-    };
-  }
+  const failure = r.failure;
+  if (failure && r.sessionLostAfterSeq === undefined) return connectFailedVerdict(r, failure);
   const failedT = thresholds.filter((t) => !t.pass);
   if (failedT.length > 0) {
     return {
       status: 'failed',
       exitCode: ExitCode.finding,
-      summary: `threshold failed: ${failedT.map((t) => `${t.id} (${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(1)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)})`).join(', ')}`,
+      summary: `threshold failed: ${failedT.map(thresholdText).join(', ')}`,
     };
   }
-  if (f) return { status: 'failed', exitCode: ExitCode.finding, summary: f.message };
+  if (failure) return { status: 'failed', exitCode: ExitCode.finding, summary: failure.message };
   // Figures that cannot be trusted (replies nobody asked for) are a finding, never a pass.
   const u = untrusted[0];
   if (u) return { status: 'failed', exitCode: ExitCode.finding, summary: u.text };
   if (rtt.sent > 0 && rtt.received === 0) {
     return { status: 'failed', exitCode: ExitCode.finding, summary: `no replies: ${rtt.sent} probes sent, 100% loss` };
   }
+  return repliesVerdict(rtt, warnings);
+}
+
+/** The connection never became a session: refused (exit 4), not MQTT, or the phase that failed (exit 3). */
+function connectFailedVerdict(r: ProbeResult, f: NonNullable<ProbeResult['failure']>): Verdict {
+  const phaseName = f.phase === 'mqtt' && r.connack?.reasonCode === 0 ? 'MQTT session' : PHASE_TITLE[f.phase];
+  const refused = f.phase === 'mqtt';
+  if (f.code === 'CONNACK_REFUSED' && f.reasonCode !== undefined) {
+    const rc = describeConnack(f.reasonCode, r.mqttVersion);
+    return {
+      status: 'failed',
+      exitCode: ExitCode.refused,
+      summary: `the broker refused the connection: ${rc.name} (${rc.hex})`,
+    };
+  }
+  // A server that accepted the connection and never spoke MQTT is named the way every command names it (the
+  // shared failure route); other failures keep their phase's own wording.
+  const classified =
+    phaseName === 'MQTT session' ? undefined : classifyMeasurementFailure({ ...f, mqttVersion: r.mqttVersion });
+  if (classified?.kind === 'not-mqtt')
+    return { status: 'failed', exitCode: classified.exitCode, summary: classified.oneLine };
+  return {
+    status: 'failed',
+    exitCode: refused ? ExitCode.refused : ExitCode.unreachable,
+    summary: `${phaseName} failed: ${f.message}`,
+  };
+}
+
+/** `max-loss (12.0% > 5%)`. */
+function thresholdText(t: ThresholdResult): string {
+  const actual = t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(1)}%` : fmtMs(t.actual);
+  return `${t.id} (${actual} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)})`;
+}
+
+/** Replies came: degraded by loss or warnings, else healthy. */
+function repliesVerdict(rtt: RttSummary, warnings: number): Verdict {
   const lossy = rtt.lost > 0;
   const rttText = rtt.stats ? `, RTT p50 ${fmtMs(rtt.stats.p50)} p99 ${fmtMs(rtt.stats.p99)}` : '';
   const base = `${rtt.received}/${rtt.sent} replies, ${rtt.lossPct.toFixed(1)}% loss${rttText}`;

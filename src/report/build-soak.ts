@@ -23,6 +23,7 @@ import {
   mergeShards,
   shardSetProblem,
   withTimelines,
+  type MergedRun,
   type ShardStatus,
 } from '../analyze/soak/merge.js';
 import {
@@ -100,192 +101,236 @@ const pct = (p: number): string => `${p > 0 && p < 0.01 ? p.toExponential(1) : p
 const ms = (v: number | undefined | null): string =>
   v === undefined || v === null ? '—' : v === 0 ? '0 s' : formatDuration(v);
 
-export function buildSoakReport(i: SoakReportInput): Report<SoakData> {
-  const s = i.summary;
-  const c = s.connections;
-  const m = s.messages;
-  const idle = i.info.ratePerS <= 0;
-  const checks: Check[] = [
-    {
-      id: 'connections',
-      title: 'every client connected and stayed connected',
-      // "Every client" is earned by every client: one that never connected (a ramp cut short by Ctrl-C, a
-      // worker gone) leaves the check open however clean the connected ones were.
-      status:
-        c.connects === 0
-          ? i.end === 'signal' && c.connectFailures === 0
-            ? 'info'
-            : 'fail'
-          : c.neverConnected + c.disconnects + c.connectFailures > 0
-            ? 'warn'
-            : 'pass',
-      summary:
-        c.connects === 0
-          ? `no client connected (${plural(c.connectFailures, 'failed attempt')})`
-          : `${c.neverConnected > 0 ? `${s.clients - c.neverConnected} of ${plural(s.clients, 'client')} connected (${c.neverConnected} never did${i.end === 'signal' ? ' before the run was interrupted' : ''}), ` : ''}${plural(c.connects, 'connect')}, ${plural(c.reconnects, 'reconnect')}, ${plural(c.disconnects, 'disconnect')}, downtime ${range(c.worstClientDowntimeMinMs, c.worstClientDowntimeMs)} (worst client)`,
-      metrics: {
-        connects: c.connects,
-        reconnects: c.reconnects,
-        disconnects: c.disconnects,
-        downtimeMs: c.worstClientDowntimeMs,
-        uptimePct: c.uptimePct,
-      },
-    },
-    {
-      id: 'messages',
-      title: 'messages came back complete and in order',
-      status: idle
-        ? 'skip'
-        : m.sent === 0
-          ? i.end === 'signal' || i.end === 'killed'
-            ? 'info'
-            : 'fail'
-          : m.lost > 0 || m.duplicates > 0
-            ? 'warn'
-            : 'pass',
-      summary: idle
-        ? 'idle run (--rate 0): no messages'
-        : `${m.sent} sent, ${m.received} received, ${m.lost} lost (${pct(m.lossPct)}), ${m.duplicates} duplicates, ${m.outOfOrder} out of order`,
-      metrics: {
-        sent: m.sent,
-        received: m.received,
-        lost: m.lost,
-        lossPct: m.lossPct,
-        duplicates: m.duplicates,
-        outOfOrder: m.outOfOrder,
-      },
-    },
-  ];
-  if (m.latencyMs) {
-    checks.push({
-      id: 'latency',
-      title: 'end-to-end latency',
-      status: 'info',
-      summary: `p50 ${ms(m.latencyMs.p50)}, p90 ${ms(m.latencyMs.p90)}, p99 ${ms(m.latencyMs.p99)}, max ${ms(m.latencyMs.max)}`,
-      metrics: { ...m.latencyMs },
-    });
-  }
-  for (const f of i.findings) {
-    checks.push({
-      id: `finding.${f.id}`,
-      title: f.title,
-      status: f.status,
-      summary: f.summary,
-      explanation: f.explanation,
-      ...(f.hint ? { hint: withTarget(f.hint, i.target) } : {}),
-    });
-  }
-  for (const t of i.thresholds) checks.push(thresholdCheck(t));
+export function buildSoakReport(input: SoakReportInput): Report<SoakData> {
+  const checks: Check[] = [connectionsCheck(input), messagesCheck(input)];
+  const latency = input.summary.messages.latencyMs;
+  if (latency) checks.push(latencyCheck(latency));
+  for (const finding of input.findings) checks.push(findingCheck(finding, input.target));
+  for (const threshold of input.thresholds) checks.push(thresholdCheck(threshold));
   return {
     ...reportEnvelope({
-      command: i.command,
-      version: i.version,
-      startedAt: i.startedAt,
-      finishedAt: i.finishedAt,
-      target: i.target,
-      insecure: i.insecure,
+      command: input.command,
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+      target: input.target,
+      insecure: input.insecure,
     }),
     checks,
-    data: {
-      runId: i.runId,
-      info: i.info,
-      end: i.end,
-      summary: s,
-      thresholds: i.thresholds,
-      recentDisconnects: i.recentDisconnects,
-      ...(i.crossCheck ? { crossCheck: i.crossCheck } : {}),
-      ...(i.source ? { source: i.source } : {}),
-      ...(i.shards ? { shards: i.shards } : {}),
-    },
-    verdict: soakVerdict(i),
-    view: soakView(i),
+    data: soakData(input),
+    verdict: soakVerdict(input),
+    view: soakView(input),
   };
 }
 
-function soakVerdict(i: SoakReportInput): Verdict {
-  const s = i.summary;
-  const c = s.connections;
-  const failed = i.thresholds.filter((t) => !t.pass);
-  if (failed.length > 0) {
+function connectionsCheck({ summary, end }: SoakReportInput): Check {
+  const conn = summary.connections;
+  return {
+    id: 'connections',
+    title: 'every client connected and stayed connected',
+    // "Every client" is earned by every client: one that never connected (a ramp cut short by Ctrl-C, a
+    // worker gone) leaves the check open however clean the connected ones were.
+    status:
+      conn.connects === 0
+        ? end === 'signal' && conn.connectFailures === 0
+          ? 'info'
+          : 'fail'
+        : conn.neverConnected + conn.disconnects + conn.connectFailures > 0
+          ? 'warn'
+          : 'pass',
+    summary:
+      conn.connects === 0
+        ? `no client connected (${plural(conn.connectFailures, 'failed attempt')})`
+        : `${conn.neverConnected > 0 ? `${summary.clients - conn.neverConnected} of ${plural(summary.clients, 'client')} connected (${conn.neverConnected} never did${end === 'signal' ? ' before the run was interrupted' : ''}), ` : ''}${plural(conn.connects, 'connect')}, ${plural(conn.reconnects, 'reconnect')}, ${plural(conn.disconnects, 'disconnect')}, downtime ${range(conn.worstClientDowntimeMinMs, conn.worstClientDowntimeMs)} (worst client)`,
+    metrics: {
+      connects: conn.connects,
+      reconnects: conn.reconnects,
+      disconnects: conn.disconnects,
+      downtimeMs: conn.worstClientDowntimeMs,
+      uptimePct: conn.uptimePct,
+    },
+  };
+}
+
+function messagesCheck({ summary, end, info }: SoakReportInput): Check {
+  const msgs = summary.messages;
+  const idle = info.ratePerS <= 0;
+  return {
+    id: 'messages',
+    title: 'messages came back complete and in order',
+    status: idle
+      ? 'skip'
+      : msgs.sent === 0
+        ? end === 'signal' || end === 'killed'
+          ? 'info'
+          : 'fail'
+        : msgs.lost > 0 || msgs.duplicates > 0
+          ? 'warn'
+          : 'pass',
+    summary: idle
+      ? 'idle run (--rate 0): no messages'
+      : `${msgs.sent} sent, ${msgs.received} received, ${msgs.lost} lost (${pct(msgs.lossPct)}), ${msgs.duplicates} duplicates, ${msgs.outOfOrder} out of order`,
+    metrics: {
+      sent: msgs.sent,
+      received: msgs.received,
+      lost: msgs.lost,
+      lossPct: msgs.lossPct,
+      duplicates: msgs.duplicates,
+      outOfOrder: msgs.outOfOrder,
+    },
+  };
+}
+
+function latencyCheck(latency: NonNullable<SoakSummary['messages']['latencyMs']>): Check {
+  return {
+    id: 'latency',
+    title: 'end-to-end latency',
+    status: 'info',
+    summary: `p50 ${ms(latency.p50)}, p90 ${ms(latency.p90)}, p99 ${ms(latency.p99)}, max ${ms(latency.max)}`,
+    metrics: { ...latency },
+  };
+}
+
+function findingCheck(finding: SoakFinding, target: MaskedTarget | undefined): Check {
+  return {
+    id: `finding.${finding.id}`,
+    title: finding.title,
+    status: finding.status,
+    summary: finding.summary,
+    explanation: finding.explanation,
+    ...(finding.hint ? { hint: withTarget(finding.hint, target) } : {}),
+  };
+}
+
+function soakData(input: SoakReportInput): SoakData {
+  return {
+    runId: input.runId,
+    info: input.info,
+    end: input.end,
+    summary: input.summary,
+    thresholds: input.thresholds,
+    recentDisconnects: input.recentDisconnects,
+    ...(input.crossCheck ? { crossCheck: input.crossCheck } : {}),
+    ...(input.source ? { source: input.source } : {}),
+    ...(input.shards ? { shards: input.shards } : {}),
+  };
+}
+
+/** The verdict, first decision that applies: thresholds, nobody connected, a failing finding, nothing sent, else the run. */
+function soakVerdict(input: SoakReportInput): Verdict {
+  return (
+    thresholdVerdict(input.thresholds) ??
+    noConnectVerdict(input) ??
+    failingFindingVerdict(input.findings) ??
+    nothingSentVerdict(input) ??
+    ranVerdict(input)
+  );
+}
+
+const isInterrupted = (end: SoakEnd): boolean => end === 'signal' || end === 'killed';
+
+function thresholdVerdict(thresholds: readonly ThresholdResult[]): Verdict | undefined {
+  const failed = thresholds.filter((t) => !t.pass);
+  if (failed.length === 0) return undefined;
+  return {
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}`,
+  };
+}
+
+/** No client ever connected: why, read through the failure route every command shares when an attempt says. */
+function noConnectVerdict(input: SoakReportInput): Verdict | undefined {
+  const { summary, end } = input;
+  const conn = summary.connections;
+  if (!(conn.connects === 0 && summary.clients > 0)) return undefined;
+  const top = topCause(conn.byCause);
+  // Ctrl-C while the clients were still connecting, before any attempt failed: nothing to blame yet.
+  if (isInterrupted(end) && top === undefined) {
     return {
-      status: 'failed',
-      exitCode: ExitCode.finding,
-      summary: `threshold failed: ${failed.map((t) => `--${t.id} (${t.text})`).join('; ')}`,
+      status: 'interrupted',
+      exitCode: ExitCode.ok,
+      summary: `interrupted before any client connected (${plural(summary.clients, 'client')} still connecting)`,
     };
   }
-  const interrupted = i.end === 'signal' || i.end === 'killed';
-  if (c.connects === 0 && s.clients > 0) {
-    const top = topCause(c.byCause);
-    // Ctrl-C while the clients were still connecting, before any attempt failed: nothing to blame yet.
-    if (interrupted && top === undefined) {
-      return {
-        status: 'interrupted',
-        exitCode: ExitCode.ok,
-        summary: `interrupted before any client connected (${plural(s.clients, 'client')} still connecting)`,
-      };
-    }
-    const why = top
-      ? ` (${CAUSE_INFO[top].title}${c.byCause[top] ? `: ${plural(c.byCause[top] ?? 0, 'attempt')}` : ''})`
-      : '';
-    const stopped =
-      i.end === 'refused'
-        ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)'
-        : '';
-    // The newest attempt of the main cause, read through the failure route every command shares.
-    const last = [...i.recentDisconnects].reverse().find((ev) => ev.cause === top);
-    const attempt = last && failureOfSoakAttempt(last, i.info.mqttVersion);
-    const failure = attempt && i.crossCheck ? { ...attempt, crossCheck: i.crossCheck } : attempt;
-    if (failure) {
-      const classified = classifyMeasurementFailure(failure, {
-        hostPort: i.target ? formatHostPort(i.target.host, i.target.port) : undefined,
-        ...(i.target ? { scheme: i.target.scheme } : {}),
-      });
-      return {
-        status: 'failed',
-        exitCode: classified.exitCode,
-        summary: `no client ever connected: ${classified.oneLine}${why}${stopped}`,
-      };
-    }
+  const why = top
+    ? ` (${CAUSE_INFO[top].title}${conn.byCause[top] ? `: ${plural(conn.byCause[top] ?? 0, 'attempt')}` : ''})`
+    : '';
+  const stopped =
+    end === 'refused' ? '; stopped retrying: every attempt was refused for good (--retry-refused keeps trying)' : '';
+  const classified = classifiedNewestAttempt(input, top);
+  if (classified) {
     return {
       status: 'failed',
-      exitCode: top !== undefined && NOT_SERVED_CAUSES.has(top) ? ExitCode.refused : ExitCode.unreachable,
-      summary: `no client ever connected${why}${stopped}`,
+      exitCode: classified.exitCode,
+      summary: `no client ever connected: ${classified.oneLine}${why}${stopped}`,
     };
   }
-  // A failing finding ("no message came back", "no message sent") is README's exit 1 "no replies at all",
-  // and the JUnit file lists it as a failure: the exit code must agree, interrupted or not.
-  const failing = i.findings.filter((f) => f.status === 'fail');
-  if (failing.length > 0) {
-    return {
-      status: 'failed',
-      exitCode: ExitCode.finding,
-      summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; '),
-    };
-  }
-  // Healthy is earned by evidence: a run asked to send messages that sent none measured nothing.
-  if (!interrupted && i.info.ratePerS > 0 && s.messages.sent === 0) {
-    return {
-      status: 'failed',
-      exitCode: ExitCode.finding,
-      summary: 'no message sent: no client became ready to publish',
-    };
-  }
+  return {
+    status: 'failed',
+    exitCode: top !== undefined && NOT_SERVED_CAUSES.has(top) ? ExitCode.refused : ExitCode.unreachable,
+    summary: `no client ever connected${why}${stopped}`,
+  };
+}
+
+/** The newest attempt of the main cause, read through the failure route every command shares. */
+function classifiedNewestAttempt(input: SoakReportInput, top: DisconnectCause | undefined) {
+  const last = [...input.recentDisconnects].reverse().find((ev) => ev.cause === top);
+  const attempt = last && failureOfSoakAttempt(last, input.info.mqttVersion);
+  const failure = attempt && input.crossCheck ? { ...attempt, crossCheck: input.crossCheck } : attempt;
+  if (!failure) return undefined;
+  return classifyMeasurementFailure(failure, {
+    hostPort: input.target ? formatHostPort(input.target.host, input.target.port) : undefined,
+    ...(input.target ? { scheme: input.target.scheme } : {}),
+  });
+}
+
+/**
+ * A failing finding ("no message came back", "no message sent") is README's exit 1 "no replies at all", and the
+ * JUnit file lists it as a failure: the exit code must agree, interrupted or not.
+ */
+function failingFindingVerdict(findings: readonly SoakFinding[]): Verdict | undefined {
+  const failing = findings.filter((f) => f.status === 'fail');
+  if (failing.length === 0) return undefined;
+  return {
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary: failing.map((f) => `${f.title}: ${f.summary}`).join('; '),
+  };
+}
+
+/** Healthy is earned by evidence: a run asked to send messages that sent none measured nothing. */
+function nothingSentVerdict({ end, info, summary }: SoakReportInput): Verdict | undefined {
+  const askedToSend = !isInterrupted(end) && info.ratePerS > 0;
+  if (!askedToSend || summary.messages.sent !== 0) return undefined;
+  return {
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary: 'no message sent: no client became ready to publish',
+  };
+}
+
+/** What went wrong in a run that did connect: reconnects, lost messages and sessions, our own saturation. */
+function runProblems(summary: SoakSummary): string[] {
+  const conn = summary.connections;
   const problems: string[] = [];
-  if (c.reconnects > 0) problems.push(plural(c.reconnects, 'reconnect'));
-  if (c.neverConnected > 0) problems.push(`${plural(c.neverConnected, 'client')} never connected`);
-  if (s.messages.lost > 0) problems.push(`${plural(s.messages.lost, 'message')} lost`);
-  if (s.messages.duplicates > 0) problems.push(plural(s.messages.duplicates, 'duplicate'));
-  if (c.sessionsLost > 0) problems.push(`${plural(c.sessionsLost, 'session')} lost`);
-  const sat = s.saturation;
+  if (conn.reconnects > 0) problems.push(plural(conn.reconnects, 'reconnect'));
+  if (conn.neverConnected > 0) problems.push(`${plural(conn.neverConnected, 'client')} never connected`);
+  if (summary.messages.lost > 0) problems.push(`${plural(summary.messages.lost, 'message')} lost`);
+  if (summary.messages.duplicates > 0) problems.push(plural(summary.messages.duplicates, 'duplicate'));
+  if (conn.sessionsLost > 0) problems.push(`${plural(conn.sessionsLost, 'session')} lost`);
+  const sat = summary.saturation;
   if (sat && sat.windows > 0) problems.push(`the measuring machine was saturated for ${formatDuration(sat.totalMs)}`);
-  const ran = `${plural(s.clients, 'client')} for ${formatDuration(s.elapsedMs)}`;
-  const ended =
-    i.end === 'killed'
-      ? ' (run did not finish: message counts from the last checkpoint)'
-      : i.end === 'signal'
-        ? ' (interrupted)'
-        : '';
-  if (interrupted) {
+  return problems;
+}
+
+/** A run that connected: interrupted, degraded by its problems, or healthy on the evidence it gathered. */
+function ranVerdict({ summary, end, info }: SoakReportInput): Verdict {
+  const problems = runProblems(summary);
+  const ran = `${plural(summary.clients, 'client')} for ${formatDuration(summary.elapsedMs)}`;
+  if (isInterrupted(end)) {
+    const ended =
+      end === 'killed' ? ' (run did not finish: message counts from the last checkpoint)' : ' (interrupted)';
     return {
       status: 'interrupted',
       exitCode: ExitCode.ok,
@@ -295,8 +340,8 @@ function soakVerdict(i: SoakReportInput): Verdict {
   if (problems.length > 0)
     return { status: 'degraded', exitCode: ExitCode.ok, summary: `${ran}: ${problems.join(', ')}` };
   const evidence =
-    i.info.ratePerS > 0
-      ? `${plural(s.messages.received, 'message')} back, no disconnect, no loss`
+    info.ratePerS > 0
+      ? `${plural(summary.messages.received, 'message')} back, no disconnect, no loss`
       : 'connections held, no disconnect';
   return { status: 'healthy', exitCode: ExitCode.ok, summary: `${ran}: ${evidence}` };
 }
@@ -783,14 +828,32 @@ export function buildSoakFromFiles(
     const f = files[0] as SoakFileText;
     return { report: buildSoakFromFile(f.text, f.file, thresholds, version), events: only.events };
   }
-  const g = groupShardStreams(parsed);
-  const dup = g.duplicates[0];
+  const grouping = groupShardStreams(parsed);
+  checkShardFiles(grouping, parsed, files);
+  const merged = mergeShards(grouping.streams);
+  return {
+    events: merged.events,
+    report: buildSoakReport(
+      mergedReportInput(merged, { parsed, files, orphans: grouping.orphans, thresholds, version }),
+    ),
+  };
+}
+
+type ParsedSoakFile = { file: string } & ReturnType<typeof parseSoakLines>;
+
+/** Throws UsageError for the same shard twice, no soak file at all, or files of several runs. */
+function checkShardFiles(
+  grouping: ReturnType<typeof groupShardStreams>,
+  parsed: readonly ParsedSoakFile[],
+  files: readonly SoakFileText[],
+): void {
+  const dup = grouping.duplicates[0];
   if (dup)
     throw new UsageError(
       `${dup.index === undefined ? `run ${dup.runId}` : `shard ${dup.index} of run ${dup.runId}`} is in more than one file: ${dup.files.join(', ')}`,
       'give each shard file once',
     );
-  if (g.streams.length === 0) {
+  if (grouping.streams.length === 0) {
     const newer = parsed.find((p) => p.newerVersion !== undefined);
     if (newer)
       throw new UsageError(
@@ -802,37 +865,46 @@ export function buildSoakFromFiles(
       'give the files written by `mqtt-doctor soak --out FILE`',
     );
   }
-  const problem = shardSetProblem(g.streams);
+  const problem = shardSetProblem(grouping.streams);
   if (problem) throw new UsageError(problem, 'give the files of one run (they share a --run-id)');
-  const m = mergeShards(g.streams);
-  const end: SoakEnd = m.end;
-  const newerVersion = parsed.find((p) => p.newerVersion !== undefined)?.newerVersion;
-  const lastEventMs = Math.max(...m.shards.map((x) => x.lastEventMs ?? Number.NEGATIVE_INFINITY));
+}
+
+/** The merged run as buildSoakReport reads it: its shards' findings first, the source is every file given. */
+function mergedReportInput(
+  merged: MergedRun,
+  from: {
+    parsed: readonly ParsedSoakFile[];
+    files: readonly SoakFileText[];
+    orphans: number;
+    thresholds: SoakThresholds;
+    version: string;
+  },
+): SoakReportInput {
+  const end: SoakEnd = merged.end;
+  const newerVersion = from.parsed.find((p) => p.newerVersion !== undefined)?.newerVersion;
+  const lastEventMs = Math.max(...merged.shards.map((x) => x.lastEventMs ?? Number.NEGATIVE_INFINITY));
   return {
-    events: m.events,
-    report: buildSoakReport({
-      command: 'report',
-      version,
-      startedAt: new Date(m.startedMs).toISOString(),
-      finishedAt: new Date(m.atMs).toISOString(),
-      runId: m.runId,
-      info: m.info,
-      end,
-      summary: m.summary,
-      thresholds: checkThresholds(m.summary, thresholds),
-      findings: [...m.findings, ...soakFindings(m.summary, { ratePerS: m.info.ratePerS, end })],
-      recentDisconnects: m.recentDisconnects,
-      connectedStrip: connectedStripFromEvents(m.events, m.startedMs, m.atMs, m.summary.clients),
-      shards: { count: m.shardCount, list: m.shards },
-      source: {
-        file: files.map((f) => f.file).join(', '),
-        events: parsed.reduce((n, p) => n + p.events.length, 0),
-        badLines: parsed.reduce((n, p) => n + p.badLines, 0) + g.orphans,
-        complete: m.shards.every((x) => x.state === 'finished'),
-        ...(newerVersion !== undefined ? { newerVersion } : {}),
-        lastEventAt: Number.isFinite(lastEventMs) ? new Date(lastEventMs).toISOString() : null,
-      },
-    }),
+    command: 'report',
+    version: from.version,
+    startedAt: new Date(merged.startedMs).toISOString(),
+    finishedAt: new Date(merged.atMs).toISOString(),
+    runId: merged.runId,
+    info: merged.info,
+    end,
+    summary: merged.summary,
+    thresholds: checkThresholds(merged.summary, from.thresholds),
+    findings: [...merged.findings, ...soakFindings(merged.summary, { ratePerS: merged.info.ratePerS, end })],
+    recentDisconnects: merged.recentDisconnects,
+    connectedStrip: connectedStripFromEvents(merged.events, merged.startedMs, merged.atMs, merged.summary.clients),
+    shards: { count: merged.shardCount, list: merged.shards },
+    source: {
+      file: from.files.map((f) => f.file).join(', '),
+      events: from.parsed.reduce((n, p) => n + p.events.length, 0),
+      badLines: from.parsed.reduce((n, p) => n + p.badLines, 0) + from.orphans,
+      complete: merged.shards.every((x) => x.state === 'finished'),
+      ...(newerVersion !== undefined ? { newerVersion } : {}),
+      lastEventAt: Number.isFinite(lastEventMs) ? new Date(lastEventMs).toISOString() : null,
+    },
   };
 }
 

@@ -162,103 +162,139 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
   const first = sorted[0] as ShardStream;
   const info = first.start.info;
   const count = first.shard?.count ?? 1;
-  const byIndex = new Map(sorted.map((s) => [s.shard?.index ?? 0, s]));
-
-  const latency = new MergeableHistogram();
-  const connack = new MergeableHistogram();
-  const lasts: SummaryEvent[] = [];
-  const shards: ShardStatus[] = [];
-  let startedMs = Number.POSITIVE_INFINITY;
-  let atMs = Number.NEGATIVE_INFINITY;
-  for (let index = 0; index < count; index++) {
-    const clients = shardSlice(info.clients, count > 1 ? { index, count } : undefined);
-    const s = byIndex.get(index);
-    if (!s) {
-      shards.push({ index, clients, state: 'missing', events: 0 });
-      continue;
-    }
-    let last: SummaryEvent | undefined;
-    let end: Extract<SoakEvent, { type: 'end' }> | undefined;
-    let lastT = s.start.t;
-    for (const ev of s.events) {
-      lastT = Math.max(lastT, ev.t);
-      if (ev.type !== 'checkpoint' && ev.type !== 'end') continue;
-      last = ev;
-      if (ev.type === 'end') end = ev;
-      if (ev.summary.window) {
-        latency.merge(ev.summary.window.latency);
-        connack.merge(ev.summary.window.connack);
-      }
-    }
-    if (last) lasts.push(last);
-    startedMs = Math.min(startedMs, s.start.t);
-    atMs = Math.max(atMs, end?.t ?? lastT);
-    shards.push({
-      index,
-      clients,
-      state: end ? 'finished' : 'killed',
-      ...(end ? { end: end.reason } : {}),
-      file: s.file,
-      events: s.events.length,
-      lastEventMs: lastT,
-    });
-  }
-
+  const read = readShards(sorted, info.clients, count);
   // Stable: lines of one shard keep their written order at equal times.
   const events = sorted.flatMap((s) => s.events).sort((a, b) => a.t - b.t);
-  const r = replaySoak(events, keepRecent);
-  const connections = summarizeConnections(r.timelines, atMs, info.flapThresholdMs);
-  const rows = withTimelines(
-    lasts.flatMap((l) => l.summary.perClient),
-    r.timelines,
-    atMs,
-  );
-  const present = shards.filter((s) => s.state !== 'missing');
-  const clients = present.reduce((n, s) => n + s.clients.to - s.clients.from, 0);
-  const summary: SoakSummary = {
-    atMs,
-    startedMs,
-    elapsedMs: atMs - startedMs,
-    clients,
-    connections,
-    messages: addMessages(
-      lasts.map((l) => l.summary.messages),
-      latency,
-    ),
-    perClient: worstClientRows(rows, MAX_CLIENT_ROWS),
-    fleet: {
-      connackMs: histogramSummary(connack),
-      askedPerS: lasts.reduce((n, l) => n + (l.summary.fleet?.askedPerS ?? 0), 0),
-      ...firstConnects(events, startedMs),
-      ...addSources(lasts.map((l) => l.summary.fleet)),
-    },
-    ...addSaturation(lasts.map((l) => l.summary.saturation)),
-  };
-  const finished = shards.filter((s) => s.state === 'finished');
-  const end: MergedRun['end'] =
-    finished.length === 0
-      ? 'killed'
-      : finished.reduce<EndReason>(
-          (e, s) => (END_RANK[s.end ?? 'duration'] > END_RANK[e] ? (s.end ?? e) : e),
-          'duration',
-        );
+  const replay = replaySoak(events, keepRecent);
   return {
     runId: first.runId,
     info,
     shardCount: count,
-    shards,
-    startedMs,
-    atMs,
-    summary,
-    end,
-    findings: [...shardFindings(shards, info.clients), ...settingFindings(sorted)],
-    recentDisconnects: r.recentDisconnects,
+    shards: read.shards,
+    startedMs: read.startedMs,
+    atMs: read.atMs,
+    summary: mergedSummary(read, events, replay.timelines, info.flapThresholdMs),
+    end: mergedEnd(read.shards),
+    findings: [...shardFindings(read.shards, info.clients), ...settingFindings(sorted)],
+    recentDisconnects: replay.recentDisconnects,
     events: [
       first.start,
       ...events.filter((e) => e.type !== 'start' && e.type !== 'checkpoint' && e.type !== 'end'),
       ...mergeCheckpoints(sorted),
     ].sort((a, b) => a.t - b.t),
   };
+}
+
+/** What the shards' own lines say: each shard's status, its last summary, the window histograms, the span. */
+interface ShardReading {
+  shards: ShardStatus[];
+  /** Each present shard's last checkpoint or end line. */
+  lasts: SummaryEvent[];
+  latency: MergeableHistogram;
+  connack: MergeableHistogram;
+  startedMs: number;
+  atMs: number;
+}
+
+/** Shards 0..count−1 in order, a missing one named as missing. */
+function readShards(sorted: readonly ShardStream[], fleet: number, count: number): ShardReading {
+  const byIndex = new Map(sorted.map((s) => [s.shard?.index ?? 0, s]));
+  const reading: ShardReading = {
+    shards: [],
+    lasts: [],
+    latency: new MergeableHistogram(),
+    connack: new MergeableHistogram(),
+    startedMs: Number.POSITIVE_INFINITY,
+    atMs: Number.NEGATIVE_INFINITY,
+  };
+  for (let index = 0; index < count; index++) {
+    const clients = shardSlice(fleet, count > 1 ? { index, count } : undefined);
+    const stream = byIndex.get(index);
+    if (!stream) {
+      reading.shards.push({ index, clients, state: 'missing', events: 0 });
+      continue;
+    }
+    const { last, end, lastT } = readShard(stream, reading);
+    if (last) reading.lasts.push(last);
+    reading.startedMs = Math.min(reading.startedMs, stream.start.t);
+    reading.atMs = Math.max(reading.atMs, end?.t ?? lastT);
+    reading.shards.push({
+      index,
+      clients,
+      state: end ? 'finished' : 'killed',
+      ...(end ? { end: end.reason } : {}),
+      file: stream.file,
+      events: stream.events.length,
+      lastEventMs: lastT,
+    });
+  }
+  return reading;
+}
+
+/** One shard's last summary line, its end line and its last time; its windows go into the run's histograms. */
+function readShard(
+  stream: ShardStream,
+  into: { latency: MergeableHistogram; connack: MergeableHistogram },
+): { last: SummaryEvent | undefined; end: Extract<SoakEvent, { type: 'end' }> | undefined; lastT: number } {
+  let last: SummaryEvent | undefined;
+  let end: Extract<SoakEvent, { type: 'end' }> | undefined;
+  let lastT = stream.start.t;
+  for (const ev of stream.events) {
+    lastT = Math.max(lastT, ev.t);
+    if (ev.type !== 'checkpoint' && ev.type !== 'end') continue;
+    last = ev;
+    if (ev.type === 'end') end = ev;
+    if (ev.summary.window) {
+      into.latency.merge(ev.summary.window.latency);
+      into.connack.merge(ev.summary.window.connack);
+    }
+  }
+  return { last, end, lastT };
+}
+
+/** Connections from the replayed history, messages added from each shard's last summary, latency merged. */
+function mergedSummary(
+  read: ShardReading,
+  events: readonly SoakEvent[],
+  timelines: readonly ConnectionTimeline[],
+  flapThresholdMs: number,
+): SoakSummary {
+  const { lasts, startedMs, atMs } = read;
+  const rows = withTimelines(
+    lasts.flatMap((l) => l.summary.perClient),
+    timelines,
+    atMs,
+  );
+  const present = read.shards.filter((s) => s.state !== 'missing');
+  return {
+    atMs,
+    startedMs,
+    elapsedMs: atMs - startedMs,
+    clients: present.reduce((n, s) => n + s.clients.to - s.clients.from, 0),
+    connections: summarizeConnections(timelines, atMs, flapThresholdMs),
+    messages: addMessages(
+      lasts.map((l) => l.summary.messages),
+      read.latency,
+    ),
+    perClient: worstClientRows(rows, MAX_CLIENT_ROWS),
+    fleet: {
+      connackMs: histogramSummary(read.connack),
+      askedPerS: lasts.reduce((n, l) => n + (l.summary.fleet?.askedPerS ?? 0), 0),
+      ...firstConnects(events, startedMs),
+      ...addSources(lasts.map((l) => l.summary.fleet)),
+    },
+    ...addSaturation(lasts.map((l) => l.summary.saturation)),
+  };
+}
+
+/** The finished shards' reason (error before refused before signal before duration), or killed when none finished. */
+function mergedEnd(shards: readonly ShardStatus[]): MergedRun['end'] {
+  const finished = shards.filter((s) => s.state === 'finished');
+  if (finished.length === 0) return 'killed';
+  return finished.reduce<EndReason>(
+    (e, s) => (END_RANK[s.end ?? 'duration'] > END_RANK[e] ? (s.end ?? e) : e),
+    'duration',
+  );
 }
 
 /**

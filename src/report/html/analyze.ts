@@ -261,88 +261,116 @@ function relAxis(x: ScaleLinear<number, number>, box: Box): string {
 function timeline(i: AnalyzeHtmlInput, lanes: ConnectionData[], total: number): string {
   const title = 'Connections over the capture';
   if (lanes.length === 0) return noData('timeline', title, 'No MQTT connection in this capture.');
-  const laneH = 30;
-  const box: Box = { left: 180, right: WIDTH - 190, top: 6, bottom: 6 + lanes.length * laneH };
+  const box: Box = { left: 180, right: WIDTH - 190, top: 6, bottom: 6 + lanes.length * LANE_H };
   const span = Math.max(1, i.spanMs);
   // Time since the capture's first packet: captures are often a second long, where wall-clock ticks repeat.
   const x = scaleLinear().domain([0, span]).range([box.left, box.right]);
   const at = (tMs: number): number => x(Math.min(span, Math.max(0, tMs)));
-  const rows = lanes.map((c, k) => {
-    const top = box.top + k * laneH;
-    const mid = top + laneH / 2;
-    const startMs = c.startS * 1000;
-    const endMs = startMs + c.durationMs;
-    const x0 = at(startMs);
-    const x1 = Math.max(x0 + 1.5, at(endMs));
-    // The other side's FIN (or its late ACKs) can come after the close that ended the connection.
-    const lastMs = c.events.reduce((m, e) => Math.max(m, e.tMs), endMs);
-    const xLast = Math.max(x1, at(lastMs));
-    const name = laneName(c);
-    const laneTip =
-      `#${c.id} ${name}: ${c.client} → ${c.server}, ${fmtMs(c.durationMs)}. ${wireText(c.explanation, FINDING_MAX)} ` +
-      `Client sent: ${counts(c.packets.client)}. Server sent: ${counts(c.packets.server)}.` +
-      (c.ping.sent ? ` PINGREQ ${c.ping.sent}, answered ${c.ping.answered}.` : '');
-    const parts: string[] = [
-      `<text x="${box.left - 8}" y="${n1(mid + 4)}" text-anchor="end">${esc(clip(name))}<title>${esc(laneTip)}</title></text>`,
-      `<rect class="alive" x="${n1(x0)}" y="${n1(top + 4)}" width="${n1(xLast - x0)}" height="${laneH - 8}"><title>${esc(laneTip)}</title></rect>`,
-      `<line class="midline" x1="${n1(x0)}" x2="${n1(xLast)}" y1="${n1(mid)}" y2="${n1(mid)}"/>`,
-    ];
-    // Each side's silence just before the end: client above the middle line, server below.
-    for (const side of ['client', 'server'] as const) {
-      const s = c.silentMs[side];
-      if (s === null || s <= 0) continue;
-      const sx = Math.max(x0, at(endMs - s));
-      const y = side === 'client' ? top + 4 : mid;
-      parts.push(
-        `<rect class="silent" x="${n1(sx)}" y="${n1(y)}" width="${n1(Math.max(1, x1 - sx))}" height="${n1(laneH / 2 - 4)}"><title>${esc(`${side} silent for ${fmtMs(s)} before the end`)}</title></rect>`,
-      );
-    }
-    for (const ev of c.events) {
-      const e = ev as unknown as Ev & { tMs: number };
-      const m = markOf(e);
-      if (m) parts.push(shapeSvg(m.shape, at(e.tMs), mid, e.side === 'client', m.cls, `${fmtMs(e.tMs)}: ${m.tip}`));
-    }
-    parts.push(packetMarks(c, at, mid));
-    const endTip = `#${c.id} ended: ${endName(c)}. ${wireText(c.explanation, FINDING_MAX)}`;
-    parts.push(
-      `<rect class="end-mark ae-${c.cause}" x="${n1(x1 - 2)}" y="${n1(top + 2)}" width="4" height="${laneH - 4}"><title>${esc(endTip)}</title></rect>`,
-      `<text class="end-name" x="${box.right + 10}" y="${n1(mid + 4)}">${esc(endName(c))}</text>`,
-    );
-    return `<g class="lane" data-conn="${c.id}">${parts.join('')}</g>`;
-  });
-  const bad = lanes.filter((c) => c.severity === 'fail' || c.severity === 'warn').length;
+  const rows = lanes.map((c, k) => laneSvg(c, box.top + k * LANE_H, box, at));
   const thin = thinned(lanes);
   const byCause = new Map<string, number>();
   for (const c of lanes) byCause.set(c.cause, (byCause.get(c.cause) ?? 0) + 1);
-  const alt =
-    `${lanes.length} connection${lanes.length === 1 ? '' : 's'} drawn${total > lanes.length ? ` of ${total} (the worst-ended; the rest are counted below)` : ''} over ${fmtMs(i.spanMs)}; ` +
-    `${bad} ended badly. Ends: ${[...byCause].map(([k, v]) => `${k.replace(/-/g, ' ')} ${v}`).join(', ')}. ` +
-    `Marks above a lane's middle line came from the client, below from the server; small ticks are MQTT packets (${thin.drawn} drawn${thin.lanes ? `, ${thin.counted} more only counted: ${thinText(thin)}` : ', every one'}); hatching is a side's silence before the end. The time axis counts from the first packet.`;
   const causes = [...byCause.keys()] as Cause[];
   return chart({
     id: 'timeline',
     title: `${title} (${lanes.length} lane${lanes.length === 1 ? '' : 's'})`,
-    alt,
+    alt: timelineAlt(i, lanes, total, byCause, thin),
     width: WIDTH,
     height: box.bottom + 20,
     body: HATCH + relAxis(x, box) + rows.join(''),
     legend: [
-      ['alive', 'connection open'],
-      ['silent', 'a side silent before the end (upper half client, lower half server)'],
-      ['am-connect', 'CONNECT / SYN'],
-      ['am-connack', 'CONNACK accepted'],
-      ['am-refused', 'CONNACK refused / TLS alert'],
-      ['am-disconnect', 'DISCONNECT ◆, FIN ▲ client / ▼ server'],
-      ['am-rst', 'RST'],
-      ['am-warn', 'unanswered PINGREQ / retransmissions / gap'],
-      ['pm-pub', 'PUBLISH'],
-      ['pm-ack', 'PUBACK / PUBREC / PUBREL / PUBCOMP'],
-      ['pm-ping', 'PINGREQ / PINGRESP'],
-      ['pm-ctl', 'other MQTT packets'],
+      ...TIMELINE_LEGEND,
       ...(thin.lanes ? [['pm-mid', 'packets counted, not drawn one by one (darker: more)'] as [string, string]] : []),
       ...causes.map((k): [string, string] => [`ae-${k}`, `ended: ${k.replace(/-/g, ' ')}`]),
     ],
   });
+}
+
+const LANE_H = 30;
+
+const TIMELINE_LEGEND: Array<[string, string]> = [
+  ['alive', 'connection open'],
+  ['silent', 'a side silent before the end (upper half client, lower half server)'],
+  ['am-connect', 'CONNECT / SYN'],
+  ['am-connack', 'CONNACK accepted'],
+  ['am-refused', 'CONNACK refused / TLS alert'],
+  ['am-disconnect', 'DISCONNECT ◆, FIN ▲ client / ▼ server'],
+  ['am-rst', 'RST'],
+  ['am-warn', 'unanswered PINGREQ / retransmissions / gap'],
+  ['pm-pub', 'PUBLISH'],
+  ['pm-ack', 'PUBACK / PUBREC / PUBREL / PUBCOMP'],
+  ['pm-ping', 'PINGREQ / PINGRESP'],
+  ['pm-ctl', 'other MQTT packets'],
+];
+
+/** The chart told in words: lanes drawn, how they ended, how to read the marks. */
+function timelineAlt(
+  i: AnalyzeHtmlInput,
+  lanes: readonly ConnectionData[],
+  total: number,
+  byCause: ReadonlyMap<string, number>,
+  thin: ReturnType<typeof thinned>,
+): string {
+  const bad = lanes.filter((c) => c.severity === 'fail' || c.severity === 'warn').length;
+  return (
+    `${lanes.length} connection${lanes.length === 1 ? '' : 's'} drawn${total > lanes.length ? ` of ${total} (the worst-ended; the rest are counted below)` : ''} over ${fmtMs(i.spanMs)}; ` +
+    `${bad} ended badly. Ends: ${[...byCause].map(([k, v]) => `${k.replace(/-/g, ' ')} ${v}`).join(', ')}. ` +
+    `Marks above a lane's middle line came from the client, below from the server; small ticks are MQTT packets (${thin.drawn} drawn${thin.lanes ? `, ${thin.counted} more only counted: ${thinText(thin)}` : ', every one'}); hatching is a side's silence before the end. The time axis counts from the first packet.`
+  );
+}
+
+/** One connection's lane: its name, its open span, each side's silence before the end, its marks and its end. */
+function laneSvg(c: ConnectionData, top: number, box: Box, at: (tMs: number) => number): string {
+  const mid = top + LANE_H / 2;
+  const startMs = c.startS * 1000;
+  const endMs = startMs + c.durationMs;
+  const x0 = at(startMs);
+  const x1 = Math.max(x0 + 1.5, at(endMs));
+  // The other side's FIN (or its late ACKs) can come after the close that ended the connection.
+  const lastMs = c.events.reduce((m, e) => Math.max(m, e.tMs), endMs);
+  const xLast = Math.max(x1, at(lastMs));
+  const name = laneName(c);
+  const laneTip =
+    `#${c.id} ${name}: ${c.client} → ${c.server}, ${fmtMs(c.durationMs)}. ${wireText(c.explanation, FINDING_MAX)} ` +
+    `Client sent: ${counts(c.packets.client)}. Server sent: ${counts(c.packets.server)}.` +
+    (c.ping.sent ? ` PINGREQ ${c.ping.sent}, answered ${c.ping.answered}.` : '');
+  const parts: string[] = [
+    `<text x="${box.left - 8}" y="${n1(mid + 4)}" text-anchor="end">${esc(clip(name))}<title>${esc(laneTip)}</title></text>`,
+    `<rect class="alive" x="${n1(x0)}" y="${n1(top + 4)}" width="${n1(xLast - x0)}" height="${LANE_H - 8}"><title>${esc(laneTip)}</title></rect>`,
+    `<line class="midline" x1="${n1(x0)}" x2="${n1(xLast)}" y1="${n1(mid)}" y2="${n1(mid)}"/>`,
+    ...silenceSvg(c, { top, mid, x0, x1, endMs }, at),
+  ];
+  for (const ev of c.events) {
+    const e = ev as unknown as Ev & { tMs: number };
+    const m = markOf(e);
+    if (m) parts.push(shapeSvg(m.shape, at(e.tMs), mid, e.side === 'client', m.cls, `${fmtMs(e.tMs)}: ${m.tip}`));
+  }
+  parts.push(packetMarks(c, at, mid));
+  const endTip = `#${c.id} ended: ${endName(c)}. ${wireText(c.explanation, FINDING_MAX)}`;
+  parts.push(
+    `<rect class="end-mark ae-${c.cause}" x="${n1(x1 - 2)}" y="${n1(top + 2)}" width="4" height="${LANE_H - 4}"><title>${esc(endTip)}</title></rect>`,
+    `<text class="end-name" x="${box.right + 10}" y="${n1(mid + 4)}">${esc(endName(c))}</text>`,
+  );
+  return `<g class="lane" data-conn="${c.id}">${parts.join('')}</g>`;
+}
+
+/** Each side's silence just before the end: client above the middle line, server below. */
+function silenceSvg(
+  c: ConnectionData,
+  lane: { top: number; mid: number; x0: number; x1: number; endMs: number },
+  at: (tMs: number) => number,
+): string[] {
+  const out: string[] = [];
+  for (const side of ['client', 'server'] as const) {
+    const s = c.silentMs[side];
+    if (s === null || s <= 0) continue;
+    const sx = Math.max(lane.x0, at(lane.endMs - s));
+    const y = side === 'client' ? lane.top + 4 : lane.mid;
+    out.push(
+      `<rect class="silent" x="${n1(sx)}" y="${n1(y)}" width="${n1(Math.max(1, lane.x1 - sx))}" height="${n1(LANE_H / 2 - 4)}"><title>${esc(`${side} silent for ${fmtMs(s)} before the end`)}</title></rect>`,
+    );
+  }
+  return out;
 }
 
 /** How a packet type is drawn (css class, tick height). */

@@ -45,47 +45,15 @@ const PHASE_NAME: Record<string, string> = { dns: 'DNS', tcp: 'TCP', tls: 'TLS',
 /** Adapter: the probe report (what `probe --json` prints) → the renderer's input. Pure. */
 export function probeHtmlInput(report: Report<ProbeData>): ProbeHtmlInput {
   const d = report.data;
-  const p = d.phases;
-  const phases: Array<{ name: string; ms: number }> = [];
-  if (p.dns && !p.dns.literal) phases.push({ name: 'DNS', ms: p.dns.ms });
-  if (p.tcp) phases.push({ name: 'TCP', ms: p.tcp.ms });
-  if (p.tls) phases.push({ name: 'TLS', ms: p.tls.ms });
-  if (p.ws) phases.push({ name: 'WebSocket', ms: p.ws.ms });
-  if (p.connack) phases.push({ name: 'CONNACK', ms: p.connack.ms });
   const grants =
     report.view?.find(
       (s): s is Extract<Section, { kind: 'pairs' }> => s.kind === 'pairs' && s.title === 'Broker granted',
     )?.pairs ?? [];
   const s = d.rtt.stats;
   return {
-    header: {
-      title: `mqtt-doctor probe: ${report.target?.url ?? 'target'}`,
-      subtitle: `${report.startedAt} → ${report.finishedAt}`,
-      verdict: { status: report.verdict.status, summary: report.verdict.summary },
-      failed: d.thresholds
-        .filter((t) => !t.pass)
-        .map(
-          (t) =>
-            `--${t.id}: ${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(2)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`,
-        ),
-      pairs: [
-        ['target', report.target?.url ?? '—'],
-        [
-          'method',
-          d.method === 'echo'
-            ? `echo (PUBLISH QoS ${d.qos} to its own subscription)`
-            : d.method === 'ping'
-              ? 'ping (PINGREQ → PINGRESP)'
-              : 'TCP connect (tcping)',
-        ],
-        ['MQTT', `${d.mqttVersion}${d.fellBackTo311 ? ' (MQTT 5 refused)' : ''}`],
-        ['client id', d.clientId],
-        ...(d.impair ? [['impair', `${d.impair.spec} via ${d.impair.via}`] as [string, string]] : []),
-        ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
-      ],
-    },
+    header: probeHeader(report),
     generator: `${report.tool.name} ${report.tool.version} (probe)`,
-    phases,
+    phases: phaseBars(d.phases),
     failedPhase: d.failure && !d.serverDisconnect ? (PHASE_NAME[d.failure.phase] ?? d.failure.phase) : undefined,
     method: d.method,
     samples: d.samples.map((x) => ({
@@ -110,6 +78,48 @@ export function probeHtmlInput(report: Report<ProbeData>): ProbeHtmlInput {
           c.id.startsWith('finding.') || c.id.startsWith('threshold.') || c.status === 'warn' || c.status === 'fail',
       )
       .map((c) => ({ status: c.status, title: c.title, summary: c.summary, explanation: c.explanation, hint: c.hint })),
+  };
+}
+
+/** The phases the connection went through, in order, with their times (a literal IP had no lookup). */
+function phaseBars(p: ProbeData['phases']): Array<{ name: string; ms: number }> {
+  const phases: Array<{ name: string; ms: number }> = [];
+  if (p.dns && !p.dns.literal) phases.push({ name: 'DNS', ms: p.dns.ms });
+  if (p.tcp) phases.push({ name: 'TCP', ms: p.tcp.ms });
+  if (p.tls) phases.push({ name: 'TLS', ms: p.tls.ms });
+  if (p.ws) phases.push({ name: 'WebSocket', ms: p.ws.ms });
+  if (p.connack) phases.push({ name: 'CONNACK', ms: p.connack.ms });
+  return phases;
+}
+
+/** Title, verdict, the thresholds that failed, and the run's settings. */
+function probeHeader(report: Report<ProbeData>): ProbeHtmlInput['header'] {
+  const d = report.data;
+  return {
+    title: `mqtt-doctor probe: ${report.target?.url ?? 'target'}`,
+    subtitle: `${report.startedAt} → ${report.finishedAt}`,
+    verdict: { status: report.verdict.status, summary: report.verdict.summary },
+    failed: d.thresholds
+      .filter((t) => !t.pass)
+      .map(
+        (t) =>
+          `--${t.id}: ${t.actual === null ? 'no data' : t.unit === '%' ? `${t.actual.toFixed(2)}%` : fmtMs(t.actual)} > ${t.unit === '%' ? `${t.limit}%` : fmtMs(t.limit)}`,
+      ),
+    pairs: [
+      ['target', report.target?.url ?? '—'],
+      [
+        'method',
+        d.method === 'echo'
+          ? `echo (PUBLISH QoS ${d.qos} to its own subscription)`
+          : d.method === 'ping'
+            ? 'ping (PINGREQ → PINGRESP)'
+            : 'TCP connect (tcping)',
+      ],
+      ['MQTT', `${d.mqttVersion}${d.fellBackTo311 ? ' (MQTT 5 refused)' : ''}`],
+      ['client id', d.clientId],
+      ...(d.impair ? [['impair', `${d.impair.spec} via ${d.impair.via}`] as [string, string]] : []),
+      ...(report.insecure ? [['TLS', 'NOT verified (--insecure)'] as [string, string]] : []),
+    ],
   };
 }
 

@@ -192,55 +192,17 @@ function latencyChart(i: SoakHtmlInput): string {
     .domain([0, top * 1.1 || 1])
     .nice()
     .range([box.bottom - 10, box.top + 12]);
-  const steps = w.concat([{ ...w[w.length - 1]!, from: w[w.length - 1]!.to }]);
-  const band = (hi: 'p90' | 'p99') =>
-    area<(typeof w)[number]>()
-      .x((v) => x(v.from))
-      .y0((v) => y(v.p50))
-      .y1((v) => y(v[hi]))
-      .curve(curveStepAfter)(steps) ?? '';
-  const p50 =
-    line<(typeof w)[number]>()
-      .x((v) => x(v.from))
-      .y((v) => y(v.p50))
-      .curve(curveStepAfter)(steps) ?? '';
-  const tips = w
-    .map(
-      (v) =>
-        `<rect x="${n1(x(v.from))}" y="${box.top}" width="${n1(Math.max(0.5, x(v.to) - x(v.from)))}" height="${box.bottom - box.top - 10}" fill="transparent"><title>${esc(`${fmtTime(v.from)} → ${fmtTime(v.to)}: p50 ${fmtMs(v.p50)}, p90 ${fmtMs(v.p90)}, p99 ${fmtMs(v.p99)}, max ${fmtMs(v.max)} (${v.count} messages${i.latency.cumulative ? ' since the start' : ''})`)}</title></rect>`,
-    )
-    .join('');
-  const lossMarks = (i.messages ?? [])
-    .filter((m) => m.lost > 0)
-    .map(
-      (m) =>
-        `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`,
-    )
-    .join('');
-  const reconnectMarks = i.reconnects
-    .map(
-      (r) =>
-        `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`,
-    )
-    .join('');
   const body =
     timeAxis(x, box) +
     valueAxis(y, box) +
-    `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>` +
-    reconnectMarks +
-    lossMarks +
-    tips;
-  const last = w[w.length - 1]!;
-  const lostWindows = (i.messages ?? []).filter((m) => m.lost > 0).length;
-  const reconnects = i.reconnects.reduce((a, r) => a + r.count, 0);
-  const alt =
-    `${i.latency.cumulative ? 'Percentiles of all messages since the start, as each checkpoint recorded them' : 'Percentiles of the messages of each checkpoint window'}: ` +
-    `at the end p50 ${fmtMs(last.p50)}, p90 ${fmtMs(last.p90)}, p99 ${fmtMs(last.p99)}; highest p99 ${fmtMs(top)}. ` +
-    `The line is p50; the inner band reaches p90, the outer one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`;
+    latencyPaths(w, x, y) +
+    reconnectMarks(i, x, box) +
+    lossMarks(i, x, box) +
+    latencyTips(i, x, box);
   return chart({
     id: 'latency',
     title,
-    alt,
+    alt: latencyAlt(i, top),
     width: WIDTH,
     height: box.bottom + 20,
     body,
@@ -252,6 +214,69 @@ function latencyChart(i: SoakHtmlInput): string {
       ['mark-reconnect-sw', 'reconnect'],
     ],
   });
+}
+
+type LatencyWindow = SoakHtmlInput['latency']['windows'][number];
+type Scale = (v: number) => number;
+
+/** p50 as a stepped line; the bands from it to p90 and to p99. */
+function latencyPaths(w: readonly LatencyWindow[], x: Scale, y: Scale): string {
+  const steps = w.concat([{ ...w[w.length - 1]!, from: w[w.length - 1]!.to }]);
+  const band = (hi: 'p90' | 'p99') =>
+    area<LatencyWindow>()
+      .x((v) => x(v.from))
+      .y0((v) => y(v.p50))
+      .y1((v) => y(v[hi]))
+      .curve(curveStepAfter)(steps) ?? '';
+  const p50 =
+    line<LatencyWindow>()
+      .x((v) => x(v.from))
+      .y((v) => y(v.p50))
+      .curve(curveStepAfter)(steps) ?? '';
+  return `<path class="p99" d="${band('p99')}"/><path class="p90" d="${band('p90')}"/><path class="p50" d="${p50}"/>`;
+}
+
+/** A transparent rectangle per window whose tooltip gives its figures. */
+function latencyTips(i: SoakHtmlInput, x: Scale, box: Box): string {
+  return i.latency.windows
+    .map(
+      (v) =>
+        `<rect x="${n1(x(v.from))}" y="${box.top}" width="${n1(Math.max(0.5, x(v.to) - x(v.from)))}" height="${box.bottom - box.top - 10}" fill="transparent"><title>${esc(`${fmtTime(v.from)} → ${fmtTime(v.to)}: p50 ${fmtMs(v.p50)}, p90 ${fmtMs(v.p90)}, p99 ${fmtMs(v.p99)}, max ${fmtMs(v.max)} (${v.count} messages${i.latency.cumulative ? ' since the start' : ''})`)}</title></rect>`,
+    )
+    .join('');
+}
+
+/** Red marks on the time axis: the windows that lost messages. */
+function lossMarks(i: SoakHtmlInput, x: Scale, box: Box): string {
+  return (i.messages ?? [])
+    .filter((m) => m.lost > 0)
+    .map(
+      (m) =>
+        `<rect class="mark-lost" x="${n1(x(m.from))}" y="${box.bottom - 8}" width="${n1(Math.max(1.5, x(m.to) - x(m.from)))}" height="7"><title>${esc(`${m.lost} lost of ${m.sent} sent, ${fmtTime(m.from)} → ${fmtTime(m.to)}`)}</title></rect>`,
+    )
+    .join('');
+}
+
+/** Ticks along the top: the reconnects. */
+function reconnectMarks(i: SoakHtmlInput, x: Scale, box: Box): string {
+  return i.reconnects
+    .map(
+      (r) =>
+        `<line class="mark-reconnect" x1="${n1(x(r.t))}" x2="${n1(x(r.t))}" y1="${box.top}" y2="${box.top + 9}"><title>${esc(`${r.count} reconnect${r.count === 1 ? '' : 's'} around ${fmtTime(r.t)}`)}</title></line>`,
+    )
+    .join('');
+}
+
+/** The latency chart told in words. */
+function latencyAlt(i: SoakHtmlInput, top: number): string {
+  const last = i.latency.windows[i.latency.windows.length - 1]!;
+  const lostWindows = (i.messages ?? []).filter((m) => m.lost > 0).length;
+  const reconnects = i.reconnects.reduce((a, r) => a + r.count, 0);
+  return (
+    `${i.latency.cumulative ? 'Percentiles of all messages since the start, as each checkpoint recorded them' : 'Percentiles of the messages of each checkpoint window'}: ` +
+    `at the end p50 ${fmtMs(last.p50)}, p90 ${fmtMs(last.p90)}, p99 ${fmtMs(last.p99)}; highest p99 ${fmtMs(top)}. ` +
+    `The line is p50; the inner band reaches p90, the outer one p99. Ticks along the top mark ${reconnects} reconnect${reconnects === 1 ? '' : 's'}; red marks on the time axis are ${lostWindows} window${lostWindows === 1 ? '' : 's'} with lost messages.`
+  );
 }
 
 function messagesChart(i: SoakHtmlInput): string {
