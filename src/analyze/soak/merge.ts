@@ -7,7 +7,7 @@
  * and the run is not healthy. Pure.
  */
 import { shardSlice } from '../../config/soak.js';
-import { replaySoak, type EndReason, type ShardTag, type SoakEvent, type SoakRunInfo } from './events.js';
+import { SoakReplay, type EndReason, type ShardTag, type SoakEvent, type SoakRunInfo } from './events.js';
 import type { ConnectionTimeline } from './connection.js';
 import { MergeableHistogram } from './histogram.js';
 import type { SaturationSummary } from './saturation.js';
@@ -206,34 +206,20 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
 
   // Stable: lines of one shard keep their written order at equal times.
   const events = sorted.flatMap((s) => s.events).sort((a, b) => a.t - b.t);
-  const r = replaySoak(events, keepRecent);
-  const connections = summarizeConnections(r.timelines, atMs, info.flapThresholdMs);
-  const rows = withTimelines(
-    lasts.flatMap((l) => l.summary.perClient),
-    r.timelines,
-    atMs,
-  );
+  const replay = new SoakReplay(keepRecent);
+  for (const ev of events) replay.add(ev);
+  const r = replay.result();
   const present = shards.filter((s) => s.state !== 'missing');
-  const clients = present.reduce((n, s) => n + s.clients.to - s.clients.from, 0);
-  const summary: SoakSummary = {
-    atMs,
+  const summary = mergedSummary({
+    replay,
+    lasts: lasts.map((l) => l.summary),
+    latency,
+    connack,
     startedMs,
-    elapsedMs: atMs - startedMs,
-    clients,
-    connections,
-    messages: addMessages(
-      lasts.map((l) => l.summary.messages),
-      latency,
-    ),
-    perClient: worstClientRows(rows, MAX_CLIENT_ROWS),
-    fleet: {
-      connackMs: histogramSummary(connack),
-      askedPerS: lasts.reduce((n, l) => n + (l.summary.fleet?.askedPerS ?? 0), 0),
-      ...firstConnects(events, startedMs),
-      ...addSources(lasts.map((l) => l.summary.fleet)),
-    },
-    ...addSaturation(lasts.map((l) => l.summary.saturation)),
-  };
+    atMs,
+    clients: present.reduce((n, s) => n + s.clients.to - s.clients.from, 0),
+    flapThresholdMs: info.flapThresholdMs,
+  });
   const finished = shards.filter((s) => s.state === 'finished');
   const end: MergedRun['end'] =
     finished.length === 0
@@ -258,6 +244,58 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
       ...events.filter((e) => e.type !== 'start' && e.type !== 'checkpoint' && e.type !== 'end'),
       ...mergeCheckpoints(sorted),
     ].sort((a, b) => a.t - b.t),
+  };
+}
+
+/** What one merged summary is made of: the replayed connection history and each shard's latest figures. */
+export interface MergeParts {
+  /** Every shard's lines replayed: the connection histories and the fleet's first connects. */
+  replay: SoakReplay;
+  /** Each present shard's latest summary (its last checkpoint, end line or live snapshot). */
+  lasts: readonly SoakSummary[];
+  /** Every window of every shard merged so far. */
+  latency: MergeableHistogram;
+  connack: MergeableHistogram;
+  startedMs: number;
+  atMs: number;
+  /** Clients of the shards present. */
+  clients: number;
+  flapThresholdMs: number;
+}
+
+/**
+ * The merged summary (mergeShards at the end of a run, and the live merge of soak --workers on every status
+ * tick): counts add, connection figures come from the replayed history, latency from the merged windows.
+ */
+export function mergedSummary(p: MergeParts): SoakSummary {
+  const { lasts, startedMs, atMs } = p;
+  const { timelines } = p.replay.result();
+  const rows = withTimelines(
+    lasts.flatMap((l) => l.perClient),
+    timelines,
+    atMs,
+  );
+  const first = p.replay.firstConnects;
+  const lastMs = Math.max(startedMs, first.lastMs ?? startedMs);
+  return {
+    atMs,
+    startedMs,
+    elapsedMs: atMs - startedMs,
+    clients: p.clients,
+    connections: summarizeConnections(timelines, atMs, p.flapThresholdMs),
+    messages: addMessages(
+      lasts.map((l) => l.messages),
+      p.latency,
+    ),
+    perClient: worstClientRows(rows, MAX_CLIENT_ROWS),
+    fleet: {
+      connackMs: histogramSummary(p.connack),
+      askedPerS: lasts.reduce((n, l) => n + (l.fleet?.askedPerS ?? 0), 0),
+      firstConnects: first.count,
+      achievedPerS: first.count > 1 && lastMs > startedMs ? (1000 * first.count) / (lastMs - startedMs) : null,
+      ...addSources(lasts.map((l) => l.fleet)),
+    },
+    ...addSaturation(lasts.map((l) => l.saturation)),
   };
 }
 
@@ -387,24 +425,6 @@ export function histogramSummary(h: MergeableHistogram): LatencySummary | null {
     p90: h.percentile(90),
     p99: h.percentile(99),
     max: s.maxMs ?? Number.NaN,
-  };
-}
-
-/** The fleet's first connects from the merged history (what each runner counts live). */
-function firstConnects(
-  events: readonly SoakEvent[],
-  startedMs: number,
-): { firstConnects: number; achievedPerS: number | null } {
-  const seen = new Set<number>();
-  let lastMs = startedMs;
-  for (const ev of events) {
-    if (ev.type !== 'connect' || seen.has(ev.client)) continue;
-    seen.add(ev.client);
-    lastMs = Math.max(lastMs, ev.t);
-  }
-  return {
-    firstConnects: seen.size,
-    achievedPerS: seen.size > 1 && lastMs > startedMs ? (1000 * seen.size) / (lastMs - startedMs) : null,
   };
 }
 
