@@ -324,31 +324,7 @@ function clientStarter(
   idCount.forEach((n, id) => {
     if (n < 2) idCount.delete(id);
   });
-  const onArrival = (ms: number | undefined, kind: string) => {
-    if (ms !== undefined) r.recorders.arrival(ms);
-    o.onArrival?.(ms, kind);
-  };
-  // What every client shares, once for the run; each client's own options inherit from it, so a fleet of idle
-  // connections does not hold N copies of two dozen fields (SoakClient reads them through `this.o`).
-  const shared: Omit<SoakClientOptions, 'index' | 'clientId' | 'topic' | 'seq' | 'timeline' | 'connect'> = {
-    runId: o.runId,
-    url: o.url,
-    mqttOptions: o.mqttOptions,
-    qos: o.qos,
-    intervalMs,
-    payloadBytes: o.payloadBytes,
-    payloadFormat: o.payloadFormat,
-    clean: o.clean,
-    publishOffline: o.publishOffline ?? false,
-    policy: o.policy,
-    random: o.random ?? Math.random,
-    now,
-    onEvent: r.emit,
-    onArrival,
-    sniff,
-    onConnackTime: r.recorders.connackTime,
-    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
-  };
+  const shared = sharedClientOptions(o, now, r);
   return (local) => {
     const t = now();
     const i = (o.firstClient ?? 0) + local;
@@ -373,6 +349,42 @@ function clientStarter(
     fleet.clients.push(c);
     if ((idCount.get(clientId) ?? 0) > 1) byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
     c.start();
+  };
+}
+
+type SharedClientOptions = Omit<SoakClientOptions, 'index' | 'clientId' | 'topic' | 'seq' | 'timeline' | 'connect'>;
+
+/**
+ * What every client shares, once for the run; each client's own options inherit from it, so a fleet of idle
+ * connections does not hold N copies of two dozen fields (SoakClient reads them through `this.o`).
+ */
+function sharedClientOptions(
+  o: SoakRunOptions,
+  now: () => number,
+  r: { emit: (ev: SoakEvent) => void; recorders: Recorders },
+): SharedClientOptions {
+  const onArrival = (ms: number | undefined, kind: string) => {
+    if (ms !== undefined) r.recorders.arrival(ms);
+    o.onArrival?.(ms, kind);
+  };
+  return {
+    runId: o.runId,
+    url: o.url,
+    mqttOptions: o.mqttOptions,
+    qos: o.qos,
+    intervalMs: o.ratePerS > 0 ? 1000 / o.ratePerS : 0,
+    payloadBytes: o.payloadBytes,
+    payloadFormat: o.payloadFormat,
+    clean: o.clean,
+    publishOffline: o.publishOffline ?? false,
+    policy: o.policy,
+    random: o.random ?? Math.random,
+    now,
+    onEvent: r.emit,
+    onArrival,
+    sniff,
+    onConnackTime: r.recorders.connackTime,
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
   };
 }
 
