@@ -4,8 +4,12 @@
  * topic at the same offered rate (MQD_TPUT_TOTAL_RATE msg/s over all clients, default 3000, so one client
  * runs at 3000/s: above the old 1000/s per-client cap) and count what comes back; CPU is this process's
  * user + system time over MQD_TPUT_SECONDS (default 5) after a 1 s warm-up. Each side runs in its own Node
- * process, the pairs one after the other in the same run, so the machine's load hits both; MQD_TPUT_ROUNDS pairs
- * (default 3), in alternating order, and the median. The soak side is the compiled dist/ (bench/product.ts).
+ * process; MQD_TPUT_ROUNDS pairs (default 3) and the median round. The two sides of a pair run at the same time
+ * (MQD_TPUT_PAIR=concurrent, the default): each connects and warms up, then both start their measured window at
+ * the parent's word, so the same load on this shared machine hits both windows. Run one after the other
+ * (MQD_TPUT_PAIR=sequential, in alternating order), a burst of load from elsewhere lands on one side only, and
+ * a starved process batches more messages per write (cheaper per message): single rounds then ranged 0.53–0.93×
+ * for the same build. The soak side is the compiled dist/ (bench/product.ts).
  * This file is also its own worker: `node --import tsx bench/soak-throughput.bench.ts --tput-worker MODE N QOS URL RATE`.
  */
 import { spawn } from 'node:child_process';
@@ -18,6 +22,7 @@ const SECONDS = Number(process.env.MQD_TPUT_SECONDS ?? 5);
 const TOTAL_RATE = Number(process.env.MQD_TPUT_TOTAL_RATE ?? 3000);
 /** Pairs per configuration (MQD_TPUT_ROUNDS, default 3): the machine is shared, one pair is one sample. */
 const ROUNDS = Math.max(1, Number(process.env.MQD_TPUT_ROUNDS ?? 3));
+const CONCURRENT = (process.env.MQD_TPUT_PAIR ?? 'concurrent') !== 'sequential';
 
 interface WorkerResult {
   mode: string;
@@ -180,6 +185,10 @@ async function worker(mode: string, n: number, qos: 0 | 1, url: string, totalRat
   while (side.ready() < n && performance.now() < deadline) await sleep(5);
   // Warm-up: every client publishing and the JIT past its first compilations on both sides.
   await sleep(1000);
+  // Ready: the parent answers with a line on stdin when the other side of the pair is ready too.
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  process.stdin.pause();
   const a = side.counts();
   const profile = process.env.MQD_TPUT_PROFILE ? await startProfile() : undefined;
   const c0 = process.cpuUsage();
@@ -201,15 +210,21 @@ async function worker(mode: string, n: number, qos: 0 | 1, url: string, totalRat
 
 const perCpuS = (w: WorkerResult) => (w.cpuMs > 0 ? (1000 * w.received) / w.cpuMs : Number.NaN);
 
-function runWorker(mode: string, n: number, qos: number, url: string): Promise<WorkerResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', SELF, '--tput-worker', mode, String(n), String(qos), url, String(TOTAL_RATE)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+/** A worker process; `ready` resolves once it is warmed up, `go()` starts its measured window. */
+function spawnWorker(mode: string, n: number, qos: number, url: string) {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', SELF, '--tput-worker', mode, String(n), String(qos), url, String(TOTAL_RATE)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  let onReady: () => void = () => {};
+  const ready = new Promise<void>((r) => (onReady = r));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.startsWith('ready\n')) onReady();
+  });
+  const result = new Promise<WorkerResult>((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -220,6 +235,26 @@ function runWorker(mode: string, n: number, qos: number, url: string): Promise<W
       }
     });
   });
+  // A worker that dies before it is ready must not hold the pair: its result rejects instead.
+  return { ready: Promise.race([ready, result.then(() => undefined)]), go: () => child.stdin.end('go\n'), result };
+}
+
+/** One round: bare and soak together (both windows start at once), or one after the other. */
+async function runPair(order: string[], n: number, qos: number, url: string): Promise<WorkerResult[]> {
+  if (!CONCURRENT) {
+    const out: WorkerResult[] = [];
+    for (const mode of order) {
+      const w = spawnWorker(mode, n, qos, url);
+      await w.ready;
+      w.go();
+      out.push(await w.result);
+    }
+    return out;
+  }
+  const ws = order.map((mode) => spawnWorker(mode, n, qos, url));
+  await Promise.all(ws.map((w) => w.ready));
+  for (const w of ws) w.go();
+  return Promise.all(ws.map((w) => w.result));
 }
 
 export default async function throughputBench(): Promise<BenchResult[]> {
@@ -233,15 +268,12 @@ export default async function throughputBench(): Promise<BenchResult[]> {
   try {
     for (const qos of [0, 1]) {
       for (const n of (process.env.MQD_TPUT_CLIENTS ?? '1,50,200').split(',').map(Number)) {
-        // Rounds of one pair each, the order swapped every round, so a burst of load on the machine hits both
-        // sides alike over the rounds; the figure is the median round.
+        // Rounds of one pair each, the order (of starting, or of running) swapped every round; the figure is the
+        // median round.
         const rounds: Array<{ b: WorkerResult; s: WorkerResult; ratio: number }> = [];
         for (let r = 0; r < ROUNDS; r += 1) {
           const order = r % 2 === 0 ? ['bare', 'soak'] : ['soak', 'bare'];
-          const [first, second] = [
-            await runWorker(order[0]!, n, qos, broker.url),
-            await runWorker(order[1]!, n, qos, broker.url),
-          ];
+          const [first, second] = (await runPair(order, n, qos, broker.url)) as [WorkerResult, WorkerResult];
           const [b, s] = r % 2 === 0 ? [first, second] : [second, first];
           rounds.push({ b, s, ratio: perCpuS(b) / perCpuS(s) });
         }
@@ -256,7 +288,7 @@ export default async function throughputBench(): Promise<BenchResult[]> {
           baselineName: 'soak',
           ratio,
           targetRatio: 1.25,
-          notes: `median of ${ROUNDS}: soak ${perCpuS(s).toFixed(0)} msg/CPU-s = ${(1 / ratio).toFixed(2)}× bare (rounds ${rounds.map((x) => (1 / x.ratio).toFixed(2)).join(', ')}); received ${s.received} vs ${b.received} of ${TOTAL_RATE * SECONDS} offered in ${SECONDS} s; CPU ${s.cpuMs.toFixed(0)} vs ${b.cpuMs.toFixed(0)} ms`,
+          notes: `median of ${ROUNDS} (${CONCURRENT ? 'concurrent' : 'sequential'} pairs): soak ${perCpuS(s).toFixed(0)} msg/CPU-s = ${(1 / ratio).toFixed(2)}× bare (rounds ${rounds.map((x) => (1 / x.ratio).toFixed(2)).join(', ')}); received ${s.received} vs ${b.received} of ${TOTAL_RATE * SECONDS} offered in ${SECONDS} s; CPU ${s.cpuMs.toFixed(0)} vs ${b.cpuMs.toFixed(0)} ms`,
         });
       }
     }

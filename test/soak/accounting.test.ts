@@ -343,6 +343,21 @@ describe('payload', () => {
     if (format === 'binary') expect(buf.length).toBe(Math.max(size, BINARY_HEADER_BYTES));
     else if (size >= 100) expect(buf.length).toBe(size);
   });
+  test.each(['json', 'binary'] as const)(
+    '%s: one client encoder gives each message its own buffer, as encodeSoakMessage would',
+    async (format) => {
+      const { soakEncoder, encodeSoakMessage, decodeSoakMessage } = await import('../../src/measure/soak/payload.js');
+      const encode = soakEncoder('0123456789abcdef', 3, format, 64);
+      // MQTT.js may still hold a message (queued offline, awaiting its PUBACK) when the next one is built.
+      const first = encode(1, 1000.5);
+      const second = encode(2, 2000.25);
+      expect(first).not.toBe(second);
+      expect(decodeSoakMessage(first)).toEqual({ run: '0123456789abcdef', client: 3, seq: 1, sentMs: 1000.5 });
+      expect(second).toEqual(
+        encodeSoakMessage({ run: '0123456789abcdef', client: 3, seq: 2, sentMs: 2000.25 }, format, 64),
+      );
+    },
+  );
   test('foreign payloads decode to undefined', async () => {
     const { decodeSoakMessage } = await import('../../src/measure/soak/payload.js');
     expect(decodeSoakMessage(Buffer.from('hello'))).toBeUndefined();

@@ -308,59 +308,88 @@ export function parseSoakLines(text: string): { events: SoakEvent[]; badLines: n
 }
 
 export function replaySoak(events: readonly SoakEvent[], keepRecent = 20): Omit<Replayed, 'badLines'> {
-  let start: Replayed['start'];
-  let last: Replayed['last'];
-  let end: Replayed['end'];
-  let lastT: number | undefined;
-  const timelines = new Map<number, ConnectionTimeline>();
-  const recent: Replayed['recentDisconnects'] = [];
-  let flapMs: number | undefined;
-  const tl = (client: number, t: number) => {
-    let x = timelines.get(client);
-    if (!x) {
-      x = new ConnectionTimeline(client, t, flapMs);
-      timelines.set(client, x);
-    }
-    return x;
-  };
-  for (const ev of events) {
-    lastT = Math.max(lastT ?? ev.t, ev.t);
+  const r = new SoakReplay(keepRecent);
+  for (const ev of events) r.add(ev);
+  return r.result();
+}
+
+/**
+ * replaySoak one line at a time: a live merge (soak --workers) feeds each line as it arrives and reads the
+ * result whenever it likes, so its work per status tick follows the lines since the last tick, not the run's.
+ * Lines of one client must come in time order (each process writes its own clients' lines in order).
+ */
+export class SoakReplay {
+  private start: Replayed['start'];
+  private last: Replayed['last'];
+  private end: Replayed['end'];
+  private lastT: number | undefined;
+  private readonly timelines = new Map<number, ConnectionTimeline>();
+  private readonly recent: Replayed['recentDisconnects'] = [];
+  private flapMs: number | undefined;
+  /** Clients whose first connect was replayed, and the time of the latest such connect (the fleet's connect rate). */
+  private readonly connectedOnce = new Set<number>();
+  private lastFirstConnect: number | undefined;
+
+  constructor(private readonly keepRecent = 20) {}
+
+  add(ev: SoakEvent): void {
+    this.lastT = Math.max(this.lastT ?? ev.t, ev.t);
     switch (ev.type) {
       case 'start':
-        start = ev;
-        flapMs = ev.info.flapThresholdMs;
+        this.start = ev;
+        this.flapMs = ev.info.flapThresholdMs;
         break;
       case 'client':
-        tl(ev.client, ev.t);
+        this.timeline(ev.client, ev.t);
         break;
       case 'connect':
-        tl(ev.client, ev.t).connect(ev.t, ev.sessionPresent, ev.sessionExpected);
+        this.timeline(ev.client, ev.t).connect(ev.t, ev.sessionPresent, ev.sessionExpected);
+        if (!this.connectedOnce.has(ev.client)) {
+          this.connectedOnce.add(ev.client);
+          this.lastFirstConnect = Math.max(this.lastFirstConnect ?? ev.t, ev.t);
+        }
         break;
       case 'connect-failed':
-        tl(ev.client, ev.t).connectFailed(ev.t, ev.cause);
-        recent.push(ev);
+        this.timeline(ev.client, ev.t).connectFailed(ev.t, ev.cause);
+        this.recent.push(ev);
         break;
       case 'disconnect':
-        tl(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs, ev.unansweredSendMs);
-        recent.push(ev);
+        this.timeline(ev.client, ev.t).disconnect(ev.t, ev.cause, ev.silentSinceMs, ev.unansweredSendMs);
+        this.recent.push(ev);
         break;
       case 'checkpoint':
-        last = ev;
+        this.last = ev;
         break;
       case 'end':
-        last = ev;
-        end = ev;
+        this.last = ev;
+        this.end = ev;
         break;
     }
-    if (recent.length > keepRecent * 2) recent.splice(0, recent.length - keepRecent);
+    if (this.recent.length > this.keepRecent * 2) this.recent.splice(0, this.recent.length - this.keepRecent);
   }
-  if (recent.length > keepRecent) recent.splice(0, recent.length - keepRecent);
-  return {
-    start,
-    timelines: [...timelines.values()].sort((a, b) => a.client - b.client),
-    last,
-    end,
-    lastEventMs: lastT,
-    recentDisconnects: recent,
-  };
+
+  /** Clients that connected at least once, and when the last of them first did (undefined before any). */
+  get firstConnects(): { count: number; lastMs: number | undefined } {
+    return { count: this.connectedOnce.size, lastMs: this.lastFirstConnect };
+  }
+
+  result(): Omit<Replayed, 'badLines'> {
+    return {
+      start: this.start,
+      timelines: [...this.timelines.values()].sort((a, b) => a.client - b.client),
+      last: this.last,
+      end: this.end,
+      lastEventMs: this.lastT,
+      recentDisconnects: this.recent.slice(Math.max(0, this.recent.length - this.keepRecent)),
+    };
+  }
+
+  private timeline(client: number, t: number): ConnectionTimeline {
+    let x = this.timelines.get(client);
+    if (!x) {
+      x = new ConnectionTimeline(client, t, this.flapMs);
+      this.timelines.set(client, x);
+    }
+    return x;
+  }
 }

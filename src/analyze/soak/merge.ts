@@ -7,7 +7,7 @@
  * and the run is not healthy. Pure.
  */
 import { shardSlice } from '../../config/soak.js';
-import { replaySoak, type EndReason, type ShardTag, type SoakEvent, type SoakRunInfo } from './events.js';
+import { SoakReplay, type EndReason, type ShardTag, type SoakEvent, type SoakRunInfo } from './events.js';
 import type { ConnectionTimeline } from './connection.js';
 import { MergeableHistogram } from './histogram.js';
 import type { SaturationSummary } from './saturation.js';
@@ -165,7 +165,9 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
   const read = readShards(sorted, info.clients, count);
   // Stable: lines of one shard keep their written order at equal times.
   const events = sorted.flatMap((s) => s.events).sort((a, b) => a.t - b.t);
-  const replay = replaySoak(events, keepRecent);
+  const replay = new SoakReplay(keepRecent);
+  for (const ev of events) replay.add(ev);
+  const present = read.shards.filter((s) => s.state !== 'missing');
   return {
     runId: first.runId,
     info,
@@ -173,16 +175,41 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
     shards: read.shards,
     startedMs: read.startedMs,
     atMs: read.atMs,
-    summary: mergedSummary(read, events, replay.timelines, info.flapThresholdMs),
+    summary: mergedSummary({
+      replay,
+      lasts: read.lasts.map((l) => l.summary),
+      latency: read.latency,
+      connack: read.connack,
+      startedMs: read.startedMs,
+      atMs: read.atMs,
+      clients: present.reduce((n, s) => n + s.clients.to - s.clients.from, 0),
+      flapThresholdMs: info.flapThresholdMs,
+    }),
     end: mergedEnd(read.shards),
     findings: [...shardFindings(read.shards, info.clients), ...settingFindings(sorted)],
-    recentDisconnects: replay.recentDisconnects,
+    recentDisconnects: replay.result().recentDisconnects,
     events: [
       first.start,
       ...events.filter((e) => e.type !== 'start' && e.type !== 'checkpoint' && e.type !== 'end'),
       ...mergeCheckpoints(sorted),
     ].sort((a, b) => a.t - b.t),
   };
+}
+
+/** What one merged summary is made of: the replayed connection history and each shard's latest figures. */
+export interface MergeParts {
+  /** Every shard's lines replayed: the connection histories and the fleet's first connects. */
+  replay: SoakReplay;
+  /** Each present shard's latest summary (its last checkpoint, end line or live snapshot). */
+  lasts: readonly SoakSummary[];
+  /** Every window of every shard merged so far. */
+  latency: MergeableHistogram;
+  connack: MergeableHistogram;
+  startedMs: number;
+  atMs: number;
+  /** Clients of the shards present. */
+  clients: number;
+  flapThresholdMs: number;
 }
 
 /** What the shards' own lines say: each shard's status, its last summary, the window histograms, the span. */
@@ -252,38 +279,39 @@ function readShard(
   return { last, end, lastT };
 }
 
-/** Connections from the replayed history, messages added from each shard's last summary, latency merged. */
-function mergedSummary(
-  read: ShardReading,
-  events: readonly SoakEvent[],
-  timelines: readonly ConnectionTimeline[],
-  flapThresholdMs: number,
-): SoakSummary {
-  const { lasts, startedMs, atMs } = read;
+/**
+ * The merged summary (mergeShards at the end of a run, and the live merge of soak --workers on every status
+ * tick): counts add, connection figures come from the replayed history, latency from the merged windows.
+ */
+export function mergedSummary(p: MergeParts): SoakSummary {
+  const { lasts, startedMs, atMs } = p;
+  const { timelines } = p.replay.result();
   const rows = withTimelines(
-    lasts.flatMap((l) => l.summary.perClient),
+    lasts.flatMap((l) => l.perClient),
     timelines,
     atMs,
   );
-  const present = read.shards.filter((s) => s.state !== 'missing');
+  const first = p.replay.firstConnects;
+  const lastMs = Math.max(startedMs, first.lastMs ?? startedMs);
   return {
     atMs,
     startedMs,
     elapsedMs: atMs - startedMs,
-    clients: present.reduce((n, s) => n + s.clients.to - s.clients.from, 0),
-    connections: summarizeConnections(timelines, atMs, flapThresholdMs),
+    clients: p.clients,
+    connections: summarizeConnections(timelines, atMs, p.flapThresholdMs),
     messages: addMessages(
-      lasts.map((l) => l.summary.messages),
-      read.latency,
+      lasts.map((l) => l.messages),
+      p.latency,
     ),
     perClient: worstClientRows(rows, MAX_CLIENT_ROWS),
     fleet: {
-      connackMs: histogramSummary(read.connack),
-      askedPerS: lasts.reduce((n, l) => n + (l.summary.fleet?.askedPerS ?? 0), 0),
-      ...firstConnects(events, startedMs),
-      ...addSources(lasts.map((l) => l.summary.fleet)),
+      connackMs: histogramSummary(p.connack),
+      askedPerS: lasts.reduce((n, l) => n + (l.fleet?.askedPerS ?? 0), 0),
+      firstConnects: first.count,
+      achievedPerS: first.count > 1 && lastMs > startedMs ? (1000 * first.count) / (lastMs - startedMs) : null,
+      ...addSources(lasts.map((l) => l.fleet)),
     },
-    ...addSaturation(lasts.map((l) => l.summary.saturation)),
+    ...addSaturation(lasts.map((l) => l.saturation)),
   };
 }
 
@@ -423,24 +451,6 @@ export function histogramSummary(h: MergeableHistogram): LatencySummary | null {
     p90: h.percentile(90),
     p99: h.percentile(99),
     max: s.maxMs ?? Number.NaN,
-  };
-}
-
-/** The fleet's first connects from the merged history (what each runner counts live). */
-function firstConnects(
-  events: readonly SoakEvent[],
-  startedMs: number,
-): { firstConnects: number; achievedPerS: number | null } {
-  const seen = new Set<number>();
-  let lastMs = startedMs;
-  for (const ev of events) {
-    if (ev.type !== 'connect' || seen.has(ev.client)) continue;
-    seen.add(ev.client);
-    lastMs = Math.max(lastMs, ev.t);
-  }
-  return {
-    firstConnects: seen.size,
-    achievedPerS: seen.size > 1 && lastMs > startedMs ? (1000 * seen.size) / (lastMs - startedMs) : null,
   };
 }
 

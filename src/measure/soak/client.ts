@@ -13,7 +13,7 @@ import type { SeqTracker } from '../../analyze/soak/sequence.js';
 import type { SoakEvent } from '../../analyze/soak/events.js';
 import { FrameGuard, describeFrameProblem } from '../../transport/mqtt-wire.js';
 import { soakMaxPacketBytes } from './mqtt-options.js';
-import { decodeSoakMessage, encodeSoakMessage, type PayloadFormat } from './payload.js';
+import { decodeSoakMessage, soakEncoder, type PayloadFormat } from './payload.js';
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
@@ -134,6 +134,8 @@ export class SoakClient {
   private readyTimer: NodeJS.Timeout | undefined;
   /** Why soak itself closed the connection (no SUBACK in time), overriding what the close looks like. */
   private ownClose: Classified | undefined;
+  /** This client's message encoder (made when it first publishes: an idle client never needs one). */
+  private encode: ((seq: number, sentMs: number) => Buffer) | undefined;
 
   constructor(private readonly o: SoakClientOptions) {}
 
@@ -373,11 +375,8 @@ export class SoakClient {
     const t = o.now();
     if (online) this.unansweredSendMs ??= t;
     const seq = o.seq.send(t, !online);
-    c.publish(
-      o.topic,
-      encodeSoakMessage({ run: o.runId, client: o.index, seq, sentMs: t }, o.payloadFormat, o.payloadBytes),
-      PUBLISH_OPTS[o.qos],
-    );
+    this.encode ??= soakEncoder(o.runId, o.index, o.payloadFormat, o.payloadBytes);
+    c.publish(o.topic, this.encode(seq, t), PUBLISH_OPTS[o.qos]);
   }
 
   private onMessage(payload: Buffer): void {

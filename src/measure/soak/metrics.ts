@@ -70,6 +70,8 @@ export function addArrivals(parts: readonly ArrivalCounts[]): ArrivalCounts {
   return out;
 }
 
+type Prom = typeof import('prom-client');
+
 export async function startSoakMetrics(opts: {
   host: string;
   port: number;
@@ -82,6 +84,27 @@ export async function startSoakMetrics(opts: {
   // prom-client Registry.setDefaultLabels adds the label to every metric of this registry
   // (https://github.com/siimon/prom-client#default-labels-segmented-by-registry).
   if (opts.shard !== undefined) registry.setDefaultLabels({ shard: String(opts.shard) });
+  const onEvent = connectionMetrics(prom, registry);
+  const own = emptyArrivals();
+  let arrivals = (): ArrivalCounts => own;
+  messageMetrics(prom, registry, opts.snapshot, () => arrivals());
+  const server = await serveMetrics(registry, opts.host, opts.port);
+  const addr = server.address();
+  return {
+    port: typeof addr === 'object' && addr ? addr.port : opts.port,
+    onEvent,
+    onArrival(latencyMs, kind) {
+      recordArrival(own, latencyMs, kind, Date.now() / 1000);
+    },
+    useArrivals(fn) {
+      arrivals = fn;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Clients, connected now, reconnects, disconnects and failed attempts by cause: fed by the run's events. */
+function connectionMetrics(prom: Prom, registry: import('prom-client').Registry): (ev: SoakEvent) => void {
   const registers = [registry];
   const connected = new prom.Gauge({
     name: 'mqtt_doctor_soak_clients_connected',
@@ -106,8 +129,43 @@ export async function startSoakMetrics(opts: {
     help: 'Successful reconnects',
     registers,
   });
-  const own = emptyArrivals();
-  let arrivals = (): ArrivalCounts => own;
+  const up = new Set<number>();
+  const seen = new Set<number>();
+  return (ev) => {
+    switch (ev.type) {
+      case 'client':
+        clients.inc();
+        break;
+      case 'connect':
+        up.add(ev.client);
+        if (seen.has(ev.client)) reconnects.inc();
+        seen.add(ev.client);
+        break;
+      case 'disconnect':
+        up.delete(ev.client);
+        disconnects.inc({ cause: ev.cause });
+        break;
+      case 'connect-failed':
+        failures.inc({ cause: ev.cause });
+        break;
+      default:
+        break;
+    }
+    connected.set(up.size);
+  };
+}
+
+/**
+ * Messages by outcome, the RTT histogram and the last message time (from the per-message figures), and sent,
+ * lost and the worst downtime (from the live summary), read when /metrics is scraped.
+ */
+function messageMetrics(
+  prom: Prom,
+  registry: import('prom-client').Registry,
+  snapshot: () => SoakSummary | undefined,
+  arrivals: () => ArrivalCounts,
+): void {
+  const registers = [registry];
   new prom.Counter({
     name: 'mqtt_doctor_soak_messages_total',
     help: 'Messages received, by outcome (received, duplicate, out-of-order, foreign)',
@@ -123,7 +181,7 @@ export async function startSoakMetrics(opts: {
     help: 'Messages sent longer ago than the loss grace and not received',
     registers,
     collect() {
-      this.set(opts.snapshot()?.messages.lost ?? 0);
+      this.set(snapshot()?.messages.lost ?? 0);
     },
   });
   new prom.Gauge({
@@ -131,7 +189,7 @@ export async function startSoakMetrics(opts: {
     help: 'Soak messages published so far',
     registers,
     collect() {
-      this.set(opts.snapshot()?.messages.sent ?? 0);
+      this.set(snapshot()?.messages.sent ?? 0);
     },
   });
   new prom.Gauge({
@@ -139,7 +197,7 @@ export async function startSoakMetrics(opts: {
     help: 'Total downtime of the worst client so far',
     registers,
     collect() {
-      this.set((opts.snapshot()?.connections.worstClientDowntimeMs ?? 0) / 1000);
+      this.set((snapshot()?.connections.worstClientDowntimeMs ?? 0) / 1000);
     },
   });
   registry.registerMetric(
@@ -156,7 +214,10 @@ export async function startSoakMetrics(opts: {
       if (t !== undefined) this.set(t);
     },
   });
+}
 
+/** GET /metrics on host:port (port 0: any free one); anything else is a 404. */
+async function serveMetrics(registry: import('prom-client').Registry, host: string, port: number): Promise<Server> {
   const server: Server = createServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end('try /metrics\n');
@@ -169,43 +230,9 @@ export async function startSoakMetrics(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const addr = server.address();
-  const up = new Set<number>();
-  const seen = new Set<number>();
-  return {
-    port: typeof addr === 'object' && addr ? addr.port : opts.port,
-    onEvent(ev) {
-      switch (ev.type) {
-        case 'client':
-          clients.inc();
-          break;
-        case 'connect':
-          up.add(ev.client);
-          if (seen.has(ev.client)) reconnects.inc();
-          seen.add(ev.client);
-          break;
-        case 'disconnect':
-          up.delete(ev.client);
-          disconnects.inc({ cause: ev.cause });
-          break;
-        case 'connect-failed':
-          failures.inc({ cause: ev.cause });
-          break;
-        default:
-          break;
-      }
-      connected.set(up.size);
-    },
-    onArrival(latencyMs, kind) {
-      recordArrival(own, latencyMs, kind, Date.now() / 1000);
-    },
-    useArrivals(fn) {
-      arrivals = fn;
-    },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  return server;
 }
 
 /**

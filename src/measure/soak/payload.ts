@@ -24,20 +24,41 @@ export interface SoakMessage {
 export const BINARY_HEADER_BYTES = 30;
 
 export function encodeSoakMessage(m: SoakMessage, format: PayloadFormat, size: number): Buffer {
+  return soakEncoder(m.run, m.client, format, size)(m.seq, m.sentMs);
+}
+
+/**
+ * One client's encoder: what never changes in its messages (magic, run id and client index; the JSON prefix) is
+ * built once, so each message costs one buffer and the fields that move (a publish per message per client).
+ * A new buffer every time: MQTT.js may still hold the last one (queued while offline, or awaiting its PUBACK).
+ */
+export function soakEncoder(
+  run: string,
+  client: number,
+  format: PayloadFormat,
+  size: number,
+): (seq: number, sentMs: number) => Buffer {
   if (format === 'binary') {
-    const buf = Buffer.alloc(Math.max(BINARY_HEADER_BYTES, size));
-    buf.write('MD', 0, 'latin1');
-    buf.writeUInt8(1, 2);
-    buf.write(m.run.padEnd(16, '0').slice(0, 16), 4, 'hex');
-    buf.writeUInt32BE(m.client, 12);
-    buf.writeUIntBE(m.seq, 16, 6);
-    buf.writeDoubleBE(m.sentMs, 22);
-    return buf;
+    const template = Buffer.alloc(Math.max(BINARY_HEADER_BYTES, size));
+    template.write('MD', 0, 'latin1');
+    template.writeUInt8(1, 2);
+    template.write(run.padEnd(16, '0').slice(0, 16), 4, 'hex');
+    template.writeUInt32BE(client, 12);
+    return (seq, sentMs) => {
+      const buf = Buffer.allocUnsafe(template.length);
+      template.copy(buf);
+      buf.writeUIntBE(seq, 16, 6);
+      buf.writeDoubleBE(sentMs, 22);
+      return buf;
+    };
   }
-  const body = `{"run":"${m.run}","client":${m.client},"seq":${m.seq},"t":${m.sentMs}`;
-  const pad = size - body.length - 1;
-  // Pad with a "pad" field so the message stays valid JSON at the requested size.
-  return Buffer.from(pad >= 10 ? `${body},"pad":"${'x'.repeat(pad - 9)}"}` : `${body}}`, 'latin1');
+  const prefix = `{"run":"${run}","client":${client},"seq":`;
+  return (seq, sentMs) => {
+    const body = `${prefix}${seq},"t":${sentMs}`;
+    const pad = size - body.length - 1;
+    // Pad with a "pad" field so the message stays valid JSON at the requested size.
+    return Buffer.from(pad >= 10 ? `${body},"pad":"${'x'.repeat(pad - 9)}"}` : `${body}}`, 'latin1');
+  };
 }
 
 export function decodeSoakMessage(buf: Buffer): SoakMessage | undefined {

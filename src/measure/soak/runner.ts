@@ -137,99 +137,186 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   // --start-at: wait with everything loaded, so the shards' first connects leave at the agreed time.
   if (o.startAtMs !== undefined) await sleep(o.startAtMs - now(), o.signal);
   const startedMs = now();
-  const timelines: ConnectionTimeline[] = [];
-  const trackers: SeqTracker[] = [];
-  const clients: SoakClient[] = [];
-  const latency = new LatencyHistogram();
-  const connack = new LatencyHistogram();
-  // Per checkpoint window, serialisable and mergeable (analyze/soak/histogram.ts).
-  const windowLatency = new MergeableHistogram();
-  const windowConnack = new MergeableHistogram();
-  let windowFromMs = 0;
-  const saturation = new SaturationTracker();
-  let firstConnects = 0;
-  let lastFirstConnectMs: number | undefined;
-  const mqttVersion = o.mqttOptions.protocolVersion === 5 ? 5 : 4;
-  let everConnected = false;
-  let refusals = 0;
-  let failures = 0;
-  /** A plaintext attempt closed before any byte came back (a TLS listener does that): worth asking the port. */
-  let closedUnanswered = false;
-  let stopForRefusals: (() => void) | undefined;
-  const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
-  const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
-  const emit = (ev: SoakEvent) => {
-    sources?.onEvent(ev);
-    if (ev.type === 'connect') {
-      everConnected = true;
-      if (ev.attempt === 0 || !seenUp.has(ev.client)) {
-        seenUp.add(ev.client);
-        firstConnects += 1;
-        lastFirstConnectMs = ev.t;
-      }
-    } else if (ev.type === 'disconnect' || ev.type === 'connect-failed') {
-      saturation.failure(ev.t);
-    }
-    if (ev.type === 'connect-failed') {
-      failures += 1;
-      if ((ev.cause === 'broker-closed' || ev.cause === 'reset') && ev.firstBytes === undefined)
-        closedUnanswered = true;
-      if (ev.cause === 'connack-refused' && isPermanentRefusal(ev.reasonCode, mqttVersion)) refusals += 1;
-      if (
-        !everConnected &&
-        o.stopAfterRefusals !== undefined &&
-        refusals === failures &&
-        refusals >= o.stopAfterRefusals
-      )
-        stopForRefusals?.();
-    }
-    o.onEvent(ev);
-  };
-  const seenUp = new Set<number>();
   const sources =
     o.localAddresses && o.localAddresses.length > 0 ? new SourceTally(o.localAddresses, o.portSlice) : undefined;
   const connectFrom = sources ? (await import('../../transport/source-address.js')).connectFrom : undefined;
-  const onArrival = (ms: number | undefined, kind: string) => {
-    if (ms !== undefined) {
-      latency.record(Math.max(0, ms));
-      windowLatency.record(ms);
-    }
-    o.onArrival?.(ms, kind);
-  };
-
-  windowFromMs = startedMs;
-  /** The window since the last call, then start a new one. */
-  const takeWindow = (t: number) => {
-    const w = { fromMs: windowFromMs, toMs: t, latency: windowLatency.toJSON(), connack: windowConnack.toJSON() };
-    windowLatency.reset();
-    windowConnack.reset();
-    windowFromMs = t;
-    return w;
-  };
-  emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
-
-  const summary = (t: number, graceMs: number): SoakSummary => ({
-    atMs: t,
+  const fleet: Fleet = { timelines: [], trackers: [], clients: [] };
+  const saturation = new SaturationTracker();
+  const tally = new ConnectTally(o, saturation, sources);
+  const recorders = new Recorders(startedMs);
+  tally.emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
+  const summary = (t: number, graceMs: number): SoakSummary =>
+    runSummary(o, { startedMs, fleet, tally, recorders, sources, saturation }, t, graceMs);
+  const startClient = clientStarter(o, now, fleet, {
+    emit: tally.emit,
+    recorders,
+    connect: sources && connectFrom ? (i) => connectFrom(sources.assign(i), connect, sources.ports) : () => connect,
+  });
+  const self = (o.watchSelf ?? o.now === undefined) ? watchSelf(saturation, now) : undefined;
+  const done = runUntilEnd(o, now, startedMs, { fleet, tally, recorders, summary, startClient, self });
+  return {
+    runId: o.runId,
     startedMs,
-    elapsedMs: t - startedMs,
+    snapshot: () => summary(now(), o.lossGraceMs),
+    connectedNow: () => fleet.clients.reduce((n, c) => n + (c.connected ? 1 : 0), 0),
+    done,
+  };
+}
+
+/** The run's clients and their accounting, in start order. */
+interface Fleet {
+  timelines: ConnectionTimeline[];
+  trackers: SeqTracker[];
+  clients: SoakClient[];
+}
+
+/**
+ * What the run learns from its own events before passing them on: first connects (the fleet's connect rate),
+ * failures while saturated, refusals (a run every attempt of which is refused for good stops), and plaintext
+ * attempts closed unanswered (worth asking the port whether it speaks TLS).
+ */
+class ConnectTally {
+  everConnected = false;
+  firstConnects = 0;
+  lastFirstConnectMs: number | undefined;
+  /** A plaintext attempt closed before any byte came back (a TLS listener does that): worth asking the port. */
+  closedUnanswered = false;
+  stopForRefusals: (() => void) | undefined;
+  private refusals = 0;
+  private failures = 0;
+  private readonly seenUp = new Set<number>();
+  private readonly mqttVersion: 4 | 5;
+
+  constructor(
+    private readonly o: SoakRunOptions,
+    private readonly saturation: SaturationTracker,
+    private readonly sources: SourceTally | undefined,
+  ) {
+    this.mqttVersion = o.mqttOptions.protocolVersion === 5 ? 5 : 4;
+  }
+
+  readonly emit = (ev: SoakEvent): void => {
+    this.sources?.onEvent(ev);
+    if (ev.type === 'connect') {
+      this.everConnected = true;
+      if (ev.attempt === 0 || !this.seenUp.has(ev.client)) {
+        this.seenUp.add(ev.client);
+        this.firstConnects += 1;
+        this.lastFirstConnectMs = ev.t;
+      }
+    } else if (ev.type === 'disconnect' || ev.type === 'connect-failed') {
+      this.saturation.failure(ev.t);
+    }
+    if (ev.type === 'connect-failed') this.failed(ev);
+    this.o.onEvent(ev);
+  };
+
+  private failed(ev: Extract<SoakEvent, { type: 'connect-failed' }>): void {
+    const o = this.o;
+    this.failures += 1;
+    if ((ev.cause === 'broker-closed' || ev.cause === 'reset') && ev.firstBytes === undefined)
+      this.closedUnanswered = true;
+    if (ev.cause === 'connack-refused' && isPermanentRefusal(ev.reasonCode, this.mqttVersion)) this.refusals += 1;
+    if (
+      !this.everConnected &&
+      o.stopAfterRefusals !== undefined &&
+      this.refusals === this.failures &&
+      this.refusals >= o.stopAfterRefusals
+    )
+      this.stopForRefusals?.();
+  }
+
+  /** The fleet's first connects and their rate since the start. */
+  fleet(startedMs: number): Pick<NonNullable<SoakSummary['fleet']>, 'firstConnects' | 'achievedPerS'> {
+    const n = this.firstConnects;
+    const last = this.lastFirstConnectMs;
+    return {
+      firstConnects: n,
+      achievedPerS: n > 1 && last !== undefined && last > startedMs ? (1000 * n) / (last - startedMs) : null,
+    };
+  }
+}
+
+/**
+ * The run's latency and CONNACK time: for the whole run, and per checkpoint window (serialisable and
+ * mergeable, analyze/soak/histogram.ts).
+ */
+class Recorders {
+  readonly latency = new LatencyHistogram();
+  readonly connack = new LatencyHistogram();
+  private readonly windowLatency = new MergeableHistogram();
+  private readonly windowConnack = new MergeableHistogram();
+
+  constructor(private windowFromMs: number) {}
+
+  arrival(ms: number): void {
+    this.latency.record(Math.max(0, ms));
+    this.windowLatency.record(ms);
+  }
+
+  readonly connackTime = (ms: number): void => {
+    this.connack.record(ms);
+    this.windowConnack.record(ms);
+  };
+
+  /** The window since the last call, then start a new one. */
+  takeWindow(t: number): NonNullable<SoakSummary['window']> {
+    const w = {
+      fromMs: this.windowFromMs,
+      toMs: t,
+      latency: this.windowLatency.toJSON(),
+      connack: this.windowConnack.toJSON(),
+    };
+    this.windowLatency.reset();
+    this.windowConnack.reset();
+    this.windowFromMs = t;
+    return w;
+  }
+}
+
+/** The live summary (lost = pending for longer than graceMs; 0 at the end of the run). */
+function runSummary(
+  o: SoakRunOptions,
+  r: {
+    startedMs: number;
+    fleet: Fleet;
+    tally: ConnectTally;
+    recorders: Recorders;
+    sources: SourceTally | undefined;
+    saturation: SaturationTracker;
+  },
+  t: number,
+  graceMs: number,
+): SoakSummary {
+  const { timelines, trackers } = r.fleet;
+  return {
+    atMs: t,
+    startedMs: r.startedMs,
+    elapsedMs: t - r.startedMs,
     clients: o.clients,
     connections: summarizeConnections(timelines, t, o.flapThresholdMs),
-    messages: summarizeMessages(trackers, t, graceMs, latency),
+    messages: summarizeMessages(trackers, t, graceMs, r.recorders.latency),
     perClient: clientRows(timelines, trackers, t, graceMs),
     fleet: {
-      connackMs: latencySummary(connack),
+      connackMs: latencySummary(r.recorders.connack),
       askedPerS: o.rampPerS,
-      firstConnects,
-      achievedPerS:
-        firstConnects > 1 && lastFirstConnectMs !== undefined && lastFirstConnectMs > startedMs
-          ? (1000 * firstConnects) / (lastFirstConnectMs - startedMs)
-          : null,
-      ...(sources ? { sources: sources.rows() } : {}),
+      ...r.tally.fleet(r.startedMs),
+      ...(r.sources ? { sources: r.sources.rows() } : {}),
       ...(o.bound ? { bound: o.bound } : {}),
     },
-    ...((o.watchSelf ?? o.now === undefined) ? { saturation: saturation.summary() } : {}),
-  });
+    ...((o.watchSelf ?? o.now === undefined) ? { saturation: r.saturation.summary() } : {}),
+  };
+}
 
+/** Starts client `local` of this process (global index firstClient + local) with its own accounting. */
+function clientStarter(
+  o: SoakRunOptions,
+  now: () => number,
+  fleet: Fleet,
+  r: { emit: (ev: SoakEvent) => void; recorders: Recorders; connect: (i: number) => ConnectFn },
+): (local: number) => void {
+  const intervalMs = o.ratePerS > 0 ? 1000 / o.ratePerS : 0;
+  const maxPending = pendingCapPerClient(o.clients, o.ratePerS, o.lossGraceMs);
   // Only ids used by more than one client need the takeover lookup (an idle fleet of unique ids pays nothing).
   const idCount = new Map<string, number>();
   for (const id of o.clientIds) idCount.set(id, (idCount.get(id) ?? 0) + 1);
@@ -237,39 +324,15 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   idCount.forEach((n, id) => {
     if (n < 2) idCount.delete(id);
   });
-  // What every client shares, once for the run; each client's own options inherit from it, so a fleet of idle
-  // connections does not hold N copies of two dozen fields (SoakClient reads them through `this.o`).
-  const onConnackTime = (ms: number): void => {
-    connack.record(ms);
-    windowConnack.record(ms);
-  };
-  const shared: Omit<SoakClientOptions, 'index' | 'clientId' | 'topic' | 'seq' | 'timeline' | 'connect'> = {
-    runId: o.runId,
-    url: o.url,
-    mqttOptions: o.mqttOptions,
-    qos: o.qos,
-    intervalMs,
-    payloadBytes: o.payloadBytes,
-    payloadFormat: o.payloadFormat,
-    clean: o.clean,
-    publishOffline: o.publishOffline ?? false,
-    policy: o.policy,
-    random: o.random ?? Math.random,
-    now,
-    onEvent: emit,
-    onArrival,
-    sniff,
-    onConnackTime,
-    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
-  };
-  const startClient = (local: number) => {
+  const shared = sharedClientOptions(o, now, r);
+  return (local) => {
     const t = now();
     const i = (o.firstClient ?? 0) + local;
     const clientId = o.clientIds[local] ?? `${o.runId}-${i}`;
     const timeline = new ConnectionTimeline(i, t, o.flapThresholdMs);
     const seq = new SeqTracker(o.lossGraceMs, maxPending);
-    timelines.push(timeline);
-    trackers.push(seq);
+    fleet.timelines.push(timeline);
+    fleet.trackers.push(seq);
     const own: SoakClientOptions = Object.assign(Object.create(shared) as SoakClientOptions, {
       index: i,
       clientId,
@@ -277,130 +340,204 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
       topic: intervalMs > 0 ? `mqtt-doctor/soak/${o.runId}/${i}` : '',
       seq,
       timeline,
-      connect: sources && connectFrom ? connectFrom(sources.assign(i), connect, sources.ports) : connect,
+      connect: r.connect(i),
       ...((idCount.get(clientId) ?? 0) > 1
         ? { sameIdActive: (): boolean => (byId.get(clientId) ?? []).some((x) => x !== c && x.active) }
         : {}),
     });
     const c: SoakClient = new SoakClient(own);
-    clients.push(c);
+    fleet.clients.push(c);
     if ((idCount.get(clientId) ?? 0) > 1) byId.set(clientId, [...(byId.get(clientId) ?? []), c]);
     c.start();
   };
+}
 
-  let rampTimer: NodeJS.Timeout | undefined;
-  let checkpointTimer: NodeJS.Timeout | undefined;
-  let durationTimer: { cancel(): void } | undefined;
-  let selfTimer: NodeJS.Timeout | undefined;
-  const watchSelf = o.watchSelf ?? o.now === undefined;
-  const loopDelay = !watchSelf ? undefined : monitorEventLoopDelay({ resolution: 20 });
-  if (loopDelay) {
-    loopDelay.enable();
-    let cpu = process.cpuUsage();
-    let at = performance.now();
-    selfTimer = setInterval(() => {
-      const wall = performance.now() - at;
-      const used = process.cpuUsage(cpu);
-      saturation.sample({
-        atMs: now(),
-        windowMs: wall,
-        // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
-        loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20),
-        cpuPct: wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
-      });
-      loopDelay.reset();
-      cpu = process.cpuUsage();
-      at = performance.now();
-    }, 1000);
-    selfTimer.unref();
-  }
+type SharedClientOptions = Omit<SoakClientOptions, 'index' | 'clientId' | 'topic' | 'seq' | 'timeline' | 'connect'>;
 
-  const done = new Promise<SoakDone>((resolve) => {
+/**
+ * What every client shares, once for the run; each client's own options inherit from it, so a fleet of idle
+ * connections does not hold N copies of two dozen fields (SoakClient reads them through `this.o`).
+ */
+function sharedClientOptions(
+  o: SoakRunOptions,
+  now: () => number,
+  r: { emit: (ev: SoakEvent) => void; recorders: Recorders },
+): SharedClientOptions {
+  const onArrival = (ms: number | undefined, kind: string) => {
+    if (ms !== undefined) r.recorders.arrival(ms);
+    o.onArrival?.(ms, kind);
+  };
+  return {
+    runId: o.runId,
+    url: o.url,
+    mqttOptions: o.mqttOptions,
+    qos: o.qos,
+    intervalMs: o.ratePerS > 0 ? 1000 / o.ratePerS : 0,
+    payloadBytes: o.payloadBytes,
+    payloadFormat: o.payloadFormat,
+    clean: o.clean,
+    publishOffline: o.publishOffline ?? false,
+    policy: o.policy,
+    random: o.random ?? Math.random,
+    now,
+    onEvent: r.emit,
+    onArrival,
+    sniff,
+    onConnackTime: r.recorders.connackTime,
+    ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+  };
+}
+
+/** Our own event-loop delay and CPU, sampled every second into `saturation` until `stop()`. */
+function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): void } {
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  let cpu = process.cpuUsage();
+  let at = performance.now();
+  const timer = setInterval(() => {
+    const wall = performance.now() - at;
+    const used = process.cpuUsage(cpu);
+    saturation.sample({
+      atMs: now(),
+      windowMs: wall,
+      // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
+      loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20),
+      cpuPct: wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
+    });
+    loopDelay.reset();
+    cpu = process.cpuUsage();
+    at = performance.now();
+  }, 1000);
+  timer.unref();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      loopDelay.disable();
+    },
+  };
+}
+
+interface RunParts {
+  fleet: Fleet;
+  tally: ConnectTally;
+  recorders: Recorders;
+  summary: (t: number, graceMs: number) => SoakSummary;
+  startClient: (local: number) => void;
+  self: { stop(): void } | undefined;
+}
+
+/**
+ * The run's life: the ramp, checkpoints every checkpointMs, and the end (duration, abort signal, or refusals
+ * that retrying cannot cure), after the end-of-run checks and the drain.
+ */
+function runUntilEnd(o: SoakRunOptions, now: () => number, startedMs: number, r: RunParts): Promise<SoakDone> {
+  return new Promise<SoakDone>((resolve) => {
     let finished = false;
+    /** What the end stops: the ramp, the checkpoint timer, the duration timer. */
+    const stops: Array<() => void> = [];
     const finish = async (reason: EndReason) => {
       if (finished) return;
       finished = true;
-      if (rampTimer) clearInterval(rampTimer);
-      if (checkpointTimer) clearInterval(checkpointTimer);
-      durationTimer?.cancel();
+      for (const stop of stops) stop();
       o.signal.removeEventListener('abort', onAbort);
-      for (const c of clients) c.quiesce();
-      // A run that ends on its own (not Ctrl-C) counts attempts still waiting for CONNACK or SUBACK as failed.
-      if (reason === 'duration') for (const c of clients) c.endAttempt(now());
-      // A link that died in the last keepalive window has not been noticed yet: ask every connected client
-      // for a PINGRESP (while the drain waits anyway); no byte back means the link is silent, counted from
-      // its last byte.
-      // Wait as MQTT.js itself would for a PINGRESP (half a keepalive: KeepaliveManager.ts gives up at 1.5 × K
-      // after pinging at K), at least the drain and at most 10 s; a live link answers in a round trip.
-      const keepaliveMs = 1000 * Number(o.mqttOptions.keepalive ?? 0);
-      const aliveWaitMs = Math.max(o.drainMs, Math.min(0.5 * keepaliveMs, 10_000));
-      const alive = Promise.all(clients.map((c) => c.checkAlive(aliveWaitMs)));
-      // No client ever connected and the server closed plaintext CONNECTs without a byte: ask the port, as
-      // probe does (measure/cross-check.ts), whether it speaks TLS, so the report can say "use mqtts://".
-      const target = new URL(o.url);
-      const crossCheck =
-        reason !== 'signal' &&
-        !everConnected &&
-        closedUnanswered &&
-        (target.protocol === 'mqtt:' || target.protocol === 'ws:')
-          ? speaksTls(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 1883), CROSS_CHECK_MS).then(
-              (answered): PortCheck => ({ tried: 'tls', answered }),
-            )
-          : undefined;
-      // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
-      // older ones are lost already and not worth waiting for.
-      const drainEnd = now() + o.drainMs;
-      const inFlight = () => {
-        const t = now();
-        return trackers.some((tr) => tr.missing(t, 0) > tr.missing(t, o.lossGraceMs));
-      };
-      while (now() < drainEnd && clients.some((c) => c.connected) && inFlight()) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await alive;
-      const checked = await crossCheck;
-      if (selfTimer) clearInterval(selfTimer);
-      loopDelay?.disable();
-      const t = now();
-      const final = summary(t, 0);
-      await Promise.all(clients.map((c) => c.stop()));
-      const port = checked ? { crossCheck: checked } : {};
-      emit({ type: 'end', t, reason, summary: { ...final, window: takeWindow(t) }, ...port });
-      resolve({ summary: final, reason, ...port });
+      resolve(await endRun(o, now, reason, r));
     };
     const onAbort = () => void finish('signal');
-    stopForRefusals = () => void finish('refused');
+    r.tally.stopForRefusals = () => void finish('refused');
     if (o.signal.aborted) {
       void finish('signal');
       return;
     }
     o.signal.addEventListener('abort', onAbort, { once: true });
-    if (o.durationMs !== undefined) durationTimer = longTimeout(() => void finish('duration'), o.durationMs, now);
-    checkpointTimer = setInterval(() => {
+    if (o.durationMs !== undefined) {
+      const duration = longTimeout(() => void finish('duration'), o.durationMs, now);
+      stops.push(() => duration.cancel());
+    }
+    const checkpoints = setInterval(() => {
       const t = now();
-      emit({ type: 'checkpoint', t, summary: { ...summary(t, o.lossGraceMs), window: takeWindow(t) } });
+      r.tally.emit({
+        type: 'checkpoint',
+        t,
+        summary: { ...r.summary(t, o.lossGraceMs), window: r.recorders.takeWindow(t) },
+      });
     }, o.checkpointMs);
-
-    // Ramp: start clients in batches every 10 ms (or all at once when the ramp allows).
-    let next = 0;
-    const rampStep = () => {
-      const due =
-        o.rampPerS <= 0 ? o.clients : Math.min(o.clients, Math.floor(((now() - startedMs) / 1000) * o.rampPerS) + 1);
-      while (next < due && !finished) startClient(next++);
-      if (next >= o.clients && rampTimer) {
-        clearInterval(rampTimer);
-        rampTimer = undefined;
-      }
-    };
-    rampStep();
-    if (next < o.clients) rampTimer = setInterval(rampStep, 10);
+    stops.push(() => clearInterval(checkpoints));
+    stops.push(startRamp(o, now, startedMs, r.startClient));
   });
+}
 
-  return {
-    runId: o.runId,
-    startedMs,
-    snapshot: () => summary(now(), o.lossGraceMs),
-    connectedNow: () => clients.reduce((n, c) => n + (c.connected ? 1 : 0), 0),
-    done,
+/** Start clients in batches every 10 ms (or all at once when the ramp allows); returns what stops the ramp. */
+function startRamp(
+  o: SoakRunOptions,
+  now: () => number,
+  startedMs: number,
+  startClient: (local: number) => void,
+): () => void {
+  let next = 0;
+  let stopped = false;
+  let rampTimer: NodeJS.Timeout | undefined;
+  const rampStep = () => {
+    const due =
+      o.rampPerS <= 0 ? o.clients : Math.min(o.clients, Math.floor(((now() - startedMs) / 1000) * o.rampPerS) + 1);
+    while (next < due && !stopped) startClient(next++);
+    if (next >= o.clients && rampTimer) {
+      clearInterval(rampTimer);
+      rampTimer = undefined;
+    }
   };
+  rampStep();
+  if (next < o.clients) rampTimer = setInterval(rampStep, 10);
+  return () => {
+    stopped = true;
+    if (rampTimer) clearInterval(rampTimer);
+  };
+}
+
+/** The end: stop publishing, check the links and the port, drain, close, and write the end line. */
+async function endRun(o: SoakRunOptions, now: () => number, reason: EndReason, r: RunParts): Promise<SoakDone> {
+  const { clients, trackers } = r.fleet;
+  for (const c of clients) c.quiesce();
+  // A run that ends on its own (not Ctrl-C) counts attempts still waiting for CONNACK or SUBACK as failed.
+  if (reason === 'duration') for (const c of clients) c.endAttempt(now());
+  // A link that died in the last keepalive window has not been noticed yet: ask every connected client
+  // for a PINGRESP (while the drain waits anyway); no byte back means the link is silent, counted from
+  // its last byte.
+  // Wait as MQTT.js itself would for a PINGRESP (half a keepalive: KeepaliveManager.ts gives up at 1.5 × K
+  // after pinging at K), at least the drain and at most 10 s; a live link answers in a round trip.
+  const keepaliveMs = 1000 * Number(o.mqttOptions.keepalive ?? 0);
+  const aliveWaitMs = Math.max(o.drainMs, Math.min(0.5 * keepaliveMs, 10_000));
+  const alive = Promise.all(clients.map((c) => c.checkAlive(aliveWaitMs)));
+  const crossCheck = reason !== 'signal' ? askPortForTls(o, r.tally) : undefined;
+  // Drain: wait (at most drainMs) for messages sent within the loss grace that are still on their way;
+  // older ones are lost already and not worth waiting for.
+  const drainEnd = now() + o.drainMs;
+  const inFlight = () => {
+    const t = now();
+    return trackers.some((tr) => tr.missing(t, 0) > tr.missing(t, o.lossGraceMs));
+  };
+  while (now() < drainEnd && clients.some((c) => c.connected) && inFlight()) {
+    await new Promise((res) => setTimeout(res, 20));
+  }
+  await alive;
+  const checked = await crossCheck;
+  r.self?.stop();
+  const t = now();
+  const final = r.summary(t, 0);
+  await Promise.all(clients.map((c) => c.stop()));
+  const port = checked ? { crossCheck: checked } : {};
+  r.tally.emit({ type: 'end', t, reason, summary: { ...final, window: r.recorders.takeWindow(t) }, ...port });
+  return { summary: final, reason, ...port };
+}
+
+/**
+ * No client ever connected and the server closed plaintext CONNECTs without a byte: ask the port, as probe
+ * does (measure/cross-check.ts), whether it speaks TLS, so the report can say "use mqtts://".
+ */
+function askPortForTls(o: SoakRunOptions, tally: ConnectTally): Promise<PortCheck> | undefined {
+  const target = new URL(o.url);
+  if (tally.everConnected || !tally.closedUnanswered) return undefined;
+  if (target.protocol !== 'mqtt:' && target.protocol !== 'ws:') return undefined;
+  return speaksTls(target.hostname.replace(/^\[|\]$/g, ''), Number(target.port || 1883), CROSS_CHECK_MS).then(
+    (answered): PortCheck => ({ tried: 'tls', answered }),
+  );
 }

@@ -8,8 +8,9 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { EndReason, ShardTag, SoakEvent } from '../../analyze/soak/events.js';
-import { mergeShards, tagShard, type MergedRun, type ShardStream } from '../../analyze/soak/merge.js';
+import { SoakReplay, type EndReason, type ShardTag, type SoakEvent } from '../../analyze/soak/events.js';
+import { mergeShards, mergedSummary, tagShard, type MergedRun, type ShardStream } from '../../analyze/soak/merge.js';
+import { MergeableHistogram } from '../../analyze/soak/histogram.js';
 import { summarizeConnections, summarizeMessages, type SoakSummary } from '../../analyze/soak/summary.js';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { shardSlice } from '../../config/soak.js';
@@ -46,7 +47,6 @@ interface Worker {
   slice: { from: number; to: number };
   child: ChildProcess;
   stream: ShardStream | undefined;
-  live: SoakSummary | undefined;
   arrivals: ArrivalCounts | undefined;
   connectedNow: number;
   done: boolean;
@@ -72,82 +72,193 @@ export function workerShard(w: number, workers: number, outer: ShardTag | undefi
 export function startWorkers(o: WorkersOptions): WorkersRun {
   const startedMs = Date.now();
   const statusEveryMs = o.statusEveryMs ?? 1000;
-  const list: Worker[] = [];
-  for (let w = 0; w < o.workers; w++) {
-    const tag = workerShard(w, o.workers, o.shard);
-    const slice = shardSlice(o.fleet, tag);
-    const child = fork(ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    const worker: Worker = {
-      w,
-      tag,
-      slice,
-      child,
-      stream: undefined,
-      live: undefined,
-      arrivals: undefined,
-      connectedNow: 0,
-      done: false,
-      exit: undefined,
-    };
-    list.push(worker);
-    child.on('message', (m: FromWorker) => onMessage(worker, m));
-    const options: WorkerRunOptions = {
-      ...o.base,
-      clients: slice.to - slice.from,
-      firstClient: slice.from,
-      clientIds: o.clientIds(slice),
-      // The ramp asked for is the fleet's: each worker takes its share.
-      rampPerS: o.base.rampPerS / o.workers,
-      // Workers on one machine share its ephemeral ports: each binds from its own part of the range.
-      portSlice: { index: w, count: o.workers },
-    };
-    child.send({ type: 'start', options, statusEveryMs, tallyArrivals: o.tallyArrivals ?? false } satisfies ToWorker);
-    o.onWorker?.(
-      `soak: worker ${w} pid ${child.pid} runs clients ${slice.from}–${slice.to - 1} (shard ${tag.index}/${tag.count})`,
-    );
-  }
-
-  function onMessage(worker: Worker, m: FromWorker): void {
-    if (m.type === 'event') {
-      const ev = m.ev;
-      o.onEvent(tagShard(ev, worker.tag));
-      // In memory each worker is shard w of K: this process's report covers its own workers only.
-      if (ev.type === 'start') {
-        const local: ShardTag = { index: worker.w, count: o.workers };
-        const start = { ...ev, shard: local, info: { ...ev.info, clients: mine } };
-        worker.stream = { runId: ev.runId, shard: local, start, events: [start], file: `worker ${worker.w}` };
-      } else worker.stream?.events.push({ ...ev, shard: worker.w });
-    } else if (m.type === 'snapshot') {
-      worker.live = m.summary;
-      worker.connectedNow = m.connectedNow;
-      if (m.arrivals) worker.arrivals = m.arrivals;
-    } else if (m.type === 'done') worker.done = true;
-  }
+  const list = Array.from({ length: o.workers }, (_, w) => forkWorker(o, w, statusEveryMs));
   const mine = list.reduce((n, x) => n + x.slice.to - x.slice.from, 0);
-
-  const merge = (live: boolean): MergedRun => {
-    const streams = list.flatMap((x) => {
-      if (!x.stream) return [];
-      if (!live || !x.live || x.exit) return [x.stream];
-      // The latest live summary as a checkpoint: counts as of now, not as of the last checkpoint.
-      const now: SoakEvent = { type: 'checkpoint', t: x.live.atMs, summary: x.live, shard: x.w };
-      return [{ ...x.stream, events: [...x.stream.events, now] }];
-    });
-    return mergeShards(streams);
-  };
+  const live = new LiveMerge(o.workers, mine);
+  for (const x of list) {
+    x.child.on('message', (m: FromWorker) => onWorkerMessage(o, x, m, live, mine));
+    x.child.on('close', () => live.exited(x.w));
+  }
 
   let cached: { at: number; summary: SoakSummary } | undefined;
   const snapshot = (): SoakSummary => {
     const t = Date.now();
     if (cached && t - cached.at < statusEveryMs / 2) return cached.summary;
-    const summary = list.some((x) => x.stream)
-      ? merge(true).summary
-      : emptySummary(startedMs, t, mine, o.base.flapThresholdMs);
+    const summary = live.started ? live.summary() : emptySummary(startedMs, t, mine, o.base.flapThresholdMs);
     cached = { at: t, summary };
     return summary;
   };
 
-  const done = new Promise<{ summary: SoakSummary; reason: EndReason; merged: MergedRun }>((resolve) => {
+  return {
+    runId: o.base.runId,
+    startedMs,
+    pids: list.map((x) => x.child.pid ?? -1),
+    snapshot,
+    connectedNow: () => list.reduce((n, x) => n + (x.exit ? 0 : x.connectedNow), 0),
+    // A worker that died keeps its figures up to its last live summary (counters never go back).
+    arrivals: () => addArrivals(list.flatMap((x) => (x.arrivals ? [x.arrivals] : []))),
+    done: whenAllClosed(o, list),
+  };
+}
+
+/** Fork worker w and hand it its slice of the fleet. */
+function forkWorker(o: WorkersOptions, w: number, statusEveryMs: number): Worker {
+  const tag = workerShard(w, o.workers, o.shard);
+  const slice = shardSlice(o.fleet, tag);
+  const child = fork(ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const options: WorkerRunOptions = {
+    ...o.base,
+    clients: slice.to - slice.from,
+    firstClient: slice.from,
+    clientIds: o.clientIds(slice),
+    // The ramp asked for is the fleet's: each worker takes its share.
+    rampPerS: o.base.rampPerS / o.workers,
+    // Workers on one machine share its ephemeral ports: each binds from its own part of the range.
+    portSlice: { index: w, count: o.workers },
+  };
+  child.send({ type: 'start', options, statusEveryMs, tallyArrivals: o.tallyArrivals ?? false } satisfies ToWorker);
+  o.onWorker?.(
+    `soak: worker ${w} pid ${child.pid} runs clients ${slice.from}–${slice.to - 1} (shard ${tag.index}/${tag.count})`,
+  );
+  return {
+    w,
+    tag,
+    slice,
+    child,
+    stream: undefined,
+    arrivals: undefined,
+    connectedNow: 0,
+    done: false,
+    exit: undefined,
+  };
+}
+
+/** A worker's line goes to --out (tagged), into its stream for the final merge and into the live merge. */
+function onWorkerMessage(o: WorkersOptions, worker: Worker, m: FromWorker, live: LiveMerge, mine: number): void {
+  if (m.type === 'event') {
+    const ev = m.ev;
+    o.onEvent(tagShard(ev, worker.tag));
+    // In memory each worker is shard w of K: this process's report covers its own workers only.
+    if (ev.type === 'start') {
+      const local: ShardTag = { index: worker.w, count: o.workers };
+      const start = { ...ev, shard: local, info: { ...ev.info, clients: mine } };
+      worker.stream = { runId: ev.runId, shard: local, start, events: [start], file: `worker ${worker.w}` };
+    } else worker.stream?.events.push({ ...ev, shard: worker.w });
+    live.add(worker.w, ev);
+  } else if (m.type === 'snapshot') {
+    live.setLive(worker.w, m.summary);
+    worker.connectedNow = m.connectedNow;
+    if (m.arrivals) worker.arrivals = m.arrivals;
+  } else if (m.type === 'done') worker.done = true;
+}
+
+/** What the live merge holds of one worker: its latest figures and times. */
+interface LiveWorker {
+  /** Its last checkpoint's (or end line's) summary, and its latest live summary. */
+  checkpoint: SoakSummary | undefined;
+  live: SoakSummary | undefined;
+  /** The time of its latest line and of its end line. */
+  lastT: number;
+  endT: number | undefined;
+  exited: boolean;
+}
+
+/**
+ * The workers' lines merged as they arrive, for the status line and /metrics: each line is replayed once, each
+ * checkpoint's histograms merged once, so a status tick costs what the fleet's size does (its summary), not
+ * what the run's length does (re-merging every line so far made a long run's parent busier every tick).
+ * The end of the run is merged from the whole streams (mergeShards), as `mqtt-doctor report` does. Pure.
+ */
+export class LiveMerge {
+  private readonly replay = new SoakReplay();
+  private readonly latency = new MergeableHistogram();
+  private readonly connack = new MergeableHistogram();
+  private readonly workers = new Map<number, LiveWorker>();
+  private startedMs = Number.POSITIVE_INFINITY;
+  private flapThresholdMs = 0;
+
+  /** `count` workers run `clients` clients in all (worker w has shardSlice(clients, w/count)). */
+  constructor(
+    private readonly count: number,
+    private readonly clients: number,
+  ) {}
+
+  /** Worker w's next line (its start line first; lines before it are not counted, as in a merge). */
+  add(w: number, ev: SoakEvent): void {
+    let x = this.workers.get(w);
+    if (ev.type === 'start') {
+      x = { checkpoint: undefined, live: undefined, lastT: ev.t, endT: undefined, exited: false };
+      this.workers.set(w, x);
+      this.startedMs = Math.min(this.startedMs, ev.t);
+      this.flapThresholdMs = ev.info.flapThresholdMs;
+    }
+    if (!x) return;
+    this.replay.add(ev);
+    x.lastT = Math.max(x.lastT, ev.t);
+    if (ev.type !== 'checkpoint' && ev.type !== 'end') return;
+    x.checkpoint = ev.summary;
+    if (ev.type === 'end') x.endT = ev.t;
+    if (ev.summary.window) {
+      this.latency.merge(ev.summary.window.latency);
+      this.connack.merge(ev.summary.window.connack);
+    }
+  }
+
+  /** Worker w's live summary (every status period). */
+  setLive(w: number, summary: SoakSummary): void {
+    const x = this.workers.get(w);
+    if (x) x.live = summary;
+  }
+
+  /** Worker w's process is gone: its figures stay those of its last checkpoint. */
+  exited(w: number): void {
+    const x = this.workers.get(w);
+    if (x) x.exited = true;
+  }
+
+  /** True once some worker's start line came. */
+  get started(): boolean {
+    return this.workers.size > 0;
+  }
+
+  /**
+   * Each running worker counts as of its latest live summary (when newer than its last checkpoint); one that
+   * ended or died as of its end line or last checkpoint. Latency is that of the checkpoints' windows so far.
+   */
+  summary(): SoakSummary {
+    const lasts: SoakSummary[] = [];
+    let atMs = Number.NEGATIVE_INFINITY;
+    let clients = 0;
+    for (const [w, x] of this.workers) {
+      const live =
+        x.live && !x.exited && x.endT === undefined && x.live.atMs >= (x.checkpoint?.atMs ?? Number.NEGATIVE_INFINITY)
+          ? x.live
+          : undefined;
+      const last = live ?? x.checkpoint;
+      if (last) lasts.push(last);
+      atMs = Math.max(atMs, x.endT ?? Math.max(x.lastT, live?.atMs ?? x.lastT));
+      const slice = shardSlice(this.clients, this.count > 1 ? { index: w, count: this.count } : undefined);
+      clients += slice.to - slice.from;
+    }
+    return mergedSummary({
+      replay: this.replay,
+      lasts,
+      latency: this.latency,
+      connack: this.connack,
+      startedMs: this.startedMs,
+      atMs,
+      clients,
+      flapThresholdMs: this.flapThresholdMs,
+    });
+  }
+}
+
+/** Stop the workers on the abort signal; when every one has closed, merge their streams into the run's result. */
+function whenAllClosed(
+  o: WorkersOptions,
+  list: readonly Worker[],
+): Promise<{ summary: SoakSummary; reason: EndReason; merged: MergedRun }> {
+  return new Promise((resolve) => {
     let killTimer: NodeJS.Timeout | undefined;
     const stop = () => {
       for (const x of list) if (!x.exit && x.child.connected) x.child.send({ type: 'stop' } satisfies ToWorker);
@@ -172,22 +283,11 @@ export function startWorkers(o: WorkersOptions): WorkersRun {
         if (left > 0) return;
         clearTimeout(killTimer);
         o.signal.removeEventListener('abort', stop);
-        const merged = merge(false);
+        const merged = mergeShards(list.flatMap((w) => (w.stream ? [w.stream] : [])));
         resolve({ summary: merged.summary, reason: merged.end === 'killed' ? 'error' : merged.end, merged });
       });
     }
   });
-
-  return {
-    runId: o.base.runId,
-    startedMs,
-    pids: list.map((x) => x.child.pid ?? -1),
-    snapshot,
-    connectedNow: () => list.reduce((n, x) => n + (x.exit ? 0 : x.connectedNow), 0),
-    // A worker that died keeps its figures up to its last live summary (counters never go back).
-    arrivals: () => addArrivals(list.flatMap((x) => (x.arrivals ? [x.arrivals] : []))),
-    done,
-  };
 }
 
 /** Before any worker's first line: nothing connected, nothing sent. */
