@@ -213,46 +213,14 @@ export async function upgradeTls(
     throw new PhaseError('tls', errMessage(err), errCode(err), info, { cause: err });
   }
   const t0 = now();
-  const tlsSocket = await new Promise<TLSSocket>((resolvePromise, reject) => {
-    const s = tlsConnect({
-      socket,
-      servername,
-      secureContext,
-      ALPNProtocols: opts.tls.alpn,
-      rejectUnauthorized: false,
-    });
-    const timer = setTimeout(() => {
-      s.destroy();
-      reject(Object.assign(new Error('TLS handshake did not finish in time'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' }));
-    }, remaining(opts.deadline));
-    s.once('secureConnect', () => {
-      clearTimeout(timer);
-      resolvePromise(s);
-    });
-    s.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-  }).catch((err: unknown) => {
+  const tlsSocket = await tlsHandshake(opts, socket, servername, secureContext).catch((err: unknown) => {
     socket.destroy();
     throw new PhaseError('tls', errMessage(err), errCode(err), info, { cause: err });
   });
   const ms = now() - t0;
   const peer = tlsSocket.getPeerCertificate(false);
   const certificate = peer && Object.keys(peer).length > 0 ? describeCert(peer) : undefined;
-  let verifyError: string | undefined;
-  let verifyMessage: string | undefined;
-  if (!tlsSocket.authorized) {
-    const e = tlsSocket.authorizationError as unknown;
-    verifyError = typeof e === 'string' ? e : (errCode(e) ?? 'UNABLE_TO_VERIFY');
-    verifyMessage = e instanceof Error ? e.message : undefined;
-  } else if (peer && Object.keys(peer).length > 0) {
-    const idErr = checkServerIdentity(opts.tls.servername ?? host, peer);
-    if (idErr) {
-      verifyError = errCode(idErr) ?? 'ERR_TLS_CERT_ALTNAME_INVALID';
-      verifyMessage = idErr.message;
-    }
-  }
+  const { verifyError, verifyMessage } = verifyPeer(tlsSocket, peer, opts.tls.servername ?? host);
   const tls: TlsInfo = {
     ms,
     protocol: tlsSocket.getProtocol(),
@@ -275,6 +243,56 @@ export async function upgradeTls(
     );
   }
   return { tlsSocket, tls };
+}
+
+/** The handshake itself, on the open socket, within what is left of the connect deadline. */
+function tlsHandshake(
+  opts: DialOptions,
+  socket: Socket,
+  servername: string | undefined,
+  secureContext: SecureContext,
+): Promise<TLSSocket> {
+  return new Promise<TLSSocket>((resolvePromise, reject) => {
+    const s = tlsConnect({
+      socket,
+      servername,
+      secureContext,
+      ALPNProtocols: opts.tls.alpn,
+      rejectUnauthorized: false,
+    });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(Object.assign(new Error('TLS handshake did not finish in time'), { code: 'ERR_TLS_HANDSHAKE_TIMEOUT' }));
+    }, remaining(opts.deadline));
+    s.once('secureConnect', () => {
+      clearTimeout(timer);
+      resolvePromise(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+/** Why the chain or the name does not verify (both undefined when it does). */
+function verifyPeer(
+  tlsSocket: TLSSocket,
+  peer: PeerCertificate | undefined,
+  name: string,
+): { verifyError: string | undefined; verifyMessage: string | undefined } {
+  if (!tlsSocket.authorized) {
+    const e = tlsSocket.authorizationError as unknown;
+    return {
+      verifyError: typeof e === 'string' ? e : (errCode(e) ?? 'UNABLE_TO_VERIFY'),
+      verifyMessage: e instanceof Error ? e.message : undefined,
+    };
+  }
+  if (peer && Object.keys(peer).length > 0) {
+    const idErr = checkServerIdentity(name, peer);
+    if (idErr) return { verifyError: errCode(idErr) ?? 'ERR_TLS_CERT_ALTNAME_INVALID', verifyMessage: idErr.message };
+  }
+  return { verifyError: undefined, verifyMessage: undefined };
 }
 
 type WsModule = typeof import('ws');
