@@ -104,13 +104,16 @@ export function writeCapture(file: string, mb: number): { bytes: number; connect
   return { bytes, connections: made };
 }
 
-/** Run a command under GNU time: wall seconds and peak RSS (MB). */
+/**
+ * Run a command under GNU time: wall seconds, peak RSS (MB) and CPU seconds (user + system: on a loaded machine
+ * the wall clock measures the neighbours, the CPU time what the command itself cost).
+ */
 function timed(
   cmd: string,
   args: string[],
-): Promise<{ seconds: number; rssMb: number; code: number | null; stdout: string }> {
+): Promise<{ seconds: number; rssMb: number; cpuS: number; code: number | null; stdout: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%e %M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%e %M %U %S', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -120,8 +123,8 @@ function timed(
     child.on('error', reject);
     child.on('close', (code) => {
       const last = err.trim().split('\n').pop() ?? '';
-      const [s, kb] = last.split(' ').map(Number);
-      resolve({ seconds: s ?? NaN, rssMb: (kb ?? NaN) / 1024, code, stdout: out });
+      const [s, kb, user, sys] = last.split(' ').map(Number);
+      resolve({ seconds: s ?? NaN, rssMb: (kb ?? NaN) / 1024, cpuS: (user ?? NaN) + (sys ?? NaN), code, stdout: out });
     });
   });
 }
@@ -169,7 +172,7 @@ export default async function bench(): Promise<BenchResult[]> {
         baselineName: 'tshark -q -z conv,tcp',
         ratio: bigRun.seconds / tshark.seconds,
         targetRatio: 1,
-        notes: `${oursMbS.toFixed(1)} MB/s vs tshark ${tsharkMbS.toFixed(1)} MB/s; ${b.connections} connections${seen !== undefined ? ` (${seen} reported)` : ''}; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB`,
+        notes: `${oursMbS.toFixed(1)} MB/s vs tshark ${tsharkMbS.toFixed(1)} MB/s; CPU ${bigRun.cpuS.toFixed(1)} s vs tshark ${tshark.cpuS.toFixed(1)} s; ${b.connections} connections${seen !== undefined ? ` (${seen} reported)` : ''}; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB`,
       });
     } else {
       process.stderr.write('bench analyze: tshark is not installed (apt-get install -y tshark): no baseline\n');
@@ -193,7 +196,7 @@ export default async function bench(): Promise<BenchResult[]> {
       baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB`,
       ratio: bigRun.rssMb / smallRun.rssMb,
       targetValue: 150,
-      notes: `${oursMbS.toFixed(1)} MB/s; exit ${bigRun.code}`,
+      notes: `${oursMbS.toFixed(1)} MB/s; CPU ${bigRun.cpuS.toFixed(1)} s; exit ${bigRun.code}`,
     });
     results.push({
       name: 'analyze memory (text)',
@@ -203,7 +206,7 @@ export default async function bench(): Promise<BenchResult[]> {
       baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB (--json)`,
       ratio: bigText.rssMb / smallRun.rssMb,
       targetValue: 150,
-      notes: `exit ${bigText.code}${tshark ? `; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB` : ''}`,
+      notes: `CPU ${bigText.cpuS.toFixed(1)} s; exit ${bigText.code}${tshark ? `; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB` : ''}`,
     });
     return results;
   } finally {

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { expect, test } from 'vitest';
 import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
 import { diagnose } from '../../src/analyze/capture/diagnose.js';
+import { CaptureReader } from '../../src/analyze/capture/pcap.js';
 import { buildAnalyzeReport, lazyArray } from '../../src/report/build-analyze.js';
 import { renderJson, renderJsonPieces } from '../../src/report/render-json.js';
 import { createOutput } from '../../src/ui/output.js';
@@ -106,4 +107,34 @@ test.each([
   // Within two TIME_WAITs a trailing ACK belongs to the finished connection; long after, it is a new flow.
   expect(mine).toHaveLength(expected);
   expect(mine[0]!.cause).toBe('clean-disconnect');
+});
+
+test('a finished connection gives its events back from their packed text: the same values, a fresh array per read', () => {
+  const t0 = 1_764_000_000_000.25;
+  const c = healthySession({ ip: '10.4.0.1', port: 42000 }, SERVER, t0, 'packed');
+  const file = pcapFile(1, records('ethernet', c.segs));
+  const a = new CaptureAnalyzer();
+  a.push(file);
+  const [conn] = a.finish().connections;
+  const events = conn!.events;
+  expect(events.map((e) => `${e.kind} ${e.side}`)).toEqual([
+    'syn client',
+    'syn-ack server',
+    'connect client',
+    'connack server',
+    'disconnect client',
+    'fin client',
+    'fin server',
+  ]);
+  // Times come back as the very doubles the reader gave for the records (fractional ms, µs steps).
+  const recordTimes: number[] = [];
+  new CaptureReader((r) => recordTimes.push(r.tsMs)).push(file);
+  expect(events.every((e) => recordTimes.includes(e.atMs))).toBe(true);
+  expect(events[0]!.atMs).toBe(recordTimes[0]);
+  expect(events[0]!.atMs % 1).not.toBe(0);
+  expect(events[2]).toMatchObject({ clientId: 'packed', keepaliveS: 60, protocolVersion: 4, clean: true, will: false });
+  // Each read parses again: a caller's edit stays its own.
+  events.length = 0;
+  expect(conn!.events).toHaveLength(7);
+  expect(conn!.events).not.toBe(conn!.events);
 });

@@ -255,6 +255,38 @@ interface DirState {
   nowMs: number;
 }
 
+/**
+ * The Connection the tracker fills: fields in the order of the interface, `events` a getter on the prototype (see
+ * EVENTS), so every record keeps one fast shape.
+ */
+class ConnectionRecord implements Connection {
+  transport: Connection['transport'] = 'unknown';
+  dir: Record<Side, DirStats> = { client: newDir(), server: newDir() };
+  ping: Connection['ping'] = { sent: 0, answered: 0, unanswered: 0 };
+  pendingAcks: Record<Side, number> = { client: 0, server: 0 };
+  closes: Connection['closes'] = {};
+  eventsDropped = 0;
+  marks: PacketMarks = NO_MARKS;
+  notes: string[] = [];
+  firstMs: number;
+  lastMs: number;
+
+  constructor(
+    readonly id: number,
+    readonly client: Endpoint,
+    readonly server: Endpoint,
+    firstMs: number,
+    readonly sawSyn: boolean,
+  ) {
+    this.firstMs = firstMs;
+    this.lastMs = firstMs;
+  }
+
+  get events(): ConnEvent[] {
+    return eventsOf(this);
+  }
+}
+
 export class ConnTracker {
   readonly conn: Connection;
   private d: Record<Side, DirState>;
@@ -264,26 +296,13 @@ export class ConnTracker {
   private lastAnyMs: number;
   private isn: Partial<Record<Side, number>> = {};
   private markLog = new MarkLog();
+  /** This connection's events (Connection.events reads them). */
+  private events: ConnEvent[] = [];
   closed = false;
 
   constructor(id: number, client: Endpoint, server: Endpoint, first: TcpSegment, sawSyn: boolean) {
-    this.conn = {
-      id,
-      client,
-      server,
-      sawSyn,
-      firstMs: first.tsMs,
-      lastMs: first.tsMs,
-      transport: 'unknown',
-      dir: { client: newDir(), server: newDir() },
-      ping: { sent: 0, answered: 0, unanswered: 0 },
-      pendingAcks: { client: 0, server: 0 },
-      closes: {},
-      events: [],
-      eventsDropped: 0,
-      marks: NO_MARKS,
-      notes: [],
-    };
+    this.conn = new ConnectionRecord(id, client, server, first.tsMs, sawSyn);
+    EVENTS.set(this.conn, this.events);
     this.lastAnyMs = first.tsMs;
     this.d = { client: this.dirState('client'), server: this.dirState('server') };
   }
@@ -314,7 +333,7 @@ export class ConnTracker {
   }
 
   event(e: ConnEvent): void {
-    if (this.conn.events.length < MAX_EVENTS) this.conn.events.push(e);
+    if (this.events.length < MAX_EVENTS) this.events.push(e);
     else this.conn.eventsDropped++;
   }
 
@@ -345,16 +364,21 @@ export class ConnTracker {
       st.re.next = (s.seq + 1) >>> 0;
       if (s.flags & TCP_ACK) {
         if (c.handshakeRttMs === undefined) {
-          const synAt = c.events.find((e) => e.kind === 'syn')?.atMs;
+          const synAt = this.events.find((e) => e.kind === 'syn')?.atMs;
           if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
           this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
         }
-      } else if (!c.events.some((e) => e.kind === 'syn')) {
+      } else if (!this.events.some((e) => e.kind === 'syn')) {
         this.event({ kind: 'syn', atMs: s.tsMs, side });
       }
     }
     if (s.flags & TCP_RST) {
-      if (side === 'server' && !c.events.some((e) => e.kind === 'syn-ack') && c.sawSyn && c.dir.server.segments === 1)
+      if (
+        side === 'server' &&
+        !this.events.some((e) => e.kind === 'syn-ack') &&
+        c.sawSyn &&
+        c.dir.server.segments === 1
+      )
         c.refusedSyn = true;
       this.close(side, 'rst', s.tsMs);
       return;
@@ -542,7 +566,16 @@ export class ConnTracker {
           clean: Boolean(p['clean']),
           will: p['will'] !== undefined && p['will'] !== null,
         };
-        c.mqtt ??= { ...info, atMs: at };
+        // Written out, not spread from `info`: each spread copy got hidden classes of its own (~700 bytes a
+        // connection that stayed for the whole capture; issue 14, measured with a heap snapshot).
+        c.mqtt ??= {
+          clientId: info.clientId,
+          keepaliveS: info.keepaliveS,
+          protocolVersion: info.protocolVersion,
+          clean: info.clean,
+          will: info.will,
+          atMs: at,
+        };
         this.d.client.framer.setVersion(v);
         this.d.server.framer.setVersion(v);
         this.event({ kind: 'connect', atMs: at, side, ...info });
@@ -626,9 +659,34 @@ export class ConnTracker {
           count: ds.unansweredRetransmissions,
         });
     }
-    c.events.sort((a, b) => a.atMs - b.atMs);
+    this.events.sort((a, b) => a.atMs - b.atMs);
+    packEvents(c, this.events);
     return c;
   }
+}
+
+/**
+ * Each connection's events: the tracker's list while it runs, their JSON text once the books are closed (read
+ * through the connection's `events` getter). Kept outside the Connection object so that it keeps one fixed shape
+ * (redefining a property on it turned it into a ~1 KB dictionary-mode object).
+ */
+const EVENTS = new WeakMap<Connection, ConnEvent[] | string>();
+
+function eventsOf(c: Connection): ConnEvent[] {
+  const e = EVENTS.get(c);
+  return typeof e === 'string' ? (JSON.parse(e) as ConnEvent[]) : (e ?? []);
+}
+
+/**
+ * A finished connection's events kept as their JSON text, parsed again on each read (the report reads them once or
+ * twice per connection). Objects cost ~190 bytes an event on the heap, the text ~60: on a capture of 10,000
+ * connections several MB less live heap while the rest of the capture is read (issue 14: peak RSS). JSON gives the
+ * events back exactly (same keys in the same order; a number's text reads back as the same double, ECMA-262
+ * §6.1.6.1.20 Number::toString) except non-finite numbers, which it writes as null: such events stay objects.
+ */
+function packEvents(c: Connection, events: ConnEvent[]): void {
+  const text = JSON.stringify(events);
+  if (!text.includes('null')) EVENTS.set(c, text);
 }
 
 /** Is this byte run the start of an MQTT CONNECT (used to pick flows on unusual ports)? */

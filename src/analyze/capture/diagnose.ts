@@ -81,6 +81,10 @@ function serverSpoke(c: Connection): boolean {
   return c.dir.server.bytes > 0;
 }
 
+/** A cause and its explanation: what each step of diagnoseOne decides, or undefined to pass to the next step. */
+type Verdict = { cause: Cause; explanation: string } | undefined;
+const verdict = (cause: Cause, explanation: string): Verdict => ({ cause, explanation });
+
 /** Diagnose one connection (the takeover rule needs the others: see diagnose()). */
 function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDiagnosis {
   const endAt = c.end?.atMs ?? c.lastMs;
@@ -98,88 +102,107 @@ function diagnoseOne(c: Connection, takeoverBy: Connection | undefined): ConnDia
     explanation,
     ...extra,
   });
-  const version = (c.mqtt?.protocolVersion === 5 ? 5 : 4) as 4 | 5;
+  // In this order: the first step that recognises the connection decides.
+  const early = tcpSetupVerdict(c) ?? transportVerdict(c) ?? notMqttVerdict(c) ?? mqttSetupVerdict(c, takeoverBy);
+  if (early) return out(early.cause, early.explanation);
+  const r = readClose(closeEvidence(c, takeoverBy));
+  const { cause, explanation, ...extra } = r;
+  return out(cause, explanation, extra);
+}
 
+/** The TCP handshake failed: refused, or never answered. */
+function tcpSetupVerdict(c: Connection): Verdict {
   if (c.refusedSyn)
-    return out(
+    return verdict(
       'port-closed',
       `SYN answered by RST: nothing listened on ${c.server.ip}:${c.server.port} (broker down or restarting)`,
     );
   if (c.sawSyn && c.dir.server.segments === 0) {
-    return out(
+    return verdict(
       'no-answer',
       `SYN never answered within the capture (${fmt(c.lastMs - c.firstMs)}): host down, filtered port or wrong address`,
     );
   }
-  // TLS problems first: they decide everything after.
+  return undefined;
+}
+
+/** TLS and WebSocket problems, and a client speaking the wrong protocol for the port: they decide everything after. */
+function transportVerdict(c: Connection): Verdict {
   if (c.tls?.alert && c.tls.alert.description !== undefined) {
     const a = c.tls.alert;
-    return out(
+    return verdict(
       'tls-alert',
       `TLS alert ${a.description} (${a.level === 1 ? 'warning' : 'fatal'}) from the ${a.side}${c.tls.sni ? ` (SNI ${c.tls.sni})` : ''}: the handshake failed; check certificates, CA and SNI`,
     );
   }
   if (c.transport === 'tls' && c.tls?.clientHelloMs !== undefined && c.tls.serverHelloMs === undefined && c.end) {
     if (c.end.side === 'server' || !serverSpoke(c)) {
-      return out(
+      return verdict(
         'tls-to-plain-port',
         `TLS ClientHello sent, the server ${c.end.side === 'server' ? `closed (${c.end.kind.toUpperCase()})` : 'never answered'} without a ServerHello: a TLS client on a plain MQTT port (use mqtt:// or the TLS port)`,
       );
     }
   }
   if (c.serverMismatch)
-    return out(
+    return verdict(
       'plain-to-tls-port',
       `${c.serverMismatch}: a plain MQTT client on a TLS port (use mqtts:// or the plain port)`,
     );
   if (c.ws?.status !== undefined && c.ws.status !== 101)
-    return out(
+    return verdict(
       'ws-refused',
       `WebSocket upgrade refused with HTTP ${c.ws.status}${c.ws.path ? ` for ${c.ws.path}` : ''}: wrong path or a proxy in the way`,
     );
-  if (!c.mqtt && c.transport !== 'tls') {
-    if (c.dir.client.bytes === 0 && c.end) {
-      // Connect and close without a byte: a port check or load-balancer health probe, not an MQTT client.
-      if (c.end.side === 'client')
-        return out(
-          'not-mqtt',
-          `TCP connect and close (${c.end.kind.toUpperCase()}) without a byte of MQTT: a port check or health probe`,
-        );
-      return out('broker-closed', `closed by the server (${c.end.kind.toUpperCase()}) before the client sent anything`);
-    }
-    if (c.dir.client.bytes > 0 && !c.sawSyn) {
-      // Joined mid-way: continue with what the segments tell (no CONNECT).
-    } else if (
-      c.dir.client.bytes > 0 &&
-      (c.dir.client.mqtt['connect'] ?? 0) === 0 &&
-      Object.keys(c.dir.client.mqtt).length === 0
-    ) {
-      return out('not-mqtt', 'the client bytes are not MQTT');
-    }
+  return undefined;
+}
+
+/** No CONNECT seen on a plain flow: a port check, a server that closed first, or bytes that are not MQTT. */
+function notMqttVerdict(c: Connection): Verdict {
+  if (c.mqtt || c.transport === 'tls') return undefined;
+  if (c.dir.client.bytes === 0 && c.end) {
+    // Connect and close without a byte: a port check or load-balancer health probe, not an MQTT client.
+    if (c.end.side === 'client')
+      return verdict(
+        'not-mqtt',
+        `TCP connect and close (${c.end.kind.toUpperCase()}) without a byte of MQTT: a port check or health probe`,
+      );
+    return verdict(
+      'broker-closed',
+      `closed by the server (${c.end.kind.toUpperCase()}) before the client sent anything`,
+    );
   }
+  // Joined mid-way (client bytes, no SYN): continue with what the segments tell (no CONNECT).
+  if (c.dir.client.bytes > 0 && !c.sawSyn) return undefined;
+  if (
+    c.dir.client.bytes > 0 &&
+    (c.dir.client.mqtt['connect'] ?? 0) === 0 &&
+    Object.keys(c.dir.client.mqtt).length === 0
+  )
+    return verdict('not-mqtt', 'the client bytes are not MQTT');
+  return undefined;
+}
+
+/** CONNECT refused by its CONNACK, or closed by the server before any CONNACK (a takeover, or not a broker). */
+function mqttSetupVerdict(c: Connection, takeoverBy: Connection | undefined): Verdict {
   if (c.connack && c.connack.code !== 0) {
-    const info = describeConnack(c.connack.code, version);
-    return out(
+    const info = describeConnack(c.connack.code, c.mqtt?.protocolVersion === 5 ? 5 : 4);
+    return verdict(
       'refused',
       `CONNACK ${info.hex} ${info.name}: ${info.meaning}${c.mqtt ? ` (client id "${c.mqtt.clientId}")` : ''}`,
     );
   }
-  if (c.mqtt && !c.connack && c.end && c.end.atMs >= c.mqtt.atMs) {
-    if (c.end.side === 'server') {
-      if (takeoverBy)
-        return out(
-          'takeover',
-          `closed by the broker ${fmt(c.end.atMs - (takeoverBy.mqtt?.atMs ?? c.end.atMs))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt.clientId}"`,
-        );
-      return out(
-        'no-connack',
-        `the server closed (${c.end.kind.toUpperCase()}) after CONNECT without a CONNACK: not an MQTT listener, a TLS listener, an auth plugin failure, or a broker rejecting the CONNECT as malformed`,
+  if (c.mqtt && !c.connack && c.end && c.end.atMs >= c.mqtt.atMs && c.end.side === 'server') {
+    if (takeoverBy)
+      return verdict(
+        'takeover',
+        `closed by the broker ${fmt(c.end.atMs - (takeoverBy.mqtt?.atMs ?? c.end.atMs))} after connection #${takeoverBy.id} connected with the same client id "${c.mqtt.clientId}"`,
       );
-    }
+    return verdict(
+      'no-connack',
+      `the server closed (${c.end.kind.toUpperCase()}) after CONNECT without a CONNACK: not an MQTT listener, a TLS listener, an auth plugin failure, or a broker rejecting the CONNECT as malformed`,
+    );
   }
-  const r = readClose(closeEvidence(c, takeoverBy));
-  const { cause, explanation, ...extra } = r;
-  return out(cause, explanation, extra);
+  return undefined;
 }
 
 /** What the wire says about how an established connection ended, for the classifier soak shares. */
@@ -250,17 +273,40 @@ function findTakeover(c: Connection, byId: Map<string, Connection[]>): Connectio
 }
 
 export function diagnose(conns: Connection[]): Diagnosis {
-  const byId = new Map<string, Connection[]>();
-  for (const c of conns) {
-    if (!c.mqtt?.clientId) continue;
-    const l = byId.get(c.mqtt.clientId) ?? [];
-    l.push(c);
-    byId.set(c.mqtt.clientId, l);
-  }
+  const byId = groupBy(conns, (c) => c.mqtt?.clientId || undefined);
   const diags = conns.map((c) => diagnoseOne(c, findTakeover(c, byId)));
-  const findings: Finding[] = [];
+  // In this order (the sort below is stable): findings of the same severity keep it.
+  const findings: Finding[] = [
+    ...brokerCloseFindings(conns, diags),
+    ...causeFindings(diags),
+    ...latePingFindings(conns),
+    ...unacknowledgedFindings(conns),
+    ...duplicateIdFindings(byId),
+    ...reconnectFindings(conns),
+  ];
+  findings.sort((a, b) => rank(b.severity) - rank(a.severity));
+  return { connections: diags, findings };
+}
 
-  // Broker-wide events: several connections closed by the server side within a second.
+/** Items grouped by a key, in first-seen order; items whose key is undefined are left out. */
+function groupBy<T, K>(items: T[], key: (x: T) => K | undefined): Map<K, T[]> {
+  const m = new Map<K, T[]>();
+  for (const x of items) {
+    const k = key(x);
+    if (k === undefined) continue;
+    const l = m.get(k) ?? [];
+    l.push(x);
+    m.set(k, l);
+  }
+  return m;
+}
+
+/**
+ * Broker-wide events: several connections closed by the server side within a second. Their diagnoses are
+ * rewritten to say so (a restart or crash), and the affected clients' next attempts are checked for lockstep.
+ */
+function brokerCloseFindings(conns: Connection[], diags: ConnDiagnosis[]): Finding[] {
+  const findings: Finding[] = [];
   const serverCloses = conns
     .map((c, i) => ({ c, d: diags[i]! }))
     .filter(({ c, d }) => c.end?.side === 'server' && (d.cause === 'broker-closed' || d.cause === 'idle-reset'))
@@ -306,14 +352,13 @@ export function diagnose(conns: Connection[]): Diagnosis {
       }
     }
   }
+  return findings;
+}
 
-  // One finding per non-ok cause.
-  const byCause = new Map<Cause, ConnDiagnosis[]>();
-  for (const d of diags) {
-    const l = byCause.get(d.cause) ?? [];
-    l.push(d);
-    byCause.set(d.cause, l);
-  }
+/** One finding per cause that is not ok or info, led by its first connection's explanation. */
+function causeFindings(diags: ConnDiagnosis[]): Finding[] {
+  const findings: Finding[] = [];
+  const byCause = groupBy(diags, (d) => d.cause);
   for (const [cause, ds] of byCause) {
     if (SEVERITY[cause] === 'ok' || SEVERITY[cause] === 'info') continue;
     const first = ds[0]!;
@@ -331,8 +376,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
         : {}),
     });
   }
+  return findings;
+}
 
-  // Clients quieter than the keepalive they asked for: the broker may cut them (1.5 × K), a NAT may forget them.
+/** Clients quieter than the keepalive they asked for: the broker may cut them (1.5 × K), a NAT may forget them. */
+function latePingFindings(conns: Connection[]): Finding[] {
+  const findings: Finding[] = [];
   const late = conns.filter((c) => {
     const K = c.connack?.serverKeepAliveS ?? c.mqtt?.keepaliveS ?? 0;
     return K > 0 && (c.clientMaxGapMs ?? 0) > K * 1000 + Math.max(500, K * 50);
@@ -350,6 +399,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
       connections: late.map((c) => c.id),
     });
   }
+  return findings;
+}
+
+/** QoS 1/2 publishes still in flight when their connection ended. */
+function unacknowledgedFindings(conns: Connection[]): Finding[] {
+  const findings: Finding[] = [];
   const unacked = conns.filter((c) => c.pendingAcks.client + c.pendingAcks.server > 0 && c.end);
   if (unacked.length) {
     const n = unacked.reduce((s, c) => s + c.pendingAcks.client + c.pendingAcks.server, 0);
@@ -367,8 +422,12 @@ export function diagnose(conns: Connection[]): Diagnosis {
       metrics: { publishes: n },
     });
   }
+  return findings;
+}
 
-  // Duplicate client ids: two connections with the same id open at the same time from different endpoints.
+/** Duplicate client ids: two connections with the same id open at the same time from different endpoints. */
+function duplicateIdFindings(byId: Map<string, Connection[]>): Finding[] {
+  const findings: Finding[] = [];
   for (const [id, list] of byId) {
     const overlapping = list.filter((a) =>
       list.some(
@@ -389,16 +448,15 @@ export function diagnose(conns: Connection[]): Diagnosis {
       });
     }
   }
+  return findings;
+}
 
-  // Reconnect intervals per client id and broker (a refused SYN carries no client id: it cannot be attributed).
-  const byClient = new Map<string, Connection[]>();
-  for (const c of conns) {
-    if (!c.mqtt?.clientId) continue;
-    const k = `${c.mqtt.clientId}|${c.server.ip}|${c.server.port}`;
-    const l = byClient.get(k) ?? [];
-    l.push(c);
-    byClient.set(k, l);
-  }
+/** Reconnect intervals per client id and broker (a refused SYN carries no client id: it cannot be attributed). */
+function reconnectFindings(conns: Connection[]): Finding[] {
+  const findings: Finding[] = [];
+  const byClient = groupBy(conns, (c) =>
+    c.mqtt?.clientId ? `${c.mqtt.clientId}|${c.server.ip}|${c.server.port}` : undefined,
+  );
   for (const [key, list] of byClient) {
     const k = key.split('|')[0]!;
     if (list.length < 3) continue;
@@ -424,9 +482,7 @@ export function diagnose(conns: Connection[]): Diagnosis {
       metrics: { intervalsMs: intervals.map((x) => Math.round(x)), policy },
     });
   }
-
-  findings.sort((a, b) => rank(b.severity) - rank(a.severity));
-  return { connections: diags, findings };
+  return findings;
 }
 
 const rank = (s: Severity): number => ({ ok: 0, info: 1, warn: 2, fail: 3 })[s];
