@@ -16,7 +16,7 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * Seconds a file took in a loaded CI run of the whole suite (relative weights; files under ~10 s left out). The
  * first six were shortened since (fewer spawns and zsh compinit runs, cases at once): their figures are the CI
  * ones scaled by the before/after ratio each showed run alone on the same machine; so are analyze's fixtures,
- * thresholds and cli files (in-process analyze) and local-address (its soak runs at once).
+ * thresholds and cli files (in-process analyze).
  */
 const ESTIMATE_S: Record<string, number> = {
   'test/cli/completion.test.ts': 119,
@@ -35,7 +35,7 @@ const ESTIMATE_S: Record<string, number> = {
   'test/soak/shard-report.test.ts': 28,
   'test/html/probe-html.test.ts': 26,
   'test/probe/probe-impair.test.ts': 25,
-  'test/soak/local-address.test.ts': 24,
+  'test/soak/local-address.test.ts': 30,
   'test/soak/workers-rate.test.ts': 23,
   'test/soak/cli-sigterm.test.ts': 23,
   'test/html/soak-html.test.ts': 22,
