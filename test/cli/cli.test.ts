@@ -2,9 +2,7 @@
  * The CLI as a user meets it: help, version, JSON on stdout with progress on stderr, colour rules, one-line
  * errors with distinct exit codes and no stack trace, secrets never printed, Ctrl-C keeps the report.
  * Runs the built bin/mqtt-doctor.js in a child process, except where no process of its own is needed (usage
- * errors run in-process through main, see test/helpers/cli.ts runMain). The process cases run concurrently: each
- * waits on its own child far more than it computes (the in-process ones stay one at a time: main sets
- * process.exitCode).
+ * errors run in-process through main, see test/helpers/cli.ts runMain).
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -25,7 +23,7 @@ afterAll(async () => {
   await Promise.all([auth?.stop(), silent?.close()]);
 });
 
-describe.concurrent('help and version', () => {
+describe('help and version', () => {
   test('--version prints the package version', async () => {
     const r = await runCli(['--version']);
     expect([r.code, r.stdout.trim()]).toEqual([0, pkg.version]);
@@ -84,7 +82,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   });
 });
 
-describe.concurrent('output channels', () => {
+describe('output channels', () => {
   test('--json: one document on stdout, live probe lines on stderr, no colour', async () => {
     const r = await runCli(['probe', '--embedded', '--json', '-c', '3', '-i', '50ms'], { env: { FORCE_COLOR: '1' } });
     expect(r.code).toBe(0);
@@ -117,7 +115,7 @@ describe.concurrent('output channels', () => {
   });
 });
 
-test.concurrent('--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal', async () => {
+test('--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal', async () => {
   const r = await runCli(['probe', '--embedded', '-c', '1', '--json']);
   expect(r.code).toBe(0);
   expect(r.stderr.match(/speaks MQTT 3\.1\.1/g)).toHaveLength(1);
@@ -126,7 +124,7 @@ test.concurrent('--embedded opens cleanly: it says once which protocol the embed
   expect(doc.checks.map((c) => c.id)).not.toContain('finding.mqtt5-refused');
 });
 
-describe.concurrent('exit codes from real failures', () => {
+describe('exit codes from real failures', () => {
   test('refused port → 3 with the phase named', async () => {
     const port = await freePort();
     const r = await runCli(['probe', `127.0.0.1:${port}`, '-c', '1']);
@@ -153,29 +151,26 @@ describe.concurrent('exit codes from real failures', () => {
   });
 });
 
-describe.concurrent('secrets never appear', () => {
+describe('secrets never appear', () => {
   test.each([
     ['in the URL', [`mqtt://alice:hunter22secret@127.0.0.1:PORT`], {}],
     ['as --password', [`mqtt://127.0.0.1:PORT`, '-u', 'alice', '--password', 'hunter22secret'], {}],
     ['from MQTT_DOCTOR_PASSWORD', [`mqtt://127.0.0.1:PORT`, '-u', 'alice'], { MQTT_DOCTOR_PASSWORD: 'hunter22secret' }],
   ])('password %s: not in text, JSON or errors', async (_how, args, env) => {
     const a = args.map((x) => x.replace('PORT', String(auth.port)));
-    // The three output forms and the usage error are processes of their own: they run at once.
-    const [bad, ...runs] = await Promise.all([
-      // also when the failure is a usage error that echoes the target
-      runCli(['probe', 'mqtt://alice:hunter22secret@bad host:1', '--verbose']),
-      ...[[], ['--json'], ['--verbose']].map((extra) => runCli(['probe', ...a, '-c', '1', ...extra], { env })),
-    ]);
-    for (const r of runs) {
+    for (const extra of [[], ['--json'], ['--verbose']]) {
+      const r = await runCli(['probe', ...a, '-c', '1', ...extra], { env });
       expect(r.code).toBe(4); // wrong password → refused
       expect(r.stdout + r.stderr).not.toContain('hunter22secret');
     }
+    // also when the failure is a usage error that echoes the target
+    const bad = await runCli(['probe', 'mqtt://alice:hunter22secret@bad host:1', '--verbose']);
     expect(bad.code).toBe(2);
     expect(bad.stdout + bad.stderr).not.toContain('hunter22secret');
   });
 });
 
-describe.concurrent('Ctrl-C keeps what was gathered', () => {
+describe('Ctrl-C keeps what was gathered', () => {
   test.each([[[]], [['--json']]])('SIGINT mid-run %j: report of the probes so far, exit 130', async (extra) => {
     const r = await runCli(['probe', '--embedded', '-c', '100', '-i', '100ms', ...extra], {
       signal: { name: 'SIGINT', whenStderr: 'seq=3 ' },

@@ -205,9 +205,7 @@ describe('local ports', () => {
   });
 });
 
-// Each case is a soak process of its own against one shared mosquitto, told apart in its log by client id: they
-// run at once (each waits out its -d far more than it computes).
-describe.concurrent('against mosquitto', () => {
+describe('against mosquitto', () => {
   let m: Mosquitto;
   let certs: CertSet;
   beforeAll(async () => {
