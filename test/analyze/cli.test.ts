@@ -2,6 +2,8 @@
  * `mqtt-doctor analyze` as a user runs it, on one real session recorded with tcpdump and the same capture
  * rewritten by Wireshark's tools: pcapng (tshark), nanosecond pcap (editcap), a pcapng recorded by dumpcap,
  * gzip, stdin, a cut file, garbage. Every form must tell the same story; bad input is one line and exit 2.
+ * Where what is checked is what analyze reads in a file, it runs in-process through main(argv, io); the exit
+ * statuses (0, 1, 2, 130), stdin, the text report and Ctrl-C are checked on the built CLI as a process.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,10 +11,11 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Packet } from 'mqtt-packet';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain } from '../helpers/cli.js';
 import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
 import {
   analyze,
+  analyzeInProcess,
   HAS_TCPDUMP,
   HAS_TSHARK,
   RawClient,
@@ -74,7 +77,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     const rec = await startTcpdump(pcap, [m.port]);
     await session(m.port);
     await rec.stop();
-    const r = await analyze(pcap, ['--port', String(m.port)]);
+    const r = await analyzeInProcess(pcap, ['--port', String(m.port)]);
     expect(r.code).toBe(0);
     baseline = r.json;
   });
@@ -99,7 +102,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
   });
 
   test('by default (no --port) the flow is picked by its first bytes being an MQTT CONNECT', async () => {
-    const r = await analyze(pcap);
+    const r = await analyzeInProcess(pcap);
     expect(summary(r.json)).toEqual(summary(baseline));
   });
 
@@ -111,7 +114,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
       expect(spawnSync('tshark', ['-r', pcap, '-F', 'pcapng', '-w', ng]).status).toBe(0);
       expect(spawnSync('editcap', ['-F', 'nsecpcap', pcap, ns]).status).toBe(0);
       for (const f of [ng, ns]) {
-        const r = await analyze(f, ['--port', String(m.port)]);
+        const r = await analyzeInProcess(f, ['--port', String(m.port)]);
         expect(r.json.data.capture.format).toBe(f === ng ? 'pcapng' : 'pcap-ns');
         expect(summary(r.json)).toEqual(summary(baseline));
         expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets);
@@ -135,7 +138,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGINT');
     await exited;
-    const r = await analyze(f, ['--port', String(m.port)]);
+    const r = await analyzeInProcess(f, ['--port', String(m.port)]);
     expect(r.json.data.capture.format).toBe('pcapng');
     expect(r.json.data.connections.map((c) => [c.clientId, c.cause])).toEqual([['cli-dev', 'clean-disconnect']]);
   });
@@ -143,7 +146,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
   test('gzip-compressed capture, and the same bytes on stdin', async () => {
     const gz = join(dir, 'session.pcap.gz');
     writeFileSync(gz, gzipSync(readFileSync(pcap)));
-    const r = await analyze(gz, ['--port', String(m.port)]);
+    const r = await analyzeInProcess(gz, ['--port', String(m.port)]);
     expect(summary(r.json)).toEqual(summary(baseline));
     // stdin: the shell feeds the file to `analyze -`.
     const s = await runCli(['analyze', '-', '--json', '--port', String(m.port)], {
@@ -209,7 +212,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     expect(r.json.data.capture.truncatedTailBytes).toBeGreaterThan(0);
     expect(r.json.data.capture.packets).toBe(baseline.data.capture.packets - 1);
     expect(r.json.data.connections[0]!.clientId).toBe('cli-dev');
-    const t = await runCli(['analyze', cut, '--port', String(m.port)]);
+    const t = await runMain(['analyze', cut, '--port', String(m.port)]);
     expect(t.stdout).toMatch(
       /the file ends inside a packet record \(\d+ bytes left over\): it was cut; everything before was read/,
     );
@@ -217,7 +220,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     const gzCut = join(dir, 'cut.pcap.gz');
     const gz = gzipSync(bytes);
     writeFileSync(gzCut, gz.subarray(0, gz.length - 12));
-    const g = await analyze(gzCut, ['--port', String(m.port)]);
+    const g = await analyzeInProcess(gzCut, ['--port', String(m.port)]);
     expect(g.code).toBe(1);
     expect(g.json.data.capture.stoppedAt ?? '').toMatch(/gzip stream ends early|ends inside/);
   });
@@ -232,7 +235,8 @@ describe('mqtt-doctor analyze: bad input', () => {
     [['analyze', join(dir, 'missing.pcap')], 'no such file'],
     [['analyze', garbage, '--port', 'abc'], '--port abc is not a list of ports'],
   ])('%j → exit 2, one line', async (args, message) => {
-    const r = await runCli(args);
+    // The first as a process (exit 2 from the built CLI), the others in-process.
+    const r = args[1] === garbage && args.length === 2 ? await runCli(args) : await runMain(args);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(message);

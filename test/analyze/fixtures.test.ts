@@ -1,10 +1,11 @@
 /**
  * Regression on the small captures in fixtures/captures/ (recorded by test/analyze/faults.test.ts with
  * tcpdump, mosquitto 2.0.11 and the impair proxy): no port given, so the flows are found by their CONNECT.
- * These are also the README's examples.
+ * These are also the README's examples. analyze runs in-process through main(argv, io): what is checked is what
+ * it reads in each capture (test/analyze/cli.test.ts runs it as a process).
  */
 import { describe, expect, test } from 'vitest';
-import { analyze } from './record.js';
+import { analyzeInProcess as analyze } from './record.js';
 
 const F = (name: string): string => new URL(`../../fixtures/captures/${name}`, import.meta.url).pathname;
 

@@ -10,7 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runMain, type CliResult } from '../helpers/cli.js';
 
 export const HAS_TCPDUMP = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
 export const HAS_TSHARK = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -251,11 +251,22 @@ export interface AnalyzeJson {
   };
 }
 
-export async function analyze(
-  file: string,
-  args: string[] = [],
-): Promise<{ code: number | null; json: AnalyzeJson; stderr: string }> {
-  const r = await runCli(['analyze', file, '--json', ...args], { timeoutMs: 20_000 });
+type Analyzed = { code: number | null; json: AnalyzeJson; stderr: string };
+
+/** `mqtt-doctor analyze FILE --json ARGS` as a process of its own (the built CLI). */
+export async function analyze(file: string, args: string[] = []): Promise<Analyzed> {
+  return analyzedJson(await runCli(['analyze', file, '--json', ...args], { timeoutMs: 20_000 }));
+}
+
+/**
+ * The same through main(argv, io) in this process: for files whose cases check what analyze reads in a capture,
+ * not the process around it (test/analyze/cli.test.ts keeps the process cases: exit status, stdin, Ctrl-C).
+ */
+export async function analyzeInProcess(file: string, args: string[] = []): Promise<Analyzed> {
+  return analyzedJson(await runMain(['analyze', file, '--json', ...args]));
+}
+
+function analyzedJson(r: CliResult): Analyzed {
   let json: AnalyzeJson;
   try {
     json = JSON.parse(r.stdout) as AnalyzeJson;

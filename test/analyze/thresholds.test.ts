@@ -1,9 +1,13 @@
-/** analyze's `--max-…` gates: what each counts, and a failed one making a healthy capture exit 1 with JUnit. */
+/**
+ * analyze's `--max-…` gates: what each counts, and a failed one making a healthy capture exit 1 with JUnit. The
+ * CLI cases run in-process through main(argv, io): the exit code is main's (test/analyze/cli.test.ts checks
+ * analyze's exit statuses as a process).
+ */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { checkCaptureThresholds, type GatedConnection } from '../../src/analyze/capture/thresholds.js';
-import { runCli } from '../helpers/cli.js';
+import { runMain } from '../helpers/cli.js';
 import { tempDir } from './record.js';
 import { healthySession, LINKTYPE, pcapFile, records } from './synth.js';
 
@@ -52,9 +56,9 @@ test('a healthy capture with a reconnect: exit 0 without a gate, 1 with --max-re
   const a = healthySession({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 1883 }, 1_764_000_000_000, 'dev');
   const b = healthySession({ ip: '10.0.0.2', port: 40002 }, { ip: '10.0.0.1', port: 1883 }, 1_764_000_005_000, 'dev');
   writeFileSync(file, pcapFile(LINKTYPE.ethernet, records('ethernet', [...a.segs, ...b.segs])));
-  expect((await runCli(['analyze', file])).code).toBe(0);
+  expect((await runMain(['analyze', file])).code).toBe(0);
   const junit = join(dir, 'analyze.xml');
-  const r = await runCli([
+  const r = await runMain([
     'analyze',
     file,
     '--json',
@@ -78,6 +82,6 @@ test('a healthy capture with a reconnect: exit 0 without a gate, 1 with --max-re
   const xml = readFileSync(junit, 'utf8');
   expect(xml).toMatch(/classname="mqtt-doctor\.analyze\.threshold\.max-reconnects"[^>]*>\s*<failure/);
   expect(xml).not.toMatch(/threshold\.max-keepalive-cuts"[^>]*>\s*<failure/);
-  const bad = await runCli(['analyze', file, '--max-reconnects', '1.5']);
+  const bad = await runMain(['analyze', file, '--max-reconnects', '1.5']);
   expect(bad.code).toBe(2);
 });

@@ -15,7 +15,8 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 /**
  * Seconds a file took in a loaded CI run of the whole suite (relative weights; files under ~10 s left out). The
  * first six were shortened since (fewer spawns and zsh compinit runs, cases at once): their figures are the CI
- * ones scaled by the before/after ratio each showed run alone on the same machine.
+ * ones scaled by the before/after ratio each showed run alone on the same machine; so are analyze's fixtures,
+ * thresholds and cli files (in-process analyze).
  */
 const ESTIMATE_S: Record<string, number> = {
   'test/cli/completion.test.ts': 119,
@@ -26,16 +27,15 @@ const ESTIMATE_S: Record<string, number> = {
   'test/failure/huge-packet.test.ts': 41,
   'test/cli/cli.test.ts': 41,
   'test/failure/fuzz.test.ts': 40,
-  'test/analyze/fixtures.test.ts': 38,
   'test/soak/fleet-and-self.test.ts': 37,
   'test/keepalive/e2e.test.ts': 35,
-  'test/soak/local-address.test.ts': 30,
   'test/soak/impair-and-takeover.test.ts': 30,
   'test/keepalive/snippets.test.ts': 30,
   'test/html/analyze-html.test.ts': 30,
   'test/soak/shard-report.test.ts': 28,
   'test/html/probe-html.test.ts': 26,
   'test/probe/probe-impair.test.ts': 25,
+  'test/soak/local-address.test.ts': 30,
   'test/soak/workers-rate.test.ts': 23,
   'test/soak/cli-sigterm.test.ts': 23,
   'test/html/soak-html.test.ts': 22,
@@ -45,14 +45,13 @@ const ESTIMATE_S: Record<string, number> = {
   'test/soak/workers-process.test.ts': 18,
   'test/soak/shard-compare.test.ts': 18,
   'test/soak/broker-restart.test.ts': 18,
+  'test/analyze/fixtures.test.ts': 17,
   'test/soak/refusal-and-text.test.ts': 17,
-  'test/analyze/thresholds.test.ts': 17,
   'test/soak/hostile-servers.test.ts': 16,
   'test/keepalive/discovery-broker-cap.test.ts': 16,
   'test/explain/prefilter.test.ts': 16,
   'test/soak/stop.test.ts': 15,
   'test/soak/shard-options.test.ts': 15,
-  'test/analyze/cli.test.ts': 14,
   'test/explain/live-mosquitto.test.ts': 13,
   'test/explain/hostile.test.ts': 13,
   'test/soak/cli-tls.test.ts': 12,
@@ -62,6 +61,8 @@ const ESTIMATE_S: Record<string, number> = {
   'test/deploy/shard-job.test.ts': 12,
   'test/cli/pipes.test.ts': 12,
   'test/analyze/table-width.test.ts': 12,
+  'test/analyze/cli.test.ts': 9,
+  'test/analyze/thresholds.test.ts': 8,
 };
 const DEFAULT_S = 5;
 

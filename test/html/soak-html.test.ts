@@ -19,7 +19,7 @@ import { renderSoakHtml } from '../../src/report/html/soak.js';
 import { VERSION } from '../../src/version.js';
 import { syntheticSoak } from './synthetic.js';
 import { runCli } from '../helpers/cli.js';
-import { soakAgainst, sleep, until } from '../soak/helpers.js';
+import { soakAgainst, until } from '../soak/helpers.js';
 import { launch, openReport, type Chromium } from './browser.js';
 
 /** Marks drawn: one per element, or data-n for a dense lane drawn as one path. */
@@ -29,10 +29,13 @@ const marks = (page: Page, selector: string): Promise<number> =>
 const dir = mkdtempSync(join(tmpdir(), 'mqd-html-soak-'));
 const CLIENTS = 3;
 let browser: Chromium;
+let launching: Promise<unknown> | undefined;
 let jsonl: string;
 let text: string;
 
 beforeAll(async () => {
+  // The browser starts while the run below waits on its broker and proxy.
+  launching = launch().then((b) => (browser = b));
   let broker: EmbeddedBroker | undefined = await startEmbeddedBroker();
   const port = broker.port;
   const proxy: ImpairProxy = await startImpairProxy({
@@ -55,11 +58,19 @@ beforeAll(async () => {
       15_000,
       'NAT expiry disconnects',
     );
+    // Each step waits for what it is there to produce, in the run's own events: a refused retry of every client
+    // while the broker is away, then every client back and cut again by the NAT.
+    const since = (from: number, type: string) =>
+      new Set(h.events.slice(from).flatMap((e) => (e.type === type && 'client' in e ? [e.client] : []))).size;
+    const closedAt = h.events.length;
     await broker.close();
     broker = undefined;
-    await sleep(1200);
+    await until(() => since(closedAt, 'connect-failed') >= CLIENTS, 15_000, 'a refused retry of every client');
     broker = await startEmbeddedBroker({ port });
-    await sleep(2500);
+    const restartedAt = h.events.length;
+    await until(() => since(restartedAt, 'connect') >= CLIENTS, 15_000, 'every client back');
+    const backAt = h.events.length;
+    await until(() => since(backAt, 'disconnect') >= CLIENTS, 15_000, 'every client cut by the NAT again');
     h.abort.abort();
     await h.run.done;
     jsonl = join(dir, 'soak.jsonl');
@@ -69,10 +80,11 @@ beforeAll(async () => {
     await proxy.close();
     await broker?.close();
   }
-  browser = await launch();
+  await launching;
 }, 60_000);
 
 afterAll(async () => {
+  await launching?.catch(() => undefined);
   await browser?.close();
 });
 

@@ -17,8 +17,17 @@ const broker = (opts: MosquittoOptions): Promise<Mosquitto> => brokers.start(opt
 const OUTAGE_MS = 1500;
 const UP_MS = 1200;
 
-/** Take the broker down three times; returns the real outage windows [down, up] in wall-clock ms. */
-async function threeOutages(m: Mosquitto, how: 'kill' | 'stop'): Promise<Array<[number, number]>> {
+/**
+ * Take the broker down three times; returns the real outage windows [down, up] in wall-clock ms. Each outage
+ * starts only once `allBack()` says every client reconnected after the one before (then UP_MS of traffic): on a
+ * busy machine a reconnect later than UP_MS after the start would otherwise fall into the next outage and
+ * merge two outages into one.
+ */
+async function threeOutages(
+  m: Mosquitto,
+  how: 'kill' | 'stop',
+  allBack: () => boolean,
+): Promise<Array<[number, number]>> {
   const windows: Array<[number, number]> = [];
   for (let i = 0; i < 3; i += 1) {
     await sleep(UP_MS);
@@ -27,6 +36,7 @@ async function threeOutages(m: Mosquitto, how: 'kill' | 'stop'): Promise<Array<[
     await sleep(OUTAGE_MS);
     await m.start();
     windows.push([down, Date.now()]);
+    await until(allBack, 20_000, `every client back after outage ${i + 1}`);
   }
   await sleep(UP_MS);
   return windows;
@@ -37,7 +47,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
     const b = await broker({ globalConfig: ['set_tcp_nodelay true'] });
     const h = await soakAgainst(b.url, { clients: 3, qos: 1, ratePerS: 20, reconnect: 'fixed:200ms' });
     await until(() => h.run.connectedNow() === 3, 5000, 'all clients connected');
-    const windows = await threeOutages(b, 'kill');
+    const windows = await threeOutages(b, 'kill', () => h.run.connectedNow() === 3);
     h.abort.abort();
     const { summary } = await h.run.done;
 
@@ -90,7 +100,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
         mqttOptions,
       });
       await until(() => h.run.connectedNow() === 2, 5000, 'all clients connected');
-      const windows = await threeOutages(b, 'stop');
+      const windows = await threeOutages(b, 'stop', () => h.run.connectedNow() === 2);
       h.abort.abort();
       const { summary } = await h.run.done;
 
@@ -122,7 +132,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
       reconnect: 'fixed:200ms',
     });
     await until(() => h.run.connectedNow() === 1, 5000, 'client connected');
-    await threeOutages(b, 'kill');
+    await threeOutages(b, 'kill', () => h.run.connectedNow() === 1);
     h.abort.abort();
     const { summary } = await h.run.done;
     expect(summary.connections.reconnects).toBe(3);
