@@ -74,6 +74,8 @@ const freePort = async (): Promise<number> => {
 interface SoakRun {
   cpuS: number;
   peakRssKb: number;
+  /** The largest summed RSS inside the plateau window (every session up, before the run ends and reports). */
+  plateauRssKb: number;
   report: {
     data: {
       summary: { connections: { connects: number }; fleet: { achievedPerS: number | null; firstConnects: number } };
@@ -81,8 +83,16 @@ interface SoakRun {
   };
 }
 
-/** One `soak` under /usr/bin/time: CPU of the whole tree (waited children included) and its peak summed RSS. */
-function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
+/**
+ * One `soak` under /usr/bin/time: CPU of the whole tree (waited children included), its peak summed RSS, and the
+ * largest summed RSS between `plateau.fromS` and `plateau.toS` after the start (the bare scripts are measured once
+ * every connection is up, so soak is compared at the same point of its run, not while it writes its report).
+ */
+function runSoak(
+  args: string[],
+  timeoutMs: number,
+  plateau: { fromS: number; toS: number } = { fromS: 0, toS: Infinity },
+): Promise<SoakRun> {
   return new Promise((resolve, reject) => {
     const child = spawn('/usr/bin/time', ['-f', 'BENCHTIME %U %S', process.execPath, BIN, 'soak', ...args, '--json'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,6 +101,8 @@ function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
     let out = '';
     let err = '';
     let peak = 0;
+    let plateauPeak = 0;
+    const t0 = performance.now();
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     const sampler = setInterval(() => {
@@ -98,6 +110,8 @@ function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
         .slice(1)
         .reduce((n, p) => n + rssKb(p), 0);
       peak = Math.max(peak, total);
+      const atS = (performance.now() - t0) / 1000;
+      if (atS >= plateau.fromS && atS <= plateau.toS) plateauPeak = Math.max(plateauPeak, total);
     }, 500);
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('close', () => {
@@ -106,7 +120,12 @@ function runSoak(args: string[], timeoutMs: number): Promise<SoakRun> {
       const t = /BENCHTIME ([\d.]+) ([\d.]+)/.exec(err);
       if (process.env.MQD_WORKERS_BENCH_DEBUG) process.stderr.write(`soak ${args.join(' ')}:\n${err.slice(-1500)}\n`);
       try {
-        resolve({ cpuS: t ? Number(t[1]) + Number(t[2]) : Number.NaN, peakRssKb: peak, report: JSON.parse(out) });
+        resolve({
+          cpuS: t ? Number(t[1]) + Number(t[2]) : Number.NaN,
+          peakRssKb: peak,
+          plateauRssKb: plateauPeak,
+          report: JSON.parse(out),
+        });
       } catch {
         reject(new Error(`soak ${args.join(' ')}: ${err.slice(-2000)}`));
       }
@@ -206,6 +225,9 @@ export default async function workersBench(): Promise<BenchResult[]> {
     const ramp = Number(process.env.MQD_WORKERS_BENCH_RAMP ?? 1500);
     const runId = `bench${Date.now().toString(36)}`;
     const addrs = '127.0.0.2,127.0.0.3';
+    const durationS = Math.max(50, Math.ceil(fleet / ramp) + 30);
+    // Every session is up by the end of the ramp (+10 s of slack); the run ends, merges and reports at durationS.
+    const plateau = { fromS: Math.ceil(fleet / ramp) + 10, toS: durationS - 3 };
     const shard = (i: number, url: string) =>
       runSoak(
         [
@@ -223,13 +245,14 @@ export default async function workersBench(): Promise<BenchResult[]> {
           '--ramp',
           `${ramp}/s`,
           '-d',
-          `${Math.max(50, Math.ceil(fleet / ramp) + 30)}s`,
+          `${durationS}s`,
           '--local-address',
           addrs,
           '--out',
           join(dir, `fleet-${i}.jsonl`),
         ],
         240_000,
+        plateau,
       );
     const [s0, s1] = await Promise.all([shard(0, urlA), shard(1, urlB)]);
     const merged = await new Promise<string>((resolve) => {
@@ -254,7 +277,8 @@ export default async function workersBench(): Promise<BenchResult[]> {
     };
     const held = m.data.summary.fleet.firstConnects;
     const achieved = m.data.summary.fleet.achievedPerS;
-    const soakKb = s0.peakRssKb + s1.peakRssKb;
+    const soakKb = s0.plateauRssKb + s1.plateauRssKb;
+    const soakPeakKb = s0.peakRssKb + s1.peakRssKb;
     // Other source addresses: the soak's closed connections hold theirs in TIME_WAIT.
     const bareKb = await bareHold(fleet, 4, [urlA, urlB], '127.0.0.4,127.0.0.5');
     results.push({
@@ -265,7 +289,7 @@ export default async function workersBench(): Promise<BenchResult[]> {
       baselineName: 'bare MQTT.js, 4 processes',
       ratio: soakKb / Math.max(1, held) / (bareKb / fleet),
       targetRatio: 1.2,
-      notes: `${held} of ${fleet} sessions connected${achieved ? ` in ${(held / achieved).toFixed(1)} s (${achieved.toFixed(0)}/s, ramp asked ${ramp}/s)` : ''} (merged report of 2 shards × 2 workers, 2 source addresses, 2 mosquittos); soak ${(soakKb / 1024).toFixed(0)} MB in 6 processes vs bare ${(bareKb / 1024).toFixed(0)} MB in 4; CPU ${(s0.cpuS + s1.cpuS).toFixed(1)} s`,
+      notes: `${held} of ${fleet} sessions connected${achieved ? ` in ${(held / achieved).toFixed(1)} s (${achieved.toFixed(0)}/s, ramp asked ${ramp}/s)` : ''} (merged report of 2 shards × 2 workers, 2 source addresses, 2 mosquittos); soak ${(soakKb / 1024).toFixed(0)} MB in 6 processes with every session up (peak ${(soakPeakKb / 1024).toFixed(0)} MB while it merged and reported) vs bare ${(bareKb / 1024).toFixed(0)} MB in 4; CPU ${(s0.cpuS + s1.cpuS).toFixed(1)} s`,
     });
   } finally {
     a.kill('SIGTERM');
