@@ -4,7 +4,7 @@
  * timestamp, so analyze's figures can be checked against what the test actually did.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { afterAll } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -74,7 +74,9 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
       // A close already under way (a FIN sent, its answer not yet) finishes on the wire first; then let the last
       // packets reach the capture, and stop (SIGINT flushes the file).
       await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
-      await sleep(150);
+      // tcpdump -U writes each packet as it reads it, and a SIGINT drops what it has not read yet: on a saturated
+      // machine it can lag well behind the wire. Stop once the file has not grown for 250 ms (at most 3 s).
+      await fileSettled(file, 250, 3000);
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGINT');
@@ -82,6 +84,44 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
       if (process.env['DEBUG_TCPDUMP']) console.error(err);
     },
   };
+}
+
+/** Resolve once `file` has kept its size for `quietMs`, or after `timeoutMs`. */
+async function fileSettled(file: string, quietMs: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let size = -1;
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    const now = existsSync(file) ? statSync(file).size : 0;
+    if (now !== size) {
+      size = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+    await sleep(25);
+  }
+}
+
+/**
+ * Wait until the capture being written holds what the test knows happened on the wire (`enough` over analyze's
+ * reading of the file so far), at most `timeoutMs`: a recorder lagging on a busy machine gets the time it needs,
+ * and a capture that never shows it fails the test's own assertions afterwards.
+ */
+export async function captured(
+  file: string,
+  args: string[],
+  enough: (json: AnalyzeJson) => boolean,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = await runMain(['analyze', file, '--json', ...args]);
+    try {
+      if (enough(JSON.parse(r.stdout) as AnalyzeJson)) return;
+    } catch {
+      // A file cut mid-header by the writer: read it again.
+    }
+    await sleep(100);
+  }
 }
 
 const CLOSING_OR_OPEN = [

@@ -20,6 +20,7 @@ import {
   SKIP_REASON,
   startTcpdump,
   captureFolder,
+  captured,
   warmMqttPacket,
   type AnalyzedConnection,
 } from './record.js';
@@ -41,7 +42,7 @@ const lostOf = (events: SoakEvent[]): Lost[] => events.filter((e): e is Lost => 
  * was refused or never answered ends near the same moment under load and is not one of them.
  */
 function pair(lost: Lost[], recorded: Recorded[]): Array<{ soak: Lost; wire: Recorded }> {
-  const free = recorded.filter((c) => c.how !== 'open' && c.connack?.code === 0);
+  const free = candidates(recorded);
   return lost.map((l) => {
     let best = 0;
     for (let i = 1; i < free.length; i++)
@@ -51,6 +52,10 @@ function pair(lost: Lost[], recorded: Recorded[]): Array<{ soak: Lost; wire: Rec
     return { soak: l, wire };
   });
 }
+
+/** Recorded sessions that could be one soak lost: accepted by the broker (CONNACK 0) and closed on the wire. */
+const candidates = (recorded: Recorded[]): Recorded[] =>
+  recorded.filter((c) => c.how !== 'open' && c.connack?.code === 0);
 
 /** Both observers name `wireCause` (soak in its own words) for every connection soak lost. */
 function expectSameCause(pairs: Array<{ soak: Lost; wire: Recorded }>, wireCause: Cause): void {
@@ -134,8 +139,14 @@ describe.skipIf(!HAS_TCPDUMP)('the same fault, watched by soak and recorded for 
     await until(() => lostOf(h.events).length >= 3, 10_000, 'three connections lost');
     h.abort.abort();
     await h.run.done;
-    await rec.stop();
     const lost = lostOf(h.events);
+    // Soak heard of each close after it was on the wire: let the recorder catch up with every one of them.
+    await captured(
+      f,
+      ['--port', String(m.port)],
+      (j) => candidates(onPort(j, m!.port) as Recorded[]).length >= lost.length,
+    );
+    await rec.stop();
     const { json } = await analyze(f, ['--port', String(m.port)]);
     const pairs = pair(lost, onPort(json, m.port) as Recorded[]);
     expectSameCause(pairs, 'broker-closed');
