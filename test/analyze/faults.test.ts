@@ -241,7 +241,8 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
     expect(back).toHaveLength(3);
     const { json } = await analyzeAndTshark(f, [m.port]);
     const killed = json.data.connections.filter((c) => c.cause === 'broker-closed');
-    expect(killed.map((c) => c.clientId).sort()).toEqual(ids);
+    const seen = json.data.connections.map((c) => `${c.clientId ?? '-'} ${c.cause} ${c.endedBy ?? '-'} ${c.how}`);
+    expect(killed.map((c) => c.clientId).sort(), seen.join('; ')).toEqual(ids);
     expect(killed.every((c) => c.endedBy === 'server')).toBe(true);
     expect(killed[0]!.explanation).toMatch(/closed 3 connections within/);
     expect(json.data.connections.filter((c) => c.cause === 'port-closed').length).toBeGreaterThanOrEqual(3);
@@ -333,7 +334,7 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: faults recorded with tcpdump', () => {
       await socketsGone([ws.wsPort!]);
       await rec.stop();
       const { code, json } = await analyze(f, ['--port', String(ws.wsPort)]);
-      expect(code).toBe(0);
+      expect(code, `${json.verdict.summary}: ${json.data.findings.map((x) => x.id).join(', ')}`).toBe(0);
       const [conn] = onPort(json, ws.wsPort!);
       expect(conn).toMatchObject({
         transport: 'mqtt-ws',
