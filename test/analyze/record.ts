@@ -114,9 +114,8 @@ export async function captured(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const r = await runMain(['analyze', file, '--json', ...args]);
     try {
-      if (enough(JSON.parse(r.stdout) as AnalyzeJson)) return;
+      if (enough((await analyzeInProcess(file, args)).json)) return;
     } catch {
       // A file cut mid-header by the writer: read it again.
     }
