@@ -74,12 +74,12 @@ export interface ProbeResult {
    */
   backToBack?: { samplesMs: number[]; lost: number };
   /**
-   * Ping: how many answered PINGREQs there were, and for each whose reply arrived after a later PINGREQ had left, how
-   * soon after it (ms) and how late that later PINGREQ had left against its slot (ms). A broker holding each reply
+   * Ping: for each answered PINGREQ whose reply arrived after a later PINGREQ had left, how soon after it (ms) and how
+   * late that later PINGREQ had left against its slot (ms). A broker holding each reply
    * until the next request (Nagle meeting delayed ACKs) shows as nearly every reply trailing an on-time request by
    * about one link RTT; a reply read late because our own process was held up trails a request that left late.
    */
-  trailing?: { answered: number; after: Array<{ gapMs: number; sendLateMs: number }> };
+  trailing?: { after: Array<{ gapMs: number; sendLateMs: number }> };
 }
 
 /** After a transport-mismatch-looking failure: what the same port answered to another protocol. */

@@ -214,7 +214,7 @@ function rttPaced(result: ProbeResult, rtt: RttSummary): Finding | undefined {
     backToBack &&
     stats.p50 - backToBack.p50 > 1 &&
     stats.p50 > 3 * backToBack.p50 &&
-    repliesTrailRequests(result, backToBack.p50)
+    repliesTrailRequests(result, backToBack.p50, rtt.received)
   ))
     return undefined;
   return {
@@ -246,10 +246,10 @@ function addressFallback(result: ProbeResult): Finding | undefined {
  * late because our own process was held up (a busy machine, GC) also lands just after the next request, but that
  * request left late by about the stall, so it does not count (a timer fires up to ~1 ms late on an idle machine).
  */
-function repliesTrailRequests(result: ProbeResult, linkRttMs: number): boolean {
+function repliesTrailRequests(result: ProbeResult, linkRttMs: number, answered: number): boolean {
   const t = result.trailing;
-  if (!t || t.answered === 0) return false;
+  if (!t || answered === 0) return false;
   const window = 2 * linkRttMs + 1;
   const close = t.after.filter((a) => a.gapMs <= window && a.sendLateMs <= window + 1).length;
-  return close * 2 >= t.answered;
+  return close * 2 >= answered;
 }

@@ -429,7 +429,7 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
   // session suspect (a flood answers our requests before the server has read them).
   const fifo: Array<Pending | { reference: (t: number) => void; sentAt: number }> = [];
   let unsolicited = Math.max(0, wire.received.get('pingresp') ?? 0);
-  const trailing: NonNullable<ProbeResult['trailing']> = { answered: 0, after: [] };
+  const trailing: NonNullable<ProbeResult['trailing']> = { after: [] };
   result.trailing = trailing;
   const onPacket = (p: Packet) => {
     if (!is.pingresp(p)) return;
@@ -444,7 +444,6 @@ async function pingLoop(opts: ProbeOptions, wire: MqttWire, result: ProbeResult)
     else {
       o.sample.rttMs = t - o.sentAt;
       o.settle();
-      trailing.answered += 1;
       const newest = fifo[fifo.length - 1];
       if (newest && !('reference' in newest) && newest.sentAt > o.sentAt)
         trailing.after.push({ gapMs: t - newest.sentAt, sendLateMs: newest.sendLateMs });

@@ -28,7 +28,7 @@ function result(run: Run): ProbeResult {
     samples: run.rttMs.map((rttMs, i) => ({ seq: i + 1, rttMs })),
     interrupted: false,
     backToBack: { samplesMs: run.b2bMs ?? [0.2, 0.2, 0.25, 0.2, 0.2], lost: 0 },
-    trailing: { answered: run.rttMs.length, after: run.after },
+    trailing: { after: run.after },
   };
 }
 
