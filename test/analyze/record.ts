@@ -4,7 +4,9 @@
  * timestamp, so analyze's figures can be checked against what the test actually did.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
 import { afterAll } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,62 +45,130 @@ export interface Recorder {
   stop(): Promise<void>;
 }
 
-/** Start tcpdump on `iface` for these TCP ports; resolves once it listens. */
+/**
+ * Start tcpdump on `iface` for these TCP ports; resolves once it listens.
+ *
+ * Stopping it is the delicate part. tcpdump reads packets from a kernel ring, and a SIGINT ends its loop at once:
+ * what the ring still holds is neither written nor counted as dropped. On a saturated machine tcpdump can lag the
+ * wire by far more than any quiet time we could wait for, and the capture then lost the test's last packets
+ * (a CONNACK the client read, a broker's close) with "0 packets dropped". So the recorder also listens for one UDP
+ * datagram of its own (a marker with a random nonce, sent to a socket this process holds): the ring is in order,
+ * so once the marker is in the file, so is everything the test put on the wire before it. stop() sends the marker,
+ * waits until the file holds it, then stops tcpdump and takes the marker's record back out of the file.
+ */
 export async function startTcpdump(file: string, ports: number[], iface = 'lo'): Promise<Recorder> {
-  const filter = `tcp and (${ports.map((p) => `port ${p}`).join(' or ')})`;
-  // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks and a stop loses the
-  // last block); -U: write each packet at once; -Z root: keep writing into our root-owned temp dir.
+  const marker = await openMarker();
+  const filter = `(tcp and (${ports.map((p) => `port ${p}`).join(' or ')})) or (udp and dst port ${marker.port})`;
+  // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks); -U: write each packet
+  // at once; -Z root: keep writing into our root-owned temp dir.
   const child: ChildProcess = spawn(
     'tcpdump',
     ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-s', '0', '-w', file, filter],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`tcpdump did not start within 5 s: ${err}`)), 5000);
-    child.stderr?.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('listening on')) {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`tcpdump did not start within 5 s: ${err}`)), 5000);
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (err.includes('listening on')) {
+          clearTimeout(t);
+          resolve();
+        }
+      });
+      child.once('exit', (code) => {
         clearTimeout(t);
-        resolve();
-      }
+        reject(new Error(`tcpdump exited ${code}: ${err}`));
+      });
     });
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      reject(new Error(`tcpdump exited ${code}: ${err}`));
-    });
-  });
+  } catch (e) {
+    marker.close();
+    throw e;
+  }
   return {
     file,
     stop: async () => {
-      // A close already under way (a FIN sent, its answer not yet) finishes on the wire first; then let the last
-      // packets reach the capture, and stop (SIGINT flushes the file).
-      await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
-      // tcpdump -U writes each packet as it reads it, and a SIGINT drops what it has not read yet: on a saturated
-      // machine it can lag well behind the wire. Stop once the file has not grown for 250 ms (at most 3 s).
-      await fileSettled(file, 250, 3000);
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGINT');
-      await exited;
-      if (process.env['DEBUG_TCPDUMP']) console.error(err);
+      try {
+        // A close already under way (a FIN sent, its answer not yet) finishes on the wire first.
+        await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
+        if (child.exitCode !== null) return;
+        const nonce = await marker.send();
+        const seen = await fileHolds(file, nonce, MARKER_WAIT_MS);
+        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGINT');
+        await exited;
+        if (!seen) throw new Error(`tcpdump did not write its stop marker within ${MARKER_WAIT_MS} ms: ${err}`);
+        removeRecordHolding(file, nonce);
+        if (process.env['DEBUG_TCPDUMP']) console.error(err);
+      } finally {
+        marker.close();
+      }
     },
   };
 }
 
-/** Resolve once `file` has kept its size for `quietMs`, or after `timeoutMs`. */
-async function fileSettled(file: string, quietMs: number, timeoutMs: number): Promise<void> {
+/** How long stop() waits for tcpdump to catch up with the wire (a saturated machine needs seconds, not more). */
+const MARKER_WAIT_MS = 15_000;
+
+interface Marker {
+  port: number;
+  /** Send one datagram with a fresh nonce to the marker socket; resolves with the nonce once it has left. */
+  send(): Promise<Buffer>;
+  close(): void;
+}
+
+/** A UDP socket on loopback that receives the recorder's stop markers (so no ICMP answers them). */
+async function openMarker(): Promise<Marker> {
+  const sock = createSocket('udp4');
+  sock.on('message', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(0, '127.0.0.1', () => resolve());
+  });
+  const port = sock.address().port;
+  return {
+    port,
+    send: () =>
+      new Promise<Buffer>((resolve, reject) => {
+        const nonce = Buffer.from(`mqd-stop-marker-${randomBytes(12).toString('hex')}`);
+        sock.send(nonce, port, '127.0.0.1', (e) => (e ? reject(e) : resolve(nonce)));
+      }),
+    close: () => sock.close(),
+  };
+}
+
+/** Resolve true once `file` contains `bytes`, false after `timeoutMs`. */
+async function fileHolds(file: string, bytes: Buffer, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  let size = -1;
-  let since = Date.now();
-  while (Date.now() < deadline) {
-    const now = existsSync(file) ? statSync(file).size : 0;
-    if (now !== size) {
-      size = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
+  for (;;) {
+    if (existsSync(file) && readFileSync(file).includes(bytes)) return true;
+    if (Date.now() >= deadline) return false;
     await sleep(25);
   }
+}
+
+/**
+ * Take out of a classic pcap file (what `tcpdump -w` writes) the one record whose bytes hold `bytes`, so the
+ * capture holds only what the test did. Either byte order, micro- or nanosecond magic: only lengths are read.
+ */
+function removeRecordHolding(file: string, bytes: Buffer): void {
+  const data = readFileSync(file);
+  const magic = data.readUInt32LE(0);
+  const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
+  if (!little && data.readUInt32BE(0) !== 0xa1b2c3d4 && data.readUInt32BE(0) !== 0xa1b23c4d) {
+    throw new Error(`${file}: not a classic pcap file (magic ${magic.toString(16)})`);
+  }
+  for (let at = 24; at + 16 <= data.length;) {
+    const length = little ? data.readUInt32LE(at + 8) : data.readUInt32BE(at + 8);
+    const end = at + 16 + length;
+    if (data.subarray(at + 16, end).includes(bytes)) {
+      writeFileSync(file, Buffer.concat([data.subarray(0, at), data.subarray(end)]));
+      return;
+    }
+    at = end;
+  }
+  throw new Error(`${file}: the stop marker is not in a record of its own`);
 }
 
 /**
