@@ -11,8 +11,10 @@ import LongestFirstSequencer from './test/helpers/sequencer.js';
  *   timers and children far more than they compute, so several run at once even on 2 cores; `unit` runs beside
  *   them (one group: vitest requires the same maxWorkers within a group).
  * - `serial`: files whose assertions compare a measured figure against a raw reference taken in the same
- *   test (test/truth) or against the injected fault within a few milliseconds. They run one at a time after the others (vitest puts a project with fileParallelism
- *   off into its own last group), so the only competition for the CPU is from outside the suite.
+ *   test (test/truth) or against the injected fault within a few milliseconds. They run after the others (their
+ *   own group, `sequence.groupOrder` 1), two at a time: each waits on injected timeouts far more than it
+ *   computes (the CPU was ~85% idle when they ran one by one, 90 s of the suite's wall time), and each already
+ *   passes with `stress-ng --cpu 2` beside it, a far harder neighbour than one other waiting file.
  * A new test file lands in `integration` unless it is listed here: name it in UNIT when it opens no socket and
  * starts no process, in SERIAL when it times the network against a same-run reference.
  */
@@ -52,13 +54,14 @@ const SERIAL = [
   'test/impair/proxy.test.ts',
   // An outage's start within −50/+300 ms of the injected NAT idle expiry.
   'test/soak/silent-truth.test.ts',
-  // tcpdump must see every packet of a fault it records: beside other files it dropped a broker kill's closes.
+  // Captures recorded while the fault happens (tcpdump): the keepalive cut and NAT idle times are read back.
   'test/analyze/faults.test.ts',
   'test/analyze/same-fault.test.ts',
 ];
 
 // Waiting, not computing: more workers than cores. MQD_TEST_WORKERS overrides (e.g. 1 to debug).
 const workers = Number(process.env.MQD_TEST_WORKERS ?? 3);
+const serialWorkers = Math.min(workers, 2);
 
 export default defineConfig({
   test: {
@@ -69,7 +72,10 @@ export default defineConfig({
     // Longest files first, also without vitest's cache (a clean clone): see the sequencer.
     sequence: { sequencer: LongestFirstSequencer },
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT, maxWorkers: workers, isolate: false } },
+      {
+        extends: true,
+        test: { name: 'unit', include: UNIT, maxWorkers: workers, isolate: false, sequence: { groupOrder: 0 } },
+      },
       {
         extends: true,
         test: {
@@ -78,9 +84,13 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: [...UNIT, ...SERIAL],
           maxWorkers: workers,
+          sequence: { groupOrder: 0 },
         },
       },
-      { extends: true, test: { name: 'serial', include: SERIAL, fileParallelism: false } },
+      {
+        extends: true,
+        test: { name: 'serial', include: SERIAL, maxWorkers: serialWorkers, sequence: { groupOrder: 1 } },
+      },
     ],
   },
 });
