@@ -18,6 +18,7 @@ import {
   analyzeInProcess,
   HAS_TCPDUMP,
   HAS_TSHARK,
+  openCaptureMarker,
   RawClient,
   SKIP_REASON,
   sleep,
@@ -124,20 +125,24 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
 
   test.skipIf(!HAS_DUMPCAP)('a pcapng recorded by dumpcap', async () => {
     const f = join(dir, 'dumpcap.pcapng');
-    const child = spawn('dumpcap', ['-i', 'lo', '-f', `tcp port ${m.port}`, '-w', f, '-q'], {
+    // Markers (see startTcpdump) tell when dumpcap really records and when it has written the whole session; they
+    // stay in the file, on a port analyze is not asked about.
+    const marker = await openCaptureMarker();
+    const child = spawn('dumpcap', ['-i', 'lo', '-f', `(tcp port ${m.port}) or ${marker.filter}`, '-w', f, '-q'], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    // dumpcap prints "Capturing on" once its filter is in place.
-    for (let i = 0; i < 100 && !err.includes('Capturing on'); i++) await sleep(50);
-    expect(err).toContain('Capturing on');
-    await sleep(500); // the message can come just before the capture is really under way
-    await session(m.port);
-    await sleep(300);
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGINT');
-    await exited;
+    try {
+      await marker.mark(f, () => err);
+      await session(m.port);
+      await marker.mark(f, () => err);
+    } finally {
+      marker.close();
+      const exited = new Promise<void>((r) => child.once('exit', () => r()));
+      child.kill('SIGINT');
+      await exited;
+    }
     const r = await analyzeInProcess(f, ['--port', String(m.port)]);
     expect(r.json.data.capture.format).toBe('pcapng');
     expect(r.json.data.connections.map((c) => [c.clientId, c.cause])).toEqual([['cli-dev', 'clean-disconnect']]);

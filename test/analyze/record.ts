@@ -46,19 +46,20 @@ export interface Recorder {
 }
 
 /**
- * Start tcpdump on `iface` for these TCP ports; resolves once it listens.
+ * Start tcpdump on `iface` for these TCP ports; resolves once it records.
  *
- * Stopping it is the delicate part. tcpdump reads packets from a kernel ring, and a SIGINT ends its loop at once:
- * what the ring still holds is neither written nor counted as dropped. On a saturated machine tcpdump can lag the
- * wire by far more than any quiet time we could wait for, and the capture then lost the test's last packets
- * (a CONNACK the client read, a broker's close) with "0 packets dropped". So the recorder also listens for one UDP
- * datagram of its own (a marker with a random nonce, sent to a socket this process holds): the ring is in order,
- * so once the marker is in the file, so is everything the test put on the wire before it. stop() sends the marker,
- * waits until the file holds it, then stops tcpdump and takes the marker's record back out of the file.
+ * Both ends of a recording are delicate. tcpdump says "listening on" once its filter is set, but a packet sent
+ * right then can still miss the file; and it reads packets from a kernel ring, where a SIGINT ends its loop at
+ * once: what the ring still holds is neither written nor counted as dropped. On a saturated machine tcpdump lags
+ * the wire by far more than any quiet time we could wait for, and captures lost the test's last packets (a CONNACK
+ * the client read, a broker's close) with "0 packets dropped". So the recorder also captures UDP datagrams of its
+ * own ({@link CaptureMarker}): the ring is in order, so once a marker is in the file, so is everything sent before
+ * it. Start waits for one marker, stop sends another and waits for it before the SIGINT; both records are then
+ * taken back out of the file, which holds only what the test did.
  */
 export async function startTcpdump(file: string, ports: number[], iface = 'lo'): Promise<Recorder> {
-  const marker = await openMarker();
-  const filter = `(tcp and (${ports.map((p) => `port ${p}`).join(' or ')})) or (udp and dst port ${marker.port})`;
+  const marker = await openCaptureMarker();
+  const filter = `(tcp and (${ports.map((p) => `port ${p}`).join(' or ')})) or ${marker.filter}`;
   // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks); -U: write each packet
   // at once; -Z root: keep writing into our root-owned temp dir.
   const child: ChildProcess = spawn(
@@ -67,6 +68,7 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
+  const nonces: Buffer[] = [];
   try {
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`tcpdump did not start within 5 s: ${err}`)), 5000);
@@ -82,7 +84,9 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
         reject(new Error(`tcpdump exited ${code}: ${err}`));
       });
     });
+    nonces.push(...(await marker.mark(file, () => err)));
   } catch (e) {
+    child.kill('SIGINT');
     marker.close();
     throw e;
   }
@@ -92,15 +96,13 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
       try {
         // A close already under way (a FIN sent, its answer not yet) finishes on the wire first.
         await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
-        if (child.exitCode !== null) return;
-        const nonce = await marker.send();
-        const seen = await fileHolds(file, nonce, MARKER_WAIT_MS);
+        if (child.exitCode !== null) throw new Error(`tcpdump ended before it was stopped: ${err}`);
+        nonces.push(...(await marker.mark(file, () => err)));
         const exited = new Promise<void>((r) => child.once('exit', () => r()));
         child.kill('SIGINT');
         await exited;
-        if (!seen) throw new Error(`tcpdump did not write its stop marker within ${MARKER_WAIT_MS} ms: ${err}`);
-        removeRecordHolding(file, nonce);
-        if (process.env['DEBUG_TCPDUMP']) console.error(err);
+        removeRecordsHolding(file, nonces);
+        if (process.env['DEBUG_TCPDUMP']) console.error(`${err}markers sent: ${nonces.length}`);
       } finally {
         marker.close();
       }
@@ -108,18 +110,28 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
   };
 }
 
-/** How long stop() waits for tcpdump to catch up with the wire (a saturated machine needs seconds, not more). */
+/** How long a marker may take to reach the file (a saturated machine needs seconds, not more). */
 const MARKER_WAIT_MS = 15_000;
 
-interface Marker {
-  port: number;
-  /** Send one datagram with a fresh nonce to the marker socket; resolves with the nonce once it has left. */
-  send(): Promise<Buffer>;
+/**
+ * UDP datagrams a recorder captures beside the test's traffic, to know how far the file has caught up with the
+ * wire: each carries a fresh random nonce to a socket this process holds on loopback (so no ICMP answers it).
+ * Add `filter` to the recorder's capture filter.
+ */
+export interface CaptureMarker {
+  filter: string;
+  /**
+   * Send markers until `file` holds one (a recorder that has just said it listens can still miss the first);
+   * resolve with every nonce sent, reject after MARKER_WAIT_MS.
+   */
+  mark(file: string, recorderSaid: () => string): Promise<Buffer[]>;
   close(): void;
 }
 
-/** A UDP socket on loopback that receives the recorder's stop markers (so no ICMP answers them). */
-async function openMarker(): Promise<Marker> {
+/** How often a marker not yet in the file is sent again. */
+const MARKER_RESEND_MS = 250;
+
+export async function openCaptureMarker(): Promise<CaptureMarker> {
   const sock = createSocket('udp4');
   sock.on('message', () => undefined);
   await new Promise<void>((resolve, reject) => {
@@ -127,48 +139,57 @@ async function openMarker(): Promise<Marker> {
     sock.bind(0, '127.0.0.1', () => resolve());
   });
   const port = sock.address().port;
+  const send = (nonce: Buffer) =>
+    new Promise<void>((resolve, reject) => sock.send(nonce, port, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
   return {
-    port,
-    send: () =>
-      new Promise<Buffer>((resolve, reject) => {
-        const nonce = Buffer.from(`mqd-stop-marker-${randomBytes(12).toString('hex')}`);
-        sock.send(nonce, port, '127.0.0.1', (e) => (e ? reject(e) : resolve(nonce)));
-      }),
+    filter: `(udp and dst port ${port})`,
+    mark: async (file, recorderSaid) => {
+      const sent: Buffer[] = [];
+      const deadline = Date.now() + MARKER_WAIT_MS;
+      while (Date.now() < deadline) {
+        const nonce = Buffer.from(`mqd-capture-marker-${randomBytes(12).toString('hex')}`);
+        sent.push(nonce);
+        await send(nonce);
+        if (await fileHoldsAny(file, sent, Math.min(MARKER_RESEND_MS, deadline - Date.now()))) return sent;
+      }
+      throw new Error(`the recorder did not write a marker within ${MARKER_WAIT_MS} ms: ${recorderSaid()}`);
+    },
     close: () => sock.close(),
   };
 }
 
-/** Resolve true once `file` contains `bytes`, false after `timeoutMs`. */
-async function fileHolds(file: string, bytes: Buffer, timeoutMs: number): Promise<boolean> {
+/** Resolve true once `file` contains one of `markers`, false after `timeoutMs`. */
+async function fileHoldsAny(file: string, markers: Buffer[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (existsSync(file) && readFileSync(file).includes(bytes)) return true;
+    if (existsSync(file)) {
+      const data = readFileSync(file);
+      if (markers.some((m) => data.includes(m))) return true;
+    }
     if (Date.now() >= deadline) return false;
     await sleep(25);
   }
 }
 
 /**
- * Take out of a classic pcap file (what `tcpdump -w` writes) the one record whose bytes hold `bytes`, so the
- * capture holds only what the test did. Either byte order, micro- or nanosecond magic: only lengths are read.
+ * Take out of a classic pcap file (what `tcpdump -w` writes) every record whose bytes hold one of `markers`, so
+ * the capture holds only what the test did. Either byte order, micro- or nanosecond magic: only lengths are read.
  */
-function removeRecordHolding(file: string, bytes: Buffer): void {
+function removeRecordsHolding(file: string, markers: Buffer[]): void {
   const data = readFileSync(file);
   const magic = data.readUInt32LE(0);
   const little = magic === 0xa1b2c3d4 || magic === 0xa1b23c4d;
   if (!little && data.readUInt32BE(0) !== 0xa1b2c3d4 && data.readUInt32BE(0) !== 0xa1b23c4d) {
     throw new Error(`${file}: not a classic pcap file (magic ${magic.toString(16)})`);
   }
+  const kept: Buffer[] = [data.subarray(0, 24)];
   for (let at = 24; at + 16 <= data.length;) {
     const length = little ? data.readUInt32LE(at + 8) : data.readUInt32BE(at + 8);
-    const end = at + 16 + length;
-    if (data.subarray(at + 16, end).includes(bytes)) {
-      writeFileSync(file, Buffer.concat([data.subarray(0, at), data.subarray(end)]));
-      return;
-    }
-    at = end;
+    const record = data.subarray(at, at + 16 + length);
+    if (!markers.some((m) => record.includes(m))) kept.push(record);
+    at += 16 + length;
   }
-  throw new Error(`${file}: the stop marker is not in a record of its own`);
+  writeFileSync(file, Buffer.concat(kept));
 }
 
 /**
