@@ -47,6 +47,11 @@ const UNIT = [
   'test/soak/scheduler.test.ts',
   'test/soak/long-duration.test.ts',
   'test/soak/report.test.ts',
+  'test/soak/shard-merge.test.ts',
+  'test/soak/shard-options.test.ts',
+  'test/soak/workers-live-merge.test.ts',
+  'test/analyze/marks.test.ts',
+  'test/explain/prefilter.test.ts',
 ];
 const SERIAL = [
   'test/truth/**/*.test.ts',
