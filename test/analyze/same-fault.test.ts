@@ -48,7 +48,12 @@ function pair(lost: Lost[], recorded: Recorded[]): Array<{ soak: Lost; wire: Rec
     for (let i = 1; i < free.length; i++)
       if (Math.abs(endOf(free[i]!) - l.t) < Math.abs(endOf(free[best]!) - l.t)) best = i;
     const [wire] = free.splice(best, 1);
-    if (!wire) throw new Error(`no recorded connection left for soak's disconnect at ${l.t}`);
+    if (!wire)
+      throw new Error(
+        `no recorded connection left for soak's disconnect at ${l.t} (client ${l.client}); soak lost ` +
+          `${JSON.stringify(lost.map((x) => [x.client, x.t, x.cause]))}; the capture held ` +
+          JSON.stringify(recorded.map((c) => [c.clientId, c.startAt, c.durationMs, c.how, c.cause, c.connack?.code])),
+      );
     return { soak: l, wire };
   });
 }
