@@ -3,6 +3,7 @@
  * Picks MQTT flows by port, or by their first client bytes being an MQTT CONNECT. Pure and incremental: the
  * I/O layer pushes chunks and calls finish() at the end (or on Ctrl-C).
  */
+import { ByteArena } from './arena.js';
 import { CaptureReader, type CaptureFormat, type CaptureRecord } from './pcap.js';
 import { decodeFrame, LINK_TYPES, TCP_ACK, TCP_SYN, type TcpSegment } from './packet.js';
 import {
@@ -125,6 +126,8 @@ export class CaptureAnalyzer {
   private ignored = new Set<string>();
   private undecided = new Map<string, TcpSegment[]>();
   private nextId = 1;
+  /** Finished connections' events and marks, as bytes (arena.ts). */
+  private arena = new ByteArena();
   readonly stats: CaptureStats = {
     format: undefined,
     bytes: 0,
@@ -267,7 +270,7 @@ export class CaptureAnalyzer {
     const dst: Endpoint = { ip: s.dst, port: s.dstPort };
     const client = syn ? { ip: syn.src, port: syn.srcPort } : clientIsSrc ? src : dst;
     const server = syn ? { ip: syn.dst, port: syn.dstPort } : clientIsSrc ? dst : src;
-    const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined);
+    const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined, this.arena);
     this.live.set(s, t);
     for (const h of held) t.segment(this.sideOf(t, h), h);
     return t;

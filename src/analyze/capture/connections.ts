@@ -6,7 +6,8 @@
  */
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
-import { MarkLog, type PacketMarks } from './marks.js';
+import { ByteArena } from './arena.js';
+import { MarkLog, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
 export type Side = 'client' | 'server';
@@ -255,9 +256,14 @@ interface DirState {
   nowMs: number;
 }
 
+/** An events length that says the events stayed objects (their JSON would not give them back: see pack). */
+const EVENTS_AS_OBJECTS = 0xffffffff;
+
 /**
- * The Connection the tracker fills: fields in the order of the interface, `events` a getter on the prototype (see
- * EVENTS), so every record keeps one fast shape.
+ * The Connection the tracker fills: fields in the order of the interface, `events` and `marks` getters on the
+ * prototype, so every record keeps one fast shape. While the tracker runs, `events` is its list; once the books are
+ * closed, events and marks are bytes in the capture's ByteArena, rebuilt on each read (the report reads them once
+ * or twice per connection): [u32 length of the events' JSON in UTF-8][that JSON][the marks (writeMarks)].
  */
 class ConnectionRecord implements Connection {
   transport: Connection['transport'] = 'unknown';
@@ -266,10 +272,13 @@ class ConnectionRecord implements Connection {
   pendingAcks: Record<Side, number> = { client: 0, server: 0 };
   closes: Connection['closes'] = {};
   eventsDropped = 0;
-  marks: PacketMarks = NO_MARKS;
   notes: string[] = [];
   firstMs: number;
   lastMs: number;
+  /** The tracker's events while it runs; after pack, only events whose JSON would not read back the same. */
+  #events: ConnEvent[] | undefined;
+  #arena: ByteArena | undefined;
+  #ref = 0;
 
   constructor(
     readonly id: number,
@@ -277,18 +286,50 @@ class ConnectionRecord implements Connection {
     readonly server: Endpoint,
     firstMs: number,
     readonly sawSyn: boolean,
+    events: ConnEvent[],
   ) {
     this.firstMs = firstMs;
     this.lastMs = firstMs;
+    this.#events = events;
   }
 
   get events(): ConnEvent[] {
-    return eventsOf(this);
+    if (this.#events || !this.#arena) return this.#events ?? [];
+    const { buf, at } = this.#arena.at(this.#ref);
+    const n = buf.readUInt32LE(at);
+    return JSON.parse(buf.toString('utf8', at + 4, at + 4 + n)) as ConnEvent[];
+  }
+
+  get marks(): PacketMarks {
+    if (!this.#arena) return NO_MARKS;
+    const { buf, at } = this.#arena.at(this.#ref);
+    const n = buf.readUInt32LE(at);
+    return readMarks(buf, at + 4 + (n === EVENTS_AS_OBJECTS ? 0 : n)).marks;
+  }
+
+  /**
+   * The books are closed: events and marks move into `arena`. JSON gives the events back exactly (same keys in the
+   * same order; a number's text reads back as the same double, ECMA-262 §6.1.6.1.20 Number::toString; UTF-8 holds
+   * JSON.stringify's well-formed text whole) except non-finite numbers, which it writes as null: such events stay
+   * objects.
+   */
+  pack(arena: ByteArena, events: ConnEvent[], marks: PacketMarks): void {
+    const text = JSON.stringify(events);
+    const asObjects = text.includes('null');
+    const textBytes = asObjects ? 0 : Buffer.byteLength(text);
+    const { ref, buf, at } = arena.alloc(4 + textBytes + packedMarksSize(marks));
+    buf.writeUInt32LE(asObjects ? EVENTS_AS_OBJECTS : textBytes, at);
+    if (!asObjects) buf.write(text, at + 4, 'utf8');
+    writeMarks(marks, buf, at + 4 + textBytes);
+    this.#arena = arena;
+    this.#ref = ref;
+    this.#events = asObjects ? events : undefined;
   }
 }
 
 export class ConnTracker {
   readonly conn: Connection;
+  private readonly record: ConnectionRecord;
   private d: Record<Side, DirState>;
   private pendingPing: number[] = [];
   private pendingPub: Record<Side, Map<number, number>> = { client: new Map(), server: new Map() };
@@ -300,9 +341,16 @@ export class ConnTracker {
   private events: ConnEvent[] = [];
   closed = false;
 
-  constructor(id: number, client: Endpoint, server: Endpoint, first: TcpSegment, sawSyn: boolean) {
-    this.conn = new ConnectionRecord(id, client, server, first.tsMs, sawSyn);
-    EVENTS.set(this.conn, this.events);
+  constructor(
+    id: number,
+    client: Endpoint,
+    server: Endpoint,
+    first: TcpSegment,
+    sawSyn: boolean,
+    /** Where the finished connection keeps its events and marks (one per capture; its own by default). */
+    private readonly arena = new ByteArena(),
+  ) {
+    this.conn = this.record = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
     this.lastAnyMs = first.tsMs;
     this.d = { client: this.dirState('client'), server: this.dirState('server') };
   }
@@ -642,7 +690,6 @@ export class ConnTracker {
       this.d[side].re.finish();
       c.pendingAcks[side] = this.pendingPub[side].size;
     }
-    c.marks = this.markLog.finish();
     c.ping.unanswered = this.pendingPing.length;
     if (this.pendingPing.length > 0) {
       c.ping.firstUnansweredMs = this.pendingPing[0]!;
@@ -660,33 +707,9 @@ export class ConnTracker {
         });
     }
     this.events.sort((a, b) => a.atMs - b.atMs);
-    packEvents(c, this.events);
+    this.record.pack(this.arena, this.events, this.markLog.finish());
     return c;
   }
-}
-
-/**
- * Each connection's events: the tracker's list while it runs, their JSON text once the books are closed (read
- * through the connection's `events` getter). Kept outside the Connection object so that it keeps one fixed shape
- * (redefining a property on it turned it into a ~1 KB dictionary-mode object).
- */
-const EVENTS = new WeakMap<Connection, ConnEvent[] | string>();
-
-function eventsOf(c: Connection): ConnEvent[] {
-  const e = EVENTS.get(c);
-  return typeof e === 'string' ? (JSON.parse(e) as ConnEvent[]) : (e ?? []);
-}
-
-/**
- * A finished connection's events kept as their JSON text, parsed again on each read (the report reads them once or
- * twice per connection). Objects cost ~190 bytes an event on the heap, the text ~60: on a capture of 10,000
- * connections several MB less live heap while the rest of the capture is read (issue 14: peak RSS). JSON gives the
- * events back exactly (same keys in the same order; a number's text reads back as the same double, ECMA-262
- * §6.1.6.1.20 Number::toString) except non-finite numbers, which it writes as null: such events stay objects.
- */
-function packEvents(c: Connection, events: ConnEvent[]): void {
-  const text = JSON.stringify(events);
-  if (!text.includes('null')) EVENTS.set(c, text);
 }
 
 /** Is this byte run the start of an MQTT CONNECT (used to pick flows on unusual ports)? */

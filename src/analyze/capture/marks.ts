@@ -152,3 +152,63 @@ export class MarkLog {
     };
   }
 }
+
+/** Header of packed marks: total, fromMs, bucketMs (f64), kept, used, has-middle (u32), 4 bytes of padding. */
+const PACK_HEAD = 40;
+
+/** Bytes writeMarks takes for `m`. */
+export function packedMarksSize(m: PacketMarks): number {
+  return PACK_HEAD + m.atMs.length * 9 + (m.middle ? m.middle.client.length * 8 : 0);
+}
+
+/** `m` as bytes at `at` of `buf`, its arrays laid out as finish() lays out its buffer; returns the end. */
+export function writeMarks(m: PacketMarks, buf: Buffer, at: number): number {
+  const kept = m.atMs.length;
+  const used = m.middle?.client.length ?? 0;
+  buf.writeDoubleLE(m.total, at);
+  buf.writeDoubleLE(m.middle?.fromMs ?? 0, at + 8);
+  buf.writeDoubleLE(m.middle?.bucketMs ?? 0, at + 16);
+  buf.writeUInt32LE(kept, at + 24);
+  buf.writeUInt32LE(used, at + 28);
+  buf.writeUInt32LE(m.middle ? 1 : 0, at + 32);
+  buf.writeUInt32LE(0, at + 36);
+  let o = at + PACK_HEAD;
+  const put = (a: Float64Array | Uint32Array | Uint8Array): void => {
+    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
+    o += a.byteLength;
+  };
+  put(m.atMs);
+  if (m.middle) {
+    put(m.middle.client);
+    put(m.middle.server);
+  }
+  put(m.code);
+  return o;
+}
+
+/** The marks writeMarks wrote at `at`, in a buffer of their own (the caller may keep or change them); and the end. */
+export function readMarks(buf: Buffer, at: number): { marks: PacketMarks; end: number } {
+  const total = buf.readDoubleLE(at);
+  const kept = buf.readUInt32LE(at + 24);
+  const used = buf.readUInt32LE(at + 28);
+  const hasMiddle = buf.readUInt32LE(at + 32) === 1;
+  const bytes = kept * 9 + used * 8;
+  const ab = new ArrayBuffer(bytes);
+  new Uint8Array(ab).set(buf.subarray(at + PACK_HEAD, at + PACK_HEAD + bytes));
+  const marks: PacketMarks = {
+    total,
+    atMs: new Float64Array(ab, 0, kept),
+    code: new Uint8Array(ab, kept * 8 + used * 8, kept),
+    ...(hasMiddle
+      ? {
+          middle: {
+            fromMs: buf.readDoubleLE(at + 8),
+            bucketMs: buf.readDoubleLE(at + 16),
+            client: new Uint32Array(ab, kept * 8, used),
+            server: new Uint32Array(ab, kept * 8 + used * 4, used),
+          },
+        }
+      : {}),
+  };
+  return { marks, end: at + PACK_HEAD + bytes };
+}
