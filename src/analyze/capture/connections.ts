@@ -141,6 +141,14 @@ function newDir(): DirStats {
   };
 }
 
+/** The other side answered: this side's unanswered tail starts again. */
+function answered(d: DirStats): void {
+  d.unansweredSegments = 0;
+  d.unansweredRetransmissions = 0;
+  d.unansweredRetransMaxBytes = 0;
+  delete d.unansweredSinceMs;
+}
+
 /** Reassembly of one direction: delivers in-order bytes once, reports holes. */
 class Reassembler {
   next: number | undefined;
@@ -327,6 +335,9 @@ class ConnectionRecord implements Connection {
   }
 }
 
+/** A decoded packet's fields, read by name (mqtt-packet's types differ per command). */
+type MqttFields = Packet & Record<string, unknown>;
+
 export class ConnTracker {
   readonly conn: Connection;
   private readonly record: ConnectionRecord;
@@ -399,27 +410,8 @@ export class ConnTracker {
     const idleBefore = s.tsMs - this.lastAnyMs;
     this.lastAnyMs = s.tsMs;
     // We answered the other side: its unanswered tail resets (a RST or a bare FIN is giving up, not an answer).
-    if (!(s.flags & TCP_RST) && !(s.flags & TCP_FIN && s.payloadLen === 0)) {
-      const od = c.dir[other];
-      od.unansweredSegments = 0;
-      od.unansweredRetransmissions = 0;
-      od.unansweredRetransMaxBytes = 0;
-      delete od.unansweredSinceMs;
-    }
-
-    if (s.flags & TCP_SYN) {
-      this.isn[side] = s.seq;
-      st.re.next = (s.seq + 1) >>> 0;
-      if (s.flags & TCP_ACK) {
-        if (c.handshakeRttMs === undefined) {
-          const synAt = this.events.find((e) => e.kind === 'syn')?.atMs;
-          if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
-          this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
-        }
-      } else if (!this.events.some((e) => e.kind === 'syn')) {
-        this.event({ kind: 'syn', atMs: s.tsMs, side });
-      }
-    }
+    if (!(s.flags & TCP_RST) && !(s.flags & TCP_FIN && s.payloadLen === 0)) answered(c.dir[other]);
+    if (s.flags & TCP_SYN) this.onSyn(side, s);
     if (s.flags & TCP_RST) {
       if (
         side === 'server' &&
@@ -433,23 +425,7 @@ export class ConnTracker {
     }
     if (s.flags & TCP_ACK) this.d[other].re.acked(s.ack);
     const hasData = s.payloadLen > 0;
-    let retrans = false;
-    if (hasData) {
-      retrans = st.re.add(s.seq, s.payload, s.payloadLen);
-      ds.bytes += s.payloadLen;
-      if (retrans) ds.retransmissions++;
-      else if (c.tls && c.tls.firstAppDataMs === undefined) {
-        const hb = (c.tls.handshakeBytes ??= { client: 0, server: 0 });
-        hb[side] += s.payloadLen;
-      }
-      ds.lastDataMs = s.tsMs;
-      if (side === 'client') {
-        if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };
-      } else if (this.idlePending) {
-        c.maxAnsweredIdleMs = Math.max(c.maxAnsweredIdleMs ?? 0, this.idlePending.idleBeforeMs);
-        this.idlePending = undefined;
-      }
-    }
+    const retrans = hasData && this.onData(side, s, idleBefore);
     if (hasData || s.flags & TCP_FIN) {
       ds.unansweredSegments++;
       if (retrans) {
@@ -461,6 +437,46 @@ export class ConnTracker {
     if (s.flags & TCP_FIN) {
       this.close(side, 'fin', s.tsMs);
     }
+  }
+
+  /** A SYN or SYN-ACK: the side's first sequence number, the handshake's round trip. */
+  private onSyn(side: Side, s: TcpSegment): void {
+    const c = this.conn;
+    this.isn[side] = s.seq;
+    this.d[side].re.next = (s.seq + 1) >>> 0;
+    if (s.flags & TCP_ACK) {
+      if (c.handshakeRttMs === undefined) {
+        const synAt = this.events.find((e) => e.kind === 'syn')?.atMs;
+        if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
+        this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
+      }
+    } else if (!this.events.some((e) => e.kind === 'syn')) {
+      this.event({ kind: 'syn', atMs: s.tsMs, side });
+    }
+  }
+
+  /**
+   * A segment with payload: reassembled and decoded, counted, and matched against the idle time the client's data
+   * waited for an answer. Returns true when it retransmitted bytes already seen.
+   */
+  private onData(side: Side, s: TcpSegment, idleBefore: number): boolean {
+    const c = this.conn;
+    const ds = this.d[side].stats;
+    const retrans = this.d[side].re.add(s.seq, s.payload, s.payloadLen);
+    ds.bytes += s.payloadLen;
+    if (retrans) ds.retransmissions++;
+    else if (c.tls && c.tls.firstAppDataMs === undefined) {
+      const hb = (c.tls.handshakeBytes ??= { client: 0, server: 0 });
+      hb[side] += s.payloadLen;
+    }
+    ds.lastDataMs = s.tsMs;
+    if (side === 'client') {
+      if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };
+    } else if (this.idlePending) {
+      c.maxAnsweredIdleMs = Math.max(c.maxAnsweredIdleMs ?? 0, this.idlePending.idleBeforeMs);
+      this.idlePending = undefined;
+    }
+    return retrans;
   }
 
   private close(side: Side, kind: 'fin' | 'rst', atMs: number): void {
@@ -602,63 +618,20 @@ export class ConnTracker {
       if (st.lastMqttMs !== undefined && c.mqtt) c.clientMaxGapMs = Math.max(c.clientMaxGapMs ?? 0, at - st.lastMqttMs);
       st.lastMqttMs = at;
     }
-    const p = m.packet as (Packet & Record<string, unknown>) | undefined;
+    const p = m.packet as MqttFields | undefined;
     switch (m.cmd) {
-      case 'connect': {
-        if (!p || side !== 'client') break;
-        const v = Number(p['protocolVersion'] ?? 4);
-        const info = {
-          clientId: String(p['clientId'] ?? ''),
-          keepaliveS: Number(p['keepalive'] ?? 0),
-          protocolVersion: v,
-          clean: Boolean(p['clean']),
-          will: p['will'] !== undefined && p['will'] !== null,
-        };
-        // Written out, not spread from `info`: each spread copy got hidden classes of its own (~700 bytes a
-        // connection that stayed for the whole capture; issue 14, measured with a heap snapshot).
-        c.mqtt ??= {
-          clientId: info.clientId,
-          keepaliveS: info.keepaliveS,
-          protocolVersion: info.protocolVersion,
-          clean: info.clean,
-          will: info.will,
-          atMs: at,
-        };
-        this.d.client.framer.setVersion(v);
-        this.d.server.framer.setVersion(v);
-        this.event({ kind: 'connect', atMs: at, side, ...info });
+      case 'connect':
+        if (p && side === 'client') this.onConnect(p, at);
         break;
-      }
-      case 'connack': {
-        if (!p || side !== 'server') break;
-        const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
-        const props = p['properties'] as { serverKeepAlive?: number } | undefined;
-        c.connack ??= {
-          code,
-          sessionPresent: Boolean(p['sessionPresent']),
-          atMs: at,
-          ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}),
-        };
-        this.event({ kind: 'connack', atMs: at, side, code, sessionPresent: Boolean(p['sessionPresent']) });
+      case 'connack':
+        if (p && side === 'server') this.onConnack(p, at);
         break;
-      }
       case 'pingreq':
-        if (side !== 'client') break;
-        if (c.ping.sent > 0 && this.lastPingMs !== undefined)
-          c.ping.maxIntervalMs = Math.max(c.ping.maxIntervalMs ?? 0, at - this.lastPingMs);
-        this.lastPingMs = at;
-        c.ping.sent++;
-        if (this.pendingPing.length < 64) this.pendingPing.push(at);
+        if (side === 'client') this.onPingreq(at);
         break;
-      case 'pingresp': {
-        if (side !== 'server') break;
-        const sent = this.pendingPing.shift();
-        if (sent !== undefined) {
-          c.ping.answered++;
-          c.ping.rttMsMax = Math.max(c.ping.rttMsMax ?? 0, at - sent);
-        }
+      case 'pingresp':
+        if (side === 'server') this.onPingresp(at);
         break;
-      }
       case 'publish':
         if (m.qos > 0 && m.messageId !== undefined) {
           const map = this.pendingPub[side];
@@ -669,16 +642,72 @@ export class ConnTracker {
       case 'pubrec':
         if (m.messageId !== undefined) this.pendingPub[side === 'client' ? 'server' : 'client'].delete(m.messageId);
         break;
-      case 'disconnect': {
-        if (side === 'client') this.idlePending = undefined;
-        const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
-        c.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
-        this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
+      case 'disconnect':
+        this.onDisconnect(side, p, at);
         break;
-      }
       default:
         break;
     }
+  }
+
+  private onConnect(p: MqttFields, at: number): void {
+    const v = Number(p['protocolVersion'] ?? 4);
+    const info = {
+      clientId: String(p['clientId'] ?? ''),
+      keepaliveS: Number(p['keepalive'] ?? 0),
+      protocolVersion: v,
+      clean: Boolean(p['clean']),
+      will: p['will'] !== undefined && p['will'] !== null,
+    };
+    // Written out, not spread from `info`: each spread copy got hidden classes of its own (~700 bytes a
+    // connection that stayed for the whole capture; issue 14, measured with a heap snapshot).
+    this.conn.mqtt ??= {
+      clientId: info.clientId,
+      keepaliveS: info.keepaliveS,
+      protocolVersion: info.protocolVersion,
+      clean: info.clean,
+      will: info.will,
+      atMs: at,
+    };
+    this.d.client.framer.setVersion(v);
+    this.d.server.framer.setVersion(v);
+    this.event({ kind: 'connect', atMs: at, side: 'client', ...info });
+  }
+
+  private onConnack(p: MqttFields, at: number): void {
+    const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
+    const props = p['properties'] as { serverKeepAlive?: number } | undefined;
+    this.conn.connack ??= {
+      code,
+      sessionPresent: Boolean(p['sessionPresent']),
+      atMs: at,
+      ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}),
+    };
+    this.event({ kind: 'connack', atMs: at, side: 'server', code, sessionPresent: Boolean(p['sessionPresent']) });
+  }
+
+  private onPingreq(at: number): void {
+    const ping = this.conn.ping;
+    if (ping.sent > 0 && this.lastPingMs !== undefined)
+      ping.maxIntervalMs = Math.max(ping.maxIntervalMs ?? 0, at - this.lastPingMs);
+    this.lastPingMs = at;
+    ping.sent++;
+    if (this.pendingPing.length < 64) this.pendingPing.push(at);
+  }
+
+  private onPingresp(at: number): void {
+    const sent = this.pendingPing.shift();
+    if (sent === undefined) return;
+    const ping = this.conn.ping;
+    ping.answered++;
+    ping.rttMsMax = Math.max(ping.rttMsMax ?? 0, at - sent);
+  }
+
+  private onDisconnect(side: Side, p: MqttFields | undefined, at: number): void {
+    if (side === 'client') this.idlePending = undefined;
+    const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
+    this.conn.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
+    this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
   }
 
   private lastPingMs: number | undefined;
