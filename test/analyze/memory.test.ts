@@ -168,7 +168,7 @@ test.each([
   }
   for (const { ref, want } of kept) {
     const { buf, at } = arena.at(ref);
-    const got = readMarks(buf, at).marks;
+    const got = readMarks(buf, at);
     expect(got).toEqual(want);
     expect(Object.keys(got)).toEqual(Object.keys(want));
   }
@@ -185,4 +185,16 @@ test('events with a non-ASCII client id read back from the arena unchanged', () 
   expect(conn!.mqtt?.clientId).toBe(id);
   expect(conn!.marks.total).toBe(conn!.marks.atMs.length);
   expect(markType(conn!.marks.code[0]!)).toBe('connect');
+});
+
+test('marks stored at an unaligned place read back as copies with the same values', () => {
+  const log = new MarkLog();
+  for (let i = 0; i < 200; i++) log.add(1_764_000_000_000.5 + i * 3, 'publish', i % 2 ? 'server' : 'client');
+  const want = log.finish();
+  const buf = Buffer.alloc(packedMarksSize(want) + 16);
+  // Offset 3: a Float64Array cannot view it in place.
+  writeMarks(want, buf, 3);
+  const got = readMarks(buf, 3);
+  expect(got).toEqual(want);
+  expect(got.atMs.buffer).not.toBe(buf.buffer);
 });

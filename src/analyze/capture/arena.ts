@@ -15,9 +15,12 @@ export class ByteArena {
   private used = 0;
   private size = CHUNK_MIN / 2;
 
-  /** Room for `n` bytes: the Buffer to write them in, where in it, and the reference that reads them back. */
+  /**
+   * Room for `n` bytes at a multiple of 8 (typed arrays read in place need it): the Buffer to write them in,
+   * where in it, and the reference that reads them back.
+   */
   alloc(n: number): { ref: number; buf: Buffer; at: number } {
-    const at = this.used;
+    const at = (this.used + 7) & ~7;
     let buf = this.chunks[this.chunks.length - 1];
     if (!buf || at + n > buf.length) {
       this.size = Math.min(CHUNK_MAX, this.size * 2);

@@ -7,7 +7,7 @@
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
 import { ByteArena } from './arena.js';
-import { MarkLog, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
+import { MarkLog, marksEnd, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
 export type Side = 'client' | 'server';
@@ -264,14 +264,12 @@ interface DirState {
   nowMs: number;
 }
 
-/** An events length that says the events stayed objects (their JSON would not give them back: see pack). */
-const EVENTS_AS_OBJECTS = 0xffffffff;
-
 /**
  * The Connection the tracker fills: fields in the order of the interface, `events` and `marks` getters on the
  * prototype, so every record keeps one fast shape. While the tracker runs, `events` is its list; once the books are
- * closed, events and marks are bytes in the capture's ByteArena, rebuilt on each read (the report reads them once
- * or twice per connection): [u32 length of the events' JSON in UTF-8][that JSON][the marks (writeMarks)].
+ * closed, events and marks are bytes in the capture's ByteArena, read back on each read (the report reads them
+ * once or twice per connection): [u32 length of the events' JSON in UTF-8][4 bytes padding][the marks
+ * (writeMarks), 8-byte aligned][that JSON].
  */
 class ConnectionRecord implements Connection {
   transport: Connection['transport'] = 'unknown';
@@ -304,15 +302,15 @@ class ConnectionRecord implements Connection {
   get events(): ConnEvent[] {
     if (this.#events || !this.#arena) return this.#events ?? [];
     const { buf, at } = this.#arena.at(this.#ref);
-    const n = buf.readUInt32LE(at);
-    return JSON.parse(buf.toString('utf8', at + 4, at + 4 + n)) as ConnEvent[];
+    const start = marksEnd(buf, at + 8);
+    return JSON.parse(buf.toString('utf8', start, start + buf.readUInt32LE(at))) as ConnEvent[];
   }
 
+  /** Views on the stored bytes (readMarks): read them, do not change them. */
   get marks(): PacketMarks {
     if (!this.#arena) return NO_MARKS;
     const { buf, at } = this.#arena.at(this.#ref);
-    const n = buf.readUInt32LE(at);
-    return readMarks(buf, at + 4 + (n === EVENTS_AS_OBJECTS ? 0 : n)).marks;
+    return readMarks(buf, at + 8);
   }
 
   /**
@@ -325,10 +323,11 @@ class ConnectionRecord implements Connection {
     const text = JSON.stringify(events);
     const asObjects = text.includes('null');
     const textBytes = asObjects ? 0 : Buffer.byteLength(text);
-    const { ref, buf, at } = arena.alloc(4 + textBytes + packedMarksSize(marks));
-    buf.writeUInt32LE(asObjects ? EVENTS_AS_OBJECTS : textBytes, at);
-    if (!asObjects) buf.write(text, at + 4, 'utf8');
-    writeMarks(marks, buf, at + 4 + textBytes);
+    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + textBytes);
+    buf.writeUInt32LE(textBytes, at);
+    buf.writeUInt32LE(0, at + 4);
+    const end = writeMarks(marks, buf, at + 8);
+    if (!asObjects) buf.write(text, end, 'utf8');
     this.#arena = arena;
     this.#ref = ref;
     this.#events = asObjects ? events : undefined;

@@ -186,29 +186,46 @@ export function writeMarks(m: PacketMarks, buf: Buffer, at: number): number {
   return o;
 }
 
-/** The marks writeMarks wrote at `at`, in a buffer of their own (the caller may keep or change them); and the end. */
-export function readMarks(buf: Buffer, at: number): { marks: PacketMarks; end: number } {
+/** Where the marks writeMarks wrote at `at` end. */
+export function marksEnd(buf: Buffer, at: number): number {
+  return at + PACK_HEAD + buf.readUInt32LE(at + 24) * 9 + buf.readUInt32LE(at + 28) * 8;
+}
+
+/**
+ * The marks writeMarks wrote at `at`. With `at` a multiple of 8 in a Buffer that starts its ArrayBuffer at a
+ * multiple of 8 (ByteArena's do), the arrays are views on those bytes, not copies: the report reads the marks of
+ * every connection once, and a fresh ArrayBuffer each left MBs of backing stores waiting for the collector (issue
+ * 14). Read them; a caller that changes them changes the stored marks. Otherwise they are copied.
+ */
+export function readMarks(buf: Buffer, at: number): PacketMarks {
   const total = buf.readDoubleLE(at);
   const kept = buf.readUInt32LE(at + 24);
   const used = buf.readUInt32LE(at + 28);
   const hasMiddle = buf.readUInt32LE(at + 32) === 1;
   const bytes = kept * 9 + used * 8;
-  const ab = new ArrayBuffer(bytes);
-  new Uint8Array(ab).set(buf.subarray(at + PACK_HEAD, at + PACK_HEAD + bytes));
-  const marks: PacketMarks = {
+  let ab: ArrayBufferLike;
+  let o: number;
+  if ((buf.byteOffset + at) % 8 === 0) {
+    ab = buf.buffer;
+    o = buf.byteOffset + at + PACK_HEAD;
+  } else {
+    ab = new ArrayBuffer(bytes);
+    new Uint8Array(ab).set(buf.subarray(at + PACK_HEAD, at + PACK_HEAD + bytes));
+    o = 0;
+  }
+  return {
     total,
-    atMs: new Float64Array(ab, 0, kept),
-    code: new Uint8Array(ab, kept * 8 + used * 8, kept),
+    atMs: new Float64Array(ab, o, kept),
+    code: new Uint8Array(ab, o + kept * 8 + used * 8, kept),
     ...(hasMiddle
       ? {
           middle: {
             fromMs: buf.readDoubleLE(at + 8),
             bucketMs: buf.readDoubleLE(at + 16),
-            client: new Uint32Array(ab, kept * 8, used),
-            server: new Uint32Array(ab, kept * 8 + used * 4, used),
+            client: new Uint32Array(ab, o + kept * 8, used),
+            server: new Uint32Array(ab, o + kept * 8 + used * 4, used),
           },
         }
       : {}),
   };
-  return { marks, end: at + PACK_HEAD + bytes };
 }
