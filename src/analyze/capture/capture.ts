@@ -201,35 +201,8 @@ export class CaptureAnalyzer {
         t = undefined;
       }
     }
-    if (!t) {
-      if (this.ignored.has(key())) return;
-      const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
-      if (!serverPortMatch) {
-        if (!this.sniff) return this.ignore(key());
-        const held = this.undecided.get(key()) ?? [];
-        if (s.payloadLen === 0) {
-          if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
-            held.push({ ...s, payload: Buffer.from(s.payload) });
-            this.undecided.set(key(), held);
-          }
-          return;
-        }
-        this.undecided.delete(key());
-        if (!looksLikeConnect(s.payload)) return this.ignore(key());
-        t = this.open(s, held, true);
-      } else {
-        const clientIsSrc = isSyn
-          ? true
-          : (s.flags & TCP_SYN) !== 0
-            ? false
-            : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort)
-              ? true
-              : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort)
-                ? false
-                : s.srcPort > s.dstPort;
-        t = this.open(s, [], clientIsSrc);
-      }
-    }
+    t ??= this.start(s, isSyn, key);
+    if (!t) return;
     t.segment(this.sideOf(t, s), s);
     if (t.closed) {
       // Close the books now: a finished connection keeps only its record, not its decoders.
@@ -238,6 +211,39 @@ export class CaptureAnalyzer {
       this.closedQueue.push({ atMs: s.tsMs, flow: { src: s.src, dst: s.dst, srcPort: s.srcPort, dstPort: s.dstPort } });
     }
     this.forgetClosed(s.tsMs);
+  }
+
+  /**
+   * The first segment of a flow not tracked yet: a connection on an MQTT port, or elsewhere one whose first client
+   * bytes are a CONNECT (segments before them held, up to 4); undefined while undecided or for a flow ignored.
+   */
+  private start(s: TcpSegment, isSyn: boolean, key: () => string): ConnTracker | undefined {
+    if (this.ignored.has(key())) return undefined;
+    const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
+    if (!serverPortMatch) {
+      if (!this.sniff) return void this.ignore(key());
+      const held = this.undecided.get(key()) ?? [];
+      if (s.payloadLen === 0) {
+        if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
+          held.push({ ...s, payload: Buffer.from(s.payload) });
+          this.undecided.set(key(), held);
+        }
+        return undefined;
+      }
+      this.undecided.delete(key());
+      if (!looksLikeConnect(s.payload)) return void this.ignore(key());
+      return this.open(s, held, true);
+    }
+    const clientIsSrc = isSyn
+      ? true
+      : (s.flags & TCP_SYN) !== 0
+        ? false
+        : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort)
+          ? true
+          : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort)
+            ? false
+            : s.srcPort > s.dstPort;
+    return this.open(s, [], clientIsSrc);
   }
 
   /** Forget the 4-tuples of flows that finished long ago (memory stays flat over a capture of many connections). */
