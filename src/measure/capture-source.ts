@@ -32,11 +32,7 @@ export async function readCapture(
   signal: AbortSignal,
   onProgress?: (bytesIn: number) => void,
 ): Promise<ReadOutcome> {
-  if (source !== '-') {
-    const st = await stat(source); // throws ENOENT etc. to the caller
-    if (!st.isFile()) throw new Error(`${source} is not a file`);
-  }
-  const file = source === '-' ? undefined : await open(source, 'r');
+  const file = await openSource(source);
   const raw: AsyncIterable<Buffer> = file ? fileChunks(file) : (stdin as Readable);
   const out: ReadOutcome = { compressed: false, interrupted: false, bytesIn: 0 };
   const stopOnAbort = (): void => {
@@ -46,70 +42,93 @@ export async function readCapture(
   signal.addEventListener('abort', stopOnAbort, { once: true });
   // Ctrl-C while the command was still starting (modules loading): the abort event has already fired.
   if (signal.aborted) stopOnAbort();
-  let nextProgress = 64 * 1024 * 1024;
   try {
-    const counted = (async function* () {
-      for await (const chunk of raw) {
-        const b = chunk as Buffer;
-        out.bytesIn += b.length;
-        if (onProgress && out.bytesIn >= nextProgress) {
-          nextProgress += 64 * 1024 * 1024;
-          onProgress(out.bytesIn);
-        }
-        yield b;
-        if (signal.aborted) return;
-      }
-    })();
+    const counted = countedChunks(raw, out, signal, onProgress);
     const first = await counted.next();
     if (first.done) {
       out.empty = source === '-' ? 'stdin is empty' : `${source} is empty`;
       return out;
     }
-    const head = first.value;
-    let chunks: AsyncIterable<Buffer>;
-    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      out.compressed = true;
-      const gz = createGunzip();
-      Readable.from(
-        (async function* () {
-          // gunzip holds on to what it is given: copy out of the file reader's reused buffer.
-          yield Buffer.from(head);
-          for await (const c of { [Symbol.asyncIterator]: () => counted }) yield Buffer.from(c);
-        })(),
-      ).pipe(gz);
-      chunks = gz;
-    } else {
-      chunks = (async function* () {
-        yield head;
-        for await (const c of { [Symbol.asyncIterator]: () => counted }) yield c;
-      })();
-    }
-    for await (const c of chunks) {
+    for await (const c of decoded(first.value, counted, out)) {
       if (signal.aborted) break;
       sink.push(c);
     }
   } catch (err) {
-    // The analyser's CaptureFormatError (matched by name: measure does not import analyze).
-    if ((err as Error).name === 'CaptureFormatError') {
-      out.formatError = (err as Error).message;
-    } else if (out.interrupted) {
-      // destroyed by Ctrl-C: keep what was read
-    } else if (
-      (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ||
-      /unexpected end of file/i.test((err as Error).message)
-    ) {
-      out.stoppedAt = { message: 'the gzip stream ends early (file cut while it was being written or copied)' };
-    } else if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
-      out.stoppedAt = { message: `broken gzip data: ${(err as Error).message}` };
-    } else {
-      throw err;
-    }
+    readFailure(err, out);
   } finally {
     signal.removeEventListener('abort', stopOnAbort);
     await file?.close();
   }
   if (signal.aborted) out.interrupted = true;
   return out;
+}
+
+/** The file to read (undefined for stdin, `-`); a missing file, a folder and the like throw to the caller. */
+async function openSource(source: string): Promise<FileHandle | undefined> {
+  if (source === '-') return undefined;
+  const st = await stat(source); // throws ENOENT etc. to the caller
+  if (!st.isFile()) throw new Error(`${source} is not a file`);
+  return open(source, 'r');
+}
+
+/** The input's chunks, counted into `out.bytesIn` (progress every 64 MB), until the end or the abort. */
+async function* countedChunks(
+  raw: AsyncIterable<Buffer>,
+  out: ReadOutcome,
+  signal: AbortSignal,
+  onProgress: ((bytesIn: number) => void) | undefined,
+): AsyncGenerator<Buffer> {
+  let nextProgress = 64 * 1024 * 1024;
+  for await (const chunk of raw) {
+    const b = chunk as Buffer;
+    out.bytesIn += b.length;
+    if (onProgress && out.bytesIn >= nextProgress) {
+      nextProgress += 64 * 1024 * 1024;
+      onProgress(out.bytesIn);
+    }
+    yield b;
+    if (signal.aborted) return;
+  }
+}
+
+/** The capture's bytes: the chunks as read, or gunzipped when the first starts with the gzip magic. */
+function decoded(head: Buffer, rest: AsyncGenerator<Buffer>, out: ReadOutcome): AsyncIterable<Buffer> {
+  const tail = { [Symbol.asyncIterator]: () => rest };
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    out.compressed = true;
+    const gz = createGunzip();
+    Readable.from(
+      (async function* () {
+        // gunzip holds on to what it is given: copy out of the file reader's reused buffer.
+        yield Buffer.from(head);
+        for await (const c of tail) yield Buffer.from(c);
+      })(),
+    ).pipe(gz);
+    return gz;
+  }
+  return (async function* () {
+    yield head;
+    for await (const c of tail) yield c;
+  })();
+}
+
+/** A read that failed part-way: what the report says about it, or the error itself when it is not the input's. */
+function readFailure(err: unknown, out: ReadOutcome): void {
+  // The analyser's CaptureFormatError (matched by name: measure does not import analyze).
+  if ((err as Error).name === 'CaptureFormatError') {
+    out.formatError = (err as Error).message;
+  } else if (out.interrupted) {
+    // destroyed by Ctrl-C: keep what was read
+  } else if (
+    (err as NodeJS.ErrnoException).code === 'Z_BUF_ERROR' ||
+    /unexpected end of file/i.test((err as Error).message)
+  ) {
+    out.stoppedAt = { message: 'the gzip stream ends early (file cut while it was being written or copied)' };
+  } else if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) {
+    out.stoppedAt = { message: `broken gzip data: ${(err as Error).message}` };
+  } else {
+    throw err;
+  }
 }
 
 /**

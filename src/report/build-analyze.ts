@@ -141,25 +141,7 @@ const STATUS: Record<Severity, CheckStatus> = { ok: 'pass', info: 'info', warn: 
 const MAX_ROWS = 40;
 
 function connectionData(c: Connection, d: ConnDiagnosis, t0: number): ConnectionData {
-  const tls = c.tls
-    ? {
-        ...(c.tls.sni ? { sni: c.tls.sni } : {}),
-        ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
-        ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined
-          ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) }
-          : {}),
-        ...(c.tls.handshakeBytes ? { handshakeBytes: c.tls.handshakeBytes } : {}),
-        ...(c.tls.alert
-          ? {
-              alert: {
-                side: c.tls.alert.side,
-                ...(c.tls.alert.level !== undefined ? { level: c.tls.alert.level } : {}),
-                ...(c.tls.alert.description ? { description: c.tls.alert.description } : {}),
-              },
-            }
-          : {}),
-      }
-    : undefined;
+  const tls = tlsData(c);
   return {
     id: c.id,
     client: ep(c.client),
@@ -170,6 +152,46 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     startS: Math.round(c.firstMs - t0) / 1000,
     durationMs: r1(d.durationMs),
     ...(c.handshakeRttMs !== undefined ? { handshakeRttMs: Math.round(c.handshakeRttMs * 1000) / 1000 } : {}),
+    ...sessionData(c),
+    ...diagnosisData(d),
+    ...trafficData(c, t0),
+    ...(tls ? { tls } : {}),
+    ...(c.ws ? { ws: c.ws } : {}),
+    events: c.events.map((e) => eventData(e, t0)),
+    eventsDropped: c.eventsDropped,
+    marks: marksData(c.marks, t0),
+    notes: c.notes,
+  };
+}
+
+/** The TLS handshake as the JSON shows it: SNI, ALPN, its duration and flight sizes, an alert. */
+function tlsData(c: Connection): ConnectionData['tls'] {
+  if (!c.tls) return undefined;
+  const alert = c.tls.alert;
+  return {
+    ...(c.tls.sni ? { sni: c.tls.sni } : {}),
+    ...(c.tls.alpn ? { alpn: c.tls.alpn } : {}),
+    ...(c.tls.firstAppDataMs !== undefined && c.tls.serverHelloMs !== undefined
+      ? { handshakeMs: r1(c.tls.firstAppDataMs - c.tls.clientHelloMs) }
+      : {}),
+    ...(c.tls.handshakeBytes ? { handshakeBytes: c.tls.handshakeBytes } : {}),
+    ...(alert
+      ? {
+          alert: {
+            side: alert.side,
+            ...(alert.level !== undefined ? { level: alert.level } : {}),
+            ...(alert.description ? { description: alert.description } : {}),
+          },
+        }
+      : {}),
+  };
+}
+
+/** What the CONNECT asked and the CONNACK answered. */
+function sessionData(
+  c: Connection,
+): Pick<ConnectionData, 'clientId' | 'protocolVersion' | 'keepaliveS' | 'cleanStart' | 'will' | 'connack'> {
+  return {
     ...(c.mqtt
       ? {
           clientId: c.mqtt.clientId,
@@ -189,6 +211,17 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
           },
         }
       : {}),
+  };
+}
+
+/** How the connection ended and why, as the diagnosis says. */
+function diagnosisData(
+  d: ConnDiagnosis,
+): Pick<
+  ConnectionData,
+  'cause' | 'severity' | 'endedBy' | 'how' | 'silentMs' | 'idleMs' | 'matches' | 'keepaliveRatio' | 'explanation'
+> {
+  return {
     cause: d.cause,
     severity: d.severity,
     ...(d.endedBy ? { endedBy: d.endedBy } : {}),
@@ -201,6 +234,15 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
     ...(d.matches?.length ? { matches: d.matches } : {}),
     ...(d.keepaliveRatio !== undefined ? { keepaliveRatio: d.keepaliveRatio } : {}),
     explanation: d.explanation,
+  };
+}
+
+/** What each side sent: MQTT packets by type, bytes, retransmissions, capture gaps, pings and pending acks. */
+function trafficData(
+  c: Connection,
+  t0: number,
+): Pick<ConnectionData, 'packets' | 'bytes' | 'retransmissions' | 'captureGaps' | 'ping' | 'pendingAcks'> {
+  return {
     packets: { client: c.dir.client.mqtt, server: c.dir.server.mqtt },
     bytes: { client: c.dir.client.bytes, server: c.dir.server.bytes },
     retransmissions: { client: c.dir.client.retransmissions, server: c.dir.server.retransmissions },
@@ -211,12 +253,6 @@ function connectionData(c: Connection, d: ConnDiagnosis, t0: number): Connection
       ...(c.ping.firstUnansweredMs !== undefined ? { firstUnansweredMs: r1(c.ping.firstUnansweredMs - t0) } : {}),
     },
     pendingAcks: c.pendingAcks,
-    ...(tls ? { tls } : {}),
-    ...(c.ws ? { ws: c.ws } : {}),
-    events: c.events.map((e) => eventData(e, t0)),
-    eventsDropped: c.eventsDropped,
-    marks: marksData(c.marks, t0),
-    notes: c.notes,
   };
 }
 
@@ -347,27 +383,55 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     source: input.source,
     compressed: input.compressed,
     interrupted: input.interrupted,
-    capture: {
-      format: stats.format ?? null,
-      bytes: stats.bytes,
-      packets: stats.records,
-      tcpSegments: stats.tcpSegments,
-      otherFrames: stats.otherFrames,
-      ...(stats.firstMs !== undefined ? { firstAt: new Date(stats.firstMs).toISOString() } : {}),
-      spanMs: r1(spanMs),
-      linkTypes: stats.linkTypes,
-      unsupportedLinkTypes: stats.unsupportedLinkTypes,
-      truncatedTailBytes: stats.truncatedTail,
-      snappedBytes: stats.snappedBytes,
-      ...(input.stoppedAt ? { stoppedAt: input.stoppedAt } : {}),
-    },
+    capture: captureData(input, spanMs),
     ...(input.filter ? { filter: input.filter } : {}),
     connections: conns,
     findings,
     thresholds: input.thresholds ?? [],
   };
+  // How much of the input could be read: never silent about a cut or a corrupt file.
+  const problems = decodeProblems(input);
+  const checks: Check[] = [
+    ...findings.map(findingCheck),
+    captureCheck(input, problems, spanMs),
+    ...(input.thresholds ?? []).map(thresholdCheck),
+  ];
+  const table = connectionsTable(conns);
+  return {
+    ...reportEnvelope({
+      command: 'analyze',
+      version: input.version,
+      startedAt: input.startedAt,
+      finishedAt: input.finishedAt,
+    }),
+    checks,
+    data,
+    verdict: analyzeVerdict(input, shown, findings, problems),
+    view: table ? [table] : [],
+  };
+}
 
-  const checks: Check[] = findings.map((f) => ({
+/** What the capture held and how much of it was read. */
+function captureData(input: AnalyzeInput, spanMs: number): AnalyzeData['capture'] {
+  const { stats } = input;
+  return {
+    format: stats.format ?? null,
+    bytes: stats.bytes,
+    packets: stats.records,
+    tcpSegments: stats.tcpSegments,
+    otherFrames: stats.otherFrames,
+    ...(stats.firstMs !== undefined ? { firstAt: new Date(stats.firstMs).toISOString() } : {}),
+    spanMs: r1(spanMs),
+    linkTypes: stats.linkTypes,
+    unsupportedLinkTypes: stats.unsupportedLinkTypes,
+    truncatedTailBytes: stats.truncatedTail,
+    snappedBytes: stats.snappedBytes,
+    ...(input.stoppedAt ? { stoppedAt: input.stoppedAt } : {}),
+  };
+}
+
+function findingCheck(f: Finding): Check {
+  return {
     id: f.id,
     title: f.title,
     status: STATUS[f.severity],
@@ -375,124 +439,97 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
     explanation: f.explanation,
     ...(f.hint ? { hint: f.hint } : {}),
     metrics: { connections: f.connections, ...(f.metrics ?? {}) },
-  }));
+  };
+}
 
-  // How much of the input could be read: never silent about a cut or a corrupt file.
-  const decodeProblems: string[] = [];
+/** Where the capture could not be decoded: a cut, a corrupt record, link types, gaps, snap length, lost MQTT. */
+function decodeProblems(input: AnalyzeInput): string[] {
+  const { stats } = input;
+  const problems: string[] = [];
   if (stats.truncatedTail > 0)
-    decodeProblems.push(
+    problems.push(
       `the file ends inside a packet record (${stats.truncatedTail} bytes left over): it was cut; everything before was read`,
     );
   if (input.stoppedAt)
-    decodeProblems.push(
+    problems.push(
       `decoding stopped at byte ${stats.bytes} of the capture data: ${input.stoppedAt}; everything before was read`,
     );
   if (stats.unsupportedLinkTypes.length)
-    decodeProblems.push(`link types ${stats.unsupportedLinkTypes.join(', ')} are not decoded`);
+    problems.push(`link types ${stats.unsupportedLinkTypes.join(', ')} are not decoded`);
   const gaps = input.connections.reduce((n, c) => n + c.dir.client.gaps + c.dir.server.gaps, 0);
   if (gaps > 0)
-    decodeProblems.push(`${gaps} capture gap${gaps === 1 ? '' : 's'} in TCP streams (packets the capture missed)`);
+    problems.push(`${gaps} capture gap${gaps === 1 ? '' : 's'} in TCP streams (packets the capture missed)`);
   if (stats.snappedBytes > 0)
-    decodeProblems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
+    problems.push(`${stats.snappedBytes} payload bytes cut by the snap length (headers still read)`);
   const stopped = input.connections.flatMap((c) =>
     c.events
       .filter((e) => e.kind === 'decode-stopped')
       .map((e) => `#${c.id} ${e.side}: ${(e as { detail: string }).detail}`),
   );
   if (stopped.length)
-    decodeProblems.push(
+    problems.push(
       `MQTT decoding lost the thread in ${stopped.length} stream${stopped.length === 1 ? '' : 's'} (${stopped.slice(0, 3).join('; ')})`,
     );
-  const mqttConns = shown.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
-  checks.push({
+  return problems;
+}
+
+function captureCheck(input: AnalyzeInput, problems: string[], spanMs: number): Check {
+  const { stats } = input;
+  const n = input.connections.length;
+  return {
     id: 'capture',
     title: 'Capture',
-    status: decodeProblems.length ? 'warn' : 'info',
-    summary: `${stats.format ?? (stats.bytes === 0 ? 'nothing read' : '?')}${input.compressed ? '.gz' : ''}, ${stats.records} packets over ${formatDuration(spanMs)}, ${input.connections.length} MQTT connection${input.connections.length === 1 ? '' : 's'}${input.interrupted ? ' (interrupted)' : ''}`,
-    metrics: { packets: stats.records, tcpSegments: stats.tcpSegments, connections: input.connections.length },
-    ...(decodeProblems.length ? { explanation: decodeProblems.join('; ') } : {}),
-  });
+    status: problems.length ? 'warn' : 'info',
+    summary: `${stats.format ?? (stats.bytes === 0 ? 'nothing read' : '?')}${input.compressed ? '.gz' : ''}, ${stats.records} packets over ${formatDuration(spanMs)}, ${n} MQTT connection${n === 1 ? '' : 's'}${input.interrupted ? ' (interrupted)' : ''}`,
+    metrics: { packets: stats.records, tcpSegments: stats.tcpSegments, connections: n },
+    ...(problems.length ? { explanation: problems.join('; ') } : {}),
+  };
+}
 
-  for (const t of input.thresholds ?? []) checks.push(thresholdCheck(t));
+/**
+ * The text table: six columns whose cells wrap between words, so it fits 80 columns without cutting the one word
+ * that cannot wrap, the client's address (issue 13): the server's port goes on the line under it, the start time
+ * under the duration and each side's silence under how it ended.
+ */
+function connectionsTable(conns: ConnectionData[]): Section | undefined {
+  if (!conns.length) return undefined;
+  const rows = conns
+    .slice(0, MAX_ROWS)
+    .map((c) => [
+      String(c.id),
+      `${c.client}\n→ ${c.server.replace(/^.*:/, ':')}`,
+      c.clientId !== undefined
+        ? c.clientId === ''
+          ? '""'
+          : c.clientId
+        : c.transport === 'tls'
+          ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}`
+          : '—',
+      `${formatDuration(c.durationMs)}\nfrom ${c.startS.toFixed(1)}s`,
+      `${endText(c)}\nc ${silentText(c.silentMs.client)}\ns ${silentText(c.silentMs.server)}`,
+      causeLabel(c.cause) +
+        (c.idleMs !== undefined && c.cause.startsWith('idle')
+          ? ` ${formatDuration(c.idleMs)}`
+          : c.keepaliveRatio !== undefined
+            ? ` ${c.keepaliveRatio}×K`
+            : ''),
+    ]);
+  if (conns.length > MAX_ROWS)
+    rows.push(['…', `${conns.length - MAX_ROWS} more`, '(--json lists them all)', '', '', '']);
+  return {
+    kind: 'table',
+    title: 'Connections',
+    head: ['#', 'client → server', 'client id', 'lasted', 'ended, silent', 'cause'],
+    rows,
+    whole: [0, 1],
+  };
+}
 
-  const view: Section[] = [];
-  if (conns.length) {
-    // Six columns whose cells wrap between words, so the table fits 80 columns without cutting the one word
-    // that cannot wrap, the client's address (issue 13): the server's port goes on the line under it, the start
-    // time under the duration and each side's silence under how it ended.
-    const rows = conns
-      .slice(0, MAX_ROWS)
-      .map((c) => [
-        String(c.id),
-        `${c.client}\n→ ${c.server.replace(/^.*:/, ':')}`,
-        c.clientId !== undefined
-          ? c.clientId === ''
-            ? '""'
-            : c.clientId
-          : c.transport === 'tls'
-            ? `tls${c.tls?.sni ? ` ${c.tls.sni}` : ''}`
-            : '—',
-        `${formatDuration(c.durationMs)}\nfrom ${c.startS.toFixed(1)}s`,
-        `${endText(c)}\nc ${silentText(c.silentMs.client)}\ns ${silentText(c.silentMs.server)}`,
-        causeLabel(c.cause) +
-          (c.idleMs !== undefined && c.cause.startsWith('idle')
-            ? ` ${formatDuration(c.idleMs)}`
-            : c.keepaliveRatio !== undefined
-              ? ` ${c.keepaliveRatio}×K`
-              : ''),
-      ]);
-    if (conns.length > MAX_ROWS)
-      rows.push(['…', `${conns.length - MAX_ROWS} more`, '(--json lists them all)', '', '', '']);
-    view.push({
-      kind: 'table',
-      title: 'Connections',
-      head: ['#', 'client → server', 'client id', 'lasted', 'ended, silent', 'cause'],
-      rows,
-      whole: [0, 1],
-    });
-  }
-
-  const worst = findings.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'ok');
-  let verdict: Verdict;
-  // Nothing at all came in on stdin: the usual cause is tcpdump's block buffering of `-w -` (it writes when
-  // its buffer fills or it exits; -U writes each packet: tcpdump(1), "-U").
-  const emptyStdin = input.source === '-' && stats.bytes === 0;
-  if (mqttConns.length === 0) {
-    verdict = {
-      status: 'failed',
-      exitCode: ExitCode.finding,
-      summary: emptyStdin
-        ? 'nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U (tcpdump -U -w - …)'
-        : input.shown
-          ? `no MQTT connection matches${input.filter?.clientId !== undefined ? ` --client-id ${input.filter.clientId}` : ''}${input.filter?.address !== undefined ? ` --address ${input.filter.address}` : ''} (${input.connections.length} in the capture)`
-          : `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
-    };
-  } else if (worst === 'fail' || worst === 'warn') {
-    const top = findings[0]!;
-    verdict = {
-      status: worst === 'fail' ? 'failed' : 'degraded',
-      exitCode: ExitCode.finding,
-      summary: `${plural(findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length, 'finding')}; first: ${top.title}`,
-    };
-  } else if (!shown.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined)) {
-    verdict = {
-      status: 'degraded',
-      exitCode: ExitCode.finding,
-      summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working',
-    };
-  } else if (decodeProblems.length) {
-    verdict = {
-      status: 'degraded',
-      exitCode: ExitCode.finding,
-      summary: `no connection problem in what could be read, but the capture is incomplete: ${decodeProblems[0]}`,
-    };
-  } else {
-    verdict = {
-      status: 'healthy',
-      exitCode: ExitCode.ok,
-      summary: `${plural(mqttConns.length, 'connection')}, none ended badly`,
-    };
-  }
+/** The verdict: what the findings say, then the --max-… gates, then an interruption. */
+function analyzeVerdict(input: AnalyzeInput, shown: Connection[], findings: Finding[], problems: string[]): Verdict {
+  const mqttConns = shown.filter((c) => c.mqtt || c.transport === 'tls' || c.transport === 'mqtt-ws' || c.refusedSyn);
+  let verdict =
+    mqttConns.length === 0 ? noMqttVerdict(input) : findingsVerdict(findings, shown, problems, mqttConns.length);
   const failed = (input.thresholds ?? []).filter((t) => !t.pass);
   if (failed.length && mqttConns.length)
     verdict = {
@@ -506,19 +543,50 @@ export function buildAnalyzeReport(input: AnalyzeInput): Report<AnalyzeData> {
       exitCode: ExitCode.interrupted,
       summary: `interrupted: ${verdict.summary} so far`,
     };
+  return verdict;
+}
 
+/** No MQTT connection to judge: nothing arrived, nothing matched the filter, or no MQTT in the packets. */
+function noMqttVerdict(input: AnalyzeInput): Verdict {
+  const { stats } = input;
+  // Nothing at all came in on stdin: the usual cause is tcpdump's block buffering of `-w -` (it writes when
+  // its buffer fills or it exits; -U writes each packet: tcpdump(1), "-U").
+  const emptyStdin = input.source === '-' && stats.bytes === 0;
   return {
-    ...reportEnvelope({
-      command: 'analyze',
-      version: input.version,
-      startedAt: input.startedAt,
-      finishedAt: input.finishedAt,
-    }),
-    checks,
-    data,
-    verdict,
-    view,
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary: emptyStdin
+      ? 'nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U (tcpdump -U -w - …)'
+      : input.shown
+        ? `no MQTT connection matches${input.filter?.clientId !== undefined ? ` --client-id ${input.filter.clientId}` : ''}${input.filter?.address !== undefined ? ` --address ${input.filter.address}` : ''} (${input.connections.length} in the capture)`
+        : `no MQTT connection in ${stats.records} packets${input.filter?.ports.length ? ` (ports ${input.filter.ports.join(',')}; add --port if the broker listens elsewhere)` : ''}`,
   };
+}
+
+/** The worst finding decides; with none, the link must be seen working and the capture read whole to be healthy. */
+function findingsVerdict(findings: Finding[], shown: Connection[], problems: string[], mqttCount: number): Verdict {
+  const worst = findings.reduce<Severity>((w, f) => (rank(f.severity) > rank(w) ? f.severity : w), 'ok');
+  if (worst === 'fail' || worst === 'warn') {
+    const top = findings[0]!;
+    return {
+      status: worst === 'fail' ? 'failed' : 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `${plural(findings.filter((f) => f.severity === 'fail' || f.severity === 'warn').length, 'finding')}; first: ${top.title}`,
+    };
+  }
+  if (!shown.some((c) => c.connack?.code === 0 || c.tls?.firstAppDataMs !== undefined))
+    return {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: 'no connection reached CONNACK (or a TLS session) in the capture: nothing shows the link working',
+    };
+  if (problems.length)
+    return {
+      status: 'degraded',
+      exitCode: ExitCode.finding,
+      summary: `no connection problem in what could be read, but the capture is incomplete: ${problems[0]}`,
+    };
+  return { status: 'healthy', exitCode: ExitCode.ok, summary: `${plural(mqttCount, 'connection')}, none ended badly` };
 }
 
 const rank = (s: Severity): number => ({ ok: 0, info: 1, warn: 2, fail: 3 })[s];

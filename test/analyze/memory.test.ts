@@ -1,12 +1,22 @@
 /**
  * What keeps analyze's memory flat on big captures (issue 14) without changing a byte of its output: the report's
- * connections are built when read (lazyArray), and a finished flow's 4-tuple is forgotten two TIME_WAITs later.
+ * connections are built when read (lazyArray), a finished flow's 4-tuple is forgotten two TIME_WAITs later, and a
+ * finished connection's events and marks are bytes in a ByteArena, read back as they were.
  */
 import { Writable } from 'node:stream';
 import { expect, test } from 'vitest';
 import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
 import { diagnose } from '../../src/analyze/capture/diagnose.js';
 import { CaptureReader } from '../../src/analyze/capture/pcap.js';
+import { ByteArena } from '../../src/analyze/capture/arena.js';
+import {
+  MarkLog,
+  markType,
+  packedMarksSize,
+  readMarks,
+  writeMarks,
+  type PacketMarks,
+} from '../../src/analyze/capture/marks.js';
 import { buildAnalyzeReport, lazyArray } from '../../src/report/build-analyze.js';
 import { renderJson, renderJsonPieces } from '../../src/report/render-json.js';
 import { createOutput } from '../../src/ui/output.js';
@@ -137,4 +147,54 @@ test('a finished connection gives its events back from their packed text: the sa
   events.length = 0;
   expect(conn!.events).toHaveLength(7);
   expect(conn!.events).not.toBe(conn!.events);
+});
+
+test.each([
+  [0, 1],
+  [30, 5],
+  [5000, 0.25],
+])('%i marks %f ms apart, many logs in one ByteArena: each reads back as finish() gave it', (n, step) => {
+  const arena = new ByteArena();
+  const kept: Array<{ ref: number; want: PacketMarks }> = [];
+  // Enough logs to fill several of the arena's chunks, each a little different.
+  for (let k = 0; k < 400; k++) {
+    const log = new MarkLog();
+    for (let i = 0; i < n + k; i++)
+      log.add(1_764_000_000_000.125 + i * step, i % 3 ? 'publish' : 'puback', i % 2 ? 'server' : 'client');
+    const want = log.finish();
+    const { ref, buf, at } = arena.alloc(packedMarksSize(want));
+    expect(writeMarks(want, buf, at)).toBe(at + packedMarksSize(want));
+    kept.push({ ref, want });
+  }
+  for (const { ref, want } of kept) {
+    const { buf, at } = arena.at(ref);
+    const got = readMarks(buf, at);
+    expect(got).toEqual(want);
+    expect(Object.keys(got)).toEqual(Object.keys(want));
+  }
+});
+
+test('events with a non-ASCII client id read back from the arena unchanged', () => {
+  const id = 'café-Ω-😀-\u00a0x';
+  const c = healthySession({ ip: '10.5.0.1', port: 43000 }, SERVER, 1_764_000_000_000.5, id);
+  const a = new CaptureAnalyzer();
+  a.push(pcapFile(1, records('ethernet', c.segs)));
+  const [conn] = a.finish().connections;
+  const connect = conn!.events.find((e) => e.kind === 'connect');
+  expect(connect).toMatchObject({ clientId: id });
+  expect(conn!.mqtt?.clientId).toBe(id);
+  expect(conn!.marks.total).toBe(conn!.marks.atMs.length);
+  expect(markType(conn!.marks.code[0]!)).toBe('connect');
+});
+
+test('marks stored at an unaligned place read back as copies with the same values', () => {
+  const log = new MarkLog();
+  for (let i = 0; i < 200; i++) log.add(1_764_000_000_000.5 + i * 3, 'publish', i % 2 ? 'server' : 'client');
+  const want = log.finish();
+  const buf = Buffer.alloc(packedMarksSize(want) + 16);
+  // Offset 3: a Float64Array cannot view it in place.
+  writeMarks(want, buf, 3);
+  const got = readMarks(buf, 3);
+  expect(got).toEqual(want);
+  expect(got.atMs.buffer).not.toBe(buf.buffer);
 });

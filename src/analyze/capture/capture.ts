@@ -3,6 +3,7 @@
  * Picks MQTT flows by port, or by their first client bytes being an MQTT CONNECT. Pure and incremental: the
  * I/O layer pushes chunks and calls finish() at the end (or on Ctrl-C).
  */
+import { ByteArena } from './arena.js';
 import { CaptureReader, type CaptureFormat, type CaptureRecord } from './pcap.js';
 import { decodeFrame, LINK_TYPES, TCP_ACK, TCP_SYN, type TcpSegment } from './packet.js';
 import {
@@ -125,6 +126,8 @@ export class CaptureAnalyzer {
   private ignored = new Set<string>();
   private undecided = new Map<string, TcpSegment[]>();
   private nextId = 1;
+  /** Finished connections' events and marks, as bytes (arena.ts). */
+  private arena = new ByteArena();
   readonly stats: CaptureStats = {
     format: undefined,
     bytes: 0,
@@ -198,35 +201,8 @@ export class CaptureAnalyzer {
         t = undefined;
       }
     }
-    if (!t) {
-      if (this.ignored.has(key())) return;
-      const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
-      if (!serverPortMatch) {
-        if (!this.sniff) return this.ignore(key());
-        const held = this.undecided.get(key()) ?? [];
-        if (s.payloadLen === 0) {
-          if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
-            held.push({ ...s, payload: Buffer.from(s.payload) });
-            this.undecided.set(key(), held);
-          }
-          return;
-        }
-        this.undecided.delete(key());
-        if (!looksLikeConnect(s.payload)) return this.ignore(key());
-        t = this.open(s, held, true);
-      } else {
-        const clientIsSrc = isSyn
-          ? true
-          : (s.flags & TCP_SYN) !== 0
-            ? false
-            : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort)
-              ? true
-              : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort)
-                ? false
-                : s.srcPort > s.dstPort;
-        t = this.open(s, [], clientIsSrc);
-      }
-    }
+    t ??= this.start(s, isSyn, key);
+    if (!t) return;
     t.segment(this.sideOf(t, s), s);
     if (t.closed) {
       // Close the books now: a finished connection keeps only its record, not its decoders.
@@ -235,6 +211,39 @@ export class CaptureAnalyzer {
       this.closedQueue.push({ atMs: s.tsMs, flow: { src: s.src, dst: s.dst, srcPort: s.srcPort, dstPort: s.dstPort } });
     }
     this.forgetClosed(s.tsMs);
+  }
+
+  /**
+   * The first segment of a flow not tracked yet: a connection on an MQTT port, or elsewhere one whose first client
+   * bytes are a CONNECT (segments before them held, up to 4); undefined while undecided or for a flow ignored.
+   */
+  private start(s: TcpSegment, isSyn: boolean, key: () => string): ConnTracker | undefined {
+    if (this.ignored.has(key())) return undefined;
+    const serverPortMatch = this.ports.has(s.dstPort) || this.ports.has(s.srcPort);
+    if (!serverPortMatch) {
+      if (!this.sniff) return void this.ignore(key());
+      const held = this.undecided.get(key()) ?? [];
+      if (s.payloadLen === 0) {
+        if (held.length < 4 && (held.length > 0 || this.undecided.size < MAX_UNDECIDED)) {
+          held.push({ ...s, payload: Buffer.from(s.payload) });
+          this.undecided.set(key(), held);
+        }
+        return undefined;
+      }
+      this.undecided.delete(key());
+      if (!looksLikeConnect(s.payload)) return void this.ignore(key());
+      return this.open(s, held, true);
+    }
+    const clientIsSrc = isSyn
+      ? true
+      : (s.flags & TCP_SYN) !== 0
+        ? false
+        : this.ports.has(s.dstPort) && !this.ports.has(s.srcPort)
+          ? true
+          : this.ports.has(s.srcPort) && !this.ports.has(s.dstPort)
+            ? false
+            : s.srcPort > s.dstPort;
+    return this.open(s, [], clientIsSrc);
   }
 
   /** Forget the 4-tuples of flows that finished long ago (memory stays flat over a capture of many connections). */
@@ -267,7 +276,7 @@ export class CaptureAnalyzer {
     const dst: Endpoint = { ip: s.dst, port: s.dstPort };
     const client = syn ? { ip: syn.src, port: syn.srcPort } : clientIsSrc ? src : dst;
     const server = syn ? { ip: syn.dst, port: syn.dstPort } : clientIsSrc ? dst : src;
-    const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined);
+    const t = new ConnTracker(this.nextId++, client, server, first, syn !== undefined, this.arena);
     this.live.set(s, t);
     for (const h of held) t.segment(this.sideOf(t, h), h);
     return t;

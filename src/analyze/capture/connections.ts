@@ -6,7 +6,8 @@
  */
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
-import { MarkLog, type PacketMarks } from './marks.js';
+import { ByteArena } from './arena.js';
+import { MarkLog, marksEnd, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
 export type Side = 'client' | 'server';
@@ -126,6 +127,11 @@ export interface Connection {
 
 const NO_MARKS: PacketMarks = { total: 0, atMs: new Float64Array(0), code: new Uint8Array(0) };
 
+/**
+ * A direction's counters, every field there from the start (the optional times as undefined): fields added later
+ * moved into an out-of-object property array, and `delete` (as `answered` once did) turned the object into a
+ * dictionary of ~800 bytes (issue 14, heap snapshot of a 1,000-connection capture).
+ */
 function newDir(): DirStats {
   return {
     segments: 0,
@@ -133,11 +139,23 @@ function newDir(): DirStats {
     retransmissions: 0,
     gaps: 0,
     gapBytes: 0,
+    firstMs: undefined,
+    lastSegMs: undefined,
+    lastDataMs: undefined,
     mqtt: {},
     unansweredSegments: 0,
     unansweredRetransmissions: 0,
     unansweredRetransMaxBytes: 0,
+    unansweredSinceMs: undefined,
   };
+}
+
+/** The other side answered: this side's unanswered tail starts again. */
+function answered(d: DirStats): void {
+  d.unansweredSegments = 0;
+  d.unansweredRetransmissions = 0;
+  d.unansweredRetransMaxBytes = 0;
+  d.unansweredSinceMs = undefined;
 }
 
 /** Reassembly of one direction: delivers in-order bytes once, reports holes. */
@@ -256,8 +274,11 @@ interface DirState {
 }
 
 /**
- * The Connection the tracker fills: fields in the order of the interface, `events` a getter on the prototype (see
- * EVENTS), so every record keeps one fast shape.
+ * The Connection the tracker fills: fields in the order of the interface, `events` and `marks` getters on the
+ * prototype, so every record keeps one fast shape. While the tracker runs, `events` is its list; once the books are
+ * closed, events and marks are bytes in the capture's ByteArena, read back on each read (the report reads them
+ * once or twice per connection): [u32 length of the events' JSON in UTF-8][4 bytes padding][the marks
+ * (writeMarks), 8-byte aligned][that JSON].
  */
 class ConnectionRecord implements Connection {
   transport: Connection['transport'] = 'unknown';
@@ -266,10 +287,13 @@ class ConnectionRecord implements Connection {
   pendingAcks: Record<Side, number> = { client: 0, server: 0 };
   closes: Connection['closes'] = {};
   eventsDropped = 0;
-  marks: PacketMarks = NO_MARKS;
   notes: string[] = [];
   firstMs: number;
   lastMs: number;
+  /** The tracker's events while it runs; after pack, only events whose JSON would not read back the same. */
+  #events: ConnEvent[] | undefined;
+  #arena: ByteArena | undefined;
+  #ref = 0;
 
   constructor(
     readonly id: number,
@@ -277,18 +301,54 @@ class ConnectionRecord implements Connection {
     readonly server: Endpoint,
     firstMs: number,
     readonly sawSyn: boolean,
+    events: ConnEvent[],
   ) {
     this.firstMs = firstMs;
     this.lastMs = firstMs;
+    this.#events = events;
   }
 
   get events(): ConnEvent[] {
-    return eventsOf(this);
+    if (this.#events || !this.#arena) return this.#events ?? [];
+    const { buf, at } = this.#arena.at(this.#ref);
+    const start = marksEnd(buf, at + 8);
+    return JSON.parse(buf.toString('utf8', start, start + buf.readUInt32LE(at))) as ConnEvent[];
+  }
+
+  /** Views on the stored bytes (readMarks): read them, do not change them. */
+  get marks(): PacketMarks {
+    if (!this.#arena) return NO_MARKS;
+    const { buf, at } = this.#arena.at(this.#ref);
+    return readMarks(buf, at + 8);
+  }
+
+  /**
+   * The books are closed: events and marks move into `arena`. JSON gives the events back exactly (same keys in the
+   * same order; a number's text reads back as the same double, ECMA-262 §6.1.6.1.20 Number::toString; UTF-8 holds
+   * JSON.stringify's well-formed text whole) except non-finite numbers, which it writes as null: such events stay
+   * objects.
+   */
+  pack(arena: ByteArena, events: ConnEvent[], marks: PacketMarks): void {
+    const text = JSON.stringify(events);
+    const asObjects = text.includes('null');
+    const textBytes = asObjects ? 0 : Buffer.byteLength(text);
+    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + textBytes);
+    buf.writeUInt32LE(textBytes, at);
+    buf.writeUInt32LE(0, at + 4);
+    const end = writeMarks(marks, buf, at + 8);
+    if (!asObjects) buf.write(text, end, 'utf8');
+    this.#arena = arena;
+    this.#ref = ref;
+    this.#events = asObjects ? events : undefined;
   }
 }
 
+/** A decoded packet's fields, read by name (mqtt-packet's types differ per command). */
+type MqttFields = Packet & Record<string, unknown>;
+
 export class ConnTracker {
   readonly conn: Connection;
+  private readonly record: ConnectionRecord;
   private d: Record<Side, DirState>;
   private pendingPing: number[] = [];
   private pendingPub: Record<Side, Map<number, number>> = { client: new Map(), server: new Map() };
@@ -300,9 +360,16 @@ export class ConnTracker {
   private events: ConnEvent[] = [];
   closed = false;
 
-  constructor(id: number, client: Endpoint, server: Endpoint, first: TcpSegment, sawSyn: boolean) {
-    this.conn = new ConnectionRecord(id, client, server, first.tsMs, sawSyn);
-    EVENTS.set(this.conn, this.events);
+  constructor(
+    id: number,
+    client: Endpoint,
+    server: Endpoint,
+    first: TcpSegment,
+    sawSyn: boolean,
+    /** Where the finished connection keeps its events and marks (one per capture; its own by default). */
+    private readonly arena = new ByteArena(),
+  ) {
+    this.conn = this.record = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
     this.lastAnyMs = first.tsMs;
     this.d = { client: this.dirState('client'), server: this.dirState('server') };
   }
@@ -351,27 +418,8 @@ export class ConnTracker {
     const idleBefore = s.tsMs - this.lastAnyMs;
     this.lastAnyMs = s.tsMs;
     // We answered the other side: its unanswered tail resets (a RST or a bare FIN is giving up, not an answer).
-    if (!(s.flags & TCP_RST) && !(s.flags & TCP_FIN && s.payloadLen === 0)) {
-      const od = c.dir[other];
-      od.unansweredSegments = 0;
-      od.unansweredRetransmissions = 0;
-      od.unansweredRetransMaxBytes = 0;
-      delete od.unansweredSinceMs;
-    }
-
-    if (s.flags & TCP_SYN) {
-      this.isn[side] = s.seq;
-      st.re.next = (s.seq + 1) >>> 0;
-      if (s.flags & TCP_ACK) {
-        if (c.handshakeRttMs === undefined) {
-          const synAt = this.events.find((e) => e.kind === 'syn')?.atMs;
-          if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
-          this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
-        }
-      } else if (!this.events.some((e) => e.kind === 'syn')) {
-        this.event({ kind: 'syn', atMs: s.tsMs, side });
-      }
-    }
+    if (!(s.flags & TCP_RST) && !(s.flags & TCP_FIN && s.payloadLen === 0)) answered(c.dir[other]);
+    if (s.flags & TCP_SYN) this.onSyn(side, s);
     if (s.flags & TCP_RST) {
       if (
         side === 'server' &&
@@ -385,23 +433,7 @@ export class ConnTracker {
     }
     if (s.flags & TCP_ACK) this.d[other].re.acked(s.ack);
     const hasData = s.payloadLen > 0;
-    let retrans = false;
-    if (hasData) {
-      retrans = st.re.add(s.seq, s.payload, s.payloadLen);
-      ds.bytes += s.payloadLen;
-      if (retrans) ds.retransmissions++;
-      else if (c.tls && c.tls.firstAppDataMs === undefined) {
-        const hb = (c.tls.handshakeBytes ??= { client: 0, server: 0 });
-        hb[side] += s.payloadLen;
-      }
-      ds.lastDataMs = s.tsMs;
-      if (side === 'client') {
-        if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };
-      } else if (this.idlePending) {
-        c.maxAnsweredIdleMs = Math.max(c.maxAnsweredIdleMs ?? 0, this.idlePending.idleBeforeMs);
-        this.idlePending = undefined;
-      }
-    }
+    const retrans = hasData && this.onData(side, s, idleBefore);
     if (hasData || s.flags & TCP_FIN) {
       ds.unansweredSegments++;
       if (retrans) {
@@ -413,6 +445,46 @@ export class ConnTracker {
     if (s.flags & TCP_FIN) {
       this.close(side, 'fin', s.tsMs);
     }
+  }
+
+  /** A SYN or SYN-ACK: the side's first sequence number, the handshake's round trip. */
+  private onSyn(side: Side, s: TcpSegment): void {
+    const c = this.conn;
+    this.isn[side] = s.seq;
+    this.d[side].re.next = (s.seq + 1) >>> 0;
+    if (s.flags & TCP_ACK) {
+      if (c.handshakeRttMs === undefined) {
+        const synAt = this.events.find((e) => e.kind === 'syn')?.atMs;
+        if (synAt !== undefined) c.handshakeRttMs = s.tsMs - synAt;
+        this.event({ kind: 'syn-ack', atMs: s.tsMs, side });
+      }
+    } else if (!this.events.some((e) => e.kind === 'syn')) {
+      this.event({ kind: 'syn', atMs: s.tsMs, side });
+    }
+  }
+
+  /**
+   * A segment with payload: reassembled and decoded, counted, and matched against the idle time the client's data
+   * waited for an answer. Returns true when it retransmitted bytes already seen.
+   */
+  private onData(side: Side, s: TcpSegment, idleBefore: number): boolean {
+    const c = this.conn;
+    const ds = this.d[side].stats;
+    const retrans = this.d[side].re.add(s.seq, s.payload, s.payloadLen);
+    ds.bytes += s.payloadLen;
+    if (retrans) ds.retransmissions++;
+    else if (c.tls && c.tls.firstAppDataMs === undefined) {
+      const hb = (c.tls.handshakeBytes ??= { client: 0, server: 0 });
+      hb[side] += s.payloadLen;
+    }
+    ds.lastDataMs = s.tsMs;
+    if (side === 'client') {
+      if (!this.idlePending) this.idlePending = { atMs: s.tsMs, idleBeforeMs: idleBefore };
+    } else if (this.idlePending) {
+      c.maxAnsweredIdleMs = Math.max(c.maxAnsweredIdleMs ?? 0, this.idlePending.idleBeforeMs);
+      this.idlePending = undefined;
+    }
+    return retrans;
   }
 
   private close(side: Side, kind: 'fin' | 'rst', atMs: number): void {
@@ -554,63 +626,20 @@ export class ConnTracker {
       if (st.lastMqttMs !== undefined && c.mqtt) c.clientMaxGapMs = Math.max(c.clientMaxGapMs ?? 0, at - st.lastMqttMs);
       st.lastMqttMs = at;
     }
-    const p = m.packet as (Packet & Record<string, unknown>) | undefined;
+    const p = m.packet as MqttFields | undefined;
     switch (m.cmd) {
-      case 'connect': {
-        if (!p || side !== 'client') break;
-        const v = Number(p['protocolVersion'] ?? 4);
-        const info = {
-          clientId: String(p['clientId'] ?? ''),
-          keepaliveS: Number(p['keepalive'] ?? 0),
-          protocolVersion: v,
-          clean: Boolean(p['clean']),
-          will: p['will'] !== undefined && p['will'] !== null,
-        };
-        // Written out, not spread from `info`: each spread copy got hidden classes of its own (~700 bytes a
-        // connection that stayed for the whole capture; issue 14, measured with a heap snapshot).
-        c.mqtt ??= {
-          clientId: info.clientId,
-          keepaliveS: info.keepaliveS,
-          protocolVersion: info.protocolVersion,
-          clean: info.clean,
-          will: info.will,
-          atMs: at,
-        };
-        this.d.client.framer.setVersion(v);
-        this.d.server.framer.setVersion(v);
-        this.event({ kind: 'connect', atMs: at, side, ...info });
+      case 'connect':
+        if (p && side === 'client') this.onConnect(p, at);
         break;
-      }
-      case 'connack': {
-        if (!p || side !== 'server') break;
-        const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
-        const props = p['properties'] as { serverKeepAlive?: number } | undefined;
-        c.connack ??= {
-          code,
-          sessionPresent: Boolean(p['sessionPresent']),
-          atMs: at,
-          ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}),
-        };
-        this.event({ kind: 'connack', atMs: at, side, code, sessionPresent: Boolean(p['sessionPresent']) });
+      case 'connack':
+        if (p && side === 'server') this.onConnack(p, at);
         break;
-      }
       case 'pingreq':
-        if (side !== 'client') break;
-        if (c.ping.sent > 0 && this.lastPingMs !== undefined)
-          c.ping.maxIntervalMs = Math.max(c.ping.maxIntervalMs ?? 0, at - this.lastPingMs);
-        this.lastPingMs = at;
-        c.ping.sent++;
-        if (this.pendingPing.length < 64) this.pendingPing.push(at);
+        if (side === 'client') this.onPingreq(at);
         break;
-      case 'pingresp': {
-        if (side !== 'server') break;
-        const sent = this.pendingPing.shift();
-        if (sent !== undefined) {
-          c.ping.answered++;
-          c.ping.rttMsMax = Math.max(c.ping.rttMsMax ?? 0, at - sent);
-        }
+      case 'pingresp':
+        if (side === 'server') this.onPingresp(at);
         break;
-      }
       case 'publish':
         if (m.qos > 0 && m.messageId !== undefined) {
           const map = this.pendingPub[side];
@@ -621,16 +650,72 @@ export class ConnTracker {
       case 'pubrec':
         if (m.messageId !== undefined) this.pendingPub[side === 'client' ? 'server' : 'client'].delete(m.messageId);
         break;
-      case 'disconnect': {
-        if (side === 'client') this.idlePending = undefined;
-        const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
-        c.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
-        this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
+      case 'disconnect':
+        this.onDisconnect(side, p, at);
         break;
-      }
       default:
         break;
     }
+  }
+
+  private onConnect(p: MqttFields, at: number): void {
+    const v = Number(p['protocolVersion'] ?? 4);
+    const info = {
+      clientId: String(p['clientId'] ?? ''),
+      keepaliveS: Number(p['keepalive'] ?? 0),
+      protocolVersion: v,
+      clean: Boolean(p['clean']),
+      will: p['will'] !== undefined && p['will'] !== null,
+    };
+    // Written out, not spread from `info`: each spread copy got hidden classes of its own (~700 bytes a
+    // connection that stayed for the whole capture; issue 14, measured with a heap snapshot).
+    this.conn.mqtt ??= {
+      clientId: info.clientId,
+      keepaliveS: info.keepaliveS,
+      protocolVersion: info.protocolVersion,
+      clean: info.clean,
+      will: info.will,
+      atMs: at,
+    };
+    this.d.client.framer.setVersion(v);
+    this.d.server.framer.setVersion(v);
+    this.event({ kind: 'connect', atMs: at, side: 'client', ...info });
+  }
+
+  private onConnack(p: MqttFields, at: number): void {
+    const code = Number(p['reasonCode'] ?? p['returnCode'] ?? 0);
+    const props = p['properties'] as { serverKeepAlive?: number } | undefined;
+    this.conn.connack ??= {
+      code,
+      sessionPresent: Boolean(p['sessionPresent']),
+      atMs: at,
+      ...(props?.serverKeepAlive !== undefined ? { serverKeepAliveS: props.serverKeepAlive } : {}),
+    };
+    this.event({ kind: 'connack', atMs: at, side: 'server', code, sessionPresent: Boolean(p['sessionPresent']) });
+  }
+
+  private onPingreq(at: number): void {
+    const ping = this.conn.ping;
+    if (ping.sent > 0 && this.lastPingMs !== undefined)
+      ping.maxIntervalMs = Math.max(ping.maxIntervalMs ?? 0, at - this.lastPingMs);
+    this.lastPingMs = at;
+    ping.sent++;
+    if (this.pendingPing.length < 64) this.pendingPing.push(at);
+  }
+
+  private onPingresp(at: number): void {
+    const sent = this.pendingPing.shift();
+    if (sent === undefined) return;
+    const ping = this.conn.ping;
+    ping.answered++;
+    ping.rttMsMax = Math.max(ping.rttMsMax ?? 0, at - sent);
+  }
+
+  private onDisconnect(side: Side, p: MqttFields | undefined, at: number): void {
+    if (side === 'client') this.idlePending = undefined;
+    const rc = p ? (p['reasonCode'] as number | undefined) : undefined;
+    this.conn.disconnect ??= { side, atMs: at, ...(rc !== undefined ? { reasonCode: rc } : {}) };
+    this.event({ kind: 'disconnect', atMs: at, side, ...(rc !== undefined ? { reasonCode: rc } : {}) });
   }
 
   private lastPingMs: number | undefined;
@@ -642,7 +727,6 @@ export class ConnTracker {
       this.d[side].re.finish();
       c.pendingAcks[side] = this.pendingPub[side].size;
     }
-    c.marks = this.markLog.finish();
     c.ping.unanswered = this.pendingPing.length;
     if (this.pendingPing.length > 0) {
       c.ping.firstUnansweredMs = this.pendingPing[0]!;
@@ -660,33 +744,9 @@ export class ConnTracker {
         });
     }
     this.events.sort((a, b) => a.atMs - b.atMs);
-    packEvents(c, this.events);
+    this.record.pack(this.arena, this.events, this.markLog.finish());
     return c;
   }
-}
-
-/**
- * Each connection's events: the tracker's list while it runs, their JSON text once the books are closed (read
- * through the connection's `events` getter). Kept outside the Connection object so that it keeps one fixed shape
- * (redefining a property on it turned it into a ~1 KB dictionary-mode object).
- */
-const EVENTS = new WeakMap<Connection, ConnEvent[] | string>();
-
-function eventsOf(c: Connection): ConnEvent[] {
-  const e = EVENTS.get(c);
-  return typeof e === 'string' ? (JSON.parse(e) as ConnEvent[]) : (e ?? []);
-}
-
-/**
- * A finished connection's events kept as their JSON text, parsed again on each read (the report reads them once or
- * twice per connection). Objects cost ~190 bytes an event on the heap, the text ~60: on a capture of 10,000
- * connections several MB less live heap while the rest of the capture is read (issue 14: peak RSS). JSON gives the
- * events back exactly (same keys in the same order; a number's text reads back as the same double, ECMA-262
- * §6.1.6.1.20 Number::toString) except non-finite numbers, which it writes as null: such events stay objects.
- */
-function packEvents(c: Connection, events: ConnEvent[]): void {
-  const text = JSON.stringify(events);
-  if (!text.includes('null')) EVENTS.set(c, text);
 }
 
 /** Is this byte run the start of an MQTT CONNECT (used to pick flows on unusual ports)? */

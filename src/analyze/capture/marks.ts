@@ -152,3 +152,80 @@ export class MarkLog {
     };
   }
 }
+
+/** Header of packed marks: total, fromMs, bucketMs (f64), kept, used, has-middle (u32), 4 bytes of padding. */
+const PACK_HEAD = 40;
+
+/** Bytes writeMarks takes for `m`. */
+export function packedMarksSize(m: PacketMarks): number {
+  return PACK_HEAD + m.atMs.length * 9 + (m.middle ? m.middle.client.length * 8 : 0);
+}
+
+/** `m` as bytes at `at` of `buf`, its arrays laid out as finish() lays out its buffer; returns the end. */
+export function writeMarks(m: PacketMarks, buf: Buffer, at: number): number {
+  const kept = m.atMs.length;
+  const used = m.middle?.client.length ?? 0;
+  buf.writeDoubleLE(m.total, at);
+  buf.writeDoubleLE(m.middle?.fromMs ?? 0, at + 8);
+  buf.writeDoubleLE(m.middle?.bucketMs ?? 0, at + 16);
+  buf.writeUInt32LE(kept, at + 24);
+  buf.writeUInt32LE(used, at + 28);
+  buf.writeUInt32LE(m.middle ? 1 : 0, at + 32);
+  buf.writeUInt32LE(0, at + 36);
+  let o = at + PACK_HEAD;
+  const put = (a: Float64Array | Uint32Array | Uint8Array): void => {
+    buf.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), o);
+    o += a.byteLength;
+  };
+  put(m.atMs);
+  if (m.middle) {
+    put(m.middle.client);
+    put(m.middle.server);
+  }
+  put(m.code);
+  return o;
+}
+
+/** Where the marks writeMarks wrote at `at` end. */
+export function marksEnd(buf: Buffer, at: number): number {
+  return at + PACK_HEAD + buf.readUInt32LE(at + 24) * 9 + buf.readUInt32LE(at + 28) * 8;
+}
+
+/**
+ * The marks writeMarks wrote at `at`. With `at` a multiple of 8 in a Buffer that starts its ArrayBuffer at a
+ * multiple of 8 (ByteArena's do), the arrays are views on those bytes, not copies: the report reads the marks of
+ * every connection once, and a fresh ArrayBuffer each left MBs of backing stores waiting for the collector (issue
+ * 14). Read them; a caller that changes them changes the stored marks. Otherwise they are copied.
+ */
+export function readMarks(buf: Buffer, at: number): PacketMarks {
+  const total = buf.readDoubleLE(at);
+  const kept = buf.readUInt32LE(at + 24);
+  const used = buf.readUInt32LE(at + 28);
+  const hasMiddle = buf.readUInt32LE(at + 32) === 1;
+  const bytes = kept * 9 + used * 8;
+  let ab: ArrayBufferLike;
+  let o: number;
+  if ((buf.byteOffset + at) % 8 === 0) {
+    ab = buf.buffer;
+    o = buf.byteOffset + at + PACK_HEAD;
+  } else {
+    ab = new ArrayBuffer(bytes);
+    new Uint8Array(ab).set(buf.subarray(at + PACK_HEAD, at + PACK_HEAD + bytes));
+    o = 0;
+  }
+  return {
+    total,
+    atMs: new Float64Array(ab, o, kept),
+    code: new Uint8Array(ab, o + kept * 8 + used * 8, kept),
+    ...(hasMiddle
+      ? {
+          middle: {
+            fromMs: buf.readDoubleLE(at + 8),
+            bucketMs: buf.readDoubleLE(at + 16),
+            client: new Uint32Array(ab, o + kept * 8, used),
+            server: new Uint32Array(ab, o + kept * 8 + used * 4, used),
+          },
+        }
+      : {}),
+  };
+}

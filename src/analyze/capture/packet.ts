@@ -142,55 +142,75 @@ function v6Name(d: Buffer, o: number): string {
   return s;
 }
 
+/** Where an IP packet's TCP header starts and its bytes end, and its addresses. */
+interface IpHeader {
+  src: string;
+  dst: string;
+  tcpOff: number;
+  /** End of the IP packet in the frame; MAX_SAFE_INTEGER when the header gives no length (TSO). */
+  ipEnd: number;
+}
+
 export function decodeFrame(linkType: number, tsMs: number, d: Buffer): TcpSegment | DecodeNote {
   const start = ipStart(linkType, d);
   if (typeof start === 'string') return start;
-  let o = start.off;
-  let src: string;
-  let dst: string;
-  let tcpOff: number;
-  let ipEnd: number;
-  if (start.ethertype === 0x0800) {
-    if (d.length < o + 20) return 'truncated-header';
-    const ihl = (d[o]! & 0x0f) * 4;
-    if (d[o + 9] !== 6) return 'not-tcp';
-    const frag = d.readUInt16BE(o + 6);
-    if ((frag & 0x1fff) !== 0) return 'ip-fragment';
-    const total = d.readUInt16BE(o + 2);
-    src = v4Name(d, o + 12);
-    dst = v4Name(d, o + 16);
-    tcpOff = o + ihl;
+  const ip =
+    start.ethertype === 0x0800
+      ? ipv4Header(d, start.off)
+      : start.ethertype === 0x86dd
+        ? ipv6Header(d, start.off)
+        : 'not-tcp';
+  if (typeof ip === 'string') return ip;
+  return tcpSegment(d, tsMs, ip);
+}
+
+function ipv4Header(d: Buffer, o: number): IpHeader | DecodeNote {
+  if (d.length < o + 20) return 'truncated-header';
+  const ihl = (d[o]! & 0x0f) * 4;
+  if (d[o + 9] !== 6) return 'not-tcp';
+  const frag = d.readUInt16BE(o + 6);
+  if ((frag & 0x1fff) !== 0) return 'ip-fragment';
+  const total = d.readUInt16BE(o + 2);
+  return {
+    src: v4Name(d, o + 12),
+    dst: v4Name(d, o + 16),
+    tcpOff: o + ihl,
     // total 0 happens with TSO on the capturing host: trust the frame length then.
-    ipEnd = total === 0 ? Number.MAX_SAFE_INTEGER : o + total;
-  } else if (start.ethertype === 0x86dd) {
-    if (d.length < o + 40) return 'truncated-header';
-    let next = d[o + 6]!;
-    const plen = d.readUInt16BE(o + 4);
-    src = v6Name(d, o + 8);
-    dst = v6Name(d, o + 24);
-    ipEnd = plen === 0 ? Number.MAX_SAFE_INTEGER : o + 40 + plen;
-    o += 40;
-    // Extension headers: hop-by-hop 0, routing 43, destination options 60 (8-octet units); fragment 44.
-    for (let i = 0; i < 8 && next !== 6; i++) {
-      if (next === 0 || next === 43 || next === 60) {
-        if (d.length < o + 2) return 'truncated-header';
-        const n = d[o]!;
-        o += (d[o + 1]! + 1) * 8;
-        next = n;
-      } else if (next === 44) {
-        if (d.length < o + 8) return 'truncated-header';
-        if ((d.readUInt16BE(o + 2) & 0xfff8) !== 0) return 'ip-fragment';
-        next = d[o]!;
-        o += 8;
-      } else {
-        return 'not-tcp';
-      }
+    ipEnd: total === 0 ? Number.MAX_SAFE_INTEGER : o + total,
+  };
+}
+
+function ipv6Header(d: Buffer, start: number): IpHeader | DecodeNote {
+  let o = start;
+  if (d.length < o + 40) return 'truncated-header';
+  let next = d[o + 6]!;
+  const plen = d.readUInt16BE(o + 4);
+  const src = v6Name(d, o + 8);
+  const dst = v6Name(d, o + 24);
+  const ipEnd = plen === 0 ? Number.MAX_SAFE_INTEGER : o + 40 + plen;
+  o += 40;
+  // Extension headers: hop-by-hop 0, routing 43, destination options 60 (8-octet units); fragment 44.
+  for (let i = 0; i < 8 && next !== 6; i++) {
+    if (next === 0 || next === 43 || next === 60) {
+      if (d.length < o + 2) return 'truncated-header';
+      const n = d[o]!;
+      o += (d[o + 1]! + 1) * 8;
+      next = n;
+    } else if (next === 44) {
+      if (d.length < o + 8) return 'truncated-header';
+      if ((d.readUInt16BE(o + 2) & 0xfff8) !== 0) return 'ip-fragment';
+      next = d[o]!;
+      o += 8;
+    } else {
+      return 'not-tcp';
     }
-    if (next !== 6) return 'not-tcp';
-    tcpOff = o;
-  } else {
-    return 'not-tcp';
   }
+  if (next !== 6) return 'not-tcp';
+  return { src, dst, tcpOff: o, ipEnd };
+}
+
+function tcpSegment(d: Buffer, tsMs: number, ip: IpHeader): TcpSegment | DecodeNote {
+  const { tcpOff, ipEnd } = ip;
   if (d.length < tcpOff + 20) return 'truncated-header';
   const dataOff = (d[tcpOff + 12]! >> 4) * 4;
   const payStart = tcpOff + dataOff;
@@ -200,8 +220,8 @@ export function decodeFrame(linkType: number, tsMs: number, d: Buffer): TcpSegme
   const capEnd = Math.min(d.length, wireEnd);
   return {
     tsMs,
-    src,
-    dst,
+    src: ip.src,
+    dst: ip.dst,
     srcPort: d.readUInt16BE(tcpOff),
     dstPort: d.readUInt16BE(tcpOff + 2),
     seq: d.readUInt32BE(tcpOff + 4),

@@ -200,66 +200,76 @@ export class CaptureReader {
         this.headerDone = true;
         this.ifaces = [];
         return;
-      case 1: {
-        // Interface Description Block: link type, reserved, snaplen, then options.
-        const iface: Iface = { linkType: this.u16(buf, body), unitsPerSec: 1e6, offsetS: 0 };
-        let o = body + 8;
-        while (o + 4 <= end) {
-          const code = this.u16(buf, o);
-          const olen = this.u16(buf, o + 2);
-          if (code === 0) break;
-          if (code === 9 && olen >= 1) {
-            const v = buf[o + 4]!;
-            iface.unitsPerSec = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** v;
-          } else if (code === 14 && olen >= 8) {
-            iface.offsetS =
-              this.u32(buf, o + 4 + (this.le ? 4 : 0)) * 2 ** 32 + this.u32(buf, o + 4 + (this.le ? 0 : 4));
-          }
-          o += 4 + olen + ((4 - (olen % 4)) % 4);
-        }
-        this.ifaces.push(iface);
+      case 1:
+        this.ifaces.push(this.interfaceBlock(buf, body, end));
         return;
-      }
       case 6:
-      case 2: {
-        // Enhanced Packet Block; the obsolete Packet Block (type 2) is the same but for a 16-bit interface id
-        // followed by a 16-bit drops count.
-        const ifIdx = type === 6 ? this.u32(buf, body) : this.u16(buf, body);
-        const iface = this.iface(ifIdx);
-        const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
-        const capLen = this.u32(buf, body + 12);
-        const origLen = this.u32(buf, body + 16);
-        if (body + 20 + capLen > end)
-          throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
-        this.records++;
-        this.lastTs = (iface.offsetS + units / iface.unitsPerSec) * 1000;
-        this.onRecord({
-          tsMs: this.lastTs,
-          linkType: iface.linkType,
-          data: buf.subarray(body + 20, body + 20 + capLen),
-          origLen,
-          iface: ifIdx,
-        });
+      case 2:
+        this.packetBlock(type, buf, pos, body, end);
         return;
-      }
-      case 3: {
-        // Simple Packet Block: interface 0, no timestamp (we reuse the previous one: NaN would poison sums).
-        const iface = this.iface(0);
-        const origLen = this.u32(buf, body);
-        const capLen = Math.min(origLen, end - body - 4);
-        this.records++;
-        this.onRecord({
-          tsMs: this.lastTs,
-          linkType: iface.linkType,
-          data: buf.subarray(body + 4, body + 4 + capLen),
-          origLen,
-          iface: 0,
-        });
+      case 3:
+        this.simplePacketBlock(buf, body, end);
         return;
-      }
       default:
         return; // name resolution, statistics, custom blocks: nothing we need
     }
+  }
+
+  /** Interface Description Block: link type, reserved, snaplen, then options (timestamp resolution and offset). */
+  private interfaceBlock(buf: Buffer, body: number, end: number): Iface {
+    const iface: Iface = { linkType: this.u16(buf, body), unitsPerSec: 1e6, offsetS: 0 };
+    let o = body + 8;
+    while (o + 4 <= end) {
+      const code = this.u16(buf, o);
+      const olen = this.u16(buf, o + 2);
+      if (code === 0) break;
+      if (code === 9 && olen >= 1) {
+        const v = buf[o + 4]!;
+        iface.unitsPerSec = v & 0x80 ? 2 ** (v & 0x7f) : 10 ** v;
+      } else if (code === 14 && olen >= 8) {
+        iface.offsetS = this.u32(buf, o + 4 + (this.le ? 4 : 0)) * 2 ** 32 + this.u32(buf, o + 4 + (this.le ? 0 : 4));
+      }
+      o += 4 + olen + ((4 - (olen % 4)) % 4);
+    }
+    return iface;
+  }
+
+  /**
+   * Enhanced Packet Block (type 6); the obsolete Packet Block (type 2) is the same but for a 16-bit interface id
+   * followed by a 16-bit drops count.
+   */
+  private packetBlock(type: number, buf: Buffer, pos: number, body: number, end: number): void {
+    const ifIdx = type === 6 ? this.u32(buf, body) : this.u16(buf, body);
+    const iface = this.iface(ifIdx);
+    const units = this.u32(buf, body + 4) * 2 ** 32 + this.u32(buf, body + 8);
+    const capLen = this.u32(buf, body + 12);
+    const origLen = this.u32(buf, body + 16);
+    if (body + 20 + capLen > end)
+      throw new CaptureFormatError(`corrupt pcapng packet block at byte ${this.offset + pos}`);
+    this.records++;
+    this.lastTs = (iface.offsetS + units / iface.unitsPerSec) * 1000;
+    this.onRecord({
+      tsMs: this.lastTs,
+      linkType: iface.linkType,
+      data: buf.subarray(body + 20, body + 20 + capLen),
+      origLen,
+      iface: ifIdx,
+    });
+  }
+
+  /** Simple Packet Block: interface 0, no timestamp (we reuse the previous one: NaN would poison sums). */
+  private simplePacketBlock(buf: Buffer, body: number, end: number): void {
+    const iface = this.iface(0);
+    const origLen = this.u32(buf, body);
+    const capLen = Math.min(origLen, end - body - 4);
+    this.records++;
+    this.onRecord({
+      tsMs: this.lastTs,
+      linkType: iface.linkType,
+      data: buf.subarray(body + 4, body + 4 + capLen),
+      origLen,
+      iface: 0,
+    });
   }
 
   private lastTs = 0;
