@@ -100,8 +100,8 @@ export interface SoakRun {
   /**
    * The live summary less its connection figures, for a parent that replays this run's lines (soak --workers:
    * analyze/soak/merge.ts mergedSummary takes the connections from the lines, never from a live summary).
-   * Those figures are most of what a summary allocates (5,000 idle clients: 2.7 of 4.6 MB per call), and a
-   * worker building them every status period for nothing kept V8's young generation at its largest.
+   * A worker built them every status period for nothing (5,000 idle clients, JIT warm: 0.6-0.8 MB of 3.7 MB
+   * allocated per summary); what a worker allocates every period kept V8's young generation at its largest.
    */
   liveFigures(): LiveFigures;
   connectedNow(): number;
