@@ -7,17 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import { SeqTracker } from '../../src/analyze/soak/sequence.js';
 import { clientRows, worstClientRows } from '../../src/analyze/soak/summary.js';
-
-/** mulberry32: a small seeded generator, so a failing fleet can be rebuilt from its seed. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './shard-fixtures.js';
 
 /** n clients with a few drops, failures and lost messages each (many ties when `calm`). */
 function fleet(seed: number, n: number, calm: boolean) {
