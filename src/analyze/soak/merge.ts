@@ -200,8 +200,11 @@ export function mergeShards(streams: readonly ShardStream[], keepRecent = 20): M
 export interface MergeParts {
   /** Every shard's lines replayed: the connection histories and the fleet's first connects. */
   replay: SoakReplay;
-  /** Each present shard's latest summary (its last checkpoint, end line or live snapshot). */
-  lasts: readonly SoakSummary[];
+  /**
+   * Each present shard's latest summary (its last checkpoint, end line or live snapshot). Its connection
+   * figures are not read (they come from the replayed lines), so a live one may leave them out.
+   */
+  lasts: ReadonlyArray<Omit<SoakSummary, 'connections'>>;
   /** Every window of every shard merged so far. */
   latency: MergeableHistogram;
   connack: MergeableHistogram;

@@ -331,9 +331,10 @@ export function summarizeMessages(
     recoveredAfterReconnect: 0,
     foreign: 0,
   };
+  const keys = Object.keys(total) as Array<keyof MessageCounts>;
   for (const t of trackers) {
     const c = t.counts(now, graceMs);
-    for (const k of Object.keys(total) as Array<keyof MessageCounts>) total[k] += c[k];
+    for (const k of keys) total[k] += c[k];
   }
   return {
     ...total,
@@ -361,33 +362,54 @@ export function clientRows(
   graceMs: number,
   limit = MAX_CLIENT_ROWS,
 ): ClientRow[] {
-  const rows: ClientRow[] = timelines.map((tl, i) => {
-    const tr = trackers[i];
-    const c = tr?.counts(now, graceMs);
-    const h = tr?.latency;
-    return {
+  const row = (i: number): ClientRow => clientRow(timelines[i]!, trackers[i], now, graceMs);
+  if (timelines.length <= limit) return timelines.map((_, i) => row(i));
+  // The worst `limit` clients, chosen by their keys alone, and a row built for each of those only: a row per
+  // client made a live summary of 5,000 idle clients allocate 1.4 MB for 50 rows (every status period).
+  const top: Array<{ i: number; key: RowKey }> = [];
+  for (let i = 0; i < timelines.length; i++) {
+    const tl = timelines[i]!;
+    const key: RowKey = {
       client: tl.client,
-      connects: tl.connects,
+      lost: trackers[i]?.missing(now, graceMs) ?? 0,
       reconnects: tl.reconnects,
       downtimeMs: tl.downtimeMs(now),
-      sent: c?.sent ?? 0,
-      received: c?.received ?? 0,
-      lost: c?.lost ?? 0,
-      duplicates: c?.duplicates ?? 0,
-      outOfOrder: c?.outOfOrder ?? 0,
-      p99Ms: h && h.count > 0 ? h.percentile(99) : null,
-      connected: tl.connected,
     };
-  });
-  return worstClientRows(rows, limit);
+    if (top.length === limit && worseFirst(key, top[limit - 1]!.key) >= 0) continue;
+    let at = top.length;
+    while (at > 0 && worseFirst(key, top[at - 1]!.key) < 0) at--;
+    top.splice(at, 0, { i, key });
+    if (top.length > limit) top.pop();
+  }
+  return top.map((x) => row(x.i));
 }
+
+function clientRow(tl: ConnectionTimeline, tr: SeqTracker | undefined, now: number, graceMs: number): ClientRow {
+  const c = tr?.counts(now, graceMs);
+  const h = tr?.latency;
+  return {
+    client: tl.client,
+    connects: tl.connects,
+    reconnects: tl.reconnects,
+    downtimeMs: tl.downtimeMs(now),
+    sent: c?.sent ?? 0,
+    received: c?.received ?? 0,
+    lost: c?.lost ?? 0,
+    duplicates: c?.duplicates ?? 0,
+    outOfOrder: c?.outOfOrder ?? 0,
+    p99Ms: h && h.count > 0 ? h.percentile(99) : null,
+    connected: tl.connected,
+  };
+}
+
+type RowKey = Pick<ClientRow, 'client' | 'lost' | 'reconnects' | 'downtimeMs'>;
+
+/** The order of the worst rows: most lost, then most reconnects, then longest down, then by client. */
+const worseFirst = (a: RowKey, b: RowKey): number =>
+  b.lost - a.lost || b.reconnects - a.reconnects || b.downtimeMs - a.downtimeMs || a.client - b.client;
 
 /** All rows when few, else the worst: most lost, then most reconnects, then longest down. */
 export function worstClientRows(rows: ClientRow[], limit = MAX_CLIENT_ROWS): ClientRow[] {
   if (rows.length <= limit) return rows;
-  return [...rows]
-    .sort(
-      (a, b) => b.lost - a.lost || b.reconnects - a.reconnects || b.downtimeMs - a.downtimeMs || a.client - b.client,
-    )
-    .slice(0, limit);
+  return [...rows].sort(worseFirst).slice(0, limit);
 }

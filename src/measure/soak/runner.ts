@@ -89,11 +89,21 @@ export interface SoakRunOptions {
   watchSelf?: boolean;
 }
 
+/** A live summary without its connection figures (see SoakRun.liveFigures). */
+export type LiveFigures = Omit<SoakSummary, 'connections'>;
+
 export interface SoakRun {
   runId: string;
   startedMs: number;
   /** Live summary (lost = pending for longer than the loss grace). */
   snapshot(): SoakSummary;
+  /**
+   * The live summary less its connection figures, for a parent that replays this run's lines (soak --workers:
+   * analyze/soak/merge.ts mergedSummary takes the connections from the lines, never from a live summary).
+   * A worker built them every status period for nothing (5,000 idle clients, JIT warm: 0.6-0.8 MB of 3.7 MB
+   * allocated per summary); what a worker allocates every period kept V8's young generation at its largest.
+   */
+  liveFigures(): LiveFigures;
   connectedNow(): number;
   done: Promise<SoakDone>;
 }
@@ -145,8 +155,8 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const tally = new ConnectTally(o, saturation, sources);
   const recorders = new Recorders(startedMs);
   tally.emit({ type: 'start', v: SOAK_FILE_VERSION, t: startedMs, runId: o.runId, info: o.info });
-  const summary = (t: number, graceMs: number): SoakSummary =>
-    runSummary(o, { startedMs, fleet, tally, recorders, sources, saturation }, t, graceMs);
+  const parts = { startedMs, fleet, tally, recorders, sources, saturation };
+  const summary = (t: number, graceMs: number): SoakSummary => runSummary(o, parts, t, graceMs);
   const startClient = clientStarter(o, now, fleet, {
     emit: tally.emit,
     recorders,
@@ -158,6 +168,7 @@ export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
     runId: o.runId,
     startedMs,
     snapshot: () => summary(now(), o.lossGraceMs),
+    liveFigures: () => runFigures(o, parts, now(), o.lossGraceMs),
     connectedNow: () => fleet.clients.reduce((n, c) => n + (c.connected ? 1 : 0), 0),
     done,
   };
@@ -274,27 +285,36 @@ class Recorders {
   }
 }
 
+interface SummaryParts {
+  startedMs: number;
+  fleet: Fleet;
+  tally: ConnectTally;
+  recorders: Recorders;
+  sources: SourceTally | undefined;
+  saturation: SaturationTracker;
+}
+
 /** The live summary (lost = pending for longer than graceMs; 0 at the end of the run). */
-function runSummary(
-  o: SoakRunOptions,
-  r: {
-    startedMs: number;
-    fleet: Fleet;
-    tally: ConnectTally;
-    recorders: Recorders;
-    sources: SourceTally | undefined;
-    saturation: SaturationTracker;
-  },
-  t: number,
-  graceMs: number,
-): SoakSummary {
+function runSummary(o: SoakRunOptions, r: SummaryParts, t: number, graceMs: number): SoakSummary {
+  const { atMs, startedMs, elapsedMs, clients, ...rest } = runFigures(o, r, t, graceMs);
+  return {
+    atMs,
+    startedMs,
+    elapsedMs,
+    clients,
+    connections: summarizeConnections(r.fleet.timelines, t, o.flapThresholdMs),
+    ...rest,
+  };
+}
+
+/** Everything in the live summary but the connection figures. */
+function runFigures(o: SoakRunOptions, r: SummaryParts, t: number, graceMs: number): LiveFigures {
   const { timelines, trackers } = r.fleet;
   return {
     atMs: t,
     startedMs: r.startedMs,
     elapsedMs: t - r.startedMs,
     clients: o.clients,
-    connections: summarizeConnections(timelines, t, o.flapThresholdMs),
     messages: summarizeMessages(trackers, t, graceMs, r.recorders.latency),
     perClient: clientRows(timelines, trackers, t, graceMs),
     fleet: {

@@ -7,9 +7,9 @@
  * on a terminal reaches the whole process group) or SIGTERM, and when the parent is gone (IPC closed).
  */
 import type { SoakEvent } from '../../analyze/soak/events.js';
-import type { SoakSummary } from '../../analyze/soak/summary.js';
 import { emptyArrivals, recordArrival, type ArrivalCounts } from './metrics.js';
-import { startSoak, type SoakRunOptions } from './runner.js';
+import { startSoak, type LiveFigures, type SoakRunOptions } from './runner.js';
+import { EventBatcher } from './event-batcher.js';
 
 /** What the parent sends: the runner's options without the functions (they cannot cross a process). */
 export type WorkerRunOptions = Omit<SoakRunOptions, 'signal' | 'onEvent' | 'onArrival' | 'now' | 'connect' | 'random'>;
@@ -25,14 +25,20 @@ export type ToWorker =
   | { type: 'stop' };
 
 export type FromWorker =
-  | { type: 'event'; ev: SoakEvent }
-  /** The live summary, every statusEveryMs: the parent's status line and /metrics gauges. */
-  | { type: 'snapshot'; summary: SoakSummary; connectedNow: number; arrivals?: ArrivalCounts }
+  /** The worker's lines in the order it wrote them, a batch at a time (see EventBatcher). */
+  | { type: 'events'; evs: SoakEvent[] }
+  /** The live figures, every statusEveryMs: the parent's status line and /metrics gauges. */
+  | { type: 'snapshot'; summary: LiveFigures; connectedNow: number; arrivals?: ArrivalCounts }
   | { type: 'done' };
 
 const abort = new AbortController();
-const send = (m: FromWorker): void => {
+const post = (m: FromWorker): void => {
   if (process.connected) process.send?.(m);
+};
+const lines = new EventBatcher((evs) => post({ type: 'events', evs }));
+const send = (m: FromWorker): void => {
+  lines.flush();
+  post(m);
 };
 
 process.on('SIGINT', () => abort.abort());
@@ -48,7 +54,7 @@ async function run(options: WorkerRunOptions, statusEveryMs: number, tallyArriva
   const soak = await startSoak({
     ...options,
     signal: abort.signal,
-    onEvent: (ev) => send({ type: 'event', ev }),
+    onEvent: (ev) => lines.add(ev),
     ...(arrivals
       ? { onArrival: (ms: number | undefined, kind: string) => recordArrival(arrivals, ms, kind, Date.now() / 1000) }
       : {}),
@@ -56,7 +62,7 @@ async function run(options: WorkerRunOptions, statusEveryMs: number, tallyArriva
   const snapshot = () =>
     send({
       type: 'snapshot',
-      summary: soak.snapshot(),
+      summary: soak.liveFigures(),
       connectedNow: soak.connectedNow(),
       ...(arrivals ? { arrivals } : {}),
     });
@@ -68,6 +74,7 @@ async function run(options: WorkerRunOptions, statusEveryMs: number, tallyArriva
   // Disconnect only once 'done' is written: closing the channel cancels writes still queued on the pipe, and
   // the end line of a worker of thousands of clients is a large message (its loss made a worker that finished
   // look killed). The callback of process.send comes when the write completed (Node docs, process.send).
+  lines.flush();
   await new Promise<void>((resolve) => {
     if (!process.connected || !process.send) return resolve();
     process.send({ type: 'done' } satisfies FromWorker, undefined, undefined, () => resolve());

@@ -16,6 +16,7 @@ import { LatencyHistogram } from '../../analyze/stats.js';
 import { shardSlice } from '../../config/soak.js';
 import { addArrivals, type ArrivalCounts } from './metrics.js';
 import type { FromWorker, ToWorker, WorkerRunOptions } from './worker-main.js';
+import type { LiveFigures } from './runner.js';
 
 const ENTRY = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 
@@ -133,18 +134,10 @@ function forkWorker(o: WorkersOptions, w: number, statusEveryMs: number): Worker
   };
 }
 
-/** A worker's line goes to --out (tagged), into its stream for the final merge and into the live merge. */
+/** A worker's message: its lines, its live summary, or its 'done' (its end line was sent). */
 function onWorkerMessage(o: WorkersOptions, worker: Worker, m: FromWorker, live: LiveMerge, mine: number): void {
-  if (m.type === 'event') {
-    const ev = m.ev;
-    o.onEvent(tagShard(ev, worker.tag));
-    // In memory each worker is shard w of K: this process's report covers its own workers only.
-    if (ev.type === 'start') {
-      const local: ShardTag = { index: worker.w, count: o.workers };
-      const start = { ...ev, shard: local, info: { ...ev.info, clients: mine } };
-      worker.stream = { runId: ev.runId, shard: local, start, events: [start], file: `worker ${worker.w}` };
-    } else worker.stream?.events.push({ ...ev, shard: worker.w });
-    live.add(worker.w, ev);
+  if (m.type === 'events') {
+    for (const ev of m.evs) onWorkerLine(o, worker, ev, live, mine);
   } else if (m.type === 'snapshot') {
     live.setLive(worker.w, m.summary);
     worker.connectedNow = m.connectedNow;
@@ -152,11 +145,23 @@ function onWorkerMessage(o: WorkersOptions, worker: Worker, m: FromWorker, live:
   } else if (m.type === 'done') worker.done = true;
 }
 
+/** One line of a worker: to --out (tagged), into its stream for the final merge and into the live merge. */
+function onWorkerLine(o: WorkersOptions, worker: Worker, ev: SoakEvent, live: LiveMerge, mine: number): void {
+  o.onEvent(tagShard(ev, worker.tag));
+  // In memory each worker is shard w of K: this process's report covers its own workers only.
+  if (ev.type === 'start') {
+    const local: ShardTag = { index: worker.w, count: o.workers };
+    const start = { ...ev, shard: local, info: { ...ev.info, clients: mine } };
+    worker.stream = { runId: ev.runId, shard: local, start, events: [start], file: `worker ${worker.w}` };
+  } else worker.stream?.events.push({ ...ev, shard: worker.w });
+  live.add(worker.w, ev);
+}
+
 /** What the live merge holds of one worker: its latest figures and times. */
 interface LiveWorker {
   /** Its last checkpoint's (or end line's) summary, and its latest live summary. */
   checkpoint: SoakSummary | undefined;
-  live: SoakSummary | undefined;
+  live: LiveFigures | undefined;
   /** The time of its latest line and of its end line. */
   lastT: number;
   endT: number | undefined;
@@ -204,8 +209,8 @@ export class LiveMerge {
     }
   }
 
-  /** Worker w's live summary (every status period). */
-  setLive(w: number, summary: SoakSummary): void {
+  /** Worker w's live figures (every status period; its connections come from its lines). */
+  setLive(w: number, summary: LiveFigures): void {
     const x = this.workers.get(w);
     if (x) x.live = summary;
   }
@@ -226,7 +231,7 @@ export class LiveMerge {
    * ended or died as of its end line or last checkpoint. Latency is that of the checkpoints' windows so far.
    */
   summary(): SoakSummary {
-    const lasts: SoakSummary[] = [];
+    const lasts: LiveFigures[] = [];
     let atMs = Number.NEGATIVE_INFINITY;
     let clients = 0;
     for (const [w, x] of this.workers) {
