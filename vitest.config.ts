@@ -50,6 +50,8 @@ const UNIT = [
   'test/soak/shard-merge.test.ts',
   'test/soak/shard-options.test.ts',
   'test/soak/workers-live-merge.test.ts',
+  'test/soak/workers-batch.test.ts',
+  'test/soak/workers-live-figures.test.ts',
   'test/analyze/marks.test.ts',
   'test/explain/prefilter.test.ts',
 ];
