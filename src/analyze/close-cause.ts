@@ -265,70 +265,93 @@ export function readServerDisconnect(
  * path MTU, keepalive cut, middlebox idle reset or drop, takeover, blackhole, or a plain close by either side.
  */
 export function readClose(e: CloseEvidence): CloseReading {
-  const out = (cause: Cause, explanation: string, extra: Partial<CloseReading> = {}): CloseReading => ({
-    cause,
-    explanation,
-    ...extra,
-  });
-  if (e.disconnect?.side === 'client')
-    return out(
-      'clean-disconnect',
-      `the client sent DISCONNECT${e.disconnect.reasonCode ? ` (${hex2(e.disconnect.reasonCode)})` : ''} and closed`,
-    );
-  if (e.disconnect?.side === 'server') {
-    const r = readServerDisconnect(e.disconnect.reasonCode ?? 0, e.twin);
-    return out(r.cause, r.text, r.cause === 'keepalive-cut' ? keepaliveExtra(e, e.disconnect.atMs) : {});
-  }
-  if (e.mtu) return out('mtu', e.mtu);
-  if (!e.end) {
-    // Still open at the end of the capture: only a finding if the client is already talking to nobody.
-    const verdict = pathVerdict(e);
-    if (verdict) return out(verdict.cause, `still open at the end of the capture, but ${verdict.text}`, verdict.extra);
-    return out('open', `still open at the end of the capture (${fmt(e.lastMs - e.firstMs)} seen)`);
-  }
+  const byPacket = readDisconnectPacket(e);
+  if (byPacket) return byPacket;
+  if (e.mtu) return reading('mtu', e.mtu);
+  if (!e.end) return readStillOpen(e);
   const end = e.end;
   const K = e.keepaliveS;
   const clientSilent = silenceOf(e, 'client', end.atMs) ?? end.atMs - e.firstMs;
   const keepaliveCut = end.side === 'server' && K > 0 && isKeepaliveSilence(clientSilent, K);
   // A client that resets after its own data went unanswered is giving up (path verdict below), not a middlebox.
   if (!keepaliveCut && !e.twin && !(end.side === 'client' && e.unanswered)) {
-    const idle = idleBefore(e);
-    if (end.kind === 'rst' && idle !== undefined) {
-      const matches = matchMiddleboxes(idle);
-      return out(
-        'idle-reset',
-        `RST ${end.side === 'server' ? 'towards the client' : 'towards the broker'} after ${fmt(idle)} idle in both directions, longer than any silence the connection survived before${e.survivedIdleMs ? ` (${fmt(e.survivedIdleMs)})` : ''}: a middlebox (NAT, load balancer, firewall) idle timeout; ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
-        { idleMs: idle, matches },
-      );
-    }
+    const idleReset = readIdleReset(e, end);
+    if (idleReset) return idleReset;
   }
-  if (end.side === 'server') {
-    if (e.twin)
-      return out(
-        'takeover',
-        `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (e.twin.connectedAtMs ?? end.atMs)))} after ${e.twin.label} connected with the same client id "${e.clientId ?? ''}"`,
-      );
-    if (keepaliveCut) {
-      return out(
-        'keepalive-cut',
-        `the broker closed (${end.kind.toUpperCase()}) after the client was silent ${fmt(clientSilent)} = ${(clientSilent / (K * 1000)).toFixed(2)} × its keepalive ${K}s (the spec's 1.5 × rule, checked on the broker's timer): the client did not ping in time${e.pingsSent === 0 ? ' (it sent no PINGREQ at all)' : ''}, or its pings were lost on the way`,
-        keepaliveExtra(e, end.atMs),
-      );
-    }
-    return out(
-      'broker-closed',
-      `the broker closed (${end.kind.toUpperCase()}) without DISCONNECT while the client was ${clientSilent < 1000 ? 'active' : `silent only ${fmt(clientSilent)}${K ? ` (< keepalive ${K}s)` : ''}`}: broker restart or crash, an admin kick, or a protocol error it did not explain`,
+  return end.side === 'server' ? readServerClose(e, end, clientSilent, keepaliveCut) : readClientClose(e, end);
+}
+
+type CloseEnd = NonNullable<CloseEvidence['end']>;
+
+function reading(cause: Cause, explanation: string, extra: Partial<CloseReading> = {}): CloseReading {
+  return { cause, explanation, ...extra };
+}
+
+/** A DISCONNECT packet decides: the client's is a clean end, the broker's is read by its reason code. */
+function readDisconnectPacket(e: CloseEvidence): CloseReading | undefined {
+  if (e.disconnect?.side === 'client')
+    return reading(
+      'clean-disconnect',
+      `the client sent DISCONNECT${e.disconnect.reasonCode ? ` (${hex2(e.disconnect.reasonCode)})` : ''} and closed`,
     );
+  if (e.disconnect?.side === 'server') {
+    const r = readServerDisconnect(e.disconnect.reasonCode ?? 0, e.twin);
+    return reading(r.cause, r.text, r.cause === 'keepalive-cut' ? keepaliveExtra(e, e.disconnect.atMs) : {});
   }
-  // The client ended it.
+  return undefined;
+}
+
+/** Still open at the end of the capture: only a finding if the client is already talking to nobody. */
+function readStillOpen(e: CloseEvidence): CloseReading {
   const verdict = pathVerdict(e);
   if (verdict)
-    return out(
+    return reading(verdict.cause, `still open at the end of the capture, but ${verdict.text}`, verdict.extra);
+  return reading('open', `still open at the end of the capture (${fmt(e.lastMs - e.firstMs)} seen)`);
+}
+
+/** An RST after a silence longer than any the connection survived: a middlebox idle timeout. */
+function readIdleReset(e: CloseEvidence, end: CloseEnd): CloseReading | undefined {
+  const idle = idleBefore(e);
+  if (end.kind !== 'rst' || idle === undefined) return undefined;
+  const matches = matchMiddleboxes(idle);
+  return reading(
+    'idle-reset',
+    `RST ${end.side === 'server' ? 'towards the client' : 'towards the broker'} after ${fmt(idle)} idle in both directions, longer than any silence the connection survived before${e.survivedIdleMs ? ` (${fmt(e.survivedIdleMs)})` : ''}: a middlebox (NAT, load balancer, firewall) idle timeout; ${matches.length ? `matches ${matches.join(', ')}` : 'matches no documented timeout in the knowledge base'}`,
+    { idleMs: idle, matches },
+  );
+}
+
+/** The broker closed without DISCONNECT: a takeover (a twin connected), a keepalive cut, or its own reasons. */
+function readServerClose(e: CloseEvidence, end: CloseEnd, clientSilent: number, keepaliveCut: boolean): CloseReading {
+  const K = e.keepaliveS;
+  if (e.twin)
+    return reading(
+      'takeover',
+      `closed by the broker (${end.kind.toUpperCase()}) ${fmt(Math.max(0, end.atMs - (e.twin.connectedAtMs ?? end.atMs)))} after ${e.twin.label} connected with the same client id "${e.clientId ?? ''}"`,
+    );
+  if (keepaliveCut) {
+    return reading(
+      'keepalive-cut',
+      `the broker closed (${end.kind.toUpperCase()}) after the client was silent ${fmt(clientSilent)} = ${(clientSilent / (K * 1000)).toFixed(2)} × its keepalive ${K}s (the spec's 1.5 × rule, checked on the broker's timer): the client did not ping in time${e.pingsSent === 0 ? ' (it sent no PINGREQ at all)' : ''}, or its pings were lost on the way`,
+      keepaliveExtra(e, end.atMs),
+    );
+  }
+  return reading(
+    'broker-closed',
+    `the broker closed (${end.kind.toUpperCase()}) without DISCONNECT while the client was ${clientSilent < 1000 ? 'active' : `silent only ${fmt(clientSilent)}${K ? ` (< keepalive ${K}s)` : ''}`}: broker restart or crash, an admin kick, or a protocol error it did not explain`,
+  );
+}
+
+/** The client ended it: giving up on a path that stopped answering, or its own decision. */
+function readClientClose(e: CloseEvidence, end: CloseEnd): CloseReading {
+  const verdict = pathVerdict(e);
+  if (verdict)
+    return reading(
       verdict.cause,
       `the client closed (${end.kind.toUpperCase()}) ${fmt(end.atMs - (e.unanswered?.atMs ?? end.atMs))} after its data went unanswered: ${verdict.text}`,
       verdict.extra,
     );
-  return out(
+  return reading(
     'client-closed',
     `the client closed (${end.kind.toUpperCase()}) without DISCONNECT: application exit, a client-side timeout, or a network change on its side`,
   );

@@ -80,39 +80,12 @@ export function resolveConnection(
     throw new UsageError('--embedded starts its own broker, so it takes no URL', 'drop the URL or drop --embedded');
   }
   const target = parseTarget(args.url, { wsPath: args.wsPath });
-  if (args.username !== undefined) target.username = args.username;
-  const password =
-    args.passwordFile !== undefined
-      ? firstLine(readUserFile(readFile, args.passwordFile, 'password-file').toString('utf8'))
-      : (args.password ?? env[PASSWORD_ENV] ?? undefined);
-  if (password !== undefined && password !== '') target.password = password;
-  if (target.password !== undefined && target.username === undefined) {
-    throw new UsageError('a password was given without a user name', 'add --username (or user:pass@ in the URL)');
-  }
-  const keepaliveS = parseDurationMs(args.keepalive, 'keepalive') / 1000;
-  if (!Number.isInteger(keepaliveS) || keepaliveS > 65535) {
-    // MQTT 3.1.1/5 §3.1.2.10: Keep Alive is a two-byte integer of seconds.
-    throw new UsageError(
-      `--keepalive ${args.keepalive} is not a whole number of seconds from 0 to 65535`,
-      'e.g. --keepalive 60s',
-    );
-  }
+  mergeCredentials(target, args, env, readFile);
+  const keepaliveS = parseKeepaliveS(args.keepalive);
   const connectTimeoutMs = parseDurationMs(args.connectTimeout, 'connect-timeout');
   if (connectTimeoutMs <= 0) throw new UsageError('--connect-timeout must be above zero', 'e.g. --connect-timeout 10s');
   checkStringLengths(args.clientId, target);
-  const needTls = target.secure;
-  if (!needTls && (args.ca || args.cert || args.insecure || args.servername || args.alpn)) {
-    throw new UsageError(
-      `TLS options were given but ${target.scheme}:// is not encrypted`,
-      `use ${target.scheme === 'ws' ? 'wss' : target.scheme === 'tcp' ? 'tls' : 'mqtts'}:// or drop the TLS options`,
-    );
-  }
-  if (args.ca && args.insecure) {
-    throw new UsageError(
-      '--ca and --insecure contradict each other',
-      'keep --ca (verify against it) or --insecure (verify nothing)',
-    );
-  }
+  checkTlsArgs(args, target);
   const tls = readTlsMaterial(args, readFile);
   return {
     target,
@@ -136,6 +109,50 @@ export function resolveConnection(
       insecure: args.insecure,
     },
   };
+}
+
+/**
+ * The user name and password from the flags over the URL's; the password from --password-file, else --password,
+ * else the environment. A password needs a user name.
+ */
+function mergeCredentials(target: Target, args: ConnectionArgs, env: NodeJS.ProcessEnv, readFile: FileReader): void {
+  if (args.username !== undefined) target.username = args.username;
+  const password =
+    args.passwordFile !== undefined
+      ? firstLine(readUserFile(readFile, args.passwordFile, 'password-file').toString('utf8'))
+      : (args.password ?? env[PASSWORD_ENV] ?? undefined);
+  if (password !== undefined && password !== '') target.password = password;
+  if (target.password !== undefined && target.username === undefined) {
+    throw new UsageError('a password was given without a user name', 'add --username (or user:pass@ in the URL)');
+  }
+}
+
+function parseKeepaliveS(text: string): number {
+  const keepaliveS = parseDurationMs(text, 'keepalive') / 1000;
+  if (!Number.isInteger(keepaliveS) || keepaliveS > 65535) {
+    // MQTT 3.1.1/5 §3.1.2.10: Keep Alive is a two-byte integer of seconds.
+    throw new UsageError(
+      `--keepalive ${text} is not a whole number of seconds from 0 to 65535`,
+      'e.g. --keepalive 60s',
+    );
+  }
+  return keepaliveS;
+}
+
+/** TLS options make sense only for an encrypted scheme, and --ca with --insecure contradict each other. */
+function checkTlsArgs(args: TlsArgs, target: Target): void {
+  if (!target.secure && (args.ca || args.cert || args.insecure || args.servername || args.alpn)) {
+    throw new UsageError(
+      `TLS options were given but ${target.scheme}:// is not encrypted`,
+      `use ${target.scheme === 'ws' ? 'wss' : target.scheme === 'tcp' ? 'tls' : 'mqtts'}:// or drop the TLS options`,
+    );
+  }
+  if (args.ca && args.insecure) {
+    throw new UsageError(
+      '--ca and --insecure contradict each other',
+      'keep --ca (verify against it) or --insecure (verify nothing)',
+    );
+  }
 }
 
 /**

@@ -63,29 +63,65 @@ export function soakPlan(args: SoakPlanArgs) {
   const durationMs = args.duration !== undefined ? parseDurationMs(args.duration, 'duration') : undefined;
   if (durationMs !== undefined && durationMs <= 0) throw new UsageError('--duration must be above zero', 'e.g. -d 10m');
   const rampPerS = parseRate(args.ramp, 'ramp');
-  const ratePerS = parseRate(args.rate, 'rate');
+  const ratePerS = parseRatePerClient(args.rate);
+  const payloadBytes = parsePayloadBytes(args['payload-size']);
+  const policy = parseReconnectPolicy(args.reconnect);
+  const checkpointMs = parseCheckpointMs(args.checkpoint);
+  const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
+  const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
+  const sessionExpiryS = parseSessionExpiryS(args['session-expiry']);
+  checkOptionPairs(args, ratePerS);
+  return {
+    durationMs,
+    rampPerS,
+    ratePerS,
+    payloadBytes,
+    policy,
+    checkpointMs,
+    lossGraceMs,
+    flapThresholdMs,
+    sessionExpiryS,
+    thresholds: parseSoakThresholds(args),
+    qos: args.qos as 0 | 1 | 2,
+    stopAfterRefusals: args['retry-refused'] ? undefined : STOP_AFTER_REFUSALS,
+  };
+}
+
+function parseRatePerClient(text: string): number {
+  const ratePerS = parseRate(text, 'rate');
   // Each publish timer firing sends the messages due since publishing began (measure/soak/client.ts), so
   // the rate is not bound by the ~1 ms timer resolution; beyond this one client is a flood, not a soak.
   if (ratePerS > MAX_RATE_PER_CLIENT)
-    throw new UsageError(
-      `--rate ${args.rate} is above ${MAX_RATE_PER_CLIENT}/s per client`,
-      'use more clients instead',
-    );
-  const payloadBytes = parseBytes(args['payload-size'], 'payload-size');
+    throw new UsageError(`--rate ${text} is above ${MAX_RATE_PER_CLIENT}/s per client`, 'use more clients instead');
+  return ratePerS;
+}
+
+function parsePayloadBytes(text: string): number {
+  const payloadBytes = parseBytes(text, 'payload-size');
   // MQTT §2.2.3: the Remaining Length field caps a packet at 268,435,455 bytes (256 MB).
   if (payloadBytes > 256 * 1024 * 1024)
     throw new UsageError('--payload-size is above the MQTT maximum of 256 MB', 'e.g. --payload-size 1kb');
-  const policy = parseReconnectPolicy(args.reconnect);
-  const checkpointMs = parseDurationMs(args.checkpoint, 'checkpoint');
+  return payloadBytes;
+}
+
+function parseCheckpointMs(text: string): number {
+  const checkpointMs = parseDurationMs(text, 'checkpoint');
   if (checkpointMs < 100) throw new UsageError('--checkpoint must be at least 100ms', 'e.g. --checkpoint 30s');
   // A Node timer holds at most 2^31 − 1 ms (about 24.8 days); a longer interval would fire every millisecond.
   if (checkpointMs > 2 ** 31 - 1) throw new UsageError('--checkpoint must be at most 24 days', 'e.g. --checkpoint 1h');
-  const lossGraceMs = parseDurationMs(args['loss-grace'], 'loss-grace');
-  const flapThresholdMs = parseDurationMs(args['flap-threshold'], 'flap-threshold');
-  const sessionExpiryS = Math.round(parseDurationMs(args['session-expiry'], 'session-expiry') / 1000);
+  return checkpointMs;
+}
+
+function parseSessionExpiryS(text: string): number {
+  const sessionExpiryS = Math.round(parseDurationMs(text, 'session-expiry') / 1000);
   // MQTT 5 §3.1.2.11.2: Session Expiry Interval is a Four Byte Integer.
   if (sessionExpiryS > 0xffffffff)
     throw new UsageError('--session-expiry is above the MQTT 5 maximum (0xFFFFFFFF s)', 'e.g. --session-expiry 1h');
+  return sessionExpiryS;
+}
+
+/** Options that need another: --same-client-id a --client-id, --publish-offline a QoS above 0 and messages. */
+function checkOptionPairs(args: SoakPlanArgs, ratePerS: number): void {
   if (args['same-client-id'] && args.clientId === undefined) {
     throw new UsageError(
       '--same-client-id needs --client-id',
@@ -101,20 +137,6 @@ export function soakPlan(args: SoakPlanArgs) {
   if (args['publish-offline'] && ratePerS <= 0) {
     throw new UsageError('--publish-offline needs messages: --rate is 0', 'e.g. --rate 1/s');
   }
-  return {
-    durationMs,
-    rampPerS,
-    ratePerS,
-    payloadBytes,
-    policy,
-    checkpointMs,
-    lossGraceMs,
-    flapThresholdMs,
-    sessionExpiryS,
-    thresholds: parseSoakThresholds(args),
-    qos: args.qos as 0 | 1 | 2,
-    stopAfterRefusals: args['retry-refused'] ? undefined : STOP_AFTER_REFUSALS,
-  };
 }
 
 export type SoakPlan = ReturnType<typeof soakPlan>;

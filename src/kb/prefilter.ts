@@ -110,38 +110,9 @@ function sequenceFactor(seq: string): Factor {
   };
   let i = 0;
   while (i < seq.length) {
-    const c = seq[i] ?? '';
-    // One atom: [start, next) with, for a literal character, its character.
-    let next: number;
-    let ch: string | undefined;
-    let group: Factor;
-    if (c === '\\') {
-      const e = seq[i + 1] ?? '';
-      next = i + 2;
-      if (e === 'n') ch = '\n';
-      else if (e === 't') ch = '\t';
-      else if (ESCAPED_LITERAL.test(e)) ch = e;
-      // \d \w \s \b \B \r, \xHH, \uHHHH, \cX, backreferences: not a literal (conservative). Without the u flag
-      // (patterns with it are never filtered) \u{…} and \p{…} are not escapes of their own.
-      else if (e === 'x' && /^[0-9a-f]{2}$/i.test(seq.slice(i + 2, i + 4))) next = i + 4;
-      else if (e === 'u' && /^[0-9a-f]{4}$/i.test(seq.slice(i + 2, i + 6))) next = i + 6;
-      else if (e === 'c' && /[A-Za-z]/.test(seq[i + 2] ?? '')) next = i + 3;
-      else if (e === 'k' && seq[i + 2] === '<') next = seq.indexOf('>', i) + 1 || seq.length;
-      // A backreference or a legacy octal escape (`\12`) takes every digit after it: none is a literal.
-      else if (/\d/.test(e)) while (/\d/.test(seq[next] ?? '')) next++;
-    } else if (c === '[') next = classEnd(seq, i);
-    else if (c === '(') {
-      next = groupEnd(seq, i);
-      const inner = seq.slice(i + 1, next - 1);
-      if (inner.startsWith('?=') || inner.startsWith('?!') || inner.startsWith('?<=') || inner.startsWith('?<!'))
-        group = undefined; // zero-width
-      else if (inner.startsWith('?:')) group = factorOf(inner.slice(2));
-      else if (inner.startsWith('?<')) group = factorOf(inner.slice(inner.indexOf('>') + 1));
-      else group = factorOf(inner);
-    } else {
-      next = i + 1;
-      if (!META.has(c) && c.charCodeAt(0) > 0 && c.charCodeAt(0) < 128) ch = c;
-    }
+    const atom = atomAt(seq, i);
+    const { ch, group } = atom;
+    let next = atom.next;
     const q = QUANTIFIER_START.test(seq[next] ?? '') ? QUANTIFIER.exec(seq.slice(next, next + 24)) : null;
     const optional = q !== null && (q[1] === '?' || q[1] === '*' || Number(q[2]) === 0);
     if (q) next += q[0].length;
@@ -157,6 +128,50 @@ function sequenceFactor(seq: string): Factor {
   }
   endRun();
   return best;
+}
+
+/** One atom of a pattern: it spans [start, next), with its character when it is a literal, or a group's factor. */
+interface Atom {
+  next: number;
+  ch?: string;
+  group?: Factor;
+}
+
+function atomAt(seq: string, i: number): Atom {
+  const c = seq[i] ?? '';
+  if (c === '\\') return escapeAtom(seq, i);
+  if (c === '[') return { next: classEnd(seq, i) };
+  if (c === '(') return groupAtom(seq, i);
+  return !META.has(c) && c.charCodeAt(0) > 0 && c.charCodeAt(0) < 128 ? { next: i + 1, ch: c } : { next: i + 1 };
+}
+
+/** A backslash escape: a literal character, or an atom that stands for none. */
+function escapeAtom(seq: string, i: number): Atom {
+  const e = seq[i + 1] ?? '';
+  if (e === 'n') return { next: i + 2, ch: '\n' };
+  if (e === 't') return { next: i + 2, ch: '\t' };
+  if (ESCAPED_LITERAL.test(e)) return { next: i + 2, ch: e };
+  // \d \w \s \b \B \r, \xHH, \uHHHH, \cX, backreferences: not a literal (conservative). Without the u flag
+  // (patterns with it are never filtered) \u{…} and \p{…} are not escapes of their own.
+  if (e === 'x' && /^[0-9a-f]{2}$/i.test(seq.slice(i + 2, i + 4))) return { next: i + 4 };
+  if (e === 'u' && /^[0-9a-f]{4}$/i.test(seq.slice(i + 2, i + 6))) return { next: i + 6 };
+  if (e === 'c' && /[A-Za-z]/.test(seq[i + 2] ?? '')) return { next: i + 3 };
+  if (e === 'k' && seq[i + 2] === '<') return { next: seq.indexOf('>', i) + 1 || seq.length };
+  // A backreference or a legacy octal escape (`\12`) takes every digit after it: none is a literal.
+  let next = i + 2;
+  if (/\d/.test(e)) while (/\d/.test(seq[next] ?? '')) next++;
+  return { next };
+}
+
+/** A group: lookarounds are zero-width (no factor); any other group's factor is its content's. */
+function groupAtom(seq: string, i: number): Atom {
+  const next = groupEnd(seq, i);
+  const inner = seq.slice(i + 1, next - 1);
+  if (inner.startsWith('?=') || inner.startsWith('?!') || inner.startsWith('?<=') || inner.startsWith('?<!'))
+    return { next }; // zero-width
+  if (inner.startsWith('?:')) return { next, group: factorOf(inner.slice(2)) };
+  if (inner.startsWith('?<')) return { next, group: factorOf(inner.slice(inner.indexOf('>') + 1)) };
+  return { next, group: factorOf(inner) };
 }
 
 /** The literals (lower case) one of which a match of `re` must contain, or undefined: always test `re`. */

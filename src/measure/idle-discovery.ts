@@ -428,73 +428,105 @@ async function runRound(
   const local = new AbortController();
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
-  let firstDeadMs = Number.POSITIVE_INFINITY;
-  const cancelAbove = new Set<() => void>();
   try {
-    const settled = await Promise.allSettled(
-      planned.map(async () => {
-        try {
-          return await openSession(o.conn, { keepaliveS, version, signal: local.signal });
-        } catch (err) {
-          if (refusedV5(err)) {
-            setVersion(4);
-            version = 4;
-            return openSession(o.conn, { keepaliveS, version: 4, signal: local.signal });
-          }
-          throw err;
-        }
-      }),
-    );
-    const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) {
-      for (const sess of opened) sess.close();
-      if (o.signal.aborted) return []; // interrupted while connecting: nothing learned this round
-      throw failed.reason;
-    }
-    const results = await Promise.all(
-      opened.map(
-        (s, i) =>
-          new Promise<ProbeResultAt | undefined>((resolve) => {
-            const idleMs = planned[i] as number;
-            const since = s.connackAt;
-            let done = false;
-            const finish = (r: ProbeResultAt | undefined) => {
-              if (done) return;
-              done = true;
-              clearTimeout(timer);
-              s.wire.off('close', onClose);
-              cancelAbove.delete(cancel);
-              s.close();
-              if (r && !r.alive) {
-                firstDeadMs = Math.min(firstDeadMs, r.idleMs);
-                for (const c of [...cancelAbove]) c();
-              }
-              resolve(r);
-            };
-            const cancel = () => {
-              if (idleMs > firstDeadMs || local.signal.aborted) finish(undefined);
-            };
-            const onClose = () => finish({ idleMs: Math.min(idleMs, now() - since), alive: false, how: 'closed' });
-            s.wire.once('close', onClose);
-            cancelAbove.add(cancel);
-            local.signal.addEventListener('abort', cancel, { once: true });
-            const timer = setTimeout(
-              async () => {
-                s.wire.off('close', onClose);
-                const silent = now() - since;
-                const r = await pingOnce(s, o.pingTimeoutMs, local.signal);
-                if (r.ok) finish({ idleMs: silent, alive: true, how: 'pingresp' });
-                else if (r.why === 'aborted') finish(undefined);
-                else finish({ idleMs: silent, alive: false, how: r.why });
-              },
-              Math.max(0, since + idleMs - now()),
-            );
-          }),
-      ),
-    );
+    const opened = await openRound(o, planned, keepaliveS, version, setVersion, local.signal);
+    if (!opened) return []; // interrupted while connecting: nothing learned this round
+    const round: RoundWatch = {
+      firstDeadMs: Number.POSITIVE_INFINITY,
+      cancelAbove: new Set<() => void>(),
+      signal: local.signal,
+      pingTimeoutMs: o.pingTimeoutMs,
+    };
+    const results = await Promise.all(opened.map((s, i) => watchSilence(s, planned[i] as number, round)));
     return results.filter((r): r is ProbeResultAt => r !== undefined);
   } finally {
     o.signal.removeEventListener('abort', onAbort);
   }
+}
+
+/**
+ * One connection per planned silence, opened together (a broker that refuses MQTT 5 is asked again with 3.1.1,
+ * and the round's caller told). If any fails, the others are closed and the failure thrown; undefined when the
+ * run was interrupted while connecting.
+ */
+async function openRound(
+  o: IdleDiscoveryOptions,
+  planned: number[],
+  keepaliveS: number,
+  version: MqttVersion,
+  setVersion: (v: MqttVersion) => void,
+  signal: AbortSignal,
+): Promise<RawSession[] | undefined> {
+  const settled = await Promise.allSettled(
+    planned.map(async () => {
+      try {
+        return await openSession(o.conn, { keepaliveS, version, signal });
+      } catch (err) {
+        if (refusedV5(err)) {
+          setVersion(4);
+          version = 4;
+          return openSession(o.conn, { keepaliveS, version: 4, signal });
+        }
+        throw err;
+      }
+    }),
+  );
+  const opened = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    for (const sess of opened) sess.close();
+    if (o.signal.aborted) return undefined;
+    throw failed.reason;
+  }
+  return opened;
+}
+
+/** What the connections of one round share: the shortest silence known fatal, and how to cancel longer ones. */
+interface RoundWatch {
+  firstDeadMs: number;
+  cancelAbove: Set<() => void>;
+  signal: AbortSignal;
+  pingTimeoutMs: number;
+}
+
+/**
+ * Keep one connection silent for `idleMs` (from its CONNACK), then ask with a PINGREQ whether it survived. A close
+ * before that is a death; a shorter silence known dead (or the abort) cancels it with no answer (undefined).
+ */
+function watchSilence(s: RawSession, idleMs: number, round: RoundWatch): Promise<ProbeResultAt | undefined> {
+  return new Promise<ProbeResultAt | undefined>((resolve) => {
+    const since = s.connackAt;
+    let done = false;
+    const finish = (r: ProbeResultAt | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      s.wire.off('close', onClose);
+      round.cancelAbove.delete(cancel);
+      s.close();
+      if (r && !r.alive) {
+        round.firstDeadMs = Math.min(round.firstDeadMs, r.idleMs);
+        for (const c of [...round.cancelAbove]) c();
+      }
+      resolve(r);
+    };
+    const cancel = () => {
+      if (idleMs > round.firstDeadMs || round.signal.aborted) finish(undefined);
+    };
+    const onClose = () => finish({ idleMs: Math.min(idleMs, now() - since), alive: false, how: 'closed' });
+    s.wire.once('close', onClose);
+    round.cancelAbove.add(cancel);
+    round.signal.addEventListener('abort', cancel, { once: true });
+    const timer = setTimeout(
+      async () => {
+        s.wire.off('close', onClose);
+        const silent = now() - since;
+        const r = await pingOnce(s, round.pingTimeoutMs, round.signal);
+        if (r.ok) finish({ idleMs: silent, alive: true, how: 'pingresp' });
+        else if (r.why === 'aborted') finish(undefined);
+        else finish({ idleMs: silent, alive: false, how: r.why });
+      },
+      Math.max(0, since + idleMs - now()),
+    );
+  });
 }

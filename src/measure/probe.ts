@@ -91,6 +91,27 @@ function infoOf(dialed: DialInfo): DialInfo {
 }
 
 /**
+ * What a failed CONNECT throws: a WireError becomes a PhaseError of its phase (with the first bytes the server
+ * sent, which name what it is); anything else is passed on as it is.
+ */
+function connectFailure(err: unknown, conn: ConnectionConfig, info: DialInfo): unknown {
+  if (!(err instanceof WireError)) return err;
+  const f = err.failure;
+  // TLS 1.3 finishes the handshake on the client before the server has checked the client's certificate;
+  // its refusal (an alert) then arrives during CONNECT. It is still a TLS failure.
+  if (f.kind === 'closed' && f.code && /^ERR_(SSL|TLS)_/.test(f.code)) {
+    return new PhaseError('tls', `the server ended TLS after the handshake: ${f.error ?? f.code}`, f.code, info, {
+      cause: err,
+    });
+  }
+  const msg =
+    f.kind === 'timeout' ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)` : err.message;
+  return Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
+    firstBytes: f.kind === 'malformed' || f.kind === 'closed' ? f.firstBytes : undefined,
+  });
+}
+
+/**
  * Dial and CONNECT. Throws PhaseError (with the phases learned so far) on any failure, including refusal.
  * The CONNECT is encoded before the dial starts and CONNACK is timed from the socket write to the socket read.
  */
@@ -119,24 +140,7 @@ export async function connectMqtt(
     packet = await wire.connect(connectBytes, Math.max(0, deadline - now()), signal);
   } catch (err) {
     dialed.close();
-    if (err instanceof WireError) {
-      const f = err.failure;
-      // TLS 1.3 finishes the handshake on the client before the server has checked the client's certificate;
-      // its refusal (an alert) then arrives during CONNECT. It is still a TLS failure.
-      if (f.kind === 'closed' && f.code && /^ERR_(SSL|TLS)_/.test(f.code)) {
-        throw new PhaseError('tls', `the server ended TLS after the handshake: ${f.error ?? f.code}`, f.code, info, {
-          cause: err,
-        });
-      }
-      const msg =
-        f.kind === 'timeout'
-          ? `no CONNACK within ${Math.round(conn.connectTimeoutMs)} ms (connect timeout)`
-          : err.message;
-      throw Object.assign(new PhaseError('mqtt', msg, wireFailureCode(f), info, { cause: err }), {
-        firstBytes: f.kind === 'malformed' || f.kind === 'closed' ? f.firstBytes : undefined,
-      });
-    }
-    throw err;
+    throw connectFailure(err, conn, info);
   }
   const connackMs = wire.connackAt - wire.connectSentAt;
   const reasonCode = packet.reasonCode ?? packet.returnCode ?? 0;
@@ -225,7 +229,29 @@ function refusedVersion5(err: unknown): boolean {
 
 export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   const clientId = opts.conn.clientId ?? defaultClientId();
-  const base: ProbeResult = {
+  const base = emptyResult(opts, clientId);
+  if (opts.conn.target.rawTransport) return runTcping(opts, base);
+
+  let session: MqttSession;
+  try {
+    session = await connectWithFallback(opts, clientId, base);
+  } catch (err) {
+    return failedToConnect(opts, base, err);
+  }
+  const result: ProbeResult = {
+    ...base,
+    dial: infoOf(session.dialed),
+    connack: session.connack,
+    connectMs: session.connectMs,
+  };
+  recordServerDisconnect(session.wire, result);
+  await probeThenDisconnect(opts, session, result);
+  return result;
+}
+
+/** The result before anything was measured. */
+function emptyResult(opts: ProbeOptions, clientId: string): ProbeResult {
+  return {
     method: opts.method,
     qos: opts.qos,
     clientId,
@@ -235,39 +261,38 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     samples: [],
     interrupted: false,
   };
-  if (opts.conn.target.rawTransport) return runTcping(opts, base);
+}
 
-  let session: MqttSession;
+/** Connect with the configured version; a broker that refuses MQTT 5 is asked again with 3.1.1 (noted in `base`). */
+async function connectWithFallback(opts: ProbeOptions, clientId: string, base: ProbeResult): Promise<MqttSession> {
   try {
-    try {
-      session = await connectMqtt(opts.conn, opts.conn.mqttVersion, clientId, opts.signal);
-    } catch (err) {
-      if (!refusedVersion5(err)) throw err;
-      opts.onNote?.('the broker refused MQTT 5 (unacceptable protocol version); retrying with MQTT 3.1.1');
-      base.fellBackTo311 = true;
-      base.mqttVersion = 4;
-      session = await connectMqtt(opts.conn, 4, clientId, opts.signal);
-    }
+    return await connectMqtt(opts.conn, opts.conn.mqttVersion, clientId, opts.signal);
   } catch (err) {
-    const failure = toFailure(err);
-    const pe = err as PhaseError & { connack?: ConnackInfo };
-    const crossCheck = opts.signal.aborted ? undefined : await crossCheckFor(opts.conn, failure, pe.info);
-    return {
-      ...base,
-      dial: pe.info,
-      ...(pe.connack ? { connack: pe.connack } : {}),
-      failure,
-      ...(crossCheck ? { crossCheck } : {}),
-      interrupted: opts.signal.aborted,
-    };
+    if (!refusedVersion5(err)) throw err;
+    opts.onNote?.('the broker refused MQTT 5 (unacceptable protocol version); retrying with MQTT 3.1.1');
+    base.fellBackTo311 = true;
+    base.mqttVersion = 4;
+    return await connectMqtt(opts.conn, 4, clientId, opts.signal);
   }
-  const result: ProbeResult = {
+}
+
+/** The result of a connection that never got to probing: what the dial learned, and what the port speaks. */
+async function failedToConnect(opts: ProbeOptions, base: ProbeResult, err: unknown): Promise<ProbeResult> {
+  const failure = toFailure(err);
+  const pe = err as PhaseError & { connack?: ConnackInfo };
+  const crossCheck = opts.signal.aborted ? undefined : await crossCheckFor(opts.conn, failure, pe.info);
+  return {
     ...base,
-    dial: infoOf(session.dialed),
-    connack: session.connack,
-    connectMs: session.connectMs,
+    dial: pe.info,
+    ...(pe.connack ? { connack: pe.connack } : {}),
+    failure,
+    ...(crossCheck ? { crossCheck } : {}),
+    interrupted: opts.signal.aborted,
   };
-  const { wire } = session;
+}
+
+/** A DISCONNECT from the broker is kept for the report (and names why the session ended). */
+function recordServerDisconnect(wire: MqttWire, result: ProbeResult): void {
   wire.on('packet', (p) => {
     if (is.disconnect(p)) {
       result.serverDisconnect = {
@@ -276,6 +301,11 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
       };
     }
   });
+}
+
+/** Run the probe method on the session, then end it politely (DISCONNECT, then the socket). */
+async function probeThenDisconnect(opts: ProbeOptions, session: MqttSession, result: ProbeResult): Promise<void> {
+  const { wire } = session;
   try {
     try {
       if (opts.method === 'echo') await echoLoop(opts, session, result);
@@ -293,7 +323,6 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
     session.dialed.stream.end();
     setTimeout(() => session.dialed.close(), 50).unref();
   }
-  return result;
 }
 
 interface Pending {
@@ -305,6 +334,56 @@ interface Pending {
   settle: () => void;
   timer: NodeJS.Timeout;
   sample: ProbeSample;
+}
+
+/**
+ * The probes in flight. One close listener and one abort listener settle them all through this set (no per-probe
+ * listeners, so a run of a million probes holds only what is in flight).
+ */
+class InFlight {
+  private readonly open = new Set<Pending>();
+  private drained: (() => void) | undefined;
+
+  get size(): number {
+    return this.open.size;
+  }
+
+  /** Hold `pending` until it settles; the last one to settle wakes `drain()`. */
+  add(pending: Pending): void {
+    this.open.add(pending);
+    const settle = pending.settle;
+    pending.settle = () => {
+      settle();
+      this.open.delete(pending);
+      if (this.open.size === 0) this.drained?.();
+    };
+  }
+
+  settleAll(): void {
+    for (const p of [...this.open]) p.settle();
+  }
+
+  /** On abort: a probe neither answered nor timed out yet was cut short, not lost. */
+  cutShort(): void {
+    for (const p of this.open) if (!p.timedOut && p.sample.rttMs === null) p.sample.cutShort = true;
+    this.settleAll();
+  }
+
+  /** Resolves when the last probe in flight settles. */
+  drain(): Promise<void> {
+    return new Promise<void>((resolve) => (this.drained = resolve));
+  }
+}
+
+/** The failure a session that ended during the probes reports. */
+function sessionEndFailure(f: WireFailure, result: ProbeResult): ProbeFailure {
+  const code = f.kind === 'closed' ? (f.code ?? 'CONNECTION_CLOSED') : wireFailureCode(f);
+  const reason = result.serverDisconnect ? ` after DISCONNECT ${result.serverDisconnect.reasonCode}` : '';
+  return {
+    phase: 'mqtt',
+    code,
+    message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}`,
+  };
 }
 
 /**
@@ -320,33 +399,18 @@ async function schedule(
   prepare: (seq: number, sample: ProbeSample) => { pending: Pending; fire: () => number },
 ): Promise<void> {
   let start = now();
-  // Outstanding probes; one close listener and one abort listener settle them all (no per-probe listeners,
-  // so a run of a million probes holds only what is in flight).
-  const open = new Set<Pending>();
-  let drained: (() => void) | undefined;
+  const inFlight = new InFlight();
   let closed = false;
-  const settleAll = () => {
-    for (const p of [...open]) p.settle();
-  };
   const onClose = (f: WireFailure) => {
     closed = true;
     result.sessionLostAfterSeq = result.samples.length;
-    const code = f.kind === 'closed' ? (f.code ?? 'CONNECTION_CLOSED') : wireFailureCode(f);
-    const reason = result.serverDisconnect ? ` after DISCONNECT ${result.serverDisconnect.reasonCode}` : '';
-    result.failure = {
-      phase: 'mqtt',
-      code,
-      message: `the session ended during probe ${result.samples.length}${reason}: ${new WireError(f).message}`,
-    };
-    settleAll();
+    result.failure = sessionEndFailure(f, result);
+    inFlight.settleAll();
   };
   // The session may already have ended between CONNACK and here (a CONNACK and a bad packet in one read).
   if (wire.closedWith) onClose(wire.closedWith);
   else wire.once('close', onClose);
-  const onAbort = () => {
-    for (const p of open) if (!p.timedOut && p.sample.rttMs === null) p.sample.cutShort = true;
-    settleAll();
-  };
+  const onAbort = () => inFlight.cutShort();
   opts.signal.addEventListener('abort', onAbort, { once: true });
   try {
     let wait: Promise<void> = Promise.resolve();
@@ -362,13 +426,7 @@ async function schedule(
       const sample: ProbeSample = { seq, rttMs: null };
       result.samples.push(sample);
       const { pending, fire } = prepare(seq, sample);
-      open.add(pending);
-      const settle = pending.settle;
-      pending.settle = () => {
-        settle();
-        open.delete(pending);
-        if (open.size === 0) drained?.();
-      };
+      inFlight.add(pending);
       // The wait for the next probe is set up before this one is written: after the write, nothing of ours
       // runs until the reply (on loopback it comes back within ~100 µs, and any work there would be timed).
       wait = seq < opts.count ? sleep(start + seq * opts.intervalMs - now(), opts.signal) : Promise.resolve();
@@ -380,7 +438,7 @@ async function schedule(
         break;
       }
     }
-    if (open.size > 0 && !opts.signal.aborted && !closed) await new Promise<void>((resolve) => (drained = resolve));
+    if (inFlight.size > 0 && !opts.signal.aborted && !closed) await inFlight.drain();
   } finally {
     wire.off('close', onClose);
     opts.signal.removeEventListener('abort', onAbort);
@@ -506,9 +564,32 @@ async function backToBack(
   return out;
 }
 
+/** The echo method's bookkeeping: the topic it publishes to and the probes by sequence and by packet id. */
+interface EchoBook {
+  topic: string;
+  bySeq: Map<number, Pending>;
+  byMsgId: Map<number, Pending>;
+}
+
 async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeResult): Promise<void> {
   const { wire } = session;
   const topic = `mqtt-doctor/probe/${result.clientId}`;
+  if (!(await subscribeEchoTopic(opts, wire, result, topic))) return;
+  const book: EchoBook = { topic, bySeq: new Map<number, Pending>(), byMsgId: new Map<number, Pending>() };
+  wire.on('packet', echoReplies(opts, wire, book));
+  await schedule(opts, wire, result, echoProbe(opts, wire, book));
+}
+
+/**
+ * SUBSCRIBE to the echo topic. False (with the failure in `result`) when the broker refuses it; throws a
+ * PhaseError when no SUBACK comes.
+ */
+async function subscribeEchoTopic(
+  opts: ProbeOptions,
+  wire: MqttWire,
+  result: ProbeResult,
+  topic: string,
+): Promise<boolean> {
   wire.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic, qos: opts.qos }] } as Packet);
   const suback = await wire.waitFor(is.suback, opts.timeoutMs * 2, opts.signal).catch((err: unknown) => {
     throw new PhaseError(
@@ -527,19 +608,25 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
       message: `the broker refused the SUBSCRIBE to ${topic} (reason ${granted}); use --method ping, which needs no topic rights`,
       reasonCode: granted,
     };
-    return;
+    return false;
   }
-  const bySeq = new Map<number, Pending>();
-  const byMsgId = new Map<number, Pending>();
-  wire.on('packet', (p) => {
+  return true;
+}
+
+/**
+ * The packet listener of the echo method: the echoed PUBLISH gives the RTT, its PUBACK/PUBCOMP the ack time, and
+ * the QoS 1/2 handshakes of both directions are answered.
+ */
+function echoReplies(opts: ProbeOptions, wire: MqttWire, book: EchoBook): (p: Packet) => void {
+  return (p) => {
     const t = wire.arrivedAt;
     switch (p.cmd) {
       case 'publish': {
         if (p.qos === 1 && p.messageId !== undefined) wire.send({ cmd: 'puback', messageId: p.messageId } as Packet);
         if (p.qos === 2 && p.messageId !== undefined) wire.send({ cmd: 'pubrec', messageId: p.messageId } as Packet);
-        if (p.topic !== topic) return;
+        if (p.topic !== book.topic) return;
         const seq = Number(Buffer.from(p.payload).toString('utf8').split(':')[1]);
-        const o = bySeq.get(seq);
+        const o = book.bySeq.get(seq);
         if (!o) return;
         if (o.sample.rttMs !== null || o.sample.lateMs !== undefined) {
           o.sample.duplicate = true;
@@ -548,7 +635,7 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
         if (o.timedOut) o.sample.lateMs = t - o.sentAt;
         else {
           o.sample.rttMs = t - o.sentAt;
-          maybeSettle(o);
+          settleWhenComplete(opts.qos, o);
         }
         return;
       }
@@ -557,11 +644,11 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
         return;
       case 'puback':
       case 'pubcomp': {
-        const o = byMsgId.get(p.messageId ?? -1);
+        const o = book.byMsgId.get(p.messageId ?? -1);
         if (!o) return;
         o.sample.ackMs = t - o.sentAt;
-        byMsgId.delete(p.messageId ?? -1);
-        maybeSettle(o);
+        book.byMsgId.delete(p.messageId ?? -1);
+        settleWhenComplete(opts.qos, o);
         return;
       }
       case 'pubrec':
@@ -570,18 +657,28 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
       default:
         return;
     }
-  });
-  function maybeSettle(o: Pending) {
-    const ackDone = opts.qos === 0 || o.sample.ackMs !== undefined;
-    if (o.sample.rttMs !== null && ackDone) o.settle();
-  }
-  await schedule(opts, wire, result, (seq, sample) => {
+  };
+}
+
+/** An echo probe is done when its PUBLISH came back and, above QoS 0, its own PUBLISH was acknowledged. */
+function settleWhenComplete(qos: ProbeOptions['qos'], o: Pending): void {
+  const ackDone = qos === 0 || o.sample.ackMs !== undefined;
+  if (o.sample.rttMs !== null && ackDone) o.settle();
+}
+
+/** The echo method's `prepare` for schedule(): one PUBLISH to the echo topic per probe. */
+function echoProbe(
+  opts: ProbeOptions,
+  wire: MqttWire,
+  book: EchoBook,
+): (seq: number, sample: ProbeSample) => { pending: Pending; fire: () => number } {
+  return (seq, sample) => {
     // Packet identifiers 2..65535 (1 was the SUBSCRIBE), wrapping for long runs.
     const messageId = ((seq - 1) % 65534) + 2;
     // Encoded before the pending is made and before the send stamp: no encoding inside the timed window.
     const bytes = wire.encode({
       cmd: 'publish',
-      topic,
+      topic: book.topic,
       payload: Buffer.from(`mqd:${seq}:${Date.now()}`),
       qos: opts.qos,
       retain: false,
@@ -589,10 +686,10 @@ async function echoLoop(opts: ProbeOptions, session: MqttSession, result: ProbeR
       ...(opts.qos > 0 ? { messageId } : {}),
     } as Packet);
     const pending = makePending(opts, seq, sample);
-    bySeq.set(seq, pending);
-    if (opts.qos > 0) byMsgId.set(messageId, pending);
+    book.bySeq.set(seq, pending);
+    if (opts.qos > 0) book.byMsgId.set(messageId, pending);
     return { pending, fire: () => wire.sendRaw(bytes) };
-  });
+  };
 }
 
 /** tcp:// and tls://: every probe is a fresh connection, tcping-style; RTT is the TCP connect time. */

@@ -129,7 +129,21 @@ const MAX_OTHERS = 8;
 
 export function buildExplainReport(ex: Explanation, common: Common): Report<ExplainData> {
   const candidates = ex.candidates.map((c) => candidateData(c, ex, common.client));
-  const data: ExplainTextData = {
+  const data = explainData(ex, common, candidates);
+  const top = candidates[0];
+  if (!top) return unknownInputReport(ex, common, data);
+  const view: Section[] = [...readSections(data), ...readingSections(ex, candidates, top, common.client)];
+  // explain-error has its own layout (sections), not the check table: a check row here would only repeat the
+  // explanation with an empty time column.
+  return base(common, data, [], view, {
+    status: 'ok',
+    exitCode: ExitCode.ok,
+    summary: `${top.layer} layer: ${top.title}${ex.ambiguous ? ` (1 of ${candidates.length} readings)` : ''}`,
+  });
+}
+
+function explainData(ex: Explanation, common: Common, candidates: CandidateData[]): ExplainTextData {
+  return {
     mode: 'text',
     input: ex.input,
     ...(ex.emitter ? { emitter: ex.emitter } : {}),
@@ -141,24 +155,34 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
     candidates,
     suggestions: ex.suggestions.map((e) => ({ id: e.id, title: e.title })),
   };
-  const top = candidates[0];
-  if (!top) {
-    const view: Section[] = [
-      {
-        kind: 'lines',
-        title: 'Nearest known entries',
-        lines: ex.suggestions.length
-          ? ex.suggestions.map((e) => `${e.id}  ${e.title}`)
-          : ['none close; try the exact error code or the full error line'],
-      },
-    ];
-    return base(common, data, [], [...readSections(data), ...view], {
-      status: 'failed',
-      exitCode: ExitCode.finding,
-      summary: `unknown input "${short(ex.input)}": paste the whole error line, or add --client / --mqtt-version`,
-    });
-  }
-  const view: Section[] = readSections(data);
+}
+
+/** Nothing matched: the nearest known entries, and a finding (an unread input is never an answer). */
+function unknownInputReport(ex: Explanation, common: Common, data: ExplainTextData): Report<ExplainData> {
+  const view: Section[] = [
+    {
+      kind: 'lines',
+      title: 'Nearest known entries',
+      lines: ex.suggestions.length
+        ? ex.suggestions.map((e) => `${e.id}  ${e.title}`)
+        : ['none close; try the exact error code or the full error line'],
+    },
+  ];
+  return base(common, data, [], [...readSections(data), ...view], {
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary: `unknown input "${short(ex.input)}": paste the whole error line, or add --client / --mqtt-version`,
+  });
+}
+
+/** The most likely reading explained, after a note when there are several; the others in a table. */
+function readingSections(
+  ex: Explanation,
+  candidates: CandidateData[],
+  top: CandidateData,
+  client: Common['client'],
+): Section[] {
+  const view: Section[] = [];
   if (ex.ambiguous) {
     view.push({
       kind: 'lines',
@@ -168,7 +192,7 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
       ],
     });
   }
-  view.push(...explanationSections(top, common.client));
+  view.push(...explanationSections(top, client));
   const others = candidates.slice(1, 1 + MAX_OTHERS);
   if (others.length) {
     view.push({
@@ -178,13 +202,7 @@ export function buildExplainReport(ex: Explanation, common: Common): Report<Expl
       rows: others.map((c, i) => [String(i + 2), c.reading, c.layer, c.title]),
     });
   }
-  // explain-error has its own layout (sections), not the check table: a check row here would only repeat the
-  // explanation with an empty time column.
-  return base(common, data, [], view, {
-    status: 'ok',
-    exitCode: ExitCode.ok,
-    summary: `${top.layer} layer: ${top.title}${ex.ambiguous ? ` (1 of ${candidates.length} readings)` : ''}`,
-  });
+  return view;
 }
 
 /** What was read and who wrote it, when the input says (or --client does), and what was cut. */

@@ -353,58 +353,66 @@ function snippetSection(advice: ClientAdvice): Section {
 /** Default text: the answer first (settings, one snippet), in one screen; --explain adds the reasoning. */
 function viewFor(input: KeepaliveReportInput, clients: ClientAdvice[]): Section[] {
   const { rec } = input;
-  const first = clients[0];
   const view: Section[] = [settingsSection(rec, input.inputs.transport)];
-  if (!input.explain) {
-    if (first) view.push(snippetSection(first));
-    const others =
-      clients.length > 1
-        ? `--client ${clients
-            .slice(1)
-            .map((c) => c.id)
-            .join('|')} for another library's snippet, `
-        : '';
-    view.push({
-      kind: 'lines',
-      title: 'More',
-      lines: [`${others}--explain for the rule behind each number, the field guides and every library's PINGRESP wait`],
-    });
-  } else {
-    view.push(
-      {
-        kind: 'table',
-        title: 'Why',
-        head: ['rule', 'inputs', 'result'],
-        rows: rec.why.map((w) => [w.rule, w.inputs, w.result]),
-      },
-      {
-        kind: 'table',
-        title: 'Field guides against this path',
-        head: ['claim', 'theirs', 'ours', '', 'why'],
-        rows: rec.fieldGuide.map((f) => [
-          `${f.claim} (${f.guide})`,
-          f.theirs,
-          f.ours,
-          f.agrees ? 'agrees' : 'DISAGREES',
-          f.why,
-        ]),
-      },
-      {
-        kind: 'table',
-        title: 'Client libraries with these settings',
-        head: ['library', 'PINGRESP wait', 'detects dead link', 'note'],
-        rows: clients.map((c) => [
-          c.title,
-          s(c.pingWaitS),
-          `≤ ${s(c.detectionS)}`,
-          `${c.fits ? '' : '⚠ '}${c.note ?? ''}`,
-        ]),
-      },
-      ...clients.map(snippetSection),
-    );
-  }
+  view.push(...(input.explain ? reasoningSections(rec, clients) : answerSections(clients)));
   if (rec.warnings.length > 0) view.push({ kind: 'lines', title: 'Warnings', lines: rec.warnings });
   return view;
+}
+
+/** The first library's snippet, and where the rest is. */
+function answerSections(clients: ClientAdvice[]): Section[] {
+  const first = clients[0];
+  const view: Section[] = [];
+  if (first) view.push(snippetSection(first));
+  const others =
+    clients.length > 1
+      ? `--client ${clients
+          .slice(1)
+          .map((c) => c.id)
+          .join('|')} for another library's snippet, `
+      : '';
+  view.push({
+    kind: 'lines',
+    title: 'More',
+    lines: [`${others}--explain for the rule behind each number, the field guides and every library's PINGRESP wait`],
+  });
+  return view;
+}
+
+/** --explain: the rule behind each number, the field guides checked, and every library with its snippet. */
+function reasoningSections(rec: Recommendation, clients: ClientAdvice[]): Section[] {
+  return [
+    {
+      kind: 'table',
+      title: 'Why',
+      head: ['rule', 'inputs', 'result'],
+      rows: rec.why.map((w) => [w.rule, w.inputs, w.result]),
+    },
+    {
+      kind: 'table',
+      title: 'Field guides against this path',
+      head: ['claim', 'theirs', 'ours', '', 'why'],
+      rows: rec.fieldGuide.map((f) => [
+        `${f.claim} (${f.guide})`,
+        f.theirs,
+        f.ours,
+        f.agrees ? 'agrees' : 'DISAGREES',
+        f.why,
+      ]),
+    },
+    {
+      kind: 'table',
+      title: 'Client libraries with these settings',
+      head: ['library', 'PINGRESP wait', 'detects dead link', 'note'],
+      rows: clients.map((c) => [
+        c.title,
+        s(c.pingWaitS),
+        `≤ ${s(c.detectionS)}`,
+        `${c.fits ? '' : '⚠ '}${c.note ?? ''}`,
+      ]),
+    },
+    ...clients.map(snippetSection),
+  ];
 }
 
 function keepaliveData(input: KeepaliveReportInput, clients: ClientAdvice[], withheld: boolean): KeepaliveData {

@@ -79,39 +79,19 @@ function phasesFor(t: Target): Phase[] {
   return p;
 }
 
+/** A failure in words: what most likely happened, and what to do. */
+export interface FailureText {
+  explanation: string;
+  hint: string | undefined;
+}
+
 export function explainFailure(
   f: ProbeFailure,
   mqttVersion: 4 | 5,
   cross?: ProbeResult['crossCheck'],
   target?: Target,
-): { explanation: string; hint: string | undefined } {
-  if (cross?.answered && target) {
-    const hostPort = formatHostPort(target.host, target.port);
-    if (cross.tried === 'ws') {
-      const url = `${target.secure ? 'wss' : 'ws'}://${hostPort}${cross.path ?? '/mqtt'}`;
-      return {
-        explanation: `this port speaks MQTT over WebSocket: the CONNECT got no MQTT answer, and a WebSocket upgrade to ${cross.path ?? '/mqtt'} on the same port succeeded`,
-        hint: `use ${url}`,
-      };
-    }
-    if (cross.tried === 'mqtt' && f.phase === 'ws') {
-      return {
-        explanation:
-          'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
-        hint: `use ${target.secure ? 'mqtts' : 'mqtt'}://${hostPort}`,
-      };
-    }
-    const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${hostPort}`;
-    return cross.tried === 'tls'
-      ? {
-          explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`,
-          hint: `use ${url}`,
-        }
-      : {
-          explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`,
-          hint: `use ${url} (or the broker's TLS port, often 8883)`,
-        };
-  }
+): FailureText {
+  if (cross?.answered && target) return explainCrossCheck(f, cross, target);
   if (f.phase === 'mqtt' && f.code === 'CONNACK_TIMEOUT') {
     return {
       explanation:
@@ -126,18 +106,55 @@ export function explainFailure(
       hint: 'check the broker log for this client id; try mqtts:// or ws:// on this port',
     };
   }
-  if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED') {
-    const rc = describeConnack(f.reasonCode, mqttVersion);
-    const credentialsSent = target !== undefined && (target.username !== undefined || target.password !== undefined);
-    const c = classifyFailure({ phase: 'mqtt', reasonCode: f.reasonCode, mqttVersion, credentialsSent });
-    // With credentials sent, the generic meaning ("missing credentials…") would mislead: lead with the cause.
-    const why = credentialsSent && c?.causes[0] ? `most likely ${lowerFirst(c.causes[0])}` : rc.meaning;
-    return { explanation: `${rc.name} (${rc.hex}): ${why}`, hint: c?.fix };
-  }
+  if (f.phase === 'mqtt' && f.reasonCode !== undefined && f.code === 'CONNACK_REFUSED')
+    return explainRefusal(f.reasonCode, mqttVersion, target);
   const c = classifyFailure({ phase: f.phase, ...(f.code ? { code: f.code } : {}), message: f.message, mqttVersion });
   if (!c) return { explanation: f.message, hint: undefined };
   const cause = c.causes[0];
   return { explanation: `${c.title}${cause ? `: most likely ${lowerFirst(cause)}` : ''}`, hint: c.fix };
+}
+
+/** The port answered another protocol on the same address: say which, and the URL that speaks it. */
+function explainCrossCheck(
+  f: ProbeFailure,
+  cross: NonNullable<ProbeResult['crossCheck']>,
+  target: Target,
+): FailureText {
+  const hostPort = formatHostPort(target.host, target.port);
+  if (cross.tried === 'ws') {
+    const url = `${target.secure ? 'wss' : 'ws'}://${hostPort}${cross.path ?? '/mqtt'}`;
+    return {
+      explanation: `this port speaks MQTT over WebSocket: the CONNECT got no MQTT answer, and a WebSocket upgrade to ${cross.path ?? '/mqtt'} on the same port succeeded`,
+      hint: `use ${url}`,
+    };
+  }
+  if (cross.tried === 'mqtt' && f.phase === 'ws') {
+    return {
+      explanation:
+        'this port speaks plain MQTT, not WebSocket: the upgrade request was cut off, and a CONNECT on the same port got a CONNACK',
+      hint: `use ${target.secure ? 'mqtts' : 'mqtt'}://${hostPort}`,
+    };
+  }
+  const url = `${cross.tried === 'tls' ? (target.scheme === 'ws' ? 'wss' : 'mqtts') : target.scheme === 'wss' ? 'ws' : 'mqtt'}://${hostPort}`;
+  return cross.tried === 'tls'
+    ? {
+        explanation: `this port speaks TLS: a plaintext CONNECT was cut off, and a TLS handshake on the same port succeeded`,
+        hint: `use ${url}`,
+      }
+    : {
+        explanation: `this port speaks plain MQTT: the TLS handshake was cut off, and a plaintext CONNECT on the same port got a CONNACK`,
+        hint: `use ${url} (or the broker's TLS port, often 8883)`,
+      };
+}
+
+/** A CONNACK refusal: its name and code, led by the likely cause when credentials were sent. */
+function explainRefusal(reasonCode: number, mqttVersion: 4 | 5, target: Target | undefined): FailureText {
+  const rc = describeConnack(reasonCode, mqttVersion);
+  const credentialsSent = target !== undefined && (target.username !== undefined || target.password !== undefined);
+  const c = classifyFailure({ phase: 'mqtt', reasonCode, mqttVersion, credentialsSent });
+  // With credentials sent, the generic meaning ("missing credentials…") would mislead: lead with the cause.
+  const why = credentialsSent && c?.causes[0] ? `most likely ${lowerFirst(c.causes[0])}` : rc.meaning;
+  return { explanation: `${rc.name} (${rc.hex}): ${why}`, hint: c?.fix };
 }
 
 function lowerFirst(s: string): string {

@@ -752,6 +752,41 @@ export function buildSoakFromFile(
 ): Report<SoakData> {
   const { events, badLines, newerVersion } = parseSoakLines(text);
   const r = replaySoak(events);
+  const start = startLineOf(r, file, newerVersion);
+  const info = start.info;
+  const at = r.end?.t ?? r.lastEventMs ?? start.t;
+  const summary = replayedSummary(r, start, at);
+  const end: SoakEnd = r.end?.reason ?? 'killed';
+  return buildSoakReport({
+    command: 'report',
+    version,
+    startedAt: new Date(start.t).toISOString(),
+    finishedAt: new Date(at).toISOString(),
+    runId: start.runId,
+    info,
+    end,
+    summary,
+    thresholds: checkThresholds(summary, thresholds),
+    findings: soakFindings(summary, { ratePerS: info.ratePerS, end }),
+    recentDisconnects: r.recentDisconnects,
+    connectedStrip: connectedStripFromEvents(events, start.t, at, info.clients),
+    ...(r.end?.crossCheck ? { crossCheck: r.end.crossCheck } : {}),
+    source: {
+      file,
+      events: events.length,
+      badLines,
+      complete: r.end !== undefined,
+      ...(newerVersion !== undefined ? { newerVersion } : {}),
+      lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
+    },
+  });
+}
+
+type SoakReplay = ReturnType<typeof replaySoak>;
+type StartLine = NonNullable<SoakReplay['start']>;
+
+/** The file's start line; a file without one is not a soak file (or one from a newer mqtt-doctor). */
+function startLineOf(r: SoakReplay, file: string, newerVersion: number | undefined): StartLine {
   if (!r.start && newerVersion !== undefined) {
     throw new UsageError(
       `${file} was written by a newer mqtt-doctor (file version ${newerVersion}; this one reads up to ${SOAK_FILE_VERSION})`,
@@ -764,45 +799,28 @@ export function buildSoakFromFile(
       'give the file written by `mqtt-doctor soak --out FILE`',
     );
   }
-  const info = r.start.info;
-  const at = r.end?.t ?? r.lastEventMs ?? r.start.t;
+  return r.start;
+}
+
+/**
+ * The summary at `at`: connections replayed from the events (complete up to the last line), messages and the
+ * per-client rows from the last checkpoint or end line.
+ */
+function replayedSummary(r: SoakReplay, start: StartLine, at: number): SoakSummary {
+  const info = start.info;
   const last = r.last?.summary;
   const connections = summarizeConnections(r.timelines, at, info.flapThresholdMs);
   const perClient = withTimelines(last?.perClient ?? [], r.timelines, at);
   const messages = last?.messages ?? summarizeMessages([], at, 0, new LatencyHistogram());
-  const summary: SoakSummary = {
+  return {
     atMs: at,
-    startedMs: r.start.t,
-    elapsedMs: at - r.start.t,
+    startedMs: start.t,
+    elapsedMs: at - start.t,
     clients: info.clients,
     connections,
     messages,
     perClient,
   };
-  const end: SoakEnd = r.end?.reason ?? 'killed';
-  return buildSoakReport({
-    command: 'report',
-    version,
-    startedAt: new Date(r.start.t).toISOString(),
-    finishedAt: new Date(at).toISOString(),
-    runId: r.start.runId,
-    info,
-    end,
-    summary,
-    thresholds: checkThresholds(summary, thresholds),
-    findings: soakFindings(summary, { ratePerS: info.ratePerS, end }),
-    recentDisconnects: r.recentDisconnects,
-    connectedStrip: connectedStripFromEvents(events, r.start.t, at, info.clients),
-    ...(r.end?.crossCheck ? { crossCheck: r.end.crossCheck } : {}),
-    source: {
-      file,
-      events: events.length,
-      badLines,
-      complete: r.end !== undefined,
-      ...(newerVersion !== undefined ? { newerVersion } : {}),
-      lastEventAt: r.lastEventMs === undefined ? null : new Date(r.lastEventMs).toISOString(),
-    },
-  });
 }
 
 /** One file's text as `report` read it. */

@@ -313,6 +313,42 @@ function tcpKeepaliveStep(keepaliveS: number, pingTimeoutS: number, add: AddWhy)
   return tcpKeepalive;
 }
 
+/** How soon each side notices a dead link: the client after K + ping timeout, the broker by its own rule. */
+function detectionStep(
+  inp: KeepaliveInputs,
+  keepaliveS: number,
+  pingTimeoutS: number,
+  add: AddWhy,
+): Recommendation['detection'] {
+  const clientS = keepaliveS + pingTimeoutS;
+  add(
+    'detection.client',
+    'client notices a dead link after K + ping timeout',
+    `K ${keepaliveS} s, ping timeout ${pingTimeoutS} s`,
+    `${clientS} s (per library: see snippets)`,
+  );
+  const { serverS, serverBasis } = serverDetection(inp, keepaliveS);
+  add('detection.server', 'broker drops a silent client (and publishes its Will)', serverBasis, `${serverS} s`);
+  return { clientS, serverS, serverBasis };
+}
+
+/** What keeping the link alive costs per idle day: pings, and bytes with every header of the transport. */
+function costStep(
+  keepaliveS: number,
+  transport: KeepaliveInputs['transport'],
+  add: AddWhy,
+): Pick<Recommendation, 'pingsPerDay' | 'bytesPerDay'> {
+  const pingsPerDay = Math.ceil(86_400 / keepaliveS);
+  const bytesPerDay = pingsPerDay * bytesPerPing(transport);
+  add(
+    'cost',
+    'pings per day when idle = 86400 / K; bytes include IP/TCP(/TLS/WS) headers',
+    `K ${keepaliveS} s, ${transport}, ${bytesPerPing(transport)} B per exchange`,
+    `${pingsPerDay} pings, ${bytesPerDay} B per day`,
+  );
+  return { pingsPerDay, bytesPerDay };
+}
+
 export function recommend(inp: KeepaliveInputs): Recommendation {
   const why: WhyRow[] = [];
   const warnings: string[] = [];
@@ -329,28 +365,13 @@ export function recommend(inp: KeepaliveInputs): Recommendation {
     idle.source === 'assumed' && inp.profileName === 'lan' ? undefined : idleBoundStep(idle, warnings, add);
   const keepaliveS = chooseKeepalive(inp, { brokerMax: brokerMaxStep(inp), idleBoundS, pingTimeoutS }, warnings, add);
 
-  const clientS = keepaliveS + pingTimeoutS;
-  add(
-    'detection.client',
-    'client notices a dead link after K + ping timeout',
-    `K ${keepaliveS} s, ping timeout ${pingTimeoutS} s`,
-    `${clientS} s (per library: see snippets)`,
-  );
-  const { serverS, serverBasis } = serverDetection(inp, keepaliveS);
-  add('detection.server', 'broker drops a silent client (and publishes its Will)', serverBasis, `${serverS} s`);
+  const { clientS, serverS, serverBasis } = detectionStep(inp, keepaliveS, pingTimeoutS, add);
 
   const connectTimeoutS = connectTimeoutStep(path, promotionMs, add);
   const backoff = backoffStep(inp, clientS, add);
   const tcpKeepalive = tcpKeepaliveStep(keepaliveS, pingTimeoutS, add);
 
-  const pingsPerDay = Math.ceil(86_400 / keepaliveS);
-  const bytesPerDay = pingsPerDay * bytesPerPing(inp.transport);
-  add(
-    'cost',
-    'pings per day when idle = 86400 / K; bytes include IP/TCP(/TLS/WS) headers',
-    `K ${keepaliveS} s, ${inp.transport}, ${bytesPerPing(inp.transport)} B per exchange`,
-    `${pingsPerDay} pings, ${bytesPerDay} B per day`,
-  );
+  const { pingsPerDay, bytesPerDay } = costStep(keepaliveS, inp.transport, add);
 
   const rec: Recommendation = {
     keepaliveS,

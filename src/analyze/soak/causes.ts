@@ -287,29 +287,9 @@ export function classifyDisconnect(o: DisconnectObservation): Classified {
 function classifyCause(o: DisconnectObservation): Classified {
   const code = o.errorCode === undefined ? '' : String(o.errorCode);
   const msg = o.errorMessage ?? '';
-  const withRc = (cause: DisconnectCause, detail: string): Classified =>
-    o.reasonCode === undefined ? { cause, detail } : { cause, detail, reasonCode: o.reasonCode };
-  if (o.disconnectPacket && o.reasonCode !== undefined) {
-    const hex = `0x${o.reasonCode.toString(16).toUpperCase().padStart(2, '0')}`;
-    // The shared reading (close-cause.ts): 0x8E session taken over, 0x8D the broker's keepalive check fired.
-    const r = readServerDisconnect(o.reasonCode, undefined);
-    if (r.cause === 'takeover') return withRc('session-taken-over', `DISCONNECT ${hex} session taken over`);
-    if (r.cause === 'keepalive-cut')
-      return withRc('keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
-    const info = mqtt5ReasonCode(o.reasonCode);
-    return withRc('disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
-  }
-  // Before CONNACK, an answer that opens like HTTP or a TLS record is another protocol whether or not MQTT.js's
-  // parser choked on it first (a TLS alert may arrive whole and be followed by the close).
-  if (o.protocolError || (o.phase === 'connect' && (o.looksLike === 'http' || o.looksLike === 'tls'))) {
-    const what =
-      o.looksLike === 'http'
-        ? 'an HTTP server answered, not an MQTT broker'
-        : o.looksLike === 'tls'
-          ? 'a TLS server answered a plaintext CONNECT'
-          : `the server sent bytes that are not MQTT (${msg || 'unparseable'})`;
-    return { cause: 'not-mqtt', detail: o.connackReceived ? `after CONNACK, ${what}` : what };
-  }
+  if (o.disconnectPacket && o.reasonCode !== undefined) return fromDisconnectPacket(o, o.reasonCode);
+  const other = notMqttAnswer(o, msg);
+  if (other) return other;
   if (/keepalive timeout/i.test(msg)) return { cause: 'keepalive-timeout', detail: 'Keepalive timeout' };
   if (/connack timeout/i.test(msg)) {
     return o.transportUp
@@ -317,6 +297,55 @@ function classifyCause(o: DisconnectObservation): Classified {
       : { cause: 'connect-timeout', detail: 'connack timeout' };
   }
   if (TLS_CODE.test(code) || /\b(ssl|tls|certificate)\b/i.test(msg)) return { cause: 'tls', detail: code || msg };
+  const bySocket = fromSocketCode(code);
+  if (bySocket) return bySocket;
+  if (o.phase === 'connect' && (o.reasonCode !== undefined || /connection refused/i.test(msg)))
+    return connackRefusal(o, msg);
+  if (code === '' && msg === '') {
+    // Stream ended with no error and no DISCONNECT: the peer closed the TCP connection (FIN).
+    return {
+      cause: 'broker-closed',
+      detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT',
+    };
+  }
+  return { cause: 'unknown', detail: [code, msg].filter(Boolean).join(' ') };
+}
+
+/** The observation's reason code, when it has one, goes with the classification. */
+function withReasonCode(o: DisconnectObservation, cause: DisconnectCause, detail: string): Classified {
+  return o.reasonCode === undefined ? { cause, detail } : { cause, detail, reasonCode: o.reasonCode };
+}
+
+/** A DISCONNECT packet from the broker, read by its reason code. */
+function fromDisconnectPacket(o: DisconnectObservation, reasonCode: number): Classified {
+  const hex = `0x${reasonCode.toString(16).toUpperCase().padStart(2, '0')}`;
+  // The shared reading (close-cause.ts): 0x8E session taken over, 0x8D the broker's keepalive check fired.
+  const r = readServerDisconnect(reasonCode, undefined);
+  if (r.cause === 'takeover') return withReasonCode(o, 'session-taken-over', `DISCONNECT ${hex} session taken over`);
+  if (r.cause === 'keepalive-cut')
+    return withReasonCode(o, 'keepalive-timeout', `DISCONNECT ${hex} keep alive timeout (broker side)`);
+  const info = mqtt5ReasonCode(reasonCode);
+  return withReasonCode(o, 'disconnect-packet', `DISCONNECT ${hex}${info ? ` ${info.name}: ${info.meaning}` : ''}`);
+}
+
+/**
+ * Before CONNACK, an answer that opens like HTTP or a TLS record is another protocol whether or not MQTT.js's
+ * parser choked on it first (a TLS alert may arrive whole and be followed by the close).
+ */
+function notMqttAnswer(o: DisconnectObservation, msg: string): Classified | undefined {
+  if (!(o.protocolError || (o.phase === 'connect' && (o.looksLike === 'http' || o.looksLike === 'tls'))))
+    return undefined;
+  const what =
+    o.looksLike === 'http'
+      ? 'an HTTP server answered, not an MQTT broker'
+      : o.looksLike === 'tls'
+        ? 'a TLS server answered a plaintext CONNECT'
+        : `the server sent bytes that are not MQTT (${msg || 'unparseable'})`;
+  return { cause: 'not-mqtt', detail: o.connackReceived ? `after CONNACK, ${what}` : what };
+}
+
+/** Socket and resolver error codes (errno names) that name their cause by themselves. */
+function fromSocketCode(code: string): Classified | undefined {
   switch (code) {
     case 'ECONNRESET':
       return { cause: 'reset', detail: 'ECONNRESET' };
@@ -334,26 +363,21 @@ function classifyCause(o: DisconnectObservation): Classified {
     case 'EPIPE':
       return { cause: 'unreachable', detail: code };
     default:
-      break;
+      return undefined;
   }
-  if (o.phase === 'connect' && (o.reasonCode !== undefined || /connection refused/i.test(msg))) {
-    const info =
-      o.reasonCode !== undefined
-        ? describeConnack(o.reasonCode, o.mqttVersion ?? (o.reasonCode >= 0x80 ? 5 : 4))
-        : undefined;
-    return withRc(
-      'connack-refused',
-      info ? `CONNACK ${info.hex} ${info.name}: ${info.meaning}` : msg || 'CONNACK refused',
-    );
-  }
-  if (code === '' && msg === '') {
-    // Stream ended with no error and no DISCONNECT: the peer closed the TCP connection (FIN).
-    return {
-      cause: 'broker-closed',
-      detail: o.phase === 'connect' ? 'closed before CONNACK' : 'closed without DISCONNECT',
-    };
-  }
-  return { cause: 'unknown', detail: [code, msg].filter(Boolean).join(' ') };
+}
+
+/** A refused CONNECT: the CONNACK's code read in the version it was sent in, or the client's own words. */
+function connackRefusal(o: DisconnectObservation, msg: string): Classified {
+  const info =
+    o.reasonCode !== undefined
+      ? describeConnack(o.reasonCode, o.mqttVersion ?? (o.reasonCode >= 0x80 ? 5 : 4))
+      : undefined;
+  return withReasonCode(
+    o,
+    'connack-refused',
+    info ? `CONNACK ${info.hex} ${info.name}: ${info.meaning}` : msg || 'CONNACK refused',
+  );
 }
 
 /**

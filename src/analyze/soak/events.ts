@@ -184,49 +184,58 @@ function validSummary(x: unknown): boolean {
     !Array.isArray(x.perClient)
   )
     return false;
-  const c = x.connections;
-  const m = x.messages;
+  return (
+    validConnections(x.connections) &&
+    validMessages(x.messages) &&
+    (x.fleet === undefined || validFleet(x.fleet)) &&
+    (x.saturation === undefined || validSaturation(x.saturation)) &&
+    (x.window === undefined || validWindow(x.window)) &&
+    x.perClient.every(validClientRow)
+  );
+}
+
+function validConnections(c: unknown): boolean {
   if (!isObj(c) || !CONNECTION_NUMBERS.every((k) => num(c[k])) || !isObj(c.byCause)) return false;
-  if (!Object.entries(c.byCause).every(([k, v]) => CAUSE_SET.has(k) && num(v))) return false;
+  return Object.entries(c.byCause).every(([k, v]) => CAUSE_SET.has(k) && num(v));
+}
+
+function validMessages(m: unknown): boolean {
   if (!isObj(m) || !MESSAGE_NUMBERS.every((k) => num(m[k]))) return false;
   const lat = m.latencyMs;
-  if (
-    lat !== null &&
-    lat !== undefined &&
-    !(isObj(lat) && ['count', 'avg', 'p50', 'p90', 'p99', 'max'].every((k) => num(lat[k])))
-  )
-    return false;
-  const f = x.fleet;
-  if (
-    f !== undefined &&
-    !(
-      isObj(f) &&
-      num(f.askedPerS) &&
-      int(f.firstConnects) &&
-      (f.achievedPerS === null || num(f.achievedPerS)) &&
-      (f.connackMs === null || isObj(f.connackMs))
+  return (
+    lat === null ||
+    lat === undefined ||
+    (isObj(lat) && ['count', 'avg', 'p50', 'p90', 'p99', 'max'].every((k) => num(lat[k])))
+  );
+}
+
+function validFleet(f: unknown): boolean {
+  return (
+    isObj(f) &&
+    num(f.askedPerS) &&
+    int(f.firstConnects) &&
+    (f.achievedPerS === null || num(f.achievedPerS)) &&
+    (f.connackMs === null || isObj(f.connackMs))
+  );
+}
+
+function validSaturation(sat: unknown): boolean {
+  return (
+    isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k]))
+  );
+}
+
+function validWindow(w: unknown): boolean {
+  return isObj(w) && num(w.fromMs) && num(w.toMs) && validHistogram(w.latency) && validHistogram(w.connack);
+}
+
+function validClientRow(r: unknown): boolean {
+  return (
+    isObj(r) &&
+    int(r.client) &&
+    ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) =>
+      num(r[k]),
     )
-  )
-    return false;
-  const sat = x.saturation;
-  if (
-    sat !== undefined &&
-    !(isObj(sat) && ['windows', 'totalMs', 'loopDelayMaxMs', 'cpuMaxPct', 'failuresDuring'].every((k) => num(sat[k])))
-  )
-    return false;
-  const w = x.window;
-  if (
-    w !== undefined &&
-    !(isObj(w) && num(w.fromMs) && num(w.toMs) && validHistogram(w.latency) && validHistogram(w.connack))
-  )
-    return false;
-  return x.perClient.every(
-    (r) =>
-      isObj(r) &&
-      int(r.client) &&
-      ['connects', 'reconnects', 'downtimeMs', 'sent', 'received', 'lost', 'duplicates', 'outOfOrder'].every((k) =>
-        num(r[k]),
-      ),
   );
 }
 

@@ -18,7 +18,7 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { percentile } from '../../analyze/stats.js';
-import type { ImpairFaults } from '../../config/impair.js';
+import type { ImpairFaults, Outage } from '../../config/impair.js';
 import {
   connectionFates,
   isPassthroughLink,
@@ -666,50 +666,18 @@ async function listen(server: Server, host: string, port: number): Promise<void>
 export async function startImpairProxy(opts: ImpairProxyOptions): Promise<ImpairProxy> {
   const core = new ProxyCore(opts.faults, opts.targetHost, opts.targetPort, opts.random ?? Math.random, opts.onEvent);
   const host = opts.listenHost ?? '127.0.0.1';
-  const makeServer = (): Server => {
-    const s = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (c) => core.accept(c));
-    s.on('error', (err) => core.emit({ type: 'error', atMs: core.now(), detail: `listener: ${err.message}` }));
-    return s;
-  };
-  let server: Server | undefined = makeServer();
-  await listen(server, host, opts.listenPort ?? 0);
-  const addr = server.address();
+  const first = createListener(core);
+  await listen(first, host, opts.listenPort ?? 0);
+  const addr = first.address();
   const port = typeof addr === 'object' && addr ? addr.port : (opts.listenPort ?? 0);
-
-  const scheduleTimers: Array<{ cancel(): void }> = [];
-  let closing = false;
-  for (const tr of outageTransitions(opts.faults.outages)) {
-    const t = runAt(core, tr.atMs, () => {
-      if (closing) return;
-      if (tr.down) {
-        core.count.outages++;
-        core.emit({
-          type: 'outage-start',
-          atMs: core.now(),
-          untilMs: tr.outage.atMs + tr.outage.durationMs,
-          mode: opts.faults.outageMode,
-        });
-        if (opts.faults.outageMode === 'refuse' && server) {
-          server.close();
-          server = undefined;
-        }
-      } else {
-        core.emit({ type: 'outage-end', atMs: core.now() });
-        if (!server) {
-          const s = makeServer();
-          server = s;
-          listen(s, host, port).catch((err: Error) =>
-            core.emit({
-              type: 'error',
-              atMs: core.now(),
-              detail: `could not listen again on ${host}:${port}: ${err.message}`,
-            }),
-          );
-        }
-      }
-    });
-    scheduleTimers.push(t);
-  }
+  const listener: Listener = { core, host, port, server: first, closing: false };
+  const scheduleTimers = outageTransitions(opts.faults.outages).map((tr) =>
+    runAt(core, tr.atMs, () => {
+      if (listener.closing) return;
+      if (tr.down) outageStarts(listener, opts.faults, tr.outage);
+      else outageEnds(listener);
+    }),
+  );
 
   return {
     host,
@@ -718,10 +686,10 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
     counters: () => ({ ...core.count }),
     lateness: () => core.lateness.summary(),
     close: async () => {
-      closing = true;
+      listener.closing = true;
       for (const t of scheduleTimers) t.cancel();
-      const s = server;
-      server = undefined;
+      const s = listener.server;
+      listener.server = undefined;
       for (const c of [...core.conns]) c.destroy();
       // Sockets report their close on a later tick: wait for every `closed` event, so counters taken after
       // close() are final and no event follows the caller's report.
@@ -729,4 +697,52 @@ export async function startImpairProxy(opts: ImpairProxyOptions): Promise<Impair
       if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
     },
   };
+}
+
+/** The proxy's listening side: its address, and the server while it listens (none during a refuse outage). */
+interface Listener {
+  readonly core: ProxyCore;
+  readonly host: string;
+  readonly port: number;
+  server: Server | undefined;
+  closing: boolean;
+}
+
+function createListener(core: ProxyCore): Server {
+  const s = createServer({ allowHalfOpen: true, pauseOnConnect: false, noDelay: true }, (c) => core.accept(c));
+  s.on('error', (err) => core.emit({ type: 'error', atMs: core.now(), detail: `listener: ${err.message}` }));
+  return s;
+}
+
+/** An outage begins: counted and reported; in refuse mode the listener closes so connects are refused. */
+function outageStarts(listener: Listener, faults: ImpairFaults, outage: Outage): void {
+  const { core } = listener;
+  core.count.outages++;
+  core.emit({
+    type: 'outage-start',
+    atMs: core.now(),
+    untilMs: outage.atMs + outage.durationMs,
+    mode: faults.outageMode,
+  });
+  if (faults.outageMode === 'refuse' && listener.server) {
+    listener.server.close();
+    listener.server = undefined;
+  }
+}
+
+/** An outage ends: reported, and a listener closed for it listens again on the same address. */
+function outageEnds(listener: Listener): void {
+  const { core, host, port } = listener;
+  core.emit({ type: 'outage-end', atMs: core.now() });
+  if (!listener.server) {
+    const s = createListener(core);
+    listener.server = s;
+    listen(s, host, port).catch((err: Error) =>
+      core.emit({
+        type: 'error',
+        atMs: core.now(),
+        detail: `could not listen again on ${host}:${port}: ${err.message}`,
+      }),
+    );
+  }
 }
