@@ -9,6 +9,7 @@
  * tightest pair brackets the timeout; the next round spreads its connections inside that bracket. The
  * planning and narrowing are pure functions so they are tested without sockets.
  */
+import { setMaxListeners } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type mqttPacket from 'mqtt-packet';
@@ -416,6 +417,9 @@ export async function discoverIdleTimeout(o: IdleDiscoveryOptions): Promise<Idle
   return res;
 }
 
+/** At most this many abort listeners a round's connection holds at once (connect or watch, and its ping). */
+const LISTENERS_PER_CONNECTION = 3;
+
 /** One round: all connections open together, each checked after its own silence; longer ones are cancelled
  * as soon as a shorter one is known dead. */
 async function runRound(
@@ -426,6 +430,10 @@ async function runRound(
   setVersion: (v: MqttVersion) => void,
 ): Promise<ProbeResultAt[]> {
   const local = new AbortController();
+  // Each connection of the round listens on this signal while it connects, waits and pings: one listener per
+  // connection is by design, so the limit follows the round's size (else Node warns MaxListenersExceeded on
+  // stderr past 10, which a round of 8 connections reached).
+  setMaxListeners(LISTENERS_PER_CONNECTION * planned.length + 1, local.signal);
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });
   try {
@@ -503,6 +511,7 @@ function watchSilence(s: RawSession, idleMs: number, round: RoundWatch): Promise
       clearTimeout(timer);
       s.wire.off('close', onClose);
       round.cancelAbove.delete(cancel);
+      round.signal.removeEventListener('abort', cancel);
       s.close();
       if (r && !r.alive) {
         round.firstDeadMs = Math.min(round.firstDeadMs, r.idleMs);
