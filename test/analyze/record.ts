@@ -61,10 +61,12 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
   const marker = await openCaptureMarker();
   const filter = `(tcp and (${ports.map((p) => `port ${p}`).join(' or ')})) or ${marker.filter}`;
   // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks); -U: write each packet
-  // at once; -Z root: keep writing into our root-owned temp dir.
+  // at once; -Z root: keep writing into our root-owned temp dir. -B: in immediate mode every slot of the kernel
+  // ring is as big as the largest loopback packet (~64 KiB), so the default 2 MiB held ~30 packets: a starved
+  // tcpdump lost a WebSocket session's frames mid-connection. 64 MiB holds ~1,000.
   const child: ChildProcess = spawn(
     'tcpdump',
-    ['-i', iface, '--immediate-mode', '-U', '-Z', 'root', '-s', '0', '-w', file, filter],
+    ['-i', iface, '--immediate-mode', '-U', '-B', String(RING_KIB), '-Z', 'root', '-s', '0', '-w', file, filter],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
@@ -98,9 +100,13 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
         await socketsGone(ports, ['fin-wait-1', 'closing', 'last-ack'], 3000);
         if (child.exitCode !== null) throw new Error(`tcpdump ended before it was stopped: ${err}`);
         nonces.push(...(await marker.mark(file, () => err)));
-        const exited = new Promise<void>((r) => child.once('exit', () => r()));
+        // 'close', not 'exit': the summary on stderr may still be on its way when the process has exited.
+        const exited = new Promise<void>((r) => child.once('close', () => r()));
         child.kill('SIGINT');
         await exited;
+        // tcpdump's summary on exit: a packet the kernel dropped is a hole in the capture, not a finding.
+        const dropped = /(\d+) packets? dropped by kernel/.exec(err);
+        if (dropped && Number(dropped[1]) > 0) throw new Error(`tcpdump lost packets: ${err}`);
         removeRecordsHolding(file, nonces);
         if (process.env['DEBUG_TCPDUMP']) console.error(`${err}markers sent: ${nonces.length}`);
       } finally {
@@ -109,6 +115,9 @@ export async function startTcpdump(file: string, ports: number[], iface = 'lo'):
     },
   };
 }
+
+/** The kernel ring tcpdump reads from, in KiB. */
+const RING_KIB = 64 * 1024;
 
 /** How long a marker may take to reach the file (a saturated machine needs seconds, not more). */
 const MARKER_WAIT_MS = 15_000;
