@@ -417,7 +417,10 @@ export async function discoverIdleTimeout(o: IdleDiscoveryOptions): Promise<Idle
   return res;
 }
 
-/** At most this many abort listeners a round's connection holds at once (connect or watch, and its ping). */
+/**
+ * Abort listeners allowed per connection of a round: while it connects it holds one (the dial's, then the CONNECT's
+ * wait), while it is watched two (its cancel and its ping's wait); one more to spare.
+ */
 const LISTENERS_PER_CONNECTION = 3;
 
 /** One round: all connections open together, each checked after its own silence; longer ones are cancelled
@@ -430,9 +433,9 @@ async function runRound(
   setVersion: (v: MqttVersion) => void,
 ): Promise<ProbeResultAt[]> {
   const local = new AbortController();
-  // Each connection of the round listens on this signal while it connects, waits and pings: one listener per
-  // connection is by design, so the limit follows the round's size (else Node warns MaxListenersExceeded on
-  // stderr past 10, which a round of 8 connections reached).
+  // Each connection of the round listens on this signal while it connects, waits and pings: listeners in
+  // proportion to the round's size are by design, so the limit follows it (else Node warns MaxListenersExceeded
+  // on stderr past 10, which a round of 8 connections reached).
   setMaxListeners(LISTENERS_PER_CONNECTION * planned.length + 1, local.signal);
   const onAbort = () => local.abort();
   o.signal.addEventListener('abort', onAbort, { once: true });

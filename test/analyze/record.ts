@@ -51,10 +51,10 @@ export interface Recorder {
  * Both ends of a recording are delicate. tcpdump says "listening on" once its filter is set, but a packet sent
  * right then can still miss the file; and it reads packets from a kernel ring, where a SIGINT ends its loop at
  * once: what the ring still holds is neither written nor counted as dropped. On a saturated machine tcpdump lags
- * the wire by far more than any quiet time we could wait for, and captures lost the test's last packets (a CONNACK
- * the client read, a broker's close) with "0 packets dropped". So the recorder also captures UDP datagrams of its
- * own ({@link CaptureMarker}): the ring is in order, so once a marker is in the file, so is everything sent before
- * it. Start waits for one marker, stop sends another and waits for it before the SIGINT; both records are then
+ * the wire by far more than any quiet time we could wait for, and could lose the test's last packets that way
+ * (the ring's own drops are another hole: see RING_KIB and the check in stop). So the recorder also captures UDP
+ * datagrams of its own ({@link CaptureMarker}): the ring is in order, so once a marker is in the file, so is
+ * everything sent before it. Start waits for one marker, stop sends another and waits for it before the SIGINT; both records are then
  * taken back out of the file, which holds only what the test did.
  */
 export async function startTcpdump(file: string, ports: number[], iface = 'lo'): Promise<Recorder> {
