@@ -9,6 +9,15 @@ import { SaturationTracker } from '../../src/analyze/soak/saturation.js';
 import { soakAgainst, until } from './helpers.js';
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+const PINGRESP = Buffer.from([0xd0, 0x00]);
+
+/**
+ * PINGREQ → PINGRESP. Soak's end asks every connected client for a PINGRESP and waits up to 10 s for one that
+ * does not come (a link that died in the last keepalive window); these servers are alive, so they answer.
+ */
+const answerPing = (d: Buffer, s: { write(b: Buffer): unknown }) => {
+  if (d[0] === 0xc0) s.write(PINGRESP);
+};
 
 describe('fleet connects', () => {
   test.each([50, 200])('CONNACK after %i ms: p50 reads the injected delay, not our own work', async (delayMs) => {
@@ -24,6 +33,7 @@ describe('fleet connects', () => {
             s.write(CONNACK_OK);
           }, delayMs);
         } else if ((d[0]! & 0xf0) === 0x80) s.write(Buffer.from([0x90, 0x03, d[2]!, d[3]!, 0x01]));
+        else answerPing(d, s);
       });
     });
     try {
@@ -68,7 +78,12 @@ describe('saturation of the measuring process', () => {
   });
 
   test('a real stall of our event loop is seen and reported as ours', async () => {
-    const server = await startFakeServer((s) => s.once('data', () => s.write(CONNACK_OK)));
+    const server = await startFakeServer((s) => {
+      s.once('data', () => {
+        s.write(CONNACK_OK);
+        s.on('data', (d: Buffer) => answerPing(d, s));
+      });
+    });
     try {
       const h = await soakAgainst(server.url, { ratePerS: 0, drainMs: 0 });
       await until(() => h.run.connectedNow() === 1, 10_000, 'connected');
