@@ -91,7 +91,8 @@ describe('saturation of the measuring process', () => {
       while (Date.now() < end) {
         // Busy: this is the stall under test.
       }
-      await new Promise((r) => setTimeout(r, 1500));
+      // Well inside the 1 s sampling period: the stall lands in the run's last, partial window, which stop() samples.
+      await new Promise((r) => setTimeout(r, 300));
       h.abort.abort();
       const { summary } = await h.run.done;
       expect(summary.saturation!.windows).toBeGreaterThanOrEqual(1);

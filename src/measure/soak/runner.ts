@@ -408,13 +408,16 @@ function sharedClientOptions(
   };
 }
 
-/** Our own event-loop delay and CPU, sampled every second into `saturation` until `stop()`. */
+/**
+ * Our own event-loop delay and CPU, sampled every second into `saturation`; `stop()` samples the last partial
+ * window too, so a stall in the run's final second is not dropped with it.
+ */
 function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): void } {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   let cpu = process.cpuUsage();
   let at = performance.now();
-  const timer = setInterval(() => {
+  const sample = (withCpu: boolean) => {
     const wall = performance.now() - at;
     const used = process.cpuUsage(cpu);
     saturation.sample({
@@ -422,16 +425,21 @@ function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): 
       windowMs: wall,
       // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
       loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20),
-      cpuPct: wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
+      cpuPct: withCpu && wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
     });
     loopDelay.reset();
     cpu = process.cpuUsage();
     at = performance.now();
-  }, 1000);
+  };
+  const timer = setInterval(() => sample(true), 1000);
   timer.unref();
   return {
     stop: () => {
       clearInterval(timer);
+      // The last partial window counts by its loop delay only: its CPU share is the end's own work (the summary
+      // is built right after) over a fraction of a second, noise rather than saturation. Too short to hold a
+      // histogram tick, it says nothing.
+      if (performance.now() - at >= 100) sample(false);
       loopDelay.disable();
     },
   };
