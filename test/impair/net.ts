@@ -3,6 +3,9 @@ import { spawn } from 'node:child_process';
 import { BIN } from '../helpers/cli.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { afterAll, beforeAll } from 'vitest';
+import { parseImpairSpec } from '../../src/config/impair.js';
+import { startImpairProxy, type ImpairEvent, type ImpairProxy } from '../../src/lab/impair/proxy.js';
 
 export interface EchoServer {
   port: number;
@@ -213,5 +216,37 @@ export function spawnImpair(args: string[]): ImpairRun {
     until,
     kill: (signal) => child.kill(signal),
     exited,
+  };
+}
+
+/**
+ * One echo server for the file and the proxies its tests start, closed after the file: `echo()` is the server,
+ * `proxyTo(port, spec, events)` a proxy to `port` with the faults of `spec` (its events pushed into `events`).
+ */
+export function proxiesForFile(): {
+  echo: () => EchoServer;
+  proxyTo: (port: number, spec: string, events?: ImpairEvent[]) => Promise<ImpairProxy>;
+} {
+  let echo: EchoServer | undefined;
+  const proxies: ImpairProxy[] = [];
+  beforeAll(async () => {
+    echo = await startEcho();
+  });
+  afterAll(async () => {
+    for (const p of proxies) await p.close();
+    await echo?.close();
+  });
+  return {
+    echo: () => echo!,
+    proxyTo: async (port, spec, events = []) => {
+      const p = await startImpairProxy({
+        targetHost: '127.0.0.1',
+        targetPort: port,
+        faults: parseImpairSpec(spec),
+        onEvent: (e) => events.push(e),
+      });
+      proxies.push(p);
+      return p;
+    },
   };
 }

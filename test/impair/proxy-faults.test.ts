@@ -1,0 +1,196 @@
+/**
+ * The impair proxy's faults on real sockets (127.0.0.1): NAT idle expiry (drop, reset, reset on use), per-connection
+ * fates and outage windows. Each is checked at instants well clear of the boundary it depends on, with margins of
+ * tens of milliseconds (a busy machine's timer delay), so this file runs with the fault files in `serial`; the
+ * millisecond-margin latency, jitter and bandwidth checks stay in proxy.test.ts, which runs alone.
+ */
+import { describe, expect, test } from 'vitest';
+import { performance } from 'node:perf_hooks';
+import type { ImpairEvent } from '../../src/lab/impair/proxy.js';
+import { freePort } from '../helpers/ports.js';
+import { openClient, proxiesForFile, sleep, startEcho, tryConnect } from './net.js';
+
+const PINGREQ = Buffer.from([0xc0, 0x00]);
+
+const { echo: echoServer, proxyTo } = proxiesForFile();
+
+describe('nat-idle 1 s', () => {
+  test('drop: silent for T + 1 s → no answer, no RST; active every 0.5 s → flow kept; reset → RST', async () => {
+    const dropEvents: ImpairEvent[] = [];
+    const keepEvents: ImpairEvent[] = [];
+    const resetEvents: ImpairEvent[] = [];
+    const [drop, keep, reset] = await Promise.all([
+      proxyTo(echoServer().port, 'nat-idle=1s,nat-mode=drop', dropEvents),
+      proxyTo(echoServer().port, 'nat-idle=1s,nat-mode=drop', keepEvents),
+      proxyTo(echoServer().port, 'nat-idle=1s,nat-mode=reset', resetEvents),
+    ]);
+    const silentDrop = async () => {
+      const c = await openClient(drop.port);
+      expect(await c.roundTrip(PINGREQ, 500)).toBeDefined();
+      await sleep(2000);
+      const after = await c.roundTrip(PINGREQ, 800);
+      return { after, events: [...c.events], c };
+    };
+    const active = async () => {
+      const c = await openClient(keep.port);
+      const answers: Array<number | undefined> = [];
+      for (let i = 0; i < 7; i++) {
+        answers.push(await c.roundTrip(PINGREQ, 400));
+        await sleep(500);
+      }
+      c.socket.destroy();
+      return answers;
+    };
+    const silentReset = async () => {
+      const c = await openClient(reset.port);
+      expect(await c.roundTrip(PINGREQ, 500)).toBeDefined();
+      await sleep(2000);
+      return { code: c.errorCode(), answer: await c.roundTrip(PINGREQ, 300) };
+    };
+    const [d, k, r] = await Promise.all([silentDrop(), active(), silentReset()]);
+
+    expect(d.after).toBeUndefined();
+    expect(d.events).toEqual([]); // no FIN, no RST, no close
+    expect(dropEvents.map((e) => e.type)).toEqual(['opened', 'mapping-expired']);
+    const expired = dropEvents[1];
+    expect(expired?.type === 'mapping-expired' && expired.idleMs).toBeGreaterThanOrEqual(1000);
+    expect(drop.counters().bytesDropped).toBe(2);
+    d.c.socket.destroy();
+
+    expect(k.every((a) => a !== undefined)).toBe(true);
+    expect(keepEvents.some((e) => e.type === 'mapping-expired')).toBe(false);
+
+    expect(r.code).toBe('ECONNRESET');
+    expect(r.answer).toBeUndefined();
+    expect(resetEvents.map((e) => e.type).slice(0, 3)).toEqual(['opened', 'mapping-expired', 'reset']);
+  });
+});
+
+test('drop: after the mapping is lost a FIN from the target is lost too; the proxy releases both sockets', async () => {
+  const own = await startEcho();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(own.port, 'nat-idle=300ms,nat-mode=drop', events);
+  const c = await openClient(p.port);
+  expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+  for (let i = 0; i < 75 && events.length < 2; i++) await sleep(20);
+  expect(events.map((e) => e.type)).toEqual(['opened', 'mapping-expired']);
+  own.endAll();
+  await sleep(300);
+  expect(c.events).toEqual([]); // the client never hears of it
+  c.socket.end();
+  const deadline = Date.now() + 1000;
+  while (p.counters().closed < 1 && Date.now() < deadline) await sleep(20);
+  expect(p.counters()).toMatchObject({ closed: 1, active: 0 });
+  expect(events.at(-1)?.type).toBe('closed');
+  await own.close();
+});
+
+test('a target that refuses: the client gets a reset, the proxy counts it', async () => {
+  const closedPort = await freePort();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(closedPort, 'latency=5ms', events);
+  const c = await openClient(p.port);
+  for (let i = 0; i < 50 && !c.closed(); i++) await sleep(20);
+  expect(c.errorCode()).toBe('ECONNRESET');
+  expect(p.counters().upstreamErrors).toBe(1);
+  expect(events.find((e) => e.type === 'reset')).toMatchObject({ reason: 'peer', detail: 'target ECONNREFUSED' });
+});
+
+test('reset on use (AWS NAT gateway): silent past T nothing happens; the next sender gets an RST, the other end nothing', async () => {
+  const own = await startEcho();
+  const events: ImpairEvent[] = [];
+  const p = await proxyTo(own.port, 'nat-idle=300ms,nat-mode=reset,nat-reset-on=use', events);
+  const c = await openClient(p.port);
+  expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+  for (let i = 0; i < 75 && events.length < 2; i++) await sleep(20);
+  expect(events[1]).toMatchObject({ type: 'mapping-expired', mode: 'reset', resetOn: 'use' });
+  await sleep(100);
+  expect(c.events).toEqual([]); // no RST until the client uses the flow
+  expect(await c.roundTrip(PINGREQ, 300)).toBeUndefined();
+  expect(c.errorCode()).toBe('ECONNRESET');
+  expect(events.find((e) => e.type === 'reset')).toMatchObject({
+    reason: 'nat-idle',
+    detail: 'client sent after the mapping expired',
+  });
+  // The target side heard nothing: its socket is still open (the broker would find out by keepalive).
+  expect(p.counters().active).toBe(1);
+  expect(own.received).toEqual([2]);
+  await own.close();
+});
+
+describe('per-connection fates', () => {
+  test.each([
+    ['blackhole-after=400ms', undefined, 'blackholed'],
+    ['reset-after=400ms', 'ECONNRESET', 'reset'],
+  ])('%s', async (spec, code, eventType) => {
+    const events: ImpairEvent[] = [];
+    const p = await proxyTo(echoServer().port, spec, events);
+    const c = await openClient(p.port);
+    expect(await c.roundTrip(PINGREQ, 300)).toBeDefined();
+    await sleep(700);
+    expect(await c.roundTrip(PINGREQ, 500)).toBeUndefined();
+    expect(c.errorCode()).toBe(code);
+    const fate = events.find((e) => e.type === eventType);
+    // Never early; late by at most a busy machine's timer delay.
+    expect(fate?.atMs).toBeGreaterThanOrEqual(400);
+    expect(fate?.atMs).toBeLessThan(400 + 150);
+    c.socket.destroy();
+  });
+});
+
+describe('outages (window 300–700 ms after start)', () => {
+  type Outcome = 'ok' | 'refused' | 'hung' | 'reset' | 'other';
+  /** One connection attempt: does a PINGREQ come back? */
+  async function attempt(port: number): Promise<Outcome> {
+    const r = await tryConnect(port);
+    if (r.kind !== 'open') return r.kind;
+    const s = r.socket;
+    const answered = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 150);
+      s.once('data', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+      s.once('error', () => {
+        clearTimeout(t);
+        resolve(false);
+      });
+      s.write(PINGREQ);
+    });
+    s.destroy();
+    return answered ? 'ok' : 'hung';
+  }
+
+  test.each([
+    ['refuse', 'refused'],
+    ['hang', 'hung'],
+  ] as const)('%s: every attempt inside the window is %s, every one outside works', async (mode, inside) => {
+    const events: ImpairEvent[] = [];
+    const t0 = performance.now();
+    const p = await proxyTo(echoServer().port, `outage=400ms@300ms,outage-mode=${mode}`, events);
+    const startMs = 300;
+    const endMs = 700;
+    const margin = 60; // timer lateness budget around each boundary (a busy 2-core machine)
+    const results: Array<[number, Outcome]> = [];
+    const attempts: Array<Promise<void>> = [];
+    for (let at = 0; at <= 1000; at += 50) {
+      const wait = at - (performance.now() - t0);
+      await sleep(Math.max(0, wait));
+      const when = performance.now() - t0;
+      attempts.push(attempt(p.port).then((o) => void results.push([when, o])));
+    }
+    await Promise.all(attempts);
+    const judged = results.filter(([t]) => Math.abs(t - startMs) > margin && Math.abs(t - endMs) > margin);
+    expect(judged.length).toBeGreaterThanOrEqual(13);
+    for (const [t, o] of judged) {
+      expect([t, o]).toEqual([t, t > startMs && t < endMs ? inside : 'ok']);
+    }
+    const start = events.find((e) => e.type === 'outage-start');
+    const end = events.find((e) => e.type === 'outage-end');
+    expect(start?.atMs).toBeGreaterThanOrEqual(startMs);
+    expect(start?.atMs).toBeLessThan(startMs + margin);
+    expect(end?.atMs).toBeGreaterThanOrEqual(endMs);
+    expect(end?.atMs).toBeLessThan(endMs + margin);
+    expect(p.counters().outages).toBe(1);
+  });
+});
