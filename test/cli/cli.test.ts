@@ -2,7 +2,9 @@
  * The CLI as a user meets it: help, version, JSON on stdout with progress on stderr, colour rules, one-line
  * errors with distinct exit codes and no stack trace, secrets never printed, Ctrl-C keeps the report.
  * Runs the built bin/mqtt-doctor.js in a child process, except where no process of its own is needed (usage
- * errors run in-process through main, see test/helpers/cli.ts runMain).
+ * errors run in-process through main, see test/helpers/cli.ts runMain). The tests that start a process run at once
+ * (each waits on its child far more than it computes: one after the other, the file took ~30 s); the in-process
+ * ones run one at a time, as they share this process's exitCode.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -23,7 +25,7 @@ afterAll(async () => {
   await Promise.all([auth?.stop(), silent?.close()]);
 });
 
-describe('help and version', () => {
+describe.concurrent('help and version', () => {
   test('--version prints the package version', async () => {
     const r = await runCli(['--version']);
     expect([r.code, r.stdout.trim()]).toEqual([0, pkg.version]);
@@ -82,7 +84,7 @@ describe('bad input: one line, exit 2, no stack trace', () => {
   });
 });
 
-describe('output channels', () => {
+describe.concurrent('output channels', () => {
   test('--json: one document on stdout, live probe lines on stderr, no colour', async () => {
     const r = await runCli(['probe', '--embedded', '--json', '-c', '3', '-i', '50ms'], { env: { FORCE_COLOR: '1' } });
     expect(r.code).toBe(0);
@@ -115,16 +117,19 @@ describe('output channels', () => {
   });
 });
 
-test('--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal', async () => {
-  const r = await runCli(['probe', '--embedded', '-c', '1', '--json']);
-  expect(r.code).toBe(0);
-  expect(r.stderr.match(/speaks MQTT 3\.1\.1/g)).toHaveLength(1);
-  expect(r.stderr).not.toMatch(/refused/);
-  const doc = JSON.parse(r.stdout) as { checks: Array<{ id: string }> };
-  expect(doc.checks.map((c) => c.id)).not.toContain('finding.mqtt5-refused');
-});
+test.concurrent(
+  '--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal',
+  async () => {
+    const r = await runCli(['probe', '--embedded', '-c', '1', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr.match(/speaks MQTT 3\.1\.1/g)).toHaveLength(1);
+    expect(r.stderr).not.toMatch(/refused/);
+    const doc = JSON.parse(r.stdout) as { checks: Array<{ id: string }> };
+    expect(doc.checks.map((c) => c.id)).not.toContain('finding.mqtt5-refused');
+  },
+);
 
-describe('exit codes from real failures', () => {
+describe.concurrent('exit codes from real failures', () => {
   test('refused port → 3 with the phase named', async () => {
     const port = await freePort();
     const r = await runCli(['probe', `127.0.0.1:${port}`, '-c', '1']);
@@ -151,7 +156,7 @@ describe('exit codes from real failures', () => {
   });
 });
 
-describe('secrets never appear', () => {
+describe.concurrent('secrets never appear', () => {
   test.each([
     ['in the URL', [`mqtt://alice:hunter22secret@127.0.0.1:PORT`], {}],
     ['as --password', [`mqtt://127.0.0.1:PORT`, '-u', 'alice', '--password', 'hunter22secret'], {}],
@@ -170,7 +175,7 @@ describe('secrets never appear', () => {
   });
 });
 
-describe('Ctrl-C keeps what was gathered', () => {
+describe.concurrent('Ctrl-C keeps what was gathered', () => {
   test.each([[[]], [['--json']]])('SIGINT mid-run %j: report of the probes so far, exit 130', async (extra) => {
     const r = await runCli(['probe', '--embedded', '-c', '100', '-i', '100ms', ...extra], {
       signal: { name: 'SIGINT', whenStderr: 'seq=3 ' },

@@ -2,7 +2,7 @@
  * Shell completion: the candidates (in-process through main) and the bash and zsh scripts end to end (each shell
  * runs the completion function with its words as it would on Tab, calling the built CLI).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,37 +48,50 @@ describe('scripts', () => {
   const shim = join(shimDir, 'mqtt-doctor');
   writeFileSync(shim, `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
   chmodSync(shim, 0o755);
-  const scripts = new Map<string, string>();
+  /** Run `file args` to its end without blocking this worker (the shell cases run at once). */
+  const run = (file: string, args: string[], env?: NodeJS.ProcessEnv) =>
+    new Promise<{ stdout: string; stderr: string; status: number | null }>((resolve) => {
+      execFile(file, args, { encoding: 'utf8', env, timeout: 50_000 }, (err, stdout, stderr) => {
+        const code = (err as { code?: unknown } | null)?.code;
+        resolve({ stdout, stderr, status: err ? (typeof code === 'number' ? code : null) : 0 });
+      });
+    });
+  const scripts = new Map<string, Promise<string>>();
   const scriptFor = (shell: 'bash' | 'zsh') => {
     let script = scripts.get(shell);
     if (script === undefined) {
-      script = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8' }).stdout;
+      script = run(process.execPath, [BIN, 'completion', shell]).then((r) => r.stdout);
       scripts.set(shell, script);
     }
     return script;
   };
 
   /** Run `body` in `shell` after the generated script, with `mqtt-doctor` on PATH as the built CLI. */
-  const inShell = (shell: 'bash' | 'zsh', args: string[], body: string) => {
-    const script = scriptFor(shell);
-    const r = spawnSync(shell, [...args, '-c', body.replace('SCRIPT', () => script)], {
-      encoding: 'utf8',
-      env: { ...process.env, PATH: `${shimDir}:${process.env.PATH}` },
-      timeout: 50_000,
+  const inShell = async (shell: 'bash' | 'zsh', args: string[], body: string) => {
+    const script = await scriptFor(shell);
+    const r = await run(shell, [...args, '-c', body.replace('SCRIPT', () => script)], {
+      ...process.env,
+      PATH: `${shimDir}:${process.env.PATH}`,
     });
     return { lines: r.stdout.split('\n').filter(Boolean), stderr: r.stderr, status: r.status };
   };
   const quoted = (words: string[]) => words.map((w) => `'${w}'`).join(' ');
 
-  test('bash: the function completes profiles after --impair and schemes for the URL', () => {
-    const run = (words: string[]) =>
-      inShell(
-        'bash',
-        [],
-        `SCRIPT\nCOMP_WORDS=(${quoted(words)}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+  test.concurrent('bash: the function completes profiles after --impair and schemes for the URL', async () => {
+    const bash = async (words: string[]) =>
+      (
+        await inShell(
+          'bash',
+          [],
+          `SCRIPT\nCOMP_WORDS=(${quoted(words)}); COMP_CWORD=${words.length - 1}; _mqtt_doctor_complete; printf '%s\\n' "\${COMPREPLY[@]}"`,
+        )
       ).lines;
-    expect(run(['mqtt-doctor', 'probe', '--impair', '4'])).toEqual(['4g']);
-    expect(run(['mqtt-doctor', 'probe', 'mqtts'])).toEqual(['mqtts://']);
+    const [impair, scheme] = await Promise.all([
+      bash(['mqtt-doctor', 'probe', '--impair', '4']),
+      bash(['mqtt-doctor', 'probe', 'mqtts']),
+    ]);
+    expect(impair).toEqual(['4g']);
+    expect(scheme).toEqual(['mqtts://']);
   });
 
   // zsh -f: no user rc files. compinit loads the completion system (compdef). Its first run scans every function
@@ -106,21 +119,25 @@ words=(WORDS); CURRENT=\${#words}; _mqtt_doctor_complete`;
       ZSH_BODY.replace('WORDS', () => quoted(words)),
     );
 
-  test('zsh: the script loads in zsh -f and registers itself with compdef', () => {
-    const r = zsh(['mqtt-doctor', 'pro']);
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(r.lines[0]).toBe('registered: _mqtt_doctor_complete');
-  }, 60_000);
+  test.concurrent(
+    'zsh: the script loads in zsh -f and registers itself with compdef',
+    async () => {
+      const r = await zsh(['mqtt-doctor', 'pro']);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.lines[0]).toBe('registered: _mqtt_doctor_complete');
+    },
+    60_000,
+  );
 
-  test.each<[string, string[], string[]]>([
+  test.concurrent.each<[string, string[], string[]]>([
     ['a subcommand', ['mqtt-doctor', 'keep'], ['keepalive-tune']],
     ['a profile name after --impair', ['mqtt-doctor', 'probe', '--impair', 'sat'], ['satellite-geo', 'satellite-leo']],
     ['a scheme for the URL', ['mqtt-doctor', 'soak', 'mqtts'], ['mqtts://']],
     ['files where no list applies', ['mqtt-doctor', 'probe', '--ca', ''], ['<files>']],
   ])(
     'zsh: completes %s',
-    (_n, words, expected) => {
-      expect(zsh(words).lines.slice(1)).toEqual(expected);
+    async (_n, words, expected) => {
+      expect((await zsh(words)).lines.slice(1)).toEqual(expected);
     },
     60_000,
   );
