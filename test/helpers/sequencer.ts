@@ -13,58 +13,51 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Seconds a file took in a loaded CI run of the whole suite (relative weights; files under ~10 s left out). The
- * first six were shortened since (fewer spawns and zsh compinit runs, cases at once): their figures are the CI
- * ones scaled by the before/after ratio each showed run alone on the same machine; so are analyze's fixtures,
- * thresholds and cli files (in-process analyze).
+ * Seconds a file took in a run of the whole suite with 4 workers on this 2-core machine, idle (relative weights;
+ * files under ~7 s left out). Files changed since carry their own new figure run alone: fleet-and-self (its fake
+ * servers now answer PINGREQ), cli and completion (their process cases run at once), the impair proxy (split in
+ * two).
  */
 const ESTIMATE_S: Record<string, number> = {
-  'test/cli/completion.test.ts': 119,
-  'test/cli/pack.test.ts': 74,
-  'test/explain/command.test.ts': 71,
-  'test/html/analyze-marks.test.ts': 55,
-  'test/failure/hostile-servers.test.ts': 54,
-  'test/failure/huge-packet.test.ts': 41,
-  'test/cli/cli.test.ts': 41,
-  'test/failure/fuzz.test.ts': 40,
-  'test/soak/fleet-and-self.test.ts': 37,
-  'test/keepalive/e2e.test.ts': 35,
-  'test/soak/impair-and-takeover.test.ts': 30,
-  'test/keepalive/snippets.test.ts': 30,
-  'test/html/analyze-html.test.ts': 30,
-  'test/soak/shard-report.test.ts': 28,
-  'test/html/probe-html.test.ts': 26,
-  'test/probe/probe-impair.test.ts': 25,
-  'test/soak/local-address.test.ts': 30,
-  'test/soak/workers-rate.test.ts': 23,
-  'test/soak/cli-sigterm.test.ts': 23,
-  'test/html/soak-html.test.ts': 22,
-  'test/soak/shard-truth.test.ts': 21,
-  'test/probe/habits.test.ts': 19,
-  'test/cli/options.test.ts': 19,
-  'test/soak/workers-process.test.ts': 18,
-  'test/soak/shard-compare.test.ts': 18,
-  'test/soak/broker-restart.test.ts': 18,
-  'test/analyze/fixtures.test.ts': 17,
-  'test/soak/refusal-and-text.test.ts': 17,
-  'test/soak/hostile-servers.test.ts': 16,
-  'test/keepalive/discovery-broker-cap.test.ts': 16,
-  'test/explain/prefilter.test.ts': 16,
-  'test/soak/stop.test.ts': 15,
-  'test/soak/shard-options.test.ts': 15,
-  'test/explain/live-mosquitto.test.ts': 13,
-  'test/explain/hostile.test.ts': 13,
-  'test/soak/cli-tls.test.ts': 12,
-  'test/soak/cli-auth.test.ts': 12,
+  'test/keepalive/e2e.test.ts': 31,
+  'test/analyze/faults.test.ts': 26,
+  'test/soak/shard-truth.test.ts': 25,
+  'test/failure/fuzz.test.ts': 23,
+  'test/soak/workers-process.test.ts': 22,
+  'test/soak/silent-truth.test.ts': 21,
+  'test/html/soak-html.test.ts': 20,
+  'test/soak/local-address.test.ts': 19,
+  'test/soak/impair-and-takeover.test.ts': 19,
+  'test/cli/pack.test.ts': 17,
+  'test/cli/cli.test.ts': 15,
+  'test/soak/broker-restart.test.ts': 15,
+  'test/failure/hostile-servers.test.ts': 14,
+  'test/explain/hostile.test.ts': 14,
+  'test/soak/hostile-servers.test.ts': 12,
   'test/probe/probe-failures.test.ts': 12,
-  'test/keepalive/limits.test.ts': 12,
+  'test/keepalive/discovery-broker-cap.test.ts': 12,
+  'test/explain/live-mosquitto.test.ts': 12,
   'test/deploy/shard-job.test.ts': 12,
-  'test/cli/pipes.test.ts': 12,
-  'test/analyze/table-width.test.ts': 12,
+  'test/soak/workers-html.test.ts': 11,
+  'test/html/analyze-marks.test.ts': 11,
+  'test/soak/cli-sigterm.test.ts': 10,
+  'test/html/analyze-html.test.ts': 10,
+  'test/truth/rtt.test.ts': 9,
+  'test/probe/probe-impair.test.ts': 9,
+  'test/keepalive/snippets.test.ts': 9,
+  'test/analyze/same-fault.test.ts': 9,
   'test/analyze/cli.test.ts': 9,
-  'test/analyze/thresholds.test.ts': 8,
+  'test/impair/proxy-faults.test.ts': 9,
+  'test/soak/workers-metrics.test.ts': 8,
+  'test/soak/session-reuse.test.ts': 8,
+  'test/html/probe-html.test.ts': 8,
+  'test/cli/completion.test.ts': 8,
+  'test/failure/huge-packet.test.ts': 7,
+  'test/impair/proxy.test.ts': 6,
 };
 const DEFAULT_S = 5;
+/** A `unit` file (vitest.config.ts: pure, shared module graph) takes well under a second: it fills in last. */
+const UNIT_DEFAULT_S = 0.5;
 
 export default class LongestFirstSequencer extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
@@ -74,13 +67,16 @@ export default class LongestFirstSequencer extends BaseSequencer {
     const weight = (f: TestSpecification): number => {
       const path = relative(root, f.moduleId);
       const cached = this.ctx.cache.getFileTestResults(`${f.project.name}:${path}`)?.duration;
-      return cached !== undefined ? cached / 1000 : (ESTIMATE_S[path] ?? DEFAULT_S);
+      if (cached !== undefined) return cached / 1000;
+      return ESTIMATE_S[path] ?? (f.project.name === 'unit' ? UNIT_DEFAULT_S : DEFAULT_S);
     };
-    // ... then, within each run of files of one project, the heaviest first (a stable sort keeps ties in order).
+    // ... then, within each group (sequence.groupOrder: its projects share one pool of workers), the heaviest first
+    // whatever its project, so the short unit files fill in at the end (a stable sort keeps ties in order).
+    const group = (f: TestSpecification): number => f.project.config.sequence.groupOrder;
     const out: TestSpecification[] = [];
     for (let i = 0; i < base.length;) {
       let j = i;
-      while (j < base.length && base[j]!.project.name === base[i]!.project.name) j += 1;
+      while (j < base.length && group(base[j]!) === group(base[i]!)) j += 1;
       out.push(...base.slice(i, j).sort((a, b) => weight(b) - weight(a)));
       i = j;
     }
