@@ -6,7 +6,9 @@
 import { describe, expect, test } from 'vitest';
 import { startFakeServer } from '../helpers/fake-server.js';
 import { SaturationTracker } from '../../src/analyze/soak/saturation.js';
-import { soakAgainst, until } from './helpers.js';
+import { join } from 'node:path';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { countType, soakAgainst, spawnCli, tempDir, until } from './helpers.js';
 
 const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
 const PINGRESP = Buffer.from([0xd0, 0x00]);
@@ -103,40 +105,81 @@ describe('saturation of the measuring process', () => {
   });
 });
 
+/** A finished run's summary with two saturated seconds (CPU at 100%), for the findings alone. */
+const saturatedRun = (failuresDuring: number, keepaliveTimeouts: number) =>
+  ({
+    atMs: 10_000,
+    startedMs: 0,
+    elapsedMs: 10_000,
+    clients: 1,
+    perClient: [],
+    connections: {
+      byCause: { 'keepalive-timeout': keepaliveTimeouts },
+      connectedMs: null,
+      flaps: 0,
+      flapThresholdMs: 10_000,
+      sessionsLost: 0,
+      connects: 2,
+      neverConnected: 0,
+    },
+    messages: { sent: 10, received: 10 },
+    saturation: {
+      windows: 2,
+      totalMs: 2000,
+      loopDelayMaxMs: 900,
+      cpuMaxPct: 100,
+      failuresDuring,
+      firstMs: 1000,
+      lastMs: 3000,
+    },
+  }) as unknown as import('../../src/analyze/soak/summary.js').SoakSummary;
+
+describe('who held the measuring process back', () => {
+  test('stopped by the machine (SIGSTOP): late timers at low CPU are the machine, not our own work', async () => {
+    const broker = await startMosquitto();
+    try {
+      const file = join(tempDir('mqd-starved-'), 'soak.jsonl');
+      const soak = await spawnCli(['soak', broker.url, '-d', '3s', '--rate', '2/s', '--json', '--out', file]);
+      await until(() => countType(file, 'connect') >= 1, 20_000, 'connected');
+      // What a busy machine does to a process, without a busy machine: it gets no CPU at all for 800 ms.
+      soak.child.kill('SIGSTOP');
+      await new Promise((r) => setTimeout(r, 800));
+      soak.child.kill('SIGCONT');
+      const r = await soak.done;
+      const doc = JSON.parse(r.stdout) as {
+        data: { summary: { saturation: { loopDelayMaxMs: number; cpuMaxPct: number } } };
+        checks: Array<{ id: string; summary: string }>;
+      };
+      const sat = doc.data.summary.saturation;
+      expect(sat.loopDelayMaxMs).toBeGreaterThanOrEqual(600);
+      const finding = doc.checks.find((c) => c.id === 'finding.saturated');
+      expect(sat.cpuMaxPct).toBeLessThan(50);
+      expect(finding?.summary).toMatch(/^other processes kept mqtt-doctor waiting for the CPU/);
+    } finally {
+      await broker.stop();
+    }
+  });
+
+  test.each([
+    [100, /^mqtt-doctor itself was the bottleneck/, /fewer clients/],
+    [6, /^other processes kept mqtt-doctor waiting/, /CPU is free/],
+  ])('CPU up to %i%% of a core: %s', async (cpuMaxPct, summary, hint) => {
+    const { soakFindings } = await import('../../src/analyze/soak/thresholds.js');
+    const run = saturatedRun(0, 0);
+    const s = { ...run, saturation: { ...run.saturation!, cpuMaxPct } };
+    const f = soakFindings(s, { ratePerS: 1, end: 'duration' }).find((x) => x.id === 'saturated');
+    expect(f?.summary).toMatch(summary);
+    expect(f?.hint).toMatch(hint);
+  });
+});
+
 describe('failures while we were saturated are not blamed on the path', () => {
-  const base = (failuresDuring: number, keepaliveTimeouts: number) =>
-    ({
-      atMs: 10_000,
-      startedMs: 0,
-      elapsedMs: 10_000,
-      clients: 1,
-      perClient: [],
-      connections: {
-        byCause: { 'keepalive-timeout': keepaliveTimeouts },
-        connectedMs: null,
-        flaps: 0,
-        flapThresholdMs: 10_000,
-        sessionsLost: 0,
-        connects: 2,
-        neverConnected: 0,
-      },
-      messages: { sent: 10, received: 10 },
-      saturation: {
-        windows: 2,
-        totalMs: 2000,
-        loopDelayMaxMs: 900,
-        cpuMaxPct: 100,
-        failuresDuring,
-        firstMs: 1000,
-        lastMs: 3000,
-      },
-    }) as unknown as import('../../src/analyze/soak/summary.js').SoakSummary;
   test.each([
     ['every timeout inside a saturated second: no path finding', 2, 2, false],
     ['one timeout outside: the path finding stays', 1, 2, true],
   ])('%s', async (_n, during, total, pathFinding) => {
     const { soakFindings } = await import('../../src/analyze/soak/thresholds.js');
-    const ids = soakFindings(base(during, total), { ratePerS: 1, end: 'duration' }).map((f) => f.id);
+    const ids = soakFindings(saturatedRun(during, total), { ratePerS: 1, end: 'duration' }).map((f) => f.id);
     expect(ids).toContain('saturated');
     expect(ids.includes('keepalive')).toBe(pathFinding);
   });

@@ -161,15 +161,33 @@ function noTrafficFinding(summary: SoakSummary, ctx: FindingContext): SoakFindin
   };
 }
 
+/**
+ * Below this share of one core at its busiest, a process whose timers ran late was not busy itself: it was kept
+ * waiting for a CPU by other processes (a busy machine), and fewer clients would not have helped.
+ */
+const STARVED_CPU_PCT = 50;
+
 function saturatedFinding(summary: SoakSummary): SoakFinding | undefined {
   const sat = summary.saturation;
   if (!sat || sat.windows <= 0) return undefined;
+  const figures = `event-loop delay up to ${formatDuration(sat.loopDelayMaxMs)}, CPU up to ${Math.round(sat.cpuMaxPct)}%`;
+  const during = `${sat.failuresDuring} disconnects or failed attempts happened in those seconds and may be our own timeouts, not the broker's or the network's`;
+  if (sat.cpuMaxPct < STARVED_CPU_PCT) {
+    return {
+      id: 'saturated',
+      status: 'warn',
+      title: 'measuring machine saturated',
+      summary: `other processes kept mqtt-doctor waiting for the CPU for ${formatDuration(sat.totalMs)} (${figures} of a core)`,
+      explanation: `for ${formatDuration(sat.totalMs)} this process's timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late while it used at most ${Math.round(sat.cpuMaxPct)}% of a core, so the machine, not its own work, held it back: ${during}`,
+      hint: 'run it where the CPU is free (see the load average: uptime), or give it a core of its own',
+    };
+  }
   return {
     id: 'saturated',
     status: 'warn',
     title: 'measuring machine saturated',
-    summary: `mqtt-doctor itself was the bottleneck for ${formatDuration(sat.totalMs)} (event-loop delay up to ${formatDuration(sat.loopDelayMaxMs)}, CPU up to ${Math.round(sat.cpuMaxPct)}%)`,
-    explanation: `for ${formatDuration(sat.totalMs)} this process could not keep up (its timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late): ${sat.failuresDuring} disconnects or failed attempts happened in those seconds and may be our own timeouts, not the broker's or the network's`,
+    summary: `mqtt-doctor itself was the bottleneck for ${formatDuration(sat.totalMs)} (${figures})`,
+    explanation: `for ${formatDuration(sat.totalMs)} this process could not keep up (its timers ran up to ${formatDuration(sat.loopDelayMaxMs)} late): ${during}`,
     hint: 'use fewer clients per process (--clients), a slower --ramp, or a bigger machine',
   };
 }
