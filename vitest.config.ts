@@ -11,10 +11,11 @@ import LongestFirstSequencer from './test/helpers/sequencer.js';
  *   timers and children far more than they compute, so several run at once even on 2 cores; `unit` runs beside
  *   them (one group: vitest requires the same maxWorkers within a group).
  * - `serial`: files whose assertions compare a measured figure against the injected fault within tens to hundreds
- *   of milliseconds. They run after the others (their own group, `sequence.groupOrder` 1), all at once: each
+ *   of milliseconds. They run after the others (their own group, `sequence.groupOrder` 1), three at a time: each
  *   waits on injected timeouts far more than it computes (the CPU was ~85% idle when they ran one by one), and
- *   none meets the integration files' spawns and compiles. Run beside those, under a load of ~12, the silent-drop
- *   outage start read 387 ms against its 300 ms bound once.
+ *   none meets the integration files' spawns and compiles (run beside those, under a load of ~12, the silent-drop
+ *   outage start read 387 ms against its 300 ms bound once). Their tests share a broker per file and run one by
+ *   one; a long file is split in two instead (faults and faults-idle, silent-truth and silent-truth-outages).
  * - `alone`: files whose margins are a millisecond or two against a raw reference taken in the same test
  *   (test/truth, the impair proxy): one at a time, last (groupOrder 2), so the only competition for the CPU is
  *   from outside the suite.
@@ -62,8 +63,10 @@ const UNIT = [
 const SERIAL = [
   // An outage's start within −50/+300 ms of the injected NAT idle expiry.
   'test/soak/silent-truth.test.ts',
+  'test/soak/silent-truth-outages.test.ts',
   // Captures recorded while the fault happens (tcpdump): the keepalive cut and NAT idle times are read back.
   'test/analyze/faults.test.ts',
+  'test/analyze/faults-idle.test.ts',
   'test/analyze/same-fault.test.ts',
   // NAT idle, per-connection fates and outage windows of the impair proxy, judged clear of each boundary by tens of ms.
   'test/impair/proxy-faults.test.ts',
@@ -82,6 +85,9 @@ const ALONE = [
 // Waiting, not computing: more workers than cores (the CPU of this 2-core machine was half idle with 4: 256 CPU-s
 // over 257 s). MQD_TEST_WORKERS overrides (e.g. 1 to debug).
 const workers = Number(process.env.MQD_TEST_WORKERS ?? 4);
+// Three serial files at a time: they wait on injected faults far more than they compute. All six at once (six
+// tcpdumps, six brokers) once lost packets from a capture under a load of ~10; two at a time took ~35 s.
+const serialWorkers = Math.min(workers, 3);
 
 export default defineConfig({
   test: {
@@ -109,7 +115,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'serial', include: SERIAL, maxWorkers: workers, sequence: { groupOrder: 1 } },
+        test: { name: 'serial', include: SERIAL, maxWorkers: serialWorkers, sequence: { groupOrder: 1 } },
       },
       {
         extends: true,

@@ -1,5 +1,5 @@
 /**
- * Regression on the small captures in fixtures/captures/ (recorded by test/analyze/faults.test.ts with
+ * Regression on the small captures in fixtures/captures/ (recorded by test/analyze/faults*.test.ts with
  * tcpdump, mosquitto 2.0.11 and the impair proxy): no port given, so the flows are found by their CONNECT.
  * These are also the README's examples. analyze runs in-process through main(argv, io): what is checked is what
  * it reads in each capture (test/analyze/cli.test.ts runs it as a process).

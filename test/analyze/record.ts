@@ -7,12 +7,14 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { runCli, runMain, type CliResult } from '../helpers/cli.js';
+import { noFaults, type ImpairFaults } from '../../src/config/impair.js';
+import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
 export const HAS_TCPDUMP = spawnSync('tcpdump', ['--version'], { stdio: 'ignore' }).status === 0;
 export const HAS_TSHARK = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
@@ -474,4 +476,59 @@ export function tsharkCountsAsync(
       },
     );
   });
+}
+
+/**
+ * tshark runs on a capture while analyze reads it (analyzeAndTshark): the two overlapping is wall time saved in
+ * the serial group at the end of npm test, and the worker is not blocked meanwhile.
+ */
+const tsharkRuns = new Map<string, Promise<{ frames: number; mqtt: number }>>();
+
+/** analyze `f` for `ports`, with tshark reading the same file beside it for {@link expectTsharkAgrees}. */
+export function analyzeAndTshark(f: string, ports: number[]): ReturnType<typeof analyze> {
+  if (HAS_TSHARK) {
+    const run = tsharkCountsAsync(f, ports);
+    run.catch(() => {}); // awaited (and its failure reported) in expectTsharkAgrees
+    tsharkRuns.set(f, run);
+  }
+  return analyze(f, ['--port', ports.join(',')]);
+}
+
+/** Decoder check: tshark on the same file agrees on frames and MQTT messages (plain MQTT flows only). */
+export async function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJson): Promise<void> {
+  if (!HAS_TSHARK) return;
+  const t = await (tsharkRuns.get(f) ?? tsharkCountsAsync(f, ports));
+  expect(j.data.capture.packets).toBe(t.frames);
+  const ours = j.data.connections
+    .filter((c) => c.transport === 'mqtt')
+    .reduce(
+      (s, c) =>
+        s +
+        Object.values(c.packets.client).reduce((a, b) => a + b, 0) +
+        Object.values(c.packets.server).reduce((a, b) => a + b, 0),
+      0,
+    );
+  expect(ours).toBe(t.mqtt);
+}
+
+/** Impair faults: none but those given. */
+export function faults(f: Partial<ImpairFaults>): ImpairFaults {
+  return { ...noFaults(), ...f };
+}
+
+/**
+ * One mosquitto for the file's tests (started once mqtt-packet is warm, so no test times its first encode), stopped
+ * after the file. Returns a getter: the broker exists once the file's beforeAll has run.
+ */
+export function brokerForFile(): () => Mosquitto {
+  let m: Mosquitto | undefined;
+  beforeAll(async () => {
+    warmMqttPacket();
+    m = await startMosquitto();
+  });
+  afterAll(async () => {
+    await m?.stop();
+    if (m) cleanup(m);
+  });
+  return () => m!;
 }

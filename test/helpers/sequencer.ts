@@ -20,11 +20,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  */
 const ESTIMATE_S: Record<string, number> = {
   'test/keepalive/e2e.test.ts': 31,
-  'test/analyze/faults.test.ts': 26,
+  'test/analyze/faults-idle.test.ts': 13,
+  'test/analyze/faults.test.ts': 13,
   'test/soak/shard-truth.test.ts': 25,
   'test/failure/fuzz.test.ts': 23,
   'test/soak/workers-process.test.ts': 22,
-  'test/soak/silent-truth.test.ts': 21,
+  'test/soak/silent-truth.test.ts': 11,
+  'test/soak/silent-truth-outages.test.ts': 9,
   'test/html/soak-html.test.ts': 20,
   'test/soak/local-address.test.ts': 19,
   'test/soak/impair-and-takeover.test.ts': 19,

@@ -1,5 +1,5 @@
 /**
- * `analyze --html` on captures recorded by test/analyze/faults.test.ts (fixtures/captures/), opened in Debian's
+ * `analyze --html` on captures recorded by test/analyze/faults*.test.ts (fixtures/captures/), opened in Debian's
  * chromium: no console error, no request, lanes = connections, one end mark per connection, a non-blank page.
  * The first capture runs the built CLI as a process (`analyze --html` as a user runs it), the second in-process
  * through main (what is checked is the page); the two run at once, each waiting on the browser.

@@ -1,6 +1,6 @@
 /**
  * `analyze --html` draws one mark per MQTT packet: on real captures (fixtures/captures/, recorded by
- * test/analyze/faults.test.ts) the marks on the page equal the packets tshark decodes in the same file; on a
+ * test/analyze/faults*.test.ts) the marks on the page equal the packets tshark decodes in the same file; on a
  * connection with more packets than are listed, the page says the marks were thinned and the shaded counts
  * make up the difference. Opened in Debian's chromium.
  *

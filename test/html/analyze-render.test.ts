@@ -1,6 +1,6 @@
 /**
  * The analyze page, rendered from reports built in-process from the small captures in fixtures/captures/
- * (recorded by test/analyze/faults.test.ts): a lane per connection, one end mark per connection in its cause's
+ * (recorded by test/analyze/faults*.test.ts): a lane per connection, one end mark per connection in its cause's
  * colour, hostile capture text escaped, and the worst-ended lanes kept when there are too many to draw.
  */
 import { readFileSync } from 'node:fs';
