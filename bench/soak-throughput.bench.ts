@@ -19,6 +19,7 @@
  * a configuration with no valid round says so instead of printing a ratio.
  * mosquitto's cap of 20 unacknowledged QoS 1 messages to a subscriber (max_inflight_messages, mosquitto.conf(5))
  * made one QoS 1 client a round-trip-bound stream on this loaded machine: the bench's broker has no cap.
+ * MQD_TPUT_VARIANT_FLAGS adds a third side to every round: soak started with those Node flags.
  * This file is also its own worker: `node --import tsx bench/soak-throughput.bench.ts --tput-worker MODE N QOS URL RATE`.
  */
 import { spawn } from 'node:child_process';
@@ -34,6 +35,11 @@ const ROUNDS = Math.max(1, Number(process.env.MQD_TPUT_ROUNDS ?? 3));
 const CONCURRENT = (process.env.MQD_TPUT_PAIR ?? 'concurrent') !== 'sequential';
 /** The share of the offered messages each side must receive in its window for a round to compare the clients. */
 const VALID_SHARE = Number(process.env.MQD_TPUT_VALID ?? 0.95);
+/**
+ * MQD_TPUT_VARIANT_FLAGS="--flag …": a third side in every round, the soak side run with these Node/V8 flags (as
+ * `soak --workers` gives its worker processes), so the flags' cost is measured against soak under the same load.
+ */
+const VARIANT_FLAGS = (process.env.MQD_TPUT_VARIANT_FLAGS ?? '').split(' ').filter(Boolean);
 
 interface WorkerResult {
   mode: string;
@@ -194,6 +200,7 @@ async function startProfile(): Promise<(path: string) => Promise<void>> {
 async function worker(mode: string, n: number, qos: 0 | 1, url: string, totalRate: number): Promise<WorkerResult> {
   const perClient = totalRate / n;
   const side = mode === 'bare' ? await bare(n, qos, url, perClient) : await soak(n, qos, url, perClient);
+  // (mode 'soak-variant' is the soak side started with VARIANT_FLAGS.)
   const deadline = performance.now() + 60_000;
   while (side.ready() < n && performance.now() < deadline) await sleep(5);
   // Warm-up: every client publishing and the JIT past its first compilations on both sides.
@@ -230,7 +237,10 @@ const perCpuS = (w: WorkerResult) => (w.cpuMs > 0 ? (1000 * w.received) / w.cpuM
 function spawnWorker(mode: string, n: number, qos: number, url: string) {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', SELF, '--tput-worker', mode, String(n), String(qos), url, String(TOTAL_RATE)],
+    [
+      ...(mode === 'soak-variant' ? VARIANT_FLAGS : []),
+      ...['--import', 'tsx', SELF, '--tput-worker', mode, String(n), String(qos), url, String(TOTAL_RATE)],
+    ],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -276,6 +286,8 @@ async function runPair(order: string[], n: number, qos: number, url: string): Pr
 interface Round {
   b: WorkerResult;
   s: WorkerResult;
+  /** The soak side with VARIANT_FLAGS, when asked for. */
+  v?: WorkerResult;
   ratio: number;
   /** Both sides received what was offered: the round compares the clients, not the broker. */
   valid: boolean;
@@ -329,6 +341,24 @@ function configResult(n: number, qos: number, rounds: readonly Round[]): BenchRe
   };
 }
 
+/** The soak side with VARIANT_FLAGS against soak as built: messages per CPU-second, median of the valid rounds. */
+function variantResult(n: number, qos: number, rounds: readonly Round[]): BenchResult {
+  const ratios = rounds
+    .filter((r) => r.valid && r.v)
+    .map((r) => perCpuS(r.v!) / perCpuS(r.s))
+    .sort((x, y) => x - y);
+  const mid = ratios.length > 0 ? ratios[Math.floor(ratios.length / 2)]! : Number.NaN;
+  return {
+    name: `soak-throughput ${n} client${n === 1 ? '' : 's'} QoS ${qos}, soak with ${VARIANT_FLAGS.join(' ')}`,
+    metric: 'soak msgs per CPU-s ÷ soak with the flags msgs per CPU-s',
+    value: mid,
+    baseline: 1,
+    baselineName: 'soak as built',
+    ratio: 1 / mid,
+    notes: `with the flags ${mid.toFixed(2)}× soak as built (valid rounds: ${ratios.map((x) => x.toFixed(2)).join(', ') || 'none'} of ${rounds.length})`,
+  };
+}
+
 export default async function throughputBench(): Promise<BenchResult[]> {
   checkBuilt();
   const { startMosquitto, cleanup } = await import('../test/helpers/mosquitto.js');
@@ -344,11 +374,16 @@ export default async function throughputBench(): Promise<BenchResult[]> {
         const rounds: Round[] = [];
         for (let r = 0; r < ROUNDS; r += 1) {
           const order = r % 2 === 0 ? ['bare', 'soak'] : ['soak', 'bare'];
-          const [first, second] = (await runPair(order, n, qos, broker.url)) as [WorkerResult, WorkerResult];
-          const [b, s] = r % 2 === 0 ? [first, second] : [second, first];
-          rounds.push({ b, s, ratio: perCpuS(b) / perCpuS(s), valid: delivered(b) && delivered(s) });
+          if (VARIANT_FLAGS.length > 0) order.splice(r % 3, 0, 'soak-variant');
+          const out = await runPair(order, n, qos, broker.url);
+          const side = (m: string) => out[order.indexOf(m)]!;
+          const [b, s] = [side('bare'), side('soak')];
+          const v = VARIANT_FLAGS.length > 0 ? side('soak-variant') : undefined;
+          const valid = delivered(b) && delivered(s) && (v === undefined || delivered(v));
+          rounds.push({ b, s, ...(v ? { v } : {}), ratio: perCpuS(b) / perCpuS(s), valid });
         }
         results.push(configResult(n, qos, rounds));
+        if (VARIANT_FLAGS.length > 0) results.push(variantResult(n, qos, rounds));
       }
     }
   } finally {

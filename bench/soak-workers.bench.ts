@@ -8,68 +8,17 @@
  *     `report`; memory (summed RSS of every process at the plateau) vs bare MQTT.js scripts holding the
  *     same connections in the same number of processes (target ≤ 1.2×).
  * Bounded: every run has a duration, every process a kill timer.
- * This file is also the bare script: `node --import tsx bench/soak-workers.bench.ts --bare-hold N URL ADDR,ADDR`.
+ * The bare script is bench/soak-procs.ts.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './run.js';
+import { bareReady, freePort, rssKb, sleep, spawnBareHold, startBroker, tree } from './soak-procs.js';
 
-const SELF = fileURLToPath(import.meta.url);
 const BIN = fileURLToPath(new URL('../bin/mqtt-doctor.js', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** RSS of a process (kB), 0 when gone. */
-function rssKb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** A process and every descendant (from /proc/<pid>/task/<tid>/children). */
-function tree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    try {
-      for (const t of readdirSync(`/proc/${out[i]}/task`)) {
-        const kids = readFileSync(`/proc/${out[i]}/task/${t}/children`, 'utf8').trim();
-        if (kids) out.push(...kids.split(/\s+/).map(Number));
-      }
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-async function startBroker(dir: string, name: string, port: number): Promise<ChildProcess> {
-  const conf = join(dir, `${name}.conf`);
-  writeFileSync(
-    conf,
-    ['user root', 'allow_anonymous true', `listener ${port} 127.0.0.1`, 'max_connections -1', 'log_type none', ''].join(
-      '\n',
-    ),
-  );
-  // Each mosquitto may hold up to the hard limit of open files (20,000 here).
-  const child = spawn('sh', ['-c', `ulimit -n $(ulimit -Hn) && exec mosquitto -c ${conf}`], { stdio: 'ignore' });
-  await sleep(500);
-  return child;
-}
-
-const freePort = async (): Promise<number> => {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-};
 
 interface SoakRun {
   cpuS: number;
@@ -134,36 +83,19 @@ function runSoak(
 }
 
 /** K bare MQTT.js processes holding `n` connections in all; their summed RSS once every one is connected. */
-async function bareHold(n: number, k: number, urls: string[], addrs: string): Promise<number> {
+async function bareHold(n: number, k: number, urls: string[], addrs: string, fleetRampPerS: number): Promise<number> {
+  // The same ramp as the soak shards (the fleet's, a k-th for each process).
   const kids = Array.from({ length: k }, (_, i) =>
-    spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        SELF,
-        '--bare-hold',
-        String(Math.floor((n * (i + 1)) / k) - Math.floor((n * i) / k)),
-        urls[i % urls.length]!,
-        addrs,
-        `${i}/${k}`,
-      ],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
+    spawnBareHold(
+      Math.floor((n * (i + 1)) / k) - Math.floor((n * i) / k),
+      urls[i % urls.length]!,
+      addrs,
+      `${i}/${k}`,
+      fleetRampPerS / k,
     ),
   );
-  const ready = kids.map(
-    (c) =>
-      new Promise<void>((resolve) => {
-        c.stdout!.on('data', (d: Buffer) => {
-          if (d.toString().includes('ready')) resolve();
-        });
-        c.on('close', () => resolve());
-      }),
-  );
   const bound = sleep(180_000);
-  await Promise.race([Promise.all(ready), bound]);
+  await Promise.race([Promise.all(kids.map(bareReady)), bound]);
   await sleep(2000);
   const total = kids.reduce((s, c) => s + rssKb(c.pid!), 0);
   for (const c of kids) c.kill('SIGKILL');
@@ -280,7 +212,7 @@ export default async function workersBench(): Promise<BenchResult[]> {
     const soakKb = s0.plateauRssKb + s1.plateauRssKb;
     const soakPeakKb = s0.peakRssKb + s1.peakRssKb;
     // Other source addresses: the soak's closed connections hold theirs in TIME_WAIT.
-    const bareKb = await bareHold(fleet, 4, [urlA, urlB], '127.0.0.4,127.0.0.5');
+    const bareKb = await bareHold(fleet, 4, [urlA, urlB], '127.0.0.4,127.0.0.5', ramp);
     results.push({
       name: `soak-workers largest fleet (asked ${fleet})`,
       metric: 'RSS per connection, soak ÷ bare MQTT.js (KB)',
@@ -296,46 +228,4 @@ export default async function workersBench(): Promise<BenchResult[]> {
     b.kill('SIGTERM');
   }
   return results;
-}
-
-if (process.argv[2] === '--bare-hold') {
-  const [, , , n, url, addrs, slice] = process.argv;
-  const fleetRamp = Number(process.env.MQD_WORKERS_BENCH_RAMP ?? 1500);
-  const { MqttClient } = await import('mqtt');
-  const { createConnection } = await import('node:net');
-  const u = new URL(url!);
-  const sources = addrs!.split(',');
-  const total = Number(n);
-  // Local ports chosen as soak chooses them (its own slice of the range per process), so this baseline does not
-  // pay the kernel's port search of bind(address, 0) (transport/source-address.ts) that soak no longer pays.
-  const [lo, hi] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-  const [si, sk] = slice!.split('/').map(Number);
-  const sliceLow = lo! + Math.floor(((hi! - lo! + 1) * si!) / sk!);
-  let up = 0;
-  let next = 0;
-  const t0 = performance.now();
-  // The same ramp as the soak shards (MQD_WORKERS_BENCH_RAMP over the fleet, a quarter for each of 4 processes).
-  const ramp = setInterval(() => {
-    const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * (fleetRamp / 4)) + 1);
-    for (; next < due; next++) {
-      const i = next;
-      const c = new MqttClient(
-        () =>
-          createConnection({
-            host: u.hostname,
-            port: Number(u.port),
-            localAddress: sources[i % sources.length],
-            localPort: sliceLow + Math.floor(i / sources.length),
-          }),
-        { clientId: `bare-${process.pid}-${i}`, protocolVersion: 5, keepalive: 60, reconnectPeriod: 0 },
-      );
-      c.on('error', () => {});
-      c.once('connect', () => {
-        up += 1;
-        if (up === total) process.stdout.write('ready\n');
-      });
-    }
-    if (next >= total) clearInterval(ramp);
-  }, 10);
-  setTimeout(() => process.exit(0), 240_000).unref();
 }

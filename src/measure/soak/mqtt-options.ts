@@ -64,3 +64,54 @@ export function soakMqttOptions(conn: ConnectionConfig, s: SoakMqttSettings): { 
   }
   return { url, options };
 }
+
+/** What MQTT.js's connect(url, opts) reads from the URL (connect/index.ts in mqttjs/MQTT.js), as options. */
+export interface UrlOptions {
+  protocol: string;
+  host: string;
+  port?: number;
+  path?: string;
+  query?: Record<string, string>;
+  auth?: string;
+}
+
+/**
+ * The URL's part of MQTT.js's options, read once per run. MQTT.js's connect(url, opts) parses the URL on every
+ * call (url.parse), copies it into a new options object and then deletes `path` from it for a non-WebSocket
+ * URL (connect/index.ts); deleting a property turns a V8 object into a dictionary, and the client keeps it
+ * (`client.options`) and adds two dozen defaults to it. Given the same fields as one object without `path`,
+ * connect(opts) builds the same client with a fast options object (5,000 idle clients: see
+ * bench/soak-worker-memory.bench.ts). Fields as url.parse gives them: hostname without IPv6 brackets, the
+ * port only when the URL has one, path = pathname + search (WebSocket only), the query, the decoded auth.
+ */
+export function urlOptions(url: string): UrlOptions {
+  const u = new URL(url);
+  const protocol = u.protocol.replace(/:$/, '');
+  const ws = protocol === 'ws' || protocol === 'wss';
+  // WHATWG URL leaves out a scheme's default port (ws:80, wss:443); url.parse keeps a port that was written.
+  const written = /^[^:/?#]+:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)/.exec(url)?.[1];
+  const port = u.port !== '' ? Number(u.port) : written !== undefined ? Number(written) : undefined;
+  const auth = u.username
+    ? decodeURIComponent(u.username) + (u.password ? `:${decodeURIComponent(u.password)}` : '')
+    : '';
+  return {
+    protocol,
+    host: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    ...(port !== undefined ? { port } : {}),
+    ...(ws ? { path: `${u.pathname}${u.search}` } : {}),
+    ...(u.search !== '' ? { query: Object.fromEntries(u.searchParams) } : {}),
+    ...(auth ? { auth } : {}),
+  };
+}
+
+/**
+ * MQTT.js's connect(url, opts), called in its one-argument form with the URL's fields read once (urlOptions):
+ * the same client, without a URL parse and a dictionary-mode options object per connection.
+ */
+export function connectByOptions<C>(connect: (opts: IClientOptions) => C): (url: string, opts: IClientOptions) => C {
+  let cached: { url: string; fields: UrlOptions } | undefined;
+  return (url, opts) => {
+    if (cached?.url !== url) cached = { url, fields: urlOptions(url) };
+    return connect({ ...cached.fields, ...opts } as IClientOptions);
+  };
+}

@@ -3,7 +3,7 @@
  * on the duration or the abort signal, after a short drain so messages already in flight are not miscounted
  * as lost. The only async, networked part of soak; decisions live in analyze/soak and config/reconnect.
  */
-import type { IClientOptions } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { isPermanentRefusal } from '../../analyze/soak/causes.js';
@@ -33,6 +33,7 @@ import { speaksTls } from '../cross-check.js';
 import { SourceTally } from './source-tally.js';
 import type { ConnectionBound } from '../../config/source-address.js';
 import { SoakClient, type ConnectFn, type SoakClientOptions } from './client.js';
+import { connectByOptions } from './mqtt-options.js';
 
 export interface SoakRunOptions {
   url: string;
@@ -143,7 +144,8 @@ export function longTimeout(fn: () => void, delayMs: number, now: () => number):
 
 export async function startSoak(o: SoakRunOptions): Promise<SoakRun> {
   const now = o.now ?? wallClockMs;
-  const connect: ConnectFn = o.connect ?? ((await import('mqtt')).connect as ConnectFn);
+  const connect: ConnectFn =
+    o.connect ?? connectByOptions((await import('mqtt')).connect as (opts: IClientOptions) => MqttClient);
   // --start-at: wait with everything loaded, so the shards' first connects leave at the agreed time.
   if (o.startAtMs !== undefined) await sleep(o.startAtMs - now(), o.signal);
   const startedMs = now();

@@ -1,0 +1,101 @@
+/**
+ * What a soak worker does to hold less memory per idle connection, each checked against its ground truth:
+ *  - MQTT.js's connect called with the URL's fields as options (mqtt-options.ts connectByOptions) builds the same
+ *    client as connect(url, opts): the options MQTT.js derives from the URL and ours, compared field by field on
+ *    real clients (manualConnect: no socket);
+ *  - a worker of an idle fleet runs with V8 flags that keep its young generation small (workers.ts): a Node
+ *    started with them keeps new space at most twice the semi-space cap while it allocates, one without them
+ *    grows it (V8's own heap statistics, same test).
+ */
+import { execFileSync } from 'node:child_process';
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { describe, expect, test } from 'vitest';
+import { connectByOptions, urlOptions } from '../../src/measure/soak/mqtt-options.js';
+import { IDLE_WORKER_V8_FLAGS, workerExecArgv } from '../../src/measure/soak/workers.js';
+
+/** The options MQTT.js acts on (what its stream builders and CONNECT read). */
+const seen = (c: MqttClient) => {
+  const o = c.options as IClientOptions & { hostname?: string; path?: string; defaultProtocol?: string };
+  return {
+    protocol: o.protocol,
+    defaultProtocol: o.defaultProtocol,
+    host: o.host,
+    hostname: o.hostname,
+    port: o.port,
+    path: o.path,
+    clientId: o.clientId,
+    username: o.username,
+    password: o.password === undefined ? undefined : String(o.password),
+    keepalive: o.keepalive,
+  };
+};
+
+describe('connect by options', () => {
+  test.each([
+    'mqtt://127.0.0.1:1883',
+    'mqtt://broker.local',
+    'mqtts://broker.local:8883',
+    'mqtt://[::1]:1884',
+    'ws://broker.local:8080/mqtt',
+    'wss://broker.local/mqtt?x=1',
+    'ws://broker.local:80',
+    'wss://broker.local:443/mqtt',
+    'mqtt://127.0.0.1:1883?clientId=from-url',
+    'mqtt://user:p%40ss@127.0.0.1:1883',
+  ])('%s: the same client options as connect(url, opts)', (url) => {
+    const opts: IClientOptions = { manualConnect: true, keepalive: 30, clientId: 'soak-1', reconnectPeriod: 0 };
+    const byUrl = connect(url, { ...opts });
+    const byOptions = connectByOptions(connect)(url, { ...opts });
+    expect(seen(byOptions)).toEqual(seen(byUrl));
+    expect(seen(byOptions).clientId).toBe(url.includes('clientId=') ? 'from-url' : 'soak-1');
+  });
+
+  test('the URL is read once per URL, not per connection', () => {
+    const calls: IClientOptions[] = [];
+    const c = connectByOptions((o: IClientOptions) => calls.push(o));
+    c('mqtt://h:1', { clientId: 'a' });
+    c('mqtt://h:1', { clientId: 'b' });
+    c('mqtt://g:2', { clientId: 'c' });
+    expect(calls.map((o) => [o.host, o.port, o.clientId])).toEqual([
+      ['h', 1, 'a'],
+      ['h', 1, 'b'],
+      ['g', 2, 'c'],
+    ]);
+    // No `path` for a plain MQTT URL: MQTT.js deletes it, which turns its options object into a dictionary.
+    expect('path' in calls[0]!).toBe(false);
+    expect(urlOptions('ws://h:1/mqtt?a=b').path).toBe('/mqtt?a=b');
+  });
+});
+
+describe('worker V8 flags', () => {
+  test('only a worker of an idle fleet gets them, after the parent’s own', () => {
+    expect(workerExecArgv(0, ['--enable-source-maps'])).toEqual(['--enable-source-maps', ...IDLE_WORKER_V8_FLAGS]);
+    expect(workerExecArgv(10, ['--enable-source-maps'])).toEqual(['--enable-source-maps']);
+  });
+
+  test('with them, new space stays small while the process allocates; without them it grows', () => {
+    // Keeps a window of recent objects alive (as connections being set up are), so scavenges see survivors and
+    // V8 grows new space when it may.
+    const script = `
+      const v8 = require('node:v8');
+      const keep = new Array(20000);
+      let maxNew = 0;
+      for (let i = 0; i < 400000; i++) {
+        keep[i % keep.length] = { i, s: 'x'.repeat(i % 64), a: [i, i + 1] };
+        if (i % 1000 === 0) {
+          const n = v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+          maxNew = Math.max(maxNew, n.space_size);
+        }
+      }
+      process.stdout.write(String(maxNew / 1048576));
+    `;
+    const maxNewMb = (flags: readonly string[]) =>
+      Number(execFileSync(process.execPath, [...flags, '-e', script], { encoding: 'utf8', timeout: 60_000 }));
+    const capMb = Number(/--max-semi-space-size=(\d+)/.exec(IDLE_WORKER_V8_FLAGS.join(' '))![1]);
+    const withFlags = maxNewMb(IDLE_WORKER_V8_FLAGS);
+    const without = maxNewMb([]);
+    // New space is two semi-spaces (V8 flag help: "the new space consists of two semi-spaces").
+    expect(withFlags).toBeLessThanOrEqual(2 * capMb + 0.5);
+    expect(without).toBeGreaterThan(2 * capMb + 0.5);
+  });
+});
