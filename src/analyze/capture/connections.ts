@@ -7,6 +7,7 @@
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
 import { ByteArena } from './arena.js';
+import { Packer, Unpackable } from './pack.js';
 import { MarkLog, marksEnd, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
@@ -274,11 +275,9 @@ interface DirState {
 }
 
 /**
- * The Connection the tracker fills: fields in the order of the interface, `events` and `marks` getters on the
- * prototype, so every record keeps one fast shape. While the tracker runs, `events` is its list; once the books are
- * closed, events and marks are bytes in the capture's ByteArena, read back on each read (the report reads them
- * once or twice per connection): [u32 length of the events' JSON in UTF-8][4 bytes padding][the marks
- * (writeMarks), 8-byte aligned][that JSON].
+ * The Connection the tracker fills while it runs: fields in the order of the interface, so every record keeps one
+ * fast shape. When the books close it is written into the capture's ByteArena and a FinishedConnection stands in
+ * for it.
  */
 class ConnectionRecord implements Connection {
   transport: Connection['transport'] = 'unknown';
@@ -290,10 +289,7 @@ class ConnectionRecord implements Connection {
   notes: string[] = [];
   firstMs: number;
   lastMs: number;
-  /** The tracker's events while it runs; after pack, only events whose JSON would not read back the same. */
-  #events: ConnEvent[] | undefined;
-  #arena: ByteArena | undefined;
-  #ref = 0;
+  marks = NO_MARKS;
 
   constructor(
     readonly id: number,
@@ -301,45 +297,201 @@ class ConnectionRecord implements Connection {
     readonly server: Endpoint,
     firstMs: number,
     readonly sawSyn: boolean,
-    events: ConnEvent[],
+    readonly events: ConnEvent[],
   ) {
     this.firstMs = firstMs;
     this.lastMs = firstMs;
-    this.#events = events;
+  }
+}
+
+/** What a finished connection keeps as bytes: all but its id and first time (finish() sorts on those). */
+type PackedFields = Omit<Connection, 'id' | 'firstMs' | 'events' | 'marks'>;
+
+/** A record's fields as PackedFields, in the order of the interface (the packed shape keeps it). */
+function packedFields(r: Connection): PackedFields {
+  return {
+    client: r.client,
+    server: r.server,
+    sawSyn: r.sawSyn,
+    lastMs: r.lastMs,
+    handshakeRttMs: r.handshakeRttMs,
+    refusedSyn: r.refusedSyn,
+    transport: r.transport,
+    dir: r.dir,
+    mqtt: r.mqtt,
+    connack: r.connack,
+    disconnect: r.disconnect,
+    ping: r.ping,
+    clientMaxGapMs: r.clientMaxGapMs,
+    pendingAcks: r.pendingAcks,
+    maxAnsweredIdleMs: r.maxAnsweredIdleMs,
+    unanswered: r.unanswered,
+    tls: r.tls,
+    ws: r.ws,
+    serverMismatch: r.serverMismatch,
+    end: r.end,
+    closes: r.closes,
+    eventsDropped: r.eventsDropped,
+    notes: r.notes,
+  };
+}
+
+/**
+ * Per arena, the Packer that wrote its connections (it holds the object shapes) and the last few finished
+ * connections read back: the diagnosis and the report read a connection field by field, a dozen fields in a row,
+ * so each pass over the connections unpacks each one once.
+ */
+const READ_BACK_SLOTS = 1;
+const stores = new WeakMap<ByteArena, { packer: Packer; readBack: Map<FinishedConnection, PackedFields> }>();
+
+function storeOf(arena: ByteArena): { packer: Packer; readBack: Map<FinishedConnection, PackedFields> } {
+  let s = stores.get(arena);
+  if (!s) stores.set(arena, (s = { packer: new Packer(), readBack: new Map() }));
+  return s;
+}
+
+/** `v` packed (a copy: the Packer reuses its scratch), or undefined when it holds a value the Packer cannot write. */
+function packed(packer: Packer, v: unknown): Buffer | undefined {
+  try {
+    return Buffer.from(packer.pack(v));
+  } catch (err) {
+    if (err instanceof Unpackable) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A finished connection, its fields read back from the capture's ByteArena: as objects, a connection's counters,
+ * ping, close and session records were ~2.5 KB of small objects, heap numbers and property arrays on the
+ * collected heap (heap snapshot of a 1,000-connection capture; issue 14), ~25 MB for a 1 GB capture until the
+ * report was written. Packed (pack.ts) they are ~400 bytes off the heap, events included. Layout at `ref`: [u32
+ * bytes of the packed events][u32 bytes of the packed fields][the marks (writeMarks), 8-byte aligned][events]
+ * [fields]. Each read of `events` unpacks a fresh array; the other fields come from a small cache of unpacked
+ * records, so read them, do not change them (as `marks`).
+ */
+class FinishedConnection implements Connection {
+  readonly #arena: ByteArena;
+  readonly #ref: number;
+  /** Events and fields kept as objects (they hold a value the packer cannot write). */
+  readonly #events: ConnEvent[] | undefined;
+  readonly #fields: PackedFields | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly firstMs: number,
+    arena: ByteArena,
+    events: ConnEvent[],
+    fields: PackedFields,
+    marks: PacketMarks,
+  ) {
+    const { packer } = storeOf(arena);
+    const ev = packed(packer, events);
+    const fi = packed(packer, fields);
+    const evBytes = ev?.length ?? 0;
+    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + evBytes + (fi?.length ?? 0));
+    buf.writeUInt32LE(evBytes, at);
+    buf.writeUInt32LE(fi?.length ?? 0, at + 4);
+    const end = writeMarks(marks, buf, at + 8);
+    ev?.copy(buf, end);
+    fi?.copy(buf, end + evBytes);
+    this.#arena = arena;
+    this.#ref = ref;
+    this.#events = ev ? undefined : events;
+    this.#fields = fi ? undefined : fields;
   }
 
   get events(): ConnEvent[] {
-    if (this.#events || !this.#arena) return this.#events ?? [];
+    if (this.#events) return this.#events;
     const { buf, at } = this.#arena.at(this.#ref);
-    const start = marksEnd(buf, at + 8);
-    return JSON.parse(buf.toString('utf8', start, start + buf.readUInt32LE(at))) as ConnEvent[];
+    return storeOf(this.#arena).packer.unpack(buf, marksEnd(buf, at + 8)) as ConnEvent[];
   }
 
   /** Views on the stored bytes (readMarks): read them, do not change them. */
   get marks(): PacketMarks {
-    if (!this.#arena) return NO_MARKS;
     const { buf, at } = this.#arena.at(this.#ref);
     return readMarks(buf, at + 8);
   }
 
-  /**
-   * The books are closed: events and marks move into `arena`. JSON gives the events back exactly (same keys in the
-   * same order; a number's text reads back as the same double, ECMA-262 §6.1.6.1.20 Number::toString; UTF-8 holds
-   * JSON.stringify's well-formed text whole) except non-finite numbers, which it writes as null: such events stay
-   * objects.
-   */
-  pack(arena: ByteArena, events: ConnEvent[], marks: PacketMarks): void {
-    const text = JSON.stringify(events);
-    const asObjects = text.includes('null');
-    const textBytes = asObjects ? 0 : Buffer.byteLength(text);
-    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + textBytes);
-    buf.writeUInt32LE(textBytes, at);
-    buf.writeUInt32LE(0, at + 4);
-    const end = writeMarks(marks, buf, at + 8);
-    if (!asObjects) buf.write(text, end, 'utf8');
-    this.#arena = arena;
-    this.#ref = ref;
-    this.#events = asObjects ? events : undefined;
+  #read(): PackedFields {
+    if (this.#fields) return this.#fields;
+    const { packer, readBack } = storeOf(this.#arena);
+    const hit = readBack.get(this);
+    if (hit) return hit;
+    const { buf, at } = this.#arena.at(this.#ref);
+    const fields = packer.unpack(buf, marksEnd(buf, at + 8) + buf.readUInt32LE(at)) as PackedFields;
+    if (readBack.size >= READ_BACK_SLOTS) readBack.delete(readBack.keys().next().value!);
+    readBack.set(this, fields);
+    return fields;
+  }
+
+  get client(): Endpoint {
+    return this.#read().client;
+  }
+  get server(): Endpoint {
+    return this.#read().server;
+  }
+  get sawSyn(): boolean {
+    return this.#read().sawSyn;
+  }
+  get lastMs(): number {
+    return this.#read().lastMs;
+  }
+  get handshakeRttMs(): number | undefined {
+    return this.#read().handshakeRttMs;
+  }
+  get refusedSyn(): boolean | undefined {
+    return this.#read().refusedSyn;
+  }
+  get transport(): Connection['transport'] {
+    return this.#read().transport;
+  }
+  get dir(): Record<Side, DirStats> {
+    return this.#read().dir;
+  }
+  get mqtt(): Connection['mqtt'] {
+    return this.#read().mqtt;
+  }
+  get connack(): Connection['connack'] {
+    return this.#read().connack;
+  }
+  get disconnect(): Connection['disconnect'] {
+    return this.#read().disconnect;
+  }
+  get ping(): Connection['ping'] {
+    return this.#read().ping;
+  }
+  get clientMaxGapMs(): number | undefined {
+    return this.#read().clientMaxGapMs;
+  }
+  get pendingAcks(): Record<Side, number> {
+    return this.#read().pendingAcks;
+  }
+  get maxAnsweredIdleMs(): number | undefined {
+    return this.#read().maxAnsweredIdleMs;
+  }
+  get unanswered(): Connection['unanswered'] {
+    return this.#read().unanswered;
+  }
+  get tls(): Connection['tls'] {
+    return this.#read().tls;
+  }
+  get ws(): Connection['ws'] {
+    return this.#read().ws;
+  }
+  get serverMismatch(): string | undefined {
+    return this.#read().serverMismatch;
+  }
+  get end(): Connection['end'] {
+    return this.#read().end;
+  }
+  get closes(): Connection['closes'] {
+    return this.#read().closes;
+  }
+  get eventsDropped(): number {
+    return this.#read().eventsDropped;
+  }
+  get notes(): string[] {
+    return this.#read().notes;
   }
 }
 
@@ -348,7 +500,6 @@ type MqttFields = Packet & Record<string, unknown>;
 
 export class ConnTracker {
   readonly conn: Connection;
-  private readonly record: ConnectionRecord;
   private d: Record<Side, DirState>;
   private pendingPing: number[] = [];
   private pendingPub: Record<Side, Map<number, number>> = { client: new Map(), server: new Map() };
@@ -356,7 +507,7 @@ export class ConnTracker {
   private lastAnyMs: number;
   private isn: Partial<Record<Side, number>> = {};
   private markLog = new MarkLog();
-  /** This connection's events (Connection.events reads them). */
+  /** This connection's events (Connection.events reads them while it runs). */
   private events: ConnEvent[] = [];
   closed = false;
 
@@ -369,7 +520,7 @@ export class ConnTracker {
     /** Where the finished connection keeps its events and marks (one per capture; its own by default). */
     private readonly arena = new ByteArena(),
   ) {
-    this.conn = this.record = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
+    this.conn = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
     this.lastAnyMs = first.tsMs;
     this.d = { client: this.dirState('client'), server: this.dirState('server') };
   }
@@ -744,8 +895,7 @@ export class ConnTracker {
         });
     }
     this.events.sort((a, b) => a.atMs - b.atMs);
-    this.record.pack(this.arena, this.events, this.markLog.finish());
-    return c;
+    return new FinishedConnection(c.id, c.firstMs, this.arena, this.events, packedFields(c), this.markLog.finish());
   }
 }
 
