@@ -306,54 +306,61 @@ class ConnectionRecord implements Connection {
 
 /** What a finished connection keeps as bytes: all but its id and first time (finish() sorts on those). */
 type PackedFields = Omit<Connection, 'id' | 'firstMs' | 'events' | 'marks'>;
+type PackedKey = keyof PackedFields;
 
-/** A record's fields as PackedFields, in the order of the interface (the packed shape keeps it). */
-function packedFields(r: Connection): PackedFields {
-  return {
-    client: r.client,
-    server: r.server,
-    sawSyn: r.sawSyn,
-    lastMs: r.lastMs,
-    handshakeRttMs: r.handshakeRttMs,
-    refusedSyn: r.refusedSyn,
-    transport: r.transport,
-    dir: r.dir,
-    mqtt: r.mqtt,
-    connack: r.connack,
-    disconnect: r.disconnect,
-    ping: r.ping,
-    clientMaxGapMs: r.clientMaxGapMs,
-    pendingAcks: r.pendingAcks,
-    maxAnsweredIdleMs: r.maxAnsweredIdleMs,
-    unanswered: r.unanswered,
-    tls: r.tls,
-    ws: r.ws,
-    serverMismatch: r.serverMismatch,
-    end: r.end,
-    closes: r.closes,
-    eventsDropped: r.eventsDropped,
-    notes: r.notes,
-  };
-}
+/** The fields a finished connection packs, each read back on its own, in the order of the interface. */
+const FIELD_KEYS = [
+  'client',
+  'server',
+  'sawSyn',
+  'lastMs',
+  'handshakeRttMs',
+  'refusedSyn',
+  'transport',
+  'dir',
+  'mqtt',
+  'connack',
+  'disconnect',
+  'ping',
+  'clientMaxGapMs',
+  'pendingAcks',
+  'maxAnsweredIdleMs',
+  'unanswered',
+  'tls',
+  'ws',
+  'serverMismatch',
+  'end',
+  'closes',
+  'eventsDropped',
+  'notes',
+] as const satisfies readonly PackedKey[];
+const FIELD: { [K in PackedKey]: number } = Object.fromEntries(FIELD_KEYS.map((k, i) => [k, i])) as never;
+/** Field offsets are u16: a connection whose fields take more (thousands of notes) keeps them as objects. */
+const MAX_FIELD_BYTES = 0xffff;
 
 /**
- * Per arena, the Packer that wrote its connections (it holds the object shapes) and the last few finished
- * connections read back: the diagnosis and the report read a connection field by field, a dozen fields in a row,
- * so each pass over the connections unpacks each one once.
+ * Per arena: the Packer that wrote its connections (it holds the object shapes), and per field the connection
+ * read last and its value. The diagnosis reads one or two fields of every connection per pass, and the report a
+ * dozen fields of one connection in a row: each is unpacked once, and only the fields read.
  */
-const READ_BACK_SLOTS = 1;
-const stores = new WeakMap<ByteArena, { packer: Packer; readBack: Map<FinishedConnection, PackedFields> }>();
+interface Store {
+  packer: Packer;
+  lastOf: Array<FinishedConnection | undefined>;
+  valueOf: unknown[];
+}
+const stores = new WeakMap<ByteArena, Store>();
 
-function storeOf(arena: ByteArena): { packer: Packer; readBack: Map<FinishedConnection, PackedFields> } {
+function storeOf(arena: ByteArena): Store {
   let s = stores.get(arena);
-  if (!s) stores.set(arena, (s = { packer: new Packer(), readBack: new Map() }));
+  if (!s) stores.set(arena, (s = { packer: new Packer(), lastOf: [], valueOf: [] }));
   return s;
 }
 
-/** `v` packed (a copy: the Packer reuses its scratch), or undefined when it holds a value the Packer cannot write. */
-function packed(packer: Packer, v: unknown): Buffer | undefined {
+/** `vs` packed (a copy: the Packer reuses its scratch), or undefined when one holds a value it cannot write. */
+function packed(packer: Packer, vs: readonly unknown[]): { bytes: Buffer; ends: number[] } | undefined {
   try {
-    return Buffer.from(packer.pack(v));
+    const { bytes, ends } = packer.packEach(vs);
+    return { bytes: Buffer.from(bytes), ends };
   } catch (err) {
     if (err instanceof Unpackable) return undefined;
     throw err;
@@ -364,15 +371,16 @@ function packed(packer: Packer, v: unknown): Buffer | undefined {
  * A finished connection, its fields read back from the capture's ByteArena: as objects, a connection's counters,
  * ping, close and session records were ~2.5 KB of small objects, heap numbers and property arrays on the
  * collected heap (heap snapshot of a 1,000-connection capture; issue 14), ~25 MB for a 1 GB capture until the
- * report was written. Packed (pack.ts) they are ~400 bytes off the heap, events included. Layout at `ref`: [u32
- * bytes of the packed events][u32 bytes of the packed fields][the marks (writeMarks), 8-byte aligned][events]
- * [fields]. Each read of `events` unpacks a fresh array; the other fields come from a small cache of unpacked
- * records, so read them, do not change them (as `marks`).
+ * report was written. Packed (pack.ts) they are ~450 bytes off the heap, events included. Layout at `ref`: [u32
+ * bytes of the packed events][u32 bytes of the packed fields][the marks (writeMarks), 8-byte aligned][events][u16
+ * end of each field (FIELD_KEYS), from the first field][the fields]. Each read of `events` unpacks a fresh array;
+ * a field comes back as the same value until another connection's is read (Store), so read them, do not change
+ * them (as `marks`).
  */
 class FinishedConnection implements Connection {
   readonly #arena: ByteArena;
   readonly #ref: number;
-  /** Events and fields kept as objects (they hold a value the packer cannot write). */
+  /** Events and fields kept as objects (they hold a value the packer cannot write, or too many bytes). */
   readonly #events: ConnEvent[] | undefined;
   readonly #fields: PackedFields | undefined;
 
@@ -385,15 +393,24 @@ class FinishedConnection implements Connection {
     marks: PacketMarks,
   ) {
     const { packer } = storeOf(arena);
-    const ev = packed(packer, events);
-    const fi = packed(packer, fields);
-    const evBytes = ev?.length ?? 0;
-    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + evBytes + (fi?.length ?? 0));
+    const ev = packed(packer, [events]);
+    let fi = packed(
+      packer,
+      FIELD_KEYS.map((k) => fields[k]),
+    );
+    if (fi && fi.bytes.length > MAX_FIELD_BYTES) fi = undefined;
+    const evBytes = ev?.bytes.length ?? 0;
+    const fiBytes = fi ? FIELD_KEYS.length * 2 + fi.bytes.length : 0;
+    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + evBytes + fiBytes);
     buf.writeUInt32LE(evBytes, at);
-    buf.writeUInt32LE(fi?.length ?? 0, at + 4);
+    buf.writeUInt32LE(fiBytes, at + 4);
     const end = writeMarks(marks, buf, at + 8);
-    ev?.copy(buf, end);
-    fi?.copy(buf, end + evBytes);
+    ev?.bytes.copy(buf, end);
+    if (fi) {
+      const table = end + evBytes;
+      fi.ends.forEach((e, i) => buf.writeUInt16LE(e, table + 2 * i));
+      fi.bytes.copy(buf, table + FIELD_KEYS.length * 2);
+    }
     this.#arena = arena;
     this.#ref = ref;
     this.#events = ev ? undefined : events;
@@ -412,86 +429,88 @@ class FinishedConnection implements Connection {
     return readMarks(buf, at + 8);
   }
 
-  #read(): PackedFields {
-    if (this.#fields) return this.#fields;
-    const { packer, readBack } = storeOf(this.#arena);
-    const hit = readBack.get(this);
-    if (hit) return hit;
+  #read<K extends PackedKey>(key: K): PackedFields[K] {
+    if (this.#fields) return this.#fields[key];
+    const i = FIELD[key];
+    const store = storeOf(this.#arena);
+    if (store.lastOf[i] === this) return store.valueOf[i] as PackedFields[K];
     const { buf, at } = this.#arena.at(this.#ref);
-    const fields = packer.unpack(buf, marksEnd(buf, at + 8) + buf.readUInt32LE(at)) as PackedFields;
-    if (readBack.size >= READ_BACK_SLOTS) readBack.delete(readBack.keys().next().value!);
-    readBack.set(this, fields);
-    return fields;
+    const table = marksEnd(buf, at + 8) + buf.readUInt32LE(at);
+    const first = table + FIELD_KEYS.length * 2;
+    const v = store.packer.unpack(buf, first + (i === 0 ? 0 : buf.readUInt16LE(table + 2 * (i - 1))));
+    store.lastOf[i] = this;
+    store.valueOf[i] = v;
+    return v as PackedFields[K];
   }
 
   get client(): Endpoint {
-    return this.#read().client;
+    return this.#read('client');
   }
   get server(): Endpoint {
-    return this.#read().server;
+    return this.#read('server');
   }
   get sawSyn(): boolean {
-    return this.#read().sawSyn;
+    return this.#read('sawSyn');
   }
   get lastMs(): number {
-    return this.#read().lastMs;
+    return this.#read('lastMs');
   }
   get handshakeRttMs(): number | undefined {
-    return this.#read().handshakeRttMs;
+    return this.#read('handshakeRttMs');
   }
   get refusedSyn(): boolean | undefined {
-    return this.#read().refusedSyn;
+    return this.#read('refusedSyn');
   }
   get transport(): Connection['transport'] {
-    return this.#read().transport;
+    return this.#read('transport');
   }
   get dir(): Record<Side, DirStats> {
-    return this.#read().dir;
+    return this.#read('dir');
   }
   get mqtt(): Connection['mqtt'] {
-    return this.#read().mqtt;
+    return this.#read('mqtt');
   }
   get connack(): Connection['connack'] {
-    return this.#read().connack;
+    return this.#read('connack');
   }
   get disconnect(): Connection['disconnect'] {
-    return this.#read().disconnect;
+    return this.#read('disconnect');
   }
   get ping(): Connection['ping'] {
-    return this.#read().ping;
+    return this.#read('ping');
   }
   get clientMaxGapMs(): number | undefined {
-    return this.#read().clientMaxGapMs;
+    return this.#read('clientMaxGapMs');
   }
   get pendingAcks(): Record<Side, number> {
-    return this.#read().pendingAcks;
+    return this.#read('pendingAcks');
   }
   get maxAnsweredIdleMs(): number | undefined {
-    return this.#read().maxAnsweredIdleMs;
+    return this.#read('maxAnsweredIdleMs');
   }
   get unanswered(): Connection['unanswered'] {
-    return this.#read().unanswered;
+    return this.#read('unanswered');
   }
   get tls(): Connection['tls'] {
-    return this.#read().tls;
+    return this.#read('tls');
   }
   get ws(): Connection['ws'] {
-    return this.#read().ws;
+    return this.#read('ws');
   }
   get serverMismatch(): string | undefined {
-    return this.#read().serverMismatch;
+    return this.#read('serverMismatch');
   }
   get end(): Connection['end'] {
-    return this.#read().end;
+    return this.#read('end');
   }
   get closes(): Connection['closes'] {
-    return this.#read().closes;
+    return this.#read('closes');
   }
   get eventsDropped(): number {
-    return this.#read().eventsDropped;
+    return this.#read('eventsDropped');
   }
   get notes(): string[] {
-    return this.#read().notes;
+    return this.#read('notes');
   }
 }
 
@@ -895,7 +914,7 @@ export class ConnTracker {
         });
     }
     this.events.sort((a, b) => a.atMs - b.atMs);
-    return new FinishedConnection(c.id, c.firstMs, this.arena, this.events, packedFields(c), this.markLog.finish());
+    return new FinishedConnection(c.id, c.firstMs, this.arena, this.events, c, this.markLog.finish());
   }
 }
 

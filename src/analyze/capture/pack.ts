@@ -34,7 +34,7 @@ export class Unpackable extends Error {
 
 export class Packer {
   private shapeIds = new Map<string, number>();
-  private shapes: string[][] = [];
+  private shapes: Shape[] = [];
   private out = Buffer.allocUnsafeSlow(4096);
   private pos = 0;
 
@@ -43,9 +43,18 @@ export class Packer {
    * what it cannot write back the same.
    */
   pack(v: unknown): Buffer {
+    return this.packEach([v]).bytes;
+  }
+
+  /** Each of `vs` packed, one after the other, and where each ends (as pack(), in the scratch Buffer). */
+  packEach(vs: readonly unknown[]): { bytes: Buffer; ends: number[] } {
     this.pos = 0;
-    this.value(v);
-    return this.out.subarray(0, this.pos);
+    const ends: number[] = [];
+    for (const v of vs) {
+      this.value(v);
+      ends.push(this.pos);
+    }
+    return { bytes: this.out.subarray(0, this.pos), ends };
   }
 
   /** The value packed at `at` of `buf` (as this Packer's pack() wrote it). */
@@ -118,7 +127,7 @@ export class Packer {
     let n = this.shapeIds.get(id);
     if (n === undefined) {
       n = this.shapes.length;
-      this.shapes.push(keys);
+      this.shapes.push({ keys, build: undefined });
       this.shapeIds.set(id, n);
     }
     this.tag(Tag.Obj);
@@ -127,11 +136,28 @@ export class Packer {
   }
 }
 
+/** An object shape: its keys, and (made on first read) a function that builds such an object from a Reader. */
+interface Shape {
+  keys: string[];
+  build: ((r: Reader) => Record<string, unknown>) | undefined;
+}
+
+/**
+ * The function that builds an object of `keys` from the values next in a Reader: an object literal with those
+ * keys in that order, so every object of a shape gets one hidden class at once instead of a property store per
+ * key (a connection is read back a few times per report: this is most of the cost). `__proto__` is written as a
+ * computed key, which defines an own property (ECMA-262 §13.2.5.5), never the prototype.
+ */
+function builder(keys: readonly string[]): (r: Reader) => Record<string, unknown> {
+  const fields = keys.map((k) => `${k === '__proto__' ? '["__proto__"]' : JSON.stringify(k)}: r.value()`);
+  return new Function('r', `return { ${fields.join(', ')} };`) as (r: Reader) => Record<string, unknown>;
+}
+
 class Reader {
   constructor(
     private readonly buf: Buffer,
     private pos: number,
-    private readonly shapes: readonly string[][],
+    private readonly shapes: readonly Shape[],
   ) {}
 
   private varint(): number {
@@ -167,7 +193,7 @@ class Reader {
       }
       case Tag.Str: {
         const n = this.varint();
-        const s = this.buf.toString('utf8', this.pos, this.pos + n);
+        const s = this.text(this.pos, this.pos + n);
         this.pos += n;
         return s;
       }
@@ -178,19 +204,29 @@ class Reader {
         return a;
       }
       case Tag.Obj: {
-        const keys = this.shapes[this.varint()]!;
-        const o: Record<string, unknown> = {};
-        for (const k of keys) {
-          const v = this.value();
-          // A key named __proto__ (an own property of the object written) must not set the prototype.
-          if (k === '__proto__')
-            Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-          else o[k] = v;
-        }
-        return o;
+        const shape = this.shapes[this.varint()]!;
+        return (shape.build ??= builder(shape.keys))(this);
       }
       default:
         throw new Error(`corrupt packed value: tag ${String(t)} at byte ${this.pos - 1}`);
     }
+  }
+
+  /**
+   * UTF-8 bytes as text: short ASCII (addresses, ids, kinds) without a call into C++. At most 12 characters: V8
+   * joins longer ones into a chain of cons strings, not one flat string.
+   */
+  private text(from: number, to: number): string {
+    const b = this.buf;
+    if (to - from <= 12) {
+      let ascii = true;
+      for (let i = from; i < to; i++) if (b[i]! >= 0x80) ascii = false;
+      if (ascii) {
+        let s = '';
+        for (let i = from; i < to; i++) s += String.fromCharCode(b[i]!);
+        return s;
+      }
+    }
+    return b.toString('utf8', from, to);
   }
 }
