@@ -344,6 +344,7 @@ const MAX_FIELD_BYTES = 0xffff;
  * dozen fields of one connection in a row: each is unpacked once, and only the fields read.
  */
 interface Store {
+  arena: ByteArena;
   packer: Packer;
   lastOf: Array<FinishedConnection | undefined>;
   valueOf: unknown[];
@@ -352,7 +353,7 @@ const stores = new WeakMap<ByteArena, Store>();
 
 function storeOf(arena: ByteArena): Store {
   let s = stores.get(arena);
-  if (!s) stores.set(arena, (s = { packer: new Packer(), lastOf: [], valueOf: [] }));
+  if (!s) stores.set(arena, (s = { arena, packer: new Packer(), lastOf: [], valueOf: [] }));
   return s;
 }
 
@@ -378,7 +379,8 @@ function packed(packer: Packer, vs: readonly unknown[]): { bytes: Buffer; ends: 
  * them (as `marks`).
  */
 class FinishedConnection implements Connection {
-  readonly #arena: ByteArena;
+  /** The capture's arena, and what reads it back. */
+  readonly #store: Store;
   readonly #ref: number;
   /** Events and fields kept as objects (they hold a value the packer cannot write, or too many bytes). */
   readonly #events: ConnEvent[] | undefined;
@@ -392,7 +394,8 @@ class FinishedConnection implements Connection {
     fields: PackedFields,
     marks: PacketMarks,
   ) {
-    const { packer } = storeOf(arena);
+    const store = storeOf(arena);
+    const { packer } = store;
     const ev = packed(packer, [events]);
     let fi = packed(
       packer,
@@ -411,7 +414,7 @@ class FinishedConnection implements Connection {
       fi.ends.forEach((e, i) => buf.writeUInt16LE(e, table + 2 * i));
       fi.bytes.copy(buf, table + FIELD_KEYS.length * 2);
     }
-    this.#arena = arena;
+    this.#store = store;
     this.#ref = ref;
     this.#events = ev ? undefined : events;
     this.#fields = fi ? undefined : fields;
@@ -419,22 +422,22 @@ class FinishedConnection implements Connection {
 
   get events(): ConnEvent[] {
     if (this.#events) return this.#events;
-    const { buf, at } = this.#arena.at(this.#ref);
-    return storeOf(this.#arena).packer.unpack(buf, marksEnd(buf, at + 8)) as ConnEvent[];
+    const { buf, at } = this.#store.arena.at(this.#ref);
+    return this.#store.packer.unpack(buf, marksEnd(buf, at + 8)) as ConnEvent[];
   }
 
   /** Views on the stored bytes (readMarks): read them, do not change them. */
   get marks(): PacketMarks {
-    const { buf, at } = this.#arena.at(this.#ref);
+    const { buf, at } = this.#store.arena.at(this.#ref);
     return readMarks(buf, at + 8);
   }
 
   #read<K extends PackedKey>(key: K): PackedFields[K] {
     if (this.#fields) return this.#fields[key];
     const i = FIELD[key];
-    const store = storeOf(this.#arena);
+    const store = this.#store;
     if (store.lastOf[i] === this) return store.valueOf[i] as PackedFields[K];
-    const { buf, at } = this.#arena.at(this.#ref);
+    const { buf, at } = store.arena.at(this.#ref);
     const table = marksEnd(buf, at + 8) + buf.readUInt32LE(at);
     const first = table + FIELD_KEYS.length * 2;
     const v = store.packer.unpack(buf, first + (i === 0 ? 0 : buf.readUInt16LE(table + 2 * (i - 1))));
