@@ -3,7 +3,7 @@
  * `tshark -r FILE -q -z conv,tcp` on the same file in the same run (issue 14: faster than tshark), and peak
  * RSS from a 10 MB capture to a large one (issue 14: flat, ≤ 150 MB). The captures are synthetic: many MQTT
  * connections interleaved (connect, QoS 1 publishes with their PUBACKs, pings, disconnect), written by
- * test/analyze/synth.ts. The large one is read twice, with --json and as text, so the two peaks show apart. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024); a middle
+ * test/analyze/synth.ts. The large one is read twice, with --json and as text, so the two peaks show apart. Size of the large one: ANALYZE_BENCH_MB (default 200; the issue's figure is 1024); ANALYZE_BENCH_ROUNDS repeats the reads (medians); a middle
  * one of ANALYZE_BENCH_MID_MB (default 100, 0 to skip) shows whether memory grows with the input on the way.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -129,6 +129,24 @@ function timed(
   });
 }
 
+type Run = Awaited<ReturnType<typeof timed>>;
+
+/** Each figure's median over the runs (the exit code and output of the first). */
+function medianRun(rs: Run[]): Run {
+  const med = (xs: number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    const k = Math.floor(s.length / 2);
+    return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+  };
+  return {
+    seconds: med(rs.map((r) => r.seconds)),
+    rssMb: med(rs.map((r) => r.rssMb)),
+    cpuS: med(rs.map((r) => r.cpuS)),
+    code: rs[0]!.code,
+    stdout: rs[0]!.stdout,
+  };
+}
+
 export default async function bench(): Promise<BenchResult[]> {
   const dir = mkdtempSync(join(tmpdir(), 'mqd-bench-analyze-'));
   try {
@@ -148,11 +166,22 @@ export default async function bench(): Promise<BenchResult[]> {
 
     const ours = (f: string, json = true) =>
       timed(process.execPath, [BIN, 'analyze', f, ...(json ? ['--json'] : []), '--port', '1883']);
-    const smallRun = await ours(small);
-    const midRun = m ? await ours(middle) : undefined;
-    const bigRun = await ours(big);
-    // The text report on the same file: its peak is the parse phase alone (no JSON document is written).
-    const bigText = await ours(big, false);
+    // Peak RSS moves by ±10 MB from run to run (when the full collections fall): ANALYZE_BENCH_ROUNDS rounds
+    // (default 1), each reading every file, and the median of each figure.
+    const rounds = Math.max(1, Number(process.env['ANALYZE_BENCH_ROUNDS'] ?? 1));
+    const runs: Array<{ small: Run; mid: Run | undefined; big: Run; text: Run }> = [];
+    for (let r = 0; r < rounds; r++) {
+      const smallOne = await ours(small);
+      const midOne = m ? await ours(middle) : undefined;
+      const bigOne = await ours(big);
+      // The text report on the same file: no JSON document is written.
+      const textOne = await ours(big, false);
+      runs.push({ small: smallOne, mid: midOne, big: bigOne, text: textOne });
+    }
+    const smallRun = medianRun(runs.map((x) => x.small));
+    const midRun = m ? medianRun(runs.map((x) => x.mid!)) : undefined;
+    const bigRun = { ...medianRun(runs.map((x) => x.big)), stdout: runs[0]!.big.stdout };
+    const bigText = medianRun(runs.map((x) => x.text));
     const doc = JSON.parse(bigRun.stdout.length < 1_000_000 ? bigRun.stdout : '{}') as {
       data?: { connections?: unknown[] };
     };
@@ -196,7 +225,7 @@ export default async function bench(): Promise<BenchResult[]> {
       baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB`,
       ratio: bigRun.rssMb / smallRun.rssMb,
       targetValue: 150,
-      notes: `${oursMbS.toFixed(1)} MB/s; CPU ${bigRun.cpuS.toFixed(1)} s; exit ${bigRun.code}`,
+      notes: `${oursMbS.toFixed(1)} MB/s; CPU ${bigRun.cpuS.toFixed(1)} s; exit ${bigRun.code}; median of ${rounds} (${runs.map((x) => x.big.rssMb.toFixed(0)).join(', ')} MB)`,
     });
     results.push({
       name: 'analyze memory (text)',
@@ -206,7 +235,7 @@ export default async function bench(): Promise<BenchResult[]> {
       baselineName: `peak RSS on ${(s.bytes / 1048576).toFixed(0)} MB (--json)`,
       ratio: bigText.rssMb / smallRun.rssMb,
       targetValue: 150,
-      notes: `CPU ${bigText.cpuS.toFixed(1)} s; exit ${bigText.code}${tshark ? `; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB` : ''}`,
+      notes: `CPU ${bigText.cpuS.toFixed(1)} s; exit ${bigText.code}; median of ${rounds} (${runs.map((x) => x.text.rssMb.toFixed(0)).join(', ')} MB)${tshark ? `; tshark peak RSS ${tshark.rssMb.toFixed(0)} MB` : ''}`,
     });
     return results;
   } finally {

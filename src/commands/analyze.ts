@@ -3,6 +3,7 @@
  * diagnosis → report → exit code. Exit 0 every connection ended well, 1 findings (or no MQTT in the
  * capture, or an incomplete capture), 2 not a capture / bad options.
  */
+import type { CaptureThresholdResult } from '../analyze/capture/thresholds.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { defineCommand } from './context.js';
@@ -82,7 +83,11 @@ export const analyzeCommand = defineCommand({
     const reportOf = (result: ReturnType<typeof analyzer.finish>) => {
       const diagnosis = diagnose(result.connections);
       const shown = pickShown(result.connections, args['client-id'], args.address);
-      const thresholds = checkCaptureThresholds(gatedConnections(result.connections, diagnosis, shown), limits);
+      // Without a --max-… gate there is nothing to check: no per-connection copy for the gates (issue 14: memory).
+      const thresholds: CaptureThresholdResult[] =
+        Object.keys(limits).length > 0
+          ? checkCaptureThresholds(gatedConnections(result.connections, diagnosis, shown), limits)
+          : [];
       return buildAnalyzeReport({
         source,
         ...outcomeFields(outcome),

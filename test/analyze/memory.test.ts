@@ -9,6 +9,7 @@ import { CaptureAnalyzer } from '../../src/analyze/capture/capture.js';
 import { diagnose } from '../../src/analyze/capture/diagnose.js';
 import { CaptureReader } from '../../src/analyze/capture/pcap.js';
 import { ByteArena } from '../../src/analyze/capture/arena.js';
+import { Packer, Unpackable } from '../../src/analyze/capture/pack.js';
 import {
   MarkLog,
   markType,
@@ -119,7 +120,7 @@ test.each([
   expect(mine[0]!.cause).toBe('clean-disconnect');
 });
 
-test('a finished connection gives its events back from their packed text: the same values, a fresh array per read', () => {
+test('a finished connection gives its events back from their packed bytes: the same values, a fresh array per read', () => {
   const t0 = 1_764_000_000_000.25;
   const c = healthySession({ ip: '10.4.0.1', port: 42000 }, SERVER, t0, 'packed');
   const file = pcapFile(1, records('ethernet', c.segs));
@@ -197,4 +198,71 @@ test('marks stored at an unaligned place read back as copies with the same value
   const got = readMarks(buf, 3);
   expect(got).toEqual(want);
   expect(got.atMs.buffer).not.toBe(buf.buffer);
+});
+
+test.each<[string, unknown]>([
+  ['integers at the varint edges', [0, 1, -1, 63, 64, -64, -65, 2 ** 30 - 1, -(2 ** 30) + 1, 2 ** 30, -(2 ** 30)]],
+  [
+    'doubles, -0 and the non-finite',
+    [1_764_000_000_000.125, 0.1, -0, NaN, Infinity, -Infinity, Number.MAX_VALUE, 5e-324],
+  ],
+  ['strings: empty, non-ASCII, a NUL, a lone surrogate', ['', 'café-Ω-😀', 'a\u0000b', 'x'.repeat(5000)]],
+  [
+    'nested objects keep key order, undefined values and null',
+    { b: 1, a: { z: undefined, y: null, x: [true, false] } },
+  ],
+  ['integer-like keys, as JS orders them', { 10: 'ten', 2: 'two', b: 'b', a: 'a' }],
+  ['an own __proto__ key stays a key', JSON.parse('{"__proto__":{"polluted":1},"k":2}') as unknown],
+  [
+    'arrays of objects sharing a shape',
+    Array.from({ length: 50 }, (_, i) => ({ kind: 'fin', atMs: i + 0.5, side: 'client' })),
+  ],
+])('Packer: %s read back as written', (_name, value) => {
+  const p = new Packer();
+  // Written after other values, at an offset, as the arena holds them.
+  p.pack({ other: 'shape', n: 1 });
+  const bytes = Buffer.concat([Buffer.alloc(3), p.pack(value)]);
+  const back = p.unpack(bytes, 3);
+  expect(back).toStrictEqual(value);
+  if (value && typeof value === 'object') expect(Object.keys(back as object)).toEqual(Object.keys(value));
+  expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+});
+
+test.each<[string, unknown]>([
+  ['a Buffer', { b: Buffer.from('x') }],
+  ['a Date', [new Date(0)]],
+  ['a function', { f: () => 1 }],
+  ['a bigint', 1n],
+])('Packer refuses %s (the connection then keeps its objects)', (_name, value) => {
+  expect(() => new Packer().pack(value)).toThrow(Unpackable);
+});
+
+test('a finished connection reads back every field the tracker filled, from the arena', () => {
+  const segs = Array.from({ length: 3 }, (_, i) =>
+    healthySession({ ip: `10.6.0.${i + 1}`, port: 44000 + i }, SERVER, 1_764_000_000_000.375 + i * 7, `f-${i}`),
+  )
+    .flatMap((c) => c.segs)
+    .sort((a, b) => a.tsMs - b.tsMs);
+  const conns = new CaptureAnalyzer();
+  conns.push(pcapFile(1, records('ethernet', segs)));
+  const got = conns.finish().connections;
+  expect(got.map((c) => c.mqtt?.clientId)).toEqual(['f-0', 'f-1', 'f-2']);
+  for (const [i, c] of got.entries()) {
+    expect(c.client).toEqual({ ip: `10.6.0.${i + 1}`, port: 44000 + i });
+    expect(c.server).toEqual(SERVER);
+    expect(c.transport).toBe('mqtt');
+    expect(c.end).toMatchObject({ kind: 'fin', side: 'client' });
+    expect(Object.keys(c.closes)).toEqual(['client', 'server']);
+    expect(c.dir.client.mqtt).toMatchObject({ connect: 1, disconnect: 1 });
+    expect(c.dir.server.mqtt).toMatchObject({ connack: 1 });
+    expect(c.dir.client.firstMs! % 1).not.toBe(0);
+    expect(c.lastMs).toBeGreaterThan(c.firstMs);
+    expect(c.ping.unanswered).toBe(0);
+    expect(c.pendingAcks).toEqual({ client: 0, server: 0 });
+    expect(c.notes).toEqual([]);
+  }
+  // Reading one connection and then another gives each its own fields (the read-back cache holds one).
+  expect(got[0]!.client.ip).toBe('10.6.0.1');
+  expect(got[2]!.client.ip).toBe('10.6.0.3');
+  expect(got[0]!.mqtt?.clientId).toBe('f-0');
 });

@@ -7,6 +7,7 @@
 import type { Packet } from 'mqtt-packet';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './packet.js';
 import { ByteArena } from './arena.js';
+import { Packer, Unpackable } from './pack.js';
 import { MarkLog, marksEnd, packedMarksSize, readMarks, writeMarks, type PacketMarks } from './marks.js';
 import { MqttFramer, TlsDecoder, WsDecoder, type MqttSeen, TLS_ALERTS } from './streams.js';
 
@@ -274,11 +275,9 @@ interface DirState {
 }
 
 /**
- * The Connection the tracker fills: fields in the order of the interface, `events` and `marks` getters on the
- * prototype, so every record keeps one fast shape. While the tracker runs, `events` is its list; once the books are
- * closed, events and marks are bytes in the capture's ByteArena, read back on each read (the report reads them
- * once or twice per connection): [u32 length of the events' JSON in UTF-8][4 bytes padding][the marks
- * (writeMarks), 8-byte aligned][that JSON].
+ * The Connection the tracker fills while it runs: fields in the order of the interface, so every record keeps one
+ * fast shape. When the books close it is written into the capture's ByteArena and a FinishedConnection stands in
+ * for it.
  */
 class ConnectionRecord implements Connection {
   transport: Connection['transport'] = 'unknown';
@@ -290,10 +289,7 @@ class ConnectionRecord implements Connection {
   notes: string[] = [];
   firstMs: number;
   lastMs: number;
-  /** The tracker's events while it runs; after pack, only events whose JSON would not read back the same. */
-  #events: ConnEvent[] | undefined;
-  #arena: ByteArena | undefined;
-  #ref = 0;
+  marks = NO_MARKS;
 
   constructor(
     readonly id: number,
@@ -301,45 +297,223 @@ class ConnectionRecord implements Connection {
     readonly server: Endpoint,
     firstMs: number,
     readonly sawSyn: boolean,
-    events: ConnEvent[],
+    readonly events: ConnEvent[],
   ) {
     this.firstMs = firstMs;
     this.lastMs = firstMs;
-    this.#events = events;
+  }
+}
+
+/** What a finished connection keeps as bytes: all but its id and first time (finish() sorts on those). */
+type PackedFields = Omit<Connection, 'id' | 'firstMs' | 'events' | 'marks'>;
+type PackedKey = keyof PackedFields;
+
+/** The fields a finished connection packs, each read back on its own, in the order of the interface. */
+const FIELD_KEYS = [
+  'client',
+  'server',
+  'sawSyn',
+  'lastMs',
+  'handshakeRttMs',
+  'refusedSyn',
+  'transport',
+  'dir',
+  'mqtt',
+  'connack',
+  'disconnect',
+  'ping',
+  'clientMaxGapMs',
+  'pendingAcks',
+  'maxAnsweredIdleMs',
+  'unanswered',
+  'tls',
+  'ws',
+  'serverMismatch',
+  'end',
+  'closes',
+  'eventsDropped',
+  'notes',
+] as const satisfies readonly PackedKey[];
+const FIELD: { [K in PackedKey]: number } = Object.fromEntries(FIELD_KEYS.map((k, i) => [k, i])) as never;
+/** Field offsets are u16: a connection whose fields take more (thousands of notes) keeps them as objects. */
+const MAX_FIELD_BYTES = 0xffff;
+
+/**
+ * Per arena: the Packer that wrote its connections (it holds the object shapes), and per field the connection
+ * read last and its value. The diagnosis reads one or two fields of every connection per pass, and the report a
+ * dozen fields of one connection in a row: each is unpacked once, and only the fields read.
+ */
+interface Store {
+  arena: ByteArena;
+  packer: Packer;
+  lastOf: Array<FinishedConnection | undefined>;
+  valueOf: unknown[];
+}
+const stores = new WeakMap<ByteArena, Store>();
+
+function storeOf(arena: ByteArena): Store {
+  let s = stores.get(arena);
+  if (!s) stores.set(arena, (s = { arena, packer: new Packer(), lastOf: [], valueOf: [] }));
+  return s;
+}
+
+/** `vs` packed (a copy: the Packer reuses its scratch), or undefined when one holds a value it cannot write. */
+function packed(packer: Packer, vs: readonly unknown[]): { bytes: Buffer; ends: number[] } | undefined {
+  try {
+    const { bytes, ends } = packer.packEach(vs);
+    return { bytes: Buffer.from(bytes), ends };
+  } catch (err) {
+    if (err instanceof Unpackable) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * A finished connection, its fields read back from the capture's ByteArena: as objects, a connection's counters,
+ * ping, close and session records were ~2.5 KB of small objects, heap numbers and property arrays on the
+ * collected heap (heap snapshot of a 1,000-connection capture; issue 14), ~25 MB for a 1 GB capture until the
+ * report was written. Packed (pack.ts) they are ~450 bytes off the heap, events included. Layout at `ref`: [u32
+ * bytes of the packed events][u32 bytes of the packed fields][the marks (writeMarks), 8-byte aligned][events][u16
+ * end of each field (FIELD_KEYS), from the first field][the fields]. Each read of `events` unpacks a fresh array;
+ * a field comes back as the same value until another connection's is read (Store), so read them, do not change
+ * them (as `marks`).
+ */
+class FinishedConnection implements Connection {
+  /** The capture's arena, and what reads it back. */
+  readonly #store: Store;
+  readonly #ref: number;
+  /** Events and fields kept as objects (they hold a value the packer cannot write, or too many bytes). */
+  readonly #events: ConnEvent[] | undefined;
+  readonly #fields: PackedFields | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly firstMs: number,
+    arena: ByteArena,
+    events: ConnEvent[],
+    fields: PackedFields,
+    marks: PacketMarks,
+  ) {
+    const store = storeOf(arena);
+    const { packer } = store;
+    const ev = packed(packer, [events]);
+    let fi = packed(
+      packer,
+      FIELD_KEYS.map((k) => fields[k]),
+    );
+    if (fi && fi.bytes.length > MAX_FIELD_BYTES) fi = undefined;
+    const evBytes = ev?.bytes.length ?? 0;
+    const fiBytes = fi ? FIELD_KEYS.length * 2 + fi.bytes.length : 0;
+    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + evBytes + fiBytes);
+    buf.writeUInt32LE(evBytes, at);
+    buf.writeUInt32LE(fiBytes, at + 4);
+    const end = writeMarks(marks, buf, at + 8);
+    ev?.bytes.copy(buf, end);
+    if (fi) {
+      const table = end + evBytes;
+      fi.ends.forEach((e, i) => buf.writeUInt16LE(e, table + 2 * i));
+      fi.bytes.copy(buf, table + FIELD_KEYS.length * 2);
+    }
+    this.#store = store;
+    this.#ref = ref;
+    this.#events = ev ? undefined : events;
+    this.#fields = fi ? undefined : fields;
   }
 
   get events(): ConnEvent[] {
-    if (this.#events || !this.#arena) return this.#events ?? [];
-    const { buf, at } = this.#arena.at(this.#ref);
-    const start = marksEnd(buf, at + 8);
-    return JSON.parse(buf.toString('utf8', start, start + buf.readUInt32LE(at))) as ConnEvent[];
+    if (this.#events) return this.#events;
+    const { buf, at } = this.#store.arena.at(this.#ref);
+    return this.#store.packer.unpack(buf, marksEnd(buf, at + 8)) as ConnEvent[];
   }
 
   /** Views on the stored bytes (readMarks): read them, do not change them. */
   get marks(): PacketMarks {
-    if (!this.#arena) return NO_MARKS;
-    const { buf, at } = this.#arena.at(this.#ref);
+    const { buf, at } = this.#store.arena.at(this.#ref);
     return readMarks(buf, at + 8);
   }
 
-  /**
-   * The books are closed: events and marks move into `arena`. JSON gives the events back exactly (same keys in the
-   * same order; a number's text reads back as the same double, ECMA-262 §6.1.6.1.20 Number::toString; UTF-8 holds
-   * JSON.stringify's well-formed text whole) except non-finite numbers, which it writes as null: such events stay
-   * objects.
-   */
-  pack(arena: ByteArena, events: ConnEvent[], marks: PacketMarks): void {
-    const text = JSON.stringify(events);
-    const asObjects = text.includes('null');
-    const textBytes = asObjects ? 0 : Buffer.byteLength(text);
-    const { ref, buf, at } = arena.alloc(8 + packedMarksSize(marks) + textBytes);
-    buf.writeUInt32LE(textBytes, at);
-    buf.writeUInt32LE(0, at + 4);
-    const end = writeMarks(marks, buf, at + 8);
-    if (!asObjects) buf.write(text, end, 'utf8');
-    this.#arena = arena;
-    this.#ref = ref;
-    this.#events = asObjects ? events : undefined;
+  #read<K extends PackedKey>(key: K): PackedFields[K] {
+    if (this.#fields) return this.#fields[key];
+    const i = FIELD[key];
+    const store = this.#store;
+    if (store.lastOf[i] === this) return store.valueOf[i] as PackedFields[K];
+    const { buf, at } = store.arena.at(this.#ref);
+    const table = marksEnd(buf, at + 8) + buf.readUInt32LE(at);
+    const first = table + FIELD_KEYS.length * 2;
+    const v = store.packer.unpack(buf, first + (i === 0 ? 0 : buf.readUInt16LE(table + 2 * (i - 1))));
+    store.lastOf[i] = this;
+    store.valueOf[i] = v;
+    return v as PackedFields[K];
+  }
+
+  get client(): Endpoint {
+    return this.#read('client');
+  }
+  get server(): Endpoint {
+    return this.#read('server');
+  }
+  get sawSyn(): boolean {
+    return this.#read('sawSyn');
+  }
+  get lastMs(): number {
+    return this.#read('lastMs');
+  }
+  get handshakeRttMs(): number | undefined {
+    return this.#read('handshakeRttMs');
+  }
+  get refusedSyn(): boolean | undefined {
+    return this.#read('refusedSyn');
+  }
+  get transport(): Connection['transport'] {
+    return this.#read('transport');
+  }
+  get dir(): Record<Side, DirStats> {
+    return this.#read('dir');
+  }
+  get mqtt(): Connection['mqtt'] {
+    return this.#read('mqtt');
+  }
+  get connack(): Connection['connack'] {
+    return this.#read('connack');
+  }
+  get disconnect(): Connection['disconnect'] {
+    return this.#read('disconnect');
+  }
+  get ping(): Connection['ping'] {
+    return this.#read('ping');
+  }
+  get clientMaxGapMs(): number | undefined {
+    return this.#read('clientMaxGapMs');
+  }
+  get pendingAcks(): Record<Side, number> {
+    return this.#read('pendingAcks');
+  }
+  get maxAnsweredIdleMs(): number | undefined {
+    return this.#read('maxAnsweredIdleMs');
+  }
+  get unanswered(): Connection['unanswered'] {
+    return this.#read('unanswered');
+  }
+  get tls(): Connection['tls'] {
+    return this.#read('tls');
+  }
+  get ws(): Connection['ws'] {
+    return this.#read('ws');
+  }
+  get serverMismatch(): string | undefined {
+    return this.#read('serverMismatch');
+  }
+  get end(): Connection['end'] {
+    return this.#read('end');
+  }
+  get closes(): Connection['closes'] {
+    return this.#read('closes');
+  }
+  get eventsDropped(): number {
+    return this.#read('eventsDropped');
+  }
+  get notes(): string[] {
+    return this.#read('notes');
   }
 }
 
@@ -348,7 +522,6 @@ type MqttFields = Packet & Record<string, unknown>;
 
 export class ConnTracker {
   readonly conn: Connection;
-  private readonly record: ConnectionRecord;
   private d: Record<Side, DirState>;
   private pendingPing: number[] = [];
   private pendingPub: Record<Side, Map<number, number>> = { client: new Map(), server: new Map() };
@@ -356,7 +529,7 @@ export class ConnTracker {
   private lastAnyMs: number;
   private isn: Partial<Record<Side, number>> = {};
   private markLog = new MarkLog();
-  /** This connection's events (Connection.events reads them). */
+  /** This connection's events (Connection.events reads them while it runs). */
   private events: ConnEvent[] = [];
   closed = false;
 
@@ -369,7 +542,7 @@ export class ConnTracker {
     /** Where the finished connection keeps its events and marks (one per capture; its own by default). */
     private readonly arena = new ByteArena(),
   ) {
-    this.conn = this.record = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
+    this.conn = new ConnectionRecord(id, client, server, first.tsMs, sawSyn, this.events);
     this.lastAnyMs = first.tsMs;
     this.d = { client: this.dirState('client'), server: this.dirState('server') };
   }
@@ -744,8 +917,7 @@ export class ConnTracker {
         });
     }
     this.events.sort((a, b) => a.atMs - b.atMs);
-    this.record.pack(this.arena, this.events, this.markLog.finish());
-    return c;
+    return new FinishedConnection(c.id, c.firstMs, this.arena, this.events, c, this.markLog.finish());
   }
 }
 
