@@ -83,11 +83,7 @@ export const analyzeCommand = defineCommand({
     const reportOf = (result: ReturnType<typeof analyzer.finish>) => {
       const diagnosis = diagnose(result.connections);
       const shown = pickShown(result.connections, args['client-id'], args.address);
-      // Without a --max-… gate there is nothing to check: no per-connection copy for the gates (issue 14: memory).
-      const thresholds: CaptureThresholdResult[] =
-        Object.keys(limits).length > 0
-          ? checkCaptureThresholds(gatedConnections(result.connections, diagnosis, shown), limits)
-          : [];
+      const thresholds = checkGates(checkCaptureThresholds, limits, result.connections, diagnosis, shown);
       return buildAnalyzeReport({
         source,
         ...outcomeFields(outcome),
@@ -167,6 +163,20 @@ function gatedConnections(connections: Connections, diagnosis: Diagnosis, shown:
 }
 
 /** A `--max-…` count: a whole number ≥ 0. */
+/**
+ * The --max-… gates over the connections shown. Without a gate there is nothing to check, and no per-connection
+ * copy is made for one (issue 14: memory).
+ */
+function checkGates(
+  check: typeof import('../analyze/capture/thresholds.js').checkCaptureThresholds,
+  limits: ReturnType<typeof captureLimits>,
+  connections: Connections,
+  diagnosis: Diagnosis,
+  shown: Set<number> | undefined,
+): CaptureThresholdResult[] {
+  return Object.keys(limits).length > 0 ? check(gatedConnections(connections, diagnosis, shown), limits) : [];
+}
+
 function gateArg<K extends string>(name: string, v: number | undefined, key: K): Partial<Record<K, number>> {
   if (v === undefined) return {};
   if (!Number.isInteger(v) || v < 0) throw new UsageError(`--${name} ${v} is not a count`, `e.g. --${name} 0`);
