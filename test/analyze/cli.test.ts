@@ -79,7 +79,7 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     await session(m.port);
     await rec.stop();
     const r = await analyzeInProcess(pcap, ['--port', String(m.port)]);
-    expect(r.code).toBe(0);
+    expect(r.code, `${r.json.verdict.summary}: ${r.json.data.findings.map((f) => f.id).join(', ')}`).toBe(0);
     baseline = r.json;
   });
   afterAll(async () => {
