@@ -6,53 +6,31 @@
  */
 import { afterEach, describe, expect, test } from 'vitest';
 import { connect, type MqttClient } from 'mqtt';
-import { startMosquitto, cleanup, type Mosquitto } from '../helpers/mosquitto.js';
-import { parseImpairSpec } from '../../src/config/impair.js';
-import { startImpairProxy, type ImpairProxy } from '../../src/lab/impair/proxy.js';
 import { CAUSE_INFO } from '../../src/analyze/soak/causes.js';
 import { soakFindings } from '../../src/analyze/soak/thresholds.js';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
+import { brokerPerTest, type SeenImpairEvent } from './behind-proxy.js';
 import { soakAgainst, until } from './helpers.js';
 
-let broker: Mosquitto | undefined;
-let proxy: ImpairProxy | undefined;
+const { brokerBehind, broker: startBroker } = brokerPerTest();
 let intruder: MqttClient | undefined;
-afterEach(async () => {
+afterEach(() => {
   intruder?.end(true);
   intruder = undefined;
-  await proxy?.close();
-  proxy = undefined;
-  if (broker) {
-    await broker.stop();
-    cleanup(broker);
-    broker = undefined;
-  }
 });
-
-async function brokerBehind(spec: string, onBlackhole?: (t: number) => void): Promise<string> {
-  broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
-  proxy = await startImpairProxy({
-    targetHost: '127.0.0.1',
-    targetPort: broker.port,
-    faults: parseImpairSpec(spec),
-    onEvent: (e) => {
-      if (e.type === 'blackholed' || e.type === 'mapping-expired') onBlackhole?.(Date.now());
-    },
-  });
-  return `mqtt://127.0.0.1:${proxy.port}`;
-}
 
 describe('soak through impair', () => {
   test('blackhole: disconnect detected within 1.5 × keepalive + ping timeout, cause keepalive timeout', async () => {
     const keepaliveS = 2;
-    const holes: number[] = [];
-    const url = await brokerBehind('blackhole-after=3s', (t) => holes.push(t));
+    const seen: SeenImpairEvent[] = [];
+    const url = await brokerBehind('blackhole-after=3s', seen);
     const h = await soakAgainst(url, { qos: 1, ratePerS: 10, drainMs: 300, mqttOptions: { keepalive: keepaliveS } });
     await until(() => h.events.some((e) => e.type === 'disconnect'), 12_000, 'the first disconnect');
     h.abort.abort();
     await h.run.done;
     const first = h.events.find((e) => e.type === 'disconnect');
     expect(first).toMatchObject({ cause: 'keepalive-timeout', detail: 'Keepalive timeout' });
+    const holes = seen.filter((e) => e.type === 'blackholed' || e.type === 'mapping-expired').map((e) => e.t);
     expect(holes.length).toBeGreaterThan(0);
     const detectMs = first!.t - holes[0]!;
     const K = keepaliveS * 1000;
@@ -63,7 +41,7 @@ describe('soak through impair', () => {
   });
 
   test('NAT idle timeout shorter than keepalive: reconnect loop, keepalive timeouts, hint names keepalive-tune', async () => {
-    const url = await brokerBehind('nat-idle=1s');
+    const url = await brokerBehind('nat-idle=1s', []);
     const h = await soakAgainst(url, { ratePerS: 0, drainMs: 0, mqttOptions: { keepalive: 2 } });
     await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 3, 20_000, 'three disconnects');
     h.abort.abort();
@@ -86,7 +64,7 @@ describe('two clients with the same client id', () => {
   ] as const)(
     'MQTT %s: takeovers are counted as "session taken over", not as a network failure',
     async (_v, protocolVersion) => {
-      broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+      const broker = await startBroker();
       const id = `mqd-dup-${Date.now()}`;
       const h = await soakAgainst(broker.url, {
         clients: 2,
@@ -109,7 +87,7 @@ describe('two clients with the same client id', () => {
   );
 
   test('a single client closed by the broker is not called a takeover', async () => {
-    broker = await startMosquitto({ globalConfig: ['set_tcp_nodelay true'] });
+    const broker = await startBroker();
     const h = await soakAgainst(broker.url, { clients: 1, ratePerS: 10, drainMs: 200 });
     await until(() => h.run.connectedNow() === 1, 5000, 'connected');
     const me = h.events.find((e): e is Extract<SoakEvent, { type: 'client' }> => e.type === 'client');
