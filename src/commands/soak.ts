@@ -350,7 +350,6 @@ async function measure(
   cleanups: Cleanup[],
 ) {
   const { soakMqttOptions } = await import('../measure/soak/mqtt-options.js');
-  const { startSoak } = await import('../measure/soak/runner.js');
   const { startStatus } = await import('../ui/spinner.js');
   const mqtt = soakMqttOptions(conn, {
     clean: args.clean,
@@ -365,7 +364,7 @@ async function measure(
   const sink = eventSink(args.clients, outputs, status);
   const startAtMs = announceStart(run.sharding.startAt, status, ctx);
   const common = runnerOptions(args, plan, conn, run, mqtt, startAtMs);
-  const soak = await startFleet(args, run, common, sink.onEvent, outputs, status, ctx, startSoak);
+  const soak = await startFleet(args, run, common, sink.onEvent, outputs, status, ctx);
   outputs.setSnapshot(soak.snapshot);
   if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
@@ -441,7 +440,11 @@ function runnerOptions(
   };
 }
 
-/** The clients in this process, or (--workers K) in K worker processes merged into one run. */
+/**
+ * The clients in this process, or (--workers K) in K worker processes merged into one run. Each imports only its
+ * own side: the runner (with MQTT.js and the knowledge base its causes classify by) added 18-19 MB to the RSS of
+ * a workers' parent that never runs a client.
+ */
 async function startFleet(
   args: SoakArgs,
   run: RunShape,
@@ -450,7 +453,6 @@ async function startFleet(
   outputs: Outputs,
   status: Status,
   ctx: CommandContext,
-  startSoak: typeof import('../measure/soak/runner.js').startSoak,
 ) {
   const { shard, slice } = run.sharding;
   const ids = (sl: { from: number; to: number }) =>
@@ -468,7 +470,9 @@ async function startFleet(
         statusEveryMs: ctx.out.interactive ? 1000 : 5000,
         tallyArrivals: outputs.metrics !== undefined,
       })
-    : await startSoak({
+    : await (
+        await import('../measure/soak/runner.js')
+      ).startSoak({
         ...common,
         clients: slice.to - slice.from,
         firstClient: slice.from,
