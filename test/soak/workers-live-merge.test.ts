@@ -9,6 +9,7 @@ import type { SoakEvent } from '../../src/analyze/soak/events.js';
 import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
 import type { SoakSummary } from '../../src/analyze/soak/summary.js';
 import { LiveMerge } from '../../src/measure/soak/workers.js';
+import { PackedLines } from '../../src/measure/soak/packed-lines.js';
 import { fleet, shardFiles } from './shard-fixtures.js';
 
 /** Every line of every worker, by time (workers' lines interleave on the parent's IPC channels). */
@@ -77,5 +78,31 @@ describe('LiveMerge', () => {
     expect(live.summary().atMs).toBe(later);
     live.exited(0);
     expect(live.summary().messages).toEqual(before.messages);
+  });
+});
+
+describe('PackedLines (what the parent keeps of a worker for the final merge)', () => {
+  test.each([1, 7, 1000])('lines packed in batches of %i come back the same, in order, and merge the same', (size) => {
+    const files = shardFiles(fleet(13), 2);
+    const streams = groupShardStreams(files).streams;
+    const packed = streams.map((s) => {
+      const p = new PackedLines();
+      const rest = s.events.slice(1);
+      for (let i = 0; i < rest.length; i += size) p.push(rest.slice(i, i + size));
+      p.push([]);
+      expect(p.length).toBe(rest.length);
+      expect(p.unpack()).toEqual(rest);
+      return { ...s, events: [s.start, ...p.unpack()] };
+    });
+    expect(mergeShards(packed)).toEqual(mergeShards(streams));
+  });
+
+  test('each unpack is a fresh copy passed through the map; the packed lines stay as they were', () => {
+    const [s] = groupShardStreams(shardFiles(fleet(3), 1)).streams;
+    const p = new PackedLines();
+    p.push(s!.events.slice(1));
+    const tagged = p.unpack((ev) => ({ ...ev, shard: 9 }) as SoakEvent);
+    expect(tagged.every((ev) => ev.shard === 9)).toBe(true);
+    expect(p.unpack()).toEqual(s!.events.slice(1));
   });
 });
