@@ -130,7 +130,11 @@ describe("what the workers' parent loads", () => {
     const loaded = async (workers: number) => {
       const file = join(dir, `modules-${workers}.txt`);
       const r = await runCli(
-        ['soak', '--embedded', '-n', '2', '--workers', String(workers), '--rate', '0', '-d', '1s', '--json'],
+        // --local-address: the parent checks each address is this host's (a bind probe) and connects nothing.
+        [
+          ...['soak', '--embedded', '-n', '2', '--workers', String(workers), '--rate', '0', '-d', '1s', '--json'],
+          ...['--local-address', '127.0.0.2,127.0.0.3'],
+        ],
         {
           env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(PRELOAD)}`, MQD_TEST_MODULES: file },
           timeoutMs: 60_000,
