@@ -326,7 +326,9 @@ async function openOutputs(
     cleanups.push(() => m.close());
     ctx.out.progress(`Prometheus metrics on http://${args['metrics-host']}:${metrics.port}/metrics`);
   }
-  return { writer, metrics, pictures: soakPictures(args.html), setSnapshot: (fn) => (snapshot = fn) };
+  // --workers: the page is drawn from the final merge (emitReport), so the pictures keep no copy of every line.
+  const pictures = soakPictures(workers > 1 ? undefined : args.html);
+  return { writer, metrics, pictures, setSnapshot: (fn) => (snapshot = fn) };
 }
 
 /** What one run is, for the runner: its id and settings, the target shown, its shard, sources and workers. */
