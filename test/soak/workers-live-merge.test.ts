@@ -3,6 +3,7 @@
  * moment is the full merge (mergeShards) of the lines so far, and each line is replayed once however often
  * the status line asks, so a status tick's work does not grow with the run's length.
  */
+import { serialize } from 'node:v8';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
@@ -95,6 +96,26 @@ describe('PackedLines (what the parent keeps of a worker for the final merge)', 
       return { ...s, events: [s.start, ...p.unpack()] };
     });
     expect(mergeShards(packed)).toEqual(mergeShards(streams));
+  });
+
+  test("a ramp's lines take about 9 bytes each packed (77 serialized): their keys and id prefix repeat", () => {
+    const p = new PackedLines();
+    const t0 = Date.UTC(2026, 11, 3);
+    const lines = Array.from({ length: 2000 }, (_, i): SoakEvent[] => [
+      { type: 'client', t: t0 + i * 2.137, client: i, clientId: `mqd-abfbc617551a6484-${i}` },
+      {
+        type: 'connect',
+        t: t0 + i * 2.137 + 1.3,
+        client: i,
+        attempt: 1,
+        sessionPresent: false,
+        sessionExpected: false,
+      },
+    ]).flat();
+    for (let i = 0; i < lines.length; i += 100) p.push(lines.slice(i, i + 100));
+    expect(p.unpack()).toEqual(lines);
+    expect(p.bytes / lines.length).toBeLessThan(20);
+    expect(serialize(lines).length / lines.length).toBeGreaterThan(60);
   });
 
   test('each unpack is a fresh copy passed through the map; the packed lines stay as they were', () => {
