@@ -9,6 +9,9 @@
  * MQD_WMEM_RAMP per process (default 500/s), held MQD_WMEM_HOLD_S (default 60 s), MQD_WMEM_ROUNDS rounds
  * (default 1; the median round is shown). MQD_BENCH_HEAP_SPACES=dir: every process (workers too) appends its V8
  * heap spaces every 2 s to dir/<pid>.jsonl, for the evidence of where the memory is.
+ * The workers' parent (which holds no connection) is compared with a Node process that loads nothing, sampled in
+ * the same run. MQD_WMEM_VARIANT_BIN=path/to/bin/mqtt-doctor.js: the variant side runs that build instead (e.g.
+ * a checkout of an earlier commit, built), for a before/after of the same run.
  * Bounded: every run has a duration and a kill timer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -105,8 +108,9 @@ function soak(
   args: string[],
   timeoutMs: number,
   extraEnv: NodeJS.ProcessEnv = {},
+  bin = BIN,
 ): { child: ChildProcess; done: Promise<number> } {
-  const child = spawn(process.execPath, [BIN, 'soak', ...args, '--json'], {
+  const child = spawn(process.execPath, [bin, 'soak', ...args, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: env(extraEnv),
   });
@@ -135,8 +139,11 @@ interface Round {
   worker: number;
   parent: number;
   bare: number;
-  /** The variant side's worker (MQD_WMEM_VARIANT_ENV), if any. */
+  /** A Node process that loads nothing (what any process costs before it holds anything). */
+  node: number;
+  /** The variant side's worker and parent (MQD_WMEM_VARIANT_ENV or MQD_WMEM_VARIANT_BIN), if any. */
   variant?: number;
+  variantParent?: number;
   /** CPU seconds per process by the end of the plateau (ramp and hold), median of its processes. */
   cpuS: { single: number; worker: number; bare: number; variant?: number };
   connected: { single: number; workers: number; variant?: number; bare: boolean };
@@ -144,7 +151,8 @@ interface Round {
 
 async function round(dir: string, n: number, rampPerS: number, holdS: number): Promise<Round> {
   const [pS, pW, pB, pV] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const vEnv = variantEnv();
+  const vBin = process.env.MQD_WMEM_VARIANT_BIN;
+  const vEnv = variantEnv() ?? (vBin ? {} : undefined);
   const brokers = [
     await startBroker(dir, `s${pS}`, pS),
     await startBroker(dir, `w${pW}`, pW),
@@ -166,7 +174,11 @@ async function round(dir: string, n: number, rampPerS: number, holdS: number): P
       ...['-n', String(2 * n), '--workers', '2', '--ramp', `${2 * rampPerS}/s`, ...common],
     ];
     const workers = soak(workersArgs(pW), 300_000);
-    const variant = vEnv ? soak(workersArgs(pV), 300_000, vEnv) : undefined;
+    const variant = vEnv ? soak(workersArgs(pV), 300_000, vEnv, vBin) : undefined;
+    // Bounded: it ends itself after the run's time (and is killed with the rest).
+    const node = spawn(process.execPath, ['-e', `setTimeout(() => {}, ${(durationS + 30) * 1000})`], {
+      stdio: 'ignore',
+    });
     const bare = spawnBareHold(n, `mqtt://127.0.0.1:${pB}`, '127.0.0.4', '0/1', rampPerS, env());
     let bareUp = false;
     void bareReady(bare).then(() => (bareUp = true));
@@ -175,6 +187,7 @@ async function round(dir: string, n: number, rampPerS: number, holdS: number): P
         { name: 'single', child: single.child },
         { name: 'workers', child: workers.child, workers: true },
         { name: 'bare', child: bare },
+        { name: 'node', child: node },
         ...(variant ? [{ name: 'variant', child: variant.child, workers: true }] : []),
       ],
       () => atS() >= rampS + 10 && atS() <= durationS - 3,
@@ -182,6 +195,7 @@ async function round(dir: string, n: number, rampPerS: number, holdS: number): P
     const [cs, cw, cv] = await Promise.all([single.done, workers.done, variant?.done]);
     sampler.stop();
     bare.kill('SIGKILL');
+    node.kill('SIGKILL');
     const m = (k: string) => median(sampler.s.samples.get(k) ?? []);
     const c = (k: string) => median([...(sampler.s.cpu.get(k)?.values() ?? [])]);
     return {
@@ -189,7 +203,8 @@ async function round(dir: string, n: number, rampPerS: number, holdS: number): P
       worker: m('workers worker'),
       parent: m('workers'),
       bare: m('bare'),
-      ...(variant ? { variant: m('variant worker') } : {}),
+      node: m('node'),
+      ...(variant ? { variant: m('variant worker'), variantParent: m('variant') } : {}),
       cpuS: {
         single: c('single'),
         worker: c('workers worker'),
@@ -220,7 +235,17 @@ export default async function workerMemoryBench(): Promise<BenchResult[]> {
   const kb = (x: number) => x / n;
   const all = rounds.map((r) => `${(r.worker / r.bare).toFixed(2)}`).join(', ');
   const notes = `median of ${rounds.length} round(s) (worker÷bare ${all}); per process at the plateau: worker ${(mid.worker / 1024).toFixed(0)} MB, single ${(mid.single / 1024).toFixed(0)} MB, bare ${(mid.bare / 1024).toFixed(0)} MB, workers' parent ${(mid.parent / 1024).toFixed(0)} MB; CPU s per process (ramp and hold) worker ${mid.cpuS.worker.toFixed(1)}, single ${mid.cpuS.single.toFixed(1)}, bare ${mid.cpuS.bare.toFixed(1)}; connected single ${mid.connected.single}/${n}, workers ${mid.connected.workers}/${2 * n}, bare ${mid.connected.bare ? 'all' : 'not all'}`;
+  const parentNotes = `above a Node process that loads nothing: ${((mid.parent - mid.node) / 1024).toFixed(0)} MB, ${((mid.parent - mid.node) / (2 * n)).toFixed(2)} KB per session of its ${2 * n}${mid.variantParent !== undefined ? `; the variant's parent ${(mid.variantParent / 1024).toFixed(0)} MB (${(mid.parent / mid.variantParent).toFixed(2)}× of it)` : ''}`;
   return [
+    {
+      name: `soak workers' parent memory, 2 workers × ${n} idle sessions`,
+      metric: "RSS of the workers' parent (MB)",
+      value: mid.parent / 1024,
+      baseline: mid.node / 1024,
+      baselineName: 'Node process that loads nothing',
+      ratio: mid.parent / mid.node,
+      notes: parentNotes,
+    },
     {
       name: `soak worker memory, ${n} idle sessions per process`,
       metric: 'RSS per session, one worker (KB)',
@@ -244,7 +269,7 @@ export default async function workerMemoryBench(): Promise<BenchResult[]> {
     ...(mid.variant !== undefined
       ? [
           {
-            name: `soak worker memory with ${process.env.MQD_WMEM_VARIANT_ENV}`,
+            name: `soak worker memory with ${process.env.MQD_WMEM_VARIANT_ENV ?? process.env.MQD_WMEM_VARIANT_BIN}`,
             metric: 'RSS per session, one worker (KB)',
             value: kb(mid.variant),
             baseline: kb(mid.worker),

@@ -326,7 +326,9 @@ async function openOutputs(
     cleanups.push(() => m.close());
     ctx.out.progress(`Prometheus metrics on http://${args['metrics-host']}:${metrics.port}/metrics`);
   }
-  return { writer, metrics, pictures: soakPictures(args.html), setSnapshot: (fn) => (snapshot = fn) };
+  // --workers: the page is drawn from the final merge (emitReport), so the pictures keep no copy of every line.
+  const pictures = soakPictures(workers > 1 ? undefined : args.html);
+  return { writer, metrics, pictures, setSnapshot: (fn) => (snapshot = fn) };
 }
 
 /** What one run is, for the runner: its id and settings, the target shown, its shard, sources and workers. */
@@ -350,7 +352,6 @@ async function measure(
   cleanups: Cleanup[],
 ) {
   const { soakMqttOptions } = await import('../measure/soak/mqtt-options.js');
-  const { startSoak } = await import('../measure/soak/runner.js');
   const { startStatus } = await import('../ui/spinner.js');
   const mqtt = soakMqttOptions(conn, {
     clean: args.clean,
@@ -365,7 +366,7 @@ async function measure(
   const sink = eventSink(args.clients, outputs, status);
   const startAtMs = announceStart(run.sharding.startAt, status, ctx);
   const common = runnerOptions(args, plan, conn, run, mqtt, startAtMs);
-  const soak = await startFleet(args, run, common, sink.onEvent, outputs, status, ctx, startSoak);
+  const soak = await startFleet(args, run, common, sink.onEvent, outputs, status, ctx);
   outputs.setSnapshot(soak.snapshot);
   if ('arrivals' in soak) outputs.metrics?.useArrivals(soak.arrivals);
   const stopUi = showProgress(status, soak.snapshot, plan.durationMs, ctx);
@@ -441,7 +442,11 @@ function runnerOptions(
   };
 }
 
-/** The clients in this process, or (--workers K) in K worker processes merged into one run. */
+/**
+ * The clients in this process, or (--workers K) in K worker processes merged into one run. Each imports only its
+ * own side: the runner (with MQTT.js and the knowledge base its causes classify by) added 18-19 MB to the RSS of
+ * a workers' parent that never runs a client.
+ */
 async function startFleet(
   args: SoakArgs,
   run: RunShape,
@@ -450,7 +455,6 @@ async function startFleet(
   outputs: Outputs,
   status: Status,
   ctx: CommandContext,
-  startSoak: typeof import('../measure/soak/runner.js').startSoak,
 ) {
   const { shard, slice } = run.sharding;
   const ids = (sl: { from: number; to: number }) =>
@@ -468,7 +472,9 @@ async function startFleet(
         statusEveryMs: ctx.out.interactive ? 1000 : 5000,
         tallyArrivals: outputs.metrics !== undefined,
       })
-    : await startSoak({
+    : await (
+        await import('../measure/soak/runner.js')
+      ).startSoak({
         ...common,
         clients: slice.to - slice.from,
         firstClient: slice.from,

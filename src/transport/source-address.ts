@@ -11,7 +11,7 @@
  * IP_BIND_ADDRESS_NO_PORT (ip(7)), which would defer the choice to connect(). Measured here: 18,000 connects
  * from 127.0.1.x cost 49.9 s of kernel time with port 0 and 0.9 s with the port chosen by us.
  */
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { connect as mqttConnect, MqttClient, type IClientOptions } from 'mqtt';
 
 export type MqttConnect = (url: string, opts: IClientOptions) => MqttClient;
@@ -130,17 +130,4 @@ export function connectFrom(
     }
     return connect(url, { ...opts, localAddress } as IClientOptions);
   };
-}
-
-/**
- * Whether this host owns `address` (a bind to it succeeds). On Linux every 127.0.0.0/8 address is local
- * without any set-up (the `local 127.0.0.0/8 dev lo` route); an address of another host fails with
- * EADDRNOTAVAIL. Returns the error code, or undefined when the address is usable.
- */
-export function bindProbe(address: string): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
-    server.listen({ host: address, port: 0, exclusive: true }, () => server.close(() => resolve(undefined)));
-  });
 }

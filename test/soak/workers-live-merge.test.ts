@@ -3,12 +3,14 @@
  * moment is the full merge (mergeShards) of the lines so far, and each line is replayed once however often
  * the status line asks, so a status tick's work does not grow with the run's length.
  */
+import { serialize } from 'node:v8';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
 import type { SoakEvent } from '../../src/analyze/soak/events.js';
 import { groupShardStreams, mergeShards } from '../../src/analyze/soak/merge.js';
 import type { SoakSummary } from '../../src/analyze/soak/summary.js';
 import { LiveMerge } from '../../src/measure/soak/workers.js';
+import { PackedLines } from '../../src/measure/soak/packed-lines.js';
 import { fleet, shardFiles } from './shard-fixtures.js';
 
 /** Every line of every worker, by time (workers' lines interleave on the parent's IPC channels). */
@@ -77,5 +79,51 @@ describe('LiveMerge', () => {
     expect(live.summary().atMs).toBe(later);
     live.exited(0);
     expect(live.summary().messages).toEqual(before.messages);
+  });
+});
+
+describe('PackedLines (what the parent keeps of a worker for the final merge)', () => {
+  test.each([1, 7, 1000])('lines packed in batches of %i come back the same, in order, and merge the same', (size) => {
+    const files = shardFiles(fleet(13), 2);
+    const streams = groupShardStreams(files).streams;
+    const packed = streams.map((s) => {
+      const p = new PackedLines();
+      const rest = s.events.slice(1);
+      for (let i = 0; i < rest.length; i += size) p.push(rest.slice(i, i + size));
+      p.push([]);
+      expect(p.length).toBe(rest.length);
+      expect(p.unpack()).toEqual(rest);
+      return { ...s, events: [s.start, ...p.unpack()] };
+    });
+    expect(mergeShards(packed)).toEqual(mergeShards(streams));
+  });
+
+  test("a ramp's lines take about 9 bytes each packed (77 serialized): their keys and id prefix repeat", () => {
+    const p = new PackedLines();
+    const t0 = Date.UTC(2026, 11, 3);
+    const lines = Array.from({ length: 2000 }, (_, i): SoakEvent[] => [
+      { type: 'client', t: t0 + i * 2.137, client: i, clientId: `mqd-abfbc617551a6484-${i}` },
+      {
+        type: 'connect',
+        t: t0 + i * 2.137 + 1.3,
+        client: i,
+        attempt: 1,
+        sessionPresent: false,
+        sessionExpected: false,
+      },
+    ]).flat();
+    for (let i = 0; i < lines.length; i += 100) p.push(lines.slice(i, i + 100));
+    expect(p.unpack()).toEqual(lines);
+    expect(p.bytes / lines.length).toBeLessThan(20);
+    expect(serialize(lines).length / lines.length).toBeGreaterThan(60);
+  });
+
+  test('each unpack is a fresh copy passed through the map; the packed lines stay as they were', () => {
+    const [s] = groupShardStreams(shardFiles(fleet(3), 1)).streams;
+    const p = new PackedLines();
+    p.push(s!.events.slice(1));
+    const tagged = p.unpack((ev) => ({ ...ev, shard: 9 }) as SoakEvent);
+    expect(tagged.every((ev) => ev.shard === 9)).toBe(true);
+    expect(p.unpack()).toEqual(s!.events.slice(1));
   });
 });

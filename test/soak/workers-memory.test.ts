@@ -5,13 +5,20 @@
  *    real clients (manualConnect: no socket);
  *  - a worker of an idle fleet runs with V8 flags that keep its young generation small (workers.ts): a Node
  *    started with them keeps new space at most twice the semi-space cap while it allocates, one without them
- *    grows it (V8's own heap statistics, same test).
+ *    grows it (V8's own heap statistics, same test);
+ *  - the parent of `soak --workers K` loads neither the runner nor MQTT.js (commands/soak.ts imports the runner
+ *    only to run clients itself): every module its loader resolves is recorded by a resolve hook (Node docs,
+ *    module.register), and the same hook sees both in a single-process soak.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { describe, expect, test } from 'vitest';
 import { connectByOptions, urlOptions } from '../../src/measure/soak/mqtt-options.js';
 import { IDLE_WORKER_V8_FLAGS, workerExecArgv } from '../../src/measure/soak/workers.js';
+import { runCli } from '../helpers/cli.js';
+import { tempDir } from './helpers.js';
 
 /** The options MQTT.js acts on (what its stream builders and CONNECT read). */
 const seen = (c: MqttClient) => {
@@ -97,5 +104,52 @@ describe('worker V8 flags', () => {
     // New space is two semi-spaces (V8 flag help: "the new space consists of two semi-spaces").
     expect(withFlags).toBeLessThanOrEqual(2 * capMb + 0.5);
     expect(without).toBeGreaterThan(2 * capMb + 0.5);
+  });
+});
+
+/** A resolve hook that appends every module URL the loader resolves to the file named by `initialize`. */
+const HOOKS = `
+import { appendFileSync } from 'node:fs';
+let file;
+export function initialize(f) { file = f; }
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(file, r.url + '\\n');
+  return r;
+}
+`;
+/** Preloaded in every process of the run; registers the hook in the process that has no parent (the CLI's). */
+const PRELOAD = `
+import { register } from 'node:module';
+if (!process.channel) register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(HOOKS)}), import.meta.url, { data: process.env.MQD_TEST_MODULES });
+`;
+
+describe("what the workers' parent loads", () => {
+  test('--workers 2: neither the runner nor MQTT.js in the parent; one process (--workers 1) loads both', async () => {
+    const dir = tempDir('mqd-wmods-');
+    const loaded = async (workers: number) => {
+      const file = join(dir, `modules-${workers}.txt`);
+      const r = await runCli(
+        // --local-address: the parent checks each address is this host's (a bind probe) and connects nothing.
+        [
+          ...['soak', '--embedded', '-n', '2', '--workers', String(workers), '--rate', '0', '-d', '1s', '--json'],
+          ...['--local-address', '127.0.0.2,127.0.0.3'],
+        ],
+        {
+          env: { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(PRELOAD)}`, MQD_TEST_MODULES: file },
+          timeoutMs: 60_000,
+        },
+      );
+      const rep = JSON.parse(r.stdout) as { data: { summary: { connections: { connects: number } } } };
+      expect(rep.data.summary.connections.connects).toBe(2);
+      return readFileSync(file, 'utf8').split('\n');
+    };
+    const runner = (urls: string[]) => urls.some((u) => u.endsWith('/measure/soak/runner.js'));
+    const mqtt = (urls: string[]) => urls.some((u) => /\/node_modules\/mqtt\//.test(u));
+    const parent = await loaded(2);
+    const single = await loaded(1);
+    expect(parent.some((u) => u.endsWith('/measure/soak/workers.js'))).toBe(true);
+    expect([runner(parent), mqtt(parent)]).toEqual([false, false]);
+    expect([runner(single), mqtt(single)]).toEqual([true, true]);
   });
 });

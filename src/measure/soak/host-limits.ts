@@ -50,7 +50,7 @@ export function readHostLimits(): HostLimits {
 export async function firstUnusableAddress(
   addresses: string[],
 ): Promise<{ address: string; code: string } | undefined> {
-  const { bindProbe } = await import('../../transport/source-address.js');
+  const { bindProbe } = await import('../../transport/bind-probe.js');
   for (const address of addresses) {
     const code = await bindProbe(address);
     if (code !== undefined) return { address, code };

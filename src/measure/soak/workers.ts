@@ -15,6 +15,7 @@ import { summarizeConnections, summarizeMessages, type SoakSummary } from '../..
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { shardSlice } from '../../config/soak.js';
 import { addArrivals, type ArrivalCounts } from './metrics.js';
+import { PackedLines } from './packed-lines.js';
 import type { FromWorker, ToWorker, WorkerRunOptions } from './worker-main.js';
 import type { LiveFigures } from './runner.js';
 
@@ -47,7 +48,9 @@ interface Worker {
   tag: ShardTag;
   slice: { from: number; to: number };
   child: ChildProcess;
-  stream: ShardStream | undefined;
+  /** Its start line (as this process's report counts it) and the lines after it, packed, for the final merge. */
+  start: ShardStream['start'] | undefined;
+  lines: PackedLines;
   arrivals: ArrivalCounts | undefined;
   connectedNow: number;
   done: boolean;
@@ -154,7 +157,8 @@ function forkWorker(o: WorkersOptions, w: number, statusEveryMs: number): Worker
     tag,
     slice,
     child,
-    stream: undefined,
+    start: undefined,
+    lines: new PackedLines(),
     arrivals: undefined,
     connectedNow: 0,
     done: false,
@@ -165,7 +169,13 @@ function forkWorker(o: WorkersOptions, w: number, statusEveryMs: number): Worker
 /** A worker's message: its lines, its live summary, or its 'done' (its end line was sent). */
 function onWorkerMessage(o: WorkersOptions, worker: Worker, m: FromWorker, live: LiveMerge, mine: number): void {
   if (m.type === 'events') {
-    for (const ev of m.evs) onWorkerLine(o, worker, ev, live, mine);
+    // Lines before a start line are not counted (as in a merge); the start line is kept apart.
+    let from = worker.start ? 0 : m.evs.length;
+    m.evs.forEach((ev, i) => {
+      onWorkerLine(o, worker, ev, live, mine);
+      if (ev.type === 'start') from = i + 1;
+    });
+    worker.lines.push(from === 0 ? m.evs : m.evs.slice(from));
   } else if (m.type === 'snapshot') {
     live.setLive(worker.w, m.summary);
     worker.connectedNow = m.connectedNow;
@@ -173,16 +183,26 @@ function onWorkerMessage(o: WorkersOptions, worker: Worker, m: FromWorker, live:
   } else if (m.type === 'done') worker.done = true;
 }
 
-/** One line of a worker: to --out (tagged), into its stream for the final merge and into the live merge. */
+/** One line of a worker: to --out (tagged) and into the live merge; a start line begins its stream. */
 function onWorkerLine(o: WorkersOptions, worker: Worker, ev: SoakEvent, live: LiveMerge, mine: number): void {
   o.onEvent(tagShard(ev, worker.tag));
   // In memory each worker is shard w of K: this process's report covers its own workers only.
   if (ev.type === 'start') {
-    const local: ShardTag = { index: worker.w, count: o.workers };
-    const start = { ...ev, shard: local, info: { ...ev.info, clients: mine } };
-    worker.stream = { runId: ev.runId, shard: local, start, events: [start], file: `worker ${worker.w}` };
-  } else worker.stream?.events.push({ ...ev, shard: worker.w });
+    worker.start = { ...ev, shard: { index: worker.w, count: o.workers }, info: { ...ev.info, clients: mine } };
+    worker.lines = new PackedLines();
+  }
   live.add(worker.w, ev);
+}
+
+/** A worker's lines as one shard's stream (unpacked for the final merge), once its start line came. */
+function workerStream(worker: Worker): ShardStream | undefined {
+  const { start } = worker;
+  if (!start) return undefined;
+  const events = worker.lines.unpack((ev) => {
+    if (ev.type !== 'start') ev.shard = worker.w;
+    return ev;
+  });
+  return { runId: start.runId, shard: start.shard, start, events: [start, ...events], file: `worker ${worker.w}` };
 }
 
 /** What the live merge holds of one worker: its latest figures and times. */
@@ -316,7 +336,7 @@ function whenAllClosed(
         if (left > 0) return;
         clearTimeout(killTimer);
         o.signal.removeEventListener('abort', stop);
-        const merged = mergeShards(list.flatMap((w) => (w.stream ? [w.stream] : [])));
+        const merged = mergeShards(list.flatMap((w) => workerStream(w) ?? []));
         resolve({ summary: merged.summary, reason: merged.end === 'killed' ? 'error' : merged.end, merged });
       });
     }
