@@ -194,7 +194,7 @@ function removeRecordsHolding(file: string, markers: Buffer[]): void {
     throw new Error(`${file}: not a classic pcap file (magic ${magic.toString(16)})`);
   }
   const kept: Buffer[] = [data.subarray(0, 24)];
-  for (let at = 24; at + 16 <= data.length;) {
+  for (let at = 24; at + 16 <= data.length; ) {
     const length = little ? data.readUInt32LE(at + 8) : data.readUInt32BE(at + 8);
     const record = data.subarray(at, at + 16 + length);
     if (!markers.some((m) => record.includes(m))) kept.push(record);

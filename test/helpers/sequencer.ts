@@ -76,7 +76,7 @@ export default class LongestFirstSequencer extends BaseSequencer {
     // whatever its project, so the short unit files fill in at the end (a stable sort keeps ties in order).
     const group = (f: TestSpecification): number => f.project.config.sequence.groupOrder;
     const out: TestSpecification[] = [];
-    for (let i = 0; i < base.length;) {
+    for (let i = 0; i < base.length; ) {
       let j = i;
       while (j < base.length && group(base[j]!) === group(base[i]!)) j += 1;
       out.push(...base.slice(i, j).sort((a, b) => weight(b) - weight(a)));
