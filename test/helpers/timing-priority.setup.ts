@@ -1,4 +1,4 @@
-/** setupFiles of the `serial` and `alone` projects: see priority.ts. */
-import { raisePriority } from './priority.js';
+/** setupFiles of the `serial` project: see priority.ts. */
+import { raisePriority, SERIAL_NICE } from './priority.js';
 
-raisePriority();
+raisePriority(SERIAL_NICE);
