@@ -1,5 +1,8 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import LongestFirstSequencer from './test/helpers/sequencer.js';
+import { canRaisePriority } from './test/helpers/priority.js';
 
 /**
  * Four projects (https://vitest.dev/guide/projects):
@@ -88,6 +91,15 @@ const workers = Number(process.env.MQD_TEST_WORKERS ?? 4);
 // Three serial files at a time: they wait on injected faults far more than they compute. All six at once (six
 // tcpdumps, six brokers) once lost packets from a capture under a load of ~10; two at a time took ~35 s.
 const serialWorkers = Math.min(workers, 3);
+// Where the timing files can be given a higher priority than the rest (test/helpers/priority.ts: root or
+// CAP_SYS_NICE), they run beside the integration files instead of after them: the CPU they wait on is theirs first.
+// MQD_TEST_PRIORITY=0 turns that off (e.g. to compare).
+const prioritized = process.env.MQD_TEST_PRIORITY !== '0' && canRaisePriority();
+const serialApart = { maxWorkers: serialWorkers, sequence: { groupOrder: 1 } };
+const aloneApart = { fileParallelism: false, sequence: { groupOrder: 2 } };
+const TIMING_SETUP = './test/helpers/timing-priority.setup.ts';
+// One lock per run for the alone files (test/helpers/alone.setup.ts); the workers inherit the environment.
+process.env.MQD_ALONE_LOCK ??= join(tmpdir(), `mqd-alone-lock-${process.pid}`);
 
 export default defineConfig({
   test: {
@@ -115,11 +127,23 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'serial', include: SERIAL, maxWorkers: serialWorkers, sequence: { groupOrder: 1 } },
+        test: {
+          name: 'serial',
+          include: SERIAL,
+          setupFiles: [TIMING_SETUP],
+          ...(prioritized ? { maxWorkers: workers, sequence: { groupOrder: 0 } } : serialApart),
+        },
       },
       {
         extends: true,
-        test: { name: 'alone', include: ALONE, fileParallelism: false, sequence: { groupOrder: 2 } },
+        test: {
+          name: 'alone',
+          include: ALONE,
+          setupFiles: ['./test/helpers/alone.setup.ts'],
+          // With priority: beside the others, one alone file at a time by the setup's lock. Without: after all the
+          // others, one at a time (vitest runs a project that is not file-parallel after the parallel ones).
+          ...(prioritized ? { maxWorkers: workers, sequence: { groupOrder: 0 } } : aloneApart),
+        },
       },
     ],
   },

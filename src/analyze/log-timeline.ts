@@ -44,7 +44,12 @@ export interface CauseGroup {
 }
 
 export type FindingKind =
-  'regular-disconnects' | 'takeover-loop' | 'reconnect-storm' | 'periodic-refusals' | 'acl-denials' | 'queue-drops';
+  | 'regular-disconnects'
+  | 'takeover-loop'
+  | 'reconnect-storm'
+  | 'periodic-refusals'
+  | 'acl-denials'
+  | 'queue-drops';
 
 export interface TimelineFinding {
   kind: FindingKind;

@@ -180,14 +180,16 @@ function tlsInsecure(result: ProbeResult): Finding | undefined {
  */
 function brokerNagle(result: ProbeResult, rtt: RttSummary): Finding | undefined {
   const { ack, stats } = rtt;
-  if (!(
-    result.method === 'echo' &&
-    ack &&
-    stats &&
-    ack.p50 >= 15 &&
-    ack.p50 > 10 * Math.max(stats.min, 0.05) &&
-    stats.min < 5
-  ))
+  if (
+    !(
+      result.method === 'echo' &&
+      ack &&
+      stats &&
+      ack.p50 >= 15 &&
+      ack.p50 > 10 * Math.max(stats.min, 0.05) &&
+      stats.min < 5
+    )
+  )
     return undefined;
   return {
     id: 'broker-nagle',
@@ -209,13 +211,15 @@ function unsolicitedPingresp(rtt: RttSummary): Finding | undefined {
 
 function rttPaced(result: ProbeResult, rtt: RttSummary): Finding | undefined {
   const { stats, backToBack } = rtt;
-  if (!(
-    stats &&
-    backToBack &&
-    stats.p50 - backToBack.p50 > 1 &&
-    stats.p50 > 3 * backToBack.p50 &&
-    repliesTrailRequests(result, backToBack.p50, rtt.received)
-  ))
+  if (
+    !(
+      stats &&
+      backToBack &&
+      stats.p50 - backToBack.p50 > 1 &&
+      stats.p50 > 3 * backToBack.p50 &&
+      repliesTrailRequests(result, backToBack.p50, rtt.received)
+    )
+  )
     return undefined;
   return {
     id: 'rtt-paced',

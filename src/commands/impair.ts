@@ -115,8 +115,9 @@ export const impairCommand = defineCommand({
       .example('$0 impair --target localhost:1883 --outage 20s@1m,10s@5m --outage-mode refuse', 'Broker "down" twice')
       .example('$0 impair --list-profiles', 'Profiles, middleboxes and where their numbers come from'),
   run: async (args, ctx) => {
-    const { buildImpairReport, buildProfilesReport, formatImpairEvent, impairEventJson } =
-      await import('../report/build-impair.js');
+    const { buildImpairReport, buildProfilesReport, formatImpairEvent, impairEventJson } = await import(
+      '../report/build-impair.js'
+    );
     if (args['list-profiles']) {
       const report = buildProfilesReport(VERSION, new Date());
       ctx.out.emit(report);

@@ -112,7 +112,7 @@ function ipv6ToString(v: bigint): string {
   const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt(16 * (7 - i))) & 0xffffn));
   let best = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8;) {
+  for (let i = 0; i < 8; ) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -132,8 +132,9 @@ export interface PatternHit {
 }
 
 /** Every message pattern of the catalogue in catalogue order, with the index of its entry. */
-const patterns = once((): Array<{ re: RegExp; entry: number }> =>
-  CATALOG.flatMap((e, entry) => (e.patterns ?? []).map((re) => ({ re, entry }))),
+const patterns = once(
+  (): Array<{ re: RegExp; entry: number }> =>
+    CATALOG.flatMap((e, entry) => (e.patterns ?? []).map((re) => ({ re, entry }))),
 );
 
 /**

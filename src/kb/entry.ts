@@ -64,7 +64,14 @@ export interface KbEntry {
   wraps?: NumberSpace[];
   /** Disconnect-like events take part in log timeline analysis. */
   event?:
-    'disconnect' | 'takeover' | 'connect' | 'refused' | 'broker-start' | 'broker-stop' | 'acl-denied' | 'queue-drop';
+    | 'disconnect'
+    | 'takeover'
+    | 'connect'
+    | 'refused'
+    | 'broker-start'
+    | 'broker-stop'
+    | 'acl-denied'
+    | 'queue-drop';
   /** Spec section or library file the fact comes from. */
   source: string;
 }

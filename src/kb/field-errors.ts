@@ -129,19 +129,21 @@ const PUBSUBCLIENT: KbEntry[] = [
       'not authorised',
       'Anonymous access is off (mosquitto 2.x default: allow_anonymous false) or the ACL / policy refuses this client',
     ],
-  ].map(([num, name, what, cause]): KbEntry => ({
-    id: `pubsubclient.${String(name)}`,
-    layer: 'mqtt',
-    title: `PubSubClient state ${String(num)} ${String(name)}: CONNACK refusal, ${String(what)}`,
-    names: [String(name)],
-    numbers: [['pubsubclient', Number(num)]],
-    causes: [String(cause)],
-    confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (the same credentials)',
-    fix: 'The broker refused the CONNECT: fix the setting the cause names (credentials, client id, broker config).',
-    fixFor: PSC_FIX,
-    event: 'refused',
-    source: PSC_SRC + '; the value is the CONNACK return code (MQTT 3.1.1 §3.2.2.3)',
-  })),
+  ].map(
+    ([num, name, what, cause]): KbEntry => ({
+      id: `pubsubclient.${String(name)}`,
+      layer: 'mqtt',
+      title: `PubSubClient state ${String(num)} ${String(name)}: CONNACK refusal, ${String(what)}`,
+      names: [String(name)],
+      numbers: [['pubsubclient', Number(num)]],
+      causes: [String(cause)],
+      confirm: 'mqtt-doctor probe mqtt://HOST:PORT -u USER -P PASS (the same credentials)',
+      fix: 'The broker refused the CONNECT: fix the setting the cause names (credentials, client id, broker config).',
+      fixFor: PSC_FIX,
+      event: 'refused',
+      source: PSC_SRC + '; the value is the CONNACK return code (MQTT 3.1.1 §3.2.2.3)',
+    }),
+  ),
 ];
 
 const MOSQ = 'https://github.com/eclipse/mosquitto/blob/master/src';
@@ -641,17 +643,19 @@ const AZURE_CONNECTION: KbEntry[] = (
       'Fix the underlying reason; set a retry policy that never gives up on unattended devices.',
     ],
   ] as const
-).map(([reason, what, causes, event, fix]): KbEntry => ({
-  id: `azure-iot.IOTHUB_CLIENT_CONNECTION_${reason}`,
-  layer: 'client',
-  title: `Azure IoT SDK connection status reason ${reason}: ${what}`,
-  names: [`IOTHUB_CLIENT_CONNECTION_${reason}`],
-  causes: [...causes],
-  confirm: 'mqtt-doctor probe mqtts://HUB.azure-devices.net:8883 (TLS and reachability from the same network)',
-  fix,
-  event,
-  source: AZURE_C_SRC,
-}));
+).map(
+  ([reason, what, causes, event, fix]): KbEntry => ({
+    id: `azure-iot.IOTHUB_CLIENT_CONNECTION_${reason}`,
+    layer: 'client',
+    title: `Azure IoT SDK connection status reason ${reason}: ${what}`,
+    names: [`IOTHUB_CLIENT_CONNECTION_${reason}`],
+    causes: [...causes],
+    confirm: 'mqtt-doctor probe mqtts://HUB.azure-devices.net:8883 (TLS and reachability from the same network)',
+    fix,
+    event,
+    source: AZURE_C_SRC,
+  }),
+);
 
 export const FIELD_ENTRIES: KbEntry[] = [
   ...ESPHOME,

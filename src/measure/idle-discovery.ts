@@ -129,7 +129,8 @@ export async function openWithFallback(
 }
 
 export type PingOutcome =
-  { ok: true; rttMs: number } | { ok: false; why: 'timeout' | 'closed' | 'aborted'; detail: string };
+  | { ok: true; rttMs: number }
+  | { ok: false; why: 'timeout' | 'closed' | 'aborted'; detail: string };
 
 /** One PINGREQ → PINGRESP round trip (MQTT §3.12/§3.13), bounded by timeoutMs. */
 export async function pingOnce(s: RawSession, timeoutMs: number, signal?: AbortSignal): Promise<PingOutcome> {

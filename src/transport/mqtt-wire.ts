@@ -93,10 +93,11 @@ export type FrameProblem =
   | { kind: 'bad-type'; type: number };
 
 /** Packet type names by the fixed header's high nibble (MQTT 3.1.1 §2.2.1, 5.0 §2.1.2). */
+// biome-ignore format: two rows of eight read as the nibble table they are
 const TYPE_NAMES = [
   'reserved', 'CONNECT', 'CONNACK', 'PUBLISH', 'PUBACK', 'PUBREC', 'PUBREL', 'PUBCOMP',
   'SUBSCRIBE', 'SUBACK', 'UNSUBSCRIBE', 'UNSUBACK', 'PINGREQ', 'PINGRESP', 'DISCONNECT', 'AUTH',
-]; // prettier-ignore
+];
 
 /**
  * The Remaining Lengths a packet from the server can have, by type, as [min, max]. mqtt-packet's parser does

@@ -77,7 +77,8 @@ describe.skipIf(!HAS_TCPDUMP)('analyze: idle faults recorded with tcpdump', () =
     await rec.stop();
     await proxy.close();
     const expired = events.find((e) => e.type === 'mapping-expired') as
-      Extract<ImpairEvent, { type: 'mapping-expired' }> | undefined;
+      | Extract<ImpairEvent, { type: 'mapping-expired' }>
+      | undefined;
     expect(expired).toBeDefined();
     const { json } = await analyzeAndTshark(f, [proxy.port, m.port]);
     const [front] = onPort(json, proxy.port);

@@ -194,7 +194,7 @@ function removeRecordsHolding(file: string, markers: Buffer[]): void {
     throw new Error(`${file}: not a classic pcap file (magic ${magic.toString(16)})`);
   }
   const kept: Buffer[] = [data.subarray(0, 24)];
-  for (let at = 24; at + 16 <= data.length;) {
+  for (let at = 24; at + 16 <= data.length; ) {
     const length = little ? data.readUInt32LE(at + 8) : data.readUInt32BE(at + 8);
     const record = data.subarray(at, at + 16 + length);
     if (!markers.some((m) => record.includes(m))) kept.push(record);
@@ -508,7 +508,23 @@ export async function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJ
         Object.values(c.packets.server).reduce((a, b) => a + b, 0),
       0,
     );
-  expect(ours).toBe(t.mqtt);
+  expect(ours, ours === t.mqtt ? undefined : disagreement(f, ports, j)).toBe(t.mqtt);
+}
+
+/**
+ * What each side called MQTT, for the message of a failed {@link expectTsharkAgrees} (run only then, while the file
+ * is still there): tshark's frames with their ports and message types, and our connections with their counts.
+ */
+function disagreement(f: string, ports: number[], j: AnalyzeJson): string {
+  const decode = ports.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
+  const fields = ['frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.str', 'tcp.len', 'mqtt.msgtype'];
+  const theirs = spawnSync('tshark', ['-r', f, ...decode, '-T', 'fields', ...fields.flatMap((x) => ['-e', x])], {
+    encoding: 'utf8',
+  }).stdout;
+  const ourConnections = j.data.connections.map(
+    (c) => `${c.client} -> ${c.server} ${c.transport} ${JSON.stringify(c.packets)}`,
+  );
+  return `tshark (${fields.join(' ')}):\n${theirs}\nours:\n${ourConnections.join('\n')}`;
 }
 
 /** Impair faults: none but those given. */

@@ -117,17 +117,14 @@ describe.concurrent('output channels', () => {
   });
 });
 
-test.concurrent(
-  '--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal',
-  async () => {
-    const r = await runCli(['probe', '--embedded', '-c', '1', '--json']);
-    expect(r.code).toBe(0);
-    expect(r.stderr.match(/speaks MQTT 3\.1\.1/g)).toHaveLength(1);
-    expect(r.stderr).not.toMatch(/refused/);
-    const doc = JSON.parse(r.stdout) as { checks: Array<{ id: string }> };
-    expect(doc.checks.map((c) => c.id)).not.toContain('finding.mqtt5-refused');
-  },
-);
+test.concurrent('--embedded opens cleanly: it says once which protocol the embedded broker speaks, and no refusal', async () => {
+  const r = await runCli(['probe', '--embedded', '-c', '1', '--json']);
+  expect(r.code).toBe(0);
+  expect(r.stderr.match(/speaks MQTT 3\.1\.1/g)).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/refused/);
+  const doc = JSON.parse(r.stdout) as { checks: Array<{ id: string }> };
+  expect(doc.checks.map((c) => c.id)).not.toContain('finding.mqtt5-refused');
+});
 
 describe.concurrent('exit codes from real failures', () => {
   test('refused port → 3 with the phase named', async () => {

@@ -119,15 +119,11 @@ words=(WORDS); CURRENT=\${#words}; _mqtt_doctor_complete`;
       ZSH_BODY.replace('WORDS', () => quoted(words)),
     );
 
-  test.concurrent(
-    'zsh: the script loads in zsh -f and registers itself with compdef',
-    async () => {
-      const r = await zsh(['mqtt-doctor', 'pro']);
-      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-      expect(r.lines[0]).toBe('registered: _mqtt_doctor_complete');
-    },
-    60_000,
-  );
+  test.concurrent('zsh: the script loads in zsh -f and registers itself with compdef', async () => {
+    const r = await zsh(['mqtt-doctor', 'pro']);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.lines[0]).toBe('registered: _mqtt_doctor_complete');
+  }, 60_000);
 
   test.concurrent.each<[string, string[], string[]]>([
     ['a subcommand', ['mqtt-doctor', 'keep'], ['keepalive-tune']],

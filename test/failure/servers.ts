@@ -11,7 +11,14 @@ import { startFakeServer, type FakeBehaviour, type FakeServer } from '../helpers
 import { seededRandom } from '../../src/lab/impair/faults.js';
 
 export type Hostile =
-  'silence' | 'random-bytes' | 'bad-length' | 'http' | 'connack-cut' | 'refused' | 'tls' | 'closed-port';
+  | 'silence'
+  | 'random-bytes'
+  | 'bad-length'
+  | 'http'
+  | 'connack-cut'
+  | 'refused'
+  | 'tls'
+  | 'closed-port';
 
 /** 64 bytes that are not MQTT: packet type 0 is reserved and forbidden (MQTT 3.1.1 §2.2.1, 5.0 §2.1.2). */
 function randomNonMqtt(): Buffer {

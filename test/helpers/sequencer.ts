@@ -76,12 +76,51 @@ export default class LongestFirstSequencer extends BaseSequencer {
     // whatever its project, so the short unit files fill in at the end (a stable sort keeps ties in order).
     const group = (f: TestSpecification): number => f.project.config.sequence.groupOrder;
     const out: TestSpecification[] = [];
-    for (let i = 0; i < base.length;) {
+    for (let i = 0; i < base.length; ) {
       let j = i;
       while (j < base.length && group(base[j]!) === group(base[i]!)) j += 1;
-      out.push(...base.slice(i, j).sort((a, b) => weight(b) - weight(a)));
+      out.push(
+        ...spreadTimingFiles(
+          base.slice(i, j).sort((a, b) => weight(b) - weight(a)),
+          weight,
+        ),
+      );
       i = j;
     }
     return out;
   }
+}
+
+/**
+ * Projects whose files run beside the others only because they have the CPU first (test/helpers/priority.ts), and
+ * which should meet each other as little as possible: `alone` files wait for each other on a lock, holding a worker
+ * while they wait, and several `serial` files at once mean several tcpdumps and brokers at once.
+ */
+const SPREAD = ['serial', 'alone'];
+/** They are spread over this share of the group's work, so none of them is what the run waits for at the end. */
+const SPREAD_SPAN = 0.8;
+
+/**
+ * `queue` (heaviest first) with the files of each SPREAD project placed at even steps of the other files'
+ * cumulative weight, instead of bunched together by their own weight. A group of only such files keeps its order.
+ */
+export function spreadTimingFiles<T extends { project: { name: string } }>(queue: T[], weight: (f: T) => number): T[] {
+  const rest = queue.filter((f) => !SPREAD.includes(f.project.name));
+  const total = rest.reduce((sum, f) => sum + weight(f), 0);
+  const placed: { at: number; file: T }[] = [];
+  for (const name of SPREAD) {
+    const files = queue.filter((f) => f.project.name === name);
+    files.forEach((file, k) => placed.push({ at: (SPREAD_SPAN * total * (k + 0.5)) / files.length, file }));
+  }
+  placed.sort((a, b) => a.at - b.at);
+  const out: T[] = [];
+  let done = 0;
+  let next = 0;
+  for (const f of rest) {
+    while (next < placed.length && placed[next]!.at <= done) out.push(placed[next++]!.file);
+    out.push(f);
+    done += weight(f);
+  }
+  while (next < placed.length) out.push(placed[next++]!.file);
+  return out;
 }

@@ -74,61 +74,57 @@ test.concurrent.each(['blackhole.pcap', 'takeover.pcap', 'nat-idle-reset.pcap', 
   90_000,
 );
 
-test.concurrent(
-  'a connection with more packets than are listed: the page says the marks are thinned',
-  async () => {
-    const pubs = 60;
-    const c = new Conv({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 1883 }, 1_764_000_000_000).handshake();
-    c.mqtt('c', {
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clientId: 'busy',
-      keepalive: 60,
-      clean: true,
-    } as Packet);
-    c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
-    for (let k = 1; k <= pubs; k++) {
-      c.mqtt(
-        'c',
-        {
-          cmd: 'publish',
-          topic: 't',
-          payload: Buffer.from('x'),
-          qos: 1,
-          messageId: k,
-          retain: false,
-          dup: false,
-        } as Packet,
-        100,
-      );
-      c.mqtt('s', { cmd: 'puback', messageId: k } as Packet, 1);
-    }
-    c.mqtt('c', { cmd: 'disconnect' } as Packet, 10);
-    c.fin('c');
-    c.fin('s');
-    const file = join(dir, 'busy.pcap');
-    writeFileSync(file, pcapFile(LINKTYPE.ethernet, records('ethernet', c.segs)));
-    const tshark = HAS_TSHARK ? tsharkCountsAsync(file, [1883]) : undefined;
-    const { doc, html } = await analyzeHtml(file, 'busy');
-    const packets = 2 + 2 * pubs + 1;
-    expect(sum(doc, 'total')).toBe(packets);
-    if (tshark) expect((await tshark).mqtt).toBe(packets);
-    expect(sum(doc, 'listed')).toBe(MARK_HEAD + MARK_TAIL);
-    const o = await openReport(browser, html);
-    try {
-      expect(o.consoleErrors).toEqual([]);
-      expect(await o.count('#timeline .pm')).toBe(MARK_HEAD + MARK_TAIL);
-      const note = o.page.locator('.marks-note');
-      expect(await note.getAttribute('data-thinned')).toBe('1');
-      expect(await note.textContent()).toContain(`${MARK_HEAD + MARK_TAIL} of ${packets} MQTT packets are drawn`);
-      // The shaded strip's hover counts add up to the packets not drawn one by one.
-      const tips = await o.page.locator('#timeline .pm-mid > title').allTextContents();
-      const counted = tips.reduce((n, t) => n + Number(/^(\d+) MQTT packets/.exec(t)![1]), 0);
-      expect(counted).toBe(packets - MARK_HEAD - MARK_TAIL);
-    } finally {
-      await o.close();
-    }
-  },
-  90_000,
-);
+test.concurrent('a connection with more packets than are listed: the page says the marks are thinned', async () => {
+  const pubs = 60;
+  const c = new Conv({ ip: '10.0.0.2', port: 40001 }, { ip: '10.0.0.1', port: 1883 }, 1_764_000_000_000).handshake();
+  c.mqtt('c', {
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clientId: 'busy',
+    keepalive: 60,
+    clean: true,
+  } as Packet);
+  c.mqtt('s', { cmd: 'connack', returnCode: 0, sessionPresent: false } as Packet);
+  for (let k = 1; k <= pubs; k++) {
+    c.mqtt(
+      'c',
+      {
+        cmd: 'publish',
+        topic: 't',
+        payload: Buffer.from('x'),
+        qos: 1,
+        messageId: k,
+        retain: false,
+        dup: false,
+      } as Packet,
+      100,
+    );
+    c.mqtt('s', { cmd: 'puback', messageId: k } as Packet, 1);
+  }
+  c.mqtt('c', { cmd: 'disconnect' } as Packet, 10);
+  c.fin('c');
+  c.fin('s');
+  const file = join(dir, 'busy.pcap');
+  writeFileSync(file, pcapFile(LINKTYPE.ethernet, records('ethernet', c.segs)));
+  const tshark = HAS_TSHARK ? tsharkCountsAsync(file, [1883]) : undefined;
+  const { doc, html } = await analyzeHtml(file, 'busy');
+  const packets = 2 + 2 * pubs + 1;
+  expect(sum(doc, 'total')).toBe(packets);
+  if (tshark) expect((await tshark).mqtt).toBe(packets);
+  expect(sum(doc, 'listed')).toBe(MARK_HEAD + MARK_TAIL);
+  const o = await openReport(browser, html);
+  try {
+    expect(o.consoleErrors).toEqual([]);
+    expect(await o.count('#timeline .pm')).toBe(MARK_HEAD + MARK_TAIL);
+    const note = o.page.locator('.marks-note');
+    expect(await note.getAttribute('data-thinned')).toBe('1');
+    expect(await note.textContent()).toContain(`${MARK_HEAD + MARK_TAIL} of ${packets} MQTT packets are drawn`);
+    // The shaded strip's hover counts add up to the packets not drawn one by one.
+    const tips = await o.page.locator('#timeline .pm-mid > title').allTextContents();
+    const counted = tips.reduce((n, t) => n + Number(/^(\d+) MQTT packets/.exec(t)![1]), 0);
+    expect(counted).toBe(packets - MARK_HEAD - MARK_TAIL);
+  } finally {
+    await o.close();
+  }
+}, 90_000);

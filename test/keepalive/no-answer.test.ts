@@ -25,30 +25,22 @@ afterAll(async () => {
   await server.close();
 });
 
-test.concurrent(
-  '100% unanswered PINGREQs: exit 1, the finding, no settings',
-  async () => {
-    const r = await runMain(['keepalive-tune', server.url, '--samples', '2', '--sample-interval', '10ms', '--json']);
-    const report = JSON.parse(r.stdout) as {
-      verdict: { status: string; exitCode: number; summary: string };
-      data: { recommendation?: unknown; measured?: { rtt?: { sent: number; received: number } } };
-    };
-    expect(r.code).toBe(1);
-    expect(report.verdict).toMatchObject({ status: 'failed', exitCode: 1 });
-    expect(report.verdict.summary).toMatch(/no PINGRESP to any of 2 PINGREQs/);
-    expect(report.data.measured?.rtt).toMatchObject({ sent: 2, received: 0 });
-    expect(report.data.recommendation).toBeUndefined();
-  },
-  20_000,
-);
+test.concurrent('100% unanswered PINGREQs: exit 1, the finding, no settings', async () => {
+  const r = await runMain(['keepalive-tune', server.url, '--samples', '2', '--sample-interval', '10ms', '--json']);
+  const report = JSON.parse(r.stdout) as {
+    verdict: { status: string; exitCode: number; summary: string };
+    data: { recommendation?: unknown; measured?: { rtt?: { sent: number; received: number } } };
+  };
+  expect(r.code).toBe(1);
+  expect(report.verdict).toMatchObject({ status: 'failed', exitCode: 1 });
+  expect(report.verdict.summary).toMatch(/no PINGRESP to any of 2 PINGREQs/);
+  expect(report.data.measured?.rtt).toMatchObject({ sent: 2, received: 0 });
+  expect(report.data.recommendation).toBeUndefined();
+}, 20_000);
 
-test.concurrent(
-  'the text report leads with the finding and recommends nothing',
-  async () => {
-    const r = await runMain(['keepalive-tune', server.url, '--samples', '1']);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/FAILED\s+no PINGRESP to any of 1 PINGREQ:/);
-    expect(r.stdout).not.toMatch(/Recommended settings/);
-  },
-  20_000,
-);
+test.concurrent('the text report leads with the finding and recommends nothing', async () => {
+  const r = await runMain(['keepalive-tune', server.url, '--samples', '1']);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/FAILED\s+no PINGRESP to any of 1 PINGREQ:/);
+  expect(r.stdout).not.toMatch(/Recommended settings/);
+}, 20_000);

@@ -335,8 +335,9 @@ describe('payload', () => {
     ['binary', 64],
     ['binary', 0],
   ] as const)('%s round trip at size %i', async (format, size) => {
-    const { encodeSoakMessage, decodeSoakMessage, BINARY_HEADER_BYTES } =
-      await import('../../src/measure/soak/payload.js');
+    const { encodeSoakMessage, decodeSoakMessage, BINARY_HEADER_BYTES } = await import(
+      '../../src/measure/soak/payload.js'
+    );
     const m = { run: '0123456789abcdef', client: 7, seq: 2 ** 40 + 3, sentMs: 1_795_306_631_931.25 };
     const buf = encodeSoakMessage(m, format, size);
     expect(decodeSoakMessage(buf)).toEqual(m);

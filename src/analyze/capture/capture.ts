@@ -190,12 +190,14 @@ export class CaptureAnalyzer {
     const key = (): string => (keyText ??= flowKeyText(s));
     if (t && isSyn && (t.closed || t.conn.dir.client.segments + t.conn.dir.server.segments > 2)) {
       // A new connection on the same 4-tuple (port reuse): the old one is over.
-      if (!(
-        t.conn.client.ip === s.src &&
-        t.conn.client.port === s.srcPort &&
-        t.conn.dir.client.segments <= 2 &&
-        !t.closed
-      )) {
+      if (
+        !(
+          t.conn.client.ip === s.src &&
+          t.conn.client.port === s.srcPort &&
+          t.conn.dir.client.segments <= 2 &&
+          !t.closed
+        )
+      ) {
         this.done.push(t.finish());
         this.live.delete(s);
         t = undefined;

@@ -98,7 +98,7 @@ function ipv6Text(d: Buffer, o: number): string {
   // Compress the longest run of zero groups (RFC 5952 §4.2), enough for readable output.
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8;) {
+  for (let i = 0; i < 8; ) {
     if (parts[i] !== '0') {
       i++;
       continue;

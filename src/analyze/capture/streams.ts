@@ -74,7 +74,8 @@ export class MqttFramer {
   private parser = (sharedParser ??= new WholePacketParser());
   /** Header of the packet being skipped past MAX_BUFFERED_PACKET. */
   private skipping:
-    { type: number; flags: number; size: number; peek: Buffer; left: number; partial: boolean } | undefined;
+    | { type: number; flags: number; size: number; peek: Buffer; left: number; partial: boolean }
+    | undefined;
   desynced = false;
   packets = 0;
 

@@ -13,7 +13,10 @@ export interface CaptureThresholds {
 }
 
 export type CaptureThresholdId =
-  'max-abnormal-closes' | 'max-keepalive-cuts' | 'max-unanswered-pings' | 'max-reconnects';
+  | 'max-abnormal-closes'
+  | 'max-keepalive-cuts'
+  | 'max-unanswered-pings'
+  | 'max-reconnects';
 
 export interface CaptureThresholdResult {
   id: CaptureThresholdId;

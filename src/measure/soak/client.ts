@@ -234,7 +234,8 @@ export class SoakClient {
   private tapStream(): void {
     const o = this.o;
     const stream = this.client?.stream as
-      (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] }) | undefined;
+      | (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] })
+      | undefined;
     this.transportUp = false;
     this.socketUpMs = undefined;
     this.firstBytes = NO_BYTES;
