@@ -472,9 +472,7 @@ async function startFleet(
         statusEveryMs: ctx.out.interactive ? 1000 : 5000,
         tallyArrivals: outputs.metrics !== undefined,
       })
-    : await (
-        await import('../measure/soak/runner.js')
-      ).startSoak({
+    : await (await import('../measure/soak/runner.js')).startSoak({
         ...common,
         clients: slice.to - slice.from,
         firstClient: slice.from,
