@@ -14,14 +14,17 @@ import { canRaisePriority } from './test/helpers/priority.js';
  *   timers and children far more than they compute, so several run at once even on 2 cores; `unit` runs beside
  *   them (one group: vitest requires the same maxWorkers within a group).
  * - `serial`: files whose assertions compare a measured figure against the injected fault within tens to hundreds
- *   of milliseconds. They run after the others (their own group, `sequence.groupOrder` 1), three at a time: each
- *   waits on injected timeouts far more than it computes (the CPU was ~85% idle when they ran one by one), and
- *   none meets the integration files' spawns and compiles (run beside those, under a load of ~12, the silent-drop
- *   outage start read 387 ms against its 300 ms bound once). Their tests share a broker per file and run one by
- *   one; a long file is split in two instead (faults and faults-idle, silent-truth and silent-truth-outages).
+ *   of milliseconds. Their tests share a broker per file and run one by one; a long file is split in two instead
+ *   (faults and faults-idle, silent-truth and silent-truth-outages).
  * - `alone`: files whose margins are a millisecond or two against a raw reference taken in the same test
- *   (test/truth, the impair proxy): one at a time, last (groupOrder 2), so the only competition for the CPU is
- *   from outside the suite.
+ *   (test/truth, the impair proxy): never two at once.
+ * Where this run may raise a process's priority (test/helpers/priority.ts), `serial` and `alone` run in the first
+ * group beside the others, at nice −10 and −15 with everything they start, and the sequencer spreads them through
+ * the queue; an alone file waits for the one before it on a lock (test/helpers/alone.setup.ts). Beside the
+ * integration files at the same priority, under a load of ~12, the silent-drop outage start read 387 ms against its
+ * 300 ms bound once; at the higher priority they passed with stress-ng beside the suite as well. Where it may not,
+ * `serial` runs after the others (groupOrder 1), three at a time (they wait on injected timeouts far more than they
+ * compute), and `alone` last (groupOrder 2), one at a time, so the only competition for the CPU is from outside.
  * A new test file lands in `integration` unless it is listed here: name it in UNIT when it opens no socket and
  * starts no process, in SERIAL when it checks timing against an injected fault, in ALONE when against a same-run
  * reference within a few milliseconds.
