@@ -99,6 +99,13 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       c.once('exit', () => resolve());
     });
 
+  // mosquitto opens its listeners one after another (the WebSocket ones last): ready is when the first accepts and
+  // every other one listens. Waiting for the first only, a WebSocket client was refused once, right after the
+  // start. The others are read from the kernel's socket table, not dialled: a test that captures on one of them
+  // would see a probe connection's close.
+  const others = [tlsPort, ...extraTlsPorts, wsPort, wssPort].filter((p): p is number => p !== undefined);
+  const listeners = [port, ...others];
+  const allListening = async () => (await canConnect(port)) && others.every((p) => listeningPorts().has(p));
   const start = async () => {
     child = spawn('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -106,8 +113,10 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
     const deadline = Date.now() + 5000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`mosquitto exited at start: ${stderr}${safeRead(logPath)}`);
-      if (await canConnect(port)) break;
-      if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port} within 5 s: ${stderr}`);
+      if (await allListening()) break;
+      if (Date.now() > deadline) {
+        throw new Error(`mosquitto did not listen on ${listeners.join(', ')} within 5 s: ${stderr}`);
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   };
@@ -151,6 +160,22 @@ function safeRead(p: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * Ports in LISTEN state (/proc/net/tcp and tcp6: state 0A; the local address's port in hex), proc(5). Both
+ * tables: mosquitto 2.0's WebSocket listener (libwebsockets) binds an IPv6 socket.
+ */
+function listeningPorts(): Set<number> {
+  const out = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      const local = f[1]?.split(':');
+      if (f[3] === '0A' && local) out.add(parseInt(local[local.length - 1] ?? '', 16));
+    }
+  }
+  return out;
 }
 
 function canConnect(port: number): Promise<boolean> {
