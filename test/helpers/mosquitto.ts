@@ -115,6 +115,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
       if (child.exitCode !== null) throw new Error(`mosquitto exited at start: ${stderr}${safeRead(logPath)}`);
       if (await allListening()) break;
       if (Date.now() > deadline) {
+        child.kill('SIGKILL'); // not left running: the caller never gets a handle to stop it
         throw new Error(`mosquitto did not listen on ${listeners.join(', ')} within 5 s: ${stderr}`);
       }
       await new Promise((r) => setTimeout(r, 20));
