@@ -423,12 +423,14 @@ export function onPort(j: AnalyzeJson, port: number): AnalyzedConnection[] {
 }
 
 /** tshark's command line for {@link tsharkCounts}: every frame's number and its MQTT message types. */
+/** tshark's "decode as MQTT" for each port. */
+const decodeAsMqtt = (ports: number[]): string[] => ports.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
+
 function tsharkArgs(file: string, mqttPorts: number[]): string[] {
-  const decode = mqttPorts.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
   return [
     '-r',
     file,
-    ...decode,
+    ...decodeAsMqtt(mqttPorts),
     '-T',
     'fields',
     '-e',
@@ -516,11 +518,14 @@ export async function expectTsharkAgrees(f: string, ports: number[], j: AnalyzeJ
  * is still there): tshark's frames with their ports and message types, and our connections with their counts.
  */
 function disagreement(f: string, ports: number[], j: AnalyzeJson): string {
-  const decode = ports.flatMap((p) => ['-d', `tcp.port==${p},mqtt`]);
   const fields = ['frame.number', 'tcp.srcport', 'tcp.dstport', 'tcp.flags.str', 'tcp.len', 'mqtt.msgtype'];
-  const theirs = spawnSync('tshark', ['-r', f, ...decode, '-T', 'fields', ...fields.flatMap((x) => ['-e', x])], {
-    encoding: 'utf8',
-  }).stdout;
+  const theirs = spawnSync(
+    'tshark',
+    ['-r', f, ...decodeAsMqtt(ports), '-T', 'fields', ...fields.flatMap((x) => ['-e', x])],
+    {
+      encoding: 'utf8',
+    },
+  ).stdout;
   const ourConnections = j.data.connections.map(
     (c) => `${c.client} -> ${c.server} ${c.transport} ${JSON.stringify(c.packets)}`,
   );

@@ -105,7 +105,11 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   // would see a probe connection's close.
   const others = [tlsPort, ...extraTlsPorts, wsPort, wssPort].filter((p): p is number => p !== undefined);
   const listeners = [port, ...others];
-  const allListening = async () => (await canConnect(port)) && others.every((p) => listeningPorts().has(p));
+  const allListening = async () => {
+    if (!(await canConnect(port))) return false;
+    const open = others.length > 0 ? listeningPorts() : undefined;
+    return others.every((p) => open!.has(p));
+  };
   const start = async () => {
     child = spawn('mosquitto', ['-c', confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';

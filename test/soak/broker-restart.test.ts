@@ -17,6 +17,8 @@ const broker = (opts: MosquittoOptions): Promise<Mosquitto> => brokers.start(opt
 
 const OUTAGE_MS = 1500;
 const UP_MS = 1200;
+/** Messages per second of each soak client here: one every 50 ms. */
+const RATE_PER_S = 20;
 
 /** What the test saw of one outage, on soak's clock (wallClockMs): the stop asked, the broker started again, all back. */
 interface Outage {
@@ -75,7 +77,7 @@ function expectOutagesInside(
 describe.concurrent('soak against a mosquitto that goes away three times', () => {
   test("SIGKILL ×3: 3 reconnects per client, each outage inside the broker's real downtime", async () => {
     const b = await broker({ globalConfig: ['set_tcp_nodelay true'] });
-    const h = await soakAgainst(b.url, { clients: 3, qos: 1, ratePerS: 20, reconnect: 'fixed:200ms' });
+    const h = await soakAgainst(b.url, { clients: 3, qos: 1, ratePerS: RATE_PER_S, reconnect: 'fixed:200ms' });
     await until(() => h.run.connectedNow() === 3, 5000, 'all clients connected');
     const outages = await threeOutages(b, 'kill', () => h.run.connectedNow() === 3);
     h.abort.abort();
@@ -87,7 +89,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
       expect(tl.reconnects).toBe(3);
       expect(tl.disconnects).toBe(3);
     }
-    expectOutagesInside(h.events, r.timelines, outages, 1000 / 20);
+    expectOutagesInside(h.events, r.timelines, outages, 1000 / RATE_PER_S);
     // A killed broker closes its sockets: the client sees FIN or RST (or EPIPE, when it was writing as the RST
     // came), never a keepalive timeout; while the broker is down, reconnects are refused.
     const peerClosed = (e: { cause: string; detail: string }) =>
@@ -120,7 +122,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
       const h = await soakAgainst(b.url, {
         clients: 2,
         qos: 1,
-        ratePerS: 20,
+        ratePerS: RATE_PER_S,
         clean: false,
         reconnect: 'fixed:200ms',
         mqttOptions,
@@ -132,7 +134,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
 
       const r = replaySoak(h.events);
       for (const tl of r.timelines) expect(tl.reconnects).toBe(3);
-      expectOutagesInside(h.events, r.timelines, outages, 1000 / 20);
+      expectOutagesInside(h.events, r.timelines, outages, 1000 / RATE_PER_S);
       expect(summary.connections.sessionsLost).toBe(0);
       const reconnects = h.events.filter((e) => e.type === 'connect' && e.sessionExpected);
       expect(reconnects).toHaveLength(6);
@@ -148,7 +150,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
     const h = await soakAgainst(b.url, {
       clients: 1,
       qos: 1,
-      ratePerS: 20,
+      ratePerS: RATE_PER_S,
       clean: false,
       reconnect: 'fixed:200ms',
     });
@@ -172,7 +174,7 @@ describe.concurrent('soak against a mosquitto that goes away three times', () =>
     });
     const h = await soakAgainst(b.url, {
       qos: 1,
-      ratePerS: 20,
+      ratePerS: RATE_PER_S,
       clean,
       publishOffline: true,
       reconnect: 'fixed:200ms',
