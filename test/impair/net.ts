@@ -221,11 +221,12 @@ export function spawnImpair(args: string[]): ImpairRun {
 
 /**
  * One echo server for the file and the proxies its tests start, closed after the file: `echo()` is the server,
- * `proxyTo(port, spec, events)` a proxy to `port` with the faults of `spec` (its events pushed into `events`).
+ * `proxyTo(port, spec, events)` a proxy to `port` with the faults of `spec` (its events pushed into `events`, or
+ * handed to `events` when it is a function).
  */
 export function proxiesForFile(): {
   echo: () => EchoServer;
-  proxyTo: (port: number, spec: string, events?: ImpairEvent[]) => Promise<ImpairProxy>;
+  proxyTo: (port: number, spec: string, events?: ImpairEvent[] | ((e: ImpairEvent) => void)) => Promise<ImpairProxy>;
 } {
   let echo: EchoServer | undefined;
   const proxies: ImpairProxy[] = [];
@@ -243,7 +244,7 @@ export function proxiesForFile(): {
         targetHost: '127.0.0.1',
         targetPort: port,
         faults: parseImpairSpec(spec),
-        onEvent: (e) => events.push(e),
+        onEvent: typeof events === 'function' ? events : (e) => void events.push(e),
       });
       proxies.push(p);
       return p;

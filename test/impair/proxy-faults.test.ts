@@ -1,8 +1,10 @@
 /**
  * The impair proxy's faults on real sockets (127.0.0.1): NAT idle expiry (drop, reset, reset on use), per-connection
- * fates and outage windows. Each is checked at instants well clear of the boundary it depends on, with margins of
- * tens of milliseconds (a busy machine's timer delay), so this file runs with the fault files in `serial`; the
- * millisecond-margin latency, jitter and bandwidth checks stay in proxy.test.ts, which runs alone.
+ * fates and outage windows. NAT idle and fates are checked at instants well clear of the boundary they depend on,
+ * with margins of tens of milliseconds (a busy machine's timer delay); outage attempts are judged against the edges
+ * the proxy itself reported (its events, seen on the test's clock in the same thread), so a late timer moves the
+ * edge rather than failing the test. This file runs with the fault files in `serial`; the millisecond-margin
+ * latency, jitter and bandwidth checks stay in proxy.test.ts, which runs alone.
  */
 import { describe, expect, test } from 'vitest';
 import { performance } from 'node:perf_hooks';
@@ -138,8 +140,21 @@ describe('per-connection fates', () => {
   });
 });
 
-describe('outages (window 300–700 ms after start)', () => {
+describe('outages (window 300–700 ms on the proxy clock)', () => {
+  const START_MS = 300;
+  const END_MS = 700;
+  const PACE_MS = 50;
   type Outcome = 'ok' | 'refused' | 'hung' | 'reset' | 'other';
+  /**
+   * One attempt on the test's clock: planned at `plannedMs`, issued at `whenMs`, and the loop turn it was issued in
+   * (whose poll phase accepts it at the proxy, the same process) over by `turnEndMs`.
+   */
+  interface Tried {
+    plannedMs: number;
+    whenMs: number;
+    turnEndMs: number;
+    outcome: Outcome;
+  }
   /** One connection attempt: does a PINGREQ come back? */
   async function attempt(port: number): Promise<Outcome> {
     const r = await tryConnect(port);
@@ -160,37 +175,75 @@ describe('outages (window 300–700 ms after start)', () => {
     s.destroy();
     return answered ? 'ok' : 'hung';
   }
+  /** An attempt every PACE_MS from 0 to 1,000 ms after `t0`. */
+  async function attemptsFrom(port: number, t0: number): Promise<Tried[]> {
+    const tried: Tried[] = [];
+    const pending: Array<Promise<void>> = [];
+    for (let plannedMs = 0; plannedMs <= 1000; plannedMs += PACE_MS) {
+      await sleep(Math.max(0, plannedMs - (performance.now() - t0)));
+      const whenMs = performance.now() - t0;
+      const outcome = attempt(port);
+      await new Promise((resolve) => setImmediate(resolve));
+      const turnEndMs = performance.now() - t0;
+      pending.push(outcome.then((o) => void tried.push({ plannedMs, whenMs, turnEndMs, outcome: o })));
+    }
+    await Promise.all(pending);
+    return tried.sort((a, b) => a.whenMs - b.whenMs);
+  }
+
+  /**
+   * Refuse mode: the listener closes when the start timer fires and listens again when the end timer fires (both
+   * seen on the test's clock, same thread); a connection accepted after the nominal start, before a late close, is
+   * reset by the proxy. Attempts on those boundaries are not judged.
+   */
+  function refuseVerdict(t: Tried, closedAt: number, reopenedAt: number, offset: number): Outcome | undefined {
+    if (t.whenMs > closedAt && t.whenMs < reopenedAt) return 'refused';
+    if (t.whenMs > reopenedAt) return 'ok';
+    if (t.turnEndMs < closedAt && t.turnEndMs - offset < START_MS) return 'ok';
+    return undefined;
+  }
+
+  /** Hang mode: the proxy decides when it accepts, on its own clock, between an attempt's issue and its turn's end. */
+  function hangVerdict(t: Tried, offset: number): Outcome | undefined {
+    const [issued, accepted] = [t.whenMs - offset, t.turnEndMs - offset];
+    if (issued >= START_MS && accepted < END_MS) return 'hung';
+    if (accepted < START_MS || issued >= END_MS) return 'ok';
+    return undefined;
+  }
 
   test.each([
     ['refuse', 'refused'],
     ['hang', 'hung'],
   ] as const)('%s: every attempt inside the window is %s, every one outside works', async (mode, inside) => {
-    const events: ImpairEvent[] = [];
+    const seen: Array<{ event: ImpairEvent; atMs: number }> = [];
     const t0 = performance.now();
-    const p = await proxyTo(echoServer().port, `outage=400ms@300ms,outage-mode=${mode}`, events);
-    const startMs = 300;
-    const endMs = 700;
-    const margin = 60; // timer lateness budget around each boundary (a busy 2-core machine)
-    const results: Array<[number, Outcome]> = [];
-    const attempts: Array<Promise<void>> = [];
-    for (let at = 0; at <= 1000; at += 50) {
-      const wait = at - (performance.now() - t0);
-      await sleep(Math.max(0, wait));
-      const when = performance.now() - t0;
-      attempts.push(attempt(p.port).then((o) => void results.push([when, o])));
+    const spec = `outage=${END_MS - START_MS}ms@${START_MS}ms,outage-mode=${mode}`;
+    const p = await proxyTo(echoServer().port, spec, (event) => seen.push({ event, atMs: performance.now() - t0 }));
+    const tried = await attemptsFrom(p.port, t0);
+
+    // Each event reads the proxy clock as it is emitted: the smallest gap is where the proxy clock starts.
+    const offset = Math.min(...seen.map((s) => s.atMs - s.event.atMs));
+    const start = seen.find((s) => s.event.type === 'outage-start');
+    const end = seen.find((s) => s.event.type === 'outage-end');
+    expect(start && end).toBeTruthy();
+    // Never early; late by no more than the test's own timers were, plus the one pacing interval they may miss.
+    const timerLateness = Math.max(...tried.map((t) => t.whenMs - t.plannedMs));
+    for (const [edge, nominal] of [
+      [start!, START_MS],
+      [end!, END_MS],
+    ] as const) {
+      expect(edge.event.atMs).toBeGreaterThanOrEqual(nominal);
+      expect(edge.event.atMs - nominal).toBeLessThan(timerLateness + PACE_MS + 5);
     }
-    await Promise.all(attempts);
-    const judged = results.filter(([t]) => Math.abs(t - startMs) > margin && Math.abs(t - endMs) > margin);
-    expect(judged.length).toBeGreaterThanOrEqual(13);
-    for (const [t, o] of judged) {
-      expect([t, o]).toEqual([t, t > startMs && t < endMs ? inside : 'ok']);
-    }
-    const start = events.find((e) => e.type === 'outage-start');
-    const end = events.find((e) => e.type === 'outage-end');
-    expect(start?.atMs).toBeGreaterThanOrEqual(startMs);
-    expect(start?.atMs).toBeLessThan(startMs + margin);
-    expect(end?.atMs).toBeGreaterThanOrEqual(endMs);
-    expect(end?.atMs).toBeLessThan(endMs + margin);
+
+    const verdicts = tried.map((t) => ({
+      t,
+      expected: mode === 'refuse' ? refuseVerdict(t, start!.atMs, end!.atMs, offset) : hangVerdict(t, offset),
+    }));
+    const judged = verdicts.filter((v) => v.expected !== undefined);
+    expect(judged.filter((v) => v.expected === inside).length).toBeGreaterThanOrEqual(5);
+    expect(judged.filter((v) => v.expected === 'ok').length).toBeGreaterThanOrEqual(8);
+    for (const { t, expected } of judged) expect([t.whenMs, t.outcome]).toEqual([t.whenMs, expected]);
     expect(p.counters().outages).toBe(1);
   });
 });
