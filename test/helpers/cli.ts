@@ -117,3 +117,24 @@ export async function runMain(
     process.exitCode = saved;
   }
 }
+
+/**
+ * What a `--json` report on stdout concluded, for an assertion's message: the verdict, every check that did not
+ * pass and the error (or the first 300 characters of stdout when it is not a report), so a wrong exit code says why.
+ */
+export function reportVerdict(stdout: string): string {
+  try {
+    const doc = JSON.parse(stdout) as {
+      verdict?: { status?: string; summary?: string };
+      checks?: Array<{ id: string; status: string; summary?: string; explanation?: string }>;
+      error?: { message?: string };
+    };
+    const notPassed = (doc.checks ?? [])
+      .filter((c) => c.status !== 'pass' && c.status !== 'info')
+      .map((c) => `${c.id} ${c.status}: ${c.summary ?? c.explanation ?? ''}`);
+    const error = doc.error?.message ? [`error: ${doc.error.message}`] : [];
+    return [`${doc.verdict?.status}: ${doc.verdict?.summary}`, ...notPassed, ...error].join(' | ');
+  } catch {
+    return `stdout is not one JSON document: ${stdout.slice(0, 300)}`;
+  }
+}

@@ -93,11 +93,11 @@ export async function soakAgainst(
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Resolve once `pred` holds (polling), or throw after `timeoutMs`. */
-export async function until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Resolve once `pred` holds (polling), or throw after `timeoutMs`; `what` may add what was seen meanwhile. */
+export async function until(pred: () => boolean, timeoutMs: number, what: string | (() => string)): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}`);
     await sleep(20);
   }
 }

@@ -8,7 +8,7 @@ import { budgetLine, connectionBudget, parseLocalAddresses } from '../../src/con
 import { parseOpenFilesSoft, parsePortRange, readPortRange } from '../../src/measure/soak/host-limits.js';
 import { connectFrom, LocalPorts, PORT_COOL_MS } from '../../src/transport/source-address.js';
 import { createServer, type Server } from 'node:net';
-import { runCli, runMain } from '../helpers/cli.js';
+import { reportVerdict, runCli, runMain } from '../helpers/cli.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 
@@ -231,6 +231,13 @@ describe('against mosquitto', () => {
     return out;
   };
 
+  /** The run failed because it measured nothing: a client never ready, no message sent or none back. */
+  const measuredNothing = (stdout: string): boolean => {
+    const checks = (JSON.parse(stdout) as { checks: Array<{ id: string; status: string }> }).checks;
+    const nothing = new Set(['finding.not-ready', 'finding.no-traffic', 'finding.no-echo']);
+    return checks.some((c) => c.status === 'fail' && nothing.has(c.id));
+  };
+
   test.each([
     ['mqtt', 'src-tcp'],
     ['ws', 'src-ws'],
@@ -238,29 +245,34 @@ describe('against mosquitto', () => {
   ])('%s: clients alternate over 127.0.0.2 and 127.0.0.3, as the broker saw them', async (scheme, id) => {
     const url =
       scheme === 'ws' ? `ws://127.0.0.1:${m.wsPort}` : scheme === 'mqtts' ? `mqtts://127.0.0.1:${m.tlsPort}` : m.url;
-    const r = await runCli(
-      [
-        'soak',
-        url,
-        '-n',
-        '4',
-        '--client-id',
-        id,
-        '--rate',
-        '20/s',
-        '--ramp',
-        '0',
-        '-d',
-        '1500ms',
-        '--local-address',
-        '127.0.0.2,127.0.0.3',
-        '--json',
-        ...(scheme === 'mqtts' ? ['--ca', certs.caFile] : []),
-      ],
-      { timeoutMs: 30_000 },
-    );
+    const soak = (durationMs: number) =>
+      runCli(
+        [
+          'soak',
+          url,
+          '-n',
+          '4',
+          '--client-id',
+          id,
+          '--rate',
+          '20/s',
+          '--ramp',
+          '0',
+          '-d',
+          `${durationMs}ms`,
+          '--local-address',
+          '127.0.0.2,127.0.0.3',
+          '--json',
+          ...(scheme === 'mqtts' ? ['--ca', certs.caFile] : []),
+        ],
+        { timeoutMs: 30_000 },
+      );
+    let r = await soak(1500);
+    // Clients not all ready within 1.5 s on a loaded machine: soak says so (exit 1, "clients never ready" or no
+    // traffic), which is its job, not what this test checks; the same run once more, four times as long.
+    if (r.code === 1 && measuredNothing(r.stdout)) r = await soak(6000);
     expect(r.stderr).toMatch(/connection budget: 4 of \d+/);
-    expect(r.code).toBe(0);
+    expect(r.code, reportVerdict(r.stdout)).toBe(0);
     const report = JSON.parse(r.stdout) as {
       data: { summary: { fleet: { sources: unknown[]; bound: { kind: string } }; messages: { received: number } } };
     };
