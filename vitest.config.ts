@@ -74,7 +74,8 @@ const SERIAL = [
   'test/analyze/faults.test.ts',
   'test/analyze/faults-idle.test.ts',
   'test/analyze/same-fault.test.ts',
-  // NAT idle, per-connection fates and outage windows of the impair proxy, judged clear of each boundary by tens of ms.
+  // The impair proxy's NAT idle and per-connection fates, judged clear of each boundary by tens of ms, and its
+  // outage windows, judged against the edges its own events report.
   'test/impair/proxy-faults.test.ts',
 ];
 /**
