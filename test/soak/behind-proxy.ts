@@ -8,7 +8,7 @@ import { parseImpairSpec } from '../../src/config/impair.js';
 import { startImpairProxy, type ImpairProxy, type ImpairEvent } from '../../src/lab/impair/proxy.js';
 import { wallClockMs } from '../../src/measure/soak/runner.js';
 
-export type SeenImpairEvent = { type: ImpairEvent['type']; t: number; idleMs?: number };
+export type SeenImpairEvent = { type: ImpairEvent['type']; t: number; idleMs?: number; sinceToClientMs?: number };
 
 export function brokerPerTest(): {
   /** mosquitto behind the impair proxy with the faults of `spec`; its events go to `seen`. Returns the URL to dial. */
@@ -40,7 +40,14 @@ export function brokerPerTest(): {
         targetPort: target.port,
         faults: parseImpairSpec(spec),
         onEvent: (e) =>
-          seen.push({ type: e.type, t: wallClockMs(), ...(e.type === 'mapping-expired' ? { idleMs: e.idleMs } : {}) }),
+          seen.push({
+            type: e.type,
+            t: wallClockMs(),
+            ...(e.type === 'mapping-expired' ? { idleMs: e.idleMs } : {}),
+            ...(e.type === 'blackholed' && e.sinceToClientMs !== undefined
+              ? { sinceToClientMs: e.sinceToClientMs }
+              : {}),
+          }),
       });
       return `mqtt://127.0.0.1:${proxy.port}`;
     },

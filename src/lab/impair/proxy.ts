@@ -46,7 +46,14 @@ export type ImpairEvent =
       detail?: string;
     }
   | { type: 'reset'; conn: number; atMs: number; reason: 'nat-idle' | 'reset-after' | 'peer'; detail?: string }
-  | { type: 'blackholed'; conn: number; atMs: number; detail?: string }
+  | {
+      type: 'blackholed';
+      conn: number;
+      atMs: number;
+      /** How long before the blackhole the proxy last delivered a byte to the client (absent: none yet). */
+      sinceToClientMs?: number;
+      detail?: string;
+    }
   | { type: 'hung'; conn: number; atMs: number; detail: string }
   | { type: 'refused'; conn?: number; atMs: number; detail: string }
   | {
@@ -126,6 +133,8 @@ class Direction {
   private immediate: NodeJS.Immediate | undefined;
   private paused = false;
   readonly passthrough: boolean;
+  /** Proxy clock of the last chunk written to the destination. */
+  lastDeliveredMs: number | undefined;
 
   constructor(
     private readonly src: Socket,
@@ -196,6 +205,7 @@ class Direction {
       this.conn.proxy.count.bytesDown += buf.length;
     }
     this.dst.write(buf);
+    this.lastDeliveredMs = this.conn.proxy.now();
   }
 
   private endDst(): void {
@@ -448,7 +458,14 @@ class Connection {
   blackhole(): void {
     if (this.swallowing || this.finished) return;
     this.proxy.count.blackholed++;
-    this.proxy.emit({ type: 'blackholed', conn: this.id, atMs: this.proxy.now() });
+    const atMs = this.proxy.now();
+    const lastToClient = this.downDir?.lastDeliveredMs;
+    this.proxy.emit({
+      type: 'blackholed',
+      conn: this.id,
+      atMs,
+      ...(lastToClient === undefined ? {} : { sinceToClientMs: atMs - lastToClient }),
+    });
     this.swallow();
   }
 
