@@ -196,7 +196,9 @@ class Direction {
       return;
     }
     if (this.dst.destroyed || !this.dst.writable) return;
-    this.conn.touch();
+    const now = this.conn.proxy.now();
+    this.conn.touch(now);
+    this.lastDeliveredMs = now;
     if (this.up) {
       this.conn.bytesUp += buf.length;
       this.conn.proxy.count.bytesUp += buf.length;
@@ -205,7 +207,6 @@ class Direction {
       this.conn.proxy.count.bytesDown += buf.length;
     }
     this.dst.write(buf);
-    this.lastDeliveredMs = this.conn.proxy.now();
   }
 
   private endDst(): void {
@@ -306,8 +307,8 @@ class Connection {
     this.lastActivityMs = this.openedAtMs;
   }
 
-  touch(): void {
-    this.lastActivityMs = this.proxy.now();
+  touch(now = this.proxy.now()): void {
+    this.lastActivityMs = now;
   }
 
   /** Accept during a `hang` outage: keep the socket, never connect upstream, never deliver. */
