@@ -42,19 +42,35 @@ describe('soak through impair', () => {
 
   test('NAT idle timeout shorter than keepalive: reconnect loop, keepalive timeouts, hint names keepalive-tune', async () => {
     const url = await brokerBehind('nat-idle=1s', []);
-    const h = await soakAgainst(url, { ratePerS: 0, drainMs: 0, mqttOptions: { keepalive: 2 } });
-    await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 3, 20_000, 'three disconnects');
-    h.abort.abort();
-    const { summary } = await h.run.done;
-    expect(summary.connections.byCause).toEqual({ 'keepalive-timeout': summary.connections.disconnects });
-    const f = soakFindings(summary);
-    // The reconnect loop leads, unless this machine was saturated: soak then says so first (by design), and the
-    // loop's finding follows it.
-    const lead = f.filter((x) => x.id !== 'saturated');
-    expect(f.length - lead.length).toBe(summary.saturation && summary.saturation.windows > 0 ? 1 : 0);
-    expect(lead[0]).toMatchObject({ id: 'keepalive', title: expect.stringMatching(/reconnect loop/) });
-    expect(lead[0]?.hint).toMatch(/keepalive-tune/);
-  });
+    // Soak blames no disconnect on the path when its own timers ran late at that second (saturated: by design,
+    // fleet-and-self checks it). On a busy machine every one of three may fall in such seconds; then this run
+    // measured nothing about the path, and a new one is needed (at most three runs).
+    for (let attempt = 1; ; attempt += 1) {
+      const h = await soakAgainst(url, { ratePerS: 0, drainMs: 0, mqttOptions: { keepalive: 2 } });
+      await until(() => h.events.filter((e) => e.type === 'disconnect').length >= 3, 20_000, 'three disconnects');
+      h.abort.abort();
+      const { summary } = await h.run.done;
+      expect(summary.connections.byCause).toEqual({ 'keepalive-timeout': summary.connections.disconnects });
+      const during = summary.saturation?.failuresDuring ?? 0;
+      if (during >= summary.connections.disconnects && attempt < 3) continue;
+      const f = soakFindings(summary);
+      // The reconnect loop leads, unless this machine was saturated: soak then says so first, and the loop's
+      // finding follows it.
+      const lead = f.filter((x) => x.id !== 'saturated');
+      expect(f.length - lead.length).toBe(summary.saturation && summary.saturation.windows > 0 ? 1 : 0);
+      const ids = f.map((x) => x.id).join(', ');
+      expect(
+        lead[0],
+        `findings ${ids}; ${during} of ${summary.connections.disconnects} disconnects while saturated`,
+      ).toMatchObject({
+        id: 'keepalive',
+        title: expect.stringMatching(/reconnect loop/),
+      });
+      expect(lead[0]?.hint).toMatch(/keepalive-tune/);
+      return;
+    }
+    // Three runs of three disconnects at 1.5 × K each, and their starts.
+  }, 90_000);
 });
 
 describe('two clients with the same client id', () => {

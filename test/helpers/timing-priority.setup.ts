@@ -1,4 +1,0 @@
-/** setupFiles of the `serial` project: see priority.ts. */
-import { raisePriority, SERIAL_NICE } from './priority.js';
-
-raisePriority(SERIAL_NICE);
