@@ -11,6 +11,7 @@
  */
 import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { timingKind } from './timing-files.js';
 
 /**
  * Seconds a file took in a run of the whole suite with 4 workers on this 2-core machine, idle (relative weights;
@@ -83,6 +84,7 @@ export default class LongestFirstSequencer extends BaseSequencer {
         ...spreadTimingFiles(
           base.slice(i, j).sort((a, b) => weight(b) - weight(a)),
           weight,
+          (f) => timingKind(relative(root, f.moduleId)),
         ),
       );
       i = j;
@@ -92,24 +94,26 @@ export default class LongestFirstSequencer extends BaseSequencer {
 }
 
 /**
- * Projects whose files run beside the others only because they have the CPU first (test/helpers/priority.ts), and
- * which should meet each other as little as possible: `alone` files wait for each other on a lock, holding a worker
- * while they wait, and several `serial` files at once mean several tcpdumps and brokers at once.
+ * Timing files (timing-files.ts) run beside the others only because they have the CPU first
+ * (test/helpers/priority.ts), and should meet each other as little as possible: `alone` files wait for each other on
+ * a lock, holding a worker while they wait, and several `serial` files at once mean several tcpdumps and brokers at
+ * once.
  */
 const SPREAD = ['serial', 'alone'];
 /** They are spread over this share of the group's work, so none of them is what the run waits for at the end. */
 const SPREAD_SPAN = 0.8;
 
 /**
- * `queue` (heaviest first) with the files of each SPREAD project placed at even steps of the other files'
- * cumulative weight, instead of bunched together by their own weight. A group of only such files keeps its order.
+ * `queue` (heaviest first) with the files of each SPREAD kind placed at even steps of the other files' cumulative
+ * weight, instead of bunched together by their own weight. A group of only such files keeps its order.
  */
-export function spreadTimingFiles<T extends { project: { name: string } }>(queue: T[], weight: (f: T) => number): T[] {
-  const rest = queue.filter((f) => !SPREAD.includes(f.project.name));
+export function spreadTimingFiles<T>(queue: T[], weight: (f: T) => number, kind: (f: T) => string | undefined): T[] {
+  const spread = (f: T) => SPREAD.includes(kind(f) ?? '');
+  const rest = queue.filter((f) => !spread(f));
   const total = rest.reduce((sum, f) => sum + weight(f), 0);
   const placed: { at: number; file: T }[] = [];
   for (const name of SPREAD) {
-    const files = queue.filter((f) => f.project.name === name);
+    const files = queue.filter((f) => kind(f) === name);
     files.forEach((file, k) => placed.push({ at: (SPREAD_SPAN * total * (k + 0.5)) / files.length, file }));
   }
   placed.sort((a, b) => a.at - b.at);
