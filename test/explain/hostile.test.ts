@@ -5,7 +5,6 @@
  * absolute time.
  */
 import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
 import { describe, expect, test } from 'vitest';
 import { explainText, MAX_EXPLAIN_CHARS, NOISE } from '../../src/analyze/explain.js';
 import { analyzeLog, CLIENT_ID_RES } from '../../src/analyze/log-timeline.js';
@@ -121,13 +120,22 @@ describe('no pattern run over user text can backtrack badly', () => {
   });
 });
 
-/** Best of `runs` timings of f, in ms. */
+/** CPU time of this process so far (user + system), ms. */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+/**
+ * Best of `runs` timings of f, in ms of this process's CPU time: the work f did, not the time it waited for a CPU
+ * (wall time on a loaded machine once read a ×4 input's time as ×6.5 in every one of five rounds).
+ */
 function bestMs(f: () => void, runs = 5): number {
   let best = Infinity;
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+    const t0 = cpuMs();
     f();
-    best = Math.min(best, performance.now() - t0);
+    best = Math.min(best, cpuMs() - t0);
   }
   return best;
 }
@@ -135,8 +143,8 @@ function bestMs(f: () => void, runs = 5): number {
 /**
  * Time of f(big) / time of f(small), robust on a loaded machine. Each timing repeats f enough times to last
  * ~40 ms at the small size; each round times both sizes back to back and gives one ratio; the smallest ratio of
- * five rounds is kept. Noise from other processes only ever inflates a round, while superlinear work (×16 for a
- * quadratic step at ×4 input) shows in every round, so the minimum separates the two.
+ * five rounds is kept. Noise (a garbage collection, the cache) only ever inflates a round, while superlinear work
+ * (×16 for a quadratic step at ×4 input) shows in every round, so the minimum separates the two.
  */
 function growth<T>(f: (x: T) => void, small: T, big: T): number {
   const timed = (x: T, reps: number) =>
