@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { budgetLine, connectionBudget, parseLocalAddresses } from '../../src/config/source-address.js';
 import { parseOpenFilesSoft, parsePortRange, readPortRange } from '../../src/measure/soak/host-limits.js';
 import { connectFrom, LocalPorts, PORT_COOL_MS } from '../../src/transport/source-address.js';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { reportVerdict, runCli, runMain } from '../helpers/cli.js';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { cleanup, startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
@@ -149,9 +149,15 @@ describe('local ports', () => {
 
   describe('real connections', () => {
     const servers: Server[] = [];
-    afterAll(() => servers.forEach((s) => s.close()));
+    const accepted: Socket[] = [];
+    // Closing a server leaves the connections it accepted open: they go too (the worker runs other files next).
+    afterAll(() => {
+      for (const s of servers) s.close();
+      for (const c of accepted) c.destroy();
+    });
     const listen = async (host: string, port = 0, onPeer?: (port: number) => void) => {
       const s = createServer((c) => {
+        accepted.push(c);
         onPeer?.(c.remotePort ?? -1);
         c.on('error', () => {});
       });
