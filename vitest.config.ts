@@ -13,7 +13,7 @@ import { ALONE, SERIAL } from './test/helpers/timing-files.js';
  *   them (one group: vitest requires the same maxWorkers within a group).
  * - `mocked`: the files that replace a module of src/ (below).
  * Both `unit` and `integration` share one module graph per worker (isolate: false): starting a worker and loading
- * src/ for every file was most of what a short file cost (integration: 303 → 263 CPU-s for the whole run), so a file
+ * src/ for every file was most of what a short file cost (the whole run: 303 → 256 CPU-s), so a file
  * must put back what it changes (fake timers, process.env, spies, the working directory, listeners, servers) in its
  * own after hooks. vitest keeps a shared worker only while the next file in its queue is of the same project, so
  * the timing files below are integration files too, where they can be.
