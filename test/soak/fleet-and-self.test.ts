@@ -97,8 +97,9 @@ describe('saturation of the measuring process', () => {
       await new Promise((r) => setTimeout(r, 300));
       h.abort.abort();
       const { summary } = await h.run.done;
-      expect(summary.saturation!.windows).toBeGreaterThanOrEqual(1);
-      expect(summary.saturation!.loopDelayMaxMs).toBeGreaterThanOrEqual(400);
+      const seen = JSON.stringify(summary.saturation);
+      expect(summary.saturation!.windows, seen).toBeGreaterThanOrEqual(1);
+      expect(summary.saturation!.loopDelayMaxMs, seen).toBeGreaterThanOrEqual(400);
     } finally {
       await server.close();
     }
