@@ -410,30 +410,43 @@ function sharedClientOptions(
   };
 }
 
+/** How often soak samples its own event-loop delay and CPU. */
+const SELF_SAMPLE_MS = 1000;
+
 /**
  * Our own event-loop delay and CPU, sampled every second into `saturation`; `stop()` samples the last partial
  * window too, so a stall in the run's final second is not dropped with it.
+ *
+ * A window's loop delay is the larger of the histogram's and the sample timer's own lateness. The histogram alone
+ * can lose a stall: resetting it also forgets its last tick (Node's `Histogram::Reset` sets `prev_ = 0` in
+ * src/histogram-inl.h, and `RecordDelta` in src/histogram.cc records nothing while it is 0;
+ * https://github.com/nodejs/node), so when the sample timer runs first after a stall, the next tick records nothing
+ * for it. That timer was held up by the same stall, so its lateness still shows it (a 700 ms
+ * stall read as none once, loaded).
  */
 function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): void } {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
   loopDelay.enable();
   let cpu = process.cpuUsage();
   let at = performance.now();
-  const sample = (withCpu: boolean) => {
+  const sample = (onTimer: boolean) => {
     const wall = performance.now() - at;
     const used = process.cpuUsage(cpu);
+    // setInterval schedules its next run from the start of this one, so the time since the last sample over the
+    // period is how late this run came.
+    const timerLateMs = onTimer ? Math.max(0, wall - SELF_SAMPLE_MS) : 0;
     saturation.sample({
       atMs: now(),
       windowMs: wall,
       // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
-      loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20),
-      cpuPct: withCpu && wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
+      loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20, timerLateMs),
+      cpuPct: onTimer && wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
     });
     loopDelay.reset();
     cpu = process.cpuUsage();
     at = performance.now();
   };
-  const timer = setInterval(() => sample(true), 1000);
+  const timer = setInterval(() => sample(true), SELF_SAMPLE_MS);
   timer.unref();
   return {
     stop: () => {
