@@ -70,6 +70,48 @@ function summary(j: AnalyzeJson): unknown {
   }));
 }
 
+interface StdinRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+  /** From the Ctrl-C to the exit. */
+  exitMs: number;
+}
+
+/**
+ * `mqtt-doctor analyze - ARGS` as a process, `input` written to its stdin, which stays open (as `tcpdump -w -`
+ * keeps it), and Ctrl-C after `waitMs`. While `tooSoon` says the Ctrl-C came before the CLI was ready for it, the
+ * same again with twice the wait, at most three runs in all; the last run is returned.
+ */
+async function ctrlCOnStdin(
+  args: string[],
+  input: Buffer | undefined,
+  waitMs: number,
+  tooSoon: (r: StdinRun) => boolean,
+): Promise<StdinRun> {
+  const { BIN } = await import('../helpers/cli.js');
+  let run: StdinRun | undefined;
+  for (let attempt = 0; attempt < 3 && (!run || tooSoon(run)); attempt += 1, waitMs *= 2) {
+    const child = spawn(process.execPath, [BIN, 'analyze', '-', ...args], {
+      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    if (input) child.stdin.write(input);
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) =>
+      child.once('exit', (code, signal) => r([code, signal])),
+    );
+    await sleep(waitMs);
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const [code, signal] = await exited;
+    child.stdin.destroy();
+    run = { code, signal, out, exitMs: Date.now() - t0 };
+  }
+  return run!;
+}
+
 describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
   beforeAll(async () => {
     warmMqttPacket();
@@ -162,7 +204,6 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
   });
 
   test('live: a capture streaming on stdin that never ends still gets its report on Ctrl-C', async () => {
-    const { BIN } = await import('../helpers/cli.js');
     // How long this machine takes, right now, to start the CLI and analyse the same file: the child must have
     // read what it was sent before the Ctrl-C, and a busy machine stretches that (a fixed wait failed under load).
     // A report of fewer packets than were sent means the Ctrl-C still came first (once, idle, at 3 × a whole run
@@ -170,62 +211,31 @@ describe.skipIf(!HAS_TCPDUMP)('mqtt-doctor analyze: capture forms', () => {
     const t = Date.now();
     await analyze(pcap, ['--port', String(m.port)]);
     const wholeRunMs = Date.now() - t;
-    const live = async (waitMs: number) => {
-      const child = spawn(process.execPath, [BIN, 'analyze', '-', '--json', '--port', String(m.port)], {
-        env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stdin.write(readFileSync(pcap)); // and keep stdin open, as tcpdump -w - does
-      await sleep(waitMs);
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      const t0 = Date.now();
-      child.kill('SIGINT');
-      const code = await exited;
-      return { code, exitMs: Date.now() - t0, j: JSON.parse(out) as AnalyzeJson & { data: { interrupted: boolean } } };
-    };
-    let waitMs = Math.max(1500, 3 * wholeRunMs);
-    let run = await live(waitMs);
-    for (let attempt = 1; attempt < 3 && run.j.data.capture.packets < baseline.data.capture.packets; attempt += 1) {
-      waitMs *= 2;
-      run = await live(waitMs);
-    }
+    const report = (out: string) => JSON.parse(out) as AnalyzeJson & { data: { interrupted: boolean } };
+    const run = await ctrlCOnStdin(
+      ['--json', '--port', String(m.port)],
+      readFileSync(pcap),
+      Math.max(1500, 3 * wholeRunMs),
+      (r) => report(r.out).data.capture.packets < baseline.data.capture.packets,
+    );
     expect(run.exitMs).toBeLessThan(Math.max(2000, 2 * wholeRunMs));
-    expect(run.j.data.interrupted).toBe(true);
-    expect(summary(run.j)).toEqual(summary(baseline));
+    expect(report(run.out).data.interrupted).toBe(true);
+    expect(summary(report(run.out))).toEqual(summary(baseline));
     expect(run.code).toBe(130); // interrupted (README exit codes); the report was written first
   }, 60_000);
 
   test('live: nothing arrived on stdin before Ctrl-C (tcpdump -w - without -U buffers): the verdict says so', async () => {
-    const { BIN } = await import('../helpers/cli.js');
     // The Ctrl-C must come after the CLI is up: first wait 3× this machine's start-up, measured now. A CLI not up
     // yet dies of the signal itself (no exit code, signal SIGINT, before its handler is in place): then the same
     // again with twice the wait, at most three times.
     const t = Date.now();
     await runCli(['--version']);
-    let waitMs = Math.max(1000, 3 * (Date.now() - t));
-    let run: { code: number | null; out: string } | undefined;
-    for (let attempt = 0; attempt < 3 && !run; attempt += 1, waitMs *= 2) {
-      const child = spawn(process.execPath, [BIN, 'analyze', '-'], {
-        env: { ...process.env, NO_COLOR: '1', CI: 'true' },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) =>
-        child.once('exit', (code, signal) => r([code, signal])),
-      );
-      await sleep(waitMs);
-      child.kill('SIGINT');
-      const [code, signal] = await exited;
-      child.stdin.destroy();
-      if (!(code === null && signal === 'SIGINT')) run = { code, out };
-    }
-    expect(run, 'the CLI was not up to take Ctrl-C in three tries').toBeDefined();
-    expect(run!.code).toBe(1);
-    expect(run!.out).toMatch(/nothing read, 0 packets/);
-    expect(run!.out).toMatch(/FAILED +nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U/);
+    const diedOfIt = (r: StdinRun) => r.code === null && r.signal === 'SIGINT';
+    const run = await ctrlCOnStdin([], undefined, Math.max(1000, 3 * (Date.now() - t)), diedOfIt);
+    expect(diedOfIt(run), 'the CLI was not up to take Ctrl-C in three tries').toBe(false);
+    expect(run.code).toBe(1);
+    expect(run.out).toMatch(/nothing read, 0 packets/);
+    expect(run.out).toMatch(/FAILED +nothing arrived on stdin: tcpdump buffers `-w -` until it exits; add -U/);
   });
 
   test('a cut file: a clear warning, the part it could read, exit 1', async () => {
