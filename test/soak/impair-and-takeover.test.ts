@@ -69,8 +69,7 @@ describe('soak through impair', () => {
       expect(lead[0]?.hint).toMatch(/keepalive-tune/);
       return;
     }
-    // Three runs of three disconnects at 1.5 × K each, and their starts.
-  }, 90_000);
+  }, 90_000); // three runs of three disconnects at 1.5 × K each, and their starts
 });
 
 describe('two clients with the same client id', () => {
