@@ -421,8 +421,8 @@ const SELF_SAMPLE_MS = 1000;
  * can lose a stall: resetting it also forgets its last tick (Node's `Histogram::Reset` sets `prev_ = 0` in
  * src/histogram-inl.h, and `RecordDelta` in src/histogram.cc records nothing while it is 0;
  * https://github.com/nodejs/node), so when the sample timer runs first after a stall, the next tick records nothing
- * for it. That timer was held up by the same stall, so its lateness still shows it (a 700 ms
- * stall read as none once, loaded).
+ * for it. That timer was held up by the same stall, so its lateness still shows it. (A 700 ms stall of our own
+ * loop has also read as none, loaded, with this in place: a loss this does not explain is still open.)
  */
 function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): void } {
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
