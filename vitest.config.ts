@@ -55,6 +55,7 @@ const UNIT = [
   'test/failure/classify.test.ts',
   'test/failure/frame-guard.test.ts',
   'test/soak/accounting.test.ts',
+  'test/soak/loop-gaps.test.ts',
   'test/soak/options.test.ts',
   'test/soak/pending-budget.test.ts',
   'test/soak/reconnect.test.ts',

@@ -1,11 +1,9 @@
 /**
  * Is the measuring machine the bottleneck? soak samples its own event-loop delay and CPU once a second
- * (measure side: perf_hooks monitorEventLoopDelay, process.cpuUsage); this tracker marks the seconds when
+ * (measure side: measure/soak/loop-gaps.ts, process.cpuUsage); this tracker marks the seconds when
  * either was over its bound and counts the failures that happened inside them, so a stall of our own process
  * (timers firing late: CONNACK and keepalive timeouts we caused) is not reported as the broker's or the
  * network's doing. Pure: samples and failure times come in as numbers (ms).
- *
- * Node docs, perf_hooks.monitorEventLoopDelay: https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions
  */
 
 /** Event-loop delay above this in a sample window means our own timers ran late by about as much. */

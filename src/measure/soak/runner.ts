@@ -4,7 +4,6 @@
  * as lost. The only async, networked part of soak; decisions live in analyze/soak and config/reconnect.
  */
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { LatencyHistogram } from '../../analyze/stats.js';
 import { isPermanentRefusal } from '../../analyze/soak/causes.js';
 import { SaturationTracker } from '../../analyze/soak/saturation.js';
@@ -34,6 +33,7 @@ import { SourceTally } from './source-tally.js';
 import type { ConnectionBound } from '../../config/source-address.js';
 import { SoakClient, type ConnectFn, type SoakClientOptions } from './client.js';
 import { connectByOptions } from './mqtt-options.js';
+import { watchLoopGaps } from './loop-gaps.js';
 
 export interface SoakRunOptions {
   url: string;
@@ -412,37 +412,27 @@ function sharedClientOptions(
 
 /** How often soak samples its own event-loop delay and CPU. */
 const SELF_SAMPLE_MS = 1000;
+/** How often the loop-delay tick runs (what monitorEventLoopDelay's `resolution` was). */
+const LOOP_TICK_MS = 20;
 
 /**
  * Our own event-loop delay and CPU, sampled every second into `saturation`; `stop()` samples the last partial
- * window too, so a stall in the run's final second is not dropped with it.
- *
- * A window's loop delay is the larger of the histogram's and the sample timer's own lateness. The histogram alone
- * can lose a stall: resetting it also forgets its last tick (Node's `Histogram::Reset` sets `prev_ = 0` in
- * src/histogram-inl.h, and `RecordDelta` in src/histogram.cc records nothing while it is 0;
- * https://github.com/nodejs/node), so when the sample timer runs first after a stall, the next tick records nothing
- * for it. That timer was held up by the same stall, so its lateness still shows it. (A 700 ms stall of our own
- * loop has also read as none, loaded, with this in place: a loss this does not explain is still open.)
+ * window too, so a stall in the run's final second is not dropped with it. A window's loop delay is the longest
+ * time the loop went without turning in it (loop-gaps.ts: the 20 ms tick period is taken off).
  */
 function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): void } {
-  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
-  loopDelay.enable();
+  const gaps = watchLoopGaps(LOOP_TICK_MS, () => performance.now());
   let cpu = process.cpuUsage();
   let at = performance.now();
   const sample = (onTimer: boolean) => {
     const wall = performance.now() - at;
     const used = process.cpuUsage(cpu);
-    // setInterval schedules its next run from the start of this one, so the time since the last sample over the
-    // period is how late this run came.
-    const timerLateMs = onTimer ? Math.max(0, wall - SELF_SAMPLE_MS) : 0;
     saturation.sample({
       atMs: now(),
       windowMs: wall,
-      // The histogram is in nanoseconds; it includes the sampling resolution (20 ms) itself.
-      loopDelayMaxMs: Math.max(0, loopDelay.max / 1e6 - 20, timerLateMs),
+      loopDelayMaxMs: gaps.take(),
       cpuPct: onTimer && wall > 0 ? (100 * (used.user + used.system)) / 1000 / wall : 0,
     });
-    loopDelay.reset();
     cpu = process.cpuUsage();
     at = performance.now();
   };
@@ -452,10 +442,9 @@ function watchSelf(saturation: SaturationTracker, now: () => number): { stop(): 
     stop: () => {
       clearInterval(timer);
       // The last partial window counts by its loop delay only: its CPU share is the end's own work (the summary
-      // is built right after) over a fraction of a second, noise rather than saturation. Too short to hold a
-      // histogram tick, it says nothing.
-      if (performance.now() - at >= 100) sample(false);
-      loopDelay.disable();
+      // is built right after) over a fraction of a second, noise rather than saturation.
+      sample(false);
+      gaps.stop();
     },
   };
 }
