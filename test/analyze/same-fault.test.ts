@@ -39,10 +39,13 @@ const lostOf = (events: SoakEvent[]): Lost[] => events.filter((e): e is Lost => 
  * Each connection soak lost, with the recorded connection that ended nearest to it (soak hears of a close a little
  * after it is on the wire; the nearest end is the same connection, and no recorded one is used twice). Soak loses
  * only sessions it had, so only recorded connections the broker accepted (CONNACK 0) are candidates: a retry that
- * was refused or never answered ends near the same moment under load and is not one of them.
+ * was refused or never answered ends near the same moment under load and is not one of them. Nor is a connection
+ * that ended after the test asked soak to stop (`abortedAt`, wall clock like the capture's): soak saw every loss
+ * before that, and its own end closes the connections it still had, which under load can end nearer a loss
+ * soak heard of late than the lost connection did.
  */
-function pair(lost: Lost[], recorded: Recorded[]): Array<{ soak: Lost; wire: Recorded }> {
-  const free = candidates(recorded);
+function pair(lost: Lost[], recorded: Recorded[], abortedAt: number): Array<{ soak: Lost; wire: Recorded }> {
+  const free = candidates(recorded).filter((c) => endOf(c) <= abortedAt);
   return lost.map((l) => {
     let best = 0;
     for (let i = 1; i < free.length; i++)
@@ -89,13 +92,14 @@ describe.skipIf(!HAS_TCPDUMP)('the same fault, watched by soak and recorded for 
       reconnect: 'fixed:300ms',
     });
     await until(() => lostOf(h.events).length >= 3, 20_000, 'three takeovers');
+    const abortedAt = Date.now();
     h.abort.abort();
     await h.run.done;
     await rec.stop();
     const lost = lostOf(h.events);
     const { json } = await analyze(f, ['--port', String(m.port)]);
     const wire = onPort(json, m.port) as Recorded[];
-    const pairs = pair(lost, wire);
+    const pairs = pair(lost, wire, abortedAt);
     expectSameCause(pairs, 'takeover');
     for (const p of pairs) expect(p.wire).toMatchObject({ clientId: 'same-fault-twin', endedBy: 'server' });
     expect(json.data.findings.map((x) => x.id)).toContain('cause.takeover');
@@ -119,13 +123,14 @@ describe.skipIf(!HAS_TCPDUMP)('the same fault, watched by soak and recorded for 
       mqttOptions: { keepalive: 2 },
     });
     await until(() => lostOf(h.events).length >= 2, 30_000, 'two connections lost to the NAT');
+    const abortedAt = Date.now();
     h.abort.abort();
     await h.run.done;
     await rec.stop();
     await proxy.close();
     const lost = lostOf(h.events);
     const { json } = await analyze(f, ['--port', String(proxy.port)]);
-    const pairs = pair(lost, onPort(json, proxy.port) as Recorded[]);
+    const pairs = pair(lost, onPort(json, proxy.port) as Recorded[], abortedAt);
     expectSameCause(pairs, 'idle-drop');
     for (const p of pairs) {
       expect(p.wire.endedBy).toBe('client');
@@ -142,6 +147,7 @@ describe.skipIf(!HAS_TCPDUMP)('the same fault, watched by soak and recorded for 
     await until(() => h.events.filter((e) => e.type === 'connect').length >= 3, 10_000, 'three connects');
     await m.kill();
     await until(() => lostOf(h.events).length >= 3, 10_000, 'three connections lost');
+    const abortedAt = Date.now();
     h.abort.abort();
     await h.run.done;
     const lost = lostOf(h.events);
@@ -153,7 +159,7 @@ describe.skipIf(!HAS_TCPDUMP)('the same fault, watched by soak and recorded for 
     );
     await rec.stop();
     const { json } = await analyze(f, ['--port', String(m.port)]);
-    const pairs = pair(lost, onPort(json, m.port) as Recorded[]);
+    const pairs = pair(lost, onPort(json, m.port) as Recorded[], abortedAt);
     expectSameCause(pairs, 'broker-closed');
     for (const p of pairs) expect(p.wire.endedBy).toBe('server');
   });
