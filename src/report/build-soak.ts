@@ -140,7 +140,7 @@ function connectionsCheck({ summary, end }: SoakReportInput): Check {
           : 'pass',
     summary:
       conn.connects === 0
-        ? `no client connected (${plural(conn.connectFailures, 'failed attempt')})`
+        ? `no client connected (${attemptsSaid(conn.connectFailures, conn.byCause['run-ended'] ?? 0)})`
         : `${conn.neverConnected > 0 ? `${summary.clients - conn.neverConnected} of ${plural(summary.clients, 'client')} connected (${conn.neverConnected} never did${end === 'signal' ? ' before the run was interrupted' : ''}), ` : ''}${plural(conn.connects, 'connect')}, ${plural(conn.reconnects, 'reconnect')}, ${plural(conn.disconnects, 'disconnect')}, downtime ${range(conn.worstClientDowntimeMinMs, conn.worstClientDowntimeMs)} (worst client)`,
     metrics: {
       connects: conn.connects,
@@ -244,7 +244,9 @@ function noConnectVerdict(input: SoakReportInput): Verdict | undefined {
   const { summary, end } = input;
   const conn = summary.connections;
   if (!(conn.connects === 0 && summary.clients > 0)) return undefined;
-  const top = topCause(conn.byCause);
+  // An attempt the run's end cut short is no evidence; any real failure outranks it.
+  const { 'run-ended': cutShort, ...failed } = conn.byCause;
+  const top = topCause(failed) ?? (cutShort ? 'run-ended' : undefined);
   // Ctrl-C while the clients were still connecting, before any attempt failed: nothing to blame yet.
   if (isInterrupted(end) && top === undefined) {
     return {
@@ -253,6 +255,7 @@ function noConnectVerdict(input: SoakReportInput): Verdict | undefined {
       summary: `interrupted before any client connected (${plural(summary.clients, 'client')} still connecting)`,
     };
   }
+  if (top === 'run-ended') return runEndedFirstVerdict(input, cutShort ?? 0);
   const why = top
     ? ` (${CAUSE_INFO[top].title}${conn.byCause[top] ? `: ${plural(conn.byCause[top] ?? 0, 'attempt')}` : ''})`
     : '';
@@ -270,6 +273,30 @@ function noConnectVerdict(input: SoakReportInput): Verdict | undefined {
     status: 'failed',
     exitCode: top !== undefined && NOT_SERVED_CAUSES.has(top) ? ExitCode.refused : ExitCode.unreachable,
     summary: `no client ever connected${why}${stopped}`,
+  };
+}
+
+/** "2 failed attempts, 1 cut short by the run's end": an attempt the end cut short did not fail. */
+function attemptsSaid(failures: number, cutShort: number): string {
+  const failed = failures - cutShort;
+  if (cutShort === 0) return plural(failures, 'failed attempt');
+  const cut = `${failed > 0 ? cutShort : plural(cutShort, 'attempt')} cut short by the run's end`;
+  return failed > 0 ? `${plural(failed, 'failed attempt')}, ${cut}` : cut;
+}
+
+/**
+ * The duration ended less than a second into every client's pending step, and no attempt had failed: the run was
+ * too short to say anything of the path or the broker. Never healthy (nothing was measured), and no blame: exit 1
+ * (the run found a problem), not 3 (a phase failed) or 4 (the broker did not serve).
+ */
+function runEndedFirstVerdict(input: SoakReportInput, attempts: number): Verdict {
+  const last = [...input.recentDisconnects].reverse().find((ev) => ev.cause === 'run-ended');
+  return {
+    status: 'failed',
+    exitCode: ExitCode.finding,
+    summary:
+      `no client connected before the run ended (${plural(attempts, 'attempt')} cut short${last ? `; ${last.detail}` : ''}): ` +
+      'run longer (--duration) to tell a slow broker or path from a dead one',
   };
 }
 

@@ -3,13 +3,13 @@
  * Real mosquitto for what it can produce (TLS variants, wrong protocol on a port); scripted servers only for
  * silence, garbage, HTTP, a malformed CONNACK and a session that dies mid-run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { makeCerts, type CertSet } from '../helpers/certs.js';
 import { startFakeServer, type FakeServer } from '../helpers/fake-server.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/ports.js';
+import { startSynDropper } from '../helpers/syn-dropper.js';
 import { ExitCode } from '../../src/errors.js';
 import { conn, probe } from './helpers.js';
 
@@ -169,31 +169,15 @@ describe('transport failures', () => {
   });
 
   test('nothing answering (SYN dropped) → bounded by --connect-timeout, exit 3', async () => {
-    // A listener with backlog 0 that never accepts: once its queue is full the kernel drops further SYNs,
-    // which is what a filtering firewall looks like from the client.
-    const py = spawn(
-      'python3',
-      [
-        '-c',
-        'import socket,time,sys\ns=socket.socket();s.bind(("127.0.0.1",0));s.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(20)',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const fillers: Socket[] = [];
+    const dropper = await startSynDropper();
     try {
-      const port = await new Promise<number>((resolve) =>
-        py.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))),
-      );
-      for (let i = 0; i < 3; i += 1) fillers.push(connect({ port, host: '127.0.0.1' }).on('error', () => {}));
-      await new Promise((r) => setTimeout(r, 200));
-      const { result, report, ms } = await probe(conn(`mqtt://127.0.0.1:${port}`, { connectTimeout: '1s' }));
+      const { result, report, ms } = await probe(conn(`mqtt://127.0.0.1:${dropper.port}`, { connectTimeout: '1s' }));
       expect(result.failure).toMatchObject({ phase: 'tcp', code: 'ETIMEDOUT' });
       expect(report.verdict.exitCode).toBe(ExitCode.unreachable);
       expect(ms).toBeGreaterThanOrEqual(950);
       expect(ms).toBeLessThan(3000);
     } finally {
-      for (const f of fillers) f.destroy();
-      (py as ChildProcess).kill('SIGKILL');
+      dropper.close();
     }
   });
 });

@@ -33,6 +33,7 @@ export const CAUSES = [
   'no-suback',
   'timeout',
   'unreachable',
+  'run-ended',
   'unknown',
 ] as const;
 export type DisconnectCause = (typeof CAUSES)[number];
@@ -121,6 +122,12 @@ export const CAUSE_INFO: Record<DisconnectCause, CauseInfo> = {
     title: 'unreachable',
     layer: 'network',
     explanation: 'no route to the broker (EHOSTUNREACH / ENETUNREACH / EPIPE after a silent close)',
+  },
+  'run-ended': {
+    title: 'run ended first',
+    layer: 'unknown',
+    explanation:
+      "the run's duration ended less than 1 s into this first attempt's pending step (the connection, its CONNACK or the SUBACK), before any timeout: too short a wait to tell a slow path or broker from a dead one, so it blames neither",
   },
   unknown: { title: 'unknown', layer: 'unknown', explanation: 'mqtt-doctor could not classify this error text' },
 };
@@ -243,6 +250,7 @@ const KB_PHASE: Record<DisconnectCause, FailureInput['phase']> = {
   'no-suback': 'mqtt',
   timeout: 'tcp',
   unreachable: 'tcp',
+  'run-ended': 'mqtt',
   unknown: 'mqtt',
 };
 

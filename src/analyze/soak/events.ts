@@ -10,10 +10,11 @@ import type { SoakSummary } from './summary.js';
 
 /**
  * Version of the JSONL file soak writes (the `v` of its start line). 2 added `silentSinceMs` on disconnects,
- * the causes no-connack, not-mqtt and no-suback, and `fleet`, `saturation` and `window` in summaries;
- * a reader takes every version up to its own and says when a file is newer.
+ * the causes no-connack, not-mqtt and no-suback, and `fleet`, `saturation` and `window` in summaries; 3 the cause
+ * run-ended. A reader takes every version up to its own and says when a file is newer (an older one counts the
+ * lines with a cause it does not know as bad).
  */
-export const SOAK_FILE_VERSION = 2;
+export const SOAK_FILE_VERSION = 3;
 
 /** Settings the report needs to explain the run (never credentials). */
 export interface SoakRunInfo {

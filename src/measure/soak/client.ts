@@ -7,6 +7,7 @@
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { ReconnectPolicy } from '../../config/reconnect.js';
 import { reconnectDelayMs } from '../../config/reconnect.js';
+import { formatDuration } from '../../config/units.js';
 import { classifyDisconnect, type Classified, type DisconnectObservation } from '../../analyze/soak/causes.js';
 import type { ConnectionTimeline } from '../../analyze/soak/connection.js';
 import type { SeqTracker } from '../../analyze/soak/sequence.js';
@@ -14,6 +15,15 @@ import type { SoakEvent } from '../../analyze/soak/events.js';
 import { FrameGuard, describeFrameProblem } from '../../transport/mqtt-wire.js';
 import { soakMaxPacketBytes } from './mqtt-options.js';
 import { decodeSoakMessage, soakEncoder, type PayloadFormat } from './payload.js';
+
+/**
+ * How long a step of a first attempt (the connection, its CONNACK, the SUBACK) must have waited when the run's end
+ * cut it short to count as not answered. 1 s is TCP's initial retransmission timeout (RFC 6298 §2.1,
+ * https://www.rfc-editor.org/rfc/rfc6298#section-2): a shorter wait has not outlasted even one lost segment's
+ * retry, so it cannot tell a slow path or broker from a dead one. A broker on a working path answers CONNECT and
+ * SUBSCRIBE within a round trip or two.
+ */
+export const CUT_SHORT_EVIDENCE_MS = 1000;
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
 
@@ -118,6 +128,8 @@ export class SoakClient {
   private firstSignalMs: number | undefined;
   /** The current attempt's stream: transport up (TCP, or TLS handshake done), first bytes, last byte time. */
   private transportUp = false;
+  /** When the current attempt began (its byte stream was tapped). */
+  private attemptStartMs: number | undefined;
   private socketUpMs: number | undefined;
   /** The attempt's first bytes, until its CONNACK (after it they were MQTT, and only sniffed before it). */
   private firstBytes: Buffer = NO_BYTES;
@@ -237,6 +249,7 @@ export class SoakClient {
       | (NodeJS.ReadableStream & { prependListener: NodeJS.ReadableStream['prependListener'] })
       | undefined;
     this.transportUp = false;
+    this.attemptStartMs = o.now();
     this.socketUpMs = undefined;
     this.firstBytes = NO_BYTES;
     this.protocolError = false;
@@ -448,9 +461,9 @@ export class SoakClient {
   }
 
   /**
-   * The run ended (its duration) while this client was still on its first attempt: an attempt that had no
-   * CONNACK, or no SUBACK, by the end is a failed attempt, so a client that never became ready is a failure
-   * with a cause, and a run where nothing became ready cannot read as healthy.
+   * The run ended (its duration) while this client was still on its first attempt. An attempt the end cut short
+   * with no error of its own is judged by how long its pending step had waited (cutShort), so a client that never
+   * became ready is a failure with a cause, and a run where nothing became ready cannot read as healthy.
    */
   endAttempt(t: number): void {
     const o = this.o;
@@ -458,18 +471,10 @@ export class SoakClient {
     // Only as the sole evidence: a client that was up, or whose attempts already failed, has its outage on
     // record, and an attempt the end merely cut short must not add a cause of its own.
     if (this.everConnected || o.timeline.connectFailures > 0) return;
-    const since = this.state === 'subscribing' ? this.connackMs : undefined;
     const c =
-      this.state === 'subscribing'
-        ? {
-            cause: 'no-suback' as const,
-            detail: `CONNACK received, no SUBACK in the ${Math.round(t - (since ?? t))} ms left of the run`,
-          }
-        : this.lastError || this.protocolError
-          ? classifyDisconnect(this.observation())
-          : classifyDisconnect({ ...this.observation(), errorMessage: 'connack timeout' });
-    const detail =
-      this.state === 'connecting' && !this.lastError ? `${c.detail} (run ended while connecting)` : c.detail;
+      this.state === 'connecting' && (this.lastError || this.protocolError)
+        ? classifyDisconnect(this.observation())
+        : this.cutShort(t);
     o.timeline.connectFailed(t, c.cause);
     o.onEvent({
       type: 'connect-failed',
@@ -477,11 +482,31 @@ export class SoakClient {
       client: o.index,
       attempt: this.attempt,
       cause: c.cause,
-      detail,
+      detail: c.detail,
       ...('reasonCode' in c && c.reasonCode !== undefined ? { reasonCode: c.reasonCode } : {}),
       ...this.bytesBeforeConnack(),
     });
     this.state = 'waiting';
+  }
+
+  /**
+   * An attempt the run's end cut short with no error: which step was pending (the connection, its CONNACK, the
+   * SUBACK) and since when. No timeout had expired (MQTT.js or the SUBACK bound would have said so). A step that
+   * had waited CUT_SHORT_EVIDENCE_MS or more counts as not answered, with the step's own cause; a shorter wait
+   * blames no one: the run ended first ('run-ended').
+   */
+  private cutShort(t: number): Classified {
+    const step =
+      this.state === 'subscribing'
+        ? { cause: 'no-suback' as const, since: this.connackMs, what: 'CONNACK received, no SUBACK' }
+        : this.transportUp
+          ? { cause: 'no-connack' as const, since: this.socketUpMs, what: 'connection up, no CONNACK' }
+          : { cause: 'connect-timeout' as const, since: undefined, what: 'connection not up' };
+    const waitedMs = t - (step.since ?? this.attemptStartMs ?? t);
+    const limit = this.o.mqttOptions.connectTimeout;
+    const bound = limit === undefined ? '' : ` (--connect-timeout ${formatDuration(limit)} not reached)`;
+    const detail = `${step.what} in the ${Math.round(waitedMs)} ms left of the run${bound}`;
+    return { cause: waitedMs >= CUT_SHORT_EVIDENCE_MS ? step.cause : 'run-ended', detail };
   }
 
   /**

@@ -25,6 +25,7 @@ export const CAUSE_COLOR: Record<(typeof CAUSES)[number] | 'initial', string> = 
   'no-suback': '#ad494a',
   timeout: '#dbdb8d',
   unreachable: '#393b79',
+  'run-ended': '#c7c7c7',
   unknown: '#7f7f7f',
   initial: '#b0b0b0',
 };
