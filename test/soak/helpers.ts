@@ -198,3 +198,16 @@ export function reportOf(summary: SoakSummary, over: Partial<SoakReportInput> = 
     ...over,
   });
 }
+
+/**
+ * The verdict line of a clean run in soak's text report: HEALTHY, unless this machine was so busy that soak's own
+ * loop stalled past its bound (a saturated second), when DEGRADED naming that and nothing else is the true verdict.
+ */
+export const CLEAN_VERDICT_LINE = /^(HEALTHY |DEGRADED .*: the measuring machine was saturated for [\d.]+ (ms|s)$)/m;
+
+/** The same for a JSON report: healthy, or degraded by soak's own measured saturation alone. */
+export function isCleanVerdict(rep: { verdict: { status: string; summary: string }; data: { summary: SoakSummary } }) {
+  if (rep.verdict.status === 'healthy') return true;
+  const saturated = (rep.data.summary.saturation?.windows ?? 0) > 0;
+  return rep.verdict.status === 'degraded' && saturated && CLEAN_VERDICT_LINE.test(`DEGRADED ${rep.verdict.summary}`);
+}

@@ -10,7 +10,7 @@ import type { Report } from '../../src/report/model.js';
 import type { SoakData } from '../../src/report/build-soak.js';
 import { renderText } from '../../src/report/render-text.js';
 import type { ConnectionTimeline } from '../../src/analyze/soak/connection.js';
-import { IDLE_RUN_INFO, oneClientSummary, reportOf } from './helpers.js';
+import { CLEAN_VERDICT_LINE, IDLE_RUN_INFO, oneClientSummary, reportOf } from './helpers.js';
 
 /** Rows that describe outages, reconnects or messages caught by a disconnect: nothing to say on a clean run. */
 const OUTAGE_ROWS =
@@ -31,7 +31,7 @@ describe('a clean run prints no empty rows', () => {
     const text = await runMain(args);
     const out = text.stdout;
     expect({ code: text.code, out }).toMatchObject({ code: 0 });
-    expect(out).toMatch(/HEALTHY|healthy/);
+    expect(out).toMatch(CLEAN_VERDICT_LINE);
     expect(out).not.toMatch(OUTAGE_ROWS);
     expect(out).not.toMatch(/ —\s*$/m);
     // What a clean run does show: the answer.
