@@ -60,6 +60,10 @@ export interface Recorder {
  * taken back out of the file, which holds only what the test did.
  */
 export async function startTcpdump(file: string, ports: number[], iface = 'lo'): Promise<Recorder> {
+  // A connection still closing as the capture starts (mosquitto's start probe, an earlier test's) would be in the
+  // file as a fragment: its last FIN with no CONNECT before it. Loaded, mosquitto closed its side of its own start
+  // probe after tcpdump listened, and that fragment read as the test's connection.
+  await socketsGone(ports, CLOSING, 3000);
   const marker = await openCaptureMarker();
   const filter = `(tcp and (${ports.map((p) => `port ${p}`).join(' or ')})) or ${marker.filter}`;
   // --immediate-mode: hand over each packet at once (else libpcap batches them in blocks); -U: write each packet
@@ -225,16 +229,9 @@ export async function captured(
   }
 }
 
-const CLOSING_OR_OPEN = [
-  'established',
-  'syn-sent',
-  'syn-recv',
-  'fin-wait-1',
-  'fin-wait-2',
-  'close-wait',
-  'closing',
-  'last-ack',
-];
+/** ss(8) states of a connection whose close has begun and not finished on the wire. */
+const CLOSING = ['fin-wait-1', 'fin-wait-2', 'close-wait', 'closing', 'last-ack'];
+const CLOSING_OR_OPEN = ['established', 'syn-sent', 'syn-recv', ...CLOSING];
 
 /**
  * Resolve once the kernel holds no TCP socket on these ports in any of `states` (ss(8) state names; by default every

@@ -69,7 +69,13 @@ const candidates = (recorded: Recorded[]): Recorded[] =>
 function expectSameCause(pairs: Array<{ soak: Lost; wire: Recorded }>, wireCause: Cause): void {
   const soakCause: DisconnectCause | undefined = soakCauseOf(wireCause);
   expect(soakCause).toBeDefined();
-  expect(pairs.map((p) => [p.soak.cause, p.wire.cause])).toEqual(pairs.map(() => [soakCause, wireCause]));
+  // On a mismatch, each pair's times and the wire's reading of the close: enough to tell a wrong pairing from a
+  // wrong cause.
+  const seen = pairs.map((p) => [p.soak.t, p.soak.cause, endOf(p.wire), p.wire.endedBy, p.wire.how, p.wire.cause]);
+  expect(
+    pairs.map((p) => [p.soak.cause, p.wire.cause]),
+    JSON.stringify(seen),
+  ).toEqual(pairs.map(() => [soakCause, wireCause]));
   for (const p of pairs) expect(soakCauseOf(p.wire.cause as Cause)).toBe(p.soak.cause);
 }
 
