@@ -503,7 +503,11 @@ export class SoakClient {
           ? { cause: 'no-connack' as const, since: this.socketUpMs, what: 'connection up, no CONNACK' }
           : { cause: 'connect-timeout' as const, since: undefined, what: 'connection not up' };
     const waitedMs = t - (step.since ?? this.attemptStartMs ?? t);
-    const limit = this.o.mqttOptions.connectTimeout;
+    // The SUBACK's own bound is the ready timeout (the CLI passes --connect-timeout for it, as for the CONNACK).
+    const limit =
+      this.state === 'subscribing'
+        ? (this.o.readyTimeoutMs ?? this.o.mqttOptions.connectTimeout)
+        : this.o.mqttOptions.connectTimeout;
     const bound = limit === undefined ? '' : ` (--connect-timeout ${formatDuration(limit)} not reached)`;
     const detail = `${step.what} in the ${Math.round(waitedMs)} ms left of the run${bound}`;
     return { cause: waitedMs >= CUT_SHORT_EVIDENCE_MS ? step.cause : 'run-ended', detail };

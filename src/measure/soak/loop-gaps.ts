@@ -9,7 +9,8 @@
  * https://github.com/nodejs/node). A stall that begins before the first tick after a reset, or before the first tick
  * after `enable()`, is recorded by no one: measured, a 700 ms busy loop started just after the monitor was enabled
  * or just after a window's reset read as 20 ms. Here the window's end is itself a tick, so no gap falls between two
- * windows. One JavaScript timer every 20 ms is noise next to what a soak does.
+ * windows. The cost, measured in an otherwise idle process over 10 s: ~12 ms of CPU a second (1.2 % of a core)
+ * against ~6 ms for monitorEventLoopDelay at the same 20 ms resolution; a soak's clients cost far more.
  */
 export class LoopGaps {
   private last: number;
