@@ -290,7 +290,7 @@ function attemptsSaid(failures: number, cutShort: number): string {
  * (the run found a problem), not 3 (a phase failed) or 4 (the broker did not serve).
  */
 function runEndedFirstVerdict(input: SoakReportInput, attempts: number): Verdict {
-  const last = [...input.recentDisconnects].reverse().find((ev) => ev.cause === 'run-ended');
+  const last = newestOfCause(input, 'run-ended');
   return {
     status: 'failed',
     exitCode: ExitCode.finding,
@@ -300,9 +300,13 @@ function runEndedFirstVerdict(input: SoakReportInput, attempts: number): Verdict
   };
 }
 
+/** The newest of the recent disconnects and failed attempts with this cause. */
+const newestOfCause = (input: SoakReportInput, cause: DisconnectCause | undefined) =>
+  [...input.recentDisconnects].reverse().find((ev) => ev.cause === cause);
+
 /** The newest attempt of the main cause, read through the failure route every command shares. */
 function classifiedNewestAttempt(input: SoakReportInput, top: DisconnectCause | undefined) {
-  const last = [...input.recentDisconnects].reverse().find((ev) => ev.cause === top);
+  const last = newestOfCause(input, top);
   const attempt = last && failureOfSoakAttempt(last, input.info.mqttVersion);
   const failure = attempt && input.crossCheck ? { ...attempt, crossCheck: input.crossCheck } : attempt;
   if (!failure) return undefined;

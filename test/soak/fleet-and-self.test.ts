@@ -146,8 +146,7 @@ describe('who held the measuring process back', () => {
     try {
       const file = join(tempDir('mqd-starved-'), 'soak.jsonl');
       // 6 s: the stall lands well inside the run even when this worker sees the first connect late (a 3 s run once
-      // ended inside the stop, loaded). The run ends by its duration: ended by Ctrl-C 1.5 s after the stall
-      // instead, soak reported no saturation in 5 of 8 runs by hand (left open, see the session note).
+      // ended inside the stop, loaded).
       const soak = await spawnCli(['soak', broker.url, '-d', '6s', '--rate', '2/s', '--json', '--out', file]);
       await until(() => countType(file, 'connect') >= 1, 20_000, 'connected');
       // What a busy machine does to a process, without a busy machine: it gets no CPU at all for 800 ms.

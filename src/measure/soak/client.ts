@@ -309,7 +309,7 @@ export class SoakClient {
     // and the report says none came back, which is the finding. No SUBACK at all within the bound is a
     // failed attempt with its own cause (no-suback): the broker took the connection and never served it.
     this.state = 'subscribing';
-    const bound = o.readyTimeoutMs ?? Number(o.mqttOptions.connectTimeout ?? 30_000);
+    const bound = this.subackBoundMs();
     this.readyTimer = setTimeout(() => {
       this.readyTimer = undefined;
       if (this.state !== 'subscribing') return;
@@ -503,14 +503,20 @@ export class SoakClient {
           ? { cause: 'no-connack' as const, since: this.socketUpMs, what: 'connection up, no CONNACK' }
           : { cause: 'connect-timeout' as const, since: undefined, what: 'connection not up' };
     const waitedMs = t - (step.since ?? this.attemptStartMs ?? t);
-    // The SUBACK's own bound is the ready timeout (the CLI passes --connect-timeout for it, as for the CONNACK).
-    const limit =
-      this.state === 'subscribing'
-        ? (this.o.readyTimeoutMs ?? this.o.mqttOptions.connectTimeout)
-        : this.o.mqttOptions.connectTimeout;
-    const bound = limit === undefined ? '' : ` (--connect-timeout ${formatDuration(limit)} not reached)`;
-    const detail = `${step.what} in the ${Math.round(waitedMs)} ms left of the run${bound}`;
+    // Both bounds are --connect-timeout on the command line (the CLI passes it as the ready timeout too).
+    const limitMs = this.state === 'subscribing' ? this.subackBoundMs() : this.connackBoundMs();
+    const detail = `${step.what} in the ${Math.round(waitedMs)} ms left of the run (--connect-timeout ${formatDuration(limitMs)} not reached)`;
     return { cause: waitedMs >= CUT_SHORT_EVIDENCE_MS ? step.cause : 'run-ended', detail };
+  }
+
+  /** How long MQTT.js waits for a CONNACK: connectTimeout, its default 30 s (client.js defaultConnectOptions). */
+  private connackBoundMs(): number {
+    return Number(this.o.mqttOptions.connectTimeout ?? 30_000);
+  }
+
+  /** How long a CONNACK-ed client waits for its SUBACK: the ready timeout, else the CONNACK's bound. */
+  private subackBoundMs(): number {
+    return this.o.readyTimeoutMs ?? this.connackBoundMs();
   }
 
   /**
